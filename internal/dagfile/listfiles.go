@@ -1,0 +1,223 @@
+package dagfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// ignoreFile is the name of Airflow's per-directory ignore file.
+const ignoreFile = ".airflowignore"
+
+// ListFiles walks fsys and returns the slash-separated paths of its .yaml
+// and .yml files, sorted. Hidden files and directories (names starting
+// with '.') are skipped. A .airflowignore file applies to its directory
+// and everything below it, with Airflow's core.dag_ignore_file_syntax:
+// "regexp" (the default, also for "") where each line is a regular
+// expression searched for in the path relative to the ignore file's
+// directory, or "glob" with .gitignore rules (including "!" negation).
+// Lines that do not compile are skipped, as Airflow skips them.
+func ListFiles(fsys fs.FS, syntax string) ([]string, error) {
+	switch syntax {
+	case "", "regexp", "glob":
+	default:
+		return nil, fmt.Errorf("list dag files: unknown dag_ignore_file_syntax %q: use regexp or glob", syntax)
+	}
+	var out []string
+	if err := walk(fsys, ".", syntax == "glob", nil, &out); err != nil {
+		return nil, fmt.Errorf("list dag files: %w", err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// ignoreRule is one line of a .airflowignore file.
+type ignoreRule struct {
+	base    string // directory holding the ignore file, "." for the root
+	re      *regexp.Regexp
+	glob    bool
+	negate  bool
+	dirOnly bool
+}
+
+func (r ignoreRule) matches(p string, isDir bool) bool {
+	rel := p
+	if r.base != "." {
+		rel = strings.TrimPrefix(p, r.base+"/")
+	}
+	if r.glob && r.dirOnly && !isDir {
+		return false
+	}
+	if r.glob {
+		return r.re.MatchString(rel)
+	}
+	return r.re.FindStringIndex(rel) != nil
+}
+
+func ignored(rules []ignoreRule, p string, isDir bool) bool {
+	out := false
+	for _, r := range rules {
+		if !r.glob {
+			if r.matches(p, isDir) {
+				return true
+			}
+			continue
+		}
+		// gitignore: the last matching rule decides.
+		if r.matches(p, isDir) {
+			out = !r.negate
+		}
+	}
+	return out
+}
+
+func walk(fsys fs.FS, dir string, glob bool, rules []ignoreRule, out *[]string) error {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return err
+	}
+	own, err := readIgnore(fsys, dir, glob)
+	if err != nil {
+		return err
+	}
+	rules = append(rules[:len(rules):len(rules)], own...)
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		p := path.Join(dir, name)
+		isDir := e.IsDir()
+		if ignored(rules, p, isDir) {
+			continue
+		}
+		if isDir {
+			if err := walk(fsys, p, glob, rules, out); err != nil {
+				return err
+			}
+			continue
+		}
+		switch strings.ToLower(path.Ext(name)) {
+		case ".yaml", ".yml":
+			*out = append(*out, p)
+		}
+	}
+	return nil
+}
+
+func readIgnore(fsys fs.FS, dir string, glob bool) ([]ignoreRule, error) {
+	b, err := fs.ReadFile(fsys, path.Join(dir, ignoreFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rules []ignoreRule
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, "\r")
+		var r ignoreRule
+		var ok bool
+		if glob {
+			r, ok = globRule(line)
+		} else {
+			r, ok = regexpRule(line)
+		}
+		if ok {
+			r.base = dir
+			rules = append(rules, r)
+		}
+	}
+	return rules, nil
+}
+
+var inlineComment = regexp.MustCompile(`\s*#.*`)
+
+// regexpRule reads a line as Airflow's regexp syntax does: '#' starts a
+// comment anywhere on the line.
+func regexpRule(line string) (ignoreRule, bool) {
+	line = strings.TrimSpace(inlineComment.ReplaceAllString(line, ""))
+	if line == "" {
+		return ignoreRule{}, false
+	}
+	re, err := regexp.Compile(line)
+	if err != nil {
+		return ignoreRule{}, false
+	}
+	return ignoreRule{re: re}, true
+}
+
+// globRule reads a line with .gitignore rules.
+func globRule(line string) (ignoreRule, bool) {
+	if strings.HasPrefix(line, "#") {
+		return ignoreRule{}, false
+	}
+	line = strings.TrimRight(line, " \t")
+	r := ignoreRule{glob: true}
+	if strings.HasPrefix(line, "!") {
+		r.negate, line = true, line[1:]
+	} else if strings.HasPrefix(line, `\!`) || strings.HasPrefix(line, `\#`) {
+		line = line[1:]
+	}
+	if strings.HasSuffix(line, "/") {
+		r.dirOnly, line = true, strings.TrimRight(line, "/")
+	}
+	if line == "" {
+		return ignoreRule{}, false
+	}
+	anchored := strings.Contains(line, "/")
+	line = strings.TrimPrefix(line, "/")
+	body := globToRegexp(line)
+	if anchored {
+		body = "^" + body + "$"
+	} else {
+		body = "(?:^|/)" + body + "$"
+	}
+	re, err := regexp.Compile(body)
+	if err != nil {
+		return ignoreRule{}, false
+	}
+	r.re = re
+	return r, true
+}
+
+func globToRegexp(g string) string {
+	var b strings.Builder
+	for i := 0; i < len(g); i++ {
+		c := g[i]
+		switch {
+		case strings.HasPrefix(g[i:], "**/"):
+			b.WriteString("(?:.*/)?")
+			i += 2
+		case strings.HasPrefix(g[i:], "**"):
+			b.WriteString(".*")
+			i++
+		case c == '*':
+			b.WriteString("[^/]*")
+		case c == '?':
+			b.WriteString("[^/]")
+		case c == '[':
+			j := strings.IndexByte(g[i+1:], ']')
+			if j < 0 {
+				b.WriteString(`\[`)
+				continue
+			}
+			class := g[i+1 : i+1+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
+			i += j + 1
+		case c == '\\' && i+1 < len(g):
+			i++
+			b.WriteString(regexp.QuoteMeta(string(g[i])))
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	return b.String()
+}

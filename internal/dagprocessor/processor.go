@@ -1,0 +1,492 @@
+// Package dagprocessor keeps the store in step with the DAG folder: it lists
+// DAG files, parses the ones that changed, and writes their definitions,
+// sources and import errors in one transaction per pass. Run once, it is
+// what the CLI's DAG commands use; started as a service, it watches the
+// folder and re-parses a changed file within milliseconds.
+package dagprocessor
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/windsock/windsock/internal/dagfile"
+	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Root is one tree of DAG files: the DAG folder on disk, or the examples
+// embedded in the binary.
+type Root struct {
+	// Dir prefixes every file's path to form its fileloc.
+	Dir string
+	// FS holds the files; paths in it are relative to Dir.
+	FS fs.FS
+	// Watch asks the service to react to changes under Dir (disk only).
+	Watch bool
+}
+
+// Config holds what a Processor needs. Store, Roots and Operators are
+// required; the rest have defaults.
+type Config struct {
+	Store     store.Store
+	Roots     []Root
+	Operators *operator.Catalog
+	// Defaults are applied where DAG files are silent; Defaults.Now is set
+	// from Clock at each pass.
+	Defaults dagfile.Defaults
+	// IgnoreSyntax is core.dag_ignore_file_syntax: "regexp" (default) or "glob".
+	IgnoreSyntax string
+	// RescanInterval is scheduler.dag_dir_list_interval: the safety-net pass
+	// when no file event arrives. Default 5 minutes.
+	RescanInterval time.Duration
+	// HeartbeatInterval is how often the service's job row is refreshed.
+	// Default 5 seconds.
+	HeartbeatInterval time.Duration
+	// Debounce gathers bursts of file events into one pass. Default 20 ms.
+	Debounce time.Duration
+	// OnPass, when set, is called after every pass the service runs (not
+	// after direct Sync calls); tests wait on it instead of sleeping.
+	OnPass   func(*Report)
+	Logger   *slog.Logger
+	Clock    func() time.Time
+	Hostname string
+}
+
+// Processor parses DAG files into the store. It remembers what it parsed so
+// that a pass only re-parses files whose content changed.
+type Processor struct {
+	cfg Config
+
+	mu     sync.Mutex // serialises passes
+	files  map[string]*fileState
+	owners map[string]string // dag_id -> fileloc that defines it
+	first  bool
+
+	service serviceState
+}
+
+type fileState struct {
+	hash     string
+	parsed   *dagfile.File
+	duration time.Duration
+	source   []byte
+}
+
+// New returns a Processor for cfg.
+func New(cfg Config) (*Processor, error) {
+	if cfg.Store == nil || cfg.Operators == nil {
+		return nil, errors.New("dagprocessor: Store and Operators are required")
+	}
+	if cfg.IgnoreSyntax == "" {
+		cfg.IgnoreSyntax = "regexp"
+	}
+	if cfg.RescanInterval <= 0 {
+		cfg.RescanInterval = 5 * time.Minute
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 5 * time.Second
+	}
+	if cfg.Debounce <= 0 {
+		cfg.Debounce = 20 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	return &Processor{cfg: cfg, files: map[string]*fileState{}, owners: map[string]string{}, first: true}, nil
+}
+
+// FileReport says how one file fared in a pass.
+type FileReport struct {
+	Fileloc  string
+	Duration time.Duration
+	DagIDs   []string
+	Tasks    int
+	Errors   []string
+	Parsed   bool // false when the file was unchanged and not re-parsed
+}
+
+// Report summarises a pass.
+type Report struct {
+	Files   []FileReport
+	Changed int // files parsed in this pass
+	Written int // DAG definitions whose stored version changed
+	Removed int // files gone since the last pass
+}
+
+// Sync runs one pass over every root: parse what changed, write it, mark
+// DAGs whose files disappeared inactive.
+func (p *Processor) Sync(ctx context.Context) (*Report, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+
+	now := p.cfg.Clock()
+	seen, err := p.readRoots()
+	if err != nil {
+		return nil, err
+	}
+
+	var changed []string
+	for loc, src := range seen {
+		h := contentHash(src)
+		if st, ok := p.files[loc]; ok && st.hash == h {
+			continue
+		}
+		p.files[loc] = &fileState{hash: h, source: src}
+		changed = append(changed, loc)
+	}
+	var removed []string
+	for loc := range p.files {
+		if _, ok := seen[loc]; !ok {
+			removed = append(removed, loc)
+			delete(p.files, loc)
+		}
+	}
+	sort.Strings(changed)
+	sort.Strings(removed)
+	p.parse(changed, now)
+
+	owners, dupErrs := p.assignOwners()
+	dirty := map[string]bool{}
+	for _, loc := range changed {
+		dirty[loc] = true
+	}
+	for id, loc := range owners {
+		if p.owners[id] != loc {
+			dirty[loc] = true
+		}
+	}
+	for loc := range dupErrs {
+		dirty[loc] = true
+	}
+	var gone []string // DAG ids no file defines any more
+	for id, loc := range p.owners {
+		if _, ok := owners[id]; !ok {
+			gone = append(gone, id)
+			if _, still := p.files[loc]; still {
+				dirty[loc] = true
+			}
+		}
+	}
+
+	written := 0
+	err = p.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		n, err := p.write(ctx, q, dirty, owners, dupErrs, removed, gone, now)
+		written = n
+		return err
+	})
+	if err != nil {
+		// Forget what this pass parsed so the next pass writes it again.
+		for _, loc := range changed {
+			delete(p.files, loc)
+		}
+		return nil, fmt.Errorf("write dag files: %w", err)
+	}
+	p.owners = owners
+	p.first = false
+	return p.report(changed, dupErrs, written, len(removed)), nil
+}
+
+// readRoots reads every DAG file of every root, keyed by fileloc.
+func (p *Processor) readRoots() (map[string][]byte, error) {
+	seen := map[string][]byte{}
+	for _, r := range p.cfg.Roots {
+		names, err := dagfile.ListFiles(r.FS, p.cfg.IgnoreSyntax)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // a DAG folder that does not exist yet holds no DAGs
+			}
+			return nil, fmt.Errorf("list dag files in %s: %w", r.Dir, err)
+		}
+		for _, name := range names {
+			src, err := fs.ReadFile(r.FS, name)
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // removed between listing and reading
+				}
+				return nil, fmt.Errorf("read dag file: %w", err)
+			}
+			seen[joinLoc(r.Dir, name)] = src
+		}
+	}
+	return seen, nil
+}
+
+func joinLoc(dir, name string) string {
+	if strings.Contains(dir, "://") || strings.HasPrefix(dir, "<") {
+		return path.Join(dir, name)
+	}
+	return filepath.Join(dir, filepath.FromSlash(name))
+}
+
+// parse parses the given files on every core.
+func (p *Processor) parse(locs []string, now time.Time) {
+	defaults := p.cfg.Defaults
+	defaults.Now = now
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for loc := range work {
+				st := p.files[loc]
+				start := time.Now()
+				st.parsed = dagfile.ParseFile(loc, st.source, defaults, p.cfg.Operators)
+				st.duration = time.Since(start)
+			}
+		}()
+	}
+	for _, loc := range locs {
+		work <- loc
+	}
+	close(work)
+	wg.Wait()
+}
+
+// assignOwners decides which file defines each DAG id: the first file in
+// path order wins, later files that define the same id get an import error
+// instead of silently replacing it.
+func (p *Processor) assignOwners() (map[string]string, map[string][]string) {
+	locs := make([]string, 0, len(p.files))
+	for loc := range p.files {
+		locs = append(locs, loc)
+	}
+	sort.Strings(locs)
+	owners := map[string]string{}
+	dups := map[string][]string{}
+	for _, loc := range locs {
+		f := p.files[loc].parsed
+		for _, id := range definedIDs(f) {
+			if other, ok := owners[id]; ok {
+				dups[loc] = append(dups[loc], fmt.Sprintf("%s: DAG id %q is already defined in %s; this definition is ignored", loc, id, other))
+				continue
+			}
+			owners[id] = loc
+		}
+	}
+	return owners, dups
+}
+
+func definedIDs(f *dagfile.File) []string {
+	ids := make([]string, 0, len(f.DAGs)+len(f.BrokenDAGIDs))
+	for _, d := range f.DAGs {
+		ids = append(ids, d.DagID)
+	}
+	return append(ids, f.BrokenDAGIDs...)
+}
+
+// write applies one pass to the store inside a transaction.
+func (p *Processor) write(ctx context.Context, q store.Queries, dirty map[string]bool, owners map[string]string, dups map[string][]string, removed, gone []string, now time.Time) (int, error) {
+	written := 0
+	locs := make([]string, 0, len(dirty))
+	for loc := range dirty {
+		locs = append(locs, loc)
+	}
+	sort.Strings(locs)
+	for _, loc := range locs {
+		st := p.files[loc]
+		if st == nil {
+			continue
+		}
+		n, err := p.writeFile(ctx, q, loc, st, owners, dups[loc], now)
+		if err != nil {
+			return 0, err
+		}
+		written += n
+	}
+	if len(removed) > 0 {
+		if err := q.ImportErrorDelete(ctx, removed); err != nil {
+			return 0, fmt.Errorf("delete import errors: %w", err)
+		}
+	}
+	if len(gone) > 0 {
+		if err := q.DAGDeactivate(ctx, gone); err != nil {
+			return 0, fmt.Errorf("deactivate dags: %w", err)
+		}
+	}
+	if p.first {
+		// DAGs whose files vanished while nothing was watching.
+		if err := p.deactivateOrphans(ctx, q, owners); err != nil {
+			return 0, err
+		}
+	}
+	return written, nil
+}
+
+func (p *Processor) writeFile(ctx context.Context, q store.Queries, loc string, st *fileState, owners map[string]string, dupErrs []string, now time.Time) (int, error) {
+	f := st.parsed
+	written := 0
+	for _, d := range f.DAGs {
+		if owners[d.DagID] != loc {
+			continue
+		}
+		changed, err := writeDAG(ctx, q, d, now)
+		if err != nil {
+			return 0, err
+		}
+		if changed {
+			written++
+		}
+	}
+	var broken []string
+	for _, id := range f.BrokenDAGIDs {
+		if owners[id] == loc {
+			broken = append(broken, id)
+		}
+	}
+	if len(broken) > 0 {
+		// A broken DAG keeps its last good definition (and keeps running);
+		// the flag tells users it is stale.
+		if err := q.DAGSetImportErrors(ctx, broken, true); err != nil {
+			return 0, fmt.Errorf("flag dags with import errors: %w", err)
+		}
+	}
+	if err := q.DAGCodeUpsert(ctx, &windsock.DAGCode{
+		FilelocHash: windsock.FilelocHash(loc), Fileloc: loc, LastUpdated: now, SourceCode: string(st.source),
+	}); err != nil {
+		return 0, fmt.Errorf("store dag code: %w", err)
+	}
+	msgs := make([]string, 0, len(f.Errors)+len(dupErrs))
+	for _, e := range f.Errors {
+		msgs = append(msgs, e.Error())
+	}
+	msgs = append(msgs, dupErrs...)
+	if len(msgs) == 0 {
+		if err := q.ImportErrorDelete(ctx, []string{loc}); err != nil {
+			return 0, fmt.Errorf("clear import error: %w", err)
+		}
+		return written, nil
+	}
+	if err := q.ImportErrorSet(ctx, &windsock.ImportError{
+		Timestamp: now, Filename: loc, Stacktrace: strings.Join(msgs, "\n"),
+	}); err != nil {
+		return 0, fmt.Errorf("record import error: %w", err)
+	}
+	return written, nil
+}
+
+// writeDAG stores one definition; it reports whether the stored
+// serialization changed.
+func writeDAG(ctx context.Context, q store.Queries, d *windsock.DAG, now time.Time) (bool, error) {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return false, fmt.Errorf("serialize dag %s: %w", d.DagID, err)
+	}
+	sum := sha256.Sum256(data)
+	if err := q.DAGUpsert(ctx, &store.DAGUpsertParams{
+		DagID:                d.DagID,
+		Fileloc:              d.Fileloc,
+		Owners:               strings.Join(d.Owners, ", "),
+		Description:          d.Description,
+		ScheduleInterval:     scheduleIntervalJSON(d.Schedule),
+		TimetableDescription: d.Schedule.Expr,
+		MaxActiveTasks:       d.MaxActiveTasks,
+		MaxActiveRuns:        d.MaxActiveRuns,
+		IsPausedUponCreation: d.IsPausedUponCreation,
+		Tags:                 d.Tags,
+		LastParsedTime:       now,
+	}); err != nil {
+		return false, fmt.Errorf("store dag %s: %w", d.DagID, err)
+	}
+	changed, err := q.SerializedDAGUpsert(ctx, &windsock.SerializedDAG{
+		DagID: d.DagID, Fileloc: d.Fileloc, FilelocHash: windsock.FilelocHash(d.Fileloc),
+		Data: data, DagHash: hex.EncodeToString(sum[:16]), LastUpdated: now,
+	})
+	if err != nil {
+		return false, fmt.Errorf("store serialized dag %s: %w", d.DagID, err)
+	}
+	return changed, nil
+}
+
+// scheduleIntervalJSON renders a schedule the way Airflow stores
+// dag.schedule_interval: a JSON string for cron and presets, a timedelta
+// object for intervals, null for none.
+func scheduleIntervalJSON(s windsock.Schedule) string {
+	var v any
+	switch s.Kind {
+	case windsock.ScheduleCron, windsock.ScheduleOnce, windsock.ScheduleContinuous:
+		v = s.Expr
+	case windsock.ScheduleInterval:
+		secs := int64(s.Interval.Std() / time.Second)
+		v = map[string]any{"type": "timedelta", "attrs": map[string]any{
+			"days": secs / 86400, "seconds": secs % 86400, "microseconds": int64(s.Interval.Std()%time.Second) / 1000,
+		}}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // a string or a map of ints cannot fail to encode
+	return strings.TrimSpace(b.String())
+}
+
+func (p *Processor) deactivateOrphans(ctx context.Context, q store.Queries, owners map[string]string) error {
+	active, err := q.DAGList(ctx, &store.DAGListParams{OnlyActive: true})
+	if err != nil {
+		return fmt.Errorf("list active dags: %w", err)
+	}
+	var orphans []string
+	for _, d := range active {
+		if _, ok := owners[d.DagID]; !ok {
+			orphans = append(orphans, d.DagID)
+		}
+	}
+	if len(orphans) == 0 {
+		return nil
+	}
+	if err := q.DAGDeactivate(ctx, orphans); err != nil {
+		return fmt.Errorf("deactivate dags without files: %w", err)
+	}
+	return nil
+}
+
+func (p *Processor) report(changed []string, dups map[string][]string, written, removed int) *Report {
+	isChanged := map[string]bool{}
+	for _, loc := range changed {
+		isChanged[loc] = true
+	}
+	r := &Report{Changed: len(changed), Written: written, Removed: removed}
+	locs := make([]string, 0, len(p.files))
+	for loc := range p.files {
+		locs = append(locs, loc)
+	}
+	sort.Strings(locs)
+	for _, loc := range locs {
+		st := p.files[loc]
+		fr := FileReport{Fileloc: loc, Duration: st.duration, Parsed: isChanged[loc]}
+		for _, d := range st.parsed.DAGs {
+			if p.owners[d.DagID] == loc {
+				fr.DagIDs = append(fr.DagIDs, d.DagID)
+				fr.Tasks += len(d.Tasks)
+			}
+		}
+		for _, e := range st.parsed.Errors {
+			fr.Errors = append(fr.Errors, e.Error())
+		}
+		fr.Errors = append(fr.Errors, dups[loc]...)
+		r.Files = append(r.Files, fr)
+	}
+	return r
+}
+
+func contentHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return string(sum[:])
+}

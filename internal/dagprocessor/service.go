@@ -1,0 +1,172 @@
+package dagprocessor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// serviceState is the running service's handles.
+type serviceState struct {
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start runs an initial pass, records a DagProcessorJob, then watches the
+// roots and re-syncs on every change until Stop or ctx ends. It returns
+// once the first pass is stored.
+func (p *Processor) Start(ctx context.Context) error {
+	p.service.mu.Lock()
+	defer p.service.mu.Unlock()
+	if p.service.cancel != nil {
+		return errors.New("dag processor already started")
+	}
+	if _, err := p.Sync(ctx); err != nil {
+		return fmt.Errorf("initial dag parse: %w", err)
+	}
+	watcher, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch dag folder: %w", err)
+	}
+	for _, r := range p.cfg.Roots {
+		if r.Watch {
+			p.watchTree(watcher, r.Dir)
+		}
+	}
+	job := &windsock.Job{
+		State: windsock.JobRunning, JobType: windsock.JobTypeDagProcessor,
+		StartDate: p.cfg.Clock(), LatestHeartbeat: p.cfg.Clock(),
+		Hostname: p.cfg.Hostname, Unixname: unixName(),
+	}
+	if err := p.cfg.Store.JobCreate(ctx, job); err != nil {
+		watcher.Close()
+		return fmt.Errorf("record dag processor job: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.service.cancel = cancel
+	p.service.done = make(chan struct{})
+	go func() {
+		defer close(p.service.done)
+		defer watcher.Close()
+		p.loop(runCtx, watcher, job.ID)
+		endCtx, endCancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer endCancel()
+		if err := p.cfg.Store.JobEnd(endCtx, job.ID, windsock.JobSuccess, p.cfg.Clock()); err != nil {
+			p.cfg.Logger.Warn("could not end dag processor job", "error", err)
+		}
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Stop()
+		case <-p.service.done:
+		}
+	}()
+	return nil
+}
+
+// Stop ends the service and waits for it. It is safe to call more than once
+// and without Start.
+func (p *Processor) Stop() {
+	p.service.mu.Lock()
+	cancel, done := p.service.cancel, p.service.done
+	p.service.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+// watchTree adds a watch on dir and every directory below it. Directories
+// that cannot be watched are logged and picked up by the periodic rescan.
+func (p *Processor) watchTree(w *fsnotify.Watcher, dir string) {
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if path != dir && len(d.Name()) > 0 && d.Name()[0] == '.' {
+				return filepath.SkipDir
+			}
+			if err := w.Add(path); err != nil {
+				p.cfg.Logger.Warn("cannot watch directory; relying on periodic rescans", "dir", path, "error", err)
+			}
+		}
+		return nil
+	})
+}
+
+func (p *Processor) loop(ctx context.Context, w *fsnotify.Watcher, jobID int64) {
+	rescan := time.NewTicker(p.cfg.RescanInterval)
+	defer rescan.Stop()
+	heartbeat := time.NewTicker(p.cfg.HeartbeatInterval)
+	defer heartbeat.Stop()
+	var debounce <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			if ev.Has(fsnotify.Create) {
+				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
+					p.watchTree(w, ev.Name)
+				}
+			}
+			if debounce == nil {
+				debounce = time.After(p.cfg.Debounce)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			p.cfg.Logger.Warn("dag folder watch error; the next rescan will catch up", "error", err)
+		case <-debounce:
+			debounce = nil
+			p.pass(ctx)
+		case <-rescan.C:
+			p.pass(ctx)
+		case <-heartbeat.C:
+			if err := p.cfg.Store.JobHeartbeat(ctx, jobID, p.cfg.Clock()); err != nil && ctx.Err() == nil {
+				p.cfg.Logger.Warn("dag processor heartbeat failed", "error", err)
+			}
+		}
+	}
+}
+
+func (p *Processor) pass(ctx context.Context) {
+	r, err := p.Sync(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.cfg.Logger.Error("dag folder pass failed; will retry on the next change or rescan", "error", err)
+		}
+		return
+	}
+	if r.Changed > 0 || r.Removed > 0 {
+		p.cfg.Logger.Info("dag folder parsed", "changed_files", r.Changed, "removed_files", r.Removed, "dags_written", r.Written)
+	}
+	if p.cfg.OnPass != nil {
+		p.cfg.OnPass(r)
+	}
+}
+
+func unixName() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}

@@ -1,0 +1,161 @@
+// Package sqlite is the SQLite driver of the metadata store: it opens a
+// database file with modernc.org/sqlite (pure Go, no cgo) and supplies the
+// SQLite Dialect and migrations to sqlstore, which holds the queries.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/windsock/windsock/internal/store/sqlstore"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// busyTimeoutMillis is how long a connection waits for another writer
+// before failing with SQLITE_BUSY.
+const busyTimeoutMillis = 10000
+
+// connParams returns the DSN query that configures every connection:
+//   - WAL lets readers work while one writer writes; synchronous NORMAL is
+//     durable across application crashes and fast in WAL mode.
+//   - foreign keys are off by default in SQLite; the schema relies on them
+//     for ON DELETE CASCADE.
+//   - _txlock=immediate takes the write lock at BEGIN, so two transactions
+//     never deadlock upgrading read locks to write locks (which busy_timeout
+//     cannot resolve), and it serialises concurrent migrators.
+//   - _time_format=sqlite writes times as "2006-01-02 15:04:05.999999999-07:00";
+//     sqlstore writes every time in UTC, so the text sorts like the time,
+//     and columns declared TIMESTAMP are parsed back into time.Time.
+//     _timezone=UTC makes the times read back carry time.UTC.
+func connParams() string {
+	return url.Values{
+		"_pragma": {
+			fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis),
+			"journal_mode(WAL)",
+			"synchronous(NORMAL)",
+			"foreign_keys(1)",
+		},
+		"_txlock":      {"immediate"},
+		"_time_format": {"sqlite"},
+		"_timezone":    {"UTC"},
+	}.Encode()
+}
+
+// Open opens (creating it and its directory when missing) the SQLite
+// database at path. The schema is not migrated: call Migrate.
+func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+	if path == "" || path == ":memory:" {
+		// Every pooled connection would get its own empty database.
+		return nil, windsock.Errorf(windsock.EINVALID, "sqlite database path must name a file, got %q", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: create directory: %w", path, err)
+	}
+	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + connParams()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// Connections are cheap to keep and costly to reopen (each runs the
+	// pragmas); SQLite allows one writer at a time anyway.
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return sqlstore.New(db, Dialect{}), nil
+}
+
+// OpenURL opens the database named by an Airflow sql_alchemy_conn SQLite
+// URL: sqlite:////absolute/path.db or sqlite:///relative/path.db. A query
+// string (SQLAlchemy options) is ignored.
+func OpenURL(ctx context.Context, rawURL string) (*sqlstore.Store, error) {
+	path, err := PathFromURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return Open(ctx, path)
+}
+
+// PathFromURL returns the file path of an Airflow/SQLAlchemy SQLite URL:
+// sqlite:////abs.db -> /abs.db, sqlite:///rel.db -> rel.db.
+func PathFromURL(rawURL string) (string, error) {
+	rest, ok := strings.CutPrefix(rawURL, "sqlite:///")
+	if !ok || rest == "" {
+		return "", windsock.Errorf(windsock.EINVALID, "sqlite URL must look like sqlite:////absolute/path.db or sqlite:///relative.db, got %q", rawURL)
+	}
+	rest, _, _ = strings.Cut(rest, "?")
+	path, err := url.PathUnescape(rest)
+	if err != nil {
+		return "", windsock.Errorf(windsock.EINVALID, "sqlite URL %q: %v", rawURL, err)
+	}
+	return path, nil
+}
+
+//go:embed migrations/*.up.sql
+var migrations embed.FS
+
+// Dialect is SQLite's sqlstore.Dialect.
+type Dialect struct{}
+
+var _ sqlstore.Dialect = Dialect{}
+
+// Name returns "sqlite".
+func (Dialect) Name() string { return "sqlite" }
+
+// Rebind returns query unchanged: SQLite takes ? placeholders.
+func (Dialect) Rebind(query string) string { return query }
+
+// IsUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY
+// constraint failure.
+func (Dialect) IsUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// Migrations returns the embedded SQLite migrations.
+func (Dialect) Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		// fs.Sub fails only for an invalid literal directory name.
+		panic(err)
+	}
+	return sub
+}
+
+// MigrationTableDDL creates windsock_migration.
+func (Dialect) MigrationTableDDL() string {
+	return `CREATE TABLE IF NOT EXISTS windsock_migration (
+		version INTEGER NOT NULL PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at TIMESTAMP NOT NULL
+	)`
+}
+
+// MigrationLockSQL returns "": Open begins every transaction with BEGIN
+// IMMEDIATE, which already admits one migrator at a time.
+func (Dialect) MigrationLockSQL() string { return "" }
+
+// TableExistsSQL counts the tables with a given name.
+func (Dialect) TableExistsSQL() string {
+	return `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+}

@@ -1,0 +1,58 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// JobCreate inserts a job and sets j.ID.
+func (q *queries) JobCreate(ctx context.Context, j *windsock.Job) error {
+	if err := q.queryRow(ctx, `INSERT INTO job (dag_id, state, job_type, start_date, end_date,
+			latest_heartbeat, executor_class, hostname, unixname)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		str(j.DagID), j.State, j.JobType, ts(j.StartDate), tsPtr(j.EndDate), ts(j.LatestHeartbeat),
+		str(j.ExecutorClass), str(j.Hostname), str(j.Unixname)).Scan(&j.ID); err != nil {
+		return fmt.Errorf("create %s job: %w", j.JobType, err)
+	}
+	return nil
+}
+
+// JobHeartbeat sets latest_heartbeat.
+func (q *queries) JobHeartbeat(ctx context.Context, id int64, at time.Time) error {
+	if err := q.execOne(ctx, windsock.Errorf(windsock.ENOTFOUND, "job %d not found", id),
+		`UPDATE job SET latest_heartbeat = ? WHERE id = ?`, utc(at), id); err != nil {
+		return fmt.Errorf("heartbeat job: %w", err)
+	}
+	return nil
+}
+
+// JobEnd sets state and end_date.
+func (q *queries) JobEnd(ctx context.Context, id int64, state string, at time.Time) error {
+	if err := q.execOne(ctx, windsock.Errorf(windsock.ENOTFOUND, "job %d not found", id),
+		`UPDATE job SET state = ?, end_date = ? WHERE id = ?`, state, utc(at), id); err != nil {
+		return fmt.Errorf("end job: %w", err)
+	}
+	return nil
+}
+
+// JobLatest returns the running job of a type with the newest heartbeat.
+func (q *queries) JobLatest(ctx context.Context, jobType string) (*windsock.Job, error) {
+	var j windsock.Job
+	err := q.queryRow(ctx, `SELECT id, dag_id, state, job_type, start_date, end_date,
+			latest_heartbeat, executor_class, hostname, unixname
+		FROM job WHERE job_type = ? AND state = ?
+		ORDER BY latest_heartbeat DESC, id DESC LIMIT 1`, jobType, windsock.JobRunning).Scan(
+		&j.ID, nullString{&j.DagID}, nullString{&j.State}, nullString{&j.JobType},
+		nullTime{&j.StartDate}, nullTimePtr{&j.EndDate}, nullTime{&j.LatestHeartbeat},
+		nullString{&j.ExecutorClass}, nullString{&j.Hostname}, nullString{&j.Unixname})
+	switch {
+	case isNoRows(err):
+		return nil, windsock.Errorf(windsock.ENOTFOUND, "no running %s job", jobType)
+	case err != nil:
+		return nil, fmt.Errorf("get latest job: %w", err)
+	}
+	return &j, nil
+}

@@ -1,0 +1,256 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// queries implements store.Queries over a dbtx: the store's *sql.DB or a
+// transaction's *sql.Tx.
+type queries struct {
+	db dbtx
+	d  Dialect
+	// begin starts transactions; nil inside one, where writes that need
+	// several statements are already atomic.
+	begin *sql.DB
+}
+
+// inTx runs fn atomically: in a new transaction, or in the current one when
+// q is already inside a transaction.
+func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err error) {
+	if q.begin == nil {
+		return fn(q)
+	}
+	tx, err := q.begin.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	committed := false
+	defer func() {
+		// Also covers a panic in fn: the transaction must not stay open
+		// holding the write lock.
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(&queries{db: tx, d: q.d}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.db.ExecContext(ctx, q.d.Rebind(query), args...)
+}
+
+func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.db.QueryContext(ctx, q.d.Rebind(query), args...)
+}
+
+func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.db.QueryRowContext(ctx, q.d.Rebind(query), args...)
+}
+
+// execOne runs an UPDATE or DELETE that must touch a row and returns
+// notFound when it touched none.
+func (q *queries) execOne(ctx context.Context, notFound error, query string, args ...any) error {
+	res, err := q.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("count affected rows: %w", err)
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}
+
+// inChunkSize bounds the values bound in one IN list, well under SQLite's
+// and PostgreSQL's parameter limits.
+const inChunkSize = 500
+
+// execIn runs query once per chunk of values, atomically; query holds one
+// %s where the IN list's placeholders go, after the leading args.
+func (q *queries) execIn(ctx context.Context, query string, values []string, leading ...any) error {
+	if len(values) == 0 {
+		return nil
+	}
+	return q.inTx(ctx, func(q *queries) error { return q.execInChunks(ctx, query, values, leading) })
+}
+
+func (q *queries) execInChunks(ctx context.Context, query string, values []string, leading []any) error {
+	for start := 0; start < len(values); start += inChunkSize {
+		chunk := values[start:min(start+inChunkSize, len(values))]
+		args := make([]any, 0, len(leading)+len(chunk))
+		args = append(args, leading...)
+		for _, v := range chunk {
+			args = append(args, v)
+		}
+		if _, err := q.exec(ctx, fmt.Sprintf(query, placeholders(len(chunk))), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeholders returns n comma-separated ? placeholders.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// noLimit stands for "no limit" where OFFSET needs a LIMIT before it: SQLite
+// requires one, and PostgreSQL accepts any bigint.
+const noLimit = int64(1<<63 - 1)
+
+// limitOffset returns the LIMIT/OFFSET clause and its arguments.
+func limitOffset(limit, offset int) (string, []any) {
+	switch {
+	case limit <= 0 && offset <= 0:
+		return "", nil
+	case limit <= 0:
+		return " LIMIT ? OFFSET ?", []any{noLimit, offset}
+	default:
+		return " LIMIT ? OFFSET ?", []any{limit, max(offset, 0)}
+	}
+}
+
+// isNoRows reports whether err says a single-row query found nothing.
+func isNoRows(err error) bool {
+	return errors.Is(err, sql.ErrNoRows)
+}
+
+// Parameter helpers: every time is written in UTC (so that SQLite's text
+// form sorts correctly) and to the microsecond (PostgreSQL's precision, so
+// that both databases give back the same value), and empty optional values
+// are written as NULL, as Airflow leaves them.
+
+// utc returns t in UTC to the microsecond.
+func utc(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// ts returns t in UTC to the microsecond, or NULL for the zero time.
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return utc(t)
+}
+
+// tsPtr returns *t in UTC, or NULL for nil.
+func tsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ts(*t)
+}
+
+// str returns s, or NULL for "".
+func str(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// intPtr returns *i, or NULL for nil.
+func intPtr(i *int) any {
+	if i == nil {
+		return nil
+	}
+	return *i
+}
+
+// Scan destinations that turn NULL into the zero value and times into UTC,
+// whatever the driver returns.
+
+type nullString struct{ p *string }
+
+func (d nullString) Scan(v any) error {
+	var ns sql.NullString
+	if err := ns.Scan(v); err != nil {
+		return err
+	}
+	*d.p = ns.String
+	return nil
+}
+
+type nullBool struct{ p *bool }
+
+func (d nullBool) Scan(v any) error {
+	var nb sql.NullBool
+	if err := nb.Scan(v); err != nil {
+		return err
+	}
+	*d.p = nb.Bool
+	return nil
+}
+
+type nullInt struct{ p *int }
+
+func (d nullInt) Scan(v any) error {
+	var ni sql.NullInt64
+	if err := ni.Scan(v); err != nil {
+		return err
+	}
+	*d.p = int(ni.Int64)
+	return nil
+}
+
+type nullIntPtr struct{ p **int }
+
+func (d nullIntPtr) Scan(v any) error {
+	var ni sql.NullInt64
+	if err := ni.Scan(v); err != nil {
+		return err
+	}
+	*d.p = nil
+	if ni.Valid {
+		i := int(ni.Int64)
+		*d.p = &i
+	}
+	return nil
+}
+
+type nullTime struct{ p *time.Time }
+
+func (d nullTime) Scan(v any) error {
+	var nt sql.NullTime
+	if err := nt.Scan(v); err != nil {
+		return err
+	}
+	*d.p = time.Time{}
+	if nt.Valid {
+		*d.p = nt.Time.UTC()
+	}
+	return nil
+}
+
+type nullTimePtr struct{ p **time.Time }
+
+func (d nullTimePtr) Scan(v any) error {
+	var nt sql.NullTime
+	if err := nt.Scan(v); err != nil {
+		return err
+	}
+	*d.p = nil
+	if nt.Valid {
+		t := nt.Time.UTC()
+		*d.p = &t
+	}
+	return nil
+}

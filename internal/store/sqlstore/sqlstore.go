@@ -1,0 +1,89 @@
+// Package sqlstore implements the metadata-store contract (store.Store) once,
+// over database/sql, for every SQL database Windsock supports. The queries are
+// written in SQL that SQLite and PostgreSQL both accept (ON CONFLICT upserts,
+// RETURNING, boolean and time.Time parameters); what differs between the
+// databases is behind the Dialect a driver package supplies, so query code
+// never branches on the database.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+
+	"github.com/windsock/windsock/internal/store"
+)
+
+// Dialect is what a driver package tells sqlstore about its database.
+type Dialect interface {
+	// Name is the database's name, for messages ("sqlite", "postgres").
+	Name() string
+	// Rebind rewrites a query written with ? placeholders into the
+	// database's placeholder syntax.
+	Rebind(query string) string
+	// IsUniqueViolation reports whether err is a unique or primary key
+	// constraint violation.
+	IsUniqueViolation(err error) bool
+	// Migrations holds the schema migrations as NNN_name.up.sql files at
+	// its root; versions are the same in every dialect.
+	Migrations() fs.FS
+	// MigrationTableDDL creates the migration bookkeeping table
+	// windsock_migration(version, name, applied_at) if it does not exist.
+	MigrationTableDDL() string
+	// MigrationLockSQL is run first in every migration transaction to
+	// serialise concurrent migrators ("" when beginning a write
+	// transaction already does, as in SQLite with BEGIN IMMEDIATE).
+	MigrationLockSQL() string
+	// TableExistsSQL is a query taking one table name parameter and
+	// returning the number of such tables in the current schema.
+	TableExistsSQL() string
+}
+
+// dbtx is what queries need from a database handle; *sql.DB and *sql.Tx
+// both satisfy it, so one implementation serves the store and InTx.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store is a metadata store over a database/sql handle. It implements
+// store.Store.
+type Store struct {
+	queries
+	db *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a store over db speaking dialect d. The store owns db: Close
+// closes it.
+func New(db *sql.DB, d Dialect) *Store {
+	return &Store{queries: queries{db: db, d: d, begin: db}, db: db}
+}
+
+// DB returns the underlying handle, for tools and tests that need raw SQL.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the store's dialect.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// InTx runs fn in one transaction: committed when fn returns nil, rolled
+// back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(q store.Queries) error) error {
+	return s.inTx(ctx, func(q *queries) error { return fn(q) })
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.d.Name(), err)
+	}
+	return nil
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	return s.db.Close()
+}

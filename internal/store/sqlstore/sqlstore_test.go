@@ -1,0 +1,54 @@
+package sqlstore
+
+import (
+	"testing"
+	"testing/fstest"
+)
+
+func TestRebindDollar(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string
+	}{
+		{"SELECT 1", "SELECT 1"},
+		{"SELECT * FROM t WHERE a = ? AND b IN (?, ?)", "SELECT * FROM t WHERE a = $1 AND b IN ($2, $3)"},
+		{`UPDATE variable SET "key" = ? WHERE val = 'what?' AND x = ?`, `UPDATE variable SET "key" = $1 WHERE val = 'what?' AND x = $2`},
+		{`SELECT 'it''s?', "odd?""name", ?`, `SELECT 'it''s?', "odd?""name", $1`},
+	}
+	for _, tt := range tests {
+		if got := RebindDollar(tt.in); got != tt.want {
+			t.Errorf("RebindDollar(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestLoadMigrations(t *testing.T) {
+	t.Parallel()
+	ms, err := loadMigrations(fstest.MapFS{
+		"002_second.up.sql": {Data: []byte("B")},
+		"001_first.up.sql":  {Data: []byte("A")},
+		"010_tenth.up.sql":  {Data: []byte("C")},
+		"README.md":         {Data: []byte("ignored")},
+		"003_x.down.sql":    {Data: []byte("ignored")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, m := range ms {
+		got = append(got, m.version)
+	}
+	if len(ms) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 10 || ms[0].name != "first" || ms[0].sql != "A" {
+		t.Fatalf("loadMigrations = %+v, want versions 1, 2, 10 in order", ms)
+	}
+	if latestVersion(ms) != 10 {
+		t.Fatalf("latestVersion = %d, want 10", latestVersion(ms))
+	}
+
+	if _, err := loadMigrations(fstest.MapFS{
+		"001_a.up.sql":  {Data: []byte("A")},
+		"0001_b.up.sql": {Data: []byte("B")},
+	}); err == nil {
+		t.Fatal("two migrations with version 1 were accepted")
+	}
+}

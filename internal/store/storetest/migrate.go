@@ -1,0 +1,66 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+)
+
+func testMigrate(t *testing.T, open OpenFunc) {
+	t.Run("FreshThenIdempotent", func(t *testing.T) {
+		t.Parallel()
+		st := openUnmigrated(t, open)
+		ctx := t.Context()
+		mustNo(t, st.Ping(ctx))
+
+		current, latest, err := st.MigrationStatus(ctx)
+		mustNo(t, err)
+		if current != 0 || latest < 1 {
+			t.Fatalf("status of empty database = (%d, %d), want (0, >=1)", current, latest)
+		}
+		n, err := st.Migrate(ctx)
+		mustNo(t, err)
+		if n != latest {
+			t.Fatalf("first Migrate ran %d migrations, want %d", n, latest)
+		}
+		current, latest2, err := st.MigrationStatus(ctx)
+		mustNo(t, err)
+		if current != latest || latest2 != latest {
+			t.Fatalf("status after Migrate = (%d, %d), want (%d, %d)", current, latest2, latest, latest)
+		}
+		n, err = st.Migrate(ctx)
+		mustNo(t, err)
+		if n != 0 {
+			t.Fatalf("second Migrate ran %d migrations, want 0", n)
+		}
+	})
+
+	t.Run("Concurrent", func(t *testing.T) {
+		t.Parallel()
+		st := openUnmigrated(t, open)
+		ctx := t.Context()
+		_, latest, err := st.MigrationStatus(ctx)
+		mustNo(t, err)
+
+		const callers = 4
+		var wg sync.WaitGroup
+		ran := make([]int, callers)
+		errs := make([]error, callers)
+		for i := range callers {
+			wg.Go(func() { ran[i], errs[i] = st.Migrate(ctx) })
+		}
+		wg.Wait()
+		total := 0
+		for i := range callers {
+			mustNo(t, errs[i])
+			total += ran[i]
+		}
+		if total != latest {
+			t.Fatalf("concurrent Migrate calls ran %d migrations in all, want %d", total, latest)
+		}
+		current, _, err := st.MigrationStatus(ctx)
+		mustNo(t, err)
+		if current != latest {
+			t.Fatalf("version after concurrent Migrate = %d, want %d", current, latest)
+		}
+	})
+}

@@ -1,0 +1,110 @@
+// Package storetest is the conformance suite every metadata-store driver
+// runs: the same cases, against a real database, for SQLite and PostgreSQL.
+// Add a store behaviour by adding a case here.
+//
+// A driver runs it from its own test file:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "windsock.db"))
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			return st
+//		})
+//	}
+//
+// The PostgreSQL driver runs it only when a server is available: its test
+// calls PostgresURL, which skips the test unless WINDSOCK_TEST_POSTGRES_URL
+// is set (e.g. postgres://windsock:windsock@localhost:5432/windsock_test),
+// and its open function creates a fresh schema per test
+// (CREATE SCHEMA test_<random>, dropped in t.Cleanup) and opens the store
+// with search_path set to it, so that parallel tests never share tables.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// PostgresURLEnv names the environment variable holding the URL of the
+// PostgreSQL server the PostgreSQL driver's conformance tests use.
+const PostgresURLEnv = "WINDSOCK_TEST_POSTGRES_URL"
+
+// PostgresURL returns the URL in WINDSOCK_TEST_POSTGRES_URL, or skips the
+// test when it is not set.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(PostgresURLEnv)
+	if u == "" {
+		t.Skipf("%s is not set; skipping PostgreSQL tests", PostgresURLEnv)
+	}
+	return u
+}
+
+// OpenFunc returns a fresh, empty (unmigrated) store for one test. The
+// suite migrates it and closes it when the test ends.
+type OpenFunc func(t *testing.T) store.Store
+
+// Run runs the conformance suite against the driver behind open. Every
+// case runs in parallel on its own store.
+func Run(t *testing.T, open OpenFunc) {
+	t.Run("Migrate", func(t *testing.T) { t.Parallel(); testMigrate(t, open) })
+	t.Run("DAG", func(t *testing.T) { t.Parallel(); testDAG(t, open) })
+	t.Run("SerializedDAG", func(t *testing.T) { t.Parallel(); testSerializedDAG(t, open) })
+	t.Run("DAGCode", func(t *testing.T) { t.Parallel(); testDAGCode(t, open) })
+	t.Run("ImportError", func(t *testing.T) { t.Parallel(); testImportError(t, open) })
+	t.Run("Variable", func(t *testing.T) { t.Parallel(); testVariable(t, open) })
+	t.Run("Connection", func(t *testing.T) { t.Parallel(); testConnection(t, open) })
+	t.Run("Pool", func(t *testing.T) { t.Parallel(); testPool(t, open) })
+	t.Run("Job", func(t *testing.T) { t.Parallel(); testJob(t, open) })
+	t.Run("User", func(t *testing.T) { t.Parallel(); testUser(t, open) })
+	t.Run("EventLog", func(t *testing.T) { t.Parallel(); testEventLog(t, open) })
+	t.Run("InTx", func(t *testing.T) { t.Parallel(); testInTx(t, open) })
+}
+
+// setup opens a fresh store, migrates it and closes it after the test.
+func setup(t *testing.T, open OpenFunc) (context.Context, store.Store) {
+	t.Helper()
+	st := openUnmigrated(t, open)
+	ctx := t.Context()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return ctx, st
+}
+
+func openUnmigrated(t *testing.T, open OpenFunc) store.Store {
+	t.Helper()
+	st := open(t)
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return st
+}
+
+func mustNo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantCode fails unless err carries the application error code.
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := windsock.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (err %v), want %q", got, err, code)
+	}
+	var e *windsock.Error
+	if !errors.As(err, &e) || e.Message == "" {
+		t.Fatalf("error %v carries no user-facing message", err)
+	}
+}
