@@ -25,6 +25,7 @@ import (
 
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -397,7 +398,7 @@ func writeDAG(ctx context.Context, q store.Queries, d *windsock.DAG, now time.Ti
 		Owners:               strings.Join(d.Owners, ", "),
 		Description:          d.Description,
 		ScheduleInterval:     scheduleIntervalJSON(d.Schedule),
-		TimetableDescription: d.Schedule.Expr,
+		TimetableDescription: timetableDescription(d),
 		MaxActiveTasks:       d.MaxActiveTasks,
 		MaxActiveRuns:        d.MaxActiveRuns,
 		IsPausedUponCreation: d.IsPausedUponCreation,
@@ -435,6 +436,20 @@ func scheduleIntervalJSON(s windsock.Schedule) string {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // a string or a map of ints cannot fail to encode
 	return strings.TrimSpace(b.String())
+}
+
+// timetableDescription is the human reading of a DAG's schedule shown in
+// lists ("At 00:00"); the raw expression when the timetable cannot say more.
+func timetableDescription(d *windsock.DAG) string {
+	loc, err := time.LoadLocation(d.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	tt, err := schedule.New(d.Schedule, loc)
+	if err != nil {
+		return d.Schedule.Expr
+	}
+	return tt.Description()
 }
 
 func (p *Processor) deactivateOrphans(ctx context.Context, q store.Queries, owners map[string]string) error {

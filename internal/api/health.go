@@ -1,0 +1,111 @@
+// Package api serves Windsock's HTTP interface: for now the health
+// endpoint; the Airflow REST API v1 grows here.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Server is the HTTP handler of one environment.
+type Server struct {
+	Store   store.Store
+	Version string
+	// HealthThreshold is scheduler.scheduler_health_check_threshold: a
+	// component whose heartbeat is older is unhealthy.
+	HealthThreshold time.Duration
+	Logger          *slog.Logger
+	Clock           func() time.Time
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", s.health)
+	mux.HandleFunc("GET /api/v1/health", s.health)
+	return mux
+}
+
+type healthInfo struct {
+	Metadatabase struct {
+		Status string `json:"status"`
+	} `json:"metadatabase"`
+	Scheduler struct {
+		Status                   *string    `json:"status"`
+		LatestSchedulerHeartbeat *time.Time `json:"latest_scheduler_heartbeat"`
+	} `json:"scheduler"`
+	Triggerer struct {
+		Status                   *string    `json:"status"`
+		LatestTriggererHeartbeat *time.Time `json:"latest_triggerer_heartbeat"`
+	} `json:"triggerer"`
+	DagProcessor struct {
+		Status                      *string    `json:"status"`
+		LatestDagProcessorHeartbeat *time.Time `json:"latest_dag_processor_heartbeat"`
+	} `json:"dag_processor"`
+	Version string `json:"version"`
+}
+
+const (
+	healthy   = "healthy"
+	unhealthy = "unhealthy"
+)
+
+// health reports the metadata database and each component's heartbeat,
+// in Airflow's HealthInfo shape plus the version. Like Airflow it answers
+// 200 whatever the state: the body says what is wrong.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	var h healthInfo
+	h.Version = s.Version
+	h.Metadatabase.Status = healthy
+	if err := s.Store.Ping(ctx); err != nil {
+		s.logger().Warn("health: metadata database does not answer", "error", err)
+		h.Metadatabase.Status = unhealthy
+	} else {
+		h.Scheduler.Status, h.Scheduler.LatestSchedulerHeartbeat = s.jobHealth(ctx, windsock.JobTypeScheduler, true)
+		h.DagProcessor.Status, h.DagProcessor.LatestDagProcessorHeartbeat = s.jobHealth(ctx, windsock.JobTypeDagProcessor, true)
+		h.Triggerer.Status, h.Triggerer.LatestTriggererHeartbeat = s.jobHealth(ctx, windsock.JobTypeTriggerer, false)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := json.NewEncoder(w).Encode(h); err != nil {
+		s.logger().Warn("health: write response", "error", err)
+	}
+}
+
+// jobHealth returns the status of a component from its latest heartbeat.
+// Components that must run are unhealthy without one; optional ones (the
+// triggerer) report null, as Airflow does when none is running.
+func (s *Server) jobHealth(ctx context.Context, jobType string, required bool) (*string, *time.Time) {
+	j, err := s.Store.JobLatest(ctx, jobType)
+	if err != nil {
+		if windsock.ErrorCode(err) != windsock.ENOTFOUND {
+			s.logger().Warn("health: read job heartbeat", "job_type", jobType, "error", err)
+		}
+		if !required {
+			return nil, nil
+		}
+		st := unhealthy
+		return &st, nil
+	}
+	hb := j.LatestHeartbeat.UTC()
+	st := healthy
+	if s.Clock().Sub(hb) > s.HealthThreshold {
+		st = unhealthy
+	}
+	return &st, &hb
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}

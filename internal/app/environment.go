@@ -1,0 +1,185 @@
+// Package app is the composition root below the CLI: it builds the concrete
+// adapters of one environment (store, keys, secrets, DAG processor) from a
+// config and hands them out as one value. Nothing here is global, so a
+// control plane can hold many environments in one process.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/dagfile"
+	"github.com/windsock/windsock/internal/dagprocessor"
+	"github.com/windsock/windsock/internal/examples"
+	"github.com/windsock/windsock/internal/fernet"
+	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/secrets"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/sqlite"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Environment is everything one Windsock environment owns.
+type Environment struct {
+	Config      *config.Config
+	Store       store.Store
+	Keys        *fernet.Keys
+	Operators   *operator.Catalog
+	Variables   *secrets.Variables
+	Connections *secrets.Connections
+	Logger      *slog.Logger
+	Clock       func() time.Time
+	Environ     []string
+}
+
+// Options are what the caller supplies besides the config.
+type Options struct {
+	Logger  *slog.Logger
+	Clock   func() time.Time
+	Environ []string
+}
+
+// Open connects to the environment's metadata database, migrates it and
+// makes sure the default pool exists.
+func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	keys, err := fernet.Parse(cfg.Core.FernetKey)
+	if err != nil {
+		return nil, windsock.Errorf(windsock.EINVALID, "core.fernet_key: %v", err)
+	}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate metadata database: %w", err)
+	}
+	env := &Environment{
+		Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
+		Logger: opts.Logger, Clock: opts.Clock, Environ: opts.Environ,
+		Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: opts.Environ},
+		Connections: &secrets.Connections{Store: st, Keys: keys, Environ: opts.Environ},
+	}
+	if err := env.ensureDefaultPool(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return env, nil
+}
+
+// OpenStore opens the metadata database named by database.sql_alchemy_conn
+// without migrating it.
+func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	path, ok := cfg.SQLitePath()
+	if !ok {
+		return nil, windsock.Errorf(windsock.EINVALID, "database.sql_alchemy_conn: only sqlite:/// URLs are supported in this version, got %q", redactURL(cfg.Database.SQLAlchemyConn))
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open metadata database: %w", err)
+	}
+	return st, nil
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "***" + u[i:]
+		}
+	}
+	return u
+}
+
+// Close releases the store.
+func (e *Environment) Close() error {
+	return e.Store.Close()
+}
+
+func (e *Environment) ensureDefaultPool(ctx context.Context) error {
+	_, err := e.Store.PoolGet(ctx, windsock.DefaultPoolName)
+	if err == nil {
+		return nil
+	}
+	if windsock.ErrorCode(err) != windsock.ENOTFOUND {
+		return fmt.Errorf("read default pool: %w", err)
+	}
+	err = e.Store.PoolUpsert(ctx, &windsock.Pool{
+		Pool: windsock.DefaultPoolName, Slots: e.Config.Core.DefaultPoolTaskSlotCount, Description: "Default pool",
+	})
+	if err != nil {
+		return fmt.Errorf("create default pool: %w", err)
+	}
+	return nil
+}
+
+// DAGRoots returns the trees of DAG files this environment loads: the DAG
+// folder, and the built-in examples when core.load_examples is on.
+func (e *Environment) DAGRoots() []dagprocessor.Root {
+	dir := e.Config.Core.DagsFolder
+	roots := []dagprocessor.Root{{Dir: dir, FS: os.DirFS(dir), Watch: true}}
+	if e.Config.Core.LoadExamples {
+		roots = append(roots, dagprocessor.Root{Dir: examples.Dir, FS: examples.FS()})
+	}
+	return roots
+}
+
+// DAGDefaults returns the parser defaults from config.
+func (e *Environment) DAGDefaults() (dagfile.Defaults, error) {
+	c := e.Config
+	loc, err := c.DefaultTimezone()
+	if err != nil {
+		return dagfile.Defaults{}, err
+	}
+	return dagfile.Defaults{
+		Owner:            c.Operators.DefaultOwner,
+		Retries:          c.Core.DefaultTaskRetries,
+		RetryDelay:       c.Core.DefaultTaskRetryDelay,
+		MaxRetryDelay:    c.Core.MaxTaskRetryDelay,
+		Catchup:          c.Scheduler.CatchupByDefault,
+		MaxActiveRuns:    c.Core.MaxActiveRunsPerDAG,
+		MaxActiveTasks:   c.Core.MaxActiveTasksPerDAG,
+		PausedAtCreation: c.Core.DagsArePausedAtCreation,
+		Timezone:         loc,
+		Pool:             windsock.DefaultPoolName,
+		Queue:            c.Operators.DefaultQueue,
+	}, nil
+}
+
+// NewDAGProcessor returns a processor over this environment's DAG roots.
+func (e *Environment) NewDAGProcessor(onPass func(*dagprocessor.Report)) (*dagprocessor.Processor, error) {
+	defaults, err := e.DAGDefaults()
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	return dagprocessor.New(dagprocessor.Config{
+		Store: e.Store, Roots: e.DAGRoots(), Operators: e.Operators, Defaults: defaults,
+		IgnoreSyntax:   e.Config.Core.DagIgnoreFileSyntax,
+		RescanInterval: e.Config.Scheduler.DagDirListInterval,
+		OnPass:         onPass, Logger: e.Logger, Clock: e.Clock, Hostname: host,
+	})
+}
+
+// EnsureDagsFolder creates the DAG folder if it does not exist.
+func (e *Environment) EnsureDagsFolder() error {
+	if err := os.MkdirAll(e.Config.Core.DagsFolder, 0o755); err != nil {
+		return fmt.Errorf("create dags folder: %w", err)
+	}
+	return nil
+}
+
+// LogFolder is where task logs go.
+func (e *Environment) LogFolder() string {
+	return e.Config.Logging.BaseLogFolder
+}

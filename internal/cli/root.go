@@ -1,0 +1,204 @@
+// Package cli is Windsock's command tree, modelled on Airflow's CLI. It is
+// the one place that wires concrete adapters together (through package app);
+// cmd/windsock only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/dagprocessor"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Version is Windsock's version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// IO is what a command reads and writes; tests and the control plane pass
+// their own.
+type IO struct {
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Environ []string
+}
+
+// runner carries the IO into every command and opens the environment on
+// demand.
+type runner struct {
+	io    IO
+	clock func() time.Time
+}
+
+// usageError marks errors in how a command was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// Main runs the command line args (without the program name) and returns
+// the process exit code. Errors are printed as one line on stderr.
+func Main(ctx context.Context, args []string, stdio IO) int {
+	r := &runner{io: stdio, clock: time.Now}
+	root := r.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdio.Stdin)
+	root.SetOut(stdio.Stdout)
+	root.SetErr(stdio.Stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	msg := windsock.ErrorMessage(err)
+	var ue usageError
+	code := exitError
+	switch {
+	case errors.As(err, &ue):
+		msg, code = ue.Error(), exitUsage
+	case windsock.ErrorCode(err) == windsock.EINTERNAL:
+		// Show the detail: on the command line the user is the operator.
+		msg = err.Error()
+	}
+	fmt.Fprintf(stdio.Stderr, "Error: %s\n", strings.ReplaceAll(msg, "\n", "; "))
+	return code
+}
+
+func (r *runner) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "windsock",
+		Short:         "Windsock runs Airflow-style workflows from one binary",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		r.versionCommand(),
+		r.configCommand(),
+		r.dbCommand(),
+		r.dagsCommand(),
+		r.tasksCommand(),
+		r.variablesCommand(),
+		r.connectionsCommand(),
+		r.poolsCommand(),
+		r.standaloneCommand(),
+	)
+	return root
+}
+
+// args wraps cobra's positional-argument checks so their errors count as
+// usage errors.
+func args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := check(cmd, a); err != nil {
+			return usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+		}
+		return nil
+	}
+}
+
+func (r *runner) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Show the version",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(r.io.Stdout, Version)
+			return err
+		},
+	}
+}
+
+// loadConfig finds WINDSOCK_HOME, creates it and its config file on first
+// use, and loads the effective configuration.
+func (r *runner) loadConfig() (*config.Config, error) {
+	home, err := config.Home(r.io.Environ)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := config.EnsureFile(home, r.io.Environ); err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", home, err)
+	}
+	cfg, err := config.Load(home, r.io.Environ)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, windsock.Errorf(windsock.EINVALID, "%v", err)
+	}
+	return cfg, nil
+}
+
+// openEnv loads the config and opens the environment (migrating the store).
+func (r *runner) openEnv(ctx context.Context, logger *slog.Logger) (*app.Environment, error) {
+	cfg, err := r.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, cfg, app.Options{Logger: logger, Clock: r.clock, Environ: r.io.Environ})
+}
+
+// withEnv runs fn with an open environment and closes it afterwards.
+func (r *runner) withEnv(ctx context.Context, fn func(env *app.Environment) error) error {
+	env, err := r.openEnv(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	return fn(env)
+}
+
+// listCommand builds a command without arguments that prints rows in the
+// -o format. rows runs with an open environment; with parse set, the DAG
+// folder is parsed into the store first and the pass's report handed over.
+func (r *runner) listCommand(use, short string, parse bool, rows func(context.Context, *app.Environment, *dagprocessor.Report) (any, error)) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(output); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				var rep *dagprocessor.Report
+				if parse {
+					var err error
+					if rep, err = syncDAGs(ctx, env); err != nil {
+						return err
+					}
+				}
+				out, err := rows(ctx, env, rep)
+				if err != nil {
+					return err
+				}
+				return printRows(r.io.Stdout, output, out)
+			})
+		},
+	}
+	outputFlag(cmd, &output)
+	return cmd
+}
+
+// outputFlag adds Airflow's -o/--output flag.
+func outputFlag(cmd *cobra.Command, dst *string) {
+	cmd.Flags().StringVarP(dst, "output", "o", formatTable, "output format: table, json, yaml or plain")
+}

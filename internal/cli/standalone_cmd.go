@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/windsock/windsock/internal/api"
+	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// adminPasswordFile is where standalone keeps the generated admin password,
+// as Airflow's standalone does.
+const adminPasswordFile = "standalone_admin_password.txt"
+
+func (r *runner) standaloneCommand() *cobra.Command {
+	var port int
+	cmd := &cobra.Command{
+		Use:   "standalone",
+		Short: "Run everything in one process: database, DAG processor and web server",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return r.runStandalone(cmd.Context(), port, cmd.Flags().Changed("port"))
+		},
+	}
+	cmd.Flags().IntVarP(&port, "port", "p", 0, "port to listen on (default: webserver.web_server_port, 8080)")
+	return cmd
+}
+
+func (r *runner) runStandalone(parent context.Context, port int, portSet bool) error {
+	ctx, stop := signalContext(parent)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	env, err := r.openEnv(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	if err := env.EnsureDagsFolder(); err != nil {
+		return err
+	}
+	if err := r.ensureAdmin(ctx, env); err != nil {
+		return err
+	}
+
+	proc, err := env.NewDAGProcessor(nil)
+	if err != nil {
+		return err
+	}
+	if err := proc.Start(ctx); err != nil {
+		return err
+	}
+	defer proc.Stop()
+
+	if !portSet {
+		port = env.Config.Webserver.WebServerPort
+	}
+	addr := net.JoinHostPort(env.Config.Webserver.WebServerHost, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler: (&api.Server{
+			Store: env.Store, Version: Version, Logger: logger, Clock: env.Clock,
+			HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
+		}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("windsock standalone is ready", "url", "http://"+ln.Addr().String(), "dags_folder", env.Config.Core.DagsFolder)
+
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case err := <-served:
+		return fmt.Errorf("web server stopped: %w", err)
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("web server did not shut down cleanly", "error", err)
+	}
+	proc.Stop()
+	logger.Info("stopped")
+	return nil
+}
+
+// ensureAdmin creates the admin user on first start with a generated
+// password, written to a file only its owner can read and printed once.
+func (r *runner) ensureAdmin(ctx context.Context, env *app.Environment) error {
+	_, err := env.Store.UserGet(ctx, "admin")
+	if err == nil {
+		return nil
+	}
+	if windsock.ErrorCode(err) != windsock.ENOTFOUND {
+		return err
+	}
+	pwFile := filepath.Join(env.Config.Home, adminPasswordFile)
+	password := ""
+	if b, err := os.ReadFile(pwFile); err == nil {
+		password = strings.TrimSpace(string(b))
+	}
+	if password == "" {
+		if password, err = auth.GeneratePassword(16); err != nil {
+			return err
+		}
+		if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", pwFile, err)
+		}
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	now := env.Clock().UTC()
+	if err := env.Store.UserCreate(ctx, &windsock.User{
+		Username: "admin", FirstName: "Admin", LastName: "User", Email: "admin@example.com",
+		Password: hash, Active: true, Roles: []string{"Admin"}, CreatedOn: now, ChangedOn: now,
+	}); err != nil {
+		return fmt.Errorf("create admin user: %w", err)
+	}
+	_, err = fmt.Fprintf(r.io.Stdout, "standalone | Login with username: admin  password: %s\nstandalone | (the password is also in %s)\n", password, pwFile)
+	return err
+}

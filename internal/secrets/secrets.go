@@ -1,0 +1,71 @@
+// Package secrets gives variables and connections as users and tasks see
+// them: decrypted, and looked up the way Airflow's default secrets backends
+// chain them: environment variables first (WINDSOCK_VAR_<KEY> /
+// AIRFLOW_VAR_<KEY>, WINDSOCK_CONN_<ID> / AIRFLOW_CONN_<ID>), then the
+// metadata store, whose secret columns are Fernet-encrypted when
+// core.fernet_key is set.
+//
+// It also reads and writes the files `airflow variables export/import` and
+// `airflow connections export/import` use, and Airflow's connection URI and
+// JSON forms.
+package secrets
+
+import (
+	"strings"
+)
+
+// Prefixes of the environment variables that define secrets. Windsock's
+// own name is looked up before Airflow's.
+const (
+	windsockVarPrefix  = "WINDSOCK_VAR_"
+	airflowVarPrefix   = "AIRFLOW_VAR_"
+	windsockConnPrefix = "WINDSOCK_CONN_"
+	airflowConnPrefix  = "AIRFLOW_CONN_"
+)
+
+// maxKeyLength is the width of variable.key and connection.conn_id.
+const maxKeyLength = 250
+
+// lookupEnv returns the value of name in environ; when a name appears more
+// than once the last one wins, as with exec.Cmd.Env.
+func lookupEnv(environ []string, name string) (string, bool) {
+	for i := len(environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(environ[i], "="); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// lookupSecretEnv looks a secret up under Windsock's prefix, then
+// Airflow's, with the name upper-cased as Airflow's
+// EnvironmentVariablesBackend does. It returns the variable's name too, for
+// error messages that must not show the value.
+func lookupSecretEnv(environ []string, windsockPrefix, airflowPrefix, name string) (value, envName string, ok bool) {
+	upper := strings.ToUpper(name)
+	for _, prefix := range []string{windsockPrefix, airflowPrefix} {
+		if v, ok := lookupEnv(environ, prefix+upper); ok {
+			return v, prefix + upper, true
+		}
+	}
+	return "", "", false
+}
+
+// sensitiveNames is Airflow's DEFAULT_SENSITIVE_FIELDS.
+var sensitiveNames = []string{
+	"access_token", "api_key", "apikey", "authorization", "passphrase", "passwd",
+	"password", "private_key", "secret", "token", "keyfile_dict", "service_account",
+}
+
+// IsSensitiveName reports whether a variable key or connection extra field
+// holds a secret by Airflow's rule: its name contains one of the sensitive
+// words, case-insensitively. The UI and API mask such values.
+func IsSensitiveName(name string) bool {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, s := range sensitiveNames {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
