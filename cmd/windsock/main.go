@@ -5,6 +5,9 @@ package main
 import (
 	"context"
 	"os"
+	// Embed the time zone database so DAG time zones work on hosts without
+	// /usr/share/zoneinfo, as a single static binary should.
+	_ "time/tzdata"
 
 	"github.com/windsock/windsock/internal/cli"
 )
