@@ -40,6 +40,8 @@ type Store interface {
 // A missing row is reported as an error with code windsock.ENOTFOUND, a
 // clashing unique key as windsock.ECONFLICT.
 type Queries interface {
+	Runs
+
 	// DAGGet returns the dag row with its tags.
 	DAGGet(ctx context.Context, dagID string) (*windsock.DAGModel, error)
 	// DAGList returns dag rows with their tags, ordered by dag_id.

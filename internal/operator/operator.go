@@ -1,0 +1,130 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Operator runs one try of a task. Implementations live in subpackages
+// (bash, python, ...) and are put together in an explicit Registry by the
+// composition root; nothing registers itself.
+//
+// Execute returns a Result on success. It returns ErrSkip (wrapped or not)
+// to end the try as skipped, an error wrapping ErrFail to fail without
+// retrying, and any other error to fail the try (retries apply). When ctx
+// is cancelled (timeout, kill) Execute must stop promptly, killing any
+// process it started, and return ctx's error.
+type Operator interface {
+	Execute(ctx context.Context, tc *Context) (*Result, error)
+}
+
+// Func adapts a function to Operator.
+type Func func(ctx context.Context, tc *Context) (*Result, error)
+
+// Execute calls f.
+func (f Func) Execute(ctx context.Context, tc *Context) (*Result, error) { return f(ctx, tc) }
+
+// Sentinel outcomes of Execute.
+var (
+	// ErrSkip ends the try as skipped (Airflow's AirflowSkipException).
+	ErrSkip = errors.New("task skipped")
+	// ErrFail fails the try without retries (AirflowFailException, a
+	// sensor's timeout).
+	ErrFail = errors.New("task failed without retry")
+)
+
+// Context is what one try of a task sees.
+type Context struct {
+	DAG  *windsock.DAG
+	Task *windsock.Task
+	Run  *windsock.DagRun
+	TI   *windsock.TaskInstance
+	// Args are the operator's arguments with templated fields rendered.
+	Args map[string]any
+	// Template is the Airflow template context (ds, ti, params, ...), as
+	// JSON-friendly values, for operators that hand it on (python).
+	Template map[string]any
+	// Log is this try's log; secrets written to it are masked.
+	Log io.Writer
+	// Environ is the base environment for subprocesses (the operator adds
+	// AIRFLOW_CTX_* variables and its own).
+	Environ []string
+	// DagsFolder resolves relative paths such as python_callable files.
+	DagsFolder string
+	// Connections resolves connection ids (environment first, then store).
+	Connections ConnectionSource
+	// Runs answers questions about other DAG runs (ExternalTaskSensor).
+	Runs RunStateSource
+	// FirstTryStart is when the current try first started: a sensor in
+	// reschedule mode measures its timeout from it.
+	FirstTryStart time.Time
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// Connection is a resolved connection with its secrets in clear.
+type Connection struct {
+	ConnID, ConnType, Description, Host, Schema, Login, Password string
+	Port                                                         int
+	// Extra is the connection's extra JSON object, decoded.
+	Extra map[string]any
+}
+
+// ConnectionSource returns a connection by id; an error with code
+// windsock.ENOTFOUND when there is none.
+type ConnectionSource interface {
+	Connection(ctx context.Context, connID string) (*Connection, error)
+}
+
+// RunStateSource reports the states of other DAGs' task instances and runs
+// at a logical date (for ExternalTaskSensor).
+type RunStateSource interface {
+	// DagRunState returns the state of dagID's run at logicalDate, "" when
+	// there is none.
+	DagRunState(ctx context.Context, dagID string, logicalDate time.Time) (windsock.DagRunState, error)
+	// TaskStates returns task id -> state for dagID's run at logicalDate
+	// (only the given task ids when set); empty when there is no run.
+	TaskStates(ctx context.Context, dagID string, logicalDate time.Time, taskIDs []string) (map[string]windsock.TaskInstanceState, error)
+}
+
+// Result is what a successful try produced.
+type Result struct {
+	// ReturnValue becomes the return_value XCom when the task has
+	// do_xcom_push; HasReturn says whether there is one (nil is a value).
+	ReturnValue any
+	HasReturn   bool
+	// XComs are further values pushed under their keys.
+	XComs map[string]any
+	// Branch, when non-nil, lists the downstream task ids to follow; the
+	// other direct downstream tasks are skipped (BranchPythonOperator).
+	Branch []string
+	// SkipDownstream skips every downstream task (ShortCircuitOperator);
+	// with IgnoreDownstreamTriggerRules false only direct downstream tasks
+	// are skipped and the rest follow their trigger rules.
+	SkipDownstream               bool
+	IgnoreDownstreamTriggerRules bool
+	// RescheduleAt, when set, ends a sensor's poke in reschedule mode: the
+	// slot is freed and the task runs again at that time.
+	RescheduleAt *time.Time
+}
+
+// Registry maps operator names (Spec.Name) to implementations.
+type Registry struct {
+	ops map[string]Operator
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{ops: map[string]Operator{}} }
+
+// Add registers op under name, replacing any earlier one.
+func (r *Registry) Add(name string, op Operator) { r.ops[name] = op }
+
+// Get returns the operator registered under name.
+func (r *Registry) Get(name string) (Operator, bool) {
+	op, ok := r.ops[name]
+	return op, ok
+}
