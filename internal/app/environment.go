@@ -35,6 +35,8 @@ type Environment struct {
 	Logger      *slog.Logger
 	Clock       func() time.Time
 	Environ     []string
+
+	registry *operator.Registry
 }
 
 // Options are what the caller supplies besides the config.

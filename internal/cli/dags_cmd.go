@@ -26,6 +26,11 @@ func (r *runner) dagsCommand() *cobra.Command {
 		r.dagsPauseCommand("pause", true),
 		r.dagsPauseCommand("unpause", false),
 		r.dagsReportCommand(),
+		r.dagsTriggerCommand(),
+		r.dagsTestCommand(),
+		r.dagsBackfillCommand(),
+		r.dagsListRunsCommand(),
+		r.dagsStateCommand(),
 	)
 	return cmd
 }

@@ -98,6 +98,7 @@ func (r *runner) rootCommand() *cobra.Command {
 		r.connectionsCommand(),
 		r.poolsCommand(),
 		r.standaloneCommand(),
+		r.schedulerCommand(),
 	)
 	return root
 }

@@ -29,7 +29,7 @@ func (r *runner) standaloneCommand() *cobra.Command {
 	var port int
 	cmd := &cobra.Command{
 		Use:   "standalone",
-		Short: "Run everything in one process: database, DAG processor and web server",
+		Short: "Run everything in one process: database, DAG processor, scheduler, executor and web server",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return r.runStandalone(cmd.Context(), port, cmd.Flags().Changed("port"))
@@ -56,14 +56,11 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 		return err
 	}
 
-	proc, err := env.NewDAGProcessor(nil)
+	stopServices, err := startServices(ctx, env)
 	if err != nil {
 		return err
 	}
-	if err := proc.Start(ctx); err != nil {
-		return err
-	}
-	defer proc.Stop()
+	defer stopServices()
 
 	if !portSet {
 		port = env.Config.Webserver.WebServerPort
@@ -95,7 +92,7 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Warn("web server did not shut down cleanly", "error", err)
 	}
-	proc.Stop()
+	stopServices()
 	logger.Info("stopped")
 	return nil
 }

@@ -14,7 +14,8 @@ import (
 
 func (r *runner) tasksCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "tasks", Short: "Manage tasks"}
-	cmd.AddCommand(r.tasksListCommand())
+	cmd.AddCommand(r.tasksListCommand(), r.tasksStateCommand(), r.tasksStatesForDagRunCommand(), r.tasksClearCommand(),
+		r.tasksTestCommand(), r.tasksRunCommand(), r.tasksRenderCommand())
 	return cmd
 }
 

@@ -57,6 +57,15 @@ type Queries interface {
 	DAGSetImportErrors(ctx context.Context, dagIDs []string, has bool) error
 	// DAGDeactivate marks the given DAGs inactive; their history stays.
 	DAGDeactivate(ctx context.Context, dagIDs []string) error
+	// DAGSetNextDagrun records when the scheduler will next create a run
+	// of a DAG (next_dagrun, its data interval and next_dagrun_create_after);
+	// nil fields are written as NULL (no further run).
+	DAGSetNextDagrun(ctx context.Context, params *DAGSetNextDagrunParams) error
+	// DAGListDue returns the active, unpaused DAGs whose
+	// next_dagrun_create_after is at or before now, oldest first, at most
+	// limit (0: no limit). It reads an index, so its cost follows the
+	// number of due DAGs, not of all DAGs.
+	DAGListDue(ctx context.Context, now time.Time, limit int) ([]*windsock.DAGModel, error)
 
 	// SerializedDAGUpsert stores a definition and reports whether it
 	// changed (false when the stored dag_hash is the same).
@@ -152,6 +161,15 @@ type DAGUpsertParams struct {
 	IsPausedUponCreation        bool
 	Tags                        []string
 	LastParsedTime              time.Time
+	NextDagrun                  *time.Time
+	NextDagrunDataIntervalStart *time.Time
+	NextDagrunDataIntervalEnd   *time.Time
+	NextDagrunCreateAfter       *time.Time
+}
+
+// DAGSetNextDagrunParams is the next run the scheduler will create.
+type DAGSetNextDagrunParams struct {
+	DagID                       string
 	NextDagrun                  *time.Time
 	NextDagrunDataIntervalStart *time.Time
 	NextDagrunDataIntervalEnd   *time.Time

@@ -132,6 +132,18 @@ func (Dialect) IsUniqueViolation(err error) bool {
 	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
+// IsForeignKeyViolation reports whether err is a FOREIGN KEY constraint
+// failure.
+func (Dialect) IsForeignKeyViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// LockForUpdateSkipLocked returns "": a SQLite write statement or
+// transaction holds the database's only write lock, so no other claimer
+// can pick the same rows meanwhile.
+func (Dialect) LockForUpdateSkipLocked() string { return "" }
+
 // Migrations returns the embedded SQLite migrations.
 func (Dialect) Migrations() fs.FS {
 	sub, err := fs.Sub(migrations, "migrations")

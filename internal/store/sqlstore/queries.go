@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/windsock/windsock/internal/windsock"
 )
 
 // queries implements store.Queries over a dbtx: the store's *sql.DB or a
@@ -17,6 +19,10 @@ type queries struct {
 	// begin starts transactions; nil inside one, where writes that need
 	// several statements are already atomic.
 	begin *sql.DB
+	// tx is the transaction q runs in, nil outside one: cached statements
+	// are bound to it.
+	tx    *sql.Tx
+	stmts *stmtCache
 }
 
 // inTx runs fn atomically: in a new transaction, or in the current one when
@@ -37,7 +43,7 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&queries{db: tx, d: q.d}); err != nil {
+	if err := fn(&queries{db: tx, d: q.d, tx: tx, stmts: q.stmts}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -48,15 +54,44 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.stmt(ctx, query, len(args)); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return q.db.ExecContext(ctx, q.d.Rebind(query), args...)
 }
 
 func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.stmt(ctx, query, len(args)); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return q.db.QueryContext(ctx, q.d.Rebind(query), args...)
 }
 
 func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.stmt(ctx, query, len(args)); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return q.db.QueryRowContext(ctx, q.d.Rebind(query), args...)
+}
+
+// stmt returns the cached prepared statement for query, bound to q's
+// transaction if any; nil to run it unprepared. Outside a transaction a
+// statement is prepared on first use; inside one only a statement
+// prepared before is used (see prepare).
+func (q *queries) stmt(ctx context.Context, query string, nargs int) *sql.Stmt {
+	st := q.stmts.get(ctx, query, nargs, q.tx == nil)
+	if st != nil && q.tx != nil {
+		return q.tx.StmtContext(ctx, st)
+	}
+	return st
+}
+
+// prepare caches query's prepared statement ahead of a transaction that
+// will run it, since a transaction cannot prepare it itself.
+func (q *queries) prepare(ctx context.Context, query string, nargs int) {
+	if q.tx == nil {
+		q.stmts.get(ctx, query, nargs, true)
+	}
 }
 
 // execOne runs an UPDATE or DELETE that must touch a row and returns
@@ -253,4 +288,95 @@ func (d nullTimePtr) Scan(v any) error {
 		*d.p = &t
 	}
 	return nil
+}
+
+// int64Ptr returns *i, or NULL for nil.
+func int64Ptr(i *int64) any {
+	if i == nil {
+		return nil
+	}
+	return *i
+}
+
+// float64Ptr returns *f, or NULL for nil.
+func float64Ptr(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+type nullInt64Ptr struct{ p **int64 }
+
+func (d nullInt64Ptr) Scan(v any) error {
+	var ni sql.NullInt64
+	if err := ni.Scan(v); err != nil {
+		return err
+	}
+	*d.p = nil
+	if ni.Valid {
+		i := ni.Int64
+		*d.p = &i
+	}
+	return nil
+}
+
+type nullFloat64Ptr struct{ p **float64 }
+
+func (d nullFloat64Ptr) Scan(v any) error {
+	var nf sql.NullFloat64
+	if err := nf.Scan(v); err != nil {
+		return err
+	}
+	*d.p = nil
+	if nf.Valid {
+		f := nf.Float64
+		*d.p = &f
+	}
+	return nil
+}
+
+// orderBy returns an ORDER BY clause for a caller-supplied sort key: a
+// name from allowed (mapped to its column), "-" prefixed for descending,
+// followed by the tie-breaking columns so that paging is stable. Nullable
+// columns sort their NULLs last in both directions, the same in every
+// database (SQLite and PostgreSQL disagree by default). Only names from
+// allowed ever reach the SQL.
+func orderBy(key string, allowed map[string]sortColumn, def string, tiebreak string) (string, error) {
+	if key == "" {
+		return " ORDER BY " + def + ", " + tiebreak, nil
+	}
+	dir := "ASC"
+	name, desc := strings.CutPrefix(key, "-")
+	if desc {
+		dir = "DESC"
+	}
+	col, ok := allowed[name]
+	if !ok {
+		return "", windsock.Errorf(windsock.EINVALID, "cannot order by %q", key)
+	}
+	clause := " ORDER BY "
+	if col.nullable {
+		clause += "(" + col.expr + " IS NULL), "
+	}
+	return clause + col.expr + " " + dir + ", " + tiebreak, nil
+}
+
+// sortColumn is a column a list may be ordered by.
+type sortColumn struct {
+	expr     string
+	nullable bool
+}
+
+// inList appends "col IN (?, ...)" for values to where and the values to
+// args; nothing when values is empty.
+func inList[T ~string](where []string, args []any, col string, values []T) ([]string, []any) {
+	if len(values) == 0 {
+		return where, args
+	}
+	for _, v := range values {
+		// Plain strings: drivers need not know our named string types.
+		args = append(args, string(v))
+	}
+	return append(where, col+" IN ("+placeholders(len(values))+")"), args
 }

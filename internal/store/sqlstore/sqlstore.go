@@ -25,6 +25,15 @@ type Dialect interface {
 	// IsUniqueViolation reports whether err is a unique or primary key
 	// constraint violation.
 	IsUniqueViolation(err error) bool
+	// IsForeignKeyViolation reports whether err is a foreign key
+	// constraint violation (a row naming a parent that does not exist).
+	IsForeignKeyViolation(err error) bool
+	// LockForUpdateSkipLocked is appended to the SELECT that picks rows a
+	// claimer is about to update, so that concurrent claimers skip each
+	// other's rows instead of waiting ("FOR UPDATE SKIP LOCKED" on
+	// PostgreSQL). It is "" where a write already excludes every other
+	// writer, as in SQLite.
+	LockForUpdateSkipLocked() string
 	// Migrations holds the schema migrations as NNN_name.up.sql files at
 	// its root; versions are the same in every dialect.
 	Migrations() fs.FS
@@ -60,7 +69,7 @@ var _ store.Store = (*Store)(nil)
 // New returns a store over db speaking dialect d. The store owns db: Close
 // closes it.
 func New(db *sql.DB, d Dialect) *Store {
-	return &Store{queries: queries{db: db, d: d, begin: db}, db: db}
+	return &Store{queries: queries{db: db, d: d, begin: db, stmts: newStmtCache(db, d)}, db: db}
 }
 
 // DB returns the underlying handle, for tools and tests that need raw SQL.
@@ -85,5 +94,6 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	s.stmts.close()
 	return s.db.Close()
 }

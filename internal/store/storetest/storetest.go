@@ -66,6 +66,10 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("User", func(t *testing.T) { t.Parallel(); testUser(t, open) })
 	t.Run("EventLog", func(t *testing.T) { t.Parallel(); testEventLog(t, open) })
 	t.Run("InTx", func(t *testing.T) { t.Parallel(); testInTx(t, open) })
+	t.Run("DagRun", func(t *testing.T) { t.Parallel(); testDagRun(t, open) })
+	t.Run("TaskInstance", func(t *testing.T) { t.Parallel(); testTaskInstance(t, open) })
+	t.Run("XCom", func(t *testing.T) { t.Parallel(); testXCom(t, open) })
+	t.Run("TaskRecords", func(t *testing.T) { t.Parallel(); testTaskRecords(t, open) })
 }
 
 // setup opens a fresh store, migrates it and closes it after the test.

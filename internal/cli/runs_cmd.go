@@ -1,0 +1,384 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+type dagRunRow struct {
+	DagID             string         `json:"dag_id"`
+	DagRunID          string         `json:"dag_run_id"`
+	State             string         `json:"state"`
+	RunType           string         `json:"run_type"`
+	LogicalDate       string         `json:"logical_date"`
+	DataIntervalStart string         `json:"data_interval_start"`
+	DataIntervalEnd   string         `json:"data_interval_end"`
+	StartDate         string         `json:"start_date"`
+	EndDate           string         `json:"end_date"`
+	ExternalTrigger   bool           `json:"external_trigger"`
+	Conf              map[string]any `json:"conf"`
+}
+
+func newDagRunRow(r *windsock.DagRun) dagRunRow {
+	conf := r.Conf
+	if conf == nil {
+		conf = map[string]any{}
+	}
+	return dagRunRow{
+		DagID: r.DagID, DagRunID: r.RunID, State: string(r.State), RunType: string(r.RunType),
+		LogicalDate: windsock.ISOFormat(r.LogicalDate), DataIntervalStart: isoOrEmpty(r.DataIntervalStart),
+		DataIntervalEnd: isoOrEmpty(r.DataIntervalEnd), StartDate: isoOrEmpty(r.StartDate), EndDate: isoOrEmpty(r.EndDate),
+		ExternalTrigger: r.ExternalTrigger, Conf: conf,
+	}
+}
+
+// loadDAGGraph returns a DAG's definition and graph after parsing the DAG
+// folder.
+func loadDAGGraph(ctx context.Context, env *app.Environment, dagID string) (*windsock.DAG, *decide.Graph, error) {
+	if _, err := syncDAGs(ctx, env); err != nil {
+		return nil, nil, err
+	}
+	d, err := loadDAG(ctx, env.Store, dagID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, decide.NewGraph(d), nil
+}
+
+func (r *runner) dagsTriggerCommand() *cobra.Command {
+	var conf, date, runID, output string
+	cmd := &cobra.Command{
+		Use:   "trigger DAG_ID",
+		Short: "Create a manual DAG run (the scheduler runs it)",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			if err := checkFormat(output); err != nil {
+				return err
+			}
+			c, err := parseConf(conf)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				d, g, err := loadDAGGraph(ctx, env, a[0])
+				if err != nil {
+					return err
+				}
+				logical := env.Clock().UTC()
+				if date != "" {
+					if logical, err = parseDate(date, dagLocation(d)); err != nil {
+						return err
+					}
+				}
+				run, err := scheduler.CreateRun(ctx, env.Store, d, g, scheduler.NewRun{
+					RunType: windsock.RunTypeManual, RunID: runID, LogicalDate: logical, Conf: c, Now: env.Clock(),
+				})
+				if err != nil {
+					return err
+				}
+				return printRows(r.io.Stdout, output, []dagRunRow{newDagRunRow(run)})
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&conf, "conf", "c", "", "JSON object passed to the run as dag_run.conf")
+	cmd.Flags().StringVarP(&date, "exec-date", "e", "", "logical date of the run (default: now)")
+	cmd.Flags().StringVarP(&runID, "run-id", "r", "", "run id (default: manual__<logical date>)")
+	outputFlag(cmd, &output)
+	return cmd
+}
+
+// parseConf reads a -c/--conf JSON object.
+func parseConf(s string) (map[string]any, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var c map[string]any
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return nil, windsock.Errorf(windsock.EINVALID, "--conf must be a JSON object: %v", err)
+	}
+	return c, nil
+}
+
+func (r *runner) dagsListRunsCommand() *cobra.Command {
+	var dagID, state, output string
+	cmd := &cobra.Command{
+		Use:   "list-runs",
+		Short: "List a DAG's runs",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(output); err != nil {
+				return err
+			}
+			if dagID == "" {
+				return usageError{fmt.Errorf("-d/--dag-id is required")}
+			}
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				if _, err := env.Store.DAGGet(ctx, dagID); err != nil {
+					return err
+				}
+				p := &store.DagRunListParams{DagID: dagID, OrderBy: "-execution_date"}
+				if state != "" {
+					p.States = []windsock.DagRunState{windsock.DagRunState(state)}
+				}
+				runs, err := env.Store.DagRunList(ctx, p)
+				if err != nil {
+					return err
+				}
+				rows := make([]dagRunRow, len(runs))
+				for i, run := range runs {
+					rows[i] = newDagRunRow(run)
+				}
+				return printRows(r.io.Stdout, output, rows)
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&dagID, "dag-id", "d", "", "the DAG")
+	cmd.Flags().StringVar(&state, "state", "", "only runs in this state (queued, running, success, failed)")
+	outputFlag(cmd, &output)
+	return cmd
+}
+
+// findRun returns a DAG's run by run id or logical date.
+func findRun(ctx context.Context, q store.Queries, d *windsock.DAG, dateOrRunID string) (*windsock.DagRun, error) {
+	if run, err := q.DagRunGet(ctx, d.DagID, dateOrRunID); err == nil {
+		return run, nil
+	}
+	t, err := parseDate(dateOrRunID, dagLocation(d))
+	if err != nil {
+		return nil, windsock.Errorf(windsock.ENOTFOUND, "DAG %q has no run %q (not a run id, nor a date)", d.DagID, dateOrRunID)
+	}
+	runs, err := q.DagRunList(ctx, &store.DagRunListParams{DagID: d.DagID, LogicalDateGTE: &t, LogicalDateLTE: &t})
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, windsock.Errorf(windsock.ENOTFOUND, "DAG %q has no run at %s", d.DagID, windsock.ISOFormat(t))
+	}
+	return runs[0], nil
+}
+
+func (r *runner) dagsStateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "state DAG_ID LOGICAL_DATE_OR_RUN_ID",
+		Short: "Print the state of a DAG run",
+		Args:  args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				d, err := loadDAG(ctx, env.Store, a[0])
+				if err != nil {
+					return err
+				}
+				run, err := findRun(ctx, env.Store, d, a[1])
+				if err != nil {
+					return err
+				}
+				out := string(run.State)
+				if len(run.Conf) > 0 {
+					b, _ := json.Marshal(run.Conf)
+					out += ", " + string(b)
+				}
+				_, err = fmt.Fprintln(r.io.Stdout, out)
+				return err
+			})
+		},
+	}
+}
+
+func (r *runner) tasksStateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "state DAG_ID TASK_ID LOGICAL_DATE_OR_RUN_ID",
+		Short: "Print the state of a task instance",
+		Args:  args(cobra.ExactArgs(3)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				d, err := loadDAG(ctx, env.Store, a[0])
+				if err != nil {
+					return err
+				}
+				run, err := findRun(ctx, env.Store, d, a[2])
+				if err != nil {
+					return err
+				}
+				ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: -1})
+				if err != nil {
+					return err
+				}
+				st := string(ti.State)
+				if st == "" {
+					st = "None"
+				}
+				_, err = fmt.Fprintln(r.io.Stdout, st)
+				return err
+			})
+		},
+	}
+}
+
+type taskStateRow struct {
+	DagID       string `json:"dag_id"`
+	LogicalDate string `json:"logical_date"`
+	TaskID      string `json:"task_id"`
+	State       string `json:"state"`
+	TryNumber   int    `json:"try_number"`
+	StartDate   string `json:"start_date"`
+	EndDate     string `json:"end_date"`
+}
+
+func (r *runner) tasksStatesForDagRunCommand() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "states-for-dag-run DAG_ID RUN_ID",
+		Short: "List the task states of a DAG run",
+		Args:  args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			if err := checkFormat(output); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				d, err := loadDAG(ctx, env.Store, a[0])
+				if err != nil {
+					return err
+				}
+				run, err := findRun(ctx, env.Store, d, a[1])
+				if err != nil {
+					return err
+				}
+				rows, err := taskStateRows(ctx, env.Store, run)
+				if err != nil {
+					return err
+				}
+				return printRows(r.io.Stdout, output, rows)
+			})
+		},
+	}
+	outputFlag(cmd, &output)
+	return cmd
+}
+
+func taskStateRows(ctx context.Context, q store.Queries, run *windsock.DagRun) ([]taskStateRow, error) {
+	tis, err := q.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID})
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]taskStateRow, len(tis))
+	for i, ti := range tis {
+		st := string(ti.State)
+		if st == "" {
+			st = "None"
+		}
+		rows[i] = taskStateRow{
+			DagID: ti.DagID, LogicalDate: windsock.ISOFormat(run.LogicalDate), TaskID: ti.TaskID, State: st,
+			TryNumber: ti.TryNumber, StartDate: isoOrEmpty(ti.StartDate), EndDate: isoOrEmpty(ti.EndDate),
+		}
+	}
+	return rows, nil
+}
+
+func (r *runner) tasksClearCommand() *cobra.Command {
+	var taskRegex, start, end string
+	var down, up, onlyFailed, onlyRunning, yes bool
+	cmd := &cobra.Command{
+		Use:   "clear DAG_ID",
+		Short: "Clear task instances so that they run again",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				d, _, err := loadDAGGraph(ctx, env, a[0])
+				if err != nil {
+					return err
+				}
+				p := scheduler.ClearParams{Downstream: down, Upstream: up, OnlyFailed: onlyFailed, OnlyRunning: onlyRunning, Now: env.Clock().UTC()}
+				if taskRegex != "" {
+					re, err := regexp.Compile(taskRegex)
+					if err != nil {
+						return windsock.Errorf(windsock.EINVALID, "--task-regex: %v", err)
+					}
+					for _, t := range d.Tasks {
+						if re.MatchString(t.TaskID) {
+							p.TaskIDs = append(p.TaskIDs, t.TaskID)
+						}
+					}
+					if len(p.TaskIDs) == 0 {
+						return windsock.Errorf(windsock.ENOTFOUND, "no task of %s matches %q", d.DagID, taskRegex)
+					}
+				}
+				for _, b := range []struct {
+					s   string
+					dst **time.Time
+				}{{start, &p.StartDate}, {end, &p.EndDate}} {
+					if b.s == "" {
+						continue
+					}
+					t, err := parseDate(b.s, dagLocation(d))
+					if err != nil {
+						return err
+					}
+					*b.dst = &t
+				}
+				if !yes {
+					p.DryRun = true
+					preview, err := scheduler.ClearTaskInstances(ctx, env.Store, d, p)
+					if err != nil {
+						return err
+					}
+					if len(preview) == 0 {
+						_, err := fmt.Fprintln(r.io.Stdout, "No task instances to clear")
+						return err
+					}
+					for _, ti := range preview {
+						fmt.Fprintf(r.io.Stdout, "<TaskInstance: %s.%s %s [%s]>\n", ti.DagID, ti.TaskID, ti.RunID, stateName(ti.State))
+					}
+					fmt.Fprint(r.io.Stdout, "You are about to delete these task instances. Are you sure? [y/n] ")
+					var answer string
+					fmt.Fscanln(r.io.Stdin, &answer)
+					if !strings.EqualFold(strings.TrimSpace(answer), "y") && !strings.EqualFold(strings.TrimSpace(answer), "yes") {
+						_, err := fmt.Fprintln(r.io.Stdout, "\nCancelled, nothing was cleared")
+						return err
+					}
+					p.DryRun = false
+				}
+				cleared, err := scheduler.ClearTaskInstances(ctx, env.Store, d, p)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(r.io.Stdout, "%d task instance(s) cleared\n", len(cleared))
+				return err
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&taskRegex, "task-regex", "t", "", "only tasks whose id matches this regular expression")
+	f.StringVarP(&start, "start-date", "s", "", "only runs with a logical date on or after this")
+	f.StringVarP(&end, "end-date", "e", "", "only runs with a logical date on or before this")
+	f.BoolVarP(&down, "downstream", "d", false, "also clear the tasks downstream")
+	f.BoolVarP(&up, "upstream", "u", false, "also clear the tasks upstream")
+	f.BoolVarP(&onlyFailed, "only-failed", "f", false, "only failed task instances")
+	f.BoolVarP(&onlyRunning, "only-running", "r", false, "only running task instances")
+	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+func stateName(s windsock.TaskInstanceState) string {
+	if s == windsock.TaskStateNone {
+		return "None"
+	}
+	return string(s)
+}

@@ -1,0 +1,94 @@
+package process
+
+import (
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// BaseEnv is the environment a task's subprocess starts from: tc.Environ,
+// or Windsock's own environment when the engine gave none.
+func BaseEnv(tc *operator.Context) []string {
+	if tc.Environ != nil {
+		return tc.Environ
+	}
+	return os.Environ()
+}
+
+// ContextEnv returns the AIRFLOW_CTX_* variables Airflow exports to every
+// task (context_to_airflow_vars): dag and task ids, logical date (under its
+// 2.x name EXECUTION_DATE and Airflow 3's LOGICAL_DATE), try number, run
+// id and owner. Values the context lacks are left out.
+func ContextEnv(tc *operator.Context) []string {
+	env := make([]string, 0, 7)
+	add := func(k, v string) {
+		if v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	if tc.DAG != nil {
+		add("AIRFLOW_CTX_DAG_ID", tc.DAG.DagID)
+	}
+	if tc.Task != nil {
+		add("AIRFLOW_CTX_TASK_ID", tc.Task.TaskID)
+		add("AIRFLOW_CTX_DAG_OWNER", tc.Task.Owner)
+	}
+	if tc.TI != nil {
+		if tc.DAG == nil {
+			add("AIRFLOW_CTX_DAG_ID", tc.TI.DagID)
+		}
+		if tc.Task == nil {
+			add("AIRFLOW_CTX_TASK_ID", tc.TI.TaskID)
+		}
+		add("AIRFLOW_CTX_TRY_NUMBER", strconv.Itoa(tc.TI.TryNumber))
+		add("AIRFLOW_CTX_DAG_RUN_ID", tc.TI.RunID)
+	}
+	if tc.Run != nil {
+		if tc.TI == nil {
+			add("AIRFLOW_CTX_DAG_RUN_ID", tc.Run.RunID)
+		}
+		if !tc.Run.LogicalDate.IsZero() {
+			d := windsock.ISOFormat(tc.Run.LogicalDate)
+			add("AIRFLOW_CTX_EXECUTION_DATE", d)
+			add("AIRFLOW_CTX_LOGICAL_DATE", d)
+		}
+	}
+	return env
+}
+
+// MergeEnv returns base with each "KEY=value" of the override lists set,
+// later ones winning, and no key twice (execve keeps duplicates, and
+// programs disagree on which one they read).
+func MergeEnv(base []string, overrides ...[]string) []string {
+	n := 0
+	for _, o := range overrides {
+		n += len(o)
+	}
+	if n == 0 {
+		return base
+	}
+	set := make(map[string]int, len(base)+n) // key -> index in out
+	out := make([]string, 0, len(base)+n)
+	for _, kv := range base {
+		out = put(out, set, kv)
+	}
+	for _, list := range overrides {
+		for _, kv := range list {
+			out = put(out, set, kv)
+		}
+	}
+	return out
+}
+
+func put(out []string, set map[string]int, kv string) []string {
+	k, _, _ := strings.Cut(kv, "=")
+	if i, ok := set[k]; ok {
+		out[i] = kv
+		return out
+	}
+	set[k] = len(out)
+	return append(out, kv)
+}

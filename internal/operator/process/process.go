@@ -1,0 +1,208 @@
+// Package process runs an operator's subprocess (bash, python) the way
+// Airflow's SubprocessHook does: in its own process group, stdout and
+// stderr merged into one stream read line by line as it comes, and on
+// cancellation SIGTERM to the whole group, then SIGKILL after a grace
+// period, so that a timed-out or killed task leaves no processes behind.
+package process
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DefaultKillGrace is Airflow's [core] killed_task_cleanup_time: how long a
+// killed task's processes get between SIGTERM and SIGKILL.
+const DefaultKillGrace = 60 * time.Second
+
+// maxLine is the longest line handed to Command.Line in one piece; longer
+// lines arrive in several pieces so memory stays bounded.
+const maxLine = 64 << 10
+
+// Runner runs commands. The zero value is ready to use.
+type Runner struct {
+	// KillGrace is the time between SIGTERM and SIGKILL when the context
+	// ends; zero means DefaultKillGrace.
+	KillGrace time.Duration
+}
+
+// Command is one process to run.
+type Command struct {
+	// Path is the executable's absolute path (looked up once by the caller).
+	Path string
+	// Args is the full argv, including argv[0].
+	Args []string
+	// Env is the complete environment; nil inherits Windsock's.
+	Env []string
+	// Dir is the working directory; "" means Windsock's.
+	Dir string
+	// Line receives each line of the merged stdout and stderr, without its
+	// newline, as soon as it is complete. The slice is only valid during
+	// the call.
+	Line func(line []byte)
+}
+
+// Run starts c, feeds its output to c.Line until every process holding the
+// output open has closed it, waits for it, and returns its exit code (the
+// negated signal number when a signal ended it, like Python's returncode).
+//
+// When ctx ends first, the process group gets SIGTERM and, if any member is
+// still there after KillGrace, SIGKILL; Run returns ctx.Err() once the
+// group is gone. When the command ends on its own, processes it left in
+// the background are not touched, as in Airflow.
+func (r Runner) Run(ctx context.Context, c *Command) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", c.Path, err)
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		pr.Close()
+		pw.Close()
+		return 0, fmt.Errorf("start %s: %w", c.Path, err)
+	}
+	proc, err := os.StartProcess(c.Path, c.Args, &os.ProcAttr{
+		Dir:   c.Dir,
+		Env:   c.Env,
+		Files: []*os.File{devnull, pw, pw},
+		Sys:   sysProcAttr(),
+	})
+	// The child has its own copies now; ours must go, or the read below
+	// would never see EOF.
+	pw.Close()
+	devnull.Close()
+	if err != nil {
+		pr.Close()
+		return 0, fmt.Errorf("start %s: %w", c.Path, err)
+	}
+	g := &group{pid: proc.Pid, grace: r.KillGrace, forced: make(chan struct{})}
+	if g.grace <= 0 {
+		g.grace = DefaultKillGrace
+	}
+	stop := context.AfterFunc(ctx, g.terminate)
+
+	readErr := readLines(pr, c.Line)
+	pr.Close()
+	state, waitErr := proc.Wait()
+	if !stop() {
+		// The context ended: make sure nothing of the group outlives Run.
+		g.finish()
+		return 0, ctx.Err()
+	}
+	if waitErr != nil {
+		return 0, fmt.Errorf("wait for %s: %w", c.Path, waitErr)
+	}
+	if readErr != nil {
+		return 0, fmt.Errorf("read output of %s: %w", c.Path, readErr)
+	}
+	return exitCode(state), nil
+}
+
+// readLines calls line for each line of r; a line longer than maxLine is
+// delivered in pieces, and a last line without newline is delivered too.
+// The reader's buffer is small, since most lines are; longer lines are
+// gathered in a second buffer.
+func readLines(r io.Reader, line func([]byte)) error {
+	br := bufio.NewReaderSize(r, 4096)
+	var long []byte
+	for {
+		b, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, b...)
+			if len(long) >= maxLine {
+				deliver(line, long)
+				long = long[:0]
+			}
+			continue
+		}
+		if len(long) > 0 {
+			long = append(long, b...)
+			b = long
+			long = long[:0]
+		}
+		if len(b) > 0 && b[len(b)-1] == '\n' {
+			deliver(line, b[:len(b)-1])
+		} else if len(b) > 0 {
+			deliver(line, b)
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF):
+			return nil
+		default:
+			return err
+		}
+	}
+}
+
+func deliver(line func([]byte), b []byte) {
+	if line != nil {
+		line(b)
+	}
+}
+
+func exitCode(state *os.ProcessState) int {
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -int(ws.Signal())
+	}
+	return state.ExitCode()
+}
+
+// group is the process group of one command, for killing it.
+type group struct {
+	pid   int
+	grace time.Duration
+
+	mu       sync.Mutex
+	finished bool
+	force    *time.Timer
+	forced   chan struct{} // closed once SIGKILL was sent
+}
+
+// terminate sends SIGTERM to the group and arms the SIGKILL timer.
+func (g *group) terminate() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.finished {
+		return
+	}
+	_ = syscall.Kill(-g.pid, syscall.SIGTERM)
+	g.force = time.AfterFunc(g.grace, func() {
+		_ = syscall.Kill(-g.pid, syscall.SIGKILL)
+		close(g.forced)
+	})
+}
+
+// finish runs after the group leader was reaped following a cancellation:
+// it returns once no member of the group is left, which takes until the
+// SIGKILL when some member ignores SIGTERM.
+func (g *group) finish() {
+	g.mu.Lock()
+	g.finished = true
+	force := g.force
+	g.mu.Unlock()
+	if force == nil {
+		return // terminate saw finished first: the command ended by itself
+	}
+	// Members that closed their output but still run are rare, so a
+	// coarse check until SIGKILL is sent is cheap enough.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for groupRunning(g.pid) {
+		select {
+		case <-g.forced:
+			return
+		case <-tick.C:
+		}
+	}
+	force.Stop()
+}

@@ -1,0 +1,331 @@
+package decide
+
+import "github.com/windsock/windsock/internal/windsock"
+
+// RunState is the snapshot of one DAG run that Evaluate decides on.
+type RunState struct {
+	// States maps task id to the state of its task instance; a task
+	// missing from the map is in state none. Entries for tasks the DAG no
+	// longer has are ignored.
+	States map[string]windsock.TaskInstanceState
+	// PastOK says, for depends_on_past and wait_for_downstream tasks,
+	// whether the previous run (by logical date) allows this one: its
+	// instance of the task ended success or skipped and, for
+	// wait_for_downstream, so did that instance's direct downstream ones.
+	// The caller computes it (true for the first run, or with
+	// ignore_first_depends_on_past). A missing entry means true.
+	PastOK map[string]bool
+	// Due marks the up_for_retry and up_for_reschedule instances whose
+	// retry delay or reschedule date has passed; only those may be
+	// scheduled again. The caller compares NextRetryAt with its clock.
+	Due map[string]bool
+}
+
+// Decision is what Evaluate wants done to one run. The caller applies
+// SetState and Schedule (in one transaction) and, when RunFinished, sets
+// the run's state.
+type Decision struct {
+	// Schedule lists, in topological order, the instances whose
+	// dependencies are met and that become scheduled.
+	Schedule []string
+	// SetState maps task ids to the upstream_failed or skipped state their
+	// trigger rule settles them in; nil when there are none.
+	SetState map[string]windsock.TaskInstanceState
+	// RunFinished says the run is over, with RunState success or failed.
+	RunFinished bool
+	RunState    windsock.DagRunState
+	// Reason is Airflow's word for why the run finished, passed to the
+	// DAG's callbacks: ReasonSuccess, ReasonTaskFailure or ReasonDeadlock.
+	Reason string
+}
+
+// Reasons a run finishes, as Airflow's DAG callbacks receive them.
+const (
+	ReasonSuccess     = "success"
+	ReasonTaskFailure = "task_failure"
+	ReasonDeadlock    = "all_tasks_deadlocked"
+)
+
+// Evaluate decides on one run: which task instances become scheduled,
+// which become upstream_failed or skipped because their trigger rule can
+// no longer be met, and whether the run is finished.
+//
+// Only instances in state none, or up_for_retry/up_for_reschedule marked
+// Due, are scheduled; scheduled, queued, running, deferred and restarting
+// ones are left alone. Propagation is transitive within one call: where
+// Airflow settles one level of a failed chain per scheduler pass, Evaluate
+// walks the tasks in topological order so a failure at the head marks the
+// whole all_success chain upstream_failed at once, and a task that
+// propagation unblocks (an all_done after them) is scheduled in the same
+// call.
+//
+// The run finishes as DagRun.update_state decides, on the states after
+// this decision: when every instance is finished it failed if a leaf
+// (ignoring removed leaves) is failed or upstream_failed and succeeded
+// otherwise; when unfinished instances remain but none is in flight, none
+// can be scheduled and none is an up_for_retry/up_for_reschedule instance
+// waiting for its time, the run is deadlocked and failed. As in Airflow a
+// run holding an unfinished depends_on_past, wait_for_downstream or
+// max_active_tis_per_dag(run) task is never called deadlocked, since
+// another run may free it. Windsock also treats every in-flight instance
+// (and an instance in a state it does not know) as keeping the run alive,
+// where Airflow would still check a running instance's trigger rule.
+func (g *Graph) Evaluate(rs RunState) Decision {
+	e := g.newEvaluation(&rs)
+	e.arr = make([]windsock.TaskInstanceState, len(g.ids))
+	for p, id := range g.ids {
+		e.arr[p] = rs.States[id]
+	}
+	for p := range g.ids {
+		e.step(p)
+	}
+	e.finish(false)
+	return e.d
+}
+
+// EvaluateChanged is Evaluate for a run whose last evaluation was applied
+// and in which only the instances named in changed have changed state
+// since (a task finished or was cleared), or whose Due or PastOK entry
+// changed (an up_for_retry instance became due). It examines
+// those instances and, in topological order, the downstream instances a
+// change can affect, so one finished task costs in proportion to its
+// downstream rather than the whole DAG; the finished check scans the run
+// only until it meets an instance in flight. Unknown ids are ignored. Fed
+// the same snapshot, it returns what Evaluate returns whenever the earlier
+// evaluation was applied.
+func (g *Graph) EvaluateChanged(rs RunState, changed []string) Decision {
+	e := g.newEvaluation(&rs)
+	var w worklist
+	w.init(len(g.ids))
+	for _, id := range changed {
+		p, ok := g.index[id]
+		if !ok {
+			continue
+		}
+		w.push(p)
+		for _, q := range g.down[p] {
+			w.push(q)
+		}
+	}
+	for !w.empty() {
+		p := w.pop()
+		if e.step(p) {
+			for _, q := range g.down[p] {
+				w.push(q)
+			}
+		}
+	}
+	e.finish(true)
+	return e.d
+}
+
+// evaluation is one Evaluate call's working state: the snapshot plus the
+// decisions made so far, which later steps must see.
+type evaluation struct {
+	g  *Graph
+	rs *RunState
+	// arr holds every task's state by position (full evaluation); when nil
+	// states are read from rs.States with over on top.
+	arr  []windsock.TaskInstanceState
+	over map[int]windsock.TaskInstanceState
+	d    Decision
+}
+
+func (g *Graph) newEvaluation(rs *RunState) *evaluation {
+	return &evaluation{g: g, rs: rs}
+}
+
+func (e *evaluation) state(p int) windsock.TaskInstanceState {
+	if e.arr != nil {
+		return e.arr[p]
+	}
+	if s, ok := e.over[p]; ok {
+		return s
+	}
+	return e.rs.States[e.g.ids[p]]
+}
+
+func (e *evaluation) set(p int, s windsock.TaskInstanceState) {
+	if e.arr != nil {
+		e.arr[p] = s
+		return
+	}
+	if e.over == nil {
+		e.over = make(map[int]windsock.TaskInstanceState)
+	}
+	e.over[p] = s
+}
+
+func (e *evaluation) counts(p int) UpstreamCounts {
+	var c UpstreamCounts
+	for _, q := range e.g.up[p] {
+		c.Add(e.state(q))
+	}
+	return c
+}
+
+// step decides on the task at position p and reports whether it settled
+// it as upstream_failed or skipped, which its downstream tasks must see.
+func (e *evaluation) step(p int) bool {
+	s := e.state(p)
+	if !schedulable(s) {
+		return false
+	}
+	id := e.g.ids[p]
+	switch Judge(e.g.rule[p], e.counts(p)) {
+	case MarkUpstreamFailed:
+		e.settle(p, id, windsock.TaskStateUpstreamFailed)
+		return true
+	case MarkSkipped:
+		e.settle(p, id, windsock.TaskStateSkipped)
+		return true
+	case Run:
+		if s != windsock.TaskStateNone && !e.rs.Due[id] {
+			return false
+		}
+		if e.g.pastDep[p] && !e.pastOK(id) {
+			return false
+		}
+		e.set(p, windsock.TaskStateScheduled)
+		e.d.Schedule = append(e.d.Schedule, id)
+	}
+	return false
+}
+
+func (e *evaluation) settle(p int, id string, s windsock.TaskInstanceState) {
+	e.set(p, s)
+	if e.d.SetState == nil {
+		e.d.SetState = make(map[string]windsock.TaskInstanceState)
+	}
+	e.d.SetState[id] = s
+}
+
+func (e *evaluation) pastOK(id string) bool {
+	ok, set := e.rs.PastOK[id]
+	return ok || !set
+}
+
+// finish decides whether the run is over. quick first looks through the
+// snapshot for an instance in flight, which keeps the run going; that
+// usually ends after a few entries, where the full check reads every task.
+func (e *evaluation) finish(quick bool) {
+	if len(e.d.Schedule) > 0 {
+		return
+	}
+	if quick {
+		for id, s := range e.rs.States {
+			if active(s) && e.g.Has(id) {
+				return
+			}
+		}
+	}
+	unfinished := false
+	for p := range e.g.ids {
+		s := e.state(p)
+		if s.Finished() {
+			continue
+		}
+		unfinished = true
+		if e.alive(p, s) {
+			return
+		}
+	}
+	e.d.RunFinished = true
+	e.d.RunState = windsock.DagRunFailed
+	if unfinished {
+		e.d.Reason = ReasonDeadlock
+		return
+	}
+	for p, leaf := range e.g.isLeaf {
+		if !leaf {
+			continue
+		}
+		switch e.state(p) {
+		case windsock.TaskStateFailed, windsock.TaskStateUpstreamFailed:
+			e.d.Reason = ReasonTaskFailure
+			return
+		}
+	}
+	e.d.RunState = windsock.DagRunSuccess
+	e.d.Reason = ReasonSuccess
+}
+
+// alive reports whether the unfinished task at p may still make progress
+// on its own, which rules out a deadlock.
+func (e *evaluation) alive(p int, s windsock.TaskInstanceState) bool {
+	if active(s) || e.g.pastDep[p] || e.g.limited[p] {
+		return true
+	}
+	if s == windsock.TaskStateUpForRetry || s == windsock.TaskStateUpForReschedule {
+		// Waiting for its retry time, like Airflow's "premature" check.
+		return Judge(e.g.rule[p], e.counts(p)) == Run
+	}
+	return false
+}
+
+// schedulable reports whether an instance in state s may be scheduled
+// (Airflow's SCHEDULEABLE_STATES).
+func schedulable(s windsock.TaskInstanceState) bool {
+	switch s {
+	case windsock.TaskStateNone, windsock.TaskStateUpForRetry, windsock.TaskStateUpForReschedule:
+		return true
+	}
+	return false
+}
+
+// active reports whether an instance in state s is in flight: neither
+// finished nor waiting to be scheduled. States Windsock does not know
+// count as in flight so that they never end a run.
+func active(s windsock.TaskInstanceState) bool {
+	return !s.Finished() && !schedulable(s)
+}
+
+// worklist is a min-heap of task positions that remembers every position
+// ever pushed, so tasks are examined in topological order and at most
+// once: a task is only pushed by an upstream one, which pops earlier.
+type worklist struct {
+	heap []int
+	in   []uint64
+}
+
+func (w *worklist) init(n int) { w.in = make([]uint64, (n+63)/64) }
+
+func (w *worklist) empty() bool { return len(w.heap) == 0 }
+
+func (w *worklist) push(p int) {
+	if w.in[p/64]&(1<<(p%64)) != 0 {
+		return
+	}
+	w.in[p/64] |= 1 << (p % 64)
+	w.heap = append(w.heap, p)
+	for i := len(w.heap) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if w.heap[parent] <= w.heap[i] {
+			break
+		}
+		w.heap[parent], w.heap[i] = w.heap[i], w.heap[parent]
+		i = parent
+	}
+}
+
+func (w *worklist) pop() int {
+	top := w.heap[0]
+	last := len(w.heap) - 1
+	w.heap[0] = w.heap[last]
+	w.heap = w.heap[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && w.heap[l] < w.heap[m] {
+			m = l
+		}
+		if r < last && w.heap[r] < w.heap[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		w.heap[i], w.heap[m] = w.heap[m], w.heap[i]
+		i = m
+	}
+	return top
+}

@@ -1,0 +1,507 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/windsock/windsock/internal/schedule"
+	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// updateNextDagrun computes when the scheduler next creates a run of a DAG,
+// from its last scheduled run, and stores it in the dag row.
+func (s *Scheduler) updateNextDagrun(ctx context.Context, dagID string, now time.Time) error {
+	e, err := s.dags.get(ctx, dagID)
+	if err != nil {
+		if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+			return nil
+		}
+		return err
+	}
+	last, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{
+		DagID: dagID, RunTypes: []windsock.RunType{windsock.RunTypeScheduled}, OrderBy: "-execution_date", Limit: 1,
+	})
+	if err != nil {
+		return fmt.Errorf("last scheduled run of %s: %w", dagID, err)
+	}
+	var lastIv *schedule.DataInterval
+	if len(last) > 0 && last[0].DataIntervalStart != nil && last[0].DataIntervalEnd != nil {
+		lastIv = &schedule.DataInterval{Start: *last[0].DataIntervalStart, End: *last[0].DataIntervalEnd}
+	}
+	return s.setNext(ctx, s.cfg.Store, e, lastIv, now)
+}
+
+func restriction(d *windsock.DAG) schedule.Restriction {
+	return schedule.Restriction{Earliest: d.StartDate, Latest: d.EndDate, Catchup: d.Catchup}
+}
+
+// setNext stores the run that follows lastIv (none when the timetable has
+// no more).
+func (s *Scheduler) setNext(ctx context.Context, q store.Queries, e *dagEntry, lastIv *schedule.DataInterval, now time.Time) error {
+	p := &store.DAGSetNextDagrunParams{DagID: e.dag.DagID}
+	if info, ok := e.tt.NextRun(lastIv, restriction(e.dag), now); ok {
+		start, end, after := info.DataInterval.Start, info.DataInterval.End, info.RunAfter
+		p.NextDagrun, p.NextDagrunDataIntervalStart, p.NextDagrunDataIntervalEnd, p.NextDagrunCreateAfter = &start, &start, &end, &after
+	}
+	if err := q.DAGSetNextDagrun(ctx, p); err != nil && windsock.ErrorCode(err) != windsock.ENOTFOUND {
+		return fmt.Errorf("set next run of %s: %w", e.dag.DagID, err)
+	}
+	return nil
+}
+
+// createDueRuns creates the scheduled runs whose time has come, as many per
+// DAG as max_active_runs leaves room for (catchup fills the gap run by run).
+func (s *Scheduler) createDueRuns(ctx context.Context, now time.Time) error {
+	due, err := s.cfg.Store.DAGListDue(ctx, now, 0)
+	if err != nil {
+		return fmt.Errorf("list due dags: %w", err)
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	active, err := s.cfg.Store.DagRunCounts(ctx, []windsock.DagRunState{windsock.DagRunQueued, windsock.DagRunRunning})
+	if err != nil {
+		return err
+	}
+	for _, m := range due {
+		e, err := s.dags.get(ctx, m.DagID)
+		if err != nil {
+			s.cfg.Logger.Warn("cannot load due dag", "dag_id", m.DagID, "error", err)
+			continue
+		}
+		for m.NextDagrunCreateAfter != nil && !m.NextDagrunCreateAfter.After(now) && active[m.DagID] < e.dag.MaxActiveRuns {
+			iv := schedule.DataInterval{Start: *m.NextDagrunDataIntervalStart, End: *m.NextDagrunDataIntervalEnd}
+			err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+				_, err := CreateRun(ctx, q, e.dag, e.graph, NewRun{
+					RunType: windsock.RunTypeScheduled, LogicalDate: *m.NextDagrun, Interval: &iv, DagHash: e.hash, Now: now,
+				})
+				if windsock.ErrorCode(err) == windsock.ECONFLICT {
+					err = nil // a run for that date exists (triggered, backfilled, or another scheduler)
+				}
+				if err != nil {
+					return err
+				}
+				return s.setNext(ctx, q, e, &iv, now)
+			})
+			if err != nil {
+				return fmt.Errorf("create scheduled run of %s: %w", m.DagID, err)
+			}
+			active[m.DagID]++
+			fresh, err := s.cfg.Store.DAGGet(ctx, m.DagID)
+			if err != nil {
+				return err
+			}
+			m = fresh
+		}
+	}
+	return nil
+}
+
+// startQueuedRuns moves queued runs to running within max_active_runs and
+// marks them for evaluation.
+func (s *Scheduler) startQueuedRuns(ctx context.Context, now time.Time, dirty map[RunRef]bool) error {
+	queued, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunQueued}, OrderBy: "execution_date"})
+	if err != nil || len(queued) == 0 {
+		return err
+	}
+	running, err := s.cfg.Store.DagRunCounts(ctx, []windsock.DagRunState{windsock.DagRunRunning})
+	if err != nil {
+		return err
+	}
+	limits := map[string]int{}
+	var candidates []*windsock.DagRun
+	for _, r := range queued {
+		if s.only != nil && !s.only[RunRef{r.DagID, r.RunID}] {
+			continue
+		}
+		e, err := s.dags.get(ctx, r.DagID)
+		if err != nil {
+			s.cfg.Logger.Warn("queued run of a dag that cannot be loaded", "dag_id", r.DagID, "run_id", r.RunID, "error", err)
+			continue
+		}
+		limits[r.DagID] = e.dag.MaxActiveRuns
+		candidates = append(candidates, r)
+	}
+	for _, r := range decide.RunsToStart(candidates, running, limits) {
+		r.State = windsock.DagRunRunning
+		r.StartDate = &now
+		if err := s.cfg.Store.DagRunUpdate(ctx, r); err != nil {
+			return fmt.Errorf("start run %s/%s: %w", r.DagID, r.RunID, err)
+		}
+		dirty[RunRef{r.DagID, r.RunID}] = true
+	}
+	return nil
+}
+
+// evaluateRun applies the dependency decisions for one running run.
+func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, now time.Time) error {
+	run, err := s.cfg.Store.DagRunGet(ctx, ref.DagID, ref.RunID)
+	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if run.State != windsock.DagRunRunning {
+		return nil
+	}
+	e, err := s.dags.get(ctx, run.DagID)
+	if err != nil {
+		return err
+	}
+	tis, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID})
+	if err != nil {
+		return err
+	}
+	byTask := make(map[string]*windsock.TaskInstance, len(tis))
+	rs := decide.RunState{States: make(map[string]windsock.TaskInstanceState, len(tis)), Due: map[string]bool{}}
+	for _, ti := range tis {
+		byTask[ti.TaskID] = ti
+		rs.States[ti.TaskID] = ti.State
+		if (ti.State == windsock.TaskStateUpForRetry || ti.State == windsock.TaskStateUpForReschedule) && (ti.NextRetryAt == nil || !ti.NextRetryAt.After(now)) {
+			rs.Due[ti.TaskID] = true
+		}
+	}
+	if err := s.verifyIntegrity(ctx, e, run, byTask, rs.States, now); err != nil {
+		return err
+	}
+	if e.dag.DagrunTimeout > 0 && run.StartDate != nil && now.Sub(*run.StartDate) > e.dag.DagrunTimeout.Std() {
+		return s.timeoutRun(ctx, run, tis, now)
+	}
+	if rs.PastOK, err = s.pastOK(ctx, e, run); err != nil {
+		return err
+	}
+	dec := e.graph.Evaluate(rs)
+	return s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		for id, st := range dec.SetState {
+			ti := byTask[id]
+			from := ti.State
+			ti.State = st
+			ti.StartDate, ti.EndDate = &now, &now
+			zero := 0.0
+			ti.Duration = &zero
+			if _, err := q.TaskInstanceUpdate(ctx, ti, from); err != nil {
+				return err
+			}
+		}
+		for _, id := range dec.Schedule {
+			ti := byTask[id]
+			from := ti.State
+			if from != windsock.TaskStateUpForReschedule {
+				ti.TryNumber++
+			}
+			ti.State = windsock.TaskStateScheduled
+			ti.NextRetryAt = nil
+			if _, err := q.TaskInstanceUpdate(ctx, ti, from); err != nil {
+				return err
+			}
+		}
+		if !dec.RunFinished {
+			return nil
+		}
+		run.State = dec.RunState
+		run.EndDate = &now
+		if err := q.DagRunUpdate(ctx, run); err != nil {
+			return err
+		}
+		if s.cfg.OnRunFinished != nil {
+			defer s.cfg.OnRunFinished(run)
+		}
+		return nil
+	})
+}
+
+// verifyIntegrity adds task instances for tasks added to the DAG since the
+// run was created and marks those of removed tasks removed, as Airflow's
+// DagRun.verify_integrity does.
+func (s *Scheduler) verifyIntegrity(ctx context.Context, e *dagEntry, run *windsock.DagRun, byTask map[string]*windsock.TaskInstance, states map[string]windsock.TaskInstanceState, now time.Time) error {
+	var added []*windsock.TaskInstance
+	for _, t := range e.dag.Tasks {
+		if _, ok := byTask[t.TaskID]; !ok {
+			ti := NewTaskInstance(e.dag, e.graph, t, run.RunID, now)
+			added = append(added, ti)
+			byTask[t.TaskID] = ti
+			states[t.TaskID] = windsock.TaskStateNone
+		}
+	}
+	if len(added) > 0 {
+		if err := s.cfg.Store.TaskInstanceInsert(ctx, added); err != nil {
+			return fmt.Errorf("add task instances of new tasks: %w", err)
+		}
+	}
+	for id, ti := range byTask {
+		if e.dag.Task(id) != nil && ti.State == windsock.TaskStateRemoved {
+			// The task is back in the DAG: it runs again, as Airflow's
+			// verify_integrity restores it.
+			ti.State = windsock.TaskStateNone
+			if _, err := s.cfg.Store.TaskInstanceUpdate(ctx, ti, windsock.TaskStateRemoved); err != nil {
+				return err
+			}
+			states[id] = windsock.TaskStateNone
+			continue
+		}
+		if e.dag.Task(id) == nil && ti.State != windsock.TaskStateRemoved && !ti.State.Finished() {
+			from := ti.State
+			ti.State = windsock.TaskStateRemoved
+			if _, err := s.cfg.Store.TaskInstanceUpdate(ctx, ti, from); err != nil {
+				return err
+			}
+			delete(states, id)
+		} else if e.dag.Task(id) == nil {
+			delete(states, id)
+		}
+	}
+	return nil
+}
+
+// pastOK answers depends_on_past for the run's tasks that use it.
+func (s *Scheduler) pastOK(ctx context.Context, e *dagEntry, run *windsock.DagRun) (map[string]bool, error) {
+	var tasks []*windsock.Task
+	for _, t := range e.dag.Tasks {
+		if t.DependsOnPast || t.WaitForDownstream {
+			tasks = append(tasks, t)
+		}
+	}
+	if len(tasks) == 0 {
+		return nil, nil
+	}
+	before := run.LogicalDate.Add(-time.Microsecond)
+	prev, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{DagID: run.DagID, LogicalDateLTE: &before, OrderBy: "-execution_date", Limit: 1})
+	if err != nil || len(prev) == 0 {
+		return nil, err // the first run does not depend on the past
+	}
+	tis, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: run.DagID, RunID: prev[0].RunID})
+	if err != nil {
+		return nil, err
+	}
+	prevState := map[string]windsock.TaskInstanceState{}
+	for _, ti := range tis {
+		prevState[ti.TaskID] = ti.State
+	}
+	done := func(id string) bool {
+		st, ok := prevState[id]
+		return !ok || st == windsock.TaskStateSuccess || st == windsock.TaskStateSkipped
+	}
+	ok := map[string]bool{}
+	for _, t := range tasks {
+		good := done(t.TaskID)
+		if good && t.WaitForDownstream {
+			for _, down := range e.graph.Downstream(t.TaskID) {
+				if !done(down) {
+					good = false
+					break
+				}
+			}
+		}
+		ok[t.TaskID] = good
+	}
+	return ok, nil
+}
+
+// timeoutRun fails a run that exceeded dagrun_timeout; its unfinished task
+// instances are skipped, as Airflow does.
+func (s *Scheduler) timeoutRun(ctx context.Context, run *windsock.DagRun, tis []*windsock.TaskInstance, now time.Time) error {
+	s.cfg.Logger.Info("run exceeded dagrun_timeout; marking it failed", "dag_id", run.DagID, "run_id", run.RunID)
+	return s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		for _, ti := range tis {
+			if ti.State.Finished() || ti.State == windsock.TaskStateRunning {
+				continue
+			}
+			from := ti.State
+			ti.State = windsock.TaskStateSkipped
+			if _, err := q.TaskInstanceUpdate(ctx, ti, from); err != nil {
+				return err
+			}
+		}
+		run.State = windsock.DagRunFailed
+		run.EndDate = &now
+		if err := q.DagRunUpdate(ctx, run); err != nil {
+			return err
+		}
+		if s.cfg.OnRunFinished != nil {
+			defer s.cfg.OnRunFinished(run)
+		}
+		return nil
+	})
+}
+
+// queueScheduled queues scheduled task instances within pools,
+// max_active_tasks and parallelism, and hands them to the executor.
+func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
+	sched, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateScheduled}})
+	if err != nil || len(sched) == 0 {
+		return err
+	}
+	usage, err := s.cfg.Store.TaskInstanceSlotUsage(ctx)
+	if err != nil {
+		return err
+	}
+	pools, err := s.cfg.Store.PoolList(ctx)
+	if err != nil {
+		return err
+	}
+	lim := decide.Limits{PoolOpen: map[string]int{}, PoolTotal: map[string]int{}, DagRunning: usage.DagTasks, ParallelismOpen: s.cfg.Parallelism - usage.Total}
+	for _, p := range pools {
+		total := p.Slots
+		if total < 0 {
+			total = 1 << 30 // -1: unlimited
+		}
+		lim.PoolTotal[p.Pool] = total
+		lim.PoolOpen[p.Pool] = total - usage.PoolSlots[p.Pool]
+	}
+	byKey := make(map[windsock.TaskInstanceKey]*windsock.TaskInstance, len(sched))
+	cands := make([]decide.Candidate, 0, len(sched))
+	for _, ti := range sched {
+		if s.only != nil && !s.only[RunRef{ti.DagID, ti.RunID}] {
+			continue
+		}
+		maxTasks := 16
+		if e, err := s.dags.get(ctx, ti.DagID); err == nil {
+			maxTasks = e.dag.MaxActiveTasks
+		}
+		byKey[ti.TaskInstanceKey] = ti
+		cands = append(cands, decide.Candidate{Key: ti.TaskInstanceKey, PriorityWeight: ti.PriorityWeight, PoolSlots: ti.PoolSlots, Pool: ti.Pool, MaxActiveTasks: maxTasks})
+	}
+	queue, _ := decide.Queueable(cands, lim)
+	if len(queue) == 0 {
+		return nil
+	}
+	var queued []windsock.TaskInstanceKey
+	err = s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		queued = queued[:0]
+		for _, key := range queue {
+			ti := byKey[key]
+			ti.State = windsock.TaskStateQueued
+			ti.QueuedDttm = &now
+			job := s.jobID
+			ti.QueuedByJobID = &job
+			ok, err := q.TaskInstanceUpdate(ctx, ti, windsock.TaskStateScheduled)
+			if err != nil {
+				return err
+			}
+			if ok {
+				queued = append(queued, key)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue task instances: %w", err)
+	}
+	s.cfg.Executor.Submit(queued)
+	return nil
+}
+
+// periodicDuties are the safety net: due retries and reschedules, zombies,
+// task instances stuck in queued, and a re-evaluation of running runs.
+func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map[RunRef]bool) error {
+	due, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{
+		States: []windsock.TaskInstanceState{windsock.TaskStateUpForRetry, windsock.TaskStateUpForReschedule}, DueBefore: &now,
+	})
+	if err != nil {
+		return err
+	}
+	for _, ti := range due {
+		dirty[RunRef{ti.DagID, ti.RunID}] = true
+	}
+	stale := now.Add(-s.cfg.ZombieThreshold)
+	zombies, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}, HeartbeatBefore: &stale})
+	if err != nil {
+		return err
+	}
+	for _, ti := range zombies {
+		if err := s.failTry(ctx, ti, fmt.Sprintf("no heartbeat from the process running this try for %s (scheduler_zombie_task_threshold): it is presumed dead", s.cfg.ZombieThreshold), now); err != nil {
+			return err
+		}
+		dirty[RunRef{ti.DagID, ti.RunID}] = true
+	}
+	running, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunRunning}})
+	if err != nil {
+		return err
+	}
+	for _, r := range running {
+		dirty[RunRef{r.DagID, r.RunID}] = true
+	}
+	return nil
+}
+
+// failTry ends a try whose process is gone: up_for_retry when retries are
+// left, failed otherwise, with a task_fail row, as Airflow handles zombies.
+func (s *Scheduler) failTry(ctx context.Context, ti *windsock.TaskInstance, reason string, now time.Time) error {
+	e, err := s.dags.get(ctx, ti.DagID)
+	if err != nil {
+		return err
+	}
+	run, err := s.cfg.Store.DagRunGet(ctx, ti.DagID, ti.RunID)
+	if err != nil {
+		return err
+	}
+	s.cfg.Logger.Warn("failing a task instance whose process is gone", "dag_id", ti.DagID, "task_id", ti.TaskID, "run_id", ti.RunID, "try_number", ti.TryNumber, "reason", reason)
+	from := ti.State
+	ti.EndDate = &now
+	ti.PID = nil
+	ti.State = windsock.TaskStateFailed
+	task := e.dag.Task(ti.TaskID)
+	if task != nil && task.Retries > 0 && ti.TryNumber <= ti.MaxTries {
+		ti.State = windsock.TaskStateUpForRetry
+		at := now.Add(decide.RetryDelay(task, ti.DagID, run.LogicalDate, ti.TryNumber))
+		ti.NextRetryAt = &at
+	}
+	return s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		ok, err := q.TaskInstanceUpdate(ctx, ti, from)
+		if err != nil || !ok {
+			return err
+		}
+		return q.TaskFailInsert(ctx, &windsock.TaskFail{DagID: ti.DagID, TaskID: ti.TaskID, RunID: ti.RunID, MapIndex: ti.MapIndex, StartDate: ti.StartDate, EndDate: &now})
+	})
+}
+
+// adoptOrphans handles what a previous scheduler process on this host left
+// behind: tries whose process is gone fail at once (instead of waiting for
+// the zombie threshold), and queued task instances are handed to the
+// executor again.
+func (s *Scheduler) adoptOrphans(ctx context.Context) error {
+	now := s.now()
+	running, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}})
+	if err != nil {
+		return err
+	}
+	for _, ti := range running {
+		if ti.Hostname != s.cfg.Hostname || (ti.PID != nil && processAlive(*ti.PID)) {
+			continue
+		}
+		if err := s.failTry(ctx, ti, "the process that ran this try is gone (its scheduler stopped)", now); err != nil {
+			return err
+		}
+		s.RunChanged(ti.DagID, ti.RunID)
+	}
+	queued, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateQueued}})
+	if err != nil {
+		return err
+	}
+	keys := make([]windsock.TaskInstanceKey, 0, len(queued))
+	for _, ti := range queued {
+		if s.only == nil || s.only[RunRef{ti.DagID, ti.RunID}] {
+			keys = append(keys, ti.TaskInstanceKey)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].TaskID < keys[j].TaskID })
+	if len(keys) > 0 {
+		s.cfg.Executor.Submit(keys)
+	}
+	return nil
+}
+
+// processAlive reports whether a process with that pid exists.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}

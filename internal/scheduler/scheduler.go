@@ -1,0 +1,358 @@
+// Package scheduler decides what runs when: it creates DAG runs from
+// timetables, starts queued runs within max_active_runs, evaluates task
+// dependencies (with the pure code in decide), queues ready task instances
+// within pools and limits, and hands them to an executor. It reacts to
+// events (a task finished, a run was triggered) at once; a periodic pass is
+// the safety net for retries, zombies and timeouts.
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/user"
+	"sync"
+	"time"
+
+	"github.com/windsock/windsock/internal/schedule"
+	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Executor runs queued task instances.
+type Executor interface {
+	// Submit hands over queued task instances to run.
+	Submit(keys []windsock.TaskInstanceKey)
+}
+
+// Config is what a Scheduler needs; zero values mean the documented
+// defaults.
+type Config struct {
+	Store    store.Store
+	Executor Executor
+	// Parallelism is core.parallelism: task instances queued and running
+	// at once. Default 32.
+	Parallelism int
+	// Interval is the safety-net pass period (scheduler_idle_sleep_time).
+	// Default 1 s.
+	Interval time.Duration
+	// HeartbeatInterval is scheduler.scheduler_heartbeat_sec. Default 5 s.
+	HeartbeatInterval time.Duration
+	// ZombieThreshold is scheduler.scheduler_zombie_task_threshold: a
+	// running task instance whose heartbeat is older is failed (retries
+	// apply). Default 300 s.
+	ZombieThreshold time.Duration
+	// QueuedTimeout is scheduler.task_queued_timeout. Default 600 s.
+	QueuedTimeout time.Duration
+	// OnlyRuns, when set, limits the scheduler to these runs and creates
+	// no scheduled runs (dags test, backfill).
+	OnlyRuns []RunRef
+	Logger   *slog.Logger
+	Clock    func() time.Time
+	Hostname string
+	// OnRunFinished is called after a run reaches success or failed.
+	OnRunFinished func(run *windsock.DagRun)
+}
+
+// RunRef names a DAG run.
+type RunRef struct{ DagID, RunID string }
+
+// Scheduler is the scheduling service of one environment.
+type Scheduler struct {
+	cfg  Config
+	dags *dagCache
+
+	mu        sync.Mutex
+	dirty     map[RunRef]bool
+	dagsDirty bool
+	wake      chan struct{}
+
+	jobID  int64
+	cancel context.CancelFunc
+	done   chan struct{}
+	only   map[RunRef]bool
+}
+
+// New returns a scheduler for cfg.
+func New(cfg Config) (*Scheduler, error) {
+	if cfg.Store == nil || cfg.Executor == nil {
+		return nil, errors.New("scheduler: Store and Executor are required")
+	}
+	if cfg.Parallelism <= 0 {
+		cfg.Parallelism = 32
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = 5 * time.Second
+	}
+	if cfg.ZombieThreshold <= 0 {
+		cfg.ZombieThreshold = 300 * time.Second
+	}
+	if cfg.QueuedTimeout <= 0 {
+		cfg.QueuedTimeout = 600 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	s := &Scheduler{cfg: cfg, dags: newDAGCache(cfg.Store), dirty: map[RunRef]bool{}, dagsDirty: true, wake: make(chan struct{}, 1)}
+	if len(cfg.OnlyRuns) > 0 {
+		s.only = map[RunRef]bool{}
+		for _, r := range cfg.OnlyRuns {
+			s.only[r] = true
+		}
+	}
+	return s, nil
+}
+
+func (s *Scheduler) now() time.Time { return s.cfg.Clock().UTC() }
+
+// DAG returns the cached definition of a DAG (loading it if needed).
+func (s *Scheduler) DAG(ctx context.Context, dagID string) (*windsock.DAG, error) {
+	e, err := s.dags.get(ctx, dagID)
+	if err != nil {
+		return nil, err
+	}
+	return e.dag, nil
+}
+
+// RunChanged tells the scheduler that something in a run changed (a task
+// finished, a run was triggered or cleared); it evaluates the run at once.
+func (s *Scheduler) RunChanged(dagID, runID string) {
+	s.mu.Lock()
+	s.dirty[RunRef{dagID, runID}] = true
+	s.mu.Unlock()
+	s.poke()
+}
+
+// DAGsChanged tells the scheduler that DAG definitions may have changed.
+func (s *Scheduler) DAGsChanged() {
+	s.mu.Lock()
+	s.dagsDirty = true
+	s.mu.Unlock()
+	s.poke()
+}
+
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start records a SchedulerJob, recovers what a previous process left
+// running, and runs the loop until Stop or ctx ends.
+func (s *Scheduler) Start(ctx context.Context) error {
+	if s.cancel != nil {
+		return errors.New("scheduler already started")
+	}
+	now := s.now()
+	job := &windsock.Job{State: windsock.JobRunning, JobType: windsock.JobTypeScheduler, StartDate: now, LatestHeartbeat: now, ExecutorClass: "LocalExecutor", Hostname: s.cfg.Hostname, Unixname: unixName()}
+	if err := s.cfg.Store.JobCreate(ctx, job); err != nil {
+		return fmt.Errorf("record scheduler job: %w", err)
+	}
+	s.jobID = job.ID
+	if err := s.adoptOrphans(ctx); err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		s.loop(runCtx)
+		endCtx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		defer c()
+		if err := s.cfg.Store.JobEnd(endCtx, s.jobID, windsock.JobSuccess, s.now()); err != nil {
+			s.cfg.Logger.Warn("could not end scheduler job", "error", err)
+		}
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Stop()
+		case <-s.done:
+		}
+	}()
+	return nil
+}
+
+// Stop ends the loop and waits for it; safe to call more than once.
+func (s *Scheduler) Stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	<-s.done
+}
+
+// JobID is the id of this scheduler's job row.
+func (s *Scheduler) JobID() int64 { return s.jobID }
+
+func (s *Scheduler) loop(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.Interval)
+	defer tick.Stop()
+	heartbeat := time.NewTicker(s.cfg.HeartbeatInterval)
+	defer heartbeat.Stop()
+	s.pass(ctx, true)
+	for {
+		periodic := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-tick.C:
+			periodic = true
+		case <-heartbeat.C:
+			if err := s.cfg.Store.JobHeartbeat(ctx, s.jobID, s.now()); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("scheduler heartbeat failed", "error", err)
+			}
+			continue
+		}
+		s.pass(ctx, periodic)
+	}
+}
+
+// pass runs one scheduling pass; errors are logged and retried on the next.
+func (s *Scheduler) pass(ctx context.Context, periodic bool) {
+	if err := s.Pass(ctx, periodic); err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Error("scheduling pass failed; retrying on the next", "error", err)
+	}
+}
+
+// Pass runs one scheduling pass: the periodic duties when periodic is set,
+// then every run that changed, then queueing.
+func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
+	s.mu.Lock()
+	dirty := s.dirty
+	s.dirty = map[RunRef]bool{}
+	dagsDirty := s.dagsDirty
+	s.dagsDirty = false
+	s.mu.Unlock()
+
+	now := s.now()
+	var errs []error
+	if dagsDirty {
+		changed, err := s.dags.refresh(ctx)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if s.only == nil {
+			for _, id := range changed {
+				if err := s.updateNextDagrun(ctx, id, now); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	if periodic {
+		if s.only == nil {
+			if err := s.createDueRuns(ctx, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := s.periodicDuties(ctx, now, dirty); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.startQueuedRuns(ctx, now, dirty); err != nil {
+		errs = append(errs, err)
+	}
+	for ref := range dirty {
+		if s.only != nil && !s.only[ref] {
+			continue
+		}
+		if err := s.evaluateRun(ctx, ref, now); err != nil {
+			errs = append(errs, fmt.Errorf("evaluate run %s/%s: %w", ref.DagID, ref.RunID, err))
+		}
+	}
+	if err := s.queueScheduled(ctx, now); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func unixName() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// dagCache keeps parsed definitions and their graphs, reloaded when the
+// stored dag_hash changes.
+type dagCache struct {
+	store store.Store
+	mu    sync.Mutex
+	byID  map[string]*dagEntry
+	known map[string]string // dag_id -> dag_hash seen at the last refresh
+}
+
+type dagEntry struct {
+	dag   *windsock.DAG
+	graph *decide.Graph
+	hash  string
+	tt    schedule.Timetable
+}
+
+func newDAGCache(st store.Store) *dagCache {
+	return &dagCache{store: st, byID: map[string]*dagEntry{}, known: map[string]string{}}
+}
+
+// refresh drops the definitions whose stored hash changed and returns the
+// ids of the DAGs that are new or changed since the last refresh.
+func (c *dagCache) refresh(ctx context.Context) ([]string, error) {
+	hashes, err := c.store.SerializedDAGHashes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read dag hashes: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var changed []string
+	for id, h := range hashes {
+		if c.known[id] != h {
+			changed = append(changed, id)
+			delete(c.byID, id)
+		}
+	}
+	for id := range c.known {
+		if _, ok := hashes[id]; !ok {
+			delete(c.byID, id)
+		}
+	}
+	c.known = hashes
+	return changed, nil
+}
+
+func (c *dagCache) get(ctx context.Context, dagID string) (*dagEntry, error) {
+	c.mu.Lock()
+	e, ok := c.byID[dagID]
+	c.mu.Unlock()
+	if ok {
+		return e, nil
+	}
+	sd, err := c.store.SerializedDAGGet(ctx, dagID)
+	if err != nil {
+		return nil, err
+	}
+	var d windsock.DAG
+	if err := json.Unmarshal(sd.Data, &d); err != nil {
+		return nil, fmt.Errorf("decode dag %s: %w", dagID, err)
+	}
+	tt, err := timetable(&d)
+	if err != nil {
+		return nil, err
+	}
+	e = &dagEntry{dag: &d, graph: decide.NewGraph(&d), hash: sd.DagHash, tt: tt}
+	c.mu.Lock()
+	c.byID[dagID] = e
+	c.mu.Unlock()
+	return e, nil
+}

@@ -1,0 +1,490 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// tiColumns are the task_instance columns TaskInstance holds, in
+// scanTaskInstance's order, qualified so that they serve a SELECT and an
+// UPDATE ... FROM ... RETURNING alike. The note lives in
+// task_instance_note, as in Airflow.
+const tiColumns = `task_instance.dag_id, task_instance.task_id, task_instance.run_id,
+	task_instance.map_index, task_instance.state, task_instance.try_number, task_instance.max_tries,
+	task_instance.start_date, task_instance.end_date, task_instance.duration, task_instance.hostname,
+	task_instance.unixname, task_instance.job_id, task_instance.pool, task_instance.pool_slots,
+	task_instance.queue, task_instance.priority_weight, task_instance.operator,
+	task_instance.queued_dttm, task_instance.queued_by_job_id, task_instance.pid,
+	task_instance.executor, task_instance.updated_at, task_instance.last_heartbeat_at,
+	task_instance.next_retry_at, ` + tiNote
+
+// tiNote reads a task instance's note in the same row.
+const tiNote = `(SELECT content FROM task_instance_note n
+	WHERE n.dag_id = task_instance.dag_id AND n.task_id = task_instance.task_id
+		AND n.run_id = task_instance.run_id AND n.map_index = task_instance.map_index)`
+
+// tiKeyWhere matches one task instance by primary key.
+const tiKeyWhere = `task_instance.dag_id = ? AND task_instance.task_id = ? AND task_instance.run_id = ?
+	AND task_instance.map_index = ?`
+
+// tiInsertColumns are the columns a task instance is inserted with, in
+// tiValues' order.
+const tiInsertColumns = `dag_id, task_id, run_id, map_index, state, try_number, max_tries,
+	start_date, end_date, duration, hostname, unixname, job_id, pool, pool_slots, queue,
+	priority_weight, operator, queued_dttm, queued_by_job_id, pid, executor, updated_at,
+	last_heartbeat_at, next_retry_at`
+
+const tiInsertColumnCount = 25
+
+// tiInsertChunk bounds the rows of one multi-row INSERT: 25 parameters a
+// row keeps a chunk well under SQLite's 32,766 and PostgreSQL's 65,535.
+const tiInsertChunk = 500
+
+// maxClaimKeys bounds TaskInstanceClaimParams.Keys: four parameters a key
+// in one statement.
+const maxClaimKeys = 5000
+
+// tiSort are the columns TaskInstanceList may be ordered by.
+var tiSort = map[string]sortColumn{
+	"task_id":         {expr: "task_instance.task_id"},
+	"dag_id":          {expr: "task_instance.dag_id"},
+	"run_id":          {expr: "task_instance.run_id"},
+	"map_index":       {expr: "task_instance.map_index"},
+	"state":           {expr: "task_instance.state", nullable: true},
+	"start_date":      {expr: "task_instance.start_date", nullable: true},
+	"end_date":        {expr: "task_instance.end_date", nullable: true},
+	"duration":        {expr: "task_instance.duration", nullable: true},
+	"priority_weight": {expr: "task_instance.priority_weight", nullable: true},
+	"try_number":      {expr: "task_instance.try_number", nullable: true},
+	"pool":            {expr: "task_instance.pool"},
+	"queue":           {expr: "task_instance.queue", nullable: true},
+}
+
+const tiDefaultOrder = "task_instance.dag_id, task_instance.run_id, task_instance.task_id, task_instance.map_index"
+
+// TaskInstanceInsert adds task instances; ECONFLICT when one exists,
+// ENOTFOUND when its run does not.
+func (q *queries) TaskInstanceInsert(ctx context.Context, tis []*windsock.TaskInstance) error {
+	if len(tis) == 0 {
+		return nil
+	}
+	now := utc(time.Now())
+	if err := q.inTx(ctx, func(q *queries) error { return q.insertTaskInstances(ctx, tis, now) }); err != nil {
+		return fmt.Errorf("insert task instances: %w", err)
+	}
+	return nil
+}
+
+// insertTaskInstances writes tis with multi-row INSERTs, then their notes.
+// The caller makes it atomic.
+func (q *queries) insertTaskInstances(ctx context.Context, tis []*windsock.TaskInstance, now time.Time) error {
+	row := "(" + placeholders(tiInsertColumnCount) + ")"
+	for start := 0; start < len(tis); start += tiInsertChunk {
+		chunk := tis[start:min(start+tiInsertChunk, len(tis))]
+		args := make([]any, 0, len(chunk)*tiInsertColumnCount)
+		rows := make([]string, len(chunk))
+		for i, ti := range chunk {
+			args = append(args, ti.DagID, ti.TaskID, ti.RunID, ti.MapIndex)
+			args = append(args, tiValues(ti)...)
+			args = append(args, now, tsPtr(ti.LastHeartbeatAt), tsPtr(ti.NextRetryAt))
+			rows[i] = row
+		}
+		_, err := q.exec(ctx, `INSERT INTO task_instance (`+tiInsertColumns+`) VALUES `+strings.Join(rows, ", "), args...)
+		switch {
+		case err != nil && q.d.IsUniqueViolation(err):
+			return windsock.Errorf(windsock.ECONFLICT, "task instance already exists (first of the batch: %s)", keyString(chunk[0].TaskInstanceKey))
+		case err != nil && q.d.IsForeignKeyViolation(err):
+			return windsock.Errorf(windsock.ENOTFOUND, "dag run of task instance not found (first of the batch: %s)", keyString(chunk[0].TaskInstanceKey))
+		case err != nil:
+			return err
+		}
+	}
+	for _, ti := range tis {
+		ti.UpdatedAt = now
+		if ti.Note != "" {
+			if err := q.setTaskInstanceNote(ctx, ti.TaskInstanceKey, ti.Note, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// tiValues returns the values of the columns from state to executor, as
+// tiInsertColumns and TaskInstanceUpdate list them. An empty pool is the
+// default pool and pool_slots is at least 1, as Airflow requires; ti is
+// updated to match what is written.
+func tiValues(ti *windsock.TaskInstance) []any {
+	if ti.Pool == "" {
+		ti.Pool = windsock.DefaultPoolName
+	}
+	ti.PoolSlots = max(ti.PoolSlots, 1)
+	return []any{
+		str(string(ti.State)), ti.TryNumber, ti.MaxTries, tsPtr(ti.StartDate), tsPtr(ti.EndDate),
+		float64Ptr(ti.Duration), str(ti.Hostname), str(ti.Unixname), int64Ptr(ti.JobID), ti.Pool,
+		ti.PoolSlots, str(ti.Queue), ti.PriorityWeight, str(ti.Operator), tsPtr(ti.QueuedDttm),
+		int64Ptr(ti.QueuedByJobID), intPtr(ti.PID), str(ti.Executor),
+	}
+}
+
+// TaskInstanceGet returns a task instance; ENOTFOUND when absent.
+func (q *queries) TaskInstanceGet(ctx context.Context, key windsock.TaskInstanceKey) (*windsock.TaskInstance, error) {
+	tis, err := q.tiSelect(ctx, `SELECT `+tiColumns+` FROM task_instance WHERE `+tiKeyWhere,
+		key.DagID, key.TaskID, key.RunID, key.MapIndex)
+	if err != nil {
+		return nil, fmt.Errorf("get task instance: %w", err)
+	}
+	if len(tis) == 0 {
+		return nil, windsock.Errorf(windsock.ENOTFOUND, "task instance %s not found", keyString(key))
+	}
+	return tis[0], nil
+}
+
+// TaskInstanceList returns task instances matching params. The state
+// filter is States plus, with IncludeNullState (or TaskStateNone among
+// States), the instances with no state; IncludeNullState alone selects
+// only those.
+func (q *queries) TaskInstanceList(ctx context.Context, params *store.TaskInstanceListParams) ([]*windsock.TaskInstance, error) {
+	if params == nil {
+		params = &store.TaskInstanceListParams{}
+	}
+	order, err := orderBy(params.OrderBy, tiSort, tiDefaultOrder, tiDefaultOrder)
+	if err != nil {
+		return nil, fmt.Errorf("list task instances: %w", err)
+	}
+	var where []string
+	var args []any
+	if params.DagID != "" {
+		where = append(where, "task_instance.dag_id = ?")
+		args = append(args, params.DagID)
+	}
+	if params.RunID != "" {
+		where = append(where, "task_instance.run_id = ?")
+		args = append(args, params.RunID)
+	}
+	where, args = inList(where, args, "task_instance.run_id", params.RunIDs)
+	where, args = inList(where, args, "task_instance.task_id", params.TaskIDs)
+	if cond, stateArgs := stateFilter(params.States, params.IncludeNullState); cond != "" {
+		where = append(where, cond)
+		args = append(args, stateArgs...)
+	}
+	if params.DueBefore != nil {
+		where = append(where, "task_instance.next_retry_at < ?")
+		args = append(args, utc(*params.DueBefore))
+	}
+	if params.HeartbeatBefore != nil {
+		where = append(where, "(task_instance.last_heartbeat_at < ? OR task_instance.last_heartbeat_at IS NULL)")
+		args = append(args, utc(*params.HeartbeatBefore))
+	}
+	query := `SELECT ` + tiColumns + ` FROM task_instance`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	clause, pageArgs := limitOffset(params.Limit, params.Offset)
+	tis, err := q.tiSelect(ctx, query+order+clause, append(args, pageArgs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("list task instances: %w", err)
+	}
+	return tis, nil
+}
+
+// stateFilter returns the condition matching task instance states:
+// TaskStateNone and includeNull match the NULL state. "" when there is no
+// filter.
+func stateFilter(states []windsock.TaskInstanceState, includeNull bool) (string, []any) {
+	var named []windsock.TaskInstanceState
+	for _, s := range states {
+		if s == windsock.TaskStateNone {
+			includeNull = true
+			continue
+		}
+		named = append(named, s)
+	}
+	conds, args := inList(nil, nil, "task_instance.state", named)
+	if includeNull {
+		conds = append(conds, "task_instance.state IS NULL")
+	}
+	switch len(conds) {
+	case 0:
+		return "", nil
+	case 1:
+		return conds[0], args
+	default:
+		return "(" + conds[0] + " OR " + conds[1] + ")", args
+	}
+}
+
+// TaskInstanceUpdate writes every mutable column of ti and sets
+// updated_at, in one UPDATE guarded by fromStates when given. Without a
+// guard a missing instance is ENOTFOUND; with one, a missing instance is
+// ENOTFOUND too and a state outside fromStates is (false, nil) with
+// nothing written.
+func (q *queries) TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInstance, fromStates ...windsock.TaskInstanceState) (bool, error) {
+	now := utc(time.Now())
+	args := tiValues(ti)
+	args = append(args, now, tsPtr(ti.LastHeartbeatAt), tsPtr(ti.NextRetryAt),
+		ti.DagID, ti.TaskID, ti.RunID, ti.MapIndex)
+	query := `UPDATE task_instance SET state = ?, try_number = ?, max_tries = ?, start_date = ?,
+			end_date = ?, duration = ?, hostname = ?, unixname = ?, job_id = ?, pool = ?,
+			pool_slots = ?, queue = ?, priority_weight = ?, operator = ?, queued_dttm = ?,
+			queued_by_job_id = ?, pid = ?, executor = ?, updated_at = ?, last_heartbeat_at = ?,
+			next_retry_at = ?
+		WHERE ` + tiKeyWhere
+	if len(fromStates) > 0 {
+		cond, stateArgs := stateFilter(fromStates, false)
+		query += " AND " + cond
+		args = append(args, stateArgs...)
+	}
+	// RETURNING the stored note spares the note statement in the usual
+	// case, where the note did not change.
+	query += " RETURNING " + tiNote
+	updated := false
+	q.prepare(ctx, query, len(args))
+	err := q.inTx(ctx, func(q *queries) error {
+		var stored string
+		err := q.queryRow(ctx, query, args...).Scan(nullString{&stored})
+		switch {
+		case isNoRows(err):
+			if len(fromStates) == 0 {
+				return windsock.Errorf(windsock.ENOTFOUND, "task instance %s not found", keyString(ti.TaskInstanceKey))
+			}
+			return q.tiMustExist(ctx, ti.TaskInstanceKey)
+		case err != nil:
+			return err
+		}
+		updated = true
+		if stored == ti.Note {
+			return nil
+		}
+		return q.setTaskInstanceNote(ctx, ti.TaskInstanceKey, ti.Note, now)
+	})
+	if err != nil {
+		return false, fmt.Errorf("update task instance %s: %w", keyString(ti.TaskInstanceKey), err)
+	}
+	if updated {
+		ti.UpdatedAt = now
+	}
+	return updated, nil
+}
+
+// tiMustExist returns ENOTFOUND unless the task instance exists.
+func (q *queries) tiMustExist(ctx context.Context, key windsock.TaskInstanceKey) error {
+	var one int
+	err := q.queryRow(ctx, `SELECT 1 FROM task_instance WHERE `+tiKeyWhere,
+		key.DagID, key.TaskID, key.RunID, key.MapIndex).Scan(&one)
+	if isNoRows(err) {
+		return windsock.Errorf(windsock.ENOTFOUND, "task instance %s not found", keyString(key))
+	}
+	return err
+}
+
+// setTaskInstanceNote writes a task instance's note to
+// task_instance_note, removing the row for an empty note.
+func (q *queries) setTaskInstanceNote(ctx context.Context, key windsock.TaskInstanceKey, note string, now time.Time) error {
+	if note == "" {
+		_, err := q.exec(ctx, `DELETE FROM task_instance_note
+			WHERE dag_id = ? AND task_id = ? AND run_id = ? AND map_index = ?`,
+			key.DagID, key.TaskID, key.RunID, key.MapIndex)
+		return err
+	}
+	_, err := q.exec(ctx, `INSERT INTO task_instance_note (dag_id, task_id, run_id, map_index, content,
+			created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (task_id, dag_id, run_id, map_index)
+		DO UPDATE SET content = excluded.content, updated_at = excluded.updated_at`,
+		key.DagID, key.TaskID, key.RunID, key.MapIndex, note, now, now)
+	return err
+}
+
+// TaskInstanceClaim moves up to params.Limit queued task instances to
+// running in one statement: a CTE picks the candidates (highest
+// priority_weight first, then longest queued) and the UPDATE takes only
+// those still queued. SQLite runs the statement under its single write
+// lock; PostgreSQL locks the picked rows with the dialect's FOR UPDATE
+// SKIP LOCKED, so concurrent claimers pick different rows. Each claimed
+// try starts now: start_date and last_heartbeat_at are params.Now,
+// end_date, duration, pid and next_retry_at are cleared; queued_by_job_id
+// is kept.
+func (q *queries) TaskInstanceClaim(ctx context.Context, params *store.TaskInstanceClaimParams) ([]*windsock.TaskInstance, error) {
+	if params.Limit <= 0 {
+		return nil, nil
+	}
+	if len(params.Keys) > maxClaimKeys {
+		return nil, windsock.Errorf(windsock.EINVALID, "cannot claim more than %d named task instances at once, got %d", maxClaimKeys, len(params.Keys))
+	}
+	now := utc(params.Now)
+	if params.Now.IsZero() {
+		now = utc(time.Now())
+	}
+	args := []any{string(windsock.TaskStateQueued)}
+	where := []string{"state = ?"}
+	where, args = inList(where, args, "queue", params.Queues)
+	if len(params.Keys) > 0 {
+		cond, keyArgs := keysMatch(params.Keys)
+		where = append(where, cond)
+		args = append(args, keyArgs...)
+	}
+	args = append(args, params.Limit,
+		string(windsock.TaskStateRunning), str(params.Hostname), str(params.Unixname), int64Ptr(params.JobID),
+		now, now, now, string(windsock.TaskStateQueued))
+	query := `WITH picked AS (
+			SELECT dag_id, task_id, run_id, map_index FROM task_instance
+			WHERE ` + strings.Join(where, " AND ") + `
+			ORDER BY priority_weight DESC, (queued_dttm IS NULL), queued_dttm, ` + strings.ReplaceAll(tiDefaultOrder, "task_instance.", "") + `
+			LIMIT ?` + lockClause(q.d) + `
+		)
+		UPDATE task_instance SET state = ?, hostname = ?, unixname = ?, job_id = ?, start_date = ?,
+			last_heartbeat_at = ?, updated_at = ?, end_date = NULL, duration = NULL, pid = NULL,
+			next_retry_at = NULL
+		FROM picked
+		WHERE task_instance.state = ? AND task_instance.dag_id = picked.dag_id
+			AND task_instance.task_id = picked.task_id AND task_instance.run_id = picked.run_id
+			AND task_instance.map_index = picked.map_index
+		RETURNING ` + tiColumns
+	tis, err := q.tiSelect(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("claim task instances: %w", err)
+	}
+	// RETURNING gives rows in no particular order.
+	slices.SortFunc(tis, func(a, b *windsock.TaskInstance) int {
+		if c := cmp.Compare(b.PriorityWeight, a.PriorityWeight); c != 0 {
+			return c
+		}
+		if c := compareTimePtr(a.QueuedDttm, b.QueuedDttm); c != 0 {
+			return c
+		}
+		return compareKeys(a.TaskInstanceKey, b.TaskInstanceKey)
+	})
+	return tis, nil
+}
+
+// lockClause returns the dialect's row-locking suffix with a leading
+// space, or "".
+func lockClause(d Dialect) string {
+	if lock := d.LockForUpdateSkipLocked(); lock != "" {
+		return " " + lock
+	}
+	return ""
+}
+
+// TaskInstanceHeartbeat sets last_heartbeat_at of the running instances
+// among keys.
+func (q *queries) TaskInstanceHeartbeat(ctx context.Context, keys []windsock.TaskInstanceKey, at time.Time) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	err := q.inTx(ctx, func(q *queries) error {
+		for start := 0; start < len(keys); start += inChunkSize {
+			cond, args := keysMatch(keys[start:min(start+inChunkSize, len(keys))])
+			if _, err := q.exec(ctx, `UPDATE task_instance SET last_heartbeat_at = ?
+				WHERE state = ? AND `+cond,
+				append([]any{utc(at), string(windsock.TaskStateRunning)}, args...)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("heartbeat task instances: %w", err)
+	}
+	return nil
+}
+
+// keysMatch returns a condition matching any of keys. It is an OR of
+// primary-key matches rather than a row-value IN list, which SQLite does
+// not accept, or IN (VALUES ...), whose parameters PostgreSQL cannot type.
+func keysMatch(keys []windsock.TaskInstanceKey) (string, []any) {
+	conds := make([]string, len(keys))
+	args := make([]any, 0, 4*len(keys))
+	for i, k := range keys {
+		conds[i] = "(dag_id = ? AND task_id = ? AND run_id = ? AND map_index = ?)"
+		args = append(args, k.DagID, k.TaskID, k.RunID, k.MapIndex)
+	}
+	return "(" + strings.Join(conds, " OR ") + ")", args
+}
+
+// TaskInstanceSlotUsage returns what queued and running instances occupy,
+// from one GROUP BY.
+func (q *queries) TaskInstanceSlotUsage(ctx context.Context) (*store.SlotUsage, error) {
+	rows, err := q.query(ctx, `SELECT pool, dag_id, SUM(pool_slots), COUNT(*) FROM task_instance
+		WHERE state IN (?, ?) GROUP BY pool, dag_id`,
+		string(windsock.TaskStateQueued), string(windsock.TaskStateRunning))
+	if err != nil {
+		return nil, fmt.Errorf("read slot usage: %w", err)
+	}
+	defer rows.Close()
+	u := &store.SlotUsage{PoolSlots: make(map[string]int), DagTasks: make(map[string]int)}
+	for rows.Next() {
+		var pool, dagID string
+		var slots, n int
+		if err := rows.Scan(&pool, &dagID, &slots, &n); err != nil {
+			return nil, fmt.Errorf("read slot usage: %w", err)
+		}
+		u.PoolSlots[pool] += slots
+		u.DagTasks[dagID] += n
+		u.Total += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read slot usage: %w", err)
+	}
+	return u, nil
+}
+
+func (q *queries) tiSelect(ctx context.Context, query string, args ...any) ([]*windsock.TaskInstance, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*windsock.TaskInstance
+	for rows.Next() {
+		var ti windsock.TaskInstance
+		var state string
+		if err := rows.Scan(&ti.DagID, &ti.TaskID, &ti.RunID, &ti.MapIndex, nullString{&state},
+			nullInt{&ti.TryNumber}, nullInt{&ti.MaxTries}, nullTimePtr{&ti.StartDate},
+			nullTimePtr{&ti.EndDate}, nullFloat64Ptr{&ti.Duration}, nullString{&ti.Hostname},
+			nullString{&ti.Unixname}, nullInt64Ptr{&ti.JobID}, nullString{&ti.Pool},
+			nullInt{&ti.PoolSlots}, nullString{&ti.Queue}, nullInt{&ti.PriorityWeight},
+			nullString{&ti.Operator}, nullTimePtr{&ti.QueuedDttm}, nullInt64Ptr{&ti.QueuedByJobID},
+			nullIntPtr{&ti.PID}, nullString{&ti.Executor}, nullTime{&ti.UpdatedAt},
+			nullTimePtr{&ti.LastHeartbeatAt}, nullTimePtr{&ti.NextRetryAt}, nullString{&ti.Note}); err != nil {
+			return nil, err
+		}
+		ti.State = windsock.TaskInstanceState(state)
+		out = append(out, &ti)
+	}
+	return out, rows.Err()
+}
+
+// keyString formats a key for messages: dag_id.task_id[map_index]@run_id.
+func keyString(k windsock.TaskInstanceKey) string {
+	if k.MapIndex < 0 {
+		return fmt.Sprintf("%s.%s@%s", k.DagID, k.TaskID, k.RunID)
+	}
+	return fmt.Sprintf("%s.%s[%d]@%s", k.DagID, k.TaskID, k.MapIndex, k.RunID)
+}
+
+func compareKeys(a, b windsock.TaskInstanceKey) int {
+	return cmp.Or(cmp.Compare(a.DagID, b.DagID), cmp.Compare(a.RunID, b.RunID),
+		cmp.Compare(a.TaskID, b.TaskID), cmp.Compare(a.MapIndex, b.MapIndex))
+}
+
+// compareTimePtr orders times ascending with nil last.
+func compareTimePtr(a, b *time.Time) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	return a.Compare(*b)
+}

@@ -1,0 +1,182 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// keyArgs returns a task instance key as the arguments of
+// "dag_id = ? AND task_id = ? AND run_id = ? AND map_index = ?".
+func keyArgs(k windsock.TaskInstanceKey) []any {
+	return []any{k.DagID, k.TaskID, k.RunID, k.MapIndex}
+}
+
+const keyWhere = `dag_id = ? AND task_id = ? AND run_id = ? AND map_index = ?`
+
+// TaskFailInsert records a failed try and sets f.ID; ENOTFOUND when the
+// task instance does not exist.
+func (q *queries) TaskFailInsert(ctx context.Context, f *windsock.TaskFail) error {
+	key := windsock.TaskInstanceKey{DagID: f.DagID, TaskID: f.TaskID, RunID: f.RunID, MapIndex: f.MapIndex}
+	err := q.queryRow(ctx, `INSERT INTO task_fail (task_id, dag_id, run_id, map_index, start_date,
+			end_date, duration)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		f.TaskID, f.DagID, f.RunID, f.MapIndex, tsPtr(f.StartDate), tsPtr(f.EndDate), intPtr(f.Duration)).Scan(&f.ID)
+	switch {
+	case err != nil && q.d.IsForeignKeyViolation(err):
+		return windsock.Errorf(windsock.ENOTFOUND, "task instance %s not found", keyString(key))
+	case err != nil:
+		return fmt.Errorf("insert task fail of %s: %w", keyString(key), err)
+	}
+	return nil
+}
+
+// TaskFailList returns a task instance's failed tries, oldest first.
+func (q *queries) TaskFailList(ctx context.Context, key windsock.TaskInstanceKey) ([]*windsock.TaskFail, error) {
+	rows, err := q.query(ctx, `SELECT id, task_id, dag_id, run_id, map_index, start_date, end_date, duration
+		FROM task_fail WHERE `+keyWhere+` ORDER BY id`, keyArgs(key)...)
+	if err != nil {
+		return nil, fmt.Errorf("list task fails: %w", err)
+	}
+	defer rows.Close()
+	var out []*windsock.TaskFail
+	for rows.Next() {
+		var f windsock.TaskFail
+		if err := rows.Scan(&f.ID, &f.TaskID, &f.DagID, &f.RunID, &f.MapIndex, nullTimePtr{&f.StartDate},
+			nullTimePtr{&f.EndDate}, nullIntPtr{&f.Duration}); err != nil {
+			return nil, fmt.Errorf("list task fails: %w", err)
+		}
+		out = append(out, &f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list task fails: %w", err)
+	}
+	return out, nil
+}
+
+// TaskRescheduleInsert records a sensor's reschedule and sets r.ID;
+// ENOTFOUND when the task instance does not exist.
+func (q *queries) TaskRescheduleInsert(ctx context.Context, r *windsock.TaskReschedule) error {
+	key := windsock.TaskInstanceKey{DagID: r.DagID, TaskID: r.TaskID, RunID: r.RunID, MapIndex: r.MapIndex}
+	err := q.queryRow(ctx, `INSERT INTO task_reschedule (task_id, dag_id, run_id, map_index, try_number,
+			start_date, end_date, duration, reschedule_date)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.TaskID, r.DagID, r.RunID, r.MapIndex, r.TryNumber, utc(r.StartDate), utc(r.EndDate), r.Duration,
+		utc(r.RescheduleDate)).Scan(&r.ID)
+	switch {
+	case err != nil && q.d.IsForeignKeyViolation(err):
+		return windsock.Errorf(windsock.ENOTFOUND, "task instance %s not found", keyString(key))
+	case err != nil:
+		return fmt.Errorf("insert task reschedule of %s: %w", keyString(key), err)
+	}
+	return nil
+}
+
+// TaskRescheduleList returns a task instance's reschedules for one try,
+// oldest first.
+func (q *queries) TaskRescheduleList(ctx context.Context, key windsock.TaskInstanceKey, tryNumber int) ([]*windsock.TaskReschedule, error) {
+	rows, err := q.query(ctx, `SELECT id, task_id, dag_id, run_id, map_index, try_number, start_date,
+			end_date, duration, reschedule_date
+		FROM task_reschedule WHERE `+keyWhere+` AND try_number = ? ORDER BY id`,
+		append(keyArgs(key), tryNumber)...)
+	if err != nil {
+		return nil, fmt.Errorf("list task reschedules: %w", err)
+	}
+	defer rows.Close()
+	var out []*windsock.TaskReschedule
+	for rows.Next() {
+		var r windsock.TaskReschedule
+		if err := rows.Scan(&r.ID, &r.TaskID, &r.DagID, &r.RunID, &r.MapIndex, &r.TryNumber,
+			nullTime{&r.StartDate}, nullTime{&r.EndDate}, &r.Duration, nullTime{&r.RescheduleDate}); err != nil {
+			return nil, fmt.Errorf("list task reschedules: %w", err)
+		}
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list task reschedules: %w", err)
+	}
+	return out, nil
+}
+
+// TaskRescheduleClear removes a task instance's reschedules.
+func (q *queries) TaskRescheduleClear(ctx context.Context, key windsock.TaskInstanceKey) error {
+	if _, err := q.exec(ctx, `DELETE FROM task_reschedule WHERE `+keyWhere, keyArgs(key)...); err != nil {
+		return fmt.Errorf("clear task reschedules of %s: %w", keyString(key), err)
+	}
+	return nil
+}
+
+// RenderedFieldsSet stores the rendered templated fields (JSON) of a task
+// instance, replacing the previous try's; ENOTFOUND when the task
+// instance does not exist.
+func (q *queries) RenderedFieldsSet(ctx context.Context, key windsock.TaskInstanceKey, fields []byte) error {
+	// The column is text (JSON on PostgreSQL): bind a string, not bytes.
+	_, err := q.exec(ctx, `INSERT INTO rendered_task_instance_fields (dag_id, task_id, run_id, map_index,
+			rendered_fields)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (dag_id, task_id, run_id, map_index)
+		DO UPDATE SET rendered_fields = excluded.rendered_fields`,
+		append(keyArgs(key), string(fields))...)
+	switch {
+	case err != nil && q.d.IsForeignKeyViolation(err):
+		return windsock.Errorf(windsock.ENOTFOUND, "task instance %s not found", keyString(key))
+	case err != nil:
+		return fmt.Errorf("set rendered fields of %s: %w", keyString(key), err)
+	}
+	return nil
+}
+
+// RenderedFieldsGet returns the rendered fields of a task instance;
+// ENOTFOUND when none are stored.
+func (q *queries) RenderedFieldsGet(ctx context.Context, key windsock.TaskInstanceKey) ([]byte, error) {
+	var fields string
+	err := q.queryRow(ctx, `SELECT rendered_fields FROM rendered_task_instance_fields WHERE `+keyWhere,
+		keyArgs(key)...).Scan(&fields)
+	switch {
+	case isNoRows(err):
+		return nil, windsock.Errorf(windsock.ENOTFOUND, "no rendered fields stored for %s", keyString(key))
+	case err != nil:
+		return nil, fmt.Errorf("get rendered fields of %s: %w", keyString(key), err)
+	}
+	return []byte(fields), nil
+}
+
+// SlaMissInsert records a miss; an existing (task_id, dag_id,
+// execution_date) row is left as it is.
+func (q *queries) SlaMissInsert(ctx context.Context, m *windsock.SlaMiss) error {
+	if _, err := q.exec(ctx, `INSERT INTO sla_miss (task_id, dag_id, execution_date, email_sent,
+			timestamp, description, notification_sent)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (task_id, dag_id, execution_date) DO NOTHING`,
+		m.TaskID, m.DagID, utc(m.ExecutionDate), m.EmailSent, ts(m.Timestamp), str(m.Description),
+		m.NotificationSent); err != nil {
+		return fmt.Errorf("insert sla miss of %s.%s: %w", m.DagID, m.TaskID, err)
+	}
+	return nil
+}
+
+// SlaMissList returns a DAG's SLA misses ordered by execution_date, then
+// task_id.
+func (q *queries) SlaMissList(ctx context.Context, dagID string) ([]*windsock.SlaMiss, error) {
+	rows, err := q.query(ctx, `SELECT task_id, dag_id, execution_date, email_sent, timestamp, description,
+			notification_sent
+		FROM sla_miss WHERE dag_id = ? ORDER BY execution_date, task_id`, dagID)
+	if err != nil {
+		return nil, fmt.Errorf("list sla misses: %w", err)
+	}
+	defer rows.Close()
+	var out []*windsock.SlaMiss
+	for rows.Next() {
+		var m windsock.SlaMiss
+		if err := rows.Scan(&m.TaskID, &m.DagID, nullTime{&m.ExecutionDate}, nullBool{&m.EmailSent},
+			nullTime{&m.Timestamp}, nullString{&m.Description}, nullBool{&m.NotificationSent}); err != nil {
+			return nil, fmt.Errorf("list sla misses: %w", err)
+		}
+		out = append(out, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list sla misses: %w", err)
+	}
+	return out, nil
+}

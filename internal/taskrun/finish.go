@@ -1,0 +1,254 @@
+package taskrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// MaxXComBytes caps one XCom value. Airflow leaves the limit to the
+// database; a clear error beats a metadata database full of blobs.
+const MaxXComBytes = 1 << 20
+
+// finish decides the try's new state from res and records it.
+func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result, rendered map[string]any) (*Outcome, error) {
+	ti := *try.TI
+	task := try.DAG.Task(ti.TaskID)
+	now := r.now()
+	ti.EndDate = &now
+	if ti.StartDate != nil {
+		d := now.Sub(*ti.StartDate).Seconds()
+		ti.Duration = &d
+	}
+	ti.PID = nil
+	out := &Outcome{}
+
+	var xcoms []*windsock.XCom
+	var reschedule *windsock.TaskReschedule
+	var fail *windsock.TaskFail
+	switch {
+	case res.err == nil && res.op != nil && res.op.RescheduleAt != nil:
+		out.State = windsock.TaskStateUpForReschedule
+		at := res.op.RescheduleAt.UTC()
+		ti.NextRetryAt = &at
+		start := now
+		if try.TI.StartDate != nil {
+			start = *try.TI.StartDate
+		}
+		reschedule = &windsock.TaskReschedule{
+			DagID: ti.DagID, TaskID: ti.TaskID, RunID: ti.RunID, MapIndex: ti.MapIndex, TryNumber: ti.TryNumber,
+			StartDate: start, EndDate: now, Duration: int(now.Sub(start).Seconds()), RescheduleDate: at,
+		}
+	case res.err == nil:
+		out.State = windsock.TaskStateSuccess
+		var err error
+		if xcoms, err = r.xcoms(try, task, res.op, now); err != nil {
+			res.err = err
+			return r.finish(ctx, try, logf, res, rendered)
+		}
+		out.Skipped = skippedDownstream(try.DAG, ti.TaskID, res.op)
+	case errors.Is(res.err, operator.ErrSkip):
+		out.State = windsock.TaskStateSkipped
+	default:
+		out.Err = res.err
+		fail = &windsock.TaskFail{DagID: ti.DagID, TaskID: ti.TaskID, RunID: ti.RunID, MapIndex: ti.MapIndex, StartDate: ti.StartDate, EndDate: &now}
+		if ti.Duration != nil {
+			d := int(*ti.Duration)
+			fail.Duration = &d
+		}
+		if task != nil && !errors.Is(res.err, operator.ErrFail) && task.Retries > 0 && ti.TryNumber <= ti.MaxTries {
+			out.State = windsock.TaskStateUpForRetry
+			at := now.Add(decide.RetryDelay(task, ti.DagID, try.Run.LogicalDate, ti.TryNumber))
+			ti.NextRetryAt = &at
+		} else {
+			out.State = windsock.TaskStateFailed
+		}
+	}
+	ti.State = out.State
+	if out.State != windsock.TaskStateUpForRetry && out.State != windsock.TaskStateUpForReschedule {
+		ti.NextRetryAt = nil
+	}
+
+	if logf != nil {
+		r.logOutcome(logf, &ti, out)
+	}
+	err := r.Store.InTx(ctx, func(q store.Queries) error {
+		updated, err := q.TaskInstanceUpdate(ctx, &ti, windsock.TaskStateRunning)
+		if err != nil {
+			return err
+		}
+		if !updated {
+			// Cleared while running: Airflow's "restarting" becomes a fresh
+			// start once the old try is over.
+			again := *try.TI
+			again.State, again.NextRetryAt, again.PID = windsock.TaskStateNone, nil, nil
+			_, err := q.TaskInstanceUpdate(ctx, &again, windsock.TaskStateRestarting)
+			return err
+		}
+		out.Recorded = true
+		if rendered != nil {
+			b, err := json.Marshal(rendered)
+			if err == nil {
+				if err := q.RenderedFieldsSet(ctx, ti.TaskInstanceKey, b); err != nil {
+					return err
+				}
+			}
+		}
+		if out.State == windsock.TaskStateSuccess {
+			if err := q.XComClear(ctx, ti.TaskInstanceKey); err != nil {
+				return err
+			}
+			for _, x := range xcoms {
+				if err := q.XComSet(ctx, x); err != nil {
+					return err
+				}
+			}
+		}
+		if fail != nil {
+			if err := q.TaskFailInsert(ctx, fail); err != nil {
+				return err
+			}
+		}
+		if reschedule != nil {
+			if err := q.TaskRescheduleInsert(ctx, reschedule); err != nil {
+				return err
+			}
+		}
+		return r.skip(ctx, q, try, out.Skipped, now)
+	})
+	if err != nil {
+		return out, fmt.Errorf("record outcome of %s.%s: %w", ti.DagID, ti.TaskID, err)
+	}
+	if !out.Recorded && logf != nil {
+		logf.Infof("The task instance was changed while it ran (cleared or marked); this try's outcome (%s) was not recorded.", out.State)
+	}
+	return out, nil
+}
+
+// xcoms returns the values a successful try pushes.
+func (r *Runner) xcoms(try *Try, task *windsock.Task, res *operator.Result, now time.Time) ([]*windsock.XCom, error) {
+	if res == nil {
+		return nil, nil
+	}
+	var out []*windsock.XCom
+	add := func(key string, v any) error {
+		b, err := marshalXCom(key, v, MaxXComBytes)
+		if err != nil {
+			return err
+		}
+		out = append(out, &windsock.XCom{
+			DagRunID: try.Run.ID, TaskID: try.TI.TaskID, MapIndex: try.TI.MapIndex, Key: key,
+			DagID: try.TI.DagID, RunID: try.TI.RunID, Value: b, Timestamp: now,
+		})
+		return nil
+	}
+	if res.HasReturn && (task == nil || task.DoXComPush) {
+		if err := add(windsock.XComReturnKey, res.ReturnValue); err != nil {
+			return nil, err
+		}
+	}
+	keys := make([]string, 0, len(res.XComs))
+	for k := range res.XComs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := add(k, res.XComs[k]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// skippedDownstream returns the tasks a branch or short circuit skips:
+// for a branch, the direct downstream tasks not followed; for a short
+// circuit, every downstream task (or only the direct ones when downstream
+// trigger rules are respected).
+func skippedDownstream(d *windsock.DAG, taskID string, res *operator.Result) []string {
+	if res == nil || (res.Branch == nil && !res.SkipDownstream) {
+		return nil
+	}
+	direct := map[string][]string{}
+	for _, t := range d.Tasks {
+		for _, up := range t.Upstream {
+			direct[up] = append(direct[up], t.TaskID)
+		}
+	}
+	var out []string
+	switch {
+	case res.Branch != nil:
+		follow := map[string]bool{}
+		for _, id := range res.Branch {
+			follow[id] = true
+		}
+		for _, id := range direct[taskID] {
+			if !follow[id] {
+				out = append(out, id)
+			}
+		}
+	case res.IgnoreDownstreamTriggerRules:
+		seen := map[string]bool{}
+		var walk func(string)
+		walk = func(id string) {
+			for _, down := range direct[id] {
+				if !seen[down] {
+					seen[down] = true
+					out = append(out, down)
+					walk(down)
+				}
+			}
+		}
+		walk(taskID)
+	default:
+		out = append(out, direct[taskID]...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// skip marks the given tasks of the run skipped, if they have not started.
+func (r *Runner) skip(ctx context.Context, q store.Queries, try *Try, taskIDs []string, now time.Time) error {
+	for _, id := range taskIDs {
+		ti, err := q.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: try.TI.DagID, TaskID: id, RunID: try.TI.RunID, MapIndex: -1})
+		if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		ti.State = windsock.TaskStateSkipped
+		ti.StartDate, ti.EndDate = &now, &now
+		zero := 0.0
+		ti.Duration = &zero
+		if _, err := q.TaskInstanceUpdate(ctx, ti, windsock.TaskStateNone, windsock.TaskStateScheduled); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) logOutcome(logf tryLog, ti *windsock.TaskInstance, out *Outcome) {
+	if out.Err != nil {
+		logf.Infof("Task failed with exception: %v", out.Err)
+	}
+	verb := map[windsock.TaskInstanceState]string{
+		windsock.TaskStateSuccess: "SUCCESS", windsock.TaskStateSkipped: "SKIPPED", windsock.TaskStateFailed: "FAILED",
+		windsock.TaskStateUpForRetry: "UP_FOR_RETRY", windsock.TaskStateUpForReschedule: "UP_FOR_RESCHEDULE",
+	}[out.State]
+	start, end := "", ""
+	if ti.StartDate != nil {
+		start = windsock.ISOFormat(*ti.StartDate)
+	}
+	if ti.EndDate != nil {
+		end = windsock.ISOFormat(*ti.EndDate)
+	}
+	logf.Infof("Marking task as %s. dag_id=%s, task_id=%s, run_id=%s, start_date=%s, end_date=%s", verb, ti.DagID, ti.TaskID, ti.RunID, start, end)
+}

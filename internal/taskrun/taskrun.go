@@ -1,0 +1,244 @@
+// Package taskrun runs one try of a task instance: it renders the task's
+// templated fields, opens the try's log, executes the operator under the
+// task's execution timeout, and records the outcome (state, XCom, failure,
+// reschedule, skipped branches) in one transaction. Executors call it;
+// it knows nothing about slots or scheduling.
+package taskrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/user"
+	"time"
+
+	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/secrets"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/tasklog"
+	"github.com/windsock/windsock/internal/template"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Runner runs tries. Every field but Logger and Clock is required.
+type Runner struct {
+	Store       store.Store
+	Operators   *operator.Registry
+	Specs       *operator.Catalog
+	Variables   *secrets.Variables
+	Connections *secrets.Connections
+	LogFolder   string
+	DagsFolder  string
+	Environ     []string
+	Hostname    string
+	Logger      *slog.Logger
+	Clock       func() time.Time
+}
+
+// Try is one claimed (running) task instance with its DAG and run.
+type Try struct {
+	TI  *windsock.TaskInstance
+	DAG *windsock.DAG
+	Run *windsock.DagRun
+}
+
+// Outcome is how a try ended.
+type Outcome struct {
+	// State is the task instance's new state: success, skipped, failed,
+	// up_for_retry or up_for_reschedule.
+	State windsock.TaskInstanceState
+	// Err is why the try failed, for failed and up_for_retry.
+	Err error
+	// Recorded is false when the task instance was changed by someone else
+	// while it ran (cleared, marked): the outcome was not written.
+	Recorded bool
+	// Skipped lists downstream tasks skipped by a branch or short circuit.
+	Skipped []string
+}
+
+func (r *Runner) now() time.Time {
+	if r.Clock != nil {
+		return r.Clock().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+// tryLog is where a try's log goes: the try's log file, or a terminal
+// for tasks test.
+type tryLog interface {
+	io.Writer
+	Infof(format string, args ...any)
+}
+
+// Run executes a try and records its outcome. The error is for failures to
+// record (the store is gone); a failing task is an Outcome, not an error.
+func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
+	masker := tasklog.NewMasker()
+	logf, err := tasklog.Open(r.LogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber, masker)
+	if err != nil {
+		return r.finish(ctx, try, nil, &result{err: fmt.Errorf("open task log: %w", err)}, nil)
+	}
+	defer logf.Close()
+	res, rendered := r.execute(ctx, try, logf, masker)
+	return r.finish(ctx, try, logf, res, rendered)
+}
+
+// Test executes a try without recording anything (no state, XCom or log
+// file), writing its log to w, as Airflow's tasks test does.
+func (r *Runner) Test(ctx context.Context, try *Try, w io.Writer) *Outcome {
+	masker := tasklog.NewMasker()
+	mw := masker.Writer(w)
+	defer mw.Close()
+	lw := &plainLog{w: mw, now: r.now}
+	res, _ := r.execute(ctx, try, lw, masker)
+	out := &Outcome{State: windsock.TaskStateSuccess, Err: res.err}
+	switch {
+	case res.err == nil && res.op != nil && res.op.RescheduleAt != nil:
+		out.State = windsock.TaskStateUpForReschedule
+	case res.err == nil:
+	case errors.Is(res.err, operator.ErrSkip):
+		out.State, out.Err = windsock.TaskStateSkipped, nil
+	default:
+		out.State = windsock.TaskStateFailed
+		lw.Infof("Task failed with exception: %v", res.err)
+	}
+	if res.err == nil && res.op != nil && res.op.HasReturn {
+		lw.Infof("Returned value was: %v", res.op.ReturnValue)
+	}
+	return out
+}
+
+// Render renders a task's templated fields for a run, as tasks render
+// shows them.
+func (r *Runner) Render(ctx context.Context, try *Try) (map[string]any, error) {
+	task := try.DAG.Task(try.TI.TaskID)
+	if task == nil {
+		return nil, windsock.Errorf(windsock.ENOTFOUND, "task %q not found in DAG %q", try.TI.TaskID, try.DAG.DagID)
+	}
+	spec, ok := r.Specs.Lookup(task.Operator)
+	if !ok {
+		return nil, windsock.Errorf(windsock.EINVALID, "unknown operator %q", task.Operator)
+	}
+	tctx, err := template.NewContext(ctx, try.DAG, task, try.Run, try.TI, r.templateSources(try, tasklog.NewMasker()))
+	if err != nil {
+		return nil, err
+	}
+	_, rendered, err := template.RenderFields(ctx, spec, task.Args, tctx)
+	return rendered, err
+}
+
+// execute renders the task's fields and runs its operator under the
+// execution timeout.
+func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tasklog.Masker) (*result, map[string]any) {
+	ti, task := try.TI, try.DAG.Task(try.TI.TaskID)
+	if task == nil {
+		res := &result{err: fmt.Errorf("%w: task %q is no longer in DAG %q", operator.ErrFail, ti.TaskID, try.DAG.DagID)}
+		logf.Infof("%v", res.err)
+		return res, nil
+	}
+	logf.Infof("Starting attempt %d of %d", ti.TryNumber, ti.MaxTries+1)
+	logf.Infof("Executing <Task(%s): %s> on %s", task.OperatorClass, task.TaskID, windsock.ISOFormat(try.Run.LogicalDate))
+
+	op, ok := r.Operators.Get(task.Operator)
+	if !ok {
+		res := &result{err: fmt.Errorf("%w: operator %q (%s) cannot run in this version", operator.ErrFail, task.Operator, task.OperatorClass)}
+		logf.Infof("%v", res.err)
+		return res, nil
+	}
+	spec, _ := r.Specs.Lookup(task.Operator)
+
+	tctx, err := template.NewContext(ctx, try.DAG, task, try.Run, ti, r.templateSources(try, masker))
+	var args, rendered map[string]any
+	if err == nil && spec != nil {
+		args, rendered, err = template.RenderFields(ctx, spec, task.Args, tctx)
+	}
+	if err != nil {
+		res := &result{err: fmt.Errorf("render templates: %w", err)}
+		logf.Infof("%v", res.err)
+		return res, rendered
+	}
+
+	runCtx := ctx
+	if task.ExecutionTimeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, task.ExecutionTimeout.Std())
+		defer cancel()
+	}
+	firstStart := r.now()
+	if ti.StartDate != nil {
+		firstStart = *ti.StartDate
+	}
+	if fs, err := r.firstTryStart(ctx, ti); err == nil && !fs.IsZero() {
+		firstStart = fs
+	}
+	opRes, opErr := op.Execute(runCtx, &operator.Context{
+		DAG: try.DAG, Task: task, Run: try.Run, TI: ti, Args: args, Template: tctx.JSON(),
+		Log: logf, Environ: r.Environ, DagsFolder: r.DagsFolder,
+		Connections:   &connectionSource{conns: r.Connections, masker: masker},
+		Runs:          &runStateSource{store: r.Store},
+		FirstTryStart: firstStart, Now: r.now,
+	})
+	if opErr != nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		opErr = fmt.Errorf("timeout: the task ran longer than its execution_timeout of %s", task.ExecutionTimeout.Std())
+	}
+	return &result{op: opRes, err: opErr}, rendered
+}
+
+// plainLog writes Windsock's own log lines to a terminal in the log file's
+// format.
+type plainLog struct {
+	w   io.Writer
+	now func() time.Time
+}
+
+func (l *plainLog) Write(p []byte) (int, error) { return l.w.Write(p) }
+
+func (l *plainLog) Infof(format string, args ...any) {
+	fmt.Fprintf(l.w, "[%s] {windsock} INFO - %s\n", l.now().Format("2006-01-02T15:04:05.000-0700"), fmt.Sprintf(format, args...))
+}
+
+// result is what Execute returned.
+type result struct {
+	op  *operator.Result
+	err error
+}
+
+// firstTryStart returns when a sensor's current try first started, from its
+// reschedules, so its timeout spans them all.
+func (r *Runner) firstTryStart(ctx context.Context, ti *windsock.TaskInstance) (time.Time, error) {
+	rs, err := r.Store.TaskRescheduleList(ctx, ti.TaskInstanceKey, ti.TryNumber)
+	if err != nil || len(rs) == 0 {
+		return time.Time{}, err
+	}
+	return rs[0].StartDate, nil
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// marshalXCom encodes an XCom value, refusing what is too large to be a
+// sensible XCom.
+func marshalXCom(key string, v any, limit int) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("xcom %q: value is not JSON-serializable: %w", key, err)
+	}
+	if limit > 0 && len(b) > limit {
+		return nil, fmt.Errorf("xcom %q: value is %d bytes, over the %d-byte limit; store large data elsewhere and push its location", key, len(b), limit)
+	}
+	return b, nil
+}

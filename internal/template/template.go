@@ -1,0 +1,202 @@
+// Package template renders Airflow templated fields: Jinja templates
+// (through gonja, a Go Jinja2 implementation) with Airflow 2.10's template
+// context (ds, ts, params, dag_run, ti.xcom_pull, var, conn, macros, ...)
+// and Airflow's filters (ds, ds_nodash, ts, ts_nodash, ts_nodash_with_tz).
+//
+// Templates cannot read files: include, import and extends fail. Undefined
+// names render as empty strings, as with Jinja's default Undefined, while a
+// missing Variable or Connection is an error naming it, as in Airflow.
+package template
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+	"sync"
+
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+
+	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Render renders every string inside v (strings, and strings nested in
+// []any and map[string]any) and returns a new value; other values pass
+// through unchanged. Map keys are not rendered, as in Airflow.
+func Render(ctx context.Context, v any, tc Context) (any, error) {
+	r := newRenderer(ctx, tc)
+	return r.value(v)
+}
+
+// RenderFields renders the templated fields of a task (the arguments spec
+// marks Templated) present in args. It returns a copy of args with those
+// fields rendered, and the rendered fields alone (name -> value), which is
+// what rendered_task_instance_fields keeps. Errors name the field.
+func RenderFields(ctx context.Context, spec *operator.Spec, args map[string]any, tc Context) (map[string]any, map[string]any, error) {
+	out := make(map[string]any, len(args))
+	maps.Copy(out, args)
+	rendered := map[string]any{}
+	r := newRenderer(ctx, tc)
+	for _, a := range spec.Args {
+		v, ok := args[a.Name]
+		if !a.Templated || !ok {
+			continue
+		}
+		rv, err := r.value(v)
+		if err != nil {
+			return nil, nil, fmt.Errorf("render %s.%s: %w", spec.Class, a.Name, err)
+		}
+		out[a.Name] = rv
+		rendered[a.Name] = rv
+	}
+	return out, rendered, nil
+}
+
+// renderer renders strings with one gonja context built from a Context.
+type renderer struct {
+	scope *scope
+	data  map[string]any
+}
+
+func newRenderer(ctx context.Context, tc Context) *renderer {
+	s := &scope{ctx: ctx}
+	data := make(map[string]any, len(tc))
+	for k, v := range tc {
+		if b, ok := v.(binder); ok {
+			v = b.bind(s)
+		}
+		data[k] = v
+	}
+	return &renderer{scope: s, data: data}
+}
+
+func (r *renderer) value(v any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		return r.string(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			rv, err := r.value(e)
+			if err != nil {
+				return nil, fmt.Errorf("item %d: %w", i, err)
+			}
+			out[i] = rv
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			rv, err := r.value(e)
+			if err != nil {
+				return nil, fmt.Errorf("key %q: %w", k, err)
+			}
+			out[k] = rv
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// string renders one template. Jinja drops a single trailing newline and
+// normalises line endings even in text without markup; the fast path for
+// such text does the same without parsing.
+func (r *renderer) string(src string) (out string, err error) {
+	if !strings.Contains(src, "{{") && !strings.Contains(src, "{%") && !strings.Contains(src, "{#") {
+		return plainText(src), nil
+	}
+	env := environment()
+	tpl, err := exec.NewTemplate(rootTemplate, env.config, singleTemplate(src), env.env)
+	if err != nil {
+		return "", windsock.Errorf(windsock.EINVALID, "template syntax error: %s", syntaxMessage(err))
+	}
+	rewriteArithmetic(tpl.Root())
+	// gonja panics on some bad input (a modulo by zero), and dates panic
+	// when gonja tries to use them as numbers; a template must never take
+	// the worker down.
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = "", windsock.Errorf(windsock.EINVALID, "template error: %v", p)
+		}
+	}()
+	r.scope.err = nil
+	out, err = tpl.ExecuteToString(exec.NewContext(r.data))
+	if err != nil {
+		if r.scope.err != nil {
+			return "", r.scope.err
+		}
+		return "", windsock.Errorf(windsock.EINVALID, "template error: %s", strings.TrimPrefix(err.Error(), "unable to execute template: "))
+	}
+	return out, nil
+}
+
+// plainText is what Jinja renders for text without markup.
+func plainText(s string) string {
+	if strings.Contains(s, "\r") {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		s = strings.ReplaceAll(s, "\r", "\n")
+	}
+	return strings.TrimSuffix(s, "\n")
+}
+
+// syntaxMessage strips gonja's "failed to parse template '<whole source>'"
+// prefix, which repeats the field's value, keeping the parser's message
+// with its line and column.
+func syntaxMessage(err error) string {
+	if inner := errors.Unwrap(err); inner != nil {
+		return inner.Error()
+	}
+	return err.Error()
+}
+
+const rootTemplate = "<template>"
+
+// singleTemplate is a gonja loader that serves one template and refuses
+// every other name, so that include, import and extends cannot read files.
+type singleTemplate string
+
+func (s singleTemplate) Read(path string) (io.Reader, error) {
+	if path != rootTemplate {
+		return nil, fmt.Errorf("templates cannot load other templates (%q)", path)
+	}
+	return strings.NewReader(string(s)), nil
+}
+
+func (s singleTemplate) Resolve(path string) (string, error) { return path, nil }
+
+func (s singleTemplate) Inherit(string) (loaders.Loader, error) { return s, nil }
+
+// engine is the gonja configuration and environment shared by all renders.
+// It is built once and never changed: gonja copies the environment's
+// context for each execution.
+type engine struct {
+	config *config.Config
+	env    *exec.Environment
+}
+
+var environment = sync.OnceValue(func() engine {
+	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
+	for name, f := range airflowFilters() {
+		// Replace keeps gonja's set untouched: Update copied it.
+		if err := filters.Register(name, f); err != nil {
+			_ = filters.Replace(name, f)
+		}
+	}
+	globals := exec.EmptyContext().Update(builtins.GlobalFunctions).Update(exec.NewContext(arithmeticGlobals()))
+	return engine{
+		config: config.New(),
+		env: &exec.Environment{
+			Context:           globals,
+			Filters:           filters,
+			Tests:             builtins.Tests,
+			ControlStructures: builtins.ControlStructures,
+			Methods:           builtins.Methods,
+		},
+	}
+})
