@@ -48,9 +48,12 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 	exec, err := executor.New(executor.Config{
 		Store: e.Store, Runner: runner, Slots: e.Config.Core.Parallelism, Hostname: host,
 		DAG:   func(ctx context.Context, dagID string) (*windsock.DAG, error) { return sched.DAG(ctx, dagID) },
+		Run: func(ctx context.Context, dagID, runID string) (*windsock.DagRun, error) {
+			return sched.Run(ctx, dagID, runID)
+		},
 		JobID: func() int64 { return sched.JobID() },
 		OnDone: func(try *taskrun.Try, out *taskrun.Outcome) {
-			sched.RunChanged(try.TI.DagID, try.TI.RunID)
+			sched.TryDone(out.TI, try.TI.DagID, try.TI.RunID, out.Skipped)
 			if opts.OnTryDone != nil {
 				opts.OnTryDone(try, out)
 			}

@@ -23,6 +23,8 @@ type Config struct {
 	Runner *taskrun.Runner
 	// DAG returns a DAG's definition (the scheduler's cache).
 	DAG func(ctx context.Context, dagID string) (*windsock.DAG, error)
+	// Run returns a DAG run (the scheduler's cache when it has it).
+	Run func(ctx context.Context, dagID, runID string) (*windsock.DagRun, error)
 	// Slots is how many tries run at once (core.parallelism). Default 32.
 	Slots int
 	// HeartbeatInterval is how often running tries are heartbeated.
@@ -203,7 +205,11 @@ func (e *Local) runTry(ctx context.Context, ti *windsock.TaskInstance) {
 		e.cfg.Logger.Error("cannot load the DAG of a claimed task instance", "dag_id", ti.DagID, "error", err)
 		return
 	}
-	run, err := e.cfg.Store.DagRunGet(recordCtx, ti.DagID, ti.RunID)
+	getRun := e.cfg.Store.DagRunGet
+	if e.cfg.Run != nil {
+		getRun = e.cfg.Run
+	}
+	run, err := getRun(recordCtx, ti.DagID, ti.RunID)
 	if err != nil {
 		e.cfg.Logger.Error("cannot load the run of a claimed task instance", "dag_id", ti.DagID, "run_id", ti.RunID, "error", err)
 		return

@@ -138,82 +138,161 @@ func (s *Scheduler) startQueuedRuns(ctx context.Context, now time.Time, dirty ma
 	return nil
 }
 
-// evaluateRun applies the dependency decisions for one running run.
-func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, now time.Time) error {
+// runState is the cached state of one running run.
+type runState struct {
+	run   *windsock.DagRun
+	entry *dagEntry
+	tis   map[string]*windsock.TaskInstance
+}
+
+// loadRun reads a run and its task instances; nil when the run is not
+// running.
+func (s *Scheduler) loadRun(ctx context.Context, ref RunRef, now time.Time) (*runState, error) {
 	run, err := s.cfg.Store.DagRunGet(ctx, ref.DagID, ref.RunID)
 	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
-		return nil
+		return nil, nil
 	}
-	if err != nil {
-		return err
-	}
-	if run.State != windsock.DagRunRunning {
-		return nil
+	if err != nil || run.State != windsock.DagRunRunning {
+		return nil, err
 	}
 	e, err := s.dags.get(ctx, run.DagID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tis, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	byTask := make(map[string]*windsock.TaskInstance, len(tis))
-	rs := decide.RunState{States: make(map[string]windsock.TaskInstanceState, len(tis)), Due: map[string]bool{}}
+	st := &runState{run: run, entry: e, tis: make(map[string]*windsock.TaskInstance, len(tis))}
 	for _, ti := range tis {
-		byTask[ti.TaskID] = ti
-		rs.States[ti.TaskID] = ti.State
-		if (ti.State == windsock.TaskStateUpForRetry || ti.State == windsock.TaskStateUpForReschedule) && (ti.NextRetryAt == nil || !ti.NextRetryAt.After(now)) {
-			rs.Due[ti.TaskID] = true
+		st.tis[ti.TaskID] = ti
+	}
+	states := map[string]windsock.TaskInstanceState{}
+	if err := s.verifyIntegrity(ctx, e, run, st.tis, states, now); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// evaluateRun applies the dependency decisions for one running run. With
+// its state cached and only tries finished since, it looks at what those
+// tries affect; otherwise it re-reads the run and evaluates all of it.
+func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*windsock.TaskInstance, reload bool, now time.Time) error {
+	st := s.runs[ref]
+	var changed []string
+	if st != nil && !reload {
+		if e, err := s.dags.get(ctx, ref.DagID); err != nil || e != st.entry {
+			st = nil // the definition changed: start over
 		}
 	}
-	if err := s.verifyIntegrity(ctx, e, run, byTask, rs.States, now); err != nil {
-		return err
+	if st == nil || reload {
+		var err error
+		if st, err = s.loadRun(ctx, ref, now); err != nil || st == nil {
+			delete(s.runs, ref)
+			return err
+		}
+		s.runs[ref] = st
+		changed = nil // evaluate everything
+	} else {
+		for _, ti := range finished {
+			st.tis[ti.TaskID] = ti
+			changed = append(changed, ti.TaskID)
+		}
 	}
+	full := changed == nil
+	run, e := st.run, st.entry
 	if e.dag.DagrunTimeout > 0 && run.StartDate != nil && now.Sub(*run.StartDate) > e.dag.DagrunTimeout.Std() {
-		return s.timeoutRun(ctx, run, tis, now)
+		delete(s.runs, ref)
+		return s.timeoutRun(ctx, run, s.cachedTIs(st), now)
 	}
+	rs := decide.RunState{States: make(map[string]windsock.TaskInstanceState, len(st.tis)), Due: map[string]bool{}}
+	for id, ti := range st.tis {
+		if e.dag.Task(id) == nil {
+			continue
+		}
+		rs.States[id] = ti.State
+		if (ti.State == windsock.TaskStateUpForRetry || ti.State == windsock.TaskStateUpForReschedule) && (ti.NextRetryAt == nil || !ti.NextRetryAt.After(now)) {
+			rs.Due[id] = true
+			if !full {
+				changed = append(changed, id)
+			}
+		}
+	}
+	var err error
 	if rs.PastOK, err = s.pastOK(ctx, e, run); err != nil {
 		return err
 	}
-	dec := e.graph.Evaluate(rs)
-	return s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-		for id, st := range dec.SetState {
-			ti := byTask[id]
+	var dec decide.Decision
+	if full {
+		dec = e.graph.Evaluate(rs)
+	} else {
+		dec = e.graph.EvaluateChanged(rs, changed)
+	}
+	if len(dec.SetState) == 0 && len(dec.Schedule) == 0 && !dec.RunFinished {
+		return nil
+	}
+	stale := false
+	err = s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		stale = false
+		for id, state := range dec.SetState {
+			ti := *st.tis[id]
 			from := ti.State
-			ti.State = st
+			ti.State = state
 			ti.StartDate, ti.EndDate = &now, &now
 			zero := 0.0
 			ti.Duration = &zero
-			if _, err := q.TaskInstanceUpdate(ctx, ti, from); err != nil {
+			ok, err := q.TaskInstanceUpdate(ctx, &ti, from)
+			if err != nil {
 				return err
 			}
+			stale = stale || !ok
+			st.tis[id] = &ti
 		}
 		for _, id := range dec.Schedule {
-			ti := byTask[id]
+			ti := *st.tis[id]
 			from := ti.State
 			if from != windsock.TaskStateUpForReschedule {
 				ti.TryNumber++
 			}
 			ti.State = windsock.TaskStateScheduled
 			ti.NextRetryAt = nil
-			if _, err := q.TaskInstanceUpdate(ctx, ti, from); err != nil {
+			ok, err := q.TaskInstanceUpdate(ctx, &ti, from)
+			if err != nil {
 				return err
 			}
+			stale = stale || !ok
+			st.tis[id] = &ti
 		}
-		if !dec.RunFinished {
+		if !dec.RunFinished || stale {
 			return nil
 		}
 		run.State = dec.RunState
 		run.EndDate = &now
-		if err := q.DagRunUpdate(ctx, run); err != nil {
-			return err
-		}
-		if s.cfg.OnRunFinished != nil {
-			defer s.cfg.OnRunFinished(run)
-		}
-		return nil
+		return q.DagRunUpdate(ctx, run)
 	})
+	if err != nil || stale {
+		// Someone else changed the run meanwhile: read it again next pass.
+		delete(s.runs, ref)
+		if stale {
+			s.RunChanged(ref.DagID, ref.RunID)
+		}
+		return err
+	}
+	if dec.RunFinished {
+		delete(s.runs, ref)
+		if s.cfg.OnRunFinished != nil {
+			s.cfg.OnRunFinished(run)
+		}
+	}
+	return nil
+}
+
+func (s *Scheduler) cachedTIs(st *runState) []*windsock.TaskInstance {
+	out := make([]*windsock.TaskInstance, 0, len(st.tis))
+	for _, ti := range st.tis {
+		out = append(out, ti)
+	}
+	return out
 }
 
 // verifyIntegrity adds task instances for tasks added to the DAG since the
@@ -407,7 +486,11 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map
 		return err
 	}
 	for _, ti := range due {
-		dirty[RunRef{ti.DagID, ti.RunID}] = true
+		ref := RunRef{ti.DagID, ti.RunID}
+		dirty[ref] = true
+		s.mu.Lock()
+		s.reload[ref] = true
+		s.mu.Unlock()
 	}
 	stale := now.Add(-s.cfg.ZombieThreshold)
 	zombies, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}, HeartbeatBefore: &stale})
@@ -418,14 +501,20 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map
 		if err := s.failTry(ctx, ti, fmt.Sprintf("no heartbeat from the process running this try for %s (scheduler_zombie_task_threshold): it is presumed dead", s.cfg.ZombieThreshold), now); err != nil {
 			return err
 		}
-		dirty[RunRef{ti.DagID, ti.RunID}] = true
+		s.RunChanged(ti.DagID, ti.RunID)
 	}
 	running, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunRunning}})
 	if err != nil {
 		return err
 	}
 	for _, r := range running {
-		dirty[RunRef{r.DagID, r.RunID}] = true
+		ref := RunRef{r.DagID, r.RunID}
+		dirty[ref] = true
+		if _, cached := s.runs[ref]; !cached {
+			s.mu.Lock()
+			s.reload[ref] = true
+			s.mu.Unlock()
+		}
 	}
 	return nil
 }

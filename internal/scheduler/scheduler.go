@@ -69,6 +69,16 @@ type Scheduler struct {
 	dirty     map[RunRef]bool
 	dagsDirty bool
 	wake      chan struct{}
+	// finished are task instances whose tries ended since the last pass,
+	// as recorded; reload are runs whose cached state must be re-read.
+	finished map[RunRef][]*windsock.TaskInstance
+	reload   map[RunRef]bool
+
+	// runs caches the state of running runs, so that a finished task costs
+	// a look at its downstream tasks, not a re-read of the whole run. Only
+	// the loop goroutine touches it.
+	runs      map[RunRef]*runState
+	passCount int
 
 	jobID  int64
 	cancel context.CancelFunc
@@ -102,7 +112,10 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &Scheduler{cfg: cfg, dags: newDAGCache(cfg.Store), dirty: map[RunRef]bool{}, dagsDirty: true, wake: make(chan struct{}, 1)}
+	s := &Scheduler{
+		cfg: cfg, dags: newDAGCache(cfg.Store), dirty: map[RunRef]bool{}, dagsDirty: true, wake: make(chan struct{}, 1),
+		finished: map[RunRef][]*windsock.TaskInstance{}, reload: map[RunRef]bool{}, runs: map[RunRef]*runState{},
+	}
 	if len(cfg.OnlyRuns) > 0 {
 		s.only = map[RunRef]bool{}
 		for _, r := range cfg.OnlyRuns {
@@ -123,13 +136,38 @@ func (s *Scheduler) DAG(ctx context.Context, dagID string) (*windsock.DAG, error
 	return e.dag, nil
 }
 
-// RunChanged tells the scheduler that something in a run changed (a task
-// finished, a run was triggered or cleared); it evaluates the run at once.
+// RunChanged tells the scheduler that something in a run changed outside
+// it (a run was triggered, cleared or marked); it re-reads and evaluates the
+// run at once.
 func (s *Scheduler) RunChanged(dagID, runID string) {
+	ref := RunRef{dagID, runID}
 	s.mu.Lock()
-	s.dirty[RunRef{dagID, runID}] = true
+	s.dirty[ref] = true
+	s.reload[ref] = true
 	s.mu.Unlock()
 	s.poke()
+}
+
+// TryDone tells the scheduler that a try ended and was recorded as ti
+// (nil when it could not be recorded); downstream tasks are evaluated at
+// once. skipped lists tasks the try skipped (branches).
+func (s *Scheduler) TryDone(ti *windsock.TaskInstance, dagID, runID string, skipped []string) {
+	ref := RunRef{dagID, runID}
+	s.mu.Lock()
+	s.dirty[ref] = true
+	if ti == nil || len(skipped) > 0 {
+		s.reload[ref] = true
+	} else {
+		s.finished[ref] = append(s.finished[ref], ti)
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// Run returns a run. Executors call it for every try, from their own
+// goroutines; runs are small, so a read is cheap enough and always fresh.
+func (s *Scheduler) Run(ctx context.Context, dagID, runID string) (*windsock.DagRun, error) {
+	return s.cfg.Store.DagRunGet(ctx, dagID, runID)
 }
 
 // DAGsChanged tells the scheduler that DAG definitions may have changed.
@@ -235,7 +273,19 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 	s.dirty = map[RunRef]bool{}
 	dagsDirty := s.dagsDirty
 	s.dagsDirty = false
+	finished, reload := s.finished, s.reload
+	s.finished, s.reload = map[RunRef][]*windsock.TaskInstance{}, map[RunRef]bool{}
 	s.mu.Unlock()
+	if periodic {
+		s.passCount++
+		if s.passCount%safetyReloadEvery == 0 {
+			// The safety net: re-read every running run, in case something
+			// outside this process changed it.
+			for ref := range s.runs {
+				reload[ref] = true
+			}
+		}
+	}
 
 	now := s.now()
 	var errs []error
@@ -269,7 +319,8 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 		if s.only != nil && !s.only[ref] {
 			continue
 		}
-		if err := s.evaluateRun(ctx, ref, now); err != nil {
+		if err := s.evaluateRun(ctx, ref, finished[ref], reload[ref], now); err != nil {
+			delete(s.runs, ref)
 			errs = append(errs, fmt.Errorf("evaluate run %s/%s: %w", ref.DagID, ref.RunID, err))
 		}
 	}
@@ -278,6 +329,10 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 	}
 	return errors.Join(errs...)
 }
+
+// safetyReloadEvery is how many periodic passes go by between full
+// re-reads of the running runs.
+const safetyReloadEvery = 10
 
 func unixName() string {
 	if u, err := user.Current(); err == nil {

@@ -94,6 +94,7 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 			return err
 		}
 		out.Recorded = true
+		out.TI = &ti
 		if rendered != nil {
 			b, err := json.Marshal(rendered)
 			if err == nil {

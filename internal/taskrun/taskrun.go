@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"os/user"
 	"time"
 
@@ -57,6 +58,8 @@ type Outcome struct {
 	Recorded bool
 	// Skipped lists downstream tasks skipped by a branch or short circuit.
 	Skipped []string
+	// TI is the task instance as recorded, when Recorded.
+	TI *windsock.TaskInstance
 }
 
 func (r *Runner) now() time.Time {
@@ -157,15 +160,22 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 	}
 	spec, _ := r.Specs.Lookup(task.Operator)
 
-	tctx, err := template.NewContext(ctx, try.DAG, task, try.Run, ti, r.templateSources(try, masker))
-	var args, rendered map[string]any
-	if err == nil && spec != nil {
-		args, rendered, err = template.RenderFields(ctx, spec, task.Args, tctx)
-	}
-	if err != nil {
-		res := &result{err: fmt.Errorf("render templates: %w", err)}
-		logf.Infof("%v", res.err)
-		return res, rendered
+	// Building the template context costs queries (the previous successful
+	// run); tasks whose fields hold no template and whose operator does not
+	// take the context skip it.
+	args, rendered := task.Args, map[string]any(nil)
+	var tctxJSON map[string]any
+	if spec != nil && (spec.WantsContext() || hasTemplates(spec, task.Args)) {
+		tctx, err := template.NewContext(ctx, try.DAG, task, try.Run, ti, r.templateSources(try, masker))
+		if err == nil {
+			args, rendered, err = template.RenderFields(ctx, spec, task.Args, tctx)
+		}
+		if err != nil {
+			res := &result{err: fmt.Errorf("render templates: %w", err)}
+			logf.Infof("%v", res.err)
+			return res, rendered
+		}
+		tctxJSON = tctx.JSON()
 	}
 
 	runCtx := ctx
@@ -178,11 +188,13 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 	if ti.StartDate != nil {
 		firstStart = *ti.StartDate
 	}
-	if fs, err := r.firstTryStart(ctx, ti); err == nil && !fs.IsZero() {
-		firstStart = fs
+	if spec != nil && spec.Sensor {
+		if fs, err := r.firstTryStart(ctx, ti); err == nil && !fs.IsZero() {
+			firstStart = fs
+		}
 	}
 	opRes, opErr := op.Execute(runCtx, &operator.Context{
-		DAG: try.DAG, Task: task, Run: try.Run, TI: ti, Args: args, Template: tctx.JSON(),
+		DAG: try.DAG, Task: task, Run: try.Run, TI: ti, Args: args, Template: tctxJSON,
 		Log: logf, Environ: r.Environ, DagsFolder: r.DagsFolder,
 		Connections:   &connectionSource{conns: r.Connections, masker: masker},
 		Runs:          &runStateSource{store: r.Store},
@@ -192,6 +204,37 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		opErr = fmt.Errorf("timeout: the task ran longer than its execution_timeout of %s", task.ExecutionTimeout.Std())
 	}
 	return &result{op: opRes, err: opErr}, rendered
+}
+
+// hasTemplates reports whether any templated argument of the task holds
+// Jinja markup.
+func hasTemplates(spec *operator.Spec, args map[string]any) bool {
+	for _, a := range spec.Args {
+		if a.Templated && holdsTemplate(args[a.Name]) {
+			return true
+		}
+	}
+	return false
+}
+
+func holdsTemplate(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(x, "{{") || strings.Contains(x, "{%") || strings.Contains(x, "{#")
+	case []any:
+		for _, e := range x {
+			if holdsTemplate(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if holdsTemplate(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // plainLog writes Windsock's own log lines to a terminal in the log file's

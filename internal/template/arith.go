@@ -196,8 +196,9 @@ type rewriter struct {
 }
 
 var (
-	typeNode = reflect.TypeFor[nodes.Node]()
-	typeCall = reflect.TypeFor[*nodes.Call]()
+	typeNode  = reflect.TypeFor[nodes.Node]()
+	typeCall  = reflect.TypeFor[*nodes.Call]()
+	typeToken = reflect.TypeFor[*tokens.Token]()
 )
 
 func (w *rewriter) walk(v reflect.Value) {
@@ -214,7 +215,7 @@ func (w *rewriter) walk(v reflect.Value) {
 			}
 		}
 	case reflect.Pointer:
-		if v.IsNil() || w.seen[v.Pointer()] {
+		if v.IsNil() || v.Type() == typeToken || w.seen[v.Pointer()] {
 			return
 		}
 		w.seen[v.Pointer()] = true

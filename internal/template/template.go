@@ -112,11 +112,13 @@ func (r *renderer) string(src string) (out string, err error) {
 		return plainText(src), nil
 	}
 	env := environment()
-	tpl, err := exec.NewTemplate(rootTemplate, env.config, singleTemplate(src), env.env)
+	tpl, err := exec.NewTemplate(rootTemplate, env.config, &singleTemplate{src: src}, env.env)
 	if err != nil {
 		return "", windsock.Errorf(windsock.EINVALID, "template syntax error: %s", syntaxMessage(err))
 	}
-	rewriteArithmetic(tpl.Root())
+	if strings.ContainsAny(src, "+-<>") {
+		rewriteArithmetic(tpl.Root())
+	}
 	// gonja panics on some bad input (a modulo by zero), and dates panic
 	// when gonja tries to use them as numbers; a template must never take
 	// the worker down.
@@ -157,20 +159,25 @@ func syntaxMessage(err error) string {
 
 const rootTemplate = "<template>"
 
-// singleTemplate is a gonja loader that serves one template and refuses
-// every other name, so that include, import and extends cannot read files.
-type singleTemplate string
-
-func (s singleTemplate) Read(path string) (io.Reader, error) {
-	if path != rootTemplate {
-		return nil, fmt.Errorf("templates cannot load other templates (%q)", path)
-	}
-	return strings.NewReader(string(s)), nil
+// singleTemplate is a gonja loader that serves one template, once, and
+// refuses everything else, so that include, import and extends can neither
+// read files nor include the template in itself forever.
+type singleTemplate struct {
+	src    string
+	served bool
 }
 
-func (s singleTemplate) Resolve(path string) (string, error) { return path, nil }
+func (s *singleTemplate) Read(path string) (io.Reader, error) {
+	if path != rootTemplate || s.served {
+		return nil, fmt.Errorf("templates cannot load other templates (%q)", path)
+	}
+	s.served = true
+	return strings.NewReader(s.src), nil
+}
 
-func (s singleTemplate) Inherit(string) (loaders.Loader, error) { return s, nil }
+func (s *singleTemplate) Resolve(path string) (string, error) { return path, nil }
+
+func (s *singleTemplate) Inherit(string) (loaders.Loader, error) { return s, nil }
 
 // engine is the gonja configuration and environment shared by all renders.
 // It is built once and never changed: gonja copies the environment's
@@ -189,6 +196,9 @@ var environment = sync.OnceValue(func() engine {
 		}
 	}
 	globals := exec.EmptyContext().Update(builtins.GlobalFunctions).Update(exec.NewContext(arithmeticGlobals()))
+	// Airflow renders in Jinja's sandbox, whose range() stops at 100,000
+	// items; gonja's is unbounded (and feeds a goroutine).
+	globals.Set("range", boundedRange)
 	return engine{
 		config: config.New(),
 		env: &exec.Environment{
@@ -200,3 +210,44 @@ var environment = sync.OnceValue(func() engine {
 		},
 	}
 })
+
+// maxRange is the Jinja sandbox's MAX_RANGE.
+const maxRange = 100_000
+
+// boundedRange is range([start, ]stop[, step]) as in Jinja's sandbox.
+func boundedRange(va *exec.VarArgs) ([]int, error) {
+	if len(va.KwArgs) > 0 || len(va.Args) == 0 || len(va.Args) > 3 {
+		return nil, errors.New("range expects 1 to 3 integer arguments")
+	}
+	n := make([]int, len(va.Args))
+	for i, a := range va.Args {
+		if !a.IsInteger() {
+			return nil, fmt.Errorf("range: %s is not an integer", a.String())
+		}
+		n[i] = a.Integer()
+	}
+	start, stop, step := 0, n[0], 1
+	if len(n) > 1 {
+		start, stop = n[0], n[1]
+	}
+	if len(n) > 2 {
+		step = n[2]
+	}
+	if step == 0 {
+		return nil, errors.New("range: step must not be zero")
+	}
+	count := 0
+	if step > 0 && stop > start {
+		count = (stop - start + step - 1) / step
+	} else if step < 0 && stop < start {
+		count = (start - stop - step - 1) / -step
+	}
+	if count > maxRange {
+		return nil, fmt.Errorf("range too big: %d items, the limit is %d", count, maxRange)
+	}
+	out := make([]int, count)
+	for i := range out {
+		out[i] = start + i*step
+	}
+	return out, nil
+}

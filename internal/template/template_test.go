@@ -210,6 +210,7 @@ func TestRenderContextVariables(t *testing.T) {
 		{"{{ macros.uuid.uuid4() | length > 0 }}", "True"},
 		{"{{ inlets }} {{ outlets }} [{{ expanded_ti_count }}]", "[] [] []"},
 		{"[{{ not_defined }}] [{{ not_defined | default('d') }}]", "[] [d]"},
+		{"{% for i in range(3) %}{{ i }}{% endfor %}{% for i in range(10, 4, -3) %},{{ i }}{% endfor %}", "012,10,7"},
 		{"{% for t in dag.tags %}{{ t | upper }};{% endfor %}", "FINANCE;DAILY;"},
 		{"{% if params.x == 1 %}one{% else %}other{% endif %}", "one"},
 		{"{{ logical_date - macros.timedelta(days=1) }}", "2024-01-14T03:00:00+00:00"},
@@ -339,6 +340,8 @@ func TestRenderErrors(t *testing.T) {
 		{"attribute of undefined", "{{ nothing.here }}", []string{"nothing.here"}, windsock.EINVALID},
 		{"modulo by zero does not panic", "{{ 1 % 0 }}", []string{"template error"}, windsock.EINVALID},
 		{"bad ds_add", "{{ macros.ds_add('15/01/2024', 1) }}", []string{"YYYY-MM-DD"}, windsock.EINVALID},
+		{"self include", "x{% include '<template>' %}", []string{"cannot load other templates"}, windsock.EINVALID},
+		{"range too big", "{% for i in range(1000000) %}{% endfor %}", []string{"range too big"}, windsock.EINVALID},
 		{"date plus number", "{{ logical_date + 1 }}", []string{"unsupported operand types for +: datetime and int"}, windsock.EINVALID},
 		{"date arithmetic in set", "{% set d = logical_date - macros.timedelta(days=1) %}{{ d }}", []string{"date arithmetic is not supported"}, windsock.EINVALID},
 	}

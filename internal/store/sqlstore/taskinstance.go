@@ -226,6 +226,12 @@ func stateFilter(states []windsock.TaskInstanceState, includeNull bool) (string,
 // guard a missing instance is ENOTFOUND; with one, a missing instance is
 // ENOTFOUND too and a state outside fromStates is (false, nil) with
 // nothing written.
+//
+// The note lives in another table, yet almost every update leaves it as
+// it is. So the first try is one autocommit UPDATE that applies only when
+// the stored note already equals ti.Note; only when it did not apply (the
+// note changes, the guard lost, or the instance is missing) does a
+// transaction redo the UPDATE, write the note and tell the cases apart.
 func (q *queries) TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInstance, fromStates ...windsock.TaskInstanceState) (bool, error) {
 	now := utc(time.Now())
 	args := tiValues(ti)
@@ -242,19 +248,37 @@ func (q *queries) TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInsta
 		query += " AND " + cond
 		args = append(args, stateArgs...)
 	}
-	// RETURNING the stored note spares the note statement in the usual
-	// case, where the note did not change.
+	updated, err := q.tiUpdate(ctx, ti, query, args, len(fromStates) > 0, now)
+	if err != nil {
+		return false, fmt.Errorf("update task instance %s: %w", keyString(ti.TaskInstanceKey), err)
+	}
+	if updated {
+		ti.UpdatedAt = now
+	}
+	return updated, nil
+}
+
+func (q *queries) tiUpdate(ctx context.Context, ti *windsock.TaskInstance, query string, args []any, guarded bool, now time.Time) (bool, error) {
+	res, err := q.exec(ctx, query+" AND COALESCE("+tiNote+", '') = ?", append(args, ti.Note)...)
+	if err != nil {
+		return false, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, fmt.Errorf("count affected rows: %w", err)
+	} else if n == 1 {
+		return true, nil
+	}
+	// RETURNING the stored note tells whether it needs writing.
 	query += " RETURNING " + tiNote
-	updated := false
 	q.prepare(ctx, query, len(args))
-	err := q.inTx(ctx, func(q *queries) error {
+	updated := false
+	err = q.inTx(ctx, func(q *queries) error {
 		var stored string
 		err := q.queryRow(ctx, query, args...).Scan(nullString{&stored})
 		switch {
+		case isNoRows(err) && !guarded:
+			return windsock.Errorf(windsock.ENOTFOUND, "task instance %s not found", keyString(ti.TaskInstanceKey))
 		case isNoRows(err):
-			if len(fromStates) == 0 {
-				return windsock.Errorf(windsock.ENOTFOUND, "task instance %s not found", keyString(ti.TaskInstanceKey))
-			}
 			return q.tiMustExist(ctx, ti.TaskInstanceKey)
 		case err != nil:
 			return err
@@ -265,13 +289,7 @@ func (q *queries) TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInsta
 		}
 		return q.setTaskInstanceNote(ctx, ti.TaskInstanceKey, ti.Note, now)
 	})
-	if err != nil {
-		return false, fmt.Errorf("update task instance %s: %w", keyString(ti.TaskInstanceKey), err)
-	}
-	if updated {
-		ti.UpdatedAt = now
-	}
-	return updated, nil
+	return updated, err
 }
 
 // tiMustExist returns ENOTFOUND unless the task instance exists.

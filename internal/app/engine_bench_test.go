@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// benchEnv opens an environment in a temporary home whose DAG folder holds
+// the given files, parsed into the store.
+func benchEnv(tb testing.TB, files map[string]string) *Environment {
+	tb.Helper()
+	home := tb.TempDir()
+	for name, content := range files {
+		path := filepath.Join(home, "dags", name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	environ := []string{"WINDSOCK_HOME=" + home, "HOME=" + home, "PATH=" + os.Getenv("PATH"), "WINDSOCK__CORE__LOAD_EXAMPLES=False"}
+	if _, err := config.EnsureFile(home, environ); err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := config.Load(home, environ)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	env, err := Open(ctx, cfg, Options{Environ: environ})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { env.Close() })
+	proc, err := env.NewDAGProcessor(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := proc.Sync(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return env
+}
+
+func chainYAML(id string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:\n  schedule: null\n  start_date: 2024-01-01\n  tasks:\n", id)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "    - task_id: t%d\n      operator: bash\n      bash_command: \"true\"\n", i)
+		if i > 0 {
+			fmt.Fprintf(&b, "      dependencies: [t%d]\n", i-1)
+		}
+	}
+	return b.String()
+}
+
+func fanYAML(id string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:\n  schedule: null\n  start_date: 2024-01-01\n  max_active_tasks: %d\n  tasks:\n", id, n)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "    - task_id: t%d\n      operator: bash\n      bash_command: \"true\"\n", i)
+	}
+	return b.String()
+}
+
+// runOnce triggers dagID on a started engine and waits for the run to end.
+func runOnce(tb testing.TB, env *Environment, dagID string, i int) time.Duration {
+	tb.Helper()
+	ctx := context.Background()
+	done := make(chan *windsock.DagRun, 1)
+	engine, err := env.NewEngine(EngineOptions{OnRunFinished: func(r *windsock.DagRun) { done <- r }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := engine.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	defer engine.Stop()
+	d, err := engine.Scheduler.DAG(ctx, dagID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := time.Now()
+	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{
+		LogicalDate: time.Date(2024, 1, 1, 0, 0, i, 0, time.UTC), Now: time.Now(),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	engine.Scheduler.RunChanged(run.DagID, run.RunID)
+	select {
+	case r := <-done:
+		if r.State != windsock.DagRunSuccess {
+			tb.Fatalf("run ended %s", r.State)
+		}
+	case <-time.After(2 * time.Minute):
+		tb.Fatal("run did not finish within 2 minutes")
+	}
+	return time.Since(start)
+}
+
+// BenchmarkChain100 is a chain of 100 `true` bash tasks from trigger to
+// the last success (target: under 250 ms, 2.5 ms per hop).
+func BenchmarkChain100(b *testing.B) {
+	env := benchEnv(b, map[string]string{"chain.yaml": chainYAML("chain100", 100)})
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		total += runOnce(b, env, "chain100", i)
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/100/1000, "ms/hop")
+}
+
+// BenchmarkFanOut1000 runs 1,000 independent `true` tasks (target: 1,000
+// tasks/s or more).
+func BenchmarkFanOut1000(b *testing.B) {
+	env := benchEnv(b, map[string]string{"fan.yaml": fanYAML("fan1000", 1000)})
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		total += runOnce(b, env, "fan1000", i)
+	}
+	b.ReportMetric(1000*float64(b.N)/total.Seconds(), "tasks/s")
+}

@@ -1,0 +1,13 @@
+package operator
+
+// WantsContext reports whether the operator hands Airflow's template
+// context to user code (the Python operators pass it as keyword
+// arguments), so the context must be built even when no field is
+// templated.
+func (s *Spec) WantsContext() bool {
+	switch s.Name {
+	case "python", "branch_python", "short_circuit":
+		return true
+	}
+	return false
+}
