@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"os/user"
+	"strings"
 	"time"
 
 	"github.com/windsock/windsock/internal/operator"
