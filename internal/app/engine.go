@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/windsock/windsock/internal/executor"
 	"github.com/windsock/windsock/internal/scheduler"
@@ -19,6 +20,9 @@ type EngineOptions struct {
 	OnRunFinished func(*windsock.DagRun)
 	// OnTryDone is called after every try is recorded.
 	OnTryDone func(try *taskrun.Try, out *taskrun.Outcome)
+	// Interval is the scheduler's safety-net pass period
+	// (scheduler.scheduler_idle_sleep_time, 1 s by default).
+	Interval time.Duration
 }
 
 // Engine is a scheduler with its local executor.
@@ -68,7 +72,7 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 		HeartbeatInterval: e.Config.Scheduler.SchedulerHeartbeatSec,
 		ZombieThreshold:   e.Config.Scheduler.SchedulerZombieTaskThreshold,
 		QueuedTimeout:     e.Config.Scheduler.TaskQueuedTimeout,
-		OnlyRuns:          opts.OnlyRuns, OnRunFinished: opts.OnRunFinished,
+		OnlyRuns:          opts.OnlyRuns, OnRunFinished: opts.OnRunFinished, Interval: opts.Interval,
 		Logger: e.Logger, Clock: e.Clock, Hostname: host,
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,7 +40,19 @@ var dagRunSort = map[string]sortColumn{
 // ECONFLICT when the DAG already has a run with that run_id or logical
 // date.
 func (q *queries) DagRunCreate(ctx context.Context, params *store.DagRunCreateParams) error {
+	if params == nil || params.Run == nil {
+		return windsock.Errorf(windsock.EINVALID, "create dag run: no run given")
+	}
 	r := params.Run
+	// Task instances belong to the run: fill in its key where left empty.
+	for _, ti := range params.TaskInstances {
+		ti.DagID = cmp.Or(ti.DagID, r.DagID)
+		ti.RunID = cmp.Or(ti.RunID, r.RunID)
+		if ti.DagID != r.DagID || ti.RunID != r.RunID {
+			return windsock.Errorf(windsock.EINVALID, "create dag run %s/%s: task instance %s belongs to another run",
+				r.DagID, r.RunID, keyString(ti.TaskInstanceKey))
+		}
+	}
 	conf, err := encodeConf(r.Conf)
 	if err != nil {
 		return fmt.Errorf("create dag run %s/%s: %w", r.DagID, r.RunID, err)

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"testing"
 	"testing/fstest"
+
+	"github.com/windsock/windsock/internal/windsock"
 )
 
 func TestRebindDollar(t *testing.T) {
@@ -50,5 +52,40 @@ func TestLoadMigrations(t *testing.T) {
 		"0001_b.up.sql": {Data: []byte("B")},
 	}); err == nil {
 		t.Fatal("two migrations with version 1 were accepted")
+	}
+}
+
+func TestOrderBy(t *testing.T) {
+	t.Parallel()
+	allowed := map[string]sortColumn{
+		"id":         {expr: "t.id"},
+		"start_date": {expr: "t.start_date", nullable: true},
+	}
+	tests := []struct {
+		key, want string
+		invalid   bool
+	}{
+		{"", " ORDER BY t.x, t.id", false},
+		{"id", " ORDER BY t.id ASC, t.id", false},
+		{"-id", " ORDER BY t.id DESC, t.id", false},
+		{"start_date", " ORDER BY (t.start_date IS NULL), t.start_date ASC, t.id", false},
+		{"-start_date", " ORDER BY (t.start_date IS NULL), t.start_date DESC, t.id", false},
+		{"-", "", true},
+		{"--id", "", true},
+		{"id; DROP TABLE t", "", true},
+		{"t.id", "", true},
+		{"ID", "", true},
+	}
+	for _, tt := range tests {
+		got, err := orderBy(tt.key, allowed, "t.x", "t.id")
+		if tt.invalid {
+			if windsock.ErrorCode(err) != windsock.EINVALID {
+				t.Errorf("orderBy(%q) error = %v, want EINVALID", tt.key, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("orderBy(%q) = %q, %v, want %q", tt.key, got, err, tt.want)
+		}
 	}
 }

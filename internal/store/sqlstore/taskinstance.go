@@ -331,7 +331,7 @@ func (q *queries) setTaskInstanceNote(ctx context.Context, key windsock.TaskInst
 // end_date, duration, pid and next_retry_at are cleared; queued_by_job_id
 // is kept.
 func (q *queries) TaskInstanceClaim(ctx context.Context, params *store.TaskInstanceClaimParams) ([]*windsock.TaskInstance, error) {
-	if params.Limit <= 0 {
+	if params == nil || params.Limit <= 0 {
 		return nil, nil
 	}
 	if len(params.Keys) > maxClaimKeys {

@@ -169,6 +169,13 @@ func testDagRun(t *testing.T, open OpenFunc) {
 		wantCode(t, st.DagRunCreate(ctx, &store.DagRunCreateParams{Run: r, TaskInstances: tis}), windsock.ECONFLICT)
 		_, err = st.DagRunGet(ctx, "etl", r.RunID)
 		wantCode(t, err, windsock.ENOTFOUND)
+
+		// Task instances of another run are refused.
+		r = newRun("etl", 4)
+		stray := newTIs(newRun("etl", 5), "a")
+		wantCode(t, st.DagRunCreate(ctx, &store.DagRunCreateParams{Run: r, TaskInstances: stray}), windsock.EINVALID)
+		_, err = st.DagRunGet(ctx, "etl", r.RunID)
+		wantCode(t, err, windsock.ENOTFOUND)
 	})
 
 	t.Run("ManyTaskInstances", func(t *testing.T) {

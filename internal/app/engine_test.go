@@ -1,0 +1,371 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/taskrun"
+	"github.com/windsock/windsock/internal/tasklog"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// engineRun is a started engine with signals for finished runs and tries.
+type engineRun struct {
+	env    *Environment
+	engine *Engine
+	runs   chan *windsock.DagRun
+	mu     sync.Mutex
+	tries  []*taskrun.Outcome
+}
+
+func startEngine(t *testing.T, env *Environment, onTry func(*taskrun.Try, *taskrun.Outcome)) *engineRun {
+	t.Helper()
+	er := &engineRun{env: env, runs: make(chan *windsock.DagRun, 16)}
+	engine, err := env.NewEngine(EngineOptions{
+		Interval:      50 * time.Millisecond,
+		OnRunFinished: func(r *windsock.DagRun) { er.runs <- r },
+		OnTryDone: func(try *taskrun.Try, out *taskrun.Outcome) {
+			er.mu.Lock()
+			er.tries = append(er.tries, out)
+			er.mu.Unlock()
+			if onTry != nil {
+				onTry(try, out)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(engine.Stop)
+	er.engine = engine
+	return er
+}
+
+// trigger creates a manual run and returns it once it has finished.
+func (er *engineRun) trigger(t *testing.T, dagID string, logical time.Time, conf map[string]any) *windsock.DagRun {
+	t.Helper()
+	ctx := context.Background()
+	d, err := er.engine.Scheduler.DAG(ctx, dagID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := scheduler.CreateRun(ctx, er.env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: logical, Conf: conf, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	er.engine.Scheduler.RunChanged(run.DagID, run.RunID)
+	return er.wait(t, run.RunID)
+}
+
+func (er *engineRun) wait(t *testing.T, runID string) *windsock.DagRun {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case r := <-er.runs:
+			if r.RunID == runID {
+				return r
+			}
+		case <-timeout:
+			t.Fatalf("run %s did not finish within 60 s", runID)
+		}
+	}
+}
+
+func states(t *testing.T, env *Environment, run *windsock.DagRun) map[string]*windsock.TaskInstance {
+	t.Helper()
+	tis, err := env.Store.TaskInstanceList(context.Background(), &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*windsock.TaskInstance{}
+	for _, ti := range tis {
+		out[ti.TaskID] = ti
+	}
+	return out
+}
+
+func readLog(t *testing.T, env *Environment, ti *windsock.TaskInstance, try int) string {
+	t.Helper()
+	b, err := os.ReadFile(tasklog.Path(env.Config.Logging.BaseLogFolder, ti.TaskInstanceKey, try))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+var day = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+
+func TestEngineRunsDependenciesTemplatesAndXCom(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"flow.yaml": `
+flow:
+  schedule: "@daily"
+  start_date: 2024-01-01
+  params: {greeting: hello}
+  tasks:
+    - task_id: produce
+      operator: bash
+      bash_command: 'echo "{{ params.greeting }} {{ ds }} {{ dag_run.conf.who }}"'
+    - task_id: consume
+      operator: bash
+      bash_command: 'echo "got: {{ ti.xcom_pull(task_ids=''produce'') }} run={{ run_id }}"'
+      dependencies: [produce]
+`})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "flow", day, map[string]any{"who": "world"})
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("run ended %s", run.State)
+	}
+	tis := states(t, env, run)
+	x, err := env.Store.XComGet(context.Background(), &store.XComGetParams{DagID: "flow", RunID: run.RunID, TaskID: "consume", MapIndex: -1, Key: "return_value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`"got: hello 2024-03-01 world run=%s"`, run.RunID)
+	if string(x.Value) != want {
+		t.Errorf("consume returned %s, want %s", x.Value, want)
+	}
+	if !tis["consume"].StartDate.After(*tis["produce"].EndDate) && !tis["consume"].StartDate.Equal(*tis["produce"].EndDate) {
+		t.Errorf("consume started %v before produce ended %v", tis["consume"].StartDate, tis["produce"].EndDate)
+	}
+	if log := readLog(t, env, tis["produce"], 1); !strings.Contains(log, "hello 2024-03-01 world") {
+		t.Errorf("produce log lacks its output:\n%s", log)
+	}
+	rendered, err := env.Store.RenderedFieldsGet(context.Background(), tis["produce"].TaskInstanceKey)
+	if err != nil || !strings.Contains(string(rendered), "hello 2024-03-01 world") {
+		t.Errorf("rendered fields = %s, %v", rendered, err)
+	}
+}
+
+func TestEngineFailurePropagatesAndLeavesDecideTheRun(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"f.yaml": `
+fails:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: ok, operator: bash, bash_command: "true"}
+    - {task_id: boom, operator: bash, bash_command: "exit 3", dependencies: [ok]}
+    - {task_id: after_boom, operator: bash, bash_command: "true", dependencies: [boom]}
+    - {task_id: after_after, operator: empty, dependencies: [after_boom]}
+    - {task_id: cleanup, operator: bash, bash_command: "true", trigger_rule: all_done, dependencies: [after_after]}
+    - {task_id: alert, operator: bash, bash_command: "echo alert", trigger_rule: one_failed, dependencies: [boom]}
+    - {task_id: skip_me, operator: bash, bash_command: "exit 99"}
+    - {task_id: after_skip, operator: empty, dependencies: [skip_me]}
+`})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "fails", day, nil)
+	tis := states(t, env, run)
+	want := map[string]windsock.TaskInstanceState{
+		"ok": "success", "boom": "failed", "after_boom": "upstream_failed", "after_after": "upstream_failed",
+		"cleanup": "success", "alert": "success", "skip_me": "skipped", "after_skip": "skipped",
+	}
+	for id, st := range want {
+		if tis[id].State != st {
+			t.Errorf("%s = %q, want %q", id, tis[id].State, st)
+		}
+	}
+	// Leaves: cleanup (success), alert (success), after_skip (skipped): the
+	// failure upstream does not fail the run, as in Airflow.
+	if run.State != windsock.DagRunSuccess {
+		t.Errorf("run = %s, want success (no leaf failed)", run.State)
+	}
+	if log := readLog(t, env, tis["boom"], 1); !strings.Contains(log, "non-zero exit code 3") {
+		t.Errorf("boom log:\n%s", log)
+	}
+	fails, err := env.Store.TaskFailList(context.Background(), tis["boom"].TaskInstanceKey)
+	if err != nil || len(fails) != 1 {
+		t.Errorf("task_fail rows = %d, %v; want 1", len(fails), err)
+	}
+}
+
+func TestEngineRetriesAfterTheRetryDelay(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	counter := filepath.Join(dir, "count")
+	env := benchEnv(t, map[string]string{"r.yaml": fmt.Sprintf(`
+retry:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - task_id: flaky
+      operator: bash
+      retries: 2
+      retry_delay: 0
+      # Fails on its first two tries, succeeds on the third.
+      bash_command: 'echo x >> %s; test $(wc -l < %s) -ge 3'
+`, counter, counter)})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "retry", day, nil)
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("run = %s", run.State)
+	}
+	ti := states(t, env, run)["flaky"]
+	if ti.TryNumber != 3 || ti.State != windsock.TaskStateSuccess {
+		t.Errorf("flaky: try %d %s, want try 3 success", ti.TryNumber, ti.State)
+	}
+	for try := 1; try <= 3; try++ {
+		if log := readLog(t, env, ti, try); !strings.Contains(log, fmt.Sprintf("Starting attempt %d of 3", try)) {
+			t.Errorf("log of try %d:\n%s", try, log)
+		}
+	}
+	fails, _ := env.Store.TaskFailList(context.Background(), ti.TaskInstanceKey)
+	if len(fails) != 2 {
+		t.Errorf("task_fail rows = %d, want 2", len(fails))
+	}
+}
+
+func TestEngineTimeoutFailsTheTry(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"t.yaml": `
+slow:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - task_id: sleepy
+      operator: bash
+      execution_timeout: 1s
+      bash_command: 'sleep 300 & sleep 300; wait'
+`})
+	env.registry = nil
+	env.Config.Core.KilledTaskCleanupTime = 2 * time.Second
+	er := startEngine(t, env, nil)
+	start := time.Now()
+	run := er.trigger(t, "slow", day, nil)
+	if run.State != windsock.DagRunFailed {
+		t.Fatalf("run = %s, want failed", run.State)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %s; the timeout is 1 s", d)
+	}
+	ti := states(t, env, run)["sleepy"]
+	if log := readLog(t, env, ti, 1); !strings.Contains(log, "execution_timeout") {
+		t.Errorf("log does not name the timeout:\n%s", log)
+	}
+}
+
+func TestEnginePoolAndPriorityOrder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	order := filepath.Join(dir, "order")
+	env := benchEnv(t, map[string]string{"p.yaml": fmt.Sprintf(`
+pooled:
+  schedule: null
+  start_date: 2024-01-01
+  default_args: {pool: single}
+  tasks:
+    - {task_id: low, operator: bash, priority_weight: 1, bash_command: "echo low >> %[1]s"}
+    - {task_id: high, operator: bash, priority_weight: 10, bash_command: "echo high >> %[1]s"}
+    - {task_id: mid, operator: bash, priority_weight: 5, bash_command: "echo mid >> %[1]s"}
+`, order)})
+	ctx := context.Background()
+	if err := env.Store.PoolUpsert(ctx, &windsock.Pool{Pool: "single", Slots: 1}); err != nil {
+		t.Fatal(err)
+	}
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "pooled", day, nil)
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("run = %s", run.State)
+	}
+	b, _ := os.ReadFile(order)
+	if got := strings.Fields(string(b)); strings.Join(got, ",") != "high,mid,low" {
+		t.Errorf("order = %v, want high, mid, low (one slot, by priority)", got)
+	}
+}
+
+func TestEngineKilledTaskProcessIsRetried(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "killed-once")
+	env := benchEnv(t, map[string]string{"k.yaml": fmt.Sprintf(`
+killed:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - task_id: victim
+      operator: bash
+      retries: 1
+      retry_delay: 0
+      # The first try kills its own process with SIGKILL, as an OOM killer would.
+      bash_command: 'if [ ! -e %[1]s ]; then touch %[1]s; kill -9 $$; fi; echo survived'
+`, marker)})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "killed", day, nil)
+	ti := states(t, env, run)["victim"]
+	if run.State != windsock.DagRunSuccess || ti.TryNumber != 2 {
+		t.Fatalf("run %s, victim try %d %s; want success on try 2", run.State, ti.TryNumber, ti.State)
+	}
+}
+
+func TestEngineDependsOnPast(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "gate")
+	env := benchEnv(t, map[string]string{"d.yaml": fmt.Sprintf(`
+past:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: gated, operator: bash, depends_on_past: true, bash_command: "test -e %s"}
+    - {task_id: free, operator: bash, bash_command: "true"}
+`, gate)})
+	tries := make(chan *taskrun.Try, 16)
+	er := startEngine(t, env, func(try *taskrun.Try, _ *taskrun.Outcome) { tries <- try })
+	first := er.trigger(t, "past", day, nil)
+	if first.State != windsock.DagRunFailed {
+		t.Fatalf("first run = %s, want failed", first.State)
+	}
+	// The second run's gated task must wait for the first run's to succeed;
+	// its free task runs. Clearing the first run's failure unblocks it.
+	ctx := context.Background()
+	d, _ := er.engine.Scheduler.DAG(ctx, "past")
+	second, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day.Add(24 * time.Hour), Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	er.engine.Scheduler.RunChanged("past", second.RunID)
+	// Wait for the second run's free task to finish, then check that gated
+	// has not started.
+	deadline := time.After(30 * time.Second)
+wait:
+	for {
+		select {
+		case try := <-tries:
+			if try.TI.RunID == second.RunID && try.TI.TaskID == "free" {
+				break wait
+			}
+		case <-deadline:
+			t.Fatal("free never ran")
+		}
+	}
+	if st := states(t, env, second)["gated"].State; st != windsock.TaskStateNone {
+		t.Fatalf("gated = %q while the previous run's gated failed", st)
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scheduler.ClearTaskInstances(ctx, env.Store, d, scheduler.ClearParams{RunIDs: []string{first.RunID}, TaskIDs: []string{"gated"}, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	er.engine.Scheduler.RunChanged("past", first.RunID)
+	if r := er.wait(t, first.RunID); r.State != windsock.DagRunSuccess {
+		t.Fatalf("cleared first run = %s", r.State)
+	}
+	er.engine.Scheduler.RunChanged("past", second.RunID)
+	if r := er.wait(t, second.RunID); r.State != windsock.DagRunSuccess {
+		t.Fatalf("second run = %s", r.State)
+	}
+}
