@@ -13,8 +13,8 @@ import (
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/store"
-	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/tasklog"
+	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
