@@ -369,3 +369,86 @@ wait:
 		t.Fatalf("second run = %s", r.State)
 	}
 }
+
+func TestEngineHoldsRunsOfPausedDAGs(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"p.yaml": "held:\n  schedule: null\n  start_date: 2024-01-01\n  tasks:\n    - {task_id: a, operator: bash, bash_command: 'true'}\n"})
+	ctx := context.Background()
+	if err := env.Store.DAGSetPaused(ctx, "held", true); err != nil {
+		t.Fatal(err)
+	}
+	// The scheduler is not started: the test runs its passes itself.
+	engine, err := env.NewEngine(EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := engine.Scheduler.DAG(ctx, "held")
+	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := engine.Scheduler.Pass(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := env.Store.DagRunGet(ctx, "held", run.RunID)
+	if got.State != windsock.DagRunQueued {
+		t.Errorf("run of a paused DAG is %s, want queued", got.State)
+	}
+	// Unpaused, the next pass starts it.
+	if err := env.Store.DAGSetPaused(ctx, "held", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Scheduler.Pass(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := env.Store.DagRunGet(ctx, "held", run.RunID); got.State != windsock.DagRunRunning {
+		t.Errorf("after unpause the run is %s, want running", got.State)
+	}
+}
+
+func TestSchedulerCreatesScheduledRunsWithCatchup(t *testing.T) {
+	t.Parallel()
+	for _, catchup := range []bool{true, false} {
+		t.Run(fmt.Sprint("catchup=", catchup), func(t *testing.T) {
+			t.Parallel()
+			env := benchEnv(t, map[string]string{"s.yaml": fmt.Sprintf(
+				"daily:\n  schedule: '@daily'\n  start_date: 2024-01-01\n  catchup: %v\n  is_paused_upon_creation: false\n  tasks:\n    - {task_id: a, operator: empty}\n", catchup)})
+			ctx := context.Background()
+			now := time.Date(2024, 1, 4, 0, 30, 0, 0, time.UTC)
+			env.Clock = func() time.Time { return now }
+			engine, err := env.NewEngine(EngineOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 2; i++ {
+				if err := engine.Scheduler.Pass(ctx, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			runs, err := env.Store.DagRunList(ctx, &store.DagRunListParams{DagID: "daily"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range runs {
+				got = append(got, r.RunID)
+				if r.RunType != windsock.RunTypeScheduled || r.DataIntervalEnd.Sub(*r.DataIntervalStart) != 24*time.Hour {
+					t.Errorf("run %+v", r)
+				}
+			}
+			want := "scheduled__2024-01-01T00:00:00+00:00,scheduled__2024-01-02T00:00:00+00:00,scheduled__2024-01-03T00:00:00+00:00"
+			if !catchup {
+				want = "scheduled__2024-01-03T00:00:00+00:00"
+			}
+			if strings.Join(got, ",") != want {
+				t.Errorf("runs = %v, want %s", got, want)
+			}
+			m, _ := env.Store.DAGGet(ctx, "daily")
+			if m.NextDagrunCreateAfter == nil || !m.NextDagrunCreateAfter.Equal(time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC)) {
+				t.Errorf("next_dagrun_create_after = %v, want 2024-01-05", m.NextDagrunCreateAfter)
+			}
+		})
+	}
+}

@@ -114,10 +114,14 @@ func (s *Scheduler) startQueuedRuns(ctx context.Context, now time.Time, dirty ma
 		return err
 	}
 	limits := map[string]int{}
+	paused := s.pausedLookup(ctx)
 	var candidates []*windsock.DagRun
 	for _, r := range queued {
 		if s.only != nil && !s.only[RunRef{r.DagID, r.RunID}] {
 			continue
+		}
+		if s.only == nil && paused(r.DagID) {
+			continue // runs of paused DAGs wait, as in Airflow
 		}
 		e, err := s.dags.get(ctx, r.DagID)
 		if err != nil {
@@ -435,8 +439,12 @@ func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
 	}
 	byKey := make(map[windsock.TaskInstanceKey]*windsock.TaskInstance, len(sched))
 	cands := make([]decide.Candidate, 0, len(sched))
+	paused := s.pausedLookup(ctx)
 	for _, ti := range sched {
 		if s.only != nil && !s.only[RunRef{ti.DagID, ti.RunID}] {
+			continue
+		}
+		if s.only == nil && paused(ti.DagID) {
 			continue
 		}
 		maxTasks := 16
@@ -593,4 +601,19 @@ func processAlive(pid int) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || err == syscall.EPERM
+}
+
+// pausedLookup returns a function telling whether a DAG is paused, reading
+// each DAG's row at most once per call site.
+func (s *Scheduler) pausedLookup(ctx context.Context) func(dagID string) bool {
+	seen := map[string]bool{}
+	return func(dagID string) bool {
+		if p, ok := seen[dagID]; ok {
+			return p
+		}
+		m, err := s.cfg.Store.DAGGet(ctx, dagID)
+		p := err == nil && m.IsPaused
+		seen[dagID] = p
+		return p
+	}
 }

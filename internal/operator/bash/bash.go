@@ -38,10 +38,11 @@ type shell struct {
 	bash    string
 	bashErr error
 	proc    process.Runner
+	dirs    *workDirs
 }
 
 func newShell(opts Options) shell {
-	s := shell{bash: opts.Bash, proc: process.Runner{KillGrace: opts.KillGrace}}
+	s := shell{bash: opts.Bash, proc: process.Runner{KillGrace: opts.KillGrace}, dirs: &workDirs{}}
 	if s.bash == "" {
 		s.bash, s.bashErr = exec.LookPath("bash")
 		if s.bashErr != nil {
@@ -119,19 +120,19 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 	return &operator.Result{ReturnValue: last, HasReturn: true}, nil
 }
 
-// run runs command in cwd (a fresh temporary directory, removed after, when
-// cwd is empty, as Airflow does) and returns its exit code and the last
+// run runs command in cwd (an empty temporary directory when cwd is "", as
+// Airflow does) and returns its exit code and the last
 // line of its output, right-trimmed. A cancelled ctx returns ctx.Err().
 func (s *shell) run(ctx context.Context, tc *operator.Context, command string, env []string, cwd string, dec decoder) (int, string, error) {
 	if s.bashErr != nil {
 		return 0, "", s.bashErr
 	}
 	if cwd == "" {
-		tmp, err := os.MkdirTemp("", "airflowtmp")
+		tmp, err := s.dirs.get()
 		if err != nil {
 			return 0, "", fmt.Errorf("make working directory: %w", err)
 		}
-		defer os.RemoveAll(tmp)
+		defer s.dirs.put(tmp)
 		cwd = tmp
 	}
 	operator.Logf(tc.Log, "Running command: ['%s', '-c', %s]", s.bash, strconv.Quote(command))
