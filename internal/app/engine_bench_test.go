@@ -29,7 +29,7 @@ func benchEnv(tb testing.TB, files map[string]string) *Environment {
 			tb.Fatal(err)
 		}
 	}
-	environ := []string{"WINDSOCK_HOME=" + home, "HOME=" + home, "PATH=" + os.Getenv("PATH"), "WINDSOCK__CORE__LOAD_EXAMPLES=False"}
+	environ := []string{"WINDSOCK_HOME=" + home, "HOME=" + home, "PATH=" + os.Getenv("PATH"), "WINDSOCK__CORE__LOAD_EXAMPLES=False", "WINDSOCK__CORE__DAGS_ARE_PAUSED_AT_CREATION=False"}
 	if _, err := config.EnsureFile(home, environ); err != nil {
 		tb.Fatal(err)
 	}

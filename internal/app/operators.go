@@ -7,6 +7,7 @@ import (
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/bash"
 	"github.com/windsock/windsock/internal/operator/email"
+	"github.com/windsock/windsock/internal/operator/empty"
 	httpop "github.com/windsock/windsock/internal/operator/http"
 	"github.com/windsock/windsock/internal/operator/sensors"
 )
@@ -20,7 +21,7 @@ func (e *Environment) OperatorRegistry() *operator.Registry {
 	grace := e.Config.Core.KilledTaskCleanupTime
 	client := &http.Client{Timeout: 5 * time.Minute}
 	r := operator.NewRegistry()
-	r.Add("empty", operator.Func(emptyOperator))
+	r.Add("empty", empty.New())
 	r.Add("bash", bash.New(bash.Options{KillGrace: grace}))
 	r.Add("bash_sensor", bash.NewSensor(bash.Options{KillGrace: grace}))
 	r.Add("http", httpop.New(client))

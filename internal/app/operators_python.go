@@ -1,16 +1,16 @@
 package app
 
 import (
-	"context"
 	"time"
 
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/operator/python"
 )
 
 // addPythonOperators registers the Python operators.
-func addPythonOperators(r *operator.Registry, grace time.Duration) {}
-
-// emptyOperator is EmptyOperator: it does nothing and succeeds.
-func emptyOperator(context.Context, *operator.Context) (*operator.Result, error) {
-	return &operator.Result{}, nil
+func addPythonOperators(r *operator.Registry, grace time.Duration) {
+	opts := python.Options{KillGrace: grace}
+	r.Add("python", python.New(opts))
+	r.Add("branch_python", python.NewBranch(opts))
+	r.Add("short_circuit", python.NewShortCircuit(opts))
 }

@@ -416,12 +416,21 @@ func (s *Scheduler) timeoutRun(ctx context.Context, run *windsock.DagRun, tis []
 // queueScheduled queues scheduled task instances within pools,
 // max_active_tasks and parallelism, and hands them to the executor.
 func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
-	sched, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateScheduled}})
-	if err != nil || len(sched) == 0 {
-		return err
-	}
 	usage, err := s.cfg.Store.TaskInstanceSlotUsage(ctx)
 	if err != nil {
+		return err
+	}
+	open := s.cfg.Parallelism - usage.Total
+	if open <= 0 {
+		return nil
+	}
+	// Read only the highest-priority candidates, as Airflow's
+	// max_tis_per_query does, with room for some to be held back by
+	// pools: a pass costs what can run now, not what waits.
+	sched, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{
+		States: []windsock.TaskInstanceState{windsock.TaskStateScheduled}, OrderBy: "-priority_weight", Limit: open + queueLookahead,
+	})
+	if err != nil || len(sched) == 0 {
 		return err
 	}
 	pools, err := s.cfg.Store.PoolList(ctx)
@@ -483,6 +492,10 @@ func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
 	s.cfg.Executor.Submit(queued)
 	return nil
 }
+
+// queueLookahead is how many scheduled task instances beyond the open
+// slots a queueing pass considers, for those that pools hold back.
+const queueLookahead = 64
 
 // periodicDuties are the safety net: due retries and reschedules, zombies,
 // task instances stuck in queued, and a re-evaluation of running runs.

@@ -132,21 +132,33 @@ func TestBashOperator(t *testing.T) {
 	}
 }
 
-// Without cwd the command runs in a fresh temporary directory that is
-// removed afterwards.
+// Without cwd the command runs in an empty temporary directory: one it
+// wrote to is removed afterwards, an empty one is reused.
 func TestBashTemporaryCwd(t *testing.T) {
 	t.Parallel()
-	tc, _ := setup(t, map[string]any{"bash_command": "touch litter; pwd"})
-	res, err := New(Options{}).Execute(context.Background(), tc)
-	if err != nil {
-		t.Fatal(err)
+	op := New(Options{})
+	run := func(command string) string {
+		t.Helper()
+		tc, log := setup(t, map[string]any{"bash_command": command})
+		res, err := op.Execute(context.Background(), tc)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", command, err, log)
+		}
+		return res.ReturnValue.(string)
 	}
-	dir := res.ReturnValue.(string)
+	dir := run("touch litter; pwd")
 	if !strings.HasPrefix(filepath.Base(dir), "airflowtmp") {
 		t.Errorf("ran in %q, want a temporary airflowtmp* directory", dir)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("temporary directory %q still there (stat error %v)", dir, err)
+		t.Errorf("temporary directory %q still there after the command wrote to it (stat error %v)", dir, err)
+	}
+	first := run("pwd")
+	if second := run("pwd"); second != first {
+		t.Errorf("an empty working directory was not reused: %q then %q", first, second)
+	}
+	if n := run("ls -A | wc -l"); strings.TrimSpace(n) != "0" {
+		t.Errorf("working directory holds %s entries, want 0", n)
 	}
 }
 

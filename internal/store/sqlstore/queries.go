@@ -80,7 +80,11 @@ func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.
 // prepared before is used (see prepare).
 func (q *queries) stmt(ctx context.Context, query string, nargs int) *sql.Stmt {
 	st := q.stmts.get(ctx, query, nargs, q.tx == nil)
-	if st != nil && q.tx != nil {
+	if q.tx != nil {
+		if st == nil {
+			q.stmts.prepareLater(query, nargs)
+			return nil
+		}
 		return q.tx.StmtContext(ctx, st)
 	}
 	return st

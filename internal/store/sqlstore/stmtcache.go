@@ -22,14 +22,41 @@ const (
 // stmtCache holds the prepared statements of one database handle, keyed
 // by query text as written (before Rebind).
 type stmtCache struct {
-	db *sql.DB
-	d  Dialect
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
+	db       *sql.DB
+	d        Dialect
+	mu       sync.Mutex
+	m        map[string]*sql.Stmt
+	inflight map[string]bool
+	wg       sync.WaitGroup
 }
 
 func newStmtCache(db *sql.DB, d Dialect) *stmtCache {
-	return &stmtCache{db: db, d: d, m: make(map[string]*sql.Stmt)}
+	return &stmtCache{db: db, d: d, m: make(map[string]*sql.Stmt), inflight: make(map[string]bool)}
+}
+
+// prepareLater prepares query in the background, for a statement first
+// met inside a transaction: the transaction cannot prepare it on the pool
+// (see get), but its next runs can use it. database/sql then prepares it
+// once on each connection a transaction runs it on and keeps it there.
+func (c *stmtCache) prepareLater(query string, nargs int) {
+	if c == nil || nargs > stmtCacheMaxArgs {
+		return
+	}
+	c.mu.Lock()
+	if _, ok := c.m[query]; ok || c.inflight[query] || len(c.m) >= stmtCacheMaxEntries {
+		c.mu.Unlock()
+		return
+	}
+	c.inflight[query] = true
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.wg.Done()
+		c.get(context.Background(), query, nargs, true)
+		c.mu.Lock()
+		delete(c.inflight, query)
+		c.mu.Unlock()
+	}()
 }
 
 // get returns the prepared statement for query, preparing it on first use
@@ -70,6 +97,7 @@ func (c *stmtCache) get(ctx context.Context, query string, nargs int, prepare bo
 
 // close closes every kept statement.
 func (c *stmtCache) close() {
+	c.wg.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for q, st := range c.m {
