@@ -19,7 +19,7 @@ import (
 // the given files, parsed into the store.
 func benchEnv(tb testing.TB, files map[string]string) *Environment {
 	tb.Helper()
-	home := tb.TempDir()
+	home := benchHome(tb)
 	for name, content := range files {
 		path := filepath.Join(home, "dags", name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -51,6 +51,26 @@ func benchEnv(tb testing.TB, files map[string]string) *Environment {
 		tb.Fatal(err)
 	}
 	return env
+}
+
+// benchHome is a fresh WINDSOCK_HOME: under $WINDSOCK_BENCH_DIR when set
+// (creating files in /tmp is several times slower than elsewhere on some
+// machines, which task logs, one folder per try, feel), else in the test's
+// temporary directory.
+func benchHome(tb testing.TB) string {
+	base := os.Getenv("WINDSOCK_BENCH_DIR")
+	if base == "" {
+		return tb.TempDir()
+	}
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(base, "home")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 func chainYAML(id string, n int) string {

@@ -147,6 +147,16 @@ type runState struct {
 	run   *windsock.DagRun
 	entry *dagEntry
 	tis   map[string]*windsock.TaskInstance
+	// states mirrors tis for the DAG's current tasks, kept up to date so
+	// that a pass costs what changed, not the size of the run.
+	states map[string]windsock.TaskInstanceState
+}
+
+func (st *runState) set(ti *windsock.TaskInstance) {
+	st.tis[ti.TaskID] = ti
+	if st.entry.graph.Has(ti.TaskID) {
+		st.states[ti.TaskID] = ti.State
+	}
 }
 
 // loadRun reads a run and its task instances; nil when the run is not
@@ -167,13 +177,17 @@ func (s *Scheduler) loadRun(ctx context.Context, ref RunRef, now time.Time) (*ru
 	if err != nil {
 		return nil, err
 	}
-	st := &runState{run: run, entry: e, tis: make(map[string]*windsock.TaskInstance, len(tis))}
+	st := &runState{run: run, entry: e, tis: make(map[string]*windsock.TaskInstance, len(tis)), states: make(map[string]windsock.TaskInstanceState, len(tis))}
 	for _, ti := range tis {
 		st.tis[ti.TaskID] = ti
 	}
-	states := map[string]windsock.TaskInstanceState{}
-	if err := s.verifyIntegrity(ctx, e, run, st.tis, states, now); err != nil {
+	if err := s.verifyIntegrity(ctx, e, run, st.tis, st.states, now); err != nil {
 		return nil, err
+	}
+	for id, ti := range st.tis {
+		if e.graph.Has(id) {
+			st.states[id] = ti.State
+		}
 	}
 	return st, nil
 }
@@ -192,34 +206,40 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 	if st == nil || reload {
 		var err error
 		if st, err = s.loadRun(ctx, ref, now); err != nil || st == nil {
-			delete(s.runs, ref)
+			s.forget(ref)
 			return err
 		}
 		s.runs[ref] = st
+		snapshot := *st.run
+		s.running.Store(ref, &snapshot)
 		changed = nil // evaluate everything
 	} else {
 		for _, ti := range finished {
-			st.tis[ti.TaskID] = ti
+			st.set(ti)
 			changed = append(changed, ti.TaskID)
 		}
 	}
 	full := changed == nil
 	run, e := st.run, st.entry
 	if e.dag.DagrunTimeout > 0 && run.StartDate != nil && now.Sub(*run.StartDate) > e.dag.DagrunTimeout.Std() {
-		delete(s.runs, ref)
+		s.forget(ref)
 		return s.timeoutRun(ctx, run, s.cachedTIs(st), now)
 	}
-	rs := decide.RunState{States: make(map[string]windsock.TaskInstanceState, len(st.tis)), Due: map[string]bool{}}
-	for id, ti := range st.tis {
-		if e.dag.Task(id) == nil {
-			continue
-		}
-		rs.States[id] = ti.State
+	rs := decide.RunState{States: st.states, Due: map[string]bool{}}
+	due := func(ti *windsock.TaskInstance) {
 		if (ti.State == windsock.TaskStateUpForRetry || ti.State == windsock.TaskStateUpForReschedule) && (ti.NextRetryAt == nil || !ti.NextRetryAt.After(now)) {
-			rs.Due[id] = true
-			if !full {
-				changed = append(changed, id)
-			}
+			rs.Due[ti.TaskID] = true
+		}
+	}
+	if full {
+		for _, ti := range st.tis {
+			due(ti)
+		}
+	} else {
+		// Retries that came due since are found by the periodic pass, which
+		// reloads their runs; here only the tries just finished matter.
+		for _, id := range changed {
+			due(st.tis[id])
 		}
 	}
 	var err error
@@ -250,7 +270,7 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 				return err
 			}
 			stale = stale || !ok
-			st.tis[id] = &ti
+			st.set(&ti)
 		}
 		for _, id := range dec.Schedule {
 			ti := *st.tis[id]
@@ -265,7 +285,7 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 				return err
 			}
 			stale = stale || !ok
-			st.tis[id] = &ti
+			st.set(&ti)
 		}
 		if !dec.RunFinished || stale {
 			return nil
@@ -276,19 +296,25 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 	})
 	if err != nil || stale {
 		// Someone else changed the run meanwhile: read it again next pass.
-		delete(s.runs, ref)
+		s.forget(ref)
 		if stale {
 			s.RunChanged(ref.DagID, ref.RunID)
 		}
 		return err
 	}
 	if dec.RunFinished {
-		delete(s.runs, ref)
+		s.forget(ref)
 		if s.cfg.OnRunFinished != nil {
 			s.cfg.OnRunFinished(run)
 		}
 	}
 	return nil
+}
+
+// forget drops a run's cached state.
+func (s *Scheduler) forget(ref RunRef) {
+	delete(s.runs, ref)
+	s.running.Delete(ref)
 }
 
 func (s *Scheduler) cachedTIs(st *runState) []*windsock.TaskInstance {
@@ -318,7 +344,7 @@ func (s *Scheduler) verifyIntegrity(ctx context.Context, e *dagEntry, run *winds
 		}
 	}
 	for id, ti := range byTask {
-		if e.dag.Task(id) != nil && ti.State == windsock.TaskStateRemoved {
+		if e.graph.Has(id) && ti.State == windsock.TaskStateRemoved {
 			// The task is back in the DAG: it runs again, as Airflow's
 			// verify_integrity restores it.
 			ti.State = windsock.TaskStateNone
@@ -328,14 +354,14 @@ func (s *Scheduler) verifyIntegrity(ctx context.Context, e *dagEntry, run *winds
 			states[id] = windsock.TaskStateNone
 			continue
 		}
-		if e.dag.Task(id) == nil && ti.State != windsock.TaskStateRemoved && !ti.State.Finished() {
+		if !e.graph.Has(id) && ti.State != windsock.TaskStateRemoved && !ti.State.Finished() {
 			from := ti.State
 			ti.State = windsock.TaskStateRemoved
 			if _, err := s.cfg.Store.TaskInstanceUpdate(ctx, ti, from); err != nil {
 				return err
 			}
 			delete(states, id)
-		} else if e.dag.Task(id) == nil {
+		} else if !e.graph.Has(id) {
 			delete(states, id)
 		}
 	}
@@ -495,7 +521,7 @@ func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
 
 // queueLookahead is how many scheduled task instances beyond the open
 // slots a queueing pass considers, for those that pools hold back.
-const queueLookahead = 64
+const queueLookahead = 16
 
 // periodicDuties are the safety net: due retries and reschedules, zombies,
 // task instances stuck in queued, and a re-evaluation of running runs.

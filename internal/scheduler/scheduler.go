@@ -79,6 +79,9 @@ type Scheduler struct {
 	// the loop goroutine touches it.
 	runs      map[RunRef]*runState
 	passCount int
+	// running holds the rows of the runs in runs, for the executors'
+	// goroutines (which must not touch runs).
+	running sync.Map // RunRef -> *windsock.DagRun
 
 	jobID  int64
 	cancel context.CancelFunc
@@ -164,9 +167,13 @@ func (s *Scheduler) TryDone(ti *windsock.TaskInstance, dagID, runID string, skip
 	s.poke()
 }
 
-// Run returns a run. Executors call it for every try, from their own
-// goroutines; runs are small, so a read is cheap enough and always fresh.
+// Run returns a run: executors call it for every try, so running runs
+// come from memory.
 func (s *Scheduler) Run(ctx context.Context, dagID, runID string) (*windsock.DagRun, error) {
+	if r, ok := s.running.Load(RunRef{dagID, runID}); ok {
+		run := *r.(*windsock.DagRun)
+		return &run, nil
+	}
 	return s.cfg.Store.DagRunGet(ctx, dagID, runID)
 }
 
@@ -320,7 +327,7 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 			continue
 		}
 		if err := s.evaluateRun(ctx, ref, finished[ref], reload[ref], now); err != nil {
-			delete(s.runs, ref)
+			s.forget(ref)
 			errs = append(errs, fmt.Errorf("evaluate run %s/%s: %w", ref.DagID, ref.RunID, err))
 		}
 	}

@@ -58,8 +58,12 @@ type File struct {
 // after a crash of its worker continues its log. m may be nil.
 func Open(baseFolder string, key windsock.TaskInstanceKey, tryNumber int, m *Masker) (*File, error) {
 	path := Path(baseFolder, key, tryNumber)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("open task log: %w", err)
+	// Usually only the task's own folder is missing: one mkdir, and the
+	// full walk only when its parents are missing too.
+	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil && !os.IsExist(err) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("open task log: %w", err)
+		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {

@@ -104,8 +104,11 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 			}
 		}
 		if out.State == windsock.TaskStateSuccess {
-			if err := q.XComClear(ctx, ti.TaskInstanceKey); err != nil {
-				return err
+			// A first try has nothing of its own to clear.
+			if ti.TryNumber > 1 {
+				if err := q.XComClear(ctx, ti.TaskInstanceKey); err != nil {
+					return err
+				}
 			}
 			for _, x := range xcoms {
 				if err := q.XComSet(ctx, x); err != nil {

@@ -72,9 +72,10 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	// Connections are cheap to keep and costly to reopen (each runs the
-	// pragmas); SQLite allows one writer at a time anyway.
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(4)
+	// pragmas and prepares its statements again), so every open one stays
+	// idle rather than closed; SQLite allows one writer at a time anyway.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
