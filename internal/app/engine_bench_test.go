@@ -12,6 +12,7 @@ import (
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -153,3 +154,47 @@ func BenchmarkFanOut1000(b *testing.B) {
 	}
 	b.ReportMetric(1000*float64(b.N)/total.Seconds(), "tasks/s")
 }
+
+// benchmarkIdlePass measures one periodic scheduler pass with n idle DAGs
+// loaded (scheduled daily, next run not due): its cost must not grow with
+// the number of DAGs.
+func benchmarkIdlePass(b *testing.B, n int) {
+	files := map[string]string{}
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("idle_%04d", i)
+		files[id+".yaml"] = fmt.Sprintf("%s:\n  schedule: '@daily'\n  start_date: 2024-01-01\n  catchup: false\n  tasks:\n    - {task_id: a, operator: empty}\n", id)
+	}
+	env := benchEnv(b, files)
+	ctx := context.Background()
+	now := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+	env.Clock = func() time.Time { return now }
+	engine, err := env.NewEngine(EngineOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The first pass loads the definitions and creates today's runs; run
+	// them to the end so that every DAG is idle.
+	for i := 0; i < 2; i++ {
+		if err := engine.Scheduler.Pass(ctx, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runs, err := env.Store.DagRunList(ctx, &store.DagRunListParams{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range runs {
+		if err := scheduler.SetDagRunState(ctx, env.Store, r, windsock.DagRunSuccess, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := engine.Scheduler.Pass(ctx, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkIdlePass10DAGs(b *testing.B)   { benchmarkIdlePass(b, 10) }
+func BenchmarkIdlePass1000DAGs(b *testing.B) { benchmarkIdlePass(b, 1000) }

@@ -24,19 +24,45 @@ func (q *queries) DAGSetNextDagrun(ctx context.Context, p *store.DAGSetNextDagru
 	return nil
 }
 
-// DAGListDue returns the DAGs due for a new run.
+// DAGListDue returns the DAGs due for a new run. The due ids come first
+// from the next_dagrun_create_after index, so an idle pass reads nothing
+// but the index, however many DAGs there are.
 func (q *queries) DAGListDue(ctx context.Context, now time.Time, limit int) ([]*windsock.DAGModel, error) {
-	page := ""
-	args := []any{utc(now), true}
+	query := `SELECT dag_id FROM dag WHERE next_dagrun_create_after <= ? ORDER BY next_dagrun_create_after`
+	args := []any{utc(now)}
 	if limit > 0 {
-		page = " LIMIT ?"
+		query += " LIMIT ?"
 		args = append(args, limit)
 	}
-	// dagSelect orders by dag_id; the inner filter uses the
-	// next_dagrun_create_after index.
-	dags, err := q.dagSelect(ctx, `next_dagrun_create_after <= ? AND is_active = ? AND COALESCE(is_paused, FALSE) = FALSE`, args, page)
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list due dags: %w", err)
 	}
-	return dags, nil
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list due dags: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list due dags: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	dags, err := q.DAGList(ctx, &store.DAGListParams{DagIDs: ids, OnlyActive: true})
+	if err != nil {
+		return nil, fmt.Errorf("list due dags: %w", err)
+	}
+	out := dags[:0]
+	for _, d := range dags {
+		if !d.IsPaused {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }

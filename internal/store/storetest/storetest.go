@@ -66,6 +66,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("User", func(t *testing.T) { t.Parallel(); testUser(t, open) })
 	t.Run("EventLog", func(t *testing.T) { t.Parallel(); testEventLog(t, open) })
 	t.Run("InTx", func(t *testing.T) { t.Parallel(); testInTx(t, open) })
+	t.Run("DAGSchedule", func(t *testing.T) { t.Parallel(); testDAGSchedule(t, open) })
 	t.Run("DagRun", func(t *testing.T) { t.Parallel(); testDagRun(t, open) })
 	t.Run("TaskInstance", func(t *testing.T) { t.Parallel(); testTaskInstance(t, open) })
 	t.Run("XCom", func(t *testing.T) { t.Parallel(); testXCom(t, open) })
