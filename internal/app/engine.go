@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/callback"
 	"github.com/windsock/windsock/internal/executor"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/taskrun"
@@ -38,6 +40,7 @@ func (e *Environment) NewTaskRunner() *taskrun.Runner {
 	return &taskrun.Runner{
 		Store: e.Store, Operators: e.OperatorRegistry(), Specs: e.Operators,
 		Variables: e.Variables, Connections: e.Connections,
+		Callbacks: e.callbackRunner(),
 		LogFolder: e.Config.Logging.BaseLogFolder, DagsFolder: e.Config.Core.DagsFolder,
 		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock,
 	}
@@ -72,7 +75,13 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 		HeartbeatInterval: e.Config.Scheduler.SchedulerHeartbeatSec,
 		ZombieThreshold:   e.Config.Scheduler.SchedulerZombieTaskThreshold,
 		QueuedTimeout:     e.Config.Scheduler.TaskQueuedTimeout,
-		OnlyRuns:          opts.OnlyRuns, OnRunFinished: opts.OnRunFinished, Interval: opts.Interval,
+		OnlyRuns:          opts.OnlyRuns, Interval: opts.Interval,
+		OnRunFinished: func(run *windsock.DagRun) {
+			e.dagCallback(sched, run)
+			if opts.OnRunFinished != nil {
+				opts.OnRunFinished(run)
+			}
+		},
 		Logger: e.Logger, Clock: e.Clock, Hostname: host,
 	})
 	if err != nil {
@@ -98,4 +107,35 @@ func (en *Engine) Start(ctx context.Context) error {
 func (en *Engine) Stop() {
 	en.Scheduler.Stop()
 	en.Executor.Stop()
+}
+
+func (e *Environment) callbackRunner() *callback.Runner {
+	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder}
+}
+
+// dagCallback runs a finished run's on_success_callback or
+// on_failure_callback in the background (Airflow runs them in its DAG
+// processor); failures are logged.
+func (e *Environment) dagCallback(sched *scheduler.Scheduler, run *windsock.DagRun) {
+	d, err := sched.DAG(context.Background(), run.DagID)
+	if err != nil || d.Callbacks == nil {
+		return
+	}
+	name, reason := "on_success_callback", "success"
+	if run.State == windsock.DagRunFailed {
+		name, reason = "on_failure_callback", "task_failure"
+	}
+	spec, ok := d.Callbacks[name]
+	if !ok {
+		return
+	}
+	ev := callback.Event{Callback: name, DagID: run.DagID, RunID: run.RunID, LogicalDate: run.LogicalDate, State: string(run.State), Reason: reason}
+	go func() {
+		var out strings.Builder
+		if err := e.callbackRunner().Run(context.Background(), spec, ev, &out); err != nil {
+			e.Logger.Warn("dag callback failed", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "error", err, "output", out.String())
+			return
+		}
+		e.Logger.Info("dag callback ran", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "output", out.String())
+	}()
 }

@@ -2,9 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -450,5 +455,86 @@ func TestSchedulerCreatesScheduledRunsWithCatchup(t *testing.T) {
 				t.Errorf("next_dagrun_create_after = %v, want 2024-01-05", m.NextDagrunCreateAfter)
 			}
 		})
+	}
+}
+
+func TestEngineCallbacks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	taskLog := filepath.Join(dir, "task-callbacks")
+	hook := make(chan map[string]any, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		json.NewDecoder(r.Body).Decode(&ev)
+		hook <- ev
+	}))
+	defer srv.Close()
+	env := benchEnv(t, map[string]string{"c.yaml": fmt.Sprintf(`
+cb:
+  schedule: null
+  start_date: 2024-01-01
+  on_failure_callback: {url: "%[2]s"}
+  default_args:
+    on_failure_callback: 'echo "failure $AIRFLOW_CTX_TASK_ID $WINDSOCK_STATE" >> %[1]s'
+    on_retry_callback: 'echo "retry $AIRFLOW_CTX_TASK_ID try=$AIRFLOW_CTX_TRY_NUMBER" >> %[1]s'
+  tasks:
+    - {task_id: ok, operator: bash, bash_command: "true", on_success_callback: 'echo "success $AIRFLOW_CTX_TASK_ID" >> %[1]s'}
+    - {task_id: bad, operator: bash, bash_command: "exit 1", retries: 1, retry_delay: 0}
+`, taskLog, srv.URL)})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "cb", day, nil)
+	if run.State != windsock.DagRunFailed {
+		t.Fatalf("run = %s", run.State)
+	}
+	b, _ := os.ReadFile(taskLog)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	sort.Strings(lines)
+	want := []string{"failure bad failed", "retry bad try=1", "success ok"}
+	if strings.Join(lines, "|") != strings.Join(want, "|") {
+		t.Errorf("task callbacks ran %q, want %q", lines, want)
+	}
+	select {
+	case ev := <-hook:
+		if ev["dag_id"] != "cb" || ev["state"] != "failed" || ev["reason"] != "task_failure" || ev["run_id"] != run.RunID {
+			t.Errorf("dag callback event %v", ev)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the DAG's on_failure_callback webhook was not called")
+	}
+}
+
+func TestEngineXComFromBashToPython(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	env := benchEnv(t, map[string]string{
+		"x.yaml": `
+mixed:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: shout, operator: bash, bash_command: 'echo "from bash {{ ds }}"'}
+    - task_id: double
+      operator: python
+      python_callable: tasks/double.py:double
+      op_kwargs: {text: "{{ ti.xcom_pull(task_ids='shout') }}"}
+      dependencies: [shout]
+    - {task_id: echo_back, operator: bash, bash_command: 'echo "{{ ti.xcom_pull(task_ids=''double'')[1] }}"', dependencies: [double]}
+`,
+		"tasks/double.py": "def double(text, ds):\n    print('doubling', text)\n    return [text, text + ' / ' + ds]\n",
+	})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "mixed", day, nil)
+	if run.State != windsock.DagRunSuccess {
+		tis := states(t, env, run)
+		t.Fatalf("run = %s; double log:\n%s", run.State, readLog(t, env, tis["double"], 1))
+	}
+	x, err := env.Store.XComGet(context.Background(), &store.XComGetParams{DagID: "mixed", RunID: run.RunID, TaskID: "echo_back", MapIndex: -1, Key: "return_value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(x.Value) != `"from bash 2024-03-01 / 2024-03-01"` {
+		t.Errorf("echo_back returned %s", x.Value)
 	}
 }

@@ -11,8 +11,7 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// dagKeys are the keys a DAG mapping may hold. The callback keys (and
-// dag-factory's _name/_file forms of them), dag_display_name,
+// dagKeys are the keys a DAG mapping may hold. dag_display_name,
 // default_view, orientation, template_searchpath and
 // max_consecutive_failed_dag_runs are accepted and checked but not kept:
 // windsock.DAG has no field for them yet.
@@ -334,6 +333,20 @@ func (p *dagParser) settings(dag *windsock.DAG, f map[string]*yaml.Node) {
 	}
 	if n := f["access_control"]; n != nil && !isNull(n) {
 		dag.AccessControl = p.accessControl(n)
+	}
+	for _, c := range []string{"on_success_callback", "on_failure_callback", "sla_miss_callback"} {
+		v := any(nil)
+		if n := f[c]; n != nil && !isNull(n) {
+			v = value(n)
+		} else if name, file := f[c+"_name"], f[c+"_file"]; name != nil && file != nil {
+			v = fmt.Sprintf("%v:%v", value(file), value(name))
+		}
+		if v != nil {
+			if dag.Callbacks == nil {
+				dag.Callbacks = map[string]any{}
+			}
+			dag.Callbacks[c] = v
+		}
 	}
 	if n := f["timetable"]; n != nil {
 		p.errorf(n, "custom timetables are not supported: use schedule with a cron expression, a preset or an interval")

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/callback"
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
@@ -31,6 +32,7 @@ type Runner struct {
 	Specs       *operator.Catalog
 	Variables   *secrets.Variables
 	Connections *secrets.Connections
+	Callbacks   *callback.Runner
 	LogFolder   string
 	DagsFolder  string
 	Environ     []string
@@ -93,7 +95,45 @@ func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
 	}
 	defer logf.Close()
 	res, rendered := r.execute(ctx, try, logf, masker)
-	return r.finish(ctx, try, logf, res, rendered)
+	out, err := r.finish(ctx, try, logf, res, rendered)
+	if err == nil && out.Recorded {
+		r.runCallbacks(ctx, try, out, logf)
+	}
+	return out, err
+}
+
+// taskCallbacks maps a try's outcome to the task callback it fires.
+var taskCallbacks = map[windsock.TaskInstanceState]string{
+	windsock.TaskStateSuccess:    "on_success_callback",
+	windsock.TaskStateFailed:     "on_failure_callback",
+	windsock.TaskStateUpForRetry: "on_retry_callback",
+	windsock.TaskStateSkipped:    "on_skipped_callback",
+}
+
+// runCallbacks runs the task's callback for the outcome; its output and
+// any failure go to the try's log (a failing callback does not change the
+// task's state, as in Airflow).
+func (r *Runner) runCallbacks(ctx context.Context, try *Try, out *Outcome, logf tryLog) {
+	task := try.DAG.Task(try.TI.TaskID)
+	name, ok := taskCallbacks[out.State]
+	if task == nil || !ok || r.Callbacks == nil {
+		return
+	}
+	spec, ok := task.Args[name]
+	if !ok || spec == nil {
+		return
+	}
+	ev := callback.Event{
+		Callback: name, DagID: try.TI.DagID, TaskID: try.TI.TaskID, RunID: try.TI.RunID,
+		LogicalDate: try.Run.LogicalDate, State: string(out.State), TryNumber: try.TI.TryNumber,
+	}
+	if out.Err != nil {
+		ev.Reason = out.Err.Error()
+	}
+	logf.Infof("Running %s", name)
+	if err := r.Callbacks.Run(context.WithoutCancel(ctx), spec, ev, logf); err != nil {
+		logf.Infof("%s failed: %v", name, err)
+	}
 }
 
 // Test executes a try without recording anything (no state, XCom or log

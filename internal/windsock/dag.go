@@ -37,6 +37,9 @@ type DAG struct {
 	// AccessControl maps role names to the DAG permissions they get
 	// (can_read, can_edit, can_delete).
 	AccessControl map[string][]string `json:"access_control,omitempty"`
+	// Callbacks are the DAG's on_success_callback and on_failure_callback
+	// as written (a shell command, or a mapping with command or url).
+	Callbacks map[string]any `json:"callbacks,omitempty"`
 	// DefaultArgs are the merged default_args as written, kept for display.
 	DefaultArgs map[string]any `json:"default_args,omitempty"`
 	Tasks       []*Task        `json:"tasks"`

@@ -1,0 +1,150 @@
+// Package callback runs the callbacks DAG files attach to tasks and DAGs
+// (on_success_callback, on_failure_callback, on_retry_callback, ...). A
+// Windsock callback is a shell command, or a webhook that receives the
+// event as JSON: Python callables have no interpreter to run in here.
+//
+//	on_failure_callback: ./notify.sh                     # a command
+//	on_failure_callback: {command: "./notify.sh"}        # the same
+//	on_failure_callback: {url: "https://hooks.example/x", headers: {Authorization: "Bearer t"}}
+//	on_failure_callback: [./notify.sh, {url: "https://hooks.example/x"}]
+package callback
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Timeout bounds one callback: a hung webhook must not hold a worker.
+const Timeout = 60 * time.Second
+
+// Event is what a callback is told.
+type Event struct {
+	// Callback is the key that named it ("on_failure_callback").
+	Callback    string    `json:"callback"`
+	DagID       string    `json:"dag_id"`
+	TaskID      string    `json:"task_id,omitempty"`
+	RunID       string    `json:"run_id"`
+	LogicalDate time.Time `json:"logical_date"`
+	State       string    `json:"state"`
+	TryNumber   int       `json:"try_number,omitempty"`
+	// Reason is why: the task's error, or Airflow's DAG-run reasons
+	// ("success", "task_failure").
+	Reason string `json:"reason,omitempty"`
+}
+
+// Runner runs callbacks.
+type Runner struct {
+	// Client sends webhooks; nil means a client with Timeout.
+	Client *http.Client
+	// Environ is the base environment of command callbacks.
+	Environ []string
+	// Dir is where commands run (the DAG folder).
+	Dir string
+}
+
+// Run runs every callback in spec (one, or a list) for ev, writing what
+// commands print to out. It returns the errors of those that failed.
+func (r *Runner) Run(ctx context.Context, spec any, ev Event, out io.Writer) error {
+	if list, ok := spec.([]any); ok {
+		var errs []error
+		for _, s := range list {
+			errs = append(errs, r.Run(ctx, s, ev, out))
+		}
+		return errors.Join(errs...)
+	}
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	switch s := spec.(type) {
+	case nil:
+		return nil
+	case string:
+		return r.command(ctx, s, ev, out)
+	case map[string]any:
+		if c, ok := s["command"].(string); ok {
+			return r.command(ctx, c, ev, out)
+		}
+		if u, ok := s["url"].(string); ok {
+			return r.webhook(ctx, u, s, ev)
+		}
+		if _, ok := s["callback"]; ok {
+			return windsock.Errorf(windsock.EINVALID, "%s: Python callbacks cannot run in Windsock; use a command or a url", ev.Callback)
+		}
+	}
+	return windsock.Errorf(windsock.EINVALID, "%s: want a command string, {command: ...} or {url: ...}, got %T", ev.Callback, spec)
+}
+
+func (r *Runner) command(ctx context.Context, command string, ev Event, out io.Writer) error {
+	if out == nil {
+		out = io.Discard
+	}
+	cmd := exec.CommandContext(ctx, "bash", "-c", command)
+	cmd.Dir = r.Dir
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Kill the whole group on timeout, not just bash.
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Env = append(append([]string(nil), r.Environ...),
+		"WINDSOCK_CALLBACK="+ev.Callback,
+		"AIRFLOW_CTX_DAG_ID="+ev.DagID,
+		"AIRFLOW_CTX_TASK_ID="+ev.TaskID,
+		"AIRFLOW_CTX_DAG_RUN_ID="+ev.RunID,
+		"AIRFLOW_CTX_LOGICAL_DATE="+windsock.ISOFormat(ev.LogicalDate),
+		"AIRFLOW_CTX_TRY_NUMBER="+strconv.Itoa(ev.TryNumber),
+		"WINDSOCK_STATE="+ev.State,
+		"WINDSOCK_REASON="+ev.Reason,
+	)
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s command: %w", ev.Callback, err)
+	}
+	return nil
+}
+
+func (r *Runner) webhook(ctx context.Context, url string, spec map[string]any, ev Event) error {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return windsock.Errorf(windsock.EINVALID, "%s: url must start with http:// or https://", ev.Callback)
+	}
+	method := "POST"
+	if m, ok := spec["method"].(string); ok && m != "" {
+		method = strings.ToUpper(m)
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s webhook: %w", ev.Callback, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if h, ok := spec["headers"].(map[string]any); ok {
+		for k, v := range h {
+			req.Header.Set(k, fmt.Sprint(v))
+		}
+	}
+	client := r.Client
+	if client == nil {
+		client = &http.Client{Timeout: Timeout}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s webhook: %w", ev.Callback, err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s webhook: %s answered %s", ev.Callback, url, resp.Status)
+	}
+	return nil
+}
