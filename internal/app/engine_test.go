@@ -538,3 +538,60 @@ mixed:
 		t.Errorf("echo_back returned %s", x.Value)
 	}
 }
+
+func TestSchedulerRecordsSLAMissesAndFailsStuckQueued(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"s.yaml": `
+late:
+  schedule: '@daily'
+  start_date: 2024-01-01
+  catchup: false
+  is_paused_upon_creation: false
+  tasks:
+    - {task_id: slow, operator: empty, sla: 1h, retries: 1, retry_delay: 0}
+`})
+	ctx := context.Background()
+	now := time.Date(2024, 1, 4, 0, 30, 0, 0, time.UTC)
+	env.Clock = func() time.Time { return now }
+	// No executor runs anything: the engine is not started, passes are run
+	// by hand with a clock the test moves.
+	engine, err := env.NewEngine(EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := func() {
+		t.Helper()
+		if err := engine.Scheduler.Pass(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pass()
+	pass()
+	misses, err := env.Store.SlaMissList(ctx, "late")
+	if err != nil || len(misses) != 0 {
+		t.Fatalf("misses before the deadline: %v %v", misses, err)
+	}
+	now = now.Add(time.Hour) // data interval ended at 00:00, sla 1 h
+	pass()
+	misses, _ = env.Store.SlaMissList(ctx, "late")
+	if len(misses) != 1 || misses[0].TaskID != "slow" || !misses[0].ExecutionDate.Equal(time.Date(2024, 1, 3, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("misses = %+v", misses)
+	}
+	pass()
+	if misses, _ = env.Store.SlaMissList(ctx, "late"); len(misses) != 1 {
+		t.Errorf("a second pass recorded the miss again: %d", len(misses))
+	}
+
+	// The task has been queued since the first pass; past
+	// task_queued_timeout (600 s) its try fails and, with a retry left (no
+	// delay), it is queued again as try 2.
+	runs, _ := env.Store.DagRunList(ctx, &store.DagRunListParams{DagID: "late"})
+	tis := states(t, env, runs[0])
+	if tis["slow"].State != windsock.TaskStateQueued || tis["slow"].TryNumber != 2 {
+		t.Errorf("stuck queued task is %q try %d, want queued again as try 2", tis["slow"].State, tis["slow"].TryNumber)
+	}
+	fails, _ := env.Store.TaskFailList(ctx, tis["slow"].TaskInstanceKey)
+	if len(fails) != 1 {
+		t.Errorf("task_fail rows = %d, want 1", len(fails))
+	}
+}

@@ -550,11 +550,17 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map
 		}
 		s.RunChanged(ti.DagID, ti.RunID)
 	}
+	if err := s.failStuckQueued(ctx, now); err != nil {
+		return err
+	}
 	running, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunRunning}})
 	if err != nil {
 		return err
 	}
 	for _, r := range running {
+		if err := s.checkSLAs(ctx, r, now); err != nil {
+			return err
+		}
 		ref := RunRef{r.DagID, r.RunID}
 		dirty[ref] = true
 		if _, cached := s.runs[ref]; !cached {
@@ -655,4 +661,62 @@ func (s *Scheduler) pausedLookup(ctx context.Context) func(dagID string) bool {
 		seen[dagID] = p
 		return p
 	}
+}
+
+// failStuckQueued ends tries that stayed queued longer than
+// scheduler.task_queued_timeout (no executor took them): they fail, and
+// retries apply, so a task with retries is queued again.
+func (s *Scheduler) failStuckQueued(ctx context.Context, now time.Time) error {
+	queued, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateQueued}})
+	if err != nil {
+		return err
+	}
+	for _, ti := range queued {
+		if ti.QueuedDttm == nil || now.Sub(*ti.QueuedDttm) <= s.cfg.QueuedTimeout {
+			continue
+		}
+		if err := s.failTry(ctx, ti, fmt.Sprintf("queued for longer than %s (scheduler.task_queued_timeout) without an executor taking it", s.cfg.QueuedTimeout), now); err != nil {
+			return err
+		}
+		s.RunChanged(ti.DagID, ti.RunID)
+	}
+	return nil
+}
+
+// checkSLAs records an sla_miss for each task of a scheduled run that has
+// not succeeded by the end of the run's data interval plus the task's sla,
+// as Airflow does for scheduled runs.
+func (s *Scheduler) checkSLAs(ctx context.Context, run *windsock.DagRun, now time.Time) error {
+	if run.RunType != windsock.RunTypeScheduled || run.DataIntervalEnd == nil {
+		return nil
+	}
+	e, err := s.dags.get(ctx, run.DagID)
+	if err != nil {
+		return nil // a DAG that cannot be loaded is reported elsewhere
+	}
+	var late []*windsock.Task
+	for _, t := range e.dag.Tasks {
+		if t.SLA > 0 && now.After(run.DataIntervalEnd.Add(t.SLA.Std())) {
+			late = append(late, t)
+		}
+	}
+	if len(late) == 0 {
+		return nil
+	}
+	st := s.runs[RunRef{run.DagID, run.RunID}]
+	for _, t := range late {
+		if st != nil {
+			if ti := st.tis[t.TaskID]; ti != nil && (ti.State == windsock.TaskStateSuccess || ti.State == windsock.TaskStateSkipped) {
+				continue
+			}
+		}
+		err := s.cfg.Store.SlaMissInsert(ctx, &windsock.SlaMiss{
+			DagID: run.DagID, TaskID: t.TaskID, ExecutionDate: run.LogicalDate, Timestamp: now,
+			Description: fmt.Sprintf("task %s of run %s had not succeeded %s after its data interval ended", t.TaskID, run.RunID, t.SLA.Std()),
+		})
+		if err != nil {
+			return fmt.Errorf("record sla miss: %w", err)
+		}
+	}
+	return nil
 }
