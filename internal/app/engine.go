@@ -54,7 +54,8 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 	var sched *scheduler.Scheduler
 	exec, err := executor.New(executor.Config{
 		Store: e.Store, Runner: runner, Slots: e.Config.Core.Parallelism, Hostname: host,
-		DAG: func(ctx context.Context, dagID string) (*windsock.DAG, error) { return sched.DAG(ctx, dagID) },
+		HeartbeatInterval: e.Config.Scheduler.SchedulerHeartbeatSec,
+		DAG:               func(ctx context.Context, dagID string) (*windsock.DAG, error) { return sched.DAG(ctx, dagID) },
 		Run: func(ctx context.Context, dagID, runID string) (*windsock.DagRun, error) {
 			return sched.Run(ctx, dagID, runID)
 		},

@@ -595,3 +595,68 @@ late:
 		t.Errorf("task_fail rows = %d, want 1", len(fails))
 	}
 }
+
+func TestEngineKillsATryMarkedFromOutside(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	started := filepath.Join(dir, "started")
+	env := benchEnv(t, map[string]string{"m.yaml": fmt.Sprintf(`
+marked:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: long, operator: bash, bash_command: 'touch %s; sleep 300'}
+`, started)})
+	env.Config.Scheduler.SchedulerHeartbeatSec = 100 * time.Millisecond
+	env.Config.Core.KilledTaskCleanupTime = time.Second
+	env.registry = nil
+	ctx := context.Background()
+	tries := make(chan *taskrun.Outcome, 4)
+	er := startEngine(t, env, func(_ *taskrun.Try, out *taskrun.Outcome) { tries <- out })
+	d, _ := er.engine.Scheduler.DAG(ctx, "marked")
+	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	er.engine.Scheduler.RunChanged(run.DagID, run.RunID)
+	waitForFile(t, started)
+	tis := states(t, env, run)
+	if err := scheduler.SetTaskInstanceState(ctx, env.Store, []*windsock.TaskInstance{tis["long"]}, windsock.TaskStateSuccess, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	er.engine.Scheduler.RunChanged(run.DagID, run.RunID)
+	start := time.Now()
+	if r := er.wait(t, run.RunID); r.State != windsock.DagRunSuccess {
+		t.Errorf("run = %s, want success (marked by hand)", r.State)
+	}
+	// The killed try ends and reports its (unrecorded) outcome.
+	select {
+	case out := <-tries:
+		if out.Recorded {
+			t.Errorf("the killed try's outcome %s was recorded over the hand-set state", out.State)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the marked try was not killed within 30 s")
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("killing took %s", time.Since(start))
+	}
+	if got := states(t, env, run)["long"].State; got != windsock.TaskStateSuccess {
+		t.Errorf("after the kill the task is %q; the hand-set success must stay", got)
+	}
+}
+
+// waitForFile waits until a task's subprocess has created path.
+func waitForFile(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not created within 30 s", path)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

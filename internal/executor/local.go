@@ -219,8 +219,10 @@ func (e *Local) runTry(ctx context.Context, ti *windsock.TaskInstance) {
 	try := &taskrun.Try{TI: ti, DAG: dag, Run: run}
 	out, err := e.cfg.Runner.Run(ctx, try)
 	if err != nil {
+		// The scheduler re-reads the run; a try left running is found by
+		// zombie detection.
 		e.cfg.Logger.Error("recording a try failed", "dag_id", ti.DagID, "task_id", ti.TaskID, "run_id", ti.RunID, "error", err)
-		return
+		out = &taskrun.Outcome{Err: err}
 	}
 	if e.cfg.OnDone != nil {
 		e.cfg.OnDone(try, out)
@@ -239,5 +241,22 @@ func (e *Local) heartbeat(ctx context.Context) {
 	}
 	if err := e.cfg.Store.TaskInstanceHeartbeat(ctx, keys, e.cfg.Clock().UTC()); err != nil && ctx.Err() == nil {
 		e.cfg.Logger.Warn("task heartbeat failed", "error", err)
+		return
+	}
+	// A try whose task instance is no longer running (marked success or
+	// failed, cleared) is killed, as Airflow's task runner does when its
+	// heartbeat finds the state changed.
+	for _, k := range keys {
+		ti, err := e.cfg.Store.TaskInstanceGet(ctx, k)
+		if err != nil || ti.State == windsock.TaskStateRunning {
+			continue
+		}
+		e.mu.Lock()
+		cancel := e.running[k]
+		e.mu.Unlock()
+		if cancel != nil {
+			e.cfg.Logger.Info("killing a try whose task instance changed state", "dag_id", k.DagID, "task_id", k.TaskID, "run_id", k.RunID, "state", ti.State)
+			cancel()
+		}
 	}
 }

@@ -95,7 +95,8 @@ func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
 	}
 	defer logf.Close()
 	res, rendered := r.execute(ctx, try, logf, masker)
-	out, err := r.finish(ctx, try, logf, res, rendered)
+	// The outcome is recorded even when ctx was cancelled (a killed try).
+	out, err := r.finish(context.WithoutCancel(ctx), try, logf, res, rendered)
 	if err == nil && out.Recorded {
 		r.runCallbacks(ctx, try, out, logf)
 	}
