@@ -171,28 +171,35 @@ func findRun(ctx context.Context, q store.Queries, d *windsock.DAG, dateOrRunID 
 	return runs[0], nil
 }
 
+// withRun opens the environment and finds a DAG's run by run id or
+// logical date, for the commands that act on one run.
+func (r *runner) withRun(ctx context.Context, dagID, dateOrRunID string, fn func(env *app.Environment, d *windsock.DAG, run *windsock.DagRun) error) error {
+	return r.withEnv(ctx, func(env *app.Environment) error {
+		d, err := loadDAG(ctx, env.Store, dagID)
+		if err != nil {
+			return err
+		}
+		run, err := findRun(ctx, env.Store, d, dateOrRunID)
+		if err != nil {
+			return err
+		}
+		return fn(env, d, run)
+	})
+}
+
 func (r *runner) dagsStateCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "state DAG_ID LOGICAL_DATE_OR_RUN_ID",
 		Short: "Print the state of a DAG run",
 		Args:  args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			ctx := cmd.Context()
-			return r.withEnv(ctx, func(env *app.Environment) error {
-				d, err := loadDAG(ctx, env.Store, a[0])
-				if err != nil {
-					return err
-				}
-				run, err := findRun(ctx, env.Store, d, a[1])
-				if err != nil {
-					return err
-				}
+			return r.withRun(cmd.Context(), a[0], a[1], func(_ *app.Environment, _ *windsock.DAG, run *windsock.DagRun) error {
 				out := string(run.State)
 				if len(run.Conf) > 0 {
 					b, _ := json.Marshal(run.Conf)
 					out += ", " + string(b)
 				}
-				_, err = fmt.Fprintln(r.io.Stdout, out)
+				_, err := fmt.Fprintln(r.io.Stdout, out)
 				return err
 			})
 		},
@@ -206,15 +213,7 @@ func (r *runner) tasksStateCommand() *cobra.Command {
 		Args:  args(cobra.ExactArgs(3)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
-			return r.withEnv(ctx, func(env *app.Environment) error {
-				d, err := loadDAG(ctx, env.Store, a[0])
-				if err != nil {
-					return err
-				}
-				run, err := findRun(ctx, env.Store, d, a[2])
-				if err != nil {
-					return err
-				}
+			return r.withRun(ctx, a[0], a[2], func(env *app.Environment, d *windsock.DAG, run *windsock.DagRun) error {
 				ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: -1})
 				if err != nil {
 					return err
@@ -251,15 +250,7 @@ func (r *runner) tasksStatesForDagRunCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			return r.withEnv(ctx, func(env *app.Environment) error {
-				d, err := loadDAG(ctx, env.Store, a[0])
-				if err != nil {
-					return err
-				}
-				run, err := findRun(ctx, env.Store, d, a[1])
-				if err != nil {
-					return err
-				}
+			return r.withRun(ctx, a[0], a[1], func(env *app.Environment, _ *windsock.DAG, run *windsock.DagRun) error {
 				rows, err := taskStateRows(ctx, env.Store, run)
 				if err != nil {
 					return err

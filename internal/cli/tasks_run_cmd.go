@@ -133,15 +133,7 @@ func (r *runner) tasksRunCommand() *cobra.Command {
 			RunE: func(cmd *cobra.Command, a []string) error {
 				ctx, stop := signalContext(cmd.Context())
 				defer stop()
-				return r.withEnv(ctx, func(env *app.Environment) error {
-					d, err := loadDAG(ctx, env.Store, a[0])
-					if err != nil {
-						return err
-					}
-					run, err := findRun(ctx, env.Store, d, a[2])
-					if err != nil {
-						return err
-					}
+				return r.withRun(ctx, a[0], a[2], func(env *app.Environment, d *windsock.DAG, run *windsock.DagRun) error {
 					ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: -1})
 					if err != nil {
 						return err
