@@ -660,3 +660,108 @@ func waitForFile(t *testing.T, path string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestEngineDagrunTimeout(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"t.yaml": `
+bounded:
+  schedule: null
+  start_date: 2024-01-01
+  dagrun_timeout: 1s
+  tasks:
+    - {task_id: slow, operator: bash, bash_command: "sleep 30"}
+    - {task_id: after, operator: empty, dependencies: [slow]}
+`})
+	env.Config.Core.KilledTaskCleanupTime = time.Second
+	env.registry = nil
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "bounded", day, nil)
+	if run.State != windsock.DagRunFailed {
+		t.Fatalf("run = %s, want failed by dagrun_timeout", run.State)
+	}
+	tis := states(t, env, run)
+	for _, id := range []string{"slow", "after"} {
+		if tis[id].State != windsock.TaskStateSkipped {
+			t.Errorf("%s = %q, want skipped", id, tis[id].State)
+		}
+	}
+}
+
+func TestEngineSensorInRescheduleMode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "ready.flag")
+	env := benchEnv(t, map[string]string{"s.yaml": fmt.Sprintf(`
+waits:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: wait, operator: file_sensor, filepath: %q, mode: reschedule, poke_interval: 0.05, timeout: 60}
+    - {task_id: after, operator: empty, dependencies: [wait]}
+`, target)})
+	tries := make(chan *taskrun.Outcome, 64)
+	er := startEngine(t, env, func(_ *taskrun.Try, out *taskrun.Outcome) { tries <- out })
+	ctx := context.Background()
+	d, _ := er.engine.Scheduler.DAG(ctx, "waits")
+	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	er.engine.Scheduler.RunChanged(run.DagID, run.RunID)
+	// The first poke finds nothing: the sensor gives its slot back.
+	select {
+	case out := <-tries:
+		if out.State != windsock.TaskStateUpForReschedule {
+			t.Fatalf("first poke ended %s, want up_for_reschedule", out.State)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no poke within 30 s")
+	}
+	if err := os.WriteFile(target, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := er.wait(t, run.RunID); r.State != windsock.DagRunSuccess {
+		t.Fatalf("run = %s", r.State)
+	}
+	ti := states(t, env, run)["wait"]
+	if ti.TryNumber != 1 {
+		t.Errorf("try_number = %d; reschedules must not use up tries", ti.TryNumber)
+	}
+	rs, err := env.Store.TaskRescheduleList(ctx, ti.TaskInstanceKey, 1)
+	if err != nil || len(rs) == 0 {
+		t.Errorf("task_reschedule rows = %d, %v; want at least 1", len(rs), err)
+	}
+}
+
+func TestEngineBranching(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	env := benchEnv(t, map[string]string{
+		"b.yaml": `
+branchy:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: choose, operator: branch_python, python_callable: "pick.py:pick"}
+    - {task_id: left, operator: empty, dependencies: [choose]}
+    - {task_id: right, operator: empty, dependencies: [choose]}
+    - {task_id: after_right, operator: empty, dependencies: [right]}
+    - {task_id: join, operator: empty, trigger_rule: none_failed_min_one_success, dependencies: [left, after_right]}
+`,
+		"pick.py": "def pick():\n    return 'left'\n",
+	})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "branchy", day, nil)
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("run = %s", run.State)
+	}
+	tis := states(t, env, run)
+	want := map[string]windsock.TaskInstanceState{"choose": "success", "left": "success", "right": "skipped", "after_right": "skipped", "join": "success"}
+	for id, st := range want {
+		if tis[id].State != st {
+			t.Errorf("%s = %q, want %q", id, tis[id].State, st)
+		}
+	}
+}

@@ -38,6 +38,9 @@ type Config struct {
 	Clock    func() time.Time
 }
 
+// claimRetryDelay is the pause before claiming again after a failed claim.
+const claimRetryDelay = 200 * time.Millisecond
+
 // Local runs task instances in this process.
 type Local struct {
 	cfg Config
@@ -163,9 +166,21 @@ func (e *Local) claimAndStart(ctx context.Context) {
 			Keys: batch, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: jobID, Now: e.cfg.Clock().UTC(),
 		})
 		if err != nil {
-			if ctx.Err() == nil {
-				e.cfg.Logger.Error("claim task instances failed; they stay queued for the next pass", "error", err)
+			if ctx.Err() != nil {
+				return
 			}
+			// Keep them and try again shortly: dropping them would leave
+			// them queued until task_queued_timeout.
+			e.cfg.Logger.Error("claim task instances failed; retrying", "error", err)
+			e.mu.Lock()
+			e.pending = append(batch, e.pending...)
+			e.mu.Unlock()
+			time.AfterFunc(claimRetryDelay, func() {
+				select {
+				case e.wake <- struct{}{}:
+				default:
+				}
+			})
 			return
 		}
 		for _, ti := range tis {

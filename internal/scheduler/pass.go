@@ -223,7 +223,7 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 	run, e := st.run, st.entry
 	if e.dag.DagrunTimeout > 0 && run.StartDate != nil && now.Sub(*run.StartDate) > e.dag.DagrunTimeout.Std() {
 		s.forget(ref)
-		return s.timeoutRun(ctx, run, s.cachedTIs(st), now)
+		return s.timeoutRun(ctx, run, now)
 	}
 	rs := decide.RunState{States: st.states, Due: map[string]bool{}}
 	due := func(ti *windsock.TaskInstance) {
@@ -317,13 +317,6 @@ func (s *Scheduler) forget(ref RunRef) {
 	s.running.Delete(ref)
 }
 
-func (s *Scheduler) cachedTIs(st *runState) []*windsock.TaskInstance {
-	out := make([]*windsock.TaskInstance, 0, len(st.tis))
-	for _, ti := range st.tis {
-		out = append(out, ti)
-	}
-	return out
-}
 
 // verifyIntegrity adds task instances for tasks added to the DAG since the
 // run was created and marks those of removed tasks removed, as Airflow's
@@ -413,12 +406,19 @@ func (s *Scheduler) pastOK(ctx context.Context, e *dagEntry, run *windsock.DagRu
 }
 
 // timeoutRun fails a run that exceeded dagrun_timeout; its unfinished task
-// instances are skipped, as Airflow does.
-func (s *Scheduler) timeoutRun(ctx context.Context, run *windsock.DagRun, tis []*windsock.TaskInstance, now time.Time) error {
+// instances are skipped, as Airflow does (running tries see the change at
+// their next heartbeat and are killed).
+func (s *Scheduler) timeoutRun(ctx context.Context, run *windsock.DagRun, now time.Time) error {
 	s.cfg.Logger.Info("run exceeded dagrun_timeout; marking it failed", "dag_id", run.DagID, "run_id", run.RunID)
 	return s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		// Read the task instances inside the transaction: the cache may be
+		// behind the executors.
+		tis, err := q.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID})
+		if err != nil {
+			return err
+		}
 		for _, ti := range tis {
-			if ti.State.Finished() || ti.State == windsock.TaskStateRunning {
+			if ti.State.Finished() {
 				continue
 			}
 			from := ti.State
