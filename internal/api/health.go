@@ -1,36 +1,13 @@
-// Package api serves Windsock's HTTP interface: for now the health
-// endpoint; the Airflow REST API v1 grows here.
 package api
 
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
-
-// Server is the HTTP handler of one environment.
-type Server struct {
-	Store   store.Store
-	Version string
-	// HealthThreshold is scheduler.scheduler_health_check_threshold: a
-	// component whose heartbeat is older is unhealthy.
-	HealthThreshold time.Duration
-	Logger          *slog.Logger
-	Clock           func() time.Time
-}
-
-// Handler returns the routes.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /health", s.health)
-	mux.HandleFunc("GET /api/v1/health", s.health)
-	return mux
-}
 
 type healthInfo struct {
 	Metadatabase struct {
@@ -101,11 +78,4 @@ func (s *Server) jobHealth(ctx context.Context, jobType string, required bool) (
 		st = unhealthy
 	}
 	return &st, &hb
-}
-
-func (s *Server) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
 }

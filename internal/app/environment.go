@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/dagprocessor"
@@ -20,6 +21,7 @@ import (
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/postgres"
 	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -47,7 +49,7 @@ type Options struct {
 }
 
 // Open connects to the environment's metadata database, migrates it and
-// makes sure the default pool exists.
+// makes sure the default pool and Airflow's built-in roles exist.
 func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -77,21 +79,33 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 		st.Close()
 		return nil, err
 	}
+	if err := auth.EnsureBuiltinRoles(ctx, st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return env, nil
 }
 
 // OpenStore opens the metadata database named by database.sql_alchemy_conn
-// without migrating it.
+// without migrating it: a sqlite:/// URL opens a SQLite file, a
+// postgresql:// (or postgres://, postgresql+psycopg2://) URL a PostgreSQL
+// database.
 func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
-	path, ok := cfg.SQLitePath()
-	if !ok {
-		return nil, windsock.Errorf(windsock.EINVALID, "database.sql_alchemy_conn: only sqlite:/// URLs are supported in this version, got %q", redactURL(cfg.Database.SQLAlchemyConn))
+	if path, ok := cfg.SQLitePath(); ok {
+		st, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open metadata database: %w", err)
+		}
+		return st, nil
 	}
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("open metadata database: %w", err)
+	if conn := cfg.Database.SQLAlchemyConn; postgres.IsURL(conn) {
+		st, err := postgres.Open(ctx, conn)
+		if err != nil {
+			return nil, fmt.Errorf("open metadata database: %w", err)
+		}
+		return st, nil
 	}
-	return st, nil
+	return nil, windsock.Errorf(windsock.EINVALID, "database.sql_alchemy_conn: want a sqlite:/// or postgresql:// URL, got %q", redactURL(cfg.Database.SQLAlchemyConn))
 }
 
 func redactURL(u string) string {

@@ -97,6 +97,8 @@ func (r *runner) rootCommand() *cobra.Command {
 		r.variablesCommand(),
 		r.connectionsCommand(),
 		r.poolsCommand(),
+		r.usersCommand(),
+		r.rolesCommand(),
 		r.standaloneCommand(),
 		r.schedulerCommand(),
 	)

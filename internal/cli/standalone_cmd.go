@@ -72,10 +72,13 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 	}
 	srv := &http.Server{
 		Handler: (&api.Server{
-			Store: env.Store, Version: Version, Logger: logger, Clock: env.Clock,
+			Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock,
 			HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+	}
+	if warn := api.StartupWarning(env.Config); warn != "" {
+		logger.Warn(warn)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -317,7 +317,6 @@ func (s *Scheduler) forget(ref RunRef) {
 	s.running.Delete(ref)
 }
 
-
 // verifyIntegrity adds task instances for tasks added to the DAG since the
 // run was created and marks those of removed tasks removed, as Airflow's
 // DagRun.verify_integrity does.
@@ -410,7 +409,7 @@ func (s *Scheduler) pastOK(ctx context.Context, e *dagEntry, run *windsock.DagRu
 // their next heartbeat and are killed).
 func (s *Scheduler) timeoutRun(ctx context.Context, run *windsock.DagRun, now time.Time) error {
 	s.cfg.Logger.Info("run exceeded dagrun_timeout; marking it failed", "dag_id", run.DagID, "run_id", run.RunID)
-	return s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
 		// Read the task instances inside the transaction: the cache may be
 		// behind the executors.
 		tis, err := q.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID})
@@ -429,14 +428,12 @@ func (s *Scheduler) timeoutRun(ctx context.Context, run *windsock.DagRun, now ti
 		}
 		run.State = windsock.DagRunFailed
 		run.EndDate = &now
-		if err := q.DagRunUpdate(ctx, run); err != nil {
-			return err
-		}
-		if s.cfg.OnRunFinished != nil {
-			defer s.cfg.OnRunFinished(run)
-		}
-		return nil
+		return q.DagRunUpdate(ctx, run)
 	})
+	if err == nil && s.cfg.OnRunFinished != nil {
+		s.cfg.OnRunFinished(run) // after the commit: listeners read the store
+	}
+	return err
 }
 
 // queueScheduled queues scheduled task instances within pools,

@@ -41,6 +41,7 @@ type Store interface {
 // clashing unique key as windsock.ECONFLICT.
 type Queries interface {
 	Runs
+	Auth
 
 	// DAGGet returns the dag row with its tags.
 	DAGGet(ctx context.Context, dagID string) (*windsock.DAGModel, error)

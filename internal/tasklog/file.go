@@ -58,14 +58,15 @@ type File struct {
 // after a crash of its worker continues its log. m may be nil.
 func Open(baseFolder string, key windsock.TaskInstanceKey, tryNumber int, m *Masker) (*File, error) {
 	path := Path(baseFolder, key, tryNumber)
-	// Usually only the task's own folder is missing: one mkdir, and the
-	// full walk only when its parents are missing too.
-	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil && !os.IsExist(err) {
+	// Try the open first: the folder exists for every try after the first,
+	// and one syscall is what a task start can spare.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if os.IsNotExist(err) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("open task log: %w", err)
 		}
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open task log: %w", err)
 	}

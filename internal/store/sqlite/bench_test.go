@@ -11,6 +11,7 @@ import (
 
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/sqlite"
+	"github.com/windsock/windsock/internal/store/storetest"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -115,11 +116,7 @@ func BenchmarkDAGUpsert1000Unchanged(b *testing.B) {
 }
 
 // BenchmarkTaskInstanceLifecycle measures one task hop as the engine makes
-// it: a worker claims the queued task instance, marks it success (guarded
-// from running), pushes its return value, and the next task instance of
-// the chain moves from none to queued. Runs of 500 chained tasks are
-// created outside the timer as the chains end; finished instances stay in
-// the table, as they do in a real database.
+// it (see storetest.BenchTaskInstanceLifecycle, shared with PostgreSQL).
 func BenchmarkTaskInstanceLifecycle(b *testing.B) {
 	ctx := b.Context()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "windsock.db"))
@@ -130,60 +127,5 @@ func BenchmarkTaskInstanceLifecycle(b *testing.B) {
 	if _, err := st.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	const chain = 500
-	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	var run *windsock.DagRun
-	var tis []*windsock.TaskInstance
-	newChain := func(n int) {
-		logical := start.Add(time.Duration(n) * time.Hour)
-		run = &windsock.DagRun{DagID: "chain", RunID: windsock.RunID(windsock.RunTypeScheduled, logical),
-			LogicalDate: logical, State: windsock.DagRunRunning, RunType: windsock.RunTypeScheduled}
-		tis = make([]*windsock.TaskInstance, chain)
-		for i := range tis {
-			tis[i] = &windsock.TaskInstance{
-				TaskInstanceKey: windsock.TaskInstanceKey{DagID: "chain", TaskID: fmt.Sprintf("task_%03d", i), RunID: run.RunID, MapIndex: -1},
-				MaxTries:        1, Pool: windsock.DefaultPoolName, PoolSlots: 1, Queue: "default", PriorityWeight: chain - i,
-				Operator: "BashOperator",
-			}
-		}
-		tis[0].State, tis[0].TryNumber, tis[0].QueuedDttm = windsock.TaskStateQueued, 1, &logical
-		if err := st.DagRunCreate(ctx, &store.DagRunCreateParams{Run: run, TaskInstances: tis}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	jobID := int64(1)
-	claim := store.TaskInstanceClaimParams{Queues: []string{"default"}, Limit: 1, Hostname: "worker-1",
-		Unixname: "airflow", JobID: &jobID}
-	value := []byte(`{"rows": 1234, "path": "s3://bucket/key"}`)
-	chains, hop := 0, chain
-	for b.Loop() {
-		if hop == chain-1 || run == nil {
-			b.StopTimer()
-			newChain(chains)
-			chains++
-			hop = 0
-			b.StartTimer()
-		}
-		now := time.Now()
-		claim.Now = now
-		claimed, err := st.TaskInstanceClaim(ctx, &claim)
-		if err != nil || len(claimed) != 1 || claimed[0].TaskID != tis[hop].TaskID {
-			b.Fatalf("claim: %v, %d claimed", err, len(claimed))
-		}
-		ti := claimed[0]
-		ti.State, ti.EndDate = windsock.TaskStateSuccess, &now
-		if ok, err := st.TaskInstanceUpdate(ctx, ti, windsock.TaskStateRunning); err != nil || !ok {
-			b.Fatalf("finish: %v, updated %v", err, ok)
-		}
-		if err := st.XComSet(ctx, &windsock.XCom{DagRunID: run.ID, TaskID: ti.TaskID, MapIndex: -1,
-			Key: windsock.XComReturnKey, DagID: ti.DagID, RunID: ti.RunID, Value: value, Timestamp: now}); err != nil {
-			b.Fatal(err)
-		}
-		next := tis[hop+1]
-		next.State, next.TryNumber, next.QueuedDttm = windsock.TaskStateQueued, 1, &now
-		if ok, err := st.TaskInstanceUpdate(ctx, next, windsock.TaskStateNone); err != nil || !ok {
-			b.Fatalf("queue next: %v, updated %v", err, ok)
-		}
-		hop++
-	}
+	storetest.BenchTaskInstanceLifecycle(b, st)
 }

@@ -67,20 +67,32 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: create directory: %w", path, err)
 	}
 	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + connParams()
-	db, err := sql.Open("sqlite", dsn)
+	// One connection writes, so that this process's writers queue in Go
+	// instead of sleeping in SQLite's busy handler (its first waits are
+	// milliseconds, an eternity next to a task hop); readers get a pool of
+	// their own, which WAL lets run beside the writer. Idle connections stay
+	// open: reopening one runs the pragmas and prepares statements again.
+	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	// Connections are cheap to keep and costly to reopen (each runs the
-	// pragmas and prepares its statements again), so every open one stays
-	// idle rather than closed; SQLite allows one writer at a time anyway.
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	if err := db.PingContext(ctx); err != nil {
-		_ = db.Close()
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	read, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return sqlstore.New(db, Dialect{}), nil
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	for _, db := range []*sql.DB{write, read} {
+		if err := db.PingContext(ctx); err != nil {
+			write.Close()
+			read.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+	}
+	return sqlstore.NewSplit(write, read, Dialect{}), nil
 }
 
 // OpenURL opens the database named by an Airflow sql_alchemy_conn SQLite

@@ -15,7 +15,12 @@ import (
 // transaction's *sql.Tx.
 type queries struct {
 	db dbtx
-	d  Dialect
+	// read, when set, serves reads outside transactions: SQLite's driver
+	// gives writes a single connection (so that writers queue in Go rather
+	// than sleep in SQLite's busy handler) and reads a pool of their own.
+	read   *sql.DB
+	rstmts *stmtCache
+	d      Dialect
 	// begin starts transactions; nil inside one, where writes that need
 	// several statements are already atomic.
 	begin *sql.DB
@@ -61,6 +66,12 @@ func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Resu
 }
 
 func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if q.readOnly(query) {
+		if st := q.rstmts.get(ctx, query, len(args), true); st != nil {
+			return st.QueryContext(ctx, args...)
+		}
+		return q.read.QueryContext(ctx, q.d.Rebind(query), args...)
+	}
 	if st := q.stmt(ctx, query, len(args)); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -68,10 +79,42 @@ func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Ro
 }
 
 func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if q.readOnly(query) {
+		if st := q.rstmts.get(ctx, query, len(args), true); st != nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+		return q.read.QueryRowContext(ctx, q.d.Rebind(query), args...)
+	}
 	if st := q.stmt(ctx, query, len(args)); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return q.db.QueryRowContext(ctx, q.d.Rebind(query), args...)
+}
+
+// readOnly reports whether query goes to the read pool: outside a
+// transaction, on a store with one, for statements that write nothing.
+func (q *queries) readOnly(query string) bool {
+	return q.read != nil && q.tx == nil && !isWrite(query)
+}
+
+// isWrite reports whether a statement may write: it starts with a write
+// keyword, or is a WITH whose body writes (the claim's UPDATE ... FROM).
+func isWrite(query string) bool {
+	head := strings.TrimLeft(query, " \t\r\n(")
+	if len(head) > 8 {
+		head = head[:8]
+	}
+	head = strings.ToUpper(head)
+	for _, kw := range []string{"INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "PRAGMA"} {
+		if strings.HasPrefix(head, kw) {
+			return true
+		}
+	}
+	if strings.HasPrefix(head, "WITH") {
+		up := strings.ToUpper(query)
+		return strings.Contains(up, "UPDATE ") || strings.Contains(up, "INSERT ") || strings.Contains(up, "DELETE ")
+	}
+	return false
 }
 
 // stmt returns the cached prepared statement for query, bound to q's

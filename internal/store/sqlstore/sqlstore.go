@@ -72,6 +72,17 @@ func New(db *sql.DB, d Dialect) *Store {
 	return &Store{queries: queries{db: db, d: d, begin: db, stmts: newStmtCache(db, d)}, db: db}
 }
 
+// NewSplit returns a store that writes through write and reads, outside
+// transactions, through read: both handles on the same database. SQLite
+// uses it with a single write connection, so that concurrent writers queue
+// in Go instead of sleeping in SQLite's busy handler. The store owns both.
+func NewSplit(write, read *sql.DB, d Dialect) *Store {
+	s := New(write, d)
+	s.read = read
+	s.rstmts = newStmtCache(read, d)
+	return s
+}
+
 // DB returns the underlying handle, for tools and tests that need raw SQL.
 func (s *Store) DB() *sql.DB { return s.db }
 
@@ -86,7 +97,11 @@ func (s *Store) InTx(ctx context.Context, fn func(q store.Queries) error) error 
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
+	db := s.db
+	if s.read != nil {
+		db = s.read // the write connection may be busy with a transaction
+	}
+	if err := db.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping %s: %w", s.d.Name(), err)
 	}
 	return nil
@@ -95,5 +110,12 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close releases the connections.
 func (s *Store) Close() error {
 	s.stmts.close()
+	if s.read != nil {
+		s.rstmts.close()
+		if err := s.read.Close(); err != nil {
+			s.db.Close()
+			return err
+		}
+	}
 	return s.db.Close()
 }

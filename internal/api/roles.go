@@ -1,0 +1,214 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// named is Airflow's {"name": ...} object (Action, Resource, a user's
+// role).
+type named struct {
+	Name string `json:"name"`
+}
+
+type actionResource struct {
+	Action   named `json:"action"`
+	Resource named `json:"resource"`
+}
+
+// roleJSON is Airflow's Role.
+type roleJSON struct {
+	Name    string           `json:"name"`
+	Actions []actionResource `json:"actions"`
+}
+
+// roleInput is a Role in a request body; nil fields were absent.
+type roleInput struct {
+	Name    *string           `json:"name"`
+	Actions *[]actionResource `json:"actions"`
+}
+
+func roleOut(r *windsock.Role) roleJSON {
+	out := roleJSON{Name: r.Name, Actions: make([]actionResource, len(r.Permissions))}
+	for i, p := range r.Permissions {
+		out.Actions[i] = actionResource{Action: named{p.Action}, Resource: named{p.Resource}}
+	}
+	return out
+}
+
+// permissionsIn checks the actions of a role body.
+func permissionsIn(actions []actionResource) ([]windsock.Permission, error) {
+	out := make([]windsock.Permission, len(actions))
+	for i, a := range actions {
+		p := windsock.Permission{Action: a.Action.Name, Resource: a.Resource.Name}
+		if err := auth.CheckPermission(p); err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+func roleNotFound(name string) error {
+	return windsock.Errorf(windsock.ENOTFOUND, "Role with name %q was not found", name)
+}
+
+// getRoles is Airflow's get_roles.
+func (s *Server) getRoles(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.pageParams(r, []string{"name", "role_id"})
+	if err != nil {
+		return err
+	}
+	roles, total, err := s.Store.RoleList(r.Context(), &store.RoleListParams{
+		OrderBy: strings.Replace(p.OrderBy, "role_id", "id", 1), Limit: p.Limit, Offset: p.Offset})
+	if err != nil {
+		return err
+	}
+	out := make([]roleJSON, len(roles))
+	for i, role := range roles {
+		out[i] = roleOut(role)
+	}
+	return writeJSON(w, http.StatusOK, collection("roles", out, total))
+}
+
+// getRole is Airflow's get_role.
+func (s *Server) getRole(w http.ResponseWriter, r *http.Request) error {
+	role, err := s.Store.RoleGet(r.Context(), r.PathValue("role_name"))
+	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+		return roleNotFound(r.PathValue("role_name"))
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, roleOut(role))
+}
+
+// postRole is Airflow's post_role.
+func (s *Server) postRole(w http.ResponseWriter, r *http.Request) error {
+	var in roleInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Name == nil || *in.Name == "" {
+		return windsock.Errorf(windsock.EINVALID, "name: a role needs a non-empty name")
+	}
+	var perms []windsock.Permission
+	if in.Actions != nil {
+		var err error
+		if perms, err = permissionsIn(*in.Actions); err != nil {
+			return err
+		}
+	}
+	role := &windsock.Role{Name: *in.Name, Permissions: perms}
+	if err := s.Store.RoleCreate(r.Context(), role); err != nil {
+		if windsock.ErrorCode(err) == windsock.ECONFLICT {
+			return windsock.Errorf(windsock.ECONFLICT, "Role with name %q already exists; please update with the PATCH endpoint", *in.Name)
+		}
+		return err
+	}
+	s.authz.Invalidate()
+	return s.writeRole(w, r, *in.Name)
+}
+
+// patchRole is Airflow's patch_role: actions are granted in addition to
+// the role's current ones (Airflow syncs them in; it never revokes), then
+// the role is renamed.
+func (s *Server) patchRole(w http.ResponseWriter, r *http.Request) error {
+	var in roleInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	mask, err := updateMask(r, []string{"name", "actions"})
+	if err != nil {
+		return err
+	}
+	if mask != nil {
+		var masked roleInput
+		for _, f := range mask {
+			switch {
+			case f == "name" && in.Name != nil:
+				masked.Name = in.Name
+			case f == "actions" && in.Actions != nil:
+				masked.Actions = in.Actions
+			default:
+				return windsock.Errorf(windsock.EINVALID, "'%s' in update_mask is not in the request body", f)
+			}
+		}
+		in = masked
+	}
+	if in.Name != nil && *in.Name == "" {
+		return windsock.Errorf(windsock.EINVALID, "name: a role needs a non-empty name")
+	}
+	var perms []windsock.Permission
+	if in.Actions != nil {
+		if perms, err = permissionsIn(*in.Actions); err != nil {
+			return err
+		}
+	}
+	name := r.PathValue("role_name")
+	err = s.Store.InTx(r.Context(), func(q store.Queries) error {
+		if _, err := q.RoleGet(r.Context(), name); err != nil {
+			return err
+		}
+		if err := q.RolePermissionsAdd(r.Context(), name, perms); err != nil {
+			return err
+		}
+		if in.Name != nil && *in.Name != name {
+			if err := q.RoleRename(r.Context(), name, *in.Name); err != nil {
+				return err
+			}
+			name = *in.Name
+		}
+		return nil
+	})
+	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+		return roleNotFound(r.PathValue("role_name"))
+	}
+	if err != nil {
+		return err
+	}
+	s.authz.Invalidate()
+	return s.writeRole(w, r, name)
+}
+
+// deleteRole is Airflow's delete_role.
+func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) error {
+	err := s.Store.RoleDelete(r.Context(), r.PathValue("role_name"))
+	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+		return roleNotFound(r.PathValue("role_name"))
+	}
+	if err != nil {
+		return err
+	}
+	s.authz.Invalidate()
+	return noContent(w)
+}
+
+func (s *Server) writeRole(w http.ResponseWriter, r *http.Request, name string) error {
+	role, err := s.Store.RoleGet(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, roleOut(role))
+}
+
+// getPermissions is Airflow's get_permissions: the actions.
+func (s *Server) getPermissions(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.pageParams(r, nil)
+	if err != nil {
+		return err
+	}
+	actions, total, err := s.Store.PermissionList(r.Context(), p.Limit, p.Offset)
+	if err != nil {
+		return err
+	}
+	out := make([]named, len(actions))
+	for i, a := range actions {
+		out[i] = named{a}
+	}
+	return writeJSON(w, http.StatusOK, collection("actions", out, total))
+}

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/windsock/windsock/internal/store"
+)
+
+func TestRoles(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	team := map[string]any{"name": "team-a", "actions": []map[string]any{
+		{"action": map[string]string{"name": "can_read"}, "resource": map[string]string{"name": "DAG:etl"}},
+	}}
+	var role roleJSON
+	e.ok(e.do("POST", "/api/v1/roles", "admin", team), http.StatusOK, &role)
+	if role.Name != "team-a" || len(role.Actions) != 1 || role.Actions[0].Resource.Name != "DAG:etl" {
+		t.Fatalf("created role = %+v", role)
+	}
+	e.problem(e.do("POST", "/api/v1/roles", "admin", team), http.StatusConflict, `Role with name "team-a" already exists`)
+
+	e.ok(e.do("GET", "/api/v1/roles/team-a", "nobody", nil), http.StatusUnauthorized, nil)
+	e.ok(e.do("GET", "/api/v1/roles/team-a", "admin", nil), http.StatusOK, &role)
+	e.problem(e.do("GET", "/api/v1/roles/nope", "admin", nil), http.StatusNotFound, `Role with name "nope" was not found`)
+
+	// PATCH adds actions, then renames; update_mask limits the change.
+	patch := map[string]any{"name": "team-b", "actions": []map[string]any{
+		{"action": map[string]string{"name": "can_edit"}, "resource": map[string]string{"name": "DAG:etl"}},
+	}}
+	e.ok(e.do("PATCH", "/api/v1/roles/team-a?update_mask=actions", "admin", patch), http.StatusOK, &role)
+	if role.Name != "team-a" || len(role.Actions) != 2 {
+		t.Fatalf("after PATCH actions = %+v", role)
+	}
+	e.ok(e.do("PATCH", "/api/v1/roles/team-a", "admin", map[string]any{"name": "team-b"}), http.StatusOK, &role)
+	if role.Name != "team-b" || len(role.Actions) != 2 {
+		t.Fatalf("after rename = %+v", role)
+	}
+	e.problem(e.do("PATCH", "/api/v1/roles/team-b", "admin", map[string]any{"name": "Admin"}), http.StatusConflict, "already exists")
+	e.problem(e.do("PATCH", "/api/v1/roles/team-b?update_mask=colour", "admin", map[string]any{"name": "x"}), http.StatusBadRequest, "'colour' in update_mask is unknown")
+	e.problem(e.do("PATCH", "/api/v1/roles/team-b?update_mask=actions", "admin", map[string]any{"name": "x"}), http.StatusBadRequest, "not in the request body")
+	e.problem(e.do("PATCH", "/api/v1/roles/nope", "admin", map[string]any{"name": "x"}), http.StatusNotFound, "was not found")
+
+	// Bad bodies.
+	e.problem(e.do("POST", "/api/v1/roles", "admin", `{"name": "x", "colour": "red"}`), http.StatusBadRequest, `unknown field "colour"`)
+	e.problem(e.do("POST", "/api/v1/roles", "admin", `{"name": 5}`), http.StatusBadRequest, `field "name": expected string, got number`)
+	e.problem(e.do("POST", "/api/v1/roles", "admin", `{"name": "x", "actions": {}}`), http.StatusBadRequest, `field "actions": expected array, got object`)
+	e.problem(e.do("POST", "/api/v1/roles", "admin", `{"name": "x",}`), http.StatusBadRequest, "malformed JSON at offset 14")
+	e.problem(e.do("POST", "/api/v1/roles", "admin", `{"name": "x"`), http.StatusBadRequest, "malformed JSON at offset 12")
+	e.problem(e.do("POST", "/api/v1/roles", "admin", `{"name": "x"} {}`), http.StatusBadRequest, "unexpected data after the value")
+	e.problem(e.do("POST", "/api/v1/roles", "admin", ""), http.StatusBadRequest, "request body is required")
+	e.problem(e.do("POST", "/api/v1/roles", "admin", `[]`), http.StatusBadRequest, "request body: expected object, got array")
+	e.problem(e.do("POST", "/api/v1/roles", "admin", `{}`), http.StatusBadRequest, "needs a non-empty name")
+	e.problem(e.do("POST", "/api/v1/roles", "admin", map[string]any{"name": "x", "actions": []map[string]any{
+		{"action": map[string]string{"name": "can_fly"}, "resource": map[string]string{"name": "DAGs"}}}}),
+		http.StatusBadRequest, `The specified action: "can_fly" was not found`)
+	e.problem(e.do("POST", "/api/v1/roles", "admin", map[string]any{"name": "x", "actions": []map[string]any{
+		{"action": map[string]string{"name": "can_read"}, "resource": map[string]string{"name": "Moons"}}}}),
+		http.StatusBadRequest, `The specified resource: "Moons" was not found`)
+	big := `{"name": "` + strings.Repeat("x", maxBodyBytes) + `"}`
+	e.problem(e.do("POST", "/api/v1/roles", "admin", big), http.StatusRequestEntityTooLarge, "larger than")
+	if _, err := e.st.RoleGet(e.ctx, "x"); err == nil {
+		t.Error("a rejected request created role x")
+	}
+
+	// Paging and ordering.
+	var list struct {
+		Roles []roleJSON `json:"roles"`
+		Total int        `json:"total_entries"`
+	}
+	e.ok(e.do("GET", "/api/v1/roles", "admin", nil), http.StatusOK, &list)
+	names := func() []string {
+		out := []string{}
+		for _, r := range list.Roles {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	if list.Total != 6 || !slices.Equal(names(), []string{"Admin", "Op", "Public", "User", "Viewer", "team-b"}) {
+		t.Fatalf("roles = %v (total %d)", names(), list.Total)
+	}
+	e.ok(e.do("GET", "/api/v1/roles?order_by=-name&limit=2&offset=1", "admin", nil), http.StatusOK, &list)
+	if list.Total != 6 || !slices.Equal(names(), []string{"Viewer", "User"}) {
+		t.Fatalf("roles?order_by=-name&limit=2&offset=1 = %v (total %d)", names(), list.Total)
+	}
+	e.ok(e.do("GET", "/api/v1/roles?order_by=role_id&limit=1", "admin", nil), http.StatusOK, &list)
+	if len(list.Roles) != 1 {
+		t.Fatalf("limit=1 gave %d roles", len(list.Roles))
+	}
+	e.problem(e.do("GET", "/api/v1/roles?order_by=colour", "admin", nil), http.StatusBadRequest, "order_by must be one of name, role_id")
+	e.problem(e.do("GET", "/api/v1/roles?limit=abc", "admin", nil), http.StatusBadRequest, "limit: expected a positive integer")
+	e.problem(e.do("GET", "/api/v1/roles?limit=0", "admin", nil), http.StatusBadRequest, "limit")
+	e.problem(e.do("GET", "/api/v1/roles?offset=-1", "admin", nil), http.StatusBadRequest, "offset")
+
+	// Viewers read roles but may not create them.
+	e.ok(e.do("GET", "/api/v1/roles", "viewer", nil), http.StatusForbidden, nil)
+	e.problem(e.do("POST", "/api/v1/roles", "viewer", map[string]any{"name": "v"}), http.StatusForbidden, "permission")
+
+	e.ok(e.do("DELETE", "/api/v1/roles/team-b", "admin", nil), http.StatusNoContent, nil)
+	e.problem(e.do("DELETE", "/api/v1/roles/team-b", "admin", nil), http.StatusNotFound, "was not found")
+
+	// Every successful change is in the event log, by whom and with what.
+	events, err := e.st.EventLogList(e.ctx, &store.EventLogListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range events {
+		got = append(got, ev.Event)
+		if ev.Owner != "admin" {
+			t.Errorf("event %s owner = %q", ev.Event, ev.Owner)
+		}
+	}
+	want := []string{"api.delete_role", "api.patch_role", "api.patch_role", "api.post_role"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events = %v, want %v", got, want)
+	}
+	var extra struct {
+		Method string         `json:"method"`
+		Path   string         `json:"path"`
+		Params map[string]any `json:"params"`
+	}
+	if err := json.Unmarshal([]byte(events[2].Extra), &extra); err != nil {
+		t.Fatal(err)
+	}
+	if extra.Method != "PATCH" || extra.Path != "/api/v1/roles/team-a" || extra.Params["role_name"] != "team-a" || extra.Params["update_mask"] != "actions" {
+		t.Errorf("extra = %+v", extra)
+	}
+}
+
+func TestPermissions(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	var out struct {
+		Actions []named `json:"actions"`
+		Total   int     `json:"total_entries"`
+	}
+	e.ok(e.do("GET", "/api/v1/permissions", "admin", nil), http.StatusOK, &out)
+	want := []named{{"can_create"}, {"can_delete"}, {"can_edit"}, {"can_read"}, {"menu_access"}}
+	if out.Total != 5 || !slices.Equal(out.Actions, want) {
+		t.Errorf("permissions = %+v", out)
+	}
+	e.ok(e.do("GET", "/api/v1/permissions?limit=2&offset=4", "admin", nil), http.StatusOK, &out)
+	if out.Total != 5 || len(out.Actions) != 1 || out.Actions[0].Name != "menu_access" {
+		t.Errorf("permissions page = %+v", out)
+	}
+	e.problem(e.do("GET", "/api/v1/permissions", "op", nil), http.StatusForbidden, "")
+}

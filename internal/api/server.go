@@ -1,0 +1,145 @@
+// Package api serves Windsock's HTTP interface: /health and the Airflow
+// REST API v1 under /api/v1, with Airflow's paths, fields, status codes
+// and RFC 7807 errors, authentication (Basic, API tokens, session cookies)
+// and Airflow's role-based authorization.
+//
+// Handlers have the shape func(w, r) error and are listed in routes.go with
+// the permission they need; wrap authenticates, authorizes, records
+// state-changing requests in the event log and turns a returned error into
+// a problem+json answer through the one table in errors.go.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// apiPrefix is where the Airflow REST API v1 is served.
+const apiPrefix = "/api/v1"
+
+// Server is the HTTP handler of one environment. Set the fields, then call
+// Handler once.
+type Server struct {
+	Store store.Store
+	// Config supplies api.* and webserver.* settings; nil means defaults.
+	Config  *config.Config
+	Version string
+	// HealthThreshold is scheduler.scheduler_health_check_threshold: a
+	// component whose heartbeat is older is unhealthy.
+	HealthThreshold time.Duration
+	Logger          *slog.Logger
+	Clock           func() time.Time
+
+	cfg        *config.Config
+	backends   auth.Backends
+	authn      *auth.Authenticator
+	authz      *auth.Authorizer
+	gitVersion *string
+}
+
+// Handler returns the routes: /health and /api/v1/..., with request
+// logging.
+func (s *Server) Handler() http.Handler {
+	if s.Clock == nil {
+		s.Clock = time.Now
+	}
+	if s.Config == nil {
+		s.cfg = config.Default("")
+	} else {
+		s.cfg = s.Config.WithDefaults()
+	}
+	s.backends = auth.ParseBackends(s.cfg.API.AuthBackends)
+	s.authn = &auth.Authenticator{Store: s.Store, Backends: s.backends, SecretKey: s.cfg.Webserver.SecretKey,
+		Clock: s.Clock, Logger: s.logger()}
+	s.authz = &auth.Authorizer{Store: s.Store, Clock: s.Clock, Logger: s.logger()}
+	s.gitVersion = gitVersion()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", s.health)
+	for _, rt := range s.routes() {
+		method, path := splitPattern(rt.pattern)
+		mux.Handle(method+" "+apiPrefix+path, s.wrap(rt))
+	}
+	mux.Handle(apiPrefix+"/", s.unrouted(mux))
+	return s.logRequests(mux)
+}
+
+// StartupWarning is what a server should log at start: a warning when
+// api.auth_backends turns authentication off, "" otherwise.
+func StartupWarning(cfg *config.Config) string {
+	if cfg == nil {
+		return ""
+	}
+	return auth.StartupWarning(cfg.API.AuthBackends)
+}
+
+// anonymousAdmin is who every request acts as when authentication is off
+// (Airflow's airflow.api.auth.backend.default).
+func anonymousAdmin() *windsock.User {
+	return &windsock.User{Username: "anonymous", Active: true, Roles: []string{auth.RoleAdmin}}
+}
+
+type userKey struct{}
+
+// userFrom returns the authenticated user of a request; nil on public
+// routes called without credentials.
+func userFrom(r *http.Request) *windsock.User {
+	u, _ := r.Context().Value(userKey{}).(*windsock.User)
+	return u
+}
+
+func withUser(ctx context.Context, u *windsock.User) context.Context {
+	return context.WithValue(ctx, userKey{}, u)
+}
+
+// require returns a 403 unless the request's user has the permission.
+func (s *Server) require(r *http.Request, action, resource string) error {
+	if !s.authz.Can(r.Context(), userFrom(r), action, resource) {
+		return forbidden()
+	}
+	return nil
+}
+
+func forbidden() error {
+	return windsock.Errorf(windsock.EFORBIDDEN, "You do not have the permission to perform this action")
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+// gitVersion returns the VCS revision the binary was built from, nil when
+// unknown (Airflow's git_version is nullable).
+func gitVersion() *string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return nil
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return nil
+	}
+	if dirty {
+		rev += ".dirty"
+	}
+	return &rev
+}

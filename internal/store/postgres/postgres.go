@@ -1,0 +1,172 @@
+// Package postgres is the PostgreSQL driver of the metadata store: it opens
+// a connection pool with pgx (through database/sql) and supplies the
+// PostgreSQL Dialect and migrations to sqlstore, which holds the queries.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/windsock/windsock/internal/store/sqlstore"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Pool settings. A scheduler, its workers' heartbeats, the DAG processor
+// and the API share one pool; 16 connections cover them with room for the
+// transactions that hold one while waiting on a row lock. Idle connections
+// are kept (reconnecting costs a TLS handshake and re-preparing every
+// statement) but renewed now and then, so that a server that failed over
+// or a proxy that dropped them is noticed without an error reaching a
+// caller: database/sql discards a connection pgx reports bad and dials
+// again, and pgx pings a connection idle for over a second before reuse.
+const (
+	maxOpenConns    = 16
+	maxIdleConns    = 16
+	connMaxLifetime = 30 * time.Minute
+	connMaxIdleTime = 5 * time.Minute
+)
+
+// Open connects to the PostgreSQL database named by rawURL, an Airflow
+// sql_alchemy_conn URL (see ConnString for the accepted forms). The schema
+// is not migrated: call Migrate.
+func Open(ctx context.Context, rawURL string) (*sqlstore.Store, error) {
+	connString, err := ConnString(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig(connString)
+	if err != nil {
+		// pgx's message can quote the URL, password included.
+		return nil, windsock.Errorf(windsock.EINVALID, "postgres URL %s is not valid", Redact(rawURL))
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(maxOpenConns)
+	db.SetMaxIdleConns(maxIdleConns)
+	db.SetConnMaxLifetime(connMaxLifetime)
+	db.SetConnMaxIdleTime(connMaxIdleTime)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", Redact(rawURL), err)
+	}
+	return sqlstore.New(db, Dialect{}), nil
+}
+
+// IsURL reports whether rawURL names a PostgreSQL database in one of the
+// forms ConnString accepts.
+func IsURL(rawURL string) bool {
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return false
+	}
+	base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
+	return base == "postgresql" || base == "postgres"
+}
+
+// ConnString turns an Airflow sql_alchemy_conn URL into a libpq URL pgx
+// accepts: postgresql:// and postgres:// are used as they are, and the
+// driver SQLAlchemy names after a + (postgresql+psycopg2://,
+// postgresql+psycopg://) is dropped, since pgx speaks the same protocol.
+func ConnString(rawURL string) (string, error) {
+	if !IsURL(rawURL) {
+		return "", windsock.Errorf(windsock.EINVALID, "postgres URL must start with postgresql://, postgres:// or postgresql+<driver>://, got %s", Redact(rawURL))
+	}
+	scheme, rest, _ := strings.Cut(rawURL, "://")
+	base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
+	return base + "://" + rest, nil
+}
+
+// Redact returns rawURL with its password replaced by ***, for messages
+// and logs.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// Unparseable: show the scheme only, the rest may hold a secret.
+		scheme, _, _ := strings.Cut(rawURL, "://")
+		return scheme + "://***"
+	}
+	if _, has := u.User.Password(); !has {
+		return rawURL
+	}
+	u.User = url.UserPassword(u.User.Username(), "xxx")
+	// String escapes the stars; a plain marker reads better in messages.
+	return strings.Replace(u.String(), ":xxx@", ":***@", 1)
+}
+
+//go:embed migrations/*.up.sql
+var migrations embed.FS
+
+// Dialect is PostgreSQL's sqlstore.Dialect.
+type Dialect struct{}
+
+var _ sqlstore.Dialect = Dialect{}
+
+// SQLSTATE codes of the constraint violations sqlstore tells apart.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+)
+
+// Name returns "postgres".
+func (Dialect) Name() string { return "postgres" }
+
+// Rebind turns ? placeholders into $1, $2, ...
+func (Dialect) Rebind(query string) string { return sqlstore.RebindDollar(query) }
+
+// IsUniqueViolation reports whether err is a unique or primary key
+// violation.
+func (Dialect) IsUniqueViolation(err error) bool { return hasCode(err, uniqueViolation) }
+
+// IsForeignKeyViolation reports whether err is a foreign key violation.
+func (Dialect) IsForeignKeyViolation(err error) bool { return hasCode(err, foreignKeyViolation) }
+
+func hasCode(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+// LockForUpdateSkipLocked locks the rows a claimer picks and makes the
+// other claimers pass over them rather than wait.
+func (Dialect) LockForUpdateSkipLocked() string { return "FOR UPDATE SKIP LOCKED" }
+
+// Migrations returns the embedded PostgreSQL migrations.
+func (Dialect) Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		// fs.Sub fails only for an invalid literal directory name.
+		panic(err)
+	}
+	return sub
+}
+
+// MigrationTableDDL creates windsock_migration.
+func (Dialect) MigrationTableDDL() string {
+	return `CREATE TABLE IF NOT EXISTS windsock_migration (
+		version INTEGER NOT NULL PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at TIMESTAMPTZ NOT NULL
+	)`
+}
+
+// MigrationLockSQL takes a transaction-scoped advisory lock that admits
+// one migrator at a time. The key is derived from the current schema:
+// migrators of the same schema wait for each other, while environments
+// kept in different schemas of one database migrate independently.
+func (Dialect) MigrationLockSQL() string {
+	return `SELECT pg_advisory_xact_lock(hashtextextended('windsock_migration.' || current_schema(), 0))`
+}
+
+// TableExistsSQL counts the tables with a given name in the current
+// schema.
+func (Dialect) TableExistsSQL() string {
+	return `SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?`
+}
