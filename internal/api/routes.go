@@ -24,6 +24,15 @@ import "github.com/windsock/windsock/internal/auth"
 // log entry ("api.<operationId>", for POST/PUT/PATCH/DELETE) are done by
 // wrap.
 func (s *Server) routes() []route {
+	var all []route
+	for _, family := range [][]route{s.coreRoutes(), s.dagRoutes(), s.runRoutes(), s.metadataRoutes()} {
+		all = append(all, family...)
+	}
+	return all
+}
+
+// coreRoutes are monitoring, config, roles, users and tokens.
+func (s *Server) coreRoutes() []route {
 	return []route{
 		{"GET /health", "get_health", public(), s.getHealth},
 		{"GET /version", "get_version", public(), s.getVersion},

@@ -18,9 +18,22 @@ import (
 
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
+
+// RunNotifier is what the API tells a scheduler in the same process.
+type RunNotifier interface {
+	RunChanged(dagID, runID string)
+}
+
+// runChanged tells the in-process scheduler, if any, about a changed run.
+func (s *Server) runChanged(dagID, runID string) {
+	if s.Runs != nil {
+		s.Runs.RunChanged(dagID, runID)
+	}
+}
 
 // apiPrefix is where the Airflow REST API v1 is served.
 const apiPrefix = "/api/v1"
@@ -37,6 +50,16 @@ type Server struct {
 	HealthThreshold time.Duration
 	Logger          *slog.Logger
 	Clock           func() time.Time
+	// Variables and Connections read and write secrets (decrypted,
+	// encrypted at rest).
+	Variables   *secrets.Variables
+	Connections *secrets.Connections
+	// LogFolder is logging.base_log_folder, where task logs are read.
+	LogFolder string
+	// Runs is told when a request changes a run (trigger, clear, mark), so
+	// an in-process scheduler acts at once; nil when none runs here (the
+	// scheduler's periodic pass picks the change up).
+	Runs RunNotifier
 
 	cfg        *config.Config
 	backends   auth.Backends

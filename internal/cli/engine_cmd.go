@@ -36,7 +36,7 @@ func (r *runner) schedulerCommand() *cobra.Command {
 				return err
 			}
 			defer env.Close()
-			stopAll, err := startServices(ctx, env)
+			_, stopAll, err := startServices(ctx, env)
 			if err != nil {
 				return err
 			}
@@ -50,27 +50,28 @@ func (r *runner) schedulerCommand() *cobra.Command {
 }
 
 // startServices starts the DAG processor and the engine, wired so that a
-// parsed change reaches the scheduler at once, and returns their stop.
-func startServices(ctx context.Context, env *app.Environment) (func(), error) {
+// parsed change reaches the scheduler at once, and returns the engine and
+// their stop.
+func startServices(ctx context.Context, env *app.Environment) (*app.Engine, func(), error) {
 	if err := env.EnsureDagsFolder(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	engine, err := env.NewEngine(app.EngineOptions{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	proc, err := env.NewDAGProcessor(func(*dagprocessor.Report) { engine.Scheduler.DAGsChanged() })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := proc.Start(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := engine.Start(ctx); err != nil {
 		proc.Stop()
-		return nil, err
+		return nil, nil, err
 	}
-	return func() {
+	return engine, func() {
 		engine.Stop()
 		proc.Stop()
 	}, nil

@@ -56,7 +56,7 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 		return err
 	}
 
-	stopServices, err := startServices(ctx, env)
+	engine, stopServices, err := startServices(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,8 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 	srv := &http.Server{
 		Handler: (&api.Server{
 			Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock,
+			Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
+			Runs: engine.Scheduler,
 			HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
