@@ -74,7 +74,7 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 		Handler: (&api.Server{
 			Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock,
 			Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
-			Runs: engine.Scheduler,
+			Runs:            engine.Scheduler,
 			HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
