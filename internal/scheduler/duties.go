@@ -1,0 +1,196 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// periodicDuties are the safety net: due retries and reschedules, zombies,
+// task instances stuck in queued, and a re-evaluation of running runs.
+func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map[RunRef]bool) error {
+	due, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{
+		States: []windsock.TaskInstanceState{windsock.TaskStateUpForRetry, windsock.TaskStateUpForReschedule}, DueBefore: &now,
+	})
+	if err != nil {
+		return err
+	}
+	for _, ti := range due {
+		ref := RunRef{ti.DagID, ti.RunID}
+		dirty[ref] = true
+		s.mu.Lock()
+		s.reload[ref] = true
+		s.mu.Unlock()
+	}
+	stale := now.Add(-s.cfg.ZombieThreshold)
+	zombies, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}, HeartbeatBefore: &stale})
+	if err != nil {
+		return err
+	}
+	for _, ti := range zombies {
+		if err := s.failTry(ctx, ti, fmt.Sprintf("no heartbeat from the process running this try for %s (scheduler_zombie_task_threshold): it is presumed dead", s.cfg.ZombieThreshold), now); err != nil {
+			return err
+		}
+		s.RunChanged(ti.DagID, ti.RunID)
+	}
+	if err := s.failStuckQueued(ctx, now); err != nil {
+		return err
+	}
+	running, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunRunning}})
+	if err != nil {
+		return err
+	}
+	for _, r := range running {
+		if err := s.checkSLAs(ctx, r, now); err != nil {
+			return err
+		}
+		ref := RunRef{r.DagID, r.RunID}
+		dirty[ref] = true
+		if _, cached := s.runs[ref]; !cached {
+			s.mu.Lock()
+			s.reload[ref] = true
+			s.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+// failTry ends a try whose process is gone: up_for_retry when retries are
+// left, failed otherwise, with a task_fail row, as Airflow handles zombies.
+func (s *Scheduler) failTry(ctx context.Context, ti *windsock.TaskInstance, reason string, now time.Time) error {
+	e, err := s.dags.get(ctx, ti.DagID)
+	if err != nil {
+		return err
+	}
+	run, err := s.cfg.Store.DagRunGet(ctx, ti.DagID, ti.RunID)
+	if err != nil {
+		return err
+	}
+	s.cfg.Logger.Warn("failing a task instance whose process is gone", "dag_id", ti.DagID, "task_id", ti.TaskID, "run_id", ti.RunID, "try_number", ti.TryNumber, "reason", reason)
+	from := ti.State
+	ti.EndDate = &now
+	ti.PID = nil
+	ti.State = windsock.TaskStateFailed
+	task := e.dag.Task(ti.TaskID)
+	if task != nil && task.Retries > 0 && ti.TryNumber <= ti.MaxTries {
+		ti.State = windsock.TaskStateUpForRetry
+		at := now.Add(decide.RetryDelay(task, ti.DagID, run.LogicalDate, ti.TryNumber))
+		ti.NextRetryAt = &at
+	}
+	return s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		ok, err := q.TaskInstanceUpdate(ctx, ti, from)
+		if err != nil || !ok {
+			return err
+		}
+		return q.TaskFailInsert(ctx, &windsock.TaskFail{DagID: ti.DagID, TaskID: ti.TaskID, RunID: ti.RunID, MapIndex: ti.MapIndex, StartDate: ti.StartDate, EndDate: &now})
+	})
+}
+
+// adoptOrphans handles what a previous scheduler process on this host left
+// behind: tries whose process is gone fail at once (instead of waiting for
+// the zombie threshold), and queued task instances are handed to the
+// executor again.
+func (s *Scheduler) adoptOrphans(ctx context.Context) error {
+	now := s.now()
+	running, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}})
+	if err != nil {
+		return err
+	}
+	for _, ti := range running {
+		if ti.Hostname != s.cfg.Hostname || (ti.PID != nil && processAlive(*ti.PID)) {
+			continue
+		}
+		if err := s.failTry(ctx, ti, "the process that ran this try is gone (its scheduler stopped)", now); err != nil {
+			return err
+		}
+		s.RunChanged(ti.DagID, ti.RunID)
+	}
+	queued, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateQueued}})
+	if err != nil {
+		return err
+	}
+	keys := make([]windsock.TaskInstanceKey, 0, len(queued))
+	for _, ti := range queued {
+		if s.only == nil || s.only[RunRef{ti.DagID, ti.RunID}] {
+			keys = append(keys, ti.TaskInstanceKey)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].TaskID < keys[j].TaskID })
+	if len(keys) > 0 {
+		s.cfg.Executor.Submit(keys)
+	}
+	return nil
+}
+
+// processAlive reports whether a process with that pid exists.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}
+
+// failStuckQueued ends tries that stayed queued longer than
+// scheduler.task_queued_timeout (no executor took them): they fail, and
+// retries apply, so a task with retries is queued again.
+func (s *Scheduler) failStuckQueued(ctx context.Context, now time.Time) error {
+	queued, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateQueued}})
+	if err != nil {
+		return err
+	}
+	for _, ti := range queued {
+		if ti.QueuedDttm == nil || now.Sub(*ti.QueuedDttm) <= s.cfg.QueuedTimeout {
+			continue
+		}
+		if err := s.failTry(ctx, ti, fmt.Sprintf("queued for longer than %s (scheduler.task_queued_timeout) without an executor taking it", s.cfg.QueuedTimeout), now); err != nil {
+			return err
+		}
+		s.RunChanged(ti.DagID, ti.RunID)
+	}
+	return nil
+}
+
+// checkSLAs records an sla_miss for each task of a scheduled run that has
+// not succeeded by the end of the run's data interval plus the task's sla,
+// as Airflow does for scheduled runs.
+func (s *Scheduler) checkSLAs(ctx context.Context, run *windsock.DagRun, now time.Time) error {
+	if run.RunType != windsock.RunTypeScheduled || run.DataIntervalEnd == nil {
+		return nil
+	}
+	e, err := s.dags.get(ctx, run.DagID)
+	if err != nil {
+		return nil // a DAG that cannot be loaded is reported elsewhere
+	}
+	var late []*windsock.Task
+	for _, t := range e.dag.Tasks {
+		if t.SLA > 0 && now.After(run.DataIntervalEnd.Add(t.SLA.Std())) {
+			late = append(late, t)
+		}
+	}
+	if len(late) == 0 {
+		return nil
+	}
+	st := s.runs[RunRef{run.DagID, run.RunID}]
+	for _, t := range late {
+		if st != nil {
+			if ti := st.tis[t.TaskID]; ti != nil && (ti.State == windsock.TaskStateSuccess || ti.State == windsock.TaskStateSkipped) {
+				continue
+			}
+		}
+		err := s.cfg.Store.SlaMissInsert(ctx, &windsock.SlaMiss{
+			DagID: run.DagID, TaskID: t.TaskID, ExecutionDate: run.LogicalDate, Timestamp: now,
+			Description: fmt.Sprintf("task %s of run %s had not succeeded %s after its data interval ended", t.TaskID, run.RunID, t.SLA.Std()),
+		})
+		if err != nil {
+			return fmt.Errorf("record sla miss: %w", err)
+		}
+	}
+	return nil
+}
