@@ -66,6 +66,7 @@ func (s *Scheduler) loadRun(ctx context.Context, ref RunRef, now time.Time) (*ru
 func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*windsock.TaskInstance, reload bool, now time.Time) error {
 	st := s.runs[ref]
 	var changed []string
+	full := false // whether the run was (re)read and must be evaluated whole
 	if st != nil && !reload {
 		if e, err := s.dags.get(ctx, ref.DagID); err != nil || e != st.entry {
 			st = nil // the definition changed: start over
@@ -80,14 +81,13 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 		s.runs[ref] = st
 		snapshot := *st.run
 		s.running.Store(ref, &snapshot)
-		changed = nil // evaluate everything
+		full = true
 	} else {
 		for _, ti := range finished {
 			st.set(ti)
 			changed = append(changed, ti.TaskID)
 		}
 	}
-	full := changed == nil
 	run, e := st.run, st.entry
 	if e.dag.DagrunTimeout > 0 && run.StartDate != nil && now.Sub(*run.StartDate) > e.dag.DagrunTimeout.Std() {
 		s.forget(ref)
