@@ -101,6 +101,7 @@ func (r *runner) rootCommand() *cobra.Command {
 		r.rolesCommand(),
 		r.standaloneCommand(),
 		r.schedulerCommand(),
+		r.webserverCommand(),
 	)
 	return root
 }

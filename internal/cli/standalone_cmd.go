@@ -62,6 +62,13 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 	}
 	defer stopServices()
 
+	var runs api.RunNotifier = engine.Scheduler
+	return serveAPI(ctx, env, logger, runs, port, portSet, "windsock standalone is ready", stopServices)
+}
+
+// serveAPI serves the HTTP API (and /health) on webserver.web_server_host
+// and the port until ctx ends, then shuts down gracefully and calls stop.
+func serveAPI(ctx context.Context, env *app.Environment, logger *slog.Logger, runs api.RunNotifier, port int, portSet bool, ready string, stop func()) error {
 	if !portSet {
 		port = env.Config.Webserver.WebServerPort
 	}
@@ -74,7 +81,7 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 		Handler: (&api.Server{
 			Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock,
 			Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
-			Runs:            engine.Scheduler,
+			Runs:            runs,
 			HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -84,7 +91,7 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Info("windsock standalone is ready", "url", "http://"+ln.Addr().String(), "dags_folder", env.Config.Core.DagsFolder)
+	logger.Info(ready, "url", "http://"+ln.Addr().String(), "dags_folder", env.Config.Core.DagsFolder)
 
 	select {
 	case <-ctx.Done():
@@ -97,7 +104,9 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Warn("web server did not shut down cleanly", "error", err)
 	}
-	stopServices()
+	if stop != nil {
+		stop()
+	}
 	logger.Info("stopped")
 	return nil
 }
@@ -138,4 +147,26 @@ func (r *runner) ensureAdmin(ctx context.Context, env *app.Environment) error {
 	}
 	_, err = fmt.Fprintf(r.io.Stdout, "standalone | Login with username: admin  password: %s\nstandalone | (the password is also in %s)\n", password, pwFile)
 	return err
+}
+
+func (r *runner) webserverCommand() *cobra.Command {
+	var port int
+	cmd := &cobra.Command{
+		Use:   "webserver",
+		Short: "Serve the REST API and /health only (stateless: run as many as needed)",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			env, err := r.openEnv(ctx, logger)
+			if err != nil {
+				return err
+			}
+			defer env.Close()
+			return serveAPI(ctx, env, logger, nil, port, cmd.Flags().Changed("port"), "windsock webserver is ready", nil)
+		},
+	}
+	cmd.Flags().IntVarP(&port, "port", "p", 0, "port to listen on (default: webserver.web_server_port, 8080)")
+	return cmd
 }

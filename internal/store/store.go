@@ -41,7 +41,10 @@ type Store interface {
 // clashing unique key as windsock.ECONFLICT.
 type Queries interface {
 	Runs
+	RunQueries
 	Auth
+	DAGQueries
+	MetadataQueries
 
 	// DAGGet returns the dag row with its tags.
 	DAGGet(ctx context.Context, dagID string) (*windsock.DAGModel, error)

@@ -70,13 +70,19 @@ func (q *queries) DAGList(ctx context.Context, params *store.DAGListParams) ([]*
 // dag_id and paged by page, with their tags, in one query: the page of dags
 // is joined to its tags so that paging counts dags, not tags.
 func (q *queries) dagSelect(ctx context.Context, where string, args []any, page string) ([]*windsock.DAGModel, error) {
+	return q.dagSelectOrdered(ctx, where, args, "ASC", page)
+}
+
+// dagSelectOrdered is dagSelect with the direction of the dag_id order
+// ("ASC" or "DESC").
+func (q *queries) dagSelectOrdered(ctx context.Context, where string, args []any, dir, page string) ([]*windsock.DAGModel, error) {
 	if where != "" {
 		where = " WHERE " + where
 	}
 	rows, err := q.query(ctx, `SELECT `+dagColumns+`, t.name
-		FROM (SELECT * FROM dag`+where+` ORDER BY dag_id`+page+`) d
+		FROM (SELECT * FROM dag`+where+` ORDER BY dag_id `+dir+page+`) d
 		LEFT JOIN dag_tag t ON t.dag_id = d.dag_id
-		ORDER BY d.dag_id, t.name`, args...)
+		ORDER BY d.dag_id `+dir+`, t.name`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,9 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("TaskInstance", func(t *testing.T) { t.Parallel(); testTaskInstance(t, open) })
 	t.Run("XCom", func(t *testing.T) { t.Parallel(); testXCom(t, open) })
 	t.Run("TaskRecords", func(t *testing.T) { t.Parallel(); testTaskRecords(t, open) })
+	t.Run("DAGQueries", func(t *testing.T) { t.Parallel(); testDAGQueries(t, open) })
+	t.Run("MetadataQueries", func(t *testing.T) { t.Parallel(); testMetadataQueries(t, open) })
+	t.Run("RunQueries", func(t *testing.T) { t.Parallel(); testRunQueries(t, open) })
 }
 
 // setup opens a fresh store, migrates it and closes it after the test.
