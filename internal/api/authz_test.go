@@ -49,7 +49,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if tc.body != nil {
 				body = tc.body(user)
 			}
-			r := e.do(tc.method, path, user, body)
+			r := e.doChecked(tc.method, path, user, body)
 			want := slices.Contains(tc.allowed, user)
 			if got := r.status != http.StatusForbidden; got != want || r.status == http.StatusUnauthorized {
 				t.Errorf("%s as %s: status %d, allowed %v; body %s", tc.name, user, r.status, want, r.body)

@@ -11,10 +11,10 @@ import (
 func TestConfigHiddenByDefault(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	e.problem(e.do("GET", "/api/v1/config", "admin", nil), http.StatusForbidden, "chose not to expose the configuration")
-	e.problem(e.do("GET", "/api/v1/config/section/core/option/dags_folder", "admin", nil), http.StatusForbidden, "chose not to expose")
+	e.problem(e.doChecked("GET", "/api/v1/config", "admin", nil), http.StatusForbidden, "chose not to expose the configuration")
+	e.problem(e.doChecked("GET", "/api/v1/config/section/core/option/dags_folder", "admin", nil), http.StatusForbidden, "chose not to expose")
 	// The permission is checked first: a Viewer lacks can_read on Configurations.
-	e.problem(e.do("GET", "/api/v1/config", "viewer", nil), http.StatusForbidden, "permission")
+	e.problem(e.doChecked("GET", "/api/v1/config", "viewer", nil), http.StatusForbidden, "permission")
 }
 
 func TestConfigExposed(t *testing.T) {
@@ -22,7 +22,7 @@ func TestConfigExposed(t *testing.T) {
 	e := setup(t, func(c *config.Config) { c.Webserver.ExposeConfig = true })
 
 	var body configBody
-	e.ok(e.do("GET", "/api/v1/config", "op", nil), http.StatusOK, &body)
+	e.ok(e.doChecked("GET", "/api/v1/config", "op", nil), http.StatusOK, &body)
 	found := map[string]string{}
 	for _, s := range body.Sections {
 		for _, o := range s.Options {
@@ -36,11 +36,11 @@ func TestConfigExposed(t *testing.T) {
 		t.Errorf("api.maximum_page_limit = %q", found["api.maximum_page_limit"])
 	}
 
-	e.ok(e.do("GET", "/api/v1/config?section=api", "admin", nil), http.StatusOK, &body)
+	e.ok(e.doChecked("GET", "/api/v1/config?section=api", "admin", nil), http.StatusOK, &body)
 	if len(body.Sections) != 1 || body.Sections[0].Name != "api" {
 		t.Errorf("section=api gave %+v", body.Sections)
 	}
-	e.problem(e.do("GET", "/api/v1/config?section=nope", "admin", nil), http.StatusNotFound, "section=nope not found")
+	e.problem(e.doChecked("GET", "/api/v1/config?section=nope", "admin", nil), http.StatusNotFound, "section=nope not found")
 
 	r := e.doWith("GET", "/api/v1/config?section=api", nil, func(r *http.Request) {
 		r.SetBasicAuth("admin", password)
@@ -54,15 +54,15 @@ func TestConfigExposed(t *testing.T) {
 		r.Header.Set("Accept", "image/png")
 	}), http.StatusNotAcceptable, "")
 
-	e.ok(e.do("GET", "/api/v1/config/section/webserver/option/secret_key", "admin", nil), http.StatusOK, &body)
+	e.ok(e.doChecked("GET", "/api/v1/config/section/webserver/option/secret_key", "admin", nil), http.StatusOK, &body)
 	if len(body.Sections) != 1 || body.Sections[0].Options[0].Value != "< hidden >" {
 		t.Errorf("get_value(secret_key) = %+v", body)
 	}
-	e.ok(e.do("GET", "/api/v1/config/section/API/option/fallback_page_limit", "admin", nil), http.StatusOK, &body)
+	e.ok(e.doChecked("GET", "/api/v1/config/section/API/option/fallback_page_limit", "admin", nil), http.StatusOK, &body)
 	if body.Sections[0].Options[0] != (configOption{Key: "fallback_page_limit", Value: "100"}) {
 		t.Errorf("get_value(fallback_page_limit) = %+v", body)
 	}
-	e.problem(e.do("GET", "/api/v1/config/section/core/option/nope", "admin", nil), http.StatusNotFound, "[core/nope] is not found")
+	e.problem(e.doChecked("GET", "/api/v1/config/section/core/option/nope", "admin", nil), http.StatusNotFound, "[core/nope] is not found")
 }
 
 func TestNegotiate(t *testing.T) {

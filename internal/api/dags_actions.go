@@ -295,7 +295,7 @@ func (s *Server) postSetTaskInstancesState(w http.ResponseWriter, r *http.Reques
 	for i, rr := range affected {
 		runIDs[i] = rr.RunID
 	}
-	tasks := taskRelatives(d, taskID, *in.IncludeUpstream, *in.IncludeDownstream)
+	tasks := scheduler.ExpandTasks(d, []string{taskID}, *in.IncludeDownstream, *in.IncludeUpstream)
 	tis, err := s.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: dagID, RunIDs: runIDs, TaskIDs: tasks})
 	if err != nil {
 		return err
@@ -310,7 +310,7 @@ func (s *Server) postSetTaskInstancesState(w http.ResponseWriter, r *http.Reques
 		if err := scheduler.SetTaskInstanceState(ctx, s.Store, tis, state, now); err != nil {
 			return err
 		}
-		downstream := slices.DeleteFunc(taskRelatives(d, taskID, false, true), func(id string) bool { return id == taskID })
+		downstream := slices.DeleteFunc(scheduler.ExpandTasks(d, []string{taskID}, true, false), func(id string) bool { return id == taskID })
 		if len(downstream) > 0 {
 			cleared, err := scheduler.ClearTaskInstances(ctx, s.Store, d, scheduler.ClearParams{
 				StartDate: runs.LogicalDateGTE, EndDate: runs.LogicalDateLTE, TaskIDs: downstream, OnlyFailed: true, Now: now})
@@ -361,37 +361,4 @@ func (s *Server) stateRun(ctx context.Context, dagID, taskID string, runID *stri
 		return nil, err
 	}
 	return run, nil
-}
-
-// taskRelatives returns taskID with, as asked, every task upstream and
-// downstream of it (transitively), sorted.
-func taskRelatives(d *windsock.DAG, taskID string, upstream, downstream bool) []string {
-	down := downstreamOf(d)
-	seen := map[string]bool{taskID: true}
-	var walk func(id string, next func(string) []string)
-	walk = func(id string, next func(string) []string) {
-		for _, n := range next(id) {
-			if !seen[n] {
-				seen[n] = true
-				walk(n, next)
-			}
-		}
-	}
-	if upstream {
-		walk(taskID, func(id string) []string {
-			if t := d.Task(id); t != nil {
-				return t.Upstream
-			}
-			return nil
-		})
-	}
-	if downstream {
-		walk(taskID, func(id string) []string { return down[id] })
-	}
-	out := make([]string, 0, len(seen))
-	for id := range seen {
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -253,7 +253,7 @@ func TestGetDags(t *testing.T) {
 	e.problem(e.doChecked("GET", "/api/v1/dags?fields=colour", "admin", nil), http.StatusBadRequest, `"colour" is not a field`)
 	e.problem(e.doChecked("GET", "/api/v1/dags?dag_id_pattern="+strings.Repeat("x", 501), "admin", nil), http.StatusBadRequest, "dag_id_pattern must be at most 500")
 	// A user who may read no DAG may not list them.
-	e.problem(e.do("GET", "/api/v1/dags", "public", nil), http.StatusForbidden, "permission")
+	e.problem(e.doChecked("GET", "/api/v1/dags", "public", nil), http.StatusForbidden, "permission")
 	e.problem(e.doChecked("GET", "/api/v1/dags", "", nil), http.StatusUnauthorized, "")
 }
 
@@ -493,7 +493,7 @@ func TestGetTasks(t *testing.T) {
 		t.Errorf("task b: %s", diff)
 	}
 	e.problem(e.doChecked("GET", "/api/v1/dags/etl/tasks/nope", "admin", nil), http.StatusNotFound, "nope")
-	e.problem(e.do("GET", "/api/v1/dags/etl/tasks/"+strings.Repeat("t", 251), "admin", nil), http.StatusBadRequest, "task_id must be 1 to 250")
+	e.problem(e.doChecked("GET", "/api/v1/dags/etl/tasks/"+strings.Repeat("t", 251), "admin", nil), http.StatusBadRequest, "task_id must be 1 to 250")
 	e.problem(e.doChecked("GET", "/api/v1/dags/secret/tasks/a", "team", nil), http.StatusForbidden, "permission")
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,5 +115,9 @@ func updateMask(r *http.Request, allowed []string) ([]string, error) {
 
 // collection is a list response: {<items>: [...], "total_entries": N}.
 func collection(name string, items any, total int) map[string]any {
+	// An empty page is [] in JSON, never null, whatever built it.
+	if v := reflect.ValueOf(items); v.Kind() == reflect.Slice && v.IsNil() {
+		items = reflect.MakeSlice(v.Type(), 0, 0).Interface()
+	}
 	return map[string]any{name: items, "total_entries": total}
 }

@@ -137,7 +137,7 @@ func TestPostDagRun(t *testing.T) {
 	body := map[string]any{"dag_run_id": "r1", "logical_date": "2024-02-01T10:00:00+02:00", "conf": map[string]any{"a": 1},
 		"note": "first"}
 	var run dagRunJSON
-	re.ok(re.do("POST", "/api/v1/dags/etl/dagRuns", "user", body), http.StatusOK, &run)
+	re.ok(re.doChecked("POST", "/api/v1/dags/etl/dagRuns", "user", body), http.StatusOK, &run)
 	want := time.Date(2024, 2, 1, 8, 0, 0, 0, time.UTC)
 	if run.DagID != "etl" || run.DagRunID != "r1" || !run.LogicalDate.Equal(want) || !run.ExecutionDate.Equal(want) ||
 		run.State != "queued" || run.RunType != "manual" || !run.ExternalTrigger || run.Conf["a"] != 1.0 ||
@@ -148,19 +148,19 @@ func TestPostDagRun(t *testing.T) {
 	if err != nil || len(tis) != 2 {
 		t.Fatalf("task instances = %d, %v", len(tis), err)
 	}
-	re.problem(re.do("POST", "/api/v1/dags/etl/dagRuns", "user", body), http.StatusConflict, "DAGRun ID: 'r1' already exists")
+	re.problem(re.doChecked("POST", "/api/v1/dags/etl/dagRuns", "user", body), http.StatusConflict, "DAGRun ID: 'r1' already exists")
 	body["dag_run_id"] = "r2"
-	re.problem(re.do("POST", "/api/v1/dags/etl/dagRuns", "user", body), http.StatusConflict, "logical date: '2024-02-01T08:00:00+00:00' already exists")
+	re.problem(re.doChecked("POST", "/api/v1/dags/etl/dagRuns", "user", body), http.StatusConflict, "logical date: '2024-02-01T08:00:00+00:00' already exists")
 
 	// Defaults: run id from the logical date; logical date now.
-	re.ok(re.do("POST", "/api/v1/dags/etl/dagRuns", "admin", map[string]any{"execution_date": "2024-03-01T00:00:00Z",
+	re.ok(re.doChecked("POST", "/api/v1/dags/etl/dagRuns", "admin", map[string]any{"execution_date": "2024-03-01T00:00:00Z",
 		"data_interval_start": "2024-02-01T00:00:00Z", "data_interval_end": "2024-03-01T00:00:00Z"}), http.StatusOK, &run)
 	if run.DagRunID != "manual__2024-03-01T00:00:00+00:00" || !run.DataIntervalStart.Equal(time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("defaulted run = %+v", run)
 	}
 	before := time.Now().Add(-time.Second)
 	var bare dagRunJSON
-	re.ok(re.do("POST", "/api/v1/dags/other/dagRuns", "admin", map[string]any{}), http.StatusOK, &bare)
+	re.ok(re.doChecked("POST", "/api/v1/dags/other/dagRuns", "admin", map[string]any{}), http.StatusOK, &bare)
 	if bare.LogicalDate.Before(before) || !strings.HasPrefix(bare.DagRunID, "manual__") || bare.Conf == nil || len(bare.Conf) != 0 {
 		t.Fatalf("run triggered with no fields = %+v", bare)
 	}
@@ -195,10 +195,10 @@ func TestPostDagRun(t *testing.T) {
 			case "team other dag":
 				user = "team"
 			}
-			re.problem(re.do("POST", c.path, user, c.body), c.status, c.detail)
+			re.problem(re.doChecked("POST", c.path, user, c.body), c.status, c.detail)
 		})
 	}
-	re.ok(re.do("POST", "/api/v1/dags/etl/dagRuns", "team", map[string]any{"dag_run_id": "by-team"}), http.StatusOK, nil)
+	re.ok(re.doChecked("POST", "/api/v1/dags/etl/dagRuns", "team", map[string]any{"dag_run_id": "by-team"}), http.StatusOK, nil)
 	runs, err := re.st.DagRunList(re.ctx, &store.DagRunListParams{})
 	if err != nil || len(runs) != 4 {
 		t.Fatalf("runs after the refused requests = %d, %v; want 4", len(runs), err)
@@ -216,30 +216,30 @@ func TestGetDagRuns(t *testing.T) {
 	done := *r2
 	mustDo(t, scheduler.SetDagRunState(re.ctx, re.st, &done, windsock.DagRunSuccess, time.Now()))
 	var l dagRunList
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 3 || !slices.Equal(l.ids(), []string{"etl/" + r1.RunID, "etl/" + r2.RunID, "other/" + r3.RunID}) {
 		t.Fatalf("all runs = %v (total %d)", l.ids(), l.Total)
 	}
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns?order_by=-execution_date&limit=2&offset=1", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns?order_by=-execution_date&limit=2&offset=1", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 3 || !slices.Equal(l.ids(), []string{"etl/" + r2.RunID, "etl/" + r1.RunID}) {
 		t.Fatalf("page = %v (total %d)", l.ids(), l.Total)
 	}
-	re.ok(re.do("GET", "/api/v1/dags/etl/dagRuns?state=success", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/etl/dagRuns?state=success", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 1 || l.DagRuns[0].DagRunID != r2.RunID || l.DagRuns[0].EndDate == nil {
 		t.Fatalf("success runs = %v", l.ids())
 	}
-	re.ok(re.do("GET", "/api/v1/dags/etl/dagRuns?state=success&state=queued", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/etl/dagRuns?state=success&state=queued", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 2 {
 		t.Fatalf("success or queued = %v", l.ids())
 	}
 	q := url.Values{"execution_date_gte": {"2024-01-03T00:00:00Z"}, "execution_date_lte": {"2024-01-04T00:00:00+00:00"}}
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns?"+q.Encode(), "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns?"+q.Encode(), "viewer", nil), http.StatusOK, &l)
 	if l.Total != 2 {
 		t.Fatalf("runs of days 3-4 = %v", l.ids())
 	}
 	q = url.Values{"end_date_gte": {time.Now().Add(-time.Hour).Format(time.RFC3339)}, "updated_at_lte": {time.Now().Add(time.Hour).Format(time.RFC3339)},
 		"start_date_lte": {time.Now().Add(time.Hour).Format(time.RFC3339)}}
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns?"+q.Encode(), "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns?"+q.Encode(), "viewer", nil), http.StatusOK, &l)
 	if l.Total != 0 {
 		// r2 was marked success without starting: its start_date is null.
 		t.Fatalf("runs with a start and end = %v", l.ids())
@@ -247,43 +247,43 @@ func TestGetDagRuns(t *testing.T) {
 	var partial struct {
 		DagRuns []map[string]any `json:"dag_runs"`
 	}
-	re.ok(re.do("GET", "/api/v1/dags/etl/dagRuns?fields=dag_run_id,state", "viewer", nil), http.StatusOK, &partial)
+	re.ok(re.doChecked("GET", "/api/v1/dags/etl/dagRuns?fields=dag_run_id,state", "viewer", nil), http.StatusOK, &partial)
 	if len(partial.DagRuns) != 2 || len(partial.DagRuns[0]) != 2 || partial.DagRuns[0]["state"] != "queued" {
 		t.Fatalf("fields = %v", partial.DagRuns)
 	}
 	// A custom role sees its DAG only, and gets a 403 on the other.
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns", "team", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns", "team", nil), http.StatusOK, &l)
 	if l.Total != 2 || slices.ContainsFunc(l.DagRuns, func(r dagRunJSON) bool { return r.DagID != "etl" }) {
 		t.Fatalf("team sees %v", l.ids())
 	}
-	re.problem(re.do("GET", "/api/v1/dags/other/dagRuns", "team", nil), http.StatusForbidden, "permission")
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns", "public", nil), http.StatusForbidden, "permission")
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns?state=done", "viewer", nil), http.StatusBadRequest, `"done" is not a DAG run state`)
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns?start_date_gte=monday", "viewer", nil), http.StatusBadRequest, "start_date_gte")
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns?order_by=colour", "viewer", nil), http.StatusBadRequest, "order_by must be one of")
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns?fields=colour", "viewer", nil), http.StatusBadRequest, `"colour" is not a field`)
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns?limit=-1", "viewer", nil), http.StatusBadRequest, "limit")
+	re.problem(re.doChecked("GET", "/api/v1/dags/other/dagRuns", "team", nil), http.StatusForbidden, "permission")
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns", "public", nil), http.StatusForbidden, "permission")
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns?state=done", "viewer", nil), http.StatusBadRequest, `"done" is not a DAG run state`)
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns?start_date_gte=monday", "viewer", nil), http.StatusBadRequest, "start_date_gte")
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns?order_by=colour", "viewer", nil), http.StatusBadRequest, "order_by must be one of")
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns?fields=colour", "viewer", nil), http.StatusBadRequest, `"colour" is not a field`)
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns?limit=-1", "viewer", nil), http.StatusBadRequest, "limit")
 
 	// The batch form.
-	re.ok(re.do("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"dag_ids": []string{"etl"},
+	re.ok(re.doChecked("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"dag_ids": []string{"etl"},
 		"states": []string{"queued"}, "page_limit": 1, "order_by": "-dag_run_id"}), http.StatusOK, &l)
 	if l.Total != 1 || l.DagRuns[0].DagRunID != r1.RunID {
 		t.Fatalf("batch = %v (total %d)", l.ids(), l.Total)
 	}
-	re.ok(re.do("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"page_offset": 2,
+	re.ok(re.doChecked("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"page_offset": 2,
 		"execution_date_gte": "2024-01-01T00:00:00Z"}), http.StatusOK, &l)
 	if l.Total != 3 || len(l.DagRuns) != 1 {
 		t.Fatalf("batch page = %v (total %d)", l.ids(), l.Total)
 	}
-	re.ok(re.do("POST", "/api/v1/dags/~/dagRuns/list", "team", map[string]any{"dag_ids": []string{"etl", "other"}}), http.StatusOK, &l)
+	re.ok(re.doChecked("POST", "/api/v1/dags/~/dagRuns/list", "team", map[string]any{"dag_ids": []string{"etl", "other"}}), http.StatusOK, &l)
 	if l.Total != 2 {
 		t.Fatalf("team batch = %v", l.ids())
 	}
-	re.problem(re.do("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"dag_id": "etl"}), http.StatusBadRequest, `unknown field "dag_id"`)
-	re.problem(re.do("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"page_limit": 0}), http.StatusBadRequest, "page_limit")
-	re.problem(re.do("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"states": []string{"x"}}), http.StatusBadRequest, "states")
-	re.problem(re.do("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"end_date_lte": "x"}), http.StatusBadRequest, "end_date_lte")
-	re.problem(re.do("POST", "/api/v1/dags/~/dagRuns/list", "public", map[string]any{}), http.StatusForbidden, "")
+	re.problem(re.doChecked("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"dag_id": "etl"}), http.StatusBadRequest, `unknown field "dag_id"`)
+	re.problem(re.doChecked("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"page_limit": 0}), http.StatusBadRequest, "page_limit")
+	re.problem(re.doChecked("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"states": []string{"x"}}), http.StatusBadRequest, "states")
+	re.problem(re.doChecked("POST", "/api/v1/dags/~/dagRuns/list", "viewer", map[string]any{"end_date_lte": "x"}), http.StatusBadRequest, "end_date_lte")
+	re.problem(re.doChecked("POST", "/api/v1/dags/~/dagRuns/list", "public", map[string]any{}), http.StatusForbidden, "")
 	if events, _ := re.st.EventLogList(re.ctx, &store.EventLogListParams{}); len(events) != 0 {
 		t.Errorf("batch reads were logged as changes: %d events", len(events))
 	}
@@ -295,35 +295,35 @@ func TestDagRunChanges(t *testing.T) {
 	run := re.createRun("etl", 1)
 	path := "/api/v1/dags/etl/dagRuns/" + url.PathEscape(run.RunID)
 	var got dagRunJSON
-	re.ok(re.do("GET", path, "viewer", nil), http.StatusOK, &got)
+	re.ok(re.doChecked("GET", path, "viewer", nil), http.StatusOK, &got)
 	if got.DagRunID != run.RunID || got.State != "queued" {
 		t.Fatalf("get = %+v", got)
 	}
-	re.problem(re.do("GET", "/api/v1/dags/etl/dagRuns/nope", "viewer", nil), http.StatusNotFound, "DagRun ID: 'nope' not found")
-	re.ok(re.do("GET", path, "team", nil), http.StatusOK, nil)
+	re.problem(re.doChecked("GET", "/api/v1/dags/etl/dagRuns/nope", "viewer", nil), http.StatusNotFound, "DagRun ID: 'nope' not found")
+	re.ok(re.doChecked("GET", path, "team", nil), http.StatusOK, nil)
 
 	// Clear: a dry run (the default) lists, a real one resets.
 	re.setTI("etl", run.RunID, "extract", func(ti *windsock.TaskInstance) { ti.State = windsock.TaskStateFailed; ti.TryNumber = 1 })
 	var cleared tiList
-	re.ok(re.do("POST", path+"/clear", "user", map[string]any{}), http.StatusOK, &cleared)
+	re.ok(re.doChecked("POST", path+"/clear", "user", map[string]any{}), http.StatusOK, &cleared)
 	if cleared.Total != 2 || len(cleared.TaskInstances) != 2 {
 		t.Fatalf("dry-run clear = %v", cleared.ids())
 	}
 	if ti, _ := re.st.TaskInstanceGet(re.ctx, windsock.TaskInstanceKey{DagID: "etl", RunID: run.RunID, TaskID: "extract", MapIndex: -1}); ti.State != windsock.TaskStateFailed {
 		t.Fatalf("dry run changed extract to %q", ti.State)
 	}
-	re.ok(re.do("POST", path+"/clear", "user", map[string]any{"dry_run": false}), http.StatusOK, &got)
+	re.ok(re.doChecked("POST", path+"/clear", "user", map[string]any{"dry_run": false}), http.StatusOK, &got)
 	if got.State != "queued" {
 		t.Fatalf("cleared run = %+v", got)
 	}
 	if ti, _ := re.st.TaskInstanceGet(re.ctx, windsock.TaskInstanceKey{DagID: "etl", RunID: run.RunID, TaskID: "extract", MapIndex: -1}); ti.State != windsock.TaskStateNone {
 		t.Fatalf("clear left extract %q", ti.State)
 	}
-	re.problem(re.do("POST", path+"/clear", "user", map[string]any{"only_failed": true}), http.StatusBadRequest, `unknown field "only_failed"`)
-	re.problem(re.do("POST", path+"/clear", "viewer", map[string]any{}), http.StatusForbidden, "")
+	re.problem(re.doChecked("POST", path+"/clear", "user", map[string]any{"only_failed": true}), http.StatusBadRequest, `unknown field "only_failed"`)
+	re.problem(re.doChecked("POST", path+"/clear", "viewer", map[string]any{}), http.StatusForbidden, "")
 
 	// Mark the run.
-	re.ok(re.do("PATCH", path, "user", map[string]any{"state": "failed"}), http.StatusOK, &got)
+	re.ok(re.doChecked("PATCH", path, "user", map[string]any{"state": "failed"}), http.StatusOK, &got)
 	if got.State != "failed" || got.EndDate == nil {
 		t.Fatalf("marked failed = %+v", got)
 	}
@@ -333,29 +333,29 @@ func TestDagRunChanges(t *testing.T) {
 			t.Errorf("after marking failed, %s is %q, want skipped", ti.TaskID, ti.State)
 		}
 	}
-	re.ok(re.do("PATCH", path, "team", map[string]any{"state": "queued"}), http.StatusOK, &got)
+	re.ok(re.doChecked("PATCH", path, "team", map[string]any{"state": "queued"}), http.StatusOK, &got)
 	if got.State != "queued" {
 		t.Fatalf("marked queued = %+v", got)
 	}
-	re.problem(re.do("PATCH", path, "user", map[string]any{"state": "running"}), http.StatusBadRequest, `"running" is not one of`)
-	re.problem(re.do("PATCH", path, "user", map[string]any{}), http.StatusBadRequest, "state: required")
-	re.problem(re.do("PATCH", path, "viewer", map[string]any{"state": "success"}), http.StatusForbidden, "")
-	re.problem(re.do("PATCH", "/api/v1/dags/etl/dagRuns/nope", "user", map[string]any{"state": "success"}), http.StatusNotFound, "not found")
+	re.problem(re.doChecked("PATCH", path, "user", map[string]any{"state": "running"}), http.StatusBadRequest, `"running" is not one of`)
+	re.problem(re.doChecked("PATCH", path, "user", map[string]any{}), http.StatusBadRequest, "state: required")
+	re.problem(re.doChecked("PATCH", path, "viewer", map[string]any{"state": "success"}), http.StatusForbidden, "")
+	re.problem(re.doChecked("PATCH", "/api/v1/dags/etl/dagRuns/nope", "user", map[string]any{"state": "success"}), http.StatusNotFound, "not found")
 
 	// Notes.
-	re.ok(re.do("PATCH", path+"/setNote", "user", map[string]any{"note": "looked at it"}), http.StatusOK, &got)
+	re.ok(re.doChecked("PATCH", path+"/setNote", "user", map[string]any{"note": "looked at it"}), http.StatusOK, &got)
 	if got.Note == nil || *got.Note != "looked at it" {
 		t.Fatalf("note = %v", got.Note)
 	}
-	re.problem(re.do("PATCH", path+"/setNote", "user", map[string]any{}), http.StatusBadRequest, "note: required")
-	re.problem(re.do("PATCH", path+"/setNote", "user", map[string]any{"note": 5}), http.StatusBadRequest, "expected string")
-	re.problem(re.do("PATCH", path+"/setNote", "viewer", map[string]any{"note": "x"}), http.StatusForbidden, "")
+	re.problem(re.doChecked("PATCH", path+"/setNote", "user", map[string]any{}), http.StatusBadRequest, "note: required")
+	re.problem(re.doChecked("PATCH", path+"/setNote", "user", map[string]any{"note": 5}), http.StatusBadRequest, "expected string")
+	re.problem(re.doChecked("PATCH", path+"/setNote", "viewer", map[string]any{"note": "x"}), http.StatusForbidden, "")
 
 	// Delete.
-	re.problem(re.do("DELETE", path, "viewer", nil), http.StatusForbidden, "")
-	re.ok(re.do("DELETE", path, "user", nil), http.StatusNoContent, nil)
-	re.problem(re.do("DELETE", path, "user", nil), http.StatusNotFound, "not found")
-	re.problem(re.do("GET", path, "viewer", nil), http.StatusNotFound, "not found")
+	re.problem(re.doChecked("DELETE", path, "viewer", nil), http.StatusForbidden, "")
+	re.ok(re.doChecked("DELETE", path, "user", nil), http.StatusNoContent, nil)
+	re.problem(re.doChecked("DELETE", path, "user", nil), http.StatusNotFound, "not found")
+	re.problem(re.doChecked("GET", path, "viewer", nil), http.StatusNotFound, "not found")
 }
 
 func TestTaskInstances(t *testing.T) {
@@ -376,7 +376,7 @@ func TestTaskInstances(t *testing.T) {
 		Timestamp: start, Description: "late"}))
 
 	var l tiList
-	re.ok(re.do("GET", "/api/v1/dags/etl/dagRuns/"+r1.RunID+"/taskInstances", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/etl/dagRuns/"+r1.RunID+"/taskInstances", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 2 || !slices.Equal(l.ids(), []string{"etl/" + r1.RunID + "/extract", "etl/" + r1.RunID + "/load"}) {
 		t.Fatalf("run 1 = %v", l.ids())
 	}
@@ -387,7 +387,7 @@ func TestTaskInstances(t *testing.T) {
 		ex.TaskDisplayName != "extract" || ex.MaxTries != 1 || ex.Executor == nil || *ex.Executor != "LocalExecutor" {
 		t.Fatalf("extract = %+v", ex)
 	}
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 5 {
 		t.Fatalf("all = %v", l.ids())
 	}
@@ -408,51 +408,51 @@ func TestTaskInstances(t *testing.T) {
 		"order_by=-try_number&limit=2":                {"etl/" + r1.RunID + "/load", "etl/" + r1.RunID + "/extract"},
 		"order_by=-execution_date&state=none&limit=1": {"etl/" + r2.RunID + "/extract"},
 	} {
-		re.ok(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances?"+query, "viewer", nil), http.StatusOK, &l)
+		re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances?"+query, "viewer", nil), http.StatusOK, &l)
 		if !slices.Equal(l.ids(), want) {
 			t.Errorf("%s = %v, want %v", query, l.ids(), want)
 		}
 	}
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances", "team", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances", "team", nil), http.StatusOK, &l)
 	if l.Total != 4 {
 		t.Fatalf("team sees %v", l.ids())
 	}
-	re.problem(re.do("GET", "/api/v1/dags/other/dagRuns/~/taskInstances", "team", nil), http.StatusForbidden, "")
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances?state=sleeping", "viewer", nil), http.StatusBadRequest, `"sleeping" is not a task instance state`)
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances?duration_gte=long", "viewer", nil), http.StatusBadRequest, "duration_gte: expected a number")
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances?order_by=pid", "viewer", nil), http.StatusBadRequest, "order_by")
-	re.problem(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances", "public", nil), http.StatusForbidden, "")
+	re.problem(re.doChecked("GET", "/api/v1/dags/other/dagRuns/~/taskInstances", "team", nil), http.StatusForbidden, "")
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances?state=sleeping", "viewer", nil), http.StatusBadRequest, `"sleeping" is not a task instance state`)
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances?duration_gte=long", "viewer", nil), http.StatusBadRequest, "duration_gte: expected a number")
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances?order_by=pid", "viewer", nil), http.StatusBadRequest, "order_by")
+	re.problem(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances", "public", nil), http.StatusForbidden, "")
 
 	// Batch.
-	re.ok(re.do("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{
+	re.ok(re.doChecked("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{
 		"dag_ids": []string{"etl"}, "state": []any{nil, "failed"}, "page_limit": 2, "page_offset": 1}), http.StatusOK, &l)
 	if l.Total != 3 || len(l.TaskInstances) != 2 {
 		t.Fatalf("batch = %v (total %d)", l.ids(), l.Total)
 	}
-	re.ok(re.do("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{
+	re.ok(re.doChecked("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{
 		"dag_run_ids": []string{r3.RunID}, "task_ids": []string{"x"}, "duration_lte": 1}), http.StatusOK, &l)
 	if l.Total != 0 {
 		t.Fatalf("batch by duration = %v", l.ids())
 	}
-	re.ok(re.do("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "team", map[string]any{}), http.StatusOK, &l)
+	re.ok(re.doChecked("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "team", map[string]any{}), http.StatusOK, &l)
 	if l.Total != 4 {
 		t.Fatalf("team batch = %v", l.ids())
 	}
-	re.problem(re.do("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "team", map[string]any{"dag_ids": []string{"etl", "other"}}),
+	re.problem(re.doChecked("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "team", map[string]any{"dag_ids": []string{"etl", "other"}}),
 		http.StatusForbidden, "other")
-	re.problem(re.do("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{"state": []string{"odd"}}), http.StatusBadRequest, "odd")
-	re.problem(re.do("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{"pools": []string{"x"}}), http.StatusBadRequest, `unknown field "pools"`)
-	re.problem(re.do("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{"task_ids": []string{"../x"}}), http.StatusBadRequest, "not allowed")
+	re.problem(re.doChecked("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{"state": []string{"odd"}}), http.StatusBadRequest, "odd")
+	re.problem(re.doChecked("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{"pools": []string{"x"}}), http.StatusBadRequest, `unknown field "pools"`)
+	re.problem(re.doChecked("POST", "/api/v1/dags/~/dagRuns/~/taskInstances/list", "viewer", map[string]any{"task_ids": []string{"../x"}}), http.StatusBadRequest, "not allowed")
 
 	// One task instance.
 	tiPath := "/api/v1/dags/etl/dagRuns/" + r1.RunID + "/taskInstances/extract"
 	var one taskInstanceJSON
-	re.ok(re.do("GET", tiPath, "viewer", nil), http.StatusOK, &one)
+	re.ok(re.doChecked("GET", tiPath, "viewer", nil), http.StatusOK, &one)
 	if one.TaskID != "extract" || one.DagRunID != r1.RunID || one.SlaMiss == nil {
 		t.Fatalf("get = %+v", one)
 	}
-	re.problem(re.do("GET", "/api/v1/dags/etl/dagRuns/"+r1.RunID+"/taskInstances/nope", "viewer", nil), http.StatusNotFound, "Task instance not found")
-	re.problem(re.do("GET", "/api/v1/dags/other/dagRuns/"+r3.RunID+"/taskInstances/x", "team", nil), http.StatusForbidden, "")
+	re.problem(re.doChecked("GET", "/api/v1/dags/etl/dagRuns/"+r1.RunID+"/taskInstances/nope", "viewer", nil), http.StatusNotFound, "Task instance not found")
+	re.problem(re.doChecked("GET", "/api/v1/dags/other/dagRuns/"+r3.RunID+"/taskInstances/x", "team", nil), http.StatusForbidden, "")
 }
 
 func runsPtr[T any](v T) *T { return &v }
@@ -470,23 +470,23 @@ func TestPatchTaskInstance(t *testing.T) {
 		return ti.State
 	}
 	var ref tiReferenceJSON
-	re.ok(re.do("PATCH", path, "user", map[string]any{"new_state": "success"}), http.StatusOK, &ref)
+	re.ok(re.doChecked("PATCH", path, "user", map[string]any{"new_state": "success"}), http.StatusOK, &ref)
 	if ref.TaskID != "extract" || ref.DagRunID != run.RunID || !ref.ExecutionDate.Equal(run.LogicalDate) || state("extract") != windsock.TaskStateFailed {
 		t.Fatalf("dry run: %+v, extract %q", ref, state("extract"))
 	}
-	re.ok(re.do("PATCH", path, "team", map[string]any{"new_state": "success", "dry_run": false}), http.StatusOK, &ref)
+	re.ok(re.doChecked("PATCH", path, "team", map[string]any{"new_state": "success", "dry_run": false}), http.StatusOK, &ref)
 	if state("extract") != windsock.TaskStateSuccess || state("load") != windsock.TaskStateNone {
 		t.Fatalf("after marking success: extract %q, load %q (want success, cleared)", state("extract"), state("load"))
 	}
-	re.problem(re.do("PATCH", path, "user", map[string]any{"new_state": "running"}), http.StatusBadRequest, `"running" is not one of`)
-	re.problem(re.do("PATCH", path, "user", map[string]any{"dry_run": true}), http.StatusBadRequest, "new_state: required")
-	re.problem(re.do("PATCH", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/ghost", "user", map[string]any{"new_state": "failed"}),
+	re.problem(re.doChecked("PATCH", path, "user", map[string]any{"new_state": "running"}), http.StatusBadRequest, `"running" is not one of`)
+	re.problem(re.doChecked("PATCH", path, "user", map[string]any{"dry_run": true}), http.StatusBadRequest, "new_state: required")
+	re.problem(re.doChecked("PATCH", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/ghost", "user", map[string]any{"new_state": "failed"}),
 		http.StatusNotFound, "Task 'ghost' not found in DAG 'etl'")
-	re.problem(re.do("PATCH", "/api/v1/dags/etl/dagRuns/nope/taskInstances/extract", "user", map[string]any{"new_state": "failed"}),
+	re.problem(re.doChecked("PATCH", "/api/v1/dags/etl/dagRuns/nope/taskInstances/extract", "user", map[string]any{"new_state": "failed"}),
 		http.StatusNotFound, "Task instance not found")
-	re.problem(re.do("PATCH", "/api/v1/dags/nope/dagRuns/x/taskInstances/extract", "user", map[string]any{"new_state": "failed"}),
+	re.problem(re.doChecked("PATCH", "/api/v1/dags/nope/dagRuns/x/taskInstances/extract", "user", map[string]any{"new_state": "failed"}),
 		http.StatusNotFound, "DAG with dag_id: 'nope' not found")
-	re.problem(re.do("PATCH", path, "viewer", map[string]any{"new_state": "failed"}), http.StatusForbidden, "")
+	re.problem(re.doChecked("PATCH", path, "viewer", map[string]any{"new_state": "failed"}), http.StatusForbidden, "")
 }
 
 func TestTaskInstanceTriesAndDependencies(t *testing.T) {
@@ -502,23 +502,23 @@ func TestTaskInstanceTriesAndDependencies(t *testing.T) {
 		StartDate: &first, EndDate: runsPtr(first.Add(2 * time.Minute)), Duration: runsPtr(120)}))
 	base := "/api/v1/dags/etl/dagRuns/" + run.RunID + "/taskInstances/extract"
 	var l tiList
-	re.ok(re.do("GET", base+"/tries", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", base+"/tries", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 2 || l.TaskInstances[0].TryNumber != 1 || *l.TaskInstances[0].State != "failed" ||
 		*l.TaskInstances[0].Duration != 120 || l.TaskInstances[1].TryNumber != 2 || *l.TaskInstances[1].State != "success" {
 		t.Fatalf("tries = %+v", l)
 	}
-	re.ok(re.do("GET", base+"/tries?order_by=-try_number&limit=1", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", base+"/tries?order_by=-try_number&limit=1", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 2 || len(l.TaskInstances) != 1 || l.TaskInstances[0].TryNumber != 2 {
 		t.Fatalf("tries newest first = %+v", l)
 	}
 	var one taskInstanceJSON
-	re.ok(re.do("GET", base+"/tries/1", "viewer", nil), http.StatusOK, &one)
+	re.ok(re.doChecked("GET", base+"/tries/1", "viewer", nil), http.StatusOK, &one)
 	if one.TryNumber != 1 || !one.StartDate.Equal(first) {
 		t.Fatalf("try 1 = %+v", one)
 	}
-	re.problem(re.do("GET", base+"/tries/3", "viewer", nil), http.StatusNotFound, "try 3")
-	re.problem(re.do("GET", base+"/tries/0", "viewer", nil), http.StatusBadRequest, "task_try_number")
-	re.problem(re.do("GET", base+"/tries?order_by=pid", "viewer", nil), http.StatusBadRequest, "order_by")
+	re.problem(re.doChecked("GET", base+"/tries/3", "viewer", nil), http.StatusNotFound, "try 3")
+	re.problem(re.doChecked("GET", base+"/tries/0", "viewer", nil), http.StatusBadRequest, "task_try_number")
+	re.problem(re.doChecked("GET", base+"/tries?order_by=pid", "viewer", nil), http.StatusBadRequest, "order_by")
 
 	// load waits on extract... which succeeded: only the run's state and
 	// the paused DAG hold it back. Then a failed upstream breaks its rule.
@@ -527,7 +527,7 @@ func TestTaskInstanceTriesAndDependencies(t *testing.T) {
 		Dependencies []dependencyJSON `json:"dependencies"`
 	}
 	load := "/api/v1/dags/etl/dagRuns/" + run.RunID + "/taskInstances/load/dependencies"
-	re.ok(re.do("GET", load, "viewer", nil), http.StatusOK, &deps)
+	re.ok(re.doChecked("GET", load, "viewer", nil), http.StatusOK, &deps)
 	names := func() []string {
 		var out []string
 		for _, d := range deps.Dependencies {
@@ -540,16 +540,16 @@ func TestTaskInstanceTriesAndDependencies(t *testing.T) {
 	}
 	re.setTI("etl", run.RunID, "extract", func(ti *windsock.TaskInstance) { ti.State = windsock.TaskStateRunning })
 	mustDo(t, re.st.PoolUpsert(re.ctx, &windsock.Pool{Pool: windsock.DefaultPoolName, Slots: 1}))
-	re.ok(re.do("GET", load, "viewer", nil), http.StatusOK, &deps)
+	re.ok(re.doChecked("GET", load, "viewer", nil), http.StatusOK, &deps)
 	if !slices.Equal(names(), []string{"Dag Not Paused", "Dagrun Running", "Trigger Rule", "Pool Slots Available"}) ||
 		!strings.Contains(deps.Dependencies[2].Reason, "all_success") {
 		t.Fatalf("dependencies = %+v", deps)
 	}
-	re.ok(re.do("GET", base+"/dependencies", "viewer", nil), http.StatusOK, &deps)
+	re.ok(re.doChecked("GET", base+"/dependencies", "viewer", nil), http.StatusOK, &deps)
 	if len(deps.Dependencies) != 0 {
 		t.Fatalf("a running instance has dependencies %+v", deps)
 	}
-	re.problem(re.do("GET", base+"/dependencies", "public", nil), http.StatusForbidden, "")
+	re.problem(re.doChecked("GET", base+"/dependencies", "public", nil), http.StatusForbidden, "")
 }
 
 func TestTaskLogs(t *testing.T) {
@@ -566,7 +566,7 @@ func TestTaskLogs(t *testing.T) {
 		Content string `json:"content"`
 		Token   string `json:"continuation_token"`
 	}
-	re.ok(re.do("GET", path, "viewer", nil), http.StatusOK, &out)
+	re.ok(re.doChecked("GET", path, "viewer", nil), http.StatusOK, &out)
 	if !strings.Contains(out.Content, "{output} INFO - hello\n") || !strings.Contains(out.Content, "world") || out.Token == "" {
 		t.Fatalf("log = %+v", out)
 	}
@@ -580,7 +580,7 @@ func TestTaskLogs(t *testing.T) {
 	fmt.Fprintf(f, "more\n")
 	mustDo(t, f.Close())
 	first := out.Content
-	re.ok(re.do("GET", path+"?token="+url.QueryEscape(out.Token), "viewer", nil), http.StatusOK, &out)
+	re.ok(re.doChecked("GET", path+"?token="+url.QueryEscape(out.Token), "viewer", nil), http.StatusOK, &out)
 	if strings.Contains(out.Content, "hello") || !strings.Contains(out.Content, "more") {
 		t.Fatalf("continued log = %q", out.Content)
 	}
@@ -598,34 +598,34 @@ func TestTaskLogs(t *testing.T) {
 	mustDo(t, os.MkdirAll(filepath.Dir(tasklog.Path(re.logs, other.TaskInstanceKey, 1)), 0o755))
 	mustDo(t, os.WriteFile(tasklog.Path(re.logs, other.TaskInstanceKey, 1), []byte(big+"tail"), 0o644))
 	loadPath := "/api/v1/dags/etl/dagRuns/" + run.RunID + "/taskInstances/load/logs/1"
-	re.ok(re.do("GET", loadPath, "viewer", nil), http.StatusOK, &out)
+	re.ok(re.doChecked("GET", loadPath, "viewer", nil), http.StatusOK, &out)
 	if len(out.Content) != 1<<20 {
 		t.Fatalf("first chunk = %d bytes", len(out.Content))
 	}
-	re.ok(re.do("GET", loadPath+"?token="+url.QueryEscape(out.Token), "viewer", nil), http.StatusOK, &out)
+	re.ok(re.doChecked("GET", loadPath+"?token="+url.QueryEscape(out.Token), "viewer", nil), http.StatusOK, &out)
 	if out.Content != "tail" {
 		t.Fatalf("second chunk = %q", out.Content)
 	}
 	if tok, _ := (&Server{cfg: re.cfg}).parseLogToken(out.Token); tok.EndOfLog {
 		t.Error("a running try's log is marked ended")
 	}
-	re.ok(re.do("GET", loadPath+"?full_content=true", "viewer", nil), http.StatusOK, &out)
+	re.ok(re.doChecked("GET", loadPath+"?full_content=true", "viewer", nil), http.StatusOK, &out)
 	if len(out.Content) != 1<<20+4 {
 		t.Fatalf("full content = %d bytes", len(out.Content))
 	}
 
 	tampered := strings.Replace(out.Token, out.Token[:4], "AAAA", 1)
-	re.problem(re.do("GET", path+"?token="+url.QueryEscape(tampered), "viewer", nil), http.StatusBadRequest, "Bad Signature")
-	re.problem(re.do("GET", path+"?token=garbage", "viewer", nil), http.StatusBadRequest, "Bad Signature")
-	re.problem(re.do("GET", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/extract/logs/2", "viewer", nil),
+	re.problem(re.doChecked("GET", path+"?token="+url.QueryEscape(tampered), "viewer", nil), http.StatusBadRequest, "Bad Signature")
+	re.problem(re.doChecked("GET", path+"?token=garbage", "viewer", nil), http.StatusBadRequest, "Bad Signature")
+	re.problem(re.doChecked("GET", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/extract/logs/2", "viewer", nil),
 		http.StatusNotFound, "looked for dag_id=etl/run_id="+run.RunID+"/task_id=extract/attempt=2.log")
-	re.problem(re.do("GET", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/extract/logs/0", "viewer", nil), http.StatusBadRequest, "task_try_number")
-	re.problem(re.do("GET", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/extract/logs/x", "viewer", nil), http.StatusBadRequest, "task_try_number")
-	re.problem(re.do("GET", path+"?full_content=maybe", "viewer", nil), http.StatusBadRequest, "full_content")
-	re.problem(re.do("GET", path+"?map_index=0", "viewer", nil), http.StatusNotFound, "Task instance not found")
-	re.problem(re.do("GET", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/..%2F..%2Fetc/logs/1", "viewer", nil), http.StatusBadRequest, "not allowed")
-	re.problem(re.do("GET", path, "public", nil), http.StatusForbidden, "")
-	re.ok(re.do("GET", path, "team", nil), http.StatusOK, nil)
+	re.problem(re.doChecked("GET", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/extract/logs/0", "viewer", nil), http.StatusBadRequest, "task_try_number")
+	re.problem(re.doChecked("GET", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/extract/logs/x", "viewer", nil), http.StatusBadRequest, "task_try_number")
+	re.problem(re.doChecked("GET", path+"?full_content=maybe", "viewer", nil), http.StatusBadRequest, "full_content")
+	re.problem(re.doChecked("GET", path+"?map_index=0", "viewer", nil), http.StatusNotFound, "Task instance not found")
+	re.problem(re.doChecked("GET", "/api/v1/dags/etl/dagRuns/"+run.RunID+"/taskInstances/..%2F..%2Fetc/logs/1", "viewer", nil), http.StatusBadRequest, "not allowed")
+	re.problem(re.doChecked("GET", path, "public", nil), http.StatusForbidden, "")
+	re.ok(re.doChecked("GET", path, "team", nil), http.StatusOK, nil)
 }
 
 func TestWantsText(t *testing.T) {
@@ -660,41 +660,41 @@ func TestXComEntries(t *testing.T) {
 		Total   int              `json:"total_entries"`
 	}
 	base := "/api/v1/dags/etl/dagRuns/" + r1.RunID + "/taskInstances/extract/xcomEntries"
-	re.ok(re.do("GET", base, "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", base, "viewer", nil), http.StatusOK, &l)
 	if l.Total != 2 || l.Entries[0]["key"] != "k" || l.Entries[0]["execution_date"] != "2024-01-02T00:00:00Z" || l.Entries[0]["value"] != nil {
 		t.Fatalf("entries = %+v", l)
 	}
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances/~/xcomEntries?xcom_key=return_value&limit=2&offset=1", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances/~/xcomEntries?xcom_key=return_value&limit=2&offset=1", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 3 || len(l.Entries) != 2 || l.Entries[1]["dag_id"] != "other" {
 		t.Fatalf("all return values = %+v", l)
 	}
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances/~/xcomEntries?map_index=0", "viewer", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances/~/xcomEntries?map_index=0", "viewer", nil), http.StatusOK, &l)
 	if l.Total != 0 {
 		t.Fatalf("map index 0 = %+v", l)
 	}
-	re.ok(re.do("GET", "/api/v1/dags/~/dagRuns/~/taskInstances/~/xcomEntries", "team", nil), http.StatusOK, &l)
+	re.ok(re.doChecked("GET", "/api/v1/dags/~/dagRuns/~/taskInstances/~/xcomEntries", "team", nil), http.StatusOK, &l)
 	if l.Total != 3 {
 		t.Fatalf("team sees %+v", l)
 	}
-	re.problem(re.do("GET", "/api/v1/dags/other/dagRuns/~/taskInstances/~/xcomEntries", "team", nil), http.StatusForbidden, "")
-	re.problem(re.do("GET", base+"?map_index=x", "viewer", nil), http.StatusBadRequest, "map_index")
+	re.problem(re.doChecked("GET", "/api/v1/dags/other/dagRuns/~/taskInstances/~/xcomEntries", "team", nil), http.StatusForbidden, "")
+	re.problem(re.doChecked("GET", base+"?map_index=x", "viewer", nil), http.StatusBadRequest, "map_index")
 
 	var x map[string]any
-	re.ok(re.do("GET", base+"/return_value", "viewer", nil), http.StatusOK, &x)
+	re.ok(re.doChecked("GET", base+"/return_value", "viewer", nil), http.StatusOK, &x)
 	if x["value"] != `{'b': [1, 2.5, "it's"], 'a': None}` || x["key"] != "return_value" || x["task_id"] != "extract" {
 		t.Fatalf("stringified = %+v", x)
 	}
-	re.ok(re.do("GET", base+"/return_value?stringify=false&deserialize=true", "viewer", nil), http.StatusOK, &x)
+	re.ok(re.doChecked("GET", base+"/return_value?stringify=false&deserialize=true", "viewer", nil), http.StatusOK, &x)
 	if v, ok := x["value"].(map[string]any); !ok || v["b"].([]any)[1] != 2.5 {
 		t.Fatalf("native = %+v", x)
 	}
-	re.ok(re.do("GET", base+"/k", "viewer", nil), http.StatusOK, &x)
+	re.ok(re.doChecked("GET", base+"/k", "viewer", nil), http.StatusOK, &x)
 	if x["value"] != "plain" {
 		t.Fatalf("string value = %+v", x)
 	}
-	re.problem(re.do("GET", base+"/nope", "viewer", nil), http.StatusNotFound, "XCom entry not found")
-	re.problem(re.do("GET", base+"/k?stringify=perhaps", "viewer", nil), http.StatusBadRequest, "stringify")
-	re.problem(re.do("GET", base+"/k", "public", nil), http.StatusForbidden, "")
+	re.problem(re.doChecked("GET", base+"/nope", "viewer", nil), http.StatusNotFound, "XCom entry not found")
+	re.problem(re.doChecked("GET", base+"/k?stringify=perhaps", "viewer", nil), http.StatusBadRequest, "stringify")
+	re.problem(re.doChecked("GET", base+"/k", "public", nil), http.StatusForbidden, "")
 }
 
 func TestPythonStr(t *testing.T) {
@@ -755,7 +755,7 @@ func TestRunsAuthorizationMatrix(t *testing.T) {
 		{"delete run", "DELETE", "/api/v1/dags/etl/dagRuns/ghost", nil, editors},
 	} {
 		for _, user := range []string{"admin", "op", "user", "viewer", "public", "team"} {
-			r := re.do(tc.method, tc.path, user, tc.body)
+			r := re.doChecked(tc.method, tc.path, user, tc.body)
 			want := slices.Contains(tc.allowed, user)
 			if got := r.status != http.StatusForbidden; got != want || r.status == http.StatusUnauthorized || r.status >= 500 {
 				t.Errorf("%s as %s: status %d, allowed %v; body %s", tc.name, user, r.status, want, r.body)

@@ -33,7 +33,7 @@ type ClearParams struct {
 // their retries renewed, running ones become restarting, and their runs
 // go back to queued. It returns the task instances cleared.
 func ClearTaskInstances(ctx context.Context, st store.Store, d *windsock.DAG, p ClearParams) ([]*windsock.TaskInstance, error) {
-	tasks := expandTasks(d, p.TaskIDs, p.Downstream, p.Upstream)
+	tasks := ExpandTasks(d, p.TaskIDs, p.Downstream, p.Upstream)
 	runs, err := st.DagRunList(ctx, &store.DagRunListParams{DagID: d.DagID, LogicalDateGTE: p.StartDate, LogicalDateLTE: p.EndDate})
 	if err != nil {
 		return nil, err
@@ -109,9 +109,9 @@ func ClearTaskInstances(ctx context.Context, st store.Store, d *windsock.DAG, p 
 	return out, nil
 }
 
-// expandTasks returns the given tasks (all when none) with their
-// downstream and/or upstream tasks, sorted.
-func expandTasks(d *windsock.DAG, ids []string, down, up bool) []string {
+// ExpandTasks returns the given tasks with their downstream and/or upstream
+// tasks (transitively), sorted; nil when ids is empty (meaning all tasks).
+func ExpandTasks(d *windsock.DAG, ids []string, down, up bool) []string {
 	if len(ids) == 0 {
 		return nil
 	}
