@@ -60,7 +60,7 @@ func TestVariables(t *testing.T) {
 		t.Errorf("region = %+v", v)
 	}
 	// Keys with '/' are reachable, raw or escaped.
-	e.ok(e.do("GET", "/api/v1/variables/a/nested", "op", nil), http.StatusOK, &v)
+	e.ok(e.doRaw("GET", "/api/v1/variables/a/nested", "op", nil), http.StatusOK, &v)
 	if v.Key != "a/nested" {
 		t.Errorf("a/nested = %+v", v)
 	}
