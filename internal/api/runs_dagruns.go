@@ -90,16 +90,8 @@ func (s *Server) getDagRuns(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	params := store.DagRunQueryParams{Limit: p.Limit, Offset: p.Offset, OrderBy: dagRunOrder(p.OrderBy)}
-	if dagID := r.PathValue("dag_id"); dagID == wildcard {
-		params.DagIDs, params.OnlyDagIDs = s.readableFilter(r.Context(), r)
-	} else {
-		if err := checkPathID("dag_id", dagID); err != nil {
-			return err
-		}
-		if err := s.canDAGEntity(r, auth.ActionRead, auth.ResourceDAGRun, dagID); err != nil {
-			return err
-		}
-		params.DagIDs, params.OnlyDagIDs = []string{dagID}, true
+	if params.DagIDs, params.OnlyDagIDs, err = s.dagScope(r, auth.ResourceDAGRun); err != nil {
+		return err
 	}
 	for name, dst := range map[string]*store.TimeRange{"execution_date": &params.LogicalDate,
 		"start_date": &params.StartDate, "end_date": &params.EndDate, "updated_at": &params.UpdatedAt} {
@@ -515,4 +507,22 @@ func (s *Server) setDagRunNote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.writeDagRun(w, r, run.DagID, run.RunID)
+}
+
+// dagScope reads the dag_id path value of a list endpoint: "~" means every
+// DAG the caller may read (only set: the ids are the whole filter), a DAG
+// id is checked and needs read access on resource for that DAG.
+func (s *Server) dagScope(r *http.Request, resource string) (ids []string, only bool, err error) {
+	dagID := r.PathValue("dag_id")
+	if dagID == wildcard {
+		ids, only = s.readableFilter(r.Context(), r)
+		return ids, only, nil
+	}
+	if err := checkPathID("dag_id", dagID); err != nil {
+		return nil, false, err
+	}
+	if err := s.canDAGEntity(r, auth.ActionRead, resource, dagID); err != nil {
+		return nil, false, err
+	}
+	return []string{dagID}, true, nil
 }

@@ -32,16 +32,8 @@ func (s *Server) getTaskInstances(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	params := store.TaskInstanceQueryParams{Limit: p.Limit, Offset: p.Offset, OrderBy: taskInstanceOrder(p.OrderBy)}
-	if dagID := r.PathValue("dag_id"); dagID == wildcard {
-		params.DagIDs, params.OnlyDagIDs = s.readableFilter(r.Context(), r)
-	} else {
-		if err := checkPathID("dag_id", dagID); err != nil {
-			return err
-		}
-		if err := s.canDAGEntity(r, auth.ActionRead, auth.ResourceTaskInstance, dagID); err != nil {
-			return err
-		}
-		params.DagIDs, params.OnlyDagIDs = []string{dagID}, true
+	if params.DagIDs, params.OnlyDagIDs, err = s.dagScope(r, auth.ResourceTaskInstance); err != nil {
+		return err
 	}
 	if runID := r.PathValue("dag_run_id"); runID != wildcard {
 		if err := checkPathID("dag_run_id", runID); err != nil {
