@@ -675,3 +675,60 @@ func waitForPipe(t *testing.T, path string) {
 		t.Fatalf("nothing wrote to %s within 30 s", path)
 	}
 }
+
+func TestSchedulerFailsZombiesByHeartbeat(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"z.yaml": `
+zombie:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: lost, operator: empty, retries: 1, retry_delay: 0}
+    - {task_id: dead, operator: empty}
+`})
+	ctx := context.Background()
+	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	env.Clock = func() time.Time { return now }
+	// Not started: the test runs the passes, so no executor heartbeats.
+	engine, err := env.NewEngine(EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := engine.Scheduler.DAG(ctx, "zombie")
+	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day, State: windsock.DagRunRunning, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Both tries run on another host whose process went silent at 11:50.
+	beat := now.Add(-10 * time.Minute)
+	for _, ti := range states(t, env, run) {
+		ti.State, ti.TryNumber, ti.Hostname, ti.StartDate, ti.LastHeartbeatAt = windsock.TaskStateRunning, 1, "elsewhere", &beat, &beat
+		if _, err := env.Store.TaskInstanceUpdate(ctx, ti); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = beat.Add(4 * time.Minute) // within scheduler_zombie_task_threshold (300 s)
+	if err := engine.Scheduler.Pass(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if st := states(t, env, run)["lost"].State; st != windsock.TaskStateRunning {
+		t.Fatalf("within the threshold lost is %q, want running", st)
+	}
+	now = beat.Add(6 * time.Minute)
+	if err := engine.Scheduler.Pass(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	tis := states(t, env, run)
+	if tis["dead"].State != windsock.TaskStateFailed {
+		t.Errorf("dead (no retries) = %q, want failed", tis["dead"].State)
+	}
+	// lost had a retry: failed over to up_for_retry, then queued again.
+	if tis["lost"].TryNumber != 2 || (tis["lost"].State != windsock.TaskStateQueued && tis["lost"].State != windsock.TaskStateScheduled) {
+		t.Errorf("lost = %q try %d, want retried as try 2", tis["lost"].State, tis["lost"].TryNumber)
+	}
+	for _, id := range []string{"lost", "dead"} {
+		if fails, _ := env.Store.TaskFailList(ctx, tis[id].TaskInstanceKey); len(fails) != 1 {
+			t.Errorf("%s: %d task_fail rows, want 1", id, len(fails))
+		}
+	}
+}
