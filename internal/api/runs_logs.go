@@ -6,12 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/windsock/windsock/internal/auth"
-	"github.com/windsock/windsock/internal/tasklog"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -139,15 +137,14 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	text := wantsText(r)
 	all := text || (full != nil && *full)
+	src, err := s.openTryLog(r.Context(), ti.TaskInstance, n, start.LogPos)
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
 	pos := start.LogPos
 	for {
-		data, next, err := tasklog.Read(s.LogFolder, ti.TaskInstanceKey, n, pos)
-		if windsock.ErrorCode(err) == windsock.ENOTFOUND {
-			rel, _ := filepath.Rel(s.LogFolder, tasklog.Path(s.LogFolder, ti.TaskInstanceKey, n))
-			return windsock.Errorf(windsock.ENOTFOUND, "Log of try %d of task %q not found: looked for %s in the task log folder",
-				n, ti.TaskID, rel)
-		}
+		data, next, err := src.Read(r.Context(), pos)
 		if err != nil {
 			return err
 		}
@@ -168,7 +165,7 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request) error {
 	// to read.
 	ended := n < ti.TryNumber || !tryActive(ti.State)
 	if ended && !all {
-		rest, _, err := tasklog.Read(s.LogFolder, ti.TaskInstanceKey, n, pos)
+		rest, _, err := src.Read(r.Context(), pos)
 		ended = err == nil && len(rest) == 0
 	}
 	token := s.signLogToken(logToken{LogPos: pos, EndOfLog: ended})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/logstore"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
@@ -56,6 +57,11 @@ type Server struct {
 	Connections *secrets.Connections
 	// LogFolder is logging.base_log_folder, where task logs are read.
 	LogFolder string
+	// RemoteLogs is where finished logs are copied (logging.remote_logging);
+	// nil when remote logging is off. Logs found neither in LogFolder nor
+	// here are fetched from the log server of the worker that ran the try,
+	// on logging.worker_log_server_port with webserver.secret_key.
+	RemoteLogs logstore.Store
 	// Runs is told when a request changes a run (trigger, clear, mark), so
 	// an in-process scheduler acts at once; nil when none runs here (the
 	// scheduler's periodic pass picks the change up).

@@ -37,12 +37,18 @@ type Engine struct {
 // NewTaskRunner returns a runner for this environment's tasks.
 func (e *Environment) NewTaskRunner() *taskrun.Runner {
 	host, _ := os.Hostname()
+	remote, err := e.RemoteLogStore()
+	if err != nil {
+		// Logs stay on this host, where the worker's log server serves them.
+		e.Logger.Warn("remote logging is off: logging.remote_base_log_folder is unusable", "error", err)
+	}
 	return &taskrun.Runner{
 		Store: e.Store, Operators: e.OperatorRegistry(), Specs: e.Operators,
 		Variables: e.Variables, Connections: e.Connections,
 		Callbacks: e.callbackRunner(),
 		LogFolder: e.Config.Logging.BaseLogFolder, DagsFolder: e.Config.Core.DagsFolder,
 		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock,
+		RemoteLogs: remote, DeleteLocalLogs: e.Config.Logging.DeleteLocalLogs,
 	}
 }
 

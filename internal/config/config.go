@@ -137,6 +137,30 @@ type LoggingSection struct {
 	// DagProcessorManagerLogLocation is the DAG processor's log file.
 	// Default: $WINDSOCK_HOME/logs/dag_processor_manager/dag_processor_manager.log.
 	DagProcessorManagerLogLocation string
+	// WorkerLogServerPort is the port on which every worker serves the logs
+	// of the tries it runs, for the API to fetch while they run. Airflow
+	// read it as celery.worker_log_server_port before 2.0. Default: 8793.
+	WorkerLogServerPort int
+	// LogFetchTimeoutSec bounds one fetch of a log from a worker's log
+	// server. Default: 5 seconds.
+	LogFetchTimeoutSec time.Duration
+	// RemoteLogging copies the log of every finished try to
+	// RemoteBaseLogFolder. Default: False.
+	RemoteLogging bool
+	// RemoteBaseLogFolder is where finished logs are copied when
+	// RemoteLogging is on: an absolute directory (or file:// URL), for
+	// example a shared mount, or s3://bucket/prefix for an S3-compatible
+	// bucket. Default: empty.
+	RemoteBaseLogFolder string
+	// RemoteLogConnID names the connection holding the bucket's
+	// credentials, read as Airflow's aws connection reads them: login and
+	// password are the access key id and secret, the extra may set
+	// endpoint_url, region_name and aws_session_token. Empty means the
+	// AWS_* environment variables. Default: empty.
+	RemoteLogConnID string
+	// DeleteLocalLogs removes a finished try's local log once it is
+	// copied to RemoteBaseLogFolder. Default: False.
+	DeleteLocalLogs bool
 }
 
 // SchedulerSection is [scheduler].

@@ -67,6 +67,12 @@ var knownOptions = []optionSpec{
 	{section: "logging", name: "base_log_folder", kind: kindPath, def: underHome("logs"), field: func(c *Config) any { return &c.Logging.BaseLogFolder }, deprecated: []string{"core.base_log_folder"}},
 	{section: "logging", name: "logging_level", kind: kindString, def: constant("INFO"), field: func(c *Config) any { return &c.Logging.LoggingLevel }, deprecated: []string{"core.logging_level"}},
 	{section: "logging", name: "dag_processor_manager_log_location", kind: kindPath, def: underHome("logs", "dag_processor_manager", "dag_processor_manager.log"), field: func(c *Config) any { return &c.Logging.DagProcessorManagerLogLocation }, deprecated: []string{"core.dag_processor_manager_log_location"}},
+	{section: "logging", name: "worker_log_server_port", kind: kindInt, def: constant("8793"), field: func(c *Config) any { return &c.Logging.WorkerLogServerPort }, deprecated: []string{"celery.worker_log_server_port"}},
+	{section: "logging", name: "log_fetch_timeout_sec", kind: kindSeconds, def: constant("5"), field: func(c *Config) any { return &c.Logging.LogFetchTimeoutSec }},
+	{section: "logging", name: "remote_logging", kind: kindBool, def: constant("False"), field: func(c *Config) any { return &c.Logging.RemoteLogging }, deprecated: []string{"core.remote_logging"}},
+	{section: "logging", name: "remote_base_log_folder", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Logging.RemoteBaseLogFolder }, deprecated: []string{"core.remote_base_log_folder"}},
+	{section: "logging", name: "remote_log_conn_id", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Logging.RemoteLogConnID }, deprecated: []string{"core.remote_log_conn_id"}},
+	{section: "logging", name: "delete_local_logs", kind: kindBool, def: constant("False"), field: func(c *Config) any { return &c.Logging.DeleteLocalLogs }},
 
 	{section: "scheduler", name: "catchup_by_default", kind: kindBool, def: constant("True"), field: func(c *Config) any { return &c.Scheduler.CatchupByDefault }},
 	{section: "scheduler", name: "dag_dir_list_interval", kind: kindSeconds, def: constant("300"), field: func(c *Config) any { return &c.Scheduler.DagDirListInterval }},

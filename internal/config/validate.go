@@ -39,6 +39,13 @@ func (c *Config) Validate() error {
 
 	v.notEmpty("logging.base_log_folder", c.Logging.BaseLogFolder)
 	v.oneOf("logging.logging_level", c.Logging.LoggingLevel, "CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG")
+	if p := c.Logging.WorkerLogServerPort; p < 1 || p > 65535 {
+		v.add("logging.worker_log_server_port", fmt.Sprintf("must be between 1 and 65535, got %d", p))
+	}
+	v.positive("logging.log_fetch_timeout_sec", c.Logging.LogFetchTimeoutSec)
+	if c.Logging.RemoteLogging {
+		v.remoteFolder("logging.remote_base_log_folder", c.Logging.RemoteBaseLogFolder)
+	}
 
 	v.positive("scheduler.scheduler_heartbeat_sec", c.Scheduler.SchedulerHeartbeatSec)
 	v.notNegative("scheduler.dag_dir_list_interval", c.Scheduler.DagDirListInterval)
@@ -109,4 +116,27 @@ func (v *validator) oneOf(option, s string, allowed ...string) {
 		}
 	}
 	v.add(option, fmt.Sprintf("must be one of %s, got %q", strings.Join(allowed, ", "), s))
+}
+
+// remoteFolder checks logging.remote_base_log_folder: an absolute
+// directory, a file:// URL or s3://bucket[/prefix]. Airflow's other
+// remote handlers (gs://, wasb://, cloudwatch://...) are refused by name
+// rather than ignored, so that logs never silently go nowhere.
+func (v *validator) remoteFolder(option, s string) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		v.add(option, "must be set when logging.remote_logging is True")
+	case strings.HasPrefix(s, "s3://"):
+		if bucket, _, _ := strings.Cut(strings.TrimPrefix(s, "s3://"), "/"); bucket == "" {
+			v.add(option, fmt.Sprintf("must name a bucket, as in s3://bucket/logs, got %q", s))
+		}
+	case strings.HasPrefix(s, "file://"):
+		if !strings.HasPrefix(strings.TrimPrefix(s, "file://"), "/") {
+			v.add(option, fmt.Sprintf("must be an absolute file:// URL such as file:///mnt/logs, got %q", s))
+		}
+	case strings.HasPrefix(s, "/"):
+	default:
+		v.add(option, fmt.Sprintf("must be an absolute directory, a file:// URL or s3://bucket/prefix, got %q", s))
+	}
 }

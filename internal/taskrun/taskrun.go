@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/callback"
+	"github.com/windsock/windsock/internal/logstore"
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
@@ -39,6 +40,11 @@ type Runner struct {
 	Hostname    string
 	Logger      *slog.Logger
 	Clock       func() time.Time
+	// RemoteLogs, when set (logging.remote_logging), receives a copy of
+	// every try's log once it is closed; DeleteLocalLogs then removes the
+	// local file of a finished try (logging.delete_local_logs).
+	RemoteLogs      logstore.Store
+	DeleteLocalLogs bool
 }
 
 // Try is one claimed (running) task instance with its DAG and run.
@@ -93,10 +99,11 @@ func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
 	if err != nil {
 		return r.finish(ctx, try, nil, &result{err: fmt.Errorf("open task log: %w", err)}, nil)
 	}
-	defer logf.Close()
+	var out *Outcome
+	defer func() { r.closeLog(ctx, try, logf, out) }()
 	res, rendered := r.execute(ctx, try, logf, masker)
 	// The outcome is recorded even when ctx was cancelled (a killed try).
-	out, err := r.finish(context.WithoutCancel(ctx), try, logf, res, rendered)
+	out, err = r.finish(context.WithoutCancel(ctx), try, logf, res, rendered)
 	if err == nil && out.Recorded {
 		r.runCallbacks(ctx, try, out, logf)
 	}

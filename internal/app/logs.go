@@ -1,0 +1,36 @@
+package app
+
+import (
+	"net"
+	"strconv"
+
+	"github.com/windsock/windsock/internal/logserver"
+	"github.com/windsock/windsock/internal/logstore"
+)
+
+// RemoteLogStore returns where finished task logs are copied
+// (logging.remote_base_log_folder, with logging.remote_log_conn_id), or
+// nil when logging.remote_logging is off. It does no I/O: the connection
+// is looked up on first use.
+func (e *Environment) RemoteLogStore() (logstore.Store, error) {
+	lc := e.Config.Logging
+	if !lc.RemoteLogging {
+		return nil, nil
+	}
+	return logstore.New(logstore.Config{Folder: lc.RemoteBaseLogFolder, ConnID: lc.RemoteLogConnID,
+		Connections: e.Connections, Environ: e.Environ})
+}
+
+// NewLogServer returns the log server a worker runs next to its tries:
+// logging.base_log_folder, on logging.worker_log_server_port of every
+// interface, tokens checked with webserver.secret_key. Start it with the
+// worker and Stop it after the worker's tries are done.
+func (e *Environment) NewLogServer() *logserver.Server {
+	return &logserver.Server{
+		Folder:    e.Config.Logging.BaseLogFolder,
+		SecretKey: e.Config.Webserver.SecretKey,
+		Addr:      net.JoinHostPort("", strconv.Itoa(e.Config.Logging.WorkerLogServerPort)),
+		Logger:    e.Logger,
+		Clock:     e.Clock,
+	}
+}
