@@ -19,6 +19,7 @@ import (
 // Store is an open metadata database.
 type Store interface {
 	Queries
+	Coordination
 
 	// InTx runs fn in one transaction: committed when fn returns nil,
 	// rolled back otherwise. fn must use the Queries it is given, not the
@@ -45,6 +46,8 @@ type Queries interface {
 	Auth
 	DAGQueries
 	MetadataQueries
+	DAGSummaryQueries
+	CoordinationQueries
 
 	// DAGGet returns the dag row with its tags.
 	DAGGet(ctx context.Context, dagID string) (*windsock.DAGModel, error)

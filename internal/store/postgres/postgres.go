@@ -58,7 +58,14 @@ func Open(ctx context.Context, rawURL string) (*sqlstore.Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", Redact(rawURL), err)
 	}
-	return sqlstore.New(db, Dialect{}), nil
+	var scope string
+	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&scope); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open postgres %s: read current schema: %w", Redact(rawURL), err)
+	}
+	st := sqlstore.New(db, Dialect{})
+	st.SetCoordinator(&coordinator{connConfig: cfg, scope: scope})
+	return st, nil
 }
 
 // IsURL reports whether rawURL names a PostgreSQL database in one of the

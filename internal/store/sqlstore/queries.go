@@ -28,6 +28,10 @@ type queries struct {
 	// are bound to it.
 	tx    *sql.Tx
 	stmts *stmtCache
+	co    *coordination
+	// pending are the in-process notifications sent in the transaction,
+	// delivered when it commits.
+	pending []notice
 }
 
 // inTx runs fn atomically: in a new transaction, or in the current one when
@@ -48,13 +52,17 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&queries{db: tx, d: q.d, tx: tx, stmts: q.stmts}); err != nil {
+	txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co}
+	if err := fn(txq); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
 	committed = true
+	for _, n := range txq.pending {
+		q.co.hub.publish(n.channel, n.payload)
+	}
 	return nil
 }
 

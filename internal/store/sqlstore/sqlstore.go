@@ -69,7 +69,7 @@ var _ store.Store = (*Store)(nil)
 // New returns a store over db speaking dialect d. The store owns db: Close
 // closes it.
 func New(db *sql.DB, d Dialect) *Store {
-	return &Store{queries: queries{db: db, d: d, begin: db, stmts: newStmtCache(db, d)}, db: db}
+	return &Store{queries: queries{db: db, d: d, begin: db, stmts: newStmtCache(db, d), co: &coordination{}}, db: db}
 }
 
 // NewSplit returns a store that writes through write and reads, outside

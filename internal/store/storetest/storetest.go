@@ -77,6 +77,8 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("DAGQueries", func(t *testing.T) { t.Parallel(); testDAGQueries(t, open) })
 	t.Run("MetadataQueries", func(t *testing.T) { t.Parallel(); testMetadataQueries(t, open) })
 	t.Run("RunQueries", func(t *testing.T) { t.Parallel(); testRunQueries(t, open) })
+	t.Run("DAGSummaryQueries", func(t *testing.T) { testDAGSummaryQueries(t, open) })
+	t.Run("Coordination", func(t *testing.T) { t.Parallel(); testCoordination(t, open) })
 }
 
 // setup opens a fresh store, migrates it and closes it after the test.
