@@ -2,13 +2,14 @@ package app
 
 import (
 	"context"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/windsock/windsock/internal/callback"
+	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/executor"
 	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -27,16 +28,27 @@ type EngineOptions struct {
 	Interval time.Duration
 }
 
-// Engine is a scheduler with its local executor.
+// Engine is a scheduler with its local executor (none with
+// core.executor = CeleryExecutor, where workers run the tasks).
 type Engine struct {
 	Scheduler *scheduler.Scheduler
 	Executor  *executor.Local
 	Runner    *taskrun.Runner
 }
 
+// notifyTryDone tells the other processes sharing the store that a try
+// ended, so that the scheduler owning its run evaluates what follows.
+func (e *Environment) notifyTryDone(try *taskrun.Try, out *taskrun.Outcome) {
+	d := store.TryDone{Key: try.TI.TaskInstanceKey, Reload: out.TI == nil || len(out.Skipped) > 0}
+	if err := e.Store.Notify(context.Background(), store.ChannelTryDone, store.EncodeTryDone(d)); err != nil {
+		// The schedulers' periodic re-read finds the outcome anyway.
+		e.Logger.Warn("could not announce a finished try", "dag_id", try.TI.DagID, "task_id", try.TI.TaskID, "error", err)
+	}
+}
+
 // NewTaskRunner returns a runner for this environment's tasks.
 func (e *Environment) NewTaskRunner() *taskrun.Runner {
-	host, _ := os.Hostname()
+	host := e.Hostname
 	remote, err := e.RemoteLogStore()
 	if err != nil {
 		// Logs stay on this host, where the worker's log server serves them.
@@ -55,33 +67,30 @@ func (e *Environment) NewTaskRunner() *taskrun.Runner {
 // NewEngine wires a scheduler to a local executor with core.parallelism
 // slots.
 func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
-	host, _ := os.Hostname()
+	host := e.Hostname
 	runner := e.NewTaskRunner()
 	var sched *scheduler.Scheduler
-	exec, err := executor.New(executor.Config{
-		Store: e.Store, Runner: runner, Slots: e.Config.Core.Parallelism, Hostname: host,
-		HeartbeatInterval: e.Config.Scheduler.SchedulerHeartbeatSec,
-		DAG:               func(ctx context.Context, dagID string) (*windsock.DAG, error) { return sched.DAG(ctx, dagID) },
-		Run: func(ctx context.Context, dagID, runID string) (*windsock.DagRun, error) {
-			return sched.Run(ctx, dagID, runID)
-		},
-		JobID: func() int64 { return sched.JobID() },
-		OnDone: func(try *taskrun.Try, out *taskrun.Outcome) {
-			sched.TryDone(out.TI, try.TI.DagID, try.TI.RunID, out.Skipped)
-			if opts.OnTryDone != nil {
-				opts.OnTryDone(try, out)
-			}
-		},
-		Logger: e.Logger, Clock: e.Clock,
-	})
-	if err != nil {
-		return nil, err
+	shared := e.Shared()
+	var run scheduler.Executor
+	var local *executor.Local
+	var err error
+	if e.Config.Core.Executor == config.ExecutorCelery && len(opts.OnlyRuns) == 0 {
+		// Workers claim what this scheduler queues; wake them.
+		run = executor.NotifyWorkers{Store: e.Store, Logger: e.Logger}
+	} else {
+		local, err = e.newLocalExecutor(runner, host, opts, func() *scheduler.Scheduler { return sched })
+		if err != nil {
+			return nil, err
+		}
+		run = local
 	}
 	sched, err = scheduler.New(scheduler.Config{
-		Store: e.Store, Executor: exec, Parallelism: e.Config.Core.Parallelism,
+		Store: e.Store, Executor: run, Parallelism: e.Config.Core.Parallelism,
 		HeartbeatInterval: e.Config.Scheduler.SchedulerHeartbeatSec,
 		ZombieThreshold:   e.Config.Scheduler.SchedulerZombieTaskThreshold,
 		QueuedTimeout:     e.Config.Scheduler.TaskQueuedTimeout,
+		HealthThreshold:   e.Config.Scheduler.SchedulerHealthCheckThreshold,
+		Shared:            shared,
 		OnlyRuns:          opts.OnlyRuns, Interval: opts.Interval,
 		OnRunFinished: func(run *windsock.DagRun) {
 			e.dagCallback(sched, run)
@@ -94,16 +103,53 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Scheduler: sched, Executor: exec, Runner: runner}, nil
+	return &Engine{Scheduler: sched, Executor: local, Runner: runner}, nil
+}
+
+// newLocalExecutor returns an executor running tries in this process for
+// the scheduler sched returns (set once it exists).
+func (e *Environment) newLocalExecutor(runner *taskrun.Runner, host string, opts EngineOptions, sched func() *scheduler.Scheduler) (*executor.Local, error) {
+	shared := e.Shared() && len(opts.OnlyRuns) == 0
+	return executor.New(executor.Config{
+		Store: e.Store, Runner: runner, Slots: e.Config.Core.Parallelism, Hostname: host,
+		HeartbeatInterval: e.Config.Scheduler.SchedulerHeartbeatSec,
+		DAG:               func(ctx context.Context, dagID string) (*windsock.DAG, error) { return sched().DAG(ctx, dagID) },
+		Run: func(ctx context.Context, dagID, runID string) (*windsock.DagRun, error) {
+			return sched().Run(ctx, dagID, runID)
+		},
+		JobID: func() int64 { return sched().JobID() },
+		OnDone: func(try *taskrun.Try, out *taskrun.Outcome) {
+			sched().TryDone(out.TI, try.TI.DagID, try.TI.RunID, out.Skipped)
+			if shared {
+				e.notifyTryDone(try, out)
+			}
+			if opts.OnTryDone != nil {
+				opts.OnTryDone(try, out)
+			}
+		},
+		LostContactAfter: lostContactAfter(e.Config.Scheduler.SchedulerZombieTaskThreshold),
+		Logger:           e.Logger, Clock: e.Clock,
+	})
+}
+
+// lostContactAfter is how long an executor's heartbeats may fail before it
+// stops its tries: half the zombie threshold, so that they are stopped
+// before any scheduler presumes them dead and runs them again.
+func lostContactAfter(zombieThreshold time.Duration) time.Duration {
+	return zombieThreshold / 2
 }
 
 // Start starts the executor, then the scheduler.
 func (en *Engine) Start(ctx context.Context) error {
-	if err := en.Executor.Start(ctx); err != nil {
-		return err
+	if en.Executor != nil {
+		if err := en.Executor.Start(ctx); err != nil {
+			return err
+		}
 	}
 	if err := en.Scheduler.Start(ctx); err != nil {
-		en.Executor.Stop()
+		if en.Executor != nil {
+			en.Executor.Stop()
+		}
 		return err
 	}
 	return nil
@@ -113,7 +159,9 @@ func (en *Engine) Start(ctx context.Context) error {
 // cancelled and recorded).
 func (en *Engine) Stop() {
 	en.Scheduler.Stop()
-	en.Executor.Stop()
+	if en.Executor != nil {
+		en.Executor.Stop()
+	}
 }
 
 func (e *Environment) callbackRunner() *callback.Runner {

@@ -37,8 +37,20 @@ type Environment struct {
 	Logger      *slog.Logger
 	Clock       func() time.Time
 	Environ     []string
+	// Hostname is recorded on the task instances this process runs: where
+	// the API fetches their logs from (the worker log server). The host's
+	// name unless the process was started with --hostname.
+	Hostname string
 
 	registry *operator.Registry
+}
+
+// Shared reports whether other processes may share the metadata database
+// (PostgreSQL): schedulers then share the work and processes tell each
+// other about changes through the database.
+func (e *Environment) Shared() bool {
+	_, sqlite := e.Config.SQLitePath()
+	return !sqlite
 }
 
 // Options are what the caller supplies besides the config.
@@ -69,8 +81,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 		st.Close()
 		return nil, fmt.Errorf("migrate metadata database: %w", err)
 	}
+	host, _ := os.Hostname()
 	env := &Environment{
-		Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
+		Hostname: host, Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
 		Logger: opts.Logger, Clock: opts.Clock, Environ: opts.Environ,
 		Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: opts.Environ},
 		Connections: &secrets.Connections{Store: st, Keys: keys, Environ: opts.Environ},

@@ -23,10 +23,20 @@ import (
 )
 
 func (r *runner) schedulerCommand() *cobra.Command {
-	return &cobra.Command{
+	var (
+		hostname string
+		skipLogs bool
+	)
+	cmd := &cobra.Command{
 		Use:   "scheduler",
-		Short: "Run the scheduler with a local executor and the DAG processor",
-		Args:  args(cobra.NoArgs),
+		Short: "Run the scheduler (with a local executor unless core.executor = CeleryExecutor) and the DAG processor",
+		Long: `Runs a scheduler. With PostgreSQL any number may run, on any hosts: they share
+the DAGs and runs and take over from one that stops. With core.executor =
+LocalExecutor it runs tasks itself and serves their logs on
+logging.worker_log_server_port; with CeleryExecutor, ` + "`windsock worker`" + ` processes
+run them. The DAG folder is parsed here unless scheduler.standalone_dag_processor
+is True (then run ` + "`windsock dag-processor`" + `).`,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
@@ -36,22 +46,36 @@ func (r *runner) schedulerCommand() *cobra.Command {
 				return err
 			}
 			defer env.Close()
-			_, stopAll, err := startServices(ctx, env)
+			if hostname != "" {
+				env.Hostname = hostname
+			}
+			engine, stopAll, err := startServices(ctx, env)
 			if err != nil {
 				return err
 			}
-			logger.Info("scheduler is running", "parallelism", env.Config.Core.Parallelism, "dags_folder", env.Config.Core.DagsFolder)
+			if engine.Executor != nil && env.Shared() && !skipLogs {
+				logs, err := startLogServer(ctx, env, hostname)
+				if err != nil {
+					stopAll()
+					return err
+				}
+				defer logs.Stop()
+			}
+			logger.Info("scheduler is running", "executor", env.Config.Core.Executor, "parallelism", env.Config.Core.Parallelism, "dags_folder", env.Config.Core.DagsFolder)
 			<-ctx.Done()
 			logger.Info("shutting down")
 			stopAll()
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&hostname, "hostname", "", "name recorded on the task instances this scheduler runs (LocalExecutor); its log server listens on it")
+	cmd.Flags().BoolVarP(&skipLogs, "skip-serve-logs", "s", false, "do not serve the logs of the tries run here")
+	return cmd
 }
 
-// startServices starts the DAG processor and the engine, wired so that a
-// parsed change reaches the scheduler at once, and returns the engine and
-// their stop.
+// startServices starts the DAG processor (unless it runs on its own) and
+// the engine, wired so that a parsed change reaches the scheduler at once,
+// and returns the engine and their stop.
 func startServices(ctx context.Context, env *app.Environment) (*app.Engine, func(), error) {
 	if err := env.EnsureDagsFolder(); err != nil {
 		return nil, nil, err
@@ -60,20 +84,29 @@ func startServices(ctx context.Context, env *app.Environment) (*app.Engine, func
 	if err != nil {
 		return nil, nil, err
 	}
-	proc, err := env.NewDAGProcessor(func(*dagprocessor.Report) { engine.Scheduler.DAGsChanged() })
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := proc.Start(ctx); err != nil {
-		return nil, nil, err
+	stopProc := func() {}
+	if !env.Config.Scheduler.StandaloneDagProcessor {
+		proc, err := env.NewDAGProcessor(func(rep *dagprocessor.Report) {
+			engine.Scheduler.DAGsChanged()
+			if env.Shared() {
+				announceDAGs(env, rep)
+			}
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := proc.Start(ctx); err != nil {
+			return nil, nil, err
+		}
+		stopProc = proc.Stop
 	}
 	if err := engine.Start(ctx); err != nil {
-		proc.Stop()
+		stopProc()
 		return nil, nil, err
 	}
 	return engine, func() {
 		engine.Stop()
-		proc.Stop()
+		stopProc()
 	}, nil
 }
 

@@ -102,6 +102,8 @@ func (r *runner) rootCommand() *cobra.Command {
 		r.standaloneCommand(),
 		r.schedulerCommand(),
 		r.webserverCommand(),
+		r.workerCommand(),
+		r.dagProcessorCommand(),
 	)
 	return root
 }

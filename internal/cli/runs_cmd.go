@@ -89,6 +89,7 @@ func (r *runner) dagsTriggerCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				app.NotifyRuns{Env: env}.RunChanged(run.DagID, run.RunID) // a running scheduler starts it at once
 				return printRows(r.io.Stdout, output, []dagRunRow{newDagRunRow(run)})
 			})
 		},
@@ -349,6 +350,13 @@ func (r *runner) tasksClearCommand() *cobra.Command {
 				cleared, err := scheduler.ClearTaskInstances(ctx, env.Store, d, p)
 				if err != nil {
 					return err
+				}
+				announced := map[string]bool{}
+				for _, ti := range cleared {
+					if !announced[ti.RunID] {
+						announced[ti.RunID] = true
+						app.NotifyRuns{Env: env}.RunChanged(ti.DagID, ti.RunID)
+					}
 				}
 				_, err = fmt.Fprintf(r.io.Stdout, "%d task instance(s) cleared\n", len(cleared))
 				return err

@@ -52,6 +52,7 @@ type Config struct {
 	Webserver WebserverSection
 	API       APISection
 	Operators OperatorsSection
+	Celery    CelerySection
 
 	// sources records, for "section.option", where a known option's value
 	// came from when it was not the default.
@@ -115,6 +116,19 @@ type CoreSection struct {
 	// HostnameCallable is accepted for compatibility with Airflow configs
 	// and ignored. Default: empty.
 	HostnameCallable string
+	// Executor is how tasks run: "LocalExecutor" in the scheduler's
+	// process, or "CeleryExecutor" by `windsock worker` processes on any
+	// host, which claim queued tasks from the metadata database (no broker
+	// is needed). Default: LocalExecutor.
+	Executor string
+}
+
+// CelerySection is [celery]: the settings of `windsock worker`, under the
+// names MWAA users set for Celery workers.
+type CelerySection struct {
+	// WorkerConcurrency is how many tries a worker runs at once. Default:
+	// 16.
+	WorkerConcurrency int
 }
 
 // DatabaseSection is [database].
@@ -460,3 +474,9 @@ func fileExists(path string) (bool, error) {
 	}
 	return false, err
 }
+
+// The values of core.executor.
+const (
+	ExecutorLocal  = "LocalExecutor"
+	ExecutorCelery = "CeleryExecutor"
+)

@@ -60,6 +60,8 @@ var knownOptions = []optionSpec{
 	{section: "core", name: "dagbag_import_timeout", kind: kindSeconds, def: constant("30"), field: func(c *Config) any { return &c.Core.DagbagImportTimeout }},
 	{section: "core", name: "killed_task_cleanup_time", kind: kindSeconds, def: constant("60"), field: func(c *Config) any { return &c.Core.KilledTaskCleanupTime }},
 	{section: "core", name: "test_connection", kind: kindString, def: constant("Disabled"), field: func(c *Config) any { return &c.Core.TestConnection }},
+	{section: "core", name: "executor", kind: kindString, def: constant("LocalExecutor"), field: func(c *Config) any { return &c.Core.Executor }},
+	{section: "celery", name: "worker_concurrency", kind: kindInt, def: constant("16"), field: func(c *Config) any { return &c.Celery.WorkerConcurrency }},
 	{section: "core", name: "hostname_callable", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Core.HostnameCallable }},
 
 	{section: "database", name: "sql_alchemy_conn", kind: kindString, def: func(home string) string { return "sqlite:///" + filepath.Join(home, "windsock.db") }, field: func(c *Config) any { return &c.Database.SQLAlchemyConn }, sensitive: true, deprecated: []string{"core.sql_alchemy_conn"}},

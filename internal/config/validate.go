@@ -27,6 +27,8 @@ func (c *Config) Validate() error {
 	v.notNegative("core.dagbag_import_timeout", c.Core.DagbagImportTimeout)
 	v.notNegative("core.killed_task_cleanup_time", c.Core.KilledTaskCleanupTime)
 	v.oneOf("core.test_connection", c.Core.TestConnection, "Disabled", "Enabled", "Hidden")
+	v.oneOf("core.executor", c.Core.Executor, ExecutorLocal, ExecutorCelery)
+	v.atLeast("celery.worker_concurrency", c.Celery.WorkerConcurrency, 1)
 	v.notEmpty("core.dags_folder", c.Core.DagsFolder)
 	if _, err := loadTimezone(c.Core.DefaultTimezone); err != nil {
 		v.errs = append(v.errs, err)

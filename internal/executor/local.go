@@ -36,7 +36,27 @@ type Config struct {
 	Hostname string
 	Logger   *slog.Logger
 	Clock    func() time.Time
+
+	// ClaimQueued makes this a worker: it claims any queued task instance
+	// (of Queues, when set) rather than only those submitted, when woken
+	// by a notification on store.ChannelQueued or every PollInterval.
+	ClaimQueued bool
+	Queues      []string
+	// PollInterval is how often a worker looks for queued task instances
+	// without being woken. Default 1 s.
+	PollInterval time.Duration
+	// LostContactAfter, when set, kills the running tries once heartbeats
+	// have failed for that long: a worker cut off from the database stops
+	// its tries before the schedulers presume them dead and run them
+	// elsewhere. Keep it under scheduler_zombie_task_threshold.
+	LostContactAfter time.Duration
 }
+
+// ErrLostContact is the cause a worker stops its tries with when it has
+// lost contact with the metadata database.
+var ErrLostContact = errors.New("lost contact with the metadata database")
+
+var errStateChanged = errors.New("the task instance changed state while the try ran")
 
 // claimRetryDelay is the pause before claiming again after a failed claim.
 const claimRetryDelay = 200 * time.Millisecond
@@ -45,10 +65,15 @@ const claimRetryDelay = 200 * time.Millisecond
 type Local struct {
 	cfg Config
 
-	mu      sync.Mutex
-	pending []windsock.TaskInstanceKey
-	running map[windsock.TaskInstanceKey]context.CancelFunc
-	wake    chan struct{}
+	mu       sync.Mutex
+	pending  []windsock.TaskInstanceKey
+	running  map[windsock.TaskInstanceKey]context.CancelCauseFunc
+	draining bool
+	idle     chan struct{} // signalled when a try ends while draining
+	wake     chan struct{}
+	// lastContact is when a heartbeat last reached the store (dispatch
+	// goroutine only).
+	lastContact time.Time
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -72,7 +97,10 @@ func New(cfg Config) (*Local, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Local{cfg: cfg, running: map[windsock.TaskInstanceKey]context.CancelFunc{}, wake: make(chan struct{}, 1)}, nil
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	return &Local{cfg: cfg, running: map[windsock.TaskInstanceKey]context.CancelCauseFunc{}, wake: make(chan struct{}, 1), idle: make(chan struct{}, 1)}, nil
 }
 
 // Submit queues task instances to claim and run.
@@ -95,6 +123,18 @@ func (e *Local) Start(ctx context.Context) error {
 		return errors.New("executor already started")
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if e.cfg.ClaimQueued {
+		queued, err := e.cfg.Store.Listen(runCtx, store.ChannelQueued)
+		if err != nil {
+			cancel()
+			return err
+		}
+		go func() {
+			for range queued {
+				e.poke()
+			}
+		}()
+	}
 	e.cancel = cancel
 	e.done = make(chan struct{})
 	go func() {
@@ -122,20 +162,74 @@ func (e *Local) Stop() {
 	<-e.done
 }
 
+// Drain stops claiming, lets the running tries finish for up to grace,
+// then stops the rest, which are handed back for retry (taskrun.ErrHandBack),
+// and stops the executor: a worker's graceful shutdown.
+func (e *Local) Drain(grace time.Duration) {
+	e.mu.Lock()
+	e.draining = true
+	e.pending = nil
+	left := len(e.running)
+	e.mu.Unlock()
+	if left > 0 {
+		e.cfg.Logger.Info("draining: waiting for running tries", "running", left, "grace_period", grace)
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+	wait:
+		for {
+			select {
+			case <-e.idle:
+				e.mu.Lock()
+				left = len(e.running)
+				e.mu.Unlock()
+				if left == 0 {
+					break wait
+				}
+			case <-timer.C:
+				e.cfg.Logger.Warn("grace period over: handing the running tries back for retry", "running", left)
+				e.cancelAll(taskrun.ErrHandBack)
+				break wait
+			}
+		}
+	}
+	e.Stop()
+}
+
+func (e *Local) cancelAll(cause error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range e.running {
+		c(cause)
+	}
+}
+
+func (e *Local) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (e *Local) dispatch(ctx context.Context) {
 	hb := time.NewTicker(e.cfg.HeartbeatInterval)
 	defer hb.Stop()
+	var poll <-chan time.Time
+	if e.cfg.ClaimQueued {
+		t := time.NewTicker(e.cfg.PollInterval)
+		defer t.Stop()
+		poll = t.C
+		e.poke()
+	}
+	e.lastContact = e.cfg.Clock()
 	for {
 		select {
 		case <-ctx.Done():
-			e.mu.Lock()
-			for _, c := range e.running {
-				c()
-			}
-			e.mu.Unlock()
+			e.cancelAll(context.Canceled)
 			return
 		case <-hb.C:
 			e.heartbeat(ctx)
+		case <-poll:
+			e.claimAndStart(ctx)
 		case <-e.wake:
 			e.claimAndStart(ctx)
 		}
@@ -147,14 +241,24 @@ func (e *Local) dispatch(ctx context.Context) {
 func (e *Local) claimAndStart(ctx context.Context) {
 	for {
 		e.mu.Lock()
+		if e.draining {
+			e.mu.Unlock()
+			return
+		}
 		free := e.cfg.Slots - len(e.running)
 		n := min(free, len(e.pending))
+		if e.cfg.ClaimQueued {
+			n = free
+		}
 		if n <= 0 {
 			e.mu.Unlock()
 			return
 		}
-		batch := append([]windsock.TaskInstanceKey(nil), e.pending[:n]...)
-		e.pending = e.pending[n:]
+		var batch []windsock.TaskInstanceKey
+		if !e.cfg.ClaimQueued {
+			batch = append(batch, e.pending[:n]...)
+			e.pending = e.pending[n:]
+		}
 		e.mu.Unlock()
 
 		var jobID *int64
@@ -163,7 +267,7 @@ func (e *Local) claimAndStart(ctx context.Context) {
 			jobID = &id
 		}
 		tis, err := e.cfg.Store.TaskInstanceClaim(ctx, &store.TaskInstanceClaimParams{
-			Keys: batch, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: jobID, Now: e.cfg.Clock().UTC(),
+			Keys: batch, Queues: e.cfg.Queues, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: jobID, Now: e.cfg.Clock().UTC(),
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -175,22 +279,20 @@ func (e *Local) claimAndStart(ctx context.Context) {
 			e.mu.Lock()
 			e.pending = append(batch, e.pending...)
 			e.mu.Unlock()
-			time.AfterFunc(claimRetryDelay, func() {
-				select {
-				case e.wake <- struct{}{}:
-				default:
-				}
-			})
+			time.AfterFunc(claimRetryDelay, e.poke)
 			return
 		}
 		for _, ti := range tis {
 			e.start(ctx, ti)
 		}
+		if e.cfg.ClaimQueued && len(tis) < n {
+			return // nothing more is queued for now
+		}
 	}
 }
 
 func (e *Local) start(ctx context.Context, ti *windsock.TaskInstance) {
-	tryCtx, cancel := context.WithCancel(ctx)
+	tryCtx, cancel := context.WithCancelCause(ctx)
 	e.mu.Lock()
 	e.running[ti.TaskInstanceKey] = cancel
 	e.mu.Unlock()
@@ -198,14 +300,18 @@ func (e *Local) start(ctx context.Context, ti *windsock.TaskInstance) {
 	go func() {
 		defer e.wg.Done()
 		defer func() {
-			cancel()
+			cancel(nil)
 			e.mu.Lock()
 			delete(e.running, ti.TaskInstanceKey)
+			draining := e.draining
 			e.mu.Unlock()
-			select {
-			case e.wake <- struct{}{}:
-			default:
+			if draining {
+				select {
+				case e.idle <- struct{}{}:
+				default:
+				}
 			}
+			e.poke()
 		}()
 		e.runTry(tryCtx, ti)
 	}()
@@ -251,13 +357,25 @@ func (e *Local) heartbeat(ctx context.Context) {
 		keys = append(keys, k)
 	}
 	e.mu.Unlock()
+	now := e.cfg.Clock()
 	if len(keys) == 0 {
+		e.lastContact = now // nothing runs that could run twice
 		return
 	}
-	if err := e.cfg.Store.TaskInstanceHeartbeat(ctx, keys, e.cfg.Clock().UTC()); err != nil && ctx.Err() == nil {
+	if err := e.cfg.Store.TaskInstanceHeartbeat(ctx, keys, now.UTC()); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
 		e.cfg.Logger.Warn("task heartbeat failed", "error", err)
+		if e.cfg.LostContactAfter > 0 && now.Sub(e.lastContact) > e.cfg.LostContactAfter {
+			// The schedulers will soon presume these tries dead and run
+			// them again elsewhere: stop them so that they do not run twice.
+			e.cfg.Logger.Error("lost contact with the metadata database: stopping the running tries", "for", now.Sub(e.lastContact), "running", len(keys))
+			e.cancelAll(ErrLostContact)
+		}
 		return
 	}
+	e.lastContact = now
 	// A try whose task instance is no longer running (marked success or
 	// failed, cleared) is killed, as Airflow's task runner does when its
 	// heartbeat finds the state changed.
@@ -271,7 +389,7 @@ func (e *Local) heartbeat(ctx context.Context) {
 		e.mu.Unlock()
 		if cancel != nil {
 			e.cfg.Logger.Info("killing a try whose task instance changed state", "dag_id", k.DagID, "task_id", k.TaskID, "run_id", k.RunID, "state", ti.State)
-			cancel()
+			cancel(errStateChanged)
 		}
 	}
 }

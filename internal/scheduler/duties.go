@@ -23,6 +23,9 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map
 	}
 	for _, ti := range due {
 		ref := RunRef{ti.DagID, ti.RunID}
+		if !s.ownsRun(ref) {
+			continue
+		}
 		dirty[ref] = true
 		s.mu.Lock()
 		s.reload[ref] = true
@@ -34,6 +37,9 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map
 		return err
 	}
 	for _, ti := range zombies {
+		if !s.ownsRun(RunRef{ti.DagID, ti.RunID}) {
+			continue
+		}
 		if err := s.failTry(ctx, ti, fmt.Sprintf("no heartbeat from the process running this try for %s (scheduler_zombie_task_threshold): it is presumed dead", s.cfg.ZombieThreshold), now); err != nil {
 			return err
 		}
@@ -47,6 +53,9 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map
 		return err
 	}
 	for _, r := range running {
+		if !s.ownsRun(RunRef{r.DagID, r.RunID}) {
+			continue
+		}
 		if err := s.checkSLAs(ctx, r, now); err != nil {
 			return err
 		}
@@ -128,6 +137,31 @@ func (s *Scheduler) adoptOrphans(ctx context.Context) error {
 	return nil
 }
 
+// adoptQueued hands this scheduler's executor the task instances that
+// schedulers now dead queued and nobody claimed. Claims are atomic, so one
+// handed to two executors still runs once.
+func (s *Scheduler) adoptQueued(ctx context.Context) error {
+	queued, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateQueued}})
+	if err != nil {
+		return err
+	}
+	live := map[int64]bool{}
+	for _, id := range s.own.live() {
+		live[id] = true
+	}
+	var keys []windsock.TaskInstanceKey
+	for _, ti := range queued {
+		if ti.QueuedByJobID == nil || !live[*ti.QueuedByJobID] {
+			keys = append(keys, ti.TaskInstanceKey)
+		}
+	}
+	if len(keys) > 0 {
+		s.cfg.Logger.Info("adopting task instances queued by schedulers that are gone", "count", len(keys))
+		s.cfg.Executor.Submit(keys)
+	}
+	return nil
+}
+
 // processAlive reports whether a process with that pid exists.
 func processAlive(pid int) bool {
 	if pid <= 0 {
@@ -146,7 +180,7 @@ func (s *Scheduler) failStuckQueued(ctx context.Context, now time.Time) error {
 		return err
 	}
 	for _, ti := range queued {
-		if ti.QueuedDttm == nil || now.Sub(*ti.QueuedDttm) <= s.cfg.QueuedTimeout {
+		if ti.QueuedDttm == nil || now.Sub(*ti.QueuedDttm) <= s.cfg.QueuedTimeout || !s.ownsRun(RunRef{ti.DagID, ti.RunID}) {
 			continue
 		}
 		if err := s.failTry(ctx, ti, fmt.Sprintf("queued for longer than %s (scheduler.task_queued_timeout) without an executor taking it", s.cfg.QueuedTimeout), now); err != nil {

@@ -67,33 +67,55 @@ func (s *Scheduler) createDueRuns(ctx context.Context, now time.Time) error {
 		return err
 	}
 	for _, m := range due {
+		if !s.ownsDAG(m.DagID) {
+			continue
+		}
 		e, err := s.dags.get(ctx, m.DagID)
 		if err != nil {
 			s.cfg.Logger.Warn("cannot load due dag", "dag_id", m.DagID, "error", err)
 			continue
 		}
 		for m.NextDagrunCreateAfter != nil && !m.NextDagrunCreateAfter.After(now) && active[m.DagID] < e.dag.MaxActiveRuns {
-			iv := schedule.DataInterval{Start: *m.NextDagrunDataIntervalStart, End: *m.NextDagrunDataIntervalEnd}
+			var fresh *windsock.DAGModel
 			err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-				_, err := CreateRun(ctx, q, e.dag, e.graph, NewRun{
-					RunType: windsock.RunTypeScheduled, LogicalDate: *m.NextDagrun, Interval: &iv, DagHash: e.hash, Now: now,
-				})
-				if windsock.ErrorCode(err) == windsock.ECONFLICT {
-					err = nil // a run for that date exists (triggered, backfilled, or another scheduler)
+				// Another scheduler may have created this run meanwhile (it
+				// owned the DAG until a moment ago): decide on the DAG row as
+				// it is under the lock.
+				if err := q.TxLock(ctx, "create_dag_run:"+m.DagID); err != nil {
+					return err
 				}
+				var err error
+				if fresh, err = q.DAGGet(ctx, m.DagID); err != nil {
+					return err
+				}
+				if fresh.NextDagrunCreateAfter == nil || fresh.NextDagrunCreateAfter.After(now) || fresh.NextDagrun == nil {
+					return nil
+				}
+				iv := schedule.DataInterval{Start: *fresh.NextDagrunDataIntervalStart, End: *fresh.NextDagrunDataIntervalEnd}
+				exists, err := q.DagRunList(ctx, &store.DagRunListParams{DagID: m.DagID, LogicalDateGTE: fresh.NextDagrun, LogicalDateLTE: fresh.NextDagrun, Limit: 1})
 				if err != nil {
 					return err
 				}
-				return s.setNext(ctx, q, e, &iv, now)
+				if len(exists) == 0 { // else triggered or backfilled for that date already
+					if _, err := CreateRun(ctx, q, e.dag, e.graph, NewRun{
+						RunType: windsock.RunTypeScheduled, LogicalDate: *fresh.NextDagrun, Interval: &iv, DagHash: e.hash, Now: now,
+					}); err != nil {
+						return err
+					}
+				}
+				if err := s.setNext(ctx, q, e, &iv, now); err != nil {
+					return err
+				}
+				fresh, err = q.DAGGet(ctx, m.DagID)
+				return err
 			})
 			if err != nil {
 				return fmt.Errorf("create scheduled run of %s: %w", m.DagID, err)
 			}
-			active[m.DagID]++
-			fresh, err := s.cfg.Store.DAGGet(ctx, m.DagID)
-			if err != nil {
-				return err
+			if fresh == nil {
+				break
 			}
+			active[m.DagID]++
 			m = fresh
 		}
 	}
@@ -112,13 +134,13 @@ func (s *Scheduler) startQueuedRuns(ctx context.Context, now time.Time, dirty ma
 		return err
 	}
 	limits := map[string]int{}
-	paused := s.pausedLookup(ctx)
+	paused := s.pausedLookup(ctx, s.cfg.Store)
 	var candidates []*windsock.DagRun
 	for _, r := range queued {
 		if s.only != nil && !s.only[RunRef{r.DagID, r.RunID}] {
 			continue
 		}
-		if s.only == nil && paused(r.DagID) {
+		if s.only == nil && (!s.ownsDAG(r.DagID) || paused(r.DagID)) {
 			continue // runs of paused DAGs wait, as in Airflow
 		}
 		e, err := s.dags.get(ctx, r.DagID)
@@ -142,13 +164,13 @@ func (s *Scheduler) startQueuedRuns(ctx context.Context, now time.Time, dirty ma
 
 // pausedLookup returns a function telling whether a DAG is paused, reading
 // each DAG's row at most once per call site.
-func (s *Scheduler) pausedLookup(ctx context.Context) func(dagID string) bool {
+func (s *Scheduler) pausedLookup(ctx context.Context, q store.Queries) func(dagID string) bool {
 	seen := map[string]bool{}
 	return func(dagID string) bool {
 		if p, ok := seen[dagID]; ok {
 			return p
 		}
-		m, err := s.cfg.Store.DAGGet(ctx, dagID)
+		m, err := q.DAGGet(ctx, dagID)
 		p := err == nil && m.IsPaused
 		seen[dagID] = p
 		return p

@@ -55,6 +55,14 @@ type Config struct {
 	Hostname string
 	// OnRunFinished is called after a run reaches success or failed.
 	OnRunFinished func(run *windsock.DagRun)
+	// Shared is set when other processes share the store (PostgreSQL):
+	// the scheduler listens for their notifications and shares the work
+	// with the other live schedulers.
+	Shared bool
+	// HealthThreshold is scheduler.scheduler_health_check_threshold: a
+	// scheduler whose heartbeat is older is dead and the others take over
+	// its DAGs and runs. Default 30 s.
+	HealthThreshold time.Duration
 }
 
 // RunRef names a DAG run.
@@ -83,6 +91,13 @@ type Scheduler struct {
 	// goroutines (which must not touch runs).
 	running sync.Map // RunRef -> *windsock.DagRun
 
+	// own is the set of live schedulers this one shares the work with;
+	// membersChanged and resyncAll ask the next pass to look again at
+	// everything (guarded by mu).
+	own            ownership
+	membersChanged bool
+	resyncAll      bool
+
 	jobID  int64
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -108,6 +123,9 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if cfg.QueuedTimeout <= 0 {
 		cfg.QueuedTimeout = 600 * time.Second
+	}
+	if cfg.HealthThreshold <= 0 {
+		cfg.HealthThreshold = 30 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -199,15 +217,29 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return errors.New("scheduler already started")
 	}
 	now := s.now()
-	job := &windsock.Job{State: windsock.JobRunning, JobType: windsock.JobTypeScheduler, StartDate: now, LatestHeartbeat: now, ExecutorClass: "LocalExecutor", Hostname: s.cfg.Hostname, Unixname: unixName()}
+	jobType := windsock.JobTypeScheduler
+	if s.only != nil {
+		jobType = windsock.JobTypeBackfill // runs only its own runs: not a member of the schedulers
+	}
+	job := &windsock.Job{State: windsock.JobRunning, JobType: jobType, StartDate: now, LatestHeartbeat: now, ExecutorClass: "LocalExecutor", Hostname: s.cfg.Hostname, Unixname: unixName()}
 	if err := s.cfg.Store.JobCreate(ctx, job); err != nil {
 		return fmt.Errorf("record scheduler job: %w", err)
 	}
 	s.jobID = job.ID
+	s.own.set(s.jobID, nil)
+	if err := s.refreshMembers(ctx, now); err != nil {
+		return fmt.Errorf("read live schedulers: %w", err)
+	}
 	if err := s.adoptOrphans(ctx); err != nil {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if s.cfg.Shared && s.only == nil {
+		if err := s.listen(runCtx); err != nil {
+			cancel()
+			return fmt.Errorf("listen for other processes: %w", err)
+		}
+	}
 	s.cancel = cancel
 	s.done = make(chan struct{})
 	go func() {
@@ -258,8 +290,17 @@ func (s *Scheduler) loop(ctx context.Context) {
 		case <-heartbeat.C:
 			if err := s.cfg.Store.JobHeartbeat(ctx, s.jobID, s.now()); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Warn("scheduler heartbeat failed", "error", err)
+				continue
 			}
-			continue
+			if err := s.refreshMembers(ctx, s.now()); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("reading the live schedulers failed", "error", err)
+			}
+			s.mu.Lock()
+			again := s.membersChanged
+			s.mu.Unlock()
+			if !again {
+				continue
+			}
 		}
 		s.pass(ctx, periodic)
 	}
@@ -282,15 +323,26 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 	s.dagsDirty = false
 	finished, reload := s.finished, s.reload
 	s.finished, s.reload = map[RunRef][]*windsock.TaskInstance{}, map[RunRef]bool{}
+	membersChanged, resyncAll := s.membersChanged, s.resyncAll
+	s.membersChanged, s.resyncAll = false, false
 	s.mu.Unlock()
+	if membersChanged {
+		// A scheduler came or went: look for what this one now owns.
+		periodic = true
+	}
 	if periodic {
 		s.passCount++
 		if s.passCount%safetyReloadEvery == 0 {
 			// The safety net: re-read every running run, in case something
-			// outside this process changed it.
-			for ref := range s.runs {
-				reload[ref] = true
-			}
+			// outside this process changed it unannounced.
+			resyncAll = true
+			dagsDirty = dagsDirty || s.cfg.Shared
+		}
+	}
+	if resyncAll {
+		for ref := range s.runs {
+			reload[ref] = true
+			dirty[ref] = true
 		}
 	}
 
@@ -319,11 +371,17 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 			errs = append(errs, err)
 		}
 	}
+	if membersChanged {
+		if err := s.adoptQueued(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := s.startQueuedRuns(ctx, now, dirty); err != nil {
 		errs = append(errs, err)
 	}
 	for ref := range dirty {
-		if s.only != nil && !s.only[ref] {
+		if !s.ownsRun(ref) {
+			s.forget(ref)
 			continue
 		}
 		if err := s.evaluateRun(ctx, ref, finished[ref], reload[ref], now); err != nil {

@@ -18,6 +18,12 @@ const (
 	// ChannelTryDone wakes schedulers: a try ended; the payload is
 	// EncodeTryDone's.
 	ChannelTryDone = "windsock_try_done"
+	// ChannelRunChanged wakes schedulers: a run was triggered, cleared or
+	// marked; the payload is {"DagID":..., "RunID":...}.
+	ChannelRunChanged = "windsock_run_changed"
+	// ChannelDAGsChanged wakes schedulers: the DAG processor stored new
+	// definitions.
+	ChannelDAGsChanged = "windsock_dags_changed"
 )
 
 // Coordination lets the processes that share a store (schedulers,

@@ -45,6 +45,11 @@ type Runs interface {
 	// and updated reports whether it did: that is how concurrent schedulers
 	// and workers avoid overwriting each other.
 	TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInstance, fromStates ...windsock.TaskInstanceState) (updated bool, err error)
+	// TaskInstanceFinishTry records a try's outcome: it writes ti like
+	// TaskInstanceUpdate, but only if the stored row is still running try
+	// ti.TryNumber, so the late outcome of a try that was presumed dead
+	// (and retried elsewhere) never lands on a later try.
+	TaskInstanceFinishTry(ctx context.Context, ti *windsock.TaskInstance) (updated bool, err error)
 	// TaskInstanceClaim moves up to params.Limit queued task instances
 	// (optionally only the given keys or queues) to running for a worker,
 	// highest priority_weight first, and returns them. Two claimers never

@@ -55,6 +55,11 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 			return r.finish(ctx, try, logf, res, rendered)
 		}
 		out.Skipped = skippedDownstream(try.DAG, ti.TaskID, res.op)
+	case res.handBack:
+		out.Err = ErrHandBack
+		out.State = windsock.TaskStateUpForRetry
+		ti.MaxTries++ // not the task's fault: its retries stay as they were
+		ti.NextRetryAt = &now
 	case errors.Is(res.err, operator.ErrSkip):
 		out.State = windsock.TaskStateSkipped
 	default:
@@ -80,8 +85,9 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 	if logf != nil {
 		r.logOutcome(logf, &ti, out)
 	}
-	err := r.Store.InTx(ctx, func(q store.Queries) error {
-		updated, err := q.TaskInstanceUpdate(ctx, &ti, windsock.TaskStateRunning)
+	err := r.recordRetrying(ctx, func(q store.Queries) error {
+		out.Recorded, out.TI = false, nil
+		updated, err := q.TaskInstanceFinishTry(ctx, &ti)
 		if err != nil {
 			return err
 		}
@@ -135,6 +141,35 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 		logf.Infof("The task instance was changed while it ran (cleared or marked); this try's outcome (%s) was not recorded.", out.State)
 	}
 	return out, nil
+}
+
+// Recording a try's outcome is retried while the database is unreachable
+// (a restart, a failover): the try already ran, and giving up would leave
+// it running until presumed dead and run again.
+const (
+	recordRetryMin = 100 * time.Millisecond
+	recordRetryMax = 5 * time.Second
+	recordGiveUp   = 2 * time.Minute
+)
+
+// recordRetrying runs fn in a transaction, again with backoff while the
+// failure is the database's (not an application error such as a missing
+// row), for up to recordGiveUp.
+func (r *Runner) recordRetrying(ctx context.Context, fn func(q store.Queries) error) error {
+	wait, deadline := recordRetryMin, r.now().Add(recordGiveUp)
+	for {
+		err := r.Store.InTx(ctx, fn)
+		if err == nil || windsock.ErrorCode(err) != windsock.EINTERNAL || ctx.Err() != nil || r.now().After(deadline) {
+			return err
+		}
+		r.logger().Warn("recording a try's outcome failed; retrying", "error", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, recordRetryMax)
+	}
 }
 
 // xcoms returns the values a successful try pushes.

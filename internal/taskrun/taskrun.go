@@ -102,6 +102,9 @@ func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
 	var out *Outcome
 	defer func() { r.closeLog(ctx, try, logf, out) }()
 	res, rendered := r.execute(ctx, try, logf, masker)
+	if res.err != nil && errors.Is(context.Cause(ctx), ErrHandBack) {
+		res.handBack = true
+	}
 	// The outcome is recorded even when ctx was cancelled (a killed try).
 	out, err = r.finish(context.WithoutCancel(ctx), try, logf, res, rendered)
 	if err == nil && out.Recorded {
@@ -302,7 +305,15 @@ func (l *plainLog) Infof(format string, args ...any) {
 type result struct {
 	op  *operator.Result
 	err error
+	// handBack is set when the try was stopped because its worker shuts
+	// down: it is retried without using up one of the task's retries.
+	handBack bool
 }
+
+// ErrHandBack is the cause a worker cancels a try's context with when it
+// shuts down before the try ends: the try is recorded up_for_retry, due at
+// once, and does not count against the task's retries.
+var ErrHandBack = errors.New("the worker shut down before the try ended: handed back for retry")
 
 // firstTryStart returns when a sensor's current try first started, from its
 // reschedules, so its timeout spans them all.

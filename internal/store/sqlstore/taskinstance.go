@@ -233,6 +233,18 @@ func stateFilter(states []windsock.TaskInstanceState, includeNull bool) (string,
 // note changes, the guard lost, or the instance is missing) does a
 // transaction redo the UPDATE, write the note and tell the cases apart.
 func (q *queries) TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInstance, fromStates ...windsock.TaskInstanceState) (bool, error) {
+	return q.updateTI(ctx, ti, "", nil, fromStates)
+}
+
+// TaskInstanceFinishTry writes ti only if the stored row is still running
+// try ti.TryNumber.
+func (q *queries) TaskInstanceFinishTry(ctx context.Context, ti *windsock.TaskInstance) (bool, error) {
+	return q.updateTI(ctx, ti, " AND task_instance.try_number = ?", []any{ti.TryNumber},
+		[]windsock.TaskInstanceState{windsock.TaskStateRunning})
+}
+
+// updateTI is TaskInstanceUpdate with an extra condition on the stored row.
+func (q *queries) updateTI(ctx context.Context, ti *windsock.TaskInstance, extra string, extraArgs []any, fromStates []windsock.TaskInstanceState) (bool, error) {
 	now := utc(time.Now())
 	args := tiValues(ti)
 	args = append(args, now, tsPtr(ti.LastHeartbeatAt), tsPtr(ti.NextRetryAt),
@@ -248,6 +260,8 @@ func (q *queries) TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInsta
 		query += " AND " + cond
 		args = append(args, stateArgs...)
 	}
+	query += extra
+	args = append(args, extraArgs...)
 	updated, err := q.tiUpdate(ctx, ti, query, args, len(fromStates) > 0, now)
 	if err != nil {
 		return false, fmt.Errorf("update task instance %s: %w", keyString(ti.TaskInstanceKey), err)

@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/windsock/windsock/internal/executor"
+	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/taskrun"
+)
+
+// WorkerOptions tune a worker.
+type WorkerOptions struct {
+	// Concurrency is how many tries run at once; celery.worker_concurrency
+	// when 0.
+	Concurrency int
+	// Queues limits the worker to task instances of these queues (Airflow's
+	// queue task attribute); every queue when empty.
+	Queues []string
+	// OnTryDone is called after every try is recorded.
+	OnTryDone func(try *taskrun.Try, out *taskrun.Outcome)
+}
+
+// workerDAGMaxAge is how stale a worker's DAG definitions may be: a task
+// queued just after its DAG file changed runs the new definition once the
+// check comes round.
+const workerDAGMaxAge = 2 * time.Second
+
+// NewWorker returns a worker: an executor that claims queued task
+// instances from the metadata database, runs them here and tells the
+// schedulers when each try ends (`windsock worker`).
+func (e *Environment) NewWorker(opts WorkerOptions) (*executor.Local, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = e.Config.Celery.WorkerConcurrency
+	}
+	dags := scheduler.NewDAGCache(e.Store, workerDAGMaxAge)
+	return executor.New(executor.Config{
+		Store: e.Store, Runner: e.NewTaskRunner(), Slots: opts.Concurrency, Hostname: e.Hostname,
+		HeartbeatInterval: e.Config.Scheduler.SchedulerHeartbeatSec,
+		DAG:               dags.DAG,
+		ClaimQueued:       true, Queues: opts.Queues,
+		OnDone: func(try *taskrun.Try, out *taskrun.Outcome) {
+			e.notifyTryDone(try, out)
+			if opts.OnTryDone != nil {
+				opts.OnTryDone(try, out)
+			}
+		},
+		LostContactAfter: lostContactAfter(e.Config.Scheduler.SchedulerZombieTaskThreshold),
+		Logger:           e.Logger, Clock: e.Clock,
+	})
+}
+
+// NotifyRuns tells the schedulers sharing the store about runs a web
+// server changed: the api.RunNotifier of a process without a scheduler.
+type NotifyRuns struct{ Env *Environment }
+
+// RunChanged announces the change; a scheduler's periodic pass finds it
+// anyway if the announcement is lost.
+func (n NotifyRuns) RunChanged(dagID, runID string) {
+	if err := scheduler.NotifyRunChanged(context.Background(), n.Env.Store, dagID, runID); err != nil {
+		n.Env.Logger.Warn("could not announce a changed run", "dag_id", dagID, "run_id", runID, "error", err)
+	}
+}

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/dagprocessor"
+	"github.com/windsock/windsock/internal/logserver"
+	"github.com/windsock/windsock/internal/store"
+)
+
+// defaultGracePeriod is how long a worker stopped by SIGTERM lets its
+// running tries finish before handing them back for retry.
+const defaultGracePeriod = 60 * time.Second
+
+func (r *runner) workerCommand() *cobra.Command {
+	var (
+		concurrency int
+		queues      string
+		hostname    string
+		grace       time.Duration
+		skipLogs    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run tasks that schedulers queued (core.executor = CeleryExecutor), on any host sharing the PostgreSQL database",
+		Long: `Claims queued task instances from the metadata database and runs them, up to
+--concurrency at once (celery.worker_concurrency), only those of --queues when
+given. It serves the logs of its tries on logging.worker_log_server_port.
+On SIGTERM or SIGINT it stops claiming, lets running tries finish for up to
+--grace-period, then hands the rest back for retry (without using up a retry).`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			env, err := r.openEnv(ctx, logger)
+			if err != nil {
+				return err
+			}
+			defer env.Close()
+			if !env.Shared() {
+				return usageError{fmt.Errorf("worker: the metadata database is SQLite, which one process owns; set database.sql_alchemy_conn to a postgresql:// URL (or run `windsock scheduler` with core.executor = LocalExecutor)")}
+			}
+			if hostname != "" {
+				env.Hostname = hostname
+			}
+			var qs []string
+			for _, q := range strings.Split(queues, ",") {
+				if q = strings.TrimSpace(q); q != "" {
+					qs = append(qs, q)
+				}
+			}
+			var logs *logserver.Server
+			if !skipLogs {
+				if logs, err = startLogServer(ctx, env, hostname); err != nil {
+					return err
+				}
+				defer logs.Stop()
+			}
+			w, err := env.NewWorker(app.WorkerOptions{Concurrency: concurrency, Queues: qs})
+			if err != nil {
+				return err
+			}
+			// The worker outlives the signal: Drain stops it.
+			if err := w.Start(context.WithoutCancel(ctx)); err != nil {
+				return err
+			}
+			logger.Info("worker is running", "hostname", env.Hostname, "concurrency", concurrencyOf(concurrency, env), "queues", qs)
+			<-ctx.Done()
+			logger.Info("shutting down: no more claims; waiting for running tries", "grace_period", grace)
+			w.Drain(grace)
+			logger.Info("stopped")
+			return nil
+		},
+	}
+	cmd.Flags().IntVarP(&concurrency, "concurrency", "c", 0, "tries run at once (default: celery.worker_concurrency, 16)")
+	cmd.Flags().StringVarP(&queues, "queues", "q", "", "comma-separated queues to take tasks from (default: all)")
+	cmd.Flags().StringVar(&hostname, "hostname", "", "name recorded on the task instances, where the webserver fetches their logs; the log server listens on it (default: this host's name, all interfaces)")
+	cmd.Flags().DurationVar(&grace, "grace-period", defaultGracePeriod, "how long running tries may go on after SIGTERM before they are handed back for retry")
+	cmd.Flags().BoolVarP(&skipLogs, "skip-serve-logs", "s", false, "do not serve the logs of this worker's tries")
+	return cmd
+}
+
+func concurrencyOf(flag int, env *app.Environment) int {
+	if flag > 0 {
+		return flag
+	}
+	return env.Config.Celery.WorkerConcurrency
+}
+
+// startLogServer serves this process's task logs to the webservers, on
+// hostname (all interfaces when empty) and logging.worker_log_server_port.
+func startLogServer(ctx context.Context, env *app.Environment, hostname string) (*logserver.Server, error) {
+	ls := env.NewLogServer()
+	ls.Addr = net.JoinHostPort(hostname, strconv.Itoa(env.Config.Logging.WorkerLogServerPort))
+	if err := ls.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, fmt.Errorf("serve task logs on %s: %w", ls.Addr, err)
+	}
+	return ls, nil
+}
+
+func (r *runner) dagProcessorCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "dag-processor",
+		Short: "Parse the DAG folder into the metadata database (with scheduler.standalone_dag_processor = True)",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			env, err := r.openEnv(ctx, logger)
+			if err != nil {
+				return err
+			}
+			defer env.Close()
+			if err := env.EnsureDagsFolder(); err != nil {
+				return err
+			}
+			proc, err := env.NewDAGProcessor(func(rep *dagprocessor.Report) { announceDAGs(env, rep) })
+			if err != nil {
+				return err
+			}
+			if err := proc.Start(ctx); err != nil {
+				return err
+			}
+			logger.Info("dag processor is running", "dags_folder", env.Config.Core.DagsFolder)
+			<-ctx.Done()
+			logger.Info("shutting down")
+			proc.Stop()
+			return nil
+		},
+	}
+}
+
+// announceDAGs tells the schedulers sharing the store that definitions
+// changed.
+func announceDAGs(env *app.Environment, rep *dagprocessor.Report) {
+	if rep.Written == 0 && rep.Removed == 0 {
+		return
+	}
+	if err := env.Store.Notify(context.Background(), store.ChannelDAGsChanged, ""); err != nil {
+		env.Logger.Warn("could not announce changed DAGs", "error", err)
+	}
+}

@@ -1,0 +1,90 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// testClaimRace hammers TaskInstanceClaim from many claimers at once: each
+// queued task instance must be claimed exactly once, so no task ever has
+// two running tries.
+func testClaimRace(t *testing.T, open OpenFunc) {
+	t.Parallel()
+	ctx, st := setup(t, open)
+	const tasks, claimers = 300, 12
+	ids := make([]string, tasks)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("t%03d", i)
+	}
+	r := newRun("race", 1)
+	tis := createRun(t, ctx, st, r, ids...)
+	for i, ti := range tis {
+		ti.State, ti.TryNumber = windsock.TaskStateQueued, 1
+		ti.Queue = []string{"default", "gpu"}[i%2]
+		_, err := st.TaskInstanceUpdate(ctx, ti)
+		mustNo(t, err)
+	}
+
+	var mu sync.Mutex
+	claimedBy := map[string][]int{}
+	var wg sync.WaitGroup
+	errs := make(chan error, claimers)
+	start := make(chan struct{})
+	for c := range claimers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			var queues []string
+			if c%3 == 0 {
+				queues = []string{"gpu"} // some workers serve one queue only
+			}
+			for {
+				got, err := st.TaskInstanceClaim(ctx, &store.TaskInstanceClaimParams{
+					Queues: queues, Limit: 1 + c%4, Hostname: fmt.Sprintf("worker-%d", c), Now: zoned(),
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, ti := range got {
+					if ti.State != windsock.TaskStateRunning || ti.Hostname != fmt.Sprintf("worker-%d", c) {
+						errs <- fmt.Errorf("claimed %s came back as %s on %q", ti.TaskID, ti.State, ti.Hostname)
+					}
+					if queues != nil && ti.Queue != "gpu" {
+						errs <- fmt.Errorf("a gpu-only claimer got %s of queue %q", ti.TaskID, ti.Queue)
+					}
+					claimedBy[ti.TaskID] = append(claimedBy[ti.TaskID], c)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(claimedBy) != tasks {
+		t.Fatalf("%d task instances claimed, want all %d", len(claimedBy), tasks)
+	}
+	for id, by := range claimedBy {
+		if len(by) != 1 {
+			t.Fatalf("%s claimed by %d claimers (%v), want exactly one", id, len(by), by)
+		}
+	}
+	running, err := st.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}})
+	mustNo(t, err)
+	if len(running) != tasks {
+		t.Fatalf("%d running in the store, want %d", len(running), tasks)
+	}
+}
