@@ -67,6 +67,9 @@ func (s *Server) wrap(rt route) http.Handler {
 		case user == nil && !rt.access.public:
 			s.unauthenticated(w, r, "No credentials were sent; use HTTP Basic, a bearer API token or a session")
 			return
+		case user != nil && s.csrfRefused(r):
+			s.writeProblem(w, r, http.StatusForbidden, "The request was authenticated by a session cookie but did not carry the session's CSRF token in the X-CSRF-Token header")
+			return
 		case rt.access.action != "" && !s.authz.Can(r.Context(), user, rt.access.action, rt.access.resource):
 			s.writeError(w, r, forbidden())
 			return

@@ -18,6 +18,7 @@ import (
 	"github.com/windsock/windsock/internal/api"
 	"github.com/windsock/windsock/internal/app"
 	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/web"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -77,13 +78,23 @@ func serveAPI(ctx context.Context, env *app.Environment, logger *slog.Logger, ru
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	remoteLogs, err := env.RemoteLogStore()
+	if err != nil {
+		return err
+	}
+	apiHandler := (&api.Server{
+		Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock,
+		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
+		Runs: runs, RemoteLogs: remoteLogs,
+		HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
+	}).Handler()
+	// The UI is served at / beside the API at /api/v1 and /health.
+	webHandler := (&web.Server{
+		Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock,
+		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
+	}).Handler()
 	srv := &http.Server{
-		Handler: (&api.Server{
-			Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock,
-			Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
-			Runs:            runs,
-			HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
-		}).Handler(),
+		Handler:           web.Mux(apiHandler, webHandler),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	if warn := api.StartupWarning(env.Config); warn != "" {
@@ -164,7 +175,11 @@ func (r *runner) webserverCommand() *cobra.Command {
 				return err
 			}
 			defer env.Close()
-			return serveAPI(ctx, env, logger, nil, port, cmd.Flags().Changed("port"), "windsock webserver is ready", nil)
+			var runs api.RunNotifier
+			if env.Shared() {
+				runs = app.NotifyRuns{Env: env} // the schedulers run elsewhere
+			}
+			return serveAPI(ctx, env, logger, runs, port, cmd.Flags().Changed("port"), "windsock webserver is ready", nil)
 		},
 	}
 	cmd.Flags().IntVarP(&port, "port", "p", 0, "port to listen on (default: webserver.web_server_port, 8080)")

@@ -95,6 +95,7 @@ func TestStandalone(t *testing.T) {
 		t.Errorf("password file mode %v, want 0600", fi.Mode().Perm())
 	}
 	pw, _ := os.ReadFile(pwFile)
+	checkUILogin(t, "http://127.0.0.1:"+port, strings.TrimSpace(string(pw)))
 
 	// The DAG folder and the examples were loaded into the store.
 	dags := listDAGs(t, h)

@@ -1,0 +1,221 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/web/dagview"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// tiData is the task-instance page: the instance, its tries, rendered
+// template fields, XCom entries and the log of one try.
+type tiData struct {
+	*dagPage
+	Run  runView
+	TI   *store.TaskInstanceDetail
+	Task *windsock.Task // nil when the task left the DAG
+	// Path is the page's own path; APIPath the instance's API path.
+	PagePath string
+	TIAPI    string
+	Duration string
+	Active   bool
+	Tries    []tryView
+	// LogTry is the try whose log is shown, 0 before the first try.
+	LogTry   int
+	LogURL   string
+	LogLive  bool
+	Rendered []fieldView
+	XComs    []fieldView
+	Clear    clearForm
+}
+
+// tryView is one try of a task instance.
+type tryView struct {
+	Number    int
+	State     windsock.TaskInstanceState
+	StartDate *time.Time
+	EndDate   *time.Time
+	Duration  string
+	// Href shows this try's log.
+	Href string
+}
+
+// fieldView is a named value shown as text: a rendered template field or
+// an XCom entry.
+type fieldView struct {
+	Name  string
+	Value string
+	When  *time.Time
+}
+
+// taskInstancePage is /dags/{dag_id}/grid/{run_id}/{task_id}[?try=N].
+func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.loadDAG(r, "grid")
+	if err != nil {
+		return err
+	}
+	if !p.Can.ReadRuns || !p.Can.ReadTIs {
+		return forbidden()
+	}
+	ctx := r.Context()
+	runID, taskID := r.PathValue("run_id"), r.PathValue("task_id")
+	run, err := s.Store.DagRunGet(ctx, p.DagID, runID)
+	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+		return windsock.Errorf(windsock.ENOTFOUND, "DAG %q has no run %q", p.DagID, runID)
+	}
+	if err != nil {
+		return fmt.Errorf("task instance page: read run: %w", err)
+	}
+	mapIndex := -1
+	tis, _, err := s.Store.TaskInstanceQuery(ctx, &store.TaskInstanceQueryParams{DagIDs: []string{p.DagID}, OnlyDagIDs: true,
+		RunIDs: []string{runID}, TaskIDs: []string{taskID}, MapIndex: &mapIndex, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("task instance page: read task instance: %w", err)
+	}
+	if len(tis) == 0 {
+		return windsock.Errorf(windsock.ENOTFOUND, "Run %q of DAG %q has no task instance %q", runID, p.DagID, taskID)
+	}
+	ti := tis[0]
+	d := &tiData{dagPage: p, Run: newRunView(p, run, s.now()), TI: ti, Task: p.DAG.Task(taskID),
+		Active: tiActive(ti.State)}
+	d.PagePath = p.Path + "/grid/" + d.Run.Path + "/" + url.PathEscape(taskID)
+	d.TIAPI = d.Run.APIPath + "/taskInstances/" + url.PathEscape(taskID)
+	if ti.StartDate != nil {
+		end := s.now()
+		if ti.EndDate != nil {
+			end = *ti.EndDate
+		}
+		d.Duration = dagview.FormatDuration(end.Sub(*ti.StartDate))
+	}
+	d.Clear = clearForm{ID: "ti-clear", DagAPIPath: p.APIPath, RunID: runID, TaskID: taskID}
+	if d.Tries, err = s.tries(r, d); err != nil {
+		return err
+	}
+	if err := d.chooseLog(r); err != nil {
+		return err
+	}
+	d.Rendered = renderedFields(ti.RenderedFields)
+	if p.Can.ReadXCom {
+		xs, err := s.Store.XComList(ctx, p.DagID, runID, taskID)
+		if err != nil {
+			return fmt.Errorf("task instance page: list xcom: %w", err)
+		}
+		for _, x := range xs {
+			if x.MapIndex != mapIndex {
+				continue
+			}
+			when := x.Timestamp
+			d.XComs = append(d.XComs, fieldView{Name: x.Key, Value: jsonBytesText(x.Value), When: &when})
+		}
+	}
+	return s.render(w, r, http.StatusOK, "ti_instance", Page{Title: taskID + " - " + p.DagID, Nav: "dags", Data: d})
+}
+
+// tries lists a task instance's tries: the failed ones the task_fail
+// table remembers, then the current one (as the API's tries endpoint).
+func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
+	ti := d.TI
+	fails, err := s.Store.TaskFailList(r.Context(), ti.TaskInstanceKey)
+	if err != nil {
+		return nil, fmt.Errorf("task instance page: list failures: %w", err)
+	}
+	var out []tryView
+	for _, f := range fails {
+		n := len(out) + 1
+		if n >= ti.TryNumber || (ti.StartDate != nil && f.StartDate != nil && f.StartDate.Equal(*ti.StartDate)) {
+			continue // the current try's own failure: its row shows it
+		}
+		tv := tryView{Number: n, State: windsock.TaskStateFailed, StartDate: f.StartDate, EndDate: f.EndDate}
+		if f.Duration != nil {
+			tv.Duration = dagview.FormatDuration(time.Duration(*f.Duration) * time.Second)
+		}
+		out = append(out, tv)
+	}
+	if ti.TryNumber > 0 {
+		out = append(out, tryView{Number: ti.TryNumber, State: ti.State, StartDate: ti.StartDate, EndDate: ti.EndDate, Duration: d.Duration})
+	}
+	for i := range out {
+		out[i].Href = d.PagePath + "?try=" + strconv.Itoa(out[i].Number) + "#log"
+	}
+	return out, nil
+}
+
+// chooseLog picks the try whose log the page shows: ?try=N, or the
+// latest.
+func (d *tiData) chooseLog(r *http.Request) error {
+	latest := d.TI.TryNumber
+	d.LogTry = latest
+	if raw := r.URL.Query().Get("try"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > max(latest, 1) {
+			return windsock.Errorf(windsock.EINVALID, "try: expected a try number from 1 to %d, got %q", max(latest, 1), raw)
+		}
+		d.LogTry = n
+	}
+	if d.LogTry == 0 || !d.Can.ReadLogs {
+		return nil
+	}
+	d.LogURL = d.TIAPI + "/logs/" + strconv.Itoa(d.LogTry)
+	d.LogLive = d.LogTry == latest && d.Active
+	// Tries without a row of their own (their failure went unrecorded)
+	// still get a tab.
+	for n := 1; n <= latest; n++ {
+		if !slices.ContainsFunc(d.Tries, func(t tryView) bool { return t.Number == n }) {
+			d.Tries = append(d.Tries, tryView{Number: n, Href: d.PagePath + "?try=" + strconv.Itoa(n) + "#log"})
+		}
+	}
+	slices.SortFunc(d.Tries, func(a, b tryView) int { return a.Number - b.Number })
+	return nil
+}
+
+// renderedFields turns the stored JSON of rendered template fields into
+// name/value rows, sorted by name; strings are shown as they are, other
+// values as JSON.
+func renderedFields(raw []byte) []fieldView {
+	if len(raw) == 0 {
+		return nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return []fieldView{{Name: "(raw)", Value: string(raw)}}
+	}
+	out := make([]fieldView, 0, len(m))
+	for k, v := range m {
+		text, ok := v.(string)
+		if !ok {
+			text = jsonText(v)
+		}
+		out = append(out, fieldView{Name: k, Value: text})
+	}
+	slices.SortFunc(out, func(a, b fieldView) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// jsonBytesText shows stored JSON indented (a string value unquoted).
+func jsonBytesText(b []byte) string {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		return s
+	}
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		return string(b)
+	}
+	return out.String()
+}
