@@ -27,7 +27,7 @@ import (
 // schema, as they would share a database across hosts. Each process has a
 // home (and task log folder) of its own; they share the DAG folder.
 type cluster struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	dags  string
 	side  string // where tasks append their side effects
@@ -38,12 +38,12 @@ type cluster struct {
 // clusterOption is one setting (a WINDSOCK__ variable) for every process.
 type clusterOption struct{ name, value string }
 
-func newCluster(t *testing.T, opts ...clusterOption) *cluster {
+func newCluster(t testing.TB, opts ...clusterOption) *cluster {
 	t.Helper()
 	return newClusterAt(t, storetest.PostgresURL(t), opts...)
 }
 
-func newClusterAt(t *testing.T, base string, opts ...clusterOption) *cluster {
+func newClusterAt(t testing.TB, base string, opts ...clusterOption) *cluster {
 	t.Helper()
 	ctx := context.Background()
 	admin, err := postgres.Open(ctx, base)
@@ -106,6 +106,22 @@ func newClusterAt(t *testing.T, base string, opts ...clusterOption) *cluster {
 	return c
 }
 
+// tempDir is a directory for a process's home: under $WINDSOCK_BENCH_DIR
+// when set (creating task log files in /tmp is slow on some machines).
+func (c *cluster) tempDir() string {
+	base := os.Getenv("WINDSOCK_BENCH_DIR")
+	if base == "" {
+		return c.t.TempDir()
+	}
+	os.MkdirAll(base, 0o755)
+	d, err := os.MkdirTemp(base, "cluster")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
 // process is one running windsock process.
 type process struct {
 	name string
@@ -118,7 +134,7 @@ type process struct {
 // start starts `windsock args...` in a home of its own.
 func (c *cluster) start(name string, args ...string) *process {
 	c.t.Helper()
-	home := c.t.TempDir()
+	home := c.tempDir()
 	logPath := filepath.Join(home, name+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -165,7 +181,7 @@ func (p *process) alive() bool {
 // run runs a one-off windsock command and returns its stdout.
 func (c *cluster) run(args ...string) string {
 	c.t.Helper()
-	home := c.t.TempDir()
+	home := c.tempDir()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append([]string{"WINDSOCK_HOME=" + home, "HOME=" + home}, c.env...)
 	out, err := cmd.Output()

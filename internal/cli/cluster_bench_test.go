@@ -1,0 +1,110 @@
+package cli_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// trueTasksDAG is a DAG of n independent `true` tasks.
+func trueTasksDAG(id string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:\n  schedule: null\n  start_date: 2024-01-01\n  max_active_tasks: 1000\n  tasks:\n", id)
+	for i := range n {
+		fmt.Fprintf(&b, "    - {task_id: t%04d, operator: bash, bash_command: 'true'}\n", i)
+	}
+	return b.String()
+}
+
+// trueChainDAG is a chain of n `true` tasks.
+func trueChainDAG(id string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:\n  schedule: null\n  start_date: 2024-01-01\n  tasks:\n", id)
+	for i := range n {
+		dep := ""
+		if i > 0 {
+			dep = fmt.Sprintf(", dependencies: [t%03d]", i-1)
+		}
+		fmt.Fprintf(&b, "    - {task_id: t%03d, operator: bash, bash_command: 'true'%s}\n", i, dep)
+	}
+	return b.String()
+}
+
+// startCluster starts a DAG processor, the schedulers and the workers
+// (each with concurrency slots) and waits for the DAGs.
+func startCluster(b *testing.B, c *cluster, schedulers, workers, concurrency int, dagIDs ...string) {
+	c.start("dag-processor", "dag-processor")
+	for i := range schedulers {
+		c.start(fmt.Sprintf("scheduler-%d", i+1), "scheduler")
+	}
+	for i := range workers {
+		c.start(fmt.Sprintf("worker-%d", i+1), "worker", "--hostname", fmt.Sprintf("127.0.0.%d", i+2), "--concurrency", fmt.Sprint(concurrency))
+	}
+	for _, id := range dagIDs {
+		c.waitDAG(id)
+	}
+}
+
+// runAll triggers a run of each DAG and waits for all to succeed.
+func runAll(b *testing.B, c *cluster, runID string, dagIDs ...string) {
+	for _, id := range dagIDs {
+		c.run("dags", "trigger", id, "-r", runID)
+	}
+	for _, id := range dagIDs {
+		if state := c.waitRun(id, runID, 5*time.Minute); state != windsock.DagRunSuccess {
+			b.Fatalf("run %s/%s ended %s", id, runID, state)
+		}
+	}
+}
+
+// BenchmarkClusterFanOut1000 runs 1,000 independent `true` tasks through 2
+// schedulers and 2 workers on PostgreSQL (issue target: 300 tasks/s).
+func BenchmarkClusterFanOut1000(b *testing.B) {
+	c := newCluster(b, clusterOption{"CORE__PARALLELISM", "64"}, clusterOption{"CORE__MAX_ACTIVE_TASKS_PER_DAG", "1000"})
+	c.writeDAG("fan.yaml", trueTasksDAG("fan", 1000))
+	startCluster(b, c, 2, 2, 32, "fan")
+	b.ResetTimer()
+	for i := range b.N {
+		runAll(b, c, fmt.Sprintf("r%d", i), "fan")
+	}
+	b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "tasks/s")
+}
+
+// BenchmarkClusterChain100 measures the per-hop latency of a chain of 100
+// `true` tasks through 2 schedulers and 2 workers (issue target: < 10 ms).
+func BenchmarkClusterChain100(b *testing.B) {
+	c := newCluster(b)
+	c.writeDAG("chain.yaml", trueChainDAG("chain", 100))
+	startCluster(b, c, 2, 2, 16, "chain")
+	b.ResetTimer()
+	for i := range b.N {
+		runAll(b, c, fmt.Sprintf("r%d", i), "chain")
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1000/float64(100*b.N), "ms/hop")
+}
+
+// BenchmarkClusterSchedulers runs 10 DAGs of 100 independent `true` tasks
+// with 1 and then 2 schedulers (2 workers): how scheduling throughput
+// grows with a second scheduler.
+func BenchmarkClusterSchedulers(b *testing.B) {
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("schedulers=%d", n), func(b *testing.B) {
+			c := newCluster(b, clusterOption{"CORE__PARALLELISM", "64"})
+			var ids []string
+			for d := range 10 {
+				id := fmt.Sprintf("d%02d", d)
+				ids = append(ids, id)
+				c.writeDAG(id+".yaml", trueTasksDAG(id, 100))
+			}
+			startCluster(b, c, n, 2, 32, ids...)
+			b.ResetTimer()
+			for i := range b.N {
+				runAll(b, c, fmt.Sprintf("r%d", i), ids...)
+			}
+			b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "tasks/s")
+		})
+	}
+}
