@@ -46,30 +46,9 @@ func newCluster(t testing.TB, opts ...clusterOption) *cluster {
 func newClusterAt(t testing.TB, base string, opts ...clusterOption) *cluster {
 	t.Helper()
 	ctx := context.Background()
-	admin, err := postgres.Open(ctx, base)
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "cluster_" + hex.EncodeToString(b[:])
-	if _, err := admin.DB().ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-
+	dbURL := freshSchema(t, base)
 	dir := t.TempDir()
-	c := &cluster{t: t, url: u.String(), dags: filepath.Join(dir, "dags"), side: filepath.Join(dir, "side_effects.log")}
+	c := &cluster{t: t, url: dbURL, dags: filepath.Join(dir, "dags"), side: filepath.Join(dir, "side_effects.log")}
 	if err := os.MkdirAll(c.dags, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -99,11 +78,41 @@ func newClusterAt(t testing.TB, base string, opts ...clusterOption) *cluster {
 		c.env = append(c.env, "WINDSOCK__"+k+"="+v)
 	}
 	c.run("db", "migrate")
+	var err error
 	if c.store, err = postgres.Open(ctx, c.url); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.store.Close() })
 	return c
+}
+
+// freshSchema returns base's URL with the search_path set to a new
+// schema, dropped when the test ends: the database of one cluster.
+func freshSchema(t testing.TB, base string) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := postgres.Open(ctx, base)
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "cluster_" + hex.EncodeToString(b[:])
+	if _, err := admin.DB().ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // tempDir is a directory for a process's home: under $WINDSOCK_BENCH_DIR
