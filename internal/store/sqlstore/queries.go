@@ -29,6 +29,9 @@ type queries struct {
 	tx    *sql.Tx
 	stmts *stmtCache
 	co    *coordination
+	// group, when set, merges the transactions waiting for a single write
+	// connection into one (SQLite).
+	group *groupCommit
 	// pending are the in-process notifications sent in the transaction,
 	// delivered when it commits.
 	pending []notice
@@ -39,6 +42,9 @@ type queries struct {
 func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err error) {
 	if q.begin == nil {
 		return fn(q)
+	}
+	if q.group != nil {
+		return q.groupTx(ctx, fn)
 	}
 	tx, err := q.begin.BeginTx(ctx, nil)
 	if err != nil {

@@ -80,6 +80,7 @@ func NewSplit(write, read *sql.DB, d Dialect) *Store {
 	s := New(write, d)
 	s.read = read
 	s.rstmts = newStmtCache(read, d)
+	s.group = &groupCommit{}
 	return s
 }
 
