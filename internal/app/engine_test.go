@@ -550,7 +550,7 @@ late:
   catchup: false
   is_paused_upon_creation: false
   tasks:
-    - {task_id: slow, operator: empty, sla: 1h, retries: 1, retry_delay: 0}
+    - {task_id: slow, operator: bash, bash_command: "true", sla: 1h, retries: 1, retry_delay: 0}
 `})
 	ctx := context.Background()
 	now := time.Date(2024, 1, 4, 0, 30, 0, 0, time.UTC)
@@ -683,8 +683,8 @@ zombie:
   schedule: null
   start_date: 2024-01-01
   tasks:
-    - {task_id: lost, operator: empty, retries: 1, retry_delay: 0}
-    - {task_id: dead, operator: empty}
+    - {task_id: lost, operator: bash, bash_command: "true", retries: 1, retry_delay: 0}
+    - {task_id: dead, operator: bash, bash_command: "true"}
 `})
 	ctx := context.Background()
 	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -730,5 +730,68 @@ zombie:
 		if fails, _ := env.Store.TaskFailList(ctx, tis[id].TaskInstanceKey); len(fails) != 1 {
 			t.Errorf("%s: %d task_fail rows, want 1", id, len(fails))
 		}
+	}
+}
+
+// TestEmptyTasksSkipTheExecutor: EmptyOperator tasks without callbacks
+// succeed in the scheduler, without a try being run (no log, no host), as
+// Airflow does; one with on_success_callback runs like any other task.
+func TestEmptyTasksSkipTheExecutor(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"e.yaml": `
+hollow:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: first, operator: empty}
+    - {task_id: second, operator: empty, dependencies: [first]}
+    - {task_id: work, operator: bash, bash_command: "true", dependencies: [second]}
+    - {task_id: noted, operator: empty, on_success_callback: "true", dependencies: [work]}
+    - {task_id: last, operator: empty, dependencies: [noted]}
+`})
+	ctx := context.Background()
+	engine, err := env.NewEngine(EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := engine.Scheduler.DAG(ctx, "hollow")
+	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), State: windsock.DagRunRunning, Now: env.Clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One pass, no executor started: the empty tasks before work succeed,
+	// work waits to be run.
+	if err := engine.Scheduler.Pass(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	tis := states(t, env, run)
+	for _, id := range []string{"first", "second"} {
+		if tis[id].State != windsock.TaskStateSuccess || tis[id].TryNumber != 1 || tis[id].Hostname != "" {
+			t.Fatalf("%s = %s try %d on %q, want success try 1 without a host", id, tis[id].State, tis[id].TryNumber, tis[id].Hostname)
+		}
+		if _, err := os.Stat(tasklog.Path(env.LogFolder(), tis[id].TaskInstanceKey, 1)); !os.IsNotExist(err) {
+			t.Fatalf("%s has a log file: it was run", id)
+		}
+	}
+	if st := tis["work"].State; st != windsock.TaskStateQueued {
+		t.Fatalf("work = %s, want queued for the executor", st)
+	}
+	// Run the rest for real.
+	done := make(chan struct{})
+	engine2, err := env.NewEngine(EngineOptions{OnlyRuns: []scheduler.RunRef{{DagID: "hollow", RunID: run.RunID}}, OnRunFinished: func(*windsock.DagRun) { close(done) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer engine2.Stop()
+	<-done
+	tis = states(t, env, run)
+	if tis["noted"].Hostname == "" {
+		t.Fatal("noted (with on_success_callback) did not run on an executor")
+	}
+	if tis["last"].State != windsock.TaskStateSuccess || tis["last"].Hostname != "" {
+		t.Fatalf("last = %s on %q, want success in the scheduler", tis["last"].State, tis["last"].Hostname)
 	}
 }

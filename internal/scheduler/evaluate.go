@@ -120,12 +120,45 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 	} else {
 		dec = e.graph.EvaluateChanged(rs, changed)
 	}
-	if len(dec.SetState) == 0 && len(dec.Schedule) == 0 && !dec.RunFinished {
-		return nil
+	for {
+		done, err := s.applyDecision(ctx, ref, st, dec, now)
+		if err != nil || len(done) == 0 {
+			return err
+		}
+		// Empty tasks succeeded without running: what follows them is due
+		// at once.
+		dec = e.graph.EvaluateChanged(rs, done)
 	}
+}
+
+// skipsExecutor reports whether a task is an EmptyOperator the scheduler
+// marks successful itself, as Airflow does for EmptyOperator tasks without
+// on_execute_callback, on_success_callback or outlets: nothing would run.
+func skipsExecutor(t *windsock.Task) bool {
+	if t == nil || t.Operator != "empty" {
+		return false
+	}
+	for _, k := range []string{"on_execute_callback", "on_success_callback", "outlets"} {
+		if v, ok := t.Args[k]; ok && v != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// applyDecision writes a decision for a cached run and returns the empty
+// tasks it marked successful (whose downstream tasks are to be evaluated
+// next).
+func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState, dec decide.Decision, now time.Time) ([]string, error) {
+	run, e := st.run, st.entry
+	if len(dec.SetState) == 0 && len(dec.Schedule) == 0 && !dec.RunFinished {
+		return nil, nil
+	}
+	var done []string
 	stale := false
-	err = s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
 		stale = false
+		done = done[:0]
 		for id, state := range dec.SetState {
 			ti := *st.tis[id]
 			from := ti.State
@@ -148,12 +181,20 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 			}
 			ti.State = windsock.TaskStateScheduled
 			ti.NextRetryAt = nil
+			if skipsExecutor(e.dag.Task(id)) {
+				zero := 0.0
+				ti.State, ti.StartDate, ti.EndDate, ti.Duration = windsock.TaskStateSuccess, &now, &now, &zero
+				ti.Hostname = ""
+			}
 			ok, err := q.TaskInstanceUpdate(ctx, &ti, from)
 			if err != nil {
 				return err
 			}
 			stale = stale || !ok
 			st.set(&ti)
+			if ti.State == windsock.TaskStateSuccess {
+				done = append(done, id)
+			}
 		}
 		if !dec.RunFinished || stale {
 			return nil
@@ -168,15 +209,16 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 		if stale {
 			s.RunChanged(ref.DagID, ref.RunID)
 		}
-		return err
+		return nil, err
 	}
 	if dec.RunFinished {
 		s.forget(ref)
 		if s.cfg.OnRunFinished != nil {
 			s.cfg.OnRunFinished(run)
 		}
+		return nil, nil
 	}
-	return nil
+	return done, nil
 }
 
 // forget drops a run's cached state.
