@@ -108,9 +108,17 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 // renderLogin renders the login form with a fresh pre-session CSRF token.
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, d loginData) {
-	value := make([]byte, 32)
-	_, _ = rand.Read(value) // crypto/rand.Read never fails (Go 1.24+)
-	v := base64.RawURLEncoding.EncodeToString(value)
+	// Keep the value of a login cookie the browser already has: a second
+	// render (another tab, or the browser's own /favicon.ico request being
+	// sent to the login page) must not invalidate the form already shown.
+	var v string
+	if c, err := r.Cookie(loginCookieName); err == nil && validLoginCookie(c.Value) {
+		v = c.Value
+	} else {
+		value := make([]byte, 32)
+		_, _ = rand.Read(value) // crypto/rand.Read never fails (Go 1.24+)
+		v = base64.RawURLEncoding.EncodeToString(value)
+	}
 	http.SetCookie(w, &http.Cookie{Name: loginCookieName, Value: v, Path: "/login", MaxAge: int(loginCookieTTL / time.Second),
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	d.FormToken = auth.CSRFToken(s.cfg.Webserver.SecretKey, "login:"+v)
@@ -118,6 +126,13 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		s.logger().Error("web: render login", "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
+}
+
+// validLoginCookie reports whether v looks like a value renderLogin made:
+// 32 random bytes, base64url without padding.
+func validLoginCookie(v string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	return err == nil && len(b) == 32
 }
 
 // clearSession removes the session cookie.

@@ -7,6 +7,11 @@ import "net/http"
 func (s *Server) shellRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", s.page(s.dagsPage))
 	mux.Handle("GET /home", s.page(s.dagsPage))
+	// Browsers ask for /favicon.ico on every site; there is none, and
+	// without this route the request would be sent to the login page.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
 
 	mux.Handle("GET /dagrun/list", s.page(s.dagRunList))
 	mux.Handle("GET /taskinstance/list", s.page(s.taskInstanceList))

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 	"testing/quick"
-	"time"
 )
 
 func nodesOf(ids ...string) []GraphNode {
@@ -234,20 +233,19 @@ func TestLayoutDAG(t *testing.T) {
 	}
 }
 
-func TestGraphLayout500Fast(t *testing.T) {
+func TestGraphLayout500(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("timing")
-	}
 	nodes, edges := randomDAG(rand.New(rand.NewPCG(3, 3)), 500, 0.1)
-	start := time.Now()
-	if _, err := LayoutGraph(nodes, edges); err != nil {
+	l, err := LayoutGraph(nodes, edges)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The budget is 200ms (BenchmarkGraphLayout500 measures it); this only
-	// catches a blow-up, with room for -race and a loaded machine.
-	if el := time.Since(start); el > 2*time.Second {
-		t.Errorf("500-node layout took %v", el)
+	distinct := map[[2]string]bool{}
+	for _, e := range edges {
+		distinct[e] = true
+	}
+	if len(l.Nodes) != 500 || len(l.Edges) != len(distinct) {
+		t.Fatalf("laid out %d nodes and %d edges, want 500 and %d", len(l.Nodes), len(l.Edges), len(distinct))
 	}
 }
 
