@@ -180,6 +180,9 @@ func TestClusterPartitionedWorker(t *testing.T) {
 // restarts it, WINDSOCK_TEST_POSTGRES_RESTART_CMD (.ci/run sets both).
 func TestClusterPostgresRestart(t *testing.T) {
 	base, restart := os.Getenv("WINDSOCK_TEST_POSTGRES_RESTART_URL"), os.Getenv("WINDSOCK_TEST_POSTGRES_RESTART_CMD")
+	if (base == "" || restart == "") && os.Getenv("CI") == "true" {
+		t.Fatal("WINDSOCK_TEST_POSTGRES_RESTART_URL and WINDSOCK_TEST_POSTGRES_RESTART_CMD must be set in CI")
+	}
 	if base == "" || restart == "" {
 		t.Skip("WINDSOCK_TEST_POSTGRES_RESTART_URL and WINDSOCK_TEST_POSTGRES_RESTART_CMD are not set")
 	}

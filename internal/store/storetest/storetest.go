@@ -41,6 +41,9 @@ const PostgresURLEnv = "WINDSOCK_TEST_POSTGRES_URL"
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv(PostgresURLEnv)
+	if u == "" && os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not set: CI must run the PostgreSQL tests", PostgresURLEnv)
+	}
 	if u == "" {
 		t.Skipf("%s is not set; skipping PostgreSQL tests", PostgresURLEnv)
 	}
