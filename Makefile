@@ -32,4 +32,5 @@ BENCH_DIR ?= $(CURDIR)/.bench
 bench:
 	WINDSOCK_BENCH_DIR=$(BENCH_DIR) $(GO) test -run '^$$' -bench . -benchtime 5x \
 		./internal/app/ ./internal/cli/ ./internal/dagprocessor/ ./internal/store/sqlite/
-	$(GO) test -run '^$$' -bench . ./internal/dagfile/ ./internal/scheduler/decide/ ./internal/template/ ./internal/api/
+	$(GO) test -run '^$$' -bench . ./internal/dagfile/ ./internal/scheduler/decide/ ./internal/template/ ./internal/api/ \
+		./internal/web/ ./internal/web/dagview/ ./internal/logserver/
