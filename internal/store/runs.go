@@ -93,6 +93,9 @@ type Runs interface {
 	// execution_date) row is left as it is.
 	SlaMissInsert(ctx context.Context, m *windsock.SlaMiss) error
 	SlaMissList(ctx context.Context, dagID string) ([]*windsock.SlaMiss, error)
+	// SlaMissRecent returns the latest misses across DAGs (limited to
+	// dagIDs when not nil), newest execution date first, at most limit.
+	SlaMissRecent(ctx context.Context, dagIDs []string, limit int) ([]*windsock.SlaMiss, error)
 }
 
 // DagRunCreateParams is a run and the task instances it starts with.

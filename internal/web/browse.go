@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -194,7 +195,20 @@ func (s *Server) slaMissList(w http.ResponseWriter, r *http.Request) error {
 	var misses []*windsock.SlaMiss
 	switch {
 	case dagID == "":
-		d.Note = "Enter a DAG id to see its SLA misses."
+		// The newest misses of the DAGs this user may read.
+		var ids []string
+		if all, readable := s.authz.ReadableDAGs(r.Context(), currentUser(r)); !all {
+			ids = []string{}
+			for id := range readable {
+				ids = append(ids, id)
+			}
+		}
+		if misses, err = s.Store.SlaMissRecent(r.Context(), ids, slaMissesShown); err != nil {
+			return err
+		}
+		if len(misses) == slaMissesShown {
+			d.Note = fmt.Sprintf("The %d newest SLA misses; filter by DAG id to see all of one DAG's.", slaMissesShown)
+		}
 	case !s.canDAG(r, auth.ActionRead, dagID):
 		return forbidden()
 	default:
@@ -208,3 +222,6 @@ func (s *Server) slaMissList(w http.ResponseWriter, r *http.Request) error {
 	d.Rows = misses[lo:min(lo+s.PageSize, len(misses))]
 	return s.render(w, r, http.StatusOK, "browse_slamisses", Page{Title: "SLA Misses", Nav: "browse", Data: d})
 }
+
+// slaMissesShown is how many misses the SLA page lists across DAGs.
+const slaMissesShown = 500

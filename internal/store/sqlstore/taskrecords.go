@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/windsock/windsock/internal/windsock"
@@ -162,6 +163,30 @@ func (q *queries) SlaMissList(ctx context.Context, dagID string) ([]*windsock.Sl
 	rows, err := q.query(ctx, `SELECT task_id, dag_id, execution_date, email_sent, timestamp, description,
 			notification_sent
 		FROM sla_miss WHERE dag_id = ? ORDER BY execution_date, task_id`, dagID)
+	return scanSlaMisses(rows, err)
+}
+
+// SlaMissRecent returns the newest misses across DAGs.
+func (q *queries) SlaMissRecent(ctx context.Context, dagIDs []string, limit int) ([]*windsock.SlaMiss, error) {
+	if dagIDs != nil && len(dagIDs) == 0 {
+		return nil, nil
+	}
+	query := `SELECT task_id, dag_id, execution_date, email_sent, timestamp, description, notification_sent
+		FROM sla_miss`
+	var args []any
+	if dagIDs != nil {
+		query += ` WHERE dag_id IN (` + placeholders(len(dagIDs)) + `)`
+		for _, id := range dagIDs {
+			args = append(args, id)
+		}
+	}
+	query += ` ORDER BY execution_date DESC, dag_id, task_id LIMIT ?`
+	args = append(args, limit)
+	rows, err := q.query(ctx, query, args...)
+	return scanSlaMisses(rows, err)
+}
+
+func scanSlaMisses(rows *sql.Rows, err error) ([]*windsock.SlaMiss, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list sla misses: %w", err)
 	}

@@ -217,5 +217,23 @@ func testTaskRecords(t *testing.T, open OpenFunc) {
 		}
 		wantTime(t, "execution_date", &got[2].ExecutionDate, zoned())
 		wantTime(t, "timestamp", &got[2].Timestamp, zoned().Add(time.Hour))
+
+		recent, err := st.SlaMissRecent(ctx, nil, 3)
+		mustNo(t, err)
+		names = names[:0]
+		for _, m := range recent {
+			names = append(names, m.DagID+"."+m.TaskID+"@"+m.ExecutionDate.Format(time.TimeOnly))
+		}
+		if want := []string{"etl.a@05:30:15", "etl.b@05:30:15", "other.b@05:30:15"}; !slices.Equal(names, want) {
+			t.Fatalf("SlaMissRecent = %v, want %v (newest across DAGs; the 04:30 one is past the limit)", names, want)
+		}
+		only, err := st.SlaMissRecent(ctx, []string{"other"}, 10)
+		mustNo(t, err)
+		if len(only) != 1 || only[0].DagID != "other" {
+			t.Fatalf("SlaMissRecent(other) = %v", only)
+		}
+		if none, err := st.SlaMissRecent(ctx, []string{}, 10); err != nil || len(none) != 0 {
+			t.Fatalf("SlaMissRecent(no DAGs) = %v, %v; want none", none, err)
+		}
 	})
 }
