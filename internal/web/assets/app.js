@@ -190,5 +190,44 @@
       .then(function () { t.disabled = false; });
   });
 
+  // Live regions ([data-live] with an id): while one shows an active state
+  // (a run or task queued, running, waiting for a retry...), it is fetched
+  // again from the page's own URL every 3 s and replaced in place: no full
+  // reload, and the rest of the page (forms, scroll) stays as it is. An
+  // action done on the page starts the polling again.
+  var ACTIVE = [".state-running", ".state-queued", ".state-scheduled", ".state-up_for_retry",
+    ".state-up_for_reschedule", ".state-restarting", ".state-deferred"]
+    .map(function (c) { return c + ":not(.zero)"; }).join(", ");
+  var livePolls = {};
+
+  function isActive(region) { return region.querySelector(ACTIVE) !== null; }
+
+  function watch(region) {
+    if (livePolls[region.id]) { return; }
+    var stop = poll(function () {
+      // Leave the region alone while the keyboard is in it.
+      if (region.contains(document.activeElement) && document.activeElement !== document.body) { return null; }
+      return fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (resp) {
+          if (!resp.ok) { throw new Error("HTTP " + resp.status); }
+          return resp.text();
+        })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(region.id);
+          if (fresh) { region.innerHTML = fresh.innerHTML; }
+          if (!fresh || !isActive(region)) { stop(); delete livePolls[region.id]; }
+        });
+    }, 3000);
+    livePolls[region.id] = stop;
+  }
+
+  function watchAll(force) {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-live][id]"), function (region) {
+      if (force || isActive(region)) { watch(region); }
+    });
+  }
+  watchAll(false);
+  document.addEventListener("windsock:done", function () { watchAll(true); });
+
   window.Windsock = { api: api, poll: poll, showAlert: showAlert, clearAlerts: clearAlerts, formBody: formBody };
 })();

@@ -65,6 +65,11 @@ func TestAdminRunsADAG(t *testing.T) {
 		t.Errorf("confirm dialogs = %q", dialogs)
 	}
 	run := srv.onlyRun(t)
+	// The DAGs list updates itself in place: the new run shows up as active
+	// (queued or running) without a reload.
+	tb.run("mark the page", chromedp.Evaluate(`window.__notReloaded = true`, nil))
+	tb.waitJS("the DAGs list to show the active run", `window.__notReloaded === true &&
+		document.querySelector('#dags-table tr[data-dag-id="`+dagID+`"] .state-running:not(.zero), #dags-table tr[data-dag-id="`+dagID+`"] .state-queued:not(.zero)') !== null`)
 
 	// The grid of a running run refreshes itself until the run succeeds.
 	tb.run("open the grid", chromedp.Click(`tr[data-dag-id="`+dagID+`"] a.dag-link`, q), chromedp.WaitVisible("#grid", q))
