@@ -61,6 +61,7 @@ func (e *Environment) NewTaskRunner() *taskrun.Runner {
 		LogFolder: e.Config.Logging.BaseLogFolder, DagsFolder: e.Config.Core.DagsFolder,
 		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock,
 		RemoteLogs: remote, DeleteLocalLogs: e.Config.Logging.DeleteLocalLogs,
+		AnnounceTries: e.Shared(),
 	}
 }
 
@@ -120,8 +121,8 @@ func (e *Environment) newLocalExecutor(runner *taskrun.Runner, host string, opts
 		JobID: func() int64 { return sched().JobID() },
 		OnDone: func(try *taskrun.Try, out *taskrun.Outcome) {
 			sched().TryDone(out.TI, try.TI.DagID, try.TI.RunID, out.Skipped)
-			if shared {
-				e.notifyTryDone(try, out)
+			if shared && !out.Recorded {
+				e.notifyTryDone(try, out) // recorded outcomes were announced with their commit
 			}
 			if opts.OnTryDone != nil {
 				opts.OnTryDone(try, out)

@@ -40,7 +40,9 @@ func (e *Environment) NewWorker(opts WorkerOptions) (*executor.Local, error) {
 		DAG:               dags.DAG,
 		ClaimQueued:       true, Queues: opts.Queues,
 		OnDone: func(try *taskrun.Try, out *taskrun.Outcome) {
-			e.notifyTryDone(try, out)
+			if !out.Recorded {
+				e.notifyTryDone(try, out) // recorded outcomes were announced with their commit
+			}
 			if opts.OnTryDone != nil {
 				opts.OnTryDone(try, out)
 			}

@@ -16,6 +16,15 @@ type NotifyWorkers struct {
 	Logger *slog.Logger
 }
 
+// SubmitTx wakes the workers when the queueing transaction commits: one
+// round trip fewer than Submit.
+func (n NotifyWorkers) SubmitTx(ctx context.Context, q store.Queries, keys []windsock.TaskInstanceKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return q.Notify(ctx, store.ChannelQueued, "")
+}
+
 // Submit wakes the workers; they claim what is queued for their queues.
 func (n NotifyWorkers) Submit(keys []windsock.TaskInstanceKey) {
 	if len(keys) == 0 {

@@ -91,6 +91,9 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 	run, e := st.run, st.entry
 	if e.dag.DagrunTimeout > 0 && run.StartDate != nil && now.Sub(*run.StartDate) > e.dag.DagrunTimeout.Std() {
 		s.forget(ref)
+		s.mu.Lock()
+		s.startRuns = true
+		s.mu.Unlock()
 		return s.timeoutRun(ctx, run, now)
 	}
 	rs := decide.RunState{States: st.states, Due: map[string]bool{}}
@@ -213,6 +216,10 @@ func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState,
 	}
 	if dec.RunFinished {
 		s.forget(ref)
+		s.mu.Lock()
+		s.startRuns = true // its max_active_runs slot is free
+		s.mu.Unlock()
+		s.poke()
 		if s.cfg.OnRunFinished != nil {
 			s.cfg.OnRunFinished(run)
 		}

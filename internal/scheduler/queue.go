@@ -40,12 +40,15 @@ func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
 				queued = append(queued, key)
 			}
 		}
+		if ts, ok := s.cfg.Executor.(TxSubmitter); ok {
+			return ts.SubmitTx(ctx, q, queued)
+		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("queue task instances: %w", err)
 	}
-	if len(queued) > 0 {
+	if _, inTx := s.cfg.Executor.(TxSubmitter); len(queued) > 0 && !inTx {
 		s.cfg.Executor.Submit(queued)
 	}
 	return nil

@@ -28,6 +28,12 @@ type Executor interface {
 	Submit(keys []windsock.TaskInstanceKey)
 }
 
+// TxSubmitter is an Executor that takes queued task instances within the
+// transaction that queues them (a notification sent on commit).
+type TxSubmitter interface {
+	SubmitTx(ctx context.Context, q store.Queries, keys []windsock.TaskInstanceKey) error
+}
+
 // Config is what a Scheduler needs; zero values mean the documented
 // defaults.
 type Config struct {
@@ -97,6 +103,10 @@ type Scheduler struct {
 	own            ownership
 	membersChanged bool
 	resyncAll      bool
+	// startRuns is set when a queued run may be able to start: a run was
+	// triggered or changed, or one finished and freed its max_active_runs
+	// slot. Passes woken by finished tries skip the look otherwise.
+	startRuns bool
 
 	jobID  int64
 	cancel context.CancelFunc
@@ -165,6 +175,7 @@ func (s *Scheduler) RunChanged(dagID, runID string) {
 	s.mu.Lock()
 	s.dirty[ref] = true
 	s.reload[ref] = true
+	s.startRuns = true
 	s.mu.Unlock()
 	s.poke()
 }
@@ -323,8 +334,8 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 	s.dagsDirty = false
 	finished, reload := s.finished, s.reload
 	s.finished, s.reload = map[RunRef][]*windsock.TaskInstance{}, map[RunRef]bool{}
-	membersChanged, resyncAll := s.membersChanged, s.resyncAll
-	s.membersChanged, s.resyncAll = false, false
+	membersChanged, resyncAll, startRuns := s.membersChanged, s.resyncAll, s.startRuns
+	s.membersChanged, s.resyncAll, s.startRuns = false, false, false
 	s.mu.Unlock()
 	if membersChanged {
 		// A scheduler came or went: look for what this one now owns.
@@ -376,8 +387,10 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := s.startQueuedRuns(ctx, now, dirty); err != nil {
-		errs = append(errs, err)
+	if periodic || startRuns || dagsDirty {
+		if err := s.startQueuedRuns(ctx, now, dirty); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	for ref := range dirty {
 		if !s.ownsRun(ref) {

@@ -132,7 +132,14 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 				return err
 			}
 		}
-		return r.skip(ctx, q, try, out.Skipped, now)
+		if err := r.skip(ctx, q, try, out.Skipped, now); err != nil {
+			return err
+		}
+		if r.AnnounceTries {
+			d := store.TryDone{Key: ti.TaskInstanceKey, Reload: len(out.Skipped) > 0}
+			return q.Notify(ctx, store.ChannelTryDone, store.EncodeTryDone(d))
+		}
+		return nil
 	})
 	if err != nil {
 		return out, fmt.Errorf("record outcome of %s.%s: %w", ti.DagID, ti.TaskID, err)

@@ -45,6 +45,10 @@ type Runner struct {
 	// local file of a finished try (logging.delete_local_logs).
 	RemoteLogs      logstore.Store
 	DeleteLocalLogs bool
+	// AnnounceTries makes the transaction recording a try's outcome also
+	// notify store.ChannelTryDone, so that schedulers in other processes
+	// (sharing PostgreSQL) evaluate what follows as it commits.
+	AnnounceTries bool
 }
 
 // Try is one claimed (running) task instance with its DAG and run.
