@@ -26,7 +26,7 @@ func dagTask(id, group string, upstream ...string) *windsock.Task {
 // etlDAG is extract -> transform.clean -> transform.join -> load, with
 // the group "transform", daily, with params.
 func etlDAG(id string) *windsock.DAG {
-	return &windsock.DAG{
+	d := &windsock.DAG{
 		DagID: id, Fileloc: "/dags/" + id + ".yaml", Owners: []string{"data-team"},
 		Schedule: windsock.Schedule{Kind: windsock.ScheduleCron, Expr: "@daily", Cron: "0 0 * * *"},
 		Timezone: "UTC", MaxActiveRuns: 16, MaxActiveTasks: 16, Tags: []string{"finance"},
@@ -40,6 +40,8 @@ func etlDAG(id string) *windsock.DAG {
 		TaskGroups: []*windsock.TaskGroup{{GroupID: "transform", Tooltip: "Transformations",
 			Children: []string{"transform.clean", "transform.join"}}},
 	}
+	d.Tasks[0].Args = map[string]any{"bash_command": "echo extract", "append_env": true}
+	return d
 }
 
 // storeDAG stores a DAG as the DAG processor does: its row, definition and
@@ -384,6 +386,11 @@ func TestTaskInstancePage(t *testing.T) {
 	contains(t, de.page(path+"?try=1", "viewer", http.StatusOK), `/logs/1" data-live="false"`, `data-testid="log-try-1" aria-current="page"`)
 	de.page(path+"?try=3", "viewer", http.StatusBadRequest)
 	de.page(path+"?try=x", "viewer", http.StatusBadRequest)
+	// A try whose templated fields hold no template stored nothing: the
+	// fields are shown as written (only the templated ones).
+	extract := de.page("/dags/etl/grid/"+url.PathEscape(key.RunID)+"/extract", "viewer", http.StatusOK)
+	contains(t, extract, `id="rendered-note"`, `<th scope="row">bash_command</th><td><pre>echo extract</pre>`)
+	lacks(t, extract, `<th scope="row">append_env</th>`)
 	// Not started: no log yet.
 	notYet := de.page("/dags/etl/grid/"+url.PathEscape(key.RunID)+"/load", "viewer", http.StatusOK)
 	contains(t, notYet, `id="no-log"`, "Not tried yet.")

@@ -9,6 +9,7 @@ package web
 import (
 	"context"
 	"embed"
+	"github.com/windsock/windsock/internal/operator"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -57,8 +58,10 @@ type Server struct {
 	backends auth.Backends
 	authn    *auth.Authenticator
 	authz    *auth.Authorizer
-	pages    *pageSet
-	assets   map[string]*asset
+	// operators tells which task arguments are templated.
+	operators *operator.Catalog
+	pages     *pageSet
+	assets    map[string]*asset
 }
 
 // Handler returns the UI's routes: pages at "/..." and assets at
@@ -82,6 +85,7 @@ func (s *Server) Handler() http.Handler {
 	s.authn = &auth.Authenticator{Store: s.Store, Backends: s.backends, SecretKey: s.cfg.Webserver.SecretKey,
 		Clock: s.Clock, Logger: s.logger()}
 	s.authz = &auth.Authorizer{Store: s.Store, Clock: s.Clock, Logger: s.logger()}
+	s.operators = operator.Builtins()
 	assets, err := loadAssets(files)
 	if err != nil {
 		panic("web: read assets: " + err.Error())

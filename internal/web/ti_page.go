@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/windsock/windsock/internal/operator"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/windsock/windsock/internal/store"
@@ -33,8 +35,11 @@ type tiData struct {
 	LogURL   string
 	LogLive  bool
 	Rendered []fieldView
-	XComs    []fieldView
-	Clear    clearForm
+	// RenderedAsWritten is set when Rendered are the templated fields as
+	// written: the try stored none because they held no template.
+	RenderedAsWritten bool
+	XComs             []fieldView
+	Clear             clearForm
 }
 
 // tryView is one try of a task instance.
@@ -103,6 +108,12 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	d.Rendered = renderedFields(ti.RenderedFields)
+	if len(d.Rendered) == 0 && ti.TryNumber > 0 && d.Task != nil {
+		// Tries whose templated fields hold no template store nothing (they
+		// render to themselves): show the fields as written.
+		d.Rendered = writtenFields(s.operators, d.Task)
+		d.RenderedAsWritten = len(d.Rendered) > 0
+	}
 	if p.Can.ReadXCom {
 		xs, err := s.Store.XComList(ctx, p.DagID, runID, taskID)
 		if err != nil {
@@ -174,6 +185,28 @@ func (d *tiData) chooseLog(r *http.Request) error {
 	}
 	slices.SortFunc(d.Tries, func(a, b tryView) int { return a.Number - b.Number })
 	return nil
+}
+
+// writtenFields returns a task's templated arguments as written, by name.
+func writtenFields(c *operator.Catalog, t *windsock.Task) []fieldView {
+	spec, ok := c.Lookup(t.Operator)
+	if !ok {
+		return nil
+	}
+	var out []fieldView
+	for _, a := range spec.Args {
+		v, ok := t.Args[a.Name]
+		if !a.Templated || !ok || v == nil {
+			continue
+		}
+		text, isString := v.(string)
+		if !isString {
+			text = jsonText(v)
+		}
+		out = append(out, fieldView{Name: a.Name, Value: text})
+	}
+	slices.SortFunc(out, func(a, b fieldView) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // renderedFields turns the stored JSON of rendered template fields into
