@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -38,14 +37,11 @@ run them. The DAG folder is parsed here unless scheduler.standalone_dag_processo
 is True (then run ` + "`windsock dag-processor`" + `).`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
-			logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			env, err := r.openEnv(ctx, logger)
+			ctx, logger, env, done, err := r.startService(cmd)
 			if err != nil {
 				return err
 			}
-			defer env.Close()
+			defer done()
 			if hostname != "" {
 				env.Hostname = hostname
 			}

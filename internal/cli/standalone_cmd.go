@@ -167,14 +167,11 @@ func (r *runner) webserverCommand() *cobra.Command {
 		Short: "Serve the REST API and /health only (stateless: run as many as needed)",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
-			logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			env, err := r.openEnv(ctx, logger)
+			ctx, logger, env, done, err := r.startService(cmd)
 			if err != nil {
 				return err
 			}
-			defer env.Close()
+			defer done()
 			var runs api.RunNotifier
 			if env.Shared() {
 				runs = app.NotifyRuns{Env: env} // the schedulers run elsewhere

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -39,14 +38,11 @@ On SIGTERM or SIGINT it stops claiming, lets running tries finish for up to
 --grace-period, then hands the rest back for retry (without using up a retry).`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
-			logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			env, err := r.openEnv(ctx, logger)
+			ctx, logger, env, done, err := r.startService(cmd)
 			if err != nil {
 				return err
 			}
-			defer env.Close()
+			defer done()
 			if !env.Shared() {
 				return usageError{fmt.Errorf("worker: the metadata database is SQLite, which one process owns; set database.sql_alchemy_conn to a postgresql:// URL (or run `windsock scheduler` with core.executor = LocalExecutor)")}
 			}
@@ -114,14 +110,11 @@ func (r *runner) dagProcessorCommand() *cobra.Command {
 		Short: "Parse the DAG folder into the metadata database (with scheduler.standalone_dag_processor = True)",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
-			logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			env, err := r.openEnv(ctx, logger)
+			ctx, logger, env, done, err := r.startService(cmd)
 			if err != nil {
 				return err
 			}
-			defer env.Close()
+			defer done()
 			if err := env.EnsureDagsFolder(); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/windsock/windsock/internal/windsock"
@@ -28,19 +29,7 @@ func (q *queries) DagRunStateCounts(ctx context.Context, dagIDs []string) (map[s
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var dagID, state string
-			var n int
-			if err := rows.Scan(&dagID, nullString{&state}, &n); err != nil {
-				return err
-			}
-			if out[dagID] == nil {
-				out[dagID] = map[windsock.DagRunState]int{}
-			}
-			out[dagID][windsock.DagRunState(state)] += n
-		}
-		return rows.Err()
+		return scanStateCounts(rows, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("count dag runs by state: %w", err)
@@ -82,19 +71,7 @@ func (q *queries) TaskInstanceStateCountsLatest(ctx context.Context, dagIDs []st
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var dagID, state string
-			var n int
-			if err := rows.Scan(&dagID, nullString{&state}, &n); err != nil {
-				return err
-			}
-			if out[dagID] == nil {
-				out[dagID] = map[windsock.TaskInstanceState]int{}
-			}
-			out[dagID][windsock.TaskInstanceState(state)] += n
-		}
-		return rows.Err()
+		return scanStateCounts(rows, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("count latest task instances by state: %w", err)
@@ -134,4 +111,22 @@ func eachChunk(ids []string, fn func([]string) error) error {
 		ids = ids[n:]
 	}
 	return nil
+}
+
+// scanStateCounts adds rows of (dag_id, state, count) to out and closes
+// rows.
+func scanStateCounts[S ~string](rows *sql.Rows, out map[string]map[S]int) error {
+	defer rows.Close()
+	for rows.Next() {
+		var dagID, state string
+		var n int
+		if err := rows.Scan(&dagID, nullString{&state}, &n); err != nil {
+			return err
+		}
+		if out[dagID] == nil {
+			out[dagID] = map[S]int{}
+		}
+		out[dagID][S(state)] += n
+	}
+	return rows.Err()
 }
