@@ -26,6 +26,12 @@ const (
 	ChannelDAGsChanged = "windsock_dags_changed"
 )
 
+// Channels returns every notification channel: Listen and Notify take
+// only these.
+func Channels() []string {
+	return []string{ChannelQueued, ChannelTryDone, ChannelRunChanged, ChannelDAGsChanged}
+}
+
 // Coordination lets the processes that share a store (schedulers,
 // workers, web servers, on one host or many) wake each other. PostgreSQL
 // carries notifications across processes with LISTEN/NOTIFY; SQLite, which
