@@ -51,6 +51,10 @@ const tiInsertChunk = 500
 // in one statement.
 const maxClaimKeys = 5000
 
+// claimKeyChunk is how many named task instances one claim statement
+// matches; claims of more are made chunk by chunk, of fewer padded.
+const claimKeyChunk = 8
+
 // tiSort are the columns TaskInstanceList may be ordered by.
 var tiSort = map[string]sortColumn{
 	"task_id":         {expr: "task_instance.task_id"},
@@ -355,6 +359,9 @@ func (q *queries) TaskInstanceClaim(ctx context.Context, params *store.TaskInsta
 	if params.Now.IsZero() {
 		now = utc(time.Now())
 	}
+	if len(params.Keys) > 0 && len(params.Queues) == 0 && params.Limit >= len(params.Keys) {
+		return q.claimNamed(ctx, params.Keys, params, now)
+	}
 	args := []any{string(windsock.TaskStateQueued)}
 	where := []string{"state = ?"}
 	where, args = inList(where, args, "queue", params.Queues)
@@ -395,6 +402,43 @@ func (q *queries) TaskInstanceClaim(ctx context.Context, params *store.TaskInsta
 		return compareKeys(a.TaskInstanceKey, b.TaskInstanceKey)
 	})
 	return tis, nil
+}
+
+// claimNamed claims every one of the named task instances that is still
+// queued: a local executor's claim, with nothing to choose and no limit to
+// apply. It runs a plain UPDATE on chunks of claimKeyChunk keys, the last
+// padded with repeats, so that every statement has one shape and stays
+// prepared: SQLite recompiles the general claim, whose plan depends on
+// its bound values, at every run.
+func (q *queries) claimNamed(ctx context.Context, keys []windsock.TaskInstanceKey, params *store.TaskInstanceClaimParams, now time.Time) ([]*windsock.TaskInstance, error) {
+	var out []*windsock.TaskInstance
+	for len(keys) > 0 {
+		chunk := make([]windsock.TaskInstanceKey, claimKeyChunk)
+		n := copy(chunk, keys)
+		for i := n; i < claimKeyChunk; i++ {
+			chunk[i] = keys[n-1] // matching a key twice changes nothing
+		}
+		keys = keys[n:]
+		cond, keyArgs := keysMatch(chunk)
+		args := append([]any{string(windsock.TaskStateRunning), str(params.Hostname), str(params.Unixname), int64Ptr(params.JobID),
+			now, now, now, string(windsock.TaskStateQueued)}, keyArgs...)
+		tis, err := q.tiSelect(ctx, `UPDATE task_instance SET state = ?, hostname = ?, unixname = ?, job_id = ?,
+				start_date = ?, last_heartbeat_at = ?, updated_at = ?, end_date = NULL, duration = NULL, pid = NULL,
+				next_retry_at = NULL
+			WHERE state = ? AND `+cond+`
+			RETURNING `+tiColumns, args...)
+		if err != nil {
+			return out, fmt.Errorf("claim task instances: %w", err)
+		}
+		out = append(out, tis...)
+	}
+	slices.SortFunc(out, func(a, b *windsock.TaskInstance) int {
+		if c := cmp.Compare(b.PriorityWeight, a.PriorityWeight); c != 0 {
+			return c
+		}
+		return compareKeys(a.TaskInstanceKey, b.TaskInstanceKey)
+	})
+	return out, nil
 }
 
 // lockClause returns the dialect's row-locking suffix with a leading

@@ -88,3 +88,51 @@ func testClaimRace(t *testing.T, open OpenFunc) {
 		t.Fatalf("%d running in the store, want %d", len(running), tasks)
 	}
 }
+
+// testClaimNamed: a claim of named task instances (a local executor's)
+// takes every one of them still queued, however many, and no other.
+func testClaimNamed(t *testing.T, open OpenFunc) {
+	t.Parallel()
+	ctx, st := setup(t, open)
+	ids := make([]string, 20)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("t%02d", i)
+	}
+	tis := createRun(t, ctx, st, newRun("named", 1), ids...)
+	for i, ti := range tis {
+		if i == 7 {
+			continue // t07 stays unqueued: named, but not claimable
+		}
+		ti.State, ti.TryNumber, ti.PriorityWeight = windsock.TaskStateQueued, 1, i
+		_, err := st.TaskInstanceUpdate(ctx, ti)
+		mustNo(t, err)
+	}
+	var keys []windsock.TaskInstanceKey
+	for _, ti := range tis[:19] { // t19 is queued but not named
+		keys = append(keys, ti.TaskInstanceKey)
+	}
+	got, err := st.TaskInstanceClaim(ctx, &store.TaskInstanceClaimParams{Keys: keys, Limit: len(keys), Hostname: "h", Now: zoned()})
+	mustNo(t, err)
+	if len(got) != 18 {
+		t.Fatalf("claimed %d, want the 18 named and queued ones", len(got))
+	}
+	for i, ti := range got {
+		if ti.TaskID == "t07" || ti.TaskID == "t19" || ti.State != windsock.TaskStateRunning {
+			t.Fatalf("claimed %s (%s)", ti.TaskID, ti.State)
+		}
+		if i > 0 && got[i-1].PriorityWeight < ti.PriorityWeight {
+			t.Fatalf("claims not in priority order: %s before %s", got[i-1].TaskID, ti.TaskID)
+		}
+	}
+	again, err := st.TaskInstanceClaim(ctx, &store.TaskInstanceClaimParams{Keys: keys, Limit: len(keys), Hostname: "h", Now: zoned()})
+	mustNo(t, err)
+	if len(again) != 0 {
+		t.Fatalf("claimed %d again, want none", len(again))
+	}
+	// Fewer allowed than named: the general claim chooses by priority.
+	rest, err := st.TaskInstanceClaim(ctx, &store.TaskInstanceClaimParams{Keys: []windsock.TaskInstanceKey{tis[19].TaskInstanceKey, tis[7].TaskInstanceKey}, Limit: 1, Hostname: "h", Now: zoned()})
+	mustNo(t, err)
+	if len(rest) != 1 || rest[0].TaskID != "t19" {
+		t.Fatalf("limited claim = %v, want t19", tiNames(rest))
+	}
+}

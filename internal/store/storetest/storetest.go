@@ -84,6 +84,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Coordination", func(t *testing.T) { t.Parallel(); testCoordination(t, open) })
 	t.Run("TaskInstanceFinishTry", func(t *testing.T) { testTaskInstanceFinishTry(t, open) })
 	t.Run("ClaimRace", func(t *testing.T) { testClaimRace(t, open) })
+	t.Run("ClaimNamed", func(t *testing.T) { testClaimNamed(t, open) })
 }
 
 // setup opens a fresh store, migrates it and closes it after the test.
