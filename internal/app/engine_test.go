@@ -795,3 +795,59 @@ hollow:
 		t.Fatalf("last = %s on %q, want success in the scheduler", tis["last"].State, tis["last"].Hostname)
 	}
 }
+
+// TestEngineKillsATryRetriedElsewhere: a try presumed dead and retried on
+// another host (its row now shows a later try there) is killed at the next
+// heartbeat, and that row is not heartbeated for it: one running try per
+// task instance.
+func TestEngineKillsATryRetriedElsewhere(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	started := filepath.Join(dir, "started")
+	if err := syscall.Mkfifo(started, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := benchEnv(t, map[string]string{"e.yaml": fmt.Sprintf(`
+elsewhere:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: long, operator: bash, bash_command: 'echo up > %s; sleep 300', retries: 2}
+`, started)})
+	env.Config.Scheduler.SchedulerHeartbeatSec = 100 * time.Millisecond
+	env.Config.Core.KilledTaskCleanupTime = time.Second
+	env.registry = nil
+	ctx := context.Background()
+	tries := make(chan *taskrun.Outcome, 4)
+	er := startEngine(t, env, func(_ *taskrun.Try, out *taskrun.Outcome) { tries <- out })
+	d, _ := er.engine.Scheduler.DAG(ctx, "elsewhere")
+	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	er.engine.Scheduler.RunChanged(run.DagID, run.RunID)
+	waitForPipe(t, started)
+
+	// Meanwhile the schedulers gave up on try 1 and try 2 runs on "other".
+	ti := states(t, env, run)["long"]
+	beat := time.Now().UTC().Truncate(time.Second) // recent: "other" is alive
+	ti.TryNumber, ti.Hostname, ti.LastHeartbeatAt = ti.TryNumber+1, "other", &beat
+	if _, err := env.Store.TaskInstanceUpdate(ctx, ti); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case out := <-tries:
+		if out.Recorded {
+			t.Errorf("try 1's outcome %s was recorded over try 2", out.State)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the superseded try was not killed within 30 s")
+	}
+	got := states(t, env, run)["long"]
+	if got.State != windsock.TaskStateRunning || got.Hostname != "other" || got.TryNumber != ti.TryNumber {
+		t.Fatalf("row = %s try %d on %q, want try 2 still running on other", got.State, got.TryNumber, got.Hostname)
+	}
+	if got.LastHeartbeatAt == nil || !got.LastHeartbeatAt.Equal(beat) {
+		t.Fatalf("try 2's heartbeat = %v, want %v untouched by try 1's executor", got.LastHeartbeatAt, beat)
+	}
+}

@@ -7,6 +7,7 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -67,8 +68,11 @@ type Local struct {
 
 	mu       sync.Mutex
 	pending  []windsock.TaskInstanceKey
-	running  map[windsock.TaskInstanceKey]context.CancelCauseFunc
+	running  map[windsock.TaskInstanceKey]*runningTry
 	draining bool
+	// claiming counts claims in flight: Drain waits for them, so that a
+	// try claimed as the worker stops is handed back, not lost.
+	claiming int
 	idle     chan struct{} // signalled when a try ends while draining
 	wake     chan struct{}
 	// lastContact is when a heartbeat last reached the store (dispatch
@@ -100,7 +104,15 @@ func New(cfg Config) (*Local, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
-	return &Local{cfg: cfg, running: map[windsock.TaskInstanceKey]context.CancelCauseFunc{}, wake: make(chan struct{}, 1), idle: make(chan struct{}, 1)}, nil
+	return &Local{cfg: cfg, running: map[windsock.TaskInstanceKey]*runningTry{}, wake: make(chan struct{}, 1), idle: make(chan struct{}, 1)}, nil
+}
+
+// runningTry is a try this executor runs: the try number and host it was
+// claimed with (a row showing another is no longer this try's), and how
+// to stop it.
+type runningTry struct {
+	tryNumber int
+	cancel    context.CancelCauseFunc
 }
 
 // Submit queues task instances to claim and run.
@@ -169,6 +181,19 @@ func (e *Local) Drain(grace time.Duration) {
 	e.mu.Lock()
 	e.draining = true
 	e.pending = nil
+	e.mu.Unlock()
+	// A claim in flight ends in running tries (handed back at once, see
+	// start): wait for it before counting.
+	for {
+		e.mu.Lock()
+		busy := e.claiming > 0
+		e.mu.Unlock()
+		if !busy {
+			break
+		}
+		<-e.idle
+	}
+	e.mu.Lock()
 	left := len(e.running)
 	e.mu.Unlock()
 	if left > 0 {
@@ -198,8 +223,8 @@ func (e *Local) Drain(grace time.Duration) {
 func (e *Local) cancelAll(cause error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, c := range e.running {
-		c(cause)
+	for _, r := range e.running {
+		r.cancel(cause)
 	}
 }
 
@@ -259,17 +284,27 @@ func (e *Local) claimAndStart(ctx context.Context) {
 			batch = append(batch, e.pending[:n]...)
 			e.pending = e.pending[n:]
 		}
+		e.claiming++
 		e.mu.Unlock()
+		done := func() {
+			e.mu.Lock()
+			e.claiming--
+			e.mu.Unlock()
+			e.signalIdle()
+		}
 
 		var jobID *int64
 		if e.cfg.JobID != nil {
 			id := e.cfg.JobID()
 			jobID = &id
 		}
-		tis, err := e.cfg.Store.TaskInstanceClaim(ctx, &store.TaskInstanceClaimParams{
+		cctx, cancelClaim := context.WithTimeout(ctx, e.storeTimeout())
+		tis, err := e.cfg.Store.TaskInstanceClaim(cctx, &store.TaskInstanceClaimParams{
 			Keys: batch, Queues: e.cfg.Queues, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: jobID, Now: e.cfg.Clock().UTC(),
 		})
+		cancelClaim()
 		if err != nil {
+			done()
 			if ctx.Err() != nil {
 				return
 			}
@@ -285,6 +320,7 @@ func (e *Local) claimAndStart(ctx context.Context) {
 		for _, ti := range tis {
 			e.start(ctx, ti)
 		}
+		done()
 		if e.cfg.ClaimQueued && len(tis) < n {
 			return // nothing more is queued for now
 		}
@@ -294,7 +330,11 @@ func (e *Local) claimAndStart(ctx context.Context) {
 func (e *Local) start(ctx context.Context, ti *windsock.TaskInstance) {
 	tryCtx, cancel := context.WithCancelCause(ctx)
 	e.mu.Lock()
-	e.running[ti.TaskInstanceKey] = cancel
+	e.running[ti.TaskInstanceKey] = &runningTry{tryNumber: ti.TryNumber, cancel: cancel}
+	if e.draining {
+		// Claimed as the worker stops: give it straight back.
+		cancel(taskrun.ErrHandBack)
+	}
 	e.mu.Unlock()
 	e.wg.Add(1)
 	go func() {
@@ -306,10 +346,7 @@ func (e *Local) start(ctx context.Context, ti *windsock.TaskInstance) {
 			draining := e.draining
 			e.mu.Unlock()
 			if draining {
-				select {
-				case e.idle <- struct{}{}:
-				default:
-				}
+				e.signalIdle()
 			}
 			e.poke()
 		}()
@@ -323,7 +360,7 @@ func (e *Local) runTry(ctx context.Context, ti *windsock.TaskInstance) {
 	recordCtx := context.WithoutCancel(ctx)
 	dag, err := e.cfg.DAG(recordCtx, ti.DagID)
 	if err != nil {
-		e.cfg.Logger.Error("cannot load the DAG of a claimed task instance", "dag_id", ti.DagID, "error", err)
+		e.handBack(recordCtx, ti, fmt.Errorf("load its DAG: %w", err))
 		return
 	}
 	getRun := e.cfg.Store.DagRunGet
@@ -332,7 +369,7 @@ func (e *Local) runTry(ctx context.Context, ti *windsock.TaskInstance) {
 	}
 	run, err := getRun(recordCtx, ti.DagID, ti.RunID)
 	if err != nil {
-		e.cfg.Logger.Error("cannot load the run of a claimed task instance", "dag_id", ti.DagID, "run_id", ti.RunID, "error", err)
+		e.handBack(recordCtx, ti, fmt.Errorf("load its run: %w", err))
 		return
 	}
 	pid := os.Getpid()
@@ -350,46 +387,95 @@ func (e *Local) runTry(ctx context.Context, ti *windsock.TaskInstance) {
 	}
 }
 
+// handBack returns a claimed task instance that could not be started (its
+// DAG or run could not be read): up_for_retry at once, without using up
+// a retry, rather than left running until presumed dead.
+func (e *Local) handBack(ctx context.Context, ti *windsock.TaskInstance, why error) {
+	e.cfg.Logger.Error("cannot start a claimed task instance; handing it back", "dag_id", ti.DagID, "task_id", ti.TaskID, "run_id", ti.RunID, "error", why)
+	now := e.cfg.Clock().UTC()
+	back := *ti
+	back.State, back.EndDate, back.NextRetryAt, back.PID = windsock.TaskStateUpForRetry, &now, &now, nil
+	back.MaxTries++
+	if _, err := e.cfg.Store.TaskInstanceFinishTry(ctx, &back); err != nil {
+		e.cfg.Logger.Error("handing back a task instance failed; it is failed over once presumed dead", "dag_id", ti.DagID, "task_id", ti.TaskID, "error", err)
+	}
+	if e.cfg.OnDone != nil {
+		e.cfg.OnDone(&taskrun.Try{TI: ti}, &taskrun.Outcome{Err: why})
+	}
+}
+
 func (e *Local) heartbeat(ctx context.Context) {
 	e.mu.Lock()
-	keys := make([]windsock.TaskInstanceKey, 0, len(e.running))
-	for k := range e.running {
-		keys = append(keys, k)
+	mine := make(map[windsock.TaskInstanceKey]int, len(e.running))
+	for k, r := range e.running {
+		mine[k] = r.tryNumber
 	}
 	e.mu.Unlock()
 	now := e.cfg.Clock()
-	if len(keys) == 0 {
+	if len(mine) == 0 {
 		e.lastContact = now // nothing runs that could run twice
 		return
 	}
-	if err := e.cfg.Store.TaskInstanceHeartbeat(ctx, keys, now.UTC()); err != nil {
+	// A try whose task instance is no longer this running try (marked
+	// success or failed, cleared, or presumed dead and retried elsewhere)
+	// is killed, as Airflow's task runner does when its heartbeat finds
+	// the state, host or pid changed; only the others are heartbeated.
+	tries := make([]store.Try, 0, len(mine))
+	for k, tryNumber := range mine {
+		rctx, cancel := context.WithTimeout(ctx, e.storeTimeout())
+		ti, err := e.cfg.Store.TaskInstanceGet(rctx, k)
+		cancel()
+		if err != nil || ti.State == windsock.TaskStateRunning && ti.TryNumber == tryNumber && ti.Hostname == e.cfg.Hostname {
+			// Still this try (or unknown: the heartbeat below tells).
+			tries = append(tries, store.Try{Key: k, TryNumber: tryNumber})
+			continue
+		}
+		e.mu.Lock()
+		r := e.running[k]
+		e.mu.Unlock()
+		if r != nil {
+			e.cfg.Logger.Info("killing a try whose task instance changed", "dag_id", k.DagID, "task_id", k.TaskID, "run_id", k.RunID,
+				"state", ti.State, "try_number", ti.TryNumber, "hostname", ti.Hostname)
+			r.cancel(errStateChanged)
+		}
+	}
+	if len(tries) == 0 {
+		return
+	}
+	hctx, cancel := context.WithTimeout(ctx, e.storeTimeout())
+	err := e.cfg.Store.TaskInstanceHeartbeat(hctx, tries, now.UTC())
+	cancel()
+	if err != nil {
 		if ctx.Err() != nil {
 			return
 		}
 		e.cfg.Logger.Warn("task heartbeat failed", "error", err)
-		if e.cfg.LostContactAfter > 0 && now.Sub(e.lastContact) > e.cfg.LostContactAfter {
+		if e.cfg.LostContactAfter > 0 && e.cfg.Clock().Sub(e.lastContact) > e.cfg.LostContactAfter {
 			// The schedulers will soon presume these tries dead and run
 			// them again elsewhere: stop them so that they do not run twice.
-			e.cfg.Logger.Error("lost contact with the metadata database: stopping the running tries", "for", now.Sub(e.lastContact), "running", len(keys))
+			e.cfg.Logger.Error("lost contact with the metadata database: stopping the running tries", "for", e.cfg.Clock().Sub(e.lastContact), "running", len(tries))
 			e.cancelAll(ErrLostContact)
 		}
 		return
 	}
 	e.lastContact = now
-	// A try whose task instance is no longer running (marked success or
-	// failed, cleared) is killed, as Airflow's task runner does when its
-	// heartbeat finds the state changed.
-	for _, k := range keys {
-		ti, err := e.cfg.Store.TaskInstanceGet(ctx, k)
-		if err != nil || ti.State == windsock.TaskStateRunning {
-			continue
-		}
-		e.mu.Lock()
-		cancel := e.running[k]
-		e.mu.Unlock()
-		if cancel != nil {
-			e.cfg.Logger.Info("killing a try whose task instance changed state", "dag_id", k.DagID, "task_id", k.TaskID, "run_id", k.RunID, "state", ti.State)
-			cancel(errStateChanged)
-		}
+}
+
+// storeTimeout bounds a heartbeat's or a claim's call to the store, so
+// that a database that stopped answering (packets dropped, not refused)
+// is noticed as lost contact in time rather than after TCP gives up.
+func (e *Local) storeTimeout() time.Duration {
+	d := e.cfg.HeartbeatInterval
+	if e.cfg.LostContactAfter > 0 {
+		d = min(d, e.cfg.LostContactAfter/2)
+	}
+	return max(d, time.Second)
+}
+
+// signalIdle wakes a Drain waiting for claims or tries to end.
+func (e *Local) signalIdle() {
+	select {
+	case e.idle <- struct{}{}:
+	default:
 	}
 }

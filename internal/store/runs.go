@@ -55,9 +55,10 @@ type Runs interface {
 	// highest priority_weight first, and returns them. Two claimers never
 	// get the same instance.
 	TaskInstanceClaim(ctx context.Context, params *TaskInstanceClaimParams) ([]*windsock.TaskInstance, error)
-	// TaskInstanceHeartbeat sets last_heartbeat_at of running instances
-	// held by the given keys.
-	TaskInstanceHeartbeat(ctx context.Context, keys []windsock.TaskInstanceKey, at time.Time) error
+	// TaskInstanceHeartbeat sets last_heartbeat_at of the given tries
+	// that are running: a row now holding another try (retried elsewhere)
+	// is left alone.
+	TaskInstanceHeartbeat(ctx context.Context, tries []Try, at time.Time) error
 	// TaskInstanceSlotUsage returns occupied slots: pool_slots summed over
 	// queued and running instances, per pool; and the number of queued and
 	// running instances per DAG.
@@ -140,6 +141,12 @@ type TaskInstanceListParams struct {
 	OrderBy         string
 	Limit           int
 	Offset          int
+}
+
+// Try names one try of a task instance.
+type Try struct {
+	Key       windsock.TaskInstanceKey
+	TryNumber int
 }
 
 // TaskInstanceClaimParams selects what a worker claims.

@@ -39,8 +39,8 @@ func (r *Runner) closeLog(ctx context.Context, try *Try, logf *tasklog.File, out
 	// A try that will run again under the same try number (a rescheduled
 	// sensor, a deferred task) appends to its local log: keep it, so that
 	// the next copy holds the whole log.
-	if !r.DeleteLocalLogs || out == nil || !tryFinished(out.State) {
-		return
+	if !r.DeleteLocalLogs || out == nil || !tryFinished(out.State) || sameFile(r.RemoteLogs.Location(rel), local) {
+		return // (a remote folder that is the log folder itself holds the only copy)
 	}
 	if err := os.Remove(local); err != nil {
 		r.logger().Warn("removing copied task log failed", "path", local, "error", err)
@@ -50,4 +50,15 @@ func (r *Runner) closeLog(ctx context.Context, try *Try, logf *tasklog.File, out
 // tryFinished reports whether a try in state writes no more to its log.
 func tryFinished(state windsock.TaskInstanceState) bool {
 	return state != windsock.TaskStateUpForReschedule && state != windsock.TaskStateDeferred
+}
+
+// sameFile reports whether path (a remote location, which may be a URL)
+// is the local file itself.
+func sameFile(path, local string) bool {
+	a, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(local)
+	return err == nil && os.SameFile(a, b)
 }

@@ -71,3 +71,21 @@ func TestCloseLogUploads(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseLogKeepsTheOnlyCopy: with the remote folder being the log
+// folder itself, delete_local_logs must not delete the log.
+func TestCloseLogKeepsTheOnlyCopy(t *testing.T) {
+	t.Parallel()
+	key := windsock.TaskInstanceKey{DagID: "etl", RunID: "r", TaskID: "load", MapIndex: -1}
+	folder := t.TempDir()
+	r := &Runner{LogFolder: folder, RemoteLogs: &logstore.Dir{Path: folder}, DeleteLocalLogs: true}
+	f, err := tasklog.Open(folder, key, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(f, "the only copy")
+	r.closeLog(t.Context(), &Try{TI: &windsock.TaskInstance{TaskInstanceKey: key, TryNumber: 1}}, f, &Outcome{State: windsock.TaskStateSuccess})
+	if b, err := os.ReadFile(tasklog.Path(folder, key, 1)); err != nil || !strings.Contains(string(b), "the only copy") {
+		t.Fatalf("log after close: %q, %v", b, err)
+	}
+}

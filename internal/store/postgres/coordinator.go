@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -12,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/sqlstore"
 )
 
 // coordinator carries notifications with NOTIFY/LISTEN and critical
@@ -43,20 +42,11 @@ func (c *coordinator) TxLockSQL() string { return "SELECT pg_advisory_xact_lock(
 
 func (c *coordinator) Scope() string { return c.scope }
 
-// channelName fits a scoped channel into PostgreSQL's 63-byte identifiers.
-func channelName(scoped string) string {
-	if len(scoped) <= 63 {
-		return scoped
-	}
-	sum := sha256.Sum256([]byte(scoped))
-	return hex.EncodeToString(sum[:16])
-}
-
 // knownChannels are the names of every channel of this store's scope.
 func (c *coordinator) knownChannels() []string {
 	var names []string
 	for _, ch := range store.Channels() {
-		names = append(names, channelName(c.scope+":"+ch))
+		names = append(names, sqlstore.ChannelName(c.scope, ch))
 	}
 	return names
 }
@@ -75,14 +65,13 @@ const (
 // reached; it LISTENs before any Listen returns, so nothing committed
 // afterwards is missed. Later breaks are retried with backoff, and each
 // reconnection delivers "" because notifications sent meanwhile are lost.
-func (c *coordinator) Listen(ctx context.Context, scoped string) (<-chan string, error) {
-	name := channelName(scoped)
+func (c *coordinator) Listen(ctx context.Context, name string) (<-chan string, error) {
 	known := false
 	for _, k := range c.knownChannels() {
 		known = known || k == name
 	}
 	if !known {
-		return nil, fmt.Errorf("listen: %q is not one of the store's channels", scoped)
+		return nil, fmt.Errorf("listen: %q is not one of the store's channels", name)
 	}
 	sub := &subscription{out: make(chan string, 256)}
 	c.mu.Lock()

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -65,6 +66,18 @@ func TestGroupCommit(t *testing.T) {
 			})
 		}()
 	}
+	// One member's context ends while it runs: its statements must not be
+	// interrupted, since SQLite would roll back the others' work with them.
+	wg.Add(1)
+	var cancelledErr error
+	go func() {
+		defer wg.Done()
+		cctx, cancel := context.WithCancel(ctx)
+		cancelledErr = st.InTx(cctx, func(q store.Queries) error {
+			cancel()
+			return q.PoolUpsert(cctx, &windsock.Pool{Pool: "cancelled", Slots: 1})
+		})
+	}()
 	close(release)
 	if err := <-first; err != nil {
 		t.Fatal(err)
@@ -72,6 +85,9 @@ func TestGroupCommit(t *testing.T) {
 	wg.Wait()
 
 	want := 1 // "first"
+	if cancelledErr == nil {
+		want++ // it ran before its turn was skipped for the cancelled context
+	}
 	for i := range n {
 		name := fmt.Sprintf("p%02d", i)
 		_, err := st.PoolGet(ctx, name)

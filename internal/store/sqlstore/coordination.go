@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -45,7 +47,19 @@ func (c *coordination) channel(name string) string {
 	if c.db == nil {
 		return name
 	}
-	return c.db.Scope() + ":" + name
+	return ChannelName(c.db.Scope(), name)
+}
+
+// ChannelName is the database's name for a store's channel: scope:name,
+// hashed when longer than PostgreSQL's 63-byte identifiers. Notify and
+// Listen both use it, so they always meet.
+func ChannelName(scope, name string) string {
+	scoped := scope + ":" + name
+	if len(scoped) <= 63 {
+		return scoped
+	}
+	sum := sha256.Sum256([]byte(scoped))
+	return hex.EncodeToString(sum[:16])
 }
 
 // Listen delivers the payloads sent on channel until ctx ends.

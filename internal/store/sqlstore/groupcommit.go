@@ -117,7 +117,7 @@ func (q *queries) runBatch(batch []*txRequest) {
 				continue
 			}
 		}
-		txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co}
+		txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, detached: savepoints}
 		r.err = r.fn(txq)
 		if r.err == nil {
 			r.pending = txq.pending
@@ -125,12 +125,14 @@ func (q *queries) runBatch(batch []*txRequest) {
 		} else if savepoints {
 			if _, err := tx.Exec("ROLLBACK TO grouped"); err != nil {
 				fail(fmt.Errorf("roll back to savepoint: %w", err))
+				ok = 0 // the transaction is in doubt: commit nothing
 				break
 			}
 		}
 		if savepoints {
 			if _, err := tx.Exec("RELEASE grouped"); err != nil {
 				fail(fmt.Errorf("release savepoint: %w", err))
+				ok = 0
 				break
 			}
 		}

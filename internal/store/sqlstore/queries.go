@@ -32,6 +32,11 @@ type queries struct {
 	// group, when set, merges the transactions waiting for a single write
 	// connection into one (SQLite).
 	group *groupCommit
+	// detached is set on the members of a group commit: one member's
+	// cancelled context must not interrupt a statement (SQLite rolls back
+	// the whole transaction of an interrupted statement, the others'
+	// work included).
+	detached bool
 	// pending are the in-process notifications sent in the transaction,
 	// delivered when it commits.
 	pending []notice
@@ -73,6 +78,7 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = q.statementContext(ctx)
 	if st := q.stmt(ctx, query, len(args)); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -80,6 +86,7 @@ func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Resu
 }
 
 func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = q.statementContext(ctx)
 	if q.readOnly(query) {
 		if st := q.rstmts.get(ctx, query, len(args), true); st != nil {
 			return st.QueryContext(ctx, args...)
@@ -93,6 +100,7 @@ func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Ro
 }
 
 func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = q.statementContext(ctx)
 	if q.readOnly(query) {
 		if st := q.rstmts.get(ctx, query, len(args), true); st != nil {
 			return st.QueryRowContext(ctx, args...)
@@ -440,4 +448,12 @@ func inList[T ~string](where []string, args []any, col string, values []T) ([]st
 		args = append(args, string(v))
 	}
 	return append(where, col+" IN ("+placeholders(len(values))+")"), args
+}
+
+// statementContext is the context a statement runs under.
+func (q *queries) statementContext(ctx context.Context) context.Context {
+	if q.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }

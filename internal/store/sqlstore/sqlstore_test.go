@@ -89,3 +89,18 @@ func TestOrderBy(t *testing.T) {
 		}
 	}
 }
+
+func TestChannelName(t *testing.T) {
+	t.Parallel()
+	if got := ChannelName("public", "windsock_queued"); got != "public:windsock_queued" {
+		t.Errorf("short name = %q", got)
+	}
+	long := "cluster_environment_with_a_rather_long_schema_name"
+	got := ChannelName(long, "windsock_try_done")
+	if len(got) > 63 || got == long+":windsock_try_done" {
+		t.Errorf("long name = %q (%d bytes): want a hash within PostgreSQL's 63", got, len(got))
+	}
+	if got != ChannelName(long, "windsock_try_done") || got == ChannelName(long, "windsock_queued") {
+		t.Error("ChannelName must be stable and tell channels apart")
+	}
+}

@@ -452,16 +452,21 @@ func lockClause(d Dialect) string {
 
 // TaskInstanceHeartbeat sets last_heartbeat_at of the running instances
 // among keys.
-func (q *queries) TaskInstanceHeartbeat(ctx context.Context, keys []windsock.TaskInstanceKey, at time.Time) error {
-	if len(keys) == 0 {
+func (q *queries) TaskInstanceHeartbeat(ctx context.Context, tries []store.Try, at time.Time) error {
+	if len(tries) == 0 {
 		return nil
 	}
 	err := q.inTx(ctx, func(q *queries) error {
-		for start := 0; start < len(keys); start += inChunkSize {
-			cond, args := keysMatch(keys[start:min(start+inChunkSize, len(keys))])
+		for start := 0; start < len(tries); start += inChunkSize {
+			chunk := tries[start:min(start+inChunkSize, len(tries))]
+			conds := make([]string, len(chunk))
+			args := []any{utc(at), string(windsock.TaskStateRunning)}
+			for i, t := range chunk {
+				conds[i] = "(dag_id = ? AND task_id = ? AND run_id = ? AND map_index = ? AND try_number = ?)"
+				args = append(args, t.Key.DagID, t.Key.TaskID, t.Key.RunID, t.Key.MapIndex, t.TryNumber)
+			}
 			if _, err := q.exec(ctx, `UPDATE task_instance SET last_heartbeat_at = ?
-				WHERE state = ? AND `+cond,
-				append([]any{utc(at), string(windsock.TaskStateRunning)}, args...)...); err != nil {
+				WHERE state = ? AND (`+strings.Join(conds, " OR ")+`)`, args...); err != nil {
 				return err
 			}
 		}

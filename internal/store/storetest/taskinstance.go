@@ -347,18 +347,19 @@ func testTaskInstance(t *testing.T, open OpenFunc) {
 		}
 
 		at := zoned().Add(time.Minute)
-		keys := make([]windsock.TaskInstanceKey, len(tis))
+		tries := make([]store.Try, len(tis))
 		for i, ti := range tis {
-			keys[i] = ti.TaskInstanceKey
+			tries[i] = store.Try{Key: ti.TaskInstanceKey, TryNumber: ti.TryNumber}
 		}
-		mustNo(t, st.TaskInstanceHeartbeat(ctx, keys, at))
+		tries[2].TryNumber++ // c's row holds another try: not this one's to heartbeat
+		mustNo(t, st.TaskInstanceHeartbeat(ctx, tries, at))
 		for i, ti := range tis {
 			got, err := st.TaskInstanceGet(ctx, ti.TaskInstanceKey)
 			mustNo(t, err)
-			if states[i] == windsock.TaskStateRunning {
+			if states[i] == windsock.TaskStateRunning && i != 2 {
 				wantTime(t, "heartbeat of "+ti.TaskID, got.LastHeartbeatAt, at)
 			} else if got.LastHeartbeatAt != nil {
-				t.Fatalf("heartbeat of %s (%q) = %v, want none", ti.TaskID, states[i], got.LastHeartbeatAt)
+				t.Fatalf("heartbeat of %s (%q, try %d) = %v, want none", ti.TaskID, states[i], got.TryNumber, got.LastHeartbeatAt)
 			}
 		}
 		mustNo(t, st.TaskInstanceHeartbeat(ctx, nil, at))
