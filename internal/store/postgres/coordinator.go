@@ -25,9 +25,15 @@ type coordinator struct {
 	mu      sync.Mutex
 	subs    map[string]map[*subscription]bool // channel name -> listeners
 	started bool
-	ready   chan struct{} // closed when the first connection LISTENs (or failed)
-	err     error         // why the first connection failed
+	attempt *connectAttempt // the connection being made or made
 	stop    context.CancelFunc
+}
+
+// connectAttempt is one making of the listening connection: ready is
+// closed when it LISTENs or failed, err says why it failed.
+type connectAttempt struct {
+	ready chan struct{}
+	err   error
 }
 
 // subscription is one Listen call; missed is set when it fell behind.
@@ -82,17 +88,16 @@ func (c *coordinator) Listen(ctx context.Context, name string) (<-chan string, e
 		c.subs[name] = map[*subscription]bool{}
 	}
 	c.subs[name][sub] = true
-	first := !c.started
-	if first {
-		c.started, c.ready, c.err = true, make(chan struct{}), nil
+	if !c.started {
+		a := &connectAttempt{ready: make(chan struct{})}
+		c.started, c.attempt = true, a
 		var loopCtx context.Context
 		loopCtx, c.stop = context.WithCancel(context.Background())
-		ready := c.ready
 		c.mu.Unlock()
 		conn, err := c.connect(ctx)
 		c.mu.Lock()
-		c.err = err
-		close(ready)
+		a.err = err
+		close(a.ready)
 		if err == nil {
 			go c.run(loopCtx, conn)
 		} else {
@@ -100,13 +105,10 @@ func (c *coordinator) Listen(ctx context.Context, name string) (<-chan string, e
 			c.stop()
 		}
 	}
-	ready := c.ready
+	a := c.attempt
 	c.mu.Unlock()
-	<-ready
-	c.mu.Lock()
-	err := c.err
-	c.mu.Unlock()
-	if err != nil {
+	<-a.ready
+	if err := a.err; err != nil {
 		c.unsubscribe(name, sub)
 		return nil, err
 	}
