@@ -164,7 +164,7 @@ func (r *runner) webserverCommand() *cobra.Command {
 	var port int
 	cmd := &cobra.Command{
 		Use:   "webserver",
-		Short: "Serve the REST API and /health only (stateless: run as many as needed)",
+		Short: "Serve the web UI, the REST API and /health, without a scheduler (stateless: run as many as needed)",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, logger, env, done, err := r.startService(cmd)
