@@ -17,14 +17,27 @@ import (
 // section).
 func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
 	var queued []windsock.TaskInstanceKey
-	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
-		queued = queued[:0]
-		if err := q.TxLock(ctx, "queue_task_instances"); err != nil {
+	// Alone on the store (SQLite), this scheduler reads what to queue
+	// before its write transaction, which then holds the single write
+	// connection only for the writes; the guarded updates keep it right.
+	var queue []windsock.TaskInstanceKey
+	var byKey map[windsock.TaskInstanceKey]*windsock.TaskInstance
+	if !s.cfg.Shared {
+		var err error
+		if queue, byKey, err = s.pickQueueable(ctx, s.cfg.Store); err != nil || len(queue) == 0 {
 			return err
 		}
-		queue, byKey, err := s.pickQueueable(ctx, q)
-		if err != nil || len(queue) == 0 {
-			return err
+	}
+	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+		queued = queued[:0]
+		if s.cfg.Shared {
+			if err := q.TxLock(ctx, "queue_task_instances"); err != nil {
+				return err
+			}
+			var err error
+			if queue, byKey, err = s.pickQueueable(ctx, q); err != nil || len(queue) == 0 {
+				return err
+			}
 		}
 		for _, key := range queue {
 			ti := byKey[key]
