@@ -600,33 +600,8 @@ late:
 
 func TestEngineKillsATryMarkedFromOutside(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	// The task writes to a named pipe once it runs: reading the pipe is the
-	// signal that it has started.
-	started := filepath.Join(dir, "started")
-	if err := syscall.Mkfifo(started, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := benchEnv(t, map[string]string{"m.yaml": fmt.Sprintf(`
-marked:
-  schedule: null
-  start_date: 2024-01-01
-  tasks:
-    - {task_id: long, operator: bash, bash_command: 'echo up > %s; sleep 300'}
-`, started)})
-	env.Config.Scheduler.SchedulerHeartbeatSec = 100 * time.Millisecond
-	env.Config.Core.KilledTaskCleanupTime = time.Second
-	env.registry = nil
+	env, er, run, tries := startLongTry(t, "marked", 0)
 	ctx := context.Background()
-	tries := make(chan *taskrun.Outcome, 4)
-	er := startEngine(t, env, func(_ *taskrun.Try, out *taskrun.Outcome) { tries <- out })
-	d, _ := er.engine.Scheduler.DAG(ctx, "marked")
-	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	er.engine.Scheduler.RunChanged(run.DagID, run.RunID)
-	waitForPipe(t, started)
 	tis := states(t, env, run)
 	if err := scheduler.SetTaskInstanceState(ctx, env.Store, []*windsock.TaskInstance{tis["long"]}, windsock.TaskStateSuccess, time.Now()); err != nil {
 		t.Fatal(err)
@@ -802,31 +777,8 @@ hollow:
 // task instance.
 func TestEngineKillsATryRetriedElsewhere(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	started := filepath.Join(dir, "started")
-	if err := syscall.Mkfifo(started, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := benchEnv(t, map[string]string{"e.yaml": fmt.Sprintf(`
-elsewhere:
-  schedule: null
-  start_date: 2024-01-01
-  tasks:
-    - {task_id: long, operator: bash, bash_command: 'echo up > %s; sleep 300', retries: 2}
-`, started)})
-	env.Config.Scheduler.SchedulerHeartbeatSec = 100 * time.Millisecond
-	env.Config.Core.KilledTaskCleanupTime = time.Second
-	env.registry = nil
+	env, _, run, tries := startLongTry(t, "elsewhere", 2)
 	ctx := context.Background()
-	tries := make(chan *taskrun.Outcome, 4)
-	er := startEngine(t, env, func(_ *taskrun.Try, out *taskrun.Outcome) { tries <- out })
-	d, _ := er.engine.Scheduler.DAG(ctx, "elsewhere")
-	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	er.engine.Scheduler.RunChanged(run.DagID, run.RunID)
-	waitForPipe(t, started)
 
 	// Meanwhile the schedulers gave up on try 1 and try 2 runs on "other".
 	ti := states(t, env, run)["long"]
@@ -850,4 +802,38 @@ elsewhere:
 	if got.LastHeartbeatAt == nil || !got.LastHeartbeatAt.Equal(beat) {
 		t.Fatalf("try 2's heartbeat = %v, want %v untouched by try 1's executor", got.LastHeartbeatAt, beat)
 	}
+}
+
+// startLongTry starts an engine (heartbeats every 100 ms) and a run of a
+// DAG whose one task, long, sleeps for minutes, and returns once the task
+// runs; tries receives each try's outcome.
+func startLongTry(t *testing.T, dagID string, retries int) (*Environment, *engineRun, *windsock.DagRun, chan *taskrun.Outcome) {
+	t.Helper()
+	// The task writes to a named pipe once it runs: reading the pipe is the
+	// signal that it has started.
+	started := filepath.Join(t.TempDir(), "started")
+	if err := syscall.Mkfifo(started, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := benchEnv(t, map[string]string{dagID + ".yaml": fmt.Sprintf(`
+%s:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: long, operator: bash, bash_command: 'echo up > %s; sleep 300', retries: %d}
+`, dagID, started, retries)})
+	env.Config.Scheduler.SchedulerHeartbeatSec = 100 * time.Millisecond
+	env.Config.Core.KilledTaskCleanupTime = time.Second
+	env.registry = nil
+	ctx := context.Background()
+	tries := make(chan *taskrun.Outcome, 4)
+	er := startEngine(t, env, func(_ *taskrun.Try, out *taskrun.Outcome) { tries <- out })
+	d, _ := er.engine.Scheduler.DAG(ctx, dagID)
+	run, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	er.engine.Scheduler.RunChanged(run.DagID, run.RunID)
+	waitForPipe(t, started)
+	return env, er, run, tries
 }

@@ -370,18 +370,16 @@ func (q *queries) TaskInstanceClaim(ctx context.Context, params *store.TaskInsta
 		where = append(where, cond)
 		args = append(args, keyArgs...)
 	}
-	args = append(args, params.Limit,
-		string(windsock.TaskStateRunning), str(params.Hostname), str(params.Unixname), int64Ptr(params.JobID),
-		now, now, now, string(windsock.TaskStateQueued))
+	args = append(args, params.Limit)
+	args = append(args, claimValues(params, now)...)
+	args = append(args, string(windsock.TaskStateQueued))
 	query := `WITH picked AS (
 			SELECT dag_id, task_id, run_id, map_index FROM task_instance
 			WHERE ` + strings.Join(where, " AND ") + `
 			ORDER BY priority_weight DESC, (queued_dttm IS NULL), queued_dttm, ` + strings.ReplaceAll(tiDefaultOrder, "task_instance.", "") + `
 			LIMIT ?` + lockClause(q.d) + `
 		)
-		UPDATE task_instance SET state = ?, hostname = ?, unixname = ?, job_id = ?, start_date = ?,
-			last_heartbeat_at = ?, updated_at = ?, end_date = NULL, duration = NULL, pid = NULL,
-			next_retry_at = NULL
+		UPDATE task_instance SET ` + claimSet + `
 		FROM picked
 		WHERE task_instance.state = ? AND task_instance.dag_id = picked.dag_id
 			AND task_instance.task_id = picked.task_id AND task_instance.run_id = picked.run_id
@@ -391,7 +389,23 @@ func (q *queries) TaskInstanceClaim(ctx context.Context, params *store.TaskInsta
 	if err != nil {
 		return nil, fmt.Errorf("claim task instances: %w", err)
 	}
-	// RETURNING gives rows in no particular order.
+	sortClaimed(tis)
+	return tis, nil
+}
+
+// claimSet is what a claim writes: the try starts running on the
+// claimer's host (claimValues fills it in).
+const claimSet = `state = ?, hostname = ?, unixname = ?, job_id = ?, start_date = ?,
+	last_heartbeat_at = ?, updated_at = ?, end_date = NULL, duration = NULL, pid = NULL,
+	next_retry_at = NULL`
+
+func claimValues(params *store.TaskInstanceClaimParams, now time.Time) []any {
+	return []any{string(windsock.TaskStateRunning), str(params.Hostname), str(params.Unixname), int64Ptr(params.JobID), now, now, now}
+}
+
+// sortClaimed puts claimed instances in claim order (RETURNING gives rows
+// in no particular order): highest priority first, then longest queued.
+func sortClaimed(tis []*windsock.TaskInstance) {
 	slices.SortFunc(tis, func(a, b *windsock.TaskInstance) int {
 		if c := cmp.Compare(b.PriorityWeight, a.PriorityWeight); c != 0 {
 			return c
@@ -401,7 +415,6 @@ func (q *queries) TaskInstanceClaim(ctx context.Context, params *store.TaskInsta
 		}
 		return compareKeys(a.TaskInstanceKey, b.TaskInstanceKey)
 	})
-	return tis, nil
 }
 
 // claimNamed claims every one of the named task instances that is still
@@ -420,11 +433,8 @@ func (q *queries) claimNamed(ctx context.Context, keys []windsock.TaskInstanceKe
 		}
 		keys = keys[n:]
 		cond, keyArgs := keysMatch(chunk)
-		args := append([]any{string(windsock.TaskStateRunning), str(params.Hostname), str(params.Unixname), int64Ptr(params.JobID),
-			now, now, now, string(windsock.TaskStateQueued)}, keyArgs...)
-		tis, err := q.tiSelect(ctx, `UPDATE task_instance SET state = ?, hostname = ?, unixname = ?, job_id = ?,
-				start_date = ?, last_heartbeat_at = ?, updated_at = ?, end_date = NULL, duration = NULL, pid = NULL,
-				next_retry_at = NULL
+		args := append(append(claimValues(params, now), string(windsock.TaskStateQueued)), keyArgs...)
+		tis, err := q.tiSelect(ctx, `UPDATE task_instance SET `+claimSet+`
 			WHERE state = ? AND `+cond+`
 			RETURNING `+tiColumns, args...)
 		if err != nil {
@@ -432,12 +442,7 @@ func (q *queries) claimNamed(ctx context.Context, keys []windsock.TaskInstanceKe
 		}
 		out = append(out, tis...)
 	}
-	slices.SortFunc(out, func(a, b *windsock.TaskInstance) int {
-		if c := cmp.Compare(b.PriorityWeight, a.PriorityWeight); c != 0 {
-			return c
-		}
-		return compareKeys(a.TaskInstanceKey, b.TaskInstanceKey)
-	})
+	sortClaimed(out)
 	return out, nil
 }
 
