@@ -53,6 +53,10 @@ type env struct {
 	now   time.Time
 	vars  *secrets.Variables
 	conns *secrets.Connections
+	// sessions holds each user's session cookie, made once: a cookie made
+	// a second later differs (its expiry), and so does its CSRF token.
+	mu       sync.Mutex
+	sessions map[string]*http.Cookie
 }
 
 func (e *env) webVariables() *secrets.Variables     { return e.vars }
@@ -144,10 +148,19 @@ func (e *env) session(user string) *http.Cookie {
 	if !ok {
 		e.t.Fatalf("no test user %q", user)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.sessions[user]; ok {
+		return c
+	}
 	c, err := auth.NewSessionCookie(e.cfg.Webserver.SecretKey, u.ID, time.Now().Add(time.Hour), false)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if e.sessions == nil {
+		e.sessions = map[string]*http.Cookie{}
+	}
+	e.sessions[user] = c
 	return c
 }
 
