@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/windsock/windsock/internal/benchdir"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/scheduler"
@@ -57,24 +59,10 @@ func benchEnv(tb testing.TB, files map[string]string) *Environment {
 	return env
 }
 
-// benchHome is a fresh WINDSOCK_HOME: under $WINDSOCK_BENCH_DIR when set
-// (creating files in /tmp is several times slower than elsewhere on some
-// machines, which task logs, one folder per try, feel), else in the test's
-// temporary directory.
+// benchHome is a fresh WINDSOCK_HOME on the disk being measured (see
+// package benchdir).
 func benchHome(tb testing.TB) string {
-	base := os.Getenv("WINDSOCK_BENCH_DIR")
-	if base == "" {
-		return tb.TempDir()
-	}
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	dir, err := os.MkdirTemp(base, "home")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
+	return benchdir.New(tb, "home")
 }
 
 func chainYAML(id string, n int) string {
@@ -140,9 +128,11 @@ func BenchmarkChain100(b *testing.B) {
 	env := benchEnv(b, map[string]string{"chain.yaml": chainYAML("chain100", 100)})
 	b.ResetTimer()
 	var total time.Duration
+	cpu := startCPU()
 	for i := 0; i < b.N; i++ {
 		total += runOnce(b, env, "chain100", i)
 	}
+	cpu.report(b, 100*b.N)
 	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/100/1000, "ms/hop")
 }
 
@@ -152,10 +142,41 @@ func BenchmarkFanOut1000(b *testing.B) {
 	env := benchEnv(b, map[string]string{"fan.yaml": fanYAML("fan1000", 1000)})
 	b.ResetTimer()
 	var total time.Duration
+	cpu := startCPU()
 	for i := 0; i < b.N; i++ {
 		total += runOnce(b, env, "fan1000", i)
 	}
+	cpu.report(b, 1000*b.N)
 	b.ReportMetric(1000*float64(b.N)/total.Seconds(), "tasks/s")
+}
+
+// cpuUse is the processor time used since startCPU, by this process
+// (Windsock: scheduler, executor, store) and by its waited-for children
+// (the tasks' processes). On a machine whose cores are saturated the
+// wall-clock figures follow from these, and unlike them these hardly move
+// with whatever else the machine does, so they are what to compare when
+// changing the engine.
+type cpuUse struct{ self, children time.Duration }
+
+func startCPU() cpuUse { return readCPU() }
+
+func readCPU() cpuUse {
+	var self, children syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	return cpuUse{
+		self:     tv(self.Utime) + tv(self.Stime),
+		children: tv(children.Utime) + tv(children.Stime),
+	}
+}
+
+// report adds the processor time per task since c as two metrics:
+// engine-µs/task and task-µs/task.
+func (c cpuUse) report(b *testing.B, tasks int) {
+	now := readCPU()
+	b.ReportMetric(float64((now.self-c.self).Microseconds())/float64(tasks), "engine-µs/task")
+	b.ReportMetric(float64((now.children-c.children).Microseconds())/float64(tasks), "task-µs/task")
 }
 
 // benchmarkIdlePass measures one periodic scheduler pass with n idle DAGs

@@ -11,25 +11,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/windsock/windsock/internal/benchdir"
 )
 
-// benchHome is a home for benchmarks: under $WINDSOCK_BENCH_DIR when set
-// (file creation in /tmp is slow on some machines), else a temp dir.
+// benchHome is a home for benchmarks, on the disk being measured (see
+// package benchdir).
 func benchHome(b *testing.B) *home {
 	b.Helper()
-	base := os.Getenv("WINDSOCK_BENCH_DIR")
-	dir := ""
-	if base == "" {
-		dir = b.TempDir()
-	} else {
-		os.MkdirAll(base, 0o755)
-		d, err := os.MkdirTemp(base, "cli")
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { os.RemoveAll(d) })
-		dir = d
-	}
+	dir := benchdir.New(b, "cli")
 	env := []string{"WINDSOCK_HOME=" + dir, "HOME=" + dir, "PATH=" + os.Getenv("PATH"), "WINDSOCK__CORE__LOAD_EXAMPLES=False"}
 	return &home{dir: dir, env: env}
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/windsock/windsock/internal/benchdir"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/postgres"
 	"github.com/windsock/windsock/internal/store/storetest"
@@ -115,20 +116,10 @@ func freshSchema(t testing.TB, base string) string {
 	return u.String()
 }
 
-// tempDir is a directory for a process's home: under $WINDSOCK_BENCH_DIR
-// when set (creating task log files in /tmp is slow on some machines).
+// tempDir is a directory for a process's home, on the disk being measured
+// when it is a benchmark's (see package benchdir).
 func (c *cluster) tempDir() string {
-	base := os.Getenv("WINDSOCK_BENCH_DIR")
-	if base == "" {
-		return c.t.TempDir()
-	}
-	os.MkdirAll(base, 0o755)
-	d, err := os.MkdirTemp(base, "cluster")
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.t.Cleanup(func() { os.RemoveAll(d) })
-	return d
+	return benchdir.New(c.t, "cluster")
 }
 
 // process is one running windsock process.
