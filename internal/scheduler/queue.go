@@ -21,10 +21,9 @@ func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
 	// before its write transaction, which then holds the single write
 	// connection only for the writes; the guarded updates keep it right.
 	var queue []windsock.TaskInstanceKey
-	var byKey map[windsock.TaskInstanceKey]*windsock.TaskInstance
 	if !s.cfg.Shared {
 		var err error
-		if queue, byKey, err = s.pickQueueable(ctx, s.cfg.Store); err != nil || len(queue) == 0 {
+		if queue, err = s.pickQueueable(ctx, s.cfg.Store); err != nil || len(queue) == 0 {
 			return err
 		}
 	}
@@ -35,23 +34,13 @@ func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
 				return err
 			}
 			var err error
-			if queue, byKey, err = s.pickQueueable(ctx, q); err != nil || len(queue) == 0 {
+			if queue, err = s.pickQueueable(ctx, q); err != nil || len(queue) == 0 {
 				return err
 			}
 		}
-		for _, key := range queue {
-			ti := byKey[key]
-			ti.State = windsock.TaskStateQueued
-			ti.QueuedDttm = &now
-			job := s.jobID
-			ti.QueuedByJobID = &job
-			ok, err := q.TaskInstanceUpdate(ctx, ti, windsock.TaskStateScheduled)
-			if err != nil {
-				return err
-			}
-			if ok {
-				queued = append(queued, key)
-			}
+		var err error
+		if queued, err = q.TaskInstanceQueue(ctx, queue, now, s.jobID); err != nil {
+			return err
 		}
 		if ts, ok := s.cfg.Executor.(TxSubmitter); ok {
 			return ts.SubmitTx(ctx, q, queued)
@@ -69,28 +58,43 @@ func (s *Scheduler) queueScheduled(ctx context.Context, now time.Time) error {
 
 // pickQueueable returns the scheduled task instances that fit in the open
 // slots, highest priority first.
-func (s *Scheduler) pickQueueable(ctx context.Context, q store.Queries) ([]windsock.TaskInstanceKey, map[windsock.TaskInstanceKey]*windsock.TaskInstance, error) {
+func (s *Scheduler) pickQueueable(ctx context.Context, q store.Queries) ([]windsock.TaskInstanceKey, error) {
 	usage, err := q.TaskInstanceSlotUsage(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	open := s.cfg.Parallelism - usage.Total
 	if open <= 0 {
-		return nil, nil, nil
-	}
-	// Read only the highest-priority candidates, as Airflow's
-	// max_tis_per_query does, with room for some to be held back by
-	// pools: a pass costs what can run now, not what waits.
-	sched, err := q.TaskInstanceList(ctx, &store.TaskInstanceListParams{
-		States: []windsock.TaskInstanceState{windsock.TaskStateScheduled}, OrderBy: "-priority_weight", Limit: open + queueLookahead,
-	})
-	if err != nil || len(sched) == 0 {
-		return nil, nil, err
+		return nil, nil
 	}
 	pools, err := q.PoolList(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	paused := s.pausedLookup(ctx, q)
+	// Read only the highest-priority candidates, as Airflow's
+	// max_tis_per_query does: as many as there are open slots, and when
+	// pools, DAG limits or pauses hold some of those back, once more with
+	// room for others. A pass costs what can run now, not what waits.
+	limit := open
+	for {
+		sched, err := q.TaskInstanceList(ctx, &store.TaskInstanceListParams{
+			States: []windsock.TaskInstanceState{windsock.TaskStateScheduled}, OrderBy: "-priority_weight", Limit: limit,
+		})
+		if err != nil || len(sched) == 0 {
+			return nil, err
+		}
+		queue := s.queueable(ctx, sched, pools, usage, open, paused)
+		if len(queue) >= open || len(sched) < limit || limit >= open+queueLookahead {
+			return queue, nil
+		}
+		limit = open + queueLookahead
+	}
+}
+
+// queueable decides which of the scheduled task instances sched (highest
+// priority first) fit in the open slots.
+func (s *Scheduler) queueable(ctx context.Context, sched []*windsock.TaskInstance, pools []*windsock.Pool, usage *store.SlotUsage, open int, paused func(string) bool) []windsock.TaskInstanceKey {
 	lim := decide.Limits{PoolOpen: map[string]int{}, PoolTotal: map[string]int{}, DagRunning: usage.DagTasks, ParallelismOpen: open}
 	for _, p := range pools {
 		total := p.Slots
@@ -100,9 +104,7 @@ func (s *Scheduler) pickQueueable(ctx context.Context, q store.Queries) ([]winds
 		lim.PoolTotal[p.Pool] = total
 		lim.PoolOpen[p.Pool] = total - usage.PoolSlots[p.Pool]
 	}
-	byKey := make(map[windsock.TaskInstanceKey]*windsock.TaskInstance, len(sched))
 	cands := make([]decide.Candidate, 0, len(sched))
-	paused := s.pausedLookup(ctx, q)
 	for _, ti := range sched {
 		if s.only != nil && !s.only[RunRef{ti.DagID, ti.RunID}] {
 			continue
@@ -114,13 +116,12 @@ func (s *Scheduler) pickQueueable(ctx context.Context, q store.Queries) ([]winds
 		if e, err := s.dags.get(ctx, ti.DagID); err == nil {
 			maxTasks = e.dag.MaxActiveTasks
 		}
-		byKey[ti.TaskInstanceKey] = ti
 		cands = append(cands, decide.Candidate{Key: ti.TaskInstanceKey, PriorityWeight: ti.PriorityWeight, PoolSlots: ti.PoolSlots, Pool: ti.Pool, MaxActiveTasks: maxTasks})
 	}
 	queue, _ := decide.Queueable(cands, lim)
-	return queue, byKey, nil
+	return queue
 }
 
 // queueLookahead is how many scheduled task instances beyond the open
-// slots a queueing pass considers, for those that pools hold back.
+// slots a queueing pass considers when some are held back.
 const queueLookahead = 16

@@ -45,16 +45,22 @@ type Runs interface {
 	// and updated reports whether it did: that is how concurrent schedulers
 	// and workers avoid overwriting each other.
 	TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInstance, fromStates ...windsock.TaskInstanceState) (updated bool, err error)
-	// TaskInstanceFinishTry records a try's outcome: it writes ti like
-	// TaskInstanceUpdate, but only if the stored row is still running try
-	// ti.TryNumber, so the late outcome of a try that was presumed dead
-	// (and retried elsewhere) never lands on a later try.
+	// TaskInstanceFinishTry records a try's outcome: it writes ti's state,
+	// end_date, duration, max_tries, pid and next_retry_at (and sets
+	// updated_at), and nothing else, only if the stored row is still
+	// running try ti.TryNumber, so the late outcome of a try that was
+	// presumed dead (and retried elsewhere) never lands on a later try.
 	TaskInstanceFinishTry(ctx context.Context, ti *windsock.TaskInstance) (updated bool, err error)
 	// TaskInstanceClaim moves up to params.Limit queued task instances
 	// (optionally only the given keys or queues) to running for a worker,
 	// highest priority_weight first, and returns them. Two claimers never
 	// get the same instance.
 	TaskInstanceClaim(ctx context.Context, params *TaskInstanceClaimParams) ([]*windsock.TaskInstance, error)
+	// TaskInstanceQueue moves the given task instances that are still
+	// scheduled to queued, recording queued_dttm = at and
+	// queued_by_job_id, and returns the keys it moved, in the order given.
+	// It writes no other column.
+	TaskInstanceQueue(ctx context.Context, keys []windsock.TaskInstanceKey, at time.Time, byJobID int64) ([]windsock.TaskInstanceKey, error)
 	// TaskInstanceHeartbeat sets last_heartbeat_at of the given tries
 	// that are running: a row now holding another try (retried elsewhere)
 	// is left alone.

@@ -240,11 +240,30 @@ func (q *queries) TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInsta
 	return q.updateTI(ctx, ti, "", nil, fromStates)
 }
 
-// TaskInstanceFinishTry writes ti only if the stored row is still running
-// try ti.TryNumber.
+// TaskInstanceFinishTry writes the outcome columns of ti only if the
+// stored row is still running try ti.TryNumber. It writes no other column:
+// every write of task_instance also rewrites the indexes over the columns
+// it sets, and a try's end is the most frequent write there is.
 func (q *queries) TaskInstanceFinishTry(ctx context.Context, ti *windsock.TaskInstance) (bool, error) {
-	return q.updateTI(ctx, ti, " AND task_instance.try_number = ?", []any{ti.TryNumber},
-		[]windsock.TaskInstanceState{windsock.TaskStateRunning})
+	now := utc(time.Now())
+	res, err := q.exec(ctx, `UPDATE task_instance SET state = ?, end_date = ?, duration = ?,
+			max_tries = ?, pid = ?, next_retry_at = ?, updated_at = ?
+		WHERE `+tiKeyWhere+` AND state = ? AND try_number = ?`,
+		string(ti.State), tsPtr(ti.EndDate), float64Ptr(ti.Duration), ti.MaxTries, intPtr(ti.PID),
+		tsPtr(ti.NextRetryAt), now,
+		ti.DagID, ti.TaskID, ti.RunID, ti.MapIndex, string(windsock.TaskStateRunning), ti.TryNumber)
+	if err != nil {
+		return false, fmt.Errorf("record the outcome of %s: %w", keyString(ti.TaskInstanceKey), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("count affected rows: %w", err)
+	}
+	if n == 0 {
+		return false, q.tiMustExist(ctx, ti.TaskInstanceKey)
+	}
+	ti.UpdatedAt = now
+	return true, nil
 }
 
 // updateTI is TaskInstanceUpdate with an extra condition on the stored row.
@@ -425,13 +444,7 @@ func sortClaimed(tis []*windsock.TaskInstance) {
 // its bound values, at every run.
 func (q *queries) claimNamed(ctx context.Context, keys []windsock.TaskInstanceKey, params *store.TaskInstanceClaimParams, now time.Time) ([]*windsock.TaskInstance, error) {
 	var out []*windsock.TaskInstance
-	for len(keys) > 0 {
-		chunk := make([]windsock.TaskInstanceKey, claimKeyChunk)
-		n := copy(chunk, keys)
-		for i := n; i < claimKeyChunk; i++ {
-			chunk[i] = keys[n-1] // matching a key twice changes nothing
-		}
-		keys = keys[n:]
+	for _, chunk := range keyChunks(keys) {
 		cond, keyArgs := keysMatch(chunk)
 		args := append(append(claimValues(params, now), string(windsock.TaskStateQueued)), keyArgs...)
 		tis, err := q.tiSelect(ctx, `UPDATE task_instance SET `+claimSet+`
@@ -444,6 +457,54 @@ func (q *queries) claimNamed(ctx context.Context, keys []windsock.TaskInstanceKe
 	}
 	sortClaimed(out)
 	return out, nil
+}
+
+// TaskInstanceQueue moves the named scheduled task instances to queued,
+// one primary-key statement each: matching several keys in one statement
+// let SQLite's planner pick the (state, priority_weight) index instead and
+// read every scheduled task instance, thousands in a large run.
+func (q *queries) TaskInstanceQueue(ctx context.Context, keys []windsock.TaskInstanceKey, at time.Time, byJobID int64) ([]windsock.TaskInstanceKey, error) {
+	var out []windsock.TaskInstanceKey
+	now := utc(time.Now())
+	err := q.inTx(ctx, func(q *queries) error {
+		out = out[:0]
+		for _, k := range keys {
+			res, err := q.exec(ctx, `UPDATE task_instance SET state = ?, queued_dttm = ?, queued_by_job_id = ?, updated_at = ?
+				WHERE `+tiKeyWhere+` AND state = ?`,
+				string(windsock.TaskStateQueued), utc(at), byJobID, now,
+				k.DagID, k.TaskID, k.RunID, k.MapIndex, string(windsock.TaskStateScheduled))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n > 0 {
+				out = append(out, k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue task instances: %w", err)
+	}
+	return out, nil
+}
+
+// keyChunks splits keys into chunks of claimKeyChunk, the last padded with
+// repeats of its last key (matching a key twice changes nothing), so that
+// statements matching a chunk always have the same text and stay prepared.
+func keyChunks(keys []windsock.TaskInstanceKey) [][]windsock.TaskInstanceKey {
+	chunks := make([][]windsock.TaskInstanceKey, 0, (len(keys)+claimKeyChunk-1)/claimKeyChunk)
+	for len(keys) > 0 {
+		chunk := make([]windsock.TaskInstanceKey, claimKeyChunk)
+		n := copy(chunk, keys)
+		for i := n; i < claimKeyChunk; i++ {
+			chunk[i] = keys[n-1]
+		}
+		keys = keys[n:]
+		chunks = append(chunks, chunk)
+	}
+	return chunks
 }
 
 // lockClause returns the dialect's row-locking suffix with a leading

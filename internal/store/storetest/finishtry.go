@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -33,7 +34,36 @@ func testTaskInstanceFinishTry(t *testing.T, open OpenFunc) {
 		t.Fatalf("stored = %s try %d, want running try 2", got.State, got.TryNumber)
 	}
 
+	// While try 2 runs, its row gets a note and its worker's hostname; the
+	// outcome, recorded from a copy read before, writes its own columns
+	// and leaves those alone.
 	done := *ti
+	ti.Hostname, ti.Note = "worker-2", "looked at it"
+	_, err = st.TaskInstanceUpdate(ctx, ti)
+	mustNo(t, err)
+	end := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	dur, pid := 12.5, 4321
+	done.State, done.EndDate, done.Duration, done.MaxTries, done.NextRetryAt, done.PID =
+		windsock.TaskStateUpForRetry, &end, &dur, 7, &end, &pid
+	updated, err = st.TaskInstanceFinishTry(ctx, &done)
+	mustNo(t, err)
+	if !updated {
+		t.Fatal("the outcome of the running try was not written")
+	}
+	got, err = st.TaskInstanceGet(ctx, ti.TaskInstanceKey)
+	mustNo(t, err)
+	if got.State != windsock.TaskStateUpForRetry || got.EndDate == nil || !got.EndDate.Equal(end) ||
+		got.Duration == nil || *got.Duration != dur || got.MaxTries != 7 ||
+		got.NextRetryAt == nil || !got.NextRetryAt.Equal(end) || got.PID == nil || *got.PID != pid {
+		t.Fatalf("stored outcome = %+v, want up_for_retry ending %v after %vs, max_tries 7, retry at %v, pid %d", got, end, dur, end, pid)
+	}
+	if got.Hostname != "worker-2" || got.Note != "looked at it" || got.TryNumber != 2 {
+		t.Fatalf("stored hostname %q, note %q, try %d: the outcome overwrote columns it does not own", got.Hostname, got.Note, got.TryNumber)
+	}
+	// Back to running, to see a finished try refuse a second outcome.
+	ti.State = windsock.TaskStateRunning
+	_, err = st.TaskInstanceUpdate(ctx, ti)
+	mustNo(t, err)
 	done.State = windsock.TaskStateSuccess
 	updated, err = st.TaskInstanceFinishTry(ctx, &done)
 	mustNo(t, err)

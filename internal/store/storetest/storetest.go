@@ -85,6 +85,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("TaskInstanceFinishTry", func(t *testing.T) { testTaskInstanceFinishTry(t, open) })
 	t.Run("ClaimRace", func(t *testing.T) { testClaimRace(t, open) })
 	t.Run("ClaimNamed", func(t *testing.T) { testClaimNamed(t, open) })
+	t.Run("TaskInstanceQueue", func(t *testing.T) { testTaskInstanceQueue(t, open) })
 }
 
 // setup opens a fresh store, migrates it and closes it after the test.
