@@ -58,19 +58,34 @@ type File struct {
 // after a crash of its worker continues its log. m may be nil.
 func Open(baseFolder string, key windsock.TaskInstanceKey, tryNumber int, m *Masker) (*File, error) {
 	path := Path(baseFolder, key, tryNumber)
-	// Try the open first: the folder exists for every try after the first,
-	// and one syscall is what a task start can spare.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if os.IsNotExist(err) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	// A task start can spare few syscalls. The task's folder exists for
+	// every try after the first, so those open straight away; a first try
+	// makes the folder first (the run's folder usually exists already).
+	var f *os.File
+	err := os.ErrNotExist
+	if tryNumber > 1 {
+		f, err = openAppend(path)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(path)
+		if err := os.Mkdir(dir, 0o755); errors.Is(err, fs.ErrNotExist) {
+			err = os.MkdirAll(dir, 0o755)
+			if err != nil {
+				return nil, fmt.Errorf("open task log: %w", err)
+			}
+		} else if err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("open task log: %w", err)
 		}
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err = openAppend(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open task log: %w", err)
 	}
 	return &File{f: f, masker: m, now: time.Now}, nil
+}
+
+func openAppend(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 }
 
 // Name returns the file's path.

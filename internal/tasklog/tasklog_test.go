@@ -238,3 +238,42 @@ func TestRead(t *testing.T) {
 		t.Fatalf("Read from %d = %q, %v; want only the new line", next, data, err)
 	}
 }
+
+// Tries of one task share its folder, whichever makes it; a folder that
+// cannot be made is an error, not a log written elsewhere.
+func TestOpenTriesShareTheTaskFolder(t *testing.T) {
+	t.Parallel()
+	base, key := setup(t)
+	for try := 1; try <= 3; try++ {
+		f, err := Open(base, key, try, nil)
+		if err != nil {
+			t.Fatalf("try %d: %v", try, err)
+		}
+		f.Infof("try %d", try)
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := os.ReadDir(filepath.Dir(Path(base, key, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "attempt=1.log attempt=2.log attempt=3.log" {
+		t.Errorf("task folder holds %q", got)
+	}
+
+	blocked := filepath.Join(t.TempDir(), "logs")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, try := range []int{1, 2} {
+		if f, err := Open(blocked, key, try, nil); err == nil {
+			f.Close()
+			t.Errorf("try %d: Open under a file succeeded", try)
+		}
+	}
+}
