@@ -278,3 +278,13 @@ func BenchmarkTaskInstanceLifecycle(b *testing.B) {
 	st := newServer(b).setup(b)
 	storetest.BenchTaskInstanceLifecycle(b, st)
 }
+
+// BenchmarkQueueCandidates100 and ...10000: the queueing read with 100 and
+// 10,000 scheduled task instances waiting; the two should be close.
+func BenchmarkQueueCandidates100(b *testing.B) {
+	storetest.BenchQueueCandidates(b, newServer(b).setup(b), 100)
+}
+
+func BenchmarkQueueCandidates10000(b *testing.B) {
+	storetest.BenchQueueCandidates(b, newServer(b).setup(b), 10000)
+}

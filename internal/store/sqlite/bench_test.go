@@ -129,3 +129,20 @@ func BenchmarkTaskInstanceLifecycle(b *testing.B) {
 	}
 	storetest.BenchTaskInstanceLifecycle(b, st)
 }
+
+func benchmarkQueueCandidates(b *testing.B, scheduled int) {
+	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "windsock.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchQueueCandidates(b, st, scheduled)
+}
+
+// BenchmarkQueueCandidates100 and ...10000: the queueing read with 100 and
+// 10,000 scheduled task instances waiting; the two should be close.
+func BenchmarkQueueCandidates100(b *testing.B)   { benchmarkQueueCandidates(b, 100) }
+func BenchmarkQueueCandidates10000(b *testing.B) { benchmarkQueueCandidates(b, 10000) }

@@ -75,3 +75,34 @@ func BenchTaskInstanceLifecycle(b *testing.B, st store.Store) {
 		hop++
 	}
 }
+
+// BenchQueueCandidates measures the read a queueing pass makes: the four
+// highest-priority scheduled task instances (four open slots), on st, a
+// migrated store holding `scheduled` of them, all of equal priority as in
+// a large fan-out. Its cost must not grow with how many wait: compare the
+// figures for 100 and 10,000.
+func BenchQueueCandidates(b *testing.B, st store.Store, scheduled int) {
+	ctx := b.Context()
+	logical := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	run := &windsock.DagRun{DagID: "fan", RunID: windsock.RunID(windsock.RunTypeManual, logical),
+		LogicalDate: logical, State: windsock.DagRunRunning, RunType: windsock.RunTypeManual}
+	tis := make([]*windsock.TaskInstance, scheduled)
+	for i := range tis {
+		tis[i] = &windsock.TaskInstance{
+			TaskInstanceKey: windsock.TaskInstanceKey{DagID: "fan", TaskID: fmt.Sprintf("task_%05d", i), RunID: run.RunID, MapIndex: -1},
+			State:           windsock.TaskStateScheduled, MaxTries: 1, Pool: windsock.DefaultPoolName, PoolSlots: 1,
+			Queue: "default", PriorityWeight: 1, Operator: "BashOperator",
+		}
+	}
+	if err := st.DagRunCreate(ctx, &store.DagRunCreateParams{Run: run, TaskInstances: tis}); err != nil {
+		b.Fatal(err)
+	}
+	params := &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateScheduled},
+		OrderBy: "-priority_weight", Limit: 4}
+	for b.Loop() {
+		got, err := st.TaskInstanceList(ctx, params)
+		if err != nil || len(got) != 4 || got[0].TaskID != "task_00000" {
+			b.Fatalf("read %d candidates (%v)", len(got), err)
+		}
+	}
+}

@@ -1,0 +1,10 @@
+-- 006 finishes what 005 meant to do. Queueing orders scheduled task
+-- instances by priority_weight (missing ones last), then by dag_id,
+-- run_id, task_id and map_index so that the order is total; 005's index
+-- covered only the priority, so among equal priorities (every task of a
+-- large fan-out) the database still read and sorted every scheduled task
+-- instance at each pass. This index follows the whole order, expression
+-- included, so a pass reads only the rows it returns.
+DROP INDEX ti_state_priority;
+CREATE INDEX ti_state_priority ON task_instance
+    (state, (priority_weight IS NULL), priority_weight DESC, dag_id, run_id, task_id, map_index);
