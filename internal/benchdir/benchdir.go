@@ -1,8 +1,9 @@
 // Package benchdir gives benchmarks the directories they create task homes
 // in: under $WINDSOCK_BENCH_DIR when set, on the disk being measured.
 //
-// Those directories are left in place when the benchmark ends, and `make
-// bench` removes them all once every benchmark has run. The reason is a
+// Those directories are left in place when the benchmark ends: Main
+// removes them when the test binary ends (or `make bench`, once every
+// benchmark has run). The reason is a
 // property of ext4 without a journal, as on the machines this was measured
 // on: for at least a minute after an inode is freed, every new inode in its
 // block group skips it, and finding the next free one checks each recently
@@ -14,6 +15,7 @@
 package benchdir
 
 import (
+	"fmt"
 	"os"
 	"testing"
 )
@@ -21,8 +23,28 @@ import (
 // Env names the folder benchmark homes go in.
 const Env = "WINDSOCK_BENCH_DIR"
 
-// New returns a new empty directory for one benchmark home: under
-// $WINDSOCK_BENCH_DIR, kept when the benchmark ends, or else tb.TempDir().
+// Main runs the tests of a package whose benchmarks use New, and returns
+// the exit code for os.Exit. With $WINDSOCK_BENCH_DIR unset, it points it
+// at a temporary directory for the run and removes that at the end; a
+// benchmark function runs several times (a first time with b.N = 1), and
+// deleting one run's files between them would slow the next.
+func Main(m *testing.M) int {
+	if os.Getenv(Env) != "" {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "windsock-bench")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchdir:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv(Env, dir)
+	return m.Run()
+}
+
+// New returns a new empty directory for one benchmark home under
+// $WINDSOCK_BENCH_DIR, kept when the benchmark ends; tb.TempDir() when
+// the variable is unset (outside Main).
 func New(tb testing.TB, prefix string) string {
 	tb.Helper()
 	base := os.Getenv(Env)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/windsock/windsock/internal/benchdir"
 )
 
 // binary is the windsock binary built once for every test in this package:
@@ -27,7 +29,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build windsock:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := benchdir.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
