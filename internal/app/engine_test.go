@@ -293,6 +293,34 @@ pooled:
 	}
 }
 
+// More high-priority tasks than there are open slots wait on a full pool:
+// the queueing pass must look past them and start the lower-priority task
+// whose pool has room. Here that task opens the gate the pool's running
+// task waits for, so the run only succeeds if it was not held back behind
+// the 40 others.
+func TestEngineQueuesPastAFullPool(t *testing.T) {
+	t.Parallel()
+	gate := filepath.Join(t.TempDir(), "gate")
+	var tasks strings.Builder
+	fmt.Fprintf(&tasks, "    - {task_id: free, operator: bash, priority_weight: 1, pool: default_pool, bash_command: \"touch %s\"}\n", gate)
+	// p00 runs first (ties go by task_id) and holds the pool's only slot
+	// until the gate opens, failing if it does not within 10 s.
+	fmt.Fprintf(&tasks, "    - {task_id: p00, operator: bash, priority_weight: 10, bash_command: 'for i in $(seq 1000); do [ -e %s ] && exit 0; sleep 0.01; done; exit 1'}\n", gate)
+	for i := 1; i < 40; i++ {
+		fmt.Fprintf(&tasks, "    - {task_id: p%02d, operator: bash, priority_weight: 10, bash_command: \"true\"}\n", i)
+	}
+	env := benchEnv(t, map[string]string{"pool.yaml": "crowded:\n  schedule: null\n  start_date: 2024-01-01\n  max_active_tasks: 64\n  default_args: {pool: single}\n  tasks:\n" + tasks.String()})
+	if err := env.Store.PoolUpsert(context.Background(), &windsock.Pool{Pool: "single", Slots: 1}); err != nil {
+		t.Fatal(err)
+	}
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "crowded", day, nil)
+	got := states(t, env, run)
+	if run.State != windsock.DagRunSuccess || got["p00"].State != windsock.TaskStateSuccess {
+		t.Fatalf("run %s, p00 %s: the task with room in its pool was held back behind the full pool", run.State, got["p00"].State)
+	}
+}
+
 func TestEngineKilledTaskProcessIsRetried(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

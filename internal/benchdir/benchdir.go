@@ -42,13 +42,14 @@ func Main(m *testing.M) int {
 	return m.Run()
 }
 
-// New returns a new empty directory for one benchmark home under
-// $WINDSOCK_BENCH_DIR, kept when the benchmark ends; tb.TempDir() when
-// the variable is unset (outside Main).
+// New returns a new empty directory for one home. A benchmark's is under
+// $WINDSOCK_BENCH_DIR and kept when the benchmark ends; a test's (or any
+// home with the variable unset, outside Main) is tb.TempDir(), removed
+// when the test ends.
 func New(tb testing.TB, prefix string) string {
 	tb.Helper()
 	base := os.Getenv(Env)
-	if base == "" {
+	if _, bench := tb.(*testing.B); !bench || base == "" {
 		return tb.TempDir()
 	}
 	if err := os.MkdirAll(base, 0o755); err != nil {

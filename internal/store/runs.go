@@ -50,6 +50,8 @@ type Runs interface {
 	// updated_at), and nothing else, only if the stored row is still
 	// running try ti.TryNumber, so the late outcome of a try that was
 	// presumed dead (and retried elsewhere) never lands on a later try.
+	// When it writes, it sets ti.Note to the stored note (written by
+	// someone else while the try ran, perhaps) and ti.UpdatedAt.
 	TaskInstanceFinishTry(ctx context.Context, ti *windsock.TaskInstance) (updated bool, err error)
 	// TaskInstanceClaim moves up to params.Limit queued task instances
 	// (optionally only the given keys or queues) to running for a worker,

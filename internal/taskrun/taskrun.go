@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"os/user"
@@ -51,12 +52,23 @@ type Runner struct {
 	// (sharing PostgreSQL) evaluate what follows as it commits.
 	AnnounceTries bool
 
-	// logCreate makes tries create their log folders and files one at a
-	// time. The kernel does these one at a time anyway (they change the
-	// same run folder), and tries starting together would spin on its
-	// lock: measured on ext4 here, 16 goroutines creating in parallel
-	// used twice the system time of the same work behind a mutex.
-	logCreate sync.Mutex
+	// logCreate makes the tries of one run create their log folders and
+	// files one at a time (a run's tries share a lock of these, picked by
+	// hashing the run). The kernel serialises changes to one folder
+	// anyway, and tries starting together would spin on its lock: on ext4
+	// here, 16 goroutines creating in one folder used twice the system
+	// time of the same work behind a mutex. Runs hashed apart, and so a
+	// slow log folder, hold up no one else.
+	logCreate [16]sync.Mutex
+}
+
+// logLock returns the lock the tries of key's run create their logs under.
+func (r *Runner) logLock(key windsock.TaskInstanceKey) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(key.DagID))
+	h.Write([]byte{0})
+	h.Write([]byte(key.RunID))
+	return &r.logCreate[h.Sum32()%uint32(len(r.logCreate))]
 }
 
 // Try is one claimed (running) task instance with its DAG and run.
@@ -107,9 +119,10 @@ type tryLog interface {
 // record (the store is gone); a failing task is an Outcome, not an error.
 func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
 	masker := tasklog.NewMasker()
-	r.logCreate.Lock()
+	lock := r.logLock(try.TI.TaskInstanceKey)
+	lock.Lock()
 	logf, err := tasklog.Open(r.LogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber, masker)
-	r.logCreate.Unlock()
+	lock.Unlock()
 	if err != nil {
 		return r.finish(ctx, try, nil, &result{err: fmt.Errorf("open task log: %w", err)}, nil)
 	}

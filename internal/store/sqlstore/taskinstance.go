@@ -243,26 +243,39 @@ func (q *queries) TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInsta
 // TaskInstanceFinishTry writes the outcome columns of ti only if the
 // stored row is still running try ti.TryNumber. It writes no other column:
 // every write of task_instance also rewrites the indexes over the columns
-// it sets, and a try's end is the most frequent write there is.
+// it sets, and a try's end is the most frequent write there is. It reads
+// back the note, the one column others write while a try runs, so that
+// the scheduler, going on from ti, does not write an older one over it.
 func (q *queries) TaskInstanceFinishTry(ctx context.Context, ti *windsock.TaskInstance) (bool, error) {
 	now := utc(time.Now())
-	res, err := q.exec(ctx, `UPDATE task_instance SET state = ?, end_date = ?, duration = ?,
+	rows, err := q.query(ctx, `UPDATE task_instance SET state = ?, end_date = ?, duration = ?,
 			max_tries = ?, pid = ?, next_retry_at = ?, updated_at = ?
-		WHERE `+tiKeyWhere+` AND state = ? AND try_number = ?`,
+		WHERE `+tiKeyWhere+` AND state = ? AND try_number = ?
+		RETURNING `+tiNote,
 		string(ti.State), tsPtr(ti.EndDate), float64Ptr(ti.Duration), ti.MaxTries, intPtr(ti.PID),
 		tsPtr(ti.NextRetryAt), now,
 		ti.DagID, ti.TaskID, ti.RunID, ti.MapIndex, string(windsock.TaskStateRunning), ti.TryNumber)
 	if err != nil {
 		return false, fmt.Errorf("record the outcome of %s: %w", keyString(ti.TaskInstanceKey), err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("count affected rows: %w", err)
+	updated := rows.Next()
+	var note string
+	if updated {
+		err = rows.Scan(nullString{&note})
 	}
-	if n == 0 {
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return false, fmt.Errorf("record the outcome of %s: %w", keyString(ti.TaskInstanceKey), err)
+	}
+	if !updated {
 		return false, q.tiMustExist(ctx, ti.TaskInstanceKey)
 	}
-	ti.UpdatedAt = now
+	ti.Note, ti.UpdatedAt = note, now
 	return true, nil
 }
 
@@ -485,7 +498,7 @@ func (q *queries) TaskInstanceQueue(ctx context.Context, keys []windsock.TaskIns
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("queue task instances: %w", err)
+		return nil, fmt.Errorf("move task instances to queued: %w", err)
 	}
 	return out, nil
 }

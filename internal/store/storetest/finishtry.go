@@ -60,6 +60,11 @@ func testTaskInstanceFinishTry(t *testing.T, open OpenFunc) {
 	if got.Hostname != "worker-2" || got.Note != "looked at it" || got.TryNumber != 2 {
 		t.Fatalf("stored hostname %q, note %q, try %d: the outcome overwrote columns it does not own", got.Hostname, got.Note, got.TryNumber)
 	}
+	// The caller's copy now holds the stored note, so writing it back later
+	// (as the scheduler does for a retry due at once) keeps it.
+	if done.Note != "looked at it" || done.UpdatedAt.IsZero() {
+		t.Fatalf("after recording, the caller holds note %q, updated_at %v, want the stored note", done.Note, done.UpdatedAt)
+	}
 	// Back to running, to see a finished try refuse a second outcome.
 	ti.State = windsock.TaskStateRunning
 	_, err = st.TaskInstanceUpdate(ctx, ti)
