@@ -321,6 +321,36 @@ func TestEngineQueuesPastAFullPool(t *testing.T) {
 	}
 }
 
+// A sensor in reschedule mode gives its slot back between pokes: the
+// engine records a task_reschedule, schedules it again when due, and the
+// same try goes on (Airflow does not count a reschedule as a retry).
+func TestEngineSensorReschedulesWithinOneTry(t *testing.T) {
+	t.Parallel()
+	gate := filepath.Join(t.TempDir(), "gate")
+	env := benchEnv(t, map[string]string{"s.yaml": fmt.Sprintf(`
+sensing:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - task_id: wait
+      operator: BashSensor
+      mode: reschedule
+      poke_interval: 0
+      # The first poke finds no gate and makes it; the second finds it.
+      bash_command: 'if [ -e %[1]s ]; then exit 0; fi; touch %[1]s; exit 1'
+`, gate)})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "sensing", day, nil)
+	ti := states(t, env, run)["wait"]
+	if run.State != windsock.DagRunSuccess || ti.State != windsock.TaskStateSuccess || ti.TryNumber != 1 {
+		t.Fatalf("run %s, sensor %s on try %d; want success on try 1", run.State, ti.State, ti.TryNumber)
+	}
+	rs, err := env.Store.TaskRescheduleList(context.Background(), ti.TaskInstanceKey, 1)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("task_reschedule rows for try 1 = %d (%v), want 1", len(rs), err)
+	}
+}
+
 func TestEngineKilledTaskProcessIsRetried(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

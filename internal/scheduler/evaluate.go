@@ -176,27 +176,49 @@ func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState,
 			stale = stale || !ok
 			st.set(&ti)
 		}
+		// Tasks to schedule go in bulk, grouped by the state they leave
+		// (most often all none, at a run's start); empty tasks succeed
+		// here instead, one by one.
+		byFrom := map[windsock.TaskInstanceState][]windsock.TaskInstanceKey{}
+		var fromOrder []windsock.TaskInstanceState
 		for _, id := range dec.Schedule {
 			ti := *st.tis[id]
 			from := ti.State
 			if from != windsock.TaskStateUpForReschedule {
 				ti.TryNumber++
 			}
-			ti.State = windsock.TaskStateScheduled
-			ti.NextRetryAt = nil
-			if skipsExecutor(e.dag.Task(id)) {
-				zero := 0.0
-				ti.State, ti.StartDate, ti.EndDate, ti.Duration = windsock.TaskStateSuccess, &now, &now, &zero
-				ti.Hostname = ""
+			if !skipsExecutor(e.dag.Task(id)) {
+				if _, seen := byFrom[from]; !seen {
+					fromOrder = append(fromOrder, from)
+				}
+				byFrom[from] = append(byFrom[from], ti.TaskInstanceKey)
+				continue
 			}
+			zero := 0.0
+			ti.State, ti.StartDate, ti.EndDate, ti.Duration = windsock.TaskStateSuccess, &now, &now, &zero
+			ti.Hostname, ti.NextRetryAt = "", nil
 			ok, err := q.TaskInstanceUpdate(ctx, &ti, from)
 			if err != nil {
 				return err
 			}
 			stale = stale || !ok
 			st.set(&ti)
-			if ti.State == windsock.TaskStateSuccess {
-				done = append(done, id)
+			done = append(done, id)
+		}
+		for _, from := range fromOrder {
+			keys := byFrom[from]
+			moved, err := q.TaskInstanceSchedule(ctx, keys, from)
+			if err != nil {
+				return err
+			}
+			stale = stale || len(moved) != len(keys)
+			for _, k := range moved {
+				ti := *st.tis[k.TaskID]
+				if from != windsock.TaskStateUpForReschedule {
+					ti.TryNumber++
+				}
+				ti.State, ti.NextRetryAt = windsock.TaskStateScheduled, nil
+				st.set(&ti)
 			}
 		}
 		if !dec.RunFinished || stale {

@@ -63,6 +63,12 @@ type Runs interface {
 	// queued_by_job_id, and returns the keys it moved, in the order given.
 	// It writes no other column.
 	TaskInstanceQueue(ctx context.Context, keys []windsock.TaskInstanceKey, at time.Time, byJobID int64) ([]windsock.TaskInstanceKey, error)
+	// TaskInstanceSchedule moves the given task instances that are still
+	// in state from to scheduled, as Airflow's scheduler does in bulk:
+	// try_number goes up by one (not from up_for_reschedule, whose try
+	// goes on) and next_retry_at is cleared. It returns the keys it moved,
+	// in the order given, and writes no other column.
+	TaskInstanceSchedule(ctx context.Context, keys []windsock.TaskInstanceKey, from windsock.TaskInstanceState) ([]windsock.TaskInstanceKey, error)
 	// TaskInstanceHeartbeat sets last_heartbeat_at of the given tries
 	// that are running: a row now holding another try (retried elsewhere)
 	// is left alone.

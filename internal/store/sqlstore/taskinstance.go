@@ -473,19 +473,56 @@ func (q *queries) claimNamed(ctx context.Context, keys []windsock.TaskInstanceKe
 }
 
 // TaskInstanceQueue moves the named scheduled task instances to queued,
-// one primary-key statement each: matching several keys in one statement
-// let SQLite's planner pick the (state, priority_weight) index instead and
-// read every scheduled task instance, thousands in a large run.
+// one primary-key statement each (see moveEach).
 func (q *queries) TaskInstanceQueue(ctx context.Context, keys []windsock.TaskInstanceKey, at time.Time, byJobID int64) ([]windsock.TaskInstanceKey, error) {
-	var out []windsock.TaskInstanceKey
 	now := utc(time.Now())
+	moved, err := q.moveEach(ctx, keys, `UPDATE task_instance SET state = ?, queued_dttm = ?, queued_by_job_id = ?, updated_at = ?
+		WHERE `+tiKeyWhere+` AND state = ?`,
+		func(k windsock.TaskInstanceKey) []any {
+			return []any{string(windsock.TaskStateQueued), utc(at), byJobID, now,
+				k.DagID, k.TaskID, k.RunID, k.MapIndex, string(windsock.TaskStateScheduled)}
+		})
+	if err != nil {
+		return nil, fmt.Errorf("move task instances to queued: %w", err)
+	}
+	return moved, nil
+}
+
+// TaskInstanceSchedule moves the named task instances in state from to
+// scheduled, one primary-key statement each (see moveEach).
+func (q *queries) TaskInstanceSchedule(ctx context.Context, keys []windsock.TaskInstanceKey, from windsock.TaskInstanceState) ([]windsock.TaskInstanceKey, error) {
+	next := 1
+	if from == windsock.TaskStateUpForReschedule {
+		next = 0
+	}
+	stateIs, stateArgs := "state IS NULL", []any(nil)
+	if from != windsock.TaskStateNone {
+		stateIs, stateArgs = "state = ?", []any{string(from)}
+	}
+	now := utc(time.Now())
+	moved, err := q.moveEach(ctx, keys, `UPDATE task_instance SET state = ?, try_number = COALESCE(try_number, 0) + ?,
+			next_retry_at = NULL, updated_at = ?
+		WHERE `+tiKeyWhere+` AND `+stateIs,
+		func(k windsock.TaskInstanceKey) []any {
+			return append([]any{string(windsock.TaskStateScheduled), next, now, k.DagID, k.TaskID, k.RunID, k.MapIndex}, stateArgs...)
+		})
+	if err != nil {
+		return nil, fmt.Errorf("move task instances to scheduled: %w", err)
+	}
+	return moved, nil
+}
+
+// moveEach runs update, a statement changing one task instance by primary
+// key, for each key in one transaction, and returns the keys it changed in
+// order. One statement a key, rather than one matching several keys:
+// SQLite's planner then picks a state index for the several and reads
+// every task instance in that state, thousands in a large run.
+func (q *queries) moveEach(ctx context.Context, keys []windsock.TaskInstanceKey, update string, args func(windsock.TaskInstanceKey) []any) ([]windsock.TaskInstanceKey, error) {
+	var out []windsock.TaskInstanceKey
 	err := q.inTx(ctx, func(q *queries) error {
 		out = out[:0]
 		for _, k := range keys {
-			res, err := q.exec(ctx, `UPDATE task_instance SET state = ?, queued_dttm = ?, queued_by_job_id = ?, updated_at = ?
-				WHERE `+tiKeyWhere+` AND state = ?`,
-				string(windsock.TaskStateQueued), utc(at), byJobID, now,
-				k.DagID, k.TaskID, k.RunID, k.MapIndex, string(windsock.TaskStateScheduled))
+			res, err := q.exec(ctx, update, args(k)...)
 			if err != nil {
 				return err
 			}
@@ -497,10 +534,7 @@ func (q *queries) TaskInstanceQueue(ctx context.Context, keys []windsock.TaskIns
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("move task instances to queued: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // keyChunks splits keys into chunks of claimKeyChunk, the last padded with

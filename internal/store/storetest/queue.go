@@ -55,3 +55,70 @@ func testTaskInstanceQueue(t *testing.T, open OpenFunc) {
 		t.Errorf("second queueing moved %v", moved)
 	}
 }
+
+// testTaskInstanceSchedule: scheduling moves only instances still in the
+// given state, starts a new try except after a reschedule, clears the
+// retry time, and leaves every other column alone.
+func testTaskInstanceSchedule(t *testing.T, open OpenFunc) {
+	t.Parallel()
+	ctx, st := setup(t, open)
+	r := newRun("etl", 1)
+	tis := createRun(t, ctx, st, r, "fresh", "retry", "resched", "taken")
+	later := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	set := func(ti *windsock.TaskInstance, state windsock.TaskInstanceState, try int) {
+		ti.State, ti.TryNumber, ti.Hostname, ti.Note, ti.NextRetryAt = state, try, "keep-me", "a note", &later
+		_, err := st.TaskInstanceUpdate(ctx, ti)
+		mustNo(t, err)
+	}
+	set(tis[1], windsock.TaskStateUpForRetry, 1)
+	set(tis[2], windsock.TaskStateUpForReschedule, 1)
+	set(tis[3], windsock.TaskStateRunning, 1)
+	tis[0].Hostname, tis[0].Note = "keep-me", "a note"
+	_, err := st.TaskInstanceUpdate(ctx, tis[0])
+	mustNo(t, err)
+
+	for _, c := range []struct {
+		from windsock.TaskInstanceState
+		keys []*windsock.TaskInstance
+		want []*windsock.TaskInstance
+	}{
+		{windsock.TaskStateNone, []*windsock.TaskInstance{tis[3], tis[0]}, []*windsock.TaskInstance{tis[0]}},
+		{windsock.TaskStateUpForRetry, []*windsock.TaskInstance{tis[1], tis[2]}, []*windsock.TaskInstance{tis[1]}},
+		{windsock.TaskStateUpForReschedule, []*windsock.TaskInstance{tis[2]}, []*windsock.TaskInstance{tis[2]}},
+	} {
+		var keys, want []windsock.TaskInstanceKey
+		for _, ti := range c.keys {
+			keys = append(keys, ti.TaskInstanceKey)
+		}
+		for _, ti := range c.want {
+			want = append(want, ti.TaskInstanceKey)
+		}
+		moved, err := st.TaskInstanceSchedule(ctx, keys, c.from)
+		mustNo(t, err)
+		if !slices.Equal(moved, want) {
+			t.Errorf("from %q: moved %v, want %v", c.from, moved, want)
+		}
+	}
+	for _, c := range []struct {
+		ti    *windsock.TaskInstance
+		state windsock.TaskInstanceState
+		try   int
+	}{
+		{tis[0], windsock.TaskStateScheduled, 1},
+		{tis[1], windsock.TaskStateScheduled, 2},
+		{tis[2], windsock.TaskStateScheduled, 1}, // a reschedule goes on with its try
+		{tis[3], windsock.TaskStateRunning, 1},
+	} {
+		got, err := st.TaskInstanceGet(ctx, c.ti.TaskInstanceKey)
+		mustNo(t, err)
+		if got.State != c.state || got.TryNumber != c.try {
+			t.Errorf("%s: %s try %d, want %s try %d", got.TaskID, got.State, got.TryNumber, c.state, c.try)
+		}
+		if c.state == windsock.TaskStateScheduled && got.NextRetryAt != nil {
+			t.Errorf("%s: next_retry_at %v kept once scheduled", got.TaskID, got.NextRetryAt)
+		}
+		if got.Hostname != "keep-me" || got.Note != "a note" {
+			t.Errorf("%s: hostname %q note %q: scheduling wrote columns it does not own", got.TaskID, got.Hostname, got.Note)
+		}
+	}
+}

@@ -86,6 +86,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("ClaimRace", func(t *testing.T) { testClaimRace(t, open) })
 	t.Run("ClaimNamed", func(t *testing.T) { testClaimNamed(t, open) })
 	t.Run("TaskInstanceQueue", func(t *testing.T) { testTaskInstanceQueue(t, open) })
+	t.Run("TaskInstanceSchedule", func(t *testing.T) { testTaskInstanceSchedule(t, open) })
 }
 
 // setup opens a fresh store, migrates it and closes it after the test.
