@@ -300,7 +300,8 @@ func (e *Local) claimAndStart(ctx context.Context) {
 		}
 		cctx, cancelClaim := context.WithTimeout(ctx, e.storeTimeout())
 		tis, err := e.cfg.Store.TaskInstanceClaim(cctx, &store.TaskInstanceClaimParams{
-			Keys: batch, Queues: e.cfg.Queues, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: jobID, Now: e.cfg.Clock().UTC(),
+			Keys: batch, Queues: e.cfg.Queues, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: jobID,
+			PID: os.Getpid(), Now: e.cfg.Clock().UTC(),
 		})
 		cancelClaim()
 		if err != nil {
@@ -372,8 +373,6 @@ func (e *Local) runTry(ctx context.Context, ti *windsock.TaskInstance) {
 		e.handBack(recordCtx, ti, fmt.Errorf("load its run: %w", err))
 		return
 	}
-	pid := os.Getpid()
-	ti.PID = &pid
 	try := &taskrun.Try{TI: ti, DAG: dag, Run: run}
 	out, err := e.cfg.Runner.Run(ctx, try)
 	if err != nil {
@@ -394,7 +393,7 @@ func (e *Local) handBack(ctx context.Context, ti *windsock.TaskInstance, why err
 	e.cfg.Logger.Error("cannot start a claimed task instance; handing it back", "dag_id", ti.DagID, "task_id", ti.TaskID, "run_id", ti.RunID, "error", why)
 	now := e.cfg.Clock().UTC()
 	back := *ti
-	back.State, back.EndDate, back.NextRetryAt, back.PID = windsock.TaskStateUpForRetry, &now, &now, nil
+	back.State, back.EndDate, back.NextRetryAt = windsock.TaskStateUpForRetry, &now, &now
 	back.MaxTries++
 	if _, err := e.cfg.Store.TaskInstanceFinishTry(ctx, &back); err != nil {
 		e.cfg.Logger.Error("handing back a task instance failed; it is failed over once presumed dead", "dag_id", ti.DagID, "task_id", ti.TaskID, "error", err)

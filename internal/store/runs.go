@@ -172,7 +172,11 @@ type TaskInstanceClaimParams struct {
 	Hostname string
 	Unixname string
 	JobID    *int64
-	Now      time.Time
+	// PID is the claiming process's id, recorded as the tries' pid (0:
+	// none); a restarted scheduler on the same host tells by it whether
+	// the process running a try is still there.
+	PID int
+	Now time.Time
 }
 
 // SlotUsage is what queued and running task instances occupy.

@@ -28,7 +28,7 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 		d := now.Sub(*ti.StartDate).Seconds()
 		ti.Duration = &d
 	}
-	ti.PID = nil
+	// The pid stays: it tells, as in Airflow, which process ran the try.
 	out := &Outcome{}
 
 	var xcoms []*windsock.XCom

@@ -428,11 +428,15 @@ func (q *queries) TaskInstanceClaim(ctx context.Context, params *store.TaskInsta
 // claimSet is what a claim writes: the try starts running on the
 // claimer's host (claimValues fills it in).
 const claimSet = `state = ?, hostname = ?, unixname = ?, job_id = ?, start_date = ?,
-	last_heartbeat_at = ?, updated_at = ?, end_date = NULL, duration = NULL, pid = NULL,
+	last_heartbeat_at = ?, updated_at = ?, end_date = NULL, duration = NULL, pid = ?,
 	next_retry_at = NULL`
 
 func claimValues(params *store.TaskInstanceClaimParams, now time.Time) []any {
-	return []any{string(windsock.TaskStateRunning), str(params.Hostname), str(params.Unixname), int64Ptr(params.JobID), now, now, now}
+	var pid any
+	if params.PID > 0 {
+		pid = params.PID
+	}
+	return []any{string(windsock.TaskStateRunning), str(params.Hostname), str(params.Unixname), int64Ptr(params.JobID), now, now, now, pid}
 }
 
 // sortClaimed puts claimed instances in claim order (RETURNING gives rows

@@ -111,13 +111,13 @@ func testClaimNamed(t *testing.T, open OpenFunc) {
 	for _, ti := range tis[:19] { // t19 is queued but not named
 		keys = append(keys, ti.TaskInstanceKey)
 	}
-	got, err := st.TaskInstanceClaim(ctx, &store.TaskInstanceClaimParams{Keys: keys, Limit: len(keys), Hostname: "h", Now: zoned()})
+	got, err := st.TaskInstanceClaim(ctx, &store.TaskInstanceClaimParams{Keys: keys, Limit: len(keys), Hostname: "h", PID: 99, Now: zoned()})
 	mustNo(t, err)
 	if len(got) != 18 {
 		t.Fatalf("claimed %d, want the 18 named and queued ones", len(got))
 	}
 	for i, ti := range got {
-		if ti.TaskID == "t07" || ti.TaskID == "t19" || ti.State != windsock.TaskStateRunning {
+		if ti.TaskID == "t07" || ti.TaskID == "t19" || ti.State != windsock.TaskStateRunning || ti.PID == nil || *ti.PID != 99 {
 			t.Fatalf("claimed %s (%s)", ti.TaskID, ti.State)
 		}
 		if i > 0 && got[i-1].PriorityWeight < ti.PriorityWeight {

@@ -210,7 +210,7 @@ func testTaskInstance(t *testing.T, open OpenFunc) {
 
 		now := zoned().Add(time.Hour)
 		params := store.TaskInstanceClaimParams{Queues: []string{"default"}, Limit: 3, Hostname: "worker-1",
-			Unixname: "airflow", JobID: ptr(int64(77)), Now: now}
+			Unixname: "airflow", JobID: ptr(int64(77)), PID: 4321, Now: now}
 		claimed, err := st.TaskInstanceClaim(ctx, &params)
 		mustNo(t, err)
 		if names := tiNames(claimed); !slices.Equal(names, []string{"high", "mid_early", "mid_late"}) {
@@ -219,7 +219,7 @@ func testTaskInstance(t *testing.T, open OpenFunc) {
 		for _, ti := range claimed {
 			if ti.State != windsock.TaskStateRunning || ti.Hostname != "worker-1" || ti.Unixname != "airflow" ||
 				ti.JobID == nil || *ti.JobID != 77 || ti.QueuedByJobID == nil || *ti.QueuedByJobID != 1 ||
-				ti.EndDate != nil || ti.Duration != nil || ti.PID != nil || ti.NextRetryAt != nil {
+				ti.EndDate != nil || ti.Duration != nil || ti.PID == nil || *ti.PID != 4321 || ti.NextRetryAt != nil {
 				t.Fatalf("claimed task instance = %+v", ti)
 			}
 			wantTime(t, "start_date", ti.StartDate, now)
