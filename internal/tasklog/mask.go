@@ -62,6 +62,34 @@ func (m *Masker) Add(secret string) {
 	sort.SliceStable(m.secrets, func(i, j int) bool { return len(m.secrets[i]) > len(m.secrets[j]) })
 }
 
+// AddNamed registers the secrets found in v, a decoded JSON value, the way
+// Airflow's mask_secret(v, name) does. A string is a secret when name is
+// "" (as in Airflow, where an empty name is no name) or sensitive(name)
+// holds. In an object each value is looked at under
+// its own key, at any depth: the enclosing name no longer counts, so a
+// sensitive name does not make every field of an object a secret. The
+// items of an array keep the array's name. Numbers, booleans and nulls are
+// never secrets.
+func (m *Masker) AddNamed(v any, name string, sensitive func(name string) bool) {
+	if m == nil {
+		return
+	}
+	switch x := v.(type) {
+	case string:
+		if name == "" || sensitive(name) {
+			m.Add(x)
+		}
+	case map[string]any:
+		for k, e := range x {
+			m.AddNamed(e, k, sensitive)
+		}
+	case []any:
+		for _, e := range x {
+			m.AddNamed(e, name, sensitive)
+		}
+	}
+}
+
 func (m *Masker) add(s string) {
 	if len(s) < MinSecretLength {
 		return
@@ -73,6 +101,17 @@ func (m *Masker) add(s string) {
 	}
 	m.secrets = append(m.secrets, []byte(s))
 	m.maxLen = max(m.maxLen, len(s))
+}
+
+// Empty reports whether m holds no secret (a nil Masker holds none), so
+// callers can skip masking work.
+func (m *Masker) Empty() bool {
+	if m == nil {
+		return true
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.secrets) == 0
 }
 
 // Mask returns s with every secret replaced.

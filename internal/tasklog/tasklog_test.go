@@ -277,3 +277,64 @@ func TestOpenTriesShareTheTaskFolder(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskerAddNamed(t *testing.T) {
+	t.Parallel()
+	// The test's own rule: names containing "token" or "password".
+	sensitive := func(name string) bool {
+		return strings.Contains(name, "token") || strings.Contains(name, "password")
+	}
+	tests := []struct {
+		name   string
+		value  any
+		as     string
+		in     string
+		masked []string // what Mask(in) must no longer hold
+		kept   []string // what it must still hold
+	}{
+		{name: "string under a sensitive name", value: "hunter22", as: "api_token", in: "x hunter22 y", masked: []string{"hunter22"}},
+		{name: "string under a plain name", value: "visible1", as: "region", in: "visible1", kept: []string{"visible1"}},
+		{name: "string without a name", value: "hunter22", as: "", in: "hunter22", masked: []string{"hunter22"}},
+		{name: "object: only sensitive keys",
+			value: map[string]any{"token": "tok-12345", "host": "db.example", "port": 5432.0},
+			as:    "cfg", in: "tok-12345 db.example 5432", masked: []string{"tok-12345"}, kept: []string{"db.example", "5432"}},
+		{name: "a sensitive name does not make every field secret",
+			value: map[string]any{"user": "alice-admin", "password": "pw-123456"},
+			as:    "db_password", in: "alice-admin pw-123456", masked: []string{"pw-123456"}, kept: []string{"alice-admin"}},
+		{name: "nested objects at any depth",
+			value: map[string]any{"a": map[string]any{"b": map[string]any{"refresh_token": "deep-secret", "x": "not-secret"}}},
+			as:    "", in: "deep-secret not-secret", masked: []string{"deep-secret"}, kept: []string{"not-secret"}},
+		{name: "array items keep the array's name",
+			value: map[string]any{"tokens": []any{"first-tok", "second-tok", 7.0}, "hosts": []any{"host-one"}},
+			as:    "", in: "first-tok second-tok host-one", masked: []string{"first-tok", "second-tok"}, kept: []string{"host-one"}},
+		{name: "object in an array under a sensitive name uses its keys",
+			value: []any{map[string]any{"password": "pw-654321", "login": "bob-login"}},
+			as:    "password_list", in: "pw-654321 bob-login", masked: []string{"pw-654321"}, kept: []string{"bob-login"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := NewMasker()
+			m.AddNamed(tt.value, tt.as, sensitive)
+			if m.Empty() != (len(tt.masked) == 0) {
+				t.Errorf("Empty() = %v with %d secrets expected", m.Empty(), len(tt.masked))
+			}
+			got := m.Mask(tt.in)
+			for _, s := range tt.masked {
+				if strings.Contains(got, s) || !strings.Contains(got, Replacement) {
+					t.Errorf("Mask(%q) = %q: %q not masked", tt.in, got, s)
+				}
+			}
+			for _, s := range tt.kept {
+				if !strings.Contains(got, s) {
+					t.Errorf("Mask(%q) = %q: %q masked", tt.in, got, s)
+				}
+			}
+		})
+	}
+	var nilMasker *Masker
+	nilMasker.AddNamed(map[string]any{"token": "whatever"}, "", sensitive)
+	if !nilMasker.Empty() {
+		t.Error("a nil Masker is not empty")
+	}
+}

@@ -110,12 +110,7 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 			}
 		}
 		if out.State == windsock.TaskStateSuccess {
-			// A first try has nothing of its own to clear.
-			if ti.TryNumber > 1 {
-				if err := q.XComClear(ctx, ti.TaskInstanceKey); err != nil {
-					return err
-				}
-			}
+			// Values of earlier tries were cleared when this one started.
 			for _, x := range xcoms {
 				if err := q.XComSet(ctx, x); err != nil {
 					return err

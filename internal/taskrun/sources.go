@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/windsock/windsock/internal/operator"
@@ -23,8 +24,8 @@ func (r *Runner) templateSources(try *Try, m *tasklog.Masker) template.Sources {
 	return template.Sources{
 		Variable: func(ctx context.Context, key string) (string, error) {
 			v, err := r.Variables.Get(ctx, key)
-			if err == nil && secrets.IsSensitiveName(key) {
-				m.Add(v)
+			if err == nil {
+				maskVariable(m, key, v)
 			}
 			return v, err
 		},
@@ -43,6 +44,27 @@ func (r *Runner) templateSources(try *Try, m *tasklog.Masker) template.Sources {
 			}
 			return runs[0], nil
 		},
+	}
+}
+
+// maskVariable adds a variable's secrets to m as Airflow's Variable.get
+// does: the value of a variable with a sensitive name (var.value), and in
+// a value that is JSON, the strings under sensitive keys at any depth
+// (var.json: mask_secret(obj, key)). The template source does not tell
+// var.value from var.json, so a JSON value gets both; var.value of a JSON
+// variable thus masks its sensitive fields too, which Airflow does not,
+// but only ever hides more.
+func maskVariable(m *tasklog.Masker, key, value string) {
+	if secrets.IsSensitiveName(key) {
+		m.Add(value)
+	}
+	t := strings.TrimLeft(value, " \t\r\n")
+	if t == "" || (t[0] != '{' && t[0] != '[' && t[0] != '"') {
+		return // not JSON, or a scalar without secrets
+	}
+	var v any
+	if json.Unmarshal([]byte(value), &v) == nil {
+		m.AddNamed(v, key, secrets.IsSensitiveName)
 	}
 }
 
@@ -76,7 +98,8 @@ func pullXCom(ctx context.Context, st store.Queries, p template.XComPullParams) 
 }
 
 // connectionSource resolves connections for templates and operators and
-// masks their passwords in the log.
+// masks their passwords, and the sensitive fields of their extras, in the
+// log.
 type connectionSource struct {
 	conns  *secrets.Connections
 	masker *tasklog.Masker
@@ -99,6 +122,9 @@ func (c *connectionSource) Connection(ctx context.Context, connID string) (*oper
 		if err := json.Unmarshal([]byte(sc.Extra), &oc.Extra); err != nil {
 			return nil, windsock.Errorf(windsock.EINVALID, "connection %q: extra is not a JSON object: %v", connID, err)
 		}
+		// Airflow's extra_dejson masks the values under sensitive keys, at
+		// any depth.
+		c.masker.AddNamed(oc.Extra, "", secrets.IsSensitiveName)
 	}
 	return oc, nil
 }

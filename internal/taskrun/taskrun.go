@@ -128,16 +128,42 @@ func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
 	}
 	var out *Outcome
 	defer func() { r.closeLog(ctx, try, logf, out) }()
-	res, rendered := r.execute(ctx, try, logf, masker)
+	var res *result
+	var rendered map[string]any
+	if err := r.clearXCom(ctx, try.TI); err != nil {
+		res = &result{err: err}
+		logf.Infof("%v", err)
+	} else {
+		res, rendered = r.execute(ctx, try, logf, masker)
+	}
 	if res.err != nil && errors.Is(context.Cause(ctx), ErrHandBack) {
 		res.handBack = true
 	}
+	// The rendered fields are kept (and shown in the UI) with the secrets
+	// the try fetched masked, as Airflow redacts them.
+	rendered = maskRendered(masker, rendered)
 	// The outcome is recorded even when ctx was cancelled (a killed try).
 	out, err = r.finish(context.WithoutCancel(ctx), try, logf, res, rendered)
 	if err == nil && out.Recorded {
 		r.runCallbacks(ctx, try, out, logf)
 	}
 	return out, err
+}
+
+// clearXCom removes what earlier tries of the task instance pushed before
+// this one executes, as Airflow does at the start of every execution: a
+// try that fails must not leave the previous try's values for downstream
+// tasks to pull. A first try has nothing to clear and skips the write; a
+// rescheduled sensor clears again at each poke of a later try, as in
+// Airflow, which is harmless since it pushes only when it succeeds.
+func (r *Runner) clearXCom(ctx context.Context, ti *windsock.TaskInstance) error {
+	if ti.TryNumber <= 1 {
+		return nil
+	}
+	if err := r.Store.XComClear(ctx, ti.TaskInstanceKey); err != nil {
+		return fmt.Errorf("clear the xcom of earlier tries: %w", err)
+	}
+	return nil
 }
 
 // taskCallbacks maps a try's outcome to the task callback it fires.
@@ -313,6 +339,35 @@ func holdsTemplate(v any) bool {
 		}
 	}
 	return false
+}
+
+// maskRendered returns the rendered fields with the masker's secrets
+// replaced in every string, at any depth; it leaves rendered unchanged.
+func maskRendered(m *tasklog.Masker, rendered map[string]any) map[string]any {
+	if rendered == nil || m.Empty() {
+		return rendered
+	}
+	return maskValue(m, rendered).(map[string]any)
+}
+
+func maskValue(m *tasklog.Masker, v any) any {
+	switch x := v.(type) {
+	case string:
+		return m.Mask(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = maskValue(m, e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = maskValue(m, e)
+		}
+		return out
+	}
+	return v
 }
 
 // plainLog writes Windsock's own log lines to a terminal in the log file's

@@ -117,50 +117,128 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 	if code != 0 {
 		return nil, fmt.Errorf("Bash command failed. The command returned a non-zero exit code %d.", code)
 	}
-	return &operator.Result{ReturnValue: last, HasReturn: true}, nil
+	if last.size > MaxReturnBytes {
+		if tc.Task != nil && !tc.Task.DoXComPush {
+			return &operator.Result{}, nil // not pushed: its size does not matter
+		}
+		return nil, fmt.Errorf("the last line of the command's output, its return value, is %d bytes, over the %d-byte XCom limit; write large output to a file and print its path, or set do_xcom_push: false", last.size, MaxReturnBytes)
+	}
+	return &operator.Result{ReturnValue: last.text, HasReturn: true}, nil
+}
+
+// MaxReturnBytes caps the last line BashOperator returns (and pushes as
+// its XCom return_value); it is the runner's XCom limit
+// (taskrun.MaxXComBytes), which this package cannot import. Only this
+// much of a line is kept, so a command printing a huge last line costs
+// bounded memory and fails with a clear error instead of being pushed as
+// a fragment.
+const MaxReturnBytes = 1 << 20
+
+// lastLine is the last line of a command's output.
+type lastLine struct {
+	text string
+	// size is the line's length in bytes (as printed, when that is over
+	// MaxReturnBytes: the line was not kept whole, and text is empty).
+	size int
 }
 
 // run runs command in cwd (an empty temporary directory when cwd is "", as
-// Airflow does) and returns its exit code and the last
-// line of its output, right-trimmed. A cancelled ctx returns ctx.Err().
-func (s *shell) run(ctx context.Context, tc *operator.Context, command string, env []string, cwd string, dec decoder) (int, string, error) {
+// Airflow does) and returns its exit code and the last line of its
+// output, right-trimmed. A cancelled ctx returns ctx.Err().
+func (s *shell) run(ctx context.Context, tc *operator.Context, command string, env []string, cwd string, dec decoder) (int, lastLine, error) {
 	if s.bashErr != nil {
-		return 0, "", s.bashErr
+		return 0, lastLine{}, s.bashErr
 	}
 	if cwd == "" {
 		tmp, err := s.dirs.get()
 		if err != nil {
-			return 0, "", fmt.Errorf("make working directory: %w", err)
+			return 0, lastLine{}, fmt.Errorf("make working directory: %w", err)
 		}
 		defer s.dirs.put(tmp)
 		cwd = tmp
 	}
 	operator.Logf(tc.Log, "Running command: ['%s', '-c', %s]", s.bash, strconv.Quote(command))
-	var line, last []byte
 	log := tc.Log
 	if log == nil {
 		log = io.Discard
 	}
+	var out lineCollector
 	code, err := s.proc.Run(ctx, &process.Command{
 		Path: s.bash,
 		Args: []string{"bash", "-c", command},
 		Env:  env,
 		Dir:  cwd,
+		Partial: func(raw []byte) {
+			out.partial(log, dec, raw)
+		},
 		Line: func(raw []byte) {
-			line = bytes.TrimRight(dec(line[:0], raw), " \t\r\n\v\f")
-			last = append(last[:0], line...)
-			line = append(line, '\n')
-			_, _ = log.Write(line)
+			out.line(log, dec, raw)
 		},
 	})
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-			return 0, "", ctxErr
+			return 0, lastLine{}, ctxErr
 		}
-		return 0, "", fmt.Errorf("run bash command: %w", err)
+		return 0, lastLine{}, fmt.Errorf("run bash command: %w", err)
 	}
 	operator.Logf(tc.Log, "Command exited with return code %d", code)
-	return code, string(last), nil
+	return code, out.last(dec), nil
+}
+
+// keepBytes is how much of a line lineCollector keeps: the limit and some
+// room for the trailing blanks that are trimmed off.
+const keepBytes = MaxReturnBytes + 64<<10
+
+// lineCollector logs a command's output line by line and keeps its last
+// line, whole when it is not too large to be a return value.
+type lineCollector struct {
+	buf []byte // scratch for one decoded line or piece
+	// cur is the raw current (or, once ended, last) line, up to
+	// keepBytes of it.
+	cur   []byte
+	size  int
+	ended bool
+}
+
+// partial takes a leading piece of a long line. It goes to the log
+// without a newline: the log joins it with the rest of the line.
+func (c *lineCollector) partial(log io.Writer, dec decoder, raw []byte) {
+	c.keep(raw)
+	c.buf = dec(c.buf[:0], raw)
+	_, _ = log.Write(c.buf)
+}
+
+// line takes the end of a line.
+func (c *lineCollector) line(log io.Writer, dec decoder, raw []byte) {
+	c.keep(raw)
+	c.ended = true
+	c.buf = append(bytes.TrimRight(dec(c.buf[:0], raw), " \t\r\n\v\f"), '\n')
+	_, _ = log.Write(c.buf)
+}
+
+// keep adds raw to the current line, starting a new one after a line
+// ended.
+func (c *lineCollector) keep(raw []byte) {
+	if c.ended {
+		c.cur, c.size, c.ended = c.cur[:0], 0, false
+	}
+	c.size += len(raw)
+	if room := keepBytes - len(c.cur); room > 0 {
+		c.cur = append(c.cur, raw[:min(room, len(raw))]...)
+	}
+}
+
+// last returns the last line, decoded and right-trimmed as Airflow's
+// SubprocessHook does.
+func (c *lineCollector) last(dec decoder) lastLine {
+	if c.size > len(c.cur) {
+		return lastLine{size: c.size}
+	}
+	text := bytes.TrimRight(dec(nil, c.cur), " \t\r\n\v\f")
+	if len(text) > MaxReturnBytes {
+		return lastLine{size: len(text)}
+	}
+	return lastLine{text: string(text), size: len(text)}
 }
 
 func decoderArg(args map[string]any) (decoder, error) {

@@ -402,3 +402,62 @@ func BenchmarkBashTrue(b *testing.B) {
 		}
 	}
 }
+
+// TestBashLongLastLine: the return value is the whole last line, however
+// it was split on its way out of the process, up to MaxReturnBytes; past
+// that the task fails with an error naming the size and the limit, unless
+// the value is not pushed.
+func TestBashLongLastLine(t *testing.T) {
+	t.Parallel()
+	printLine := func(n int, c string, tail string) string {
+		return "echo first; printf '%*s' " + strconv.Itoa(n) + " '' | tr ' ' " + c + "; printf '" + tail + "'"
+	}
+	tests := []struct {
+		name    string
+		command string
+		noPush  bool
+		want    string
+		wantErr string
+	}{
+		{name: "100 KB line pushed whole", command: printLine(100_000, "a", `\n`), want: strings.Repeat("a", 100_000)},
+		{name: "exactly the limit", command: printLine(MaxReturnBytes, "b", `  \n`), want: strings.Repeat("b", MaxReturnBytes)},
+		{name: "a long line before a short last one", command: printLine(1_100_000, "c", `\nshort\n`), want: "short"},
+		{name: "1.1 MB line fails", command: printLine(1_100_000, "d", `\n`),
+			wantErr: "the last line of the command's output, its return value, is 1100000 bytes, over the 1048576-byte XCom limit"},
+		{name: "1.1 MB line without newline fails", command: printLine(1_100_000, "e", ``),
+			wantErr: "is 1100000 bytes, over the 1048576-byte XCom limit"},
+		{name: "not pushed: no limit", command: printLine(1_100_000, "f", `\n`), noPush: true},
+	}
+	op := New(Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tc, log := setup(t, map[string]any{"bash_command": tt.command})
+			tc.Task.DoXComPush = !tt.noPush
+			res, err := op.Execute(context.Background(), tc)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := res.ReturnValue.(string)
+			if tt.noPush {
+				if res.HasReturn {
+					t.Errorf("an oversized value that is not pushed was returned (%d bytes)", len(got))
+				}
+				return
+			}
+			if !res.HasReturn || got != tt.want {
+				t.Errorf("return value of %d bytes (%.20q...), want %d bytes", len(got), got, len(tt.want))
+			}
+			// The log holds the whole line too, each byte of it once.
+			if n := strings.Count(log.String(), tt.want[:1]); n < len(tt.want) {
+				t.Errorf("log holds %d of the line's %d bytes", n, len(tt.want))
+			}
+		})
+	}
+}

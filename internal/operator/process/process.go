@@ -22,7 +22,8 @@ import (
 const DefaultKillGrace = 60 * time.Second
 
 // maxLine is the longest line handed to Command.Line in one piece; longer
-// lines arrive in several pieces so memory stays bounded.
+// lines arrive in several pieces (see Command.Partial) so memory stays
+// bounded.
 const maxLine = 64 << 10
 
 // Runner runs commands. The zero value is ready to use.
@@ -44,8 +45,36 @@ type Command struct {
 	Dir string
 	// Line receives each line of the merged stdout and stderr, without its
 	// newline, as soon as it is complete. The slice is only valid during
-	// the call.
+	// the call. A line longer than 64 KiB arrives in pieces: without
+	// Partial, each piece is passed to Line as if it were a line.
 	Line func(line []byte)
+	// Partial, when set, receives the leading pieces of a line longer than
+	// 64 KiB, and Line then receives only the piece that ends the line
+	// (empty when the line ended right after a piece): a caller that needs
+	// whole lines joins what Partial gave it with what Line gives it. The
+	// slice is only valid during the call.
+	Partial func(piece []byte)
+}
+
+// piece delivers a leading piece of a long line.
+func (c *Command) piece(b []byte) {
+	switch {
+	case c.Partial != nil:
+		c.Partial(b)
+	case c.Line != nil:
+		c.Line(b)
+	}
+}
+
+// end delivers the end of a line; split tells that pieces of it went out
+// already.
+func (c *Command) end(b []byte, split bool) {
+	if c.Line == nil || (split && len(b) == 0 && c.Partial == nil) {
+		// Without Partial the pieces were lines of their own: an empty
+		// remainder is no line.
+		return
+	}
+	c.Line(b)
 }
 
 // Run starts c, feeds its output to c.Line until every process holding the
@@ -90,7 +119,7 @@ func (r Runner) Run(ctx context.Context, c *Command) (int, error) {
 	}
 	stop := context.AfterFunc(ctx, g.terminate)
 
-	readErr := readLines(pr, c.Line)
+	readErr := readLines(pr, c)
 	pr.Close()
 	state, waitErr := proc.Wait()
 	if !stop() {
@@ -107,20 +136,21 @@ func (r Runner) Run(ctx context.Context, c *Command) (int, error) {
 	return exitCode(state), nil
 }
 
-// readLines calls line for each line of r; a line longer than maxLine is
+// readLines hands each line of r to c; a line longer than maxLine is
 // delivered in pieces, and a last line without newline is delivered too.
 // The reader's buffer is small, since most lines are; longer lines are
 // gathered in a second buffer.
-func readLines(r io.Reader, line func([]byte)) error {
+func readLines(r io.Reader, c *Command) error {
 	br := bufio.NewReaderSize(r, 4096)
 	var long []byte
+	split := false // pieces of the current line went out already
 	for {
 		b, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			long = append(long, b...)
 			if len(long) >= maxLine {
-				deliver(line, long)
-				long = long[:0]
+				c.piece(long)
+				long, split = long[:0], true
 			}
 			continue
 		}
@@ -129,11 +159,14 @@ func readLines(r io.Reader, line func([]byte)) error {
 			b = long
 			long = long[:0]
 		}
-		if len(b) > 0 && b[len(b)-1] == '\n' {
-			deliver(line, b[:len(b)-1])
-		} else if len(b) > 0 {
-			deliver(line, b)
+		newline := len(b) > 0 && b[len(b)-1] == '\n'
+		if newline {
+			b = b[:len(b)-1]
 		}
+		if newline || len(b) > 0 || split {
+			c.end(b, split)
+		}
+		split = false
 		switch {
 		case err == nil:
 		case errors.Is(err, io.EOF):
@@ -141,12 +174,6 @@ func readLines(r io.Reader, line func([]byte)) error {
 		default:
 			return err
 		}
-	}
-}
-
-func deliver(line func([]byte), b []byte) {
-	if line != nil {
-		line(b)
 	}
 }
 

@@ -25,6 +25,7 @@ func TestRunLinesAndExitCode(t *testing.T) {
 	t.Parallel()
 	bash := setup(t)
 	long := strings.Repeat("x", maxLine+10)
+	exact := strings.Repeat("x", 2*maxLine)
 	tests := []struct {
 		name   string
 		script string
@@ -35,6 +36,8 @@ func TestRunLinesAndExitCode(t *testing.T) {
 		{"exit code", "exit 7", nil, 7},
 		{"signal", "kill -TERM $$", nil, -15},
 		{"long line in pieces", "printf '%*s\\n' " + "65546" + " '' | tr ' ' x; echo end", []string{long[:maxLine], long[maxLine:], "end"}, 0},
+		// The pieces were the line: no empty line follows them.
+		{"line of whole pieces", "printf '%*s\\n' 131072 '' | tr ' ' x; echo end", []string{exact[:maxLine], exact[maxLine:], "end"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +55,57 @@ func TestRunLinesAndExitCode(t *testing.T) {
 			}
 			if !slices.Equal(got, tt.lines) {
 				t.Errorf("lines %.80q, want %.80q", got, tt.lines)
+			}
+		})
+	}
+}
+
+// TestRunPartialJoinsLongLines: with Partial set, the pieces of a long line
+// go to Partial and its end to Line, so the caller can rebuild the line.
+func TestRunPartialJoinsLongLines(t *testing.T) {
+	t.Parallel()
+	bash := setup(t)
+	tests := []struct {
+		name   string
+		script string
+		lines  []string
+	}{
+		{"short lines", "echo a; echo; printf b", []string{"a", "", "b"}},
+		{"long line", "printf '%*s\\n' 200000 '' | tr ' ' x; echo end", []string{strings.Repeat("x", 200000), "end"}},
+		{"ends on a piece boundary", "printf '%*s\\n' 131072 '' | tr ' ' y; echo end", []string{strings.Repeat("y", 131072), "end"}},
+		{"long last line without newline", "echo start; printf '%*s' 131072 '' | tr ' ' z", []string{"start", strings.Repeat("z", 131072)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			var cur []byte
+			pieces := 0
+			code, err := Runner{}.Run(context.Background(), &Command{
+				Path: bash, Args: []string{"bash", "-c", tt.script},
+				Partial: func(b []byte) {
+					if len(b) < maxLine {
+						t.Errorf("piece of %d bytes, want at least %d", len(b), maxLine)
+					}
+					cur = append(cur, b...)
+					pieces++
+				},
+				Line: func(b []byte) {
+					got = append(got, string(append(cur, b...)))
+					cur = cur[:0]
+				},
+			})
+			if err != nil || code != 0 {
+				t.Fatalf("Run = %d, %v", code, err)
+			}
+			if len(cur) > 0 {
+				t.Errorf("%d bytes of pieces were never ended by Line", len(cur))
+			}
+			if !slices.Equal(got, tt.lines) {
+				t.Errorf("lines %.80q, want %.80q", got, tt.lines)
+			}
+			if long := len(tt.lines[len(tt.lines)-1]) > maxLine || len(tt.lines[0]) > maxLine; long != (pieces > 0) {
+				t.Errorf("%d pieces for lines %.40q", pieces, tt.lines)
 			}
 		})
 	}
