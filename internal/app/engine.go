@@ -8,6 +8,7 @@ import (
 	"github.com/windsock/windsock/internal/callback"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/executor"
+	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/taskrun"
@@ -99,6 +100,25 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 				opts.OnRunFinished(run)
 			}
 		},
+		EndOrphan: func(ti *windsock.TaskInstance) {
+			if n, err := process.KillLeftovers(ti.TaskInstanceKey, ti.TryNumber); err != nil {
+				e.Logger.Warn("looking for processes an orphaned try left failed", "dag_id", ti.DagID, "task_id", ti.TaskID, "error", err)
+			} else if n > 0 {
+				e.Logger.Info("killed processes an orphaned try left", "dag_id", ti.DagID, "task_id", ti.TaskID, "try_number", ti.TryNumber, "count", n)
+			}
+		},
+		OnTryLost: func(ti *windsock.TaskInstance, reason string) {
+			ctx := context.Background()
+			d, err := sched.DAG(ctx, ti.DagID)
+			if err != nil {
+				return
+			}
+			run, err := e.Store.DagRunGet(ctx, ti.DagID, ti.RunID)
+			if err != nil {
+				return
+			}
+			runner.Lost(ctx, &taskrun.Try{TI: ti, DAG: d, Run: run}, reason)
+		},
 		Logger: e.Logger, Clock: e.Clock, Hostname: host,
 	})
 	if err != nil {
@@ -180,6 +200,9 @@ func (e *Environment) dagCallback(sched *scheduler.Scheduler, run *windsock.DagR
 	name, reason := "on_success_callback", "success"
 	if run.State == windsock.DagRunFailed {
 		name, reason = "on_failure_callback", "task_failure"
+		if timedOut(d, run) {
+			reason = "timed_out" // Airflow's reason for a run past dagrun_timeout
+		}
 	}
 	spec, ok := d.Callbacks[name]
 	if !ok {
@@ -194,4 +217,15 @@ func (e *Environment) dagCallback(sched *scheduler.Scheduler, run *windsock.DagR
 		}
 		e.Logger.Info("dag callback ran", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "output", out.String())
 	}()
+}
+
+// timedOut reports whether a finished run was failed for exceeding its
+// DAG's dagrun_timeout. The scheduler checks the timeout before any other
+// decision about a run, so a run that ended later than the timeout after
+// its start was ended by it.
+func timedOut(d *windsock.DAG, run *windsock.DagRun) bool {
+	if d.DagrunTimeout <= 0 || run.StartDate == nil || run.EndDate == nil {
+		return false
+	}
+	return run.EndDate.Sub(*run.StartDate) > d.DagrunTimeout.Std()
 }

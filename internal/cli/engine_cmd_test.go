@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -136,12 +137,14 @@ func TestTasksTestAndRender(t *testing.T) {
 }
 
 // TestSchedulerKilledMidRunIsRecovered kills the scheduler with SIGKILL
-// while a task runs; a new scheduler finds the orphaned try, fails it and
+// while a task runs; a new scheduler finds the orphaned try, ends the
+// process the try's shell left in the background, fails the try and
 // retries it to success.
 func TestSchedulerKilledMidRunIsRecovered(t *testing.T) {
 	t.Parallel()
 	h := newHome(t)
 	marker := filepath.Join(h.dir, "first-try-started")
+	childPID := filepath.Join(h.dir, "child-pid")
 	h.writeDAG(t, "longjob.yaml", fmt.Sprintf(`longjob:
   schedule: null
   start_date: 2024-01-01
@@ -150,8 +153,8 @@ func TestSchedulerKilledMidRunIsRecovered(t *testing.T) {
       operator: bash
       retries: 1
       retry_delay: 0
-      bash_command: 'if [ ! -e %[1]s ]; then touch %[1]s; sleep 300; fi; echo done'
-`, marker))
+      bash_command: 'if [ ! -e %[1]s ]; then sleep 301 & echo $! > %[2]s; touch %[1]s; wait; fi; echo done'
+`, marker, childPID))
 	h.ok(t, "dags", "unpause", "longjob")
 	h.ok(t, "dags", "trigger", "longjob", "-e", "2024-01-01")
 
@@ -192,6 +195,71 @@ func TestSchedulerKilledMidRunIsRecovered(t *testing.T) {
 	if len(tis) != 1 || tis[0].TryNumber != 2 || tis[0].State != "success" {
 		t.Errorf("work = %+v, want success on try 2", tis)
 	}
+	// The kernel killed try 1's shell with its scheduler, but not the
+	// shell's background child: the new scheduler did.
+	b, err := os.ReadFile(childPID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	waitFor(t, 5*time.Second, func() bool { return !processRuns(child) })
+}
+
+// processRuns reports whether pid is a running process (not a zombie).
+func processRuns(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	f := strings.Fields(string(stat)[i+1:])
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+// TestDagsTestLeavesTheSchedulersTriesAlone runs `dags test` of one DAG
+// while the scheduler daemon runs a try of another on the same host: the
+// one-shot engine must not take that live try for an orphan.
+func TestDagsTestLeavesTheSchedulersTriesAlone(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	started, gate := filepath.Join(h.dir, "started"), filepath.Join(h.dir, "gate")
+	h.writeDAG(t, "waiting.yaml", fmt.Sprintf(`waiting:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - task_id: work
+      operator: bash
+      bash_command: 'touch %[1]s; for i in $(seq 3000); do [ -e %[2]s ] && exit 0; sleep 0.01; done; exit 1'
+`, started, gate))
+	h.writeDAG(t, "quick.yaml", `quick:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: only, operator: bash, bash_command: "true"}
+`)
+	h.ok(t, "dags", "unpause", "waiting")
+	h.ok(t, "dags", "trigger", "waiting", "-e", "2024-01-01")
+	sched := exec.Command(binary, "scheduler")
+	sched.Env = h.env
+	if err := sched.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sched.Process.Signal(syscall.SIGTERM)
+		sched.Wait()
+	}()
+	waitFor(t, 30*time.Second, func() bool { _, err := os.Stat(started); return err == nil })
+
+	h.ok(t, "dags", "test", "quick", "2024-01-01")
+	if got := h.ok(t, "tasks", "state", "waiting", "work", "2024-01-01"); got != "running\n" {
+		t.Fatalf("after dags test of another DAG the scheduler's try is %q, want still running", got)
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() bool {
+		return h.run(t, "", "dags", "state", "waiting", "2024-01-01").stdout == "success\n"
+	})
 }
 
 // waitFor checks cond until it holds: for conditions only visible in

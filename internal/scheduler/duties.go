@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"syscall"
 	"time"
@@ -84,7 +85,6 @@ func (s *Scheduler) failTry(ctx context.Context, ti *windsock.TaskInstance, reas
 	s.cfg.Logger.Warn("failing a task instance whose process is gone", "dag_id", ti.DagID, "task_id", ti.TaskID, "run_id", ti.RunID, "try_number", ti.TryNumber, "reason", reason)
 	from := ti.State
 	ti.EndDate = &now
-	ti.PID = nil
 	ti.State = windsock.TaskStateFailed
 	task := e.dag.Task(ti.TaskID)
 	if task != nil && task.Retries > 0 && ti.TryNumber <= ti.MaxTries {
@@ -92,28 +92,47 @@ func (s *Scheduler) failTry(ctx context.Context, ti *windsock.TaskInstance, reas
 		at := now.Add(decide.RetryDelay(task, ti.DagID, run.LogicalDate, ti.TryNumber))
 		ti.NextRetryAt = &at
 	}
-	return s.cfg.Store.InTx(ctx, func(q store.Queries) error {
+	recorded := false
+	err = s.cfg.Store.InTx(ctx, func(q store.Queries) error {
 		ok, err := q.TaskInstanceUpdate(ctx, ti, from)
 		if err != nil || !ok {
 			return err
 		}
+		recorded = true
 		return q.TaskFailInsert(ctx, &windsock.TaskFail{DagID: ti.DagID, TaskID: ti.TaskID, RunID: ti.RunID, MapIndex: ti.MapIndex, StartDate: ti.StartDate, EndDate: &now})
 	})
+	if err == nil && recorded && s.cfg.OnTryLost != nil {
+		lost := *ti
+		go s.cfg.OnTryLost(&lost, reason)
+	}
+	return err
 }
 
 // adoptOrphans handles what a previous scheduler process on this host left
 // behind: tries whose process is gone fail at once (instead of waiting for
-// the zombie threshold), and queued task instances are handed to the
-// executor again.
+// the zombie threshold), after the processes they left are ended, and
+// queued task instances are handed to the executor again. A scheduler
+// limited to some runs (dags test, backfill) leaves other processes' tries
+// alone: the scheduler daemon that owns them does this.
 func (s *Scheduler) adoptOrphans(ctx context.Context) error {
 	now := s.now()
-	running, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}})
-	if err != nil {
-		return err
+	var running []*windsock.TaskInstance
+	if s.only == nil {
+		var err error
+		running, err = s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}})
+		if err != nil {
+			return err
+		}
 	}
+	self := os.Getpid()
 	for _, ti := range running {
-		if ti.Hostname != s.cfg.Hostname || (ti.PID != nil && processAlive(*ti.PID)) {
+		// A try's pid is that of the process that claimed it: alive means
+		// another scheduler, worker or tasks run on this host has it.
+		if ti.Hostname != s.cfg.Hostname || (ti.PID != nil && (*ti.PID == self || processAlive(*ti.PID))) {
 			continue
+		}
+		if s.cfg.EndOrphan != nil {
+			s.cfg.EndOrphan(ti)
 		}
 		if err := s.failTry(ctx, ti, "the process that ran this try is gone (its scheduler stopped)", now); err != nil {
 			return err

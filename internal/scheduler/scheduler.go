@@ -61,6 +61,15 @@ type Config struct {
 	Hostname string
 	// OnRunFinished is called after a run reaches success or failed.
 	OnRunFinished func(run *windsock.DagRun)
+	// EndOrphan, when set, is called for each try found running on this
+	// host without the process that ran it (a scheduler killed before
+	// this one started), before the try is failed: it ends the processes
+	// the try left, which outlive their scheduler.
+	EndOrphan func(ti *windsock.TaskInstance)
+	// OnTryLost, when set, is called (on a goroutine of its own) after a
+	// try whose process is gone was recorded up_for_retry or failed, with
+	// the task instance as recorded and why: it runs the task's callbacks.
+	OnTryLost func(ti *windsock.TaskInstance, reason string)
 	// Shared is set when other processes share the store (PostgreSQL):
 	// the scheduler listens for their notifications and shares the work
 	// with the other live schedulers.
