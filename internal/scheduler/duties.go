@@ -15,7 +15,7 @@ import (
 
 // periodicDuties are the safety net: due retries and reschedules, zombies,
 // task instances stuck in queued, and a re-evaluation of running runs.
-func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map[RunRef]bool) error {
+func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, reload map[RunRef]bool) error {
 	due, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{
 		States: []windsock.TaskInstanceState{windsock.TaskStateUpForRetry, windsock.TaskStateUpForReschedule}, DueBefore: &now,
 	})
@@ -27,10 +27,10 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map
 		if !s.ownsRun(ref) {
 			continue
 		}
-		dirty[ref] = true
-		s.mu.Lock()
-		s.reload[ref] = true
-		s.mu.Unlock()
+		// This pass's maps: a due retry is started by the pass that finds
+		// it, not by a later one (an event-driven pass in between would
+		// take a flag set for "the next pass" without evaluating the run).
+		dirty[ref], reload[ref] = true, true
 	}
 	stale := now.Add(-s.cfg.ZombieThreshold)
 	zombies, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}, HeartbeatBefore: &stale})
@@ -63,9 +63,7 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty map
 		ref := RunRef{r.DagID, r.RunID}
 		dirty[ref] = true
 		if _, cached := s.runs[ref]; !cached {
-			s.mu.Lock()
-			s.reload[ref] = true
-			s.mu.Unlock()
+			reload[ref] = true
 		}
 	}
 	return nil

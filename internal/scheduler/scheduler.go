@@ -387,7 +387,7 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 				errs = append(errs, err)
 			}
 		}
-		if err := s.periodicDuties(ctx, now, dirty); err != nil {
+		if err := s.periodicDuties(ctx, now, dirty, reload); err != nil {
 			errs = append(errs, err)
 		}
 	}
