@@ -44,9 +44,12 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 		if err := s.failTry(ctx, ti, fmt.Sprintf("no heartbeat from the process running this try for %s (scheduler_zombie_task_threshold): it is presumed dead", s.cfg.ZombieThreshold), now); err != nil {
 			return err
 		}
-		s.RunChanged(ti.DagID, ti.RunID)
+		// Evaluated again in this pass, from the store: a retry due at
+		// once starts now.
+		ref := RunRef{ti.DagID, ti.RunID}
+		dirty[ref], reload[ref] = true, true
 	}
-	if err := s.failStuckQueued(ctx, now); err != nil {
+	if err := s.failStuckQueued(ctx, now, dirty, reload); err != nil {
 		return err
 	}
 	running, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunRunning}})
@@ -191,7 +194,7 @@ func processAlive(pid int) bool {
 // failStuckQueued ends tries that stayed queued longer than
 // scheduler.task_queued_timeout (no executor took them): they fail, and
 // retries apply, so a task with retries is queued again.
-func (s *Scheduler) failStuckQueued(ctx context.Context, now time.Time) error {
+func (s *Scheduler) failStuckQueued(ctx context.Context, now time.Time, dirty, reload map[RunRef]bool) error {
 	queued, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateQueued}})
 	if err != nil {
 		return err
@@ -203,7 +206,8 @@ func (s *Scheduler) failStuckQueued(ctx context.Context, now time.Time) error {
 		if err := s.failTry(ctx, ti, fmt.Sprintf("queued for longer than %s (scheduler.task_queued_timeout) without an executor taking it", s.cfg.QueuedTimeout), now); err != nil {
 			return err
 		}
-		s.RunChanged(ti.DagID, ti.RunID)
+		ref := RunRef{ti.DagID, ti.RunID}
+		dirty[ref], reload[ref] = true, true
 	}
 	return nil
 }
