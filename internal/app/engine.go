@@ -101,7 +101,7 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 			}
 		},
 		EndOrphan: func(ti *windsock.TaskInstance) {
-			if n, err := process.KillLeftovers(ti.TaskInstanceKey, ti.TryNumber); err != nil {
+			if n, err := process.KillLeftovers(ti); err != nil {
 				e.Logger.Warn("looking for processes an orphaned try left failed", "dag_id", ti.DagID, "task_id", ti.TaskID, "error", err)
 			} else if n > 0 {
 				e.Logger.Info("killed processes an orphaned try left", "dag_id", ti.DagID, "task_id", ti.TaskID, "try_number", ti.TryNumber, "count", n)
@@ -110,11 +110,12 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 		OnTryLost: func(ti *windsock.TaskInstance, reason string) {
 			ctx := context.Background()
 			d, err := sched.DAG(ctx, ti.DagID)
-			if err != nil {
-				return
+			var run *windsock.DagRun
+			if err == nil {
+				run, err = e.Store.DagRunGet(ctx, ti.DagID, ti.RunID)
 			}
-			run, err := e.Store.DagRunGet(ctx, ti.DagID, ti.RunID)
 			if err != nil {
+				e.Logger.Warn("the callbacks of a lost try cannot run", "dag_id", ti.DagID, "task_id", ti.TaskID, "run_id", ti.RunID, "error", err)
 				return
 			}
 			runner.Lost(ctx, &taskrun.Try{TI: ti, DAG: d, Run: run}, reason)

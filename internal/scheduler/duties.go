@@ -41,6 +41,12 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 		if !s.ownsRun(RunRef{ti.DagID, ti.RunID}) {
 			continue
 		}
+		// A zombie of this host whose claiming process is dead (its pid
+		// reused, say, so adoptOrphans took it for alive) may have left
+		// processes behind, as an orphan does.
+		if s.cfg.EndOrphan != nil && ti.Hostname == s.cfg.Hostname && ti.PID != nil && !processAlive(*ti.PID) {
+			s.cfg.EndOrphan(ti)
+		}
 		if err := s.failTry(ctx, ti, fmt.Sprintf("no heartbeat from the process running this try for %s (scheduler_zombie_task_threshold): it is presumed dead", s.cfg.ZombieThreshold), now); err != nil {
 			return err
 		}
@@ -104,7 +110,11 @@ func (s *Scheduler) failTry(ctx context.Context, ti *windsock.TaskInstance, reas
 	})
 	if err == nil && recorded && s.cfg.OnTryLost != nil {
 		lost := *ti
-		go s.cfg.OnTryLost(&lost, reason)
+		s.lost.Add(1)
+		go func() {
+			defer s.lost.Done()
+			s.cfg.OnTryLost(&lost, reason)
+		}()
 	}
 	return err
 }

@@ -90,11 +90,7 @@ func (s *Scheduler) ownsRun(ref RunRef) bool {
 // runs this scheduler no longer owns are dropped and the next pass looks
 // for what it now owns.
 func (s *Scheduler) refreshMembers(ctx context.Context, now time.Time) error {
-	// Alone on its store (SQLite), a scheduler owns everything: a job row
-	// still heartbeating within the health threshold can only be a
-	// predecessor killed moments ago, whose runs must not wait for the
-	// threshold to pass.
-	if s.only != nil || !s.cfg.Shared {
+	if s.only != nil {
 		return nil
 	}
 	jobs, err := s.cfg.Store.JobListAlive(ctx, windsock.JobTypeScheduler, now.Add(-s.cfg.HealthThreshold))

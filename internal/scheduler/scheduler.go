@@ -66,9 +66,10 @@ type Config struct {
 	// this one started), before the try is failed: it ends the processes
 	// the try left, which outlive their scheduler.
 	EndOrphan func(ti *windsock.TaskInstance)
-	// OnTryLost, when set, is called (on a goroutine of its own) after a
-	// try whose process is gone was recorded up_for_retry or failed, with
-	// the task instance as recorded and why: it runs the task's callbacks.
+	// OnTryLost, when set, is called (on a goroutine of its own, which
+	// Stop waits for) after a try whose process is gone was recorded
+	// up_for_retry or failed, with the task instance as recorded and why:
+	// it runs the task's callbacks.
 	OnTryLost func(ti *windsock.TaskInstance, reason string)
 	// Shared is set when other processes share the store (PostgreSQL):
 	// the scheduler listens for their notifications and shares the work
@@ -87,6 +88,10 @@ type RunRef struct{ DagID, RunID string }
 type Scheduler struct {
 	cfg  Config
 	dags *dagCache
+	// lost counts OnTryLost calls under way; Stop waits for them (each
+	// callback is bounded by callback.Timeout), so a one-shot engine
+	// (dags test, backfill) does not exit in the middle of one.
+	lost sync.WaitGroup
 
 	mu        sync.Mutex
 	dirty     map[RunRef]bool
@@ -288,6 +293,7 @@ func (s *Scheduler) Stop() {
 	}
 	s.cancel()
 	<-s.done
+	s.lost.Wait()
 }
 
 // JobID is the id of this scheduler's job row.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/windsock/windsock/internal/tasklog"
@@ -22,7 +23,14 @@ func (r *Runner) Lost(ctx context.Context, try *Try, reason string) {
 		r.runCallbacks(ctx, try, out, &serviceLog{r: r, try: try})
 		return
 	}
+	// A local log that is not there was copied away and deleted
+	// (logging.delete_local_logs), or never written: the note goes in a
+	// new local file, which must not replace the remote copy.
+	_, statErr := os.Stat(tasklog.Path(r.LogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber))
+	lock := r.logLock(try.TI.TaskInstanceKey)
+	lock.Lock()
 	logf, err := tasklog.Open(r.LogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber, tasklog.NewMasker())
+	lock.Unlock()
 	if err != nil {
 		r.logger().Warn("opening the log of a lost try failed", "ti", try.TI.TaskInstanceKey, "try", try.TI.TryNumber, "error", err)
 		r.runCallbacks(ctx, try, out, &serviceLog{r: r, try: try})
@@ -31,6 +39,12 @@ func (r *Runner) Lost(ctx context.Context, try *Try, reason string) {
 	logf.Errorf("%s", reason)
 	r.logOutcome(logf, try.TI, out)
 	r.runCallbacks(ctx, try, out, logf)
+	if statErr != nil && r.RemoteLogs != nil {
+		if err := logf.Close(); err != nil {
+			r.logger().Warn("closing task log failed", "ti", try.TI.TaskInstanceKey, "try", try.TI.TryNumber, "error", err)
+		}
+		return
+	}
 	r.closeLog(ctx, try, logf, out)
 }
 

@@ -169,7 +169,7 @@ func TestBashReturnValueLimit(t *testing.T) {
 		tr := setup(t)
 		tr.task.Retries = 0
 		out := tr.runTry(t, 1, "printf '%*s\\n' 1100000 '' | tr ' ' x")
-		const want = "is 1100000 bytes, over the 1048576-byte XCom limit"
+		const want = "is 1100000 bytes as stored, over the 1048576-byte XCom limit"
 		if out.State != windsock.TaskStateFailed || out.Err == nil || !strings.Contains(out.Err.Error(), want) {
 			t.Fatalf("try = %s (%v), want failed with %q", out.State, out.Err, want)
 		}

@@ -6,6 +6,7 @@ package bash
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -117,11 +118,19 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 	if code != 0 {
 		return nil, fmt.Errorf("Bash command failed. The command returned a non-zero exit code %d.", code)
 	}
-	if last.size > MaxReturnBytes {
+	// The limit applies to the value as stored: JSON, whose quotes and
+	// escapes (\u003c for <, \n, ...) make it longer than the line.
+	size := last.size
+	if size <= MaxReturnBytes {
+		if b, err := json.Marshal(last.text); err == nil {
+			size = len(b)
+		}
+	}
+	if size > MaxReturnBytes {
 		if tc.Task != nil && !tc.Task.DoXComPush {
 			return &operator.Result{}, nil // not pushed: its size does not matter
 		}
-		return nil, fmt.Errorf("the last line of the command's output, its return value, is %d bytes, over the %d-byte XCom limit; write large output to a file and print its path, or set do_xcom_push: false", last.size, MaxReturnBytes)
+		return nil, fmt.Errorf("the last line of the command's output, its return value, is %d bytes as stored, over the %d-byte XCom limit; write large output to a file and print its path, or set do_xcom_push: false", size, MaxReturnBytes)
 	}
 	return &operator.Result{ReturnValue: last.text, HasReturn: true}, nil
 }

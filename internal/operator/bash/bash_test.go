@@ -420,12 +420,17 @@ func TestBashLongLastLine(t *testing.T) {
 		wantErr string
 	}{
 		{name: "100 KB line pushed whole", command: printLine(100_000, "a", `\n`), want: strings.Repeat("a", 100_000)},
-		{name: "exactly the limit", command: printLine(MaxReturnBytes, "b", `  \n`), want: strings.Repeat("b", MaxReturnBytes)},
+		// Stored as JSON: the two quotes count, so the longest line pushed
+		// is two bytes under the limit; one escaped character more and it
+		// is over.
+		{name: "exactly the limit as stored", command: printLine(MaxReturnBytes-2, "b", `  \n`), want: strings.Repeat("b", MaxReturnBytes-2)},
+		{name: "escapes count", command: printLine(MaxReturnBytes-3, "b", `<\n`),
+			wantErr: "is 1048581 bytes as stored, over the 1048576-byte XCom limit"},
 		{name: "a long line before a short last one", command: printLine(1_100_000, "c", `\nshort\n`), want: "short"},
 		{name: "1.1 MB line fails", command: printLine(1_100_000, "d", `\n`),
-			wantErr: "the last line of the command's output, its return value, is 1100000 bytes, over the 1048576-byte XCom limit"},
+			wantErr: "the last line of the command's output, its return value, is 1100000 bytes as stored, over the 1048576-byte XCom limit"},
 		{name: "1.1 MB line without newline fails", command: printLine(1_100_000, "e", ``),
-			wantErr: "is 1100000 bytes, over the 1048576-byte XCom limit"},
+			wantErr: "is 1100000 bytes as stored, over the 1048576-byte XCom limit"},
 		{name: "not pushed: no limit", command: printLine(1_100_000, "f", `\n`), noPush: true},
 	}
 	op := New(Options{})

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -45,6 +46,7 @@ func ContextEnv(tc *operator.Context) []string {
 		}
 		add("AIRFLOW_CTX_TRY_NUMBER", strconv.Itoa(tc.TI.TryNumber))
 		add("AIRFLOW_CTX_DAG_RUN_ID", tc.TI.RunID)
+		add(tryMarkVar, TryMark(tc.TI))
 	}
 	if tc.Run != nil {
 		if tc.TI == nil {
@@ -57,6 +59,26 @@ func ContextEnv(tc *operator.Context) []string {
 		}
 	}
 	return env
+}
+
+// tryMarkVar names the variable that tells a try's processes from every
+// other's: with the AIRFLOW_CTX_* ones it lets KillLeftovers find them
+// after their worker died.
+const tryMarkVar = "WINDSOCK_TRY"
+
+// TryMark identifies one claim of a task instance beyond its dag, task,
+// run and try number: its map index and the process and job that claimed
+// it, so that another Windsock on the host running the same DAG, or a
+// mapped sibling, never matches. "" when the claim is unknown.
+func TryMark(ti *windsock.TaskInstance) string {
+	if ti == nil || ti.PID == nil {
+		return ""
+	}
+	job := int64(0)
+	if ti.JobID != nil {
+		job = *ti.JobID
+	}
+	return fmt.Sprintf("map_index=%d pid=%d job=%d", ti.MapIndex, *ti.PID, job)
 }
 
 // MergeEnv returns base with each "KEY=value" of the override lists set,

@@ -13,15 +13,22 @@ import (
 // process that ran the try died: Windsock's own death kills a task's
 // shell (Pdeathsig), but not the children the shell started, which keep
 // the shell's process group and outlive it. They are found by the
-// AIRFLOW_CTX_* variables every task process gets and its children
-// inherit, and their process groups get SIGKILL. It returns how many
-// processes matched. A process that cleared its environment is not found.
-func KillLeftovers(key windsock.TaskInstanceKey, tryNumber int) (int, error) {
+// AIRFLOW_CTX_* variables and the WINDSOCK_TRY mark (TryMark) every task
+// process gets and its children inherit, and their process groups get
+// SIGKILL. It returns how many processes matched. A try whose claim is
+// unknown (no pid) matches nothing, and a process that cleared its
+// environment is not found.
+func KillLeftovers(ti *windsock.TaskInstance) (int, error) {
+	mark := TryMark(ti)
+	if mark == "" {
+		return 0, nil
+	}
 	want := [][]byte{
-		[]byte("AIRFLOW_CTX_DAG_ID=" + key.DagID),
-		[]byte("AIRFLOW_CTX_TASK_ID=" + key.TaskID),
-		[]byte("AIRFLOW_CTX_DAG_RUN_ID=" + key.RunID),
-		[]byte("AIRFLOW_CTX_TRY_NUMBER=" + strconv.Itoa(tryNumber)),
+		[]byte("AIRFLOW_CTX_DAG_ID=" + ti.DagID),
+		[]byte("AIRFLOW_CTX_TASK_ID=" + ti.TaskID),
+		[]byte("AIRFLOW_CTX_DAG_RUN_ID=" + ti.RunID),
+		[]byte("AIRFLOW_CTX_TRY_NUMBER=" + strconv.Itoa(ti.TryNumber)),
+		[]byte(tryMarkVar + "=" + mark),
 	}
 	d, err := os.Open("/proc")
 	if err != nil {
@@ -53,16 +60,15 @@ func KillLeftovers(key windsock.TaskInstanceKey, tryNumber int) (int, error) {
 }
 
 // hasAll reports whether the NUL-separated environment block env holds
-// every entry of want exactly.
+// every entry of want (each counted once, however often it appears).
 func hasAll(env []byte, want [][]byte) bool {
-	found := 0
+	var found uint64
 	for _, kv := range bytes.Split(env, []byte{0}) {
-		for _, w := range want {
+		for i, w := range want {
 			if bytes.Equal(kv, w) {
-				found++
-				break
+				found |= 1 << i
 			}
 		}
 	}
-	return found == len(want)
+	return found == 1<<len(want)-1
 }

@@ -9,21 +9,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
 // A try's shell died and left a background child: KillLeftovers ends the
-// child (found by its inherited environment) and leaves alone a process
-// of another try of the same task.
+// child (found by its inherited environment) and leaves alone the
+// processes of another try of the task, of a mapped sibling, and of the
+// same try claimed by another Windsock (another pid).
 func TestKillLeftovers(t *testing.T) {
 	t.Parallel()
-	key := windsock.TaskInstanceKey{DagID: "d", TaskID: "t-" + strconv.Itoa(os.Getpid()), RunID: "manual__x", MapIndex: -1}
-	start := func(try int) (shell *exec.Cmd, child int) {
+	pid, job := 4242, int64(7)
+	ti := &windsock.TaskInstance{TaskInstanceKey: windsock.TaskInstanceKey{DagID: "d", TaskID: "t-" + strconv.Itoa(os.Getpid()), RunID: "manual__x", MapIndex: -1},
+		TryNumber: 1, PID: &pid, JobID: &job}
+	start := func(ti *windsock.TaskInstance) (shell *exec.Cmd, child int) {
 		t.Helper()
 		dir := t.TempDir()
 		cmd := exec.Command("bash", "-c", "sleep 300 & echo $! > "+dir+"/pid; wait")
-		cmd.Env = append(os.Environ(), "AIRFLOW_CTX_DAG_ID="+key.DagID, "AIRFLOW_CTX_TASK_ID="+key.TaskID,
-			"AIRFLOW_CTX_DAG_RUN_ID="+key.RunID, "AIRFLOW_CTX_TRY_NUMBER="+strconv.Itoa(try))
+		cmd.Env = append(os.Environ(), ContextEnv(&operator.Context{TI: ti})...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -40,21 +43,37 @@ func TestKillLeftovers(t *testing.T) {
 			time.Sleep(5 * time.Millisecond) // another process's file: nothing to wait on
 		}
 	}
-	dead, orphan := start(1)
-	_, other := start(2)
+	dead, orphan := start(ti)
+	var others []int
+	for _, change := range []func(*windsock.TaskInstance){
+		func(o *windsock.TaskInstance) { o.TryNumber = 2 },
+		func(o *windsock.TaskInstance) { o.MapIndex = 3 },
+		func(o *windsock.TaskInstance) { p := 4343; o.PID = &p },
+	} {
+		o := *ti
+		change(&o)
+		_, child := start(&o)
+		others = append(others, child)
+	}
 	// The shell dies as it would with its scheduler; its child stays.
 	syscall.Kill(dead.Process.Pid, syscall.SIGKILL)
 	dead.Wait()
 
-	n, err := KillLeftovers(key, 1)
+	n, err := KillLeftovers(ti)
 	if err != nil || n != 1 {
 		t.Fatalf("KillLeftovers = %d, %v; want the one leftover child", n, err)
 	}
 	if !gone(orphan) {
-		t.Errorf("the leftover child %d of try 1 still runs", orphan)
+		t.Errorf("the leftover child %d of the try still runs", orphan)
 	}
-	if !running(other) {
-		t.Errorf("the process %d of try 2 was killed too", other)
+	for i, p := range others {
+		if !running(p) {
+			t.Errorf("process %d of unrelated claim %d was killed too", p, i)
+		}
+	}
+	// A claim nobody recorded (no pid) matches nothing.
+	if n, err := KillLeftovers(&windsock.TaskInstance{TaskInstanceKey: ti.TaskInstanceKey, TryNumber: 1}); n != 0 || err != nil {
+		t.Errorf("KillLeftovers without a pid = %d, %v", n, err)
 	}
 }
 
