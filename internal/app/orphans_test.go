@@ -17,9 +17,9 @@ import (
 )
 
 // A try left running by a scheduler process that is gone (its pid is dead)
-// is failed when the next engine starts on the host, and, as Airflow does
-// for zombies, the task's on_failure_callback runs and the try's log says
-// why.
+// is failed when the next scheduler daemon's engine starts on the host
+// (a one-shot engine leaves it alone), and, as Airflow does for zombies,
+// the task's on_failure_callback runs and the try's log says why.
 func TestEngineOrphanedTryRunsItsFailureCallback(t *testing.T) {
 	t.Parallel()
 	called := filepath.Join(t.TempDir(), "called")
@@ -56,6 +56,24 @@ orphaned:
 	ti.State, ti.TryNumber, ti.Hostname, ti.PID, ti.StartDate, ti.LastHeartbeatAt = windsock.TaskStateRunning, 1, env.Hostname, &pid, &now, &now
 	if _, err := env.Store.TaskInstanceUpdate(ctx, ti); err != nil {
 		t.Fatal(err)
+	}
+
+	// A one-shot engine (dags test, backfill) for another run leaves the
+	// orphan to the scheduler daemon.
+	other, err := scheduler.CreateRun(ctx, env.Store, d, decide.NewGraph(d), scheduler.NewRun{LogicalDate: day.Add(time.Hour), Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oneShot, err := env.NewEngine(EngineOptions{OnlyRuns: []scheduler.RunRef{{DagID: other.DagID, RunID: other.RunID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := oneShot.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	oneShot.Stop()
+	if got, _ := env.Store.TaskInstanceGet(ctx, ti.TaskInstanceKey); got.State != windsock.TaskStateRunning {
+		t.Fatalf("a one-shot engine for another run changed the orphan to %s", got.State)
 	}
 
 	er := startEngine(t, env, nil)
