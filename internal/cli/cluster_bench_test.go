@@ -116,21 +116,31 @@ func BenchmarkClusterChain100(b *testing.B) {
 // with 1 and then 2 schedulers (2 workers): how scheduling throughput
 // grows with a second scheduler.
 func BenchmarkClusterSchedulers(b *testing.B) {
+	benchmarkSchedulers(b, 10, 100, 2, 32, func(d int) (string, string) {
+		id := fmt.Sprintf("d%02d", d)
+		return id, trueTasksDAG(id, 100)
+	}, clusterOption{"CORE__PARALLELISM", "64"})
+}
+
+// benchmarkSchedulers runs dags DAGs of tasks tasks each (made by dag from
+// their number), with 1 and then 2 schedulers and the given workers, and
+// reports tasks/s.
+func benchmarkSchedulers(b *testing.B, dags, tasks, workers, concurrency int, dag func(d int) (id, yaml string), opts ...clusterOption) {
 	for _, n := range []int{1, 2} {
 		b.Run(fmt.Sprintf("schedulers=%d", n), func(b *testing.B) {
-			c := newCluster(b, clusterOption{"CORE__PARALLELISM", "64"})
+			c := newCluster(b, opts...)
 			var ids []string
-			for d := range 10 {
-				id := fmt.Sprintf("d%02d", d)
+			for d := range dags {
+				id, yaml := dag(d)
 				ids = append(ids, id)
-				c.writeDAG(id+".yaml", trueTasksDAG(id, 100))
+				c.writeDAG(id+".yaml", yaml)
 			}
-			startCluster(b, c, n, 2, 32, ids...)
+			startCluster(b, c, n, workers, concurrency, ids...)
 			b.ResetTimer()
 			for i := range b.N {
 				runAll(b, c, fmt.Sprintf("r%d", i), ids...)
 			}
-			b.ReportMetric(float64(1000*b.N)/b.Elapsed().Seconds(), "tasks/s")
+			b.ReportMetric(float64(dags*tasks*b.N)/b.Elapsed().Seconds(), "tasks/s")
 		})
 	}
 }
@@ -154,21 +164,8 @@ func emptyChainDAG(id string, n int) string {
 // 50-task EmptyOperator chains (2,000 task decisions, each its own
 // transaction), with 1 and then 2 schedulers and no workers.
 func BenchmarkClusterSchedulingOnly(b *testing.B) {
-	for _, n := range []int{1, 2} {
-		b.Run(fmt.Sprintf("schedulers=%d", n), func(b *testing.B) {
-			c := newCluster(b)
-			var ids []string
-			for d := range 40 {
-				id := fmt.Sprintf("e%02d", d)
-				ids = append(ids, id)
-				c.writeDAG(id+".yaml", emptyChainDAG(id, 50))
-			}
-			startCluster(b, c, n, 0, 0, ids...)
-			b.ResetTimer()
-			for i := range b.N {
-				runAll(b, c, fmt.Sprintf("r%d", i), ids...)
-			}
-			b.ReportMetric(float64(2000*b.N)/b.Elapsed().Seconds(), "tasks/s")
-		})
-	}
+	benchmarkSchedulers(b, 40, 50, 0, 0, func(d int) (string, string) {
+		id := fmt.Sprintf("e%02d", d)
+		return id, emptyChainDAG(id, 50)
+	})
 }

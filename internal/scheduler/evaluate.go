@@ -184,15 +184,15 @@ func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState,
 		for _, id := range dec.Schedule {
 			ti := *st.tis[id]
 			from := ti.State
-			if from != windsock.TaskStateUpForReschedule {
-				ti.TryNumber++
-			}
 			if !skipsExecutor(e.dag.Task(id)) {
 				if _, seen := byFrom[from]; !seen {
 					fromOrder = append(fromOrder, from)
 				}
 				byFrom[from] = append(byFrom[from], ti.TaskInstanceKey)
 				continue
+			}
+			if from != windsock.TaskStateUpForReschedule {
+				ti.TryNumber++
 			}
 			zero := 0.0
 			ti.State, ti.StartDate, ti.EndDate, ti.Duration = windsock.TaskStateSuccess, &now, &now, &zero

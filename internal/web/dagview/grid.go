@@ -4,6 +4,7 @@
 package dagview
 
 import (
+	"container/heap"
 	"slices"
 	"strings"
 	"time"
@@ -356,21 +357,21 @@ func TopoOrder(dag *windsock.DAG) []string {
 		}
 	}
 	// A min-heap on definition index keeps the order stable and readable.
-	h := &intHeap{}
+	h := &minInts{}
 	for i, d := range indeg {
 		if d == 0 {
-			h.push(i)
+			heap.Push(h, i)
 		}
 	}
 	out := make([]string, 0, len(dag.Tasks))
 	done := make([]bool, len(dag.Tasks))
-	for h.len() > 0 {
-		i := h.pop()
+	for h.Len() > 0 {
+		i := heap.Pop(h).(int)
 		done[i] = true
 		out = append(out, dag.Tasks[i].TaskID)
 		for _, j := range down[i] {
 			if indeg[j]--; indeg[j] == 0 {
-				h.push(j)
+				heap.Push(h, j)
 			}
 		}
 	}
@@ -382,41 +383,16 @@ func TopoOrder(dag *windsock.DAG) []string {
 	return out
 }
 
-// intHeap is a binary min-heap of ints.
-type intHeap struct{ a []int }
+// minInts is a min-heap of ints for container/heap.
+type minInts []int
 
-func (h *intHeap) len() int { return len(h.a) }
-
-func (h *intHeap) push(v int) {
-	h.a = append(h.a, v)
-	for i := len(h.a) - 1; i > 0; {
-		p := (i - 1) / 2
-		if h.a[p] <= h.a[i] {
-			break
-		}
-		h.a[p], h.a[i] = h.a[i], h.a[p]
-		i = p
-	}
-}
-
-func (h *intHeap) pop() int {
-	top := h.a[0]
-	last := len(h.a) - 1
-	h.a[0] = h.a[last]
-	h.a = h.a[:last]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h.a) && h.a[l] < h.a[m] {
-			m = l
-		}
-		if r < len(h.a) && h.a[r] < h.a[m] {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h.a[m], h.a[i] = h.a[i], h.a[m]
-		i = m
-	}
-	return top
+func (h minInts) Len() int           { return len(h) }
+func (h minInts) Less(i, j int) bool { return h[i] < h[j] }
+func (h minInts) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minInts) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *minInts) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
