@@ -40,6 +40,8 @@ func TestBrowsePages(t *testing.T) {
 	b = e.page("/taskinstance/list?state=running", "viewer", http.StatusOK)
 	contains(t, b, `data-dag-id="secret" data-task-id="t0"`, `href="/dags/secret/grid/`)
 	lacks(t, b, `data-dag-id="etl"`)
+	b = e.page("/taskinstance/list?dag_id=etl&state=success", "viewer", http.StatusOK)
+	contains(t, b, `<td class="hide-narrow num">00:01:23</td>`)
 	b = e.page("/taskinstance/list?task_id=nope", "viewer", http.StatusOK)
 	contains(t, b, "No task instances match.")
 

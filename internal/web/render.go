@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/web/dagview"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -186,6 +187,7 @@ func templateFuncs(assets map[string]*asset) template.FuncMap {
 		"stateName":  stateName,
 		"fmtTime":    fmtTime,
 		"isoTime":    isoTime,
+		"seconds":    fmtSeconds,
 		"join":       strings.Join,
 		"add":        func(a, b int) int { return a + b },
 	}
@@ -216,6 +218,15 @@ func isoTime(v any) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// fmtSeconds shows a duration stored in seconds (task instances keep a
+// float) as the rest of the UI does, HH:MM:SS; "" when there is none.
+func fmtSeconds(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return dagview.FormatDuration(time.Duration(*v * float64(time.Second)))
 }
 
 func timeOf(v any) (time.Time, bool) {
