@@ -25,13 +25,26 @@ type graphData struct {
 	Height    string
 	Nodes     []graphNode
 	Edges     []graphEdge
+	Boxes     []graphBox
 	StatesURL string
 	Legend    []string
+	// ExpandAll and CollapseAll are links for DAGs with task groups.
+	ExpandAll, CollapseAll string
+}
+
+// graphBox is an expanded task group, drawn around its members; its label
+// links to the graph with the group collapsed.
+type graphBox struct {
+	ID, Label, Href string
+	D               string // the outline
+	LX, LY          string // where the label starts
 }
 
 // graphNode is a task box with its coordinates as SVG attribute text.
 type graphNode struct {
 	ID, Text, Group    string
+	Collapsed          string // the task group a group node stands for
+	Members            int    // tasks in that group
 	State              string // "none" for no state
 	Href               string // the task instance, "" when the run has none
 	X, Y, W, H, TX, TY string
@@ -84,23 +97,42 @@ func (s *Server) dagGraph(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	lay, err := dagview.LayoutDAG(p.DAG)
+	ex := parseExpanded(r.URL.Query()["expand"], p.DAG)
+	gg := dagview.GroupDAG(p.DAG, ex.has)
+	lay, err := dagview.LayoutGraph(gg.Nodes, gg.Edges)
 	if err != nil {
 		return fmt.Errorf("graph: %w", err)
 	}
+	dagview.AddGroupStates(p.DAG, states)
+	runID := r.URL.Query().Get("run_id")
+	link := func(expand []string) string { return graphURL(p.Path, runID, expand) }
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 	d.Width, d.Height = f(lay.Width), f(lay.Height)
 	for _, n := range lay.Nodes {
-		gn := graphNode{ID: n.ID, Text: n.Text, Group: n.Group, State: "none",
+		gn := graphNode{ID: n.ID, Text: n.Text, Group: n.Group, State: "none", Collapsed: n.Collapsed,
 			X: f(n.X), Y: f(n.Y), W: f(n.W), H: f(n.H), TX: f(n.X + n.W/2), TY: f(n.Y + n.H/2 + 4)}
 		if st, ok := states[n.ID]; ok {
 			gn.State = dagview.StateClass(st)
+		}
+		switch {
+		case n.Collapsed != "":
+			gn.Members = len(gg.Members[n.ID])
+			gn.Href = link(ex.with(n.Collapsed))
+		case d.Run != nil && hasKey(states, n.ID):
 			gn.Href = p.Path + "/grid/" + d.Run.Path + "/" + url.PathEscape(n.ID)
 		}
 		d.Nodes = append(d.Nodes, gn)
 	}
+	for _, b := range lay.Boxes {
+		first := b.Pieces[0]
+		d.Boxes = append(d.Boxes, graphBox{ID: b.ID, Label: gg.Labels[b.ID], Href: link(ex.without(b.ID)),
+			D: b.D, LX: f(first.X + 6), LY: f(first.Y + 14)})
+	}
 	for _, e := range lay.Edges {
 		d.Edges = append(d.Edges, graphEdge{From: e.From, To: e.To, D: e.D})
+	}
+	if len(p.DAG.TaskGroups) > 0 {
+		d.ExpandAll, d.CollapseAll = link([]string{"*"}), link(nil)
 	}
 	return s.render(w, r, http.StatusOK, "dag_graph", Page{Title: p.DagID + " graph", Nav: "dags", Data: d})
 }
@@ -128,6 +160,7 @@ func (s *Server) dagGraphStates(w http.ResponseWriter, r *http.Request) error {
 	if out.States, err = s.taskStates(ctx, p.DagID, run.RunID); err != nil {
 		return err
 	}
+	dagview.AddGroupStates(p.DAG, out.States)
 	b, err := json.Marshal(out)
 	if err != nil {
 		return fmt.Errorf("graph states: %w", err)
@@ -159,4 +192,85 @@ func (s *Server) taskStates(ctx context.Context, dagID, runID string) (map[strin
 		out[id] = string(st)
 	}
 	return out, nil
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// expandedGroups are the task groups the graph draws open, from the
+// repeated ?expand= parameter; "*" opens every group. Groups start
+// collapsed, as in Airflow's graph view.
+type expandedGroups struct {
+	all    bool
+	groups []string          // the DAG's group ids, in definition order
+	parent map[string]string // group id -> enclosing group id
+	set    map[string]bool
+}
+
+func parseExpanded(values []string, dag *windsock.DAG) *expandedGroups {
+	ex := &expandedGroups{set: map[string]bool{}, parent: map[string]string{}}
+	for _, g := range dag.TaskGroups {
+		ex.groups = append(ex.groups, g.GroupID)
+		ex.parent[g.GroupID] = g.ParentGroup
+	}
+	for _, v := range values {
+		if v == "*" {
+			ex.all = true
+		}
+		ex.set[v] = true
+	}
+	return ex
+}
+
+func (ex *expandedGroups) has(group string) bool { return ex.all || ex.set[group] }
+
+// with is the expanded list once group opens too.
+func (ex *expandedGroups) with(group string) []string {
+	var out []string
+	for _, g := range ex.groups {
+		if ex.has(g) || g == group {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// without is the expanded list once group closes: the groups inside it
+// close with it.
+func (ex *expandedGroups) without(group string) []string {
+	var out []string
+	for _, g := range ex.groups {
+		if ex.has(g) && !ex.inside(g, group) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// inside reports whether g is group or a group nested in it.
+func (ex *expandedGroups) inside(g, group string) bool {
+	for seen := map[string]bool{}; g != "" && !seen[g]; g = ex.parent[g] {
+		if g == group {
+			return true
+		}
+		seen[g] = true
+	}
+	return false
+}
+
+// graphURL is the graph page of a DAG with the run and the open groups.
+func graphURL(dagPath, runID string, expand []string) string {
+	q := url.Values{}
+	if runID != "" {
+		q.Set("run_id", runID)
+	}
+	for _, g := range expand {
+		q.Add("expand", g)
+	}
+	if len(q) == 0 {
+		return dagPath + "/graph"
+	}
+	return dagPath + "/graph?" + q.Encode()
 }

@@ -274,20 +274,41 @@ func TestGridPageWithoutRuns(t *testing.T) {
 func TestGraphPage(t *testing.T) {
 	t.Parallel()
 	de := setupDAGPages(t)
+	// Task groups start collapsed, as in Airflow: one node for the group,
+	// coloured by the summary of its tasks, linking to the graph with it
+	// expanded.
 	body := de.page("/dags/etl/graph", "admin", http.StatusOK)
 	contains(t, body, `<svg class="dag-graph"`, `role="img"`, `id="tab-graph" data-testid="tab-graph" aria-current="page"`,
 		// the newest run is selected by default
 		`coloured by the states of run `+strings.ReplaceAll(de.live.RunID, "+", "&#43;"),
-		`data-testid="node-transform.clean"`, `class="node-box state-running"`,
+		`data-testid="node-group:transform"`, `class="node-box state-running"`,
+		`<a href="/dags/etl/graph?expand=transform" class="node group-node"`,
+		`Task group transform, 2 tasks (expand): running`, `>transform</text>`,
 		`data-states-url="/dags/etl/graph/states?run_id=`, `data-active="true"`,
-		`<path class="edge"`, `data-from="extract" data-to="transform.clean"`,
-		`transform.clean (group transform): running`)
-	if n := strings.Count(body, `<rect class="node-box`); n != 4 {
+		`<path class="edge"`, `data-from="extract" data-to="group:transform"`, `data-from="group:transform" data-to="load"`,
+		`id="graph-expand-all"`)
+	lacks(t, body, `data-testid="node-transform.clean"`, `class="group-box"`)
+	if n := strings.Count(body, `<rect class="node-box`); n != 3 {
+		t.Errorf("%d nodes drawn, want 3", n)
+	}
+	if n := strings.Count(body, `<path class="edge"`); n != 2 {
+		t.Errorf("%d edges drawn, want 2", n)
+	}
+
+	// Expanded, the group is a box around its tasks, which show their
+	// names inside the group; the box's label collapses it again.
+	open := de.page("/dags/etl/graph?expand=transform", "admin", http.StatusOK)
+	contains(t, open, `data-testid="node-transform.clean"`, `>clean</text>`, `>join</text>`,
+		`data-from="extract" data-to="transform.clean"`, `transform.clean (group transform): running`,
+		`data-testid="group-box-transform"`, `<a href="/dags/etl/graph" class="group-toggle"`, `− transform</text>`)
+	lacks(t, open, `data-testid="node-group:transform"`, `partitions.`, `>transform.clean</text>`)
+	if n := strings.Count(open, `<rect class="node-box`); n != 4 {
 		t.Errorf("%d nodes drawn, want 4", n)
 	}
-	if n := strings.Count(body, `<path class="edge"`); n != 3 {
+	if n := strings.Count(open, `<path class="edge"`); n != 3 {
 		t.Errorf("%d edges drawn, want 3", n)
 	}
+	contains(t, de.page("/dags/etl/graph?expand=*", "admin", http.StatusOK), `data-testid="group-box-transform"`)
 	old := de.page("/dags/etl/graph?run_id="+url.QueryEscape(de.done.RunID), "admin", http.StatusOK)
 	contains(t, old, `data-active="false"`, `<a href="/dags/etl/grid/`+strings.ReplaceAll(url.PathEscape(de.done.RunID), "+", "&#43;")+`/load" class="node"`)
 	lacks(t, old, `class="node-box state-running"`)
@@ -304,7 +325,7 @@ func TestGraphPage(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.body), &st); err != nil {
 		t.Fatal(err)
 	}
-	if !st.Active || st.RunState != "running" || st.States["transform.clean"] != "running" || st.States["extract"] != "success" || st.States["load"] != "" {
+	if !st.Active || st.RunState != "running" || st.States["transform.clean"] != "running" || st.States["group:transform"] != "running" || st.States["extract"] != "success" || st.States["load"] != "" {
 		t.Errorf("states = %+v", st)
 	}
 	de.page("/dags/etl/graph/states?run_id=ghost", "admin", http.StatusNotFound)

@@ -2,6 +2,7 @@ package dagview
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -35,7 +36,30 @@ type GraphNode struct {
 	Label string
 	// Group is the id of the task group holding the node, for display.
 	Group string
+	// Boxes are the expanded task groups drawn around the node, outermost
+	// first. Nodes sharing a box are kept next to each other in each layer.
+	Boxes []string
+	// Collapsed is the task group the node stands for, "" for a task.
+	Collapsed string
 }
+
+// GroupBox is an expanded task group drawn as a box around its members,
+// with room for its label above them.
+type GroupBox struct {
+	ID    string
+	Depth int // how many boxes enclose this one
+	// X, Y, W, H bound the outline; the label goes at its top left.
+	X, Y, W, H float64
+	// Pieces are the outline's rectangle in each layer holding members;
+	// Bridges join pieces of adjacent layers across the gap between them.
+	Pieces  []Rect
+	Bridges [][4]Point
+	// D is the outline as SVG path data.
+	D string
+}
+
+// Rect is a rectangle of the drawing.
+type Rect struct{ X, Y, W, H float64 }
 
 // Point is a position in the drawing.
 type Point struct{ X, Y float64 }
@@ -64,6 +88,7 @@ type EdgePath struct {
 type Layout struct {
 	Nodes         []NodeBox
 	Edges         []EdgePath
+	Boxes         []GroupBox // outermost first
 	Width, Height float64
 }
 
@@ -77,17 +102,11 @@ func (l *Layout) Node(id string) *NodeBox {
 	return nil
 }
 
-// LayoutDAG lays out dag's tasks and their dependencies.
+// LayoutDAG lays out dag's tasks and their dependencies, every task group
+// expanded and drawn as a box.
 func LayoutDAG(dag *windsock.DAG) (*Layout, error) {
-	nodes := make([]GraphNode, len(dag.Tasks))
-	var edges [][2]string
-	for i, t := range dag.Tasks {
-		nodes[i] = GraphNode{ID: t.TaskID, Label: t.TaskID, Group: t.TaskGroup}
-		for _, u := range t.Upstream {
-			edges = append(edges, [2]string{u, t.TaskID})
-		}
-	}
-	return LayoutGraph(nodes, edges)
+	gg := GroupDAG(dag, func(string) bool { return true })
+	return LayoutGraph(gg.Nodes, gg.Edges)
 }
 
 // vertex is a node or a routing slot of a long edge inside the layout.
@@ -99,6 +118,7 @@ type vertex struct {
 	y     float64 // top
 	preds []int   // vertices in the previous layer
 	succs []int   // vertices in the next layer
+	boxes []string
 }
 
 // LayoutGraph lays out a directed acyclic graph: longest-path layering
@@ -171,7 +191,7 @@ func LayoutGraph(nodes []GraphNode, edges [][2]string) (*Layout, error) {
 	// (while the budget lasts).
 	vs := make([]vertex, n, n+len(es))
 	for i := range n {
-		vs[i] = vertex{node: i, layer: layer[i], h: NodeHeight}
+		vs[i] = vertex{node: i, layer: layer[i], h: NodeHeight, boxes: nodes[i].Boxes}
 	}
 	budget := maxDummiesPerNode * max(n, 1)
 	chains := make([][]int, len(es)) // vertices of each edge, ends included
@@ -218,7 +238,9 @@ func LayoutGraph(nodes []GraphNode, edges [][2]string) (*Layout, error) {
 	}
 	renumber(vs, layers)
 	orderLayers(vs, layers)
-	assignY(vs, layers)
+	pads := boxPadding(nodes)
+	clusterLayers(vs, layers)
+	assignY(vs, layers, pads)
 
 	// X: each layer as wide as its widest box.
 	widths := make([]float64, n)
@@ -262,7 +284,200 @@ func LayoutGraph(nodes []GraphNode, edges [][2]string) (*Layout, error) {
 		lay.Width = layerX[nlayers-1] + layerW[nlayers-1] + Margin
 	}
 	lay.Height = max(lay.Height, 2*Margin)
+	lay.drawBoxes(pads, layerX, layerW)
 	return lay, nil
+}
+
+// Room around the members of an expanded group, per box nested inside it
+// plus its own: a margin on every side and a label line on top.
+const (
+	boxPad    = 8.0
+	boxLabelH = 16.0
+)
+
+// boxPadding returns, for each box, how many boxes nest inside it along
+// its deepest member plus one: its padding in units of boxPad.
+func boxPadding(nodes []GraphNode) map[string]int {
+	pads := map[string]int{}
+	for _, nd := range nodes {
+		for d, b := range nd.Boxes {
+			pads[b] = max(pads[b], len(nd.Boxes)-d)
+		}
+	}
+	return pads
+}
+
+// topRoom and bottomRoom are the space a box takes above and below its
+// members.
+func topRoom(pad int) float64    { return float64(pad) * (boxPad + boxLabelH) }
+func bottomRoom(pad int) float64 { return float64(pad) * boxPad }
+
+// clusterLayers reorders each layer so that the vertices of one box are
+// next to each other, outer boxes first: a stable sort by where each box
+// first appears in the layer, from the innermost level out.
+func clusterLayers(vs []vertex, layers [][]int) {
+	depth := 0
+	for _, v := range vs {
+		depth = max(depth, len(v.boxes))
+	}
+	if depth == 0 {
+		return
+	}
+	key := map[int]int{}
+	for _, l := range layers {
+		for d := depth - 1; d >= 0; d-- {
+			first := map[string]int{}
+			for i, v := range l {
+				key[v] = i
+				if d < len(vs[v].boxes) {
+					b := strings.Join(vs[v].boxes[:d+1], "\x00")
+					if f, ok := first[b]; ok {
+						key[v] = f
+					} else {
+						first[b] = i
+					}
+				}
+			}
+			slices.SortStableFunc(l, func(a, b int) int { return key[a] - key[b] })
+		}
+	}
+	renumber(vs, layers)
+}
+
+// gapBetween is the vertical space between two vertices next to each
+// other in a layer: enough for the boxes closing below a and opening
+// above b.
+func gapBetween(vs []vertex, a, b int, pads map[string]int) float64 {
+	ba, bb := vs[a].boxes, vs[b].boxes
+	c := 0
+	for c < len(ba) && c < len(bb) && ba[c] == bb[c] {
+		c++
+	}
+	room := 0.0
+	if c < len(ba) {
+		room += bottomRoom(pads[ba[c]])
+	}
+	if c < len(bb) {
+		room += topRoom(pads[bb[c]])
+	}
+	if room == 0 {
+		if vs[a].node < 0 {
+			return dummyGap
+		}
+		return NodeGap
+	}
+	return room + dummyGap
+}
+
+// drawBoxes outlines each expanded group: in every layer holding some of
+// its members, a piece around them (the members of a group are next to
+// each other in a layer, so no other node falls inside), and between
+// pieces in adjacent layers a band across the gap, where no node is. It
+// then moves the drawing so that every outline fits inside it.
+func (l *Layout) drawBoxes(pads map[string]int, layerX, layerW []float64) {
+	type piece struct{ y0, y1 float64 }
+	pieces := map[string]map[int]*piece{}
+	depth := map[string]int{}
+	var order []string
+	for _, nd := range l.Nodes {
+		for d, b := range nd.Boxes {
+			if pieces[b] == nil {
+				pieces[b] = map[int]*piece{}
+				depth[b] = d
+				order = append(order, b)
+			}
+			p := pieces[b][nd.Layer]
+			if p == nil {
+				pieces[b][nd.Layer] = &piece{nd.Y, nd.Y + nd.H}
+				continue
+			}
+			p.y0, p.y1 = min(p.y0, nd.Y), max(p.y1, nd.Y+nd.H)
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	slices.SortStableFunc(order, func(a, b string) int { return depth[a] - depth[b] })
+	minX, minY := math.Inf(1), math.Inf(1)
+	for _, id := range order {
+		pad := pads[id]
+		side := float64(pad) * boxPad
+		layers := slices.Sorted(maps.Keys(pieces[id]))
+		b := GroupBox{ID: id, Depth: depth[id]}
+		for i, ly := range layers {
+			p := pieces[id][ly]
+			r := Rect{X: layerX[ly] - side, Y: p.y0 - topRoom(pad), W: layerW[ly] + 2*side, H: p.y1 - p.y0 + topRoom(pad) + bottomRoom(pad)}
+			b.Pieces = append(b.Pieces, r)
+			if i > 0 && layers[i-1] == ly-1 {
+				prev := b.Pieces[len(b.Pieces)-2]
+				b.Bridges = append(b.Bridges, [4]Point{{prev.X + prev.W, prev.Y}, {r.X, r.Y}, {r.X, r.Y + r.H}, {prev.X + prev.W, prev.Y + prev.H}})
+			}
+		}
+		b.X, b.Y = b.Pieces[0].X, b.Pieces[0].Y
+		x1, y1 := math.Inf(-1), math.Inf(-1)
+		for _, r := range b.Pieces {
+			b.X, b.Y = min(b.X, r.X), min(b.Y, r.Y)
+			x1, y1 = max(x1, r.X+r.W), max(y1, r.Y+r.H)
+		}
+		b.W, b.H = x1-b.X, y1-b.Y
+		l.Boxes = append(l.Boxes, b)
+		minX, minY = min(minX, b.X), min(minY, b.Y)
+		l.Width = max(l.Width, x1+Margin)
+		l.Height = max(l.Height, y1+Margin)
+	}
+	dx, dy := max(Margin-minX, 0), max(Margin-minY, 0)
+	for i := range l.Nodes {
+		l.Nodes[i].X += dx
+		l.Nodes[i].Y += dy
+	}
+	for i := range l.Edges {
+		for j := range l.Edges[i].Points {
+			l.Edges[i].Points[j].X += dx
+			l.Edges[i].Points[j].Y += dy
+		}
+		l.Edges[i].D = pathData(l.Edges[i].Points)
+	}
+	for i := range l.Boxes {
+		b := &l.Boxes[i]
+		b.X, b.Y = b.X+dx, b.Y+dy
+		for j := range b.Pieces {
+			b.Pieces[j].X += dx
+			b.Pieces[j].Y += dy
+		}
+		for j := range b.Bridges {
+			for k := range b.Bridges[j] {
+				b.Bridges[j][k].X += dx
+				b.Bridges[j][k].Y += dy
+			}
+		}
+		b.D = outlineData(b.Pieces, b.Bridges)
+	}
+	l.Width += dx
+	l.Height += dy
+}
+
+// outlineData draws a group's pieces and bridges as one SVG path.
+func outlineData(pieces []Rect, bridges [][4]Point) string {
+	var sb strings.Builder
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+	poly := func(pts ...Point) {
+		for i, p := range pts {
+			if i == 0 {
+				sb.WriteString("M")
+			} else {
+				sb.WriteString(" L")
+			}
+			sb.WriteString(f(p.X) + "," + f(p.Y))
+		}
+		sb.WriteString(" Z ")
+	}
+	for _, r := range pieces {
+		poly(Point{r.X, r.Y}, Point{r.X + r.W, r.Y}, Point{r.X + r.W, r.Y + r.H}, Point{r.X, r.Y + r.H})
+	}
+	for _, b := range bridges {
+		poly(b[0], b[1], b[2], b[3])
+	}
+	return strings.TrimSpace(sb.String())
 }
 
 // renumber sets each vertex's pos from its place in its layer.
@@ -372,18 +587,19 @@ func crossings(vs []vertex, layers [][]int) int {
 // pulled towards the centres of their neighbours: a few sweeps of the
 // least-squares placement that keeps the order and the gaps (isotonic
 // regression by pool-adjacent-violators).
-func assignY(vs []vertex, layers [][]int) {
-	gap := func(v int) float64 {
-		if vs[v].node < 0 {
-			return dummyGap
+func assignY(vs []vertex, layers [][]int, pads map[string]int) {
+	// gap is the space below the i-th vertex of a layer.
+	gap := func(l []int, i int) float64 {
+		if i+1 < len(l) {
+			return gapBetween(vs, l[i], l[i+1], pads)
 		}
 		return NodeGap
 	}
 	for _, l := range layers {
 		y := Margin
-		for _, v := range l {
+		for i, v := range l {
 			vs[v].y = y
-			y += vs[v].h + gap(v)
+			y += vs[v].h + gap(l, i)
 		}
 	}
 	place := func(l []int, nbrs func(v int) []int) {
@@ -397,7 +613,7 @@ func assignY(vs []vertex, layers [][]int) {
 		acc := 0.0
 		for i, v := range l {
 			off[i] = acc
-			acc += vs[v].h + gap(v)
+			acc += vs[v].h + gap(l, i)
 			want := vs[v].y
 			if ns := nbrs(v); len(ns) > 0 {
 				s := 0.0

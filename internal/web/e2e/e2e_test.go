@@ -108,6 +108,15 @@ func TestAdminRunsADAG(t *testing.T) {
 	tb.waitJS("greet green in the graph", `document.querySelector('[data-testid="node-greet"] .node-box.state-success') !== null`)
 	tb.screenshot(shots, "graph")
 
+	// Task groups start collapsed in the graph; a click on the group
+	// expands it into a box around its tasks, whose label collapses it.
+	tb.run("expand the group", chromedp.Click(`[data-testid="node-group:section"]`, q),
+		chromedp.WaitVisible(`[data-testid="group-box-section"]`, q))
+	tb.waitJS("the group's tasks drawn by name", `document.querySelector('[data-testid="node-section.inner_a"] .node-label').textContent === "inner_a"`)
+	tb.screenshot(shots, "graph_expanded")
+	tb.run("collapse the group", chromedp.Click(`[data-testid="collapse-section"]`, q),
+		chromedp.WaitVisible(`[data-testid="node-group:section"]`, q))
+
 	// The task instance page shows the try's log.
 	tb.run("back to the grid", chromedp.Click("#tab-grid", q), chromedp.WaitVisible("#grid", q))
 	tb.run("open greet's task instance", chromedp.Click(`#grid tr[data-row="greet"] a.cell`, q), chromedp.WaitVisible("#ti", q))
