@@ -220,8 +220,7 @@ func LayoutGraph(nodes []GraphNode, edges [][2]string) (*Layout, error) {
 	// the vertex it comes from, so that chains start out straight.
 	layers := make([][]int, nlayers)
 	placed := make([]bool, len(vs))
-	var place func(v int)
-	place = func(v int) {
+	place := func(v int) {
 		if placed[v] {
 			return
 		}
