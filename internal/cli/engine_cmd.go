@@ -119,6 +119,11 @@ func logPrinter(env *app.Environment, w io.Writer) func(*taskrun.Try, *taskrun.O
 			io.Copy(w, f)
 			f.Close()
 		}
+		if out.State == windsock.TaskStateUpForRetry && out.TI != nil && out.TI.NextRetryAt != nil {
+			// The run seems idle until then: say so, as Airflow's retry
+			// period dependency does.
+			fmt.Fprintf(w, "%s will be retried automatically: next try at %s\n", try.TI.TaskID, windsock.ISOFormat(*out.TI.NextRetryAt))
+		}
 	}
 }
 
