@@ -191,6 +191,20 @@ func (en *Engine) Stop() {
 	}
 }
 
+// Drain is the engine's graceful shutdown, the one a worker has: the
+// executor claims nothing more, the scheduler stops, and the running tries
+// may finish for up to grace (or until hurry ends); the rest are handed
+// back to run again, as the same try, under the next scheduler.
+func (en *Engine) Drain(hurry context.Context, grace time.Duration) {
+	if en.Executor != nil {
+		en.Executor.StopClaiming()
+	}
+	en.Scheduler.Stop()
+	if en.Executor != nil {
+		en.Executor.Drain(hurry, grace)
+	}
+}
+
 func (e *Environment) callbackRunner() *callback.Runner {
 	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder}
 }

@@ -25,6 +25,7 @@ func (r *runner) schedulerCommand() *cobra.Command {
 	var (
 		hostname string
 		skipLogs bool
+		grace    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "scheduler",
@@ -34,7 +35,11 @@ the DAGs and runs and take over from one that stops. With core.executor =
 LocalExecutor it runs tasks itself and serves their logs on
 logging.worker_log_server_port; with CeleryExecutor, ` + "`windsock worker`" + ` processes
 run them. The DAG folder is parsed here unless scheduler.standalone_dag_processor
-is True (then run ` + "`windsock dag-processor`" + `).`,
+is True (then run ` + "`windsock dag-processor`" + `).
+On SIGTERM or SIGINT it stops scheduling and starting tries, lets running tries
+finish for up to --grace-period, then hands the rest back to run again as the
+same try (without using up a retry) under the next scheduler; a second signal
+hands them back at once.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, logger, env, done, err := r.startService(cmd)
@@ -45,40 +50,57 @@ is True (then run ` + "`windsock dag-processor`" + `).`,
 			if hostname != "" {
 				env.Hostname = hostname
 			}
-			engine, stopAll, err := startServices(ctx, env)
+			svc, err := startServices(ctx, env)
 			if err != nil {
 				return err
 			}
-			if engine.Executor != nil && env.Shared() && !skipLogs {
+			defer svc.drain(ctx, 0) // at once when returning early
+			if svc.engine.Executor != nil && env.Shared() && !skipLogs {
 				logs, err := startLogServer(ctx, env, hostname)
 				if err != nil {
-					stopAll()
 					return err
 				}
 				defer logs.Stop()
 			}
 			logger.Info("scheduler is running", "executor", env.Config.Core.Executor, "parallelism", env.Config.Core.Parallelism, "dags_folder", env.Config.Core.DagsFolder)
 			<-ctx.Done()
-			logger.Info("shutting down")
-			stopAll()
+			drainGracefully(logger, grace, svc.drain)
+			logger.Info("stopped")
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&hostname, "hostname", "", "name recorded on the task instances this scheduler runs (LocalExecutor); its log server listens on it")
 	cmd.Flags().BoolVarP(&skipLogs, "skip-serve-logs", "s", false, "do not serve the logs of the tries run here")
+	gracePeriodFlag(cmd, &grace)
 	return cmd
 }
 
+// services are the DAG processor and the engine of a scheduler process.
+type services struct {
+	engine   *app.Engine
+	stopProc func()
+	once     sync.Once
+}
+
+// drain shuts the services down gracefully (app.Engine.Drain), once: a
+// later call does nothing.
+func (s *services) drain(hurry context.Context, grace time.Duration) {
+	s.once.Do(func() {
+		s.engine.Drain(hurry, grace)
+		s.stopProc()
+	})
+}
+
 // startServices starts the DAG processor (unless it runs on its own) and
-// the engine, wired so that a parsed change reaches the scheduler at once,
-// and returns the engine and their stop.
-func startServices(ctx context.Context, env *app.Environment) (*app.Engine, func(), error) {
+// the engine, wired so that a parsed change reaches the scheduler at once.
+// The engine outlives ctx (the first signal): drain stops it.
+func startServices(ctx context.Context, env *app.Environment) (*services, error) {
 	if err := env.EnsureDagsFolder(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	engine, err := env.NewEngine(app.EngineOptions{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	stopProc := func() {}
 	if !env.Config.Scheduler.StandaloneDagProcessor {
@@ -89,21 +111,18 @@ func startServices(ctx context.Context, env *app.Environment) (*app.Engine, func
 			}
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := proc.Start(ctx); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		stopProc = proc.Stop
 	}
-	if err := engine.Start(ctx); err != nil {
+	if err := engine.Start(context.WithoutCancel(ctx)); err != nil {
 		stopProc()
-		return nil, nil, err
+		return nil, err
 	}
-	return engine, func() {
-		engine.Stop()
-		stopProc()
-	}, nil
+	return &services{engine: engine, stopProc: stopProc}, nil
 }
 
 // logPrinter copies each finished try's log to w, for the foreground
