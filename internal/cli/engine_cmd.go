@@ -125,29 +125,63 @@ func startServices(ctx context.Context, env *app.Environment) (*services, error)
 	return &services{engine: engine, stopProc: stopProc}, nil
 }
 
-// logPrinter copies each finished try's log to w, for the foreground
+// tryLogPrinter copies each finished try's log to w, for the foreground
 // commands (dags test, backfill).
-func logPrinter(env *app.Environment, w io.Writer) func(*taskrun.Try, *taskrun.Outcome) {
-	var mu sync.Mutex
-	return func(try *taskrun.Try, out *taskrun.Outcome) {
-		mu.Lock()
-		defer mu.Unlock()
-		path := tasklog.Path(env.Config.Logging.BaseLogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber)
-		fmt.Fprintf(w, "--- %s (try %d): %s ---\n", try.TI.TaskID, try.TI.TryNumber, stateName(out.State))
-		if f, err := os.Open(path); err == nil {
-			io.Copy(w, f)
-			f.Close()
+type tryLogPrinter struct {
+	env *app.Environment
+	w   io.Writer
+
+	mu      sync.Mutex
+	printed map[windsock.TaskInstanceKey]int // the last try printed
+}
+
+func newTryLogPrinter(env *app.Environment, w io.Writer) *tryLogPrinter {
+	return &tryLogPrinter{env: env, w: w, printed: map[windsock.TaskInstanceKey]int{}}
+}
+
+// tryDone prints a try this process ran (an EngineOptions.OnTryDone).
+func (p *tryLogPrinter) tryDone(try *taskrun.Try, out *taskrun.Outcome) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.print(try.TI.TaskInstanceKey, try.TI.TryNumber, stateName(out.State), "")
+	p.printed[try.TI.TaskInstanceKey] = try.TI.TryNumber
+	if out.State == windsock.TaskStateUpForRetry && out.TI != nil && out.TI.NextRetryAt != nil {
+		// The run seems idle until then: say so, as Airflow's retry
+		// period dependency does.
+		fmt.Fprintf(p.w, "%s will be retried automatically: next try at %s\n", try.TI.TaskID, windsock.ISOFormat(*out.TI.NextRetryAt))
+	}
+}
+
+// ranElsewhere prints the last try of each task instance of a finished
+// run that another process ran (a scheduler daemon that took a retry), from
+// its log file when it is on this host.
+func (p *tryLogPrinter) ranElsewhere(ctx context.Context, ref scheduler.RunRef) error {
+	tis, err := p.env.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: ref.DagID, RunID: ref.RunID})
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ti := range tis {
+		if ti.TryNumber == 0 || ti.Hostname == "" || p.printed[ti.TaskInstanceKey] == ti.TryNumber {
+			continue // never ran, ended by the scheduler (empty, skipped), or printed
 		}
-		if out.State == windsock.TaskStateUpForRetry && out.TI != nil && out.TI.NextRetryAt != nil {
-			// The run seems idle until then: say so, as Airflow's retry
-			// period dependency does.
-			fmt.Fprintf(w, "%s will be retried automatically: next try at %s\n", try.TI.TaskID, windsock.ISOFormat(*out.TI.NextRetryAt))
-		}
+		p.print(ti.TaskInstanceKey, ti.TryNumber, stateName(ti.State), ", run by another process on "+ti.Hostname)
+	}
+	return nil
+}
+
+func (p *tryLogPrinter) print(key windsock.TaskInstanceKey, tryNumber int, state, where string) {
+	fmt.Fprintf(p.w, "--- %s (try %d%s): %s ---\n", key.TaskID, tryNumber, where, state)
+	path := tasklog.Path(p.env.Config.Logging.BaseLogFolder, key, tryNumber)
+	if f, err := os.Open(path); err == nil {
+		io.Copy(p.w, f)
+		f.Close()
 	}
 }
 
 // runToEnd runs the given runs with a private engine until each one
-// finishes, printing each try's log.
+// finishes, whoever finishes it, printing each try's log.
 func runToEnd(ctx context.Context, env *app.Environment, refs []scheduler.RunRef, logs io.Writer) error {
 	remaining := map[scheduler.RunRef]bool{}
 	for _, ref := range refs {
@@ -155,9 +189,10 @@ func runToEnd(ctx context.Context, env *app.Environment, refs []scheduler.RunRef
 	}
 	done := make(chan struct{})
 	var mu sync.Mutex
+	printer := newTryLogPrinter(env, logs)
 	engine, err := env.NewEngine(app.EngineOptions{
 		OnlyRuns:  refs,
-		OnTryDone: logPrinter(env, logs),
+		OnTryDone: printer.tryDone,
 		OnRunFinished: func(run *windsock.DagRun) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -182,10 +217,16 @@ func runToEnd(ctx context.Context, env *app.Environment, refs []scheduler.RunRef
 	}
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return windsock.Errorf(windsock.EINVALID, "interrupted before the run finished")
 	}
+	engine.Stop() // no try of this engine's is left to print
+	for _, ref := range refs {
+		if err := printer.ranElsewhere(ctx, ref); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *runner) dagsTestCommand() *cobra.Command {

@@ -126,7 +126,7 @@ func TestOneShotsEndBesideARunningScheduler(t *testing.T) {
 		t.Fatalf("dags test exited %d:\n%s", code, test.output(t))
 	}
 	out := test.output(t)
-	for _, want := range []string{"--- work (try 1): up_for_retry ---", "work will be retried automatically: next try at 20", "Dag run manual__2024-01-01T00:00:00+00:00: success"} {
+	for _, want := range []string{"--- work (try 1): up_for_retry ---", "work will be retried automatically: next try at 20", "--- work (try 2, run by another process on ", "second try", "Dag run manual__2024-01-01T00:00:00+00:00: success"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dags test output lacks %q:\n%s", want, out)
 		}
@@ -142,7 +142,7 @@ func TestOneShotsEndBesideARunningScheduler(t *testing.T) {
 		t.Fatalf("backfill exited %d:\n%s", code, back.output(t))
 	}
 	out = back.output(t)
-	for _, want := range []string{"backfill__2024-01-02T00:00:00+00:00: success", "backfill__2024-01-03T00:00:00+00:00: success"} {
+	for _, want := range []string{"backfill__2024-01-02T00:00:00+00:00: success", "backfill__2024-01-03T00:00:00+00:00: success", "--- work (try 2, run by another process on "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("backfill output lacks %q:\n%s", want, out)
 		}
