@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -78,5 +81,28 @@ elsewhere:
 	}
 	if st, ok := got[runs[1].RunID]; !ok || st != "" {
 		t.Errorf("the deleted run was reported %v (%q), want reported without a state", ok, st)
+	}
+}
+
+// TestEngineDrainHandsBackTheSameTry: draining an engine told to hurry
+// (a second signal) hands its running try back at once: recorded scheduled
+// as the same try, no retry used, no task_fail row, for the next scheduler
+// to run again.
+func TestEngineDrainHandsBackTheSameTry(t *testing.T) {
+	t.Parallel()
+	env, er, run, tries := startLongTry(t, "drained", 1)
+	hurry, cancel := context.WithCancel(context.Background())
+	cancel()
+	er.engine.Drain(hurry, time.Hour)
+	out := <-tries
+	if out.State != windsock.TaskStateScheduled || !errors.Is(out.Err, taskrun.ErrHandBack) || !out.Recorded {
+		t.Fatalf("outcome = %s (%v, recorded %v), want a recorded hand-back", out.State, out.Err, out.Recorded)
+	}
+	ti := states(t, env, run)["long"]
+	if ti.State != windsock.TaskStateScheduled || ti.TryNumber != 1 || ti.MaxTries != 1 || ti.EndDate != nil || ti.NextRetryAt != nil {
+		t.Errorf("task instance = %s try %d max_tries %d end %v next %v, want scheduled as try 1 with its retry left", ti.State, ti.TryNumber, ti.MaxTries, ti.EndDate, ti.NextRetryAt)
+	}
+	if fails, _ := env.Store.TaskFailList(context.Background(), ti.TaskInstanceKey); len(fails) != 0 {
+		t.Errorf("%d task_fail rows, want none: the try did not fail", len(fails))
 	}
 }
