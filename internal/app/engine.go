@@ -20,7 +20,10 @@ type EngineOptions struct {
 	// OnlyRuns limits the engine to these runs and creates no scheduled
 	// runs (dags test, backfill).
 	OnlyRuns []scheduler.RunRef
-	// OnRunFinished is called when a run reaches success or failed.
+	// OnRunFinished is called when a run reaches success or failed; with
+	// OnlyRuns also when another process ended one of them (a scheduler
+	// daemon that took one of its tries), then with the run as read, or
+	// only its ids when it was deleted.
 	OnRunFinished func(*windsock.DagRun)
 	// OnTryDone is called after every try is recorded.
 	OnTryDone func(try *taskrun.Try, out *taskrun.Outcome)
@@ -100,6 +103,8 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 				opts.OnRunFinished(run)
 			}
 		},
+		// Its DAG callbacks ran where it ended.
+		OnRunEndedElsewhere: opts.OnRunFinished,
 		EndOrphan: func(ti *windsock.TaskInstance) {
 			if n, err := process.KillLeftovers(ti); err != nil {
 				e.Logger.Warn("looking for processes an orphaned try left failed", "dag_id", ti.DagID, "task_id", ti.TaskID, "error", err)
@@ -183,6 +188,20 @@ func (en *Engine) Stop() {
 	en.Scheduler.Stop()
 	if en.Executor != nil {
 		en.Executor.Stop()
+	}
+}
+
+// Drain is the engine's graceful shutdown, the one a worker has: the
+// executor claims nothing more, the scheduler stops, and the running tries
+// may finish for up to grace (or until hurry ends); the rest are handed
+// back to run again, as the same try, under the next scheduler.
+func (en *Engine) Drain(hurry context.Context, grace time.Duration) {
+	if en.Executor != nil {
+		en.Executor.StopClaiming()
+	}
+	en.Scheduler.Stop()
+	if en.Executor != nil {
+		en.Executor.Drain(hurry, grace)
 	}
 }
 

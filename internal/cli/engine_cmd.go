@@ -25,6 +25,7 @@ func (r *runner) schedulerCommand() *cobra.Command {
 	var (
 		hostname string
 		skipLogs bool
+		grace    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "scheduler",
@@ -34,7 +35,11 @@ the DAGs and runs and take over from one that stops. With core.executor =
 LocalExecutor it runs tasks itself and serves their logs on
 logging.worker_log_server_port; with CeleryExecutor, ` + "`windsock worker`" + ` processes
 run them. The DAG folder is parsed here unless scheduler.standalone_dag_processor
-is True (then run ` + "`windsock dag-processor`" + `).`,
+is True (then run ` + "`windsock dag-processor`" + `).
+On SIGTERM or SIGINT it stops scheduling and starting tries, lets running tries
+finish for up to --grace-period, then hands the rest back to run again as the
+same try (without using up a retry) under the next scheduler; a second signal
+hands them back at once.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, logger, env, done, err := r.startService(cmd)
@@ -45,40 +50,57 @@ is True (then run ` + "`windsock dag-processor`" + `).`,
 			if hostname != "" {
 				env.Hostname = hostname
 			}
-			engine, stopAll, err := startServices(ctx, env)
+			svc, err := startServices(ctx, env)
 			if err != nil {
 				return err
 			}
-			if engine.Executor != nil && env.Shared() && !skipLogs {
+			defer svc.drain(ctx, 0) // at once when returning early
+			if svc.engine.Executor != nil && env.Shared() && !skipLogs {
 				logs, err := startLogServer(ctx, env, hostname)
 				if err != nil {
-					stopAll()
 					return err
 				}
 				defer logs.Stop()
 			}
 			logger.Info("scheduler is running", "executor", env.Config.Core.Executor, "parallelism", env.Config.Core.Parallelism, "dags_folder", env.Config.Core.DagsFolder)
 			<-ctx.Done()
-			logger.Info("shutting down")
-			stopAll()
+			drainGracefully(logger, grace, svc.drain)
+			logger.Info("stopped")
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&hostname, "hostname", "", "name recorded on the task instances this scheduler runs (LocalExecutor); its log server listens on it")
 	cmd.Flags().BoolVarP(&skipLogs, "skip-serve-logs", "s", false, "do not serve the logs of the tries run here")
+	gracePeriodFlag(cmd, &grace)
 	return cmd
 }
 
+// services are the DAG processor and the engine of a scheduler process.
+type services struct {
+	engine   *app.Engine
+	stopProc func()
+	once     sync.Once
+}
+
+// drain shuts the services down gracefully (app.Engine.Drain), once: a
+// later call does nothing.
+func (s *services) drain(hurry context.Context, grace time.Duration) {
+	s.once.Do(func() {
+		s.engine.Drain(hurry, grace)
+		s.stopProc()
+	})
+}
+
 // startServices starts the DAG processor (unless it runs on its own) and
-// the engine, wired so that a parsed change reaches the scheduler at once,
-// and returns the engine and their stop.
-func startServices(ctx context.Context, env *app.Environment) (*app.Engine, func(), error) {
+// the engine, wired so that a parsed change reaches the scheduler at once.
+// The engine outlives ctx (the first signal): drain stops it.
+func startServices(ctx context.Context, env *app.Environment) (*services, error) {
 	if err := env.EnsureDagsFolder(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	engine, err := env.NewEngine(app.EngineOptions{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	stopProc := func() {}
 	if !env.Config.Scheduler.StandaloneDagProcessor {
@@ -89,41 +111,77 @@ func startServices(ctx context.Context, env *app.Environment) (*app.Engine, func
 			}
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := proc.Start(ctx); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		stopProc = proc.Stop
 	}
-	if err := engine.Start(ctx); err != nil {
+	if err := engine.Start(context.WithoutCancel(ctx)); err != nil {
 		stopProc()
-		return nil, nil, err
+		return nil, err
 	}
-	return engine, func() {
-		engine.Stop()
-		stopProc()
-	}, nil
+	return &services{engine: engine, stopProc: stopProc}, nil
 }
 
-// logPrinter copies each finished try's log to w, for the foreground
+// tryLogPrinter copies each finished try's log to w, for the foreground
 // commands (dags test, backfill).
-func logPrinter(env *app.Environment, w io.Writer) func(*taskrun.Try, *taskrun.Outcome) {
-	var mu sync.Mutex
-	return func(try *taskrun.Try, out *taskrun.Outcome) {
-		mu.Lock()
-		defer mu.Unlock()
-		path := tasklog.Path(env.Config.Logging.BaseLogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber)
-		fmt.Fprintf(w, "--- %s (try %d): %s ---\n", try.TI.TaskID, try.TI.TryNumber, stateName(out.State))
-		if f, err := os.Open(path); err == nil {
-			io.Copy(w, f)
-			f.Close()
+type tryLogPrinter struct {
+	env *app.Environment
+	w   io.Writer
+
+	mu      sync.Mutex
+	printed map[windsock.TaskInstanceKey]int // the last try printed
+}
+
+func newTryLogPrinter(env *app.Environment, w io.Writer) *tryLogPrinter {
+	return &tryLogPrinter{env: env, w: w, printed: map[windsock.TaskInstanceKey]int{}}
+}
+
+// tryDone prints a try this process ran (an EngineOptions.OnTryDone).
+func (p *tryLogPrinter) tryDone(try *taskrun.Try, out *taskrun.Outcome) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.print(try.TI.TaskInstanceKey, try.TI.TryNumber, stateName(out.State), "")
+	p.printed[try.TI.TaskInstanceKey] = try.TI.TryNumber
+	if out.State == windsock.TaskStateUpForRetry && out.TI != nil && out.TI.NextRetryAt != nil {
+		// The run seems idle until then: say so, as Airflow's retry
+		// period dependency does.
+		fmt.Fprintf(p.w, "%s will be retried automatically: next try at %s\n", try.TI.TaskID, windsock.ISOFormat(*out.TI.NextRetryAt))
+	}
+}
+
+// ranElsewhere prints the last try of each task instance of a finished
+// run that another process ran (a scheduler daemon that took a retry), from
+// its log file when it is on this host.
+func (p *tryLogPrinter) ranElsewhere(ctx context.Context, ref scheduler.RunRef) error {
+	tis, err := p.env.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: ref.DagID, RunID: ref.RunID})
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ti := range tis {
+		if ti.TryNumber == 0 || ti.Hostname == "" || p.printed[ti.TaskInstanceKey] == ti.TryNumber {
+			continue // never ran, ended by the scheduler (empty, skipped), or printed
 		}
+		p.print(ti.TaskInstanceKey, ti.TryNumber, stateName(ti.State), ", run by another process on "+ti.Hostname)
+	}
+	return nil
+}
+
+func (p *tryLogPrinter) print(key windsock.TaskInstanceKey, tryNumber int, state, where string) {
+	fmt.Fprintf(p.w, "--- %s (try %d%s): %s ---\n", key.TaskID, tryNumber, where, state)
+	path := tasklog.Path(p.env.Config.Logging.BaseLogFolder, key, tryNumber)
+	if f, err := os.Open(path); err == nil {
+		io.Copy(p.w, f)
+		f.Close()
 	}
 }
 
 // runToEnd runs the given runs with a private engine until each one
-// finishes, printing each try's log.
+// finishes, whoever finishes it, printing each try's log.
 func runToEnd(ctx context.Context, env *app.Environment, refs []scheduler.RunRef, logs io.Writer) error {
 	remaining := map[scheduler.RunRef]bool{}
 	for _, ref := range refs {
@@ -131,9 +189,10 @@ func runToEnd(ctx context.Context, env *app.Environment, refs []scheduler.RunRef
 	}
 	done := make(chan struct{})
 	var mu sync.Mutex
+	printer := newTryLogPrinter(env, logs)
 	engine, err := env.NewEngine(app.EngineOptions{
 		OnlyRuns:  refs,
-		OnTryDone: logPrinter(env, logs),
+		OnTryDone: printer.tryDone,
 		OnRunFinished: func(run *windsock.DagRun) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -158,10 +217,16 @@ func runToEnd(ctx context.Context, env *app.Environment, refs []scheduler.RunRef
 	}
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return windsock.Errorf(windsock.EINVALID, "interrupted before the run finished")
 	}
+	engine.Stop() // no try of this engine's is left to print
+	for _, ref := range refs {
+		if err := printer.ranElsewhere(ctx, ref); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *runner) dagsTestCommand() *cobra.Command {

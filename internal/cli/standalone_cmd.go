@@ -28,19 +28,26 @@ const adminPasswordFile = "standalone_admin_password.txt"
 
 func (r *runner) standaloneCommand() *cobra.Command {
 	var port int
+	var grace time.Duration
 	cmd := &cobra.Command{
 		Use:   "standalone",
 		Short: "Run everything in one process: database, DAG processor, scheduler, executor and web server",
-		Args:  args(cobra.NoArgs),
+		Long: `Runs everything in one process: database, DAG processor, scheduler, executor
+and web server. On SIGTERM or SIGINT it stops serving and scheduling, lets
+running tries finish for up to --grace-period, then hands the rest back to run
+again as the same try (without using up a retry) at the next start; a second
+signal hands them back at once.`,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return r.runStandalone(cmd.Context(), port, cmd.Flags().Changed("port"))
+			return r.runStandalone(cmd.Context(), port, cmd.Flags().Changed("port"), grace)
 		},
 	}
 	cmd.Flags().IntVarP(&port, "port", "p", 0, "port to listen on (default: webserver.web_server_port, 8080)")
+	gracePeriodFlag(cmd, &grace)
 	return cmd
 }
 
-func (r *runner) runStandalone(parent context.Context, port int, portSet bool) error {
+func (r *runner) runStandalone(parent context.Context, port int, portSet bool, grace time.Duration) error {
 	ctx, stop := signalContext(parent)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -57,14 +64,16 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool) e
 		return err
 	}
 
-	engine, stopServices, err := startServices(ctx, env)
+	svc, err := startServices(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer stopServices()
+	defer svc.drain(ctx, 0) // at once when returning early
 
-	var runs api.RunNotifier = engine.Scheduler
-	return serveAPI(ctx, env, logger, runs, port, portSet, "windsock standalone is ready", stopServices)
+	var runs api.RunNotifier = svc.engine.Scheduler
+	return serveAPI(ctx, env, logger, runs, port, portSet, "windsock standalone is ready", func() {
+		drainGracefully(logger, grace, svc.drain)
+	})
 }
 
 // serveAPI serves the HTTP API (and /health) on webserver.web_server_host

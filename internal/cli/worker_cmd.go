@@ -16,10 +16,6 @@ import (
 	"github.com/windsock/windsock/internal/store"
 )
 
-// defaultGracePeriod is how long a worker stopped by SIGTERM lets its
-// running tries finish before handing them back for retry.
-const defaultGracePeriod = 60 * time.Second
-
 func (r *runner) workerCommand() *cobra.Command {
 	var (
 		concurrency int
@@ -35,7 +31,8 @@ func (r *runner) workerCommand() *cobra.Command {
 --concurrency at once (celery.worker_concurrency), only those of --queues when
 given. It serves the logs of its tries on logging.worker_log_server_port.
 On SIGTERM or SIGINT it stops claiming, lets running tries finish for up to
---grace-period, then hands the rest back for retry (without using up a retry).`,
+--grace-period, then hands the rest back to run again as the same try (without
+using up a retry); a second signal hands them back at once.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, logger, env, done, err := r.startService(cmd)
@@ -72,8 +69,7 @@ On SIGTERM or SIGINT it stops claiming, lets running tries finish for up to
 			}
 			logger.Info("worker is running", "hostname", env.Hostname, "concurrency", concurrencyOf(concurrency, env), "queues", qs)
 			<-ctx.Done()
-			logger.Info("shutting down: no more claims; waiting for running tries", "grace_period", grace)
-			w.Drain(grace)
+			drainGracefully(logger, grace, w.Drain)
 			logger.Info("stopped")
 			return nil
 		},
@@ -81,7 +77,7 @@ On SIGTERM or SIGINT it stops claiming, lets running tries finish for up to
 	cmd.Flags().IntVarP(&concurrency, "concurrency", "c", 0, "tries run at once (default: celery.worker_concurrency, 16)")
 	cmd.Flags().StringVarP(&queues, "queues", "q", "", "comma-separated queues to take tasks from (default: all)")
 	cmd.Flags().StringVar(&hostname, "hostname", "", "name recorded on the task instances, where the webserver fetches their logs; the log server listens on it (default: this host's name, all interfaces)")
-	cmd.Flags().DurationVar(&grace, "grace-period", defaultGracePeriod, "how long running tries may go on after SIGTERM before they are handed back for retry")
+	gracePeriodFlag(cmd, &grace)
 	cmd.Flags().BoolVarP(&skipLogs, "skip-serve-logs", "s", false, "do not serve the logs of this worker's tries")
 	return cmd
 }

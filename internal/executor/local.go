@@ -174,14 +174,22 @@ func (e *Local) Stop() {
 	<-e.done
 }
 
-// Drain stops claiming, lets the running tries finish for up to grace,
-// then stops the rest, which are handed back for retry (taskrun.ErrHandBack),
-// and stops the executor: a worker's graceful shutdown.
-func (e *Local) Drain(grace time.Duration) {
+// StopClaiming makes the executor claim nothing more: what was submitted
+// and not claimed stays queued, for the next scheduler to adopt.
+func (e *Local) StopClaiming() {
 	e.mu.Lock()
 	e.draining = true
 	e.pending = nil
 	e.mu.Unlock()
+}
+
+// Drain is a graceful shutdown (of a worker, or of a scheduler with its
+// local executor): it stops claiming, lets the running tries finish for up
+// to grace, or until hurry ends (a second SIGINT), then stops the rest,
+// which are handed back to run again as the same try (taskrun.ErrHandBack),
+// and stops the executor.
+func (e *Local) Drain(hurry context.Context, grace time.Duration) {
+	e.StopClaiming()
 	// A claim in flight ends in running tries (handed back at once, see
 	// start): wait for it before counting.
 	for {
@@ -211,7 +219,11 @@ func (e *Local) Drain(grace time.Duration) {
 					break wait
 				}
 			case <-timer.C:
-				e.cfg.Logger.Warn("grace period over: handing the running tries back for retry", "running", left)
+				e.cfg.Logger.Warn("grace period over: handing the running tries back", "running", left)
+				e.cancelAll(taskrun.ErrHandBack)
+				break wait
+			case <-hurry.Done():
+				e.cfg.Logger.Warn("told to stop at once: handing the running tries back", "running", left)
 				e.cancelAll(taskrun.ErrHandBack)
 				break wait
 			}

@@ -242,9 +242,7 @@ func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState,
 		s.startRuns = true // its max_active_runs slot is free
 		s.mu.Unlock()
 		s.poke()
-		if s.cfg.OnRunFinished != nil {
-			s.cfg.OnRunFinished(run)
-		}
+		s.runFinished(run)
 		return nil, nil
 	}
 	return done, nil
@@ -369,8 +367,47 @@ func (s *Scheduler) timeoutRun(ctx context.Context, run *windsock.DagRun, now ti
 		run.EndDate = &now
 		return q.DagRunUpdate(ctx, run)
 	})
-	if err == nil && s.cfg.OnRunFinished != nil {
-		s.cfg.OnRunFinished(run) // after the commit: listeners read the store
+	if err == nil {
+		s.runFinished(run) // after the commit: listeners read the store
 	}
 	return err
+}
+
+// runFinished reports a run this scheduler ended.
+func (s *Scheduler) runFinished(run *windsock.DagRun) {
+	if s.ended != nil {
+		s.ended[RunRef{run.DagID, run.RunID}] = true
+	}
+	if s.cfg.OnRunFinished != nil {
+		s.cfg.OnRunFinished(run)
+	}
+}
+
+// findRunsEndedElsewhere reports the runs of a one-shot scheduler that
+// another process ended: a scheduler daemon sharing the store may take a
+// retry of one of them and finish the run, and this scheduler, which only
+// reports the runs it ends itself, would otherwise wait for them forever.
+// A point read per run still going, each periodic pass.
+func (s *Scheduler) findRunsEndedElsewhere(ctx context.Context) error {
+	for ref := range s.only {
+		if s.ended[ref] {
+			continue
+		}
+		run, err := s.cfg.Store.DagRunGet(ctx, ref.DagID, ref.RunID)
+		switch {
+		case windsock.ErrorCode(err) == windsock.ENOTFOUND:
+			run = &windsock.DagRun{DagID: ref.DagID, RunID: ref.RunID}
+		case err != nil:
+			return fmt.Errorf("read run %s/%s: %w", ref.DagID, ref.RunID, err)
+		case run.State != windsock.DagRunSuccess && run.State != windsock.DagRunFailed:
+			continue
+		}
+		s.forget(ref)
+		s.ended[ref] = true
+		s.cfg.Logger.Info("run ended by another process", "dag_id", ref.DagID, "run_id", ref.RunID, "state", run.State)
+		if s.cfg.OnRunEndedElsewhere != nil {
+			s.cfg.OnRunEndedElsewhere(run)
+		}
+	}
+	return nil
 }

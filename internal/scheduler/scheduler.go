@@ -61,6 +61,12 @@ type Config struct {
 	Hostname string
 	// OnRunFinished is called after a run reaches success or failed.
 	OnRunFinished func(run *windsock.DagRun)
+	// OnRunEndedElsewhere, with OnlyRuns, is called once for each of those
+	// runs that another process ended (a scheduler daemon that took one
+	// of its tries and finished the run, or a user who deleted it): run is
+	// as read, or carries only its ids when it was deleted. A one-shot
+	// engine ends when its runs end, whoever ended them.
+	OnRunEndedElsewhere func(run *windsock.DagRun)
 	// EndOrphan, when set, is called for each try found running on this
 	// host without the process that ran it (a scheduler killed before
 	// this one started), before the try is failed: it ends the processes
@@ -126,6 +132,9 @@ type Scheduler struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	only   map[RunRef]bool
+	// ended are the runs of only that ended and were reported (loop
+	// goroutine only).
+	ended map[RunRef]bool
 }
 
 // New returns a scheduler for cfg.
@@ -162,7 +171,7 @@ func New(cfg Config) (*Scheduler, error) {
 		finished: map[RunRef][]*windsock.TaskInstance{}, reload: map[RunRef]bool{}, runs: map[RunRef]*runState{},
 	}
 	if len(cfg.OnlyRuns) > 0 {
-		s.only = map[RunRef]bool{}
+		s.only, s.ended = map[RunRef]bool{}, map[RunRef]bool{}
 		for _, r := range cfg.OnlyRuns {
 			s.only[r] = true
 		}
@@ -394,6 +403,9 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 			}
 		}
 		if err := s.periodicDuties(ctx, now, dirty, reload); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.findRunsEndedElsewhere(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

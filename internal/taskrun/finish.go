@@ -56,10 +56,13 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 		}
 		out.Skipped = skippedDownstream(try.DAG, ti.TaskID, res.op)
 	case res.handBack:
+		// Reset as Airflow resets the tries of a scheduler or worker that
+		// is gone: scheduled again as the same try, so that no retry is
+		// used up (the next scheduling does not count a try from
+		// scheduled) and no callback fires.
 		out.Err = ErrHandBack
-		out.State = windsock.TaskStateUpForRetry
-		ti.MaxTries++ // not the task's fault: its retries stay as they were
-		ti.NextRetryAt = &now
+		out.State = windsock.TaskStateScheduled
+		ti.EndDate, ti.Duration = nil, nil
 	case errors.Is(res.err, operator.ErrSkip):
 		out.State = windsock.TaskStateSkipped
 	default:
@@ -277,6 +280,10 @@ func (r *Runner) skip(ctx context.Context, q store.Queries, try *Try, taskIDs []
 }
 
 func (r *Runner) logOutcome(logf tryLog, ti *windsock.TaskInstance, out *Outcome) {
+	if errors.Is(out.Err, ErrHandBack) {
+		logf.Infof("Handing the task back: %v. It will run again as try %d, without using up a retry. dag_id=%s, task_id=%s, run_id=%s", out.Err, ti.TryNumber, ti.DagID, ti.TaskID, ti.RunID)
+		return
+	}
 	if out.Err != nil {
 		logf.Infof("Task failed with exception: %v", out.Err)
 	}

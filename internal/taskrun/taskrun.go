@@ -13,7 +13,6 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
-	"os/user"
 	"strings"
 	"sync"
 	"time"
@@ -387,15 +386,17 @@ func (l *plainLog) Infof(format string, args ...any) {
 type result struct {
 	op  *operator.Result
 	err error
-	// handBack is set when the try was stopped because its worker shuts
-	// down: it is retried without using up one of the task's retries.
+	// handBack is set when the try was stopped because its executor (a
+	// worker, a scheduler's local executor) shuts down: it runs again as
+	// the same try.
 	handBack bool
 }
 
-// ErrHandBack is the cause a worker cancels a try's context with when it
-// shuts down before the try ends: the try is recorded up_for_retry, due at
-// once, and does not count against the task's retries.
-var ErrHandBack = errors.New("the worker shut down before the try ended: handed back for retry")
+// ErrHandBack is the cause an executor (a worker, a scheduler's local
+// executor) cancels a try's context with when it shuts down before the
+// try ends: the try is recorded scheduled again with the same try number,
+// so that it runs again without using up one of the task's retries.
+var ErrHandBack = errors.New("its executor shut down before the try ended")
 
 // firstTryStart returns when a sensor's current try first started, from its
 // reschedules, so its timeout spans them all.
@@ -405,13 +406,6 @@ func (r *Runner) firstTryStart(ctx context.Context, ti *windsock.TaskInstance) (
 		return time.Time{}, err
 	}
 	return rs[0].StartDate, nil
-}
-
-func currentUser() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
 }
 
 // marshalXCom encodes an XCom value, refusing what is too large to be a
