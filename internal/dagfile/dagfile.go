@@ -129,19 +129,10 @@ type File struct {
 	Errors []*Error
 }
 
-// maxIDLength is Airflow's ID_LEN.
-const maxIDLength = 250
-
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
-func checkID(id string) error {
-	if len(id) > maxIDLength {
-		return fmt.Errorf("is %d characters long; the limit is %d", len(id), maxIDLength)
-	}
-	if !idPattern.MatchString(id) {
-		return fmt.Errorf("may contain only letters, digits, '_', '.' and '-'")
-	}
-	return nil
+// checkID applies the id rule the API applies (windsock.CheckKey), so a
+// DAG or task the parser accepts can always be addressed through the API.
+func checkID(field, id string) error {
+	return windsock.CheckKey(field, id)
 }
 
 // ParseFile parses one DAG file. path is used as the DAGs' fileloc and in

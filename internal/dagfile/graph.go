@@ -184,8 +184,8 @@ func (p *dagParser) groups(n *yaml.Node) []*rawGroup {
 			continue
 		}
 		g := &rawGroup{name: e.key.Value, at: e.key, prefix: true, f: p.fields(e.val, "task group", groupKeys)}
-		if err := checkID(g.name); err != nil {
-			p.errorf(e.key, "bad task group name %q: it %v", g.name, err)
+		if err := checkID("group_name", g.name); err != nil {
+			p.errorf(e.key, "bad task group name: %v", err)
 		}
 		if v := g.f["prefix_group_id"]; v != nil {
 			b, err := asBool(v)
@@ -302,10 +302,10 @@ func (p *dagParser) checkIDs(tasks []*rawTask, groups []*rawGroup) {
 		seen[g.id] = g.at
 	}
 	for _, t := range tasks {
-		if err := checkID(t.name); err != nil {
-			p.errorf(t.at, "bad task id %q: it %v", t.name, err)
-		} else if err := checkID(t.id); err != nil {
-			p.errorf(t.at, "bad task id %q: it %v", t.id, err)
+		if err := checkID("task_id", t.name); err != nil {
+			p.errorf(t.at, "bad task id: %v", err)
+		} else if err := checkID("task_id", t.id); err != nil {
+			p.errorf(t.at, "bad task id: %v", err)
 		}
 		if prev, dup := seen[t.id]; dup {
 			p.errorf(t.at, "duplicate task id %q (first defined at line %d)", t.id, prev.Line)
