@@ -7,7 +7,9 @@
 package dagfile
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"sort"
 	"strconv"
@@ -108,8 +110,11 @@ type Error struct {
 }
 
 // Error formats e as "file:line:column: message" ("file:line: message"
-// when the column is unknown).
+// when the column is unknown, "file: message" when the line is too).
 func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Message)
+	}
 	if e.Column == 0 {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
 	}
@@ -133,6 +138,23 @@ type File struct {
 // DAG or task the parser accepts can always be addressed through the API.
 func checkID(field, id string) error {
 	return windsock.CheckKey(field, id)
+}
+
+// Unreadable is the outcome of a DAG file that could not be read (see
+// ReadFile): no DAGs, and one error saying why, at the line and column of
+// the first byte that is not text when that is the reason.
+func Unreadable(path string, err error) *File {
+	e := &Error{File: path}
+	var de *DecodeError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &de):
+		e.Line, e.Column = de.Line, de.Column
+	case errors.As(err, &pe):
+		err = pe.Err // the path is already the error's File
+	}
+	e.Message = "cannot read DAG file: " + err.Error()
+	return &File{Path: path, Errors: []*Error{e}}
 }
 
 // ParseFile parses one DAG file. path is used as the DAGs' fileloc and in

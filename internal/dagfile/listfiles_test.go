@@ -1,7 +1,6 @@
 package dagfile
 
 import (
-	"os"
 	"slices"
 	"testing"
 	"testing/fstest"
@@ -82,12 +81,12 @@ func TestListFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ListFiles(dagFolder(tt.ignores), tt.syntax)
+			l, err := ListFiles(dagFolder(tt.ignores), tt.syntax, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("ListFiles =\n%q\nwant\n%q", got, tt.want)
+			if !slices.Equal(l.Files, tt.want) || len(l.Problems) != 0 {
+				t.Errorf("ListFiles =\n%q (problems %v)\nwant\n%q", l.Files, l.Problems, tt.want)
 			}
 		})
 	}
@@ -95,18 +94,18 @@ func TestListFiles(t *testing.T) {
 
 func TestListFilesBadSyntax(t *testing.T) {
 	t.Parallel()
-	if _, err := ListFiles(dagFolder(nil), "fnmatch"); err == nil {
+	if _, err := ListFiles(dagFolder(nil), "fnmatch", 0); err == nil {
 		t.Fatal("ListFiles accepted an unknown syntax")
 	}
 }
 
 func TestListFilesRealDir(t *testing.T) {
 	t.Parallel()
-	got, err := ListFiles(os.DirFS("testdata"), "regexp")
+	l, err := ListFiles(DirFS("testdata"), "regexp", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(got, "valid/multi.yaml") || !slices.Contains(got, "invalid/syntax.yaml") {
-		t.Errorf("ListFiles(testdata) = %q", got)
+	if !slices.Contains(l.Files, "valid/multi.yaml") || !slices.Contains(l.Files, "invalid/syntax.yaml") {
+		t.Errorf("ListFiles(testdata) = %q", l.Files)
 	}
 }

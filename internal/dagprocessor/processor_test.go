@@ -40,7 +40,7 @@ func setup(t testing.TB, onPass func(*Report)) *testBundle {
 		t.Fatal(err)
 	}
 	p, err := New(Config{
-		Store: st, Roots: []Root{{Dir: dags, FS: os.DirFS(dags), Watch: true}}, Operators: operator.Builtins(),
+		Store: st, Roots: []Root{{Dir: dags, FS: dagfile.DirFS(dags), Watch: true}}, Operators: operator.Builtins(),
 		Defaults: dagfile.Defaults{
 			Owner: "airflow", RetryDelay: 300 * time.Second, Catchup: true, MaxActiveRuns: 16, MaxActiveTasks: 16,
 			PausedAtCreation: true, Timezone: time.UTC, Pool: windsock.DefaultPoolName, Queue: "default",
