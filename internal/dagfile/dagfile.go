@@ -10,9 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"sort"
-	"strconv"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -165,11 +163,15 @@ func ParseFile(path string, src []byte, d Defaults, ops *operator.Catalog) *File
 	f := &File{Path: path}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		line, msg := yamlErrorLine(err)
-		f.Errors = []*Error{{File: path, Line: line, Message: "YAML syntax error: " + msg}}
+		line, col, msg := syntaxError(src, err)
+		f.Errors = []*Error{{File: path, Line: line, Column: col, Message: "YAML syntax error: " + msg}}
 		return f
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return f
+	}
+	if p.nulScalars(&doc); len(p.errs) > 0 {
+		f.Errors = p.sorted()
 		return f
 	}
 	if expandedSize(&doc, maxExpandedNodes) > maxExpandedNodes {
@@ -229,20 +231,6 @@ func ParseFile(path string, src []byte, d Defaults, ops *operator.Catalog) *File
 	}
 	f.Errors = p.sorted()
 	return f
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func yamlErrorLine(err error) (int, string) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n, m[2]
-	}
-	if len(msg) > 6 && msg[:6] == "yaml: " {
-		msg = msg[6:]
-	}
-	return 1, msg
 }
 
 // fileParser holds what every DAG of one file shares.

@@ -69,7 +69,7 @@ func TestParseFileInvalid(t *testing.T) {
 		{
 			file: "syntax.yaml",
 			// yaml.v3 reports the line before the flow sequence it was parsing.
-			want: []string{"2:0: YAML syntax error: did not find expected ',' or ']'"},
+			want: []string{"3:9: YAML syntax error: did not find expected ',' or ']'"},
 		},
 		{
 			file: "top_list.yaml",

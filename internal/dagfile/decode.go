@@ -17,7 +17,7 @@ type DecodeError struct {
 
 // Error implements error.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("%s at byte offset %d (line %d, column %d)", e.Reason, e.Offset, e.Line, e.Column)
+	return fmt.Sprintf("%s at byte offset %d (line %d, column %d); save the file as UTF-8 text", e.Reason, e.Offset, e.Line, e.Column)
 }
 
 // Decode returns src as UTF-8 text without a byte order mark, the only
@@ -29,7 +29,7 @@ func (e *DecodeError) Error() string {
 func Decode(src []byte) ([]byte, error) {
 	switch {
 	case bytes.HasPrefix(src, []byte{0, 0, 0xFE, 0xFF}), bytes.HasPrefix(src, []byte{0xFF, 0xFE, 0, 0}):
-		return nil, &DecodeError{Line: 1, Column: 1, Reason: "UTF-32 text is not supported: save the file as UTF-8"}
+		return nil, &DecodeError{Line: 1, Column: 1, Reason: "UTF-32 text is not supported"}
 	case bytes.HasPrefix(src, []byte{0xEF, 0xBB, 0xBF}):
 		return checkUTF8(src[3:], 3)
 	case bytes.HasPrefix(src, []byte{0xFF, 0xFE}):
@@ -53,7 +53,7 @@ func checkUTF8(text []byte, skip int64) ([]byte, error) {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			return nil, &DecodeError{Offset: skip + int64(i), Line: line, Column: utf8.RuneCount(text[lineStart:i]) + 1,
-				Reason: fmt.Sprintf("invalid UTF-8 (byte 0x%02x): save the file as UTF-8", text[i])}
+				Reason: fmt.Sprintf("invalid UTF-8 byte 0x%02x", text[i])}
 		case r == 0:
 			return nil, &DecodeError{Offset: skip + int64(i), Line: line, Column: utf8.RuneCount(text[lineStart:i]) + 1,
 				Reason: "NUL character"}
