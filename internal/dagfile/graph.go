@@ -3,6 +3,7 @@ package dagfile
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -38,6 +39,10 @@ type rawTask struct {
 	deps  []depRef
 	task  *windsock.Task
 }
+
+// maxOwnersLength is the size of dag.owners (VARCHAR(2000)): longer, the
+// DAG could not be stored and would fail the pass that writes it.
+const maxOwnersLength = 2000
 
 type depRef struct {
 	name string
@@ -85,6 +90,10 @@ func (p *dagParser) graph(dag *windsock.DAG, tasksNode, groupsNode *yaml.Node, d
 	for _, t := range tasks {
 		if !contains(dag.Owners, t.task.Owner) {
 			dag.Owners = append(dag.Owners, t.task.Owner)
+			if n := utf8.RuneCountInString(strings.Join(dag.Owners, ", ")); n > maxOwnersLength {
+				p.errorf(t.at, "the owners of the DAG's tasks add up to %d characters; dag.owners holds at most %d", n, maxOwnersLength)
+				break
+			}
 		}
 	}
 	for _, g := range groups {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -242,6 +243,13 @@ func TestTextThatPostgresRefusesNeverReachesIt(t *testing.T) {
 	b.write(t, "latin1.yaml", "latin1:\n  description: caf\xe9\n  tasks:\n    - task_id: t\n      operator: empty\n")
 	b.write(t, "nul_escape.yaml", "nul_escape:\n  description: \"a\\0b\"\n  tasks:\n    - task_id: t\n      operator: empty\n")
 	b.write(t, "raw\xffname.yaml", chainDAG("badname", 1, "echo"))
+	deep := filepath.Join(strings.Repeat("d", 200), strings.Repeat("e", 200), strings.Repeat("e", 200), strings.Repeat("p", 200), strings.Repeat("q", 200), "deep.yaml")
+	b.write(t, deep, "deep: [unclosed\n")
+	owners := "owners:\n  tasks:\n"
+	for i := 0; i < 30; i++ {
+		owners += fmt.Sprintf("    - task_id: t%d\n      operator: empty\n      owner: %s%d\n", i, strings.Repeat("o", 100), i)
+	}
+	b.write(t, "owners.yaml", owners)
 	syncWithin(t, b.proc)
 
 	if got := strings.Join(activeIDs(t, b.store), ","); got != "good,wide" {
@@ -264,6 +272,18 @@ func TestTextThatPostgresRefusesNeverReachesIt(t *testing.T) {
 	}
 	if e := errs["raw\uFFFDname.yaml"]; !strings.Contains(e, "the name is not valid UTF-8") {
 		t.Errorf("import errors = %v, want one for the file whose name is not UTF-8", errs)
+	}
+	var deepErr string
+	for name, e := range errs {
+		if strings.HasSuffix(name, "…") {
+			deepErr = e
+		}
+	}
+	if !strings.Contains(deepErr, "the metadata database stores at most 1024") {
+		t.Errorf("import errors = %v, want one for the path longer than 1024 characters", errs)
+	}
+	if e := errs["owners.yaml"]; !strings.Contains(e, "dag.owners holds at most 2000") {
+		t.Errorf("owners import error = %q", e)
 	}
 
 	// The other files' DAGs still update.

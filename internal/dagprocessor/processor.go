@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/operator"
@@ -256,7 +257,7 @@ func (p *Processor) readRoots() (map[string]entry, error) {
 			return nil, fmt.Errorf("list dag files in %s: %w", r.Dir, err)
 		}
 		for _, pr := range l.Problems {
-			seen[joinLoc(r.Dir, pr.Path)] = entry{readErr: pr.Err}
+			addEntry(seen, joinLoc(r.Dir, pr.Path), entry{readErr: pr.Err})
 			if pr.Unlisted != "" {
 				p.keepUnder(seen, joinLoc(r.Dir, pr.Unlisted))
 			}
@@ -269,10 +270,27 @@ func (p *Processor) readRoots() (map[string]entry, error) {
 				}
 				// A dangling symbolic link: say so rather than hide it.
 			}
-			seen[joinLoc(r.Dir, name)] = entry{source: src, readErr: err}
+			addEntry(seen, joinLoc(r.Dir, name), entry{source: src, readErr: err})
 		}
 	}
 	return seen, nil
+}
+
+// maxFilelocLength is the size of import_error.filename (VARCHAR(1024)),
+// the smallest column holding a fileloc.
+const maxFilelocLength = 1024
+
+// addEntry records e under loc, or, when loc is too long to be stored,
+// an import error under loc cut short: a deep path must fail its own
+// file, not the pass writing every file.
+func addEntry(seen map[string]entry, loc string, e entry) {
+	n := utf8.RuneCountInString(loc)
+	if n <= maxFilelocLength {
+		seen[loc] = e
+		return
+	}
+	short := []rune(loc)[:maxFilelocLength-1]
+	seen[string(short)+"…"] = entry{readErr: fmt.Errorf("the path is %d characters long; the metadata database stores at most %d: move the file closer to the DAG folder", n, maxFilelocLength)}
 }
 
 // keepUnder marks the known files below dir as kept.
