@@ -151,7 +151,7 @@ func Unreadable(path string, err error) *File {
 	case errors.As(err, &pe):
 		err = pe.Err // the path is already the error's File
 	}
-	e.Message = "cannot read DAG file: " + err.Error()
+	e.Message = "cannot read: " + err.Error()
 	return &File{Path: path, Errors: []*Error{e}}
 }
 

@@ -199,12 +199,12 @@ func TestUnreadableNamesTheFileAndPosition(t *testing.T) {
 	if len(f.DAGs) != 0 || len(f.Errors) != 1 {
 		t.Fatalf("Unreadable = %+v", f)
 	}
-	want := "dags/latin1.yaml:2:7: cannot read DAG file: invalid UTF-8 byte 0xe9 at byte offset 11 (line 2, column 7); save the file as UTF-8 text"
+	want := "dags/latin1.yaml:2:7: cannot read: invalid UTF-8 byte 0xe9 at byte offset 11 (line 2, column 7); save the file as UTF-8 text"
 	if got := f.Errors[0].Error(); got != want {
 		t.Errorf("error = %q\nwant   %q", got, want)
 	}
 	_, err = ReadFile(DirFS(t.TempDir()), "gone.yaml", 0)
-	if got := Unreadable("dags/gone.yaml", err).Errors[0].Error(); got != "dags/gone.yaml: cannot read DAG file: no such file or directory" {
+	if got := Unreadable("dags/gone.yaml", err).Errors[0].Error(); got != "dags/gone.yaml: cannot read: no such file or directory" {
 		t.Errorf("error = %q", got)
 	}
 }

@@ -119,7 +119,7 @@ func TestBadEntriesAreImportErrors(t *testing.T) {
 	got := importErrors(t, b.store)
 	for name, msg := range want {
 		full := filepath.Join(b.dir, name)
-		if st := got[name]; !strings.HasPrefix(st, full+": cannot read DAG file: ") || !strings.Contains(st, msg) {
+		if st := got[name]; !strings.HasPrefix(st, full+": cannot read: ") || !strings.Contains(st, msg) {
 			t.Errorf("%s: import error %q, want %q naming the file", name, st, msg)
 		}
 	}
@@ -264,7 +264,7 @@ func TestTextThatPostgresRefusesNeverReachesIt(t *testing.T) {
 		t.Errorf("stored source = %q, %v; want the UTF-8 text", code.SourceCode, err)
 	}
 	errs := importErrors(t, st)
-	if e := errs["latin1.yaml"]; !strings.Contains(e, "latin1.yaml:2:19: cannot read DAG file: invalid UTF-8 byte 0xe9 at byte offset 26") {
+	if e := errs["latin1.yaml"]; !strings.Contains(e, "latin1.yaml:2:19: cannot read: invalid UTF-8 byte 0xe9 at byte offset 26") {
 		t.Errorf("latin1 import error = %q", e)
 	}
 	if e := errs["nul_escape.yaml"]; !strings.Contains(e, "nul_escape.yaml:2:16: a NUL character") {
@@ -291,5 +291,39 @@ func TestTextThatPostgresRefusesNeverReachesIt(t *testing.T) {
 	syncWithin(t, b.proc)
 	if n := len(storedDAG(t, st, "good").Tasks); n != 4 {
 		t.Errorf("good has %d tasks after its update, want 4", n)
+	}
+}
+
+// TestUnlistableDirectoryKeepsItsDAGs: when a directory's ignore file
+// cannot be read, which of its files are DAG files is unknown; its DAGs
+// are kept as they were rather than deactivated, and the ignore file gets
+// the import error.
+func TestUnlistableDirectoryKeepsItsDAGs(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	b.write(t, "good.yaml", chainDAG("good", 1, "echo"))
+	b.write(t, "team/team_dag.yaml", chainDAG("team_dag", 1, "echo"))
+	syncWithin(t, b.proc)
+	ignore := filepath.Join(b.dir, "team", ".airflowignore")
+	if err := os.Symlink("/dev/zero", ignore); err != nil {
+		t.Fatal(err)
+	}
+	syncWithin(t, b.proc)
+	if got := strings.Join(activeIDs(t, b.store), ","); got != "good,team_dag" {
+		t.Errorf("active DAGs = %s, want good,team_dag", got)
+	}
+	if e := importErrors(t, b.store)[".airflowignore"]; !strings.HasPrefix(e, ignore+": cannot read: not a regular file") {
+		t.Errorf("ignore file import error = %q", e)
+	}
+	if err := os.Remove(ignore); err != nil {
+		t.Fatal(err)
+	}
+	b.write(t, "team/.airflowignore", "team_dag\n")
+	syncWithin(t, b.proc)
+	if got := strings.Join(activeIDs(t, b.store), ","); got != "good" {
+		t.Errorf("active DAGs once the ignore file is read = %s, want good", got)
+	}
+	if errs := importErrors(t, b.store); len(errs) != 0 {
+		t.Errorf("import errors = %v, want none", errs)
 	}
 }
