@@ -177,15 +177,11 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 
 	var changed []string
 	for loc, e := range seen {
-		st, ok := p.files[loc]
 		if e.kept {
-			if !ok {
-				delete(seen, loc)
-			}
 			continue
 		}
 		h := e.hash()
-		if ok && st.hash == h {
+		if st, ok := p.files[loc]; ok && st.hash == h {
 			continue
 		}
 		p.files[loc] = &fileState{hash: h, source: e.source, readErr: e.readErr}
@@ -293,7 +289,7 @@ func addEntry(seen map[string]entry, loc string, e entry) {
 	seen[string(short)+"…"] = entry{readErr: fmt.Errorf("the path is %d characters long; the metadata database stores at most %d: move the file closer to the DAG folder", n, maxFilelocLength)}
 }
 
-// keepUnder marks the known files below dir as kept.
+// keepUnder marks the files known from earlier passes below dir as kept.
 func (p *Processor) keepUnder(seen map[string]entry, dir string) {
 	for loc := range p.files {
 		if rel, err := filepath.Rel(dir, loc); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
