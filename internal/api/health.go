@@ -47,6 +47,8 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		h.Metadatabase.Status = unhealthy
 	} else {
 		h.Scheduler.Status, h.Scheduler.LatestSchedulerHeartbeat = s.jobHealth(ctx, windsock.JobTypeScheduler, true)
+		// The DAG processor beats only while its scans succeed: bad files
+		// are import errors and leave it healthy, failed scans do not.
 		h.DagProcessor.Status, h.DagProcessor.LatestDagProcessorHeartbeat = s.jobHealth(ctx, windsock.JobTypeDagProcessor, true)
 		h.Triggerer.Status, h.Triggerer.LatestTriggererHeartbeat = s.jobHealth(ctx, windsock.JobTypeTriggerer, false)
 	}

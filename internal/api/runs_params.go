@@ -21,7 +21,7 @@ const wildcard = "~"
 
 // maxIDLength is the longest dag_id, run_id, task_id or XCom key Airflow
 // stores (String(250) columns; ID_LEN).
-const maxIDLength = 250
+const maxIDLength = windsock.MaxIDLength
 
 // maxNoteLength is the longest note Airflow accepts for a run or task
 // instance.
@@ -31,22 +31,11 @@ const maxNoteLength = 1000
 // a user-supplied dag_run_id may contain.
 var allowedRunID = regexp.MustCompile(`^[A-Za-z0-9_.~:+-]+$`)
 
-// checkPathID refuses an id that cannot name anything: too long, with a
-// path separator or control character, or "." / "..". Such ids would
-// otherwise reach log paths and queries.
+// checkPathID refuses an id that cannot name anything (windsock.CheckPathID,
+// the rule the DAG file parser applies too). Such ids would otherwise reach
+// log paths and queries.
 func checkPathID(name, v string) error {
-	if v == "" || len(v) > maxIDLength {
-		return windsock.Errorf(windsock.EINVALID, "%s must be 1 to %d characters, got %d", name, maxIDLength, len(v))
-	}
-	if v == "." || v == ".." {
-		return windsock.Errorf(windsock.EINVALID, "%s %q is not allowed", name, v)
-	}
-	for _, c := range v {
-		if c < 0x20 || c == 0x7f || c == '/' || c == '\\' {
-			return windsock.Errorf(windsock.EINVALID, "%s %q holds a character that is not allowed (control characters, '/' and '\\')", name, v)
-		}
-	}
-	return nil
+	return windsock.CheckPathID(name, v)
 }
 
 // pathIDs reads and checks the named path values.

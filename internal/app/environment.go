@@ -156,7 +156,7 @@ func (e *Environment) ensureDefaultPool(ctx context.Context) error {
 // folder, and the built-in examples when core.load_examples is on.
 func (e *Environment) DAGRoots() []dagprocessor.Root {
 	dir := e.Config.Core.DagsFolder
-	roots := []dagprocessor.Root{{Dir: dir, FS: os.DirFS(dir), Watch: true}}
+	roots := []dagprocessor.Root{{Dir: dir, FS: dagfile.DirFS(dir), Watch: true}}
 	if e.Config.Core.LoadExamples {
 		roots = append(roots, dagprocessor.Root{Dir: examples.Dir, FS: examples.FS()})
 	}
@@ -195,6 +195,7 @@ func (e *Environment) NewDAGProcessor(onPass func(*dagprocessor.Report)) (*dagpr
 	return dagprocessor.New(dagprocessor.Config{
 		Store: e.Store, Roots: e.DAGRoots(), Operators: e.Operators, Defaults: defaults,
 		IgnoreSyntax:   e.Config.Core.DagIgnoreFileSyntax,
+		MaxFileSize:    int64(e.Config.Core.MaxDagFileSize),
 		RescanInterval: e.Config.Scheduler.DagDirListInterval,
 		OnPass:         onPass, Logger: e.Logger, Clock: e.Clock, Hostname: host,
 	})

@@ -101,6 +101,10 @@ type CoreSection struct {
 	// DagIgnoreFileSyntax is the pattern syntax of .airflowignore files:
 	// "regexp" or "glob". Default: regexp.
 	DagIgnoreFileSyntax string
+	// MaxDagFileSize is the largest DAG (or .airflowignore) file read, in
+	// bytes; a larger file gets an import error instead. Not in Airflow.
+	// Default: 10485760 (10 MiB).
+	MaxDagFileSize int
 	// MaxMapLength is the most task instances one mapped task may expand
 	// to. Default: 1024.
 	MaxMapLength int

@@ -23,6 +23,7 @@ func (c *Config) Validate() error {
 	v.notNegative("core.max_task_retry_delay", c.Core.MaxTaskRetryDelay)
 	v.atLeast("core.default_pool_task_slot_count", c.Core.DefaultPoolTaskSlotCount, 0)
 	v.oneOf("core.dag_ignore_file_syntax", c.Core.DagIgnoreFileSyntax, "regexp", "glob")
+	v.atLeast("core.max_dag_file_size", c.Core.MaxDagFileSize, 1)
 	v.atLeast("core.max_map_length", c.Core.MaxMapLength, 1)
 	v.notNegative("core.dagbag_import_timeout", c.Core.DagbagImportTimeout)
 	v.notNegative("core.killed_task_cleanup_time", c.Core.KilledTaskCleanupTime)

@@ -68,8 +68,8 @@ func (p *dagParser) fields(n *yaml.Node, what string, known []string) map[string
 // parse builds the DAG defined under key, or returns nil when it is too
 // broken to look at further. Problems are recorded as errors.
 func (p *dagParser) parse(key, val, defaults *yaml.Node) *windsock.DAG {
-	if err := checkID(p.id); err != nil {
-		p.errorf(key, "bad DAG id %q: it %v", p.id, err)
+	if err := checkID("dag_id", p.id); err != nil {
+		p.errorf(key, "bad DAG id: %v", err)
 	}
 	if !isMapping(val) {
 		p.errorf(val, "DAG %q must be a mapping of DAG settings (default_args, schedule, tasks, ...), got %s", p.id, kindName(val))

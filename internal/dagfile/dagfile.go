@@ -7,10 +7,10 @@
 package dagfile
 
 import (
+	"errors"
 	"fmt"
-	"regexp"
+	"io/fs"
 	"sort"
-	"strconv"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -108,8 +108,11 @@ type Error struct {
 }
 
 // Error formats e as "file:line:column: message" ("file:line: message"
-// when the column is unknown).
+// when the column is unknown, "file: message" when the line is too).
 func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Message)
+	}
 	if e.Column == 0 {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
 	}
@@ -129,19 +132,27 @@ type File struct {
 	Errors []*Error
 }
 
-// maxIDLength is Airflow's ID_LEN.
-const maxIDLength = 250
+// checkID applies the id rule the API applies (windsock.CheckKey), so a
+// DAG or task the parser accepts can always be addressed through the API.
+func checkID(field, id string) error {
+	return windsock.CheckKey(field, id)
+}
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
-func checkID(id string) error {
-	if len(id) > maxIDLength {
-		return fmt.Errorf("is %d characters long; the limit is %d", len(id), maxIDLength)
+// Unreadable is the outcome of a DAG file that could not be read (see
+// ReadFile): no DAGs, and one error saying why, at the line and column of
+// the first byte that is not text when that is the reason.
+func Unreadable(path string, err error) *File {
+	e := &Error{File: path}
+	var de *DecodeError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &de):
+		e.Line, e.Column = de.Line, de.Column
+	case errors.As(err, &pe):
+		err = pe.Err // the path is already the error's File
 	}
-	if !idPattern.MatchString(id) {
-		return fmt.Errorf("may contain only letters, digits, '_', '.' and '-'")
-	}
-	return nil
+	e.Message = "cannot read: " + err.Error()
+	return &File{Path: path, Errors: []*Error{e}}
 }
 
 // ParseFile parses one DAG file. path is used as the DAGs' fileloc and in
@@ -152,11 +163,15 @@ func ParseFile(path string, src []byte, d Defaults, ops *operator.Catalog) *File
 	f := &File{Path: path}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		line, msg := yamlErrorLine(err)
-		f.Errors = []*Error{{File: path, Line: line, Message: "YAML syntax error: " + msg}}
+		line, col, msg := syntaxError(src, err)
+		f.Errors = []*Error{{File: path, Line: line, Column: col, Message: "YAML syntax error: " + msg}}
 		return f
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return f
+	}
+	if p.nulScalars(&doc); len(p.errs) > 0 {
+		f.Errors = p.sorted()
 		return f
 	}
 	if expandedSize(&doc, maxExpandedNodes) > maxExpandedNodes {
@@ -216,20 +231,6 @@ func ParseFile(path string, src []byte, d Defaults, ops *operator.Catalog) *File
 	}
 	f.Errors = p.sorted()
 	return f
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func yamlErrorLine(err error) (int, string) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n, m[2]
-	}
-	if len(msg) > 6 && msg[:6] == "yaml: " {
-		msg = msg[6:]
-	}
-	return 1, msg
 }
 
 // fileParser holds what every DAG of one file shares.

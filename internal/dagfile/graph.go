@@ -3,6 +3,7 @@ package dagfile
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -38,6 +39,10 @@ type rawTask struct {
 	deps  []depRef
 	task  *windsock.Task
 }
+
+// maxOwnersLength is the size of dag.owners (VARCHAR(2000)): longer, the
+// DAG could not be stored and would fail the pass that writes it.
+const maxOwnersLength = 2000
 
 type depRef struct {
 	name string
@@ -85,6 +90,10 @@ func (p *dagParser) graph(dag *windsock.DAG, tasksNode, groupsNode *yaml.Node, d
 	for _, t := range tasks {
 		if !contains(dag.Owners, t.task.Owner) {
 			dag.Owners = append(dag.Owners, t.task.Owner)
+			if n := utf8.RuneCountInString(strings.Join(dag.Owners, ", ")); n > maxOwnersLength {
+				p.errorf(t.at, "the owners of the DAG's tasks add up to %d characters; dag.owners holds at most %d", n, maxOwnersLength)
+				break
+			}
 		}
 	}
 	for _, g := range groups {
@@ -184,8 +193,8 @@ func (p *dagParser) groups(n *yaml.Node) []*rawGroup {
 			continue
 		}
 		g := &rawGroup{name: e.key.Value, at: e.key, prefix: true, f: p.fields(e.val, "task group", groupKeys)}
-		if err := checkID(g.name); err != nil {
-			p.errorf(e.key, "bad task group name %q: it %v", g.name, err)
+		if err := checkID("group_name", g.name); err != nil {
+			p.errorf(e.key, "bad task group name: %v", err)
 		}
 		if v := g.f["prefix_group_id"]; v != nil {
 			b, err := asBool(v)
@@ -302,10 +311,10 @@ func (p *dagParser) checkIDs(tasks []*rawTask, groups []*rawGroup) {
 		seen[g.id] = g.at
 	}
 	for _, t := range tasks {
-		if err := checkID(t.name); err != nil {
-			p.errorf(t.at, "bad task id %q: it %v", t.name, err)
-		} else if err := checkID(t.id); err != nil {
-			p.errorf(t.at, "bad task id %q: it %v", t.id, err)
+		if err := checkID("task_id", t.name); err != nil {
+			p.errorf(t.at, "bad task id: %v", err)
+		} else if err := checkID("task_id", t.id); err != nil {
+			p.errorf(t.at, "bad task id: %v", err)
 		}
 		if prev, dup := seen[t.id]; dup {
 			p.errorf(t.at, "duplicate task id %q (first defined at line %d)", t.id, prev.Line)

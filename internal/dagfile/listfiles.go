@@ -8,10 +8,32 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // ignoreFile is the name of Airflow's per-directory ignore file.
 const ignoreFile = ".airflowignore"
+
+// Listing is what ListFiles found in a DAG folder.
+type Listing struct {
+	// Files are the slash-separated paths of the DAG files, sorted.
+	Files []string
+	// Problems are the entries that could not be listed, in walk order.
+	Problems []Problem
+}
+
+// Problem is an entry of a DAG folder that ListFiles could not list. One
+// bad entry never stops the listing of the others.
+type Problem struct {
+	// Path is the entry, slash-separated and valid UTF-8 (a byte that is
+	// not is shown as U+FFFD), so it can be stored as an import error.
+	Path string
+	Err  error
+	// Unlisted is the directory whose content is unknown because of the
+	// problem, "" when none: files known to be under it should be kept as
+	// they were rather than taken as removed.
+	Unlisted string
+}
 
 // ListFiles walks fsys and returns the slash-separated paths of its .yaml
 // and .yml files, sorted. Hidden files and directories (names starting
@@ -20,19 +42,26 @@ const ignoreFile = ".airflowignore"
 // "regexp" (the default, also for "") where each line is a regular
 // expression searched for in the path relative to the ignore file's
 // directory, or "glob" with .gitignore rules (including "!" negation).
-// Lines that do not compile are skipped, as Airflow skips them.
-func ListFiles(fsys fs.FS, syntax string) ([]string, error) {
+// Lines that do not compile are skipped, as Airflow skips them. Ignore
+// files are read as DAG files are (ReadFile, at most limit bytes).
+//
+// A subdirectory or ignore file that cannot be read, or a DAG file or
+// directory whose name is not UTF-8, is reported in Listing.Problems and
+// the walk goes on; only a root that cannot be read is an error.
+func ListFiles(fsys fs.FS, syntax string, limit int64) (*Listing, error) {
 	switch syntax {
 	case "", "regexp", "glob":
 	default:
 		return nil, fmt.Errorf("list dag files: unknown dag_ignore_file_syntax %q: use regexp or glob", syntax)
 	}
-	var out []string
-	if err := walk(fsys, ".", syntax == "glob", nil, &out); err != nil {
+	w := &walker{fsys: fsys, glob: syntax == "glob", limit: limit, out: &Listing{}}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
 		return nil, fmt.Errorf("list dag files: %w", err)
 	}
-	sort.Strings(out)
-	return out, nil
+	w.dir(".", entries, nil)
+	sort.Strings(w.out.Files)
+	return w.out, nil
 }
 
 // ignoreRule is one line of a .airflowignore file.
@@ -75,14 +104,25 @@ func ignored(rules []ignoreRule, p string, isDir bool) bool {
 	return out
 }
 
-func walk(fsys fs.FS, dir string, glob bool, rules []ignoreRule, out *[]string) error {
-	entries, err := fs.ReadDir(fsys, dir)
+// walker holds what one ListFiles call shares.
+type walker struct {
+	fsys  fs.FS
+	glob  bool
+	limit int64
+	out   *Listing
+}
+
+func (w *walker) problem(p string, err error, unlisted string) {
+	w.out.Problems = append(w.out.Problems, Problem{Path: strings.ToValidUTF8(p, "\uFFFD"), Err: err, Unlisted: unlisted})
+}
+
+// dir lists one directory whose entries are already read.
+func (w *walker) dir(dir string, entries []fs.DirEntry, rules []ignoreRule) {
+	own, err := readIgnore(w.fsys, dir, w.glob, w.limit)
 	if err != nil {
-		return err
-	}
-	own, err := readIgnore(fsys, dir, glob)
-	if err != nil {
-		return err
+		// Without its ignore file the directory's DAG files are unknown.
+		w.problem(path.Join(dir, ignoreFile), err, dir)
+		return
 	}
 	rules = append(rules[:len(rules):len(rules)], own...)
 	for _, e := range entries {
@@ -92,25 +132,39 @@ func walk(fsys fs.FS, dir string, glob bool, rules []ignoreRule, out *[]string) 
 		}
 		p := path.Join(dir, name)
 		isDir := e.IsDir()
+		isDAG := false
+		switch strings.ToLower(path.Ext(name)) {
+		case ".yaml", ".yml":
+			isDAG = true
+		}
+		if (isDir || isDAG) && !utf8.ValidString(name) {
+			// Its path could be neither stored nor shown as a fileloc.
+			w.problem(p, errors.New("the name is not valid UTF-8; rename it"), "")
+			continue
+		}
 		if ignored(rules, p, isDir) {
 			continue
 		}
 		if isDir {
-			if err := walk(fsys, p, glob, rules, out); err != nil {
-				return err
+			sub, err := fs.ReadDir(w.fsys, p)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed while listing
 			}
+			if err != nil {
+				w.problem(p, err, p)
+				continue
+			}
+			w.dir(p, sub, rules)
 			continue
 		}
-		switch strings.ToLower(path.Ext(name)) {
-		case ".yaml", ".yml":
-			*out = append(*out, p)
+		if isDAG {
+			w.out.Files = append(w.out.Files, p)
 		}
 	}
-	return nil
 }
 
-func readIgnore(fsys fs.FS, dir string, glob bool) ([]ignoreRule, error) {
-	b, err := fs.ReadFile(fsys, path.Join(dir, ignoreFile))
+func readIgnore(fsys fs.FS, dir string, glob bool, limit int64) ([]ignoreRule, error) {
+	b, err := ReadFile(fsys, path.Join(dir, ignoreFile), limit)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

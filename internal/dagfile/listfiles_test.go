@@ -1,10 +1,17 @@
 package dagfile
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 )
 
 func dagFolder(ignores map[string]string) fstest.MapFS {
@@ -82,12 +89,12 @@ func TestListFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := ListFiles(dagFolder(tt.ignores), tt.syntax)
+			l, err := ListFiles(dagFolder(tt.ignores), tt.syntax, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("ListFiles =\n%q\nwant\n%q", got, tt.want)
+			if !slices.Equal(l.Files, tt.want) || len(l.Problems) != 0 {
+				t.Errorf("ListFiles =\n%q (problems %v)\nwant\n%q", l.Files, l.Problems, tt.want)
 			}
 		})
 	}
@@ -95,18 +102,91 @@ func TestListFiles(t *testing.T) {
 
 func TestListFilesBadSyntax(t *testing.T) {
 	t.Parallel()
-	if _, err := ListFiles(dagFolder(nil), "fnmatch"); err == nil {
+	if _, err := ListFiles(dagFolder(nil), "fnmatch", 0); err == nil {
 		t.Fatal("ListFiles accepted an unknown syntax")
 	}
 }
 
 func TestListFilesRealDir(t *testing.T) {
 	t.Parallel()
-	got, err := ListFiles(os.DirFS("testdata"), "regexp")
+	l, err := ListFiles(DirFS("testdata"), "regexp", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(got, "valid/multi.yaml") || !slices.Contains(got, "invalid/syntax.yaml") {
-		t.Errorf("ListFiles(testdata) = %q", got)
+	if !slices.Contains(l.Files, "valid/multi.yaml") || !slices.Contains(l.Files, "invalid/syntax.yaml") {
+		t.Errorf("ListFiles(testdata) = %q", l.Files)
+	}
+}
+
+// readDirFailFS fails to read one directory, as a directory without read
+// permission does (tests run as root, who may read anything).
+type readDirFailFS struct {
+	fstest.MapFS
+	dir string
+}
+
+func (f readDirFailFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name == f.dir {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+	}
+	return f.MapFS.ReadDir(name)
+}
+
+func TestListFilesReportsBadEntriesAndGoesOn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, name := range []string{"a.yaml", "team/b.yaml", "other/c.yaml", "caf\xe9.yaml", "caf\xe9.txt"} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x: 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An endless ignore file: read without a bound it would take all memory.
+	symlink(t, "/dev/zero", filepath.Join(dir, "team", ".airflowignore"))
+	if err := os.WriteFile(filepath.Join(dir, "other", ".airflowignore"), bytes.Repeat([]byte("x\n"), 600), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var l *Listing
+	var err error
+	within(t, "ListFiles", func() { l, err = ListFiles(DirFS(dir), "regexp", 1000) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(l.Files, []string{"a.yaml"}) {
+		t.Errorf("Files = %q, want a.yaml only", l.Files)
+	}
+	var got []string
+	for _, p := range l.Problems {
+		if !utf8.ValidString(p.Path) {
+			t.Errorf("problem path %q is not UTF-8", p.Path)
+		}
+		got = append(got, fmt.Sprintf("%s [%s]: %v", p.Path, p.Unlisted, p.Err))
+	}
+	want := []string{
+		"caf\uFFFD.yaml []: the name is not valid UTF-8; rename it",
+		"other/.airflowignore [other]: file too large: 1200 bytes is more than core.max_dag_file_size (1000 bytes)",
+		"team/.airflowignore [team]: not a regular file: it is a character device; only regular files are read",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Problems =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	l, err = ListFiles(readDirFailFS{MapFS: dagFolder(nil), dir: "team"}, "regexp", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(l.Files, "team/x.yaml") || !slices.Contains(l.Files, "other/team/z.yaml") {
+		t.Errorf("Files = %q", l.Files)
+	}
+	if len(l.Problems) != 1 || l.Problems[0].Path != "team" || l.Problems[0].Unlisted != "team" || !errors.Is(l.Problems[0].Err, fs.ErrPermission) {
+		t.Errorf("Problems = %+v, want team unlisted", l.Problems)
+	}
+
+	// Only the root failing fails the listing.
+	if _, err := ListFiles(readDirFailFS{MapFS: dagFolder(nil), dir: "."}, "regexp", 0); !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("unreadable root: err = %v", err)
 	}
 }

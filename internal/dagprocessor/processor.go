@@ -18,10 +18,12 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/operator"
@@ -52,6 +54,10 @@ type Config struct {
 	Defaults dagfile.Defaults
 	// IgnoreSyntax is core.dag_ignore_file_syntax: "regexp" (default) or "glob".
 	IgnoreSyntax string
+	// MaxFileSize is core.max_dag_file_size: a DAG (or .airflowignore)
+	// file larger than this is not read and gets an import error instead.
+	// Default dagfile.DefaultMaxFileSize (10 MiB).
+	MaxFileSize int64
 	// RescanInterval is scheduler.dag_dir_list_interval: the safety-net pass
 	// when no file event arrives. Default 5 minutes.
 	RescanInterval time.Duration
@@ -62,10 +68,13 @@ type Config struct {
 	Debounce time.Duration
 	// OnPass, when set, is called after every pass the service runs (not
 	// after direct Sync calls); tests wait on it instead of sleeping.
-	OnPass   func(*Report)
-	Logger   *slog.Logger
-	Clock    func() time.Time
-	Hostname string
+	OnPass func(*Report)
+	// OnPassError, when set, is called after every pass of the service
+	// that fails.
+	OnPassError func(error)
+	Logger      *slog.Logger
+	Clock       func() time.Time
+	Hostname    string
 }
 
 // Processor parses DAG files into the store. It remembers what it parsed so
@@ -86,6 +95,25 @@ type fileState struct {
 	parsed   *dagfile.File
 	duration time.Duration
 	source   []byte
+	readErr  error // why the file could not be read; source is nil then
+}
+
+// entry is one file of a root as read in a pass.
+type entry struct {
+	source  []byte
+	readErr error
+	// kept marks a file under a directory that could not be listed this
+	// pass: it keeps its last state instead of being taken as removed.
+	kept bool
+}
+
+// hash identifies what the pass saw, so an unchanged file, or a file that
+// fails the same way again, is not parsed and written again.
+func (e entry) hash() string {
+	if e.readErr != nil {
+		return contentHash([]byte("unreadable\x00" + e.readErr.Error()))
+	}
+	return contentHash(e.source)
 }
 
 // New returns a Processor for cfg.
@@ -95,6 +123,9 @@ func New(cfg Config) (*Processor, error) {
 	}
 	if cfg.IgnoreSyntax == "" {
 		cfg.IgnoreSyntax = "regexp"
+	}
+	if cfg.MaxFileSize <= 0 {
+		cfg.MaxFileSize = dagfile.DefaultMaxFileSize
 	}
 	if cfg.RescanInterval <= 0 {
 		cfg.RescanInterval = 5 * time.Minute
@@ -145,12 +176,15 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 	}
 
 	var changed []string
-	for loc, src := range seen {
-		h := contentHash(src)
+	for loc, e := range seen {
+		if e.kept {
+			continue
+		}
+		h := e.hash()
 		if st, ok := p.files[loc]; ok && st.hash == h {
 			continue
 		}
-		p.files[loc] = &fileState{hash: h, source: src}
+		p.files[loc] = &fileState{hash: h, source: e.source, readErr: e.readErr}
 		changed = append(changed, loc)
 	}
 	var removed []string
@@ -205,29 +239,65 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 	return p.report(changed, dupErrs, written, len(removed)), nil
 }
 
-// readRoots reads every DAG file of every root, keyed by fileloc.
-func (p *Processor) readRoots() (map[string][]byte, error) {
-	seen := map[string][]byte{}
+// readRoots reads every DAG file of every root, keyed by fileloc. A file
+// or directory that cannot be read is an entry with its error, never a
+// failed pass: only a root that cannot be listed fails it.
+func (p *Processor) readRoots() (map[string]entry, error) {
+	seen := map[string]entry{}
 	for _, r := range p.cfg.Roots {
-		names, err := dagfile.ListFiles(r.FS, p.cfg.IgnoreSyntax)
+		l, err := dagfile.ListFiles(r.FS, p.cfg.IgnoreSyntax, p.cfg.MaxFileSize)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // a DAG folder that does not exist yet holds no DAGs
 			}
 			return nil, fmt.Errorf("list dag files in %s: %w", r.Dir, err)
 		}
-		for _, name := range names {
-			src, err := fs.ReadFile(r.FS, name)
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
+		for _, pr := range l.Problems {
+			addEntry(seen, joinLoc(r.Dir, pr.Path), entry{readErr: pr.Err})
+			if pr.Unlisted != "" {
+				p.keepUnder(seen, joinLoc(r.Dir, pr.Unlisted))
+			}
+		}
+		for _, name := range l.Files {
+			src, err := dagfile.ReadFile(r.FS, name, p.cfg.MaxFileSize)
+			if errors.Is(err, fs.ErrNotExist) {
+				if _, lerr := fs.Lstat(r.FS, name); errors.Is(lerr, fs.ErrNotExist) {
 					continue // removed between listing and reading
 				}
-				return nil, fmt.Errorf("read dag file: %w", err)
+				// A dangling symbolic link: say so rather than hide it.
 			}
-			seen[joinLoc(r.Dir, name)] = src
+			addEntry(seen, joinLoc(r.Dir, name), entry{source: src, readErr: err})
 		}
 	}
 	return seen, nil
+}
+
+// maxFilelocLength is the size of import_error.filename (VARCHAR(1024)),
+// the smallest column holding a fileloc.
+const maxFilelocLength = 1024
+
+// addEntry records e under loc, or, when loc is too long to be stored,
+// an import error under loc cut short: a deep path must fail its own
+// file, not the pass writing every file.
+func addEntry(seen map[string]entry, loc string, e entry) {
+	n := utf8.RuneCountInString(loc)
+	if n <= maxFilelocLength {
+		seen[loc] = e
+		return
+	}
+	short := []rune(loc)[:maxFilelocLength-1]
+	seen[string(short)+"…"] = entry{readErr: fmt.Errorf("the path is %d characters long; the metadata database stores at most %d: move the file closer to the DAG folder", n, maxFilelocLength)}
+}
+
+// keepUnder marks the files known from earlier passes below dir as kept.
+func (p *Processor) keepUnder(seen map[string]entry, dir string) {
+	for loc := range p.files {
+		if rel, err := filepath.Rel(dir, loc); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+			if _, ok := seen[loc]; !ok {
+				seen[loc] = entry{kept: true}
+			}
+		}
+	}
 }
 
 func joinLoc(dir, name string) string {
@@ -250,7 +320,7 @@ func (p *Processor) parse(locs []string, now time.Time) {
 			for loc := range work {
 				st := p.files[loc]
 				start := time.Now()
-				st.parsed = dagfile.ParseFile(loc, st.source, defaults, p.cfg.Operators)
+				st.parsed = p.parseOne(loc, st, defaults)
 				st.duration = time.Since(start)
 			}
 		}()
@@ -260,6 +330,21 @@ func (p *Processor) parse(locs []string, now time.Time) {
 	}
 	close(work)
 	wg.Wait()
+}
+
+// parseOne parses one file. A panic in the parser is that file's import
+// error: one file must never stop the others, nor the process.
+func (p *Processor) parseOne(loc string, st *fileState, defaults dagfile.Defaults) (f *dagfile.File) {
+	if st.readErr != nil {
+		return dagfile.Unreadable(loc, st.readErr)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			p.cfg.Logger.Error("dag file parser panicked", "file", loc, "panic", v, "stack", string(debug.Stack()))
+			f = &dagfile.File{Path: loc, Errors: []*dagfile.Error{{File: loc, Message: fmt.Sprintf("internal error while parsing: %v", v)}}}
+		}
+	}()
+	return dagfile.ParseFile(loc, st.source, defaults, p.cfg.Operators)
 }
 
 // assignOwners decides which file defines each DAG id: the first file in
@@ -360,10 +445,13 @@ func (p *Processor) writeFile(ctx context.Context, q store.Queries, loc string, 
 			return 0, fmt.Errorf("flag dags with import errors: %w", err)
 		}
 	}
-	if err := q.DAGCodeUpsert(ctx, &windsock.DAGCode{
-		FilelocHash: windsock.FilelocHash(loc), Fileloc: loc, LastUpdated: now, SourceCode: string(st.source),
-	}); err != nil {
-		return 0, fmt.Errorf("store dag code: %w", err)
+	// An unreadable file keeps the last source that could be read.
+	if st.readErr == nil {
+		if err := q.DAGCodeUpsert(ctx, &windsock.DAGCode{
+			FilelocHash: windsock.FilelocHash(loc), Fileloc: loc, LastUpdated: now, SourceCode: string(st.source),
+		}); err != nil {
+			return 0, fmt.Errorf("store dag code: %w", err)
+		}
 	}
 	msgs := make([]string, 0, len(f.Errors)+len(dupErrs))
 	for _, e := range f.Errors {
@@ -376,8 +464,11 @@ func (p *Processor) writeFile(ctx context.Context, q store.Queries, loc string, 
 		}
 		return written, nil
 	}
+	// Messages quote the file; whatever they quote, they must not be
+	// able to make the database refuse the pass (PostgreSQL's text holds
+	// neither NUL nor invalid UTF-8).
 	if err := q.ImportErrorSet(ctx, &windsock.ImportError{
-		Timestamp: now, Filename: loc, Stacktrace: strings.Join(msgs, "\n"),
+		Timestamp: now, Filename: loc, Stacktrace: storableText(strings.Join(msgs, "\n")),
 	}); err != nil {
 		return 0, fmt.Errorf("record import error: %w", err)
 	}
@@ -499,6 +590,12 @@ func (p *Processor) report(changed []string, dups map[string][]string, written, 
 		r.Files = append(r.Files, fr)
 	}
 	return r
+}
+
+// storableText replaces what a text column cannot hold: invalid UTF-8
+// becomes U+FFFD and NUL is dropped.
+func storableText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
 
 func contentHash(b []byte) string {

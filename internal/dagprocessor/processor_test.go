@@ -25,29 +25,38 @@ type testBundle struct {
 
 func setup(t testing.TB, onPass func(*Report)) *testBundle {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	dags := filepath.Join(dir, "dags")
-	if err := os.MkdirAll(dags, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "windsock.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "windsock.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
+	return setupStore(t, dir, st, func(c *Config) { c.OnPass = onPass })
+}
+
+// setupStore returns a processor over dir/dags writing to st, a migrated
+// store, with edit applied to its config.
+func setupStore(t testing.TB, dir string, st store.Store, edit func(*Config)) *testBundle {
+	t.Helper()
+	dags := filepath.Join(dir, "dags")
+	if err := os.MkdirAll(dags, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(Config{
-		Store: st, Roots: []Root{{Dir: dags, FS: os.DirFS(dags), Watch: true}}, Operators: operator.Builtins(),
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		Store: st, Roots: []Root{{Dir: dags, FS: dagfile.DirFS(dags), Watch: true}}, Operators: operator.Builtins(),
 		Defaults: dagfile.Defaults{
 			Owner: "airflow", RetryDelay: 300 * time.Second, Catchup: true, MaxActiveRuns: 16, MaxActiveTasks: 16,
 			PausedAtCreation: true, Timezone: time.UTC, Pool: windsock.DefaultPoolName, Queue: "default",
 		},
-		OnPass: onPass,
-		Clock:  func() time.Time { return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) },
-	})
+		Clock: func() time.Time { return time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC) },
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,12 @@ type serviceState struct {
 // Start runs an initial pass, records a DagProcessorJob, then watches the
 // roots and re-syncs on every change until Stop or ctx ends. It returns
 // once the first pass is stored.
+//
+// The job's heartbeat says that passes succeed, not merely that the
+// process lives: after a failed pass (the DAG folder cannot be listed, the
+// store refuses the write) the service stops beating, so /health reports
+// it unhealthy, and retries a pass at each heartbeat interval until one
+// succeeds. Bad entries in the folder are import errors, not failures.
 func (p *Processor) Start(ctx context.Context) error {
 	p.service.mu.Lock()
 	defer p.service.mu.Unlock()
@@ -114,12 +120,13 @@ func (p *Processor) loop(ctx context.Context, w *fsnotify.Watcher, jobID int64) 
 	heartbeat := time.NewTicker(p.cfg.HeartbeatInterval)
 	defer heartbeat.Stop()
 	var debounce <-chan time.Time
+	ok := true // the initial pass in Start succeeded
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case ev, ok := <-w.Events:
-			if !ok {
+		case ev, open := <-w.Events:
+			if !open {
 				return
 			}
 			if ev.Has(fsnotify.Create) {
@@ -130,37 +137,52 @@ func (p *Processor) loop(ctx context.Context, w *fsnotify.Watcher, jobID int64) 
 			if debounce == nil {
 				debounce = time.After(p.cfg.Debounce)
 			}
-		case err, ok := <-w.Errors:
-			if !ok {
+		case err, open := <-w.Errors:
+			if !open {
 				return
 			}
 			p.cfg.Logger.Warn("dag folder watch error; the next rescan will catch up", "error", err)
 		case <-debounce:
 			debounce = nil
-			p.pass(ctx)
+			ok = p.pass(ctx, jobID)
 		case <-rescan.C:
-			p.pass(ctx)
+			ok = p.pass(ctx, jobID)
 		case <-heartbeat.C:
-			if err := p.cfg.Store.JobHeartbeat(ctx, jobID, p.cfg.Clock()); err != nil && ctx.Err() == nil {
-				p.cfg.Logger.Warn("dag processor heartbeat failed", "error", err)
+			if !ok {
+				ok = p.pass(ctx, jobID)
+				continue
 			}
+			p.heartbeat(ctx, jobID)
 		}
 	}
 }
 
-func (p *Processor) pass(ctx context.Context) {
+// pass runs one pass and reports whether it succeeded; a successful pass
+// is a heartbeat.
+func (p *Processor) pass(ctx context.Context, jobID int64) bool {
 	r, err := p.Sync(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
-			p.cfg.Logger.Error("dag folder pass failed; will retry on the next change or rescan", "error", err)
+			p.cfg.Logger.Error("dag folder pass failed; will retry", "error", err)
+			if p.cfg.OnPassError != nil {
+				p.cfg.OnPassError(err)
+			}
 		}
-		return
+		return false
 	}
+	p.heartbeat(ctx, jobID)
 	if r.Changed > 0 || r.Removed > 0 {
 		p.cfg.Logger.Info("dag folder parsed", "changed_files", r.Changed, "removed_files", r.Removed, "dags_written", r.Written)
 	}
 	if p.cfg.OnPass != nil {
 		p.cfg.OnPass(r)
+	}
+	return true
+}
+
+func (p *Processor) heartbeat(ctx context.Context, jobID int64) {
+	if err := p.cfg.Store.JobHeartbeat(ctx, jobID, p.cfg.Clock()); err != nil && ctx.Err() == nil {
+		p.cfg.Logger.Warn("dag processor heartbeat failed", "error", err)
 	}
 }
 

@@ -1,0 +1,96 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestDagsFolderBadEntriesThroughTheBinary runs the built binary over a
+// DAG folder holding a /dev/zero link, a FIFO, a symlink loop and a 100 MB
+// file, entries that once took all memory, hung the DAG processor or
+// failed every scan: the command finishes, lists one import error per
+// entry, and its peak memory stays far below the big file's size.
+func TestDagsFolderBadEntriesThroughTheBinary(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.writeDAG(t, "good.yaml", "good:\n  tasks:\n    t:\n      operator: empty\n")
+	h.writeDAG(t, "team/also_good.yaml", "also_good:\n  tasks:\n    t:\n      operator: empty\n")
+	dags := h.dags()
+	for target, name := range map[string]string{"/dev/zero": "zero.yaml", "loop.yaml": "loop.yaml"} {
+		if err := os.Symlink(target, filepath.Join(dags, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(dags, "fifo.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Not sparse: the data is really there to be read.
+	big, err := os.Create(filepath.Join(dags, "big.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte("# padding padding padding padding\n"), 30840) // about 1 MiB
+	for i := 0; i < 100; i++ {
+		if _, err := big.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "dags", "list-import-errors", "-o", "json")
+	cmd.Env = h.env
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatal("windsock dags list-import-errors did not finish: a DAG folder entry blocks it")
+	}
+	if err != nil {
+		t.Fatalf("windsock dags list-import-errors: %v\n%s", err, stderr.String())
+	}
+	var errs []struct {
+		Filename   string `json:"filename"`
+		StackTrace string `json:"stack_trace"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &errs); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	want := map[string]string{
+		"big.yaml":  "more than core.max_dag_file_size (10 MiB)",
+		"fifo.yaml": "a named pipe (FIFO)",
+		"loop.yaml": "too many levels of symbolic links",
+		"zero.yaml": "a character device",
+	}
+	if len(errs) != len(want) {
+		t.Errorf("import errors = %+v, want %d", errs, len(want))
+	}
+	for _, e := range errs {
+		name := filepath.Base(e.Filename)
+		if e.Filename != filepath.Join(dags, name) || !strings.Contains(e.StackTrace, want[name]) {
+			t.Errorf("import error %s: %q, want %q", e.Filename, e.StackTrace, want[name])
+		}
+	}
+	// Linux reports the peak resident set in KiB.
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		if peak := ru.Maxrss << 10; peak > 80<<20 {
+			t.Errorf("peak memory %d MiB; the 100 MB file must not be read", peak>>20)
+		} else {
+			t.Logf("peak memory %d MiB", peak>>20)
+		}
+	}
+
+	list := h.ok(t, "dags", "list", "-o", "json")
+	if !strings.Contains(list, `"also_good"`) || !strings.Contains(list, `"good"`) {
+		t.Errorf("dags list = %s, want good and also_good", list)
+	}
+}
