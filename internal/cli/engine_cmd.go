@@ -25,6 +25,7 @@ func (r *runner) schedulerCommand() *cobra.Command {
 	var (
 		hostname string
 		skipLogs bool
+		join     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "scheduler",
@@ -42,6 +43,14 @@ is True (then run ` + "`windsock dag-processor`" + `).`,
 				return err
 			}
 			defer done()
+			if !env.Shared() && !join {
+				// One process owns a SQLite database unless told to join.
+				release, err := acquireHomeLocks(env.Config, ": stop it first, or pass --join to run this scheduler beside it")
+				if err != nil {
+					return err
+				}
+				defer release()
+			}
 			if hostname != "" {
 				env.Hostname = hostname
 			}
@@ -66,6 +75,7 @@ is True (then run ` + "`windsock dag-processor`" + `).`,
 	}
 	cmd.Flags().StringVar(&hostname, "hostname", "", "name recorded on the task instances this scheduler runs (LocalExecutor); its log server listens on it")
 	cmd.Flags().BoolVarP(&skipLogs, "skip-serve-logs", "s", false, "do not serve the logs of the tries run here")
+	cmd.Flags().BoolVar(&join, "join", false, "on SQLite, run beside the standalone or scheduler that already uses this home")
 	return cmd
 }
 

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// writable reports whether this process may create files in dir. A
+// directory that does not exist yet counts as writable: it is created.
+func writable(dir string) bool {
+	const wOK = 2 // access(2)'s W_OK
+	err := syscall.Access(dir, wOK)
+	return err == nil || errors.Is(err, fs.ErrNotExist)
+}
+
+// homeLock is an exclusive lock on a file, held by the one standalone or
+// SQLite scheduler that owns a home; the kernel releases it when the
+// process ends, however it ends.
+type homeLock struct{ f *os.File }
+
+// lockFileName is the lock in WINDSOCK_HOME; for a SQLite database outside
+// the home, a second lock sits next to the database file.
+const lockFileName = "windsock.lock"
+
+// lockPaths are the locks a process that owns the environment of cfg
+// takes: one in the home, and one next to a SQLite database.
+func lockPaths(cfg *config.Config) []string {
+	paths := []string{filepath.Join(cfg.Home, lockFileName)}
+	if db, ok := cfg.SQLitePath(); ok && filepath.Dir(db) != filepath.Clean(cfg.Home) {
+		paths = append(paths, db+".lock")
+	}
+	return paths
+}
+
+// acquireHomeLocks takes every lock of cfg's environment, or fails naming
+// the process holding one. what names the caller ("standalone",
+// "scheduler") and hint what the user can do instead.
+func acquireHomeLocks(cfg *config.Config, hint string) (release func(), err error) {
+	var held []*homeLock
+	release = func() {
+		for _, l := range held {
+			l.f.Close()
+		}
+	}
+	for _, p := range lockPaths(cfg) {
+		l, err := tryLock(p)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("%w%s", err, hint)
+		}
+		held = append(held, l)
+	}
+	return release, nil
+}
+
+// tryLock takes an exclusive flock on path and writes our pid into it.
+func tryLock(path string) (*homeLock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		b, _ := os.ReadFile(path)
+		f.Close()
+		owner := ""
+		if pid := strings.TrimSpace(string(b)); pid != "" {
+			owner = " (pid " + pid + ")"
+		}
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, windsock.Errorf(windsock.ECONFLICT, "%s is already in use by another windsock standalone or scheduler%s", filepath.Dir(path), owner)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return &homeLock{f: f}, nil
+}
+
+// listenError turns a failure to listen on a port into the message a user
+// can act on.
+func listenError(addr string, port int, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return windsock.Errorf(windsock.ECONFLICT, "port %d is in use: choose another with --port", port)
+	}
+	return fmt.Errorf("listen on %s: %w", addr, err)
+}
+
