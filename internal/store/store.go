@@ -80,6 +80,9 @@ type Queries interface {
 	SerializedDAGUpsert(ctx context.Context, sd *windsock.SerializedDAG) (changed bool, err error)
 	// SerializedDAGGet returns the stored definition of a DAG.
 	SerializedDAGGet(ctx context.Context, dagID string) (*windsock.SerializedDAG, error)
+	// SerializedDAGClear deletes every stored definition (Airflow's
+	// `dags reserialize` starts so) and returns how many there were.
+	SerializedDAGClear(ctx context.Context) (int, error)
 	// SerializedDAGHashes returns dag_id -> dag_hash for every stored DAG,
 	// so a parser can skip writing what did not change.
 	SerializedDAGHashes(ctx context.Context) (map[string]string, error)
