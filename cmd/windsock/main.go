@@ -15,6 +15,6 @@ import (
 func main() {
 	os.Exit(cli.Main(context.Background(), os.Args[1:], cli.IO{
 		Program: os.Args[0],
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ(),
+		Stdin:   os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ(),
 	}))
 }

@@ -62,8 +62,8 @@ func pythonDate(t interface{ Format(string) string }) string {
 // first unless --skip-archive.
 func (r *runner) dbCleanCommand() *cobra.Command {
 	var (
-		before                      string
-		tables                      []string
+		before                   string
+		tables                   []string
 		dryRun, skipArchive, yes bool
 	)
 	cmd := &cobra.Command{

@@ -94,4 +94,3 @@ func listenError(addr string, port int, err error) error {
 	}
 	return fmt.Errorf("listen on %s: %w", addr, err)
 }
-
