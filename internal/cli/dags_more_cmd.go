@@ -89,9 +89,9 @@ func (r *runner) dagsNextExecutionCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				var iv *schedule.DataInterval
-				if m.NextDagrunDataIntervalStart != nil && m.NextDagrunDataIntervalEnd != nil {
-					iv = &schedule.DataInterval{Start: *m.NextDagrunDataIntervalStart, End: *m.NextDagrunDataIntervalEnd}
+				iv, err := nextInterval(ctx, env.Store, d, m, tt, env.Clock())
+				if err != nil {
+					return err
 				}
 				for i := 0; i < n; i++ {
 					if i > 0 && iv != nil {
@@ -115,6 +115,31 @@ func (r *runner) dagsNextExecutionCommand() *cobra.Command {
 	}
 	cmd.Flags().IntVarP(&n, "num-executions", "n", 1, "the number of next logical datetimes to show")
 	return cmd
+}
+
+// nextInterval is the data interval of a DAG's next scheduled run: the
+// one the scheduler recorded on the dag row, or, before any scheduler has
+// (the CLI only parsed the DAG), the one after its last scheduled run as
+// the scheduler would compute it. Nil when there is none.
+func nextInterval(ctx context.Context, q store.Queries, d *windsock.DAG, m *windsock.DAGModel, tt schedule.Timetable, now time.Time) (*schedule.DataInterval, error) {
+	if m.NextDagrunDataIntervalStart != nil && m.NextDagrunDataIntervalEnd != nil {
+		return &schedule.DataInterval{Start: *m.NextDagrunDataIntervalStart, End: *m.NextDagrunDataIntervalEnd}, nil
+	}
+	last, err := q.DagRunList(ctx, &store.DagRunListParams{
+		DagID: d.DagID, RunTypes: []windsock.RunType{windsock.RunTypeScheduled}, OrderBy: "-execution_date", Limit: 1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var lastIv *schedule.DataInterval
+	if len(last) > 0 && last[0].DataIntervalStart != nil && last[0].DataIntervalEnd != nil {
+		lastIv = &schedule.DataInterval{Start: *last[0].DataIntervalStart, End: *last[0].DataIntervalEnd}
+	}
+	info, ok := tt.NextRun(lastIv, schedule.Restriction{Earliest: d.StartDate, Latest: d.EndDate, Catchup: d.Catchup}, now)
+	if !ok {
+		return nil, nil
+	}
+	return &info.DataInterval, nil
 }
 
 // dagDetail is the field table of `dags details`: Airflow 2.10's DAG

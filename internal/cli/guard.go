@@ -52,18 +52,19 @@ func acquireHomeLocks(cfg *config.Config, hint string) (release func(), err erro
 		}
 	}
 	for _, p := range lockPaths(cfg) {
-		l, err := tryLock(p)
+		l, err := tryLock(p, hint)
 		if err != nil {
 			release()
-			return nil, fmt.Errorf("%w%s", err, hint)
+			return nil, err
 		}
 		held = append(held, l)
 	}
 	return release, nil
 }
 
-// tryLock takes an exclusive flock on path and writes our pid into it.
-func tryLock(path string) (*homeLock, error) {
+// tryLock takes an exclusive flock on path and writes our pid into it;
+// hint ends the message when another process holds it.
+func tryLock(path, hint string) (*homeLock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -76,7 +77,7 @@ func tryLock(path string) (*homeLock, error) {
 			owner = " (pid " + pid + ")"
 		}
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, windsock.Errorf(windsock.ECONFLICT, "%s is already in use by another windsock standalone or scheduler%s", filepath.Dir(path), owner)
+			return nil, windsock.Errorf(windsock.ECONFLICT, "%s is already in use by another windsock standalone or scheduler%s%s", filepath.Dir(path), owner, hint)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
