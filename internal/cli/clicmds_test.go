@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -306,8 +308,27 @@ func TestDagsAndTasksCommands(t *testing.T) {
 	if table := h.ok(t, "dags", "details", "etl"); !strings.Contains(table, "property_name") || !strings.Contains(table, "max_active_runs") {
 		t.Errorf("details table = %s", table)
 	}
+	serialized := func() int {
+		t.Helper()
+		st, err := sqlite.Open(t.Context(), filepath.Join(h.dir, "windsock.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		hashes, err := st.SerializedDAGHashes(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(hashes)
+	}
+	h.ok(t, "dags", "reserialize", "--clear-only")
+	if n := serialized(); n != 0 {
+		t.Errorf("after reserialize --clear-only %d definitions are stored, want none", n)
+	}
 	h.ok(t, "dags", "reserialize")
-	h.ok(t, "dags", "show", "etl")
+	if n := serialized(); n != 2 {
+		t.Errorf("after reserialize %d definitions are stored, want 2", n)
+	}
 
 	// dags delete asks; -y removes every record of the DAG.
 	if got := h.run(t, "n\n", "dags", "delete", "etl"); got.code != 0 || !strings.Contains(got.stdout, "Cancelled") {
@@ -371,6 +392,7 @@ func TestUsersExportImportAndAudit(t *testing.T) {
 	h.ok(t, "variables", "set", "api_password", "var-secret")
 	h.ok(t, "connections", "add", "db1", "--conn-uri", "postgres://u:conn-secret@db.example.com:5432/x")
 	h.ok(t, "dags", "trigger", "daily")
+	h.ok(t, "dags", "pause", "daily")
 	h.ok(t, "dags", "list")
 
 	byEvent := map[string]*eventRow{}
@@ -383,7 +405,7 @@ func TestUsersExportImportAndAudit(t *testing.T) {
 		byEvent[e.Event] = e
 	}
 	for _, ev := range []string{"cli_users_create", "cli_users_delete", "cli_users_import", "cli_user_reset_password",
-		"cli_variables_set", "cli_connections_add", "cli_dag_trigger"} {
+		"cli_variables_set", "cli_connections_add", "cli_dag_trigger", "cli_dag_pause"} {
 		e := byEvent[ev]
 		if e == nil {
 			t.Errorf("no %s row; rows: %v", ev, keys(byEvent))
@@ -399,6 +421,9 @@ func TestUsersExportImportAndAudit(t *testing.T) {
 		if e.Owner == "" {
 			t.Errorf("%s has no owner", ev)
 		}
+	}
+	if _, ok := byEvent["cli_pause"]; ok {
+		t.Error("dags pause wrote its old cli_pause row beside Airflow's cli_dag_pause")
 	}
 	if e := byEvent["cli_dag_trigger"]; e != nil && e.DagID != "daily" {
 		t.Errorf("cli_dag_trigger dag_id = %q", e.DagID)
@@ -417,4 +442,29 @@ func keys(m map[string]*eventRow) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func TestConnectionsTest(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+
+	off := newHome(t)
+	off.ok(t, "connections", "add", "web", "--conn-uri", srv.URL)
+	off.fails(t, "Testing connections is disabled", "connections", "test", "web")
+
+	h := newHome(t, "WINDSOCK__CORE__TEST_CONNECTION=Enabled")
+	h.ok(t, "connections", "add", "web", "--conn-type", "http", "--conn-host", srv.URL)
+	h.ok(t, "connections", "add", "broken", "--conn-type", "http", "--conn-host", srv.URL+"/missing")
+	if out := h.ok(t, "connections", "test", "web"); !strings.Contains(out, "Retrieving connection: 'web'") || !strings.Contains(out, "Connection success!") {
+		t.Errorf("test of a live connection:\n%s", out)
+	}
+	if out := h.ok(t, "connections", "test", "broken"); !strings.Contains(out, "Connection failed!\n404") {
+		t.Errorf("test of a failing connection:\n%s", out)
+	}
+	h.fails(t, "Connection not found.", "connections", "test", "nope")
 }
