@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -66,9 +67,13 @@ func auditEvent(cmd *cobra.Command, args []string, program string, argv []string
 			e.TaskID = args[1]
 		}
 	}
+	var values []string
+	if path == "variables set" && len(args) == 2 && secrets.IsSensitiveName(args[0]) {
+		values = append(values, args[1]) // the value of a key named like a secret
+	}
 	extra, err := json.Marshal(map[string]string{
 		"host_name":    hostname(),
-		"full_command": pythonList(maskCommandLine(append([]string{program}, argv...))),
+		"full_command": pythonList(maskCommandLine(append([]string{program}, argv...), values...)),
 	})
 	if err == nil {
 		e.Extra = string(extra)
@@ -88,9 +93,10 @@ var secretFlags = map[string]bool{"-p": true, "--password": true, "--conn-passwo
 // password in a --conn-uri, a --conn-json or --conn-extra holding a secret
 // field, and the value of `variables set` for a key named like a secret.
 // Airflow masks the first two; the rest leak the same secrets, so they are
-// masked too. (A small local rule: the API's event log masks request
+// masked too; values are further secrets to mask wherever they appear
+// as an argument. (A small local rule: the API's event log masks request
 // parameters with its own; see notes/clicmds.md.)
-func maskCommandLine(argv []string) []string {
+func maskCommandLine(argv []string, values ...string) []string {
 	out := append([]string(nil), argv...)
 	group := ""
 	if len(out) > 1 {
@@ -110,16 +116,9 @@ func maskCommandLine(argv []string) []string {
 			i++
 		}
 	}
-	// variables set KEY VALUE
-	if len(out) > 4 && group == "variables" && out[2] == "set" {
-		var pos []int
-		for i := 3; i < len(out); i++ {
-			if !strings.HasPrefix(out[i], "-") {
-				pos = append(pos, i)
-			}
-		}
-		if len(pos) >= 2 && secrets.IsSensitiveName(out[pos[0]]) {
-			out[pos[1]] = maskedValue
+	for i := 1; i < len(out); i++ {
+		if slices.Contains(values, out[i]) {
+			out[i] = maskedValue
 		}
 	}
 	return out
