@@ -468,3 +468,13 @@ func TestConnectionsTest(t *testing.T) {
 	}
 	h.fails(t, "Connection not found.", "connections", "test", "nope")
 }
+
+// TestSchedulerLockFollowsTheSQLiteFile: two homes pointing at one SQLite
+// file are one environment, so the second scheduler stops too.
+func TestSchedulerLockFollowsTheSQLiteFile(t *testing.T) {
+	t.Parallel()
+	db := "WINDSOCK__DATABASE__SQL_ALCHEMY_CONN=sqlite:///" + filepath.Join(t.TempDir(), "shared.db")
+	a, b := newHome(t, db), newHome(t, db)
+	a.startDaemon(t, "scheduler is running", "scheduler")
+	b.fails(t, "shared.db is already in use", "scheduler")
+}

@@ -31,19 +31,23 @@ type homeLock struct{ f *os.File }
 // the home, a second lock sits next to the database file.
 const lockFileName = "windsock.lock"
 
-// lockPaths are the locks a process that owns the environment of cfg
-// takes: one in the home, and one next to a SQLite database.
-func lockPaths(cfg *config.Config) []string {
-	paths := []string{filepath.Join(cfg.Home, lockFileName)}
+// envLock is one lock file and what it guards, for messages.
+type envLock struct{ path, what string }
+
+// envLocks are the locks a process that owns the environment of cfg
+// takes: one in the home, and one next to a SQLite database kept
+// elsewhere (two homes may name the same file).
+func envLocks(cfg *config.Config) []envLock {
+	locks := []envLock{{filepath.Join(cfg.Home, lockFileName), "windsock home " + cfg.Home}}
 	if db, ok := cfg.SQLitePath(); ok && filepath.Dir(db) != filepath.Clean(cfg.Home) {
-		paths = append(paths, db+".lock")
+		locks = append(locks, envLock{db + ".lock", "SQLite database " + db})
 	}
-	return paths
+	return locks
 }
 
 // acquireHomeLocks takes every lock of cfg's environment, or fails naming
-// the process holding one. what names the caller ("standalone",
-// "scheduler") and hint what the user can do instead.
+// what is in use and by which process; hint ends that message with what
+// the user can do instead.
 func acquireHomeLocks(cfg *config.Config, hint string) (release func(), err error) {
 	var held []*homeLock
 	release = func() {
@@ -51,20 +55,21 @@ func acquireHomeLocks(cfg *config.Config, hint string) (release func(), err erro
 			l.f.Close()
 		}
 	}
-	for _, p := range lockPaths(cfg) {
-		l, err := tryLock(p, hint)
+	for _, l := range envLocks(cfg) {
+		h, err := tryLock(l, hint)
 		if err != nil {
 			release()
 			return nil, err
 		}
-		held = append(held, l)
+		held = append(held, h)
 	}
 	return release, nil
 }
 
-// tryLock takes an exclusive flock on path and writes our pid into it;
+// tryLock takes an exclusive flock on l.path and writes our pid into it;
 // hint ends the message when another process holds it.
-func tryLock(path, hint string) (*homeLock, error) {
+func tryLock(l envLock, hint string) (*homeLock, error) {
+	path := l.path
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -77,7 +82,7 @@ func tryLock(path, hint string) (*homeLock, error) {
 			owner = " (pid " + pid + ")"
 		}
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, windsock.Errorf(windsock.ECONFLICT, "%s is already in use by another windsock standalone or scheduler%s%s", filepath.Dir(path), owner, hint)
+			return nil, windsock.Errorf(windsock.ECONFLICT, "%s is already in use by another windsock standalone or scheduler%s%s", l.what, owner, hint)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
