@@ -35,10 +35,10 @@ func (r *runner) jobsCheckCommand() *cobra.Command {
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if allowMultiple && limit <= 1 {
-				return usageError{windsock.Errorf(windsock.EINVALID, "To use option --allow-multiple, you must set the limit to a value greater than 1.")}
+				return windsock.Errorf(windsock.EINVALID, "To use option --allow-multiple, you must set the limit to a value greater than 1.")
 			}
 			if host != "" && local {
-				return usageError{windsock.Errorf(windsock.EINVALID, "You can't use --hostname and --local at the same time")}
+				return windsock.Errorf(windsock.EINVALID, "You can't use --hostname and --local at the same time")
 			}
 			if local {
 				host = hostname()

@@ -24,9 +24,9 @@ import (
 func findUser(ctx context.Context, q store.Queries, username, email string) (*windsock.User, error) {
 	switch {
 	case username == "" && email == "":
-		return nil, usageError{windsock.Errorf(windsock.EINVALID, "Missing args: must supply one of --username or --email")}
+		return nil, windsock.Errorf(windsock.EINVALID, "Missing args: must supply one of --username or --email")
 	case username != "" && email != "":
-		return nil, usageError{windsock.Errorf(windsock.EINVALID, "Conflicting args: must supply either --username or --email, but not both")}
+		return nil, windsock.Errorf(windsock.EINVALID, "Conflicting args: must supply either --username or --email, but not both")
 	case username != "":
 		u, err := q.UserGet(ctx, username)
 		if windsock.ErrorCode(err) == windsock.ENOTFOUND {
