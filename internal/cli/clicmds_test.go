@@ -17,6 +17,7 @@ import (
 
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/sqlite"
+	"github.com/windsock/windsock/internal/store/storetest"
 )
 
 // dailyDAG runs one quick task a day.
@@ -191,7 +192,18 @@ func TestStandaloneGuards(t *testing.T) {
 
 func TestDBCleanAndExportArchived(t *testing.T) {
 	t.Parallel()
-	h := newHome(t)
+	t.Run("SQLite", func(t *testing.T) {
+		t.Parallel()
+		testDBClean(t, newHome(t))
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		t.Parallel()
+		testDBClean(t, newHome(t, "WINDSOCK__DATABASE__SQL_ALCHEMY_CONN="+freshSchema(t, storetest.PostgresURL(t))))
+	})
+}
+
+// testDBClean runs db clean, export-archived and reset on h's database.
+func testDBClean(t *testing.T, h *home) {
 	h.writeDAG(t, "daily.yaml", dailyDAG)
 	// One backfill a day, so that the runs start at different times.
 	for _, day := range []string{"2024-01-01", "2024-01-02", "2024-01-03"} {
