@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +54,7 @@ func (r *runner) cleanTableNames(tables []string) ([]string, error) {
 }
 
 // pythonDate prints a time as Python's str() of an aware datetime.
-func pythonDate(t interface{ Format(string) string }) string {
+func pythonDate(t time.Time) string {
 	return t.Format("2006-01-02 15:04:05.999999-07:00")
 }
 
@@ -176,8 +177,9 @@ func pythonSet(names []string) string {
 	return "{" + l[1:len(l)-1] + "}"
 }
 
-// openMigratedStore opens the store, migrating it when behind, without
-// the rest of the environment.
+// openMigratedStore opens the environment as every command does (migrating
+// a schema that is behind, creating the default pool and roles) and hands
+// over its store, which is all the db maintenance commands use.
 func (r *runner) openMigratedStore(ctx context.Context) (store.Store, error) {
 	env, err := r.openEnv(ctx, nil)
 	if err != nil {
