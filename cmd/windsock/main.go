@@ -14,6 +14,7 @@ import (
 
 func main() {
 	os.Exit(cli.Main(context.Background(), os.Args[1:], cli.IO{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ(),
+		Program: os.Args[0],
+		Stdin:   os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ(),
 	}))
 }

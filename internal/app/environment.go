@@ -77,9 +77,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := st.Migrate(ctx); err != nil {
+	if err := migrateIfBehind(ctx, st); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("migrate metadata database: %w", err)
+		return nil, err
 	}
 	host, _ := os.Hostname()
 	env := &Environment{
@@ -97,6 +97,19 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 		return nil, err
 	}
 	return env, nil
+}
+
+// migrateIfBehind migrates the store only when its schema is behind, so
+// that opening an up-to-date database writes nothing: read-only commands
+// then work on a database they may only read.
+func migrateIfBehind(ctx context.Context, st store.Store) error {
+	if cur, latest, err := st.MigrationStatus(ctx); err == nil && cur == latest {
+		return nil
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate metadata database: %w", err)
+	}
+	return nil
 }
 
 // OpenStore opens the metadata database named by database.sql_alchemy_conn

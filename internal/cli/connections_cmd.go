@@ -46,7 +46,7 @@ func newConnectionRow(c *secrets.Connection) connectionRow {
 func (r *runner) connectionsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "connections", Short: "Manage connections (passwords and extras are encrypted at rest)"}
 	cmd.AddCommand(r.connectionsAddCommand(), r.connectionsGetCommand(), r.connectionsDeleteCommand(),
-		r.connectionsListCommand(), r.connectionsImportCommand(), r.connectionsExportCommand())
+		r.connectionsListCommand(), r.connectionsImportCommand(), r.connectionsExportCommand(), r.connectionsTestCommand())
 	return cmd
 }
 

@@ -31,6 +31,10 @@ func (r *runner) dagsCommand() *cobra.Command {
 		r.dagsBackfillCommand(),
 		r.dagsListRunsCommand(),
 		r.dagsStateCommand(),
+		r.dagsDeleteCommand(),
+		r.dagsNextExecutionCommand(),
+		r.dagsDetailsCommand(),
+		r.dagsReserializeCommand(),
 	)
 	return cmd
 }
@@ -163,16 +167,8 @@ func (r *runner) dagsPauseCommand(verb string, paused bool) *cobra.Command {
 				if !m.IsActive {
 					return windsock.Errorf(windsock.ENOTFOUND, "DAG %q is not active: its file %s is gone", a[0], m.Fileloc)
 				}
-				err = env.Store.InTx(ctx, func(q store.Queries) error {
-					if err := q.DAGSetPaused(ctx, a[0], paused); err != nil {
-						return err
-					}
-					return q.EventLogInsert(ctx, &windsock.EventLog{
-						Dttm: env.Clock().UTC(), DagID: a[0], Event: "cli_" + verb, Owner: cliOwner(),
-						Extra: fmt.Sprintf(`{"host_name": %q, "full_command": "windsock dags %s %s"}`, hostname(), verb, a[0]),
-					})
-				})
-				if err != nil {
+				// The audit row is written before the command runs (recordAudit).
+				if err := env.Store.DAGSetPaused(ctx, a[0], paused); err != nil {
 					return err
 				}
 				_, err = fmt.Fprintf(r.io.Stdout, "Dag: %s, paused: %s\n", a[0], cellString(paused))

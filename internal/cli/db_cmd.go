@@ -59,7 +59,7 @@ func (r *runner) dbCommand() *cobra.Command {
 			return err
 		},
 	}
-	cmd.AddCommand(migrate, check)
+	cmd.AddCommand(migrate, check, r.dbCleanCommand(), r.dbExportArchivedCommand(), r.dbDropArchivedCommand(), r.dbResetCommand())
 	return cmd
 }
 

@@ -26,6 +26,7 @@ func (r *runner) schedulerCommand() *cobra.Command {
 		hostname string
 		skipLogs bool
 		grace    time.Duration
+		join     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "scheduler",
@@ -47,6 +48,14 @@ hands them back at once.`,
 				return err
 			}
 			defer done()
+			if !env.Shared() && !join {
+				// One process owns a SQLite database unless told to join.
+				release, err := acquireHomeLocks(env.Config, ": stop it first, or pass --join to run this scheduler beside it")
+				if err != nil {
+					return err
+				}
+				defer release()
+			}
 			if hostname != "" {
 				env.Hostname = hostname
 			}
@@ -72,6 +81,7 @@ hands them back at once.`,
 	cmd.Flags().StringVar(&hostname, "hostname", "", "name recorded on the task instances this scheduler runs (LocalExecutor); its log server listens on it")
 	cmd.Flags().BoolVarP(&skipLogs, "skip-serve-logs", "s", false, "do not serve the logs of the tries run here")
 	gracePeriodFlag(cmd, &grace)
+	cmd.Flags().BoolVar(&join, "join", false, "on SQLite, run beside the standalone or scheduler that already uses this home")
 	return cmd
 }
 

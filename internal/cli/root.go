@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +34,9 @@ const (
 // IO is what a command reads and writes; tests and the control plane pass
 // their own.
 type IO struct {
+	// Program is the name the binary was invoked as (os.Args[0]):
+	// "airflow" through a link of that name. Empty means "windsock".
+	Program string
 	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer
@@ -44,6 +48,21 @@ type IO struct {
 type runner struct {
 	io    IO
 	clock func() time.Time
+	// argv is the command line after the program name, for the audit log.
+	argv []string
+}
+
+// program returns the name the binary was invoked as.
+func (r *runner) program() string {
+	if r.io.Program == "" {
+		return "windsock"
+	}
+	return r.io.Program
+}
+
+// warnf prints a warning line on stderr.
+func (r *runner) warnf(format string, a ...any) {
+	fmt.Fprintf(r.io.Stderr, format+"\n", a...)
 }
 
 // usageError marks errors in how a command was called.
@@ -55,7 +74,7 @@ func (e usageError) Unwrap() error { return e.err }
 // Main runs the command line args (without the program name) and returns
 // the process exit code. Errors are printed as one line on stderr.
 func Main(ctx context.Context, args []string, stdio IO) int {
-	r := &runner{io: stdio, clock: time.Now}
+	r := &runner{io: stdio, clock: time.Now, argv: args}
 	root := r.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdio.Stdin)
@@ -81,13 +100,16 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 
 func (r *runner) rootCommand() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "windsock",
+		// Named as invoked, so that help reads "airflow ..." through a
+		// link named airflow.
+		Use:           filepath.Base(r.program()),
 		Short:         "Windsock runs Airflow-style workflows from one binary",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       Version,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentPreRun = func(cmd *cobra.Command, a []string) { r.recordAudit(cmd.Context(), cmd, a) }
 	root.AddCommand(
 		r.versionCommand(),
 		r.configCommand(),
@@ -104,6 +126,9 @@ func (r *runner) rootCommand() *cobra.Command {
 		r.webserverCommand(),
 		r.workerCommand(),
 		r.dagProcessorCommand(),
+		r.jobsCommand(),
+		r.cheatSheetCommand(),
+		r.infoCommand(),
 	)
 	return root
 }
@@ -138,8 +163,13 @@ func (r *runner) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := config.EnsureFile(home, r.io.Environ); err != nil {
-		return nil, fmt.Errorf("prepare %s: %w", home, err)
+	// A home the user cannot write (a read-only mount, every setting in
+	// the environment) is used as it is: commands that only read must
+	// work there, so nothing is generated into it.
+	if writable(home) {
+		if _, err := config.EnsureFile(home, r.io.Environ); err != nil {
+			return nil, fmt.Errorf("prepare %s: %w", home, err)
+		}
 	}
 	cfg, err := config.Load(home, r.io.Environ)
 	if err != nil {
@@ -158,6 +188,11 @@ func (r *runner) openEnv(ctx context.Context, logger *slog.Logger) (*app.Environ
 		return nil, err
 	}
 	return app.Open(ctx, cfg, app.Options{Logger: logger, Clock: r.clock, Environ: r.io.Environ})
+}
+
+// openEnvWith opens the environment of a loaded config, without a logger.
+func (r *runner) openEnvWith(ctx context.Context, cfg *config.Config) (*app.Environment, error) {
+	return app.Open(ctx, cfg, app.Options{Clock: r.clock, Environ: r.io.Environ})
 }
 
 // withEnv runs fn with an open environment and closes it afterwards.

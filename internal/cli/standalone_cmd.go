@@ -57,6 +57,11 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool, g
 		return err
 	}
 	defer env.Close()
+	release, err := acquireHomeLocks(env.Config, ": stop it first (one standalone per home)")
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := env.EnsureDagsFolder(); err != nil {
 		return err
 	}
@@ -85,7 +90,7 @@ func serveAPI(ctx context.Context, env *app.Environment, logger *slog.Logger, ru
 	addr := net.JoinHostPort(env.Config.Webserver.WebServerHost, strconv.Itoa(port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return listenError(addr, port, err)
 	}
 	remoteLogs, err := env.RemoteLogStore()
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 func (r *runner) tasksCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "tasks", Short: "Manage tasks"}
 	cmd.AddCommand(r.tasksListCommand(), r.tasksStateCommand(), r.tasksStatesForDagRunCommand(), r.tasksClearCommand(),
-		r.tasksTestCommand(), r.tasksRunCommand(), r.tasksRenderCommand())
+		r.tasksTestCommand(), r.tasksRunCommand(), r.tasksRenderCommand(), r.tasksFailedDepsCommand())
 	return cmd
 }
 

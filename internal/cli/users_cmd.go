@@ -20,7 +20,8 @@ const generatedPasswordLength = 20
 func (r *runner) usersCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "users", Short: "Manage users, their roles and API tokens"}
 	cmd.AddCommand(r.usersCreateCommand(), r.usersDeleteCommand(), r.usersListCommand(),
-		r.usersRoleCommand(true), r.usersRoleCommand(false), r.usersTokenCommand())
+		r.usersRoleCommand(true), r.usersRoleCommand(false), r.usersTokenCommand(),
+		r.usersResetPasswordCommand(), r.usersExportCommand(), r.usersImportCommand())
 	return cmd
 }
 

@@ -20,6 +20,7 @@ import (
 type Store interface {
 	Queries
 	Coordination
+	Maintenance
 
 	// InTx runs fn in one transaction: committed when fn returns nil,
 	// rolled back otherwise. fn must use the Queries it is given, not the
@@ -79,6 +80,9 @@ type Queries interface {
 	SerializedDAGUpsert(ctx context.Context, sd *windsock.SerializedDAG) (changed bool, err error)
 	// SerializedDAGGet returns the stored definition of a DAG.
 	SerializedDAGGet(ctx context.Context, dagID string) (*windsock.SerializedDAG, error)
+	// SerializedDAGClear deletes every stored definition (Airflow's
+	// `dags reserialize` starts so) and returns how many there were.
+	SerializedDAGClear(ctx context.Context) (int, error)
 	// SerializedDAGHashes returns dag_id -> dag_hash for every stored DAG,
 	// so a parser can skip writing what did not change.
 	SerializedDAGHashes(ctx context.Context) (map[string]string, error)
@@ -128,6 +132,8 @@ type Queries interface {
 	// JobLatest returns the running job of a type with the newest
 	// heartbeat.
 	JobLatest(ctx context.Context, jobType string) (*windsock.Job, error)
+	// JobList returns the jobs matching params, newest heartbeat first.
+	JobList(ctx context.Context, params *JobListParams) ([]*windsock.Job, error)
 
 	// UserCreate inserts a user with its roles (creating missing roles)
 	// and sets u.ID.
@@ -181,6 +187,14 @@ type DAGSetNextDagrunParams struct {
 	NextDagrunDataIntervalStart *time.Time
 	NextDagrunDataIntervalEnd   *time.Time
 	NextDagrunCreateAfter       *time.Time
+}
+
+// JobListParams filters JobList. Zero values mean "no filter".
+type JobListParams struct {
+	JobType  string
+	State    string
+	Hostname string
+	Limit    int // 0: no limit
 }
 
 // EventLogListParams filters EventLogList.

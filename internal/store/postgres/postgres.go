@@ -177,3 +177,12 @@ func (Dialect) MigrationLockSQL() string {
 func (Dialect) TableExistsSQL() string {
 	return `SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?`
 }
+
+// TablesSQL lists the tables of the current schema, newest first (by oid,
+// which grows with creation).
+func (Dialect) TablesSQL() string {
+	return `SELECT c.relname FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind = 'r'
+		ORDER BY c.oid DESC`
+}

@@ -184,3 +184,9 @@ func (Dialect) MigrationLockSQL() string { return "" }
 func (Dialect) TableExistsSQL() string {
 	return `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
 }
+
+// TablesSQL lists the tables, newest first (sqlite_master keeps creation
+// order in its rowid).
+func (Dialect) TablesSQL() string {
+	return `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid DESC`
+}

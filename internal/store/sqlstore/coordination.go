@@ -115,18 +115,8 @@ func (q *queries) JobListAlive(ctx context.Context, jobType string, since time.T
 	if err != nil {
 		return nil, fmt.Errorf("list live jobs: %w", err)
 	}
-	defer rows.Close()
-	var jobs []*windsock.Job
-	for rows.Next() {
-		var j windsock.Job
-		if err := rows.Scan(&j.ID, nullString{&j.DagID}, nullString{&j.State}, nullString{&j.JobType},
-			nullTime{&j.StartDate}, nullTimePtr{&j.EndDate}, nullTime{&j.LatestHeartbeat},
-			nullString{&j.ExecutorClass}, nullString{&j.Hostname}, nullString{&j.Unixname}); err != nil {
-			return nil, fmt.Errorf("list live jobs: %w", err)
-		}
-		jobs = append(jobs, &j)
-	}
-	if err := rows.Err(); err != nil {
+	jobs, err := scanJobs(rows)
+	if err != nil {
 		return nil, fmt.Errorf("list live jobs: %w", err)
 	}
 	return jobs, nil

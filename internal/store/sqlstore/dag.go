@@ -370,3 +370,16 @@ func (q *queries) ImportErrorList(ctx context.Context) ([]*windsock.ImportError,
 	}
 	return out, nil
 }
+
+// SerializedDAGClear deletes every stored definition.
+func (q *queries) SerializedDAGClear(ctx context.Context) (int, error) {
+	res, err := q.exec(ctx, `DELETE FROM serialized_dag`)
+	if err != nil {
+		return 0, fmt.Errorf("clear serialized dags: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("clear serialized dags: %w", err)
+	}
+	return int(n), nil
+}

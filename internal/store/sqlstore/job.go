@@ -2,9 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -55,4 +59,50 @@ func (q *queries) JobLatest(ctx context.Context, jobType string) (*windsock.Job,
 		return nil, fmt.Errorf("get latest job: %w", err)
 	}
 	return &j, nil
+}
+
+// JobList returns the jobs matching params, newest heartbeat first.
+func (q *queries) JobList(ctx context.Context, p *store.JobListParams) ([]*windsock.Job, error) {
+	var where []string
+	var args []any
+	for _, f := range []struct{ col, val string }{{"job_type", p.JobType}, {"state", p.State}, {"hostname", p.Hostname}} {
+		if f.val != "" {
+			where = append(where, f.col+" = ?")
+			args = append(args, f.val)
+		}
+	}
+	query := `SELECT id, dag_id, state, job_type, start_date, end_date,
+			latest_heartbeat, executor_class, hostname, unixname FROM job`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY latest_heartbeat DESC, id DESC"
+	if p.Limit > 0 {
+		query += " LIMIT " + strconv.Itoa(p.Limit)
+	}
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	jobs, err := scanJobs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// scanJobs reads rows of the job columns JobList selects, and closes rows.
+func scanJobs(rows *sql.Rows) ([]*windsock.Job, error) {
+	defer rows.Close()
+	var jobs []*windsock.Job
+	for rows.Next() {
+		var j windsock.Job
+		if err := rows.Scan(&j.ID, nullString{&j.DagID}, nullString{&j.State}, nullString{&j.JobType},
+			nullTime{&j.StartDate}, nullTimePtr{&j.EndDate}, nullTime{&j.LatestHeartbeat},
+			nullString{&j.ExecutorClass}, nullString{&j.Hostname}, nullString{&j.Unixname}); err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, &j)
+	}
+	return jobs, rows.Err()
 }

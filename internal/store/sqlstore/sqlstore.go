@@ -47,6 +47,10 @@ type Dialect interface {
 	// TableExistsSQL is a query taking one table name parameter and
 	// returning the number of such tables in the current schema.
 	TableExistsSQL() string
+	// TablesSQL lists the names of the tables in the current schema,
+	// newest first, so that dropping them in that order drops children
+	// before the parents their foreign keys name.
+	TablesSQL() string
 }
 
 // dbtx is what queries need from a database handle; *sql.DB and *sql.Tx

@@ -293,6 +293,15 @@ func testSerializedDAG(t *testing.T, open OpenFunc) {
 
 		_, err = st.SerializedDAGGet(ctx, "missing")
 		wantCode(t, err, windsock.ENOTFOUND)
+
+		n, err := st.SerializedDAGClear(ctx)
+		mustNo(t, err)
+		if n != 2 {
+			t.Fatalf("SerializedDAGClear = %d, want 2", n)
+		}
+		if hashes, err := st.SerializedDAGHashes(ctx); err != nil || len(hashes) != 0 {
+			t.Fatalf("hashes after clear = %v (err %v), want none", hashes, err)
+		}
 	})
 }
 
