@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -33,7 +32,7 @@ func checkFormat(f string) error {
 	case formatTable, formatJSON, formatYAML, formatPlain:
 		return nil
 	}
-	return windsock.Errorf(windsock.EINVALID, "unknown output format %q: use table, json, yaml or plain", f)
+	return usageError{fmt.Errorf("argument -o/--output: invalid choice: '%s' (choose from 'table', 'json', 'yaml', 'plain')", f)}
 }
 
 // How a command's -o output is built, the way Airflow's AirflowConsole
@@ -460,118 +459,37 @@ func writeGrid(w io.Writer, format string, recs []record) error {
 	return err
 }
 
-// printRows writes rows, a slice of structs whose json tags name the
-// columns, in the chosen format. JSON and YAML keep the struct's field
-// order and types; table and plain print one line per row.
-func printRows(w io.Writer, format string, rows any) error {
-	switch format {
-	case formatJSON:
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		if reflect.ValueOf(rows).Len() == 0 {
-			_, err := fmt.Fprintln(w, "[]")
-			return err
-		}
-		return enc.Encode(rows)
-	case formatYAML:
-		// Round-trip through JSON so YAML uses the same field names.
-		b, err := json.Marshal(rows)
-		if err != nil {
-			return err
-		}
-		var v any
-		if err := yaml.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		enc := yaml.NewEncoder(w)
-		enc.SetIndent(2)
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		return enc.Close()
+// printOutput prints what a listCommand's rows function returned: records
+// from a fields table, or a slice of structs whose json tags name the
+// fields (printed as records, normalized the same way).
+func printOutput(w io.Writer, format string, out any) error {
+	if recs, ok := out.([]record); ok {
+		return printRecords(w, format, recs)
 	}
-	cols, cells := tabulate(rows)
-	if format == formatPlain {
-		for _, r := range cells {
-			if _, err := fmt.Fprintln(w, strings.Join(r, "\t")); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if len(cells) == 0 {
-		_, err := fmt.Fprintln(w, "No data found")
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(cols, "\t"))
-	seps := make([]string, len(cols))
-	for i, c := range cols {
-		seps[i] = strings.Repeat("=", len(c))
-	}
-	fmt.Fprintln(tw, strings.Join(seps, "\t"))
-	for _, r := range cells {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
-	}
-	return tw.Flush()
+	return printRows(w, format, out)
 }
 
-// tabulate turns a slice of structs into column names and string cells.
-func tabulate(rows any) ([]string, [][]string) {
+// printRows prints a slice of structs whose json tags name the fields, in
+// field order.
+func printRows(w io.Writer, format string, rows any) error {
 	v := reflect.ValueOf(rows)
 	t := v.Type().Elem()
-	var cols []string
-	var idx []int
-	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name == "" || name == "-" {
-			continue
+	recs := make([]record, v.Len())
+	for r := range recs {
+		var rec record
+		for i := 0; i < t.NumField(); i++ {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			rec = append(rec, recordField{name, normalize(v.Index(r).Field(i).Interface())})
 		}
-		cols = append(cols, name)
-		idx = append(idx, i)
+		recs[r] = rec
 	}
-	cells := make([][]string, v.Len())
-	for r := 0; r < v.Len(); r++ {
-		row := make([]string, len(idx))
-		for c, i := range idx {
-			row[c] = cellString(v.Index(r).Field(i).Interface())
-		}
-		cells[r] = row
-	}
-	return cols, cells
+	return printRecords(w, format, recs)
 }
 
-// cellString is how a value shows in a table cell (being replaced by
-// the fields tables above).
+// cellString is how a value reads in Airflow's text output: Python's str().
 func cellString(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return strings.ReplaceAll(x, "\n", " | ")
-	case []string:
-		return strings.Join(x, ", ")
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case *string:
-		if x == nil {
-			return ""
-		}
-		return *x
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			return ""
-		}
-		return cellString(rv.Elem().Interface())
-	}
-	if rv.Kind() == reflect.Map || rv.Kind() == reflect.Slice {
-		b, _ := json.Marshal(v)
-		return string(b)
-	}
-	return fmt.Sprint(v)
+	return cellText(normalize(v), formatTable)
 }
