@@ -9,8 +9,9 @@ PKGS := ./...
 ## test: formatting, vet, and the whole test suite with the race detector
 test: fmt-check vet unit
 
+## build: bin/windsock, static (no cgo) so that it runs on any Linux host
 build:
-	$(GO) build -o bin/windsock ./cmd/windsock
+	CGO_ENABLED=0 $(GO) build -o bin/windsock ./cmd/windsock
 
 run:
 	$(GO) run ./cmd/windsock standalone
