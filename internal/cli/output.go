@@ -63,15 +63,6 @@ type column[T any] struct {
 // fields is one command's output: its columns in Airflow's order.
 type fields[T any] []column[T]
 
-// names returns the field names in order.
-func (fs fields[T]) names() []string {
-	out := make([]string, len(fs))
-	for i, c := range fs {
-		out[i] = c.name
-	}
-	return out
-}
-
 // records maps items to normalized records.
 func (fs fields[T]) records(items []T) []record {
 	out := make([]record, len(items))
@@ -487,9 +478,4 @@ func printRows(w io.Writer, format string, rows any) error {
 		recs[r] = rec
 	}
 	return printRecords(w, format, recs)
-}
-
-// cellString is how a value reads in Airflow's text output: Python's str().
-func cellString(v any) string {
-	return cellText(normalize(v), formatTable)
 }

@@ -124,3 +124,17 @@ func TestPythonStr(t *testing.T) {
 		}
 	}
 }
+
+// TestNewRecord: commands whose Airflow rows are plain dicts build them
+// with newRecord; values are normalized like fields tables' values.
+func TestNewRecord(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	recs := []record{newRecord("dag_id", "etl", "state", nil, "try_number", 2, "paused", true)}
+	if err := printRecords(&b, formatJSON, recs); err != nil {
+		t.Fatal(err)
+	}
+	if want := `[{"dag_id": "etl", "state": null, "try_number": "2", "paused": "True"}]` + "\n"; b.String() != want {
+		t.Errorf("newRecord -o json = %s, want %s", b.String(), want)
+	}
+}
