@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/api"
 	"github.com/windsock/windsock/internal/dagprocessor"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/windsock"
@@ -19,13 +20,81 @@ import (
 // value is the time itself, printed as Python's str() (a space). Tables
 // marked Windsock-only have no Airflow counterpart.
 
-// dagsListFields: dag_command.dag_list_dags, default --columns (the values
-// come from dag_schema.dump: owners is the stored owners split on ",").
-var dagsListFields = fields[*windsock.DAGModel]{
+// dagSchemaFields: the fields of Airflow's api_connexion dag_schema, which
+// dag_command.dag_list_dags prints (--columns picks among them; the
+// default is dagsListColumns). Dates are marshmallow's ISO strings. Left
+// out: file_token (a signed token of Airflow's webserver) and the pickling
+// fields Windsock has no use for beyond None.
+var dagSchemaFields = fields[*windsock.DAGModel]{
 	{"dag_id", func(d *windsock.DAGModel) any { return d.DagID }},
+	{"dag_display_name", func(d *windsock.DAGModel) any { return d.DagID }},
+	{"is_paused", func(d *windsock.DAGModel) any { return d.IsPaused }},
+	{"is_active", func(d *windsock.DAGModel) any { return d.IsActive }},
+	{"last_parsed_time", func(d *windsock.DAGModel) any { return isoOrNone(d.LastParsedTime) }},
+	{"last_pickled", func(d *windsock.DAGModel) any { return nil }},
+	{"last_expired", func(d *windsock.DAGModel) any { return nil }},
+	{"scheduler_lock", func(d *windsock.DAGModel) any { return nil }},
+	{"pickle_id", func(d *windsock.DAGModel) any { return nil }},
+	{"default_view", func(d *windsock.DAGModel) any { return noneIfEmpty(d.DefaultView) }},
 	{"fileloc", func(d *windsock.DAGModel) any { return d.Fileloc }},
 	{"owners", func(d *windsock.DAGModel) any { return splitOwners(d.Owners) }},
-	{"is_paused", func(d *windsock.DAGModel) any { return d.IsPaused }},
+	{"description", func(d *windsock.DAGModel) any { return noneIfEmpty(d.Description) }},
+	{"schedule_interval", func(d *windsock.DAGModel) any { return scheduleInterval(d.ScheduleInterval) }},
+	{"timetable_description", func(d *windsock.DAGModel) any { return noneIfEmpty(d.TimetableDescription) }},
+	{"tags", func(d *windsock.DAGModel) any { return tagObjects(d.Tags) }},
+	{"max_active_tasks", func(d *windsock.DAGModel) any { return d.MaxActiveTasks }},
+	{"max_active_runs", func(d *windsock.DAGModel) any { return d.MaxActiveRuns }},
+	{"has_task_concurrency_limits", func(d *windsock.DAGModel) any { return d.HasTaskConcurrencyLimits }},
+	{"has_import_errors", func(d *windsock.DAGModel) any { return d.HasImportErrors }},
+	{"next_dagrun", func(d *windsock.DAGModel) any { return isoOrNone(d.NextDagrun) }},
+	{"next_dagrun_data_interval_start", func(d *windsock.DAGModel) any { return isoOrNone(d.NextDagrunDataIntervalStart) }},
+	{"next_dagrun_data_interval_end", func(d *windsock.DAGModel) any { return isoOrNone(d.NextDagrunDataIntervalEnd) }},
+	{"next_dagrun_create_after", func(d *windsock.DAGModel) any { return isoOrNone(d.NextDagrunCreateAfter) }},
+}
+
+// dagsListColumns is the default of dags list --columns.
+var dagsListColumns = []string{"dag_id", "fileloc", "owners", "is_paused"}
+
+// selectColumns returns the columns of fs named in names, in that order,
+// and the names that are not columns of fs.
+func selectColumns[T any](fs fields[T], names []string) (fields[T], []string) {
+	var out fields[T]
+	var invalid []string
+	for _, n := range names {
+		i := slices.IndexFunc(fs, func(c column[T]) bool { return c.name == n })
+		if i < 0 {
+			invalid = append(invalid, n)
+			continue
+		}
+		out = append(out, fs[i])
+	}
+	return out, invalid
+}
+
+func isoOrNone(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return windsock.ISOFormat(*t)
+}
+
+// scheduleInterval is dag_schema's schedule_interval, as the REST API
+// serves it ({"__type": "CronExpression", "value": "0 3 * * *"}).
+func scheduleInterval(stored string) any {
+	var v any
+	if json.Unmarshal(api.ScheduleIntervalJSON(stored), &v) != nil {
+		return nil
+	}
+	return v
+}
+
+// tagObjects is dag_schema's tags: a list of {"name": tag}.
+func tagObjects(tags []string) []map[string]string {
+	out := make([]map[string]string, len(tags))
+	for i, t := range tags {
+		out[i] = map[string]string{"name": t}
+	}
+	return out
 }
 
 // splitOwners is DAGSchema.get_owners: the stored owners split on ",".

@@ -57,6 +57,9 @@ func TestListCommandsUseAirflowFieldNames(t *testing.T) {
 	}{
 		// dag_command.dag_list_dags: default --columns.
 		{[]string{"dags", "list"}, 0, []string{"dag_id", "fileloc", "owners", "is_paused"}},
+		// --columns picks among api_connexion/schemas/dag_schema.py's DAGSchema fields.
+		{[]string{"dags", "list", "--columns", "dag_id,is_active,tags,schedule_interval,next_dagrun,timetable_description"}, 0,
+			[]string{"dag_id", "is_active", "tags", "schedule_interval", "next_dagrun", "timetable_description"}},
 		// dag_command.dag_list_import_errors: {"filepath": filename, "error": errors}, then sys.exit(1).
 		{[]string{"dags", "list-import-errors"}, 1, []string{"filepath", "error"}},
 		// dag_command.dag_report.
@@ -137,6 +140,11 @@ func TestListCommandValuesAreAirflowShaped(t *testing.T) {
 	if !strings.HasPrefix(table, "dag_id | execution_date            | task_id   | state | start_date | end_date\n"+
 		"=======+===========================+===========+=======+============+=========\n") || !strings.Contains(table, "etl    | 2024-05-01T00:00:00+00:00 | extract   | None  |            |\n") {
 		t.Errorf("states-for-dag-run table:\n%s", table)
+	}
+	r := h.run(t, "", "dags", "list", "--columns", "dag_id,tags,nope,schedule_interval", "-o", "json")
+	want := `[{"dag_id": "etl", "tags": [{"name": "etl"}], "schedule_interval": {"__type": "CronExpression", "value": "@daily"}}]` + "\n"
+	if r.code != 0 || r.stdout != want || !strings.Contains(r.stderr, "Ignoring the following invalid columns: ['nope']") {
+		t.Errorf("dags list --columns: exit %d\n%s%s\nwant %s", r.code, r.stdout, r.stderr, want)
 	}
 	if out := h.ok(t, "variables", "list"); out != "No data found\n" {
 		t.Errorf("empty variables list = %q", out)

@@ -46,14 +46,36 @@ func syncDAGs(ctx context.Context, env *app.Environment) (*dagprocessor.Report, 
 }
 
 func (r *runner) dagsListCommand() *cobra.Command {
-	return r.listCommand("list", "List the DAGs in the DAG folder", true,
+	var columns []string
+	cmd := r.listCommand("list", "List the DAGs in the DAG folder", true,
 		func(ctx context.Context, env *app.Environment, _ *dagprocessor.Report) (any, error) {
+			fs, invalid := selectColumns(dagSchemaFields, columns)
+			if len(invalid) > 0 {
+				// Airflow warns and prints the valid columns.
+				fmt.Fprintf(r.io.Stderr, "Error: Ignoring the following invalid columns: %s.  List of valid columns: %s\n",
+					pyList(invalid), pyList(columnNames(dagSchemaFields)))
+			}
 			dags, err := env.Store.DAGList(ctx, &store.DAGListParams{OnlyActive: true})
 			if err != nil {
 				return nil, err
 			}
-			return dagsListFields.records(dags), nil
+			return fs.records(dags), nil
 		})
+	cmd.Flags().StringSliceVar(&columns, "columns", dagsListColumns, "the columns to print, comma-separated")
+	return cmd
+}
+
+func columnNames[T any](fs fields[T]) []string {
+	out := make([]string, len(fs))
+	for i, c := range fs {
+		out[i] = c.name
+	}
+	return out
+}
+
+// pyList is Python's str() of a list of strings: ['a', 'b'].
+func pyList(s []string) string {
+	return "['" + strings.Join(s, "', '") + "']"
 }
 
 func (r *runner) dagsListImportErrorsCommand() *cobra.Command {
