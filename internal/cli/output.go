@@ -27,6 +27,8 @@ const (
 	formatPlain = "plain"
 )
 
+// checkFormat rejects an -o value Airflow's argparse would reject, as a
+// usage error worded the same way.
 func checkFormat(f string) error {
 	switch f {
 	case formatTable, formatJSON, formatYAML, formatPlain:

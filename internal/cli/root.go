@@ -82,6 +82,9 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
+		if cmd == nil {
+			cmd = root
+		}
 		fmt.Fprintf(stdio.Stderr, "usage: %s\n%s: error: %s\n", usageLine(cmd), cmd.CommandPath(), strings.ReplaceAll(ue.Error(), "\n", "; "))
 		return exitUsage
 	}
