@@ -73,6 +73,9 @@ func TestReadmePostgresSetup(t *testing.T) {
 	if err := exec.Command("pg_ctlcluster", "15", "main", "status").Run(); err != nil {
 		t.Skipf("no running PostgreSQL 15 cluster \"main\" to run the README's setup against: %v", err)
 	}
+	if out, _ := exec.Command("pg_conftool", "-s", "15", "main", "show", "port").Output(); strings.TrimSpace(string(out)) != "5432" {
+		t.Skipf("PostgreSQL 15/main listens on port %q, not the README's 5432", strings.TrimSpace(string(out)))
+	}
 	var b [6]byte
 	rand.Read(b[:])
 	name := "readme_" + hex.EncodeToString(b[:])
