@@ -129,14 +129,6 @@ func withUser(ctx context.Context, u *windsock.User) context.Context {
 	return context.WithValue(ctx, userKey{}, u)
 }
 
-// require returns a 403 unless the request's user has the permission.
-func (s *Server) require(r *http.Request, action, resource string) error {
-	if !s.authz.Can(r.Context(), userFrom(r), action, resource) {
-		return forbidden()
-	}
-	return nil
-}
-
 func forbidden() error {
 	return windsock.Errorf(windsock.EFORBIDDEN, "You do not have the permission to perform this action")
 }

@@ -49,45 +49,51 @@ func syncDAGs(ctx context.Context, env *app.Environment) (*dagprocessor.Report, 
 	return p.Sync(ctx)
 }
 
-type dagRow struct {
-	DagID    string `json:"dag_id"`
-	Fileloc  string `json:"fileloc"`
-	Owners   string `json:"owners"`
-	IsPaused bool   `json:"is_paused"`
-}
-
 func (r *runner) dagsListCommand() *cobra.Command {
-	return r.listCommand("list", "List the DAGs in the DAG folder", true,
+	var columns []string
+	cmd := r.listCommand("list", "List the DAGs in the DAG folder", true,
 		func(ctx context.Context, env *app.Environment, _ *dagprocessor.Report) (any, error) {
+			fs, invalid := selectColumns(dagSchemaFields, columns)
+			if len(invalid) > 0 {
+				// Airflow warns and prints the valid columns.
+				fmt.Fprintf(r.io.Stderr, "Error: Ignoring the following invalid columns: %s.  List of valid columns: %s\n",
+					pyList(invalid), pyList(columnNames(dagSchemaFields)))
+			}
 			dags, err := env.Store.DAGList(ctx, &store.DAGListParams{OnlyActive: true})
 			if err != nil {
 				return nil, err
 			}
-			rows := make([]dagRow, len(dags))
-			for i, d := range dags {
-				rows[i] = dagRow{DagID: d.DagID, Fileloc: d.Fileloc, Owners: d.Owners, IsPaused: d.IsPaused}
-			}
-			return rows, nil
+			return fs.records(dags), nil
 		})
+	cmd.Flags().StringSliceVar(&columns, "columns", dagsListColumns, "the columns to print, comma-separated")
+	return cmd
 }
 
-type importErrorRow struct {
-	Filename   string `json:"filename"`
-	StackTrace string `json:"stack_trace"`
+func columnNames[T any](fs fields[T]) []string {
+	out := make([]string, len(fs))
+	for i, c := range fs {
+		out[i] = c.name
+	}
+	return out
+}
+
+// pyList is Python's str() of a list of strings: ['a', 'b'].
+func pyList(s []string) string {
+	return "['" + strings.Join(s, "', '") + "']"
 }
 
 func (r *runner) dagsListImportErrorsCommand() *cobra.Command {
-	return r.listCommand("list-import-errors", "List the DAG files that could not be loaded, and why", true,
+	return r.listCommand("list-import-errors", "List the DAG files that could not be loaded, and why (exit 1 if any)", true,
 		func(ctx context.Context, env *app.Environment, _ *dagprocessor.Report) (any, error) {
 			errs, err := env.Store.ImportErrorList(ctx)
 			if err != nil {
 				return nil, err
 			}
-			rows := make([]importErrorRow, len(errs))
-			for i, e := range errs {
-				rows[i] = importErrorRow{Filename: e.Filename, StackTrace: e.Stacktrace}
+			if len(errs) > 0 {
+				// Airflow exits 1 after the list, so that scripts can tell.
+				err = silentExit{code: exitError}
 			}
-			return rows, nil
+			return importErrorFields.records(errs), err
 		})
 }
 
@@ -150,11 +156,15 @@ func dot(d *windsock.DAG) string {
 }
 
 func (r *runner) dagsPauseCommand(verb string, paused bool) *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:   verb + " DAG_ID",
 		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a DAG",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if err := checkFormat(output); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			return r.withEnv(ctx, func(env *app.Environment) error {
 				if _, err := syncDAGs(ctx, env); err != nil {
@@ -171,34 +181,30 @@ func (r *runner) dagsPauseCommand(verb string, paused bool) *cobra.Command {
 				if err := env.Store.DAGSetPaused(ctx, a[0], paused); err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(r.io.Stdout, "Dag: %s, paused: %s\n", a[0], cellString(paused))
-				return err
+				if m.IsPaused == paused {
+					// Airflow only changes the DAGs not yet in the state.
+					un := map[bool]string{true: "un", false: ""}[paused]
+					_, err = fmt.Fprintf(r.io.Stdout, "No %spaused DAGs were found\n", un)
+					return err
+				}
+				m.IsPaused = paused
+				return dagPauseFields.print(r.io.Stdout, output, []*windsock.DAGModel{m})
 			})
 		},
 	}
-}
-
-type reportRow struct {
-	File     string `json:"file"`
-	Duration string `json:"duration"`
-	DagNum   int    `json:"dag_num"`
-	TaskNum  int    `json:"task_num"`
-	Dags     string `json:"dags"`
+	outputFlag(cmd, &output)
+	return cmd
 }
 
 func (r *runner) dagsReportCommand() *cobra.Command {
 	return r.listCommand("report", "Show how long each DAG file takes to parse", true,
 		func(_ context.Context, env *app.Environment, rep *dagprocessor.Report) (any, error) {
-			files := rep.Files
-			sort.SliceStable(files, func(i, j int) bool { return files[i].Duration > files[j].Duration })
-			rows := make([]reportRow, len(files))
-			for i, f := range files {
-				rows[i] = reportRow{
-					File: relToDagsFolder(env, f.Fileloc), Duration: f.Duration.String(),
-					DagNum: len(f.DagIDs), TaskNum: f.Tasks, Dags: strings.Join(f.DagIDs, ", "),
-				}
+			rows := make([]dagReportRow, len(rep.Files))
+			for i, f := range rep.Files {
+				rows[i] = dagReportRow{file: relToDagsFolder(env, f.Fileloc), FileReport: f}
 			}
-			return rows, nil
+			sort.SliceStable(rows, func(i, j int) bool { return rows[i].Duration > rows[j].Duration })
+			return dagReportFields.records(rows), nil
 		})
 }
 

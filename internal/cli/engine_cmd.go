@@ -289,12 +289,8 @@ func (r *runner) reportRun(ctx context.Context, q store.Queries, ref scheduler.R
 	if err != nil {
 		return err
 	}
-	rows, err := taskStateRows(ctx, q, run)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintln(r.io.Stdout)
-	if err := printRows(r.io.Stdout, formatTable, rows); err != nil {
+	if err := printTaskStates(ctx, r.io.Stdout, formatTable, q, run); err != nil {
 		return err
 	}
 	fmt.Fprintf(r.io.Stdout, "Dag run %s: %s\n", run.RunID, run.State)

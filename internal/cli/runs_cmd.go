@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,33 +18,6 @@ import (
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
-
-type dagRunRow struct {
-	DagID             string         `json:"dag_id"`
-	DagRunID          string         `json:"dag_run_id"`
-	State             string         `json:"state"`
-	RunType           string         `json:"run_type"`
-	LogicalDate       string         `json:"logical_date"`
-	DataIntervalStart string         `json:"data_interval_start"`
-	DataIntervalEnd   string         `json:"data_interval_end"`
-	StartDate         string         `json:"start_date"`
-	EndDate           string         `json:"end_date"`
-	ExternalTrigger   bool           `json:"external_trigger"`
-	Conf              map[string]any `json:"conf"`
-}
-
-func newDagRunRow(r *windsock.DagRun) dagRunRow {
-	conf := r.Conf
-	if conf == nil {
-		conf = map[string]any{}
-	}
-	return dagRunRow{
-		DagID: r.DagID, DagRunID: r.RunID, State: string(r.State), RunType: string(r.RunType),
-		LogicalDate: windsock.ISOFormat(r.LogicalDate), DataIntervalStart: isoOrEmpty(r.DataIntervalStart),
-		DataIntervalEnd: isoOrEmpty(r.DataIntervalEnd), StartDate: isoOrEmpty(r.StartDate), EndDate: isoOrEmpty(r.EndDate),
-		ExternalTrigger: r.ExternalTrigger, Conf: conf,
-	}
-}
 
 // loadDAGGraph returns a DAG's definition and graph after parsing the DAG
 // folder.
@@ -90,7 +65,7 @@ func (r *runner) dagsTriggerCommand() *cobra.Command {
 					return err
 				}
 				app.NotifyRuns{Env: env}.RunChanged(run.DagID, run.RunID) // a running scheduler starts it at once
-				return printRows(r.io.Stdout, output, []dagRunRow{newDagRunRow(run)})
+				return dagTriggerFields.print(r.io.Stdout, output, []*windsock.DagRun{run})
 			})
 		},
 	}
@@ -139,11 +114,7 @@ func (r *runner) dagsListRunsCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				rows := make([]dagRunRow, len(runs))
-				for i, run := range runs {
-					rows[i] = newDagRunRow(run)
-				}
-				return printRows(r.io.Stdout, output, rows)
+				return dagRunListFields.print(r.io.Stdout, output, runs)
 			})
 		},
 	}
@@ -230,16 +201,6 @@ func (r *runner) tasksStateCommand() *cobra.Command {
 	}
 }
 
-type taskStateRow struct {
-	DagID       string `json:"dag_id"`
-	LogicalDate string `json:"logical_date"`
-	TaskID      string `json:"task_id"`
-	State       string `json:"state"`
-	TryNumber   int    `json:"try_number"`
-	StartDate   string `json:"start_date"`
-	EndDate     string `json:"end_date"`
-}
-
 func (r *runner) tasksStatesForDagRunCommand() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
@@ -252,11 +213,7 @@ func (r *runner) tasksStatesForDagRunCommand() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			return r.withRun(ctx, a[0], a[1], func(env *app.Environment, _ *windsock.DAG, run *windsock.DagRun) error {
-				rows, err := taskStateRows(ctx, env.Store, run)
-				if err != nil {
-					return err
-				}
-				return printRows(r.io.Stdout, output, rows)
+				return printTaskStates(ctx, r.io.Stdout, output, env.Store, run)
 			})
 		},
 	}
@@ -264,23 +221,22 @@ func (r *runner) tasksStatesForDagRunCommand() *cobra.Command {
 	return cmd
 }
 
-func taskStateRows(ctx context.Context, q store.Queries, run *windsock.DagRun) ([]taskStateRow, error) {
+// printTaskStates prints the task instances of a run as Airflow's tasks
+// states-for-dag-run does.
+func printTaskStates(ctx context.Context, w io.Writer, format string, q store.Queries, run *windsock.DagRun) error {
 	tis, err := q.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows := make([]taskStateRow, len(tis))
+	fs := taskStatesFields
 	for i, ti := range tis {
-		st := string(ti.State)
-		if st == "" {
-			st = "None"
-		}
-		rows[i] = taskStateRow{
-			DagID: ti.DagID, LogicalDate: windsock.ISOFormat(run.LogicalDate), TaskID: ti.TaskID, State: st,
-			TryNumber: ti.TryNumber, StartDate: isoOrEmpty(ti.StartDate), EndDate: isoOrEmpty(ti.EndDate),
+		rows[i] = taskStateRow{TaskInstance: ti, logicalDate: run.LogicalDate}
+		if ti.MapIndex >= 0 && len(fs) == len(taskStatesFields) {
+			fs = append(slices.Clone(fs), taskStatesMapIndex)
 		}
 	}
-	return rows, nil
+	return fs.print(w, format, rows)
 }
 
 func (r *runner) tasksClearCommand() *cobra.Command {

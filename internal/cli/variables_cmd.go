@@ -97,14 +97,7 @@ func (r *runner) variablesCommand() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			type row struct {
-				Key string `json:"key"`
-			}
-			rows := make([]row, len(vars))
-			for i, v := range vars {
-				rows[i] = row{v.Key}
-			}
-			return rows, nil
+			return variableListFields.records(vars), nil
 		})
 
 	var onExisting string
