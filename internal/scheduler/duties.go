@@ -32,7 +32,40 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 		// take a flag set for "the next pass" without evaluating the run).
 		dirty[ref], reload[ref] = true, true
 	}
-	stale := now.Add(-s.cfg.ZombieThreshold)
+	if err := s.failZombies(ctx, now, dirty, reload); err != nil {
+		return err
+	}
+	if err := s.failStuckQueued(ctx, now, dirty, reload); err != nil {
+		return err
+	}
+	running, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunRunning}})
+	if err != nil {
+		return err
+	}
+	for _, r := range running {
+		if !s.ownsRun(RunRef{r.DagID, r.RunID}) {
+			continue
+		}
+		if err := s.checkSLAs(ctx, r, now); err != nil {
+			return err
+		}
+		ref := RunRef{r.DagID, r.RunID}
+		dirty[ref] = true
+		if _, cached := s.runs[ref]; !cached {
+			reload[ref] = true
+		}
+	}
+	return nil
+}
+
+// failZombies fails the running tries whose heartbeat is older than the
+// zombie threshold, counted from when this scheduler last began to reach
+// the database (decide.ZombieCutoff).
+func (s *Scheduler) failZombies(ctx context.Context, now time.Time, dirty, reload map[RunRef]bool) error {
+	stale, ok := decide.ZombieCutoff(now, s.contactSince, s.cfg.ZombieThreshold)
+	if !ok {
+		return nil
+	}
 	zombies, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}, HeartbeatBefore: &stale})
 	if err != nil {
 		return err
@@ -54,26 +87,6 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 		// once starts now.
 		ref := RunRef{ti.DagID, ti.RunID}
 		dirty[ref], reload[ref] = true, true
-	}
-	if err := s.failStuckQueued(ctx, now, dirty, reload); err != nil {
-		return err
-	}
-	running, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunRunning}})
-	if err != nil {
-		return err
-	}
-	for _, r := range running {
-		if !s.ownsRun(RunRef{r.DagID, r.RunID}) {
-			continue
-		}
-		if err := s.checkSLAs(ctx, r, now); err != nil {
-			return err
-		}
-		ref := RunRef{r.DagID, r.RunID}
-		dirty[ref] = true
-		if _, cached := s.runs[ref]; !cached {
-			reload[ref] = true
-		}
 	}
 	return nil
 }

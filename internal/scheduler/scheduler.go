@@ -122,6 +122,13 @@ type Scheduler struct {
 	// slot. Passes woken by finished tries skip the look otherwise.
 	startRuns bool
 
+	// contactSince is when this scheduler last began to reach the
+	// database (started, or saw it again after an outage): zombie
+	// detection gives the workers a threshold from then to report.
+	// contactLost is set while heartbeats fail. Loop goroutine only.
+	contactSince time.Time
+	contactLost  bool
+
 	jobID  int64
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -251,6 +258,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return fmt.Errorf("record scheduler job: %w", err)
 	}
 	s.jobID = job.ID
+	s.contactSince = now
 	s.own.set(s.jobID, nil)
 	if err := s.refreshMembers(ctx, now); err != nil {
 		return fmt.Errorf("read live schedulers: %w", err)
@@ -315,8 +323,16 @@ func (s *Scheduler) loop(ctx context.Context) {
 			periodic = true
 		case <-heartbeat.C:
 			if err := s.cfg.Store.JobHeartbeat(ctx, s.jobID, s.now()); err != nil && ctx.Err() == nil {
-				s.cfg.Logger.Warn("scheduler heartbeat failed", "error", err)
+				if !s.contactLost {
+					s.contactLost = true
+					s.cfg.Logger.Warn("scheduler heartbeat failed: the metadata database is unreachable", "error", err)
+				}
 				continue
+			}
+			if s.contactLost {
+				s.contactLost, s.contactSince = false, s.now()
+				s.cfg.Logger.Info("metadata database back: tries are presumed dead only once it has been back for scheduler_zombie_task_threshold, so that workers can record what ended meanwhile",
+					"threshold", s.cfg.ZombieThreshold)
 			}
 			if err := s.refreshMembers(ctx, s.now()); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Warn("reading the live schedulers failed", "error", err)
