@@ -60,9 +60,9 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 
 // failZombies fails the running tries whose heartbeat is older than the
 // zombie threshold, counted from when this scheduler last began to reach
-// the database (decide.ZombieCutoff).
+// the database, and none while it cannot (decide.ZombieCutoff).
 func (s *Scheduler) failZombies(ctx context.Context, now time.Time, dirty, reload map[RunRef]bool) error {
-	stale, ok := decide.ZombieCutoff(now, s.contactSince, s.cfg.ZombieThreshold)
+	stale, ok := decide.ZombieCutoff(now, s.contact, s.cfg.ZombieThreshold)
 	if !ok {
 		return nil
 	}

@@ -122,12 +122,11 @@ type Scheduler struct {
 	// slot. Passes woken by finished tries skip the look otherwise.
 	startRuns bool
 
-	// contactSince is when this scheduler last began to reach the
-	// database (started, or saw it again after an outage): zombie
-	// detection gives the workers a threshold from then to report.
-	// contactLost is set while heartbeats fail. Loop goroutine only.
-	contactSince time.Time
-	contactLost  bool
+	// contact is this scheduler's access to the database, as its
+	// heartbeats tell: zombie detection pauses while it is lost and gives
+	// the workers a threshold to report once it is back. Loop goroutine
+	// only.
+	contact decide.Contact
 
 	jobID  int64
 	cancel context.CancelFunc
@@ -258,7 +257,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return fmt.Errorf("record scheduler job: %w", err)
 	}
 	s.jobID = job.ID
-	s.contactSince = now
+	s.contact = decide.Contact{Since: now}
 	s.own.set(s.jobID, nil)
 	if err := s.refreshMembers(ctx, now); err != nil {
 		return fmt.Errorf("read live schedulers: %w", err)
@@ -323,14 +322,14 @@ func (s *Scheduler) loop(ctx context.Context) {
 			periodic = true
 		case <-heartbeat.C:
 			if err := s.cfg.Store.JobHeartbeat(ctx, s.jobID, s.now()); err != nil && ctx.Err() == nil {
-				if !s.contactLost {
-					s.contactLost = true
-					s.cfg.Logger.Warn("scheduler heartbeat failed: the metadata database is unreachable", "error", err)
+				if !s.contact.Lost {
+					s.contact.Lost = true
+					s.cfg.Logger.Warn("scheduler heartbeat failed: the metadata database is unreachable; no try is presumed dead until it is back", "error", err)
 				}
 				continue
 			}
-			if s.contactLost {
-				s.contactLost, s.contactSince = false, s.now()
+			if s.contact.Lost {
+				s.contact = decide.Contact{Since: s.now()}
 				s.cfg.Logger.Info("metadata database back: tries are presumed dead only once it has been back for scheduler_zombie_task_threshold, so that workers can record what ended meanwhile",
 					"threshold", s.cfg.ZombieThreshold)
 			}
