@@ -10,7 +10,7 @@ func TestZombieCutoff(t *testing.T) {
 	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	const threshold = 5 * time.Minute
 	tests := []struct {
-		name         string
+		name    string
 		contact Contact
 		want    time.Time
 		wantOK  bool
