@@ -169,19 +169,21 @@ func outage(t *testing.T, crash bool) (*cluster, *process) {
 	if err := os.WriteFile(release, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// The tries end now, with the database away: their outcomes go to the
-	// worker's journal (the worker stops tries it cannot heartbeat only
-	// after half the threshold; these end within a fraction of a second).
-	c.waitFor("every try ended and journaled", time.Minute, func() (bool, error) {
+	// The tries end now, with the database away (the worker stops tries
+	// it cannot heartbeat only after half the threshold; these end within
+	// a fraction of a second).
+	c.waitFor("every try ended", time.Minute, func() (bool, error) {
 		effects := c.sideEffects()
 		for i := 1; i <= n; i++ {
 			if effects[fmt.Sprintf("t%d-done", i)] != 1 {
 				return false, nil
 			}
 		}
-		return journalEntries(t, w.home) == n, nil
+		return true, nil
 	})
 	if crash {
+		// Killed once the outcomes are in its journal, and only there.
+		c.waitFor("every outcome journaled", time.Minute, func() (bool, error) { return journalEntries(t, w.home) == n, nil })
 		w.cmd.Process.Signal(syscall.SIGKILL)
 		<-w.done
 	}
