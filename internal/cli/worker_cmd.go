@@ -35,7 +35,10 @@ func (r *runner) workerCommand() *cobra.Command {
 --concurrency at once (celery.worker_concurrency), only those of --queues when
 given. It serves the logs of its tries on logging.worker_log_server_port.
 On SIGTERM or SIGINT it stops claiming, lets running tries finish for up to
---grace-period, then hands the rest back for retry (without using up a retry).`,
+--grace-period, then hands the rest back for retry (without using up a retry).
+The outcome of every finished try is kept in $WINDSOCK_HOME/journal until the
+database has it: a try that ends while the database is away is recorded when
+it is back, or when the worker next starts in the same home.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, logger, env, done, err := r.startService(cmd)
