@@ -44,9 +44,10 @@ func (tr *testRun) endDuringOutage(t *testing.T, dir string, n int, command stri
 		t.Fatal(err)
 	}
 	tr.task.Args = map[string]any{"bash_command": command}
-	r := *tr.r
-	r.Store, r.Journal = unreachable(t), j
-	out, err := r.Run(ctx, &Try{TI: ti, DAG: tr.dag, Run: tr.run})
+	saved := tr.r.Store
+	tr.r.Store, tr.r.Journal = unreachable(t), j
+	out, err := tr.r.Run(ctx, &Try{TI: ti, DAG: tr.dag, Run: tr.run})
+	tr.r.Store, tr.r.Journal = saved, nil
 	if err != nil {
 		t.Fatalf("run during the outage: %v", err)
 	}
@@ -71,11 +72,11 @@ func (tr *testRun) replay(t *testing.T, dir string) []*Outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := *tr.r
-	r.Journal = j
+	tr.r.Journal = j
+	defer func() { tr.r.Journal = nil }()
 	var outs []*Outcome
 	for _, f := range entries {
-		out, err := r.RecordLate(t.Context(), nil, f)
+		out, err := tr.r.RecordLate(t.Context(), nil, f)
 		if err != nil {
 			t.Fatal(err)
 		}

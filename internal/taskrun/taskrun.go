@@ -13,7 +13,6 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
-	"os/user"
 	"strings"
 	"sync"
 	"time"
@@ -414,13 +413,6 @@ func (r *Runner) firstTryStart(ctx context.Context, ti *windsock.TaskInstance) (
 		return time.Time{}, err
 	}
 	return rs[0].StartDate, nil
-}
-
-func currentUser() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return ""
 }
 
 // marshalXCom encodes an XCom value, refusing what is too large to be a
