@@ -79,17 +79,14 @@ type lateOutcome struct {
 func (e *Local) keepLate(l lateOutcome) {
 	e.mu.Lock()
 	e.late = append(e.late, l)
-	n := len(e.late)
 	e.mu.Unlock()
-	e.contact.failed("record a try's outcome", errDatabaseAway, n)
+	// The recorder tries again at once, and reports the outage if the
+	// database is still away.
 	select {
 	case e.lateWake <- struct{}{}:
 	default:
 	}
 }
-
-// errDatabaseAway stands for the error of a record the runner journaled.
-var errDatabaseAway = windsock.Errorf(windsock.EINTERNAL, "the outcome could not be recorded")
 
 // replayJournal queues what a previous run of this worker left in the
 // journal; claims wait until it is recorded, so that nothing this worker

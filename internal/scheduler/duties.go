@@ -60,9 +60,9 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 
 // failZombies fails the running tries whose heartbeat is older than the
 // zombie threshold, counted from when this scheduler last began to reach
-// the database, and none while it cannot (decide.ZombieCutoff).
+// the database, and none while it cannot (decide.StaleBefore).
 func (s *Scheduler) failZombies(ctx context.Context, now time.Time, dirty, reload map[RunRef]bool) error {
-	stale, ok := decide.ZombieCutoff(now, s.contact, s.cfg.ZombieThreshold)
+	stale, ok := decide.StaleBefore(now, s.contact, s.cfg.ZombieThreshold)
 	if !ok {
 		return nil
 	}
@@ -218,12 +218,18 @@ func processAlive(pid int) bool {
 // scheduler.task_queued_timeout (no executor took them): they fail, and
 // retries apply, so a task with retries is queued again.
 func (s *Scheduler) failStuckQueued(ctx context.Context, now time.Time, dirty, reload map[RunRef]bool) error {
+	// After an outage the workers claim what waited meanwhile: it is not
+	// stuck (decide.StaleBefore).
+	stale, ok := decide.StaleBefore(now, s.contact, s.cfg.QueuedTimeout)
+	if !ok {
+		return nil
+	}
 	queued, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateQueued}})
 	if err != nil {
 		return err
 	}
 	for _, ti := range queued {
-		if ti.QueuedDttm == nil || now.Sub(*ti.QueuedDttm) <= s.cfg.QueuedTimeout || !s.ownsRun(RunRef{ti.DagID, ti.RunID}) {
+		if ti.QueuedDttm == nil || !ti.QueuedDttm.Before(stale) || !s.ownsRun(RunRef{ti.DagID, ti.RunID}) {
 			continue
 		}
 		if err := s.failTry(ctx, ti, fmt.Sprintf("queued for longer than %s (scheduler.task_queued_timeout) without an executor taking it", s.cfg.QueuedTimeout), now); err != nil {

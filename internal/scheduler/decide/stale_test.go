@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-func TestZombieCutoff(t *testing.T) {
+func TestStaleBefore(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	const threshold = 5 * time.Minute
@@ -25,25 +25,25 @@ func TestZombieCutoff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, ok := ZombieCutoff(now, tt.contact, threshold)
+			got, ok := StaleBefore(now, tt.contact, threshold)
 			if ok != tt.wantOK || !got.Equal(tt.want) {
-				t.Errorf("ZombieCutoff = %v, %v; want %v, %v", got, ok, tt.want, tt.wantOK)
+				t.Errorf("StaleBefore = %v, %v; want %v, %v", got, ok, tt.want, tt.wantOK)
 			}
 		})
 	}
 }
 
-// TestZombieCutoffNeverBeforeTheThreshold: whatever the times, a try is
+// TestStaleBeforeNeverBeforeTheLimit: whatever the times, a try is
 // presumed dead only if its last heartbeat and the scheduler's contact are
 // both older than the threshold, and then always.
-func TestZombieCutoffNeverBeforeTheThreshold(t *testing.T) {
+func TestStaleBeforeNeverBeforeTheLimit(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	for since := -20; since <= 2; since++ {
 		for beat := -20; beat <= 0; beat++ {
 			for _, threshold := range []time.Duration{time.Second, 6 * time.Second, 10 * time.Second} {
 				contact, hb := now.Add(time.Duration(since)*time.Second), now.Add(time.Duration(beat)*time.Second)
-				cutoff, ok := ZombieCutoff(now, Contact{Since: contact}, threshold)
+				cutoff, ok := StaleBefore(now, Contact{Since: contact}, threshold)
 				dead := ok && hb.Before(cutoff)
 				if dead && (now.Sub(hb) <= threshold || now.Sub(contact) <= threshold) {
 					t.Fatalf("heartbeat %v, contact %v, threshold %v: presumed dead too early", hb, contact, threshold)
