@@ -465,7 +465,6 @@ func (e *Local) heartbeat(ctx context.Context) {
 		ti, err := e.cfg.Store.TaskInstanceGet(rctx, k)
 		cancel()
 		if err != nil || ti.State == windsock.TaskStateRunning && ti.TryNumber == tryNumber && ti.Hostname == e.cfg.Hostname {
-			// (A failed read is no news: the heartbeat below tells.)
 			// Still this try (or unknown: the heartbeat below tells).
 			tries = append(tries, store.Try{Key: k, TryNumber: tryNumber})
 			continue

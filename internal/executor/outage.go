@@ -236,12 +236,12 @@ func hasReplay(late []lateOutcome) bool {
 	return false
 }
 
-// retryMax caps the pause between attempts to reach the database: well
-// under the zombie threshold, so that a worker records what it owes soon
-// after the database is back, before the schedulers' grace (a threshold
-// from when they see it again) runs out.
+// retryMax caps the pause between attempts to reach the database: a few
+// seconds, and well under the zombie threshold, so that a worker records
+// what it owes soon after the database is back, long before the
+// schedulers' grace (a threshold from when they see it again) runs out.
 func (e *Local) retryMax() time.Duration {
-	d := 30 * time.Second
+	d := 5 * time.Second
 	if e.cfg.LostContactAfter > 0 {
 		d = min(d, e.cfg.LostContactAfter/4)
 	}
