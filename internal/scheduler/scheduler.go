@@ -347,9 +347,11 @@ func (s *Scheduler) loop(ctx context.Context) {
 	}
 }
 
-// pass runs one scheduling pass; errors are logged and retried on the next.
+// pass runs one scheduling pass; errors are logged and retried on the
+// next, except while the heartbeat finds the database unreachable: that
+// was said once, and every pass fails until it is back.
 func (s *Scheduler) pass(ctx context.Context, periodic bool) {
-	if err := s.Pass(ctx, periodic); err != nil && ctx.Err() == nil {
+	if err := s.Pass(ctx, periodic); err != nil && ctx.Err() == nil && !s.contact.Lost {
 		s.cfg.Logger.Error("scheduling pass failed; retrying on the next", "error", err)
 	}
 }
