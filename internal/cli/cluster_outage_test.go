@@ -73,14 +73,23 @@ func (s *restartServer) run(action string) {
 	}
 }
 
-// stop stops the server until start (or the end of the test).
-func (s *restartServer) stop() {
+// stop starts stopping the server (until start, or the end of the test)
+// and returns when the stop command is done.
+func (s *restartServer) stop() <-chan struct{} {
 	s.t.Helper()
-	s.run("stop")
+	cmd := s.command("stop")
 	s.t.Cleanup(func() {
 		// Started again unless the test did (then this fails, harmlessly).
 		exec.Command("sh", "-c", s.command("start")).Run()
 	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if out, err := exec.Command("sh", "-c", cmd).CombinedOutput(); err != nil {
+			s.t.Errorf("%s: %v\n%s", cmd, err, out)
+		}
+	}()
+	return done
 }
 
 // releasedTasks is a DAG of n tasks that each append "<task_id> <try>" to
@@ -136,7 +145,7 @@ func countContaining(lines []string, s string) int {
 
 // outageThreshold is the zombie threshold of the outage tests (seconds):
 // short, so the outage that outlasts it is short too.
-const outageThreshold = 6
+const outageThreshold = 8
 
 // outage runs tasks that end while PostgreSQL is stopped for twice the
 // zombie threshold; crash kills the worker during the outage and starts a
@@ -150,7 +159,7 @@ func outage(t *testing.T, crash bool) (*cluster, *process) {
 	const n = 6
 	c.writeDAG("outage.yaml", releasedTasks("outage", n))
 	c.start("dag-processor", "dag-processor")
-	c.start("scheduler", "scheduler")
+	sched := c.start("scheduler", "scheduler")
 	w := c.start("worker", "worker", "--hostname", "127.0.0.2")
 	c.waitDAG("outage")
 	c.run("dags", "trigger", "outage", "-r", "r")
@@ -163,9 +172,17 @@ func outage(t *testing.T, crash bool) (*cluster, *process) {
 		return len(c.sideEffects()) == n, nil
 	})
 
-	before := len(logLines(t, w.log))
-	srv.stop()
+	before, schedBefore := len(logLines(t, w.log)), len(logLines(t, sched.log))
+	stopping := srv.stop()
 	stopped := time.Now()
+	// The tries end as soon as the database refuses the test, not when
+	// the stop command returns: on a busy machine the shutdown's
+	// checkpoint may take longer than the worker waits before stopping
+	// tries it cannot heartbeat.
+	c.waitFor("the database refusing", time.Minute, func() (bool, error) {
+		_, err := c.store.TaskInstanceGet(t.Context(), windsock.TaskInstanceKey{DagID: "outage", TaskID: "t1", RunID: "r", MapIndex: -1})
+		return err != nil, nil
+	})
 	if err := os.WriteFile(release, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +198,7 @@ func outage(t *testing.T, crash bool) (*cluster, *process) {
 		}
 		return true, nil
 	})
+	<-stopping
 	if crash {
 		// Killed once the outcomes are in its journal, and only there.
 		c.waitFor("every outcome journaled", time.Minute, func() (bool, error) { return journalEntries(t, w.home) == n, nil })
@@ -190,11 +208,17 @@ func outage(t *testing.T, crash bool) (*cluster, *process) {
 	// The outage outlasts the zombie threshold: an outage's length, not a
 	// wait for something to happen.
 	time.Sleep(time.Until(stopped.Add(2 * outageThreshold * time.Second)))
-	during := logLines(t, w.log)[before:]
+	during, schedDuring := logLines(t, w.log)[before:], logLines(t, sched.log)[schedBefore:]
 	srv.run("start")
-	t.Logf("PostgreSQL was stopped for %s; the worker logged %d lines meanwhile:\n%s", time.Since(stopped).Round(time.Millisecond), len(during), strings.Join(during, "\n"))
+	t.Logf("PostgreSQL was stopped for %s; the worker logged %d lines meanwhile, the scheduler %d:\n%s\n%s", time.Since(stopped).Round(time.Millisecond),
+		len(during), len(schedDuring), strings.Join(during, "\n"), strings.Join(schedDuring, "\n"))
 	if !crash && len(during) > 4 {
 		t.Errorf("the worker logged %d lines during the outage, want a few (one per change of state)", len(during))
+	}
+	// The scheduler's passes fail until its heartbeat (every second here)
+	// finds the database gone; then it says so once.
+	if len(schedDuring) > 6 {
+		t.Errorf("the scheduler logged %d lines during the outage, want a few", len(schedDuring))
 	}
 	if crash {
 		w = c.startIn(w.home, "worker-again", "worker", "--hostname", "127.0.0.2")
