@@ -240,3 +240,23 @@ func TestJournalEntries(t *testing.T) {
 		t.Fatalf("after removing: %d entries, %v", len(left), err)
 	}
 }
+
+// BenchmarkJournalWriteRemove is what the journal adds to every try a
+// worker records: a synced write, then a removal.
+func BenchmarkJournalWriteRemove(b *testing.B) {
+	j, err := OpenJournal(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &Finish{TI: windsock.TaskInstance{TaskInstanceKey: windsock.TaskInstanceKey{DagID: "d", TaskID: "t", RunID: "r", MapIndex: -1}, TryNumber: 1, State: windsock.TaskStateSuccess},
+		XComs: []*windsock.XCom{{Key: windsock.XComReturnKey, Value: []byte(`"some value"`)}}}
+	for i := 0; b.Loop(); i++ {
+		f.Now = time.Unix(int64(i), 0)
+		if err := j.Write(f); err != nil {
+			b.Fatal(err)
+		}
+		if err := j.Remove(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
