@@ -117,9 +117,10 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 	return out, nil
 }
 
-// Recording a try's outcome is retried while the database is unreachable
-// (a restart, a failover): the try already ran, and giving up would leave
-// it running until presumed dead and run again.
+// Without a Journal, recording a try's outcome is retried while the
+// database is unreachable (a restart, a failover): the try already ran,
+// and giving up would leave it running until presumed dead and run again.
+// A worker journals instead, and never gives up.
 const (
 	recordRetryMin = 100 * time.Millisecond
 	recordRetryMax = 5 * time.Second
