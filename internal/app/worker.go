@@ -32,9 +32,9 @@ const workerDAGMaxAge = 2 * time.Second
 
 // NewWorker returns a worker: an executor that claims queued task
 // instances from the metadata database, runs them here and tells the
-// schedulers when each try ends (`windsock worker`). The outcome of every
-// finished try is journaled on disk until the database has it, so that a
-// try that ends during a database outage is recorded when the database is
+// schedulers when each try ends (`windsock worker`). An outcome the
+// database does not take is journaled on disk until it does, so that a try
+// that ends during a database outage is recorded when the database is
 // back (or when the worker next starts), never run again for want of it.
 func (e *Environment) NewWorker(opts WorkerOptions) (*executor.Local, error) {
 	if opts.Concurrency <= 0 {

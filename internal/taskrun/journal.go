@@ -12,19 +12,20 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/tasklog"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// Journal keeps the outcomes of a worker's finished tries on disk, one
-// file per try, until the database has them. An entry is written and
-// synced before the try counts as done and removed only after its outcome
-// commits, so neither a database outage, however long, nor a crash of the
-// worker during one loses an outcome: the worker records what it finds
-// when it starts again (Entries), and RecordFinish's guard makes that
-// harmless when the database has moved on.
+// Journal keeps the outcomes of a worker's finished tries that the
+// database did not take on disk, one file per try, until it has them. An
+// entry is written and synced before the try counts as done and removed
+// only after its outcome commits, so neither a database outage, however
+// long, nor a crash of the worker during one loses an outcome: the worker
+// records what it finds when it starts again (Entries), and RecordFinish's
+// guard makes that harmless when the database has moved on.
 type Journal struct {
 	dir string
 }
@@ -149,24 +150,32 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// recordJournaled records a finished try through the journal: the outcome
-// is on disk before the one attempt to record it, and stays there, with
-// out.Pending set, when the database is unreachable. An outcome that
-// cannot be journaled is recorded as without a journal.
+// firstRecordTimeout bounds a worker's first attempt to record a try's
+// outcome: a database that drops packets instead of refusing them sends
+// the outcome to the journal after this long rather than when TCP gives
+// up.
+const firstRecordTimeout = 5 * time.Second
+
+// recordJournaled records a finished try for a worker: one attempt, and
+// when the database does not answer, the outcome goes to the journal (out.
+// Pending) before the try counts as done, to be recorded by RecordLate.
+// The journal is written only then: a synced write per try costs more
+// than a commit on a busy disk (see BenchmarkJournalWriteRemove), and the
+// database already keeps the outcomes it takes. An outcome that cannot be
+// journaled either is retried as without a journal.
 func (r *Runner) recordJournaled(ctx context.Context, f *Finish, out *Outcome, record func(q store.Queries) error) error {
-	if err := r.Journal.Write(f); err != nil {
-		r.logger().Error("could not journal a try's outcome; recording it directly", "ti", f.TI.TaskInstanceKey, "try", f.TI.TryNumber, "error", err)
+	actx, cancel := context.WithTimeout(ctx, firstRecordTimeout)
+	err := r.Store.InTx(actx, record)
+	cancel()
+	if err == nil || windsock.ErrorCode(err) != windsock.EINTERNAL {
+		return err
+	}
+	if jerr := r.Journal.Write(f); jerr != nil {
+		r.logger().Error("could not journal a try's outcome; retrying to record it", "ti", f.TI.TaskInstanceKey, "try", f.TI.TryNumber, "error", jerr)
 		return r.recordRetrying(ctx, record)
 	}
-	err := r.Store.InTx(ctx, record)
-	if err != nil && windsock.ErrorCode(err) == windsock.EINTERNAL {
-		out.Pending = f
-		return nil
-	}
-	if rerr := r.Journal.Remove(f); rerr != nil {
-		r.logger().Warn("removing a recorded outcome from the journal failed; it is recorded again (harmlessly) at the next start", "error", rerr)
-	}
-	return err
+	out.Recorded, out.TI, out.Pending = false, nil, f
+	return nil
 }
 
 // RecordLate makes one attempt to record an outcome the journal holds (a

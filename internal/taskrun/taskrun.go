@@ -50,10 +50,11 @@ type Runner struct {
 	// notify store.ChannelTryDone, so that schedulers in other processes
 	// (sharing PostgreSQL) evaluate what follows as it commits.
 	AnnounceTries bool
-	// Journal, when set, keeps every finished try's outcome on disk until
-	// the database has it: a worker's tries that end while the database is
-	// away are recorded when it is back (Outcome.Pending, RecordLate)
-	// instead of being given up and run again.
+	// Journal, when set, keeps on disk every finished try's outcome the
+	// database does not take at once, until it has it: a worker's tries
+	// that end while the database is away are recorded when it is back
+	// (Outcome.Pending, RecordLate) instead of being given up and run
+	// again.
 	Journal *Journal
 
 	// logCreate makes the tries of one run create their log folders and
