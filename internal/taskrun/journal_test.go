@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/windsock/windsock/internal/callback"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
@@ -43,7 +44,10 @@ func (tr *testRun) endDuringOutage(t *testing.T, dir string, n int, command stri
 	if _, err := tr.st.TaskInstanceUpdate(ctx, ti); err != nil {
 		t.Fatal(err)
 	}
-	tr.task.Args = map[string]any{"bash_command": command}
+	if tr.task.Args == nil {
+		tr.task.Args = map[string]any{}
+	}
+	tr.task.Args["bash_command"] = command
 	saved := tr.r.Store
 	tr.r.Store, tr.r.Journal = unreachable(t), j
 	out, err := tr.r.Run(ctx, &Try{TI: ti, DAG: tr.dag, Run: tr.run})
@@ -195,6 +199,35 @@ func TestJournalNeverOverwritesNewerState(t *testing.T) {
 				t.Fatalf("the late try's return value %s was recorded", rv)
 			}
 		})
+	}
+}
+
+// TestJournalLateRecordRunsCallback: the task's callback for an outcome
+// recorded late runs once it is recorded, not while the database is away,
+// and the try's log says what happened.
+func TestJournalLateRecordRunsCallback(t *testing.T) {
+	t.Parallel()
+	tr := setup(t)
+	tr.r.Callbacks = &callback.Runner{Environ: tr.r.Environ, Dir: tr.r.DagsFolder}
+	dir := filepath.Join(t.TempDir(), "journal")
+	tr.task.Args = map[string]any{"on_success_callback": "echo callback-ran"}
+	f := tr.endDuringOutage(t, dir, 1, "echo done")
+	if strings.Contains(tr.log(t, 1), "callback-ran") {
+		t.Fatal("the callback ran while the outcome was not recorded")
+	}
+	j, err := OpenJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.r.Journal = j
+	ti := f.TI
+	out, err := tr.r.RecordLate(t.Context(), &Try{TI: &ti, DAG: tr.dag, Run: tr.run}, f)
+	if err != nil || !out.Recorded {
+		t.Fatalf("late record: %+v, %v", out, err)
+	}
+	log := tr.log(t, 1)
+	if strings.Count(log, "callback-ran") != 1 || !strings.Contains(log, "recorded once it was back") {
+		t.Fatalf("try log after the late record:\n%s", log)
 	}
 }
 
