@@ -50,6 +50,12 @@ type Runner struct {
 	// notify store.ChannelTryDone, so that schedulers in other processes
 	// (sharing PostgreSQL) evaluate what follows as it commits.
 	AnnounceTries bool
+	// Journal, when set, keeps on disk every finished try's outcome the
+	// database does not take at once, until it has it: a worker's tries
+	// that end while the database is away are recorded when it is back
+	// (Outcome.Pending, RecordLate) instead of being given up and run
+	// again.
+	Journal *Journal
 
 	// logCreate makes the tries of one run create their log folders and
 	// files one at a time (a run's tries share a lock of these, picked by
@@ -91,6 +97,10 @@ type Outcome struct {
 	Skipped []string
 	// TI is the task instance as recorded, when Recorded.
 	TI *windsock.TaskInstance
+	// Pending is set when the outcome could not be recorded because the
+	// database is unreachable: it is in the runner's Journal, for
+	// RecordLate once the database is back.
+	Pending *Finish
 }
 
 func (r *Runner) now() time.Time {
