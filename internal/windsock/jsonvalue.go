@@ -1,0 +1,118 @@
+package windsock
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// DecodeJSON unmarshals data into v as encoding/json does, except that the
+// numbers it puts into untyped slots (any, map[string]any, []any, at any
+// depth) keep the type Python's json module gives them: an integer literal
+// becomes an int (a *big.Int past int's range, exact), any other number a
+// float64. encoding/json makes every such number a float64, which turns
+// conf {"n": 5} into 5.0 in a template and rounds large ids. Every decoder
+// of user JSON (conf, params, variables, XCom, connection extras) uses it.
+func DecodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if rest := bytes.TrimSpace(data[dec.InputOffset():]); len(rest) > 0 {
+		return fmt.Errorf("invalid character %q after top-level value", rest[0])
+	}
+	NormalizeNumbers(reflect.ValueOf(v))
+	return nil
+}
+
+// JSONNumber converts a JSON number to the Go value Python's json module
+// would make of it: int, *big.Int past int's range, or float64.
+func JSONNumber(n json.Number) any {
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") {
+		if i, err := strconv.ParseInt(s, 10, 0); err == nil {
+			return int(i)
+		}
+		if b, ok := new(big.Int).SetString(s, 10); ok {
+			return b
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		// Out of float64's range: Python's json gives inf, which JSON
+		// cannot hold again; keep the text.
+		return n
+	}
+	return f
+}
+
+var typeNumber = reflect.TypeFor[json.Number]()
+
+// NormalizeNumbers replaces, in place, the json.Number values held in
+// untyped slots reachable from v by what JSONNumber makes of them. Fields
+// typed json.Number are left alone: their owner asked for the text.
+func NormalizeNumbers(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			NormalizeNumbers(v.Elem())
+		}
+	case reflect.Interface:
+		if v.IsNil() {
+			return
+		}
+		elem := v.Elem()
+		if elem.Type() == typeNumber {
+			if v.CanSet() {
+				v.Set(reflect.ValueOf(JSONNumber(elem.Interface().(json.Number))))
+			}
+			return
+		}
+		// Maps and slices share their storage with the copy in elem.
+		NormalizeNumbers(elem)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Field(i); f.CanSet() {
+				NormalizeNumbers(f)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if !mayHoldNumbers(v.Type().Elem()) {
+			return
+		}
+		for i := range v.Len() {
+			NormalizeNumbers(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		et := v.Type().Elem()
+		if !mayHoldNumbers(et) {
+			return
+		}
+		iter := v.MapRange()
+		for iter.Next() {
+			// Map values are not addressable: copy, fix, store back.
+			slot := reflect.New(et).Elem()
+			slot.Set(iter.Value())
+			NormalizeNumbers(slot)
+			v.SetMapIndex(iter.Key(), slot)
+		}
+	}
+}
+
+// mayHoldNumbers reports whether a value of type t can hold an untyped
+// slot, so that walking it is worth it.
+func mayHoldNumbers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface, reflect.Pointer, reflect.Struct, reflect.Map, reflect.Slice, reflect.Array:
+		return true
+	}
+	return false
+}
