@@ -13,7 +13,7 @@ import (
 
 // gonja computes +, - and the ordering comparisons on numbers and strings
 // only, so `logical_date - macros.timedelta(days=1)` would silently become
-// a number. After parsing, rewriteArithmetic replaces those operators with
+// a number. After parsing, rewrite replaces those operators with
 // calls to the functions below, which do date arithmetic as Python does and
 // leave every other operand to gonja's own rules (reimplemented here, as
 // the evaluator cannot be called on values). Operators it cannot reach
@@ -180,16 +180,19 @@ func (timedelta) Int() int { panic(errDateArithmetic) }
 // Float64 is Int for gonja's float arithmetic.
 func (timedelta) Float64() float64 { panic(errDateArithmetic) }
 
-// rewriteArithmetic replaces the binary operators of binaryFuncs in root
-// with calls to the functions of the same name. It walks exported fields
-// only, which cover outputs, if, for, filters and calls.
-func rewriteArithmetic(root *nodes.Template) {
-	w := rewriter{seen: map[uintptr]bool{}, calls: map[*nodes.BinaryExpression]*nodes.Call{}}
+// rewrite prepares a parsed template: it wraps every {{ }} expression in
+// a call to outputFunc and, when arith is set, replaces the binary
+// operators of binaryFuncs with calls to the functions of the same name.
+// It walks exported fields only, which cover outputs, if, for, filters and
+// calls.
+func rewrite(root *nodes.Template, arith bool) {
+	w := rewriter{arith: arith, seen: map[uintptr]bool{}, calls: map[*nodes.BinaryExpression]*nodes.Call{}}
 	w.walk(reflect.ValueOf(root))
 }
 
 type rewriter struct {
-	seen map[uintptr]bool
+	arith bool
+	seen  map[uintptr]bool
 	// calls holds the replacement of each expression: the parser shares a
 	// method call's receiver between Call.Parent and Call.Func.
 	calls map[*nodes.BinaryExpression]*nodes.Call
@@ -209,7 +212,7 @@ func (w *rewriter) walk(v reflect.Value) {
 		}
 		elem := v.Elem()
 		w.walk(elem)
-		if be, ok := elem.Interface().(*nodes.BinaryExpression); ok && v.CanSet() && typeCall.Implements(v.Type()) {
+		if be, ok := elem.Interface().(*nodes.BinaryExpression); ok && w.arith && v.CanSet() && typeCall.Implements(v.Type()) {
 			if call := w.replacement(be); call != nil {
 				v.Set(reflect.ValueOf(call))
 			}
@@ -220,6 +223,12 @@ func (w *rewriter) walk(v reflect.Value) {
 		}
 		w.seen[v.Pointer()] = true
 		w.walk(v.Elem())
+		if out, ok := v.Interface().(*nodes.Output); ok {
+			out.Expression = wrapOutput(out.Expression)
+			if out.Alternative != nil {
+				out.Alternative = wrapOutput(out.Alternative)
+			}
+		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {
@@ -241,6 +250,18 @@ func (w *rewriter) walk(v reflect.Value) {
 			w.walk(slot)
 			v.SetMapIndex(k, slot)
 		}
+	}
+}
+
+// wrapOutput makes expr the argument of a call to outputFunc.
+func wrapOutput(expr nodes.Expression) nodes.Expression {
+	tok := *expr.Position()
+	tok.Val = outputFunc
+	return &nodes.Call{
+		Location: expr.Position(),
+		Func:     &nodes.Name{Name: &tok},
+		Args:     []nodes.Expression{expr},
+		Kwargs:   map[string]nodes.Expression{},
 	}
 }
 
