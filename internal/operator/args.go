@@ -1,10 +1,14 @@
 package operator
 
 import (
+	"encoding/json"
 	"fmt"
+	"math/big"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/windsock/windsock/internal/pyvalue"
 )
 
 // The helpers below read one argument from Context.Args. Args come from
@@ -26,8 +30,9 @@ func StringArg(args map[string]any, name, def string) (string, error) {
 		return x, nil
 	case int, int64, bool:
 		return fmt.Sprint(x), nil
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case float64, *big.Int, json.Number:
+		// As Python's str() prints them: 5.0, 1e+16, exact big ints.
+		return pyvalue.Str(x), nil
 	}
 	return "", fmt.Errorf("argument %s: want a string, got %T", name, v)
 }

@@ -268,7 +268,7 @@ func decodeConf(b []byte) (map[string]any, error) {
 		return nil, nil
 	}
 	var conf map[string]any
-	if err := json.Unmarshal(b, &conf); err != nil {
+	if err := windsock.DecodeJSON(b, &conf); err != nil {
 		return nil, fmt.Errorf("decode conf (JSON expected): %w", err)
 	}
 	return conf, nil
