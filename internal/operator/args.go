@@ -3,8 +3,8 @@ package operator
 import (
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
