@@ -199,37 +199,3 @@ func Quote(s string) string {
 	b.WriteByte(q)
 	return b.String()
 }
-
-// KeepFloats returns v with every finite float64 in it (through
-// map[string]any and []any) replaced by a json.Number holding its Python
-// repr, so that json.Marshal writes 5.0 for a float 5.0 where it would
-// write 5, which Python's json module reads back as an int. Maps and
-// slices are copied, v is not changed.
-func KeepFloats(v any) any {
-	switch x := v.(type) {
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return x
-		}
-		return json.Number(Float(x))
-	case map[string]any:
-		if x == nil {
-			return x
-		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = KeepFloats(e)
-		}
-		return out
-	case []any:
-		if x == nil {
-			return x
-		}
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = KeepFloats(e)
-		}
-		return out
-	}
-	return v
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"reflect"
 	"strconv"
@@ -115,4 +116,44 @@ func mayHoldNumbers(t reflect.Type) bool {
 		return true
 	}
 	return false
+}
+
+// KeepFloats returns v with every finite float64 in it (through
+// map[string]any and []any) replaced by a json.Number that keeps a
+// fraction or exponent, so that json.Marshal writes 5.0 for a float 5.0
+// where it would write 5, which DecodeJSON (and Python's json module)
+// would read back as an int. Maps and slices are copied, v is not changed.
+// Encoders of user JSON that is read again (conf, the python runner's
+// input) use it.
+func KeepFloats(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return x
+		}
+		s := strconv.FormatFloat(x, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eE") {
+			s += ".0"
+		}
+		return json.Number(s)
+	case map[string]any:
+		if x == nil {
+			return x
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = KeepFloats(e)
+		}
+		return out
+	case []any:
+		if x == nil {
+			return x
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = KeepFloats(e)
+		}
+		return out
+	}
+	return v
 }

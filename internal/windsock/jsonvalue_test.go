@@ -47,3 +47,25 @@ func TestDecodeJSONKeepsIntegers(t *testing.T) {
 		t.Error("trailing data accepted")
 	}
 }
+
+func TestKeepFloatsRoundTrips(t *testing.T) {
+	t.Parallel()
+	in := map[string]any{"whole": 5.0, "f": 0.1, "n": 5, "list": []any{2.0, 3}, "none": nil}
+	b, err := json.Marshal(KeepFloats(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"f":0.1,"list":[2.0,3],"n":5,"none":null,"whole":5.0}` {
+		t.Errorf("encoded %s", b)
+	}
+	var back map[string]any
+	if err := DecodeJSON(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := back["whole"].(float64); !ok {
+		t.Errorf("whole read back as %T", back["whole"])
+	}
+	if in["whole"] != 5.0 {
+		t.Error("input changed")
+	}
+}

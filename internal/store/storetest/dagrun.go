@@ -70,7 +70,7 @@ func testDagRun(t *testing.T, open OpenFunc) {
 			RunType: windsock.RunTypeManual, ExternalTrigger: true,
 			// Numbers come back with the types Python's json gives them:
 			// ints (exact past 2^53) and floats.
-			Conf: map[string]any{"table": "orders", "limit": 10, "id": 12345678901234567, "ratio": 0.5,
+			Conf: map[string]any{"table": "orders", "limit": 10, "id": 12345678901234567, "ratio": 0.5, "whole": 5.0,
 				"nested": map[string]any{"a": []any{"x", -3}}},
 			DataIntervalStart: ptr(zoned()), DataIntervalEnd: ptr(zoned().Add(time.Hour)),
 			LastSchedulingDecision: ptr(zoned().Add(2 * time.Minute)), DagHash: "abc123",
