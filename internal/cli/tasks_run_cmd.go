@@ -9,10 +9,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/taskrun"
-	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
