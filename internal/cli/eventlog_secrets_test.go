@@ -25,14 +25,16 @@ import (
 // TestEventLogHoldsNoSecrets sets secrets through the real API server (a
 // sensitive variable, a sensitive field inside a JSON variable, a
 // connection's password and sensitive extra fields, a password nested in
-// a run's conf) and checks that the event log a Viewer reads, the event
+// a run's conf, names made sensitive by [core] sensitive_var_conn_names)
+// and checks that the event log a Viewer reads, the event
 // log rows and the database files hold none of them.
 func TestEventLogHoldsNoSecrets(t *testing.T) {
 	t.Parallel()
 	var key [32]byte
 	rand.Read(key[:])
 	h := newHome(t, "WINDSOCK__CORE__FERNET_KEY="+base64.URLEncoding.EncodeToString(key[:]),
-		"WINDSOCK__LOGGING__WORKER_LOG_SERVER_PORT="+freePort(t))
+		"WINDSOCK__LOGGING__WORKER_LOG_SERVER_PORT="+freePort(t),
+		"WINDSOCK__CORE__SENSITIVE_VAR_CONN_NAMES=client_cert, Ssh_Blob")
 	h.writeDAG(t, "pipeline.yaml", pipelineDAG)
 	listDAGs(t, h)
 	h.ok(t, "users", "create", "-u", "root", "-p", "root-pw-1", "-r", "Admin", "-f", "R", "-l", "R", "-e", "root@example.com")
@@ -46,6 +48,8 @@ func TestEventLogHoldsNoSecrets(t *testing.T) {
 	varSecret, varSecret2, jsonVarSecret := secret("varsecret"), secret("varsecret2"), secret("jsonvarsecret")
 	connPassword, extraKey, extraToken := secret("connpassword"), secret("extrakey"), secret("extratoken")
 	confPassword := secret("confpassword")
+	// Names made sensitive by [core] sensitive_var_conn_names.
+	certSecret, blobSecret := secret("certsecret"), secret("blobsecret")
 
 	port := freePort(t)
 	stop := startWebserver(t, h, port)
@@ -82,9 +86,12 @@ func TestEventLogHoldsNoSecrets(t *testing.T) {
 		"password": connPassword, "extra": `{"api_key": "` + extraKey + `", "timeout": 5}`}, 200)
 	admin("PATCH", "/connections/svc", map[string]any{"connection_id": "svc", "conn_type": "http",
 		"extra": `{"nested": {"access_token": "` + extraToken + `"}}`}, 200)
+	admin("POST", "/variables", map[string]any{"key": "client_cert_pem", "value": certSecret}, 200)
+	admin("POST", "/connections", map[string]any{"connection_id": "sshy", "conn_type": "ssh",
+		"extra": `{"ssh_blob": "` + blobSecret + `"}`}, 200)
 	admin("POST", "/dags/pipeline/dagRuns", map[string]any{"dag_run_id": "with_secret",
 		"conf": map[string]any{"n": 5, "db": map[string]any{"user": "etl", "password": confPassword}}}, 200)
-	all := []string{varSecret, varSecret2, jsonVarSecret, connPassword, extraKey, extraToken, confPassword}
+	all := []string{varSecret, varSecret2, jsonVarSecret, connPassword, extraKey, extraToken, certSecret, blobSecret, confPassword}
 
 	code, body := call("watcher", "watch-pw-1", "GET", "/eventLogs?limit=100", nil)
 	if code != 200 {

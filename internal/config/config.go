@@ -101,6 +101,11 @@ type CoreSection struct {
 	// DagIgnoreFileSyntax is the pattern syntax of .airflowignore files:
 	// "regexp" or "glob". Default: regexp.
 	DagIgnoreFileSyntax string
+	// SensitiveVarConnNames are names, beside Airflow's built-in ones
+	// (password, secret, api_key...), whose variables and connection
+	// extra fields are masked in logs, the UI, the API and the event log.
+	// Default: none.
+	SensitiveVarConnNames []string
 	// MaxMapLength is the most task instances one mapped task may expand
 	// to. Default: 1024.
 	MaxMapLength int

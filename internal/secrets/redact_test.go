@@ -50,3 +50,19 @@ func TestRedactAudit(t *testing.T) {
 		t.Errorf("ordinary variable masked: %v", out["value"])
 	}
 }
+
+func TestSensitiveVarConnNames(t *testing.T) {
+	// Not parallel: the names hold for the process. The word is one no
+	// other test uses.
+	if secrets.IsSensitiveName("zqx_blob") {
+		t.Fatal("zqx_blob is sensitive before the option is set")
+	}
+	secrets.SetSensitiveVarConnNames([]string{" ZQX_Blob ", ""})
+	defer secrets.SetSensitiveVarConnNames(nil)
+	if !secrets.IsSensitiveName("my_zqx_blob_key") || !secrets.IsSensitiveName("password") || secrets.IsSensitiveName("region") {
+		t.Error("sensitive_var_conn_names not applied on top of the built-in names")
+	}
+	if out := secrets.RedactAudit(map[string]any{"key": "zqx_blob", "value": "v"}); out["value"] != "***" {
+		t.Errorf("variable named by the option kept its value: %v", out["value"])
+	}
+}
