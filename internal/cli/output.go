@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -137,8 +138,8 @@ func cellString(v any) string {
 		return cellString(rv.Elem().Interface())
 	}
 	if rv.Kind() == reflect.Map || rv.Kind() == reflect.Slice {
-		b, _ := json.Marshal(v)
-		return string(b)
+		// As Airflow's tables print them: str(), so a conf is {'n': 5}.
+		return pyvalue.Repr(v)
 	}
 	return fmt.Sprint(v)
 }
