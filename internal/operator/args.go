@@ -68,7 +68,7 @@ func IntArg(args map[string]any, name string, def int) (int, error) {
 	}
 	n, ok := AsInt(v)
 	if !ok {
-		return 0, fmt.Errorf("argument %s: want an integer, got %v", name, v)
+		return 0, fmt.Errorf("argument %s: want an integer, got %s", name, pyvalue.Repr(v))
 	}
 	return n, nil
 }
@@ -92,7 +92,7 @@ func FloatArg(args map[string]any, name string, def float64) (float64, error) {
 			return f, nil
 		}
 	}
-	return 0, fmt.Errorf("argument %s: want a number, got %v", name, v)
+	return 0, fmt.Errorf("argument %s: want a number, got %s", name, pyvalue.Repr(v))
 }
 
 // StringListArg returns args[name] as a list of strings: a single string
