@@ -24,21 +24,24 @@ const confNumDAG = `conf_num:
         f={{ params.f }} w={{ params.w }} ok={{ params.ok }} limit={{ params.limit * 2 }} rate={{ params.rate }}
         batch={{ var.json.config.batch }} count={{ ti.xcom_pull(task_ids='push').count }}
         ratio={{ ti.xcom_pull(task_ids='push').ratio }} conf={{ dag_run.conf.nested }}
+        timeout={{ conn.svc.extra_dejson.timeout }} ext={{ conn.svc.extra_dejson.big }}
         {% if params.n > 3 %}big{% endif %}"
 `
 
 // TestDagsTestKeepsJSONNumbers runs a DAG through the binary with a conf
-// of integers, a large integer, floats and booleans: the task log shows
-// them as Python does, not as float64.
+// of integers, a large integer, floats and booleans, YAML params, a JSON
+// variable, an XCom and a connection's extra: the task log shows them as
+// Python does, not as float64.
 func TestDagsTestKeepsJSONNumbers(t *testing.T) {
 	t.Parallel()
 	h := newHome(t)
 	h.writeDAG(t, "conf_num.yaml", confNumDAG)
 	h.ok(t, "variables", "set", "config", `{"batch": 500}`)
+	h.ok(t, "connections", "add", "svc", "--conn-type", "http", "--conn-extra", `{"timeout": 5, "big": 12345678901234567}`)
 	out := h.ok(t, "dags", "test", "conf_num", "2024-01-01", "-c",
 		`{"n":5,"id":12345678901234567,"f":0.1,"w":5.0,"ok":true,"nested":{"k":1}}`)
 	want := "n=5 id=12345678901234567 next=12345678901234568 f=0.1 w=5.0 ok=True limit=20 rate=0.25 " +
-		"batch=500 count=7 ratio=2.0 conf={'k': 1} big"
+		"batch=500 count=7 ratio=2.0 conf={'k': 1} timeout=5 ext=12345678901234567 big"
 	if !strings.Contains(out, want) {
 		t.Errorf("dags test output lacks\n%s\n%s", want, out)
 	}
