@@ -2,6 +2,7 @@ package template_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/windsock/windsock/internal/operator"
@@ -71,6 +72,12 @@ func TestRenderNumbers(t *testing.T) {
 		{"{{ ti.xcom_pull(task_ids='counter').count }} {{ ti.xcom_pull(task_ids='counter').count * 3 }}", "7 21"},
 		{"{{ ti.xcom_pull(task_ids='counter') }}", "{'count': 7, 'done': True, 'ratio': 0.5}"},
 		{"{{ [1, 'a', 2.0] }} {{ 7 }} {{ 1.0 }} {{ True }}", "[1, 'a', 2.0] 7 1.0 True"},
+		// Python's ints have no size limit.
+		{"{{ params.huge + 1 }} {{ params.huge - params.huge }}", "123456789012345678901234567891 0"},
+		{"{{ params.id * 1000 }}", "12345678901234567000"},
+		{"{{ 2 ** 3 }} {{ 2 ** 100 }} {{ 2 ** -1 }} {{ 4 ** 0.5 }}", "8 1267650600228229401496703205376 0.5 2.0"},
+		{"{{ 'ab' * 2 }} {{ params.n * 0.5 }}", "abab 2.5"},
+		{"{% if params.huge > params.id %}bigger{% endif %}", "bigger"},
 	}
 	for _, tt := range tests {
 		got, err := render(t, tc, tt.tpl)
@@ -80,6 +87,11 @@ func TestRenderNumbers(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("Render(%q)\n got %s\nwant %s", tt.tpl, got, tt.want)
+		}
+	}
+	for _, tpl := range []string{"{{ 10 ** 1000000 }}", "{{ 'x' * 100000000 }}"} {
+		if _, err := render(t, tc, tpl); err == nil || !strings.Contains(err.Error(), "the limit is") {
+			t.Errorf("Render(%q) error = %v, want a limit", tpl, err)
 		}
 	}
 }

@@ -212,7 +212,7 @@ func (r *renderer) string(src string) (out string, err error) {
 	if err != nil {
 		return "", windsock.Errorf(windsock.EINVALID, "template syntax error: %s", syntaxMessage(err))
 	}
-	rewrite(tpl.Root(), strings.ContainsAny(src, "+-<>"))
+	rewrite(tpl.Root(), strings.ContainsAny(src, rewriteTriggers))
 	// gonja panics on some bad input (a modulo by zero), and dates panic
 	// when gonja tries to use them as numbers; a template must never take
 	// the worker down.
