@@ -12,6 +12,7 @@ const confNumDAG = `conf_num:
   params:
     limit: 10
     rate: 0.25
+    scale: 2.0
   tasks:
     - task_id: push
       operator: python
@@ -21,7 +22,7 @@ const confNumDAG = `conf_num:
       dependencies: [push]
       bash_command: >-
         echo "n={{ dag_run.conf.n }} id={{ dag_run.conf.id }} next={{ params.id + 1 }}
-        f={{ params.f }} w={{ params.w }} ok={{ params.ok }} limit={{ params.limit * 2 }} rate={{ params.rate }}
+        f={{ params.f }} w={{ params.w }} ok={{ params.ok }} limit={{ params.limit * 2 }} rate={{ params.rate }} scale={{ params.scale }}
         batch={{ var.json.config.batch }} count={{ ti.xcom_pull(task_ids='push').count }}
         ratio={{ ti.xcom_pull(task_ids='push').ratio }} conf={{ dag_run.conf.nested }}
         timeout={{ conn.svc.extra_dejson.timeout }} ext={{ conn.svc.extra_dejson.big }}
@@ -40,7 +41,7 @@ func TestDagsTestKeepsJSONNumbers(t *testing.T) {
 	h.ok(t, "connections", "add", "svc", "--conn-type", "http", "--conn-extra", `{"timeout": 5, "big": 12345678901234567}`)
 	out := h.ok(t, "dags", "test", "conf_num", "2024-01-01", "-c",
 		`{"n":5,"id":12345678901234567,"f":0.1,"w":5.0,"ok":true,"nested":{"k":1}}`)
-	want := "n=5 id=12345678901234567 next=12345678901234568 f=0.1 w=5.0 ok=True limit=20 rate=0.25 " +
+	want := "n=5 id=12345678901234567 next=12345678901234568 f=0.1 w=5.0 ok=True limit=20 rate=0.25 scale=2.0 " +
 		"batch=500 count=7 ratio=2.0 conf={'k': 1} timeout=5 ext=12345678901234567 big"
 	if !strings.Contains(out, want) {
 		t.Errorf("dags test output lacks\n%s\n%s", want, out)

@@ -157,3 +157,19 @@ func KeepFloats(v any) any {
 	}
 	return v
 }
+
+// MarshalDAG encodes a DAG definition as the serialized DAG is stored, its
+// params, default_args and task arguments through KeepFloats, so that a
+// YAML `ratio: 5.0` is still a float when the definition is read back.
+func MarshalDAG(d *DAG) ([]byte, error) {
+	c := *d
+	c.Params, _ = KeepFloats(d.Params).(map[string]any)
+	c.DefaultArgs, _ = KeepFloats(d.DefaultArgs).(map[string]any)
+	c.Tasks = make([]*Task, len(d.Tasks))
+	for i, t := range d.Tasks {
+		tc := *t
+		tc.Args, _ = KeepFloats(t.Args).(map[string]any)
+		c.Tasks[i] = &tc
+	}
+	return json.Marshal(&c)
+}

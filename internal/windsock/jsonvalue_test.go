@@ -69,3 +69,26 @@ func TestKeepFloatsRoundTrips(t *testing.T) {
 		t.Error("input changed")
 	}
 }
+
+func TestMarshalDAGKeepsFloats(t *testing.T) {
+	t.Parallel()
+	d := &DAG{DagID: "d", Params: map[string]any{"scale": 2.0, "n": 3},
+		Tasks: []*Task{{TaskID: "t", Args: map[string]any{"op_kwargs": map[string]any{"w": 5.0}}}}}
+	b, err := MarshalDAG(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back DAG
+	if err := DecodeJSON(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := back.Params["scale"].(float64); !ok || back.Params["n"] != 3 {
+		t.Errorf("params read back as %#v", back.Params)
+	}
+	if _, ok := back.Tasks[0].Args["op_kwargs"].(map[string]any)["w"].(float64); !ok {
+		t.Errorf("task args read back as %#v", back.Tasks[0].Args)
+	}
+	if d.Params["scale"] != 2.0 || d.Tasks[0].Args["op_kwargs"].(map[string]any)["w"] != 5.0 {
+		t.Error("MarshalDAG changed the DAG")
+	}
+}
