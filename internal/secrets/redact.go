@@ -100,9 +100,14 @@ func redactAll(v any, depth int) any {
 	return Redacted
 }
 
-// redactJSONText redacts inside a string that holds a JSON object or
-// array; other strings, and JSON with nothing to hide, are kept as they
-// are.
+// RedactJSONText redacts, by RedactAudit's rules, inside a string that
+// holds a JSON object or array (a command line's --conf or --conn-extra, a
+// JSON variable); other strings, and JSON with nothing to hide, are
+// returned as they are.
+func RedactJSONText(s string) string {
+	return redactJSONText(s, 0)
+}
+
 func redactJSONText(s string, depth int) string {
 	t := strings.TrimSpace(s)
 	if t == "" || (t[0] != '{' && t[0] != '[') {

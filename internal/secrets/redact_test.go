@@ -66,3 +66,19 @@ func TestSensitiveVarConnNames(t *testing.T) {
 		t.Errorf("variable named by the option kept its value: %v", out["value"])
 	}
 }
+
+func TestRedactJSONText(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		`{"db": {"password": "p4ss"}, "n": 5}`: `{"db":{"password":"***"},"n":5}`,
+		`[{"api_key": "k"}]`:                   `[{"api_key":"***"}]`,
+		`{"n": 5}`:                             `{"n": 5}`,
+		`not json {`:                           `not json {`,
+		`{"password": "x"} trailing`:           `{"password": "x"} trailing`,
+	}
+	for in, want := range cases {
+		if got := secrets.RedactJSONText(in); got != want {
+			t.Errorf("RedactJSONText(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
