@@ -351,16 +351,55 @@ func (w *rewriter) walk(v reflect.Value) {
 	}
 }
 
-// wrapOutput makes expr the argument of a call to outputFunc.
+// wrapOutput makes expr the argument of a call to outputFunc. gonja
+// evaluates None and an undefined name to the same nil, which Jinja prints
+// as "None" and "" respectively; so that None prints as Jinja does, the
+// call also gets what tells them apart where that is cheap: a marker for
+// the None literal, and for a look-up in params or dag_run (plain data,
+// safe to evaluate again) the container and the key, to see whether the
+// key is there with a null value.
 func wrapOutput(expr nodes.Expression) nodes.Expression {
+	args := []nodes.Expression{expr}
+	switch n := expr.(type) {
+	case *nodes.None:
+		args = append(args, &nodes.Bool{Location: n.Location, Val: true})
+	case *nodes.GetAttribute:
+		if n.Attribute != "" && dataChain(n.Node) {
+			args = append(args, n.Node, &nodes.String{Location: n.Location, Val: n.Attribute})
+		}
+	case *nodes.GetItem:
+		switch key := n.Arg.(type) {
+		case *nodes.String, *nodes.Integer:
+			if dataChain(n.Node) {
+				args = append(args, n.Node, key)
+			}
+		}
+	}
 	tok := *expr.Position()
 	tok.Val = outputFunc
 	return &nodes.Call{
 		Location: expr.Position(),
 		Func:     &nodes.Name{Name: &tok},
-		Args:     []nodes.Expression{expr},
+		Args:     args,
 		Kwargs:   map[string]nodes.Expression{},
 	}
+}
+
+// dataChain reports whether n is params or dag_run followed by attribute
+// or constant-key look-ups only: no calls, nothing that reads the store.
+func dataChain(n nodes.Node) bool {
+	switch x := n.(type) {
+	case *nodes.Name:
+		return x.Name.Val == "params" || x.Name.Val == "dag_run"
+	case *nodes.GetAttribute:
+		return x.Attribute != "" && dataChain(x.Node)
+	case *nodes.GetItem:
+		switch x.Arg.(type) {
+		case *nodes.String, *nodes.Integer:
+			return dataChain(x.Node)
+		}
+	}
+	return false
 }
 
 func (w *rewriter) replacement(be *nodes.BinaryExpression) *nodes.Call {

@@ -27,7 +27,7 @@ func numbersFixture(t testing.TB) template.Context {
 	f := setup(t)
 	f.dag.Params = decoded(t, `{"limit": 10, "rate": 0.25, "dry": false}`)
 	f.run.Conf = decoded(t, `{"n": 5, "id": 12345678901234567, "huge": 123456789012345678901234567890,
-		"f": 0.1, "e16": 1e16, "whole": 5.0, "ok": true, "nested": {"n": 5, "s": "it's"}, "list": [1, 2.5, null]}`)
+		"f": 0.1, "e16": 1e16, "whole": 5.0, "ok": true, "nested": {"n": 5, "s": "it's"}, "list": [1, 2.5, null], "nothing": null}`)
 	variable := f.src.Variable
 	f.src.Variable = func(ctx context.Context, key string) (string, error) {
 		if key == "config" {
@@ -58,7 +58,12 @@ func TestRenderNumbers(t *testing.T) {
 		{"{{ params.ok }} {{ params.dry }}", "True False"},
 		{"{{ params.nested }}", `{'n': 5, 's': "it's"}`},
 		{"{{ params.list }}", "[1, 2.5, None]"},
-		{"{{ dag_run.conf }}", `{'e16': 1e+16, 'f': 0.1, 'huge': 123456789012345678901234567890, 'id': 12345678901234567, 'list': [1, 2.5, None], 'n': 5, 'nested': {'n': 5, 's': "it's"}, 'ok': True, 'whole': 5.0}`},
+		// None prints "None", an undefined name "" (gonja has one nil for
+		// both; a key present with null is None).
+		{"{{ None }}|{{ undefined_name }}|{{ params.missing }}|{{ params.nothing }}|{{ params['nothing'] }}", "None|||None|None"},
+		{"{{ dag_run.conf.nothing }}|{{ params.list[2] }}|{{ params.list[7] }}", "None|None|"},
+		{"{{ params.nothing or 'x' }}{% if params.nothing is none %}!{% endif %}", "x!"},
+		{"{{ dag_run.conf }}", `{'e16': 1e+16, 'f': 0.1, 'huge': 123456789012345678901234567890, 'id': 12345678901234567, 'list': [1, 2.5, None], 'n': 5, 'nested': {'n': 5, 's': "it's"}, 'nothing': None, 'ok': True, 'whole': 5.0}`},
 		{"{{ params.n + 1 }} {{ params.id + 1 }} {{ params.n - 7 }}", "6 12345678901234568 -2"},
 		{"{{ params.n * 2 }} {{ params.n / 2 }} {{ params.n // 2 }} {{ params.f * 2 }}", "10 2.5 2 0.2"},
 		{"{{ params.n + params.f }}", "5.1"},
@@ -118,6 +123,7 @@ func TestRenderFieldsNative(t *testing.T) {
 			"digits":  "{{ '42' }}",
 			"spaced":  " {{ params.n }}",
 			"xcom":    "{{ ti.xcom_pull(task_ids='counter') }}",
+			"none":    "{{ dag_run.conf.nothing }}",
 		},
 		"op_args": []any{"{{ params.ok }}", "{{ params.f }}"},
 		"other":   "{{ params.n }}",
@@ -130,12 +136,15 @@ func TestRenderFieldsNative(t *testing.T) {
 	want := map[string]string{
 		"conf": `{'n': 5, 's': "it's"}`, "n": "5", "sum": "15", "joined": "55", "text": "'n=5'",
 		"literal": "{'a': [1, 2.5]}", "plain": "'hello'", "quoted": "'x'", "digits": "42", "spaced": "' 5'",
-		"xcom": "{'count': 7, 'done': True, 'ratio': 0.5}",
+		"xcom": "{'count': 7, 'done': True, 'ratio': 0.5}", "none": "None",
 	}
 	for k, w := range want {
 		if got := pyvalue.Repr(kw[k]); got != w {
 			t.Errorf("op_kwargs[%s] = %s (%T), want %s", k, got, kw[k], w)
 		}
+	}
+	if v, ok := kw["none"]; !ok || v != nil {
+		t.Errorf("op_kwargs[none] = %#v (present %v), want None", v, ok)
 	}
 	if _, ok := kw["n"].(int); !ok {
 		t.Errorf("op_kwargs[n] is %T, want int", kw["n"])

@@ -104,11 +104,15 @@ func newRenderer(ctx context.Context, tc Context) *renderer {
 const outputFunc = "__windsock_output__"
 
 // output prints one {{ }} value as Python's str() does, and records it for
-// native rendering. None prints as "" rather than "None": gonja cannot
-// tell it from an undefined name, which Jinja prints as "".
+// native rendering. A nil value is an undefined name, printed "", unless
+// the extra arguments of wrapOutput show it is None.
 func (r *renderer) output(va *exec.VarArgs) (any, error) {
 	v := va.Args[0]
 	if v.IsNil() {
+		if isNone(va.Args) {
+			r.record(nil, "None")
+			return "None", nil
+		}
 		r.record(nil, "")
 		return "", nil
 	}
@@ -120,6 +124,28 @@ func (r *renderer) output(va *exec.VarArgs) (any, error) {
 	s := pyvalue.Str(g)
 	r.record(g, s)
 	return s, nil
+}
+
+// isNone reads wrapOutput's extra arguments: the None literal's marker, or
+// a container that holds the key looked up.
+func isNone(args []*exec.Value) bool {
+	switch len(args) {
+	case 2:
+		return args[1].IsBool() && args[1].Bool()
+	case 3:
+		switch c := args[1].Interface().(type) {
+		case map[string]any:
+			_, has := c[args[2].String()]
+			return has
+		case []any:
+			i := args[2].Integer()
+			if i < 0 {
+				i += len(c)
+			}
+			return args[2].IsInteger() && i >= 0 && i < len(c)
+		}
+	}
+	return false
 }
 
 func (r *renderer) record(v any, printed string) {
