@@ -65,12 +65,14 @@ func DecodeJSON(body []byte, dst any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
+	dec.UseNumber() // numbers in conf and values keep Python's int/float types
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err, body)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return windsock.Errorf(windsock.EINVALID, "malformed JSON: unexpected data after the value at offset %d", dec.InputOffset())
 	}
+	windsock.NormalizeNumbers(reflect.ValueOf(dst))
 	return nil
 }
 

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -135,22 +135,13 @@ func changesState(method, operation string) bool {
 	return false
 }
 
-// sensitiveKeys are the parameter names whose values never reach the event
-// log, as Airflow's secrets masker hides them.
-func sensitiveKeys() []string {
-	return []string{"access_token", "api_key", "apikey", "authorization", "passphrase", "passwd",
-		"password", "private_key", "secret", "token", "keyfile_dict", "service_account"}
-}
-
-func isSensitive(key string) bool {
-	k := strings.ToLower(key)
-	return slices.ContainsFunc(sensitiveKeys(), func(s string) bool { return strings.Contains(k, s) })
-}
-
 // audit records a state-changing request in the event log: event
 // "api.<operation>", the user as owner, and as extra the path and the
-// request's parameters (path, query and top-level body fields) with secret
-// values masked. A failure is logged: the change has been made.
+// request's parameters (path, query and top-level body fields) with their
+// secrets masked as task logs mask them (secrets.RedactAudit: sensitive
+// names at any depth, a sensitive variable's value, secrets inside JSON
+// text such as a connection's extra). The unmasked values are never
+// written. A failure is logged: the change has been made.
 func (s *Server) audit(r *http.Request, operation string, names []string, body []byte, user *windsock.User) {
 	params := map[string]any{}
 	for k, vs := range r.URL.Query() {
@@ -183,11 +174,7 @@ func (s *Server) audit(r *http.Request, operation string, names []string, body [
 			}
 		}
 	}
-	for k := range params {
-		if isSensitive(k) {
-			params[k] = "***"
-		}
-	}
+	params = secrets.RedactAudit(params)
 	if user != nil {
 		e.Owner = user.Username
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os/user"
 	"path/filepath"
@@ -111,7 +110,7 @@ func loadDAG(ctx context.Context, q store.Queries, dagID string) (*windsock.DAG,
 		return nil, err
 	}
 	var d windsock.DAG
-	if err := json.Unmarshal(sd.Data, &d); err != nil {
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
 		return nil, fmt.Errorf("decode serialized dag %s: %w", dagID, err)
 	}
 	return &d, nil

@@ -82,7 +82,7 @@ func parseConf(s string) (map[string]any, error) {
 		return nil, nil
 	}
 	var c map[string]any
-	if err := json.Unmarshal([]byte(s), &c); err != nil {
+	if err := windsock.DecodeJSON([]byte(s), &c); err != nil {
 		return nil, windsock.Errorf(windsock.EINVALID, "--conf must be a JSON object: %v", err)
 	}
 	return c, nil

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/taskrun"
@@ -109,13 +109,8 @@ func (r *runner) tasksRenderCommand() *cobra.Command {
 				}
 				sort.Strings(names)
 				for _, n := range names {
-					v := fields[n]
-					s, ok := v.(string)
-					if !ok {
-						b, _ := json.MarshalIndent(v, "", "  ")
-						s = string(b)
-					}
-					fmt.Fprintf(r.io.Stdout, "\n# ----------------------------------------------------------\n# property: %s\n# ----------------------------------------------------------\n%s\n", n, s)
+					// As Airflow prints it: str(value).
+					fmt.Fprintf(r.io.Stdout, "\n# ----------------------------------------------------------\n# property: %s\n# ----------------------------------------------------------\n%s\n", n, pyvalue.Str(fields[n]))
 				}
 				return nil
 			})

@@ -105,6 +105,11 @@ type CoreSection struct {
 	// bytes; a larger file gets an import error instead. Not in Airflow.
 	// Default: 10485760 (10 MiB).
 	MaxDagFileSize int
+	// SensitiveVarConnNames are names, beside Airflow's built-in ones
+	// (password, secret, api_key...), whose variables and connection
+	// extra fields are masked in logs, the UI, the API and the event log.
+	// Default: none.
+	SensitiveVarConnNames []string
 	// MaxMapLength is the most task instances one mapped task may expand
 	// to. Default: 1024.
 	MaxMapLength int

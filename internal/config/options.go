@@ -57,6 +57,7 @@ var knownOptions = []optionSpec{
 	{section: "core", name: "default_pool_task_slot_count", kind: kindInt, def: constant("128"), field: func(c *Config) any { return &c.Core.DefaultPoolTaskSlotCount }},
 	{section: "core", name: "dag_ignore_file_syntax", kind: kindString, def: constant("regexp"), field: func(c *Config) any { return &c.Core.DagIgnoreFileSyntax }},
 	{section: "core", name: "max_dag_file_size", kind: kindInt, def: constant("10485760"), field: func(c *Config) any { return &c.Core.MaxDagFileSize }},
+	{section: "core", name: "sensitive_var_conn_names", kind: kindList, def: constant(""), field: func(c *Config) any { return &c.Core.SensitiveVarConnNames }},
 	{section: "core", name: "max_map_length", kind: kindInt, def: constant("1024"), field: func(c *Config) any { return &c.Core.MaxMapLength }},
 	{section: "core", name: "dagbag_import_timeout", kind: kindSeconds, def: constant("30"), field: func(c *Config) any { return &c.Core.DagbagImportTimeout }},
 	{section: "core", name: "killed_task_cleanup_time", kind: kindSeconds, def: constant("60"), field: func(c *Config) any { return &c.Core.KilledTaskCleanupTime }},

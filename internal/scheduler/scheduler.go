@@ -8,7 +8,6 @@ package scheduler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -520,7 +519,7 @@ func (c *dagCache) get(ctx context.Context, dagID string) (*dagEntry, error) {
 		return nil, err
 	}
 	var d windsock.DAG
-	if err := json.Unmarshal(sd.Data, &d); err != nil {
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
 		return nil, fmt.Errorf("decode dag %s: %w", dagID, err)
 	}
 	tt, err := timetable(&d)
