@@ -113,6 +113,14 @@ func TestEventLogHoldsNoSecrets(t *testing.T) {
 	}
 	stop()
 
+	// The same through the CLI, whose cli_* rows record the command line.
+	cliVar, cliConn, cliConf := secret("clivar"), secret("cliconn"), secret("cliconf")
+	h.ok(t, "variables", "set", "cli_secret", cliVar)
+	h.ok(t, "connections", "add", "cli_conn", "--conn-uri", "postgres://u:"+cliConn+"@db.example:5432/x")
+	h.ok(t, "dags", "trigger", "pipeline", "-c", `{"db": {"password": "`+cliConf+`"}}`)
+	all = append([]string{cliVar, cliConn}, all...)
+	all = append(all, cliConf) // in dag_run.conf, like confPassword
+
 	db := filepath.Join(h.dir, "windsock.db")
 	st, err := sqlite.Open(context.Background(), db)
 	if err != nil {
@@ -130,8 +138,8 @@ func TestEventLogHoldsNoSecrets(t *testing.T) {
 			}
 		}
 	}
-	// The raw database files: only dag_run.conf may hold the conf's
-	// password; nothing else a test set may appear anywhere.
+	// The raw database files: only dag_run.conf may hold the confs'
+	// passwords; nothing else a test set may appear anywhere.
 	files, _ := filepath.Glob(db + "*")
 	if len(files) == 0 {
 		t.Fatal("no database file")
@@ -141,7 +149,7 @@ func TestEventLogHoldsNoSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range all[:len(all)-1] {
+		for _, s := range all[:len(all)-2] {
 			if bytes.Contains(raw, []byte(s)) {
 				t.Errorf("%s holds the secret %s", filepath.Base(f), s)
 			}
