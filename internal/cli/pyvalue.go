@@ -3,13 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -34,9 +33,9 @@ func normalize(v any) any {
 	case time.Duration:
 		return pyTimedelta(x)
 	case float64:
-		return pyFloat(x)
+		return pyvalue.Float(x)
 	case float32:
-		return pyFloat(float64(x))
+		return pyvalue.Float(float64(x))
 	case json.Number:
 		return x.String()
 	}
@@ -121,32 +120,4 @@ func pyTimedelta(d time.Duration) string {
 		fmt.Fprintf(&b, ".%06d", f)
 	}
 	return b.String()
-}
-
-// pyFloat is Python's str(float): the shortest form that reads back, with
-// ".0" on whole numbers and an exponent outside [1e-4, 1e16).
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	if a := math.Abs(f); a != 0 && (a < 1e-4 || a >= 1e16) {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		mant, exp, _ := strings.Cut(s, "e")
-		sign := exp[:1]
-		exp = strings.TrimLeft(exp[1:], "0")
-		if len(exp) < 2 {
-			exp = fmt.Sprintf("%02s", exp)
-		}
-		return mant + "e" + sign + exp
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
 }
