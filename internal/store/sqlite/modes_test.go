@@ -1,12 +1,16 @@
 package sqlite_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 
+	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/sqlite"
+	"github.com/windsock/windsock/internal/store/sqlstore"
+	"github.com/windsock/windsock/internal/store/storetest"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -76,4 +80,37 @@ func TestFilesArePrivate(t *testing.T) {
 	defer st2.Close()
 	wantMode(t, filepath.Dir(nested), 0o700)
 	wantMode(t, nested, 0o600)
+}
+
+// TestUnavailable: SQLite refusing writes because the database is full
+// (PRAGMA max_page_count, the real SQLITE_FULL a full disk gives) is
+// store.ErrUnavailable.
+func TestUnavailable(t *testing.T) {
+	t.Parallel()
+	storetest.RunUnavailable(t, func(t *testing.T) store.Store {
+		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "windsock.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}, storetest.WriteFault{
+		Break: func(t *testing.T, st store.Store) { setMaxPages(t, st, 0) },
+		Mend:  func(t *testing.T, st store.Store) { setMaxPages(t, st, 1<<30) },
+	})
+}
+
+// setMaxPages caps the database at n pages (0: its current size) on the
+// store's single write connection.
+func setMaxPages(t *testing.T, st store.Store, n int) {
+	t.Helper()
+	db := st.(*sqlstore.Store).DB()
+	if n == 0 {
+		if err := db.QueryRowContext(t.Context(), "PRAGMA page_count").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got int
+	if err := db.QueryRowContext(t.Context(), fmt.Sprintf("PRAGMA max_page_count = %d", n)).Scan(&got); err != nil || got != n {
+		t.Fatalf("max_page_count = %d, %v; want %d", got, err, n)
+	}
 }

@@ -186,6 +186,22 @@ func (Dialect) IsUniqueViolation(err error) bool {
 	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
+// IsUnavailable reports whether err is SQLite saying it cannot write or
+// read the file: the disk or the database is full (SQLITE_FULL, also past
+// PRAGMA max_page_count), an I/O error, a read-only file or folder, or a
+// file it cannot open.
+func (Dialect) IsUnavailable(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff { // the primary code; extended codes add detail above it
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
+		return true
+	}
+	return false
+}
+
 // IsForeignKeyViolation reports whether err is a FOREIGN KEY constraint
 // failure.
 func (Dialect) IsForeignKeyViolation(err error) bool {

@@ -91,7 +91,7 @@ func (q *queries) runBatch(batch []*txRequest) {
 	// roll back the others.
 	tx, err := q.begin.BeginTx(context.Background(), nil)
 	if err != nil {
-		fail(fmt.Errorf("begin transaction: %w", err))
+		fail(fmt.Errorf("begin transaction: %w", q.wroteErr(err)))
 		finished = true
 		for _, r := range batch {
 			close(r.done)
@@ -117,7 +117,7 @@ func (q *queries) runBatch(batch []*txRequest) {
 				continue
 			}
 		}
-		txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, detached: savepoints}
+		txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, detached: savepoints, health: q.health}
 		r.err = r.fn(txq)
 		if r.err == nil {
 			r.pending = txq.pending
@@ -138,7 +138,7 @@ func (q *queries) runBatch(batch []*txRequest) {
 		}
 	}
 	if ok > 0 {
-		if err := tx.Commit(); err != nil {
+		if err := q.wroteErr(tx.Commit()); err != nil {
 			fail(fmt.Errorf("commit transaction: %w", err))
 		} else {
 			committed = true
