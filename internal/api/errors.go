@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -94,6 +96,18 @@ func problemKind(status int) (typ, title string) {
 // writeError answers with the problem for err. Errors without an
 // application code are logged in full and shown as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	// Whatever a driver makes of a cancelled statement, a request whose
+	// context ended failed because of that.
+	switch ctxErr := r.Context().Err(); {
+	case errors.Is(ctxErr, context.Canceled):
+		s.logger().Debug("api: client went away", "method", r.Method, "path", r.URL.Path, "error", err)
+		return // nobody is there to read an answer
+	case errors.Is(ctxErr, context.DeadlineExceeded):
+		err = &httpError{status: http.StatusServiceUnavailable,
+			detail: fmt.Sprintf("The request took longer than %s (webserver.web_server_worker_timeout) and was stopped", s.cfg.Webserver.WebServerWorkerTimeout),
+			header: http.Header{"Retry-After": {strconv.Itoa(unavailableRetryAfter)}}}
+		s.logger().Warn("api: request timed out", "method", r.Method, "path", r.URL.Path)
+	}
 	status := statusOf(err)
 	detail := windsock.ErrorMessage(err)
 	var he *httpError

@@ -105,6 +105,7 @@ func (q *queries) runBatch(batch []*txRequest) {
 		}
 	}()
 	savepoints := len(batch) > 1
+	changedMembership := false
 	ok := 0
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -117,8 +118,12 @@ func (q *queries) runBatch(batch []*txRequest) {
 				continue
 			}
 		}
-		txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, detached: savepoints, health: q.health}
+		txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, detached: savepoints, health: q.health,
+			marks: q.marks}
 		r.err = r.fn(txq)
+		if txq.membershipChanged {
+			changedMembership = true
+		}
 		if r.err == nil {
 			r.pending = txq.pending
 			ok++
@@ -142,6 +147,9 @@ func (q *queries) runBatch(batch []*txRequest) {
 			fail(fmt.Errorf("commit transaction: %w", err))
 		} else {
 			committed = true
+			if changedMembership {
+				q.marks.changed()
+			}
 		}
 	}
 	finished = true

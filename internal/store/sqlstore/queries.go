@@ -43,6 +43,13 @@ type queries struct {
 	// health remembers whether the latest write failed for want of the
 	// database; shared by the store and its transactions.
 	health *writeHealth
+	// marks are the bookmarks of deep list pages, shared by the store
+	// and its transactions (which only mark them stale).
+	marks *bookmarkCache
+	// membershipChanged is set in a transaction that inserted or deleted
+	// task instances or runs: its commit marks the bookmarks stale again,
+	// as a page read meanwhile saw the rows before it.
+	membershipChanged bool
 }
 
 // inTx runs fn atomically: in a new transaction, or in the current one when
@@ -66,7 +73,7 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 			_ = tx.Rollback()
 		}
 	}()
-	txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, health: q.health}
+	txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, health: q.health, marks: q.marks}
 	if err := fn(txq); err != nil {
 		return err
 	}
@@ -74,6 +81,9 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 		return fmt.Errorf("commit transaction: %w", err)
 	}
 	committed = true
+	if txq.membershipChanged {
+		q.marks.changed()
+	}
 	for _, n := range txq.pending {
 		q.co.hub.publish(n.channel, n.payload)
 	}
@@ -82,6 +92,7 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx = q.statementContext(ctx)
+	q.noteMembership(query)
 	var res sql.Result
 	var err error
 	if st := q.stmt(ctx, query, len(args)); st != nil {
@@ -98,6 +109,7 @@ func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Resu
 
 func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx = q.statementContext(ctx)
+	q.noteMembership(query)
 	var rows *sql.Rows
 	var err error
 	switch {
@@ -119,6 +131,19 @@ func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Ro
 		return rows, q.wroteErr(err)
 	}
 	return rows, q.unavailable(err)
+}
+
+// noteMembership marks the list bookmarks stale before a statement that
+// may add or remove task instances runs (and, in a transaction, once more
+// at its commit).
+func (q *queries) noteMembership(query string) {
+	if q.marks == nil || !changesMembership(query) {
+		return
+	}
+	q.marks.changed()
+	if q.tx != nil {
+		q.membershipChanged = true
+	}
 }
 
 // row is a single-row result whose Scan error tells unavailability apart,
@@ -145,6 +170,7 @@ func (r row) Scan(dest ...any) error {
 
 func (q *queries) queryRow(ctx context.Context, query string, args ...any) row {
 	ctx = q.statementContext(ctx)
+	q.noteMembership(query)
 	if q.readOnly(query) {
 		if st := q.rstmts.get(ctx, query, len(args), true); st != nil {
 			return row{st.QueryRowContext(ctx, args...), q, false}

@@ -180,7 +180,21 @@ func (q *queries) TaskInstanceQuery(ctx context.Context, params *store.TaskInsta
 	if strings.Contains(order, "dag_run.") && !strings.Contains(from, "dag_run") {
 		from += tiRunJoin
 	}
-	clause, pageArgs := limitOffset(params.Limit, params.Offset)
+	offset := params.Offset
+	if params.OrderBy == "" && params.Limit > 0 && onlyImmutableFilters(params) {
+		// The default order is the primary key, which never changes
+		// (ti_dag_run_task indexes it): deep pages start at a bookmark.
+		walk := `SELECT ` + tiDefaultOrder + ` FROM ` + from + f.clause() + order
+		cond, keyArgs, rest, err := q.marks.seek(ctx, q, strings.Split(tiDefaultOrder, ", "), walk, f.args, total, offset)
+		if err != nil {
+			return nil, 0, fmt.Errorf("query task instances: %w", err)
+		}
+		if cond != "" {
+			f.add(cond, keyArgs...)
+			offset = rest
+		}
+	}
+	clause, pageArgs := limitOffset(params.Limit, offset)
 	query := `WITH page AS (
 			SELECT task_instance.dag_id, task_instance.task_id, task_instance.run_id, task_instance.map_index
 			FROM ` + from + f.clause() + order + clause + `
@@ -220,6 +234,15 @@ func (q *queries) TaskInstanceQuery(ctx context.Context, params *store.TaskInsta
 		return nil, 0, fmt.Errorf("query task instances: %w", err)
 	}
 	return out, total, nil
+}
+
+// onlyImmutableFilters reports whether params filter only on what never
+// changes for a task instance (its key and its run's logical date), so
+// that only inserts and deletes change the list: see bookmarkCache.
+func onlyImmutableFilters(p *store.TaskInstanceQueryParams) bool {
+	return len(p.States) == 0 && len(p.Pools) == 0 && len(p.Queues) == 0 && len(p.Executors) == 0 &&
+		p.StartDate == (store.TimeRange{}) && p.EndDate == (store.TimeRange{}) && p.UpdatedAt == (store.TimeRange{}) &&
+		p.DurationGTE == nil && p.DurationLTE == nil
 }
 
 // tiScanDest returns the scan destinations of tiColumns for ti; the state

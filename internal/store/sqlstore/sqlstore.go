@@ -74,7 +74,7 @@ var _ store.Store = (*Store)(nil)
 // closes it.
 func New(db *sql.DB, d Dialect) *Store {
 	return &Store{queries: queries{db: db, d: d, begin: db, stmts: newStmtCache(db, d), co: &coordination{},
-		health: &writeHealth{}}, db: db}
+		health: &writeHealth{}, marks: &bookmarkCache{}}, db: db}
 }
 
 // NewSplit returns a store that writes through write and reads, outside
