@@ -2,6 +2,7 @@ package api
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -17,6 +18,10 @@ func TestMain(m *testing.M) { os.Exit(benchdir.Main(m)) }
 // credentials (a Go duration; make bench sets 60s). Unset, a -benchtime
 // given as a duration is used, else 5s.
 const loadDurationEnv = "WINDSOCK_API_LOAD_DURATION"
+
+// loadRateEnv overrides the 200 requests a second of
+// BenchmarkAPIMixedLoad, to see latency on a machine too busy for it.
+const loadRateEnv = "WINDSOCK_API_LOAD_RATE"
 
 func loadDuration(b *testing.B) time.Duration {
 	if v := os.Getenv(loadDurationEnv); v != "" {
@@ -51,7 +56,12 @@ func BenchmarkAPIMixedLoad(b *testing.B) {
 	}
 	e := newLoadEnv(b, benchdir.New(b, "api-load"), 500, 10, 10, config.Default(b.TempDir()), hash)
 	d := loadDuration(b)
-	const rate = 200
+	rate := 200
+	if v := os.Getenv(loadRateEnv); v != "" {
+		if _, err := fmt.Sscan(v, &rate); err != nil || rate <= 0 {
+			b.Fatalf("%s=%q: want a positive number of requests a second", loadRateEnv, v)
+		}
+	}
 	for _, kind := range []struct{ name, authz string }{{"basic", e.basic}, {"bearer", e.bearer}} {
 		b.Run(kind.name, func(b *testing.B) {
 			for b.Loop() {
