@@ -25,12 +25,12 @@ import (
 // any insert or delete of task instances or runs through this store, when
 // the list's count has changed (another process's writes), or after
 // bookmarkTTL. So the one case left is another process inserting and
-// deleting as many task instances before a page within bookmarkTTL: the
-// page is then off by those rows for at most that long, as offset paging
-// under concurrent writes is anyway.
+// deleting as many task instances before a page within bookmarkTTL (and
+// the walk that follows): the page is then off by those rows for at most
+// that long, as offset paging under concurrent writes is anyway.
 const (
 	bookmarkStride = 500
-	bookmarkTTL    = 5 * time.Second
+	bookmarkTTL    = 30 * time.Second
 	// bookmarkLists bounds how many filtered lists are remembered; past
 	// it, all are forgotten (filters are few in practice: none, a state,
 	// a user's DAGs).
@@ -69,11 +69,14 @@ var membershipStatement = regexp.MustCompile(`\b(INSERT\s+INTO|DELETE\s+FROM)\s+
 
 // bookmarkList is the bookmarks of one filtered list.
 type bookmarkList struct {
-	mu    sync.Mutex // held while building, so that one request walks the list
+	mu    sync.Mutex // held while building after a change, so that one request walks the list
 	total int
 	gen   int64
 	built time.Time
-	keys  [][]any // keys[i] is the key of the row at offset (i+1)*bookmarkStride
+	// refreshing is set while a caller walks the list again past
+	// bookmarkTTL, the others using the bookmarks there are.
+	refreshing bool
+	keys       [][]any // keys[i] is the key of the row at offset (i+1)*bookmarkStride
 }
 
 // seek returns a condition on keyCols (with its arguments) that skips to
@@ -98,16 +101,11 @@ func (c *bookmarkCache) seek(ctx context.Context, q *queries, keyCols []string, 
 	}
 	c.mu.Unlock()
 
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if gen := c.gen.Load(); l.total != total || l.gen != gen || time.Since(l.built) > bookmarkTTL {
-		keys, err := q.walkBookmarks(ctx, walk, args, len(keyCols))
-		if err != nil {
-			return "", nil, 0, err
-		}
-		l.keys, l.total, l.gen, l.built = keys, total, gen, time.Now()
+	keys, err := l.get(ctx, q, walk, args, len(keyCols), total, c.gen.Load())
+	if err != nil {
+		return "", nil, 0, err
 	}
-	i := min(offset/bookmarkStride, len(l.keys))
+	i := min(offset/bookmarkStride, len(keys))
 	if i == 0 {
 		return "", nil, offset, nil
 	}
@@ -118,7 +116,40 @@ func (c *bookmarkCache) seek(ctx context.Context, q *queries, keyCols []string, 
 		}
 		cols += col
 	}
-	return "(" + cols + ") >= (" + placeholders(len(keyCols)) + ")", l.keys[i-1], offset - i*bookmarkStride, nil
+	return "(" + cols + ") >= (" + placeholders(len(keyCols)) + ")", keys[i-1], offset - i*bookmarkStride, nil
+}
+
+// get returns the list's bookmarks for a list of total rows at generation
+// gen, walking the list when they are stale. Past bookmarkTTL alone (no
+// change seen), one caller walks it again while the others go on with the
+// bookmarks they have, so that the refresh costs no one a wait.
+func (l *bookmarkList) get(ctx context.Context, q *queries, walk string, args []any, ncols, total int, gen int64) ([][]any, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	changed := l.built.IsZero() || l.total != total || l.gen != gen
+	if !changed && (time.Since(l.built) <= bookmarkTTL || l.refreshing) {
+		return l.keys, nil
+	}
+	if !changed {
+		l.refreshing = true
+		l.mu.Unlock()
+		keys, err := q.walkBookmarks(ctx, walk, args, ncols)
+		l.mu.Lock()
+		l.refreshing = false
+		if err != nil {
+			return nil, err
+		}
+		if l.total == total && l.gen == gen {
+			l.keys, l.built = keys, time.Now()
+		}
+		return keys, nil
+	}
+	keys, err := q.walkBookmarks(ctx, walk, args, ncols)
+	if err != nil {
+		return nil, err
+	}
+	l.keys, l.total, l.gen, l.built = keys, total, gen, time.Now()
+	return keys, nil
 }
 
 // walkBookmarks reads the key of the rows of walk at offsets
