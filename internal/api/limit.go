@@ -19,9 +19,10 @@ import (
 // its share of the machine takes, instead of growing with the backlog.
 
 // admissionWait is how long a request may wait for a turn before it is
-// refused: long enough to ride out a burst, short against any client's
-// timeout.
-const admissionWait = time.Second
+// refused: long enough to ride out a burst of requests of a few
+// milliseconds each, short enough that a request's latency stays bounded
+// when the server cannot keep up (the target is a p99 of 100 ms).
+const admissionWait = 250 * time.Millisecond
 
 // shedRetryAfter is the Retry-After, in seconds, of a 429.
 const shedRetryAfter = 1

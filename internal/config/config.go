@@ -242,7 +242,7 @@ type APISection struct {
 	// Default: 100.
 	FallbackPageLimit int
 	// MaxConcurrentRequests bounds the API requests served at once
-	// (Windsock's own option); as many more wait up to a second for a
+	// (Windsock's own option); as many more wait up to 250 ms for a
 	// turn, and the rest are answered 429 with Retry-After at once, so
 	// that an overload sheds requests instead of slowing every one. /health
 	// is never refused. 0 means 8 per CPU, at least 16. Default: 0.
