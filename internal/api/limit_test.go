@@ -26,7 +26,9 @@ func TestShedding(t *testing.T) {
 	// The waiting line holds one request; it is refused after the wait.
 	waited := make(chan response, 1)
 	go func() { waited <- e.doRaw("GET", "/api/v1/dags", "admin", nil) }()
-	waitFor(t, func() bool { return adm.waiting.Load() == 1 })
+	// In line, or already refused after its wait on a very busy machine:
+	// either way the next request finds no turn and is refused too.
+	waitFor(t, func() bool { return adm.waiting.Load() == 1 || adm.shed.Load() == 1 })
 	r := e.doRaw("GET", "/api/v1/dags", "admin", nil)
 	e.problem(r, http.StatusTooManyRequests, "busy")
 	if r.header.Get("Retry-After") != "1" {
