@@ -20,6 +20,7 @@ import (
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/postgres"
 	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -39,16 +40,23 @@ type loadEnv struct {
 }
 
 // newLoadEnv builds dags DAGs of tasks tasks with runs runs each (so
-// dags*runs*tasks task instances, most finished) in a database under dir,
-// through the store in large transactions, and serves it with cfg.
-// hash is the admin's password hash.
+// dags*runs*tasks task instances, most finished) in a SQLite database
+// under dir, through the store in large transactions, and serves it with
+// cfg. hash is the admin's password hash.
 func newLoadEnv(tb testing.TB, dir string, dags, runs, tasks int, cfg *config.Config, hash string) *loadEnv {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "windsock.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "windsock.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return newLoadEnvOn(tb, st, dags, runs, tasks, cfg, hash)
+}
+
+// newLoadEnvOn is newLoadEnv on an open, empty store, which it closes at
+// the end.
+func newLoadEnvOn(tb testing.TB, st store.Store, dags, runs, tasks int, cfg *config.Config, hash string) *loadEnv {
+	tb.Helper()
+	ctx := context.Background()
 	tb.Cleanup(func() { st.Close() })
 	if _, err := st.Migrate(ctx); err != nil {
 		tb.Fatal(err)
@@ -256,17 +264,43 @@ func (e *loadEnv) send(ctx context.Context, client *http.Client, lr loadRequest,
 // TestLoadFixtureCosts prints what each request of the mixed load costs
 // on its own, on the benchmark's database: a diagnostic, run with
 // WINDSOCK_LOAD_COSTS=1 go test -run TestLoadFixtureCosts -v
-// (WINDSOCK_LOAD_KEEP=dir keeps the database there).
+// (WINDSOCK_LOAD_KEEP=dir keeps the SQLite database there;
+// WINDSOCK_LOAD_POSTGRES_URL=postgres://... measures on PostgreSQL instead,
+// in a schema of its own).
 func TestLoadFixtureCosts(t *testing.T) {
 	if os.Getenv("WINDSOCK_LOAD_COSTS") == "" {
 		t.Skip("a diagnostic that builds a large database; set WINDSOCK_LOAD_COSTS=1")
 	}
 	t0 := time.Now()
-	dir := t.TempDir()
-	if keep := os.Getenv("WINDSOCK_LOAD_KEEP"); keep != "" {
-		dir = keep
+	var e *loadEnv
+	if u := os.Getenv("WINDSOCK_LOAD_POSTGRES_URL"); u != "" {
+		// A fresh schema on that server, dropped at the end.
+		admin, err := postgres.Open(t.Context(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		schema := fmt.Sprintf("load_%d", time.Now().UnixNano())
+		if _, err := admin.DB().ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+			t.Fatal(err)
+		}
+		defer admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		st, err := postgres.Open(t.Context(), u+sep+"search_path="+schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e = newLoadEnvOn(t, st, 500, 10, 10, config.Default(t.TempDir()), passwordHash())
+	} else {
+		dir := t.TempDir()
+		if keep := os.Getenv("WINDSOCK_LOAD_KEEP"); keep != "" {
+			dir = keep
+		}
+		e = newLoadEnv(t, dir, 500, 10, 10, config.Default(t.TempDir()), passwordHash())
 	}
-	e := newLoadEnv(t, dir, 500, 10, 10, config.Default(t.TempDir()), passwordHash())
 	t.Logf("built in %v", time.Since(t0))
 	client := &http.Client{}
 	for _, lr := range []loadRequest{
