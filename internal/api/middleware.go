@@ -182,7 +182,9 @@ func (s *Server) audit(r *http.Request, operation string, names []string, body [
 	if err == nil {
 		e.Extra = string(extra)
 	}
-	if err := s.Store.EventLogInsert(r.Context(), e); err != nil {
+	// The change is made: record it even if the client has gone or the
+	// request's deadline has just passed.
+	if err := s.Store.EventLogInsert(context.WithoutCancel(r.Context()), e); err != nil {
 		s.logger().Error("api: record event", "event", e.Event, "error", err)
 	}
 }

@@ -72,10 +72,11 @@ type Server struct {
 	authn      *auth.Authenticator
 	authz      *auth.Authorizer
 	gitVersion *string
+	admission  *admission
 }
 
 // Handler returns the routes: /health and /api/v1/..., with request
-// logging.
+// logging, load shedding and a deadline per request (see bounded).
 func (s *Server) Handler() http.Handler {
 	if s.Clock == nil {
 		s.Clock = time.Now
@@ -98,7 +99,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(method+" "+apiPrefix+path, s.wrap(rt))
 	}
 	mux.Handle(apiPrefix+"/", s.unrouted(mux))
-	return s.logRequests(mux)
+	return s.logRequests(s.bounded(mux))
 }
 
 // StartupWarning is what a server should log at start: a warning when

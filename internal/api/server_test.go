@@ -49,6 +49,7 @@ type env struct {
 	st  store.Store
 	srv *httptest.Server
 	cfg *config.Config
+	api *Server
 }
 
 // setup starts a server with the built-in roles and one user per role;
@@ -81,7 +82,7 @@ func setup(t *testing.T, configure ...func(*config.Config)) *env {
 	s := &Server{Store: st, Config: cfg, Version: "1.2.3", HealthThreshold: 30 * time.Second}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, ctx: ctx, st: st, srv: srv, cfg: cfg}
+	return &env{t: t, ctx: ctx, st: st, srv: srv, cfg: cfg, api: s}
 }
 
 // response is an answer read whole.

@@ -231,6 +231,11 @@ type WebserverSection struct {
 	ExposeConfig bool
 	// BaseURL is the external URL of the UI, used in links. Default: empty.
 	BaseURL string
+	// WebServerWorkerTimeout bounds the time one API request may take:
+	// past it the request's database work is cancelled and it is answered
+	// 503. Airflow's option of the same name is how long gunicorn lets a
+	// worker hang; its default is the same. Default: 120 seconds.
+	WebServerWorkerTimeout time.Duration
 }
 
 // APISection is [api].
@@ -245,6 +250,12 @@ type APISection struct {
 	// FallbackPageLimit is the page size when a request sets no limit.
 	// Default: 100.
 	FallbackPageLimit int
+	// MaxConcurrentRequests bounds the API requests served at once
+	// (Windsock's own option); as many more wait up to 250 ms for a
+	// turn, and the rest are answered 429 with Retry-After at once, so
+	// that an overload sheds requests instead of slowing every one. /health
+	// is never refused. 0 means 8 per CPU, at least 16. Default: 0.
+	MaxConcurrentRequests int
 }
 
 // OperatorsSection is [operators].

@@ -92,10 +92,12 @@ var knownOptions = []optionSpec{
 	{section: "webserver", name: "web_server_port", kind: kindInt, def: constant("8080"), field: func(c *Config) any { return &c.Webserver.WebServerPort }},
 	{section: "webserver", name: "secret_key", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Webserver.SecretKey }, sensitive: true},
 	{section: "webserver", name: "expose_config", kind: kindBool, def: constant("False"), field: func(c *Config) any { return &c.Webserver.ExposeConfig }},
+	{section: "webserver", name: "web_server_worker_timeout", kind: kindSeconds, def: constant("120"), field: func(c *Config) any { return &c.Webserver.WebServerWorkerTimeout }},
 	{section: "webserver", name: "base_url", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Webserver.BaseURL }},
 
 	{section: "api", name: "auth_backends", kind: kindList, def: constant("airflow.api.auth.backend.session,airflow.api.auth.backend.basic_auth"), field: func(c *Config) any { return &c.API.AuthBackends }, deprecated: []string{"api.auth_backend"}},
 	{section: "api", name: "maximum_page_limit", kind: kindInt, def: constant("100"), field: func(c *Config) any { return &c.API.MaximumPageLimit }},
+	{section: "api", name: "max_concurrent_requests", kind: kindInt, def: constant("0"), field: func(c *Config) any { return &c.API.MaxConcurrentRequests }},
 	{section: "api", name: "fallback_page_limit", kind: kindInt, def: constant("100"), field: func(c *Config) any { return &c.API.FallbackPageLimit }},
 
 	{section: "operators", name: "default_queue", kind: kindString, def: constant("default"), field: func(c *Config) any { return &c.Operators.DefaultQueue }},

@@ -73,6 +73,8 @@ func (c *Config) Validate() error {
 	}
 	v.atLeast("api.maximum_page_limit", c.API.MaximumPageLimit, 1)
 	v.atLeast("api.fallback_page_limit", c.API.FallbackPageLimit, 1)
+	v.atLeast("api.max_concurrent_requests", c.API.MaxConcurrentRequests, 0)
+	v.positive("webserver.web_server_worker_timeout", c.Webserver.WebServerWorkerTimeout)
 
 	v.notEmpty("operators.default_queue", c.Operators.DefaultQueue)
 	return errors.Join(v.errs...)

@@ -217,12 +217,19 @@ func TestMigrateConcurrentOpens(t *testing.T) {
 		}
 		total += ran[i]
 	}
-	_, latest, err := stores[0].MigrationStatus(t.Context())
+	// As many as one Migrate runs alone on a new database (versions may
+	// have gaps).
+	alone, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "alone.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != latest {
-		t.Fatalf("migrations run in all = %d, want %d", total, latest)
+	defer alone.Close()
+	want, err := alone.Migrate(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != want {
+		t.Fatalf("migrations run in all = %d, want %d", total, want)
 	}
 }
 

@@ -19,8 +19,10 @@ func testMigrate(t *testing.T, open OpenFunc) {
 		}
 		n, err := st.Migrate(ctx)
 		mustNo(t, err)
-		if n != latest {
-			t.Fatalf("first Migrate ran %d migrations, want %d", n, latest)
+		// Versions may have gaps (numbers handed out to parallel
+		// branches), so the count is at most the latest version.
+		if n < 1 || n > latest {
+			t.Fatalf("first Migrate ran %d migrations, want 1 to %d", n, latest)
 		}
 		current, latest2, err := st.MigrationStatus(ctx)
 		mustNo(t, err)
@@ -38,6 +40,9 @@ func testMigrate(t *testing.T, open OpenFunc) {
 		t.Parallel()
 		st := openUnmigrated(t, open)
 		ctx := t.Context()
+		// How many migrations there are: what one Migrate runs alone.
+		want, err := openUnmigrated(t, open).Migrate(ctx)
+		mustNo(t, err)
 		_, latest, err := st.MigrationStatus(ctx)
 		mustNo(t, err)
 
@@ -54,8 +59,8 @@ func testMigrate(t *testing.T, open OpenFunc) {
 			mustNo(t, errs[i])
 			total += ran[i]
 		}
-		if total != latest {
-			t.Fatalf("concurrent Migrate calls ran %d migrations in all, want %d", total, latest)
+		if total != want {
+			t.Fatalf("concurrent Migrate calls ran %d migrations in all, want %d", total, want)
 		}
 		current, _, err := st.MigrationStatus(ctx)
 		mustNo(t, err)
