@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -51,6 +52,10 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case windsock.ECONFLICT:
 		return http.StatusConflict
+	case windsock.ETHROTTLED:
+		return http.StatusTooManyRequests
+	case windsock.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -91,6 +96,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 				w.Header().Add(k, v)
 			}
 		}
+	}
+	if secs := windsock.RetryAfterSeconds(err); secs > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	if status == http.StatusInternalServerError {
 		s.logger().Error("api: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
