@@ -105,6 +105,7 @@ type cachedLogin struct {
 // auth_rate_limited, auth_rate_limit). cfg must have passed Validate; an
 // unreadable rate limit falls back to Airflow's default.
 func NewAuthenticator(st store.Queries, cfg *config.Config, clock func() time.Time, logger *slog.Logger) *Authenticator {
+	cfg = cfg.WithDefaults()
 	a := &Authenticator{Store: st, Backends: ParseBackends(cfg.API.AuthBackends), SecretKey: cfg.Webserver.SecretKey,
 		Clock: clock, Logger: logger, SessionLifetime: time.Duration(cfg.Webserver.SessionLifetimeMinutes) * time.Minute}
 	if cfg.Webserver.AuthRateLimited {
@@ -160,12 +161,22 @@ func ClientAddress(r *http.Request) string {
 	return host
 }
 
-// Login verifies a username and password sent from address (the login
-// form, HTTP Basic). Like FAB it counts the outcome in ab_user: a real
-// verification that succeeds adds to login_count and sets last_login (a
-// cached one does not: a script with Basic auth would write on every
+// Login verifies a username and password sent from address with HTTP
+// Basic auth. Like FAB's auth_user_db it counts the outcome in ab_user: a
+// real verification that succeeds adds to login_count and sets last_login
+// (a cached one does not: a script with Basic auth would write on every
 // request), a failure adds to fail_login_count.
 func (a *Authenticator) Login(ctx context.Context, username, password, address string) (*windsock.User, error) {
+	return a.login(ctx, username, password, address, false)
+}
+
+// SignIn is Login for the login form: every success is a sign-in and
+// counts in login_count and last_login, cached or not.
+func (a *Authenticator) SignIn(ctx context.Context, username, password, address string) (*windsock.User, error) {
+	return a.login(ctx, username, password, address, true)
+}
+
+func (a *Authenticator) login(ctx context.Context, username, password, address string, signIn bool) (*windsock.User, error) {
 	a.init()
 	now := a.now()
 	if wait, ok := a.Limiter.Allow(username, address, now); !ok {
@@ -195,7 +206,9 @@ func (a *Authenticator) Login(ctx context.Context, username, password, address s
 	if !a.cached(key, u.Password) {
 		ok, err := a.verify(ctx, key, []byte(u.Password), password, func(ctx context.Context) {
 			a.remember(key, username, u.Password)
-			a.record(ctx, u, true)
+			if !signIn {
+				a.record(ctx, u, true)
+			}
 		})
 		if err != nil {
 			return nil, err
@@ -207,6 +220,9 @@ func (a *Authenticator) Login(ctx context.Context, username, password, address s
 		}
 	}
 	a.Limiter.Succeed(username, address)
+	if signIn {
+		a.record(ctx, u, true)
+	}
 	u.Password = ""
 	return u, nil
 }

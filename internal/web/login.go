@@ -67,7 +67,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	var user *windsock.User
 	if !s.backends.DenyAll && d.Username != "" && password != "" {
-		user, err = s.authn.Login(r.Context(), d.Username, password, auth.ClientAddress(r))
+		user, err = s.authn.SignIn(r.Context(), d.Username, password, auth.ClientAddress(r))
 		switch windsock.ErrorCode(err) {
 		case "", windsock.EUNAUTH:
 		case windsock.ETHROTTLED, windsock.EUNAVAILABLE:
