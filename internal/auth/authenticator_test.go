@@ -395,3 +395,40 @@ func BenchmarkSessionLookup(b *testing.B) {
 		}
 	})
 }
+
+// TestLoginCacheRefreshedWhileUsed: a credential in use stays cached past
+// the TTL counted from its verification (no periodic bcrypt stall); an
+// idle one expires; a password change voids it at once; Forget drops it.
+func TestLoginCacheRefreshedWhileUsed(t *testing.T) {
+	t.Parallel()
+	ctx, st := setup(t)
+	createUser(t, st, "alice", quickHash(t, "pw"))
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := &Authenticator{Store: st, Clock: func() time.Time { return now }}
+	login := func(pw string, wantChecks int64) {
+		t.Helper()
+		if _, err := a.Login(ctx, "alice", pw, testAddr); err != nil {
+			t.Fatalf("login at %v: %v", now, err)
+		}
+		if got := a.PasswordChecks(); got != wantChecks {
+			t.Fatalf("at %v: %d bcrypt checks, want %d", now, got, wantChecks)
+		}
+	}
+	login("pw", 1)
+	for range 5 {
+		now = now.Add(DefaultLoginCacheTTL - time.Second)
+		login("pw", 1)
+	}
+	now = now.Add(DefaultLoginCacheTTL)
+	login("pw", 2)
+
+	if err := st.UserSetPassword(ctx, "alice", quickHash(t, "pw2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Login(ctx, "alice", "pw", testAddr); windsock.ErrorCode(err) != windsock.EUNAUTH {
+		t.Fatalf("the old, cached password after a change: %v, want EUNAUTH", err)
+	}
+	login("pw2", 4) // the refused old password ran one check, the new one another
+	a.Forget("alice")
+	login("pw2", 5)
+}
