@@ -38,6 +38,9 @@ const (
 	// tokenTouchEvery limits last_used_at writes to one per token per
 	// interval, so that a busy script does not write on every request.
 	tokenTouchEvery = time.Minute
+	// sessionTouchEvery likewise limits the writes that keep an active
+	// session alive: its idle expiry is exact to within this.
+	sessionTouchEvery = time.Minute
 )
 
 // Authenticator finds the user a request speaks for: HTTP Basic against
@@ -346,33 +349,31 @@ func (a *Authenticator) Token(ctx context.Context, token string) (*windsock.User
 }
 
 // StartSession starts a UI session of u (after a login) and returns its
-// cookie, valid for SessionLifetime. Expired sessions are removed on the
+// cookie; the session ends after SessionLifetime without activity. Expired sessions are removed on the
 // way, so that the table holds live ones only.
 func (a *Authenticator) StartSession(ctx context.Context, u *windsock.User, secure bool) (*http.Cookie, error) {
 	now := a.now()
 	if _, err := a.Store.SessionDeleteExpired(ctx, now.UTC()); err != nil {
 		a.logger().Warn("authenticate: remove expired sessions", "error", err)
 	}
-	ttl := a.SessionLifetime
-	if ttl <= 0 {
-		ttl = DefaultSessionLifetime
-	}
-	return CreateSession(ctx, a.Store, a.SecretKey, u.ID, now, ttl, secure)
+	return CreateSession(ctx, a.Store, a.SecretKey, u.ID, now, a.sessionLifetime(), secure)
 }
 
-// Session verifies a session cookie's value: its signature and expiry,
-// then that the session still exists in the store (not logged out nor
-// revoked) in the same query that reads its user, so a revocation counts
-// at once on every server at no extra round trip.
+// Session verifies a session cookie's value: its signature, then that
+// the session exists in the store (not logged out, revoked or expired) in
+// the same query that reads its user, so a revocation counts at once on
+// every server at no extra round trip. As Airflow's, a session expires
+// after SessionLifetime without activity: a request pushes its expiry to
+// now+SessionLifetime, writing at most once per sessionTouchEvery.
 func (a *Authenticator) Session(ctx context.Context, value string) (*windsock.User, error) {
-	now := a.now()
-	id, err := parseSessionCookie(a.SecretKey, value, now)
+	now := a.now().UTC()
+	id, err := parseSessionCookie(a.SecretKey, value)
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.Store.SessionUser(ctx, hashSessionID(id), now.UTC())
+	sess, u, err := a.Store.SessionUser(ctx, hashSessionID(id), now)
 	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
-		return nil, windsock.Errorf(windsock.EUNAUTH, "invalid session")
+		return nil, windsock.Errorf(windsock.EUNAUTH, "invalid or expired session")
 	}
 	if err != nil {
 		return nil, err
@@ -380,14 +381,26 @@ func (a *Authenticator) Session(ctx context.Context, value string) (*windsock.Us
 	if !u.Active {
 		return nil, windsock.Errorf(windsock.EUNAUTH, "invalid session")
 	}
+	if expires := now.Add(a.sessionLifetime()); expires.Sub(sess.ExpiresAt) >= sessionTouchEvery {
+		if err := a.Store.SessionExtend(ctx, sess.IDHash, expires); err != nil {
+			a.logger().Warn("authenticate: extend session", "user", u.Username, "error", err)
+		}
+	}
 	u.Password = ""
 	return u, nil
+}
+
+func (a *Authenticator) sessionLifetime() time.Duration {
+	if a.SessionLifetime <= 0 {
+		return DefaultSessionLifetime
+	}
+	return a.SessionLifetime
 }
 
 // EndSession revokes the session of a cookie value (logout). A value that
 // is not a valid session is ignored: there is nothing to end.
 func (a *Authenticator) EndSession(ctx context.Context, value string) error {
-	id, err := parseSessionCookie(a.SecretKey, value, a.now())
+	id, err := parseSessionCookie(a.SecretKey, value)
 	if err != nil {
 		return nil
 	}

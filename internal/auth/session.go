@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,11 +28,17 @@ const DefaultSessionLifetime = 43200 * time.Minute
 // and could not be revoked; they are refused.
 const sessionVersion = "v2"
 
-// CreateSession starts a UI session of userID valid for ttl: a row in
-// user_session holding the SHA-256 of a random id, and the cookie carrying
-// that id and its expiry, signed with HMAC-SHA256 under a key derived from
-// secretKey (webserver.secret_key). The cookie is HttpOnly and
-// SameSite=Lax, and Secure when secure (the request came over TLS).
+// sessionCookieLifetime is how long a browser keeps the session cookie:
+// the most browsers allow. Whether the session is alive is the store's
+// to say (its expiry moves while the user is active), so the cookie must
+// not expire before it; once the session has, the cookie opens nothing.
+const sessionCookieLifetime = 400 * 24 * time.Hour
+
+// CreateSession starts a UI session of userID that expires after ttl
+// without activity: a row in user_session holding the SHA-256 of a random
+// id, and the cookie carrying that id, signed with HMAC-SHA256 under a key
+// derived from secretKey (webserver.secret_key). The cookie is HttpOnly
+// and SameSite=Lax, and Secure when secure (the request came over TLS).
 // Deleting the row revokes the cookie on every web server.
 func CreateSession(ctx context.Context, st store.Queries, secretKey string, userID int64, now time.Time, ttl time.Duration, secure bool) (*http.Cookie, error) {
 	if secretKey == "" {
@@ -47,23 +52,23 @@ func CreateSession(ctx context.Context, st store.Queries, secretKey string, user
 		CreatedAt: now.UTC(), ExpiresAt: expires.UTC()}); err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
-	payload := sessionVersion + ":" + id + ":" + strconv.FormatInt(expires.Unix(), 10)
+	payload := sessionVersion + ":" + id
 	return &http.Cookie{
 		Name:     SessionCookieName,
 		Value:    base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(sessionMAC(secretKey, payload)),
 		Path:     "/",
-		Expires:  expires.UTC(),
+		Expires:  now.Add(sessionCookieLifetime).UTC(),
 		HttpOnly: true,
 		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
 	}, nil
 }
 
-// parseSessionCookie checks a session cookie's signature and expiry and
-// returns the session id it carries. A value that was altered, signed with
-// another key or has expired is an EUNAUTH error. Whether the session
-// still exists is for the store to say.
-func parseSessionCookie(secretKey, value string, now time.Time) (string, error) {
+// parseSessionCookie checks a session cookie's signature and returns the
+// session id it carries. A value that was altered or signed with another
+// key is an EUNAUTH error. Whether the session still exists and has not
+// expired is for the store to say.
+func parseSessionCookie(secretKey, value string) (string, error) {
 	invalid := windsock.Errorf(windsock.EUNAUTH, "invalid session")
 	if secretKey == "" {
 		return "", invalid
@@ -80,18 +85,11 @@ func parseSessionCookie(secretKey, value string, now time.Time) (string, error) 
 	if err != nil || !hmac.Equal(mac, sessionMAC(secretKey, string(payload))) {
 		return "", invalid
 	}
-	parts := strings.Split(string(payload), ":")
-	if len(parts) != 3 || parts[0] != sessionVersion || parts[1] == "" {
+	version, id, ok := strings.Cut(string(payload), ":")
+	if !ok || version != sessionVersion || id == "" {
 		return "", invalid
 	}
-	exp, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil {
-		return "", invalid
-	}
-	if !now.Before(time.Unix(exp, 0)) {
-		return "", windsock.Errorf(windsock.EUNAUTH, "session expired")
-	}
-	return parts[1], nil
+	return id, nil
 }
 
 // hashSessionID is what user_session stores of a session id: a fast hash

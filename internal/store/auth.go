@@ -72,11 +72,13 @@ type Auth interface {
 	// SessionCreate inserts a UI session; ENOTFOUND if the user does not
 	// exist.
 	SessionCreate(ctx context.Context, s *windsock.Session) error
-	// SessionUser returns the user of the session with that id hash, with
-	// its roles, in one round trip's worth of work as UserGetByID; ENOTFOUND
-	// when there is no such session (never issued, revoked) or it expired
-	// at or before now.
-	SessionUser(ctx context.Context, idHash string, now time.Time) (*windsock.User, error)
+	// SessionUser returns the session with that id hash and its user, with
+	// its roles, in the same work as UserGetByID; ENOTFOUND when there is no
+	// such session (never issued, revoked) or it expired at or before now.
+	SessionUser(ctx context.Context, idHash string, now time.Time) (*windsock.Session, *windsock.User, error)
+	// SessionExtend sets the expiry of a session (a user active again);
+	// extending a session that does not exist is not an error.
+	SessionExtend(ctx context.Context, idHash string, expiresAt time.Time) error
 	// SessionDelete removes one session (logout); removing a session that
 	// does not exist is not an error.
 	SessionDelete(ctx context.Context, idHash string) error

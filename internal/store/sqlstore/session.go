@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/windsock/windsock/internal/windsock"
@@ -23,21 +24,51 @@ func (q *queries) SessionCreate(ctx context.Context, s *windsock.Session) error 
 	return nil
 }
 
-// SessionUser returns the user of an unexpired session, with its roles.
-func (q *queries) SessionUser(ctx context.Context, idHash string, now time.Time) (*windsock.User, error) {
-	u, err := scanUser(q.queryRow(ctx, `SELECT `+userColumns+` FROM ab_user
-		WHERE id = (SELECT user_id FROM user_session WHERE id_hash = ? AND expires_at > ?)`, idHash, ts(now)))
+// SessionUser returns an unexpired session and its user, with its roles.
+func (q *queries) SessionUser(ctx context.Context, idHash string, now time.Time) (*windsock.Session, *windsock.User, error) {
+	var s windsock.Session
+	row := q.queryRow(ctx, `SELECT s.id_hash, s.user_id, s.created_at, s.expires_at, `+prefixed("u.", userColumns)+`
+		FROM user_session s JOIN ab_user u ON u.id = s.user_id
+		WHERE s.id_hash = ? AND s.expires_at > ?`, idHash, ts(now))
+	u, err := scanUser(scanAfter{row, []any{&s.IDHash, &s.UserID, nullTime{&s.CreatedAt}, nullTime{&s.ExpiresAt}}})
 	switch {
 	case isNoRows(err):
 		// The message must not echo the hash: it is derived from a secret.
-		return nil, windsock.Errorf(windsock.ENOTFOUND, "session not found")
+		return nil, nil, windsock.Errorf(windsock.ENOTFOUND, "session not found")
 	case err != nil:
-		return nil, fmt.Errorf("get session user: %w", err)
+		return nil, nil, fmt.Errorf("get session user: %w", err)
 	}
 	if err := q.userRoles(ctx, []*windsock.User{u}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return u, nil
+	return &s, u, nil
+}
+
+// scanAfter scans a row whose first columns go to first and the rest to
+// what its caller asks for, so that a row joining two tables can reuse
+// the scanner of the second.
+type scanAfter struct {
+	r     rowScanner
+	first []any
+}
+
+func (s scanAfter) Scan(dest ...any) error { return s.r.Scan(append(s.first, dest...)...) }
+
+// prefixed qualifies each column of a comma-separated list with prefix.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// SessionExtend sets a session's expiry.
+func (q *queries) SessionExtend(ctx context.Context, idHash string, expiresAt time.Time) error {
+	if _, err := q.exec(ctx, `UPDATE user_session SET expires_at = ? WHERE id_hash = ?`, ts(expiresAt), idHash); err != nil {
+		return fmt.Errorf("extend session: %w", err)
+	}
+	return nil
 }
 
 // SessionDelete removes one session.

@@ -21,7 +21,7 @@ func testSession(t *testing.T, open OpenFunc) {
 	}
 	alive := func(t *testing.T, st store.Store, hash string, now time.Time) bool {
 		t.Helper()
-		_, err := st.SessionUser(t.Context(), hash, now)
+		_, _, err := st.SessionUser(t.Context(), hash, now)
 		if err != nil && windsock.ErrorCode(err) != windsock.ENOTFOUND {
 			t.Fatal(err)
 		}
@@ -45,16 +45,30 @@ func testSession(t *testing.T, open OpenFunc) {
 		now := zoned()
 		s1 := newSession(t, st, alice.ID, now)
 		s2 := newSession(t, st, alice.ID, now.Add(time.Second))
-		u, err := st.SessionUser(ctx, s1, now.Add(time.Minute))
+		sess, u, err := st.SessionUser(ctx, s1, now.Add(time.Minute))
 		mustNo(t, err)
-		if u.ID != alice.ID || u.Username != "alice" || !slices.Equal(u.Roles, []string{"Ops", "Viewer"}) {
+		if u.ID != alice.ID || u.Username != "alice" || u.Email != "a@example.com" || !u.Active ||
+			!slices.Equal(u.Roles, []string{"Ops", "Viewer"}) {
 			t.Fatalf("SessionUser = %+v, want alice with roles [Ops Viewer]", u)
 		}
+		if sess.IDHash != s1 || sess.UserID != alice.ID {
+			t.Fatalf("SessionUser session = %+v", sess)
+		}
+		wantTime(t, "created_at", &sess.CreatedAt, now)
+		wantTime(t, "expires_at", &sess.ExpiresAt, now.Add(time.Hour))
 		// Expired at exactly expires_at.
-		_, err = st.SessionUser(ctx, s1, now.Add(time.Hour))
+		_, _, err = st.SessionUser(ctx, s1, now.Add(time.Hour))
 		wantCode(t, err, windsock.ENOTFOUND)
-		_, err = st.SessionUser(ctx, "nope", now)
+		_, _, err = st.SessionUser(ctx, "nope", now)
 		wantCode(t, err, windsock.ENOTFOUND)
+
+		// Extending moves the expiry, both ways.
+		mustNo(t, st.SessionExtend(ctx, s1, now.Add(2*time.Hour)))
+		if !alive(t, st, s1, now.Add(90*time.Minute)) {
+			t.Fatal("an extended session expired at its old time")
+		}
+		mustNo(t, st.SessionExtend(ctx, s1, now.Add(time.Hour)))
+		mustNo(t, st.SessionExtend(ctx, "nope", now))
 
 		// Logout removes that session only.
 		mustNo(t, st.SessionDelete(ctx, s1))
