@@ -66,6 +66,10 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case windsock.ECONFLICT:
 		return http.StatusConflict
+	case windsock.ETHROTTLED:
+		return http.StatusTooManyRequests
+	case windsock.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -118,6 +122,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 				w.Header().Add(k, v)
 			}
 		}
+	}
+	if secs := windsock.RetryAfterSeconds(err); secs > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	switch status {
 	case http.StatusInternalServerError:

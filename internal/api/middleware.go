@@ -58,7 +58,8 @@ func (s *Server) wrap(rt route) http.Handler {
 		user, err := s.authenticate(r)
 		switch {
 		case err != nil && windsock.ErrorCode(err) != windsock.EUNAUTH:
-			// The store failed, not the credentials.
+			// Throttled (429), shed (503), or the store failed (500): not
+			// a matter of wrong credentials.
 			s.writeError(w, r, err)
 			return
 		case err != nil:

@@ -62,6 +62,10 @@ type Server struct {
 	// here are fetched from the log server of the worker that ran the try,
 	// on logging.worker_log_server_port with webserver.secret_key.
 	RemoteLogs logstore.Store
+	// Authenticator checks credentials and keeps sessions; nil means one
+	// made from Config. Give the UI server the same one, so that login
+	// throttling and the bound on password checks are shared.
+	Authenticator *auth.Authenticator
 	// Runs is told when a request changes a run (trigger, clear, mark), so
 	// an in-process scheduler acts at once; nil when none runs here (the
 	// scheduler's periodic pass picks the change up).
@@ -87,8 +91,10 @@ func (s *Server) Handler() http.Handler {
 		s.cfg = s.Config.WithDefaults()
 	}
 	s.backends = auth.ParseBackends(s.cfg.API.AuthBackends)
-	s.authn = &auth.Authenticator{Store: s.Store, Backends: s.backends, SecretKey: s.cfg.Webserver.SecretKey,
-		Clock: s.Clock, Logger: s.logger()}
+	s.authn = s.Authenticator
+	if s.authn == nil {
+		s.authn = auth.NewAuthenticator(s.Store, s.cfg, s.Clock, s.logger())
+	}
 	s.authz = &auth.Authorizer{Store: s.Store, Clock: s.Clock, Logger: s.logger()}
 	s.gitVersion = gitVersion()
 

@@ -236,6 +236,17 @@ type WebserverSection struct {
 	// 503. Airflow's option of the same name is how long gunicorn lets a
 	// worker hang; its default is the same. Default: 120 seconds.
 	WebServerWorkerTimeout time.Duration
+	// SessionLifetimeMinutes is how long a UI login lasts, in minutes.
+	// Default: 43200 (30 days).
+	SessionLifetimeMinutes int
+	// AuthRateLimited throttles failed logins (the form, Basic auth).
+	// Default: True.
+	AuthRateLimited bool
+	// AuthRateLimit is how many failed logins of one user from one
+	// address are allowed per window, in Flask-Limiter's notation (one
+	// address across users gets four times as many). Default: "5 per 40
+	// second".
+	AuthRateLimit string
 }
 
 // APISection is [api].

@@ -94,6 +94,9 @@ var knownOptions = []optionSpec{
 	{section: "webserver", name: "expose_config", kind: kindBool, def: constant("False"), field: func(c *Config) any { return &c.Webserver.ExposeConfig }},
 	{section: "webserver", name: "web_server_worker_timeout", kind: kindSeconds, def: constant("120"), field: func(c *Config) any { return &c.Webserver.WebServerWorkerTimeout }},
 	{section: "webserver", name: "base_url", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Webserver.BaseURL }},
+	{section: "webserver", name: "session_lifetime_minutes", kind: kindInt, def: constant("43200"), field: func(c *Config) any { return &c.Webserver.SessionLifetimeMinutes }},
+	{section: "webserver", name: "auth_rate_limited", kind: kindBool, def: constant("True"), field: func(c *Config) any { return &c.Webserver.AuthRateLimited }},
+	{section: "webserver", name: "auth_rate_limit", kind: kindString, def: constant("5 per 40 second"), field: func(c *Config) any { return &c.Webserver.AuthRateLimit }},
 
 	{section: "api", name: "auth_backends", kind: kindList, def: constant("airflow.api.auth.backend.session,airflow.api.auth.backend.basic_auth"), field: func(c *Config) any { return &c.API.AuthBackends }, deprecated: []string{"api.auth_backend"}},
 	{section: "api", name: "maximum_page_limit", kind: kindInt, def: constant("100"), field: func(c *Config) any { return &c.API.MaximumPageLimit }},

@@ -35,6 +35,11 @@ func (c *Config) Validate() error {
 		v.errs = append(v.errs, err)
 	}
 
+	v.atLeast("webserver.session_lifetime_minutes", c.Webserver.SessionLifetimeMinutes, 1)
+	if _, err := ParseRateLimit(c.Webserver.AuthRateLimit); err != nil {
+		v.add("webserver.auth_rate_limit", err.Error())
+	}
+
 	v.notEmpty("database.sql_alchemy_conn", c.Database.SQLAlchemyConn)
 	if c.Database.SQLAlchemyConn != "" && !strings.Contains(c.Database.SQLAlchemyConn, "://") {
 		v.add("database.sql_alchemy_conn", "must be a URL such as sqlite:////path/windsock.db or postgresql://user:password@host/db")

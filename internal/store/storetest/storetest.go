@@ -73,6 +73,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("Role", func(t *testing.T) { t.Parallel(); testRole(t, open) })
 	t.Run("UserAdmin", func(t *testing.T) { t.Parallel(); testUserAdmin(t, open) })
 	t.Run("APIToken", func(t *testing.T) { t.Parallel(); testAPIToken(t, open) })
+	t.Run("Session", func(t *testing.T) { t.Parallel(); testSession(t, open) })
 	t.Run("EventLog", func(t *testing.T) { t.Parallel(); testEventLog(t, open) })
 	t.Run("InTx", func(t *testing.T) { t.Parallel(); testInTx(t, open) })
 	t.Run("DAGSchedule", func(t *testing.T) { t.Parallel(); testDAGSchedule(t, open) })
