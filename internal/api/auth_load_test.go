@@ -115,10 +115,12 @@ func TestBasicAuthBurstColdCache(t *testing.T) {
 		switch {
 		case r.err != nil:
 			t.Fatalf("request %d: %v after %v", i, r.err, r.took)
-		case r.status == http.StatusServiceUnavailable:
+		case r.status == http.StatusServiceUnavailable || r.status == http.StatusTooManyRequests:
+			// Shed by the bcrypt queue (503) or by the API's concurrency
+			// limit in front of every handler (429).
 			shed++
 			var p Problem
-			if r.retryAfter == "" || json.Unmarshal(r.body, &p) != nil || p.Status != http.StatusServiceUnavailable {
+			if r.retryAfter == "" || json.Unmarshal(r.body, &p) != nil || p.Status != r.status {
 				t.Fatalf("request %d shed without Retry-After or a problem body: %q %s", i, r.retryAfter, r.body)
 			}
 		case r.status != http.StatusOK:
@@ -135,8 +137,10 @@ func TestBasicAuthBurstColdCache(t *testing.T) {
 	if checks < 1 || checks > users {
 		t.Errorf("bcrypt ran %d times for %d distinct credentials, want 1 to %d", checks, users, users)
 	}
-	if shed == len(results) {
-		t.Error("every request was shed")
+	// Served, not shed: a little shedding is allowed for a machine busy
+	// with other tests, none is seen on a quiet one.
+	if shed > len(results)/4 {
+		t.Errorf("%d of %d requests were shed", shed, len(results))
 	}
 	// Only real verifications count as logins for Basic auth.
 	logins := 0
