@@ -16,9 +16,10 @@ import (
 // reference, one section per kind of error.
 const problemTypeBase = "https://airflow.apache.org/docs/apache-airflow/2.10.0/stable-rest-api-ref.html#section/Errors/"
 
-// timeoutRetryAfter is the Retry-After, in seconds, of a request stopped
-// at webserver.web_server_worker_timeout.
-const timeoutRetryAfter = 10
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503 for an
+// unavailable database: long enough not to hammer it, short enough that a
+// mended disk is noticed soon.
+const unavailableRetryAfter = 10
 
 // problemContentType is the media type of RFC 7807 error bodies.
 const problemContentType = "application/problem+json"
@@ -48,6 +49,11 @@ func statusOf(err error) int {
 	var he *httpError
 	if errors.As(err, &he) {
 		return he.status
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// The database is full, read-only or unreachable: the request may
+		// well succeed later, unlike a 500's.
+		return http.StatusServiceUnavailable
 	}
 	switch windsock.ErrorCode(err) {
 	case windsock.EINVALID:
@@ -103,7 +109,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(ctxErr, context.DeadlineExceeded):
 		err = &httpError{status: http.StatusServiceUnavailable,
 			detail: fmt.Sprintf("The request took longer than %s (webserver.web_server_worker_timeout) and was stopped", s.cfg.Webserver.WebServerWorkerTimeout),
-			header: http.Header{"Retry-After": {strconv.Itoa(timeoutRetryAfter)}}}
+			header: http.Header{"Retry-After": {strconv.Itoa(unavailableRetryAfter)}}}
 		s.logger().Warn("api: request timed out", "method", r.Method, "path", r.URL.Path)
 	}
 	status := statusOf(err)
@@ -120,11 +126,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if secs := windsock.RetryAfterSeconds(err); secs > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
-	switch {
-	case status == http.StatusInternalServerError:
+	switch status {
+	case http.StatusInternalServerError:
 		s.logger().Error("api: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-	case errors.Is(err, store.ErrUnavailable):
-		s.logger().Error("api: metadata database unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
+	case http.StatusServiceUnavailable:
+		if errors.Is(err, store.ErrUnavailable) {
+			s.logger().Error("api: metadata database unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
+			detail = "The metadata database cannot serve the request now (full, read-only or unreachable); try again later"
+			w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
+		}
 	}
 	s.writeProblem(w, r, status, detail)
 }
