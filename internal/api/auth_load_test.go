@@ -61,18 +61,25 @@ func TestBasicAuthBurstColdCache(t *testing.T) {
 	}
 	cfg := config.Default(t.TempDir())
 	cfg.Webserver.SecretKey = "test-secret"
+	// This test is about the password checks: the API's own concurrency
+	// limit (TestShedding) would shed the burst while a slow check (the
+	// race detector on a busy machine) holds its slots.
+	cfg.API.MaxConcurrentRequests = rateBurst
 	authn := auth.NewAuthenticator(st, cfg, nil, nil)
+	// A check may wait for the others ahead of it, however slow the
+	// machine: the race detector and a machine busy with other tests
+	// make one check take seconds, and two running at once take longer
+	// still. Shedding itself is TestConcurrentChecks' business.
+	authn.MaxCheckWait = auth.DefaultMaxCheckWait + 4*users*oneCheck
 	srv := httptest.NewServer((&Server{Store: st, Config: cfg, Version: "1", Authenticator: authn}).Handler())
 	t.Cleanup(srv.Close)
 
-	const rate, seconds = 200, 5
-	// The bound scales with the machine (a loaded 2-core machine under
-	// the race detector is many times slower): a shed request waits at
-	// most DefaultMaxCheckWait, an answered one for a few checks (one per
-	// credential, at most two at once), counted four times over for the
-	// burst's own load, plus 5 s. A request queued behind one check per
-	// request (the bug) waits hundreds of checks.
-	bound := auth.DefaultMaxCheckWait + 4*users*oneCheck + 5*time.Second
+	const rate, seconds = 200, 5 // rateBurst requests in all
+	// The bound scales with the machine: an answered request waits for a
+	// few checks (one per credential, at most two at once), counted four
+	// times over for the burst's own load, plus 5 s. A request queued
+	// behind one check per request (the bug) waits hundreds of checks.
+	bound := authn.MaxCheckWait + 5*time.Second
 	client := &http.Client{Timeout: 2 * bound, Transport: &http.Transport{MaxIdleConnsPerHost: rate * seconds}}
 	t.Cleanup(client.CloseIdleConnections)
 	type result struct {
@@ -211,3 +218,6 @@ func TestRetryLaterProblems(t *testing.T) {
 		}
 	}
 }
+
+// rateBurst is how many requests TestBasicAuthBurstColdCache sends.
+const rateBurst = 200 * 5
