@@ -33,7 +33,7 @@ func loadDAGGraph(ctx context.Context, env *app.Environment, dagID string) (*win
 }
 
 func (r *runner) dagsTriggerCommand() *cobra.Command {
-	var conf, date, runID, output string
+	var conf, date, runID, output, replaceMicro string
 	cmd := &cobra.Command{
 		Use:   "trigger DAG_ID",
 		Short: "Create a manual DAG run (the scheduler runs it)",
@@ -58,6 +58,9 @@ func (r *runner) dagsTriggerCommand() *cobra.Command {
 						return err
 					}
 				}
+				if zeroMicroseconds(replaceMicro) {
+					logical = logical.Truncate(time.Second)
+				}
 				run, err := scheduler.CreateRun(ctx, env.Store, d, g, scheduler.NewRun{
 					RunType: windsock.RunTypeManual, RunID: runID, LogicalDate: logical, Conf: c, Now: env.Clock(),
 				})
@@ -72,8 +75,21 @@ func (r *runner) dagsTriggerCommand() *cobra.Command {
 	cmd.Flags().StringVarP(&conf, "conf", "c", "", "JSON object passed to the run as dag_run.conf")
 	cmd.Flags().StringVarP(&date, "exec-date", "e", "", "logical date of the run (default: now)")
 	cmd.Flags().StringVarP(&runID, "run-id", "r", "", "run id (default: manual__<logical date>)")
+	cmd.Flags().StringVar(&replaceMicro, "replace-microseconds", "true", "whether microseconds of the logical date should be zeroed")
 	outputFlag(cmd, &output)
 	return cmd
+}
+
+// zeroMicroseconds reads dags trigger's --replace-microseconds. Airflow
+// takes the text as a Python truth value, so only the empty text turns it
+// off there; "false" and "0" also do here, which is what a script that
+// passes them means.
+func zeroMicroseconds(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "no", "n", "f":
+		return false
+	}
+	return true
 }
 
 // parseConf reads a -c/--conf JSON object.
@@ -89,7 +105,8 @@ func parseConf(s string) (map[string]any, error) {
 }
 
 func (r *runner) dagsListRunsCommand() *cobra.Command {
-	var dagID, state, output string
+	var dagID, state, output, start, end string
+	var noBackfill bool
 	cmd := &cobra.Command{
 		Use:   "list-runs",
 		Short: "List a DAG's runs",
@@ -108,7 +125,25 @@ func (r *runner) dagsListRunsCommand() *cobra.Command {
 				}
 				p := &store.DagRunListParams{DagID: dagID, OrderBy: "-execution_date"}
 				if state != "" {
-					p.States = []windsock.DagRunState{windsock.DagRunState(state)}
+					p.States = []windsock.DagRunState{windsock.DagRunState(strings.ToLower(state))}
+				}
+				if noBackfill {
+					p.RunTypes = []windsock.RunType{windsock.RunTypeManual, windsock.RunTypeScheduled, windsock.RunTypeDatasetTriggered}
+				}
+				// As Airflow's DagRun.find: both bounds are on the logical
+				// (execution) date and inclusive.
+				for _, b := range []struct {
+					flag, text string
+					dst        **time.Time
+				}{{"--start-date", start, &p.LogicalDateGTE}, {"--end-date", end, &p.LogicalDateLTE}} {
+					if b.text == "" {
+						continue
+					}
+					t, err := parseDate(b.text, time.UTC)
+					if err != nil {
+						return usageError{fmt.Errorf("argument %s: %v", b.flag, err)}
+					}
+					*b.dst = &t
 				}
 				runs, err := env.Store.DagRunList(ctx, p)
 				if err != nil {
@@ -120,6 +155,9 @@ func (r *runner) dagsListRunsCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&dagID, "dag-id", "d", "", "the DAG")
 	cmd.Flags().StringVar(&state, "state", "", "only runs in this state (queued, running, success, failed)")
+	cmd.Flags().BoolVar(&noBackfill, "no-backfill", false, "leave out the runs of backfills")
+	cmd.Flags().StringVarP(&start, "start-date", "s", "", "only runs with a logical date on or after this")
+	cmd.Flags().StringVarP(&end, "end-date", "e", "", "only runs with a logical date on or before this")
 	outputFlag(cmd, &output)
 	return cmd
 }

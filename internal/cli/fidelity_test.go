@@ -1,0 +1,100 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestScriptedFlagsAsAirflow covers flags and outcomes that Airflow 2.10
+// scripts rely on (cli_config.py and dag_command.py): -v on any command,
+// pause/unpause of an unknown or already-set DAG exiting 0 with
+// set_is_paused's message, --treat-dag-id-as-regex with its prompt,
+// list-runs --no-backfill/--start-date/--end-date, and trigger zeroing the
+// microseconds of its logical date (--replace-microseconds).
+func TestScriptedFlagsAsAirflow(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.writeDAG(t, "etl.yaml", etlDAG)
+	h.writeDAG(t, "etl2.yaml", strings.Replace(etlDAG, "etl:", "etl_two:", 1))
+
+	// -v/--verbose is accepted wherever Airflow has ARG_VERBOSE.
+	for _, a := range [][]string{{"dags", "list", "-v"}, {"tasks", "list", "etl", "--verbose"}, {"pools", "list", "-v"}} {
+		h.ok(t, a...)
+	}
+
+	// Pause/unpause: an unknown DAG, or one already in the state, is not an error.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dags", "pause", "no_such_dag"}, "No unpaused DAGs were found"},
+		{[]string{"dags", "unpause", "no_such_dag"}, "No paused DAGs were found"},
+		{[]string{"dags", "unpause", "etl"}, "etl"}, // new DAGs start paused
+		{[]string{"dags", "unpause", "etl"}, "No paused DAGs were found"},
+	} {
+		if out := h.ok(t, c.args...); !strings.Contains(out, c.want) {
+			t.Errorf("%v: %q, want %q", c.args, out, c.want)
+		}
+	}
+
+	// --treat-dag-id-as-regex asks first, unless -y.
+	r := h.run(t, "n\n", "dags", "pause", "^etl", "--treat-dag-id-as-regex")
+	if r.code != 0 || !strings.Contains(r.stdout, "You are about to pause 1 DAGs:\netl\n") || !strings.Contains(r.stdout, "Operation cancelled by user") {
+		t.Errorf("regex pause, answered n: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var rows []map[string]string
+	if err := json.Unmarshal([]byte(h.ok(t, "dags", "unpause", "etl.*", "--treat-dag-id-as-regex", "-y", "-o", "json")), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0]["dag_id"] != "etl_two" || rows[0]["is_paused"] != "False" {
+		t.Errorf("regex unpause -y: %v", rows)
+	}
+
+	// list-runs filters.
+	h.ok(t, "dags", "trigger", "etl", "-e", "2024-03-01")
+	h.ok(t, "dags", "trigger", "etl", "-e", "2024-03-05")
+	h.ok(t, "dags", "backfill", "etl", "-s", "2024-03-03", "-e", "2024-03-03")
+	runIDs := func(args ...string) []string {
+		t.Helper()
+		var rs []map[string]any
+		if err := json.Unmarshal([]byte(h.ok(t, append([]string{"dags", "list-runs", "-d", "etl", "-o", "json"}, args...)...)), &rs); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range rs {
+			ids = append(ids, r["run_id"].(string))
+		}
+		return ids
+	}
+	m1, m5, bf := "manual__2024-03-01T00:00:00+00:00", "manual__2024-03-05T00:00:00+00:00", "backfill__2024-03-03T00:00:00+00:00"
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{m5, bf, m1}},
+		{[]string{"--no-backfill"}, []string{m5, m1}},
+		{[]string{"-s", "2024-03-03"}, []string{m5, bf}},
+		{[]string{"--end-date", "2024-03-03"}, []string{bf, m1}},
+		{[]string{"-s", "2024-03-02", "-e", "2024-03-04T00:00:00+00:00"}, []string{bf}},
+		{[]string{"--state", "SUCCESS"}, []string{bf}},
+	} {
+		if got := runIDs(c.args...); !slices.Equal(got, c.want) {
+			t.Errorf("list-runs %v = %v, want %v", c.args, got, c.want)
+		}
+	}
+	h.fails(t, "argument --start-date", "dags", "list-runs", "-d", "etl", "-s", "yesterday")
+
+	// trigger: the logical date (and so the run id) has no microseconds.
+	var tr []map[string]any
+	json.Unmarshal([]byte(h.ok(t, "dags", "trigger", "etl_two", "-o", "json")), &tr)
+	if len(tr) != 1 || !regexp.MustCompile(`^manual__\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$`).MatchString(tr[0]["dag_run_id"].(string)) {
+		t.Errorf("trigger without a date: %v, want a run id without microseconds", tr)
+	}
+	json.Unmarshal([]byte(h.ok(t, "dags", "trigger", "etl_two", "-e", "2024-01-01T00:00:00.123456+00:00", "--replace-microseconds", "false", "-o", "json")), &tr)
+	if len(tr) != 1 || tr[0]["dag_run_id"] != "manual__2024-01-01T00:00:00.123456+00:00" {
+		t.Errorf("trigger --replace-microseconds false: %v", tr)
+	}
+}
