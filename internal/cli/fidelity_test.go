@@ -98,3 +98,31 @@ func TestScriptedFlagsAsAirflow(t *testing.T) {
 		t.Errorf("trigger --replace-microseconds false: %v", tr)
 	}
 }
+
+// TestTasksTestFlagsAsAirflow: tasks test's -t/--task-params (JSON over
+// the task's params, integers kept), --env-vars (set for the task's
+// process) and -n/--dry-run (render only), as Airflow 2.10's task_test.
+func TestTasksTestFlagsAsAirflow(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.writeDAG(t, "p.yaml", `ptest:
+  schedule: null
+  start_date: 2024-01-01
+  params:
+    n: 1
+    keep: k
+  tasks:
+    - task_id: t
+      operator: bash
+      bash_command: "echo n={{ params.n }} keep={{ params.keep }} foo=$AUDIT_FOO; touch ran"
+`)
+	out := h.ok(t, "tasks", "test", "ptest", "t", "2024-01-01", "-t", `{"n": 12345678901234567}`, "--env-vars", `{"AUDIT_FOO": "bar"}`)
+	if !strings.Contains(out, "n=12345678901234567 keep=k foo=bar\n") {
+		t.Errorf("tasks test -t --env-vars:\n%s", out)
+	}
+	out = h.ok(t, "tasks", "test", "ptest", "t", "2024-01-02", "--dry-run")
+	if !strings.Contains(out, "# property: bash_command") || !strings.Contains(out, "echo n=1 keep=k foo=$AUDIT_FOO") || strings.Contains(out, "Task t: success") {
+		t.Errorf("tasks test --dry-run:\n%s", out)
+	}
+	h.fails(t, "argument -t/--task-params", "tasks", "test", "ptest", "t", "-t", "[1]")
+}
