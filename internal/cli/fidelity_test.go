@@ -126,3 +126,24 @@ func TestTasksTestFlagsAsAirflow(t *testing.T) {
 	}
 	h.fails(t, "argument -t/--task-params", "tasks", "test", "ptest", "t", "-t", "[1]")
 }
+
+// TestDBCheckMigrationsAndOldNames: db check-migrations (the readiness
+// wait of Airflow images and the Helm chart) fails while the schema is
+// behind and succeeds once it is current; db init and db upgrade, which
+// Airflow 2.10 still accepts with a deprecation warning, migrate.
+func TestDBCheckMigrationsAndOldNames(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.fails(t, "There are still unapplied migrations after 0 seconds", "db", "check-migrations", "-t", "0")
+	r := h.run(t, "", "db", "init")
+	if r.code != 0 || !strings.Contains(r.stderr, "`db init` is deprecated") || !strings.Contains(r.stdout, "schema is at version") {
+		t.Fatalf("db init: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if out := h.ok(t, "db", "check-migrations", "--migration-wait-timeout", "0"); out != "DB migrations are done.\n" {
+		t.Errorf("check-migrations after init: %q", out)
+	}
+	r = h.run(t, "", "db", "upgrade")
+	if r.code != 0 || !strings.Contains(r.stderr, "`db upgrade` is deprecated") {
+		t.Errorf("db upgrade: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
