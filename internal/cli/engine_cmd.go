@@ -387,6 +387,10 @@ func (r *runner) dagsBackfillCommand() *cobra.Command {
 	f.BoolVar(&reset, "reset-dagruns", false, "delete existing runs in the range and run them again")
 	f.BoolVar(&rerunFailed, "rerun-failed-tasks", false, "clear the failed tasks of existing runs and run them again")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (accepted for compatibility)")
+	// Airflow's switches for how a backfill job runs its tasks; a Windsock
+	// backfill already runs them in this process and never pickles DAGs.
+	f.BoolP("local", "l", false, "accepted for compatibility: the backfill always runs its tasks in this process")
+	f.BoolP("donot-pickle", "x", false, "accepted for compatibility: DAGs are never pickled")
 	return cmd
 }
 

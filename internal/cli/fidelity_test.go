@@ -147,3 +147,20 @@ func TestDBCheckMigrationsAndOldNames(t *testing.T) {
 		t.Errorf("db upgrade: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestAcceptedAirflowSwitches: switches that change nothing in Windsock,
+// by design, still parse, so a 2.x script goes through: tasks clear
+// -x/-X (no subDAGs) and dags backfill -l/-x (tasks always run locally,
+// nothing is pickled).
+func TestAcceptedAirflowSwitches(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.writeDAG(t, "etl.yaml", etlDAG)
+	if out := h.ok(t, "dags", "backfill", "etl", "-s", "2024-02-01", "-e", "2024-02-01", "-l", "--donot-pickle"); !strings.Contains(out, "backfill__2024-02-01T00:00:00+00:00: success") {
+		t.Errorf("backfill -l -x:\n%s", out)
+	}
+	out := h.ok(t, "tasks", "clear", "etl", "-t", "^load$", "-s", "2024-02-01", "-e", "2024-02-01", "-x", "--exclude-parentdag", "-y")
+	if !strings.Contains(out, "1 task instance(s) cleared") {
+		t.Errorf("tasks clear -x -X:\n%s", out)
+	}
+}

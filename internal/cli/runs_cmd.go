@@ -366,6 +366,11 @@ func (r *runner) tasksClearCommand() *cobra.Command {
 	f.BoolVarP(&onlyFailed, "only-failed", "f", false, "only failed task instances")
 	f.BoolVarP(&onlyRunning, "only-running", "r", false, "only running task instances")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	// Airflow 2.10's subDAG switches: Windsock has no subDAGs, so there is
+	// nothing to exclude and the flags change nothing, as in Airflow for a
+	// DAG without subDAGs.
+	f.BoolP("exclude-subdags", "x", false, "accepted for compatibility: Windsock has no subDAGs")
+	f.BoolP("exclude-parentdag", "X", false, "accepted for compatibility: Windsock has no subDAGs")
 	return cmd
 }
 
