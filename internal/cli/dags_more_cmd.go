@@ -166,13 +166,13 @@ type dagDetail struct {
 	Tags                        []tagValue `json:"tags"`
 	MaxActiveTasks              int        `json:"max_active_tasks"`
 	MaxActiveRuns               int        `json:"max_active_runs"`
+	MaxConsecutiveFailedDagRuns int        `json:"max_consecutive_failed_dag_runs"`
 	HasTaskConcurrencyLimits    bool       `json:"has_task_concurrency_limits"`
 	HasImportErrors             bool       `json:"has_import_errors"`
 	NextDagrun                  *string    `json:"next_dagrun"`
 	NextDagrunDataIntervalStart *string    `json:"next_dagrun_data_interval_start"`
 	NextDagrunDataIntervalEnd   *string    `json:"next_dagrun_data_interval_end"`
 	NextDagrunCreateAfter       *string    `json:"next_dagrun_create_after"`
-	MaxConsecutiveFailedDagRuns int        `json:"max_consecutive_failed_dag_runs"`
 }
 
 type tagValue struct {
