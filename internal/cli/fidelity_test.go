@@ -164,3 +164,21 @@ func TestAcceptedAirflowSwitches(t *testing.T) {
 		t.Errorf("tasks clear -x -X:\n%s", out)
 	}
 }
+
+// TestDagsStateAsAirflow: dags state prints "None" for a date without a
+// run (exit 0, as Airflow's dag_state), and the conf as json.dumps writes
+// it, integers and floats kept.
+func TestDagsStateAsAirflow(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.writeDAG(t, "etl.yaml", etlDAG)
+	if out := h.ok(t, "dags", "state", "etl", "2024-06-01"); out != "None\n" {
+		t.Errorf("state without a run: %q", out)
+	}
+	h.ok(t, "dags", "trigger", "etl", "-e", "2024-06-01", "-c", `{"n": 5, "id": 12345678901234567, "w": 5.0, "s": "é"}`)
+	if out := h.ok(t, "dags", "state", "etl", "2024-06-01"); out != `queued, {"id": 12345678901234567, "n": 5, "s": "\u00e9", "w": 5.0}`+"\n" {
+		t.Errorf("state with conf: %q", out)
+	}
+	h.fails(t, "not found", "dags", "state", "nope", "2024-06-01")
+	h.fails(t, "nor a date", "dags", "state", "etl", "yesterday")
+}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/store"
@@ -203,13 +203,31 @@ func (r *runner) dagsStateCommand() *cobra.Command {
 		Short: "Print the state of a DAG run",
 		Args:  args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return r.withRun(cmd.Context(), a[0], a[1], func(_ *app.Environment, _ *windsock.DAG, run *windsock.DagRun) error {
-				out := string(run.State)
-				if len(run.Conf) > 0 {
-					b, _ := json.Marshal(run.Conf)
-					out += ", " + string(b)
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				d, _, err := loadDAGGraph(ctx, env, a[0])
+				if err != nil {
+					return err
 				}
-				_, err := fmt.Fprintln(r.io.Stdout, out)
+				// As Airflow's dag_state: "None" when there is no such run
+				// (scripts poll before the run exists), the conf as
+				// json.dumps writes it after the state.
+				out := "None"
+				run, err := findRun(ctx, env.Store, d, a[1])
+				switch {
+				case err == nil:
+					out = string(run.State)
+					if len(run.Conf) > 0 {
+						out += ", " + pyvalue.Dumps(map[string]any(run.Conf))
+					}
+				case windsock.ErrorCode(err) != windsock.ENOTFOUND:
+					return err
+				default:
+					if _, perr := parseDate(a[1], dagLocation(d)); perr != nil {
+						return err // neither a run id nor a date: say so
+					}
+				}
+				_, err = fmt.Fprintln(r.io.Stdout, out)
 				return err
 			})
 		},
