@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -118,11 +119,17 @@ func loadDAG(ctx context.Context, q store.Queries, dagID string) (*windsock.DAG,
 }
 
 func (r *runner) dagsShowCommand() *cobra.Command {
-	return &cobra.Command{
+	var save string
+	cmd := &cobra.Command{
 		Use:   "show DAG_ID",
 		Short: "Print a DAG's tasks and dependencies as a DOT graph",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			// Airflow renders other formats with Graphviz; Windsock ships
+			// none, so only DOT text can be saved.
+			if save != "" && !strings.EqualFold(filepath.Ext(save), ".dot") {
+				return windsock.Errorf(windsock.EINVALID, "--save %s: only a .dot file can be saved (render it with Graphviz: dot -T%s)", save, strings.TrimPrefix(filepath.Ext(save), "."))
+			}
 			return r.withEnv(cmd.Context(), func(env *app.Environment) error {
 				if _, err := syncDAGs(cmd.Context(), env); err != nil {
 					return err
@@ -131,11 +138,20 @@ func (r *runner) dagsShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if save != "" {
+					if err := os.WriteFile(save, []byte(dot(d)), 0o644); err != nil {
+						return err
+					}
+					_, err = fmt.Fprintf(r.io.Stdout, "File %s saved\n", save)
+					return err
+				}
 				_, err = fmt.Fprint(r.io.Stdout, dot(d))
 				return err
 			})
 		},
 	}
+	cmd.Flags().StringVarP(&save, "save", "s", "", "save the graph to this .dot file instead of printing it")
+	return cmd
 }
 
 // dot renders a DAG as Graphviz DOT, as `airflow dags show` does.

@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -181,4 +183,28 @@ func TestDagsStateAsAirflow(t *testing.T) {
 	}
 	h.fails(t, "not found", "dags", "state", "nope", "2024-06-01")
 	h.fails(t, "nor a date", "dags", "state", "etl", "yesterday")
+}
+
+// TestShowSaveAndTaskStateMapIndex: dags show --save FILE.dot writes the
+// graph and says so, as Airflow; other formats need Graphviz and are
+// refused. tasks state takes --map-index (-1, Airflow's default, for an
+// unmapped task).
+func TestShowSaveAndTaskStateMapIndex(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.writeDAG(t, "etl.yaml", etlDAG)
+	file := filepath.Join(t.TempDir(), "etl.dot")
+	if out := h.ok(t, "dags", "show", "etl", "--save", file); out != "File "+file+" saved\n" {
+		t.Errorf("dags show --save: %q", out)
+	}
+	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), `"extract" -> "transform"`) {
+		t.Errorf("saved graph: %v\n%s", err, b)
+	}
+	h.fails(t, "only a .dot file", "dags", "show", "etl", "--save", filepath.Join(t.TempDir(), "etl.png"))
+
+	h.ok(t, "dags", "backfill", "etl", "-s", "2024-02-01", "-e", "2024-02-01")
+	if out := h.ok(t, "tasks", "state", "etl", "extract", "2024-02-01", "--map-index", "-1"); out != "success\n" {
+		t.Errorf("tasks state --map-index -1: %q", out)
+	}
+	h.fails(t, "not found", "tasks", "state", "etl", "extract", "2024-02-01", "--map-index", "0")
 }

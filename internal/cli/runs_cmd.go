@@ -235,14 +235,15 @@ func (r *runner) dagsStateCommand() *cobra.Command {
 }
 
 func (r *runner) tasksStateCommand() *cobra.Command {
-	return &cobra.Command{
+	var mapIndex int
+	cmd := &cobra.Command{
 		Use:   "state DAG_ID TASK_ID LOGICAL_DATE_OR_RUN_ID",
 		Short: "Print the state of a task instance",
 		Args:  args(cobra.ExactArgs(3)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
 			return r.withRun(ctx, a[0], a[2], func(env *app.Environment, d *windsock.DAG, run *windsock.DagRun) error {
-				ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: -1})
+				ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: mapIndex})
 				if err != nil {
 					return err
 				}
@@ -255,6 +256,8 @@ func (r *runner) tasksStateCommand() *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().IntVar(&mapIndex, "map-index", -1, "the map index of a mapped task instance")
+	return cmd
 }
 
 func (r *runner) tasksStatesForDagRunCommand() *cobra.Command {
