@@ -208,3 +208,28 @@ func TestShowSaveAndTaskStateMapIndex(t *testing.T) {
 	}
 	h.fails(t, "not found", "tasks", "state", "etl", "extract", "2024-02-01", "--map-index", "0")
 }
+
+// TestBackfillDryRun: dags backfill -n names every task of every interval
+// and renders its templates, creating no run, as Airflow's --dry-run.
+func TestBackfillDryRun(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.writeDAG(t, "etl.yaml", strings.Replace(etlDAG, "bash_command: echo extract", "bash_command: echo extract {{ ds }}", 1))
+	out := h.ok(t, "dags", "backfill", "etl", "-s", "2024-02-01", "-e", "2024-02-02", "--dry-run")
+	for _, want := range []string{
+		"Dry run of DAG etl on 2024-02-01 00:00:00+00:00\n",
+		"Task extract located in DAG etl (run backfill__2024-02-01T00:00:00+00:00)\n",
+		"echo extract 2024-02-01\n", "echo extract 2024-02-02\n",
+		"Task load located in DAG etl (run backfill__2024-02-02T00:00:00+00:00)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("backfill --dry-run lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "located in DAG") != 6 {
+		t.Errorf("want 2 intervals x 3 tasks:\n%s", out)
+	}
+	if runs := h.ok(t, "dags", "list-runs", "-d", "etl", "-o", "json"); strings.TrimSpace(runs) != "[]" {
+		t.Errorf("the dry run created runs: %s", runs)
+	}
+}
