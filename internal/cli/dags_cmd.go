@@ -36,6 +36,7 @@ func (r *runner) dagsCommand() *cobra.Command {
 		r.dagsNextExecutionCommand(),
 		r.dagsDetailsCommand(),
 		r.dagsReserializeCommand(),
+		r.dagsListJobsCommand(),
 	)
 	return cmd
 }

@@ -233,3 +233,41 @@ func TestBackfillDryRun(t *testing.T) {
 		t.Errorf("the dry run created runs: %s", runs)
 	}
 }
+
+// TestDagsListJobs: dags list-jobs prints Airflow 2.10's dag_list_jobs
+// fields (dag_id, state, job_type, start_date, end_date, each as Python's
+// str(), so "None" for a null), newest first, with --state, --limit and an
+// unknown -d refused as Airflow does.
+func TestDagsListJobs(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.writeDAG(t, "etl.yaml", etlDAG)
+	if out := h.ok(t, "dags", "list-jobs", "-o", "json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("list-jobs without jobs: %s", out)
+	}
+	h.startDaemon(t, "scheduler is running", "scheduler")
+	out := h.ok(t, "dags", "list-jobs", "--state", "running", "-o", "json")
+	if got := jsonFieldNames(t, out); !slices.Equal(got, []string{"dag_id", "state", "job_type", "start_date", "end_date"}) {
+		t.Errorf("list-jobs fields: %v", got)
+	}
+	var jobs []map[string]string
+	json.Unmarshal([]byte(out), &jobs)
+	types := map[string]bool{}
+	for _, j := range jobs {
+		types[j["job_type"]] = true
+		if j["dag_id"] != "None" || j["end_date"] != "None" || j["state"] != "running" || !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00:00$`).MatchString(j["start_date"]) {
+			t.Errorf("job %v: want Python str() values", j)
+		}
+	}
+	if !types["SchedulerJob"] {
+		t.Errorf("no running SchedulerJob in %v", jobs)
+	}
+	json.Unmarshal([]byte(h.ok(t, "dags", "list-jobs", "--limit", "1", "-o", "json")), &jobs)
+	if len(jobs) != 1 {
+		t.Errorf("--limit 1: %v", jobs)
+	}
+	h.fails(t, "DAG: nope does not exist in 'dag' table", "dags", "list-jobs", "-d", "nope")
+	if out := h.ok(t, "dags", "list-jobs", "-d", "etl", "-o", "json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("list-jobs -d etl: %s", out)
+	}
+}
