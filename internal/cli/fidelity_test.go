@@ -271,3 +271,28 @@ func TestDagsListJobs(t *testing.T) {
 		t.Errorf("list-jobs -d etl: %s", out)
 	}
 }
+
+// TestTasksClearDagRegex: tasks clear -R clears the matching tasks of
+// every DAG the expression matches, behind one prompt, as Airflow 2.10.
+func TestTasksClearDagRegex(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	h.writeDAG(t, "etl.yaml", etlDAG)
+	h.writeDAG(t, "etl2.yaml", strings.Replace(etlDAG, "etl:", "etl_two:", 1))
+	h.writeDAG(t, "other.yaml", strings.Replace(etlDAG, "etl:", "other:", 1))
+	for _, d := range []string{"etl", "etl_two", "other"} {
+		h.ok(t, "dags", "backfill", d, "-s", "2024-02-01", "-e", "2024-02-01")
+	}
+	r := h.run(t, "n\n", "tasks", "clear", "^etl", "-R", "-t", "^load$", "-s", "2024-02-01", "-e", "2024-02-01")
+	if r.code != 0 || strings.Count(r.stdout, "Are you sure?") != 1 || !strings.Contains(r.stdout, "<TaskInstance: etl.load ") ||
+		!strings.Contains(r.stdout, "<TaskInstance: etl_two.load ") || strings.Contains(r.stdout, "other.") {
+		t.Errorf("clear -R, answered n: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if out := h.ok(t, "tasks", "clear", "^etl", "--dag-regex", "-t", "^load$", "-s", "2024-02-01", "-e", "2024-02-01", "-y"); out != "2 task instance(s) cleared\n" {
+		t.Errorf("clear -R -y: %q", out)
+	}
+	if out := h.ok(t, "tasks", "state", "other", "load", "2024-02-01"); out != "success\n" {
+		t.Errorf("other.load was cleared: %q", out)
+	}
+	h.fails(t, "no DAG matches", "tasks", "clear", "^zzz", "-R", "-y")
+}

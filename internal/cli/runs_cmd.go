@@ -162,6 +162,45 @@ func (r *runner) dagsListRunsCommand() *cobra.Command {
 	return cmd
 }
 
+// clearTargets returns the DAGs tasks clear acts on: the one named, or,
+// with -R/--dag-regex, every DAG whose id the expression matches (searched,
+// as Airflow's re.search in DagBag filtering); none matching is an error.
+func clearTargets(ctx context.Context, env *app.Environment, dagID string, asRegex bool) ([]*windsock.DAG, error) {
+	if !asRegex {
+		d, _, err := loadDAGGraph(ctx, env, dagID)
+		if err != nil {
+			return nil, err
+		}
+		return []*windsock.DAG{d}, nil
+	}
+	re, err := regexp.Compile(dagID)
+	if err != nil {
+		return nil, windsock.Errorf(windsock.EINVALID, "bad DAG id regex: %v", err)
+	}
+	if _, err := syncDAGs(ctx, env); err != nil {
+		return nil, err
+	}
+	models, err := env.Store.DAGList(ctx, &store.DAGListParams{OnlyActive: true})
+	if err != nil {
+		return nil, err
+	}
+	var dags []*windsock.DAG
+	for _, m := range models {
+		if !re.MatchString(m.DagID) {
+			continue
+		}
+		d, err := loadDAG(ctx, env.Store, m.DagID)
+		if err != nil {
+			return nil, err
+		}
+		dags = append(dags, d)
+	}
+	if len(dags) == 0 {
+		return nil, windsock.Errorf(windsock.ENOTFOUND, "no DAG matches %q", dagID)
+	}
+	return dags, nil
+}
+
 // findRun returns a DAG's run by run id or logical date.
 func findRun(ctx context.Context, q store.Queries, d *windsock.DAG, dateOrRunID string) (*windsock.DagRun, error) {
 	if run, err := q.DagRunGet(ctx, d.DagID, dateOrRunID); err == nil {
@@ -300,7 +339,7 @@ func printTaskStates(ctx context.Context, w io.Writer, format string, q store.Qu
 
 func (r *runner) tasksClearCommand() *cobra.Command {
 	var taskRegex, start, end string
-	var down, up, onlyFailed, onlyRunning, yes bool
+	var down, up, onlyFailed, onlyRunning, yes, dagRegex bool
 	cmd := &cobra.Command{
 		Use:   "clear DAG_ID",
 		Short: "Clear task instances so that they run again",
@@ -308,43 +347,62 @@ func (r *runner) tasksClearCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
 			return r.withEnv(ctx, func(env *app.Environment) error {
-				d, _, err := loadDAGGraph(ctx, env, a[0])
+				dags, err := clearTargets(ctx, env, a[0], dagRegex)
 				if err != nil {
 					return err
 				}
-				p := scheduler.ClearParams{Downstream: down, Upstream: up, OnlyFailed: onlyFailed, OnlyRunning: onlyRunning, Now: env.Clock().UTC()}
-				if taskRegex != "" {
-					re, err := regexp.Compile(taskRegex)
-					if err != nil {
-						return windsock.Errorf(windsock.EINVALID, "--task-regex: %v", err)
-					}
-					for _, t := range d.Tasks {
-						if re.MatchString(t.TaskID) {
-							p.TaskIDs = append(p.TaskIDs, t.TaskID)
+				// One ClearParams per DAG: the task regex and the dates are
+				// read against each DAG (its tasks, its time zone).
+				params := make([]scheduler.ClearParams, 0, len(dags))
+				for _, d := range dags {
+					p := scheduler.ClearParams{Downstream: down, Upstream: up, OnlyFailed: onlyFailed, OnlyRunning: onlyRunning, Now: env.Clock().UTC()}
+					if taskRegex != "" {
+						re, err := regexp.Compile(taskRegex)
+						if err != nil {
+							return windsock.Errorf(windsock.EINVALID, "--task-regex: %v", err)
+						}
+						for _, t := range d.Tasks {
+							if re.MatchString(t.TaskID) {
+								p.TaskIDs = append(p.TaskIDs, t.TaskID)
+							}
+						}
+						if len(p.TaskIDs) == 0 {
+							if dagRegex {
+								params = append(params, scheduler.ClearParams{}) // nothing of this DAG
+								continue
+							}
+							return windsock.Errorf(windsock.ENOTFOUND, "no task of %s matches %q", d.DagID, taskRegex)
 						}
 					}
-					if len(p.TaskIDs) == 0 {
-						return windsock.Errorf(windsock.ENOTFOUND, "no task of %s matches %q", d.DagID, taskRegex)
+					for _, b := range []struct {
+						s   string
+						dst **time.Time
+					}{{start, &p.StartDate}, {end, &p.EndDate}} {
+						if b.s == "" {
+							continue
+						}
+						t, err := parseDate(b.s, dagLocation(d))
+						if err != nil {
+							return err
+						}
+						*b.dst = &t
 					}
+					params = append(params, p)
 				}
-				for _, b := range []struct {
-					s   string
-					dst **time.Time
-				}{{start, &p.StartDate}, {end, &p.EndDate}} {
-					if b.s == "" {
-						continue
-					}
-					t, err := parseDate(b.s, dagLocation(d))
-					if err != nil {
-						return err
-					}
-					*b.dst = &t
-				}
+				skip := func(p scheduler.ClearParams) bool { return taskRegex != "" && len(p.TaskIDs) == 0 }
 				if !yes {
-					p.DryRun = true
-					preview, err := scheduler.ClearTaskInstances(ctx, env.Store, d, p)
-					if err != nil {
-						return err
+					var preview []*windsock.TaskInstance
+					for i, d := range dags {
+						if skip(params[i]) {
+							continue
+						}
+						p := params[i]
+						p.DryRun = true
+						tis, err := scheduler.ClearTaskInstances(ctx, env.Store, d, p)
+						if err != nil {
+							return err
+						}
+						preview = append(preview, tis...)
 					}
 					if len(preview) == 0 {
 						_, err := fmt.Fprintln(r.io.Stdout, "No task instances to clear")
@@ -360,20 +418,26 @@ func (r *runner) tasksClearCommand() *cobra.Command {
 						_, err := fmt.Fprintln(r.io.Stdout, "\nCancelled, nothing was cleared")
 						return err
 					}
-					p.DryRun = false
 				}
-				cleared, err := scheduler.ClearTaskInstances(ctx, env.Store, d, p)
-				if err != nil {
-					return err
-				}
-				announced := map[string]bool{}
-				for _, ti := range cleared {
-					if !announced[ti.RunID] {
-						announced[ti.RunID] = true
-						app.NotifyRuns{Env: env}.RunChanged(ti.DagID, ti.RunID)
+				total := 0
+				for i, d := range dags {
+					if skip(params[i]) {
+						continue
+					}
+					cleared, err := scheduler.ClearTaskInstances(ctx, env.Store, d, params[i])
+					if err != nil {
+						return err
+					}
+					total += len(cleared)
+					announced := map[string]bool{}
+					for _, ti := range cleared {
+						if !announced[ti.RunID] {
+							announced[ti.RunID] = true
+							app.NotifyRuns{Env: env}.RunChanged(ti.DagID, ti.RunID)
+						}
 					}
 				}
-				_, err = fmt.Fprintf(r.io.Stdout, "%d task instance(s) cleared\n", len(cleared))
+				_, err = fmt.Fprintf(r.io.Stdout, "%d task instance(s) cleared\n", total)
 				return err
 			})
 		},
@@ -387,6 +451,7 @@ func (r *runner) tasksClearCommand() *cobra.Command {
 	f.BoolVarP(&onlyFailed, "only-failed", "f", false, "only failed task instances")
 	f.BoolVarP(&onlyRunning, "only-running", "r", false, "only running task instances")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	f.BoolVarP(&dagRegex, "dag-regex", "R", false, "treat DAG_ID as a regular expression and clear every DAG it matches")
 	// Airflow 2.10's subDAG switches: Windsock has no subDAGs, so there is
 	// nothing to exclude and the flags change nothing, as in Airflow for a
 	// DAG without subDAGs.
