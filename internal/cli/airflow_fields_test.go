@@ -66,6 +66,12 @@ func TestListCommandsUseAirflowFieldNames(t *testing.T) {
 		{[]string{"dags", "report"}, 0, []string{"file", "duration", "dag_num", "task_num", "dags"}},
 		// dag_command.dag_list_dag_runs.
 		{[]string{"dags", "list-runs", "-d", "etl"}, 0, []string{"dag_id", "run_id", "state", "execution_date", "start_date", "end_date"}},
+		// dag_command.dag_details: dag_schema (DAGSchema) dumped, in its declaration order.
+		{[]string{"dags", "details", "etl"}, 0, []string{"dag_id", "dag_display_name", "root_dag_id", "is_paused", "is_active", "is_subdag",
+			"last_parsed_time", "last_pickled", "last_expired", "scheduler_lock", "pickle_id", "default_view", "fileloc", "file_token", "owners",
+			"description", "schedule_interval", "timetable_description", "tags", "max_active_tasks", "max_active_runs",
+			"max_consecutive_failed_dag_runs", "has_task_concurrency_limits", "has_import_errors", "next_dagrun",
+			"next_dagrun_data_interval_start", "next_dagrun_data_interval_end", "next_dagrun_create_after"}},
 		// dag_command.set_is_paused.
 		{[]string{"dags", "unpause", "etl"}, 0, []string{"dag_id", "is_paused"}},
 		// task_command.task_states_for_dag_run (no mapped task instances).

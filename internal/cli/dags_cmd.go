@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -34,6 +36,7 @@ func (r *runner) dagsCommand() *cobra.Command {
 		r.dagsNextExecutionCommand(),
 		r.dagsDetailsCommand(),
 		r.dagsReserializeCommand(),
+		r.dagsListJobsCommand(),
 	)
 	return cmd
 }
@@ -117,11 +120,17 @@ func loadDAG(ctx context.Context, q store.Queries, dagID string) (*windsock.DAG,
 }
 
 func (r *runner) dagsShowCommand() *cobra.Command {
-	return &cobra.Command{
+	var save string
+	cmd := &cobra.Command{
 		Use:   "show DAG_ID",
 		Short: "Print a DAG's tasks and dependencies as a DOT graph",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			// Airflow renders other formats with Graphviz; Windsock ships
+			// none, so only DOT text can be saved.
+			if save != "" && !strings.EqualFold(filepath.Ext(save), ".dot") {
+				return windsock.Errorf(windsock.EINVALID, "--save %s: only a .dot file can be saved (render it with Graphviz: dot -T%s)", save, strings.TrimPrefix(filepath.Ext(save), "."))
+			}
 			return r.withEnv(cmd.Context(), func(env *app.Environment) error {
 				if _, err := syncDAGs(cmd.Context(), env); err != nil {
 					return err
@@ -130,11 +139,20 @@ func (r *runner) dagsShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if save != "" {
+					if err := os.WriteFile(save, []byte(dot(d)), 0o644); err != nil {
+						return err
+					}
+					_, err = fmt.Fprintf(r.io.Stdout, "File %s saved\n", save)
+					return err
+				}
 				_, err = fmt.Fprint(r.io.Stdout, dot(d))
 				return err
 			})
 		},
 	}
+	cmd.Flags().StringVarP(&save, "save", "s", "", "save the graph to this .dot file instead of printing it")
+	return cmd
 }
 
 // dot renders a DAG as Graphviz DOT, as `airflow dags show` does.
@@ -156,42 +174,80 @@ func dot(d *windsock.DAG) string {
 
 func (r *runner) dagsPauseCommand(verb string, paused bool) *cobra.Command {
 	var output string
+	var asRegex, yes bool
 	cmd := &cobra.Command{
 		Use:   verb + " DAG_ID",
-		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a DAG",
+		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a DAG (or every DAG matching a regex)",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if err := checkFormat(output); err != nil {
 				return err
+			}
+			var re *regexp.Regexp
+			if asRegex {
+				var err error
+				if re, err = regexp.Compile(a[0]); err != nil {
+					return windsock.Errorf(windsock.EINVALID, "bad DAG id regex: %v", err)
+				}
 			}
 			ctx := cmd.Context()
 			return r.withEnv(ctx, func(env *app.Environment) error {
 				if _, err := syncDAGs(ctx, env); err != nil {
 					return err
 				}
-				m, err := env.Store.DAGGet(ctx, a[0])
-				if err != nil {
+				// As Airflow's set_is_paused: only the DAGs not yet in the
+				// state are changed, and an unknown DAG is not an error
+				// (scripts pause/unpause idempotently and check the message).
+				var matched []*windsock.DAGModel
+				if re == nil {
+					m, err := env.Store.DAGGet(ctx, a[0])
+					if err != nil && windsock.ErrorCode(err) != windsock.ENOTFOUND {
+						return err
+					}
+					if err == nil && m.IsPaused != paused {
+						matched = append(matched, m)
+					}
+				} else {
+					all, err := env.Store.DAGList(ctx, &store.DAGListParams{Paused: &[]bool{!paused}[0]})
+					if err != nil {
+						return err
+					}
+					for _, m := range all {
+						if re.MatchString(m.DagID) { // SQL regexp_match searches, as MatchString
+							matched = append(matched, m)
+						}
+					}
+				}
+				un := map[bool]string{true: "un", false: ""}
+				if len(matched) == 0 {
+					_, err := fmt.Fprintf(r.io.Stdout, "No %spaused DAGs were found\n", un[paused])
 					return err
 				}
-				if !m.IsActive {
-					return windsock.Errorf(windsock.ENOTFOUND, "DAG %q is not active: its file %s is gone", a[0], m.Fileloc)
+				if re != nil && !yes {
+					ids := make([]string, len(matched))
+					for i, m := range matched {
+						ids[i] = m.DagID
+					}
+					q := fmt.Sprintf("You are about to %spause %d DAGs:\n%s\n\nAre you sure? [y/n]", un[!paused], len(ids), strings.Join(ids, ","))
+					if !r.confirm(q, "y", true) {
+						_, err := fmt.Fprintln(r.io.Stdout, "Operation cancelled by user")
+						return err
+					}
 				}
 				// The audit row is written before the command runs (recordAudit).
-				if err := env.Store.DAGSetPaused(ctx, a[0], paused); err != nil {
-					return err
+				for _, m := range matched {
+					if err := env.Store.DAGSetPaused(ctx, m.DagID, paused); err != nil {
+						return err
+					}
+					m.IsPaused = paused
 				}
-				if m.IsPaused == paused {
-					// Airflow only changes the DAGs not yet in the state.
-					un := map[bool]string{true: "un", false: ""}[paused]
-					_, err = fmt.Fprintf(r.io.Stdout, "No %spaused DAGs were found\n", un)
-					return err
-				}
-				m.IsPaused = paused
-				return dagPauseFields.print(r.io.Stdout, output, []*windsock.DAGModel{m})
+				return dagPauseFields.print(r.io.Stdout, output, matched)
 			})
 		},
 	}
 	outputFlag(cmd, &output)
+	cmd.Flags().BoolVar(&asRegex, "treat-dag-id-as-regex", false, "treat DAG_ID as a regular expression and act on every DAG it matches")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (with --treat-dag-id-as-regex)")
 	return cmd
 }
 

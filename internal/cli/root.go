@@ -87,6 +87,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	r := &runner{io: stdio, clock: time.Now, argv: args}
 	root := r.rootCommand()
 	rejectUnknownSubcommands(root)
+	acceptVerbose(root)
 	root.SetArgs(args)
 	root.SetIn(stdio.Stdin)
 	root.SetOut(stdio.Stdout)
@@ -151,6 +152,22 @@ func rejectUnknownSubcommands(cmd *cobra.Command) {
 			}
 		}
 		return usageError{fmt.Errorf("argument COMMAND: invalid choice: '%s' (choose from %s)", a[0], strings.Join(choices, ", "))}
+	}
+}
+
+// acceptVerbose gives every command that runs Airflow's -v/--verbose
+// (ARG_VERBOSE, on nearly every Airflow command), so scripts that pass it
+// do not stop at a usage error. Windsock's log level comes from
+// logging.logging_level, so the flag changes nothing.
+func acceptVerbose(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		acceptVerbose(c)
+	}
+	if !cmd.Runnable() || !cmd.HasParent() || cmd.HasSubCommands() {
+		return
+	}
+	if cmd.Flags().Lookup("verbose") == nil && cmd.Flags().ShorthandLookup("v") == nil {
+		cmd.Flags().BoolP("verbose", "v", false, "accepted for compatibility: the log level is logging.logging_level")
 	}
 }
 
