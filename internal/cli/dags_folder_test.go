@@ -81,9 +81,11 @@ func TestDagsFolderBadEntriesThroughTheBinary(t *testing.T) {
 			t.Errorf("import error %s: %q, want %q", e.Filename, e.StackTrace, want[name])
 		}
 	}
-	// Linux reports the peak resident set in KiB.
+	// Linux reports the peak resident set in KiB. About 25 MiB on a quiet
+	// machine, up to 85 seen while the whole suite runs (the collector
+	// falls behind); reading the file would add its 100 MB on top.
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		if peak := ru.Maxrss << 10; peak > 80<<20 {
+		if peak := ru.Maxrss << 10; peak > 110<<20 {
 			t.Errorf("peak memory %d MiB; the 100 MB file must not be read", peak>>20)
 		} else {
 			t.Logf("peak memory %d MiB", peak>>20)
