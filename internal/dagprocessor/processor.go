@@ -498,6 +498,9 @@ func writeDAG(ctx context.Context, q store.Queries, d *windsock.DAG, now time.Ti
 	}); err != nil {
 		return false, fmt.Errorf("store dag %s: %w", d.DagID, err)
 	}
+	if err := writeDatasetReferences(ctx, q, d, now); err != nil {
+		return false, err
+	}
 	changed, err := q.SerializedDAGUpsert(ctx, &windsock.SerializedDAG{
 		DagID: d.DagID, Fileloc: d.Fileloc, FilelocHash: windsock.FilelocHash(d.Fileloc),
 		Data: data, DagHash: hex.EncodeToString(sum[:16]), LastUpdated: now,
@@ -514,6 +517,8 @@ func writeDAG(ctx context.Context, q store.Queries, d *windsock.DAG, now time.Ti
 func scheduleIntervalJSON(s windsock.Schedule) string {
 	var v any
 	switch s.Kind {
+	case windsock.ScheduleDatasets:
+		v = "Dataset"
 	case windsock.ScheduleCron, windsock.ScheduleOnce, windsock.ScheduleContinuous:
 		v = s.Expr
 	case windsock.ScheduleInterval:
@@ -540,7 +545,7 @@ func timetableDescription(d *windsock.DAG) string {
 	if err != nil {
 		return d.Schedule.Expr
 	}
-	return tt.Description()
+	return datasetsDescription(d.Schedule, tt.Description())
 }
 
 func (p *Processor) deactivateOrphans(ctx context.Context, q store.Queries, owners map[string]string) error {

@@ -120,6 +120,11 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 				}
 			}
 		}
+		if out.State == windsock.TaskStateSuccess {
+			if err := r.recordOutlets(ctx, q, try, task, now); err != nil {
+				return err
+			}
+		}
 		if fail != nil {
 			if err := q.TaskFailInsert(ctx, fail); err != nil {
 				return err

@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// waitRunOf returns the next run of dagID to finish.
+func (er *engineRun) waitRunOf(t *testing.T, dagID string) *windsock.DagRun {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case r := <-er.runs:
+			if r.DagID == dagID {
+				return r
+			}
+		case <-timeout:
+			t.Fatalf("no run of %s finished within 60 s", dagID)
+		}
+	}
+}
+
+func runsOf(t *testing.T, st store.Store, dagID string) []*windsock.DagRun {
+	t.Helper()
+	runs, err := st.DagRunList(context.Background(), &store.DagRunListParams{DagID: dagID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+func TestEngineProducerTriggersConsumer(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"datasets.yaml": `
+producer:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - task_id: load
+      operator: bash
+      bash_command: "true"
+      outlets: ['s3://bucket/orders.parquet']
+consumer:
+  schedule: ['s3://bucket/orders.parquet']
+  start_date: 2024-01-01
+  tasks:
+    - task_id: report
+      operator: bash
+      bash_command: "echo {{ run_id.split('__')[0] }} {{ triggering_dataset_events['s3://bucket/orders.parquet'][0].source_dag_id }} {{ triggering_dataset_events['s3://bucket/orders.parquet'][0].source_task_id }}"
+`})
+	ctx := context.Background()
+	er := startEngine(t, env, nil)
+	produced := er.trigger(t, "producer", day, nil)
+	if produced.State != windsock.DagRunSuccess {
+		t.Fatalf("producer run ended %s", produced.State)
+	}
+	consumed := er.waitRunOf(t, "consumer")
+	if consumed.State != windsock.DagRunSuccess || consumed.RunType != windsock.RunTypeDatasetTriggered {
+		t.Fatalf("consumer run %s ended %s, want a successful dataset_triggered run", consumed.RunID, consumed.State)
+	}
+	evs, _, err := env.Store.DatasetEventList(ctx, &store.DatasetEventListParams{DagRunID: consumed.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].SourceRunID != produced.RunID || evs[0].SourceTaskID != "load" || evs[0].DatasetURI != "s3://bucket/orders.parquet" {
+		t.Fatalf("consumer run's triggering events = %+v, want the producer's", evs)
+	}
+	if !consumed.DataIntervalStart.Equal(evs[0].Timestamp) || !consumed.DataIntervalEnd.Equal(evs[0].Timestamp) || !consumed.LogicalDate.Equal(evs[0].Timestamp) {
+		t.Errorf("consumer run at %v, interval %v-%v; want all at the event's time %v", consumed.LogicalDate, consumed.DataIntervalStart, consumed.DataIntervalEnd, evs[0].Timestamp)
+	}
+	x, err := env.Store.XComGet(ctx, &store.XComGetParams{DagID: "consumer", RunID: consumed.RunID, TaskID: "report", MapIndex: -1, Key: "return_value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(x.Value) != `"dataset_triggered producer load"` {
+		t.Errorf("report printed %s, want the run type and the triggering event's source", x.Value)
+	}
+	if q, err := env.Store.DatasetQueueList(ctx, &store.DatasetQueueParams{}); err != nil || len(q) != 0 {
+		t.Errorf("queue after the consumer run = %d rows (%v), want empty", len(q), err)
+	}
+}
+
+func TestEngineConsumerWaitsForBothDatasets(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"datasets.yaml": `
+producer_a:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: a, operator: bash, bash_command: "true", outlets: ['file:///data/a']}
+producer_b:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: b, operator: bash, bash_command: "true", outlets: ['file:///data/b']}
+consumer:
+  schedule: {datasets: "file:///data/a & file:///data/b"}
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: report, operator: bash, bash_command: "true"}
+`})
+	ctx := context.Background()
+	er := startEngine(t, env, nil)
+	for round := range 2 {
+		// a twice, then b: one run, triggered by the three events.
+		first := er.trigger(t, "producer_a", day.Add(time.Duration(2*round)*time.Hour), nil)
+		again := er.trigger(t, "producer_a", day.Add(time.Duration(2*round)*time.Hour+time.Minute), nil)
+		q, err := env.Store.DatasetQueueList(ctx, &store.DatasetQueueParams{DagID: "consumer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q) != 1 || q[0].URI != "file:///data/a" {
+			t.Fatalf("round %d: queue after a's runs = %+v, want a's event only", round, q)
+		}
+		last := er.trigger(t, "producer_b", day.Add(time.Duration(2*round+1)*time.Hour), nil)
+		consumed := er.waitRunOf(t, "consumer")
+		if consumed.State != windsock.DagRunSuccess {
+			t.Fatalf("round %d: consumer run ended %s", round, consumed.State)
+		}
+		if n := len(runsOf(t, env.Store, "consumer")); n != round+1 {
+			t.Fatalf("round %d: consumer has %d runs, want %d", round, n, round+1)
+		}
+		evs, _, err := env.Store.DatasetEventList(ctx, &store.DatasetEventListParams{DagRunID: consumed.ID, OrderBy: "timestamp"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sources []string
+		for _, e := range evs {
+			sources = append(sources, e.SourceRunID)
+		}
+		if want := []string{first.RunID, again.RunID, last.RunID}; !slices.Equal(sources, want) {
+			t.Fatalf("round %d: triggering events from %v, want %v", round, sources, want)
+		}
+	}
+}
+
+// TestEngineExternalDatasetEvent records an event as the API does and
+// sees the consumer run.
+func TestEngineExternalDatasetEvent(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"datasets.yaml": `
+consumer:
+  schedule: {datasets: {__or__: ['s3://in/x', 's3://in/y']}}
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: report, operator: bash, bash_command: "true"}
+`})
+	er := startEngine(t, env, nil)
+	_, _, err := env.Store.DatasetEventCreate(context.Background(), &store.DatasetEventCreateParams{URI: "s3://nope", SourceMapIndex: -1})
+	if windsock.ErrorCode(err) != windsock.ENOTFOUND {
+		t.Fatalf("event of an unknown dataset: %v, want not found", err)
+	}
+	for i, uri := range []string{"s3://in/y", "s3://in/x"} {
+		recordEvent(t, env.Store, uri, map[string]any{"n": float64(i)})
+		run := er.waitRunOf(t, "consumer")
+		if run.State != windsock.DagRunSuccess || run.RunType != windsock.RunTypeDatasetTriggered {
+			t.Fatalf("event %d: consumer run ended %s (%s)", i, run.State, run.RunType)
+		}
+	}
+	if n := len(runsOf(t, env.Store, "consumer")); n != 2 {
+		t.Fatalf("consumer has %d runs, want one per event (either dataset triggers it)", n)
+	}
+}
+
+func recordEvent(t testing.TB, st store.Store, uri string, extra map[string]any) {
+	t.Helper()
+	err := st.InTx(context.Background(), func(q store.Queries) error {
+		_, err := scheduler.RecordDatasetEvent(context.Background(), q, &store.DatasetEventCreateParams{URI: uri, Extra: extra, SourceMapIndex: -1})
+		return err
+	})
+	if err != nil {
+		t.Fatal(fmt.Errorf("record event of %s: %w", uri, err))
+	}
+}
