@@ -13,19 +13,37 @@ import (
 )
 
 // waitRunOf returns the next run of dagID to finish.
-func (er *engineRun) waitRunOf(t *testing.T, dagID string) *windsock.DagRun {
+func (er *engineRun) waitRunOf(t testing.TB, dagID string) *windsock.DagRun {
 	t.Helper()
+	return er.waitRuns(t, dagID)[dagID]
+}
+
+// waitRuns returns the next run of each of dagIDs to finish, in whatever
+// order they finish (a consumer may finish before its producer's run).
+func (er *engineRun) waitRuns(t testing.TB, dagIDs ...string) map[string]*windsock.DagRun {
+	t.Helper()
+	out := map[string]*windsock.DagRun{}
 	timeout := time.After(60 * time.Second)
-	for {
+	for len(out) < len(dagIDs) {
 		select {
 		case r := <-er.runs:
-			if r.DagID == dagID {
-				return r
+			if slices.Contains(dagIDs, r.DagID) && out[r.DagID] == nil {
+				out[r.DagID] = r
 			}
 		case <-timeout:
-			t.Fatalf("no run of %s finished within 60 s", dagID)
+			t.Fatalf("runs of %v did not finish within 60 s (finished: %v)", dagIDs, out)
 		}
 	}
+	return out
+}
+
+// produce starts a run of a producer and returns it and the consumer's
+// run, once both finished.
+func (er *engineRun) produce(t testing.TB, producer, consumer string, logical time.Time) (produced, consumed *windsock.DagRun) {
+	t.Helper()
+	er.start(t, producer, logical)
+	got := er.waitRuns(t, producer, consumer)
+	return got[producer], got[consumer]
 }
 
 func runsOf(t *testing.T, st store.Store, dagID string) []*windsock.DagRun {
@@ -58,11 +76,10 @@ consumer:
 `})
 	ctx := context.Background()
 	er := startEngine(t, env, nil)
-	produced := er.trigger(t, "producer", day, nil)
+	produced, consumed := er.produce(t, "producer", "consumer", day)
 	if produced.State != windsock.DagRunSuccess {
 		t.Fatalf("producer run ended %s", produced.State)
 	}
-	consumed := er.waitRunOf(t, "consumer")
 	if consumed.State != windsock.DagRunSuccess || consumed.RunType != windsock.RunTypeDatasetTriggered {
 		t.Fatalf("consumer run %s ended %s, want a successful dataset_triggered run", consumed.RunID, consumed.State)
 	}
@@ -120,8 +137,7 @@ consumer:
 		if len(q) != 1 || q[0].URI != "file:///data/a" {
 			t.Fatalf("round %d: queue after a's runs = %+v, want a's event only", round, q)
 		}
-		last := er.trigger(t, "producer_b", day.Add(time.Duration(2*round+1)*time.Hour), nil)
-		consumed := er.waitRunOf(t, "consumer")
+		last, consumed := er.produce(t, "producer_b", "consumer", day.Add(time.Duration(2*round+1)*time.Hour))
 		if consumed.State != windsock.DagRunSuccess {
 			t.Fatalf("round %d: consumer run ended %s", round, consumed.State)
 		}

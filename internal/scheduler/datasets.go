@@ -86,19 +86,18 @@ func (s *Scheduler) listenDatasets(ctx context.Context) error {
 }
 
 // createDatasetRuns creates the dataset-triggered runs due among dagIDs
-// (every DAG with queued events when all is set) and reports whether it
-// created any.
-func (s *Scheduler) createDatasetRuns(ctx context.Context, now time.Time, dagIDs map[string]bool, all bool) (bool, error) {
+// (every DAG with queued events when all is set) and returns them.
+func (s *Scheduler) createDatasetRuns(ctx context.Context, now time.Time, dagIDs map[string]bool, all bool) ([]RunRef, error) {
 	if all {
 		queued, err := s.cfg.Store.DatasetQueueList(ctx, &store.DatasetQueueParams{})
 		if err != nil {
-			return false, fmt.Errorf("list queued dataset events: %w", err)
+			return nil, fmt.Errorf("list queued dataset events: %w", err)
 		}
 		for _, q := range queued {
 			dagIDs[q.TargetDagID] = true
 		}
 	}
-	created := false
+	var created []RunRef
 	var errs []error
 	for _, id := range slices.Sorted(maps.Keys(dagIDs)) {
 		run, err := s.createDatasetRun(ctx, id, now)
@@ -106,7 +105,9 @@ func (s *Scheduler) createDatasetRuns(ctx context.Context, now time.Time, dagIDs
 			errs = append(errs, fmt.Errorf("create dataset-triggered run of %s: %w", id, err))
 			continue
 		}
-		created = created || run != nil
+		if run != nil {
+			created = append(created, RunRef{run.DagID, run.RunID})
+		}
 	}
 	return created, errors.Join(errs...)
 }

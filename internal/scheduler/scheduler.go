@@ -430,7 +430,10 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 		if err != nil {
 			errs = append(errs, err)
 		}
-		startRuns = startRuns || created
+		for _, ref := range created {
+			// Evaluated as a triggered run is (RunChanged) once started.
+			dirty[ref], reload[ref], startRuns = true, true, true
+		}
 	}
 	if membersChanged {
 		if err := s.adoptQueued(ctx); err != nil {
