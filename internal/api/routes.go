@@ -25,7 +25,7 @@ import "github.com/windsock/windsock/internal/auth"
 // wrap.
 func (s *Server) routes() []route {
 	var all []route
-	for _, family := range [][]route{s.coreRoutes(), s.dagRoutes(), s.runRoutes(), s.metadataRoutes()} {
+	for _, family := range [][]route{s.coreRoutes(), s.dagRoutes(), s.runRoutes(), s.metadataRoutes(), s.datasetRoutes()} {
 		all = append(all, family...)
 	}
 	return all

@@ -2,12 +2,17 @@ package app
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/api"
+	"github.com/windsock/windsock/internal/auth"
+
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -158,41 +163,67 @@ consumer:
 	}
 }
 
-// TestEngineExternalDatasetEvent records an event as the API does and
-// sees the consumer run.
-func TestEngineExternalDatasetEvent(t *testing.T) {
+// TestEngineExternalDatasetEventThroughAPI posts events to the REST API
+// (POST /api/v1/datasets/events) beside a running engine: each creates a
+// consumer run, as a producer's success would.
+func TestEngineExternalDatasetEventThroughAPI(t *testing.T) {
 	t.Parallel()
 	env := benchEnv(t, map[string]string{"datasets.yaml": `
 consumer:
   schedule: {datasets: {__or__: ['s3://in/x', 's3://in/y']}}
   start_date: 2024-01-01
   tasks:
-    - {task_id: report, operator: bash, bash_command: "true"}
+    - {task_id: report, operator: bash, bash_command: "echo {% for uri, evs in triggering_dataset_events.items() %}{{ uri }}={{ evs[0].extra.rows }}{% endfor %}"}
 `})
-	er := startEngine(t, env, nil)
-	_, _, err := env.Store.DatasetEventCreate(context.Background(), &store.DatasetEventCreateParams{URI: "s3://nope", SourceMapIndex: -1})
-	if windsock.ErrorCode(err) != windsock.ENOTFOUND {
-		t.Fatalf("event of an unknown dataset: %v, want not found", err)
+	hash, err := auth.HashPassword("pw")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i, uri := range []string{"s3://in/y", "s3://in/x"} {
-		recordEvent(t, env.Store, uri, map[string]any{"n": float64(i)})
-		run := er.waitRunOf(t, "consumer")
-		if run.State != windsock.DagRunSuccess || run.RunType != windsock.RunTypeDatasetTriggered {
-			t.Fatalf("event %d: consumer run ended %s (%s)", i, run.State, run.RunType)
+	if err := env.Store.UserCreate(context.Background(), &windsock.User{Username: "ops", FirstName: "o", LastName: "p", Email: "ops@example.com",
+		Password: hash, Active: true, Roles: []string{auth.RoleOp}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer((&api.Server{Store: env.Store, Config: env.Config, HealthThreshold: time.Minute}).Handler())
+	t.Cleanup(srv.Close)
+	post := func(body string) (int, map[string]any) {
+		req, err := http.NewRequest("POST", srv.URL+"/api/v1/datasets/events", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
 		}
+		req.SetBasicAuth("ops", "pw")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	er := startEngine(t, env, nil)
+	if status, body := post(`{"dataset_uri": "s3://nope"}`); status != http.StatusNotFound {
+		t.Fatalf("event of an unknown dataset: %d %v, want 404", status, body)
+	}
+	status, body := post(`{"dataset_uri": "s3://in/y", "extra": {"rows": 42}}`)
+	if status != http.StatusOK || body["dataset_uri"] != "s3://in/y" || body["source_dag_id"] != nil {
+		t.Fatalf("POST /datasets/events: %d %v", status, body)
+	}
+	run := er.waitRunOf(t, "consumer")
+	if run.State != windsock.DagRunSuccess || run.RunType != windsock.RunTypeDatasetTriggered {
+		t.Fatalf("consumer run ended %s (%s)", run.State, run.RunType)
+	}
+	x, err := env.Store.XComGet(context.Background(), &store.XComGetParams{DagID: "consumer", RunID: run.RunID, TaskID: "report", MapIndex: -1, Key: "return_value"})
+	if err != nil || string(x.Value) != `"s3://in/y=42"` {
+		t.Fatalf("report saw extra %v (%v), want the event's rows 42", x, err)
+	}
+	if status, _ := post(`{"dataset_uri": "s3://in/x"}`); status != http.StatusOK {
+		t.Fatalf("second event: %d", status)
+	}
+	if run := er.waitRunOf(t, "consumer"); run.State != windsock.DagRunSuccess {
+		t.Fatalf("second consumer run ended %s", run.State)
 	}
 	if n := len(runsOf(t, env.Store, "consumer")); n != 2 {
 		t.Fatalf("consumer has %d runs, want one per event (either dataset triggers it)", n)
-	}
-}
-
-func recordEvent(t testing.TB, st store.Store, uri string, extra map[string]any) {
-	t.Helper()
-	err := st.InTx(context.Background(), func(q store.Queries) error {
-		_, err := scheduler.RecordDatasetEvent(context.Background(), q, &store.DatasetEventCreateParams{URI: uri, Extra: extra, SourceMapIndex: -1})
-		return err
-	})
-	if err != nil {
-		t.Fatal(fmt.Errorf("record event of %s: %w", uri, err))
 	}
 }

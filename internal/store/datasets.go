@@ -117,6 +117,6 @@ type DatasetEventListParams struct {
 type DatasetQueueParams struct {
 	DagID string
 	URI   string
-	// Before keeps events queued at or before it.
+	// Before keeps events queued before it (strictly, as in Airflow).
 	Before *time.Time
 }

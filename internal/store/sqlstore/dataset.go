@@ -214,11 +214,37 @@ func (q *queries) datasetSelect(ctx context.Context, where, tail string, args []
 }
 
 // decodeExtra reads an extra column; what is not a JSON object reads as
-// empty.
+// empty. Whole numbers read as integers, as Python reads them, so that a
+// template prints 42, not 42.0.
 func decodeExtra(s string) map[string]any {
 	m := map[string]any{}
-	_ = json.Unmarshal([]byte(s), &m)
-	return m
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	if dec.Decode(&m) != nil {
+		return map[string]any{}
+	}
+	return numbers(m).(map[string]any)
+}
+
+// numbers replaces the json.Numbers in v by int64 or float64.
+func numbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbers(e)
+		}
+	}
+	return v
 }
 
 func encodeExtra(m map[string]any) (string, error) {
@@ -439,7 +465,7 @@ func datasetQueueWhere(p *store.DatasetQueueParams) (string, []any) {
 		args = append(args, p.URI)
 	}
 	if p.Before != nil {
-		where = append(where, "created_at <= ?")
+		where = append(where, "created_at < ?")
 		args = append(args, utc(*p.Before))
 	}
 	return " WHERE " + strings.Join(where, " AND "), args

@@ -92,7 +92,7 @@ func testDataset(t *testing.T, open OpenFunc) {
 
 		t0 := time.Date(2024, 5, 1, 12, 0, 0, 123456000, time.UTC)
 		ev, consumers, err := st.DatasetEventCreate(ctx, &store.DatasetEventCreateParams{
-			URI: "s3://b/a", Extra: map[string]any{"rows": 3.0}, SourceDagID: "producer", SourceTaskID: "load",
+			URI: "s3://b/a", Extra: map[string]any{"rows": 3, "ratio": 0.5}, SourceDagID: "producer", SourceTaskID: "load",
 			SourceRunID: "r1", SourceMapIndex: -1, Timestamp: t0,
 		})
 		mustNo(t, err)
@@ -122,7 +122,7 @@ func testDataset(t *testing.T, open OpenFunc) {
 
 		evs, total, err := st.DatasetEventList(ctx, &store.DatasetEventListParams{URIs: []string{"s3://b/a"}})
 		mustNo(t, err)
-		if total != 2 || len(evs) != 2 || !evs[0].Timestamp.Equal(t0.Add(time.Minute)) || evs[1].Extra["rows"] != 3.0 || evs[1].SourceTaskID != "load" {
+		if total != 2 || len(evs) != 2 || !evs[0].Timestamp.Equal(t0.Add(time.Minute)) || evs[1].Extra["rows"] != int64(3) || evs[1].Extra["ratio"] != 0.5 || evs[1].SourceTaskID != "load" {
 			t.Fatalf("events of s3://b/a = %+v (total %d), want 2, newest first, with extra and source", evs, total)
 		}
 		evs, _, err = st.DatasetEventList(ctx, &store.DatasetEventListParams{After: &t0, Before: ptr(t0.Add(2 * time.Minute)), OrderBy: "timestamp"})
