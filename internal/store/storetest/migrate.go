@@ -19,8 +19,10 @@ func testMigrate(t *testing.T, open OpenFunc) {
 		}
 		n, err := st.Migrate(ctx)
 		mustNo(t, err)
-		if n != latest {
-			t.Fatalf("first Migrate ran %d migrations, want %d", n, latest)
+		// Versions may have gaps (numbers are handed out ahead of the
+		// branches that use them), so n is at most latest.
+		if n < 1 || n > latest {
+			t.Fatalf("first Migrate ran %d migrations, want 1 to %d", n, latest)
 		}
 		current, latest2, err := st.MigrationStatus(ctx)
 		mustNo(t, err)
@@ -40,6 +42,9 @@ func testMigrate(t *testing.T, open OpenFunc) {
 		ctx := t.Context()
 		_, latest, err := st.MigrationStatus(ctx)
 		mustNo(t, err)
+		// How many migrations there are: what one migrator runs alone.
+		want, err := openUnmigrated(t, open).Migrate(ctx)
+		mustNo(t, err)
 
 		const callers = 4
 		var wg sync.WaitGroup
@@ -54,8 +59,8 @@ func testMigrate(t *testing.T, open OpenFunc) {
 			mustNo(t, errs[i])
 			total += ran[i]
 		}
-		if total != latest {
-			t.Fatalf("concurrent Migrate calls ran %d migrations in all, want %d", total, latest)
+		if total != want {
+			t.Fatalf("concurrent Migrate calls ran %d migrations in all, want %d (each once)", total, want)
 		}
 		current, _, err := st.MigrationStatus(ctx)
 		mustNo(t, err)
