@@ -189,7 +189,7 @@ func (s *Server) createDatasetEvent(w http.ResponseWriter, r *http.Request) erro
 	err := s.Store.InTx(r.Context(), func(q store.Queries) error {
 		var err error
 		ev, err = scheduler.RecordDatasetEvent(r.Context(), q, &store.DatasetEventCreateParams{
-			URI: *in.DatasetURI, Extra: in.Extra, SourceMapIndex: -1, Timestamp: time.Now(),
+			URI: *in.DatasetURI, Extra: in.Extra, SourceMapIndex: -1, Timestamp: s.Clock(),
 		})
 		return err
 	})
