@@ -302,3 +302,16 @@ func (s *Server) getUpstreamDatasetEvents(w http.ResponseWriter, r *http.Request
 	}
 	return writeJSON(w, http.StatusOK, collection("dataset_events", datasetEventsOut(evs), total))
 }
+
+// datasetExpressionOut is DAGDetail's dataset_expression: the condition
+// as Airflow stores it, a lone dataset written as {"all": [uri]} (the
+// field is an object in Airflow's schema).
+func datasetExpressionOut(c *windsock.DatasetCondition) map[string]any {
+	switch e := c.Expression().(type) {
+	case map[string]any:
+		return e
+	case string:
+		return map[string]any{"all": []any{e}}
+	}
+	return nil
+}

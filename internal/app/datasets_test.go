@@ -13,6 +13,7 @@ import (
 	"github.com/windsock/windsock/internal/api"
 	"github.com/windsock/windsock/internal/auth"
 
+	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -201,6 +202,25 @@ consumer:
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
+	// The DAG's details name its condition and dataset schedule.
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/dags/consumer/details", nil)
+	req.SetBasicAuth("ops", "pw")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var details struct {
+		DatasetExpression    map[string][]string `json:"dataset_expression"`
+		ScheduleInterval     map[string]string   `json:"schedule_interval"`
+		TimetableDescription string              `json:"timetable_description"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&details)
+	resp.Body.Close()
+	if err != nil || !slices.Equal(details.DatasetExpression["any"], []string{"s3://in/x", "s3://in/y"}) ||
+		details.ScheduleInterval["value"] != "Dataset" || details.TimetableDescription != "Triggered by datasets" {
+		t.Fatalf("details = %+v (%v), want the any-condition, schedule Dataset", details, err)
+	}
+
 	er := startEngine(t, env, nil)
 	if status, body := post(`{"dataset_uri": "s3://nope"}`); status != http.StatusNotFound {
 		t.Fatalf("event of an unknown dataset: %d %v, want 404", status, body)
@@ -225,5 +245,40 @@ consumer:
 	}
 	if n := len(runsOf(t, env.Store, "consumer")); n != 2 {
 		t.Fatalf("consumer has %d runs, want one per event (either dataset triggers it)", n)
+	}
+}
+
+// TestEngineDatasetOrTimeSchedule runs a DAG on a cron schedule and on
+// dataset events (DatasetOrTimeSchedule): both kinds of run are created.
+func TestEngineDatasetOrTimeSchedule(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"datasets.yaml": `
+both:
+  schedule: {datasets: ['s3://t/a'], timetable: {__type__: airflow.timetables.trigger.CronTriggerTimetable, cron: "@daily", timezone: UTC}}
+  start_date: 2024-01-01
+  catchup: false
+  tasks:
+    - {task_id: t, operator: bash, bash_command: "true"}
+`})
+	er := startEngine(t, env, nil)
+	// The latest daily interval is run at once (catchup off)...
+	if run := er.waitRunOf(t, "both"); run.RunType != windsock.RunTypeScheduled || run.State != windsock.DagRunSuccess {
+		t.Fatalf("first run %s is %s (%s), want a successful scheduled run", run.RunID, run.RunType, run.State)
+	}
+	// ...and an event adds a dataset-triggered run.
+	recordEvent(t, env.Store, "s3://t/a")
+	if run := er.waitRunOf(t, "both"); run.RunType != windsock.RunTypeDatasetTriggered || run.State != windsock.DagRunSuccess {
+		t.Fatalf("run after the event %s is %s (%s), want a successful dataset_triggered run", run.RunID, run.RunType, run.State)
+	}
+}
+
+func recordEvent(t testing.TB, st store.Store, uri string) {
+	t.Helper()
+	err := st.InTx(context.Background(), func(q store.Queries) error {
+		_, err := scheduler.RecordDatasetEvent(context.Background(), q, &store.DatasetEventCreateParams{URI: uri, SourceMapIndex: -1})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("record event of %s: %v", uri, err)
 	}
 }
