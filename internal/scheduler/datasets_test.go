@@ -24,7 +24,7 @@ func (nopExecutor) Submit([]windsock.TaskInstanceKey) {}
 
 // sharedPostgres returns n stores on one fresh PostgreSQL schema, as n
 // processes would have, the first migrated.
-func sharedPostgres(t *testing.T, n int) []store.Store {
+func sharedPostgres(t testing.TB, n int) []store.Store {
 	t.Helper()
 	base := storetest.PostgresURL(t)
 	ctx := context.Background()
@@ -68,7 +68,7 @@ func sharedPostgres(t *testing.T, n int) []store.Store {
 
 // storeConsumer stores an unpaused DAG scheduled on cond, as the DAG
 // processor would.
-func storeConsumer(t *testing.T, st store.Store, dagID string, cond *windsock.DatasetCondition) {
+func storeConsumer(t testing.TB, st store.Store, dagID string, cond *windsock.DatasetCondition) {
 	t.Helper()
 	ctx := context.Background()
 	d := &windsock.DAG{
