@@ -498,15 +498,19 @@ func writeDAG(ctx context.Context, q store.Queries, d *windsock.DAG, now time.Ti
 	}); err != nil {
 		return false, fmt.Errorf("store dag %s: %w", d.DagID, err)
 	}
-	if err := writeDatasetReferences(ctx, q, d, now); err != nil {
-		return false, err
-	}
 	changed, err := q.SerializedDAGUpsert(ctx, &windsock.SerializedDAG{
 		DagID: d.DagID, Fileloc: d.Fileloc, FilelocHash: windsock.FilelocHash(d.Fileloc),
 		Data: data, DagHash: hex.EncodeToString(sum[:16]), LastUpdated: now,
 	})
 	if err != nil {
 		return false, fmt.Errorf("store serialized dag %s: %w", d.DagID, err)
+	}
+	if changed {
+		// The references follow the definition: an unchanged one has
+		// them stored already.
+		if err := writeDatasetReferences(ctx, q, d, now); err != nil {
+			return false, err
+		}
 	}
 	return changed, nil
 }
