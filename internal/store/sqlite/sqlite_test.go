@@ -217,19 +217,19 @@ func TestMigrateConcurrentOpens(t *testing.T) {
 		}
 		total += ran[i]
 	}
-	// How many migrations there are (versions may have gaps): what one
-	// migrator runs alone on a fresh database.
-	ref, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "reference.db"))
+	// As many as one Migrate runs alone on a new database (versions may
+	// have gaps).
+	alone, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "alone.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ref.Close()
-	want, err := ref.Migrate(t.Context())
+	defer alone.Close()
+	want, err := alone.Migrate(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if total != want {
-		t.Fatalf("migrations run in all = %d, want %d (each once)", total, want)
+		t.Fatalf("migrations run in all = %d, want %d", total, want)
 	}
 }
 

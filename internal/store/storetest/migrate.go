@@ -19,8 +19,8 @@ func testMigrate(t *testing.T, open OpenFunc) {
 		}
 		n, err := st.Migrate(ctx)
 		mustNo(t, err)
-		// Versions may have gaps (numbers are handed out ahead of the
-		// branches that use them), so n is at most latest.
+		// Versions may have gaps (numbers handed out to parallel
+		// branches), so the count is at most the latest version.
 		if n < 1 || n > latest {
 			t.Fatalf("first Migrate ran %d migrations, want 1 to %d", n, latest)
 		}
@@ -40,10 +40,10 @@ func testMigrate(t *testing.T, open OpenFunc) {
 		t.Parallel()
 		st := openUnmigrated(t, open)
 		ctx := t.Context()
-		_, latest, err := st.MigrationStatus(ctx)
-		mustNo(t, err)
-		// How many migrations there are: what one migrator runs alone.
+		// How many migrations there are: what one Migrate runs alone.
 		want, err := openUnmigrated(t, open).Migrate(ctx)
+		mustNo(t, err)
+		_, latest, err := st.MigrationStatus(ctx)
 		mustNo(t, err)
 
 		const callers = 4
@@ -60,7 +60,7 @@ func testMigrate(t *testing.T, open OpenFunc) {
 			total += ran[i]
 		}
 		if total != want {
-			t.Fatalf("concurrent Migrate calls ran %d migrations in all, want %d (each once)", total, want)
+			t.Fatalf("concurrent Migrate calls ran %d migrations in all, want %d", total, want)
 		}
 		current, _, err := st.MigrationStatus(ctx)
 		mustNo(t, err)
