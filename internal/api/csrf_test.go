@@ -15,7 +15,7 @@ func TestCSRFOnSessionRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cookie, err := auth.NewSessionCookie(e.cfg.Webserver.SecretKey, admin.ID, time.Now().Add(time.Hour), false)
+	cookie, err := auth.CreateSession(e.ctx, e.st, e.cfg.Webserver.SecretKey, admin.ID, time.Now(), time.Hour, false)
 	if err != nil {
 		t.Fatal(err)
 	}

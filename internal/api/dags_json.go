@@ -143,7 +143,7 @@ func (s *Server) dagOut(m *windsock.DAGModel) dagJSON {
 		FileToken:                   s.fileToken(m.Fileloc),
 		Owners:                      ownersOut(m.Owners),
 		Description:                 stringOrNil(m.Description),
-		ScheduleInterval:            scheduleIntervalOut(m.ScheduleInterval),
+		ScheduleInterval:            ScheduleIntervalJSON(m.ScheduleInterval),
 		TimetableDescription:        stringOrNil(m.TimetableDescription),
 		Tags:                        tags,
 		MaxActiveTasks:              m.MaxActiveTasks,
@@ -194,11 +194,11 @@ func ownersOut(owners string) []string {
 	return out
 }
 
-// scheduleIntervalOut turns the schedule_interval column (JSON, as
+// ScheduleIntervalJSON turns the schedule_interval column (JSON, as
 // Airflow stores it) into Airflow's ScheduleInterval: a CronExpression for
 // a cron expression or preset, a TimeDelta or RelativeDelta for an
-// interval, null for none.
-func scheduleIntervalOut(stored string) json.RawMessage {
+// interval, null for none. The CLI's dags list prints it too.
+func ScheduleIntervalJSON(stored string) json.RawMessage {
 	null := json.RawMessage("null")
 	if stored == "" {
 		return null

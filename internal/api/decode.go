@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -60,18 +61,46 @@ func decodeJSON(r *http.Request, dst any) error {
 // the field with the wrong type and the type expected, or the offset of
 // malformed JSON.
 func DecodeJSON(body []byte, dst any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return windsock.Errorf(windsock.EINVALID, "request body is required")
+	}
+	// encoding/json takes a top-level null as "leave dst as it is", which
+	// would make a null body act as {}; Airflow's schema validation
+	// refuses it.
+	if string(trimmed) == "null" {
+		return windsock.Errorf(windsock.EINVALID, "request body: expected object, got null")
+	}
+	// encoding/json replaces invalid UTF-8 in strings with U+FFFD, which
+	// would store something other than what was sent; Airflow refuses
+	// such a body.
+	if !utf8.Valid(body) {
+		return windsock.Errorf(windsock.EINVALID, "malformed JSON at offset %d: invalid UTF-8", invalidUTF8Offset(body))
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
+	dec.UseNumber() // numbers in conf and values keep Python's int/float types
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err, body)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return windsock.Errorf(windsock.EINVALID, "malformed JSON: unexpected data after the value at offset %d", dec.InputOffset())
 	}
+	windsock.NormalizeNumbers(reflect.ValueOf(dst))
 	return nil
+}
+
+// invalidUTF8Offset returns the offset of the first byte of body that is
+// not part of a valid UTF-8 sequence.
+func invalidUTF8Offset(body []byte) int {
+	for i := 0; i < len(body); {
+		r, size := utf8.DecodeRune(body[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(body)
 }
 
 func decodeError(err error, body []byte) error {

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -38,7 +40,11 @@ func TestDecodeJSON(t *testing.T) {
 		{`{"name": "x"`, "malformed JSON at offset 12: unexpected end of input"},
 		{`{"name" "x"}`, "malformed JSON at offset 9"},
 		{`{"name": "x"}}`, "unexpected data after the value"},
-		{"\xff", "malformed JSON at offset 1"},
+		{"\xff", "malformed JSON at offset 0: invalid UTF-8"},
+		{"null", "expected object, got null"},
+		{" null\n", "expected object, got null"},
+		{"{\"name\": \"a\xffb\"}", "malformed JSON at offset 11: invalid UTF-8"},
+		{"{\"conf\": {\"k\xc3\": 1}}", "malformed JSON at offset 12: invalid UTF-8"},
 	} {
 		var dst fuzzBody
 		err := DecodeJSON([]byte(tc.body), &dst)
@@ -60,7 +66,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{"name": "x", "count": 1, "ratio": 0.5, "on": true, "tags": ["a"], "conf": {"a": [1, null]}}`,
 		`{"actions": [{"action": {"name": "can_read"}, "resource": {"name": "DAGs"}}]}`,
-		`{"nmae": 1}`, `{"count": "1"}`, `[`, `{}`, ``, `null`, `{"conf": {"a": {"b": {"c": []}}}}`,
+		`{"nmae": 1}`, `{"count": "1"}`, `[`, `{}`, ``, `null`, `{"conf": {"a": {"b": {"c": []}}}}`, "{\"name\": \"\xff\"}",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -76,6 +82,9 @@ func FuzzDecodeJSON(f *testing.F) {
 				t.Fatalf("DecodeJSON(%q) maps to %d", body, statusOf(err))
 			}
 			return
+		}
+		if !utf8.Valid(body) || string(bytes.TrimSpace(body)) == "null" {
+			t.Fatalf("DecodeJSON(%q) accepted a null body or invalid UTF-8", body)
 		}
 		again, err := json.Marshal(dst)
 		if err != nil {

@@ -1,8 +1,13 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+
+	"github.com/windsock/windsock/internal/store"
 
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -10,6 +15,11 @@ import (
 // problemTypeBase is where Airflow 2.10's problem types point: its REST API
 // reference, one section per kind of error.
 const problemTypeBase = "https://airflow.apache.org/docs/apache-airflow/2.10.0/stable-rest-api-ref.html#section/Errors/"
+
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503 for an
+// unavailable database: long enough not to hammer it, short enough that a
+// mended disk is noticed soon.
+const unavailableRetryAfter = 10
 
 // problemContentType is the media type of RFC 7807 error bodies.
 const problemContentType = "application/problem+json"
@@ -40,6 +50,11 @@ func statusOf(err error) int {
 	if errors.As(err, &he) {
 		return he.status
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// The database is full, read-only or unreachable: the request may
+		// well succeed later, unlike a 500's.
+		return http.StatusServiceUnavailable
+	}
 	switch windsock.ErrorCode(err) {
 	case windsock.EINVALID:
 		return http.StatusBadRequest
@@ -51,6 +66,10 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case windsock.ECONFLICT:
 		return http.StatusConflict
+	case windsock.ETHROTTLED:
+		return http.StatusTooManyRequests
+	case windsock.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -81,6 +100,18 @@ func problemKind(status int) (typ, title string) {
 // writeError answers with the problem for err. Errors without an
 // application code are logged in full and shown as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	// Whatever a driver makes of a cancelled statement, a request whose
+	// context ended failed because of that.
+	switch ctxErr := r.Context().Err(); {
+	case errors.Is(ctxErr, context.Canceled):
+		s.logger().Debug("api: client went away", "method", r.Method, "path", r.URL.Path, "error", err)
+		return // nobody is there to read an answer
+	case errors.Is(ctxErr, context.DeadlineExceeded):
+		err = &httpError{status: http.StatusServiceUnavailable,
+			detail: fmt.Sprintf("The request took longer than %s (webserver.web_server_worker_timeout) and was stopped", s.cfg.Webserver.WebServerWorkerTimeout),
+			header: http.Header{"Retry-After": {strconv.Itoa(unavailableRetryAfter)}}}
+		s.logger().Warn("api: request timed out", "method", r.Method, "path", r.URL.Path)
+	}
 	status := statusOf(err)
 	detail := windsock.ErrorMessage(err)
 	var he *httpError
@@ -92,8 +123,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			}
 		}
 	}
-	if status == http.StatusInternalServerError {
+	if secs := windsock.RetryAfterSeconds(err); secs > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	switch status {
+	case http.StatusInternalServerError:
 		s.logger().Error("api: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	case http.StatusServiceUnavailable:
+		if errors.Is(err, store.ErrUnavailable) {
+			s.logger().Error("api: metadata database unavailable", "method", r.Method, "path", r.URL.Path, "error", err)
+			detail = "The metadata database cannot serve the request now (full, read-only or unreachable); try again later"
+			w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
+		}
 	}
 	s.writeProblem(w, r, status, detail)
 }

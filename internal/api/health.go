@@ -42,6 +42,13 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	var h healthInfo
 	h.Version = s.Version
 	h.Metadatabase.Status = healthy
+	if err := s.Store.WriteFailure(); err != nil {
+		// It answers reads but the latest write failed for want of it
+		// (a full disk, a read-only file or server): the environment
+		// cannot make progress.
+		s.logger().Warn("health: metadata database refuses writes", "error", err)
+		h.Metadatabase.Status = unhealthy
+	}
 	if err := s.Store.Ping(ctx); err != nil {
 		s.logger().Warn("health: metadata database does not answer", "error", err)
 		h.Metadatabase.Status = unhealthy

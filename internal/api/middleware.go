@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -58,7 +58,8 @@ func (s *Server) wrap(rt route) http.Handler {
 		user, err := s.authenticate(r)
 		switch {
 		case err != nil && windsock.ErrorCode(err) != windsock.EUNAUTH:
-			// The store failed, not the credentials.
+			// Throttled (429), shed (503), or the store failed (500): not
+			// a matter of wrong credentials.
 			s.writeError(w, r, err)
 			return
 		case err != nil:
@@ -135,22 +136,13 @@ func changesState(method, operation string) bool {
 	return false
 }
 
-// sensitiveKeys are the parameter names whose values never reach the event
-// log, as Airflow's secrets masker hides them.
-func sensitiveKeys() []string {
-	return []string{"access_token", "api_key", "apikey", "authorization", "passphrase", "passwd",
-		"password", "private_key", "secret", "token", "keyfile_dict", "service_account"}
-}
-
-func isSensitive(key string) bool {
-	k := strings.ToLower(key)
-	return slices.ContainsFunc(sensitiveKeys(), func(s string) bool { return strings.Contains(k, s) })
-}
-
 // audit records a state-changing request in the event log: event
 // "api.<operation>", the user as owner, and as extra the path and the
-// request's parameters (path, query and top-level body fields) with secret
-// values masked. A failure is logged: the change has been made.
+// request's parameters (path, query and top-level body fields) with their
+// secrets masked as task logs mask them (secrets.RedactAudit: sensitive
+// names at any depth, a sensitive variable's value, secrets inside JSON
+// text such as a connection's extra). The unmasked values are never
+// written. A failure is logged: the change has been made.
 func (s *Server) audit(r *http.Request, operation string, names []string, body []byte, user *windsock.User) {
 	params := map[string]any{}
 	for k, vs := range r.URL.Query() {
@@ -183,11 +175,7 @@ func (s *Server) audit(r *http.Request, operation string, names []string, body [
 			}
 		}
 	}
-	for k := range params {
-		if isSensitive(k) {
-			params[k] = "***"
-		}
-	}
+	params = secrets.RedactAudit(params)
 	if user != nil {
 		e.Owner = user.Username
 	}
@@ -195,7 +183,9 @@ func (s *Server) audit(r *http.Request, operation string, names []string, body [
 	if err == nil {
 		e.Extra = string(extra)
 	}
-	if err := s.Store.EventLogInsert(r.Context(), e); err != nil {
+	// The change is made: record it even if the client has gone or the
+	// request's deadline has just passed.
+	if err := s.Store.EventLogInsert(context.WithoutCancel(r.Context()), e); err != nil {
 		s.logger().Error("api: record event", "event", e.Event, "error", err)
 	}
 }

@@ -22,7 +22,8 @@ import "github.com/windsock/windsock/internal/auth"
 //
 // Authentication, the permission check, the 1 MiB body limit and the event
 // log entry ("api.<operationId>", for POST/PUT/PATCH/DELETE) are done by
-// wrap.
+// wrap; load shedding (429) and the per-request deadline, under which the
+// handler's store calls run through r.Context(), by bounded (limit.go).
 func (s *Server) routes() []route {
 	var all []route
 	for _, family := range [][]route{s.coreRoutes(), s.dagRoutes(), s.runRoutes(), s.metadataRoutes(), s.datasetRoutes()} {

@@ -34,7 +34,9 @@ func dagRunFields() []string {
 }
 
 func dagRunOut(r *windsock.DagRun) dagRunJSON {
-	conf := r.Conf
+	// A float stays a float in the answer (5.0), as Python's json writes
+	// it.
+	conf, _ := windsock.KeepFloats(r.Conf).(map[string]any)
 	if conf == nil {
 		conf = map[string]any{}
 	}

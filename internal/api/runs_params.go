@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -187,7 +186,7 @@ func (s *Server) runsDAG(ctx context.Context, dagID string) (*windsock.DAG, *dec
 		return nil, nil, err
 	}
 	var d windsock.DAG
-	if err := json.Unmarshal(sd.Data, &d); err != nil {
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
 		return nil, nil, fmt.Errorf("decode definition of dag %s: %w", dagID, err)
 	}
 	return &d, decide.NewGraph(&d), nil

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -154,7 +153,7 @@ func writePythonRepr(dec *json.Decoder, b *strings.Builder, top bool) error {
 				if err != nil {
 					return err
 				}
-				b.WriteString(pythonQuote(key.(string)))
+				b.WriteString(pyvalue.Quote(key.(string)))
 				b.WriteString(": ")
 			}
 			if err := writePythonRepr(dec, b, false); err != nil {
@@ -169,10 +168,10 @@ func writePythonRepr(dec *json.Decoder, b *strings.Builder, top bool) error {
 		if top {
 			b.WriteString(v)
 		} else {
-			b.WriteString(pythonQuote(v))
+			b.WriteString(pyvalue.Quote(v))
 		}
 	case json.Number:
-		b.WriteString(pythonNumber(v))
+		b.WriteString(pyvalue.Repr(v))
 	case bool:
 		if v {
 			b.WriteString("True")
@@ -183,57 +182,4 @@ func writePythonRepr(dec *json.Decoder, b *strings.Builder, top bool) error {
 		b.WriteString("None")
 	}
 	return nil
-}
-
-// pythonNumber writes a JSON number as Python prints what json.loads
-// makes of it: integers as written, floats in repr form (1.0, 1e+16).
-func pythonNumber(n json.Number) string {
-	s := string(n)
-	if !strings.ContainsAny(s, ".eE") {
-		return s
-	}
-	f, err := n.Float64()
-	if err != nil {
-		return s
-	}
-	if a := math.Abs(f); a != 0 && (a < 1e-4 || a >= 1e16) {
-		return strconv.FormatFloat(f, 'e', -1, 64)
-	}
-	out := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(out, ".") {
-		out += ".0"
-	}
-	return out
-}
-
-// pythonQuote is Python's repr of a str: single quotes unless the string
-// holds a single quote and no double quote.
-func pythonQuote(s string) string {
-	q := byte('\'')
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, c := range s {
-		switch {
-		case c == '\\':
-			b.WriteString(`\\`)
-		case c == rune(q):
-			b.WriteByte('\\')
-			b.WriteByte(q)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteRune(c)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
 }

@@ -62,6 +62,10 @@ type Server struct {
 	// here are fetched from the log server of the worker that ran the try,
 	// on logging.worker_log_server_port with webserver.secret_key.
 	RemoteLogs logstore.Store
+	// Authenticator checks credentials and keeps sessions; nil means one
+	// made from Config. Give the UI server the same one, so that login
+	// throttling and the bound on password checks are shared.
+	Authenticator *auth.Authenticator
 	// Runs is told when a request changes a run (trigger, clear, mark), so
 	// an in-process scheduler acts at once; nil when none runs here (the
 	// scheduler's periodic pass picks the change up).
@@ -72,10 +76,11 @@ type Server struct {
 	authn      *auth.Authenticator
 	authz      *auth.Authorizer
 	gitVersion *string
+	admission  *admission
 }
 
 // Handler returns the routes: /health and /api/v1/..., with request
-// logging.
+// logging, load shedding and a deadline per request (see bounded).
 func (s *Server) Handler() http.Handler {
 	if s.Clock == nil {
 		s.Clock = time.Now
@@ -86,8 +91,10 @@ func (s *Server) Handler() http.Handler {
 		s.cfg = s.Config.WithDefaults()
 	}
 	s.backends = auth.ParseBackends(s.cfg.API.AuthBackends)
-	s.authn = &auth.Authenticator{Store: s.Store, Backends: s.backends, SecretKey: s.cfg.Webserver.SecretKey,
-		Clock: s.Clock, Logger: s.logger()}
+	s.authn = s.Authenticator
+	if s.authn == nil {
+		s.authn = auth.NewAuthenticator(s.Store, s.cfg, s.Clock, s.logger())
+	}
 	s.authz = &auth.Authorizer{Store: s.Store, Clock: s.Clock, Logger: s.logger()}
 	s.gitVersion = gitVersion()
 
@@ -98,7 +105,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(method+" "+apiPrefix+path, s.wrap(rt))
 	}
 	mux.Handle(apiPrefix+"/", s.unrouted(mux))
-	return s.logRequests(mux)
+	return s.logRequests(s.bounded(mux))
 }
 
 // StartupWarning is what a server should log at start: a warning when
@@ -127,14 +134,6 @@ func userFrom(r *http.Request) *windsock.User {
 
 func withUser(ctx context.Context, u *windsock.User) context.Context {
 	return context.WithValue(ctx, userKey{}, u)
-}
-
-// require returns a 403 unless the request's user has the permission.
-func (s *Server) require(r *http.Request, action, resource string) error {
-	if !s.authz.Can(r.Context(), userFrom(r), action, resource) {
-		return forbidden()
-	}
-	return nil
 }
 
 func forbidden() error {

@@ -49,6 +49,7 @@ type env struct {
 	st  store.Store
 	srv *httptest.Server
 	cfg *config.Config
+	api *Server
 }
 
 // setup starts a server with the built-in roles and one user per role;
@@ -81,7 +82,7 @@ func setup(t *testing.T, configure ...func(*config.Config)) *env {
 	s := &Server{Store: st, Config: cfg, Version: "1.2.3", HealthThreshold: 30 * time.Second}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, ctx: ctx, st: st, srv: srv, cfg: cfg}
+	return &env{t: t, ctx: ctx, st: st, srv: srv, cfg: cfg, api: s}
 }
 
 // response is an answer read whole.
@@ -243,7 +244,7 @@ func TestAuthentication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := auth.NewSessionCookie(e.cfg.Webserver.SecretKey, admin.ID, time.Now().Add(time.Hour), false)
+	c, err := auth.CreateSession(e.ctx, e.st, e.cfg.Webserver.SecretKey, admin.ID, time.Now(), time.Hour, false)
 	if err != nil {
 		t.Fatal(err)
 	}

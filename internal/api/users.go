@@ -226,7 +226,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.authn.Forget()
+	s.authn.Forget(r.PathValue("username"))
 	u, err := s.Store.UserGet(ctx, username)
 	if err != nil {
 		return err
@@ -287,6 +287,6 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.authn.Forget()
+	s.authn.Forget(r.PathValue("username"))
 	return noContent(w)
 }

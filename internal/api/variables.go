@@ -36,7 +36,7 @@ const maskedValue = "***"
 // variableOut shows a variable, its value masked when the key names a
 // secret (password, token, api_key...).
 func variableOut(key, value, description string) variableJSON {
-	if isSensitive(key) {
+	if secrets.IsSensitiveName(key) {
 		value = maskedValue
 	}
 	return variableJSON{Key: key, Value: value, Description: metaNullable(description)}

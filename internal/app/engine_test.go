@@ -546,10 +546,16 @@ cb:
 	if run.State != windsock.DagRunFailed {
 		t.Fatalf("run = %s", run.State)
 	}
-	b, _ := os.ReadFile(taskLog)
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	sort.Strings(lines)
+	// A task's callback runs once its outcome is recorded, as Airflow's
+	// does after committing the state: the run may end before it has.
 	want := []string{"failure bad failed", "retry bad try=1", "success ok"}
+	var lines []string
+	eventually(t, 30*time.Second, "the task callbacks", func() bool {
+		b, _ := os.ReadFile(taskLog)
+		lines = strings.Split(strings.TrimSpace(string(b)), "\n")
+		return len(lines) >= len(want)
+	})
+	sort.Strings(lines)
 	if strings.Join(lines, "|") != strings.Join(want, "|") {
 		t.Errorf("task callbacks ran %q, want %q", lines, want)
 	}

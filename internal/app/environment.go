@@ -81,6 +81,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 		st.Close()
 		return nil, err
 	}
+	secrets.SetSensitiveVarConnNames(cfg.Core.SensitiveVarConnNames)
 	host, _ := os.Hostname()
 	env := &Environment{
 		Hostname: host, Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/windsock/windsock/internal/executor"
@@ -19,6 +20,9 @@ type WorkerOptions struct {
 	Queues []string
 	// OnTryDone is called after every try is recorded.
 	OnTryDone func(try *taskrun.Try, out *taskrun.Outcome)
+	// JournalDir is where the worker keeps the outcomes of finished tries
+	// until the database has them; $WINDSOCK_HOME/journal when empty.
+	JournalDir string
 }
 
 // workerDAGMaxAge is how stale a worker's DAG definitions may be: a task
@@ -28,14 +32,26 @@ const workerDAGMaxAge = 2 * time.Second
 
 // NewWorker returns a worker: an executor that claims queued task
 // instances from the metadata database, runs them here and tells the
-// schedulers when each try ends (`windsock worker`).
+// schedulers when each try ends (`windsock worker`). An outcome the
+// database does not take is journaled on disk until it does, so that a try
+// that ends during a database outage is recorded when the database is
+// back (or when the worker next starts), never run again for want of it.
 func (e *Environment) NewWorker(opts WorkerOptions) (*executor.Local, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = e.Config.Celery.WorkerConcurrency
 	}
+	if opts.JournalDir == "" {
+		opts.JournalDir = filepath.Join(e.Config.Home, "journal")
+	}
+	journal, err := taskrun.OpenJournal(opts.JournalDir)
+	if err != nil {
+		return nil, err
+	}
+	runner := e.NewTaskRunner()
+	runner.Journal = journal
 	dags := scheduler.NewDAGCache(e.Store, workerDAGMaxAge)
 	return executor.New(executor.Config{
-		Store: e.Store, Runner: e.NewTaskRunner(), Slots: opts.Concurrency, Hostname: e.Hostname,
+		Store: e.Store, Runner: runner, Slots: opts.Concurrency, Hostname: e.Hostname,
 		HeartbeatInterval: e.Config.Scheduler.SchedulerHeartbeatSec,
 		DAG:               dags.DAG,
 		ClaimQueued:       true, Queues: opts.Queues,

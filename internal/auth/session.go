@@ -1,90 +1,102 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
 // SessionCookieName is the name of the UI's session cookie.
 const SessionCookieName = "windsock_session"
 
-// sessionVersion starts every session payload, so that the format can
-// change without old cookies being misread.
-const sessionVersion = "v1"
+// DefaultSessionLifetime is Airflow's webserver.session_lifetime_minutes
+// default, 43200 minutes (30 days).
+const DefaultSessionLifetime = 43200 * time.Minute
 
-// NewSessionCookie returns a session cookie for userID valid until
-// expires, signed with HMAC-SHA256 under a key derived from secretKey
-// (webserver.secret_key). It is HttpOnly and SameSite=Lax, and Secure when
-// the request came over TLS.
-func NewSessionCookie(secretKey string, userID int64, expires time.Time, secure bool) (*http.Cookie, error) {
+// sessionVersion starts every session payload, so that the format can
+// change without old cookies being misread. v1 cookies carried a user id
+// and could not be revoked; they are refused.
+const sessionVersion = "v2"
+
+// sessionCookieLifetime is how long a browser keeps the session cookie:
+// the most browsers allow. Whether the session is alive is the store's
+// to say (its expiry moves while the user is active), so the cookie must
+// not expire before it; once the session has, the cookie opens nothing.
+const sessionCookieLifetime = 400 * 24 * time.Hour
+
+// CreateSession starts a UI session of userID that expires after ttl
+// without activity: a row in user_session holding the SHA-256 of a random
+// id, and the cookie carrying that id, signed with HMAC-SHA256 under a key
+// derived from secretKey (webserver.secret_key). The cookie is HttpOnly
+// and SameSite=Lax, and Secure when secure (the request came over TLS).
+// Deleting the row revokes the cookie on every web server.
+func CreateSession(ctx context.Context, st store.Queries, secretKey string, userID int64, now time.Time, ttl time.Duration, secure bool) (*http.Cookie, error) {
 	if secretKey == "" {
 		return nil, windsock.Errorf(windsock.EINVALID, "webserver.secret_key is empty: cannot sign session cookies")
 	}
-	payload := sessionVersion + ":" + strconv.FormatInt(userID, 10) + ":" + strconv.FormatInt(expires.Unix(), 10)
-	value := base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." +
-		base64.RawURLEncoding.EncodeToString(sessionMAC(secretKey, payload))
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails (Go 1.24+)
+	id := base64.RawURLEncoding.EncodeToString(raw)
+	expires := now.Add(ttl)
+	if err := st.SessionCreate(ctx, &windsock.Session{IDHash: hashSessionID(id), UserID: userID,
+		CreatedAt: now.UTC(), ExpiresAt: expires.UTC()}); err != nil {
+		return nil, fmt.Errorf("create session: %w", err)
+	}
+	payload := sessionVersion + ":" + id
 	return &http.Cookie{
 		Name:     SessionCookieName,
-		Value:    value,
+		Value:    base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(sessionMAC(secretKey, payload)),
 		Path:     "/",
-		Expires:  expires.UTC(),
+		Expires:  now.Add(sessionCookieLifetime).UTC(),
 		HttpOnly: true,
 		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
 	}, nil
 }
 
-// IssueSession sets a session cookie for userID on w, valid for ttl.
-func IssueSession(w http.ResponseWriter, r *http.Request, secretKey string, userID int64, now time.Time, ttl time.Duration) error {
-	c, err := NewSessionCookie(secretKey, userID, now.Add(ttl), r.TLS != nil)
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, c)
-	return nil
-}
-
-// VerifySessionCookie checks a session cookie's value and returns the user
-// id it carries. A value that was altered, signed with another key or has
-// expired is an EUNAUTH error.
-func VerifySessionCookie(secretKey, value string, now time.Time) (int64, error) {
+// parseSessionCookie checks a session cookie's signature and returns the
+// session id it carries. A value that was altered or signed with another
+// key is an EUNAUTH error. Whether the session still exists and has not
+// expired is for the store to say.
+func parseSessionCookie(secretKey, value string) (string, error) {
 	invalid := windsock.Errorf(windsock.EUNAUTH, "invalid session")
 	if secretKey == "" {
-		return 0, invalid
+		return "", invalid
 	}
 	enc, sig, ok := strings.Cut(value, ".")
 	if !ok {
-		return 0, invalid
+		return "", invalid
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil {
-		return 0, invalid
+		return "", invalid
 	}
 	mac, err := base64.RawURLEncoding.DecodeString(sig)
 	if err != nil || !hmac.Equal(mac, sessionMAC(secretKey, string(payload))) {
-		return 0, invalid
+		return "", invalid
 	}
-	parts := strings.Split(string(payload), ":")
-	if len(parts) != 3 || parts[0] != sessionVersion {
-		return 0, invalid
+	version, id, ok := strings.Cut(string(payload), ":")
+	if !ok || version != sessionVersion || id == "" {
+		return "", invalid
 	}
-	userID, err1 := strconv.ParseInt(parts[1], 10, 64)
-	exp, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, invalid
-	}
-	if !now.Before(time.Unix(exp, 0)) {
-		return 0, windsock.Errorf(windsock.EUNAUTH, "session expired")
-	}
-	return userID, nil
+	return id, nil
+}
+
+// hashSessionID is what user_session stores of a session id: a fast hash
+// is enough, the id carries 256 random bits.
+func hashSessionID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
 }
 
 // sessionMAC signs payload under a key derived from secretKey for this one

@@ -106,9 +106,12 @@ func maskCommandLine(argv []string, values ...string) []string {
 		a := out[i]
 		name, value, hasValue := strings.Cut(a, "=")
 		if !strings.HasPrefix(name, "-") {
+			// A JSON argument (a variable's value) keeps its shape with
+			// its secret fields masked, as the API's event log does.
+			out[i] = secrets.RedactJSONText(a)
 			continue
 		}
-		mask := func(v string) string { return maskFlagValue(name, v, group) }
+		mask := func(v string) string { return secrets.RedactJSONText(maskFlagValue(name, v, group)) }
 		if hasValue {
 			out[i] = name + "=" + mask(value)
 		} else if i+1 < len(out) && mask(out[i+1]) != out[i+1] {

@@ -21,6 +21,10 @@ func TestMaskCommandLine(t *testing.T) {
 		{"airflow connections add c --conn-uri=http://h/x", "airflow connections add c --conn-uri=http://h/x", nil},
 		{`airflow connections add c --conn-json {"password":"s3cret"}`, "airflow connections add c --conn-json ********", nil},
 		{`airflow connections add c --conn-extra {"timeout":3}`, `airflow connections add c --conn-extra {"timeout":3}`, nil},
+		// A conf or JSON value keeps its shape, its secrets masked at any depth.
+		{`airflow dags trigger d -c {"table":"t","db":{"password":"s3cret"}}`, `airflow dags trigger d -c {"db":{"password":"***"},"table":"t"}`, nil},
+		{`airflow dags trigger d --conf={"token":{"access_token":"s3cret"}}`, `airflow dags trigger d --conf={"token":{"access_token":"***"}}`, nil},
+		{`airflow variables set cfg {"api_key":"s3cret","n":5}`, `airflow variables set cfg {"api_key":"***","n":5}`, nil},
 		{"airflow variables set --description d api_token s3cret", "airflow variables set --description d api_token ********", []string{"s3cret"}},
 	} {
 		got := strings.Join(maskCommandLine(strings.Fields(tc.argv), tc.values...), " ")

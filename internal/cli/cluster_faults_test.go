@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -192,14 +191,8 @@ func TestClusterPartitionedWorker(t *testing.T) {
 // own to restart: WINDSOCK_TEST_POSTGRES_RESTART_URL and the command that
 // restarts it, WINDSOCK_TEST_POSTGRES_RESTART_CMD (.ci/run sets both).
 func TestClusterPostgresRestart(t *testing.T) {
-	base, restart := os.Getenv("WINDSOCK_TEST_POSTGRES_RESTART_URL"), os.Getenv("WINDSOCK_TEST_POSTGRES_RESTART_CMD")
-	if (base == "" || restart == "") && os.Getenv("CI") == "true" {
-		t.Fatal("WINDSOCK_TEST_POSTGRES_RESTART_URL and WINDSOCK_TEST_POSTGRES_RESTART_CMD must be set in CI")
-	}
-	if base == "" || restart == "" {
-		t.Skip("WINDSOCK_TEST_POSTGRES_RESTART_URL and WINDSOCK_TEST_POSTGRES_RESTART_CMD are not set")
-	}
-	c := newClusterAt(t, base, clusterOption{"SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD", "30"})
+	srv := lockRestartServer(t)
+	c := newClusterAt(t, srv.url, clusterOption{"SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD", "30"})
 	c.writeDAG("steady.yaml", chainDAG("steady", 10, "0.3"))
 	procs := []*process{
 		c.start("dag-processor", "dag-processor"),
@@ -211,10 +204,7 @@ func TestClusterPostgresRestart(t *testing.T) {
 	c.run("dags", "trigger", "steady", "-r", "r")
 	c.waitFor("two tasks done", time.Minute, func() (bool, error) { return len(c.sideEffects()) >= 2, nil })
 
-	cmd := exec.Command("sh", "-c", restart)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("restart postgres: %v\n%s", err, out)
-	}
+	srv.run("restart")
 	if state := c.waitRun("steady", "r", 2*time.Minute); state != windsock.DagRunSuccess {
 		t.Fatalf("run ended %s, want success", state)
 	}

@@ -12,37 +12,6 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// maskedPassword replaces passwords in CLI listings; `connections export`
-// is the way to read them back.
-const maskedPassword = "***"
-
-type connectionRow struct {
-	ConnID      string `json:"conn_id"`
-	ConnType    string `json:"conn_type"`
-	Description string `json:"description"`
-	Host        string `json:"host"`
-	Schema      string `json:"schema"`
-	Login       string `json:"login"`
-	Password    string `json:"password"`
-	Port        *int   `json:"port"`
-	Extra       string `json:"extra"`
-}
-
-func newConnectionRow(c *secrets.Connection) connectionRow {
-	row := connectionRow{
-		ConnID: c.ConnID, ConnType: c.ConnType, Description: c.Description, Host: c.Host,
-		Schema: c.Schema, Login: c.Login, Extra: c.Extra,
-	}
-	if c.Password != "" {
-		row.Password = maskedPassword
-	}
-	if c.Port != 0 {
-		p := c.Port
-		row.Port = &p
-	}
-	return row
-}
-
 func (r *runner) connectionsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "connections", Short: "Manage connections (passwords and extras are encrypted at rest)"}
 	cmd.AddCommand(r.connectionsAddCommand(), r.connectionsGetCommand(), r.connectionsDeleteCommand(),
@@ -113,14 +82,14 @@ func connectionFromFlags(id, uri, js string, fields *secrets.Connection, hasType
 	return conn, nil
 }
 
-// maskURI renders a connection's URI with its password hidden.
+// maskURI renders a connection's URI with its secrets hidden.
 func maskURI(c *secrets.Connection) string {
-	m := *c
-	if m.Password != "" {
-		m.Password = maskedPassword
-	}
-	return m.URI()
+	return maskedConnection(c).URI()
 }
+
+// maskedPassword replaces secrets in CLI output; `connections export` is
+// the way to read them back.
+const maskedPassword = "***"
 
 func (r *runner) connectionsGetCommand() *cobra.Command {
 	var output string
@@ -133,11 +102,19 @@ func (r *runner) connectionsGetCommand() *cobra.Command {
 				return err
 			}
 			return r.withEnv(cmd.Context(), func(env *app.Environment) error {
-				c, err := env.Connections.Get(cmd.Context(), a[0])
+				ctx := cmd.Context()
+				c, err := env.Connections.Get(ctx, a[0])
 				if err != nil {
 					return err
 				}
-				return printRows(r.io.Stdout, output, []connectionRow{newConnectionRow(c)})
+				row := connectionRow{Connection: c}
+				// The stored row describes c unless the environment overrides it.
+				if stored, err := env.Connections.Stored(ctx, a[0]); err == nil && *stored == *c {
+					if row.stored, err = env.Store.ConnectionGet(ctx, a[0]); err != nil {
+						return err
+					}
+				}
+				return connectionFields.print(r.io.Stdout, output, []connectionRow{row})
 			})
 		},
 	}
@@ -170,13 +147,21 @@ func (r *runner) connectionsListCommand() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
+			stored, err := env.Store.ConnectionList(ctx)
+			if err != nil {
+				return nil, err
+			}
+			byID := map[string]*windsock.Connection{}
+			for _, s := range stored {
+				byID[s.ConnID] = s
+			}
 			rows := []connectionRow{}
 			for _, c := range conns {
 				if only == "" || c.ConnID == only {
-					rows = append(rows, newConnectionRow(c))
+					rows = append(rows, connectionRow{Connection: c, stored: byID[c.ConnID]})
 				}
 			}
-			return rows, nil
+			return connectionFields.records(rows), nil
 		})
 	cmd.Flags().StringVar(&only, "conn-id", "", "only this connection")
 	return cmd

@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -35,6 +36,7 @@ func (r *runner) dagsCommand() *cobra.Command {
 		r.dagsNextExecutionCommand(),
 		r.dagsDetailsCommand(),
 		r.dagsReserializeCommand(),
+		r.dagsListJobsCommand(),
 	)
 	return cmd
 }
@@ -49,45 +51,51 @@ func syncDAGs(ctx context.Context, env *app.Environment) (*dagprocessor.Report, 
 	return p.Sync(ctx)
 }
 
-type dagRow struct {
-	DagID    string `json:"dag_id"`
-	Fileloc  string `json:"fileloc"`
-	Owners   string `json:"owners"`
-	IsPaused bool   `json:"is_paused"`
-}
-
 func (r *runner) dagsListCommand() *cobra.Command {
-	return r.listCommand("list", "List the DAGs in the DAG folder", true,
+	var columns []string
+	cmd := r.listCommand("list", "List the DAGs in the DAG folder", true,
 		func(ctx context.Context, env *app.Environment, _ *dagprocessor.Report) (any, error) {
+			fs, invalid := selectColumns(dagSchemaFields, columns)
+			if len(invalid) > 0 {
+				// Airflow warns and prints the valid columns.
+				fmt.Fprintf(r.io.Stderr, "Error: Ignoring the following invalid columns: %s.  List of valid columns: %s\n",
+					pyList(invalid), pyList(columnNames(dagSchemaFields)))
+			}
 			dags, err := env.Store.DAGList(ctx, &store.DAGListParams{OnlyActive: true})
 			if err != nil {
 				return nil, err
 			}
-			rows := make([]dagRow, len(dags))
-			for i, d := range dags {
-				rows[i] = dagRow{DagID: d.DagID, Fileloc: d.Fileloc, Owners: d.Owners, IsPaused: d.IsPaused}
-			}
-			return rows, nil
+			return fs.records(dags), nil
 		})
+	cmd.Flags().StringSliceVar(&columns, "columns", dagsListColumns, "the columns to print, comma-separated")
+	return cmd
 }
 
-type importErrorRow struct {
-	Filename   string `json:"filename"`
-	StackTrace string `json:"stack_trace"`
+func columnNames[T any](fs fields[T]) []string {
+	out := make([]string, len(fs))
+	for i, c := range fs {
+		out[i] = c.name
+	}
+	return out
+}
+
+// pyList is Python's str() of a list of strings: ['a', 'b'].
+func pyList(s []string) string {
+	return "['" + strings.Join(s, "', '") + "']"
 }
 
 func (r *runner) dagsListImportErrorsCommand() *cobra.Command {
-	return r.listCommand("list-import-errors", "List the DAG files that could not be loaded, and why", true,
+	return r.listCommand("list-import-errors", "List the DAG files that could not be loaded, and why (exit 1 if any)", true,
 		func(ctx context.Context, env *app.Environment, _ *dagprocessor.Report) (any, error) {
 			errs, err := env.Store.ImportErrorList(ctx)
 			if err != nil {
 				return nil, err
 			}
-			rows := make([]importErrorRow, len(errs))
-			for i, e := range errs {
-				rows[i] = importErrorRow{Filename: e.Filename, StackTrace: e.Stacktrace}
+			if len(errs) > 0 {
+				// Airflow exits 1 after the list, so that scripts can tell.
+				err = silentExit{code: exitError}
 			}
-			return rows, nil
+			return importErrorFields.records(errs), err
 		})
 }
 
@@ -105,18 +113,24 @@ func loadDAG(ctx context.Context, q store.Queries, dagID string) (*windsock.DAG,
 		return nil, err
 	}
 	var d windsock.DAG
-	if err := json.Unmarshal(sd.Data, &d); err != nil {
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
 		return nil, fmt.Errorf("decode serialized dag %s: %w", dagID, err)
 	}
 	return &d, nil
 }
 
 func (r *runner) dagsShowCommand() *cobra.Command {
-	return &cobra.Command{
+	var save string
+	cmd := &cobra.Command{
 		Use:   "show DAG_ID",
 		Short: "Print a DAG's tasks and dependencies as a DOT graph",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			// Airflow renders other formats with Graphviz; Windsock ships
+			// none, so only DOT text can be saved.
+			if save != "" && !strings.EqualFold(filepath.Ext(save), ".dot") {
+				return windsock.Errorf(windsock.EINVALID, "--save %s: only a .dot file can be saved (render it with Graphviz: dot -T%s)", save, strings.TrimPrefix(filepath.Ext(save), "."))
+			}
 			return r.withEnv(cmd.Context(), func(env *app.Environment) error {
 				if _, err := syncDAGs(cmd.Context(), env); err != nil {
 					return err
@@ -125,11 +139,20 @@ func (r *runner) dagsShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if save != "" {
+					if err := os.WriteFile(save, []byte(dot(d)), 0o644); err != nil {
+						return err
+					}
+					_, err = fmt.Fprintf(r.io.Stdout, "File %s saved\n", save)
+					return err
+				}
 				_, err = fmt.Fprint(r.io.Stdout, dot(d))
 				return err
 			})
 		},
 	}
+	cmd.Flags().StringVarP(&save, "save", "s", "", "save the graph to this .dot file instead of printing it")
+	return cmd
 }
 
 // dot renders a DAG as Graphviz DOT, as `airflow dags show` does.
@@ -150,55 +173,93 @@ func dot(d *windsock.DAG) string {
 }
 
 func (r *runner) dagsPauseCommand(verb string, paused bool) *cobra.Command {
-	return &cobra.Command{
+	var output string
+	var asRegex, yes bool
+	cmd := &cobra.Command{
 		Use:   verb + " DAG_ID",
-		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a DAG",
+		Short: strings.ToUpper(verb[:1]) + verb[1:] + " a DAG (or every DAG matching a regex)",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if err := checkFormat(output); err != nil {
+				return err
+			}
+			var re *regexp.Regexp
+			if asRegex {
+				var err error
+				if re, err = regexp.Compile(a[0]); err != nil {
+					return windsock.Errorf(windsock.EINVALID, "bad DAG id regex: %v", err)
+				}
+			}
 			ctx := cmd.Context()
 			return r.withEnv(ctx, func(env *app.Environment) error {
 				if _, err := syncDAGs(ctx, env); err != nil {
 					return err
 				}
-				m, err := env.Store.DAGGet(ctx, a[0])
-				if err != nil {
+				// As Airflow's set_is_paused: only the DAGs not yet in the
+				// state are changed, and an unknown DAG is not an error
+				// (scripts pause/unpause idempotently and check the message).
+				var matched []*windsock.DAGModel
+				if re == nil {
+					m, err := env.Store.DAGGet(ctx, a[0])
+					if err != nil && windsock.ErrorCode(err) != windsock.ENOTFOUND {
+						return err
+					}
+					if err == nil && m.IsPaused != paused {
+						matched = append(matched, m)
+					}
+				} else {
+					all, err := env.Store.DAGList(ctx, &store.DAGListParams{Paused: &[]bool{!paused}[0]})
+					if err != nil {
+						return err
+					}
+					for _, m := range all {
+						if re.MatchString(m.DagID) { // SQL regexp_match searches, as MatchString
+							matched = append(matched, m)
+						}
+					}
+				}
+				un := map[bool]string{true: "un", false: ""}
+				if len(matched) == 0 {
+					_, err := fmt.Fprintf(r.io.Stdout, "No %spaused DAGs were found\n", un[paused])
 					return err
 				}
-				if !m.IsActive {
-					return windsock.Errorf(windsock.ENOTFOUND, "DAG %q is not active: its file %s is gone", a[0], m.Fileloc)
+				if re != nil && !yes {
+					ids := make([]string, len(matched))
+					for i, m := range matched {
+						ids[i] = m.DagID
+					}
+					q := fmt.Sprintf("You are about to %spause %d DAGs:\n%s\n\nAre you sure? [y/n]", un[!paused], len(ids), strings.Join(ids, ","))
+					if !r.confirm(q, "y", true) {
+						_, err := fmt.Fprintln(r.io.Stdout, "Operation cancelled by user")
+						return err
+					}
 				}
 				// The audit row is written before the command runs (recordAudit).
-				if err := env.Store.DAGSetPaused(ctx, a[0], paused); err != nil {
-					return err
+				for _, m := range matched {
+					if err := env.Store.DAGSetPaused(ctx, m.DagID, paused); err != nil {
+						return err
+					}
+					m.IsPaused = paused
 				}
-				_, err = fmt.Fprintf(r.io.Stdout, "Dag: %s, paused: %s\n", a[0], cellString(paused))
-				return err
+				return dagPauseFields.print(r.io.Stdout, output, matched)
 			})
 		},
 	}
-}
-
-type reportRow struct {
-	File     string `json:"file"`
-	Duration string `json:"duration"`
-	DagNum   int    `json:"dag_num"`
-	TaskNum  int    `json:"task_num"`
-	Dags     string `json:"dags"`
+	outputFlag(cmd, &output)
+	cmd.Flags().BoolVar(&asRegex, "treat-dag-id-as-regex", false, "treat DAG_ID as a regular expression and act on every DAG it matches")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (with --treat-dag-id-as-regex)")
+	return cmd
 }
 
 func (r *runner) dagsReportCommand() *cobra.Command {
 	return r.listCommand("report", "Show how long each DAG file takes to parse", true,
 		func(_ context.Context, env *app.Environment, rep *dagprocessor.Report) (any, error) {
-			files := rep.Files
-			sort.SliceStable(files, func(i, j int) bool { return files[i].Duration > files[j].Duration })
-			rows := make([]reportRow, len(files))
-			for i, f := range files {
-				rows[i] = reportRow{
-					File: relToDagsFolder(env, f.Fileloc), Duration: f.Duration.String(),
-					DagNum: len(f.DagIDs), TaskNum: f.Tasks, Dags: strings.Join(f.DagIDs, ", "),
-				}
+			rows := make([]dagReportRow, len(rep.Files))
+			for i, f := range rep.Files {
+				rows[i] = dagReportRow{file: relToDagsFolder(env, f.Fileloc), FileReport: f}
 			}
-			return rows, nil
+			sort.SliceStable(rows, func(i, j int) bool { return rows[i].Duration > rows[j].Duration })
+			return dagReportFields.records(rows), nil
 		})
 }
 

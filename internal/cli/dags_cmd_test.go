@@ -35,11 +35,12 @@ const brokenDAG = `broken:
       bash_command: echo a
 `
 
+// dagJSON is a row of dags list -o json: Airflow prints str() of scalars.
 type dagJSON struct {
-	DagID    string `json:"dag_id"`
-	Fileloc  string `json:"fileloc"`
-	Owners   string `json:"owners"`
-	IsPaused bool   `json:"is_paused"`
+	DagID    string   `json:"dag_id"`
+	Fileloc  string   `json:"fileloc"`
+	Owners   []string `json:"owners"`
+	IsPaused string   `json:"is_paused"`
 }
 
 func listDAGs(t *testing.T, h *home) map[string]dagJSON {
@@ -67,15 +68,20 @@ func TestDagsListReadsTheFolderAndReportsImportErrors(t *testing.T) {
 		t.Fatalf("dags = %v, want only etl", dags)
 	}
 	etl := dags["etl"]
-	if etl.Fileloc != filepath.Join(h.dags(), "etl.yaml") || etl.Owners != "data-team" || !etl.IsPaused {
+	if etl.Fileloc != filepath.Join(h.dags(), "etl.yaml") || len(etl.Owners) != 1 || etl.Owners[0] != "data-team" || etl.IsPaused != "True" {
 		t.Errorf("etl = %+v", etl)
 	}
 
 	var errs []struct {
-		Filename   string `json:"filename"`
-		StackTrace string `json:"stack_trace"`
+		Filename   string `json:"filepath"`
+		StackTrace string `json:"error"`
 	}
-	out := h.ok(t, "dags", "list-import-errors", "-o", "json")
+	// Airflow exits 1 when there are import errors, after listing them.
+	r := h.run(t, "", "dags", "list-import-errors", "-o", "json")
+	out := r.stdout
+	if r.code != 1 {
+		t.Errorf("list-import-errors exit %d, want 1", r.code)
+	}
 	if err := json.Unmarshal([]byte(out), &errs); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -102,17 +108,23 @@ func TestDagsPauseUnpause(t *testing.T) {
 	t.Parallel()
 	h := newHome(t)
 	h.writeDAG(t, "etl.yaml", etlDAG)
-	if out := h.ok(t, "dags", "unpause", "etl"); !strings.Contains(out, "paused: False") {
+	if out := h.ok(t, "dags", "unpause", "etl", "-o", "json"); out != `[{"dag_id": "etl", "is_paused": "False"}]`+"\n" {
 		t.Errorf("unpause said %q", out)
 	}
-	if listDAGs(t, h)["etl"].IsPaused {
+	if listDAGs(t, h)["etl"].IsPaused != "False" {
 		t.Error("etl still paused after unpause")
 	}
+	if out := h.ok(t, "dags", "unpause", "etl"); out != "No paused DAGs were found\n" {
+		t.Errorf("second unpause said %q", out)
+	}
 	h.ok(t, "dags", "pause", "etl")
-	if !listDAGs(t, h)["etl"].IsPaused {
+	if listDAGs(t, h)["etl"].IsPaused != "True" {
 		t.Error("etl not paused after pause")
 	}
-	h.fails(t, `"nope"`, "dags", "pause", "nope")
+	// As Airflow 2.10's set_is_paused: an unknown DAG is not an error.
+	if out := h.ok(t, "dags", "pause", "nope"); out != "No unpaused DAGs were found\n" {
+		t.Errorf("pause of an unknown DAG said %q", out)
+	}
 }
 
 func TestDagsShowAndTasksList(t *testing.T) {
@@ -152,15 +164,17 @@ func TestDagsReport(t *testing.T) {
 	h := newHome(t)
 	h.writeDAG(t, "etl.yaml", etlDAG)
 	var rows []struct {
-		File    string `json:"file"`
-		DagNum  int    `json:"dag_num"`
-		TaskNum int    `json:"task_num"`
-		Dags    string `json:"dags"`
+		File     string   `json:"file"`
+		Duration string   `json:"duration"`
+		DagNum   string   `json:"dag_num"`
+		TaskNum  string   `json:"task_num"`
+		Dags     []string `json:"dags"`
 	}
 	if err := json.Unmarshal([]byte(h.ok(t, "dags", "report", "-o", "json")), &rows); err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 1 || rows[0].File != "/etl.yaml" || rows[0].DagNum != 1 || rows[0].TaskNum != 3 || rows[0].Dags != "etl" {
+	if len(rows) != 1 || rows[0].File != "/etl.yaml" || rows[0].DagNum != "1" || rows[0].TaskNum != "3" || len(rows[0].Dags) != 1 || rows[0].Dags[0] != "etl" ||
+		!strings.HasPrefix(rows[0].Duration, "0:00:") {
 		t.Errorf("report = %+v", rows)
 	}
 }
@@ -187,7 +201,7 @@ func TestExamplesLoadWhenEnabled(t *testing.T) {
 func TestUnknownOutputFormatIsAUsageError(t *testing.T) {
 	t.Parallel()
 	h := newHome(t)
-	h.fails(t, "unknown output format", "dags", "list", "-o", "xml")
+	h.fails(t, "argument -o/--output: invalid choice: 'xml'", "dags", "list", "-o", "xml")
 	r := h.run(t, "", "dags", "list", "extra-arg")
 	if r.code != 2 {
 		t.Errorf("extra argument: exit %d, want 2", r.code)

@@ -55,12 +55,13 @@ func TestDagsFolderBadEntriesThroughTheBinary(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatal("windsock dags list-import-errors did not finish: a DAG folder entry blocks it")
 	}
-	if err != nil {
-		t.Fatalf("windsock dags list-import-errors: %v\n%s", err, stderr.String())
+	// As Airflow's dag_list_import_errors: the errors, then exit 1.
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("windsock dags list-import-errors: %v, want exit status 1\n%s", err, stderr.String())
 	}
 	var errs []struct {
-		Filename   string `json:"filename"`
-		StackTrace string `json:"stack_trace"`
+		Filename   string `json:"filepath"`
+		StackTrace string `json:"error"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &errs); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

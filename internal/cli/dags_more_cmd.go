@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -166,13 +167,13 @@ type dagDetail struct {
 	Tags                        []tagValue `json:"tags"`
 	MaxActiveTasks              int        `json:"max_active_tasks"`
 	MaxActiveRuns               int        `json:"max_active_runs"`
+	MaxConsecutiveFailedDagRuns int        `json:"max_consecutive_failed_dag_runs"`
 	HasTaskConcurrencyLimits    bool       `json:"has_task_concurrency_limits"`
 	HasImportErrors             bool       `json:"has_import_errors"`
 	NextDagrun                  *string    `json:"next_dagrun"`
 	NextDagrunDataIntervalStart *string    `json:"next_dagrun_data_interval_start"`
 	NextDagrunDataIntervalEnd   *string    `json:"next_dagrun_data_interval_end"`
 	NextDagrunCreateAfter       *string    `json:"next_dagrun_create_after"`
-	MaxConsecutiveFailedDagRuns int        `json:"max_consecutive_failed_dag_runs"`
 }
 
 type tagValue struct {
@@ -363,4 +364,71 @@ func tiRepr(ti *windsock.TaskInstance) string {
 		s += fmt.Sprintf(" map_index=%d", ti.MapIndex)
 	}
 	return s + ">"
+}
+
+// dagsListJobsCommand is Airflow's dags list-jobs: the newest jobs first,
+// each field as Python's str() of the job's attribute ("None" included).
+func (r *runner) dagsListJobsCommand() *cobra.Command {
+	var dagID, state, output string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "list-jobs",
+		Short: "List the jobs (schedulers, DAG processors, workers), newest first",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(output); err != nil {
+				return err
+			}
+			if limit < 0 {
+				return usageError{fmt.Errorf("argument --limit: must be 0 or more")}
+			}
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				if dagID != "" {
+					if _, err := env.Store.DAGGet(ctx, dagID); err != nil {
+						if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+							return windsock.Errorf(windsock.ENOTFOUND, "DAG: %s does not exist in 'dag' table", dagID)
+						}
+						return err
+					}
+				}
+				jobs, err := env.Store.JobList(ctx, &store.JobListParams{State: state})
+				if err != nil {
+					return err
+				}
+				jobs = slices.DeleteFunc(jobs, func(j *windsock.Job) bool { return dagID != "" && j.DagID != dagID })
+				slices.SortStableFunc(jobs, func(a, b *windsock.Job) int { return b.StartDate.Compare(a.StartDate) })
+				if limit > 0 && len(jobs) > limit {
+					jobs = jobs[:limit]
+				}
+				recs := make([]record, len(jobs))
+				for i, j := range jobs {
+					recs[i] = newRecord("dag_id", strOrNone(j.DagID), "state", strOrNone(j.State), "job_type", j.JobType,
+						"start_date", j.StartDate, "end_date", timeOrNone(j.EndDate))
+				}
+				return printRecords(r.io.Stdout, output, recs)
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&dagID, "dag-id", "d", "", "only the jobs of this DAG")
+	cmd.Flags().StringVar(&state, "state", "", "only jobs in this state (running, success, failed...)")
+	cmd.Flags().IntVar(&limit, "limit", 0, "return at most this many jobs (0: all)")
+	outputFlag(cmd, &output)
+	return cmd
+}
+
+// strOrNone is Python's str() of a nullable text column.
+func strOrNone(s string) any {
+	if s == "" {
+		return "None"
+	}
+	return s
+}
+
+// timeOrNone is Python's str() of a nullable datetime column.
+func timeOrNone(t *time.Time) any {
+	if t == nil {
+		return "None"
+	}
+	return *t
 }

@@ -289,12 +289,8 @@ func (r *runner) reportRun(ctx context.Context, q store.Queries, ref scheduler.R
 	if err != nil {
 		return err
 	}
-	rows, err := taskStateRows(ctx, q, run)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintln(r.io.Stdout)
-	if err := printRows(r.io.Stdout, formatTable, rows); err != nil {
+	if err := printTaskStates(ctx, r.io.Stdout, formatTable, q, run); err != nil {
 		return err
 	}
 	fmt.Fprintf(r.io.Stdout, "Dag run %s: %s\n", run.RunID, run.State)
@@ -323,7 +319,7 @@ func deleteRunsAt(ctx context.Context, st store.Store, dagID string, logical tim
 
 func (r *runner) dagsBackfillCommand() *cobra.Command {
 	var start, end, conf string
-	var reset, rerunFailed, yes bool
+	var reset, rerunFailed, yes, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "backfill DAG_ID -s START -e END",
 		Short: "Run a DAG for every schedule interval between two dates, in the foreground",
@@ -353,6 +349,9 @@ func (r *runner) dagsBackfillCommand() *cobra.Command {
 				}
 				if to.Before(from) {
 					return windsock.Errorf(windsock.EINVALID, "--end-date %s is before --start-date %s", end, start)
+				}
+				if dryRun {
+					return r.backfillDryRun(ctx, env, d, g, from, to, c)
 				}
 				refs, err := prepareBackfill(ctx, env, d, g, from, to, c, reset, rerunFailed)
 				if err != nil {
@@ -391,7 +390,38 @@ func (r *runner) dagsBackfillCommand() *cobra.Command {
 	f.BoolVar(&reset, "reset-dagruns", false, "delete existing runs in the range and run them again")
 	f.BoolVar(&rerunFailed, "rerun-failed-tasks", false, "clear the failed tasks of existing runs and run them again")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (accepted for compatibility)")
+	// Airflow's switches for how a backfill job runs its tasks; a Windsock
+	// backfill already runs them in this process and never pickles DAGs.
+	f.BoolVarP(&dryRun, "dry-run", "n", false, "render every task of every interval and print it, without creating runs or running anything")
+	f.BoolP("local", "l", false, "accepted for compatibility: the backfill always runs its tasks in this process")
+	f.BoolP("donot-pickle", "x", false, "accepted for compatibility: DAGs are never pickled")
 	return cmd
+}
+
+// backfillDryRun is Airflow's backfill --dry-run: for each interval in the
+// range, each task is named and its templated fields rendered (as
+// TaskInstance.dry_run does), and nothing is written.
+func (r *runner) backfillDryRun(ctx context.Context, env *app.Environment, d *windsock.DAG, g *decide.Graph, from, to time.Time, conf map[string]any) error {
+	tt, err := schedule.New(d.Schedule, dagLocation(d))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.io.Stdout, "Dry run of DAG %s on %s\n", d.DagID, from.Format("2006-01-02 15:04:05-07:00"))
+	for _, info := range schedule.Between(tt, from, to) {
+		iv := info.DataInterval
+		runID := windsock.RunID(windsock.RunTypeBackfill, iv.Start)
+		run := &windsock.DagRun{DagID: d.DagID, RunID: runID, LogicalDate: iv.Start, DataIntervalStart: &iv.Start, DataIntervalEnd: &iv.End,
+			State: windsock.DagRunRunning, RunType: windsock.RunTypeBackfill, Conf: conf}
+		for _, t := range d.Tasks {
+			fmt.Fprintf(r.io.Stdout, "Task %s located in DAG %s (run %s)\n", t.TaskID, d.DagID, runID)
+			ti := scheduler.NewTaskInstance(d, g, t, runID, env.Clock())
+			ti.TryNumber = 1
+			if err := r.printRendered(ctx, env, &taskrun.Try{TI: ti, DAG: d, Run: run}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // prepareBackfill creates (or resets) the runs of a backfill and returns

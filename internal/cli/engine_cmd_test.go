@@ -63,9 +63,9 @@ func TestBackfillTriggerListRunsAndClear(t *testing.T) {
 		t.Errorf("backfill said:\n%s", out)
 	}
 	var runs []struct {
-		RunID   string `json:"dag_run_id"`
-		State   string `json:"state"`
-		RunType string `json:"run_type"`
+		RunID         string `json:"run_id"`
+		State         string `json:"state"`
+		ExecutionDate string `json:"execution_date"`
 	}
 	if err := json.Unmarshal([]byte(h.ok(t, "dags", "list-runs", "-d", "pipeline", "-o", "json")), &runs); err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func TestBackfillTriggerListRunsAndClear(t *testing.T) {
 		t.Fatalf("runs = %+v, want 3", runs)
 	}
 	for _, r := range runs {
-		if r.State != "success" || r.RunType != "backfill" || !strings.HasPrefix(r.RunID, "backfill__2024-01-0") {
+		if r.State != "success" || !strings.HasPrefix(r.RunID, "backfill__2024-01-0") || r.RunID != "backfill__"+r.ExecutionDate {
 			t.Errorf("run %+v", r)
 		}
 	}
@@ -111,7 +111,8 @@ func TestBackfillTriggerListRunsAndClear(t *testing.T) {
 	}
 
 	trig := h.ok(t, "dags", "trigger", "pipeline", "-c", `{"k": "v"}`, "-e", "2024-05-01", "-o", "json")
-	if !strings.Contains(trig, `"dag_run_id":"manual__2024-05-01T00:00:00+00:00"`) || !strings.Contains(trig, `"state":"queued"`) || !strings.Contains(trig, `"k":"v"`) {
+	if !strings.Contains(trig, `"dag_run_id": "manual__2024-05-01T00:00:00+00:00"`) || !strings.Contains(trig, `"state": "queued"`) || !strings.Contains(trig, `"conf": {"k": "v"}`) ||
+		!strings.Contains(trig, `"logical_date": "2024-05-01 00:00:00+00:00"`) {
 		t.Errorf("trigger said %s", trig)
 	}
 	h.fails(t, "already", "dags", "trigger", "pipeline", "-e", "2024-05-01")
@@ -187,13 +188,13 @@ func TestSchedulerKilledMidRunIsRecovered(t *testing.T) {
 		return h.run(t, "", "dags", "state", "longjob", "2024-01-01").stdout == "success\n"
 	})
 	var tis []struct {
-		TaskID    string `json:"task_id"`
-		State     string `json:"state"`
-		TryNumber int    `json:"try_number"`
+		TaskID string `json:"task_id"`
+		State  string `json:"state"`
 	}
 	json.Unmarshal([]byte(h.ok(t, "tasks", "states-for-dag-run", "longjob", "2024-01-01", "-o", "json")), &tis)
-	if len(tis) != 1 || tis[0].TryNumber != 2 || tis[0].State != "success" {
-		t.Errorf("work = %+v, want success on try 2", tis)
+	try := rawColumn(t, h, "SELECT try_number FROM task_instance WHERE dag_id = ?", "longjob")
+	if len(tis) != 1 || try != "2" || tis[0].State != "success" {
+		t.Errorf("work = %+v on try %s, want success on try 2", tis, try)
 	}
 	// The kernel killed try 1's shell with its scheduler, but not the
 	// shell's background child: the new scheduler did.

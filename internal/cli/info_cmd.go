@@ -75,7 +75,7 @@ func (r *runner) infoCommand() *cobra.Command {
 				{"Paths info", []infoRow{
 					{"airflow_home", anon(cfg.Home)},
 					{"system_path", anon(os.Getenv("PATH"))},
-					{"airflow_on_path", cellString(lookErr == nil || strings.HasSuffix(self, "airflow"))},
+					{"airflow_on_path", cellText(normalize(lookErr == nil || strings.HasSuffix(self, "airflow")), formatTable)},
 				}},
 			}
 			if output == formatJSON || output == formatYAML {

@@ -99,7 +99,8 @@ func (h *home) ok(t *testing.T, args ...string) string {
 }
 
 // fails runs windsock, expects a non-zero exit with a one-line error
-// containing want, and returns stderr.
+// containing want (or, for a usage error, exit 2 with a usage line and an
+// error line), and returns stderr.
 func (h *home) fails(t *testing.T, want string, args ...string) string {
 	t.Helper()
 	r := h.run(t, "", args...)
@@ -107,7 +108,8 @@ func (h *home) fails(t *testing.T, want string, args ...string) string {
 		t.Fatalf("windsock %s: exit 0, want failure\nstdout: %s", strings.Join(args, " "), r.stdout)
 	}
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "Error: ") {
+	usage := r.code == 2 && len(lines) == 2 && strings.HasPrefix(lines[0], "usage: windsock") && strings.Contains(lines[1], ": error: ")
+	if !usage && (len(lines) != 1 || !strings.HasPrefix(lines[0], "Error: ")) {
 		t.Errorf("windsock %s: stderr is not one error line: %q", strings.Join(args, " "), r.stderr)
 	}
 	if !strings.Contains(r.stderr, want) {

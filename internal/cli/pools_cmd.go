@@ -14,13 +14,6 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-type poolRow struct {
-	Pool            string `json:"pool"`
-	Slots           int    `json:"slots"`
-	Description     string `json:"description"`
-	IncludeDeferred bool   `json:"include_deferred"`
-}
-
 // poolFileEntry is one pool in Airflow's pools import/export JSON.
 type poolFileEntry struct {
 	Slots           *int   `json:"slots"`
@@ -31,7 +24,6 @@ type poolFileEntry struct {
 func (r *runner) poolsCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "pools", Short: "Manage pools"}
 
-	var output string
 	var deferred bool
 	set := &cobra.Command{
 		Use:   "set NAME SLOTS DESCRIPTION",
@@ -50,12 +42,12 @@ func (r *runner) poolsCommand() *cobra.Command {
 				if err := env.Store.PoolUpsert(cmd.Context(), p); err != nil {
 					return err
 				}
-				return printRows(r.io.Stdout, output, []poolRow{newPoolRow(p)})
+				_, err := fmt.Fprintf(r.io.Stdout, "Pool %s created\n", p.Pool)
+				return err
 			})
 		},
 	}
 	set.Flags().BoolVar(&deferred, "include-deferred", false, "count deferred tasks against the pool's slots")
-	outputFlag(set, &output)
 
 	var getOutput string
 	get := &cobra.Command{
@@ -63,12 +55,15 @@ func (r *runner) poolsCommand() *cobra.Command {
 		Short: "Show a pool",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if err := checkFormat(getOutput); err != nil {
+				return err
+			}
 			return r.withEnv(cmd.Context(), func(env *app.Environment) error {
 				p, err := env.Store.PoolGet(cmd.Context(), a[0])
 				if err != nil {
 					return err
 				}
-				return printRows(r.io.Stdout, getOutput, []poolRow{newPoolRow(p)})
+				return poolFields.print(r.io.Stdout, getOutput, []*windsock.Pool{p})
 			})
 		},
 	}
@@ -98,11 +93,7 @@ func (r *runner) poolsCommand() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			rows := make([]poolRow, len(pools))
-			for i, p := range pools {
-				rows[i] = newPoolRow(p)
-			}
-			return rows, nil
+			return poolFields.records(pools), nil
 		})
 
 	imp := &cobra.Command{
@@ -161,10 +152,6 @@ func (r *runner) poolsCommand() *cobra.Command {
 	}
 	cmd.AddCommand(set, get, del, list, imp, exp)
 	return cmd
-}
-
-func newPoolRow(p *windsock.Pool) poolRow {
-	return poolRow{Pool: p.Pool, Slots: p.Slots, Description: p.Description, IncludeDeferred: p.IncludeDeferred}
 }
 
 // checkPoolName applies Airflow's rule for pool names: at most 256

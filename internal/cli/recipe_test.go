@@ -18,18 +18,7 @@ import (
 // recipe returns the shell block of the README between the cluster-recipe
 // markers.
 func recipe(t *testing.T) string {
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(b), "<!-- cluster-recipe -->")
-	block, _, ok2 := strings.Cut(rest, "<!-- /cluster-recipe -->")
-	if !ok || !ok2 {
-		t.Fatal("README.md has no cluster-recipe block")
-	}
-	block = strings.TrimSpace(block)
-	block = strings.TrimPrefix(block, "```sh")
-	return strings.TrimSuffix(block, "```")
+	return readmeBlock(t, "cluster-recipe", "sh")
 }
 
 // TestReadmeClusterRecipe runs the README's "Running on several machines"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -94,23 +93,11 @@ func (r *runner) rolesListCommand() *cobra.Command {
 				}
 				sort.Strings(names)
 				if !withPerms {
-					type row struct {
-						Name string `json:"name"`
-					}
-					rows := make([]row, len(names))
-					for i, n := range names {
-						rows[i] = row{n}
-					}
-					return printRows(r.io.Stdout, output, rows)
+					return roleListFields.print(r.io.Stdout, output, names)
 				}
 				// One row per role and resource, its actions joined, as
 				// Airflow's roles list -p prints them.
-				type row struct {
-					Name     string `json:"name"`
-					Resource string `json:"resource"`
-					Action   string `json:"action"`
-				}
-				rows := []row{}
+				rows := []rolePermission{}
 				for _, n := range names {
 					byResource := map[string][]string{}
 					var resources []string
@@ -122,12 +109,10 @@ func (r *runner) rolesListCommand() *cobra.Command {
 					}
 					sort.Strings(resources)
 					for _, res := range resources {
-						actions := byResource[res]
-						sort.Strings(actions)
-						rows = append(rows, row{n, res, strings.Join(actions, ",")})
+						rows = append(rows, rolePermission{n, res, byResource[res]})
 					}
 				}
-				return printRows(r.io.Stdout, output, rows)
+				return rolePermissionFields.print(r.io.Stdout, output, rows)
 			})
 		},
 	}

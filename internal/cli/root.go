@@ -65,37 +65,110 @@ func (r *runner) warnf(format string, a ...any) {
 	fmt.Fprintf(r.io.Stderr, format+"\n", a...)
 }
 
-// usageError marks errors in how a command was called.
+// usageError marks errors in how a command was called. Main prints them as
+// Airflow's argparse does: the command's usage line, then
+// "<command>: error: <message>", and exits 2.
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// silentExit ends a command with an exit code and no error message, for
+// commands whose output already says what went wrong (Airflow's
+// sys.exit(1) after printing).
+type silentExit struct{ code int }
+
+func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 // Main runs the command line args (without the program name) and returns
-// the process exit code. Errors are printed as one line on stderr.
+// the process exit code. Errors are printed as one line on stderr; usage
+// errors as a usage line and an error line.
 func Main(ctx context.Context, args []string, stdio IO) int {
 	r := &runner{io: stdio, clock: time.Now, argv: args}
 	root := r.rootCommand()
+	rejectUnknownSubcommands(root)
+	acceptVerbose(root)
 	root.SetArgs(args)
 	root.SetIn(stdio.Stdin)
 	root.SetOut(stdio.Stdout)
 	root.SetErr(stdio.Stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
-	msg := windsock.ErrorMessage(err)
+	var se silentExit
+	if errors.As(err, &se) {
+		return se.code
+	}
 	var ue usageError
-	code := exitError
-	switch {
-	case errors.As(err, &ue):
-		msg, code = ue.Error(), exitUsage
-	case windsock.ErrorCode(err) == windsock.EINTERNAL:
+	if errors.As(err, &ue) {
+		if cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(stdio.Stderr, "usage: %s\n%s: error: %s\n", usageLine(cmd), cmd.CommandPath(), strings.ReplaceAll(ue.Error(), "\n", "; "))
+		return exitUsage
+	}
+	msg := windsock.ErrorMessage(err)
+	if windsock.ErrorCode(err) == windsock.EINTERNAL {
 		// Show the detail: on the command line the user is the operator.
 		msg = err.Error()
 	}
 	fmt.Fprintf(stdio.Stderr, "Error: %s\n", strings.ReplaceAll(msg, "\n", "; "))
-	return code
+	return exitError
+}
+
+// usageLine is a command's argparse-style usage: "windsock dags [-h]
+// COMMAND ..." for a group, its use line for a command.
+func usageLine(cmd *cobra.Command) string {
+	if cmd.HasAvailableSubCommands() {
+		return cmd.CommandPath() + " [-h] COMMAND ..."
+	}
+	return cmd.UseLine()
+}
+
+// rejectUnknownSubcommands makes every command group fail with a usage
+// error when the subcommand is missing or unknown: cobra would print the
+// group's help and exit 0, where Airflow's argparse exits 2.
+func rejectUnknownSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		rejectUnknownSubcommands(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, a []string) error {
+		if len(a) == 0 {
+			name := "COMMAND"
+			if !cmd.HasParent() {
+				name = "GROUP_OR_COMMAND"
+			}
+			return usageError{fmt.Errorf("the following arguments are required: %s", name)}
+		}
+		var choices []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				choices = append(choices, "'"+c.Name()+"'")
+			}
+		}
+		return usageError{fmt.Errorf("argument COMMAND: invalid choice: '%s' (choose from %s)", a[0], strings.Join(choices, ", "))}
+	}
+}
+
+// acceptVerbose gives every command that runs Airflow's -v/--verbose
+// (ARG_VERBOSE, on nearly every Airflow command), so scripts that pass it
+// do not stop at a usage error. Windsock's log level comes from
+// logging.logging_level, so the flag changes nothing.
+func acceptVerbose(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		acceptVerbose(c)
+	}
+	if !cmd.Runnable() || !cmd.HasParent() || cmd.HasSubCommands() {
+		return
+	}
+	if cmd.Flags().Lookup("verbose") == nil && cmd.Flags().ShorthandLookup("v") == nil {
+		cmd.Flags().BoolP("verbose", "v", false, "accepted for compatibility: the log level is logging.logging_level")
+	}
 }
 
 func (r *runner) rootCommand() *cobra.Command {
@@ -108,7 +181,7 @@ func (r *runner) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 		Version:       Version,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{flagError(err)} })
 	root.PersistentPreRun = func(cmd *cobra.Command, a []string) { r.recordAudit(cmd.Context(), cmd, a) }
 	root.AddCommand(
 		r.versionCommand(),
@@ -133,15 +206,60 @@ func (r *runner) rootCommand() *cobra.Command {
 	return root
 }
 
+// flagError words pflag's unknown-flag errors as argparse does.
+func flagError(err error) error {
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "unknown flag: "); ok {
+		return fmt.Errorf("unrecognized arguments: %s", f)
+	}
+	if _, f, ok := strings.Cut(msg, "unknown shorthand flag: "); ok {
+		if _, in, ok := strings.Cut(f, " in "); ok {
+			return fmt.Errorf("unrecognized arguments: %s", in)
+		}
+	}
+	return err
+}
+
 // args wraps cobra's positional-argument checks so their errors count as
-// usage errors.
+// usage errors, worded as argparse words them from the placeholders in the
+// command's Use ("trigger DAG_ID", "test DAG_ID [LOGICAL_DATE]").
 func args(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, a []string) error {
 		if err := check(cmd, a); err != nil {
-			return usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+			return usageError{positionalError(cmd, a, err)}
 		}
 		return nil
 	}
+}
+
+func positionalError(cmd *cobra.Command, a []string, err error) error {
+	var required []string
+	most := 0 // -1: any number
+	for _, p := range strings.Fields(cmd.Use)[1:] {
+		switch {
+		case strings.HasSuffix(p, "..."):
+			most = -1
+			if !strings.HasPrefix(p, "[") {
+				required = append(required, strings.TrimSuffix(p, "..."))
+			}
+		case strings.HasPrefix(p, "["):
+			if most >= 0 {
+				most++
+			}
+		default:
+			required = append(required, p)
+			if most >= 0 {
+				most++
+			}
+		}
+	}
+	switch {
+	case len(a) < len(required):
+		return fmt.Errorf("the following arguments are required: %s", strings.Join(required[len(a):], ", "))
+	case most >= 0 && len(a) > most:
+		return fmt.Errorf("unrecognized arguments: %s", strings.Join(a[most:], " "))
+	}
+	return err
 }
 
 func (r *runner) versionCommand() *cobra.Command {
@@ -208,6 +326,9 @@ func (r *runner) withEnv(ctx context.Context, fn func(env *app.Environment) erro
 // listCommand builds a command without arguments that prints rows in the
 // -o format. rows runs with an open environment; with parse set, the DAG
 // folder is parsed into the store first and the pass's report handed over.
+// rows returns []record (from a fields table) or a slice of structs whose
+// json tags name the fields; returning silentExit as well prints the rows
+// and then exits with its code.
 func (r *runner) listCommand(use, short string, parse bool, rows func(context.Context, *app.Environment, *dagprocessor.Report) (any, error)) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
@@ -228,10 +349,14 @@ func (r *runner) listCommand(use, short string, parse bool, rows func(context.Co
 					}
 				}
 				out, err := rows(ctx, env, rep)
-				if err != nil {
+				var exit silentExit
+				if err != nil && !errors.As(err, &exit) {
 					return err
 				}
-				return printRows(r.io.Stdout, output, out)
+				if perr := printOutput(r.io.Stdout, output, out); perr != nil {
+					return perr
+				}
+				return err
 			})
 		},
 	}

@@ -2,47 +2,22 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
-
-type dagRunRow struct {
-	DagID             string         `json:"dag_id"`
-	DagRunID          string         `json:"dag_run_id"`
-	State             string         `json:"state"`
-	RunType           string         `json:"run_type"`
-	LogicalDate       string         `json:"logical_date"`
-	DataIntervalStart string         `json:"data_interval_start"`
-	DataIntervalEnd   string         `json:"data_interval_end"`
-	StartDate         string         `json:"start_date"`
-	EndDate           string         `json:"end_date"`
-	ExternalTrigger   bool           `json:"external_trigger"`
-	Conf              map[string]any `json:"conf"`
-}
-
-func newDagRunRow(r *windsock.DagRun) dagRunRow {
-	conf := r.Conf
-	if conf == nil {
-		conf = map[string]any{}
-	}
-	return dagRunRow{
-		DagID: r.DagID, DagRunID: r.RunID, State: string(r.State), RunType: string(r.RunType),
-		LogicalDate: windsock.ISOFormat(r.LogicalDate), DataIntervalStart: isoOrEmpty(r.DataIntervalStart),
-		DataIntervalEnd: isoOrEmpty(r.DataIntervalEnd), StartDate: isoOrEmpty(r.StartDate), EndDate: isoOrEmpty(r.EndDate),
-		ExternalTrigger: r.ExternalTrigger, Conf: conf,
-	}
-}
 
 // loadDAGGraph returns a DAG's definition and graph after parsing the DAG
 // folder.
@@ -58,7 +33,7 @@ func loadDAGGraph(ctx context.Context, env *app.Environment, dagID string) (*win
 }
 
 func (r *runner) dagsTriggerCommand() *cobra.Command {
-	var conf, date, runID, output string
+	var conf, date, runID, output, replaceMicro string
 	cmd := &cobra.Command{
 		Use:   "trigger DAG_ID",
 		Short: "Create a manual DAG run (the scheduler runs it)",
@@ -83,6 +58,9 @@ func (r *runner) dagsTriggerCommand() *cobra.Command {
 						return err
 					}
 				}
+				if zeroMicroseconds(replaceMicro) {
+					logical = logical.Truncate(time.Second)
+				}
 				run, err := scheduler.CreateRun(ctx, env.Store, d, g, scheduler.NewRun{
 					RunType: windsock.RunTypeManual, RunID: runID, LogicalDate: logical, Conf: c, Now: env.Clock(),
 				})
@@ -90,15 +68,28 @@ func (r *runner) dagsTriggerCommand() *cobra.Command {
 					return err
 				}
 				app.NotifyRuns{Env: env}.RunChanged(run.DagID, run.RunID) // a running scheduler starts it at once
-				return printRows(r.io.Stdout, output, []dagRunRow{newDagRunRow(run)})
+				return dagTriggerFields.print(r.io.Stdout, output, []*windsock.DagRun{run})
 			})
 		},
 	}
 	cmd.Flags().StringVarP(&conf, "conf", "c", "", "JSON object passed to the run as dag_run.conf")
 	cmd.Flags().StringVarP(&date, "exec-date", "e", "", "logical date of the run (default: now)")
 	cmd.Flags().StringVarP(&runID, "run-id", "r", "", "run id (default: manual__<logical date>)")
+	cmd.Flags().StringVar(&replaceMicro, "replace-microseconds", "true", "whether microseconds of the logical date should be zeroed")
 	outputFlag(cmd, &output)
 	return cmd
+}
+
+// zeroMicroseconds reads dags trigger's --replace-microseconds. Airflow
+// takes the text as a Python truth value, so only the empty text turns it
+// off there; "false" and "0" also do here, which is what a script that
+// passes them means.
+func zeroMicroseconds(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "no", "n", "f":
+		return false
+	}
+	return true
 }
 
 // parseConf reads a -c/--conf JSON object.
@@ -107,14 +98,15 @@ func parseConf(s string) (map[string]any, error) {
 		return nil, nil
 	}
 	var c map[string]any
-	if err := json.Unmarshal([]byte(s), &c); err != nil {
+	if err := windsock.DecodeJSON([]byte(s), &c); err != nil {
 		return nil, windsock.Errorf(windsock.EINVALID, "--conf must be a JSON object: %v", err)
 	}
 	return c, nil
 }
 
 func (r *runner) dagsListRunsCommand() *cobra.Command {
-	var dagID, state, output string
+	var dagID, state, output, start, end string
+	var noBackfill bool
 	cmd := &cobra.Command{
 		Use:   "list-runs",
 		Short: "List a DAG's runs",
@@ -133,24 +125,80 @@ func (r *runner) dagsListRunsCommand() *cobra.Command {
 				}
 				p := &store.DagRunListParams{DagID: dagID, OrderBy: "-execution_date"}
 				if state != "" {
-					p.States = []windsock.DagRunState{windsock.DagRunState(state)}
+					p.States = []windsock.DagRunState{windsock.DagRunState(strings.ToLower(state))}
+				}
+				if noBackfill {
+					p.RunTypes = []windsock.RunType{windsock.RunTypeManual, windsock.RunTypeScheduled, windsock.RunTypeDatasetTriggered}
+				}
+				// As Airflow's DagRun.find: both bounds are on the logical
+				// (execution) date and inclusive.
+				for _, b := range []struct {
+					flag, text string
+					dst        **time.Time
+				}{{"--start-date", start, &p.LogicalDateGTE}, {"--end-date", end, &p.LogicalDateLTE}} {
+					if b.text == "" {
+						continue
+					}
+					t, err := parseDate(b.text, time.UTC)
+					if err != nil {
+						return usageError{fmt.Errorf("argument %s: %v", b.flag, err)}
+					}
+					*b.dst = &t
 				}
 				runs, err := env.Store.DagRunList(ctx, p)
 				if err != nil {
 					return err
 				}
-				rows := make([]dagRunRow, len(runs))
-				for i, run := range runs {
-					rows[i] = newDagRunRow(run)
-				}
-				return printRows(r.io.Stdout, output, rows)
+				return dagRunListFields.print(r.io.Stdout, output, runs)
 			})
 		},
 	}
 	cmd.Flags().StringVarP(&dagID, "dag-id", "d", "", "the DAG")
 	cmd.Flags().StringVar(&state, "state", "", "only runs in this state (queued, running, success, failed)")
+	cmd.Flags().BoolVar(&noBackfill, "no-backfill", false, "leave out the runs of backfills")
+	cmd.Flags().StringVarP(&start, "start-date", "s", "", "only runs with a logical date on or after this")
+	cmd.Flags().StringVarP(&end, "end-date", "e", "", "only runs with a logical date on or before this")
 	outputFlag(cmd, &output)
 	return cmd
+}
+
+// clearTargets returns the DAGs tasks clear acts on: the one named, or,
+// with -R/--dag-regex, every DAG whose id the expression matches (searched,
+// as Airflow's re.search in DagBag filtering); none matching is an error.
+func clearTargets(ctx context.Context, env *app.Environment, dagID string, asRegex bool) ([]*windsock.DAG, error) {
+	if !asRegex {
+		d, _, err := loadDAGGraph(ctx, env, dagID)
+		if err != nil {
+			return nil, err
+		}
+		return []*windsock.DAG{d}, nil
+	}
+	re, err := regexp.Compile(dagID)
+	if err != nil {
+		return nil, windsock.Errorf(windsock.EINVALID, "bad DAG id regex: %v", err)
+	}
+	if _, err := syncDAGs(ctx, env); err != nil {
+		return nil, err
+	}
+	models, err := env.Store.DAGList(ctx, &store.DAGListParams{OnlyActive: true})
+	if err != nil {
+		return nil, err
+	}
+	var dags []*windsock.DAG
+	for _, m := range models {
+		if !re.MatchString(m.DagID) {
+			continue
+		}
+		d, err := loadDAG(ctx, env.Store, m.DagID)
+		if err != nil {
+			return nil, err
+		}
+		dags = append(dags, d)
+	}
+	if len(dags) == 0 {
+		return nil, windsock.Errorf(windsock.ENOTFOUND, "no DAG matches %q", dagID)
+	}
+	return dags, nil
 }
 
 // findRun returns a DAG's run by run id or logical date.
@@ -194,13 +242,31 @@ func (r *runner) dagsStateCommand() *cobra.Command {
 		Short: "Print the state of a DAG run",
 		Args:  args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return r.withRun(cmd.Context(), a[0], a[1], func(_ *app.Environment, _ *windsock.DAG, run *windsock.DagRun) error {
-				out := string(run.State)
-				if len(run.Conf) > 0 {
-					b, _ := json.Marshal(run.Conf)
-					out += ", " + string(b)
+			ctx := cmd.Context()
+			return r.withEnv(ctx, func(env *app.Environment) error {
+				d, _, err := loadDAGGraph(ctx, env, a[0])
+				if err != nil {
+					return err
 				}
-				_, err := fmt.Fprintln(r.io.Stdout, out)
+				// As Airflow's dag_state: "None" when there is no such run
+				// (scripts poll before the run exists), the conf as
+				// json.dumps writes it after the state.
+				out := "None"
+				run, err := findRun(ctx, env.Store, d, a[1])
+				switch {
+				case err == nil:
+					out = string(run.State)
+					if len(run.Conf) > 0 {
+						out += ", " + pyvalue.Dumps(map[string]any(run.Conf))
+					}
+				case windsock.ErrorCode(err) != windsock.ENOTFOUND:
+					return err
+				default:
+					if _, perr := parseDate(a[1], dagLocation(d)); perr != nil {
+						return err // neither a run id nor a date: say so
+					}
+				}
+				_, err = fmt.Fprintln(r.io.Stdout, out)
 				return err
 			})
 		},
@@ -208,14 +274,15 @@ func (r *runner) dagsStateCommand() *cobra.Command {
 }
 
 func (r *runner) tasksStateCommand() *cobra.Command {
-	return &cobra.Command{
+	var mapIndex int
+	cmd := &cobra.Command{
 		Use:   "state DAG_ID TASK_ID LOGICAL_DATE_OR_RUN_ID",
 		Short: "Print the state of a task instance",
 		Args:  args(cobra.ExactArgs(3)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
 			return r.withRun(ctx, a[0], a[2], func(env *app.Environment, d *windsock.DAG, run *windsock.DagRun) error {
-				ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: -1})
+				ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: mapIndex})
 				if err != nil {
 					return err
 				}
@@ -228,16 +295,8 @@ func (r *runner) tasksStateCommand() *cobra.Command {
 			})
 		},
 	}
-}
-
-type taskStateRow struct {
-	DagID       string `json:"dag_id"`
-	LogicalDate string `json:"logical_date"`
-	TaskID      string `json:"task_id"`
-	State       string `json:"state"`
-	TryNumber   int    `json:"try_number"`
-	StartDate   string `json:"start_date"`
-	EndDate     string `json:"end_date"`
+	cmd.Flags().IntVar(&mapIndex, "map-index", -1, "the map index of a mapped task instance")
+	return cmd
 }
 
 func (r *runner) tasksStatesForDagRunCommand() *cobra.Command {
@@ -252,11 +311,7 @@ func (r *runner) tasksStatesForDagRunCommand() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			return r.withRun(ctx, a[0], a[1], func(env *app.Environment, _ *windsock.DAG, run *windsock.DagRun) error {
-				rows, err := taskStateRows(ctx, env.Store, run)
-				if err != nil {
-					return err
-				}
-				return printRows(r.io.Stdout, output, rows)
+				return printTaskStates(ctx, r.io.Stdout, output, env.Store, run)
 			})
 		},
 	}
@@ -264,28 +319,27 @@ func (r *runner) tasksStatesForDagRunCommand() *cobra.Command {
 	return cmd
 }
 
-func taskStateRows(ctx context.Context, q store.Queries, run *windsock.DagRun) ([]taskStateRow, error) {
+// printTaskStates prints the task instances of a run as Airflow's tasks
+// states-for-dag-run does.
+func printTaskStates(ctx context.Context, w io.Writer, format string, q store.Queries, run *windsock.DagRun) error {
 	tis, err := q.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows := make([]taskStateRow, len(tis))
+	fs := taskStatesFields
 	for i, ti := range tis {
-		st := string(ti.State)
-		if st == "" {
-			st = "None"
-		}
-		rows[i] = taskStateRow{
-			DagID: ti.DagID, LogicalDate: windsock.ISOFormat(run.LogicalDate), TaskID: ti.TaskID, State: st,
-			TryNumber: ti.TryNumber, StartDate: isoOrEmpty(ti.StartDate), EndDate: isoOrEmpty(ti.EndDate),
+		rows[i] = taskStateRow{TaskInstance: ti, logicalDate: run.LogicalDate}
+		if ti.MapIndex >= 0 && len(fs) == len(taskStatesFields) {
+			fs = append(slices.Clone(fs), taskStatesMapIndex)
 		}
 	}
-	return rows, nil
+	return fs.print(w, format, rows)
 }
 
 func (r *runner) tasksClearCommand() *cobra.Command {
 	var taskRegex, start, end string
-	var down, up, onlyFailed, onlyRunning, yes bool
+	var down, up, onlyFailed, onlyRunning, yes, dagRegex bool
 	cmd := &cobra.Command{
 		Use:   "clear DAG_ID",
 		Short: "Clear task instances so that they run again",
@@ -293,43 +347,62 @@ func (r *runner) tasksClearCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
 			return r.withEnv(ctx, func(env *app.Environment) error {
-				d, _, err := loadDAGGraph(ctx, env, a[0])
+				dags, err := clearTargets(ctx, env, a[0], dagRegex)
 				if err != nil {
 					return err
 				}
-				p := scheduler.ClearParams{Downstream: down, Upstream: up, OnlyFailed: onlyFailed, OnlyRunning: onlyRunning, Now: env.Clock().UTC()}
-				if taskRegex != "" {
-					re, err := regexp.Compile(taskRegex)
-					if err != nil {
-						return windsock.Errorf(windsock.EINVALID, "--task-regex: %v", err)
-					}
-					for _, t := range d.Tasks {
-						if re.MatchString(t.TaskID) {
-							p.TaskIDs = append(p.TaskIDs, t.TaskID)
+				// One ClearParams per DAG: the task regex and the dates are
+				// read against each DAG (its tasks, its time zone).
+				params := make([]scheduler.ClearParams, 0, len(dags))
+				for _, d := range dags {
+					p := scheduler.ClearParams{Downstream: down, Upstream: up, OnlyFailed: onlyFailed, OnlyRunning: onlyRunning, Now: env.Clock().UTC()}
+					if taskRegex != "" {
+						re, err := regexp.Compile(taskRegex)
+						if err != nil {
+							return windsock.Errorf(windsock.EINVALID, "--task-regex: %v", err)
+						}
+						for _, t := range d.Tasks {
+							if re.MatchString(t.TaskID) {
+								p.TaskIDs = append(p.TaskIDs, t.TaskID)
+							}
+						}
+						if len(p.TaskIDs) == 0 {
+							if dagRegex {
+								params = append(params, scheduler.ClearParams{}) // nothing of this DAG
+								continue
+							}
+							return windsock.Errorf(windsock.ENOTFOUND, "no task of %s matches %q", d.DagID, taskRegex)
 						}
 					}
-					if len(p.TaskIDs) == 0 {
-						return windsock.Errorf(windsock.ENOTFOUND, "no task of %s matches %q", d.DagID, taskRegex)
+					for _, b := range []struct {
+						s   string
+						dst **time.Time
+					}{{start, &p.StartDate}, {end, &p.EndDate}} {
+						if b.s == "" {
+							continue
+						}
+						t, err := parseDate(b.s, dagLocation(d))
+						if err != nil {
+							return err
+						}
+						*b.dst = &t
 					}
+					params = append(params, p)
 				}
-				for _, b := range []struct {
-					s   string
-					dst **time.Time
-				}{{start, &p.StartDate}, {end, &p.EndDate}} {
-					if b.s == "" {
-						continue
-					}
-					t, err := parseDate(b.s, dagLocation(d))
-					if err != nil {
-						return err
-					}
-					*b.dst = &t
-				}
+				skip := func(p scheduler.ClearParams) bool { return taskRegex != "" && len(p.TaskIDs) == 0 }
 				if !yes {
-					p.DryRun = true
-					preview, err := scheduler.ClearTaskInstances(ctx, env.Store, d, p)
-					if err != nil {
-						return err
+					var preview []*windsock.TaskInstance
+					for i, d := range dags {
+						if skip(params[i]) {
+							continue
+						}
+						p := params[i]
+						p.DryRun = true
+						tis, err := scheduler.ClearTaskInstances(ctx, env.Store, d, p)
+						if err != nil {
+							return err
+						}
+						preview = append(preview, tis...)
 					}
 					if len(preview) == 0 {
 						_, err := fmt.Fprintln(r.io.Stdout, "No task instances to clear")
@@ -345,20 +418,26 @@ func (r *runner) tasksClearCommand() *cobra.Command {
 						_, err := fmt.Fprintln(r.io.Stdout, "\nCancelled, nothing was cleared")
 						return err
 					}
-					p.DryRun = false
 				}
-				cleared, err := scheduler.ClearTaskInstances(ctx, env.Store, d, p)
-				if err != nil {
-					return err
-				}
-				announced := map[string]bool{}
-				for _, ti := range cleared {
-					if !announced[ti.RunID] {
-						announced[ti.RunID] = true
-						app.NotifyRuns{Env: env}.RunChanged(ti.DagID, ti.RunID)
+				total := 0
+				for i, d := range dags {
+					if skip(params[i]) {
+						continue
+					}
+					cleared, err := scheduler.ClearTaskInstances(ctx, env.Store, d, params[i])
+					if err != nil {
+						return err
+					}
+					total += len(cleared)
+					announced := map[string]bool{}
+					for _, ti := range cleared {
+						if !announced[ti.RunID] {
+							announced[ti.RunID] = true
+							app.NotifyRuns{Env: env}.RunChanged(ti.DagID, ti.RunID)
+						}
 					}
 				}
-				_, err = fmt.Fprintf(r.io.Stdout, "%d task instance(s) cleared\n", len(cleared))
+				_, err = fmt.Fprintf(r.io.Stdout, "%d task instance(s) cleared\n", total)
 				return err
 			})
 		},
@@ -372,6 +451,12 @@ func (r *runner) tasksClearCommand() *cobra.Command {
 	f.BoolVarP(&onlyFailed, "only-failed", "f", false, "only failed task instances")
 	f.BoolVarP(&onlyRunning, "only-running", "r", false, "only running task instances")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	f.BoolVarP(&dagRegex, "dag-regex", "R", false, "treat DAG_ID as a regular expression and clear every DAG it matches")
+	// Airflow 2.10's subDAG switches: Windsock has no subDAGs, so there is
+	// nothing to exclude and the flags change nothing, as in Airflow for a
+	// DAG without subDAGs.
+	f.BoolP("exclude-subdags", "x", false, "accepted for compatibility: Windsock has no subDAGs")
+	f.BoolP("exclude-parentdag", "X", false, "accepted for compatibility: Windsock has no subDAGs")
 	return cmd
 }
 

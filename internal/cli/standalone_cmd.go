@@ -96,15 +96,18 @@ func serveAPI(ctx context.Context, env *app.Environment, logger *slog.Logger, ru
 	if err != nil {
 		return err
 	}
+	// One authenticator for the API and the UI: login throttling and the
+	// bound on password checks hold for the process, not per half.
+	authn := auth.NewAuthenticator(env.Store, env.Config, env.Clock, logger)
 	apiHandler := (&api.Server{
-		Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock,
+		Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock, Authenticator: authn,
 		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
 		Runs: runs, RemoteLogs: remoteLogs,
 		HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
 	}).Handler()
 	// The UI is served at / beside the API at /api/v1 and /health.
 	webHandler := (&web.Server{
-		Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock,
+		Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock, Authenticator: authn,
 		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
 	}).Handler()
 	srv := &http.Server{

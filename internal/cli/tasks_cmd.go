@@ -19,14 +19,6 @@ func (r *runner) tasksCommand() *cobra.Command {
 	return cmd
 }
 
-type taskRow struct {
-	TaskID      string   `json:"task_id"`
-	Operator    string   `json:"operator"`
-	Upstream    []string `json:"upstream_task_ids"`
-	TriggerRule string   `json:"trigger_rule"`
-	TaskGroup   string   `json:"task_group"`
-}
-
 func (r *runner) tasksListCommand() *cobra.Command {
 	var output string
 	var tree bool
@@ -61,15 +53,7 @@ func (r *runner) tasksListCommand() *cobra.Command {
 					}
 					return nil
 				}
-				rows := make([]taskRow, len(tasks))
-				for i, t := range tasks {
-					up := t.Upstream
-					if up == nil {
-						up = []string{}
-					}
-					rows[i] = taskRow{TaskID: t.TaskID, Operator: t.OperatorClass, Upstream: up, TriggerRule: string(t.TriggerRule), TaskGroup: t.TaskGroup}
-				}
-				return printRows(r.io.Stdout, output, rows)
+				return taskListFields.print(r.io.Stdout, output, tasks)
 			})
 		},
 	}

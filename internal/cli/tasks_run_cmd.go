@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/taskrun"
@@ -58,11 +61,28 @@ func tryFor(ctx context.Context, env *app.Environment, dagID, taskID string, dat
 }
 
 func (r *runner) tasksTestCommand() *cobra.Command {
-	return &cobra.Command{
+	var taskParams, envVars string
+	var dryRun bool
+	cmd := &cobra.Command{
 		Use:   "test DAG_ID TASK_ID [LOGICAL_DATE_OR_RUN_ID]",
 		Short: "Run one task in the foreground, ignoring dependencies and recording nothing",
 		Args:  args(cobra.RangeArgs(2, 3)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			var extraParams map[string]any
+			var envs map[string]string
+			// As Airflow's task_test: -t/--task-params is a JSON object put
+			// over the task's params; --env-vars a JSON object of
+			// environment variables set for the run.
+			if taskParams != "" {
+				if err := windsock.DecodeJSON([]byte(taskParams), &extraParams); err != nil {
+					return usageError{fmt.Errorf("argument -t/--task-params: must be a JSON object: %v", err)}
+				}
+			}
+			if envVars != "" {
+				if err := json.Unmarshal([]byte(envVars), &envs); err != nil {
+					return usageError{fmt.Errorf("argument --env-vars: must be a JSON object of strings: %v", err)}
+				}
+			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			return r.withEnv(ctx, func(env *app.Environment) error {
@@ -74,9 +94,39 @@ func (r *runner) tasksTestCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if extraParams != nil {
+					t := try.DAG.Task(a[1])
+					p := map[string]any{}
+					if tp, ok := t.Args["params"].(map[string]any); ok {
+						maps.Copy(p, tp)
+					}
+					maps.Copy(p, extraParams)
+					args := maps.Clone(t.Args)
+					if args == nil {
+						args = map[string]any{}
+					}
+					args["params"] = p
+					t.Args = args
+				}
+				if dryRun {
+					// Airflow's ti.dry_run(): render the templates, run nothing.
+					return r.printRendered(ctx, env, try)
+				}
 				now := env.Clock().UTC()
 				try.TI.StartDate = &now
-				out := env.NewTaskRunner().Test(ctx, try, r.io.Stdout)
+				runner := env.NewTaskRunner()
+				if len(envs) > 0 {
+					base := runner.Environ
+					if base == nil {
+						base = os.Environ()
+					}
+					base = slices.Clone(base)
+					for k, v := range envs { // later entries win in exec
+						base = append(base, k+"="+v)
+					}
+					runner.Environ = base
+				}
+				out := runner.Test(ctx, try, r.io.Stdout)
 				fmt.Fprintf(r.io.Stdout, "Task %s: %s\n", a[1], stateName(out.State))
 				if out.State == windsock.TaskStateFailed {
 					return windsock.Errorf(windsock.EINVALID, "task %s failed: %v", a[1], out.Err)
@@ -85,6 +135,11 @@ func (r *runner) tasksTestCommand() *cobra.Command {
 			})
 		},
 	}
+	f := cmd.Flags()
+	f.StringVarP(&taskParams, "task-params", "t", "", "JSON object of params put over the task's params")
+	f.StringVar(&envVars, "env-vars", "", "JSON object of environment variables set for the run")
+	f.BoolVarP(&dryRun, "dry-run", "n", false, "render the templated fields and print them, without running the task")
+	return cmd
 }
 
 func (r *runner) tasksRenderCommand() *cobra.Command {
@@ -99,25 +154,7 @@ func (r *runner) tasksRenderCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fields, err := env.NewTaskRunner().Render(ctx, try)
-				if err != nil {
-					return err
-				}
-				names := make([]string, 0, len(fields))
-				for n := range fields {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				for _, n := range names {
-					v := fields[n]
-					s, ok := v.(string)
-					if !ok {
-						b, _ := json.MarshalIndent(v, "", "  ")
-						s = string(b)
-					}
-					fmt.Fprintf(r.io.Stdout, "\n# ----------------------------------------------------------\n# property: %s\n# ----------------------------------------------------------\n%s\n", n, s)
-				}
-				return nil
+				return r.printRendered(ctx, env, try)
 			})
 		},
 	}
@@ -189,4 +226,23 @@ func startTry(ctx context.Context, env *app.Environment, d *windsock.DAG, ti *wi
 		return nil, windsock.Errorf(windsock.ECONFLICT, "task instance %s of run %s changed while starting; try again", ti.TaskID, ti.RunID)
 	}
 	return ti, nil
+}
+
+// printRendered prints a task's templated fields rendered for a try, as
+// Airflow's tasks render prints them.
+func (r *runner) printRendered(ctx context.Context, env *app.Environment, try *taskrun.Try) error {
+	fields, err := env.NewTaskRunner().Render(ctx, try)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		// As Airflow prints it: str(value).
+		fmt.Fprintf(r.io.Stdout, "\n# ----------------------------------------------------------\n# property: %s\n# ----------------------------------------------------------\n%s\n", n, pyvalue.Str(fields[n]))
+	}
+	return nil
 }

@@ -106,19 +106,7 @@ func (r *runner) usersListCommand() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			type row struct {
-				ID        int64    `json:"id"`
-				Username  string   `json:"username"`
-				Email     string   `json:"email"`
-				FirstName string   `json:"first_name"`
-				LastName  string   `json:"last_name"`
-				Roles     []string `json:"roles"`
-			}
-			rows := make([]row, len(users))
-			for i, u := range users {
-				rows[i] = row{u.ID, u.Username, u.Email, u.FirstName, u.LastName, u.Roles}
-			}
-			return rows, nil
+			return userListFields.records(users), nil
 		})
 }
 
@@ -221,18 +209,7 @@ func (r *runner) usersTokenCommand() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			type row struct {
-				ID         int64      `json:"id"`
-				Name       string     `json:"name"`
-				CreatedAt  time.Time  `json:"created_at"`
-				ExpiresAt  *time.Time `json:"expires_at"`
-				LastUsedAt *time.Time `json:"last_used_at"`
-			}
-			rows := make([]row, len(tokens))
-			for i, t := range tokens {
-				rows[i] = row{t.ID, t.Name, t.CreatedAt, t.ExpiresAt, t.LastUsedAt}
-			}
-			return rows, nil
+			return apiTokenFields.records(tokens), nil
 		})
 	list.Flags().StringVarP(&listUser, "username", "u", "", "owner of the tokens")
 

@@ -56,7 +56,7 @@ func TestUsersCommands(t *testing.T) {
 	h.fails(t, "already has a token named", "users", "token", "create", "-u", "ada", "--name", "ci")
 	list := h.ok(t, "users", "token", "list", "-u", "ada", "-o", "json")
 	var tokens []struct {
-		ID        int64  `json:"id"`
+		ID        string `json:"id"`
 		Name      string `json:"name"`
 		ExpiresAt string `json:"expires_at"`
 	}

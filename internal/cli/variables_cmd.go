@@ -34,7 +34,7 @@ func (r *runner) variablesCommand() *cobra.Command {
 				}
 				if deserialize {
 					var x any
-					if err := json.Unmarshal([]byte(v), &x); err != nil {
+					if err := windsock.DecodeJSON([]byte(v), &x); err != nil {
 						return windsock.Errorf(windsock.EINVALID, "variable %q is not valid JSON: %v", a[0], err)
 					}
 					b, _ := json.MarshalIndent(x, "", "  ")
@@ -58,7 +58,7 @@ func (r *runner) variablesCommand() *cobra.Command {
 			val := a[1]
 			if serialize {
 				var x any
-				if err := json.Unmarshal([]byte(val), &x); err != nil {
+				if err := windsock.DecodeJSON([]byte(val), &x); err != nil {
 					return windsock.Errorf(windsock.EINVALID, "value is not valid JSON: %v", err)
 				}
 				b, _ := json.Marshal(x)
@@ -97,14 +97,7 @@ func (r *runner) variablesCommand() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			type row struct {
-				Key string `json:"key"`
-			}
-			rows := make([]row, len(vars))
-			for i, v := range vars {
-				rows[i] = row{v.Key}
-			}
-			return rows, nil
+			return variableListFields.records(vars), nil
 		})
 
 	var onExisting string

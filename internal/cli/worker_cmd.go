@@ -32,7 +32,10 @@ func (r *runner) workerCommand() *cobra.Command {
 given. It serves the logs of its tries on logging.worker_log_server_port.
 On SIGTERM or SIGINT it stops claiming, lets running tries finish for up to
 --grace-period, then hands the rest back to run again as the same try (without
-using up a retry); a second signal hands them back at once.`,
+using up a retry); a second signal hands them back at once.
+A try that ends while the database is away keeps its outcome in
+$WINDSOCK_HOME/journal until the database has it: it is recorded when the
+database is back, or when the worker next starts in the same home.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, logger, env, done, err := r.startService(cmd)

@@ -105,6 +105,11 @@ type CoreSection struct {
 	// bytes; a larger file gets an import error instead. Not in Airflow.
 	// Default: 10485760 (10 MiB).
 	MaxDagFileSize int
+	// SensitiveVarConnNames are names, beside Airflow's built-in ones
+	// (password, secret, api_key...), whose variables and connection
+	// extra fields are masked in logs, the UI, the API and the event log.
+	// Default: none.
+	SensitiveVarConnNames []string
 	// MaxMapLength is the most task instances one mapped task may expand
 	// to. Default: 1024.
 	MaxMapLength int
@@ -226,6 +231,22 @@ type WebserverSection struct {
 	ExposeConfig bool
 	// BaseURL is the external URL of the UI, used in links. Default: empty.
 	BaseURL string
+	// WebServerWorkerTimeout bounds the time one API request may take:
+	// past it the request's database work is cancelled and it is answered
+	// 503. Airflow's option of the same name is how long gunicorn lets a
+	// worker hang; its default is the same. Default: 120 seconds.
+	WebServerWorkerTimeout time.Duration
+	// SessionLifetimeMinutes is how long a UI login lasts, in minutes.
+	// Default: 43200 (30 days).
+	SessionLifetimeMinutes int
+	// AuthRateLimited throttles failed logins (the form, Basic auth).
+	// Default: True.
+	AuthRateLimited bool
+	// AuthRateLimit is how many failed logins of one user from one
+	// address are allowed per window, in Flask-Limiter's notation (one
+	// address across users gets four times as many). Default: "5 per 40
+	// second".
+	AuthRateLimit string
 }
 
 // APISection is [api].
@@ -240,6 +261,12 @@ type APISection struct {
 	// FallbackPageLimit is the page size when a request sets no limit.
 	// Default: 100.
 	FallbackPageLimit int
+	// MaxConcurrentRequests bounds the API requests served at once
+	// (Windsock's own option); as many more wait up to 250 ms for a
+	// turn, and the rest are answered 429 with Retry-After at once, so
+	// that an overload sheds requests instead of slowing every one. /health
+	// is never refused. 0 means 8 per CPU, at least 16. Default: 0.
+	MaxConcurrentRequests int
 }
 
 // OperatorsSection is [operators].

@@ -57,6 +57,7 @@ var knownOptions = []optionSpec{
 	{section: "core", name: "default_pool_task_slot_count", kind: kindInt, def: constant("128"), field: func(c *Config) any { return &c.Core.DefaultPoolTaskSlotCount }},
 	{section: "core", name: "dag_ignore_file_syntax", kind: kindString, def: constant("regexp"), field: func(c *Config) any { return &c.Core.DagIgnoreFileSyntax }},
 	{section: "core", name: "max_dag_file_size", kind: kindInt, def: constant("10485760"), field: func(c *Config) any { return &c.Core.MaxDagFileSize }},
+	{section: "core", name: "sensitive_var_conn_names", kind: kindList, def: constant(""), field: func(c *Config) any { return &c.Core.SensitiveVarConnNames }},
 	{section: "core", name: "max_map_length", kind: kindInt, def: constant("1024"), field: func(c *Config) any { return &c.Core.MaxMapLength }},
 	{section: "core", name: "dagbag_import_timeout", kind: kindSeconds, def: constant("30"), field: func(c *Config) any { return &c.Core.DagbagImportTimeout }},
 	{section: "core", name: "killed_task_cleanup_time", kind: kindSeconds, def: constant("60"), field: func(c *Config) any { return &c.Core.KilledTaskCleanupTime }},
@@ -91,10 +92,15 @@ var knownOptions = []optionSpec{
 	{section: "webserver", name: "web_server_port", kind: kindInt, def: constant("8080"), field: func(c *Config) any { return &c.Webserver.WebServerPort }},
 	{section: "webserver", name: "secret_key", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Webserver.SecretKey }, sensitive: true},
 	{section: "webserver", name: "expose_config", kind: kindBool, def: constant("False"), field: func(c *Config) any { return &c.Webserver.ExposeConfig }},
+	{section: "webserver", name: "web_server_worker_timeout", kind: kindSeconds, def: constant("120"), field: func(c *Config) any { return &c.Webserver.WebServerWorkerTimeout }},
 	{section: "webserver", name: "base_url", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Webserver.BaseURL }},
+	{section: "webserver", name: "session_lifetime_minutes", kind: kindInt, def: constant("43200"), field: func(c *Config) any { return &c.Webserver.SessionLifetimeMinutes }},
+	{section: "webserver", name: "auth_rate_limited", kind: kindBool, def: constant("True"), field: func(c *Config) any { return &c.Webserver.AuthRateLimited }},
+	{section: "webserver", name: "auth_rate_limit", kind: kindString, def: constant("5 per 40 second"), field: func(c *Config) any { return &c.Webserver.AuthRateLimit }},
 
 	{section: "api", name: "auth_backends", kind: kindList, def: constant("airflow.api.auth.backend.session,airflow.api.auth.backend.basic_auth"), field: func(c *Config) any { return &c.API.AuthBackends }, deprecated: []string{"api.auth_backend"}},
 	{section: "api", name: "maximum_page_limit", kind: kindInt, def: constant("100"), field: func(c *Config) any { return &c.API.MaximumPageLimit }},
+	{section: "api", name: "max_concurrent_requests", kind: kindInt, def: constant("0"), field: func(c *Config) any { return &c.API.MaxConcurrentRequests }},
 	{section: "api", name: "fallback_page_limit", kind: kindInt, def: constant("100"), field: func(c *Config) any { return &c.API.FallbackPageLimit }},
 
 	{section: "operators", name: "default_queue", kind: kindString, def: constant("default"), field: func(c *Config) any { return &c.Operators.DefaultQueue }},

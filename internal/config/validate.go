@@ -35,6 +35,11 @@ func (c *Config) Validate() error {
 		v.errs = append(v.errs, err)
 	}
 
+	v.atLeast("webserver.session_lifetime_minutes", c.Webserver.SessionLifetimeMinutes, 1)
+	if _, err := ParseRateLimit(c.Webserver.AuthRateLimit); err != nil {
+		v.add("webserver.auth_rate_limit", err.Error())
+	}
+
 	v.notEmpty("database.sql_alchemy_conn", c.Database.SQLAlchemyConn)
 	if c.Database.SQLAlchemyConn != "" && !strings.Contains(c.Database.SQLAlchemyConn, "://") {
 		v.add("database.sql_alchemy_conn", "must be a URL such as sqlite:////path/windsock.db or postgresql://user:password@host/db")
@@ -73,6 +78,8 @@ func (c *Config) Validate() error {
 	}
 	v.atLeast("api.maximum_page_limit", c.API.MaximumPageLimit, 1)
 	v.atLeast("api.fallback_page_limit", c.API.FallbackPageLimit, 1)
+	v.atLeast("api.max_concurrent_requests", c.API.MaxConcurrentRequests, 0)
+	v.positive("webserver.web_server_worker_timeout", c.Webserver.WebServerWorkerTimeout)
 
 	v.notEmpty("operators.default_queue", c.Operators.DefaultQueue)
 	return errors.Join(v.errs...)

@@ -478,7 +478,7 @@ func (p *Processor) writeFile(ctx context.Context, q store.Queries, loc string, 
 // writeDAG stores one definition; it reports whether the stored
 // serialization changed.
 func writeDAG(ctx context.Context, q store.Queries, d *windsock.DAG, now time.Time) (bool, error) {
-	data, err := json.Marshal(d)
+	data, err := windsock.MarshalDAG(d)
 	if err != nil {
 		return false, fmt.Errorf("serialize dag %s: %w", d.DagID, err)
 	}

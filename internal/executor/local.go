@@ -59,9 +59,6 @@ var ErrLostContact = errors.New("lost contact with the metadata database")
 
 var errStateChanged = errors.New("the task instance changed state while the try ran")
 
-// claimRetryDelay is the pause before claiming again after a failed claim.
-const claimRetryDelay = 200 * time.Millisecond
-
 // Local runs task instances in this process.
 type Local struct {
 	cfg Config
@@ -78,6 +75,19 @@ type Local struct {
 	// lastContact is when a heartbeat last reached the store (dispatch
 	// goroutine only).
 	lastContact time.Time
+
+	// contact logs the database's outages once each.
+	contact *contact
+	// late are finished tries whose outcomes wait in the journal for the
+	// database (lateWake wakes their recorder); replaying holds claims
+	// back while some are a previous run's.
+	late      []lateOutcome
+	lateWake  chan struct{}
+	replaying bool
+	// claimWait backs off claims while they fail; claimNotBefore is when
+	// the next may be tried (dispatch goroutine only).
+	claimWait      backoff
+	claimNotBefore time.Time
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -104,7 +114,12 @@ func New(cfg Config) (*Local, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
-	return &Local{cfg: cfg, running: map[windsock.TaskInstanceKey]*runningTry{}, wake: make(chan struct{}, 1), idle: make(chan struct{}, 1)}, nil
+	e := &Local{
+		cfg: cfg, running: map[windsock.TaskInstanceKey]*runningTry{}, wake: make(chan struct{}, 1), idle: make(chan struct{}, 1),
+		lateWake: make(chan struct{}, 1), contact: &contact{logger: cfg.Logger, clock: cfg.Clock},
+	}
+	e.claimWait.max = e.retryMax()
+	return e, nil
 }
 
 // runningTry is a try this executor runs: the try number and host it was
@@ -149,10 +164,24 @@ func (e *Local) Start(ctx context.Context) error {
 	}
 	e.cancel = cancel
 	e.done = make(chan struct{})
+	e.replayJournal()
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		e.recordLate(runCtx)
+	}()
 	go func() {
 		defer close(e.done)
 		e.dispatch(runCtx)
 		e.wg.Wait()
+		<-recorded
+		e.mu.Lock()
+		left := len(e.late)
+		e.mu.Unlock()
+		if left > 0 {
+			e.cfg.Logger.Warn("stopping with outcomes the metadata database has not taken: they stay in the journal and are recorded when this worker starts again",
+				"outcomes", left, "journal", e.cfg.Runner.Journal.Dir())
+		}
 	}()
 	go func() {
 		select {
@@ -278,7 +307,7 @@ func (e *Local) dispatch(ctx context.Context) {
 func (e *Local) claimAndStart(ctx context.Context) {
 	for {
 		e.mu.Lock()
-		if e.draining {
+		if e.draining || e.replaying || e.cfg.Clock().Before(e.claimNotBefore) {
 			e.mu.Unlock()
 			return
 		}
@@ -323,13 +352,18 @@ func (e *Local) claimAndStart(ctx context.Context) {
 			}
 			// Keep them and try again shortly: dropping them would leave
 			// them queued until task_queued_timeout.
-			e.cfg.Logger.Error("claim task instances failed; retrying", "error", err)
 			e.mu.Lock()
 			e.pending = append(batch, e.pending...)
+			journaled := len(e.late)
 			e.mu.Unlock()
-			time.AfterFunc(claimRetryDelay, e.poke)
+			e.contact.failed("claim task instances", err, journaled)
+			wait := e.claimWait.delay()
+			e.claimNotBefore = e.cfg.Clock().Add(wait)
+			time.AfterFunc(wait, e.poke)
 			return
 		}
+		e.contact.ok()
+		e.claimWait.reset()
 		for _, ti := range tis {
 			e.start(ctx, ti)
 		}
@@ -387,6 +421,12 @@ func (e *Local) runTry(ctx context.Context, ti *windsock.TaskInstance) {
 	}
 	try := &taskrun.Try{TI: ti, DAG: dag, Run: run}
 	out, err := e.cfg.Runner.Run(ctx, try)
+	if err == nil && out.Pending != nil {
+		// Journaled: the try is done; its outcome is recorded (and
+		// OnDone called) once the database is back.
+		e.keepLate(lateOutcome{try: try, finish: out.Pending})
+		return
+	}
 	if err != nil {
 		// The scheduler re-reads the run; a try left running is found by
 		// zombie detection.
@@ -460,7 +500,10 @@ func (e *Local) heartbeat(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		e.cfg.Logger.Warn("task heartbeat failed", "error", err)
+		e.mu.Lock()
+		journaled := len(e.late)
+		e.mu.Unlock()
+		e.contact.failed("heartbeat the running tries", err, journaled)
 		if e.cfg.LostContactAfter > 0 && e.cfg.Clock().Sub(e.lastContact) > e.cfg.LostContactAfter {
 			// The schedulers will soon presume these tries dead and run
 			// them again elsewhere: stop them so that they do not run twice.
@@ -469,6 +512,7 @@ func (e *Local) heartbeat(ctx context.Context) {
 		}
 		return
 	}
+	e.contact.ok()
 	e.lastContact = now
 }
 

@@ -35,7 +35,7 @@ func (d *Dir) Upload(ctx context.Context, relPath, localFile string) error {
 			return nil
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return fmt.Errorf("upload log: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".upload-*")
@@ -47,7 +47,7 @@ func (d *Dir) Upload(ctx context.Context, relPath, localFile string) error {
 		tmp.Close()
 		return fmt.Errorf("upload log: %w", err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return fmt.Errorf("upload log: %w", err)
 	}

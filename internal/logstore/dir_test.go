@@ -54,6 +54,10 @@ func TestDir(t *testing.T) {
 	if err := st.Upload(ctx, rel, local); err != nil {
 		t.Fatal(err)
 	}
+	// A task log copy is private, like the task log itself.
+	if info, err := os.Stat(filepath.Join(shared, filepath.FromSlash(rel))); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("uploaded copy: %v, %v; want mode 0600", info.Mode(), err)
+	}
 	data, next, err := st.Read(ctx, rel, 0)
 	if err != nil || string(data) != "first\nsecond\n" || next != 13 {
 		t.Fatalf("Read = %q, %d, %v", data, next, err)

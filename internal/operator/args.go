@@ -1,10 +1,14 @@
 package operator
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/windsock/windsock/internal/pyvalue"
 )
 
 // The helpers below read one argument from Context.Args. Args come from
@@ -26,8 +30,9 @@ func StringArg(args map[string]any, name, def string) (string, error) {
 		return x, nil
 	case int, int64, bool:
 		return fmt.Sprint(x), nil
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case float64, *big.Int, json.Number:
+		// As Python's str() prints them: 5.0, 1e+16, exact big ints.
+		return pyvalue.Str(x), nil
 	}
 	return "", fmt.Errorf("argument %s: want a string, got %T", name, v)
 }
@@ -63,7 +68,7 @@ func IntArg(args map[string]any, name string, def int) (int, error) {
 	}
 	n, ok := AsInt(v)
 	if !ok {
-		return 0, fmt.Errorf("argument %s: want an integer, got %v", name, v)
+		return 0, fmt.Errorf("argument %s: want an integer, got %s", name, pyvalue.Repr(v))
 	}
 	return n, nil
 }
@@ -87,7 +92,7 @@ func FloatArg(args map[string]any, name string, def float64) (float64, error) {
 			return f, nil
 		}
 	}
-	return 0, fmt.Errorf("argument %s: want a number, got %v", name, v)
+	return 0, fmt.Errorf("argument %s: want a number, got %s", name, pyvalue.Repr(v))
 }
 
 // StringListArg returns args[name] as a list of strings: a single string

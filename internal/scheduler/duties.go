@@ -32,7 +32,40 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 		// take a flag set for "the next pass" without evaluating the run).
 		dirty[ref], reload[ref] = true, true
 	}
-	stale := now.Add(-s.cfg.ZombieThreshold)
+	if err := s.failZombies(ctx, now, dirty, reload); err != nil {
+		return err
+	}
+	if err := s.failStuckQueued(ctx, now, dirty, reload); err != nil {
+		return err
+	}
+	running, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunRunning}})
+	if err != nil {
+		return err
+	}
+	for _, r := range running {
+		if !s.ownsRun(RunRef{r.DagID, r.RunID}) {
+			continue
+		}
+		if err := s.checkSLAs(ctx, r, now); err != nil {
+			return err
+		}
+		ref := RunRef{r.DagID, r.RunID}
+		dirty[ref] = true
+		if _, cached := s.runs[ref]; !cached {
+			reload[ref] = true
+		}
+	}
+	return nil
+}
+
+// failZombies fails the running tries whose heartbeat is older than the
+// zombie threshold, counted from when this scheduler last began to reach
+// the database, and none while it cannot (decide.StaleBefore).
+func (s *Scheduler) failZombies(ctx context.Context, now time.Time, dirty, reload map[RunRef]bool) error {
+	stale, ok := decide.StaleBefore(now, s.contact, s.cfg.ZombieThreshold)
+	if !ok {
+		return nil
+	}
 	zombies, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}, HeartbeatBefore: &stale})
 	if err != nil {
 		return err
@@ -54,26 +87,6 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 		// once starts now.
 		ref := RunRef{ti.DagID, ti.RunID}
 		dirty[ref], reload[ref] = true, true
-	}
-	if err := s.failStuckQueued(ctx, now, dirty, reload); err != nil {
-		return err
-	}
-	running, err := s.cfg.Store.DagRunList(ctx, &store.DagRunListParams{States: []windsock.DagRunState{windsock.DagRunRunning}})
-	if err != nil {
-		return err
-	}
-	for _, r := range running {
-		if !s.ownsRun(RunRef{r.DagID, r.RunID}) {
-			continue
-		}
-		if err := s.checkSLAs(ctx, r, now); err != nil {
-			return err
-		}
-		ref := RunRef{r.DagID, r.RunID}
-		dirty[ref] = true
-		if _, cached := s.runs[ref]; !cached {
-			reload[ref] = true
-		}
 	}
 	return nil
 }
@@ -205,12 +218,18 @@ func processAlive(pid int) bool {
 // scheduler.task_queued_timeout (no executor took them): they fail, and
 // retries apply, so a task with retries is queued again.
 func (s *Scheduler) failStuckQueued(ctx context.Context, now time.Time, dirty, reload map[RunRef]bool) error {
+	// After an outage the workers claim what waited meanwhile: it is not
+	// stuck (decide.StaleBefore).
+	stale, ok := decide.StaleBefore(now, s.contact, s.cfg.QueuedTimeout)
+	if !ok {
+		return nil
+	}
 	queued, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateQueued}})
 	if err != nil {
 		return err
 	}
 	for _, ti := range queued {
-		if ti.QueuedDttm == nil || now.Sub(*ti.QueuedDttm) <= s.cfg.QueuedTimeout || !s.ownsRun(RunRef{ti.DagID, ti.RunID}) {
+		if ti.QueuedDttm == nil || !ti.QueuedDttm.Before(stale) || !s.ownsRun(RunRef{ti.DagID, ti.RunID}) {
 			continue
 		}
 		if err := s.failTry(ctx, ti, fmt.Sprintf("queued for longer than %s (scheduler.task_queued_timeout) without an executor taking it", s.cfg.QueuedTimeout), now); err != nil {

@@ -8,7 +8,6 @@ package scheduler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -132,6 +131,12 @@ type Scheduler struct {
 	// (guarded by mu).
 	datasetDAGs map[string]bool
 	datasetsAll bool
+
+	// contact is this scheduler's access to the database, as its
+	// heartbeats tell: zombie detection pauses while it is lost and gives
+	// the workers a threshold to report once it is back. Loop goroutine
+	// only.
+	contact decide.Contact
 
 	jobID  int64
 	cancel context.CancelFunc
@@ -265,6 +270,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return fmt.Errorf("record scheduler job: %w", err)
 	}
 	s.jobID = job.ID
+	s.contact = decide.Contact{Since: now}
 	s.own.set(s.jobID, nil)
 	if err := s.refreshMembers(ctx, now); err != nil {
 		return fmt.Errorf("read live schedulers: %w", err)
@@ -335,8 +341,16 @@ func (s *Scheduler) loop(ctx context.Context) {
 			periodic = true
 		case <-heartbeat.C:
 			if err := s.cfg.Store.JobHeartbeat(ctx, s.jobID, s.now()); err != nil && ctx.Err() == nil {
-				s.cfg.Logger.Warn("scheduler heartbeat failed", "error", err)
+				if !s.contact.Lost {
+					s.contact.Lost = true
+					s.cfg.Logger.Warn("scheduler heartbeat failed: the metadata database is unreachable; no try is presumed dead until it is back", "error", err)
+				}
 				continue
+			}
+			if s.contact.Lost {
+				s.contact = decide.Contact{Since: s.now()}
+				s.cfg.Logger.Info("metadata database back: tries are presumed dead only once it has been back for scheduler_zombie_task_threshold, so that workers can record what ended meanwhile",
+					"threshold", s.cfg.ZombieThreshold)
 			}
 			if err := s.refreshMembers(ctx, s.now()); err != nil && ctx.Err() == nil {
 				s.cfg.Logger.Warn("reading the live schedulers failed", "error", err)
@@ -352,9 +366,11 @@ func (s *Scheduler) loop(ctx context.Context) {
 	}
 }
 
-// pass runs one scheduling pass; errors are logged and retried on the next.
+// pass runs one scheduling pass; errors are logged and retried on the
+// next, except while the heartbeat finds the database unreachable: that
+// was said once, and every pass fails until it is back.
 func (s *Scheduler) pass(ctx context.Context, periodic bool) {
-	if err := s.Pass(ctx, periodic); err != nil && ctx.Err() == nil {
+	if err := s.Pass(ctx, periodic); err != nil && ctx.Err() == nil && !s.contact.Lost {
 		s.cfg.Logger.Error("scheduling pass failed; retrying on the next", "error", err)
 	}
 }
@@ -529,7 +545,7 @@ func (c *dagCache) get(ctx context.Context, dagID string) (*dagEntry, error) {
 		return nil, err
 	}
 	var d windsock.DAG
-	if err := json.Unmarshal(sd.Data, &d); err != nil {
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
 		return nil, fmt.Errorf("decode dag %s: %w", dagID, err)
 	}
 	tt, err := timetable(&d)

@@ -12,6 +12,7 @@ package secrets
 
 import (
 	"strings"
+	"sync/atomic"
 )
 
 // Prefixes of the environment variables that define secrets. Windsock's
@@ -57,15 +58,43 @@ var sensitiveNames = []string{
 	"password", "private_key", "secret", "token", "keyfile_dict", "service_account",
 }
 
+// extraSensitiveNames are [core] sensitive_var_conn_names, lower-cased.
+var extraSensitiveNames atomic.Pointer[[]string]
+
+// SetSensitiveVarConnNames adds [core] sensitive_var_conn_names to the
+// words IsSensitiveName looks for. Like Airflow's secrets masker, which
+// reads the option once, it holds for the whole process: an environment
+// sets it when it opens.
+func SetSensitiveVarConnNames(names []string) {
+	var out []string
+	for _, n := range names {
+		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+			out = append(out, n)
+		}
+	}
+	extraSensitiveNames.Store(&out)
+}
+
 // IsSensitiveName reports whether a variable key or connection extra field
 // holds a secret by Airflow's rule: its name contains one of the sensitive
-// words, case-insensitively. The UI and API mask such values.
+// words (or of [core] sensitive_var_conn_names), case-insensitively. Logs,
+// the UI, the API and the event log mask such values.
 func IsSensitiveName(name string) bool {
 	name = strings.ToLower(strings.TrimSpace(name))
-	for _, s := range sensitiveNames {
-		if strings.Contains(name, s) {
-			return true
+	extra := extraSensitiveNames.Load()
+	for _, list := range [][]string{sensitiveNames, derefNames(extra)} {
+		for _, s := range list {
+			if strings.Contains(name, s) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+func derefNames(p *[]string) []string {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

@@ -7,9 +7,15 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// Auth are the reads and writes of roles, their permissions, users and API
-// tokens (FAB's ab_* tables and Windsock's api_token). They are part of
-// Queries.
+// Auth are the reads and writes of roles, their permissions, users, API
+// tokens and UI sessions (FAB's ab_* tables, Windsock's api_token and
+// user_session). They are part of Queries.
+//
+// A user's sessions are revoked by the store itself wherever what they
+// were granted on changes: UserSetPassword, UserAddRole, UserRemoveRole,
+// UserUpdate deactivating the user, UserDelete, and RoleDelete (for every
+// holder of the role) delete the user's sessions in the same transaction,
+// so that no caller (API, CLI, another web server) can forget to.
 type Auth interface {
 	// RoleCreate inserts a role with its permissions (creating the action,
 	// resource and pair rows as needed) and sets r.ID; ECONFLICT if the
@@ -48,8 +54,8 @@ type Auth interface {
 	// UserUpdate changes the fields set in params; ECONFLICT if the new
 	// username or email is taken.
 	UserUpdate(ctx context.Context, username string, params *UserUpdateParams) error
-	// UserDelete removes a user, its role grants and API tokens; notes it
-	// wrote stay, without an author.
+	// UserDelete removes a user, its role grants, API tokens and sessions;
+	// notes it wrote stay, without an author.
 	UserDelete(ctx context.Context, username string) error
 	// UserAddRole grants an existing role to a user; ENOTFOUND if either
 	// does not exist, ECONFLICT if the user has it already.
@@ -57,6 +63,28 @@ type Auth interface {
 	// UserRemoveRole revokes a role from a user; ENOTFOUND if the user does
 	// not have it.
 	UserRemoveRole(ctx context.Context, username, role string) error
+	// UserRecordLogin records the outcome of a password check as FAB's
+	// update_user_auth_stat does: a success adds one to login_count, sets
+	// last_login to at and resets fail_login_count to 0; a failure adds
+	// one to fail_login_count. ENOTFOUND if the user does not exist.
+	UserRecordLogin(ctx context.Context, userID int64, success bool, at time.Time) error
+
+	// SessionCreate inserts a UI session; ENOTFOUND if the user does not
+	// exist.
+	SessionCreate(ctx context.Context, s *windsock.Session) error
+	// SessionUser returns the session with that id hash and its user, with
+	// its roles, in the same work as UserGetByID; ENOTFOUND when there is no
+	// such session (never issued, revoked) or it expired at or before now.
+	SessionUser(ctx context.Context, idHash string, now time.Time) (*windsock.Session, *windsock.User, error)
+	// SessionExtend sets the expiry of a session (a user active again);
+	// extending a session that does not exist is not an error.
+	SessionExtend(ctx context.Context, idHash string, expiresAt time.Time) error
+	// SessionDelete removes one session (logout); removing a session that
+	// does not exist is not an error.
+	SessionDelete(ctx context.Context, idHash string) error
+	// SessionDeleteExpired removes the sessions expired at or before now
+	// and returns how many.
+	SessionDeleteExpired(ctx context.Context, now time.Time) (int, error)
 
 	// APITokenCreate inserts a token and sets t.ID; ECONFLICT if the user
 	// has a token with that name (or the hash exists), ENOTFOUND if the

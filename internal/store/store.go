@@ -34,6 +34,11 @@ type Store interface {
 	MigrationStatus(ctx context.Context) (current, latest int, err error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
+	// WriteFailure returns the error of the latest write when it failed
+	// with ErrUnavailable (a full disk, a read-only database, a lost
+	// connection), nil when it succeeded or none was made yet. A database
+	// can answer Ping and still refuse every write.
+	WriteFailure() error
 	// Close releases the connections.
 	Close() error
 }

@@ -68,8 +68,8 @@ func Open(baseFolder string, key windsock.TaskInstanceKey, tryNumber int, m *Mas
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		dir := filepath.Dir(path)
-		if err := os.Mkdir(dir, 0o755); errors.Is(err, fs.ErrNotExist) {
-			err = os.MkdirAll(dir, 0o755)
+		if err := os.Mkdir(dir, dirMode); errors.Is(err, fs.ErrNotExist) {
+			err = os.MkdirAll(dir, dirMode)
 			if err != nil {
 				return nil, fmt.Errorf("open task log: %w", err)
 			}
@@ -84,8 +84,17 @@ func Open(baseFolder string, key windsock.TaskInstanceKey, tryNumber int, m *Mas
 	return &File{f: f, masker: m, now: time.Now}, nil
 }
 
+// Task logs can hold whatever a task prints (connection strings the masker
+// did not know, data): only Windsock's user reads them. A umask can only
+// remove bits, so these modes hold whatever the umask, and whatever the
+// mode of a base folder that already existed.
+const (
+	dirMode  fs.FileMode = 0o700
+	fileMode fs.FileMode = 0o600
+)
+
 func openAppend(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 }
 
 // Name returns the file's path.

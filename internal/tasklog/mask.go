@@ -50,9 +50,7 @@ func (m *Masker) Add(secret string) {
 	}
 	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret)}
 	if strings.ContainsAny(secret, "\r\n") {
-		for _, line := range strings.FieldsFunc(secret, func(r rune) bool { return r == '\n' || r == '\r' }) {
-			forms = append(forms, line)
-		}
+		forms = append(forms, strings.FieldsFunc(secret, func(r rune) bool { return r == '\n' || r == '\r' })...)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -174,15 +174,15 @@ func TestFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Mode().Perm() != 0o644 {
-		t.Errorf("log file mode %v, want 0644", st.Mode().Perm())
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("log file mode %v, want 0600", st.Mode().Perm())
 	}
 	dir, err := os.Stat(filepath.Dir(Path(base, key, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dir.Mode().Perm() != 0o755 {
-		t.Errorf("log dir mode %v, want 0755", dir.Mode().Perm())
+	if dir.Mode().Perm() != 0o700 {
+		t.Errorf("log dir mode %v, want 0700", dir.Mode().Perm())
 	}
 }
 

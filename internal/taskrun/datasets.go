@@ -10,24 +10,18 @@ import (
 )
 
 // recordOutlets records a dataset event for each outlet of a successful
-// try, in the transaction that records the success, so that an event
-// exists exactly when the success does and consumers are queued at once.
-// An outlet whose dataset is unknown (its DAG was not stored through the
-// DAG processor) is skipped with a warning, as Airflow skips it.
-func (r *Runner) recordOutlets(ctx context.Context, q store.Queries, try *Try, task *windsock.Task, now time.Time) error {
-	if task == nil {
-		return nil
-	}
-	for _, uri := range task.Outlets {
+// try, in the transaction that records the success (RecordFinish, also
+// when a journaled finish is replayed), so that an event exists exactly
+// when the success does and consumers are queued at once. An outlet whose
+// dataset is unknown (its DAG was never stored by the DAG processor) gets
+// no event, as Airflow skips it.
+func recordOutlets(ctx context.Context, q store.Queries, ti *windsock.TaskInstance, outlets []string, now time.Time) error {
+	for _, uri := range outlets {
 		_, err := scheduler.RecordDatasetEvent(ctx, q, &store.DatasetEventCreateParams{
-			URI: uri, SourceDagID: try.TI.DagID, SourceTaskID: try.TI.TaskID, SourceRunID: try.TI.RunID,
-			SourceMapIndex: try.TI.MapIndex, Timestamp: now,
+			URI: uri, SourceDagID: ti.DagID, SourceTaskID: ti.TaskID, SourceRunID: ti.RunID,
+			SourceMapIndex: ti.MapIndex, Timestamp: now,
 		})
-		if windsock.ErrorCode(err) == windsock.ENOTFOUND {
-			r.logger().Warn("outlet dataset is not known: no event recorded", "dag_id", try.TI.DagID, "task_id", try.TI.TaskID, "uri", uri)
-			continue
-		}
-		if err != nil {
+		if err != nil && windsock.ErrorCode(err) != windsock.ENOTFOUND {
 			return err
 		}
 	}

@@ -88,74 +88,45 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 	if logf != nil {
 		r.logOutcome(logf, &ti, out)
 	}
-	err := r.recordRetrying(ctx, func(q store.Queries) error {
+	f := &Finish{TI: ti, XComs: xcoms, Fail: fail, Reschedule: reschedule, Skipped: out.Skipped, Now: now, Announce: r.AnnounceTries}
+	if out.State == windsock.TaskStateSuccess && task != nil {
+		f.Outlets = task.Outlets
+	}
+	if out.Err != nil {
+		f.Reason = out.Err.Error()
+	}
+	if rendered != nil {
+		if b, err := json.Marshal(rendered); err == nil {
+			f.Rendered = b
+		}
+	}
+	record := func(q store.Queries) error {
+		var err error
 		out.Recorded, out.TI = false, nil
-		updated, err := q.TaskInstanceFinishTry(ctx, &ti)
-		if err != nil {
-			return err
+		if out.Recorded, err = RecordFinish(ctx, q, f); out.Recorded {
+			out.TI = &f.TI
 		}
-		if !updated {
-			// Cleared while running: Airflow's "restarting" becomes a fresh
-			// start once the old try is over.
-			again := *try.TI
-			again.State, again.NextRetryAt, again.PID = windsock.TaskStateNone, nil, nil
-			_, err := q.TaskInstanceUpdate(ctx, &again, windsock.TaskStateRestarting)
-			return err
-		}
-		out.Recorded = true
-		out.TI = &ti
-		if rendered != nil {
-			b, err := json.Marshal(rendered)
-			if err == nil {
-				if err := q.RenderedFieldsSet(ctx, ti.TaskInstanceKey, b); err != nil {
-					return err
-				}
-			}
-		}
-		if out.State == windsock.TaskStateSuccess {
-			// Values of earlier tries were cleared when this one started.
-			for _, x := range xcoms {
-				if err := q.XComSet(ctx, x); err != nil {
-					return err
-				}
-			}
-		}
-		if out.State == windsock.TaskStateSuccess {
-			if err := r.recordOutlets(ctx, q, try, task, now); err != nil {
-				return err
-			}
-		}
-		if fail != nil {
-			if err := q.TaskFailInsert(ctx, fail); err != nil {
-				return err
-			}
-		}
-		if reschedule != nil {
-			if err := q.TaskRescheduleInsert(ctx, reschedule); err != nil {
-				return err
-			}
-		}
-		if err := r.skip(ctx, q, try, out.Skipped, now); err != nil {
-			return err
-		}
-		if r.AnnounceTries {
-			d := store.TryDone{Key: ti.TaskInstanceKey, Reload: len(out.Skipped) > 0}
-			return q.Notify(ctx, store.ChannelTryDone, store.EncodeTryDone(d))
-		}
-		return nil
-	})
+		return err
+	}
+	var err error
+	if r.Journal != nil {
+		err = r.recordJournaled(ctx, f, out, record)
+	} else {
+		err = r.recordRetrying(ctx, record)
+	}
 	if err != nil {
 		return out, fmt.Errorf("record outcome of %s.%s: %w", ti.DagID, ti.TaskID, err)
 	}
-	if !out.Recorded && logf != nil {
+	if !out.Recorded && out.Pending == nil && logf != nil {
 		logf.Infof("The task instance was changed while it ran (cleared or marked); this try's outcome (%s) was not recorded.", out.State)
 	}
 	return out, nil
 }
 
-// Recording a try's outcome is retried while the database is unreachable
-// (a restart, a failover): the try already ran, and giving up would leave
-// it running until presumed dead and run again.
+// Without a Journal, recording a try's outcome is retried while the
+// database is unreachable (a restart, a failover): the try already ran,
+// and giving up would leave it running until presumed dead and run again.
+// A worker journals instead, and never gives up.
 const (
 	recordRetryMin = 100 * time.Millisecond
 	recordRetryMax = 5 * time.Second
@@ -261,27 +232,6 @@ func skippedDownstream(d *windsock.DAG, taskID string, res *operator.Result) []s
 	}
 	sort.Strings(out)
 	return out
-}
-
-// skip marks the given tasks of the run skipped, if they have not started.
-func (r *Runner) skip(ctx context.Context, q store.Queries, try *Try, taskIDs []string, now time.Time) error {
-	for _, id := range taskIDs {
-		ti, err := q.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: try.TI.DagID, TaskID: id, RunID: try.TI.RunID, MapIndex: -1})
-		if windsock.ErrorCode(err) == windsock.ENOTFOUND {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		ti.State = windsock.TaskStateSkipped
-		ti.StartDate, ti.EndDate = &now, &now
-		zero := 0.0
-		ti.Duration = &zero
-		if _, err := q.TaskInstanceUpdate(ctx, ti, windsock.TaskStateNone, windsock.TaskStateScheduled); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (r *Runner) logOutcome(logf tryLog, ti *windsock.TaskInstance, out *Outcome) {

@@ -23,6 +23,16 @@ func (r *Runner) Lost(ctx context.Context, try *Try, reason string) {
 		r.runCallbacks(ctx, try, out, &serviceLog{r: r, try: try})
 		return
 	}
+	r.appendToLog(ctx, try, out, func(logf *tasklog.File) {
+		logf.Errorf("%s", reason)
+		r.logOutcome(logf, try.TI, out)
+	}, true)
+}
+
+// appendToLog writes to the log of a try that ended on this host (with
+// write), runs the task's callback for out when callbacks is set, and
+// closes the log again, copying it to remote storage when that is on.
+func (r *Runner) appendToLog(ctx context.Context, try *Try, out *Outcome, write func(logf *tasklog.File), callbacks bool) {
 	// A local log that is not there was copied away and deleted
 	// (logging.delete_local_logs), or never written: the note goes in a
 	// new local file, which must not replace the remote copy.
@@ -32,13 +42,16 @@ func (r *Runner) Lost(ctx context.Context, try *Try, reason string) {
 	logf, err := tasklog.Open(r.LogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber, tasklog.NewMasker())
 	lock.Unlock()
 	if err != nil {
-		r.logger().Warn("opening the log of a lost try failed", "ti", try.TI.TaskInstanceKey, "try", try.TI.TryNumber, "error", err)
-		r.runCallbacks(ctx, try, out, &serviceLog{r: r, try: try})
+		r.logger().Warn("opening the log of a finished try failed", "ti", try.TI.TaskInstanceKey, "try", try.TI.TryNumber, "error", err)
+		if callbacks {
+			r.runCallbacks(ctx, try, out, &serviceLog{r: r, try: try})
+		}
 		return
 	}
-	logf.Errorf("%s", reason)
-	r.logOutcome(logf, try.TI, out)
-	r.runCallbacks(ctx, try, out, logf)
+	write(logf)
+	if callbacks {
+		r.runCallbacks(ctx, try, out, logf)
+	}
 	if statErr != nil && r.RemoteLogs != nil {
 		if err := logf.Close(); err != nil {
 			r.logger().Warn("closing task log failed", "ti", try.TI.TaskInstanceKey, "try", try.TI.TryNumber, "error", err)

@@ -95,7 +95,7 @@ func pullXCom(ctx context.Context, st store.Queries, p template.XComPullParams) 
 		return nil, false, err
 	}
 	var v any
-	if err := json.Unmarshal(x.Value, &v); err != nil {
+	if err := windsock.DecodeJSON(x.Value, &v); err != nil {
 		return nil, false, fmt.Errorf("decode xcom %s.%s: %w", p.TaskID, key, err)
 	}
 	return v, true, nil
@@ -123,7 +123,7 @@ func (c *connectionSource) Connection(ctx context.Context, connID string) (*oper
 		Schema: sc.Schema, Login: sc.Login, Password: sc.Password, Port: sc.Port,
 	}
 	if sc.Extra != "" {
-		if err := json.Unmarshal([]byte(sc.Extra), &oc.Extra); err != nil {
+		if err := windsock.DecodeJSON([]byte(sc.Extra), &oc.Extra); err != nil {
 			return nil, windsock.Errorf(windsock.EINVALID, "connection %q: extra is not a JSON object: %v", connID, err)
 		}
 		// Airflow's extra_dejson masks the values under sensitive keys, at
@@ -180,7 +180,7 @@ func (s *runStateSource) DagTaskIDs(ctx context.Context, dagID string) ([]string
 		return nil, err
 	}
 	var d windsock.DAG
-	if err := json.Unmarshal(sd.Data, &d); err != nil {
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
 		return nil, fmt.Errorf("decode dag %s: %w", dagID, err)
 	}
 	ids := make([]string, len(d.Tasks))

@@ -20,6 +20,7 @@ import (
 	"github.com/windsock/windsock/internal/callback"
 	"github.com/windsock/windsock/internal/logstore"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/tasklog"
@@ -50,6 +51,12 @@ type Runner struct {
 	// notify store.ChannelTryDone, so that schedulers in other processes
 	// (sharing PostgreSQL) evaluate what follows as it commits.
 	AnnounceTries bool
+	// Journal, when set, keeps on disk every finished try's outcome the
+	// database does not take at once, until it has it: a worker's tries
+	// that end while the database is away are recorded when it is back
+	// (Outcome.Pending, RecordLate) instead of being given up and run
+	// again.
+	Journal *Journal
 
 	// logCreate makes the tries of one run create their log folders and
 	// files one at a time (a run's tries share a lock of these, picked by
@@ -91,6 +98,10 @@ type Outcome struct {
 	Skipped []string
 	// TI is the task instance as recorded, when Recorded.
 	TI *windsock.TaskInstance
+	// Pending is set when the outcome could not be recorded because the
+	// database is unreachable: it is in the runner's Journal, for
+	// RecordLate once the database is back.
+	Pending *Finish
 }
 
 func (r *Runner) now() time.Time {
@@ -219,7 +230,7 @@ func (r *Runner) Test(ctx context.Context, try *Try, w io.Writer) *Outcome {
 		lw.Infof("Task failed with exception: %v", res.err)
 	}
 	if res.err == nil && res.op != nil && res.op.HasReturn {
-		lw.Infof("Returned value was: %v", res.op.ReturnValue)
+		lw.Infof("Returned value was: %s", pyvalue.Str(res.op.ReturnValue))
 	}
 	return out
 }
@@ -239,7 +250,7 @@ func (r *Runner) Render(ctx context.Context, try *Try) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, rendered, err := template.RenderFields(ctx, spec, task.Args, tctx)
+	_, rendered, err := renderFields(ctx, try.DAG, spec, task.Args, tctx)
 	return rendered, err
 }
 
@@ -268,10 +279,12 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 	// take the context skip it.
 	args, rendered := task.Args, map[string]any(nil)
 	var tctxJSON map[string]any
-	if spec != nil && (spec.WantsContext() || hasTemplates(spec, task.Args)) {
+	// Native rendering turns even plain text into values ("42" is an
+	// int), so it always renders.
+	if spec != nil && (spec.WantsContext() || try.DAG.RenderTemplateAsNativeObj || hasTemplates(spec, task.Args)) {
 		tctx, err := template.NewContext(ctx, try.DAG, task, try.Run, ti, r.templateSources(try, masker))
 		if err == nil {
-			args, rendered, err = template.RenderFields(ctx, spec, task.Args, tctx)
+			args, rendered, err = renderFields(ctx, try.DAG, spec, task.Args, tctx)
 		}
 		if err != nil {
 			res := &result{err: fmt.Errorf("render templates: %w", err)}
@@ -307,6 +320,15 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		opErr = fmt.Errorf("timeout: the task ran longer than its execution_timeout of %s", task.ExecutionTimeout.Std())
 	}
 	return &result{op: opRes, err: opErr}, rendered
+}
+
+// renderFields renders a task's templated fields as its DAG asks: to
+// strings, or to native values with render_template_as_native_obj.
+func renderFields(ctx context.Context, dag *windsock.DAG, spec *operator.Spec, args map[string]any, tctx template.Context) (map[string]any, map[string]any, error) {
+	if dag.RenderTemplateAsNativeObj {
+		return template.RenderFieldsNative(ctx, spec, args, tctx)
+	}
+	return template.RenderFields(ctx, spec, args, tctx)
 }
 
 // hasTemplates reports whether any templated argument of the task holds

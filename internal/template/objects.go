@@ -242,7 +242,7 @@ func (a *variableAccessor) read(key string) (any, error) {
 		return s, nil
 	}
 	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
+	if err := windsock.DecodeJSON([]byte(s), &v); err != nil {
 		return nil, fmt.Errorf("%s: variable %s is not valid JSON: %w", expr, key, err)
 	}
 	return v, nil
@@ -394,7 +394,7 @@ func jsonValue(v any) any {
 		return nil
 	}
 	var out any
-	if json.Unmarshal(b, &out) != nil {
+	if windsock.DecodeJSON(b, &out) != nil {
 		return nil
 	}
 	return out

@@ -23,6 +23,7 @@ import (
 	"github.com/nikolalohinski/gonja/v2/loaders"
 
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -39,10 +40,23 @@ func Render(ctx context.Context, v any, tc Context) (any, error) {
 // fields rendered, and the rendered fields alone (name -> value), which is
 // what rendered_task_instance_fields keeps. Errors name the field.
 func RenderFields(ctx context.Context, spec *operator.Spec, args map[string]any, tc Context) (map[string]any, map[string]any, error) {
+	return renderFields(newRenderer(ctx, tc), spec, args)
+}
+
+// RenderFieldsNative is RenderFields for a DAG with
+// render_template_as_native_obj: each string renders to a native value as
+// with Jinja's NativeEnvironment (see renderer.native), so that
+// "{{ params }}" hands the operator a dict, not its text.
+func RenderFieldsNative(ctx context.Context, spec *operator.Spec, args map[string]any, tc Context) (map[string]any, map[string]any, error) {
+	r := newRenderer(ctx, tc)
+	r.native = true
+	return renderFields(r, spec, args)
+}
+
+func renderFields(r *renderer, spec *operator.Spec, args map[string]any) (map[string]any, map[string]any, error) {
 	out := make(map[string]any, len(args))
 	maps.Copy(out, args)
 	rendered := map[string]any{}
-	r := newRenderer(ctx, tc)
 	for _, a := range spec.Args {
 		v, ok := args[a.Name]
 		if !a.Templated || !ok {
@@ -62,23 +76,108 @@ func RenderFields(ctx context.Context, spec *operator.Spec, args map[string]any,
 type renderer struct {
 	scope *scope
 	data  map[string]any
+	// native makes value return native values for strings.
+	native bool
+	// outputs and printed record, for native rendering, the value of each
+	// {{ }} of the string being rendered and the text it printed.
+	outputs []any
+	printed string
 }
 
 func newRenderer(ctx context.Context, tc Context) *renderer {
 	s := &scope{ctx: ctx}
-	data := make(map[string]any, len(tc))
+	data := make(map[string]any, len(tc)+1)
 	for k, v := range tc {
 		if b, ok := v.(binder); ok {
 			v = b.bind(s)
 		}
 		data[k] = v
 	}
-	return &renderer{scope: s, data: data}
+	r := &renderer{scope: s, data: data}
+	data[outputFunc] = r.output
+	return r
+}
+
+// outputFunc is the function every {{ }} is wrapped in (see
+// rewriteOutputs): Jinja prints str(value), which gonja does not do for
+// dicts, lists, None or big integers.
+const outputFunc = "__windsock_output__"
+
+// output prints one {{ }} value as Python's str() does, and records it for
+// native rendering. A nil value is an undefined name, printed "", unless
+// the extra arguments of wrapOutput show it is None.
+func (r *renderer) output(va *exec.VarArgs) (any, error) {
+	v := va.Args[0]
+	if v.IsNil() {
+		if isNone(va.Args) {
+			r.record(nil, "None")
+			return "None", nil
+		}
+		r.record(nil, "")
+		return "", nil
+	}
+	if v.IsString() {
+		r.record(v.String(), v.String())
+		return v.String(), nil
+	}
+	g := goValue(v)
+	s := pyvalue.Str(g)
+	r.record(g, s)
+	return s, nil
+}
+
+// isNone reads wrapOutput's extra arguments: the None literal's marker, or
+// a container that holds the key looked up.
+func isNone(args []*exec.Value) bool {
+	switch len(args) {
+	case 2:
+		return args[1].IsBool() && args[1].Bool()
+	case 3:
+		switch c := args[1].Interface().(type) {
+		case map[string]any:
+			_, has := c[args[2].String()]
+			return has
+		case []any:
+			i := args[2].Integer()
+			if i < 0 {
+				i += len(c)
+			}
+			return args[2].IsInteger() && i >= 0 && i < len(c)
+		}
+	}
+	return false
+}
+
+func (r *renderer) record(v any, printed string) {
+	if r.native {
+		r.outputs = append(r.outputs, v)
+		r.printed = printed
+	}
+}
+
+// goValue turns a gonja value into plain Go values (gonja's own lists and
+// dicts hold *exec.Value items).
+func goValue(v *exec.Value) any {
+	if !v.IsList() && !v.IsDict() {
+		x := v.Interface()
+		if inner, ok := x.(*exec.Value); ok {
+			return goValue(inner)
+		}
+		return x
+	}
+	x := v.ToGoSimpleType(false)
+	if _, isErr := x.(error); isErr {
+		return v.Interface()
+	}
+	return x
 }
 
 func (r *renderer) value(v any) (any, error) {
 	switch x := v.(type) {
 	case string:
+		if r.native {
+			return r.nativeString(x)
+		}
 		return r.string(x)
 	case []any:
 		out := make([]any, len(x))
@@ -104,6 +203,29 @@ func (r *renderer) value(v any) (any, error) {
 	return v, nil
 }
 
+// nativeString renders one template as Jinja's NativeEnvironment does:
+// a template that is one {{ }} and nothing else gives that expression's
+// value itself; otherwise the text it renders is read as a Python literal
+// (ast.literal_eval), and stays text when it is not one. So "{{ params }}"
+// gives a dict, "{{ a }}{{ b }}" with 1 and 2 gives 12, "[1, 2]" a list
+// and "x={{ n }}" a string.
+func (r *renderer) nativeString(src string) (any, error) {
+	r.outputs, r.printed = r.outputs[:0], ""
+	out, err := r.string(src)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.outputs) == 1 && out == r.printed {
+		if _, isString := r.outputs[0].(string); !isString {
+			return r.outputs[0], nil
+		}
+	}
+	if v, ok := pyvalue.LiteralEval(out); ok {
+		return v, nil
+	}
+	return out, nil
+}
+
 // string renders one template. Jinja drops a single trailing newline and
 // normalises line endings even in text without markup; the fast path for
 // such text does the same without parsing.
@@ -116,9 +238,7 @@ func (r *renderer) string(src string) (out string, err error) {
 	if err != nil {
 		return "", windsock.Errorf(windsock.EINVALID, "template syntax error: %s", syntaxMessage(err))
 	}
-	if strings.ContainsAny(src, "+-<>") {
-		rewriteArithmetic(tpl.Root())
-	}
+	rewrite(tpl.Root(), strings.ContainsAny(src, rewriteTriggers))
 	// gonja panics on some bad input (a modulo by zero), and dates panic
 	// when gonja tries to use them as numbers; a template must never take
 	// the worker down.

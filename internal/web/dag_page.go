@@ -84,7 +84,7 @@ func (s *Server) loadDAG(r *http.Request, tab string) (*dagPage, error) {
 		return nil, fmt.Errorf("load dag definition: %w", err)
 	}
 	var d windsock.DAG
-	if err := json.Unmarshal(sd.Data, &d); err != nil {
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
 		return nil, fmt.Errorf("decode dag definition %s: %w", dagID, err)
 	}
 	p := &dagPage{DagID: dagID, Tab: tab, Path: "/dags/" + url.PathEscape(dagID),

@@ -398,7 +398,7 @@ func TestTaskInstancePage(t *testing.T) {
 		`data-testid="log-try-1"`, `data-testid="log-try-2" aria-current="page"`,
 		`data-log-url="/api/v1/dags/etl/dagRuns/`+esc(url.PathEscape(key.RunID))+`/taskInstances/transform.clean/logs/2" data-live="true"`,
 		`id="log-search"`, `<label for="log-search">`,
-		`<th scope="row">bash_command</th><td><pre>echo &lt;b&gt;hi&lt;/b&gt;</pre>`, `&#34;A&#34;: &#34;1&#34;`,
+		`<th scope="row">bash_command</th><td><pre>echo &lt;b&gt;hi&lt;/b&gt;</pre>`, `{&#39;A&#39;: &#39;1&#39;}`,
 		`<td>return_value</td><td><pre>{`, `&#34;rows&#34;: 42`,
 		`<dd>extract</dd>`, // upstream
 	)

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
@@ -66,8 +67,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	var user *windsock.User
 	if !s.backends.DenyAll && d.Username != "" && password != "" {
-		user, err = s.authn.Basic(r.Context(), d.Username, password)
-		if err != nil && windsock.ErrorCode(err) != windsock.EUNAUTH {
+		user, err = s.authn.SignIn(r.Context(), d.Username, password, auth.ClientAddress(r))
+		switch windsock.ErrorCode(err) {
+		case "", windsock.EUNAUTH:
+		case windsock.ETHROTTLED, windsock.EUNAVAILABLE:
+			// Airflow's login form answers 429 once its rate limit is
+			// reached; a server too busy to check answers 503.
+			status := http.StatusTooManyRequests
+			if windsock.ErrorCode(err) == windsock.EUNAVAILABLE {
+				status = http.StatusServiceUnavailable
+			}
+			setRetryAfter(w, err)
+			d.Message = windsock.ErrorMessage(err)
+			s.renderLogin(w, r, status, d)
+			return
+		default:
 			s.renderError(w, r, err)
 			return
 		}
@@ -77,18 +91,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusUnauthorized, d)
 		return
 	}
-	if err := auth.IssueSession(w, r, s.cfg.Webserver.SecretKey, user.ID, s.now(), s.SessionTTL); err != nil {
+	session, err := s.authn.StartSession(r.Context(), user, r.TLS != nil)
+	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
+	http.SetCookie(w, session)
 	http.SetCookie(w, &http.Cookie{Name: loginCookieName, Value: "", Path: "/login", MaxAge: -1,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	s.event(r, "login", user.Username)
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
 }
 
-// logout clears the session cookie; it needs the session's CSRF token so
-// that another site cannot log a user out.
+// logout ends the session (on every web server: its row goes) and clears
+// the cookie; it needs the session's CSRF token so that another site
+// cannot log a user out.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if s.backends.Disabled {
@@ -101,6 +118,12 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	if u, err := s.authenticate(r); err == nil && u != nil {
 		s.event(r, "logout", u.Username)
+	}
+	if c, err := r.Cookie(auth.SessionCookieName); err == nil {
+		if err := s.authn.EndSession(r.Context(), c.Value); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 	}
 	clearSession(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -133,6 +156,13 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 func validLoginCookie(v string) bool {
 	b, err := base64.RawURLEncoding.DecodeString(v)
 	return err == nil && len(b) == 32
+}
+
+// setRetryAfter sets Retry-After when err asks the caller to wait.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if secs := windsock.RetryAfterSeconds(err); secs > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 }
 
 // clearSession removes the session cookie.

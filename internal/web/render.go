@@ -164,9 +164,14 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		status, msg = http.StatusBadRequest, windsock.ErrorMessage(err)
 	case windsock.EUNAUTH:
 		status, msg = http.StatusUnauthorized, windsock.ErrorMessage(err)
+	case windsock.ETHROTTLED:
+		status, msg = http.StatusTooManyRequests, windsock.ErrorMessage(err)
+	case windsock.EUNAVAILABLE:
+		status, msg = http.StatusServiceUnavailable, windsock.ErrorMessage(err)
 	default:
 		s.logger().Error("web: page failed", "path", r.URL.Path, "error", err)
 	}
+	setRetryAfter(w, err)
 	p := Page{Title: http.StatusText(status), Data: errorData{Status: status, Message: msg}}
 	if rerr := s.render(w, r, status, "error", p); rerr != nil {
 		s.logger().Error("web: render error page", "error", rerr)

@@ -30,9 +30,6 @@ var files embed.FS
 const (
 	// DefaultPageSize is how many rows a list page shows.
 	DefaultPageSize = 25
-	// DefaultSessionTTL is how long a login lasts: Airflow's
-	// webserver.session_lifetime_minutes default of 30 days.
-	DefaultSessionTTL = 30 * 24 * time.Hour
 )
 
 // Server is the UI of one environment. Set the fields, then call Handler
@@ -51,8 +48,10 @@ type Server struct {
 	Version   string
 	// PageSize is the rows per list page; 0 means DefaultPageSize.
 	PageSize int
-	// SessionTTL is how long a login lasts; 0 means DefaultSessionTTL.
-	SessionTTL time.Duration
+	// Authenticator checks credentials and keeps sessions; nil means one
+	// made from Config. Give the API server the same one, so that login
+	// throttling and the bound on password checks are shared.
+	Authenticator *auth.Authenticator
 
 	cfg      *config.Config
 	backends auth.Backends
@@ -78,12 +77,11 @@ func (s *Server) Handler() http.Handler {
 	if s.PageSize <= 0 {
 		s.PageSize = DefaultPageSize
 	}
-	if s.SessionTTL <= 0 {
-		s.SessionTTL = DefaultSessionTTL
-	}
 	s.backends = auth.ParseBackends(s.cfg.API.AuthBackends)
-	s.authn = &auth.Authenticator{Store: s.Store, Backends: s.backends, SecretKey: s.cfg.Webserver.SecretKey,
-		Clock: s.Clock, Logger: s.logger()}
+	s.authn = s.Authenticator
+	if s.authn == nil {
+		s.authn = auth.NewAuthenticator(s.Store, s.cfg, s.Clock, s.logger())
+	}
 	s.authz = &auth.Authorizer{Store: s.Store, Clock: s.Clock, Logger: s.logger()}
 	s.operators = operator.Builtins()
 	assets, err := loadAssets(files)

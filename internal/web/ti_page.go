@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"net/http"
 	"net/url"
 	"slices"
@@ -199,11 +200,9 @@ func writtenFields(c *operator.Catalog, t *windsock.Task) []fieldView {
 		if !a.Templated || !ok || v == nil {
 			continue
 		}
-		text, isString := v.(string)
-		if !isString {
-			text = jsonText(v)
-		}
-		out = append(out, fieldView{Name: a.Name, Value: text})
+		// As Airflow shows them: strings as they are, other values as
+		// Python's repr.
+		out = append(out, fieldView{Name: a.Name, Value: pyvalue.Str(v)})
 	}
 	slices.SortFunc(out, func(a, b fieldView) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -211,22 +210,18 @@ func writtenFields(c *operator.Catalog, t *windsock.Task) []fieldView {
 
 // renderedFields turns the stored JSON of rendered template fields into
 // name/value rows, sorted by name; strings are shown as they are, other
-// values as JSON.
+// values as Python's repr, as Airflow's rendered template view does.
 func renderedFields(raw []byte) []fieldView {
 	if len(raw) == 0 {
 		return nil
 	}
 	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
+	if err := windsock.DecodeJSON(raw, &m); err != nil {
 		return []fieldView{{Name: "(raw)", Value: string(raw)}}
 	}
 	out := make([]fieldView, 0, len(m))
 	for k, v := range m {
-		text, ok := v.(string)
-		if !ok {
-			text = jsonText(v)
-		}
-		out = append(out, fieldView{Name: k, Value: text})
+		out = append(out, fieldView{Name: k, Value: pyvalue.Str(v)})
 	}
 	slices.SortFunc(out, func(a, b fieldView) int {
 		switch {

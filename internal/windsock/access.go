@@ -29,3 +29,12 @@ type APIToken struct {
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
 }
+
+// Session is a row of user_session: a signed-in browser. The cookie holds
+// a random id; only its SHA-256 is stored.
+type Session struct {
+	IDHash    string
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}

@@ -3,6 +3,7 @@ package windsock
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Application error codes. They say what kind of failure happened, not where;
@@ -15,6 +16,12 @@ const (
 	EUNAUTH    = "unauthenticated"
 	EFORBIDDEN = "forbidden"
 	EINTERNAL  = "internal"
+	// ETHROTTLED: the caller made too many attempts; it may try again
+	// after Error.RetryAfter.
+	ETHROTTLED = "throttled"
+	// EUNAVAILABLE: the server is overloaded and shed the request; it may
+	// be tried again after Error.RetryAfter.
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is an application error: a code from the list above and a message
@@ -22,6 +29,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter, when set, is how long the caller should wait before
+	// trying again (HTTP's Retry-After).
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.
@@ -33,6 +43,31 @@ func (e *Error) Error() string {
 // message.
 func Errorf(code string, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// RetryLater returns an application error that tells the caller to try
+// again after a while (ETHROTTLED, EUNAVAILABLE).
+func RetryLater(code string, after time.Duration, format string, args ...any) *Error {
+	e := Errorf(code, format, args...)
+	e.RetryAfter = after
+	return e
+}
+
+// RetryAfter returns how long err asks the caller to wait, 0 when it does
+// not.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// RetryAfterSeconds is RetryAfter in whole seconds rounded up, as HTTP's
+// Retry-After carries it (a client retrying at 0 would be early); 0 when
+// err does not ask the caller to wait.
+func RetryAfterSeconds(err error) int {
+	return int((RetryAfter(err) + time.Second - 1) / time.Second)
 }
 
 // ErrorCode returns the application code of err, EINTERNAL for errors that

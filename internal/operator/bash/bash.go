@@ -18,6 +18,7 @@ import (
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/process"
+	"github.com/windsock/windsock/internal/pyvalue"
 )
 
 // DefaultSkipExitCode is BashOperator's default skip_on_exit_code.
@@ -276,7 +277,7 @@ func skipCodesArg(args map[string]any) ([]int, error) {
 	for _, item := range items {
 		n, ok := operator.AsInt(item)
 		if !ok {
-			return nil, fmt.Errorf("argument skip_on_exit_code: want an exit code or a list of them, got %v", v)
+			return nil, fmt.Errorf("argument skip_on_exit_code: want an exit code or a list of them, got %s", pyvalue.Repr(v))
 		}
 		codes = append(codes, n)
 	}

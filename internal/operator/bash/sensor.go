@@ -7,6 +7,7 @@ import (
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/operator/sensor"
+	"github.com/windsock/windsock/internal/pyvalue"
 )
 
 // Sensor is BashSensor: it pokes by running bash_command.
@@ -44,7 +45,7 @@ func (s *Sensor) Execute(ctx context.Context, tc *operator.Context) (*operator.R
 	if hasRetry && retry != nil {
 		n, ok := operator.AsInt(retry)
 		if !ok {
-			return nil, fmt.Errorf("argument retry_exit_code: want an exit code, got %v", retry)
+			return nil, fmt.Errorf("argument retry_exit_code: want an exit code, got %s", pyvalue.Repr(retry))
 		}
 		retryCode = n
 	}

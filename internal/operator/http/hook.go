@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/pyvalue"
 )
 
 // DefaultConnID is the connection used when http_conn_id is not set.
@@ -428,7 +429,7 @@ func statusCodes(name string, v any) ([]int, error) {
 	for _, item := range items {
 		n, ok := operator.AsInt(item)
 		if !ok || n < 100 || n > 999 {
-			return nil, fmt.Errorf("argument %s: want HTTP status codes (200, [200, 201] or \"200,201\"), got %v", name, item)
+			return nil, fmt.Errorf("argument %s: want HTTP status codes (200, [200, 201] or \"200,201\"), got %s", name, pyvalue.Repr(item))
 		}
 		codes = append(codes, n)
 	}

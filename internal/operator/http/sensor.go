@@ -6,6 +6,7 @@ import (
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/sensor"
+	"github.com/windsock/windsock/internal/pyvalue"
 )
 
 // Sensor is HttpSensor: it pokes an endpoint until the response is
@@ -75,7 +76,7 @@ func (s *Sensor) Poke(_ context.Context, tc *operator.Context) (sensor.Poke, err
 			return false, nil, resp.statusError()
 		}
 		if len(accept) > 0 {
-			operator.Logf(tc.Log, "Got %d from %s, waiting for %v", resp.status, resp.url, accept)
+			operator.Logf(tc.Log, "Got %d from %s, waiting for %s", resp.status, resp.url, pyvalue.Repr(accept))
 			return false, nil, nil
 		}
 		return true, nil, nil

@@ -24,6 +24,7 @@ import (
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/process"
+	"github.com/windsock/windsock/internal/windsock"
 )
 
 //go:embed runner.py
@@ -197,6 +198,12 @@ func (o *Operator) run(ctx context.Context, tc *operator.Context, in input) (*ou
 	}
 	defer os.RemoveAll(dir)
 	inPath, outPath := filepath.Join(dir, "input.json"), filepath.Join(dir, "output.json")
+	// Python's json reads 5 as an int: floats are written as Python
+	// writes them (5.0) so that a float stays a float.
+	in.OpArgs, _ = windsock.KeepFloats(in.OpArgs).([]any)
+	in.OpKwargs, _ = windsock.KeepFloats(in.OpKwargs).(map[string]any)
+	in.TemplatesDict, _ = windsock.KeepFloats(in.TemplatesDict).(map[string]any)
+	in.Context, _ = windsock.KeepFloats(in.Context).(map[string]any)
 	b, err := json.Marshal(in)
 	if err != nil {
 		return nil, fmt.Errorf("encode python_callable arguments: %w", err)

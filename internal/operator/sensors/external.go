@@ -10,6 +10,7 @@ import (
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/sensor"
+	"github.com/windsock/windsock/internal/pyvalue"
 	"github.com/windsock/windsock/internal/timedelta"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -231,7 +232,7 @@ func (w *externalWatch) pokeTasks(ctx context.Context, tc *operator.Context) (bo
 			return false, nil, err
 		}
 	} else {
-		operator.Logf(tc.Log, "Poking for tasks %v in DAG %s on %s ...", w.taskIDs, w.dagID, date)
+		operator.Logf(tc.Log, "Poking for tasks %s in DAG %s on %s ...", pyvalue.Repr(w.taskIDs), w.dagID, date)
 		states, err = tc.Runs.TaskStates(ctx, w.dagID, w.logicalDate, w.taskIDs)
 		if err != nil {
 			return false, nil, fmt.Errorf("get task states of %s: %w", w.dagID, err)

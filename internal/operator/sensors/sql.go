@@ -13,6 +13,7 @@ import (
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/sensor"
+	"github.com/windsock/windsock/internal/pyvalue"
 )
 
 // SqlSensor is SqlSensor over SQLite connections: it runs sql (with
@@ -77,7 +78,7 @@ func (s *SqlSensor) Poke(ctx context.Context, tc *operator.Context) (sensor.Poke
 		return nil, fmt.Errorf("connection %s: set host to the SQLite database file", connID)
 	}
 	return func(ctx context.Context) (bool, any, error) {
-		operator.Logf(tc.Log, "Poking: %s (with parameters %v)", query, tc.Args["parameters"])
+		operator.Logf(tc.Log, "Poking: %s (with parameters %s)", query, pyvalue.Repr(tc.Args["parameters"]))
 		cell, ok, err := firstCell(ctx, path, query, params)
 		if err != nil {
 			return false, nil, err

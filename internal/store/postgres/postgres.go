@@ -5,12 +5,16 @@ package postgres
 
 import (
 	"context"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -132,6 +136,31 @@ func (Dialect) Rebind(query string) string { return sqlstore.RebindDollar(query)
 // IsUniqueViolation reports whether err is a unique or primary key
 // violation.
 func (Dialect) IsUniqueViolation(err error) bool { return hasCode(err, uniqueViolation) }
+
+// IsUnavailable reports whether err means the server cannot work right
+// now: SQLSTATE classes 08 (connection exception), 53 (insufficient
+// resources: disk full, out of memory, too many connections) and 58
+// (system error: I/O), a read-only transaction (25006, a standby or
+// default_transaction_read_only), a shutting-down or starting server
+// (57P01-57P03), or no connection at all (refused, reset, timed out).
+func (Dialect) IsUnavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "53"), strings.HasPrefix(pe.Code, "58"):
+			return true
+		}
+		switch pe.Code {
+		case "25006", "57P01", "57P02", "57P03":
+			return true
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
 
 // IsForeignKeyViolation reports whether err is a foreign key violation.
 func (Dialect) IsForeignKeyViolation(err error) bool { return hasCode(err, foreignKeyViolation) }

@@ -288,3 +288,23 @@ func BenchmarkQueueCandidates100(b *testing.B) {
 func BenchmarkQueueCandidates10000(b *testing.B) {
 	storetest.BenchQueueCandidates(b, newServer(b).setup(b), 10000)
 }
+
+// TestUnavailable: a server refusing writes (a read-only session, as a
+// standby or default_transaction_read_only gives) is store.ErrUnavailable.
+// The pool is cut to one connection so that the setting holds for every
+// statement.
+func TestUnavailable(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	readOnly := func(on string) func(t *testing.T, st store.Store) {
+		return func(t *testing.T, st store.Store) {
+			db := st.(*sqlstore.Store).DB()
+			db.SetMaxOpenConns(1)
+			if _, err := db.ExecContext(t.Context(), "SET default_transaction_read_only = "+on); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	storetest.RunUnavailable(t, func(t *testing.T) store.Store { return srv.open(t) },
+		storetest.WriteFault{Break: readOnly("on"), Mend: readOnly("off")})
+}

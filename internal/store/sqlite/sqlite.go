@@ -63,8 +63,11 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: create directory: %w", path, err)
+	}
+	if err := privateFiles(abs); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath() + "?" + connParams()
 	// One connection writes, so that this process's writers queue in Go
@@ -93,6 +96,44 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		}
 	}
 	return sqlstore.NewSplit(write, read, Dialect{}), nil
+}
+
+// privateFiles creates the database file readable by its owner only, and
+// takes group and other access away from the database, its WAL and its
+// shared-memory index where an older version (or SQLite itself, which
+// creates files 0644 less the umask) left them open. The metadata holds
+// connection passwords and variables. SQLite gives the WAL and -shm files
+// it creates later the database file's mode, whatever the umask.
+func privateFiles(db string) error {
+	f, err := os.OpenFile(db, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	f.Close()
+	for _, name := range []string{db, db + "-wal", db + "-shm", db + "-journal"} {
+		if err := chmodPrivate(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chmodPrivate makes name 0600 if it exists with other bits.
+func chmodPrivate(name string) error {
+	info, err := os.Stat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if info.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(name, info.Mode().Perm()&0o600); err != nil {
+		return fmt.Errorf("make %s private: %w", filepath.Base(name), err)
+	}
+	return nil
 }
 
 // OpenURL opens the database named by an Airflow sql_alchemy_conn SQLite
@@ -143,6 +184,22 @@ func (Dialect) IsUniqueViolation(err error) bool {
 		return false
 	}
 	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// IsUnavailable reports whether err is SQLite saying it cannot write or
+// read the file: the disk or the database is full (SQLITE_FULL, also past
+// PRAGMA max_page_count), an I/O error, a read-only file or folder, or a
+// file it cannot open.
+func (Dialect) IsUnavailable(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff { // the primary code; extended codes add detail above it
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
+		return true
+	}
+	return false
 }
 
 // IsForeignKeyViolation reports whether err is a FOREIGN KEY constraint

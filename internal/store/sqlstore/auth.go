@@ -116,7 +116,16 @@ func (q *queries) RoleRename(ctx context.Context, name, newName string) error {
 
 // RoleDelete removes a role.
 func (q *queries) RoleDelete(ctx context.Context, name string) error {
-	if err := q.execOne(ctx, roleNotFound(name), `DELETE FROM ab_role WHERE name = ?`, name); err != nil {
+	err := q.inTx(ctx, func(q *queries) error {
+		// Its holders lose permissions: their sessions go with it.
+		err := q.revokeSessions(ctx, `id IN (SELECT ur.user_id FROM ab_user_role ur
+			JOIN ab_role r ON r.id = ur.role_id WHERE r.name = ?)`, name)
+		if err != nil {
+			return err
+		}
+		return q.execOne(ctx, roleNotFound(name), `DELETE FROM ab_role WHERE name = ?`, name)
+	})
+	if err != nil {
 		return fmt.Errorf("delete role: %w", err)
 	}
 	return nil
@@ -415,8 +424,15 @@ func (q *queries) UserUpdate(ctx context.Context, username string, p *store.User
 	if p.Active != nil {
 		add("active", *p.Active)
 	}
-	err := q.execOne(ctx, userNotFound(username),
-		`UPDATE ab_user SET `+strings.Join(sets, ", ")+` WHERE username = ?`, append(args, username)...)
+	err := q.inTx(ctx, func(q *queries) error {
+		if p.Active != nil && !*p.Active {
+			if err := q.revokeSessions(ctx, `username = ?`, username); err != nil {
+				return err
+			}
+		}
+		return q.execOne(ctx, userNotFound(username),
+			`UPDATE ab_user SET `+strings.Join(sets, ", ")+` WHERE username = ?`, append(args, username)...)
+	})
 	if err != nil && q.d.IsUniqueViolation(err) {
 		return windsock.Errorf(windsock.ECONFLICT, "the new username or email of user %q is taken", username)
 	}
@@ -444,6 +460,9 @@ func (q *queries) UserDelete(ctx context.Context, username string) error {
 			`UPDATE task_instance_note SET user_id = NULL WHERE user_id = ?`,
 			`UPDATE ab_user SET created_by_fk = NULL WHERE created_by_fk = ?`,
 			`UPDATE ab_user SET changed_by_fk = NULL WHERE changed_by_fk = ?`,
+			// ON DELETE CASCADE would do, but SQLite enforces it only
+			// with foreign_keys on; say it here too.
+			`DELETE FROM user_session WHERE user_id = ?`,
 			`DELETE FROM ab_user WHERE id = ?`,
 		} {
 			if _, err := q.exec(ctx, stmt, id); err != nil {
@@ -477,7 +496,10 @@ func (q *queries) UserAddRole(ctx context.Context, username, role string) error 
 		if err != nil && q.d.IsUniqueViolation(err) {
 			return windsock.Errorf(windsock.ECONFLICT, "user %q already has role %q", username, role)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return q.revokeSessions(ctx, `id = ?`, userID)
 	})
 	if err != nil {
 		return fmt.Errorf("add role to user: %w", err)
@@ -487,10 +509,16 @@ func (q *queries) UserAddRole(ctx context.Context, username, role string) error 
 
 // UserRemoveRole revokes a role from a user.
 func (q *queries) UserRemoveRole(ctx context.Context, username, role string) error {
-	err := q.execOne(ctx, windsock.Errorf(windsock.ENOTFOUND, "user %q does not have role %q", username, role),
-		`DELETE FROM ab_user_role
-		WHERE user_id IN (SELECT id FROM ab_user WHERE username = ?)
-		AND role_id IN (SELECT id FROM ab_role WHERE name = ?)`, username, role)
+	err := q.inTx(ctx, func(q *queries) error {
+		err := q.execOne(ctx, windsock.Errorf(windsock.ENOTFOUND, "user %q does not have role %q", username, role),
+			`DELETE FROM ab_user_role
+			WHERE user_id IN (SELECT id FROM ab_user WHERE username = ?)
+			AND role_id IN (SELECT id FROM ab_role WHERE name = ?)`, username, role)
+		if err != nil {
+			return err
+		}
+		return q.revokeSessions(ctx, `username = ?`, username)
+	})
 	if err != nil {
 		return fmt.Errorf("remove role from user: %w", err)
 	}

@@ -255,7 +255,8 @@ func encodeConf(conf map[string]any) (any, error) {
 	if conf == nil {
 		return nil, nil
 	}
-	b, err := json.Marshal(conf)
+	// A float stays a float when read back (5.0, not 5).
+	b, err := json.Marshal(windsock.KeepFloats(conf))
 	if err != nil {
 		return nil, windsock.Errorf(windsock.EINVALID, "conf is not JSON-serializable: %v", err)
 	}
@@ -268,7 +269,7 @@ func decodeConf(b []byte) (map[string]any, error) {
 		return nil, nil
 	}
 	var conf map[string]any
-	if err := json.Unmarshal(b, &conf); err != nil {
+	if err := windsock.DecodeJSON(b, &conf); err != nil {
 		return nil, fmt.Errorf("decode conf (JSON expected): %w", err)
 	}
 	return conf, nil

@@ -91,7 +91,7 @@ func (q *queries) runBatch(batch []*txRequest) {
 	// roll back the others.
 	tx, err := q.begin.BeginTx(context.Background(), nil)
 	if err != nil {
-		fail(fmt.Errorf("begin transaction: %w", err))
+		fail(fmt.Errorf("begin transaction: %w", q.wroteErr(err)))
 		finished = true
 		for _, r := range batch {
 			close(r.done)
@@ -105,6 +105,7 @@ func (q *queries) runBatch(batch []*txRequest) {
 		}
 	}()
 	savepoints := len(batch) > 1
+	changedMembership := false
 	ok := 0
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -117,8 +118,12 @@ func (q *queries) runBatch(batch []*txRequest) {
 				continue
 			}
 		}
-		txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, detached: savepoints}
+		txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, detached: savepoints, health: q.health,
+			marks: q.marks}
 		r.err = r.fn(txq)
+		if txq.membershipChanged {
+			changedMembership = true
+		}
 		if r.err == nil {
 			r.pending = txq.pending
 			ok++
@@ -138,10 +143,13 @@ func (q *queries) runBatch(batch []*txRequest) {
 		}
 	}
 	if ok > 0 {
-		if err := tx.Commit(); err != nil {
+		if err := q.wroteErr(tx.Commit()); err != nil {
 			fail(fmt.Errorf("commit transaction: %w", err))
 		} else {
 			committed = true
+			if changedMembership {
+				q.marks.changed()
+			}
 		}
 	}
 	finished = true

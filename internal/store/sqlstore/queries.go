@@ -40,6 +40,16 @@ type queries struct {
 	// pending are the in-process notifications sent in the transaction,
 	// delivered when it commits.
 	pending []notice
+	// health remembers whether the latest write failed for want of the
+	// database; shared by the store and its transactions.
+	health *writeHealth
+	// marks are the bookmarks of deep list pages, shared by the store
+	// and its transactions (which only mark them stale).
+	marks *bookmarkCache
+	// membershipChanged is set in a transaction that inserted or deleted
+	// task instances or runs: its commit marks the bookmarks stale again,
+	// as a page read meanwhile saw the rows before it.
+	membershipChanged bool
 }
 
 // inTx runs fn atomically: in a new transaction, or in the current one when
@@ -53,7 +63,7 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 	}
 	tx, err := q.begin.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction: %w", q.wroteErr(err))
 	}
 	committed := false
 	defer func() {
@@ -63,14 +73,17 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 			_ = tx.Rollback()
 		}
 	}()
-	txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co}
+	txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, health: q.health, marks: q.marks}
 	if err := fn(txq); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := q.wroteErr(tx.Commit()); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}
 	committed = true
+	if txq.membershipChanged {
+		q.marks.changed()
+	}
 	for _, n := range txq.pending {
 		q.co.hub.publish(n.channel, n.payload)
 	}
@@ -79,38 +92,96 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx = q.statementContext(ctx)
+	q.noteMembership(query)
+	var res sql.Result
+	var err error
 	if st := q.stmt(ctx, query, len(args)); st != nil {
-		return st.ExecContext(ctx, args...)
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = q.db.ExecContext(ctx, q.d.Rebind(query), args...)
 	}
-	return q.db.ExecContext(ctx, q.d.Rebind(query), args...)
+	if err != nil || q.tx == nil {
+		// Inside a transaction, success is the commit's to report.
+		err = q.wroteErr(err)
+	}
+	return res, err
 }
 
 func (q *queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx = q.statementContext(ctx)
-	if q.readOnly(query) {
+	q.noteMembership(query)
+	var rows *sql.Rows
+	var err error
+	switch {
+	case q.readOnly(query):
 		if st := q.rstmts.get(ctx, query, len(args), true); st != nil {
-			return st.QueryContext(ctx, args...)
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = q.read.QueryContext(ctx, q.d.Rebind(query), args...)
 		}
-		return q.read.QueryContext(ctx, q.d.Rebind(query), args...)
+		return rows, q.unavailable(err)
+	default:
+		if st := q.stmt(ctx, query, len(args)); st != nil {
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = q.db.QueryContext(ctx, q.d.Rebind(query), args...)
+		}
 	}
-	if st := q.stmt(ctx, query, len(args)); st != nil {
-		return st.QueryContext(ctx, args...)
+	if isWrite(query) && (err != nil || q.tx == nil) {
+		return rows, q.wroteErr(err)
 	}
-	return q.db.QueryContext(ctx, q.d.Rebind(query), args...)
+	return rows, q.unavailable(err)
 }
 
-func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+// noteMembership marks the list bookmarks stale before a statement that
+// may add or remove task instances runs (and, in a transaction, once more
+// at its commit).
+func (q *queries) noteMembership(query string) {
+	if q.marks == nil || !changesMembership(query) {
+		return
+	}
+	q.marks.changed()
+	if q.tx != nil {
+		q.membershipChanged = true
+	}
+}
+
+// row is a single-row result whose Scan error tells unavailability apart,
+// as exec's and query's do.
+type row struct {
+	*sql.Row
+	q     *queries
+	write bool
+}
+
+// Scan copies the row into dest.
+func (r row) Scan(dest ...any) error {
+	err := r.Row.Scan(dest...)
+	if r.write && (r.q.tx == nil || (err != nil && !isNoRows(err))) {
+		if isNoRows(err) {
+			// An UPDATE ... RETURNING that matched nothing still ran.
+			r.q.wroteErr(nil)
+			return err
+		}
+		return r.q.wroteErr(err)
+	}
+	return r.q.unavailable(err)
+}
+
+func (q *queries) queryRow(ctx context.Context, query string, args ...any) row {
 	ctx = q.statementContext(ctx)
+	q.noteMembership(query)
 	if q.readOnly(query) {
 		if st := q.rstmts.get(ctx, query, len(args), true); st != nil {
-			return st.QueryRowContext(ctx, args...)
+			return row{st.QueryRowContext(ctx, args...), q, false}
 		}
-		return q.read.QueryRowContext(ctx, q.d.Rebind(query), args...)
+		return row{q.read.QueryRowContext(ctx, q.d.Rebind(query), args...), q, false}
 	}
+	write := isWrite(query)
 	if st := q.stmt(ctx, query, len(args)); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return row{st.QueryRowContext(ctx, args...), q, write}
 	}
-	return q.db.QueryRowContext(ctx, q.d.Rebind(query), args...)
+	return row{q.db.QueryRowContext(ctx, q.d.Rebind(query), args...), q, write}
 }
 
 // readOnly reports whether query goes to the read pool: outside a

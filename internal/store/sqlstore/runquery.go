@@ -111,9 +111,9 @@ var tiQuerySort = func() map[string]sortColumn {
 	return m
 }()
 
-// tiDetailFrom joins a task instance to its run, rendered fields and SLA
+// tiDetailJoins join a task instance to its run, rendered fields and SLA
 // miss. Each join is on a primary or unique key.
-const tiDetailFrom = `task_instance
+const tiDetailJoins = `
 	JOIN dag_run ON dag_run.dag_id = task_instance.dag_id AND dag_run.run_id = task_instance.run_id
 	LEFT JOIN rendered_task_instance_fields rtif ON rtif.dag_id = task_instance.dag_id
 		AND rtif.task_id = task_instance.task_id AND rtif.run_id = task_instance.run_id
@@ -121,12 +121,20 @@ const tiDetailFrom = `task_instance
 	LEFT JOIN sla_miss ON sla_miss.dag_id = task_instance.dag_id AND sla_miss.task_id = task_instance.task_id
 		AND sla_miss.execution_date = dag_run.execution_date`
 
-// tiCountFrom is tiDetailFrom without the joins that never runFilter.
-const tiCountFrom = `task_instance
-	JOIN dag_run ON dag_run.dag_id = task_instance.dag_id AND dag_run.run_id = task_instance.run_id`
+// tiRunJoin joins a task instance to its run, for filters and orders on
+// the run's logical date.
+const tiRunJoin = ` JOIN dag_run ON dag_run.dag_id = task_instance.dag_id AND dag_run.run_id = task_instance.run_id`
 
 // TaskInstanceQuery returns task instances with their run's logical date,
 // rendered fields and SLA miss, paged, and the number of matches.
+//
+// A page costs what its rows cost, not what the rows before it do: the
+// count and the page's keys are read from task_instance alone (joined to
+// dag_run only when a filter or the order needs the logical date), which
+// in the default order is a walk of the ti_dag_run_task index; only the
+// page's rows are then joined to their run, rendered fields and SLA miss.
+// Every task instance has its run (a foreign key), so leaving the join out
+// changes no count.
 func (q *queries) TaskInstanceQuery(ctx context.Context, params *store.TaskInstanceQueryParams) ([]*store.TaskInstanceDetail, int, error) {
 	if params == nil {
 		params = &store.TaskInstanceQueryParams{}
@@ -158,17 +166,43 @@ func (q *queries) TaskInstanceQuery(ctx context.Context, params *store.TaskInsta
 	if params.DurationLTE != nil {
 		f.add("task_instance.duration <= ?", *params.DurationLTE)
 	}
-	total, err := q.countWhere(ctx, tiCountFrom, &f)
+	from := "task_instance"
+	if strings.Contains(f.clause(), "dag_run.") {
+		from += tiRunJoin
+	}
+	total, err := q.countWhere(ctx, from, &f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("query task instances: %w", err)
 	}
 	if total == 0 || (params.Limit > 0 && params.Offset >= total) {
 		return nil, total, nil
 	}
-	clause, pageArgs := limitOffset(params.Limit, params.Offset)
-	query := `SELECT ` + tiColumns + `, dag_run.execution_date, rtif.rendered_fields, sla_miss.dag_id,
-		sla_miss.email_sent, sla_miss.timestamp, sla_miss.description, sla_miss.notification_sent
-		FROM ` + tiDetailFrom + f.clause() + order + clause
+	if strings.Contains(order, "dag_run.") && !strings.Contains(from, "dag_run") {
+		from += tiRunJoin
+	}
+	offset := params.Offset
+	if params.OrderBy == "" && params.Limit > 0 && onlyImmutableFilters(params) {
+		// The default order is the primary key, which never changes
+		// (ti_dag_run_task indexes it): deep pages start at a bookmark.
+		walk := `SELECT ` + tiDefaultOrder + ` FROM ` + from + f.clause() + order
+		cond, keyArgs, rest, err := q.marks.seek(ctx, q, strings.Split(tiDefaultOrder, ", "), walk, f.args, total, offset)
+		if err != nil {
+			return nil, 0, fmt.Errorf("query task instances: %w", err)
+		}
+		if cond != "" {
+			f.add(cond, keyArgs...)
+			offset = rest
+		}
+	}
+	clause, pageArgs := limitOffset(params.Limit, offset)
+	query := `WITH page AS (
+			SELECT task_instance.dag_id, task_instance.task_id, task_instance.run_id, task_instance.map_index
+			FROM ` + from + f.clause() + order + clause + `
+		)
+		SELECT ` + tiColumns + `, dag_run.execution_date, rtif.rendered_fields, sla_miss.dag_id,
+			sla_miss.email_sent, sla_miss.timestamp, sla_miss.description, sla_miss.notification_sent
+		FROM page JOIN task_instance ON task_instance.dag_id = page.dag_id AND task_instance.task_id = page.task_id
+			AND task_instance.run_id = page.run_id AND task_instance.map_index = page.map_index` + tiDetailJoins + order
 	rows, err := q.query(ctx, query, append(f.args, pageArgs...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("query task instances: %w", err)
@@ -200,6 +234,15 @@ func (q *queries) TaskInstanceQuery(ctx context.Context, params *store.TaskInsta
 		return nil, 0, fmt.Errorf("query task instances: %w", err)
 	}
 	return out, total, nil
+}
+
+// onlyImmutableFilters reports whether params filter only on what never
+// changes for a task instance (its key and its run's logical date), so
+// that only inserts and deletes change the list: see bookmarkCache.
+func onlyImmutableFilters(p *store.TaskInstanceQueryParams) bool {
+	return len(p.States) == 0 && len(p.Pools) == 0 && len(p.Queues) == 0 && len(p.Executors) == 0 &&
+		p.StartDate == (store.TimeRange{}) && p.EndDate == (store.TimeRange{}) && p.UpdatedAt == (store.TimeRange{}) &&
+		p.DurationGTE == nil && p.DurationLTE == nil
 }
 
 // tiScanDest returns the scan destinations of tiColumns for ti; the state

@@ -25,6 +25,10 @@ type Dialect interface {
 	// IsUniqueViolation reports whether err is a unique or primary key
 	// constraint violation.
 	IsUniqueViolation(err error) bool
+	// IsUnavailable reports whether err means the database cannot work
+	// right now (full, read-only, I/O error, connection lost or refused)
+	// rather than that the statement was wrong.
+	IsUnavailable(err error) bool
 	// IsForeignKeyViolation reports whether err is a foreign key
 	// constraint violation (a row naming a parent that does not exist).
 	IsForeignKeyViolation(err error) bool
@@ -73,7 +77,8 @@ var _ store.Store = (*Store)(nil)
 // New returns a store over db speaking dialect d. The store owns db: Close
 // closes it.
 func New(db *sql.DB, d Dialect) *Store {
-	return &Store{queries: queries{db: db, d: d, begin: db, stmts: newStmtCache(db, d), co: &coordination{}}, db: db}
+	return &Store{queries: queries{db: db, d: d, begin: db, stmts: newStmtCache(db, d), co: &coordination{},
+		health: &writeHealth{}, marks: &bookmarkCache{}}, db: db}
 }
 
 // NewSplit returns a store that writes through write and reads, outside
@@ -111,6 +116,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// WriteFailure returns the latest write's ErrUnavailable error, nil when
+// it succeeded.
+func (s *Store) WriteFailure() error { return s.health.failure() }
 
 // Close releases the connections.
 func (s *Store) Close() error {

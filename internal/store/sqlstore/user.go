@@ -75,10 +75,17 @@ func (q *queries) UserGet(ctx context.Context, username string) (*windsock.User,
 	return &u, nil
 }
 
-// UserSetPassword replaces a user's password hash.
+// UserSetPassword replaces a user's password hash and revokes the user's
+// sessions.
 func (q *queries) UserSetPassword(ctx context.Context, username, hash string) error {
-	if err := q.execOne(ctx, windsock.Errorf(windsock.ENOTFOUND, "user %q not found", username),
-		`UPDATE ab_user SET password = ? WHERE username = ?`, hash, username); err != nil {
+	err := q.inTx(ctx, func(q *queries) error {
+		if err := q.execOne(ctx, windsock.Errorf(windsock.ENOTFOUND, "user %q not found", username),
+			`UPDATE ab_user SET password = ? WHERE username = ?`, hash, username); err != nil {
+			return err
+		}
+		return q.revokeSessions(ctx, `username = ?`, username)
+	})
+	if err != nil {
 		return fmt.Errorf("set user password: %w", err)
 	}
 	return nil

@@ -68,7 +68,10 @@ func testDagRun(t *testing.T, open OpenFunc) {
 			DagID: "etl", RunID: "manual__custom", LogicalDate: zoned().Add(time.Hour),
 			QueuedAt: &queued, StartDate: ptr(zoned().Add(time.Minute)), State: windsock.DagRunRunning,
 			RunType: windsock.RunTypeManual, ExternalTrigger: true,
-			Conf:              map[string]any{"table": "orders", "limit": float64(10), "nested": map[string]any{"a": []any{"x"}}},
+			// Numbers come back with the types Python's json gives them:
+			// ints (exact past 2^53) and floats.
+			Conf: map[string]any{"table": "orders", "limit": 10, "id": 12345678901234567, "ratio": 0.5, "whole": 5.0,
+				"nested": map[string]any{"a": []any{"x", -3}}},
 			DataIntervalStart: ptr(zoned()), DataIntervalEnd: ptr(zoned().Add(time.Hour)),
 			LastSchedulingDecision: ptr(zoned().Add(2 * time.Minute)), DagHash: "abc123",
 			CreatingJobID: ptr(int64(42)), ClearNumber: 2, Note: "started by hand",
