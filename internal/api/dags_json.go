@@ -167,6 +167,7 @@ func (s *Server) dagDetailOut(m *windsock.DAGModel, d *windsock.DAG) dagDetailJS
 		dagJSON:              s.dagOut(m),
 		Catchup:              d.Catchup,
 		Concurrency:          d.MaxActiveTasks,
+		DatasetExpression:    datasetExpressionOut(d.Schedule.Datasets),
 		DagRunTimeout:        optionalTimeDelta(d.DagrunTimeout),
 		DocMD:                stringOrNil(d.DocMD),
 		EndDate:              utcPtr(d.EndDate),

@@ -24,6 +24,7 @@ func tagFamilies() map[string]string {
 		"DAG": "dags", "ImportError": "dags", "DagStats": "dags",
 		"DAGRun": "runs", "TaskInstance": "runs", "XCom": "runs",
 		"Variable": "metadata", "Connection": "metadata", "Pool": "metadata", "EventLog": "metadata",
+		"Dataset": "datasets",
 	}
 }
 
@@ -36,6 +37,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	s := &Server{}
 	families := map[string][]route{
 		"core": s.coreRoutes(), "dags": s.dagRoutes(), "runs": s.runRoutes(), "metadata": s.metadataRoutes(),
+		"datasets": s.datasetRoutes(),
 	}
 	served := map[string]string{} // "METHOD /path" -> operationId
 	for _, rt := range s.routes() {

@@ -26,7 +26,7 @@ import "github.com/windsock/windsock/internal/auth"
 // handler's store calls run through r.Context(), by bounded (limit.go).
 func (s *Server) routes() []route {
 	var all []route
-	for _, family := range [][]route{s.coreRoutes(), s.dagRoutes(), s.runRoutes(), s.metadataRoutes()} {
+	for _, family := range [][]route{s.coreRoutes(), s.dagRoutes(), s.runRoutes(), s.metadataRoutes(), s.datasetRoutes()} {
 		all = append(all, family...)
 	}
 	return all

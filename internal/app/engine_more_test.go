@@ -46,7 +46,7 @@ func startEngineWith(t *testing.T, env *Environment, opts EngineOptions, onTry f
 
 // start creates a manual run and tells the scheduler, without waiting for
 // it to finish.
-func (er *engineRun) start(t *testing.T, dagID string, logical time.Time) *windsock.DagRun {
+func (er *engineRun) start(t testing.TB, dagID string, logical time.Time) *windsock.DagRun {
 	t.Helper()
 	ctx := context.Background()
 	d, err := er.engine.Scheduler.DAG(ctx, dagID)

@@ -153,6 +153,10 @@ func opPermissions() []windsock.Permission {
 		perms(ActionCreate, ResourceConnection, ResourcePool, ResourceVariable),
 		perms(ActionEdit, ResourceConnection, ResourcePool, ResourceVariable),
 		perms(ActionDelete, ResourceConnection, ResourcePool, ResourceVariable, ResourceXCom),
+		// Dataset events posted through the API and queued events dropped
+		// (Airflow 2.9+).
+		perms(ActionCreate, ResourceDataset),
+		perms(ActionDelete, ResourceDataset),
 	)
 }
 

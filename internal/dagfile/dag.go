@@ -192,16 +192,15 @@ func (p *dagParser) schedule(dag *windsock.DAG, f map[string]*yaml.Node) {
 	if n == nil {
 		return
 	}
+	if isDatasetSchedule(n) {
+		if s, ok := p.datasetSchedule(n); ok {
+			dag.Schedule = s
+		}
+		return
+	}
 	v := value(n)
 	switch x := v.(type) {
-	case []any:
-		p.errorf(n, "dataset schedules are not supported yet: use a cron expression, a preset such as @daily, an interval or null")
-		return
 	case map[string]any:
-		if _, ok := x["datasets"]; ok {
-			p.errorf(n, "dataset schedules are not supported yet: use a cron expression, a preset such as @daily, an interval or null")
-			return
-		}
 		if t, ok := x["__type__"].(string); ok && t != "datetime.timedelta" && t != "timedelta" {
 			p.errorf(n, "schedule object %s is not supported: use a cron expression, a preset such as @daily, an interval or null", t)
 			return

@@ -129,7 +129,7 @@ func TestParseFileInvalid(t *testing.T) {
 				`6:13: unknown schedule preset "@fortnightly"`,
 				`9:22: set either schedule or schedule_interval, not both`,
 				`11:13: schedule @continuous needs max_active_runs: 1 (got 16)`,
-				`13:13: dataset schedules are not supported yet`,
+				`13:24: dataset condition "s3://a & (s3://b": missing ) at offset 16`,
 			},
 			broken: []string{"bad_hour", "four_fields", "preset", "both", "continuous", "datasets"},
 		},

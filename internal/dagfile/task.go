@@ -242,6 +242,9 @@ func (p *dagParser) task(dag *windsock.DAG, t *rawTask, defArgs layer) *windsock
 	}
 	p.taskFields(dag, task, eff)
 	task.Args = p.taskArgs(t, spec, eff)
+	if a, ok := eff["outlets"]; ok {
+		task.Outlets = p.outlets(a.val)
+	}
 	return task
 }
 

@@ -505,6 +505,13 @@ func writeDAG(ctx context.Context, q store.Queries, d *windsock.DAG, now time.Ti
 	if err != nil {
 		return false, fmt.Errorf("store serialized dag %s: %w", d.DagID, err)
 	}
+	if changed {
+		// The references follow the definition: an unchanged one has
+		// them stored already.
+		if err := writeDatasetReferences(ctx, q, d, now); err != nil {
+			return false, err
+		}
+	}
 	return changed, nil
 }
 
@@ -514,6 +521,8 @@ func writeDAG(ctx context.Context, q store.Queries, d *windsock.DAG, now time.Ti
 func scheduleIntervalJSON(s windsock.Schedule) string {
 	var v any
 	switch s.Kind {
+	case windsock.ScheduleDatasets:
+		v = "Dataset"
 	case windsock.ScheduleCron, windsock.ScheduleOnce, windsock.ScheduleContinuous:
 		v = s.Expr
 	case windsock.ScheduleInterval:
@@ -540,7 +549,7 @@ func timetableDescription(d *windsock.DAG) string {
 	if err != nil {
 		return d.Schedule.Expr
 	}
-	return tt.Description()
+	return datasetsDescription(d.Schedule, tt.Description())
 }
 
 func (p *Processor) deactivateOrphans(ctx context.Context, q store.Queries, owners map[string]string) error {

@@ -59,7 +59,9 @@ func New(s windsock.Schedule, loc *time.Location) (Timetable, error) {
 		loc = time.UTC
 	}
 	switch s.Kind {
-	case windsock.ScheduleNone, "":
+	case windsock.ScheduleNone, windsock.ScheduleDatasets, "":
+		// Dataset-triggered runs are created from dataset events, never
+		// from the clock.
 		return nullTimetable{}, nil
 	case windsock.ScheduleOnce:
 		return onceTimetable{}, nil

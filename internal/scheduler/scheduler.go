@@ -126,6 +126,11 @@ type Scheduler struct {
 	// triggered or changed, or one finished and freed its max_active_runs
 	// slot. Passes woken by finished tries skip the look otherwise.
 	startRuns bool
+	// datasetDAGs are consumer DAGs with newly queued dataset events;
+	// datasetsAll asks for a look at every consumer with queued events
+	// (guarded by mu).
+	datasetDAGs map[string]bool
+	datasetsAll bool
 
 	// contact is this scheduler's access to the database, as its
 	// heartbeats tell: zombie detection pauses while it is lost and gives
@@ -280,6 +285,12 @@ func (s *Scheduler) Start(ctx context.Context) error {
 			return fmt.Errorf("listen for other processes: %w", err)
 		}
 	}
+	if s.only == nil {
+		if err := s.listenDatasets(runCtx); err != nil {
+			cancel()
+			return fmt.Errorf("listen for dataset events: %w", err)
+		}
+	}
 	s.cancel = cancel
 	s.done = make(chan struct{})
 	go func() {
@@ -376,6 +387,8 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 	s.finished, s.reload = map[RunRef][]*windsock.TaskInstance{}, map[RunRef]bool{}
 	membersChanged, resyncAll, startRuns := s.membersChanged, s.resyncAll, s.startRuns
 	s.membersChanged, s.resyncAll, s.startRuns = false, false, false
+	datasetDAGs, datasetsAll := s.datasetDAGs, s.datasetsAll
+	s.datasetDAGs, s.datasetsAll = nil, false
 	s.mu.Unlock()
 	if membersChanged {
 		// A scheduler came or went: look for what this one now owns.
@@ -423,6 +436,19 @@ func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
 		}
 		if err := s.findRunsEndedElsewhere(ctx); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if s.only == nil && (len(datasetDAGs) > 0 || datasetsAll || periodic) {
+		if datasetDAGs == nil {
+			datasetDAGs = map[string]bool{}
+		}
+		created, err := s.createDatasetRuns(ctx, now, datasetDAGs, datasetsAll || periodic)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, ref := range created {
+			// Evaluated as a triggered run is (RunChanged) once started.
+			dirty[ref], reload[ref], startRuns = true, true, true
 		}
 	}
 	if membersChanged {

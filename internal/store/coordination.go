@@ -29,7 +29,7 @@ const (
 // Channels returns every notification channel: Listen and Notify take
 // only these.
 func Channels() []string {
-	return []string{ChannelQueued, ChannelTryDone, ChannelRunChanged, ChannelDAGsChanged}
+	return []string{ChannelQueued, ChannelTryDone, ChannelRunChanged, ChannelDAGsChanged, ChannelDatasetQueued}
 }
 
 // Coordination lets the processes that share a store (schedulers,

@@ -54,6 +54,7 @@ type Queries interface {
 	MetadataQueries
 	DAGSummaryQueries
 	CoordinationQueries
+	DatasetQueries
 
 	// DAGGet returns the dag row with its tags.
 	DAGGet(ctx context.Context, dagID string) (*windsock.DAGModel, error)

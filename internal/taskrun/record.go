@@ -29,6 +29,9 @@ type Finish struct {
 	// Skipped are downstream tasks a branch or short circuit skips, as of
 	// Now.
 	Skipped []string `json:",omitempty"`
+	// Outlets are the URIs of the datasets a successful try updated: each
+	// gets a dataset event, queued for its consumers.
+	Outlets []string `json:",omitempty"`
 	Now     time.Time
 	// Announce makes the transaction notify store.ChannelTryDone.
 	Announce bool `json:",omitempty"`
@@ -71,6 +74,11 @@ func RecordFinish(ctx context.Context, q store.Queries, f *Finish) (recorded boo
 			if err := q.XComSet(ctx, x); err != nil {
 				return false, err
 			}
+		}
+	}
+	if ti.State == windsock.TaskStateSuccess {
+		if err := recordOutlets(ctx, q, &ti, f.Outlets, f.Now); err != nil {
+			return false, err
 		}
 	}
 	if f.Fail != nil {

@@ -33,6 +33,10 @@ func (r *Runner) templateSources(try *Try, m *tasklog.Masker) template.Sources {
 		XComPull: func(ctx context.Context, p template.XComPullParams) (any, bool, error) {
 			return pullXCom(ctx, r.Store, p)
 		},
+		DatasetEvents: func(ctx context.Context) ([]*windsock.DatasetEvent, error) {
+			evs, _, err := r.Store.DatasetEventList(ctx, &store.DatasetEventListParams{DagRunID: try.Run.ID, OrderBy: "timestamp"})
+			return evs, err
+		},
 		PrevSuccess: func(ctx context.Context) (*windsock.DagRun, error) {
 			before := try.Run.LogicalDate.Add(-time.Microsecond)
 			runs, err := r.Store.DagRunList(ctx, &store.DagRunListParams{

@@ -32,6 +32,9 @@ type Sources struct {
 	// set to False: dag_run.conf then no longer overrides params. The zero
 	// value is Airflow's default (conf overrides params).
 	DisableConfOverridesParams bool
+	// DatasetEvents returns the dataset events that triggered the run
+	// (triggering_dataset_events of a dataset_triggered run).
+	DatasetEvents func(ctx context.Context) ([]*windsock.DatasetEvent, error)
 	// Now is the clock of macros.time.time(); nil means time.Now.
 	Now func() time.Time
 }
@@ -132,6 +135,13 @@ func NewContext(ctx context.Context, dag *windsock.DAG, task *windsock.Task, run
 		"prev_start_date_success":          nil,
 		"prev_end_date_success":            nil,
 		"prev_execution_date_success":      nil,
+	}
+	if run.RunType == windsock.RunTypeDatasetTriggered && src.DatasetEvents != nil {
+		evs, err := src.DatasetEvents(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("build template context: triggering dataset events: %w", err)
+		}
+		c["triggering_dataset_events"] = triggeringDatasetEvents(evs)
 	}
 	if prev != nil {
 		c["prev_data_interval_start_success"] = optionalDate(prev.DataIntervalStart)

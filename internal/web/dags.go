@@ -46,6 +46,8 @@ type dagRow struct {
 	CanEdit    bool
 	CanTrigger bool
 	APIPath    string
+	// Datasets are the URIs a dataset-scheduled DAG waits for.
+	Datasets []string
 }
 
 type statusTab struct {
@@ -177,6 +179,10 @@ func (s *Server) dagRows(r *http.Request, dags []*windsock.DAGModel) ([]dagRow, 
 	if err != nil {
 		return nil, err
 	}
+	consumed, err := s.consumedDatasets(r, dags)
+	if err != nil {
+		return nil, err
+	}
 	rows := make([]dagRow, len(dags))
 	for i, d := range dags {
 		row := dagRow{
@@ -187,6 +193,7 @@ func (s *Server) dagRows(r *http.Request, dags []*windsock.DAGModel) ([]dagRow, 
 			LatestRun:  latest[d.DagID],
 			CanEdit:    s.canDAG(r, auth.ActionEdit, d.DagID),
 			CanTrigger: s.canDAGEntity(r, auth.ActionCreate, auth.ResourceDAGRun, d.DagID),
+			Datasets:   consumed[d.DagID],
 		}
 		for _, o := range strings.Split(d.Owners, ",") {
 			if o = strings.TrimSpace(o); o != "" {

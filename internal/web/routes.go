@@ -17,6 +17,7 @@ func (s *Server) shellRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /taskinstance/list", s.page(s.taskInstanceList))
 	mux.Handle("GET /log/list", s.page(s.eventLogList))
 	mux.Handle("GET /slamiss/list", s.page(s.slaMissList))
+	mux.Handle("GET /datasets", s.page(s.datasetsPage))
 
 	mux.Handle("GET /variable/list", s.page(s.variableList))
 	mux.Handle("GET /connection/list", s.page(s.connectionList))

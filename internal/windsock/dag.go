@@ -88,6 +88,8 @@ type Task struct {
 	TaskGroup string `json:"task_group,omitempty"`
 	// Args are the operator's own arguments, as written.
 	Args map[string]any `json:"args,omitempty"`
+	// Outlets are the URIs of the datasets a successful try updates.
+	Outlets []string `json:"outlets,omitempty"`
 }
 
 // TaskGroup groups tasks for display; dependencies on a group were expanded
@@ -110,6 +112,9 @@ const (
 	ScheduleContinuous ScheduleKind = "continuous" // a new run as soon as the last one ends
 	ScheduleCron       ScheduleKind = "cron"       // cron expression or preset
 	ScheduleInterval   ScheduleKind = "interval"   // fixed timedelta from start_date
+	// ScheduleDatasets runs when the datasets of Schedule.Datasets were
+	// updated, and never on time.
+	ScheduleDatasets ScheduleKind = "datasets"
 )
 
 // Schedule is a DAG's normalized schedule.
@@ -122,6 +127,10 @@ type Schedule struct {
 	Cron string `json:"cron,omitempty"`
 	// Interval is the period for ScheduleInterval.
 	Interval Duration `json:"interval,omitempty"`
+	// Datasets, when set, triggers a run whenever the condition is met by
+	// dataset events: with ScheduleDatasets only so, with a time kind as
+	// well as on time (Airflow's DatasetOrTimeSchedule).
+	Datasets *DatasetCondition `json:"datasets,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes JSON as seconds, the way

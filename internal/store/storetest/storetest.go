@@ -92,6 +92,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("ClaimNamed", func(t *testing.T) { testClaimNamed(t, open) })
 	t.Run("TaskInstanceQueue", func(t *testing.T) { testTaskInstanceQueue(t, open) })
 	t.Run("TaskInstanceSchedule", func(t *testing.T) { testTaskInstanceSchedule(t, open) })
+	t.Run("Dataset", func(t *testing.T) { testDataset(t, open) })
 }
 
 // setup opens a fresh store, migrates it and closes it after the test.
