@@ -1,57 +1,57 @@
--- 013 adds Airflow 2.4+'s dataset tables (data-aware scheduling), as in
+-- 010 adds Airflow 2.4+'s dataset tables (data-aware scheduling), as in
 -- Airflow 2.10's schema: the datasets DAGs reference, the references
 -- (which DAG is scheduled on which dataset, which task updates which),
 -- the events of dataset updates, the queue of events waiting for a
 -- consumer's run (one row per dataset and consumer) and the events that
 -- triggered each run. dataset_event.dataset_id has no foreign key, as in
--- Airflow: events outlive their dataset. PostgreSQL copy of SQLite's 013.
+-- Airflow: events outlive their dataset.
 
 CREATE TABLE dataset (
-    id SERIAL PRIMARY KEY,
-    uri VARCHAR(3000) NOT NULL,
-    extra JSON NOT NULL DEFAULT '{}',
-    created_at TIMESTAMPTZ NOT NULL,
-    updated_at TIMESTAMPTZ NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uri TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
     is_orphaned BOOLEAN NOT NULL DEFAULT FALSE
 );
 CREATE UNIQUE INDEX idx_uri_unique ON dataset (uri);
 
 CREATE TABLE dag_schedule_dataset_reference (
     dataset_id INTEGER NOT NULL REFERENCES dataset (id) ON DELETE CASCADE,
-    dag_id VARCHAR(250) NOT NULL REFERENCES dag (dag_id) ON DELETE CASCADE,
-    created_at TIMESTAMPTZ NOT NULL,
-    updated_at TIMESTAMPTZ NOT NULL,
+    dag_id TEXT NOT NULL REFERENCES dag (dag_id) ON DELETE CASCADE,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
     CONSTRAINT dsdr_pkey PRIMARY KEY (dataset_id, dag_id)
 );
 CREATE INDEX idx_dag_schedule_dataset_reference_dag_id ON dag_schedule_dataset_reference (dag_id);
 
 CREATE TABLE task_outlet_dataset_reference (
     dataset_id INTEGER NOT NULL REFERENCES dataset (id) ON DELETE CASCADE,
-    dag_id VARCHAR(250) NOT NULL REFERENCES dag (dag_id) ON DELETE CASCADE,
-    task_id VARCHAR(250) NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL,
-    updated_at TIMESTAMPTZ NOT NULL,
+    dag_id TEXT NOT NULL REFERENCES dag (dag_id) ON DELETE CASCADE,
+    task_id TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
     CONSTRAINT todr_pkey PRIMARY KEY (dataset_id, dag_id, task_id)
 );
 CREATE INDEX idx_task_outlet_dataset_reference_dag_id ON task_outlet_dataset_reference (dag_id);
 
 CREATE TABLE dataset_dag_run_queue (
     dataset_id INTEGER NOT NULL REFERENCES dataset (id) ON DELETE CASCADE,
-    target_dag_id VARCHAR(250) NOT NULL REFERENCES dag (dag_id) ON DELETE CASCADE,
-    created_at TIMESTAMPTZ NOT NULL,
+    target_dag_id TEXT NOT NULL REFERENCES dag (dag_id) ON DELETE CASCADE,
+    created_at TIMESTAMP NOT NULL,
     CONSTRAINT datasetdagrunqueue_pkey PRIMARY KEY (dataset_id, target_dag_id)
 );
 CREATE INDEX idx_dataset_dag_run_queue_target_dag_id ON dataset_dag_run_queue (target_dag_id);
 
 CREATE TABLE dataset_event (
-    id SERIAL PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     dataset_id INTEGER NOT NULL,
-    extra JSON NOT NULL DEFAULT '{}',
-    source_task_id VARCHAR(250),
-    source_dag_id VARCHAR(250),
-    source_run_id VARCHAR(250),
+    extra TEXT NOT NULL DEFAULT '{}',
+    source_task_id TEXT,
+    source_dag_id TEXT,
+    source_run_id TEXT,
     source_map_index INTEGER DEFAULT -1,
-    timestamp TIMESTAMPTZ NOT NULL
+    timestamp TIMESTAMP NOT NULL
 );
 CREATE INDEX idx_dataset_id_timestamp ON dataset_event (dataset_id, timestamp);
 

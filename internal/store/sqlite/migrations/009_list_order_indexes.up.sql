@@ -1,4 +1,4 @@
--- 011 gives the API's cross-DAG lists an index in their default order, so
+-- 009 gives the API's cross-DAG lists an index in their default order, so
 -- that a page (and the offset before it) is read off the index instead of
 -- joining and sorting every row. With 50,000 task instances a deep page of
 -- GET /dags/~/dagRuns/~/taskInstances went from a quarter of a second of
