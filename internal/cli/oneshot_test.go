@@ -108,7 +108,7 @@ func TestOneShotsEndBesideARunningScheduler(t *testing.T) {
 	h.ok(t, "dags", "unpause", "blocker")
 	h.start(t, "scheduler", nil, "scheduler")
 	defer os.WriteFile(hold, nil, 0o644)
-	h.ok(t, "dags", "trigger", "blocker", "-r", "b1")
+	h.ok(t, "dags", "trigger", "blocker", "-r", "b1", "-e", "2024-06-01")
 	fileAppears(t, 60*time.Second, filepath.Join(h.dir, "blocking-b1"))
 
 	// dags test: flaky is paused, so the daemon leaves try 1 to the
@@ -117,7 +117,7 @@ func TestOneShotsEndBesideARunningScheduler(t *testing.T) {
 	test := h.start(t, "dags-test", []string{"WINDSOCK__CORE__PARALLELISM=2"}, "dags", "test", "flaky", "2024-01-01")
 	fileAppears(t, 60*time.Second, filepath.Join(h.dir, "started-2024-01-01"))
 	h.ok(t, "dags", "unpause", "flaky")
-	h.ok(t, "dags", "trigger", "blocker", "-r", "b2")
+	h.ok(t, "dags", "trigger", "blocker", "-r", "b2", "-e", "2024-06-02")
 	fileAppears(t, 60*time.Second, filepath.Join(h.dir, "blocking-b2"))
 	if err := os.WriteFile(gate, nil, 0o644); err != nil {
 		t.Fatal(err)
