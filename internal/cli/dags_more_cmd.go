@@ -319,11 +319,7 @@ func (r *runner) tasksFailedDepsCommand() *cobra.Command {
 		Args:  args(cobra.ExactArgs(3)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
-			return r.withRun(ctx, a[0], a[2], func(env *app.Environment, d *windsock.DAG, run *windsock.DagRun) error {
-				ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: mapIndex})
-				if err != nil {
-					return err
-				}
+			return r.withTaskInstance(ctx, a, mapIndex, func(env *app.Environment, d *windsock.DAG, ti *windsock.TaskInstance) error {
 				failed, err := failedDeps(ctx, env.Store, d, ti, env.Clock())
 				if err != nil {
 					return err

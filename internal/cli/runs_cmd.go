@@ -236,6 +236,18 @@ func (r *runner) withRun(ctx context.Context, dagID, dateOrRunID string, fn func
 	})
 }
 
+// withTaskInstance runs fn with the task instance that the arguments
+// DAG_ID TASK_ID LOGICAL_DATE_OR_RUN_ID and mapIndex name.
+func (r *runner) withTaskInstance(ctx context.Context, a []string, mapIndex int, fn func(env *app.Environment, d *windsock.DAG, ti *windsock.TaskInstance) error) error {
+	return r.withRun(ctx, a[0], a[2], func(env *app.Environment, d *windsock.DAG, run *windsock.DagRun) error {
+		ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: mapIndex})
+		if err != nil {
+			return err
+		}
+		return fn(env, d, ti)
+	})
+}
+
 func (r *runner) dagsStateCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "state DAG_ID LOGICAL_DATE_OR_RUN_ID",
@@ -281,16 +293,12 @@ func (r *runner) tasksStateCommand() *cobra.Command {
 		Args:  args(cobra.ExactArgs(3)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
-			return r.withRun(ctx, a[0], a[2], func(env *app.Environment, d *windsock.DAG, run *windsock.DagRun) error {
-				ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: mapIndex})
-				if err != nil {
-					return err
-				}
+			return r.withTaskInstance(ctx, a, mapIndex, func(_ *app.Environment, _ *windsock.DAG, ti *windsock.TaskInstance) error {
 				st := string(ti.State)
 				if st == "" {
 					st = "None"
 				}
-				_, err = fmt.Fprintln(r.io.Stdout, st)
+				_, err := fmt.Fprintln(r.io.Stdout, st)
 				return err
 			})
 		},
