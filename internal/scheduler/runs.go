@@ -88,21 +88,11 @@ func NewTaskInstance(d *windsock.DAG, g *decide.Graph, t *windsock.Task, runID s
 	}
 }
 
-// checkRunID applies Airflow's rule for run ids: at most 250 characters,
-// no control characters, no path separators that would break log paths.
+// checkRunID applies the one id rule the API also uses (Airflow's for run
+// ids: at most 250 characters, no control characters, no "." or ".." and no
+// path separators that would break log paths).
 func checkRunID(id string) error {
-	if id == "" || len(id) > 250 {
-		return windsock.Errorf(windsock.EINVALID, "dag_run_id must be 1 to 250 characters, got %d", len(id))
-	}
-	for _, c := range id {
-		if c < 0x20 || c == 0x7f || c == '/' || c == '\\' {
-			return windsock.Errorf(windsock.EINVALID, "dag_run_id %q holds a character that is not allowed (control characters, '/' and '\\')", id)
-		}
-	}
-	if id == "." || id == ".." {
-		return windsock.Errorf(windsock.EINVALID, "dag_run_id %q is not allowed", id)
-	}
-	return nil
+	return windsock.CheckPathID("dag_run_id", id)
 }
 
 // timetable returns the DAG's timetable in its time zone.
