@@ -194,16 +194,16 @@ func (a *Authenticator) login(ctx context.Context, username, password, address s
 		// Spend the time a real check takes, so that response times do
 		// not tell which usernames exist.
 		if _, err := a.verify(ctx, key, a.dummy, password, nil); err != nil {
+			a.Limiter.Release(username, address, now)
 			return nil, err
 		}
-		a.Limiter.Fail(username, address, now)
-		return nil, wrong
+		return nil, wrong // counted as a failure since Allow
 	}
 	if err != nil {
+		a.Limiter.Release(username, address, now)
 		return nil, err
 	}
 	if !u.Active || u.Password == "" {
-		a.Limiter.Fail(username, address, now)
 		return nil, wrong
 	}
 	if !a.cached(key, u.Password) {
@@ -214,15 +214,15 @@ func (a *Authenticator) login(ctx context.Context, username, password, address s
 			}
 		})
 		if err != nil {
+			a.Limiter.Release(username, address, now)
 			return nil, err
 		}
 		if !ok {
-			a.Limiter.Fail(username, address, now)
 			a.record(ctx, u, false)
 			return nil, wrong
 		}
 	}
-	a.Limiter.Succeed(username, address)
+	a.Limiter.Succeed(username, address, now)
 	if signIn {
 		a.record(ctx, u, true)
 	}

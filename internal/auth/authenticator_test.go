@@ -212,16 +212,37 @@ func TestLoginLimiterWindow(t *testing.T) {
 		t.Fatalf("after 2 failures: Allow = %v, %v; want refused for 5s", wait, ok)
 	}
 	// Sliding: at 10 s the first failure has left the window.
+	// An admitted attempt counts as a failure until it succeeds.
 	if _, ok := l.Allow("u", "a", at(10)); !ok {
 		t.Fatal("still refused once a failure left the window")
 	}
-	l.Fail("u", "a", at(10))
 	if wait, ok := l.Allow("u", "a", at(11)); ok || wait != 3*time.Second {
 		t.Fatalf("Allow = %v, %v; want refused for 3s", wait, ok)
 	}
-	l.Succeed("u", "a")
+	l.Succeed("u", "a", at(10))
 	if _, ok := l.Allow("u", "a", at(11)); !ok {
 		t.Fatal("a success did not clear the pair's failures")
+	}
+	// Attempts admitted together count at once: of many concurrent ones
+	// only Count get through before any has failed. A released one (its
+	// check was shed) gives its place back.
+	c := NewLoginLimiter(config.RateLimit{Count: 5, Window: time.Minute})
+	var admitted atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if _, ok := c.Allow("admin", "b", t0); ok {
+				admitted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := admitted.Load(); n != 5 {
+		t.Errorf("%d of 50 concurrent attempts admitted, want 5", n)
+	}
+	c.Release("admin", "b", t0)
+	if _, ok := c.Allow("admin", "b", t0); !ok {
+		t.Error("a released attempt did not give its place back")
 	}
 	var none *LoginLimiter
 	none.Fail("u", "a", t0)

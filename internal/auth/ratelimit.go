@@ -1,6 +1,9 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,11 +45,19 @@ func NewLoginLimiter(limit config.RateLimit) *LoginLimiter {
 	return &LoginLimiter{PerUser: limit, PerAddress: config.RateLimit{Count: 4 * limit.Count, Window: limit.Window}}
 }
 
-func userKey(username, address string) string { return "u\x00" + address + "\x00" + username }
-func addressKey(address string) string        { return "a\x00" + address }
+// userKey keys a (username, address) pair; usernames are hashed, so that
+// memory does not grow with the length of names an attacker makes up.
+func userKey(username, address string) string {
+	sum := sha256.Sum256([]byte(username))
+	return "u\x00" + address + "\x00" + hex.EncodeToString(sum[:16])
+}
+
+func addressKey(address string) string { return "a\x00" + address }
 
 // Allow reports whether a login of username from address may be checked
-// now and, when not, how long until it may.
+// now and, when not, how long until it may. An allowed attempt counts as a
+// failure at once, until Succeed or Release takes it back: attempts sent
+// together would otherwise all pass before the first failure is known.
 func (l *LoginLimiter) Allow(username, address string, now time.Time) (time.Duration, bool) {
 	if l == nil {
 		return 0, true
@@ -54,6 +65,9 @@ func (l *LoginLimiter) Allow(username, address string, now time.Time) (time.Dura
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	wait := max(l.wait(userKey(username, address), l.PerUser, now), l.wait(addressKey(address), l.PerAddress, now))
+	if wait == 0 {
+		l.add(username, address, now)
+	}
 	return wait, wait == 0
 }
 
@@ -84,13 +98,19 @@ func (l *LoginLimiter) prune(key string, window time.Duration, now time.Time) []
 	return times
 }
 
-// Fail records a failed login of username from address.
+// Fail records a failed login of username from address that Allow was
+// not asked about.
 func (l *LoginLimiter) Fail(username, address string, now time.Time) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.add(username, address, now)
+}
+
+// add counts a failure of username from address at now.
+func (l *LoginLimiter) add(username, address string, now time.Time) {
 	if l.failures == nil {
 		l.failures = map[string][]time.Time{}
 	}
@@ -110,15 +130,42 @@ func (l *LoginLimiter) Fail(username, address string, now time.Time) {
 	}
 }
 
-// Succeed forgets the failures of username from address (not those of
-// the address: an attacker's own account must not reset its spraying).
-func (l *LoginLimiter) Succeed(username, address string) {
+// Succeed forgets the failures of username from address, and takes back
+// the address's count of the attempt Allow admitted at (not its other
+// failures: an attacker's own account must not reset its spraying).
+func (l *LoginLimiter) Succeed(username, address string, at time.Time) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.failures, userKey(username, address))
+	l.takeBack(addressKey(address), at)
+}
+
+// Release takes back the attempt Allow admitted at, for a login that was
+// neither a success nor a failure (the check was shed or cancelled).
+func (l *LoginLimiter) Release(username, address string, at time.Time) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.takeBack(userKey(username, address), at)
+	l.takeBack(addressKey(address), at)
+}
+
+// takeBack removes one failure counted at at from key.
+func (l *LoginLimiter) takeBack(key string, at time.Time) {
+	times := l.failures[key]
+	if i := slices.IndexFunc(times, at.Equal); i >= 0 {
+		times = slices.Delete(times, i, i+1)
+		if len(times) == 0 {
+			delete(l.failures, key)
+			return
+		}
+		l.failures[key] = times
+	}
 }
 
 func (l *LoginLimiter) evict(now time.Time) {

@@ -111,6 +111,11 @@ func maskCommandLine(argv []string, values ...string) []string {
 			out[i] = secrets.RedactJSONText(a)
 			continue
 		}
+		if group == "users" && strings.HasPrefix(a, "-p") && len(a) > 2 && a[2] != '=' {
+			// The short flag with its value attached: -pS3cret.
+			out[i] = "-p" + maskedValue
+			continue
+		}
 		mask := func(v string) string { return secrets.RedactJSONText(maskFlagValue(name, v, group)) }
 		if hasValue {
 			out[i] = name + "=" + mask(value)

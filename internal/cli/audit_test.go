@@ -13,6 +13,7 @@ func TestMaskCommandLine(t *testing.T) {
 	}{
 		{"airflow users create -u a -p s3cret -r Admin", "airflow users create -u a -p ******** -r Admin", nil},
 		{"airflow users create --password=s3cret", "airflow users create --password=********", nil},
+		{"airflow users create -u a -ps3cret -r Admin", "airflow users create -u a -p******** -r Admin", nil},
 		{"airflow users reset-password -u a --password s3cret", "airflow users reset-password -u a --password ********", nil},
 		// -p is --port outside the users commands.
 		{"airflow webserver -p 8080", "airflow webserver -p 8080", nil},
