@@ -170,6 +170,13 @@ func (r *Runner) recordJournaled(ctx context.Context, f *Finish, out *Outcome, r
 	if err == nil || windsock.ErrorCode(err) != windsock.EINTERNAL {
 		return err
 	}
+	if handBack(f) {
+		// Never journaled: a hand-back keeps the try number, so the guard
+		// of a late write could not tell this run of the try from the
+		// next one, which may already be running elsewhere. Unrecorded,
+		// the try is left to the schedulers' zombie handling.
+		return err
+	}
 	if jerr := r.Journal.Write(f); jerr != nil {
 		r.logger().Error("could not journal a try's outcome; retrying to record it", "ti", f.TI.TaskInstanceKey, "try", f.TI.TryNumber, "error", jerr)
 		return r.recordRetrying(ctx, record)
@@ -186,6 +193,14 @@ func (r *Runner) recordJournaled(ctx context.Context, f *Finish, out *Outcome, r
 // callback for the recorded outcome, with a note in its log.
 func (r *Runner) RecordLate(ctx context.Context, try *Try, f *Finish) (*Outcome, error) {
 	out := f.Outcome()
+	if handBack(f) {
+		// Left by an older version: dropped, for the reason recordJournaled
+		// never writes one.
+		if rerr := r.Journal.Remove(f); rerr != nil {
+			return out, fmt.Errorf("drop a journaled hand-back: %w", rerr)
+		}
+		return out, nil
+	}
 	err := r.Store.InTx(ctx, func(q store.Queries) error {
 		var err error
 		out.Recorded, err = RecordFinish(ctx, q, f)
@@ -212,3 +227,7 @@ func (r *Runner) RecordLate(ctx context.Context, try *Try, f *Finish) (*Outcome,
 	}
 	return out, nil
 }
+
+// handBack reports whether f hands its try back (scheduled again as the
+// same try) rather than ending it.
+func handBack(f *Finish) bool { return f.TI.State == windsock.TaskStateScheduled }

@@ -293,3 +293,46 @@ func BenchmarkJournalWriteRemove(b *testing.B) {
 		}
 	}
 }
+
+// TestJournalDropsHandBacks: a hand-back keeps its try number, so the
+// guard of a late write could not tell it from the next run of the same
+// try, which may already be running elsewhere. A journaled hand-back (an
+// older version wrote them) is dropped, never recorded.
+func TestJournalDropsHandBacks(t *testing.T) {
+	t.Parallel()
+	tr := setup(t)
+	dir := filepath.Join(t.TempDir(), "journal")
+	f := tr.endDuringOutage(t, dir, 1, "echo handed back")
+	j, err := OpenJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Remove(f); err != nil {
+		t.Fatal(err)
+	}
+	hb := *f
+	hb.TI.State, hb.TI.EndDate, hb.TI.Duration = windsock.TaskStateScheduled, nil, nil
+	if err := j.Write(&hb); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile the try was handed back, queued and claimed by another
+	// worker: running try 1 there.
+	ti, err := tr.st.TaskInstanceGet(t.Context(), tr.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti.Hostname = "other-worker"
+	if _, err := tr.st.TaskInstanceUpdate(t.Context(), ti); err != nil {
+		t.Fatal(err)
+	}
+	if outs := tr.replay(t, dir); len(outs) != 1 || outs[0].Recorded {
+		t.Fatalf("replayed %+v, want the hand-back dropped", outs)
+	}
+	after, err := tr.st.TaskInstanceGet(t.Context(), tr.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.State != windsock.TaskStateRunning || after.Hostname != "other-worker" {
+		t.Fatalf("the other worker's try is now %s on %q, want still running there", after.State, after.Hostname)
+	}
+}
