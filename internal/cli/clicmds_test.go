@@ -489,4 +489,10 @@ func TestSchedulerLockFollowsTheSQLiteFile(t *testing.T) {
 	a, b := newHome(t, db), newHome(t, db)
 	a.startDaemon(t, "scheduler is running", "scheduler")
 	b.fails(t, "shared.db is already in use", "scheduler")
+
+	// A home whose database is another home's own file.
+	c := newHome(t)
+	d := newHome(t, "WINDSOCK__DATABASE__SQL_ALCHEMY_CONN=sqlite:///"+filepath.Join(c.dir, "windsock.db"))
+	c.startDaemon(t, "scheduler is running", "scheduler")
+	d.fails(t, "windsock.db is already in use", "scheduler")
 }

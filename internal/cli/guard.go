@@ -27,19 +27,20 @@ func writable(dir string) bool {
 // process ends, however it ends.
 type homeLock struct{ f *os.File }
 
-// lockFileName is the lock in WINDSOCK_HOME; for a SQLite database outside
-// the home, a second lock sits next to the database file.
+// lockFileName is the lock in WINDSOCK_HOME; a SQLite database file has a
+// second lock next to it.
 const lockFileName = "windsock.lock"
 
 // envLock is one lock file and what it guards, for messages.
 type envLock struct{ path, what string }
 
 // envLocks are the locks a process that owns the environment of cfg
-// takes: one in the home, and one next to a SQLite database kept
-// elsewhere (two homes may name the same file).
+// takes: one in the home, and one next to its SQLite database file, which
+// every home naming that file takes too (two homes may share one
+// database, wherever it lies). An in-memory database is nobody else's.
 func envLocks(cfg *config.Config) []envLock {
 	locks := []envLock{{filepath.Join(cfg.Home, lockFileName), "windsock home " + cfg.Home}}
-	if db, ok := cfg.SQLitePath(); ok && filepath.Dir(db) != filepath.Clean(cfg.Home) {
+	if db, ok := cfg.SQLitePath(); ok && db != ":memory:" {
 		locks = append(locks, envLock{db + ".lock", "SQLite database " + db})
 	}
 	return locks
