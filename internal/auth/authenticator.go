@@ -183,9 +183,7 @@ func (a *Authenticator) login(ctx context.Context, username, password, address s
 	a.init()
 	now := a.now()
 	if wait, ok := a.Limiter.Allow(username, address, now); !ok {
-		secs := int(wait.Round(time.Second) / time.Second)
-		return nil, windsock.RetryLater(windsock.ETHROTTLED, wait,
-			"Too many failed logins; try again in %d seconds", max(secs, 1))
+		return nil, throttled(wait)
 	}
 	wrong := windsock.Errorf(windsock.EUNAUTH, "invalid username or password")
 	key := a.loginKey(username, password)
@@ -193,32 +191,30 @@ func (a *Authenticator) login(ctx context.Context, username, password, address s
 	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
 		// Spend the time a real check takes, so that response times do
 		// not tell which usernames exist.
-		if _, err := a.verify(ctx, key, a.dummy, password, nil); err != nil {
-			a.Limiter.Release(username, address, now)
+		if _, err := a.verify(ctx, attempt{username, address, now}, key, a.dummy, password, nil); err != nil {
 			return nil, err
 		}
-		return nil, wrong // counted as a failure since Allow
+		return nil, wrong // counted by the check's reservation
 	}
 	if err != nil {
-		a.Limiter.Release(username, address, now)
 		return nil, err
 	}
 	if !u.Active || u.Password == "" {
+		a.Limiter.Fail(username, address, now)
 		return nil, wrong
 	}
 	if !a.cached(key, u.Password) {
-		ok, err := a.verify(ctx, key, []byte(u.Password), password, func(ctx context.Context) {
+		ok, err := a.verify(ctx, attempt{username, address, now}, key, []byte(u.Password), password, func(ctx context.Context) {
 			a.remember(key, username, u.Password)
 			if !signIn {
 				a.record(ctx, u, true)
 			}
 		})
 		if err != nil {
-			a.Limiter.Release(username, address, now)
 			return nil, err
 		}
 		if !ok {
-			a.record(ctx, u, false)
+			a.record(ctx, u, false) // the check's reservation is the failure
 			return nil, wrong
 		}
 	}
@@ -233,7 +229,20 @@ func (a *Authenticator) login(ctx context.Context, username, password, address s
 // verify compares password with hash once for all concurrent callers of
 // the same key and hash, within the bounds on concurrent and queued
 // computations. onSuccess runs once, in the computation, when they match.
-func (a *Authenticator) verify(ctx context.Context, key [sha256.Size]byte, hash []byte, password string, onSuccess func(context.Context)) (bool, error) {
+// throttled is the error of a login refused by the limiter for wait.
+func throttled(wait time.Duration) error {
+	secs := int(wait.Round(time.Second) / time.Second)
+	return windsock.RetryLater(windsock.ETHROTTLED, wait,
+		"Too many failed logins; try again in %d seconds", max(secs, 1))
+}
+
+// attempt is who tries to sign in, from where and when, for the limiter.
+type attempt struct {
+	username, address string
+	at                time.Time
+}
+
+func (a *Authenticator) verify(ctx context.Context, who attempt, key [sha256.Size]byte, hash []byte, password string, onSuccess func(context.Context)) (bool, error) {
 	// The computation outlives a caller that gives up: the others
 	// sharing it still want the answer.
 	flightCtx := context.WithoutCancel(ctx)
@@ -243,12 +252,22 @@ func (a *Authenticator) verify(ctx context.Context, key [sha256.Size]byte, hash 
 		if a.cached(key, string(hash)) {
 			return true, nil
 		}
+		// One reservation per check, not per request: the requests that
+		// share a check (one credential) count once, and checks started
+		// together (guesses) each count before any of them ends.
+		if wait, ok := a.Limiter.Reserve(who.username, who.address, who.at); !ok {
+			return false, throttled(wait)
+		}
 		if err := a.acquire(); err != nil {
+			a.Limiter.Release(who.username, who.address, who.at)
 			return false, err
 		}
 		a.checks.Add(1)
 		ok := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 		a.release()
+		if ok {
+			a.Limiter.Succeed(who.username, who.address, who.at)
+		}
 		if ok && onSuccess != nil {
 			onSuccess(flightCtx)
 		}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -212,8 +213,8 @@ func TestLoginLimiterWindow(t *testing.T) {
 		t.Fatalf("after 2 failures: Allow = %v, %v; want refused for 5s", wait, ok)
 	}
 	// Sliding: at 10 s the first failure has left the window.
-	// An admitted attempt counts as a failure until it succeeds.
-	if _, ok := l.Allow("u", "a", at(10)); !ok {
+	// A reserved check counts as a failure until it succeeds.
+	if _, ok := l.Reserve("u", "a", at(10)); !ok {
 		t.Fatal("still refused once a failure left the window")
 	}
 	if wait, ok := l.Allow("u", "a", at(11)); ok || wait != 3*time.Second {
@@ -231,7 +232,7 @@ func TestLoginLimiterWindow(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
-			if _, ok := c.Allow("admin", "b", t0); ok {
+			if _, ok := c.Reserve("admin", "b", t0); ok {
 				admitted.Add(1)
 			}
 		})
@@ -241,7 +242,7 @@ func TestLoginLimiterWindow(t *testing.T) {
 		t.Errorf("%d of 50 concurrent attempts admitted, want 5", n)
 	}
 	c.Release("admin", "b", t0)
-	if _, ok := c.Allow("admin", "b", t0); !ok {
+	if _, ok := c.Reserve("admin", "b", t0); !ok {
 		t.Error("a released attempt did not give its place back")
 	}
 	var none *LoginLimiter
@@ -452,4 +453,38 @@ func TestLoginCacheRefreshedWhileUsed(t *testing.T) {
 	login("pw2", 4) // the refused old password ran one check, the new one another
 	a.Forget("alice")
 	login("pw2", 5)
+}
+
+// TestConcurrentGuessesThrottled: guesses sent at once, each with its own
+// password, are checked at most as often as the limit allows; many
+// requests of one right password at once are one check and all succeed.
+func TestConcurrentGuessesThrottled(t *testing.T) {
+	t.Parallel()
+	ctx, st := setup(t)
+	createUser(t, st, "alice", quickHash(t, "pw"))
+	a := NewAuthenticator(st, config.Default(""), nil, nil)
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() { a.Login(ctx, "alice", fmt.Sprint("guess-", i), "198.51.100.7") })
+	}
+	wg.Wait()
+	if n := a.PasswordChecks(); n > 5 {
+		t.Errorf("%d concurrent guesses ran %d password checks, want at most 5", 50, n)
+	}
+	before := a.PasswordChecks()
+	var failed atomic.Int32
+	for range 50 {
+		wg.Go(func() {
+			if _, err := a.Login(ctx, "alice", "pw", testAddr); err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Errorf("%d of 50 concurrent logins with the right password failed", n)
+	}
+	if n := a.PasswordChecks() - before; n != 1 {
+		t.Errorf("50 concurrent logins with one password ran %d checks, want 1", n)
+	}
 }

@@ -55,10 +55,22 @@ func userKey(username, address string) string {
 func addressKey(address string) string { return "a\x00" + address }
 
 // Allow reports whether a login of username from address may be checked
-// now and, when not, how long until it may. An allowed attempt counts as a
-// failure at once, until Succeed or Release takes it back: attempts sent
-// together would otherwise all pass before the first failure is known.
+// now and, when not, how long until it may.
 func (l *LoginLimiter) Allow(username, address string, now time.Time) (time.Duration, bool) {
+	if l == nil {
+		return 0, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	wait := max(l.wait(userKey(username, address), l.PerUser, now), l.wait(addressKey(address), l.PerAddress, now))
+	return wait, wait == 0
+}
+
+// Reserve is Allow for a password check about to run: when allowed, the
+// attempt counts as a failure at once, until Succeed or Release takes it
+// back. Checks started together would otherwise all pass Allow before the
+// first failure is known (concurrent guesses, each with its own password).
+func (l *LoginLimiter) Reserve(username, address string, now time.Time) (time.Duration, bool) {
 	if l == nil {
 		return 0, true
 	}
@@ -98,8 +110,8 @@ func (l *LoginLimiter) prune(key string, window time.Duration, now time.Time) []
 	return times
 }
 
-// Fail records a failed login of username from address that Allow was
-// not asked about.
+// Fail records a failed login of username from address that no Reserve
+// counted (one decided without a password check).
 func (l *LoginLimiter) Fail(username, address string, now time.Time) {
 	if l == nil {
 		return
@@ -131,7 +143,7 @@ func (l *LoginLimiter) add(username, address string, now time.Time) {
 }
 
 // Succeed forgets the failures of username from address, and takes back
-// the address's count of the attempt Allow admitted at (not its other
+// the address's count of the attempt Reserve admitted at (not its other
 // failures: an attacker's own account must not reset its spraying).
 func (l *LoginLimiter) Succeed(username, address string, at time.Time) {
 	if l == nil {
@@ -143,7 +155,7 @@ func (l *LoginLimiter) Succeed(username, address string, at time.Time) {
 	l.takeBack(addressKey(address), at)
 }
 
-// Release takes back the attempt Allow admitted at, for a login that was
+// Release takes back the attempt Reserve admitted at, for a login that was
 // neither a success nor a failure (the check was shed or cancelled).
 func (l *LoginLimiter) Release(username, address string, at time.Time) {
 	if l == nil {
