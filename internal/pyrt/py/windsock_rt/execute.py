@@ -1,0 +1,616 @@
+"""Running one Airflow task try (Contract 3 of the Python DAG design) inside a
+Python child the Go worker started, the way Airflow 2.10's raw task process
+does it (_run_raw_task / _execute_task_with_callbacks):
+
+  find the DAG and the task in the imported DAG file; unmap a mapped task for
+  its map index; build the context; render the templated fields; export the
+  AIRFLOW_CTX_* variables; pre_execute, on_execute_callback, execute(context)
+  (under execution_timeout), the XCom of the return value, post_execute; map
+  an exception to the try's state and call on_success / on_failure /
+  on_retry / on_skipped callbacks.
+
+The outcome goes back as the last rpc message ("result"). XComs that
+ti.xcom_push wrote during the try already reached the worker; the return
+value and the multiple_outputs keys are in the outcome for the worker to
+store ("return_value" with "has_return", and "xcoms").
+
+req["kind"] "task_callback" and "dag_callback" call a task's or a DAG's
+callbacks for the worker (a native task's Python callback, a DAG's
+on_success/on_failure_callback) with a rebuilt context.
+"""
+
+import hashlib
+import importlib.util
+import os
+import re
+import signal
+import sys
+import threading
+import traceback
+
+from windsock_rt import rpc as _rpc
+from windsock_rt import templating, xcom
+from windsock_rt.context import build_context, set_current_context
+
+__all__ = ["run_task", "module_name", "load_dag", "follow_branch"]
+
+SUCCESS, SKIPPED, FAILED, FAILED_NO_RETRY = "success", "skipped", "failed", "failed_no_retry"
+
+# Exceptions that fail the try without retrying (force_fail in Airflow).
+_NO_RETRY = ("AirflowFailException", "AirflowSensorTimeout")
+
+# Operator classes whose return value names the branch to follow.
+_BRANCH_CLASSES = {"BaseBranchOperator", "BranchMixIn", "BranchPythonOperator", "BranchExternalPythonOperator",
+                   "BranchPythonVirtualenvOperator"}
+# Operator classes whose falsy return skips the downstream tasks.
+_SHORT_CIRCUIT_CLASSES = {"ShortCircuitOperator"}
+
+
+def log(msg):
+    """A task-log line. Plain stdout: the worker timestamps the lines."""
+    print(msg, flush=True)
+
+
+# --- finding the DAG and the task --------------------------------------------
+
+def module_name(path):
+    """The module name Airflow imports a DAG file under:
+    unusual_prefix_<sha1 of the path>_<file stem with . and - as _>."""
+    stem = re.sub(r"[.-]", "_", os.path.splitext(os.path.basename(path))[0])
+    return "unusual_prefix_%s_%s" % (hashlib.sha1(path.encode("utf-8")).hexdigest(), stem)
+
+
+def _import_file(path):
+    """Import the DAG file the way parse.py does when the fork server has not
+    (a task run by a fresh interpreter)."""
+    try:
+        from windsock_rt import parse
+    except ImportError:
+        parse = None
+    importer = getattr(parse, "import_dag_file", None) if parse is not None else None
+    if importer is not None:
+        return importer(path)
+    name = module_name(path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError("cannot import DAG file %s" % path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _is_dag(obj):
+    return any(c.__name__ == "DAG" for c in type(obj).__mro__) and hasattr(obj, "dag_id")
+
+
+def _registered_dags():
+    """DAGs created during the import (with DAG(...) / @dag) that are not
+    module globals, as pyapi's parse module records them."""
+    try:
+        from windsock_rt import parse
+    except ImportError:
+        return []
+    fn = getattr(parse, "registered_dags", None)
+    return list(fn()) if fn is not None else []
+
+
+def load_dag(path, dag_id):
+    """The DAG dag_id defined by the DAG file at path."""
+    module = sys.modules.get(module_name(path))
+    if module is None:
+        module = _import_file(path)
+    for obj in list(vars(module).values()):
+        if _is_dag(obj) and obj.dag_id == dag_id:
+            return obj
+    for obj in _registered_dags():
+        if _is_dag(obj) and obj.dag_id == dag_id:
+            return obj
+    raise LookupError("Dag %r could not be found; either it does not exist or it failed to parse." % dag_id)
+
+
+def _get_task(dag, task_id):
+    task_dict = getattr(dag, "task_dict", None)
+    if task_dict is not None and task_id in task_dict:
+        return task_dict[task_id]
+    raise LookupError("Task %s not found in DAG %s" % (task_id, dag.dag_id))
+
+
+# --- mapped tasks -------------------------------------------------------------
+
+def _class_names(obj):
+    return {c.__name__ for c in type(obj).__mro__}
+
+
+def _is_mapped(task):
+    return "MappedOperator" in _class_names(task)
+
+
+def _expand_input_kwargs(task, map_index, context, resolved_oids):
+    """The expanded arguments of one map index, computed from the mapped
+    operator's expand input as Airflow does: dict-of-lists is the cross
+    product of the argument lists (the last argument varies fastest),
+    list-of-dicts takes the map_index-th dict."""
+    expand_input = getattr(task, "expand_input", None)
+    value = getattr(expand_input, "value", None)
+    if value is None:
+        raise RuntimeError("mapped task %s has no expand input to take map index %d from" % (task.task_id, map_index))
+
+    def resolved(v):
+        if templating.is_xcomarg(v):
+            v = templating.resolve_xcomarg(v, context)
+            resolved_oids.add(id(v))
+        return v
+
+    if "ListOfDictsExpandInput" in _class_names(expand_input):
+        items = resolved(value)
+        kwargs = items[map_index]
+        if not isinstance(kwargs, dict):
+            raise TypeError("expand_kwargs() expects a list of dicts, got %s at index %d" % (type(kwargs).__name__, map_index))
+        return {k: resolved(v) for k, v in kwargs.items()}
+    values = {k: resolved(v) for k, v in value.items()}
+    out = {}
+    index = map_index
+    for key in reversed(list(value)):
+        seq = values[key]
+        length = len(seq)
+        if length < 1:
+            raise RuntimeError("cannot expand field mapped to length %r" % length)
+        i = index % length
+        index //= length
+        if isinstance(seq, dict):
+            out[key] = list(seq.items())[i]
+        else:
+            out[key] = seq[i]
+        if id(out[key]) not in resolved_oids and templating.is_xcomarg(value[key]):
+            resolved_oids.add(id(out[key]))
+    return out
+
+
+def _unmap(task, req, context, resolved_oids):
+    """The concrete operator of map index req["map_index"] of a mapped task.
+    req["expand"], when the worker sends it, holds that index's expanded
+    arguments; otherwise they are computed from the task's expand input."""
+    map_index = req.get("map_index", -1)
+    if map_index is None or map_index < 0:
+        raise RuntimeError("mapped task %s needs a map index to run" % task.task_id)
+    kwargs = req.get("expand")
+    if isinstance(kwargs, dict):
+        kwargs = {k: xcom.decode(v) for k, v in kwargs.items()}
+    else:
+        kwargs = _expand_input_kwargs(task, map_index, context, resolved_oids)
+    return task.unmap(kwargs)
+
+
+# --- branching and short-circuit ------------------------------------------------
+
+class _Decisions:
+    """Branch decisions an operator made during the try through SkipMixin."""
+
+    branch = None
+
+
+_decisions = _Decisions()
+
+
+def follow_branch(task_ids):
+    """Record that the running task follows only task_ids among its
+    downstream tasks (SkipMixin.skip_all_except calls this); the worker
+    skips the others."""
+    if task_ids is None:
+        ids = []
+    elif isinstance(task_ids, str):
+        ids = [task_ids]
+    else:
+        ids = list(task_ids)
+    _decisions.branch = ids
+
+
+def _branch_ids(task, dag, result):
+    """The task ids a branch operator follows, task group ids expanded to
+    their root tasks; None when task is not a branch operator."""
+    if _decisions.branch is not None:
+        chosen = _decisions.branch
+    elif _class_names(task) & _BRANCH_CLASSES:
+        chosen = result
+    else:
+        return None
+    if chosen is None:
+        chosen = []
+    elif isinstance(chosen, str):
+        chosen = [chosen]
+    else:
+        try:
+            chosen = list(chosen)
+        except TypeError:
+            from airflow.exceptions import AirflowException
+            raise AirflowException("'branch_task_ids' must be either None, a task ID, or an Iterable of IDs, but got %r."
+                                   % type(chosen).__name__) from None
+    bad_types = {(b, type(b).__name__) for b in chosen if not isinstance(b, str)}
+    if bad_types:
+        from airflow.exceptions import AirflowException
+        raise AirflowException("'branch_task_ids' expected all task IDs are strings. Invalid tasks found: %s." % bad_types)
+    groups = getattr(dag, "task_group_dict", None) or {}
+    expanded = []
+    for b in chosen:
+        if b in groups:
+            expanded.extend(t.task_id for t in groups[b].roots)
+        else:
+            expanded.append(b)
+    task_ids = getattr(dag, "task_ids", None)
+    if task_ids is not None:
+        invalid = set(expanded) - set(task_ids)
+        if invalid:
+            from airflow.exceptions import AirflowException
+            raise AirflowException("'branch_task_ids' must contain only valid task_ids. Invalid tasks found: %s." % invalid)
+    return expanded
+
+
+# --- callbacks -----------------------------------------------------------------
+
+def _callbacks(owner, name):
+    cbs = getattr(owner, name, None)
+    if not cbs:
+        return []
+    return list(cbs) if isinstance(cbs, (list, tuple)) else [cbs]
+
+
+def _callback_repr(cb):
+    return getattr(cb, "__name__", None) or type(cb).__name__
+
+
+def _run_callbacks(owner, name, context):
+    """Call owner's callbacks called name with context, as Airflow's
+    _run_finished_callback: each one's exception is logged, not raised.
+    Returns the tracebacks of the ones that failed."""
+    failures = []
+    for i, cb in enumerate(_callbacks(owner, name)):
+        log("Executing callback at index %d: %s" % (i, _callback_repr(cb)))
+        try:
+            cb(context)
+        except Exception:
+            tb = traceback.format_exc()
+            log("Error in callback at index %d: %s\n%s" % (i, _callback_repr(cb), tb.rstrip()))
+            failures.append(tb)
+    return failures
+
+
+# --- the try ---------------------------------------------------------------------
+
+def _error(exc, tb=None):
+    if isinstance(exc, str):
+        return {"types": ["AirflowException", "Exception"], "message": exc, "traceback": tb or ""}
+    types = [c.__name__ for c in type(exc).__mro__ if c is not object]
+    message = str(exc)
+    if isinstance(exc, SystemExit):
+        message = "Task failed due to SystemExit(%s)" % (exc.code,)
+    return {"types": types, "message": message, "traceback": tb or ""}
+
+
+def _state_for(exc):
+    names = {c.__name__ for c in type(exc).__mro__}
+    if "AirflowSkipException" in names:
+        return SKIPPED
+    if names & set(_NO_RETRY):
+        return FAILED_NO_RETRY
+    return FAILED
+
+
+def _export_env(dag, task, context):
+    """Airflow's AIRFLOW_CTX_* variables (operator_helpers.context_to_airflow_vars)."""
+    ti = context["ti"]
+    logical = context.get("logical_date")
+    owner = getattr(task, "owner", None)
+    email = getattr(task, "email", None)
+    pairs = [
+        ("AIRFLOW_CTX_DAG_OWNER", owner if isinstance(owner, str) else None),
+        ("AIRFLOW_CTX_DAG_EMAIL", email if isinstance(email, str) else (",".join(email) if email else None)),
+        ("AIRFLOW_CTX_DAG_ID", getattr(dag, "dag_id", None)),
+        ("AIRFLOW_CTX_TASK_ID", ti.task_id),
+        ("AIRFLOW_CTX_EXECUTION_DATE", logical.isoformat() if logical is not None else None),
+        ("AIRFLOW_CTX_TRY_NUMBER", str(ti.try_number) if ti.try_number is not None else None),
+        ("AIRFLOW_CTX_DAG_RUN_ID", ti.run_id),
+    ]
+    shown = []
+    for k, v in pairs:
+        if v:
+            os.environ[k] = str(v)
+            shown.append("%s='%s'" % (k, v))
+    log("Exporting env vars: " + " ".join(shown))
+
+
+class _Alarm:
+    """execution_timeout inside the try, as Airflow's timeout(): SIGALRM
+    raises AirflowTaskTimeout in the task. Only in the main thread (signals
+    cannot be handled elsewhere)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.active = seconds is not None and threading.current_thread() is threading.main_thread()
+
+    def _fire(self, signum, frame):
+        from airflow.exceptions import AirflowTaskTimeout
+        raise AirflowTaskTimeout("Timeout, PID: %d" % os.getpid())
+
+    def __enter__(self):
+        if self.active:
+            if self.seconds <= 0:
+                self._fire(None, None)
+            self.previous = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+class _TermHandler:
+    """SIGTERM during the try (the worker killing it): call the task's
+    on_kill and fail the try with AirflowTaskTerminated, as Airflow does."""
+
+    def __init__(self, task):
+        self.task = task
+        self.pid = os.getpid()
+        self.active = threading.current_thread() is threading.main_thread()
+
+    def _handle(self, signum, frame):
+        if os.getpid() != self.pid:  # a process the task forked
+            os._exit(1)
+        log("Received SIGTERM. Terminating subprocesses.")
+        _call_on_kill(self.task)
+        from airflow.exceptions import AirflowTaskTerminated
+        raise AirflowTaskTerminated("Task received SIGTERM signal")
+
+    def __enter__(self):
+        if self.active:
+            self.previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
+def _call_on_kill(task):
+    on_kill = getattr(task, "on_kill", None)
+    if on_kill is None:
+        return
+    try:
+        on_kill()
+    except Exception:
+        log("on_kill failed:\n" + traceback.format_exc().rstrip())
+
+
+def _timeout_seconds(task):
+    t = getattr(task, "execution_timeout", None)
+    if t is None:
+        return None
+    return t.total_seconds() if hasattr(t, "total_seconds") else float(t)
+
+
+def _execute(task, context):
+    """task.execute(context) under its execution_timeout; SystemExit(0) or
+    sys.exit() with no code is a success returning None."""
+    from airflow.exceptions import AirflowTaskTimeout
+    try:
+        with _Alarm(_timeout_seconds(task)):
+            return task.execute(context)
+    except SystemExit as e:
+        if e.code is None or e.code == 0:
+            return None
+        raise
+    except AirflowTaskTimeout:
+        _call_on_kill(task)
+        raise
+
+
+def _render(task, context, env, resolved_oids):
+    """Render task's templated fields in place: the task class's own
+    render_template_fields when a DAG author overrides it, Windsock's
+    otherwise."""
+    for cls in type(task).__mro__:
+        if "render_template_fields" in vars(cls):
+            if not cls.__module__.startswith("airflow"):
+                task.render_template_fields(context, jinja_env=env)
+                return
+            break
+    templating.render_template_fields(task, context, env, resolved_oids)
+
+
+def _placeholder_error(task):
+    """The error of a provider class Windsock does not implement (pyapi's
+    placeholder operators), or None."""
+    info = getattr(task, "_windsock_placeholder", None) or getattr(type(task), "_windsock_placeholder", None)
+    if not info:
+        return None
+    if isinstance(info, dict):
+        return "%s needs the provider package apache-airflow-providers-%s, which this environment lacks" % (
+            info.get("class_path"), info.get("provider"))
+    return str(info)
+
+
+def _push_outcome(task, result, outcome):
+    """The XComs of the return value (Airflow's _execute_task): nothing when
+    it is None or do_xcom_push is off; with multiple_outputs every key of the
+    returned dict, then return_value."""
+    if result is None or not getattr(task, "do_xcom_push", True):
+        return
+    from airflow.exceptions import AirflowException
+    if getattr(task, "multiple_outputs", False):
+        if not isinstance(result, dict):
+            raise AirflowException("Returned output was type %s expected dictionary for multiple_outputs" % type(result))
+        for key in result:
+            if not isinstance(key, str):
+                raise AirflowException("Returned dictionary keys must be strings when using multiple_outputs, "
+                                       "found %s (%s) instead" % (key, type(key)))
+        try:
+            outcome["xcoms"] = {k: xcom.encode(v) for k, v in result.items()}
+        except xcom.NotSerializable as e:
+            raise TypeError("The return value of task %s cannot be stored as an XCom: %s" % (task.task_id, e)) from None
+    try:
+        outcome["return_value"] = xcom.encode(result)
+    except xcom.NotSerializable as e:
+        raise TypeError("The return value of task %s cannot be stored as an XCom: %s" % (task.task_id, e)) from None
+    outcome["has_return"] = True
+
+
+def _new_outcome():
+    return {"state": SUCCESS, "return_value": None, "has_return": False, "xcoms": {}, "branch": None,
+            "skip_downstream": False, "ignore_downstream_trigger_rules": True, "rendered_fields": {}, "error": None}
+
+
+def _eligible_to_retry(task, req):
+    try_number = req.get("try_number") or 1
+    max_tries = req.get("max_tries")
+    if max_tries is None:
+        max_tries = getattr(task, "retries", 0) or 0
+    retries = getattr(task, "retries", max_tries)
+    return bool(retries) and try_number <= max_tries
+
+
+def _run_try(req):
+    dag = load_dag(req["file"], req["dag_id"])
+    task = _get_task(dag, req["task_id"])
+    map_index = req.get("map_index", -1)
+    outcome = _new_outcome()
+    context = build_context(req.get("context"), dag, task, map_index)
+    ti = context["ti"]
+    with set_current_context(context), _TermHandler(task) as term:
+        try:
+            placeholder = _placeholder_error(task)
+            if placeholder:
+                from airflow.exceptions import AirflowException
+                raise AirflowException(placeholder)
+            resolved_oids = set()
+            if _is_mapped(task):
+                task = _unmap(task, req, context, resolved_oids)
+                term.task = task
+            context["task"] = ti.task = task
+            try:
+                task.params = context["params"]
+            except Exception:  # a read-only params property
+                pass
+            env = templating.get_template_env(dag)
+            _render(task, context, env, resolved_oids)
+            outcome["rendered_fields"] = templating.rendered_fields(task)
+            _export_env(dag, task, context)
+            task.pre_execute(context=context)
+            _run_callbacks(task, "on_execute_callback", context)
+            result = _execute(task, context)
+            _push_outcome(task, result, outcome)
+            task.post_execute(context=context, result=result)
+            outcome["branch"] = _branch_ids(task, dag, result)
+            if _class_names(task) & _SHORT_CIRCUIT_CLASSES:
+                outcome["skip_downstream"] = not result
+                outcome["ignore_downstream_trigger_rules"] = bool(getattr(task, "ignore_downstream_trigger_rules", True))
+        except BaseException as exc:  # every failure becomes the try's state
+            _fail(exc, task, req, context, outcome)
+            return outcome
+    _set_outlet_events(outcome, context)
+    _run_callbacks(task, "on_success_callback", context)
+    return outcome
+
+
+def _fail(exc, task, req, context, outcome):
+    state = _state_for(exc)
+    outcome["state"] = state
+    outcome["has_return"], outcome["return_value"], outcome["xcoms"] = False, None, {}
+    outcome["branch"], outcome["skip_downstream"] = None, False
+    tb = traceback.format_exc()
+    outcome["error"] = _error(exc, tb)
+    if state == SKIPPED:
+        if exc.args:
+            log(str(exc))
+        _run_callbacks(task, "on_skipped_callback", context)
+        outcome["error"] = None
+        return
+    log("Task failed with exception\n" + tb.rstrip())
+    context["exception"] = outcome["error"]["message"] if isinstance(exc, SystemExit) else exc
+    if state == FAILED and _eligible_to_retry(task, req):
+        _run_callbacks(task, "on_retry_callback", context)
+    else:
+        _run_callbacks(task, "on_failure_callback", context)
+
+
+def _set_outlet_events(outcome, context):
+    events = context["outlet_events"].outcome()
+    if events:
+        outcome["outlet_events"] = events
+
+
+# --- callbacks for the worker -----------------------------------------------------
+
+def _callback_context(req, dag, task):
+    context = build_context(req.get("context"), dag, task, req.get("map_index"))
+    if req.get("exception") is not None:
+        context["exception"] = req["exception"]
+    if req.get("reason") is not None:
+        context["reason"] = req["reason"]
+    return context
+
+
+def _run_task_callback(req):
+    dag = load_dag(req["file"], req["dag_id"])
+    task = _get_task(dag, req["task_id"])
+    context = _callback_context(req, dag, task)
+    with set_current_context(context):
+        failures = _run_callbacks(task, req["callback"], context)
+    return _callback_outcome(failures)
+
+
+def _run_dag_callback(req):
+    dag = load_dag(req["file"], req["dag_id"])
+    task = None
+    if req.get("task_id"):
+        task = _get_task(dag, req["task_id"])
+    context = _callback_context(req, dag, task)
+    with set_current_context(context):
+        failures = _run_callbacks(dag, req["callback"], context)
+    return _callback_outcome(failures)
+
+
+def _callback_outcome(failures):
+    out = {"state": SUCCESS, "error": None}
+    if failures:
+        out["state"] = FAILED
+        out["error"] = {"types": ["Exception"], "message": "%d callback(s) failed" % len(failures),
+                        "traceback": "\n".join(failures)}
+    return out
+
+
+# --- entry point -----------------------------------------------------------------
+
+def run_task(req, rpc=_rpc):
+    """Run req (kind "task", "task_callback" or "dag_callback"), send the
+    outcome as the last rpc message and return it."""
+    kind = req.get("kind") or "task"
+    try:
+        if kind == "task":
+            outcome = _run_try(req)
+        elif kind == "task_callback":
+            outcome = _run_task_callback(req)
+        elif kind == "dag_callback":
+            outcome = _run_dag_callback(req)
+        else:
+            raise ValueError("unknown request kind %r" % kind)
+    except BaseException as exc:  # the DAG or task could not even be found
+        tb = traceback.format_exc()
+        log("Task failed with exception\n" + tb.rstrip())
+        outcome = _new_outcome() if kind == "task" else {}
+        outcome["state"] = FAILED
+        outcome["error"] = _error(exc, tb)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    rpc.call("result", **outcome)
+    return outcome
