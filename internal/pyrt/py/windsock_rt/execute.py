@@ -32,7 +32,7 @@ from windsock_rt import rpc as _rpc
 from windsock_rt import templating, xcom
 from windsock_rt.context import build_context, set_current_context
 
-__all__ = ["run_task", "module_name", "load_dag", "follow_branch"]
+__all__ = ["run_task", "module_name", "load_dag"]
 
 SUCCESS, SKIPPED, FAILED, FAILED_NO_RETRY = "success", "skipped", "failed", "failed_no_retry"
 
@@ -130,15 +130,30 @@ def _is_mapped(task):
     return "MappedOperator" in _class_names(task)
 
 
+def _expand_input(task):
+    """(kind, value) of a mapped operator's expand input: "dict" for
+    expand(**lists) (name -> list, dict or XComArg), "list" for
+    expand_kwargs(list of dicts or XComArg). Reads the airflow package's
+    expand_input/expand_kind, or Airflow's DictOfListsExpandInput /
+    ListOfDictsExpandInput objects."""
+    expand_input = getattr(task, "expand_input", None)
+    kind = getattr(task, "expand_kind", None)
+    if kind is None and expand_input is not None and hasattr(expand_input, "value"):
+        kind = "list" if "ListOfDictsExpandInput" in _class_names(expand_input) else "dict"
+        expand_input = expand_input.value
+    if expand_input is None:
+        raise RuntimeError("mapped task %s has no expand input" % task.task_id)
+    return kind or "dict", expand_input
+
+
 def _expand_input_kwargs(task, map_index, context, resolved_oids):
     """The expanded arguments of one map index, computed from the mapped
-    operator's expand input as Airflow does: dict-of-lists is the cross
-    product of the argument lists (the last argument varies fastest),
-    list-of-dicts takes the map_index-th dict."""
-    expand_input = getattr(task, "expand_input", None)
-    value = getattr(expand_input, "value", None)
-    if value is None:
-        raise RuntimeError("mapped task %s has no expand input to take map index %d from" % (task.task_id, map_index))
+    operator's expand input as Airflow does: expand() maps over the cross
+    product of its arguments (the last one varies fastest; a dict's items
+    are (key, value) pairs), expand_kwargs() takes the map_index-th dict.
+    Values pulled from XCom are recorded in resolved_oids, so they are not
+    rendered as templates afterwards."""
+    kind, value = _expand_input(task)
 
     def resolved(v):
         if templating.is_xcomarg(v):
@@ -146,28 +161,33 @@ def _expand_input_kwargs(task, map_index, context, resolved_oids):
             resolved_oids.add(id(v))
         return v
 
-    if "ListOfDictsExpandInput" in _class_names(expand_input):
+    if kind == "list":
         items = resolved(value)
-        kwargs = items[map_index]
+        if not isinstance(items, (list, tuple)) and not hasattr(items, "__getitem__"):
+            raise TypeError("expand_kwargs() expects a list of dicts, got %s" % type(items).__name__)
+        kwargs = resolved(items[map_index])
         if not isinstance(kwargs, dict):
-            raise TypeError("expand_kwargs() expects a list of dicts, got %s at index %d" % (type(kwargs).__name__, map_index))
+            raise TypeError("expand_kwargs() expects a list of dicts, got %s at index %d"
+                            % (type(kwargs).__name__, map_index))
         return {k: resolved(v) for k, v in kwargs.items()}
     values = {k: resolved(v) for k, v in value.items()}
     out = {}
     index = map_index
     for key in reversed(list(value)):
         seq = values[key]
+        if seq is None:
+            raise RuntimeError("cannot expand %s of task %s: its upstream pushed no value" % (key, task.task_id))
         length = len(seq)
         if length < 1:
             raise RuntimeError("cannot expand field mapped to length %r" % length)
         i = index % length
         index //= length
-        if isinstance(seq, dict):
-            out[key] = list(seq.items())[i]
-        else:
-            out[key] = seq[i]
-        if id(out[key]) not in resolved_oids and templating.is_xcomarg(value[key]):
-            resolved_oids.add(id(out[key]))
+        item = list(seq.items())[i] if isinstance(seq, dict) else seq[i]
+        if id(seq) in resolved_oids:
+            resolved_oids.add(id(item))
+        out[key] = item
+    if index:
+        raise IndexError("index %d is over mapped length" % map_index)
     return out
 
 
@@ -188,34 +208,20 @@ def _unmap(task, req, context, resolved_oids):
 
 # --- branching and short-circuit ------------------------------------------------
 
-class _Decisions:
-    """Branch decisions an operator made during the try through SkipMixin."""
-
-    branch = None
-
-
-_decisions = _Decisions()
-
-
-def follow_branch(task_ids):
-    """Record that the running task follows only task_ids among its
-    downstream tasks (SkipMixin.skip_all_except calls this); the worker
-    skips the others."""
-    if task_ids is None:
-        ids = []
-    elif isinstance(task_ids, str):
-        ids = [task_ids]
-    else:
-        ids = list(task_ids)
-    _decisions.branch = ids
+def _decisions(task):
+    """What the operator decided during the try through SkipMixin
+    (skip_all_except, skip) or ShortCircuitOperator: the airflow package
+    records it in the operator's _ws_outcome."""
+    return getattr(task, "__dict__", {}).get("_ws_outcome") or {}
 
 
 def _branch_ids(task, dag, result):
     """The task ids a branch operator follows, task group ids expanded to
     their root tasks; None when task is not a branch operator."""
-    if _decisions.branch is not None:
-        chosen = _decisions.branch
-    elif _class_names(task) & _BRANCH_CLASSES:
+    decided = _decisions(task)
+    if "branch" in decided:
+        return list(decided["branch"] or [])
+    if _class_names(task) & _BRANCH_CLASSES:
         chosen = result
     else:
         return None
@@ -507,16 +513,29 @@ def _run_try(req):
             result = _execute(task, context)
             _push_outcome(task, result, outcome)
             task.post_execute(context=context, result=result)
-            outcome["branch"] = _branch_ids(task, dag, result)
-            if _class_names(task) & _SHORT_CIRCUIT_CLASSES:
-                outcome["skip_downstream"] = not result
-                outcome["ignore_downstream_trigger_rules"] = bool(getattr(task, "ignore_downstream_trigger_rules", True))
+            _decide_downstream(task, dag, result, outcome)
         except BaseException as exc:  # every failure becomes the try's state
             _fail(exc, task, req, context, outcome)
             return outcome
     _set_outlet_events(outcome, context)
     _run_callbacks(task, "on_success_callback", context)
     return outcome
+
+
+def _decide_downstream(task, dag, result, outcome):
+    """The branch to follow, or the short-circuit, for the worker to skip
+    the other downstream tasks."""
+    outcome["branch"] = _branch_ids(task, dag, result)
+    decided = _decisions(task)
+    if "skip_downstream" in decided:
+        outcome["skip_downstream"] = bool(decided["skip_downstream"])
+    elif _class_names(task) & _SHORT_CIRCUIT_CLASSES:
+        outcome["skip_downstream"] = not result
+    outcome["ignore_downstream_trigger_rules"] = bool(
+        decided.get("ignore_downstream_trigger_rules", getattr(task, "ignore_downstream_trigger_rules", True)))
+    if decided.get("skip"):
+        # SkipMixin.skip(tasks=...) called by the operator itself.
+        outcome["skip_tasks"] = list(decided["skip"])
 
 
 def _fail(exc, task, req, context, outcome):
