@@ -398,15 +398,31 @@ class InletEventsAccessors:
 
 # --- the context ------------------------------------------------------------------
 
-def _params(raw, task):
-    """params: the values Go merged (DAG, task, dag_run.conf), Param
-    markers reduced to their defaults."""
-    out = {}
+def _params(raw, dag, task, dag_run):
+    """params as Airflow's process_params gives them: the DAG's Params, the
+    task's on top, validated and resolved to values. The worker's merged
+    params (raw) override where they differ from the DAG's, that is where
+    dag_run.conf overrides a param (when [core] dag_run_conf_overrides_params
+    allows it, which the worker knows) or a param only the worker has."""
+    json_params = {}
     for k, v in (raw or {}).items():
         if isinstance(v, dict) and v.get("__type__") == "airflow.models.param.Param":
             v = v.get("default")
-        out[k] = v
-    return out
+        json_params[k] = v
+    try:
+        from airflow.models.param import ParamsDict
+    except ImportError:
+        ParamsDict = None
+    if ParamsDict is None or dag is None:
+        return json_params
+    params = ParamsDict()
+    params.update(getattr(dag, "params", None) or {})
+    params.update(getattr(task, "params", None) or {})
+    conf = getattr(dag_run, "conf", None) or {}
+    for k, v in json_params.items():
+        if k not in params or (k in conf and conf[k] == v):
+            params[k] = v
+    return params.validate()
 
 
 def _macros():
@@ -446,7 +462,7 @@ def build_context(cj, dag, task, map_index=None):
         "task_instance": ti,
         "dag_run": dag_run,
         "run_id": cj.get("run_id") or dag_run.run_id,
-        "params": _params(cj.get("params"), task),
+        "params": _params(cj.get("params"), dag, task, dag_run),
         "var": {"value": VariableAccessor(False), "json": VariableAccessor(True)},
         "conn": ConnectionAccessor(),
         "macros": _macros(),
