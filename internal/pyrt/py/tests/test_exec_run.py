@@ -533,6 +533,39 @@ class RunTest(unittest.TestCase):
         self.assertIn("import time failure", out["error"]["message"])
         self.assertIn("broken.py", out["error"]["traceback"])
 
+    def test_placeholder_provider_operator_fails_with_its_message(self):
+        path = self.h.write("glue.py", '''
+            import pendulum
+            from airflow import DAG
+            from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+
+            with DAG("glue", start_date=pendulum.datetime(2024, 1, 1), schedule=None) as dag:
+                GlueJobOperator(task_id="job", job_name="nightly", retries=2,
+                                on_failure_callback=lambda ctx: print("failure callback ran"))
+        ''')
+        out, log = self.h.run(path, "glue", "job", try_number=1, max_tries=2)
+        self.assertEqual(out["state"], "failed")
+        self.assertEqual(out["error"]["message"],
+                         "airflow.providers.amazon.aws.operators.glue.GlueJobOperator needs the provider package "
+                         "apache-airflow-providers-amazon, which this environment lacks")
+
+    def test_dag_from_an_unassigned_dag_decorator_call(self):
+        path = self.h.write("unassigned.py", '''
+            import pendulum
+            from airflow.decorators import dag, task
+
+            @dag(start_date=pendulum.datetime(2024, 1, 1), schedule=None)
+            def hidden():
+                @task
+                def hello():
+                    return "hello"
+                hello()
+
+            hidden()
+        ''')
+        out, _ = self.run_ok(path, "hidden", "hello")
+        self.assertEqual(out["return_value"], "hello")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -32,7 +32,7 @@ from windsock_rt import rpc as _rpc
 from windsock_rt import templating, xcom
 from windsock_rt.context import build_context, set_current_context
 
-__all__ = ["run_task", "module_name", "load_dag"]
+__all__ = ["run_task", "module_name", "load_dag", "import_dag_file"]
 
 SUCCESS, SKIPPED, FAILED, FAILED_NO_RETRY = "success", "skipped", "failed", "failed_no_retry"
 
@@ -60,27 +60,45 @@ def module_name(path):
     return "unusual_prefix_%s_%s" % (hashlib.sha1(path.encode("utf-8")).hexdigest(), stem)
 
 
-def _import_file(path):
-    """Import the DAG file the way parse.py does when the fork server has not
-    (a task run by a fresh interpreter)."""
+# DAGs registered (with DAG(...) / @dag) while a file was imported, by
+# module name: a DAG that no module global holds is found here.
+_FILE_DAGS = {}
+
+
+def _dag_context():
     try:
-        from windsock_rt import parse
+        from airflow.models.dag import DagContext
     except ImportError:
-        parse = None
-    importer = getattr(parse, "import_dag_file", None) if parse is not None else None
-    if importer is not None:
-        return importer(path)
+        return None
+    return DagContext if hasattr(DagContext, "autoregistered_dags") else None
+
+
+def import_dag_file(path):
+    """Import the DAG file at path under Airflow's module name, recording the
+    DAGs it registers. The fork server of a DAG file imports it this way
+    before forking tries; a try whose file was not imported yet (a fresh
+    interpreter) does it itself."""
     name = module_name(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError("cannot import DAG file %s" % path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    ctx = _dag_context()
+    previous = start = None
+    if ctx is not None:
+        previous, ctx.current_autoregister_module_name = ctx.current_autoregister_module_name, name
+        start = len(ctx.autoregistered_dags)
     try:
         spec.loader.exec_module(module)
     except BaseException:
         sys.modules.pop(name, None)
         raise
+    finally:
+        if ctx is not None:
+            ctx.current_autoregister_module_name = previous
+    if ctx is not None:
+        _FILE_DAGS[name] = [d for d, m in ctx.autoregistered_dags[start:] if m == name]
     return module
 
 
@@ -88,27 +106,24 @@ def _is_dag(obj):
     return any(c.__name__ == "DAG" for c in type(obj).__mro__) and hasattr(obj, "dag_id")
 
 
-def _registered_dags():
-    """DAGs created during the import (with DAG(...) / @dag) that are not
-    module globals, as pyapi's parse module records them."""
-    try:
-        from windsock_rt import parse
-    except ImportError:
-        return []
-    fn = getattr(parse, "registered_dags", None)
-    return list(fn()) if fn is not None else []
+def _file_dags(name, module):
+    """The DAGs of an imported DAG file: module globals, then DAGs
+    registered during its import (here or by parse.py)."""
+    yield from (obj for obj in list(vars(module).values()) if _is_dag(obj))
+    yield from _FILE_DAGS.get(name, ())
+    ctx = _dag_context()
+    if ctx is not None:
+        yield from (d for d, m in list(ctx.autoregistered_dags) if m == name)
 
 
 def load_dag(path, dag_id):
     """The DAG dag_id defined by the DAG file at path."""
-    module = sys.modules.get(module_name(path))
+    name = module_name(path)
+    module = sys.modules.get(name)
     if module is None:
-        module = _import_file(path)
-    for obj in list(vars(module).values()):
-        if _is_dag(obj) and obj.dag_id == dag_id:
-            return obj
-    for obj in _registered_dags():
-        if _is_dag(obj) and obj.dag_id == dag_id:
+        module = import_dag_file(path)
+    for obj in _file_dags(name, module):
+        if obj.dag_id == dag_id:
             return obj
     raise LookupError("Dag %r could not be found; either it does not exist or it failed to parse." % dag_id)
 
@@ -432,15 +447,20 @@ def _render(task, context, env, resolved_oids):
 
 
 def _placeholder_error(task):
-    """The error of a provider class Windsock does not implement (pyapi's
-    placeholder operators), or None."""
-    info = getattr(task, "_windsock_placeholder", None) or getattr(type(task), "_windsock_placeholder", None)
+    """The error of a provider class Windsock does not implement (the
+    airflow package's placeholder operators carry _ws_placeholder =
+    {"provider", "class_path"}), or None. Checked before anything runs: in
+    Airflow such a class would not even import."""
+    info = getattr(task, "_ws_placeholder", None)
     if not info:
         return None
-    if isinstance(info, dict):
-        return "%s needs the provider package apache-airflow-providers-%s, which this environment lacks" % (
-            info.get("class_path"), info.get("provider"))
-    return str(info)
+    try:
+        from airflow._providers import missing_message
+    except ImportError:
+        def missing_message(provider, class_path):
+            return "%s needs the provider package apache-airflow-providers-%s, which this environment lacks" % (
+                class_path, provider)
+    return missing_message(info.get("provider"), info.get("class_path"))
 
 
 def _push_outcome(task, result, outcome):
