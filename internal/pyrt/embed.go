@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -111,11 +110,4 @@ func Extract(cacheDir string) (string, error) {
 		return "", fmt.Errorf("extract python runtime: %w", err)
 	}
 	return dir, nil
-}
-
-// treeHasFile reports whether the embedded tree ships name (a path under
-// py/, such as "windsock_rt/parse.py").
-func treeHasFile(name string) bool {
-	_, err := fs.Stat(tree, path.Join("py", name))
-	return err == nil
 }

@@ -3,7 +3,6 @@ package pyrt
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -59,6 +58,3 @@ func resolvePython(ctx context.Context, name string) (string, error) {
 	}
 	return real, nil
 }
-
-// errNoPython marks a runtime whose interpreter could not be found.
-var errNoPython = errors.New("no python interpreter")

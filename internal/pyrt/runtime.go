@@ -375,7 +375,7 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 			line = append(append(line[:0], b...), '\n')
 			_, _ = log.Write(line)
 		}}
-		logDone <- c.ReadFrom(logR)
+		logDone <- c.ReadLines(logR)
 	}()
 	type rpcOutcome struct {
 		result json.RawMessage

@@ -136,7 +136,10 @@ func (s *server) read(ready chan<- error) {
 		}
 	}
 	waitErr := s.cmd.Wait()
-	dead := fmt.Errorf("python fork server exited (%v): %s", waitErr, bytes.TrimSpace(s.stderr.Bytes()))
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		err = waitErr
+	}
+	dead := fmt.Errorf("python fork server exited (%v): %s", err, bytes.TrimSpace(s.stderr.Bytes()))
 	if first {
 		ready <- dead
 	}

@@ -234,10 +234,10 @@ func (g *group) finish() {
 	force.Stop()
 }
 
-// ReadFrom feeds c.Line (and c.Partial) with the lines of r until EOF, the
+// ReadLines feeds c.Line (and c.Partial) with the lines of r until EOF, the
 // way Run does with a process's output: for output read elsewhere, such as
 // a child forked by a warm Python server.
-func (c *Command) ReadFrom(r io.Reader) error { return readLines(r, c) }
+func (c *Command) ReadLines(r io.Reader) error { return readLines(r, c) }
 
 // Group is the process group of a process started elsewhere (a child
 // forked by a warm Python server), for killing it as Run kills its own.
