@@ -565,6 +565,15 @@ class RunTest(unittest.TestCase):
         ''')
         out, _ = self.run_ok(path, "hidden", "hello")
         self.assertEqual(out["return_value"], "hello")
+        # imported by the file server through parse.py, which consumed the
+        # registrations: the DAG is still found
+        from airflow.models.dag import DagContext
+        from windsock_rt import execute
+        execute._FILE_DAGS.clear()
+        DagContext.autoregistered_dags.clear()
+        self.assertIn(execute.module_name(path), sys.modules)
+        out, _ = self.run_ok(path, "hidden", "hello")
+        self.assertEqual(out["return_value"], "hello")
 
 
 if __name__ == "__main__":

@@ -125,6 +125,14 @@ def load_dag(path, dag_id):
     for obj in _file_dags(name, module):
         if obj.dag_id == dag_id:
             return obj
+    if name not in _FILE_DAGS:
+        # Imported by someone else (the file server, through parse.py), whose
+        # record of the DAGs registered during the import is gone: a DAG no
+        # global holds is found by importing the file again.
+        module = import_dag_file(path)
+        for obj in _file_dags(name, module):
+            if obj.dag_id == dag_id:
+                return obj
     raise LookupError("Dag %r could not be found; either it does not exist or it failed to parse." % dag_id)
 
 
