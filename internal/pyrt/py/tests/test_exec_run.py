@@ -575,6 +575,76 @@ class RunTest(unittest.TestCase):
         out, _ = self.run_ok(path, "hidden", "hello")
         self.assertEqual(out["return_value"], "hello")
 
+    def test_bash_operator_with_user_macro_and_script_file(self):
+        self.h.write("scripts/hello.sh", "echo \"hello {{ greet(params.who) }} on {{ ds }}\"\n")
+        path = self.h.write("bash.py", '''
+            import pendulum
+            from airflow import DAG
+            from airflow.operators.bash import BashOperator
+
+            with DAG("bash", start_date=pendulum.datetime(2024, 1, 1), schedule=None,
+                     user_defined_macros={"greet": lambda who: who.title()}, params={"who": "ann lee"}) as dag:
+                BashOperator(task_id="file", bash_command="scripts/hello.sh")
+                BashOperator(task_id="inline", bash_command="echo {{ greet('bob') }} && exit 0")
+        ''')
+        out, log = self.run_ok(path, "bash", "file")
+        self.assertEqual(out["return_value"], "hello Ann Lee on 2024-01-02")
+        # jinja drops the file's final newline, as under Airflow
+        self.assertEqual(out["rendered_fields"]["bash_command"], 'echo "hello Ann Lee on 2024-01-02"')
+        self.assertIn("hello Ann Lee on 2024-01-02", log)
+        out, _ = self.run_ok(path, "bash", "inline")
+        self.assertEqual(out["return_value"], "Bob")
+
+    def test_logging_in_a_task_reaches_the_log(self):
+        path = self.h.write("logs.py", '''
+            import logging
+            import pendulum
+            from airflow.decorators import dag, task
+
+            @dag(start_date=pendulum.datetime(2024, 1, 1), schedule=None)
+            def logs():
+                @task
+                def talk():
+                    logging.info("plain logging %d", 1)
+                    logging.getLogger(__name__).warning("module logger")
+                    print("a print")
+                logs_t = talk()
+
+            d = logs()
+        ''')
+        out, log = self.run_ok(path, "logs", "talk")
+        self.assertRegex(log, r"\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}\] \{logs.py:10\} INFO - plain logging 1")
+        self.assertIn("WARNING - module logger", log)
+        self.assertIn("a print", log)
+
+    def test_deferral_and_reschedule(self):
+        path = self.h.write("defer.py", '''
+            import datetime
+            import pendulum
+            from airflow import DAG
+            from airflow.exceptions import AirflowRescheduleException
+            from airflow.models.baseoperator import BaseOperator
+
+            class Defers(BaseOperator):
+                def execute(self, context):
+                    self.defer(trigger="DateTimeTrigger(...)", method_name="done")
+
+            class Reschedules(BaseOperator):
+                def execute(self, context):
+                    raise AirflowRescheduleException(datetime.datetime(2024, 1, 2, 0, 5, tzinfo=datetime.timezone.utc))
+
+            with DAG("defer", start_date=pendulum.datetime(2024, 1, 1), schedule=None) as dag:
+                Defers(task_id="d", retries=3)
+                Reschedules(task_id="r", on_failure_callback=lambda c: print("NOT EXPECTED"))
+        ''')
+        out, _ = self.h.run(path, "defer", "d", max_tries=3)
+        self.assertEqual(out["state"], "failed_no_retry")
+        self.assertIn("Windsock runs no triggerer: run the operator with deferrable=False", out["error"]["message"])
+        out, log = self.h.run(path, "defer", "r")
+        self.assertEqual(out["state"], "up_for_reschedule")
+        self.assertEqual(out["reschedule_date"], "2024-01-02T00:05:00+00:00")
+        self.assertNotIn("NOT EXPECTED", log)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -21,11 +21,13 @@ on_success/on_failure_callback) with a rebuilt context.
 
 import hashlib
 import importlib.util
+import logging
 import os
 import re
 import signal
 import sys
 import threading
+import time
 import traceback
 
 from windsock_rt import rpc as _rpc
@@ -35,9 +37,11 @@ from windsock_rt.context import build_context, set_current_context
 __all__ = ["run_task", "module_name", "load_dag", "import_dag_file"]
 
 SUCCESS, SKIPPED, FAILED, FAILED_NO_RETRY = "success", "skipped", "failed", "failed_no_retry"
+UP_FOR_RESCHEDULE = "up_for_reschedule"
 
 # Exceptions that fail the try without retrying (force_fail in Airflow).
-_NO_RETRY = ("AirflowFailException", "AirflowSensorTimeout")
+# TaskDeferred too: Windsock runs no triggerer, and a retry would defer again.
+_NO_RETRY = ("AirflowFailException", "AirflowSensorTimeout", "TaskDeferred")
 
 # Operator classes whose return value names the branch to follow.
 _BRANCH_CLASSES = {"BaseBranchOperator", "BranchMixIn", "BranchPythonOperator", "BranchExternalPythonOperator",
@@ -46,9 +50,56 @@ _BRANCH_CLASSES = {"BaseBranchOperator", "BranchMixIn", "BranchPythonOperator", 
 _SHORT_CIRCUIT_CLASSES = {"ShortCircuitOperator"}
 
 
-def log(msg):
-    """A task-log line. Plain stdout: the worker timestamps the lines."""
-    print(msg, flush=True)
+_log = logging.getLogger("airflow.task")
+
+
+def log(msg, level=logging.INFO):
+    """A task-log line, formatted as the worker's own lines are."""
+    _log.log(level, msg)
+
+
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is when a record is emitted (the task
+    log: the fork server points fd 1 at it)."""
+
+    def __init__(self):
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+class _Formatter(logging.Formatter):
+    """[2024-01-02T03:04:05.678+0000] {file.py:12} INFO - message: the
+    format of Airflow's task log lines and of the worker's own."""
+
+    def formatTime(self, record, datefmt=None):
+        t = time.localtime(record.created)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", t) + ".%03d" % record.msecs + time.strftime("%z", t)
+
+
+def _setup_logging():
+    """Let logging calls in DAG code (logging.info, self.log.info, ti.log)
+    reach the task log at INFO, as Airflow's task handler does, unless the
+    DAG file configured logging itself; make prints reach the log line by
+    line, so a killed try loses none."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except (AttributeError, ValueError):
+            pass
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = _StdoutHandler()
+        handler.setFormatter(_Formatter("[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"))
+        root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
 
 
 # --- finding the DAG and the task --------------------------------------------
@@ -303,7 +354,7 @@ def _run_callbacks(owner, name, context):
             cb(context)
         except Exception:
             tb = traceback.format_exc()
-            log("Error in callback at index %d: %s\n%s" % (i, _callback_repr(cb), tb.rstrip()))
+            log("Error in callback at index %d: %s\n%s" % (i, _callback_repr(cb), tb.rstrip()), logging.ERROR)
             failures.append(tb)
     return failures
 
@@ -317,6 +368,9 @@ def _error(exc, tb=None):
     message = str(exc)
     if isinstance(exc, SystemExit):
         message = "Task failed due to SystemExit(%s)" % (exc.code,)
+    elif "TaskDeferred" in types:
+        message = ("The task deferred itself to a trigger (%s), but Windsock runs no triggerer: "
+                   "run the operator with deferrable=False" % (getattr(exc, "trigger", None),))
     return {"types": types, "message": message, "traceback": tb or ""}
 
 
@@ -324,6 +378,8 @@ def _state_for(exc):
     names = {c.__name__ for c in type(exc).__mro__}
     if "AirflowSkipException" in names:
         return SKIPPED
+    if "AirflowRescheduleException" in names:
+        return UP_FOR_RESCHEDULE
     if names & set(_NO_RETRY):
         return FAILED_NO_RETRY
     return FAILED
@@ -579,7 +635,14 @@ def _fail(exc, task, req, context, outcome):
         _run_callbacks(task, "on_skipped_callback", context)
         outcome["error"] = None
         return
-    log("Task failed with exception\n" + tb.rstrip())
+    if state == UP_FOR_RESCHEDULE:
+        # A sensor in reschedule mode: the worker runs it again at
+        # reschedule_date, callbacks wait for the final state.
+        when = getattr(exc, "reschedule_date", None)
+        outcome["reschedule_date"] = when.isoformat() if hasattr(when, "isoformat") else when
+        outcome["error"] = None
+        return
+    log("Task failed with exception\n" + tb.rstrip(), logging.ERROR)
     context["exception"] = outcome["error"]["message"] if isinstance(exc, SystemExit) else exc
     if state == FAILED and _eligible_to_retry(task, req):
         _run_callbacks(task, "on_retry_callback", context)
@@ -639,6 +702,7 @@ def run_task(req, rpc=_rpc):
     """Run req (kind "task", "task_callback" or "dag_callback"), send the
     outcome as the last rpc message and return it."""
     kind = req.get("kind") or "task"
+    _setup_logging()
     try:
         if kind == "task":
             outcome = _run_try(req)
@@ -650,7 +714,7 @@ def run_task(req, rpc=_rpc):
             raise ValueError("unknown request kind %r" % kind)
     except BaseException as exc:  # the DAG or task could not even be found
         tb = traceback.format_exc()
-        log("Task failed with exception\n" + tb.rstrip())
+        log("Task failed with exception\n" + tb.rstrip(), logging.ERROR)
         outcome = _new_outcome() if kind == "task" else {}
         outcome["state"] = FAILED
         outcome["error"] = _error(exc, tb)
