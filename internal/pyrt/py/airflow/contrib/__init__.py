@@ -1,0 +1,1 @@
+"""Airflow 1.10's contrib modules: every path imports through the alias table (airflow._aliases)."""
