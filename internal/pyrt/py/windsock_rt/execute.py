@@ -19,11 +19,9 @@ callbacks for the worker (a native task's Python callback, a DAG's
 on_success/on_failure_callback) with a rebuilt context.
 """
 
-import hashlib
-import importlib.util
+import importlib
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -105,10 +103,10 @@ def _setup_logging():
 # --- finding the DAG and the task --------------------------------------------
 
 def module_name(path):
-    """The module name Airflow imports a DAG file under:
+    """The module name Airflow (and parse.py) imports a DAG file under:
     unusual_prefix_<sha1 of the path>_<file stem with . and - as _>."""
-    stem = re.sub(r"[.-]", "_", os.path.splitext(os.path.basename(path))[0])
-    return "unusual_prefix_%s_%s" % (hashlib.sha1(path.encode("utf-8")).hexdigest(), stem)
+    from windsock_rt import parse
+    return parse.module_name(os.path.abspath(path))
 
 
 # DAGs registered (with DAG(...) / @dag) while a file was imported, by
@@ -116,40 +114,28 @@ def module_name(path):
 _FILE_DAGS = {}
 
 
-def _dag_context():
-    try:
-        from airflow.models.dag import DagContext
-    except ImportError:
-        return None
-    return DagContext if hasattr(DagContext, "autoregistered_dags") else None
-
-
 def import_dag_file(path):
-    """Import the DAG file at path under Airflow's module name, recording the
-    DAGs it registers. The fork server of a DAG file imports it this way
-    before forking tries; a try whose file was not imported yet (a fresh
-    interpreter) does it itself."""
+    """Import the DAG file at path as parse.py does (same module name, DAG
+    locations pointing into the file), recording the DAGs it registers. For
+    a try whose file server did not keep the module (its import read
+    Variables) or a fresh interpreter."""
+    from windsock_rt import parse
+    import airflow.models.dag as dagmod
+
+    path = os.path.abspath(path)
     name = module_name(path)
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError("cannot import DAG file %s" % path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    ctx = _dag_context()
-    previous = start = None
-    if ctx is not None:
-        previous, ctx.current_autoregister_module_name = ctx.current_autoregister_module_name, name
-        start = len(ctx.autoregistered_dags)
+    ctx = dagmod.DagContext
+    previous = ctx.current_autoregister_module_name, dagmod.PARSE_FILE
+    ctx.current_autoregister_module_name, dagmod.PARSE_FILE = name, path
+    start = len(ctx.autoregistered_dags)
     try:
-        spec.loader.exec_module(module)
+        module = parse._import(path, name)
     except BaseException:
         sys.modules.pop(name, None)
         raise
     finally:
-        if ctx is not None:
-            ctx.current_autoregister_module_name = previous
-    if ctx is not None:
-        _FILE_DAGS[name] = [d for d, m in ctx.autoregistered_dags[start:] if m == name]
+        ctx.current_autoregister_module_name, dagmod.PARSE_FILE = previous
+    _FILE_DAGS[name] = [d for d, m in ctx.autoregistered_dags[start:] if m == name]
     return module
 
 
@@ -162,9 +148,8 @@ def _file_dags(name, module):
     registered during its import (here or by parse.py)."""
     yield from (obj for obj in list(vars(module).values()) if _is_dag(obj))
     yield from _FILE_DAGS.get(name, ())
-    ctx = _dag_context()
-    if ctx is not None:
-        yield from (d for d, m in list(ctx.autoregistered_dags) if m == name)
+    from airflow.models.dag import DagContext
+    yield from (d for d, m in list(DagContext.autoregistered_dags) if m == name)
 
 
 def load_dag(path, dag_id):
