@@ -645,6 +645,22 @@ class RunTest(unittest.TestCase):
         self.assertEqual(out["reschedule_date"], "2024-01-02T00:05:00+00:00")
         self.assertNotIn("NOT EXPECTED", log)
 
+    def test_prepared_file_serves_its_dags_and_environments(self):
+        from windsock_rt import execute
+        path = self.h.write("prep.py", TASKFLOW.replace('dag_id="flow"', 'dag_id="prep", user_defined_macros={"m": 1}'))
+        execute.import_dag_file(path)
+        execute.prepare(path)
+        name = execute.module_name(path)
+        dag = sys.modules[name].the_dag
+        self.assertIs(execute._PREPARED_DAGS[(path, "prep")], dag)
+        self.assertEqual(execute._PREPARED_ENVS[id(dag)].globals["m"], 1)
+        # the try takes the prepared DAG: it no longer needs the module
+        del sys.modules[name]
+        self.addCleanup(execute._PREPARED_DAGS.pop, (path, "prep"), None)
+        out, _ = self.run_ok(path, "prep", "extract")
+        self.assertEqual(out["return_value"], {"a": 1, "b": 2})
+        self.assertNotIn(name, sys.modules)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -10,6 +10,7 @@ Airflow), timezone-aware datetimes otherwise.
 
 import contextlib
 import datetime
+import functools
 import logging
 
 from windsock_rt import rpc, xcom
@@ -41,6 +42,14 @@ def to_datetime(v):
     None and non-strings pass through."""
     if not isinstance(v, str):
         return v
+    return _parse_datetime(v)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_datetime(v):
+    # Cached: a context repeats its dates (logical_date is execution_date,
+    # data_interval_end, dag_run.logical_date...), and datetimes are
+    # immutable, so one object serves them all, as in Airflow.
     try:
         dt = datetime.datetime.fromisoformat(v)
     except ValueError:
