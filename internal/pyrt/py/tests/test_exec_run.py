@@ -652,11 +652,12 @@ class RunTest(unittest.TestCase):
         execute.prepare(path)
         name = execute.module_name(path)
         dag = sys.modules[name].the_dag
-        self.assertIs(execute._PREPARED_DAGS[(path, "prep")], dag)
-        self.assertEqual(execute._PREPARED_ENVS[id(dag)].globals["m"], 1)
+        self.assertIs(execute._PREPARED[(path, "prep")][0], dag)
+        self.assertEqual(execute._PREPARED[(path, "prep")][1].globals["m"], 1)
+        self.assertIs(execute._template_env(path, dag), execute._PREPARED[(path, "prep")][1])
         # the try takes the prepared DAG: it no longer needs the module
         del sys.modules[name]
-        self.addCleanup(execute._PREPARED_DAGS.pop, (path, "prep"), None)
+        self.addCleanup(execute._PREPARED.pop, (path, "prep"), None)
         out, _ = self.run_ok(path, "prep", "extract")
         self.assertEqual(out["return_value"], {"a": 1, "b": 2})
         self.assertNotIn(name, sys.modules)

@@ -152,10 +152,9 @@ def _file_dags(name, module):
     yield from (d for d, m in list(DagContext.autoregistered_dags) if m == name)
 
 
-# Filled by prepare() in a fork server before it forks tries: the DAGs of
-# its file by (path, dag_id), and each DAG's template environment.
-_PREPARED_DAGS = {}
-_PREPARED_ENVS = {}
+# Filled by prepare() in a fork server before it forks tries:
+# (path, dag_id) -> (DAG, its Jinja environment or None).
+_PREPARED = {}
 
 
 def prepare(path):
@@ -169,24 +168,26 @@ def prepare(path):
     if module is None:
         return
     for dag in _file_dags(name, module):
-        _PREPARED_DAGS[(path, dag.dag_id)] = dag
         try:
-            _PREPARED_ENVS[id(dag)] = templating.get_template_env(dag)
+            env = templating.get_template_env(dag)
         except Exception:  # a bad jinja_environment_kwargs fails the try instead
-            pass
+            env = None
+        _PREPARED[(path, dag.dag_id)] = (dag, env)
 
 
-def _template_env(dag):
-    env = _PREPARED_ENVS.get(id(dag))
-    return env if env is not None else templating.get_template_env(dag)
+def _template_env(path, dag):
+    dag_env = _PREPARED.get((os.path.abspath(path), dag.dag_id))
+    if dag_env is not None and dag_env[0] is dag and dag_env[1] is not None:
+        return dag_env[1]
+    return templating.get_template_env(dag)
 
 
 def load_dag(path, dag_id):
     """The DAG dag_id defined by the DAG file at path."""
     path = os.path.abspath(path)
-    dag = _PREPARED_DAGS.get((path, dag_id))
-    if dag is not None:
-        return dag
+    dag_env = _PREPARED.get((path, dag_id))
+    if dag_env is not None:
+        return dag_env[0]
     name = module_name(path)
     module = sys.modules.get(name)
     if module is None:
@@ -606,7 +607,7 @@ def _run_try(req):
                 task.params = context["params"]
             except Exception:  # a read-only params property
                 pass
-            env = _template_env(dag)
+            env = _template_env(req["file"], dag)
             _render(task, context, env, resolved_oids)
             outcome["rendered_fields"] = templating.rendered_fields(task)
             _export_env(dag, task, context)
