@@ -4,9 +4,8 @@ plus the import hook that makes every airflow.providers.* and
 airflow.contrib.* module importable (native classes where Windsock has them,
 placeholders otherwise)."""
 import importlib
-import importlib.abc
+
 import importlib.machinery
-import importlib.util
 import sys
 
 P = "airflow.providers."
@@ -196,7 +195,7 @@ class _AliasModule:
             module.__all__ = [n for n in dir(importlib.import_module(target)) if not n.startswith("_")]
 
 
-class AliasFinder(importlib.abc.MetaPathFinder):
+class AliasFinder:
     """Consulted after the normal finders: only modules with no file of
     their own reach it."""
 
