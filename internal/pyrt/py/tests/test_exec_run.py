@@ -443,7 +443,9 @@ class RunTest(unittest.TestCase):
 
             class Waits(BaseOperator):
                 def execute(self, context):
-                    threading.Event().wait()
+                    # bounded, so that a missing timeout fails the test instead of hanging it
+                    threading.Event().wait(60)
+                    return "not timed out"
 
                 def on_kill(self):
                     open(os.path.join(os.path.dirname(__file__), "killed"), "w").close()

@@ -156,6 +156,15 @@ class DatasetEvent(_Attrs):
 _NOTSET = object()
 
 
+def _as_list(value, single):
+    """None, one value of type single as a one-element list, or a list."""
+    if value is None:
+        return None
+    if isinstance(value, single):
+        return [value]
+    return list(value)
+
+
 class RuntimeTaskInstance:
     """ti / task_instance: the try's attributes as the worker sent them, the
     task object, and xcom_pull/xcom_push answered live by the worker."""
@@ -209,18 +218,8 @@ class RuntimeTaskInstance:
         the list of the values found, in the order asked."""
         single_task = task_ids is None or isinstance(task_ids, str)
         single_index = map_indexes is None or isinstance(map_indexes, int)
-        if task_ids is None:
-            want_tasks = None
-        elif isinstance(task_ids, str):
-            want_tasks = [task_ids]
-        else:
-            want_tasks = list(task_ids)
-        if map_indexes is None:
-            want_indexes = None
-        elif isinstance(map_indexes, int):
-            want_indexes = [map_indexes]
-        else:
-            want_indexes = list(map_indexes)
+        want_tasks = _as_list(task_ids, str)
+        want_indexes = _as_list(map_indexes, int)
         rows = rpc.call(
             "xcom_pull", dag_id=dag_id or self.dag_id, task_ids=want_tasks, run_id=run_id or self.run_id,
             key=key, map_indexes=want_indexes, include_prior_dates=bool(include_prior_dates),

@@ -686,23 +686,18 @@ def _callback_context(req, dag, task):
     return context
 
 
-def _run_task_callback(req):
+def _run_callback_request(req):
+    """kind "task_callback": the task's callbacks named req["callback"];
+    kind "dag_callback": the DAG's, with the context of req["task_id"] (the
+    run's last task instance, as Airflow passes) when given."""
     dag = load_dag(req["file"], req["dag_id"])
-    task = _get_task(dag, req["task_id"])
+    task = _get_task(dag, req["task_id"]) if req.get("task_id") else None
+    owner = task if req["kind"] == "task_callback" else dag
+    if owner is None:
+        raise ValueError("a task_callback request needs a task_id")
     context = _callback_context(req, dag, task)
     with set_current_context(context):
-        failures = _run_callbacks(task, req["callback"], context)
-    return _callback_outcome(failures)
-
-
-def _run_dag_callback(req):
-    dag = load_dag(req["file"], req["dag_id"])
-    task = None
-    if req.get("task_id"):
-        task = _get_task(dag, req["task_id"])
-    context = _callback_context(req, dag, task)
-    with set_current_context(context):
-        failures = _run_callbacks(dag, req["callback"], context)
+        failures = _run_callbacks(owner, req["callback"], context)
     return _callback_outcome(failures)
 
 
@@ -725,10 +720,8 @@ def run_task(req, rpc=_rpc):
     try:
         if kind == "task":
             outcome = _run_try(req)
-        elif kind == "task_callback":
-            outcome = _run_task_callback(req)
-        elif kind == "dag_callback":
-            outcome = _run_dag_callback(req)
+        elif kind in ("task_callback", "dag_callback"):
+            outcome = _run_callback_request(dict(req, kind=kind))
         else:
             raise ValueError("unknown request kind %r" % kind)
     except BaseException as exc:  # the DAG or task could not even be found
