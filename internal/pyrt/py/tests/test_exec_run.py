@@ -664,6 +664,34 @@ class RunTest(unittest.TestCase):
         self.assertEqual(out["return_value"], {"a": 1, "b": 2})
         self.assertNotIn(name, sys.modules)
 
+    def test_render_request_renders_without_executing(self):
+        path = self.h.write("render.py", '''
+            import pendulum
+            from airflow import DAG
+            from airflow.decorators import task
+            from airflow.operators.bash import BashOperator
+
+            with DAG("render", start_date=pendulum.datetime(2024, 1, 1), schedule=None,
+                     user_defined_macros={"env_name": "prod"}) as dag:
+                BashOperator(task_id="b", bash_command="echo {{ env_name }} {{ ds }}; exit 1", env={"D": "{{ ds_nodash }}"})
+
+                @task
+                def up():
+                    return 3
+
+                @task
+                def mapped(x, label):
+                    raise RuntimeError("must not run")
+
+                mapped.partial(label="{{ ds }}").expand(x=up())
+        ''')
+        out, log = self.h.run(path, "render", "b", kind="render")
+        self.assertEqual(out, {"state": "success", "error": None, "rendered_fields": {
+            "bash_command": "echo prod 2024-01-02; exit 1", "env": {"D": "20240102"}, "cwd": None}})
+        self.h.worker.xcoms[("render", self.h.run_id, "up", -1, "return_value")] = [7, 8]
+        out, _ = self.h.run(path, "render", "mapped", kind="render", map_index=1)
+        self.assertEqual(out["rendered_fields"]["op_kwargs"], {"label": "2024-01-02", "x": 8})
+
 
 if __name__ == "__main__":
     unittest.main()

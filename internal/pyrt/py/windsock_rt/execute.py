@@ -591,24 +591,13 @@ def _run_try(req):
     map_index = req.get("map_index", -1)
     outcome = _new_outcome()
     context = build_context(req.get("context"), dag, task, map_index)
-    ti = context["ti"]
     with set_current_context(context), _TermHandler(task) as term:
         try:
             placeholder = _placeholder_error(task)
             if placeholder:
                 from airflow.exceptions import AirflowException
                 raise AirflowException(placeholder)
-            resolved_oids = set()
-            if _is_mapped(task):
-                task = _unmap(task, req, context, resolved_oids)
-                term.task = task
-            context["task"] = ti.task = task
-            try:
-                task.params = context["params"]
-            except Exception:  # a read-only params property
-                pass
-            env = _template_env(req["file"], dag)
-            _render(task, context, env, resolved_oids)
+            task = term.task = _rendered_task(req, dag, task, context)
             outcome["rendered_fields"] = templating.rendered_fields(task)
             _export_env(dag, task, context)
             task.pre_execute(context=context)
@@ -623,6 +612,32 @@ def _run_try(req):
     _set_outlet_events(outcome, context)
     _run_callbacks(task, "on_success_callback", context)
     return outcome
+
+
+def _rendered_task(req, dag, task, context):
+    """The task as it runs: unmapped for its map index when mapped, with
+    the context's params, its templated fields rendered."""
+    resolved_oids = set()
+    if _is_mapped(task):
+        task = _unmap(task, req, context, resolved_oids)
+    context["task"] = context["ti"].task = task
+    try:
+        task.params = context["params"]
+    except Exception:  # a read-only params property
+        pass
+    _render(task, context, _template_env(req["file"], dag), resolved_oids)
+    return task
+
+
+def _render_only(req):
+    """kind "render" (windsock tasks render, the Rendered Template view):
+    the task's templated fields rendered for the run, nothing executed."""
+    dag = load_dag(req["file"], req["dag_id"])
+    task = _get_task(dag, req["task_id"])
+    context = build_context(req.get("context"), dag, task, req.get("map_index", -1))
+    with set_current_context(context):
+        task = _rendered_task(req, dag, task, context)
+    return {"state": SUCCESS, "rendered_fields": templating.rendered_fields(task), "error": None}
 
 
 def _decide_downstream(task, dag, result, outcome):
@@ -720,6 +735,8 @@ def run_task(req, rpc=_rpc):
     try:
         if kind == "task":
             outcome = _run_try(req)
+        elif kind == "render":
+            outcome = _render_only(req)
         elif kind in ("task_callback", "dag_callback"):
             outcome = _run_callback_request(dict(req, kind=kind))
         else:
