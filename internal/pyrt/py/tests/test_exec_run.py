@@ -692,6 +692,33 @@ class RunTest(unittest.TestCase):
         out, _ = self.h.run(path, "render", "mapped", kind="render", map_index=1)
         self.assertEqual(out["rendered_fields"]["op_kwargs"], {"label": "2024-01-02", "x": 8})
 
+    def test_operator_overriding_render_template_fields(self):
+        path = self.h.write("override.py", '''
+            import pendulum
+            from airflow import DAG
+            from airflow.models.baseoperator import BaseOperator
+
+            class Loud(BaseOperator):
+                template_fields = ("text",)
+
+                def __init__(self, text, **kw):
+                    super().__init__(**kw)
+                    self.text = text
+
+                def render_template_fields(self, context, jinja_env=None):
+                    super().render_template_fields(context, jinja_env=jinja_env)
+                    self.text = self.text.upper() + jinja_env.globals["suffix"]
+
+                def execute(self, context):
+                    return self.text
+
+            with DAG("override", start_date=pendulum.datetime(2024, 1, 1), schedule=None,
+                     user_defined_macros={"suffix": "!"}) as dag:
+                Loud(task_id="l", text="day {{ ds }}")
+        ''')
+        out, _ = self.run_ok(path, "override", "l")
+        self.assertEqual(out["return_value"], "DAY 2024-01-02!")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -16,7 +16,11 @@ store ("return_value" with "has_return", and "xcoms").
 
 req["kind"] "task_callback" and "dag_callback" call a task's or a DAG's
 callbacks for the worker (a native task's Python callback, a DAG's
-on_success/on_failure_callback) with a rebuilt context.
+on_success/on_failure_callback, a try killed from outside) with a rebuilt
+context; "render" renders the templated fields without running anything.
+
+A fork server readies itself with warm() (windsock_rt.warm in its preload
+list) and, after importing its DAG file, prepare(path).
 """
 
 import importlib
@@ -381,8 +385,8 @@ def _run_callbacks(owner, name, context):
 # --- the try ---------------------------------------------------------------------
 
 def _error(exc, tb=None):
-    if isinstance(exc, str):
-        return {"types": ["AirflowException", "Exception"], "message": exc, "traceback": tb or ""}
+    """The outcome's error: the exception's class names (most derived
+    first), its message, the traceback."""
     types = [c.__name__ for c in type(exc).__mro__ if c is not object]
     message = str(exc)
     if isinstance(exc, SystemExit):
@@ -522,7 +526,7 @@ def _render(task, context, env, resolved_oids):
     otherwise."""
     for cls in type(task).__mro__:
         if "render_template_fields" in vars(cls):
-            if not cls.__module__.startswith("airflow"):
+            if cls.__module__ != "airflow" and not cls.__module__.startswith("airflow."):
                 task.render_template_fields(context, jinja_env=env)
                 return
             break
@@ -537,12 +541,7 @@ def _placeholder_error(task):
     info = getattr(task, "_ws_placeholder", None)
     if not info:
         return None
-    try:
-        from airflow._providers import missing_message
-    except ImportError:
-        def missing_message(provider, class_path):
-            return "%s needs the provider package apache-airflow-providers-%s, which this environment lacks" % (
-                class_path, provider)
+    from airflow._providers import missing_message
     return missing_message(info.get("provider"), info.get("class_path"))
 
 
