@@ -719,6 +719,16 @@ class RunTest(unittest.TestCase):
         out, _ = self.run_ok(path, "override", "l")
         self.assertEqual(out["return_value"], "DAY 2024-01-02!")
 
+    def test_warm_rehearses_and_leaves_no_trace(self):
+        from airflow.models.dag import DagContext
+        from windsock_rt import execute, rpc
+        handler = rpc._handler
+        execute.warm()
+        self.assertIs(rpc._handler, handler)  # the worker's handler is back
+        self.assertFalse([m for m in sys.modules if m.endswith("windsock_rehearsal")])
+        self.assertFalse([d for d, _ in DagContext.autoregistered_dags if d.dag_id == "windsock_rehearsal"])
+        self.assertFalse([k for k in os.environ if k.startswith("AIRFLOW_CTX_")])
+
 
 if __name__ == "__main__":
     unittest.main()

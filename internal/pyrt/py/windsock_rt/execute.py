@@ -727,8 +727,8 @@ def _callback_outcome(failures):
 # --- entry point -----------------------------------------------------------------
 
 def run_task(req, rpc=_rpc):
-    """Run req (kind "task", "task_callback" or "dag_callback"), send the
-    outcome as the last rpc message and return it."""
+    """Run req (kind "task", "render", "task_callback" or "dag_callback"),
+    send the outcome as the last rpc message and return it."""
     kind = req.get("kind") or "task"
     _setup_logging()
     try:
@@ -751,7 +751,11 @@ def run_task(req, rpc=_rpc):
             stream.flush()
         except Exception:
             pass
-    rpc.call("result", **outcome)
+    try:
+        rpc.call("result", **outcome)
+    except (TypeError, ValueError) as exc:  # a value JSON cannot hold slipped into the outcome
+        outcome = {"state": FAILED, "error": _error(exc, "could not send the outcome: %s" % exc)}
+        rpc.call("result", **outcome)
     return outcome
 
 
@@ -768,7 +772,10 @@ def warm():
             importlib.import_module(mod)
         except ImportError:
             pass
-    _rehearse()
+    try:
+        _rehearse()
+    except Exception:  # only an optimisation: a server that cannot rehearse still serves
+        traceback.print_exc()
     _setup_logging()
     saved = sys.stdout
     try:
@@ -820,6 +827,7 @@ def _rehearse():
         return None
 
     logical = "2024-01-02T00:00:00+00:00"
+    previous_handler = rpc_mod._handler
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "windsock_rehearsal.py")
         with open(path, "w") as f:
@@ -842,7 +850,7 @@ def _rehearse():
                             pushed[task_id] = out["return_value"]
         finally:
             sys.stdout, sys.stderr = saved
-            rpc_mod.set_handler(None)
+            rpc_mod.set_handler(previous_handler)
             sys.modules.pop(module_name(path), None)
             _FILE_DAGS.pop(module_name(path), None)
             from airflow.models.dag import DagContext
