@@ -488,7 +488,8 @@ class RunTest(unittest.TestCase):
             with DAG("order", start_date=pendulum.datetime(2024, 1, 1), schedule=None) as dag:
                 Ordered(task_id="o", msg="{{ ds }}", on_execute_callback=lambda ctx: SEEN.append("on_execute"))
         ''')
-        out, log = self.run_ok(path, "order", "o")
+        out, log = self.run_ok(path, "order", "o", env={"WINDSOCK_TRY_MARK": "m-1"})
+        self.assertEqual(os.environ.get("WINDSOCK_TRY_MARK"), "m-1")
         self.assertEqual(out["return_value"], ["pre_execute:2024-01-02", "on_execute",
                                                "execute:%s:1" % self.h.run_id])
         self.assertIn("Exporting env vars: AIRFLOW_CTX_DAG_OWNER='airflow' AIRFLOW_CTX_DAG_ID='order'", log)

@@ -732,6 +732,9 @@ def run_task(req, rpc=_rpc):
     kind = req.get("kind") or "task"
     _setup_logging()
     try:
+        # The worker's variables for the try (AIRFLOW_CTX_*, its mark on the
+        # processes of the try), inherited by whatever the task starts.
+        os.environ.update({str(k): str(v) for k, v in (req.get("env") or {}).items()})
         if kind == "task":
             outcome = _run_try(req)
         elif kind == "render":
