@@ -358,7 +358,7 @@ class RunTest(unittest.TestCase):
                 def pair(a, b):
                     return [a, b]
 
-                lit = double.override(task_id="lit").expand(x=[1, 2, 3])
+                lit = double.override(task_id="lit", map_index_template="x={{ task.op_kwargs['x'] }}").expand(x=[1, 2, 3])
                 dyn = double.override(task_id="dyn").partial(factor=10).expand(x=make())
                 cross = pair.expand(a=[1, 2], b=["x", "y", "z"])
                 classic = PythonOperator.partial(task_id="classic", python_callable=label,
@@ -367,6 +367,7 @@ class RunTest(unittest.TestCase):
         ''')
         out, _ = self.run_ok(path, "mapped", "lit", map_index=1)
         self.assertEqual(out["return_value"], 4)
+        self.assertEqual(out["rendered_map_index"], "x=2")
         self.run_ok(path, "mapped", "make")
         for i in range(3):
             self.run_ok(path, "mapped", "dyn", map_index=i)

@@ -601,7 +601,14 @@ def _run_try(req):
             _export_env(dag, task, context)
             task.pre_execute(context=context)
             _run_callbacks(task, "on_execute_callback", context)
-            result = _execute(task, context)
+            try:
+                result = _execute(task, context)
+            except BaseException:
+                # Airflow renders the name even for a failed try, but a
+                # rendering error must not hide the task's own.
+                _render_map_index(task, context, req, dag, outcome, quiet=True)
+                raise
+            _render_map_index(task, context, req, dag, outcome, quiet=False)
             _push_outcome(task, result, outcome)
             task.post_execute(context=context, result=result)
             _decide_downstream(task, dag, result, outcome)
@@ -626,6 +633,21 @@ def _rendered_task(req, dag, task, context):
         pass
     _render(task, context, _template_env(req["file"], dag), resolved_oids)
     return task
+
+
+def _render_map_index(task, context, req, dag, outcome, quiet):
+    """map_index_template (2.9+) rendered after execute, with what the task
+    added to the context: the display name of a mapped task instance
+    ("rendered_map_index")."""
+    template = getattr(task, "map_index_template", None)
+    if not template or context["ti"].map_index < 0:
+        return
+    context["map_index_template"] = template
+    try:
+        outcome["rendered_map_index"] = str(_template_env(req["file"], dag).from_string(template).render(context))
+    except Exception:
+        if not quiet:
+            raise
 
 
 def _render_only(req):
