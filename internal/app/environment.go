@@ -43,6 +43,7 @@ type Environment struct {
 	Hostname string
 
 	registry *operator.Registry
+	python   pythonOnce
 }
 
 // Shared reports whether other processes may share the metadata database
