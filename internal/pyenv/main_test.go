@@ -46,7 +46,7 @@ func buildWheel(src, version string) error {
 		return err
 	}
 	files := map[string]string{
-		"pyproject.toml": "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"wsdemo\"\nversion = \"" + version + "\"\n",
+		"pyproject.toml":     "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"wsdemo\"\nversion = \"" + version + "\"\n",
 		"wsdemo/__init__.py": "VERSION = \"" + version + "\"\n",
 	}
 	for name, body := range files {
