@@ -2,6 +2,9 @@ package pyenv_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -282,4 +285,66 @@ func execPython(dir, code string) (string, error) {
 	cmd.Env = append(pipEnv(), "PYTHONPATH="+dir)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
+}
+
+// pip reads --constraint and --find-links lines itself, relative paths
+// against the requirements file's directory.
+func TestConstraintsAndRelativeLinksInTheFile(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	if err := os.Symlink(wheels, filepath.Join(h.dir, "wheels")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(h.dir, "constraints.txt"), []byte("wsdemo==1.0\n"), 0o644)
+	// Unconstrained, pip would pick the newest wheel, 2.0.
+	body := "--no-index\n--find-links wheels\n--constraint constraints.txt\nwsdemo\n"
+	os.WriteFile(filepath.Join(h.dir, "requirements.txt"), []byte(body), 0o644)
+	res := h.prepare()
+	if !res.Status.Healthy() {
+		t.Fatalf("install failed: %q", res.Status.Problems())
+	}
+	if v := wsdemo(t, res.Python); v != "1.0" {
+		t.Errorf("wsdemo %s, want 1.0 as constrained", v)
+	}
+}
+
+// Cancelling Prepare stops pip at once and records nothing: the next start
+// tries again.
+func TestCancelledInstallStopsPip(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	asked := make(chan struct{})
+	var once sync.Once
+	release := make(chan struct{})
+	index := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(asked) })
+		<-release // an index that never answers
+	}))
+	defer index.Close()
+	defer close(release)
+	os.WriteFile(filepath.Join(h.dir, "requirements.txt"), []byte("--index-url "+index.URL+"/simple\nwsdemo\n"), 0o644)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := pyenv.Prepare(ctx, h.cfg)
+		done <- err
+	}()
+	select {
+	case <-asked:
+	case err := <-done:
+		t.Fatalf("Prepare returned %v before pip asked the index", err)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Prepare = %v, want context.Canceled", err)
+	}
+	st, err := pyenv.ReadStatus(h.cfg)
+	if err != nil || st.LastInstall != nil || !st.Pending {
+		t.Errorf("status after a cancelled install = %+v, %v; want nothing recorded", st, err)
+	}
+	envs, _ := os.ReadDir(filepath.Join(h.dir, "python_env", "envs"))
+	if len(envs) != 0 {
+		t.Errorf("a cancelled build left %v", envs)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // installLog is the file, in Config.Dir, holding the output of the latest
@@ -94,6 +96,11 @@ func (p *preparer) step(ctx context.Context, log *bytes.Buffer, what, dir, name 
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(append([]string(nil), p.cfg.Env...), "PIP_NO_INPUT=1", "PYTHONNOUSERSITE=1")
 	cmd.Dir = dir
+	// pip runs builds in processes of its own: a cancelled install stops
+	// them all, and output pipes they hold cannot keep Wait waiting.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	fmt.Fprintf(log, "$ %s %s\n", name, strings.Join(args, " "))
