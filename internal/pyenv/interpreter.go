@@ -1,16 +1,15 @@
 package pyenv
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/windsock/windsock/internal/pyrt"
 )
 
 // resolved is a launcher script's answer to "which interpreter are you",
@@ -24,95 +23,55 @@ type resolved struct {
 	SysExecutable string    `json:"sys_executable"`
 }
 
-// launchers caches, per process, the resolutions done so far.
-var launchers sync.Map // key string -> string
-
-// resolveBase returns the real interpreter behind cfg.Python. A binary is
-// used as it is; a launcher script (a pyenv shim costs about a second per
-// start) is run once and asked for sys.executable, and its answer cached
-// in the process and in the status file, keyed by the script's size,
-// modification time and PYENV_VERSION.
+// resolveBase returns the real interpreter behind cfg.Python, as
+// pyrt.ResolvePython finds it. That runs the interpreter once per process;
+// for a launcher script (a pyenv shim costs about a second per start) the
+// answer is also kept in the home's status file, keyed by the script's
+// size, modification time and PYENV_VERSION, so that the next process
+// (`windsock dags test`, a worker) does not pay that second again.
 func resolveBase(ctx context.Context, cfg Config) (string, error) {
-	path, err := findPython(cfg)
+	found, err := exec.LookPath(cfg.Python)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: %v (set core.python_executable)", ErrNoPython, err)
 	}
-	if !isScript(path) {
-		return path, nil
+	if !isScript(found) {
+		return resolveWithPyrt(ctx, cfg.Python)
 	}
-	fi, err := os.Stat(path)
+	launcher, err := filepath.EvalSymlinks(found)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrNoPython, err)
 	}
-	want := resolved{Launcher: path, ModTime: fi.ModTime().UTC(), Size: fi.Size(), PyenvVersion: envValue(cfg.Env, "PYENV_VERSION")}
-	key := fmt.Sprintf("%s\x00%d\x00%d\x00%s", want.Launcher, want.ModTime.UnixNano(), want.Size, want.PyenvVersion)
-	if exe, ok := launchers.Load(key); ok {
-		return exe.(string), nil
+	fi, err := os.Stat(launcher)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNoPython, err)
 	}
+	want := resolved{Launcher: launcher, ModTime: fi.ModTime().UTC(), Size: fi.Size(), PyenvVersion: os.Getenv("PYENV_VERSION")}
 	if st, err := readState(cfg.Dir); err == nil && st.Interpreter != nil {
 		r := *st.Interpreter
 		if r.Launcher == want.Launcher && r.ModTime.Equal(want.ModTime) && r.Size == want.Size && r.PyenvVersion == want.PyenvVersion && isFile(r.SysExecutable) {
-			launchers.Store(key, r.SysExecutable)
 			return r.SysExecutable, nil
 		}
 	}
-	exe, err := askSysExecutable(ctx, cfg, path)
+	exe, err := resolveWithPyrt(ctx, cfg.Python)
 	if err != nil {
 		return "", err
 	}
-	launchers.Store(key, exe)
 	want.SysExecutable = exe
 	rememberLauncher(cfg, want)
 	return exe, nil
 }
 
-// findPython returns the absolute path of cfg.Python: a path (relative to
-// the home) or a name looked up on cfg.Env's PATH.
-func findPython(cfg Config) (string, error) {
-	name := cfg.Python
-	if strings.ContainsRune(name, filepath.Separator) {
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(cfg.Home, name)
-		}
-		if !isExecutable(name) {
-			return "", fmt.Errorf("%w: core.python_executable %s is not an executable file", ErrNoPython, name)
-		}
-		return name, nil
-	}
-	for _, dir := range filepath.SplitList(envValue(cfg.Env, "PATH")) {
-		if dir == "" || !filepath.IsAbs(dir) {
-			// A relative PATH entry would make the choice depend on the
-			// working directory.
-			continue
-		}
-		if p := filepath.Join(dir, name); isExecutable(p) {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%w: %s is not on PATH (set core.python_executable)", ErrNoPython, name)
-}
-
-// askSysExecutable runs the launcher once and returns the interpreter it
-// runs.
-func askSysExecutable(ctx context.Context, cfg Config, launcher string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, launcher, "-c", "import sys; sys.stdout.write(sys.executable)")
-	cmd.Env = cfg.Env
-	cmd.Dir = cfg.Home
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	exe := strings.TrimSpace(string(out))
-	if err != nil || !filepath.IsAbs(exe) {
-		return "", fmt.Errorf("%w: %s does not run: %v %s", ErrNoPython, launcher, err, tail(stderr.Bytes(), 5, 1000))
+func resolveWithPyrt(ctx context.Context, name string) (string, error) {
+	exe, err := pyrt.ResolvePython(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNoPython, err)
 	}
 	return exe, nil
 }
 
-// rememberLauncher records a launcher's resolution in the status file, so
-// that the next process of the home need not run it. Best effort: a home
-// that cannot be written only costs the next process one run.
+// rememberLauncher records a launcher's resolution in the status file.
+// Best effort: a home that cannot be written only costs the next process
+// one run of the launcher.
 func rememberLauncher(cfg Config, r resolved) {
 	unlock, err := lockDir(context.Background(), cfg.Dir)
 	if err != nil {
@@ -144,24 +103,7 @@ func isScript(path string) bool {
 	return string(head) == "#!"
 }
 
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
-}
-
 func isFile(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular()
-}
-
-// envValue returns the last value of name in env, as the process would
-// see it.
-func envValue(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
 }

@@ -32,7 +32,7 @@ type Config struct {
 	// Home is WINDSOCK_HOME; Dir and relative paths default under it.
 	Home string
 	// Python is core.python_executable: a path or a name looked up on
-	// Env's PATH. Default: "python3".
+	// PATH, resolved by pyrt.ResolvePython. Default: "python3".
 	Python string
 	// RequirementsFile is core.requirements_file. Default:
 	// Home/requirements.txt. A missing or blank file means no virtual
@@ -45,9 +45,9 @@ type Config struct {
 	// Dir holds the virtual environments, the status file and the last
 	// pip log. Default: Home/python_env.
 	Dir string
-	// Env is the environment of the python and pip processes (PATH finds
-	// the interpreter; PIP_* variables and pip.conf are honoured as pip
-	// honours them). Default: os.Environ().
+	// Env is the environment of the venv and pip processes (PIP_*
+	// variables and pip.conf are honoured as pip honours them). Default:
+	// os.Environ().
 	Env []string
 	// Limits bound what plugins.zip may unpack to. Zero fields mean the
 	// defaults of DefaultLimits.
