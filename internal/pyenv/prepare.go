@@ -106,7 +106,7 @@ func (p *preparer) upToDate(st Status, w want) bool {
 		return false
 	}
 	switch {
-	case w.reqSum == "" && st.Venv != "":
+	case w.reqSum == "" && (st.Venv != "" || st.LastInstall != nil):
 		return false
 	case w.reqSum != "" && (st.LastInstall == nil || st.LastInstall.RequirementsSHA256 != w.reqSum):
 		return false

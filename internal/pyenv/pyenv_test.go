@@ -209,6 +209,23 @@ func TestNoRequirementsUsesTheBaseInterpreterAndWritesNothing(t *testing.T) {
 	}
 }
 
+// A requirements file removed after it failed is no longer reported.
+func TestRemovedRequirementsClearTheFailure(t *testing.T) {
+	t.Parallel()
+	h := setup(t)
+	h.requirements("windsock-no-such-package")
+	if res := h.prepare(); res.Status.Healthy() || res.Python != python {
+		t.Fatalf("broken file: %+v", res)
+	}
+	os.Remove(filepath.Join(h.dir, "requirements.txt"))
+	if res := h.prepare(); !res.Status.Healthy() || res.Status.LastInstall != nil {
+		t.Errorf("after removing the file: %+v", res.Status)
+	}
+	if st, err := pyenv.ReadStatus(h.cfg); err != nil || !st.Healthy() {
+		t.Errorf("ReadStatus = %+v, %v", st, err)
+	}
+}
+
 func TestConcurrentPreparesBuildOnce(t *testing.T) {
 	t.Parallel()
 	h := setup(t)
