@@ -142,6 +142,11 @@ func Prepare(ctx context.Context, cfg Config) (Result, error) {
 // whether the files changed since: a zero Status when Prepare never had
 // anything to record (no requirements, no plugins.zip).
 func ReadStatus(cfg Config) (Status, error) {
+	if cfg.Home == "" && cfg.Dir == "" {
+		// No home (a server built without a config): nothing to read, and
+		// paths relative to the working directory would be a guess.
+		return Status{}, nil
+	}
 	cfg = cfg.withDefaults()
 	st, err := readState(cfg.Dir)
 	if err != nil {

@@ -362,3 +362,24 @@ func TestCancelledInstallStopsPip(t *testing.T) {
 		t.Errorf("a cancelled build left %v", envs)
 	}
 }
+
+// BenchmarkPrepareUnchanged is the start-up cost of a home whose
+// requirements.txt is installed already: read the file and the status,
+// check the marker.
+func BenchmarkPrepareUnchanged(b *testing.B) {
+	dir := b.TempDir()
+	cfg := pyenv.Config{Home: dir, Python: python, Env: pipEnv()}
+	if err := os.WriteFile(filepath.Join(dir, "requirements.txt"), []byte(pyenvtest.Requirements(wheels, "wsdemo==1.0")), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if res, err := pyenv.Prepare(ctx, cfg); err != nil || res.Venv == "" {
+		b.Fatalf("Prepare: %+v %v", res, err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := pyenv.Prepare(ctx, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
