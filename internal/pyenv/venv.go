@@ -142,10 +142,15 @@ func tail(b []byte, lines, maxBytes int) string {
 	return s
 }
 
-// urlCredentials matches the user:password part of a URL (an
-// --index-url with credentials), which must not reach /health or the UI.
-var urlCredentials = regexp.MustCompile(`(://)[^/\s:@]+:[^/\s@]+@`)
+// urlPassword and urlToken match the secret of a URL's user info (an
+// --index-url with credentials: user:password@, or a lone token@ as
+// package hosts suggest), which must not reach /health or the UI.
+var (
+	urlPassword = regexp.MustCompile(`(://[^/\s:@]+:)[^/\s@]+@`)
+	urlToken    = regexp.MustCompile(`(://)[^/\s:@*]+@`)
+)
 
 func redactURLs(s string) string {
-	return urlCredentials.ReplaceAllString(s, "${1}****@")
+	s = urlPassword.ReplaceAllString(s, "${1}****@")
+	return urlToken.ReplaceAllString(s, "${1}****@")
 }
