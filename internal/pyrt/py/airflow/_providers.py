@@ -66,6 +66,14 @@ def _placeholder_operator_base():
                     self.__dict__[k] = v
             super().__init__(**base)
 
+        def set_xcomargs_dependencies(self):
+            # The real class's template_fields are unknown: any argument
+            # holding an XComArg makes an edge, as it would for a templated one.
+            from airflow.models.xcom_arg import XComArg
+
+            for value in self._ws_placeholder_kwargs.values():
+                XComArg.apply_upstream_relationship(self, value)
+
         def execute(self, context):
             p = self._ws_placeholder
             raise AirflowException(missing_message(p["provider"], p["class_path"]))
