@@ -159,6 +159,17 @@ class ParseErrorsTest(unittest.TestCase):
         self.assertIn("AirflowDagCycleException: Cycle detected in DAG: cyclic", res["import_errors"][0]["message"])
         self.assertEqual(res["import_errors"][0]["line"], 4)
 
+    def test_module_name_is_reported_and_kept(self):
+        import sys
+
+        from windsock_rt import parse
+
+        path = self.files.write("my-dag.v2.py", "from airflow import DAG\nd = DAG('m', schedule=None)\n")
+        res = parse.parse_file(path, {})
+        self.assertTrue(res["module"].startswith("unusual_prefix_") and res["module"].endswith("_my_dag_v2"), res["module"])
+        self.assertEqual(res["module"], parse.module_name(path))
+        self.assertIs(sys.modules[res["module"]].d.__class__.__name__, "DAG")
+
     def test_duration_and_warnings(self):
         res = self.files.parse("warn.py", """
             from airflow import DAG

@@ -1,7 +1,6 @@
 """Contract 1 (pyspec): import one DAG file the way Airflow's DagBag does
 and return its DAGs as dag-factory-shaped documents, with import errors in
 Airflow's traceback format, warnings, the Variables read and the duration."""
-import hashlib
 import os
 import re
 import sys
@@ -18,7 +17,11 @@ def module_name(path):
     with one name never share a module."""
     stem = os.path.splitext(os.path.basename(path))[0]
     stem = re.sub(r"[.\-]", "_", stem)
-    return "unusual_prefix_%s_%s" % (hashlib.sha1(path.encode("utf-8")).hexdigest(), stem)
+    try:
+        from _sha1 import sha1  # the builtin, without loading OpenSSL into every parse server
+    except ImportError:
+        from hashlib import sha1
+    return "unusual_prefix_%s_%s" % (sha1(path.encode("utf-8")).hexdigest(), stem)
 
 
 def _reset_contexts():
@@ -92,14 +95,16 @@ def parse_file(path, opts=None):
     opts = opts or {}
     started = time.monotonic()
     path = os.path.abspath(path)
-    result = {"dags": [], "import_errors": [], "warnings": [], "variables_read": [], "duration_s": 0.0}
+    name = module_name(path)
+    # "module": the sys.modules name of the import, so a file server can drop it again.
+    result = {"dags": [], "import_errors": [], "warnings": [], "variables_read": [], "duration_s": 0.0,
+              "module": name}
 
     import airflow  # noqa: F401
     import airflow.models.dag as dagmod
     from airflow.models.dag import DagContext
     from airflow.models.variable import reads
 
-    name = module_name(path)
     sys.modules.pop(name, None)
     _reset_contexts()
     DagContext.current_autoregister_module_name = name
