@@ -160,6 +160,12 @@ class CorpusStructureTest(unittest.TestCase):
         self.assertEqual((mapped["task_id"], mapped["kind"]), ("make_arg_lists", "MapXComArg"))
         self.assertEqual(t["add_one"]["expand"], {"x": [1, 2, 3]})
 
+    def test_mapped_task_group_edges(self):
+        t = tasks("astro_mapped_task_group.py", "mapped_task_group")
+        self.assertEqual(list(t), ["regions", "per_region.extract", "per_region.load", "end"])
+        self.assertEqual(self.deps(t["per_region.extract"]), ["regions"])
+        self.assertEqual(self.deps(t["end"]), ["per_region.load"])
+
     def test_datasets(self):
         doc = dag_doc(parsed("astro_datasets_consumer.py"), "datasets_consumer")
         self.assertEqual(doc["schedule"], [{"uri": "s3://lake/raw/orders.parquet"}, {"uri": "s3://lake/clean/orders.parquet"}])
