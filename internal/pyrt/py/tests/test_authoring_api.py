@@ -322,6 +322,28 @@ class NativeDecisionTest(unittest.TestCase):
                                                 "env": {"X": "1"}})
         self.assertEqual(task_document(cb)["operator"], "python_file_task")
 
+    def test_arguments_go_does_not_know_run_in_python(self):
+        from airflow.providers.http.operators.http import HttpOperator
+        from windsock_rt.document import task_document
+
+        with DAG("n2", start_date=START):
+            old = BashOperator(task_id="old", bash_command="exit 2", skip_exit_code=2)
+            http = HttpOperator(task_id="http", endpoint="/x", request_kwargs={"verify": False})
+        self.assertEqual(task_document(old), {"operator": "airflow.operators.bash.BashOperator", "bash_command": "exit 2",
+                                              "skip_on_exit_code": 2})
+        self.assertEqual(task_document(http)["operator"], "python_file_task")
+
+    def test_doc_md_from_docstring(self):
+        from windsock_rt.document import task_document
+
+        @task
+        def documented():
+            """Explains itself."""
+
+        with DAG("n3", start_date=START) as d:
+            documented()
+        self.assertEqual(task_document(d.task_dict["documented"])["doc_md"], "Explains itself.")
+
 
 class PlaceholderTest(unittest.TestCase):
     def test_placeholder_operator_and_hook(self):

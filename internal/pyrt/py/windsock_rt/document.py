@@ -288,11 +288,19 @@ def _native_path(cls):
     return native_class_path(cls)
 
 
+def doc_fields(task):
+    """doc_md from a @task function's docstring (Airflow's default), when no doc* was given."""
+    if getattr(task, "_ws_doc_from_docstring", False) and task.doc_md:
+        return {"doc_md": task.doc_md}
+    return {}
+
+
 def task_document(task, python_only=False):
     mapped = isinstance(task, MappedOperator)
     cls = task.operator_class if mapped else type(task)
     written = _written(task)
     base = _base_fields(task, written)
+    base.update(doc_fields(task))
     d = {}
     deps = list(task.upstream_task_ids)
     if deps:
@@ -302,6 +310,13 @@ def task_document(task, python_only=False):
         d["task_group_name"] = tg.group_id
     own = {k: v for k, v in written.items() if k not in base_args()}
     native = None if python_only else _native_path(cls)
+    if native is not None:
+        from windsock_rt.native import RENAMED, accepts
+
+        if accepts(native, own):
+            own = {RENAMED.get(k, k): v for k, v in own.items()}
+        else:
+            native = None
     if native is not None and getattr(task, "_ws_decorated", None) is None:
         try:
             fields = {k: encode(v, strict=True) for k, v in base.items() if k not in TASK_CALLBACKS}
