@@ -2,7 +2,7 @@
 file imports and builds them, the DAG shows in the UI with its real
 operator names, and a try (or any use of a hook) fails with a message
 naming the provider package this environment lacks."""
-from airflow.exceptions import AirflowException
+from airflow.exceptions import AirflowException, AirflowFailException
 
 # Provider packages whose names take two segments of the module path.
 _TWO_LEVEL = frozenset(("apache", "cncf", "common", "microsoft", "dbt", "atlassian", "fab", "edge", "teradata_x"))
@@ -66,9 +66,18 @@ def _placeholder_operator_base():
                     self.__dict__[k] = v
             super().__init__(**base)
 
+        def set_xcomargs_dependencies(self):
+            # The real class's template_fields are unknown: any argument
+            # holding an XComArg makes an edge, as it would for a templated one.
+            from airflow.models.xcom_arg import XComArg
+
+            for value in self._ws_placeholder_kwargs.values():
+                XComArg.apply_upstream_relationship(self, value)
+
         def execute(self, context):
+            # Fails without retrying: the package will not appear between tries.
             p = self._ws_placeholder
-            raise AirflowException(missing_message(p["provider"], p["class_path"]))
+            raise AirflowFailException(missing_message(p["provider"], p["class_path"]))
 
     return PlaceholderOperator
 
@@ -89,7 +98,7 @@ def _placeholder_hook_base():
             if name.startswith("_"):
                 raise AttributeError(name)
             p = type(self)._ws_placeholder
-            raise AirflowException(missing_message(p["provider"], p["class_path"]))
+            raise AirflowFailException(missing_message(p["provider"], p["class_path"]))
 
     return PlaceholderHook
 
@@ -175,7 +184,7 @@ def placeholder_decorated_operator(provider, class_path, operator_name):
         _PythonDecoratedOperator.__init__(self, python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
 
     def execute(self, context):
-        raise AirflowException(missing_message(provider, class_path))
+        raise AirflowFailException(missing_message(provider, class_path))
 
     ns["__init__"] = __init__
     ns["execute"] = execute

@@ -54,9 +54,10 @@ def encode_datetime(v):
     return v.isoformat()
 
 
-def encode(v, strict=False):
+def encode(v, strict=False, xcomargs=False):
     """Tagged JSON for v. strict: raise NotPlain for what a native task
-    cannot carry (callables, XComArgs, arbitrary objects)."""
+    cannot carry (callables, XComArgs, arbitrary objects); xcomargs: plain
+    XComArgs are allowed even then (what a mapped task expands over)."""
     from airflow.models.xcom_arg import XComArg, PlainXComArg
     from airflow.models.param import Param, ParamsDict
     from airflow.datasets import BaseDataset
@@ -80,7 +81,7 @@ def encode(v, strict=False):
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, (list, tuple, set, frozenset)):
-        return [encode(x, strict) for x in v]
+        return [encode(x, strict, xcomargs) for x in v]
     if isinstance(v, ParamsDict):
         return {k: encode(p, strict) for k, p in v.items()}
     if isinstance(v, dict):
@@ -90,7 +91,7 @@ def encode(v, strict=False):
                 if strict:
                     raise NotPlain("non-string key %r" % (k,))
                 k = str(k)
-            out[k] = encode(x, strict)
+            out[k] = encode(x, strict, xcomargs)
         return out
     if isinstance(v, Param):
         d = {"__type__": "airflow.models.param.Param"}
@@ -103,7 +104,7 @@ def encode(v, strict=False):
         return d
     if isinstance(v, BaseDataset):
         return encode_dataset(v)
-    if strict:
+    if strict and not (xcomargs and isinstance(v, PlainXComArg)):
         raise NotPlain(type(v).__name__)
     if isinstance(v, PlainXComArg):
         return {"__xcomarg__": {"task_id": v.operator.task_id, "key": v.key}}
@@ -287,11 +288,19 @@ def _native_path(cls):
     return native_class_path(cls)
 
 
+def doc_fields(task):
+    """doc_md from a @task function's docstring (Airflow's default), when no doc* was given."""
+    if getattr(task, "_ws_doc_from_docstring", False) and task.doc_md:
+        return {"doc_md": task.doc_md}
+    return {}
+
+
 def task_document(task, python_only=False):
     mapped = isinstance(task, MappedOperator)
     cls = task.operator_class if mapped else type(task)
     written = _written(task)
     base = _base_fields(task, written)
+    base.update(doc_fields(task))
     d = {}
     deps = list(task.upstream_task_ids)
     if deps:
@@ -301,6 +310,13 @@ def task_document(task, python_only=False):
         d["task_group_name"] = tg.group_id
     own = {k: v for k, v in written.items() if k not in base_args()}
     native = None if python_only else _native_path(cls)
+    if native is not None:
+        from windsock_rt.native import RENAMED, accepts
+
+        if accepts(native, own):
+            own = {RENAMED.get(k, k): v for k, v in own.items()}
+        else:
+            native = None
     if native is not None and getattr(task, "_ws_decorated", None) is None:
         try:
             fields = {k: encode(v, strict=True) for k, v in base.items() if k not in TASK_CALLBACKS}
@@ -309,7 +325,8 @@ def task_document(task, python_only=False):
                     fields[k] = base[k]
             own_enc = {k: encode(v, strict=True) for k, v in own.items()}
             if mapped:
-                expand = encode(task.expand_input, strict=True)
+                expand = encode(task.expand_input, strict=True, xcomargs=True)
+                own_enc = {k: encode(v, strict=True, xcomargs=True) for k, v in own.items()}
         except NotPlain:
             native = None
     if native is not None and getattr(task, "_ws_decorated", None) is None:

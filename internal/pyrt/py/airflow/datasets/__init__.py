@@ -1,5 +1,4 @@
 """Datasets (2.4+), dataset expressions (& and |, 2.9+) and DatasetAlias (2.10)."""
-from urllib.parse import urlsplit
 
 
 def _sanitize_uri(uri):
@@ -9,8 +8,8 @@ def _sanitize_uri(uri):
         raise ValueError("Dataset URI cannot be just whitespace")
     if not uri.isascii():
         raise ValueError("Dataset URI must only consist of ASCII characters")
-    parsed = urlsplit(uri)
-    if parsed.scheme and parsed.scheme.lower() == "airflow":
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme.lower() == "airflow":
         raise ValueError("Dataset scheme 'airflow' is reserved")
     return uri
 

@@ -147,3 +147,16 @@ def _condition(condition, skip_message, run):
 task = TaskDecoratorCollection()
 
 __all__ = ["dag", "task", "task_group", "setup", "teardown"]
+
+
+def __getattr__(name):
+    # `import airflow` then `airflow.<pkg>.<module>.x` works in Airflow because
+    # its start-up imports most modules; here submodules load on first use.
+    import importlib
+
+    if name.startswith("__"):
+        raise AttributeError(name)
+    try:
+        return importlib.import_module(__name__ + "." + name)
+    except ModuleNotFoundError:
+        raise AttributeError("module %r has no attribute %r" % (__name__, name)) from None

@@ -4,7 +4,10 @@ import functools
 from airflow.utils.task_group import MappedTaskGroup, TaskGroup
 
 
-class MappedArgument:
+from airflow.models.xcom_arg import ResolveMixin
+
+
+class MappedArgument(ResolveMixin):
     """What a mapped @task_group's function receives for an expanded
     argument: resolved per map index when a task inside runs."""
 

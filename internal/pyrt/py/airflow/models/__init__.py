@@ -44,6 +44,11 @@ __all__ = sorted(_NAMES)
 def __getattr__(name):
     mod = _NAMES.get(name)
     if mod is None:
+        if not name.startswith("__"):
+            try:
+                return importlib.import_module("airflow.models." + name)
+            except ModuleNotFoundError:
+                pass
         raise AttributeError("module 'airflow.models' has no attribute %r" % name)
     value = getattr(importlib.import_module(mod), name)
     globals()[name] = value

@@ -75,12 +75,19 @@ class Connection:
             uri += ":%d" % self.port
         if self.schema:
             uri += "/" + quote(self.schema, safe="")
-        extra = self.extra_dejson
-        if extra:
-            if all(isinstance(v, str) for v in extra.values()):
-                uri += ("/" if not self.schema else "") + "?" + urlencode(extra)
+        if self.extra:
+            from urllib.parse import parse_qsl
+
+            extra = self.extra_dejson
+            try:
+                query = urlencode(extra)
+            except TypeError:
+                query = None
+            sep = "?" if self.schema else "/?"
+            if query and extra == dict(parse_qsl(query, keep_blank_values=True)):
+                uri += sep + query
             else:
-                uri += ("/" if not self.schema else "") + "?" + urlencode({self.EXTRA_KEY: json.dumps(extra)})
+                uri += sep + urlencode({self.EXTRA_KEY: self.extra})
         return uri
 
     @property
