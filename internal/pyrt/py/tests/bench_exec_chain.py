@@ -1,11 +1,12 @@
 """What run_task costs per hop of a chain of 100 @task functions (each
-returning its input plus one), in-process and in children of the real fork
-server. Not a test; run by hand:
+returning its input plus one), in-process and in the real Python server's
+reused workers (each try importing the DAG file afresh). Not a test; run
+by hand:
 
     /usr/bin/python3 internal/pyrt/py/tests/bench_exec_chain.py
 
-Wall times on a loaded machine mostly measure the scheduler, so the fork
-server figures are the child's CPU time and page faults for run_task.
+Wall times on a loaded machine mostly measure the scheduler, so the server
+figures include the worker's CPU time and page faults for run_task.
 """
 import contextlib
 import io
@@ -37,18 +38,6 @@ CHAIN = textwrap.dedent('''
     d = chain()
 ''')
 RUN = "manual__2024-01-02T00:00:00+00:00"
-
-# The fork server as Go starts it, plus execute.prepare() after the file
-# is imported (what a file server should do; see the pyexec notes).
-PREPARED_BOOT = ("import sys; sys.path.insert(0, sys.argv[1])\n"
-                 "from windsock_rt import parse, execute\n"
-                 "_parse_file = parse.parse_file\n"
-                 "def parse_file(path, opts=None):\n"
-                 "    result = _parse_file(path, opts)\n"
-                 "    execute.prepare(path)\n"
-                 "    return result\n"
-                 "parse.parse_file = parse_file\n"
-                 "from windsock_rt import forkserver; forkserver.main(sys.argv[2:])")
 
 CHILD = '''
 import resource, sys, time
@@ -87,18 +76,29 @@ def in_process(path):
             out = run_task(req, rpc)
         times.append(time.perf_counter() - start)
         w.store_outcome(out)
-    rpc.set_handler(None)
     assert w.xcom("chain", "s99") == 100
-    print("in-process run_task per hop: median %.2f ms" % (median(times) * 1000))
+    print("in-process run_task per hop, file already imported: median %.2f ms" % (median(times) * 1000))
+    from windsock_rt.execute import module_name
+    times, cpu = [], []
+    for i in range(100):
+        tid, req = request(path, i)
+        w.current = ("chain", RUN, tid, -1)
+        sys.modules.pop(module_name(path), None)  # as the worker does after each request
+        start, start_cpu = time.perf_counter(), time.process_time()
+        with contextlib.redirect_stdout(io.StringIO()):
+            out = run_task(req, rpc)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+        w.store_outcome(out)
+    rpc.set_handler(None)
+    print("in-process run_task per hop, importing the 100-task file each time: median %.2f ms (cpu %.2f ms)"
+          % (median(times) * 1000, median(cpu) * 1000))
 
 
-def through_fork_server(path, preload, prepared):
-    fs.BOOT, boot = (PREPARED_BOOT if prepared else fs.BOOT), fs.BOOT
+def through_server(path):
     w = Worker()
-    server = fs.ForkServer({"dags_folder": os.path.dirname(path), "file": path, "preload": preload})
-    fs.BOOT = boot
+    server = fs.ForkServer({"dags_folder": os.path.dirname(path), "max_idle": 1})
     try:
-        server.request({"op": "preload", "file": path}, w.handle)
         cpu, faults, wall = [], [], []
         for i in range(100):
             tid, req = request(path, i)
@@ -113,8 +113,8 @@ def through_fork_server(path, preload, prepared):
         assert w.xcom("chain", "s99") == 100
     finally:
         server.close()
-    print("fork server, preload %s%s: run_task cpu median %.1f ms, page faults median %d; request wall median %.1f ms"
-          % (",".join(preload), " + prepare()" if prepared else "", median(cpu), median(faults), median(wall) * 1000))
+    print("python server worker: run_task (importing the file) cpu median %.1f ms, page faults median %d; "
+          "request wall median %.1f ms" % (median(cpu), median(faults), median(wall) * 1000))
 
 
 def main():
@@ -122,10 +122,7 @@ def main():
         path = os.path.join(folder, "chain.py")
         with open(path, "w") as f:
             f.write(CHAIN)
-        base = ["jinja2", "windsock_rt.parse"]
-        through_fork_server(path, base, False)
-        through_fork_server(path, base + ["windsock_rt.warm"], False)
-        through_fork_server(path, base + ["windsock_rt.warm"], True)
+        through_server(path)
         in_process(path)
 
 

@@ -569,15 +569,43 @@ class RunTest(unittest.TestCase):
         ''')
         out, _ = self.run_ok(path, "hidden", "hello")
         self.assertEqual(out["return_value"], "hello")
-        # imported by the file server through parse.py, which consumed the
-        # registrations: the DAG is still found
-        from airflow.models.dag import DagContext
-        from windsock_rt import execute
-        execute._FILE_DAGS.clear()
-        DagContext.autoregistered_dags.clear()
+        # imported by parse.py, whose registrations are not ours: the DAG is
+        # still found
+        from windsock_rt import execute, parse
+        sys.modules.pop(execute.module_name(path), None)
+        parse.parse_file(path, {})
         self.assertIn(execute.module_name(path), sys.modules)
         out, _ = self.run_ok(path, "hidden", "hello")
         self.assertEqual(out["return_value"], "hello")
+
+    def test_a_reused_worker_never_finds_an_older_import(self):
+        # A worker imports every request's file afresh (and drops the module
+        # after); a DAG the file no longer defines must not be found again.
+        from windsock_rt import execute
+        src = '''
+            import pendulum
+            from airflow.decorators import dag, task
+
+            @dag(dag_id="%s", start_date=pendulum.datetime(2024, 1, 1), schedule=None)
+            def d():
+                @task
+                def hello():
+                    return "%s"
+                hello()
+
+            d()
+        '''
+        path = self.h.write("changing.py", src % ("old_id", "v1"))
+        out, _ = self.run_ok(path, "old_id", "hello")
+        self.assertEqual(out["return_value"], "v1")
+        sys.modules.pop(execute.module_name(path), None)  # what the worker does after a request
+        self.h.write("changing.py", src % ("new_id", "v2"))
+        out, _ = self.run_ok(path, "new_id", "hello")
+        self.assertEqual(out["return_value"], "v2")
+        sys.modules.pop(execute.module_name(path), None)
+        out, _ = self.h.run(path, "old_id", "hello")
+        self.assertEqual(out["state"], "failed")
+        self.assertIn("Dag 'old_id' could not be found", out["error"]["message"])
 
     def test_bash_operator_with_user_macro_and_script_file(self):
         self.h.write("scripts/hello.sh", "echo \"hello {{ greet(params.who) }} on {{ ds }}\"\n")
@@ -648,23 +676,6 @@ class RunTest(unittest.TestCase):
         self.assertEqual(out["state"], "up_for_reschedule")
         self.assertEqual(out["reschedule_date"], "2024-01-02T00:05:00+00:00")
         self.assertNotIn("NOT EXPECTED", log)
-
-    def test_prepared_file_serves_its_dags_and_environments(self):
-        from windsock_rt import execute
-        path = self.h.write("prep.py", TASKFLOW.replace('dag_id="flow"', 'dag_id="prep", user_defined_macros={"m": 1}'))
-        execute.import_dag_file(path)
-        execute.prepare(path)
-        name = execute.module_name(path)
-        dag = sys.modules[name].the_dag
-        self.assertIs(execute._PREPARED[(path, "prep")][0], dag)
-        self.assertEqual(execute._PREPARED[(path, "prep")][1].globals["m"], 1)
-        self.assertIs(execute._template_env(path, dag), execute._PREPARED[(path, "prep")][1])
-        # the try takes the prepared DAG: it no longer needs the module
-        del sys.modules[name]
-        self.addCleanup(execute._PREPARED.pop, (path, "prep"), None)
-        out, _ = self.run_ok(path, "prep", "extract")
-        self.assertEqual(out["return_value"], {"a": 1, "b": 2})
-        self.assertNotIn(name, sys.modules)
 
     def test_render_request_renders_without_executing(self):
         path = self.h.write("render.py", '''

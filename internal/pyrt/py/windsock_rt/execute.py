@@ -19,8 +19,10 @@ callbacks for the worker (a native task's Python callback, a DAG's
 on_success/on_failure_callback, a try killed from outside) with a rebuilt
 context; "render" renders the templated fields without running anything.
 
-A fork server readies itself with warm() (windsock_rt.warm in its preload
-list) and, after importing its DAG file, prepare(path).
+The Python server readies itself with warm() (importing windsock_rt.warm)
+before it forks its workers. A worker serves many requests: each try
+imports its DAG file afresh, and nothing of one request's DAGs is kept for
+the next.
 """
 
 import importlib
@@ -36,7 +38,7 @@ from windsock_rt import rpc as _rpc
 from windsock_rt import templating, xcom
 from windsock_rt.context import build_context, set_current_context
 
-__all__ = ["run_task", "module_name", "load_dag", "import_dag_file", "prepare", "warm"]
+__all__ = ["run_task", "module_name", "load_dag", "import_dag_file", "warm"]
 
 SUCCESS, SKIPPED, FAILED, FAILED_NO_RETRY = "success", "skipped", "failed", "failed_no_retry"
 UP_FOR_RESCHEDULE = "up_for_reschedule"
@@ -116,25 +118,27 @@ def module_name(path):
     return parse.module_name(os.path.abspath(path))
 
 
-# DAGs registered (with DAG(...) / @dag) while a file was imported, by
-# module name: a DAG that no module global holds is found here.
-_FILE_DAGS = {}
+# The last file import_dag_file imported: module name -> (module, the DAGs
+# registered while importing it). One entry only: a reused worker imports
+# every request's file afresh, and an older import's DAGs must not be found.
+_IMPORTED = {}
 
 
 def import_dag_file(path):
     """Import the DAG file at path as parse.py does (same module name, DAG
-    locations pointing into the file), recording the DAGs it registers. For
-    a try whose file server did not keep the module (its import read
-    Variables) or a fresh interpreter."""
+    locations pointing into the file), recording the DAGs it registers
+    (with DAG(...) / @dag, whether or not a global holds them)."""
     from windsock_rt import parse
     import airflow.models.dag as dagmod
 
     path = os.path.abspath(path)
     name = module_name(path)
     ctx = dagmod.DagContext
+    # Registrations of an earlier import of this file (a reused worker).
+    ctx.autoregistered_dags = [(d, m) for d, m in ctx.autoregistered_dags if m != name]
     previous = ctx.current_autoregister_module_name, dagmod.PARSE_FILE
     ctx.current_autoregister_module_name, dagmod.PARSE_FILE = name, path
-    start = len(ctx.autoregistered_dags)
+    _IMPORTED.clear()
     try:
         module = parse._import(path, name)
     except BaseException:
@@ -142,7 +146,8 @@ def import_dag_file(path):
         raise
     finally:
         ctx.current_autoregister_module_name, dagmod.PARSE_FILE = previous
-    _FILE_DAGS[name] = [d for d, m in ctx.autoregistered_dags[start:] if m == name]
+    _IMPORTED[name] = (module, [d for d, m in ctx.autoregistered_dags if m == name])
+    ctx.autoregistered_dags = [(d, m) for d, m in ctx.autoregistered_dags if m != name]
     return module
 
 
@@ -151,50 +156,18 @@ def _is_dag(obj):
 
 
 def _file_dags(name, module):
-    """The DAGs of an imported DAG file: module globals, then DAGs
-    registered during its import (here or by parse.py)."""
+    """The DAGs of an imported DAG file: module globals, then the DAGs
+    registered while import_dag_file imported this very module."""
     yield from (obj for obj in list(vars(module).values()) if _is_dag(obj))
-    yield from _FILE_DAGS.get(name, ())
-    from airflow.models.dag import DagContext
-    yield from (d for d, m in list(DagContext.autoregistered_dags) if m == name)
-
-
-# Filled by prepare() in a fork server before it forks tries:
-# (path, dag_id) -> (DAG, its Jinja environment or None).
-_PREPARED = {}
-
-
-def prepare(path):
-    """Ready the tries of the DAG file at path, which this process (a file
-    server) has imported: find its DAGs and build their Jinja environments
-    now, once, rather than in every forked try (where each page the work
-    touches is copied; measured at a third of a try's page faults)."""
-    path = os.path.abspath(path)
-    name = module_name(path)
-    module = sys.modules.get(name)
-    if module is None:
-        return
-    for dag in _file_dags(name, module):
-        try:
-            env = templating.get_template_env(dag)
-        except Exception:  # a bad jinja_environment_kwargs fails the try instead
-            env = None
-        _PREPARED[(path, dag.dag_id)] = (dag, env)
-
-
-def _template_env(path, dag):
-    dag_env = _PREPARED.get((os.path.abspath(path), dag.dag_id))
-    if dag_env is not None and dag_env[0] is dag and dag_env[1] is not None:
-        return dag_env[1]
-    return templating.get_template_env(dag)
+    imported = _IMPORTED.get(name)
+    if imported is not None and imported[0] is module:
+        yield from imported[1]
 
 
 def load_dag(path, dag_id):
-    """The DAG dag_id defined by the DAG file at path."""
+    """The DAG dag_id defined by the DAG file at path, imported now unless
+    this process already holds the module."""
     path = os.path.abspath(path)
-    dag_env = _PREPARED.get((path, dag_id))
-    if dag_env is not None:
-        return dag_env[0]
     name = module_name(path)
     module = sys.modules.get(name)
     if module is None:
@@ -202,10 +175,11 @@ def load_dag(path, dag_id):
     for obj in _file_dags(name, module):
         if obj.dag_id == dag_id:
             return obj
-    if name not in _FILE_DAGS:
-        # Imported by someone else (the file server, through parse.py), whose
-        # record of the DAGs registered during the import is gone: a DAG no
-        # global holds is found by importing the file again.
+    imported = _IMPORTED.get(name)
+    if imported is None or imported[0] is not module:
+        # Imported by someone else (parse.py), whose record of the DAGs
+        # registered during the import is not ours: a DAG no global holds
+        # is found by importing the file again.
         module = import_dag_file(path)
         for obj in _file_dags(name, module):
             if obj.dag_id == dag_id:
@@ -634,7 +608,7 @@ def _rendered_task(req, dag, task, context):
         task.params = context["params"]
     except Exception:  # a read-only params property
         pass
-    _render(task, context, _template_env(req["file"], dag), resolved_oids)
+    _render(task, context, templating.get_template_env(dag), resolved_oids)
     return task
 
 
@@ -647,7 +621,7 @@ def _render_map_index(task, context, req, dag, outcome, quiet):
         return
     context["map_index_template"] = template
     try:
-        outcome["rendered_map_index"] = str(_template_env(req["file"], dag).from_string(template).render(context))
+        outcome["rendered_map_index"] = str(templating.get_template_env(dag).from_string(template).render(context))
     except Exception:
         if not quiet:
             raise
@@ -882,9 +856,6 @@ def _rehearse():
             sys.stdout, sys.stderr = saved
             rpc_mod.set_handler(previous_handler)
             sys.modules.pop(module_name(path), None)
-            _FILE_DAGS.pop(module_name(path), None)
-            from airflow.models.dag import DagContext
-            DagContext.autoregistered_dags = [(d, m) for d, m in DagContext.autoregistered_dags
-                                              if m != module_name(path)]
+            _IMPORTED.clear()
             for k in [k for k in os.environ if k.startswith("AIRFLOW_CTX_")]:
                 del os.environ[k]
