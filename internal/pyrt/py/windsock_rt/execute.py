@@ -748,6 +748,9 @@ def run_task(req, rpc=_rpc):
         outcome = _new_outcome() if kind == "task" else {}
         outcome["state"] = FAILED
         outcome["error"] = _error(exc, tb)
+    # A reused worker serves the next request with a fresh import: keep
+    # nothing of this one's DAGs alive.
+    _IMPORTED.clear()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
