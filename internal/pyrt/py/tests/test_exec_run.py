@@ -742,6 +742,49 @@ class RunTest(unittest.TestCase):
         self.assertFalse([d for d, _ in DagContext.autoregistered_dags if d.dag_id == "windsock_rehearsal"])
         self.assertFalse([k for k in os.environ if k.startswith("AIRFLOW_CTX_")])
 
+    def test_mapped_task_group(self):
+        path = self.h.write("mtg.py", '''
+            import pendulum
+            from airflow.decorators import dag, task, task_group
+
+            @dag(start_date=pendulum.datetime(2024, 1, 1), schedule=None)
+            def mtg():
+                @task
+                def numbers():
+                    return [1, 2, 3]
+
+                @task_group
+                def grp(v, scale):
+                    @task
+                    def add_one(x):
+                        return x + 1
+
+                    @task
+                    def scaled(y, s):
+                        return y * s
+
+                    return scaled(add_one(v), scale)
+
+                @task
+                def total(values):
+                    return sum(values)
+
+                total(grp.partial(scale=10).expand(v=numbers()))
+
+            d = mtg()
+        ''')
+        self.run_ok(path, "mtg", "numbers")
+        for i in range(3):
+            out, _ = self.run_ok(path, "mtg", "grp.add_one", map_index=i)
+            self.assertEqual(out["return_value"], [2, 3, 4][i])
+        # inside the group, map index i reads map index i of its upstream
+        for i in range(3):
+            out, _ = self.run_ok(path, "mtg", "grp.scaled", map_index=i)
+            self.assertEqual(out["return_value"], [20, 30, 40][i])
+        # outside, every map index's value
+        out, _ = self.run_ok(path, "mtg", "total")
+        self.assertEqual(out["return_value"], 90)
+
 
 if __name__ == "__main__":
     unittest.main()

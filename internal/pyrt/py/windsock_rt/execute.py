@@ -25,6 +25,7 @@ imports its DAG file afresh, and nothing of one request's DAGs is kept for
 the next.
 """
 
+import copy
 import importlib
 import logging
 import os
@@ -220,63 +221,16 @@ def _expand_input(task):
     return kind or "dict", expand_input
 
 
-def _expand_input_kwargs(task, map_index, context, resolved_oids):
-    """The expanded arguments of one map index, computed from the mapped
-    operator's expand input as Airflow does: expand() maps over the cross
-    product of its arguments (the last one varies fastest; a dict's items
-    are (key, value) pairs), expand_kwargs() takes the map_index-th dict.
-    Values pulled from XCom are recorded in resolved_oids, so they are not
-    rendered as templates afterwards."""
-    kind, value = _expand_input(task)
-
-    def resolved(v):
-        if templating.is_xcomarg(v):
-            v = templating.resolve_xcomarg(v, context)
-            resolved_oids.add(id(v))
-        return v
-
-    if kind == "list":
-        items = resolved(value)
-        if not isinstance(items, (list, tuple)) and not hasattr(items, "__getitem__"):
-            raise TypeError("expand_kwargs() expects a list of dicts, got %s" % type(items).__name__)
-        kwargs = resolved(items[map_index])
-        if not isinstance(kwargs, dict):
-            raise TypeError("expand_kwargs() expects a list of dicts, got %s at index %d"
-                            % (type(kwargs).__name__, map_index))
-        return {k: resolved(v) for k, v in kwargs.items()}
-    values = {k: resolved(v) for k, v in value.items()}
-    out = {}
-    index = map_index
-    for key in reversed(list(value)):
-        seq = values[key]
-        if seq is None:
-            raise RuntimeError("cannot expand %s of task %s: its upstream pushed no value" % (key, task.task_id))
-        length = len(seq)
-        if length < 1:
-            raise RuntimeError("cannot expand field mapped to length %r" % length)
-        i = index % length
-        index //= length
-        item = list(seq.items())[i] if isinstance(seq, dict) else seq[i]
-        if id(seq) in resolved_oids:
-            resolved_oids.add(id(item))
-        out[key] = item
-    if index:
-        raise IndexError("index %d is over mapped length" % map_index)
-    return out
-
-
 def _unmap(task, req, context, resolved_oids):
     """The concrete operator of map index req["map_index"] of a mapped task.
     req["expand"], when the worker sends it, holds that index's expanded
     arguments; otherwise they are computed from the task's expand input."""
-    map_index = req.get("map_index", -1)
-    if map_index is None or map_index < 0:
-        raise RuntimeError("mapped task %s needs a map index to run" % task.task_id)
     kwargs = req.get("expand")
     if isinstance(kwargs, dict):
         kwargs = {k: xcom.decode(v) for k, v in kwargs.items()}
     else:
-        kwargs = _expand_input_kwargs(task, map_index, context, resolved_oids)
+        kind, value = _expand_input(task)
+        kwargs = templating.expanded_arguments(kind, value, req.get("map_index", -1), context, resolved_oids)
     return task.unmap(kwargs)
 
 
@@ -603,6 +557,11 @@ def _rendered_task(req, dag, task, context):
     resolved_oids = set()
     if _is_mapped(task):
         task = _unmap(task, req, context, resolved_oids)
+    else:
+        # Rendering assigns the fields: on a copy, as Airflow's
+        # prepare_for_execution, so the DAG's own task stays as written.
+        prepare = getattr(task, "prepare_for_execution", None)
+        task = prepare() if prepare is not None else copy.copy(task)
     context["task"] = context["ti"].task = task
     try:
         task.params = context["params"]

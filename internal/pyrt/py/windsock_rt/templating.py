@@ -169,25 +169,19 @@ def _xcomarg_operator(arg):
 def resolve_xcomarg(arg, context):
     """The value of an XComArg at run time (Airflow's XComArg.resolve):
     pull the upstream's XCom (every map index, in order, for a mapped
-    upstream); None when nothing was pushed under return_value or by an
-    operator with multiple_outputs, else XComNotFound. The airflow
-    package's own resolve() is used when the value has one."""
+    upstream; the same map index for an upstream in the same mapped task
+    group); None when nothing was pushed under return_value or by an
+    operator with multiple_outputs, else XComNotFound. A mapped task
+    group's argument is its value for this map index. Other forms use the
+    airflow package's own resolve()."""
+    names = _class_names(arg)
+    if "MappedArgument" in names:
+        return _resolve_mapped_argument(arg, context)
+    if "PlainXComArg" in names or ("XComArg" in names and hasattr(arg, "operator") and hasattr(arg, "key")):
+        return _pull(_xcomarg_operator(arg), getattr(arg, "key", None) or "return_value", context)
     resolve = getattr(arg, "resolve", None)
     if callable(resolve):
         return resolve(context, include_xcom=True)
-    names = _class_names(arg)
-    if "PlainXComArg" in names or ("XComArg" in names and hasattr(arg, "operator") and hasattr(arg, "key")):
-        op = _xcomarg_operator(arg)
-        key = getattr(arg, "key", None) or "return_value"
-        ti = context["ti"]
-        missing = object()
-        value = ti.xcom_pull(task_ids=op.task_id, key=key, default=missing)
-        if value is not missing:
-            return value
-        if key == "return_value" or getattr(op, "multiple_outputs", False):
-            return None
-        from airflow.exceptions import XComNotFound
-        raise XComNotFound(ti.dag_id, op.task_id, key)
     if "MapXComArg" in names:
         value = resolve_xcomarg(arg.arg, context)
         return _MappedSequence(value, tuple(getattr(arg, "callables", ())))
@@ -205,6 +199,97 @@ def resolve_xcomarg(arg, context):
             out.extend(v.values() if isinstance(v, dict) else v)
         return out
     raise TypeError("cannot resolve %r" % (arg,))
+
+
+def _pull(op, key, context):
+    ti = context["ti"]
+    missing = object()
+    kwargs = {}
+    if _in_same_mapped_group(context.get("task"), op) and ti.map_index >= 0:
+        kwargs["map_indexes"] = ti.map_index
+    value = ti.xcom_pull(task_ids=op.task_id, key=key, default=missing, **kwargs)
+    if value is not missing:
+        return value
+    if key == "return_value" or getattr(op, "multiple_outputs", False):
+        return None
+    from airflow.exceptions import XComNotFound
+    raise XComNotFound(ti.dag_id, op.task_id, key)
+
+
+def _mapped_groups(node):
+    """The mapped task groups node is in, innermost first."""
+    out = []
+    group = getattr(node, "task_group", None)
+    while group is not None:
+        if "MappedTaskGroup" in _class_names(group):
+            out.append(group)
+        group = getattr(group, "parent_group", None)
+    return out
+
+
+def _in_same_mapped_group(task, upstream):
+    """Whether task and upstream are expanded by one mapped task group (and
+    upstream is not mapped further inside it): then map index i of task
+    reads map index i of upstream, as Airflow's
+    get_relevant_upstream_map_indexes decides."""
+    if task is None or "MappedOperator" in _class_names(upstream):
+        return False
+    theirs = _mapped_groups(upstream)
+    return any(any(g is h for h in theirs) for g in _mapped_groups(task))
+
+
+def _resolve_mapped_argument(arg, context):
+    """The value a mapped task group's function argument takes in map
+    index ti.map_index of the group's expansion."""
+    expand_input = arg._input
+    kind = "dict" if isinstance(expand_input, dict) else "list"
+    kwargs = expanded_arguments(kind, expand_input, context["ti"].map_index, context, set())
+    return kwargs[arg._key]
+
+
+def expanded_arguments(kind, value, map_index, context, resolved_oids):
+    """The arguments of map index map_index of an expansion, as Airflow
+    computes them: kind "dict" (expand(**values)) is the cross product of
+    the values (the last one varies fastest; a dict's items are (key,
+    value) pairs); kind "list" (expand_kwargs(value)) takes the
+    map_index-th dict. XComArgs among them are pulled; the ids of values
+    pulled from XCom are added to resolved_oids (they are not rendered as
+    templates afterwards)."""
+    if map_index is None or map_index < 0:
+        raise RuntimeError("a mapped task needs a map index to run")
+
+    def resolved(v):
+        if is_xcomarg(v):
+            v = resolve_xcomarg(v, context)
+            resolved_oids.add(id(v))
+        return v
+
+    if kind == "list":
+        items = resolved(value)
+        kwargs = resolved(items[map_index])
+        if not isinstance(kwargs, dict):
+            raise TypeError("expand_kwargs() expects a list of dicts, got %s at index %d"
+                            % (type(kwargs).__name__, map_index))
+        return {k: resolved(v) for k, v in kwargs.items()}
+    values = {k: resolved(v) for k, v in value.items()}
+    out = {}
+    index = map_index
+    for key in reversed(list(value)):
+        seq = values[key]
+        if seq is None:
+            raise RuntimeError("cannot expand %s: its upstream pushed no value" % key)
+        length = len(seq)
+        if length < 1:
+            raise RuntimeError("cannot expand field mapped to length %r" % length)
+        i = index % length
+        index //= length
+        item = list(seq.items())[i] if isinstance(seq, dict) else seq[i]
+        if id(seq) in resolved_oids:
+            resolved_oids.add(id(item))
+        out[key] = item
+    if index:
+        raise IndexError("index %d is over mapped length" % map_index)
+    return out
 
 
 _NOTSET_FILL = object()
