@@ -159,6 +159,22 @@ class ParseErrorsTest(unittest.TestCase):
         self.assertIn("AirflowDagCycleException: Cycle detected in DAG: cyclic", res["import_errors"][0]["message"])
         self.assertEqual(res["import_errors"][0]["line"], 4)
 
+    def test_scheduled_dag_needs_param_defaults(self):
+        res = self.files.parse("params.py", """
+            import datetime
+            from airflow import DAG
+            from airflow.models.param import Param
+            from airflow.operators.empty import EmptyOperator
+            with DAG("p1", start_date=datetime.datetime(2024, 1, 1), schedule="@daily", params={"x": Param(type="string")}):
+                EmptyOperator(task_id="t")
+            with DAG("p2", start_date=datetime.datetime(2024, 1, 1), schedule=None, params={"x": Param(type="string")}):
+                EmptyOperator(task_id="t")
+        """)
+        self.assertEqual([d["dag_id"] for d in res["dags"]], ["p2"])
+        self.assertIn("DAG Schedule must be None, if there are any required params without default values",
+                      res["import_errors"][0]["message"])
+        self.assertEqual(res["import_errors"][0]["line"], 5)
+
     def test_module_name_is_reported_and_kept(self):
         import sys
 

@@ -431,10 +431,14 @@ class DAG:
                     raise AirflowException(
                         "fail-stop dag %s has task %s with the non-default trigger rule %s" % (self.dag_id, t.task_id, t.trigger_rule)
                     )
-        if self.params:
-            for k, p in self.params.items():
-                if hasattr(p, "default") and getattr(p, "schema", None) and not isinstance(p.default, ArgNotSet):
-                    p.resolve(suppress_exception=False)
+        if self._ws_schedule is not None and self.params:
+            # A scheduled run has no conf: every param needs a default (or may be null).
+            for p in self.params.values():
+                types = p.schema.get("type", []) if isinstance(p.schema, dict) else []
+                if not p.has_value and "null" not in (types if isinstance(types, list) else [types]):
+                    raise AirflowException(
+                        "DAG Schedule must be None, if there are any required params without default values"
+                    )
 
     # --- edges and labels
     def set_edge_info(self, upstream_task_id, downstream_task_id, info):
