@@ -297,6 +297,12 @@ class DAG:
     def allow_future_exec_dates(self):
         return False
 
+    @property
+    def log(self):
+        import logging
+
+        return logging.getLogger("airflow.models.dag.DAG")
+
     # --- context manager
     def __enter__(self):
         DagContext.push_context_managed_dag(self)
