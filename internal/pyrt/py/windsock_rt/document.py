@@ -188,6 +188,20 @@ def _tz_name(dag):
     return None
 
 
+def _doc_md(dag):
+    """A doc_md naming a .md file is that file's text (looked up like a
+    template: the DAG file's folder, then template_searchpath), as Airflow shows it."""
+    text = dag.doc_md
+    if isinstance(text, str) and text.strip().endswith(".md") and "\n" not in text.strip():
+        folders = [os.path.dirname(dag.fileloc) or "."] + list(dag.template_searchpath or [])
+        for folder in folders:
+            path = os.path.join(folder, text.strip())
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    return f.read()
+    return text
+
+
 def dag_document(dag, dags_folder=None):
     """The document for one DAG."""
     given = dag._ws_given
@@ -195,7 +209,7 @@ def dag_document(dag, dags_folder=None):
     if dag.description is not None:
         doc["description"] = dag.description
     if dag.doc_md:
-        doc["doc_md"] = dag.doc_md
+        doc["doc_md"] = _doc_md(dag)
     doc["schedule"] = encode_schedule(dag)
     if dag.start_date is not None:
         doc["start_date"] = encode(dag.start_date)
