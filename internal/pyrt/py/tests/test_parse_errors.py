@@ -198,6 +198,40 @@ class ParseErrorsTest(unittest.TestCase):
                             for w in res["warnings"]), res["warnings"])
 
 
+class WithoutOptionalLibrariesTest(unittest.TestCase):
+    """pendulum, jinja2 and dateutil are used when importable, never needed to parse."""
+
+    def test_parse_without_pendulum_jinja2_dateutil(self):
+        import json
+        import subprocess
+        import sys
+
+        from tests.helpers import CORPUS, PY_ROOT
+
+        code = (
+            "import sys, json\n"
+            "for m in ('pendulum', 'jinja2', 'dateutil', 'jsonschema'): sys.modules[m] = None\n"
+            "sys.path.insert(0, %r); sys.path.insert(1, %r)\n"
+            "from windsock_rt import parse\n"
+            "out = {}\n"
+            "for f in ('user_classic_python_etl.py', 'mwaa_task_groups_emr.py', 'legacy_python_operator.py', "
+            "'user_custom_operator_sql.py', 'astro_params_form.py'):\n"
+            "    r = parse.parse_file(%r + '/' + f, {})\n"
+            "    out[f] = [len(r['dags']), [e['message'][-200:] for e in r['import_errors']]]\n"
+            "print(json.dumps(out))\n" % (PY_ROOT, CORPUS, CORPUS)
+        )
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["user_classic_python_etl.py"], [1, []])
+        self.assertEqual(out["mwaa_task_groups_emr.py"], [1, []])
+        self.assertEqual(out["legacy_python_operator.py"], [1, []])
+        self.assertEqual(out["user_custom_operator_sql.py"], [1, []])
+        # A file that imports pendulum itself fails on that import, naming it.
+        self.assertEqual(out["astro_params_form.py"][0], 0)
+        self.assertIn("pendulum", out["astro_params_form.py"][1][0])
+
+
 class RefusedTest(unittest.TestCase):
     """Features refused on purpose fail the file with a message naming them."""
 
