@@ -122,7 +122,12 @@ ALIASES = {
     "airflow.contrib.operators.aws_athena_operator": {"AWSAthenaOperator": P + "amazon.aws.operators.athena.AthenaOperator"},
     "airflow.contrib.operators.gcp_sql_operator": {"CloudSqlQueryOperator": P + "google.cloud.operators.cloud_sql.CloudSQLExecuteQueryOperator"},
     "airflow.contrib.kubernetes.secret": {"Secret": P + "cncf.kubernetes.secret.Secret"},
+    "airflow.kubernetes": {},
     "airflow.kubernetes.secret": {"Secret": P + "cncf.kubernetes.secret.Secret"},
+    "airflow.kubernetes.pod": {"Port": P + "cncf.kubernetes.backcompat.pod.Port",
+                               "Resources": P + "cncf.kubernetes.backcompat.pod.Resources"},
+    "airflow.kubernetes.volume": {"Volume": P + "cncf.kubernetes.backcompat.volume.Volume"},
+    "airflow.kubernetes.volume_mount": {"VolumeMount": P + "cncf.kubernetes.backcompat.volume_mount.VolumeMount"},
 }
 
 # Whole modules that are another module under a new name (Airflow 3's

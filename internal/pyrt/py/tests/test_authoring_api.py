@@ -345,6 +345,19 @@ class NativeDecisionTest(unittest.TestCase):
         self.assertEqual(task_document(d.task_dict["documented"])["doc_md"], "Explains itself.")
 
 
+class CoreNamesTest(unittest.TestCase):
+    def test_every_listed_name_imports(self):
+        import importlib
+        import os
+
+        path = os.path.join(os.path.dirname(__file__), "core_names.txt")
+        names = [line.split() for line in open(path) if line.strip() and not line.startswith("#")]
+        self.assertGreater(len(names), 150)
+        for mod, name in names:
+            with self.subTest(name="%s.%s" % (mod, name)):
+                self.assertIsNotNone(getattr(importlib.import_module(mod), name))
+
+
 class PlaceholderTest(unittest.TestCase):
     def test_placeholder_operator_and_hook(self):
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
