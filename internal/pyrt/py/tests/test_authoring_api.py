@@ -333,6 +333,18 @@ class NativeDecisionTest(unittest.TestCase):
                                               "skip_on_exit_code": 2})
         self.assertEqual(task_document(http)["operator"], "python_file_task")
 
+    def test_template_files_decide_python(self):
+        from windsock_rt.document import task_document
+
+        with DAG("n4", start_date=START):
+            f = BashOperator(task_id="file", bash_command="run.sh")
+            spaced = BashOperator(task_id="spaced", bash_command="run.sh ")
+            mapped = BashOperator.partial(task_id="m").expand(bash_command=["a.sh", "b.sh"])
+        self.assertEqual(task_document(f)["operator"], "python_file_task")
+        self.assertEqual(task_document(spaced)["operator"], "airflow.operators.bash.BashOperator",
+                         "Airflow's trailing-space idiom keeps the text as the command")
+        self.assertEqual(task_document(mapped)["operator"], "python_file_task")
+
     def test_doc_md_from_docstring(self):
         from windsock_rt.document import task_document
 

@@ -302,6 +302,28 @@ def _native_path(cls):
     return native_class_path(cls)
 
 
+def _uses_template_file(task):
+    """Whether a templated field names a template file (ends with one of
+    template_ext): Airflow renders the file's text, which Windsock's Python
+    side does (the Go operators take the field as the command itself)."""
+    exts = tuple(getattr(task, "template_ext", ()) or ())
+    if not exts:
+        return False
+    fields = task.template_fields or ()
+    values = []
+    if isinstance(task, MappedOperator):
+        values = [task.partial_kwargs.get(f) for f in fields]
+        if isinstance(task.expand_input, dict):
+            values += [task.expand_input.get(f) for f in fields]
+    else:
+        values = [getattr(task, f, None) for f in fields]
+    for v in values:
+        items = v if isinstance(v, (list, tuple)) else [v]
+        if any(isinstance(i, str) and i.endswith(exts) for i in items):
+            return True
+    return False
+
+
 def doc_fields(task):
     """doc_md from a @task function's docstring (Airflow's default), when no doc* was given."""
     if getattr(task, "_ws_doc_from_docstring", False) and task.doc_md:
@@ -323,7 +345,7 @@ def task_document(task, python_only=False):
     if tg is not None and tg.group_id:
         d["task_group_name"] = tg.group_id
     own = {k: v for k, v in written.items() if k not in base_args()}
-    native = None if python_only else _native_path(cls)
+    native = None if python_only or _uses_template_file(task) else _native_path(cls)
     if native is not None:
         from windsock_rt.native import RENAMED, accepts
 
