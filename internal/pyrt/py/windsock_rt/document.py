@@ -239,7 +239,10 @@ def dag_document(dag, dags_folder=None):
         v = getattr(dag, cb, None)
         if v:
             doc[cb] = encode_callback(v)
-    python_only = bool(dag.user_defined_macros or dag.user_defined_filters)
+    # Templating Go cannot reproduce: Python callables, another Undefined,
+    # extra Jinja options.
+    python_only = bool(dag.user_defined_macros or dag.user_defined_filters or dag.template_undefined
+                       or dag.jinja_environment_kwargs)
     doc["tasks"] = {t.task_id: task_document(t, python_only) for t in dag.tasks}
     groups = {}
     for gid, g in dag.task_group_dict.items():
