@@ -333,6 +333,22 @@ class NativeDecisionTest(unittest.TestCase):
                                               "skip_on_exit_code": 2})
         self.assertEqual(task_document(http)["operator"], "python_file_task")
 
+    def test_dag_jinja_options_decide_python(self):
+        from windsock_rt.document import dag_document
+
+        class Lenient:
+            pass
+
+        with DAG("j1", start_date=START, template_undefined=Lenient) as d1:
+            BashOperator(task_id="b", bash_command="echo {{ missing }}")
+        with DAG("j2", start_date=START, jinja_environment_kwargs={"trim_blocks": True}) as d2:
+            BashOperator(task_id="b", bash_command="echo")
+        with DAG("j3", start_date=START) as d3:
+            BashOperator(task_id="b", bash_command="echo")
+        self.assertEqual(dag_document(d1)["tasks"]["b"]["operator"], "python_file_task")
+        self.assertEqual(dag_document(d2)["tasks"]["b"]["operator"], "python_file_task")
+        self.assertEqual(dag_document(d3)["tasks"]["b"]["operator"], "airflow.operators.bash.BashOperator")
+
     def test_template_files_decide_python(self):
         from windsock_rt.document import task_document
 
