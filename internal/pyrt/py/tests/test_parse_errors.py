@@ -175,6 +175,39 @@ class ParseErrorsTest(unittest.TestCase):
                       res["import_errors"][0]["message"])
         self.assertEqual(res["import_errors"][0]["line"], 5)
 
+    def test_a_reused_process_parses_the_same_each_time(self):
+        """Workers are reused (pyspec Update 2): a failure inside `with DAG` /
+        `with TaskGroup` or a read Variable must not leak into the next parse."""
+        good = self.files.write("good.py", """
+            import datetime
+            from airflow import DAG
+            from airflow.operators.empty import EmptyOperator
+            from airflow.utils.task_group import TaskGroup
+            with DAG("good", start_date=datetime.datetime(2024, 1, 1)):
+                with TaskGroup("g"):
+                    EmptyOperator(task_id="a")
+        """)
+        bad = self.files.write("bad.py", """
+            import datetime
+            from airflow import DAG
+            from airflow.models import Variable
+            from airflow.utils.task_group import TaskGroup
+            Variable.get("x", default_var=None)
+            with DAG("bad", start_date=datetime.datetime(2024, 1, 1)):
+                with TaskGroup("left_open"):
+                    raise RuntimeError("mid-group")
+        """)
+        from windsock_rt import parse
+
+        first = parse.parse_file(good, {})
+        self.assertEqual(len(parse.parse_file(bad, {})["import_errors"]), 1)
+        again = parse.parse_file(good, {})
+        for r in (first, again):
+            r.pop("duration_s")
+        self.assertEqual(first, again)
+        self.assertEqual(list(again["dags"][0]["doc"]["tasks"]), ["g.a"])
+        self.assertEqual(again["variables_read"], [])
+
     def test_module_name_is_reported_and_kept(self):
         import sys
 
