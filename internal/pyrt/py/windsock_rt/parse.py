@@ -9,9 +9,9 @@ import time
 import traceback
 import warnings
 
-# A warm server preloads this module (pyrt.Config.Preload): importing the
-# authoring API here hands every forked child the modules DAG files use, so
-# a parse costs the file's own code only.
+# The authoring API DAG files use is imported with this module, once per
+# warm process (a server preloading it, or a reused worker): a parse then
+# costs the file's own code only.
 import airflow  # noqa: F401
 import airflow.datasets  # noqa: F401
 import airflow.decorators  # noqa: F401
