@@ -183,6 +183,12 @@ class _AliasModule:
                 raise AttributeError(attr)
             if attr in _table:
                 value = resolve(_table[attr])
+                if not _name.startswith(("airflow.providers.", "airflow.contrib.")):
+                    # Not cached on the module: a reused worker warns for every file, as a fresh process would.
+                    from airflow.models.dag import warn_deprecated
+
+                    warn_deprecated("This module is deprecated. Please use `%s`." % _table[attr].rpartition(".")[0])
+                    return value
             elif _target is not None:
                 value = getattr(importlib.import_module(_target), attr)
             elif _open:

@@ -208,6 +208,25 @@ class ParseErrorsTest(unittest.TestCase):
         self.assertEqual(list(again["dags"][0]["doc"]["tasks"]), ["g.a"])
         self.assertEqual(again["variables_read"], [])
 
+    def test_deprecation_warnings_point_at_the_file(self):
+        src = """
+            from airflow import DAG
+            from airflow.operators.bash_operator import BashOperator
+            import datetime
+            dag = DAG("w", schedule_interval="@daily", start_date=datetime.datetime(2024, 1, 1), concurrency=3)
+            BashOperator(task_id="b", bash_command="echo", dag=dag)
+        """
+        for _ in range(2):  # a reused worker warns again for the next file
+            res = self.files.parse("w.py", src)
+            one_dag(res)
+            path = self.files.folder + "/w.py"
+            self.assertIn(path + ":2: RemovedInAirflow3Warning: This module is deprecated. Please use `airflow.operators.bash`.",
+                          res["warnings"])
+            self.assertIn(path + ":4: RemovedInAirflow3Warning: Param `schedule_interval` is deprecated and will be removed "
+                          "in a future release. Please use `schedule` instead.", res["warnings"])
+            self.assertIn(path + ":4: RemovedInAirflow3Warning: The 'concurrency' parameter is deprecated. Please use "
+                          "'max_active_tasks'.", res["warnings"])
+
     def test_module_name_is_reported_and_kept(self):
         import sys
 
