@@ -56,7 +56,7 @@ def _reset_contexts():
     DagContext.autoregistered_dags = []
     DagContext._context_managed_dags = []
     TaskGroupContext._context_managed_task_groups = []
-    reset_reads()
+    reset_reads(parsing=True)
 
 
 def _error_line(exc, path):
@@ -150,6 +150,9 @@ def parse_file(path, opts=None):
     for w in caught:
         result["warnings"].append("%s:%s: %s: %s" % (w.filename, w.lineno, w.category.__name__, w.message))
     result["variables_read"] = reads()
+    from airflow.models.variable import reset_reads
+
+    reset_reads()  # a task run later in this process asks the store every time
     if mod is not None:
         _bag(_collect(mod), path, opts, result)
     result["duration_s"] = time.monotonic() - started
