@@ -122,7 +122,12 @@ ALIASES = {
     "airflow.contrib.operators.aws_athena_operator": {"AWSAthenaOperator": P + "amazon.aws.operators.athena.AthenaOperator"},
     "airflow.contrib.operators.gcp_sql_operator": {"CloudSqlQueryOperator": P + "google.cloud.operators.cloud_sql.CloudSQLExecuteQueryOperator"},
     "airflow.contrib.kubernetes.secret": {"Secret": P + "cncf.kubernetes.secret.Secret"},
+    "airflow.kubernetes": {},
     "airflow.kubernetes.secret": {"Secret": P + "cncf.kubernetes.secret.Secret"},
+    "airflow.kubernetes.pod": {"Port": P + "cncf.kubernetes.backcompat.pod.Port",
+                               "Resources": P + "cncf.kubernetes.backcompat.pod.Resources"},
+    "airflow.kubernetes.volume": {"Volume": P + "cncf.kubernetes.backcompat.volume.Volume"},
+    "airflow.kubernetes.volume_mount": {"VolumeMount": P + "cncf.kubernetes.backcompat.volume_mount.VolumeMount"},
 }
 
 # Whole modules that are another module under a new name (Airflow 3's
@@ -178,6 +183,12 @@ class _AliasModule:
                 raise AttributeError(attr)
             if attr in _table:
                 value = resolve(_table[attr])
+                if not _name.startswith(("airflow.providers.", "airflow.contrib.")):
+                    # Not cached on the module: a reused worker warns for every file, as a fresh process would.
+                    from airflow.models.dag import warn_deprecated
+
+                    warn_deprecated("This module is deprecated. Please use `%s`." % _table[attr].rpartition(".")[0])
+                    return value
             elif _target is not None:
                 value = getattr(importlib.import_module(_target), attr)
             elif _open:

@@ -333,6 +333,34 @@ class NativeDecisionTest(unittest.TestCase):
                                               "skip_on_exit_code": 2})
         self.assertEqual(task_document(http)["operator"], "python_file_task")
 
+    def test_dag_jinja_options_decide_python(self):
+        from windsock_rt.document import dag_document
+
+        class Lenient:
+            pass
+
+        with DAG("j1", start_date=START, template_undefined=Lenient) as d1:
+            BashOperator(task_id="b", bash_command="echo {{ missing }}")
+        with DAG("j2", start_date=START, jinja_environment_kwargs={"trim_blocks": True}) as d2:
+            BashOperator(task_id="b", bash_command="echo")
+        with DAG("j3", start_date=START) as d3:
+            BashOperator(task_id="b", bash_command="echo")
+        self.assertEqual(dag_document(d1)["tasks"]["b"]["operator"], "python_file_task")
+        self.assertEqual(dag_document(d2)["tasks"]["b"]["operator"], "python_file_task")
+        self.assertEqual(dag_document(d3)["tasks"]["b"]["operator"], "airflow.operators.bash.BashOperator")
+
+    def test_template_files_decide_python(self):
+        from windsock_rt.document import task_document
+
+        with DAG("n4", start_date=START):
+            f = BashOperator(task_id="file", bash_command="run.sh")
+            spaced = BashOperator(task_id="spaced", bash_command="run.sh ")
+            mapped = BashOperator.partial(task_id="m").expand(bash_command=["a.sh", "b.sh"])
+        self.assertEqual(task_document(f)["operator"], "python_file_task")
+        self.assertEqual(task_document(spaced)["operator"], "airflow.operators.bash.BashOperator",
+                         "Airflow's trailing-space idiom keeps the text as the command")
+        self.assertEqual(task_document(mapped)["operator"], "python_file_task")
+
     def test_doc_md_from_docstring(self):
         from windsock_rt.document import task_document
 
@@ -343,6 +371,19 @@ class NativeDecisionTest(unittest.TestCase):
         with DAG("n3", start_date=START) as d:
             documented()
         self.assertEqual(task_document(d.task_dict["documented"])["doc_md"], "Explains itself.")
+
+
+class CoreNamesTest(unittest.TestCase):
+    def test_every_listed_name_imports(self):
+        import importlib
+        import os
+
+        path = os.path.join(os.path.dirname(__file__), "core_names.txt")
+        names = [line.split() for line in open(path) if line.strip() and not line.startswith("#")]
+        self.assertGreater(len(names), 150)
+        for mod, name in names:
+            with self.subTest(name="%s.%s" % (mod, name)):
+                self.assertIsNotNone(getattr(importlib.import_module(mod), name))
 
 
 class PlaceholderTest(unittest.TestCase):

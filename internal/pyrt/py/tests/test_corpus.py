@@ -299,6 +299,16 @@ class CorpusStructureTest(unittest.TestCase):
         self.assertEqual(doc["max_consecutive_failed_dag_runs"], 3)
         self.assertEqual(doc["dag_display_name"], "Short circuit & latest")
 
+    def test_template_file_commands_run_in_python(self):
+        t = tasks("user_common_defaults.py", "uses_common_defaults")
+        self.assertEqual(t["publish"]["operator"], PY, "bash_command names scripts/cleanup.sh: its text is the command")
+        self.assertEqual(t["publish"]["python_file_task"]["class_path"], BASH)
+        self.assertEqual(t["publish"]["python_file_task"]["template_ext"], [".sh", ".bash"])
+
+    def test_doc_md_from_a_file(self):
+        doc = dag_doc(parsed("user_doc_md_file.py"), "doc_from_file")
+        self.assertTrue(doc["doc_md"].startswith("# doc_from_file\n"), doc["doc_md"])
+
     def test_setup_teardown(self):
         t = tasks("mwaa_setup_teardown_classic.py", "mwaa_setup_teardown_classic")
         self.assertEqual(self.deps(t["delete_resource"]), ["create_resource", "use_resource"])

@@ -129,6 +129,21 @@ class PythonFamilyTest(unittest.TestCase):
             self.skipTest("jinja2 is not importable")
         self.assertEqual(b.execute(context()), "2024-01-01 hi")
 
+    def test_custom_operator_logs_through_self_log(self):
+        from airflow.models import BaseOperator
+
+        class Loud(BaseOperator):
+            def execute(self, context):
+                self.log.info("running %s", self.task_id)
+                return self.log.name
+
+        with DAG("l", start_date=START):
+            op = Loud(task_id="loud")
+        with self.assertLogs("airflow.task.operators", level="INFO") as logs:
+            name = op.execute(context())
+        self.assertTrue(name.startswith("airflow.task.operators."), name)
+        self.assertIn("running loud", logs.output[0])
+
     def test_get_current_context_outside_a_task(self):
         with self.assertRaisesRegex(AirflowException, "Current context was requested but no context was found"):
             get_current_context()

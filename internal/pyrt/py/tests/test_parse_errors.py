@@ -159,6 +159,74 @@ class ParseErrorsTest(unittest.TestCase):
         self.assertIn("AirflowDagCycleException: Cycle detected in DAG: cyclic", res["import_errors"][0]["message"])
         self.assertEqual(res["import_errors"][0]["line"], 4)
 
+    def test_scheduled_dag_needs_param_defaults(self):
+        res = self.files.parse("params.py", """
+            import datetime
+            from airflow import DAG
+            from airflow.models.param import Param
+            from airflow.operators.empty import EmptyOperator
+            with DAG("p1", start_date=datetime.datetime(2024, 1, 1), schedule="@daily", params={"x": Param(type="string")}):
+                EmptyOperator(task_id="t")
+            with DAG("p2", start_date=datetime.datetime(2024, 1, 1), schedule=None, params={"x": Param(type="string")}):
+                EmptyOperator(task_id="t")
+        """)
+        self.assertEqual([d["dag_id"] for d in res["dags"]], ["p2"])
+        self.assertIn("DAG Schedule must be None, if there are any required params without default values",
+                      res["import_errors"][0]["message"])
+        self.assertEqual(res["import_errors"][0]["line"], 5)
+
+    def test_a_reused_process_parses_the_same_each_time(self):
+        """Workers are reused (pyspec Update 2): a failure inside `with DAG` /
+        `with TaskGroup` or a read Variable must not leak into the next parse."""
+        good = self.files.write("good.py", """
+            import datetime
+            from airflow import DAG
+            from airflow.operators.empty import EmptyOperator
+            from airflow.utils.task_group import TaskGroup
+            with DAG("good", start_date=datetime.datetime(2024, 1, 1)):
+                with TaskGroup("g"):
+                    EmptyOperator(task_id="a")
+        """)
+        bad = self.files.write("bad.py", """
+            import datetime
+            from airflow import DAG
+            from airflow.models import Variable
+            from airflow.utils.task_group import TaskGroup
+            Variable.get("x", default_var=None)
+            with DAG("bad", start_date=datetime.datetime(2024, 1, 1)):
+                with TaskGroup("left_open"):
+                    raise RuntimeError("mid-group")
+        """)
+        from windsock_rt import parse
+
+        first = parse.parse_file(good, {})
+        self.assertEqual(len(parse.parse_file(bad, {})["import_errors"]), 1)
+        again = parse.parse_file(good, {})
+        for r in (first, again):
+            r.pop("duration_s")
+        self.assertEqual(first, again)
+        self.assertEqual(list(again["dags"][0]["doc"]["tasks"]), ["g.a"])
+        self.assertEqual(again["variables_read"], [])
+
+    def test_deprecation_warnings_point_at_the_file(self):
+        src = """
+            from airflow import DAG
+            from airflow.operators.bash_operator import BashOperator
+            import datetime
+            dag = DAG("w", schedule_interval="@daily", start_date=datetime.datetime(2024, 1, 1), concurrency=3)
+            BashOperator(task_id="b", bash_command="echo", dag=dag)
+        """
+        for _ in range(2):  # a reused worker warns again for the next file
+            res = self.files.parse("w.py", src)
+            one_dag(res)
+            path = self.files.folder + "/w.py"
+            self.assertIn(path + ":2: RemovedInAirflow3Warning: This module is deprecated. Please use `airflow.operators.bash`.",
+                          res["warnings"])
+            self.assertIn(path + ":4: RemovedInAirflow3Warning: Param `schedule_interval` is deprecated and will be removed "
+                          "in a future release. Please use `schedule` instead.", res["warnings"])
+            self.assertIn(path + ":4: RemovedInAirflow3Warning: The 'concurrency' parameter is deprecated. Please use "
+                          "'max_active_tasks'.", res["warnings"])
+
     def test_module_name_is_reported_and_kept(self):
         import sys
 
@@ -180,6 +248,40 @@ class ParseErrorsTest(unittest.TestCase):
         self.assertGreater(res["duration_s"], 0)
         self.assertTrue(any(w.startswith(self.files.folder) and ":3: DeprecationWarning: Function `days_ago`" in w
                             for w in res["warnings"]), res["warnings"])
+
+
+class WithoutOptionalLibrariesTest(unittest.TestCase):
+    """pendulum, jinja2 and dateutil are used when importable, never needed to parse."""
+
+    def test_parse_without_pendulum_jinja2_dateutil(self):
+        import json
+        import subprocess
+        import sys
+
+        from tests.helpers import CORPUS, PY_ROOT
+
+        code = (
+            "import sys, json\n"
+            "for m in ('pendulum', 'jinja2', 'dateutil', 'jsonschema'): sys.modules[m] = None\n"
+            "sys.path.insert(0, %r); sys.path.insert(1, %r)\n"
+            "from windsock_rt import parse\n"
+            "out = {}\n"
+            "for f in ('user_classic_python_etl.py', 'mwaa_task_groups_emr.py', 'legacy_python_operator.py', "
+            "'user_custom_operator_sql.py', 'astro_params_form.py'):\n"
+            "    r = parse.parse_file(%r + '/' + f, {})\n"
+            "    out[f] = [len(r['dags']), [e['message'][-200:] for e in r['import_errors']]]\n"
+            "print(json.dumps(out))\n" % (PY_ROOT, CORPUS, CORPUS)
+        )
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertEqual(out["user_classic_python_etl.py"], [1, []])
+        self.assertEqual(out["mwaa_task_groups_emr.py"], [1, []])
+        self.assertEqual(out["legacy_python_operator.py"], [1, []])
+        self.assertEqual(out["user_custom_operator_sql.py"], [1, []])
+        # A file that imports pendulum itself fails on that import, naming it.
+        self.assertEqual(out["astro_params_form.py"][0], 0)
+        self.assertIn("pendulum", out["astro_params_form.py"][1][0])
 
 
 class RefusedTest(unittest.TestCase):

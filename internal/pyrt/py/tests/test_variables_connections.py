@@ -64,6 +64,22 @@ class VariablesAtParseTimeTest(unittest.TestCase):
         self.assertEqual(res["variables_read"], ["env", "tables", "missing"])
         self.assertEqual([c[0] for c in self.store.calls], ["variable_get"] * 3)
 
+    def test_one_lookup_per_key_while_parsing(self):
+        res = self.files.parse("many.py", """
+            from airflow.models import Variable
+            for _ in range(5):
+                Variable.get("env")
+                Variable.get("absent", default_var=None)
+        """)
+        self.assertEqual(res["variables_read"], ["env", "absent"])
+        self.assertEqual([c[1]["key"] for c in self.store.calls], ["env", "absent"])
+        # Outside a parse (a running task) every get asks again.
+        from airflow.models import Variable
+
+        Variable.get("env")
+        Variable.get("env")
+        self.assertEqual(len(self.store.calls), 4)
+
     def test_missing_variable_without_default_is_an_import_error(self):
         res = self.files.parse("missing.py", """
             from airflow.models import Variable

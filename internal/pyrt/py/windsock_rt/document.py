@@ -188,6 +188,20 @@ def _tz_name(dag):
     return None
 
 
+def _doc_md(dag):
+    """A doc_md naming a .md file is that file's text (looked up like a
+    template: the DAG file's folder, then template_searchpath), as Airflow shows it."""
+    text = dag.doc_md
+    if isinstance(text, str) and text.strip().endswith(".md") and "\n" not in text.strip():
+        folders = [os.path.dirname(dag.fileloc) or "."] + list(dag.template_searchpath or [])
+        for folder in folders:
+            path = os.path.join(folder, text.strip())
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    return f.read()
+    return text
+
+
 def dag_document(dag, dags_folder=None):
     """The document for one DAG."""
     given = dag._ws_given
@@ -195,7 +209,7 @@ def dag_document(dag, dags_folder=None):
     if dag.description is not None:
         doc["description"] = dag.description
     if dag.doc_md:
-        doc["doc_md"] = dag.doc_md
+        doc["doc_md"] = _doc_md(dag)
     doc["schedule"] = encode_schedule(dag)
     if dag.start_date is not None:
         doc["start_date"] = encode(dag.start_date)
@@ -225,7 +239,10 @@ def dag_document(dag, dags_folder=None):
         v = getattr(dag, cb, None)
         if v:
             doc[cb] = encode_callback(v)
-    python_only = bool(dag.user_defined_macros or dag.user_defined_filters)
+    # Templating Go cannot reproduce: Python callables, another Undefined,
+    # extra Jinja options.
+    python_only = bool(dag.user_defined_macros or dag.user_defined_filters or dag.template_undefined
+                       or dag.jinja_environment_kwargs)
     doc["tasks"] = {t.task_id: task_document(t, python_only) for t in dag.tasks}
     groups = {}
     for gid, g in dag.task_group_dict.items():
@@ -288,6 +305,28 @@ def _native_path(cls):
     return native_class_path(cls)
 
 
+def _uses_template_file(task):
+    """Whether a templated field names a template file (ends with one of
+    template_ext): Airflow renders the file's text, which Windsock's Python
+    side does (the Go operators take the field as the command itself)."""
+    exts = tuple(getattr(task, "template_ext", ()) or ())
+    if not exts:
+        return False
+    fields = task.template_fields or ()
+    values = []
+    if isinstance(task, MappedOperator):
+        values = [task.partial_kwargs.get(f) for f in fields]
+        if isinstance(task.expand_input, dict):
+            values += [task.expand_input.get(f) for f in fields]
+    else:
+        values = [getattr(task, f, None) for f in fields]
+    for v in values:
+        items = v if isinstance(v, (list, tuple)) else [v]
+        if any(isinstance(i, str) and i.endswith(exts) for i in items):
+            return True
+    return False
+
+
 def doc_fields(task):
     """doc_md from a @task function's docstring (Airflow's default), when no doc* was given."""
     if getattr(task, "_ws_doc_from_docstring", False) and task.doc_md:
@@ -309,7 +348,7 @@ def task_document(task, python_only=False):
     if tg is not None and tg.group_id:
         d["task_group_name"] = tg.group_id
     own = {k: v for k, v in written.items() if k not in base_args()}
-    native = None if python_only else _native_path(cls)
+    native = None if python_only or _uses_template_file(task) else _native_path(cls)
     if native is not None:
         from windsock_rt.native import RENAMED, accepts
 

@@ -9,9 +9,9 @@ import time
 import traceback
 import warnings
 
-# A warm server preloads this module (pyrt.Config.Preload): importing the
-# authoring API here hands every forked child the modules DAG files use, so
-# a parse costs the file's own code only.
+# The authoring API DAG files use is imported with this module, once per
+# warm process (a server preloading it, or a reused worker): a parse then
+# costs the file's own code only.
 import airflow  # noqa: F401
 import airflow.datasets  # noqa: F401
 import airflow.decorators  # noqa: F401
@@ -56,7 +56,7 @@ def _reset_contexts():
     DagContext.autoregistered_dags = []
     DagContext._context_managed_dags = []
     TaskGroupContext._context_managed_task_groups = []
-    reset_reads()
+    reset_reads(parsing=True)
 
 
 def _error_line(exc, path):
@@ -150,6 +150,9 @@ def parse_file(path, opts=None):
     for w in caught:
         result["warnings"].append("%s:%s: %s: %s" % (w.filename, w.lineno, w.category.__name__, w.message))
     result["variables_read"] = reads()
+    from airflow.models.variable import reset_reads
+
+    reset_reads()  # a task run later in this process asks the store every time
     if mod is not None:
         _bag(_collect(mod), path, opts, result)
     result["duration_s"] = time.monotonic() - started

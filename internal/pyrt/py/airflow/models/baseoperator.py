@@ -743,6 +743,14 @@ class BaseOperator(AbstractOperator, metaclass=BaseOperatorMeta):
     def __getstate__(self):
         return self.__dict__
 
+    @property
+    def log(self):
+        """The task's logger, named as Airflow names it."""
+        import logging
+
+        cls = type(self)
+        return logging.getLogger(self.logger_name or "airflow.task.operators.%s.%s" % (cls.__module__, cls.__name__))
+
     def clear(self, *args, **kwargs):
         return 0
 

@@ -72,7 +72,7 @@ def _caller_location(depth=2):
         fn = f.f_code.co_filename
         if PARSE_FILE is not None and fn == PARSE_FILE:
             return fn, f.f_lineno
-        if first is None and not fn.startswith(pkg):
+        if first is None and not fn.startswith(pkg) and not fn.startswith("<frozen"):
             first = (fn, f.f_lineno)
             if PARSE_FILE is None:
                 return first
@@ -81,6 +81,17 @@ def _caller_location(depth=2):
 
 
 _seq = [0]
+
+
+def warn_deprecated(message):
+    """A RemovedInAirflow3Warning at the DAG file's line (the DAG warnings
+    Airflow 2.10 shows), wherever in the package the deprecated use is seen."""
+    import warnings
+
+    from airflow.exceptions import RemovedInAirflow3Warning
+
+    filename, lineno = _caller_location(2)
+    warnings.warn_explicit(message, RemovedInAirflow3Warning, filename or "<unknown>", lineno or 0)
 
 
 def _next_seq():
@@ -168,6 +179,14 @@ class DAG:
         end = given.get("end_date")
         self.end_date = _to_datetime(end) if end is not None else None
 
+        if "schedule_interval" in given:
+            warn_deprecated("Param `schedule_interval` is deprecated and will be removed in a future release. "
+                            "Please use `schedule` instead.")
+        if "timetable" in given:
+            warn_deprecated("Param `timetable` is deprecated and will be removed in a future release. "
+                            "Please use `schedule` instead.")
+        if given.get("concurrency") is not None:
+            warn_deprecated("The 'concurrency' parameter is deprecated. Please use 'max_active_tasks'.")
         scheduling = [schedule_interval, timetable, schedule]
         if sum(not isinstance(a, ArgNotSet) for a in scheduling) > 1:
             raise ValueError("At most one allowed for args 'schedule_interval', 'timetable', and 'schedule'.")
@@ -296,6 +315,12 @@ class DAG:
     @property
     def allow_future_exec_dates(self):
         return False
+
+    @property
+    def log(self):
+        import logging
+
+        return logging.getLogger("airflow.models.dag.DAG")
 
     # --- context manager
     def __enter__(self):
@@ -431,10 +456,14 @@ class DAG:
                     raise AirflowException(
                         "fail-stop dag %s has task %s with the non-default trigger rule %s" % (self.dag_id, t.task_id, t.trigger_rule)
                     )
-        if self.params:
-            for k, p in self.params.items():
-                if hasattr(p, "default") and getattr(p, "schema", None) and not isinstance(p.default, ArgNotSet):
-                    p.resolve(suppress_exception=False)
+        if self._ws_schedule is not None and self.params:
+            # A scheduled run has no conf: every param needs a default (or may be null).
+            for p in self.params.values():
+                types = p.schema.get("type", []) if isinstance(p.schema, dict) else []
+                if not p.has_value and "null" not in (types if isinstance(types, list) else [types]):
+                    raise AirflowException(
+                        "DAG Schedule must be None, if there are any required params without default values"
+                    )
 
     # --- edges and labels
     def set_edge_info(self, upstream_task_id, downstream_task_id, info):

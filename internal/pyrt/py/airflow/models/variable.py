@@ -9,6 +9,11 @@ from airflow.utils.types import NOTSET, ArgNotSet
 # Keys read since parse.py last reset it (variables_read of Contract 1).
 _reads = []
 
+# While a DAG file is imported, each key is fetched once (files often read
+# one Variable many times; a value cannot change within one import). None
+# outside a parse: a running task always asks.
+_parse_cache = None
+
 
 def _rpc():
     from windsock_rt import rpc
@@ -53,6 +58,14 @@ class Variable:
     @staticmethod
     def _lookup(key):
         """The stored string, or None when there is none."""
+        if _parse_cache is not None:
+            if key not in _parse_cache:
+                _parse_cache[key] = Variable._fetch(key)
+            return _parse_cache[key]
+        return Variable._fetch(key)
+
+    @staticmethod
+    def _fetch(key):
         rpc = _rpc()
         if not rpc.connected():
             # Outside Windsock only the environment can answer, as Airflow's
@@ -99,6 +112,8 @@ class Variable:
 
 
 def _call_write(name, what, **args):
+    if _parse_cache is not None:
+        _parse_cache.pop(args.get("key"), None)
     rpc = _rpc()
     if not rpc.connected():
         raise AirflowException("%s needs a running Windsock task: not running under Windsock" % what)
@@ -108,8 +123,11 @@ def _call_write(name, what, **args):
         raise AirflowException("%s failed: %s" % (what, e.message)) from None
 
 
-def reset_reads():
+def reset_reads(parsing=False):
+    """Start (parsing=True) or end the record of one file's reads."""
+    global _parse_cache
     del _reads[:]
+    _parse_cache = {} if parsing else None
 
 
 def reads():
