@@ -1,7 +1,8 @@
 """run_task in the real Python server (windsock_rt.forkserver, started as Go
-starts it: control socket on fd 3), in its reused workers: each try imports
-its DAG file, talks to the worker over the RPC socket, writes its log to
-the log pipe and ends with the result message."""
+starts it: control socket on fd 3), in its reused workers: a worker imports
+a DAG file once and keeps it while unchanged, a try talks to the worker over
+the RPC socket, writes its log to the log pipe and ends with the result
+message."""
 import json
 import os
 import socket
@@ -67,7 +68,11 @@ class ForkServer:
         exit_status = None
         while exit_status is None:
             reply = rpc.recv_frame(self.ctrl)
-            if reply.get("id") == self.next_id and ("done" in reply or "exit" in reply or "error" in reply):
+            if reply.get("id") != self.next_id:
+                continue
+            if "pid" in reply:
+                self.last_pid = reply["pid"]
+            if "done" in reply or "exit" in reply or "error" in reply:
                 exit_status = reply.get("done", reply.get("exit", reply.get("error")))
         with os.fdopen(log_r) as f:
             log = f.read()
@@ -103,7 +108,7 @@ class ForkServerTest(unittest.TestCase):
 
             fs()
         ''')
-        server = ForkServer({"dags_folder": self.h.folder, "max_idle": 1})
+        server = ForkServer({"dags_folder": self.h.folder, "max_idle": 4})
         self.addCleanup(server.close)
         self.assertTrue(server.ready.get("ready"))
         worker = self.h.worker
@@ -117,9 +122,10 @@ class ForkServerTest(unittest.TestCase):
             self.assertEqual(status, 0, log)
             self.assertEqual(out["state"], "success", log)
             worker.store_outcome(out)
-            # every try imports the file afresh, as Airflow's do
-            self.assertIn("IMPORTING THE DAG FILE", log)
+            imports.append((server.last_pid, "IMPORTING THE DAG FILE" in log))
             return out, log
+
+        imports = []
 
         out, _ = run("first")
         self.assertEqual(out["return_value"], {"n": 41})
@@ -131,6 +137,12 @@ class ForkServerTest(unittest.TestCase):
         out, log = run("sh")
         self.assertEqual(out["return_value"], "macro-2024-01-02")
         self.assertEqual(out["rendered_fields"]["bash_command"], "echo macro-2024-01-02")
+        # a worker imported the file for its first try only
+        first = {}
+        for pid, imported in imports:
+            self.assertEqual(imported, pid not in first, imports)
+            first.setdefault(pid, True)
+        self.assertLess(len(first), len(imports), "the server never reused a worker: %s" % imports)
 
 
 if __name__ == "__main__":

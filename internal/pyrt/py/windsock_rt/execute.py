@@ -20,19 +20,21 @@ on_success/on_failure_callback, a try killed from outside) with a rebuilt
 context; "render" renders the templated fields without running anything.
 
 The Python server readies itself with warm() (importing windsock_rt.warm)
-before it forks its workers. A worker serves many requests: each try
-imports its DAG file afresh, and nothing of one request's DAGs is kept for
-the next.
+before it forks its workers. A worker serves many requests: it keeps the
+imports of the last DAG files it ran while their content is unchanged
+(unless the import read Variables or Connections), and every try runs on a
+copy of its task.
 """
 
+import collections
 import copy
+import hashlib
 import importlib
 import logging
 import os
 import signal
 import sys
 import threading
-import time
 import traceback
 
 from windsock_rt import rpc as _rpc
@@ -55,16 +57,10 @@ _BRANCH_CLASSES = {"BaseBranchOperator", "BranchMixIn", "BranchPythonOperator", 
 _SHORT_CIRCUIT_CLASSES = {"ShortCircuitOperator"}
 
 
-def _timestamp(t):
-    lt = time.localtime(t)
-    return "%s.%03d%s" % (time.strftime("%Y-%m-%dT%H:%M:%S", lt), int(t * 1000) % 1000, time.strftime("%z", lt))
-
-
-def log(msg, level=logging.INFO):
-    """A task-log line of the runtime, formatted as the worker's own lines
-    are. Written directly rather than through logging: a forked try's first
-    logging record copies some sixty pages of the server's memory."""
-    sys.stdout.write("[%s] {taskinstance.py} %s - %s\n" % (_timestamp(time.time()), logging.getLevelName(level), msg))
+def log(msg):
+    """A task-log line of the runtime: the bare message, since the worker
+    prefixes every line of the try's output with its time and level."""
+    sys.stdout.write(msg + "\n")
 
 
 class _StdoutHandler(logging.StreamHandler):
@@ -83,14 +79,6 @@ class _StdoutHandler(logging.StreamHandler):
         pass
 
 
-class _Formatter(logging.Formatter):
-    """[2024-01-02T03:04:05.678+0000] {file.py:12} INFO - message: the
-    format of Airflow's task log lines and of the worker's own."""
-
-    def formatTime(self, record, datefmt=None):
-        return _timestamp(record.created)
-
-
 def _setup_logging():
     """Let logging calls in DAG code (logging.info, self.log.info, ti.log)
     reach the task log at INFO, as Airflow's task handler does, unless the
@@ -104,7 +92,9 @@ def _setup_logging():
     root = logging.getLogger()
     if not root.handlers:
         handler = _StdoutHandler()
-        handler.setFormatter(_Formatter("[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"))
+        # Airflow's task log format without the time, which the worker
+        # puts in front of every line of the output.
+        handler.setFormatter(logging.Formatter("{%(filename)s:%(lineno)d} %(levelname)s - %(message)s"))
         root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
@@ -119,16 +109,11 @@ def module_name(path):
     return parse.module_name(os.path.abspath(path))
 
 
-# The last file import_dag_file imported: module name -> (module, the DAGs
-# registered while importing it). One entry only: a reused worker imports
-# every request's file afresh, and an older import's DAGs must not be found.
-_IMPORTED = {}
-
-
 def import_dag_file(path):
     """Import the DAG file at path as parse.py does (same module name, DAG
-    locations pointing into the file), recording the DAGs it registers
-    (with DAG(...) / @dag, whether or not a global holds them)."""
+    locations pointing into the file). Returns the module and the DAGs
+    registered while importing it (with DAG(...) / @dag, whether or not a
+    global holds them)."""
     from windsock_rt import parse
     import airflow.models.dag as dagmod
 
@@ -139,7 +124,6 @@ def import_dag_file(path):
     ctx.autoregistered_dags = [(d, m) for d, m in ctx.autoregistered_dags if m != name]
     previous = ctx.current_autoregister_module_name, dagmod.PARSE_FILE
     ctx.current_autoregister_module_name, dagmod.PARSE_FILE = name, path
-    _IMPORTED.clear()
     try:
         module = parse._import(path, name)
     except BaseException:
@@ -147,44 +131,70 @@ def import_dag_file(path):
         raise
     finally:
         ctx.current_autoregister_module_name, dagmod.PARSE_FILE = previous
-    _IMPORTED[name] = (module, [d for d, m in ctx.autoregistered_dags if m == name])
+    registered = [d for d, m in ctx.autoregistered_dags if m == name]
     ctx.autoregistered_dags = [(d, m) for d, m in ctx.autoregistered_dags if m != name]
-    return module
+    return module, registered
+
+
+def _import_noting_calls(path):
+    """import_dag_file, and whether the import called the worker (read a
+    Variable or a Connection): such a file must be imported afresh for
+    every try, as Airflow does, since what it read may have changed."""
+    real = _rpc.call
+    calls = []
+
+    def noting(name, **args):
+        calls.append(name)
+        return real(name, **args)
+
+    _rpc.call = noting
+    try:
+        module, registered = import_dag_file(path)
+    finally:
+        _rpc.call = real
+    return module, registered, bool(calls)
+
+
+# Imported DAG files kept by this (reused) worker for later tries: path ->
+# (sha1 of the content, module, DAGs registered by the import), least
+# recently used first. Only files whose import read nothing from the worker.
+_CACHE = collections.OrderedDict()
+CACHE_FILES = 16
+
+
+def _dag_file(path):
+    """The module of the DAG file at path and the DAGs its import
+    registered: the cached import while the file's content is unchanged,
+    else a fresh import (cached when it read no Variable or Connection).
+    Tries run on copies of the tasks, so a cached DAG stays as written."""
+    name = module_name(path)
+    with open(path, "rb") as f:
+        digest = hashlib.sha1(f.read()).hexdigest()
+    hit = _CACHE.get(path)
+    if hit is not None and hit[0] == digest:
+        _CACHE.move_to_end(path)
+        sys.modules[name] = hit[1]
+        return hit[1], hit[2]
+    _CACHE.pop(path, None)
+    module, registered, called = _import_noting_calls(path)
+    if not called:
+        _CACHE[path] = (digest, module, registered)
+        while len(_CACHE) > CACHE_FILES:
+            old_path, _ = _CACHE.popitem(last=False)
+            sys.modules.pop(module_name(old_path), None)
+    return module, registered
 
 
 def _is_dag(obj):
     return any(c.__name__ == "DAG" for c in type(obj).__mro__) and hasattr(obj, "dag_id")
 
 
-def _file_dags(name, module):
-    """The DAGs of an imported DAG file: module globals, then the DAGs
-    registered while import_dag_file imported this very module."""
-    yield from (obj for obj in list(vars(module).values()) if _is_dag(obj))
-    imported = _IMPORTED.get(name)
-    if imported is not None and imported[0] is module:
-        yield from imported[1]
-
-
 def load_dag(path, dag_id):
-    """The DAG dag_id defined by the DAG file at path, imported now unless
-    this process already holds the module."""
-    path = os.path.abspath(path)
-    name = module_name(path)
-    module = sys.modules.get(name)
-    if module is None:
-        module = import_dag_file(path)
-    for obj in _file_dags(name, module):
-        if obj.dag_id == dag_id:
+    """The DAG dag_id defined by the DAG file at path."""
+    module, registered = _dag_file(os.path.abspath(path))
+    for obj in list(vars(module).values()) + registered:
+        if _is_dag(obj) and obj.dag_id == dag_id:
             return obj
-    imported = _IMPORTED.get(name)
-    if imported is None or imported[0] is not module:
-        # Imported by someone else (parse.py), whose record of the DAGs
-        # registered during the import is not ours: a DAG no global holds
-        # is found by importing the file again.
-        module = import_dag_file(path)
-        for obj in _file_dags(name, module):
-            if obj.dag_id == dag_id:
-                return obj
     raise LookupError("Dag %r could not be found; either it does not exist or it failed to parse." % dag_id)
 
 
@@ -308,7 +318,7 @@ def _run_callbacks(owner, name, context):
             cb(context)
         except Exception:
             tb = traceback.format_exc()
-            log("Error in callback at index %d: %s\n%s" % (i, _callback_repr(cb), tb.rstrip()), logging.ERROR)
+            log("Error in callback at index %d: %s\n%s" % (i, _callback_repr(cb), tb.rstrip()))
             failures.append(tb)
     return failures
 
@@ -525,8 +535,9 @@ def _run_try(req):
         try:
             placeholder = _placeholder_error(task)
             if placeholder:
-                from airflow.exceptions import AirflowException
-                raise AirflowException(placeholder)
+                # No retry: the provider package cannot appear between tries.
+                from airflow.exceptions import AirflowFailException
+                raise AirflowFailException(placeholder)
             task = term.task = _rendered_task(req, dag, task, context)
             outcome["rendered_fields"] = templating.rendered_fields(task)
             _export_env(dag, task, context)
@@ -633,7 +644,7 @@ def _fail(exc, task, req, context, outcome):
         outcome["reschedule_date"] = when.isoformat() if hasattr(when, "isoformat") else when
         outcome["error"] = None
         return
-    log("Task failed with exception\n" + tb.rstrip(), logging.ERROR)
+    log("Task failed with exception\n" + tb.rstrip())
     context["exception"] = outcome["error"]["message"] if isinstance(exc, SystemExit) else exc
     if state == FAILED and _eligible_to_retry(task, req):
         _run_callbacks(task, "on_retry_callback", context)
@@ -703,13 +714,10 @@ def run_task(req, rpc=_rpc):
             raise ValueError("unknown request kind %r" % kind)
     except BaseException as exc:  # the DAG or task could not even be found
         tb = traceback.format_exc()
-        log("Task failed with exception\n" + tb.rstrip(), logging.ERROR)
+        log("Task failed with exception\n" + tb.rstrip())
         outcome = _new_outcome() if kind == "task" else {}
         outcome["state"] = FAILED
         outcome["error"] = _error(exc, tb)
-    # A reused worker serves the next request with a fresh import: keep
-    # nothing of this one's DAGs alive.
-    _IMPORTED.clear()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -818,6 +826,6 @@ def _rehearse():
             sys.stdout, sys.stderr = saved
             rpc_mod.set_handler(previous_handler)
             sys.modules.pop(module_name(path), None)
-            _IMPORTED.clear()
+            _CACHE.pop(path, None)
             for k in [k for k in os.environ if k.startswith("AIRFLOW_CTX_")]:
                 del os.environ[k]
