@@ -686,3 +686,55 @@ func compareTimePtr(a, b *time.Time) int {
 	}
 	return a.Compare(*b)
 }
+
+// TaskInstanceReplace counts the instances to delete first, so that a lost
+// race changes nothing even inside a caller's transaction (where a failed
+// statement could not be rolled back alone), then deletes and inserts.
+func (q *queries) TaskInstanceReplace(ctx context.Context, old []windsock.TaskInstanceKey, fromStates []windsock.TaskInstanceState, tis []*windsock.TaskInstance) (bool, error) {
+	replaced := false
+	err := q.inTx(ctx, func(q *queries) error {
+		cond, args := "", []any(nil)
+		if len(fromStates) > 0 {
+			c, a := stateFilter(fromStates, false)
+			cond, args = " AND "+c, a
+		}
+		for _, chunk := range plainChunks(old) {
+			match, keyArgs := keysMatch(chunk)
+			var n int
+			if err := q.queryRow(ctx, `SELECT COUNT(*) FROM task_instance WHERE `+match+cond, append(keyArgs, args...)...).Scan(&n); err != nil {
+				return err
+			}
+			if n != len(chunk) {
+				return nil
+			}
+		}
+		for _, chunk := range plainChunks(old) {
+			match, keyArgs := keysMatch(chunk)
+			res, err := q.exec(ctx, `DELETE FROM task_instance WHERE `+match+cond, append(keyArgs, args...)...)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || int(n) != len(chunk) {
+				return fmt.Errorf("task instances changed while being replaced (%d of %d deleted): %w", n, len(chunk), err)
+			}
+		}
+		replaced = true
+		return q.insertTaskInstances(ctx, tis, utc(time.Now()))
+	})
+	if err != nil {
+		return false, fmt.Errorf("replace task instances: %w", err)
+	}
+	return replaced, nil
+}
+
+// plainChunks splits keys into chunks of at most claimKeyChunk, unpadded:
+// statements that count what they match need each key once.
+func plainChunks(keys []windsock.TaskInstanceKey) [][]windsock.TaskInstanceKey {
+	var out [][]windsock.TaskInstanceKey
+	for len(keys) > 0 {
+		n := min(len(keys), claimKeyChunk)
+		out = append(out, keys[:n])
+		keys = keys[n:]
+	}
+	return out
+}
