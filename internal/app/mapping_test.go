@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// mappedTIs returns a task's instances in a run, by map index.
+func mappedTIs(t *testing.T, env *Environment, run *windsock.DagRun, taskID string) []*windsock.TaskInstance {
+	t.Helper()
+	tis, err := env.Store.TaskInstanceList(context.Background(), &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID, TaskIDs: []string{taskID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tis
+}
+
+func xcomValue(t *testing.T, env *Environment, run *windsock.DagRun, taskID string, mapIndex int) string {
+	t.Helper()
+	x, err := env.Store.XComGet(context.Background(), &store.XComGetParams{DagID: run.DagID, RunID: run.RunID, TaskID: taskID, MapIndex: mapIndex, Key: "return_value"})
+	if err != nil {
+		t.Fatalf("xcom %s[%d]: %v", taskID, mapIndex, err)
+	}
+	return string(x.Value)
+}
+
+// mappedDAG is a producer returning n bash commands (through the python
+// operator), a bash task mapped over them, and a reduce step that pulls
+// the mapped results (bash drops the quotes of the rendered list).
+func mappedDAG(id string, n int) string {
+	return fmt.Sprintf(`
+%[1]s:
+  schedule: null
+  start_date: 2024-01-01
+  max_active_tasks: 64
+  tasks:
+    make:
+      operator: airflow.operators.python.PythonOperator
+      python_callable_lambda: "lambda: ['echo %%d' %% (i * i) for i in range(%[2]d)]"
+    square:
+      operator: bash
+      expand:
+        bash_command: make.output
+    reduce:
+      operator: bash
+      bash_command: "echo {{ ti.xcom_pull(task_ids='square') | length }} {{ ti.xcom_pull(task_ids='square')[-3:] }}"
+      trigger_rule: all_done
+      dependencies: [square]
+`, id, n)
+}
+
+// TestEngineMappedOverXCom maps a bash task over an upstream's XCom of 0,
+// 1 and 1,000 elements: one instance per element with its element as
+// argument, skipped for none, and the reduce step gets the results in map
+// index order.
+func TestEngineMappedOverXCom(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{
+		"zero.yaml": mappedDAG("zero", 0), "one.yaml": mappedDAG("one", 1), "many.yaml": mappedDAG("many", 1000),
+	})
+	er := startEngine(t, env, nil)
+	for _, tc := range []struct {
+		dag    string
+		n      int
+		reduce string
+	}{
+		{"zero", 0, `"0 []"`},
+		{"one", 1, `"1 [0]"`},
+		{"many", 1000, `"1000 [994009, 996004, 998001]"`},
+	} {
+		run := er.trigger(t, tc.dag, day, nil)
+		if run.State != windsock.DagRunSuccess {
+			t.Fatalf("%s: run ended %s", tc.dag, run.State)
+		}
+		tis := mappedTIs(t, env, run, "square")
+		if tc.n == 0 {
+			if len(tis) != 1 || tis[0].MapIndex != -1 || tis[0].State != windsock.TaskStateSkipped {
+				t.Errorf("%s: an empty list leaves one skipped instance, got %+v", tc.dag, tis)
+			}
+		} else {
+			if len(tis) != tc.n {
+				t.Fatalf("%s: %d instances, want %d", tc.dag, len(tis), tc.n)
+			}
+			for i, ti := range tis {
+				if ti.MapIndex != i || ti.State != windsock.TaskStateSuccess || ti.TryNumber != 1 {
+					t.Fatalf("%s: instance %d = index %d %s try %d", tc.dag, i, ti.MapIndex, ti.State, ti.TryNumber)
+				}
+			}
+			if got, want := xcomValue(t, env, run, "square", tc.n-1), fmt.Sprintf(`"%d"`, (tc.n-1)*(tc.n-1)); got != want {
+				t.Errorf("%s: last index returned %s, want %s", tc.dag, got, want)
+			}
+			if log := readLog(t, env, tis[tc.n-1], 1); !strings.Contains(log, fmt.Sprint((tc.n-1)*(tc.n-1))) {
+				t.Errorf("%s: the last index's own log lacks its output:\n%s", tc.dag, log)
+			}
+		}
+		if got := xcomValue(t, env, run, "reduce", -1); got != tc.reduce {
+			t.Errorf("%s: reduce got %s, want %s", tc.dag, got, tc.reduce)
+		}
+	}
+}
+
+// TestEngineMappedLiteralCrossProduct maps over two literal arguments:
+// the cross product, with the last argument varying fastest, expanded
+// when the run is created.
+func TestEngineMappedLiteralCrossProduct(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"cross.yaml": `
+cross:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    greet:
+      operator: bash
+      bash_command: 'echo "$WORD-$N"'
+      partial: {append_env: true}
+      expand_kwargs:
+        - {env: {WORD: a, N: "1"}}
+        - {env: {WORD: b, N: "2"}}
+    pair:
+      operator: bash
+      expand:
+        bash_command: ["echo x", "echo y"]
+        env: [{K: "1"}, {K: "2"}, {K: "3"}]
+      partial: {append_env: true}
+    after:
+      operator: bash
+      bash_command: "echo {{ ti.xcom_pull(task_ids='greet') }}"
+      dependencies: [greet, pair]
+`})
+	ctx := context.Background()
+	d, err := scheduler.NewDAGCache(env.Store, time.Minute).DAG(ctx, "cross")
+	if err != nil {
+		t.Fatal(err)
+	}
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "cross", day, nil)
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("run ended %s", run.State)
+	}
+	if n := len(mappedTIs(t, env, run, "pair")); n != 6 {
+		t.Errorf("pair has %d instances, want 2×3", n)
+	}
+	// Index 4 = (1, 1): "echo y" with K=2.
+	kw, err := d.Task("pair").Expand.IndexArgs(4, nil)
+	if err != nil || kw["bash_command"] != "echo y" {
+		t.Errorf("index 4 args = %v, %v", kw, err)
+	}
+	if got := xcomValue(t, env, run, "after", -1); got != `"[a-1, b-2]"` {
+		t.Errorf("after got %s", got)
+	}
+}
