@@ -156,3 +156,98 @@ cross:
 		t.Errorf("after got %s", got)
 	}
 }
+
+// TestEngineMappedRetryAndClearOneIndex: a failing index is retried alone;
+// clearing one index runs only that index again.
+func TestEngineMappedRetryAndClearOneIndex(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"r.yaml": `
+r:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    work:
+      operator: bash
+      retries: 1
+      retry_delay: 0
+      expand:
+        bash_command:
+          - "echo zero"
+          - "test -f \"$HOME/failed-once\" || { touch \"$HOME/failed-once\"; exit 1; }; echo one"
+          - "echo two"
+`})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "r", day, nil)
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("run ended %s", run.State)
+	}
+	tries := func() []int {
+		var out []int
+		for _, ti := range mappedTIs(t, env, run, "work") {
+			out = append(out, ti.TryNumber)
+		}
+		return out
+	}
+	if got := tries(); fmt.Sprint(got) != "[1 2 1]" {
+		t.Fatalf("try numbers = %v, want index 1 alone retried", got)
+	}
+	if log := readLog(t, env, mappedTIs(t, env, run, "work")[1], 1); !strings.Contains(log, "non-zero exit code 1") {
+		t.Errorf("index 1's first try log:\n%s", log)
+	}
+
+	d, err := er.engine.Scheduler.DAG(context.Background(), "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleared, err := scheduler.ClearTaskInstances(context.Background(), env.Store, d, scheduler.ClearParams{
+		RunIDs: []string{run.RunID}, TaskIDs: []string{"work"}, MapIndexes: map[string][]int{"work": {2}}, Now: time.Now(),
+	})
+	if err != nil || len(cleared) != 1 || cleared[0].MapIndex != 2 {
+		t.Fatalf("cleared %v, %v", cleared, err)
+	}
+	er.engine.Scheduler.RunChanged(run.DagID, run.RunID)
+	if again := er.wait(t, run.RunID); again.State != windsock.DagRunSuccess {
+		t.Fatalf("cleared run ended %s", again.State)
+	}
+	if got := tries(); fmt.Sprint(got) != "[1 2 2]" {
+		t.Errorf("after clearing index 2, try numbers = %v", got)
+	}
+}
+
+// TestEngineMaxMapLength: an upstream pushing more than core.max_map_length
+// entries for a mapped task fails with Airflow's message, and the mapped
+// task is upstream_failed.
+func TestEngineMaxMapLength(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"long.yaml": `
+long:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    make:
+      operator: airflow.operators.python.PythonOperator
+      python_callable_lambda: "lambda: ['true'] * 4"
+    use:
+      operator: bash
+      expand: {bash_command: make.output}
+    fine:
+      operator: airflow.operators.python.PythonOperator
+      python_callable_lambda: "lambda: ['true'] * 3"
+    use_fine:
+      operator: bash
+      expand: {bash_command: fine.output}
+`})
+	env.Config.Core.MaxMapLength = 3
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "long", day, nil)
+	tis := states(t, env, run)
+	if tis["make"].State != windsock.TaskStateFailed || tis["use"].State != windsock.TaskStateUpstreamFailed {
+		t.Errorf("make %s, use %s; want failed, upstream_failed", tis["make"].State, tis["use"].State)
+	}
+	if log := readLog(t, env, tis["make"], 1); !strings.Contains(log, "UnmappableXComLengthPushed: unmappable return value length: 4 > 3") {
+		t.Errorf("make's log lacks Airflow's message:\n%s", log)
+	}
+	if n := len(mappedTIs(t, env, run, "use_fine")); n != 3 {
+		t.Errorf("use_fine has %d instances, want 3 (at the limit is fine)", n)
+	}
+}
