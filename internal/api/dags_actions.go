@@ -33,19 +33,19 @@ func (s *Server) tiActionDAG(r *http.Request) (string, error) {
 // exist in Windsock: include_subdags and include_parentdag are accepted
 // and change nothing.
 type clearTaskInstancesInput struct {
-	DagRunID          *string   `json:"dag_run_id"`
-	DryRun            *bool     `json:"dry_run"`
-	StartDate         *string   `json:"start_date"`
-	EndDate           *string   `json:"end_date"`
-	IncludeDownstream *bool     `json:"include_downstream"`
-	IncludeFuture     *bool     `json:"include_future"`
-	IncludeParentdag  *bool     `json:"include_parentdag"`
-	IncludePast       *bool     `json:"include_past"`
-	IncludeSubdags    *bool     `json:"include_subdags"`
-	IncludeUpstream   *bool     `json:"include_upstream"`
-	OnlyFailed        *bool     `json:"only_failed"`
-	OnlyRunning       *bool     `json:"only_running"`
-	ResetDagRuns      *bool     `json:"reset_dag_runs"`
+	DagRunID          *string `json:"dag_run_id"`
+	DryRun            *bool   `json:"dry_run"`
+	StartDate         *string `json:"start_date"`
+	EndDate           *string `json:"end_date"`
+	IncludeDownstream *bool   `json:"include_downstream"`
+	IncludeFuture     *bool   `json:"include_future"`
+	IncludeParentdag  *bool   `json:"include_parentdag"`
+	IncludePast       *bool   `json:"include_past"`
+	IncludeSubdags    *bool   `json:"include_subdags"`
+	IncludeUpstream   *bool   `json:"include_upstream"`
+	OnlyFailed        *bool   `json:"only_failed"`
+	OnlyRunning       *bool   `json:"only_running"`
+	ResetDagRuns      *bool   `json:"reset_dag_runs"`
 	// TaskIDs holds task ids, or [task_id, map_index] pairs that clear
 	// one instance of a mapped task (as Airflow's clear form takes them).
 	TaskIDs *[]taskIDOrPair `json:"task_ids"`
