@@ -55,10 +55,9 @@ func (st *runState) set(ti *windsock.TaskInstance) {
 	if !st.entry.graph.Has(id) {
 		return
 	}
-	// A fresh slice when it grows: decisions in flight may hold the old one.
 	ms := st.mapped[id]
-	if len(ms) < len(list) {
-		ms = append(append(make([]windsock.TaskInstanceState, 0, len(list)), ms...), make([]windsock.TaskInstanceState, len(list)-len(ms))...)
+	for len(ms) < len(list) {
+		ms = append(ms, windsock.TaskStateNone)
 	}
 	ms[ti.MapIndex] = ti.State
 	st.mapped[id] = ms
