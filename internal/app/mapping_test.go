@@ -251,3 +251,28 @@ long:
 		t.Errorf("use_fine has %d instances, want 3 (at the limit is fine)", n)
 	}
 }
+
+// mappedFanYAML is one bash task mapped over n commands `true`: the mapped
+// counterpart of fanYAML.
+func mappedFanYAML(id string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:\n  schedule: null\n  start_date: 2024-01-01\n  max_active_tasks: %d\n  tasks:\n    t:\n      operator: bash\n      expand:\n        bash_command:\n", id, n)
+	for range n {
+		b.WriteString("          - \"true\"\n")
+	}
+	return b.String()
+}
+
+// BenchmarkMapped1000 runs one task mapped over 1,000 `true` commands
+// (target: at least 0.9 of BenchmarkFanOut1000's tasks/s).
+func BenchmarkMapped1000(b *testing.B) {
+	env := benchEnv(b, map[string]string{"mapped.yaml": mappedFanYAML("mapped1000", 1000)})
+	b.ResetTimer()
+	var total time.Duration
+	cpu := startCPU()
+	for i := 0; i < b.N; i++ {
+		total += runOnce(b, env, "mapped1000", i)
+	}
+	cpu.report(b, 1000*b.N)
+	b.ReportMetric(1000*float64(b.N)/total.Seconds(), "tasks/s")
+}

@@ -117,8 +117,7 @@ func (e *Expand) Length(in MapInputs) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		items, err := MapItems(raw)
-		return len(items), err
+		return MapLength(raw)
 	}
 	n := 1
 	for i := range e.Args {
@@ -147,102 +146,71 @@ func (e *Expand) IndexArgs(index int, in MapInputs) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		items, err := MapItems(raw)
+		item, ok, err := itemAt(raw, index)
 		if err != nil {
 			return nil, err
 		}
-		if index >= len(items) {
-			return nil, fmt.Errorf("map index %d out of range (%d instances)", index, len(items))
+		if !ok {
+			return nil, fmt.Errorf("map index %d out of range", index)
 		}
 		var kw map[string]any
-		if err := DecodeJSON(items[index], &kw); err != nil || kw == nil {
-			return nil, fmt.Errorf("expand_kwargs() expects a list[dict], not list[%s]", jsonTypeName(items[index]))
+		if err := DecodeJSON(item, &kw); err != nil || kw == nil {
+			return nil, fmt.Errorf("expand_kwargs() expects a list[dict], not list[%s]", jsonTypeName(item))
 		}
 		return kw, nil
 	}
-	items := make([][]json.RawMessage, len(e.Args))
+	raws := make([]json.RawMessage, len(e.Args))
 	for i := range e.Args {
 		raw, err := e.Args[i].raw(in)
 		if err != nil {
 			return nil, err
 		}
-		if items[i], err = MapItems(raw); err != nil {
-			return nil, fmt.Errorf("expand %s: %w", e.Args[i].Name, err)
-		}
+		raws[i] = raw
 	}
 	// Airflow's _find_index_for_this_field: peel the index from the last
 	// argument backwards.
 	kw := make(map[string]any, len(e.Args))
 	rest := index
 	for i := len(e.Args) - 1; i >= 0; i-- {
-		n := len(items[i])
-		if n == 0 {
-			return nil, fmt.Errorf("cannot expand field mapped to length 0")
+		n, at := 0, rest
+		if i > 0 {
+			// The first argument takes what is left of the index as is:
+			// only the others need their length.
+			var err error
+			if n, err = itemCount(raws[i]); err != nil {
+				return nil, fmt.Errorf("expand %s: %w", e.Args[i].Name, err)
+			}
+			if n == 0 {
+				return nil, fmt.Errorf("cannot expand field mapped to length 0")
+			}
+			at = rest % n
+		}
+		item, ok, err := itemAt(raws[i], at)
+		if err != nil {
+			return nil, fmt.Errorf("expand %s: %w", e.Args[i].Name, err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("map index %d out of range", index)
 		}
 		var v any
-		if err := DecodeJSON(items[i][rest%n], &v); err != nil {
+		if err := DecodeJSON(item, &v); err != nil {
 			return nil, fmt.Errorf("expand %s: %w", e.Args[i].Name, err)
 		}
 		kw[e.Args[i].Name] = v
-		rest /= n
-	}
-	if rest != 0 {
-		return nil, fmt.Errorf("map index %d out of range", index)
+		if i > 0 {
+			rest /= n
+		}
 	}
 	return kw, nil
 }
 
-// MapLength returns the number of entries of a JSON list or dict.
+// MapLength returns the number of entries of a JSON list or dict; anything
+// else is Airflow's UnmappableXComTypePushed.
 func MapLength(raw json.RawMessage) (int, error) {
-	items, err := MapItems(raw)
-	return len(items), err
-}
-
-// MapItems splits a JSON list into its elements, or a JSON object into its
-// [key, value] pairs in the order written (what mapping over a dict
-// yields). Anything else is Airflow's UnmappableXComTypePushed.
-func MapItems(raw json.RawMessage) ([]json.RawMessage, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return nil, errors.New("unmappable return type 'NoneType'")
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return 0, errors.New("unmappable return type 'NoneType'")
 	}
-	switch raw[0] {
-	case '[':
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, fmt.Errorf("decode mapped list: %w", err)
-		}
-		return items, nil
-	case '{':
-		return dictPairs(raw)
-	}
-	return nil, fmt.Errorf("unmappable return type %s", pyQuote(jsonTypeName(raw)))
-}
-
-// dictPairs reads an object's entries in order as [key, value] pairs;
-// encoding/json's maps would lose the order.
-func dictPairs(raw json.RawMessage) ([]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("decode mapped dict: %w", err)
-	}
-	var out []json.RawMessage
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("decode mapped dict: %w", err)
-		}
-		key, _ := tok.(string)
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return nil, fmt.Errorf("decode mapped dict: %w", err)
-		}
-		k, _ := json.Marshal(key)
-		pair := make([]byte, 0, len(k)+len(val)+3)
-		pair = append(append(append(append(append(pair, '['), k...), ','), val...), ']')
-		out = append(out, pair)
-	}
-	return out, nil
+	return itemCount(raw)
 }
 
 // CheckMappable validates a value an upstream task pushed for a mapped
