@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -275,4 +276,35 @@ func BenchmarkMapped1000(b *testing.B) {
 	}
 	cpu.report(b, 1000*b.N)
 	b.ReportMetric(1000*float64(b.N)/total.Seconds(), "tasks/s")
+}
+
+// TestEngineMappedConcurrencyLimit: max_active_tis_per_dagrun holds a
+// mapped task's instances to one at a time (and pools count each
+// instance): no two instances' tries overlap.
+func TestEngineMappedConcurrencyLimit(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"lim.yaml": `
+lim:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    each:
+      operator: bash
+      max_active_tis_per_dagrun: 1
+      pool_slots: 2
+      expand:
+        bash_command: ["echo 0", "echo 1", "echo 2", "echo 3"]
+`})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "lim", day, nil)
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("run ended %s", run.State)
+	}
+	tis := mappedTIs(t, env, run, "each")
+	slices.SortFunc(tis, func(a, b *windsock.TaskInstance) int { return a.StartDate.Compare(*b.StartDate) })
+	for i := 1; i < len(tis); i++ {
+		if tis[i].StartDate.Before(*tis[i-1].EndDate) {
+			t.Errorf("index %d started at %v, before index %d ended at %v", tis[i].MapIndex, tis[i].StartDate, tis[i-1].MapIndex, tis[i-1].EndDate)
+		}
+	}
 }
