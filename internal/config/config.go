@@ -116,6 +116,16 @@ type CoreSection struct {
 	// DagbagImportTimeout bounds the parsing of one DAG file. Default: 30
 	// seconds.
 	DagbagImportTimeout time.Duration
+	// PythonExecutable is the interpreter that parses Python DAG files and
+	// runs Python tasks. Not in Airflow (which runs in its own). Default:
+	// "" (the first python3 on PATH, resolved to the real binary).
+	PythonExecutable string
+	// PluginsFolder is put on sys.path of every Python process, after the
+	// DAG folder (MWAA unpacks plugins.zip there). Default: $WINDSOCK_HOME/plugins.
+	PluginsFolder string
+	// DagDiscoverySafeMode makes the DAG processor skip Python files that
+	// do not contain both "airflow" and "dag". Default: True.
+	DagDiscoverySafeMode bool
 	// KilledTaskCleanupTime is how long a task gets to exit after SIGTERM
 	// before it is killed. Default: 60 seconds.
 	KilledTaskCleanupTime time.Duration
@@ -130,6 +140,16 @@ type CoreSection struct {
 	// host, which claim queued tasks from the metadata database (no broker
 	// is needed). Default: LocalExecutor.
 	Executor string
+	// RequirementsFile is the environment's requirements.txt (MWAA's
+	// RequirementsS3Path): when it exists, pip installs it into a
+	// virtual environment of the home, made from PythonExecutable, that
+	// every Python process uses.
+	// Default: $WINDSOCK_HOME/requirements.txt.
+	RequirementsFile string
+	// PluginsZip is MWAA's plugins.zip (PluginsS3Path): when it exists it
+	// is unpacked into PluginsFolder, again whenever it changes. Not in
+	// Airflow. Default: $WINDSOCK_HOME/plugins.zip.
+	PluginsZip string
 }
 
 // CelerySection is [celery]: the settings of `windsock worker`, under the
