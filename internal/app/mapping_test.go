@@ -308,3 +308,37 @@ lim:
 		}
 	}
 }
+
+// TestEngineMappedOverMapped maps a task over a mapped task's results (the
+// list of its instances' values, in map index order) and renders
+// expanded_ti_count.
+func TestEngineMappedOverMapped(t *testing.T) {
+	t.Parallel()
+	env := benchEnv(t, map[string]string{"mm.yaml": `
+mm:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    first:
+      operator: bash
+      expand: {bash_command: ["echo 'echo a'", "echo 'echo b'"]}
+    second:
+      operator: bash
+      expand: {bash_command: first.output}
+    count:
+      operator: bash
+      bash_command: 'echo {{ expanded_ti_count }}-{{ ti.map_index }}-$X'
+      expand: {env: [{X: "x"}, {X: "y"}, {X: "z"}]}
+`})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "mm", day, nil)
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("run ended %s", run.State)
+	}
+	if got := xcomValue(t, env, run, "second", 0) + xcomValue(t, env, run, "second", 1); got != `"a""b"` {
+		t.Errorf("second returned %s", got)
+	}
+	if got := xcomValue(t, env, run, "count", 2); got != `"3-2-z"` {
+		t.Errorf("count[2] returned %s", got)
+	}
+}

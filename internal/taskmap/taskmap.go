@@ -83,13 +83,19 @@ func Inputs(ctx context.Context, q store.Queries, d *windsock.DAG, runID string,
 	return in, nil
 }
 
-// IndexArgs returns the mapped arguments of one instance of a mapped task.
-func IndexArgs(ctx context.Context, q store.Queries, d *windsock.DAG, t *windsock.Task, runID string, mapIndex int) (map[string]any, error) {
+// IndexArgs returns the mapped arguments of one instance of a mapped task,
+// and the number of instances (Airflow's expanded_ti_count).
+func IndexArgs(ctx context.Context, q store.Queries, d *windsock.DAG, t *windsock.Task, runID string, mapIndex int) (map[string]any, int, error) {
 	in, err := Inputs(ctx, q, d, runID, t.Expand)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return t.Expand.IndexArgs(mapIndex, in)
+	n, err := t.Expand.Length(in)
+	if err != nil {
+		return nil, 0, err
+	}
+	kw, err := t.Expand.IndexArgs(mapIndex, in)
+	return kw, n, err
 }
 
 // NeedsMappable reports whether a value taskID returns is mapped over by

@@ -251,7 +251,7 @@ func (r *Runner) Render(ctx context.Context, try *Try) (map[string]any, error) {
 	if !ok {
 		return nil, windsock.Errorf(windsock.EINVALID, "unknown operator %q", task.Operator)
 	}
-	task, err := r.indexTask(ctx, try, task)
+	task, mapped, err := r.indexTask(ctx, try, task)
 	if err != nil {
 		return nil, err
 	}
@@ -259,6 +259,7 @@ func (r *Runner) Render(ctx context.Context, try *Try) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	withMapped(tctx, mapped)
 	_, rendered, err := renderFields(ctx, try.DAG, spec, task.Args, tctx)
 	return rendered, err
 }
@@ -272,12 +273,10 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		logf.Infof("%v", res.err)
 		return res, nil
 	}
-	if mapped, err := r.indexTask(ctx, try, task); err != nil {
-		res := &result{err: err}
+	task, mapped, err := r.indexTask(ctx, try, task)
+	if err != nil {
 		logf.Infof("%v", err)
-		return res, nil
-	} else {
-		task = mapped
+		return &result{err: err}, nil
 	}
 	logf.Infof("Starting attempt %d of %d", ti.TryNumber, ti.MaxTries+1)
 	logf.Infof("Executing <Task(%s): %s> on %s", task.OperatorClass, task.TaskID, windsock.ISOFormat(try.Run.LogicalDate))
@@ -300,6 +299,7 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 	if spec != nil && (spec.WantsContext() || try.DAG.RenderTemplateAsNativeObj || hasTemplates(spec, task.Args)) {
 		tctx, err := template.NewContext(ctx, try.DAG, task, try.Run, ti, r.templateSources(try, masker))
 		if err == nil {
+			withMapped(tctx, mapped)
 			args, rendered, err = renderFields(ctx, try.DAG, spec, task.Args, tctx)
 		}
 		if err != nil {
@@ -326,7 +326,7 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		}
 	}
 	opRes, opErr := op.Execute(runCtx, &operator.Context{
-		DAG: try.DAG, Task: task, Run: try.Run, TI: ti, Args: args, Template: tctxJSON,
+		DAG: try.DAG, Task: task, Run: try.Run, TI: ti, Args: args, Mapped: mapped.mappedArgs(), Template: tctxJSON,
 		Log: logf, Environ: r.Environ, DagsFolder: r.DagsFolder,
 		Connections:   &connectionSource{conns: r.Connections, masker: masker},
 		Runs:          &runStateSource{store: r.Store},
@@ -341,20 +341,43 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 // indexTask returns the task as one instance of it runs: for an instance of
 // a mapped task, a copy whose arguments are the shared (partial) ones with
 // the instance's mapped ones on top, so operators need not know about
-// mapping.
-func (r *Runner) indexTask(ctx context.Context, try *Try, task *windsock.Task) (*windsock.Task, error) {
+// mapping, those mapped arguments alone, and the number of instances.
+func (r *Runner) indexTask(ctx context.Context, try *Try, task *windsock.Task) (*windsock.Task, *mappedInstance, error) {
 	if !task.Mapped() || try.TI.MapIndex < 0 {
-		return task, nil
+		return task, nil, nil
 	}
-	kw, err := taskmap.IndexArgs(ctx, r.Store, try.DAG, task, try.TI.RunID, try.TI.MapIndex)
+	kw, n, err := taskmap.IndexArgs(ctx, r.Store, try.DAG, task, try.TI.RunID, try.TI.MapIndex)
 	if err != nil {
-		return nil, fmt.Errorf("%w: expand %s[%d]: %w", operator.ErrFail, task.TaskID, try.TI.MapIndex, err)
+		return nil, nil, fmt.Errorf("%w: expand %s[%d]: %w", operator.ErrFail, task.TaskID, try.TI.MapIndex, err)
 	}
+	m := &mappedInstance{args: kw, count: n}
 	cp := *task
 	cp.Args = make(map[string]any, len(task.Args)+len(kw))
 	maps.Copy(cp.Args, task.Args)
 	maps.Copy(cp.Args, kw)
-	return &cp, nil
+	return &cp, m, nil
+}
+
+// mappedInstance is what one instance of a mapped task gets: its mapped
+// arguments and the number of instances (expanded_ti_count).
+type mappedInstance struct {
+	args  map[string]any
+	count int
+}
+
+// withMapped adds what the template context says about mapping.
+func withMapped(tctx template.Context, m *mappedInstance) {
+	if m != nil {
+		tctx["expanded_ti_count"] = m.count
+	}
+}
+
+// mappedArgs returns the instance's mapped arguments, nil when unmapped.
+func (m *mappedInstance) mappedArgs() map[string]any {
+	if m == nil {
+		return nil
+	}
+	return m.args
 }
 
 // renderFields renders a task's templated fields as its DAG asks: to
