@@ -10,6 +10,10 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
+// pythonTaskKey marks a task of a Python DAG file that runs in Python
+// (pyspec's python_file_task).
+const pythonTaskKey = "python_file_task"
+
 // mappingKeys are dag-factory's keys of a mapped task: expand (or
 // expand_kwargs) says what it is mapped over, partial holds the arguments
 // every instance shares.
@@ -74,6 +78,12 @@ func (p *dagParser) expand(t *rawTask, accepted map[string]bool) *windsock.Expan
 	if !isMapping(en) {
 		p.errorf(en, "expand must be a mapping of argument names to what they are mapped over, got %s", kindName(en))
 		return nil
+	}
+	if t.f[pythonTaskKey] != nil {
+		// A task of a Python DAG file: Python checked the names against
+		// the class's __init__ already (validate_mapping_kwargs), and its
+		// arguments are not in the Go catalog.
+		accepted = nil
 	}
 	ex := &windsock.Expand{Kind: windsock.ExpandDictOfLists}
 	fields := map[string]bool{}

@@ -221,7 +221,7 @@ func (p *dagParser) task(dag *windsock.DAG, t *rawTask, defArgs layer) *windsock
 				p.errorf(keyNode(t, k), "unknown task key %q for %s%s", k, spec.Class, suggest(k, keys(ok)))
 			}
 		}
-		if n := t.f["partial"]; n != nil && isMapping(n) {
+		if n := t.f["partial"]; n != nil && isMapping(n) && t.f[pythonTaskKey] == nil {
 			for _, e := range pairs(n) {
 				if !ok[e.key.Value] {
 					p.errorf(e.key, "partial() got an unexpected keyword argument %q for %s%s", e.key.Value, spec.Class, suggest(e.key.Value, keys(ok)))
