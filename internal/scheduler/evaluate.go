@@ -74,6 +74,23 @@ func (st *runState) get(taskID string, mapIndex int) *windsock.TaskInstance {
 	return nil
 }
 
+// taskDone reports whether every instance of a task (one, or each map
+// index of an expanded mapped task) succeeded or was skipped.
+func (st *runState) taskDone(taskID string) bool {
+	done := func(ti *windsock.TaskInstance) bool {
+		return ti != nil && (ti.State == windsock.TaskStateSuccess || ti.State == windsock.TaskStateSkipped)
+	}
+	if list := st.mtis[taskID]; len(list) > 0 {
+		for _, ti := range list {
+			if !done(ti) {
+				return false
+			}
+		}
+		return true
+	}
+	return done(st.tis[taskID])
+}
+
 // all calls fn for every cached instance.
 func (st *runState) all(fn func(*windsock.TaskInstance)) {
 	for _, ti := range st.tis {
