@@ -46,6 +46,14 @@ func TestMappedTaskInstances(t *testing.T) {
 	mustDo(t, re.st.XComSet(re.ctx, &windsock.XCom{DagRunID: run.ID, TaskID: "m", MapIndex: 2, Key: "return_value",
 		DagID: "fan", RunID: run.RunID, Value: []byte(`"two"`), Timestamp: runsDay}))
 
+	var task struct {
+		IsMapped bool `json:"is_mapped"`
+	}
+	re.ok(re.doChecked("GET", "/api/v1/dags/fan/tasks/m", "viewer", nil), http.StatusOK, &task)
+	if !task.IsMapped {
+		t.Error("GET /dags/fan/tasks/m: is_mapped false")
+	}
+
 	base := "/api/v1/dags/fan/dagRuns/" + run.RunID + "/taskInstances/"
 	var l tiList
 	re.ok(re.doChecked("GET", base+"m/listMapped", "viewer", nil), http.StatusOK, &l)
