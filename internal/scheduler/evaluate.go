@@ -43,18 +43,18 @@ func (st *runState) set(ti *windsock.TaskInstance) {
 		}
 		return
 	}
-	// An expanded instance: the map index -1 one is gone.
-	delete(st.tis, id)
-	delete(st.states, id)
 	list := st.mtis[id]
 	for len(list) <= ti.MapIndex {
 		list = append(list, nil)
 	}
 	list[ti.MapIndex] = ti
 	st.mtis[id] = list
-	if !st.entry.graph.Has(id) {
-		return
+	if !st.entry.graph.Mapped(id) {
+		return // an instance of a task gone, or no longer mapped
 	}
+	// Expanded: the map index -1 instance is gone.
+	delete(st.tis, id)
+	delete(st.states, id)
 	ms := st.mapped[id]
 	for len(ms) < len(list) {
 		ms = append(ms, windsock.TaskStateNone)
@@ -381,8 +381,13 @@ func (s *Scheduler) verifyIntegrity(ctx context.Context, st *runState, now time.
 	e, run := st.entry, st.run
 	var added []*windsock.TaskInstance
 	for _, t := range e.dag.Tasks {
-		if st.tis[t.TaskID] == nil && len(st.mtis[t.TaskID]) == 0 {
+		switch {
+		case st.tis[t.TaskID] == nil && len(st.mtis[t.TaskID]) == 0:
 			added = append(added, newTaskInstances(e.dag, e.graph, t, run.RunID, now)...)
+		case st.tis[t.TaskID] == nil && !t.Mapped():
+			// Mapped when the run began, no longer: its instances are
+			// removed (below) and it runs once, unmapped.
+			added = append(added, NewTaskInstance(e.dag, e.graph, t, run.RunID, now))
 		}
 	}
 	if len(added) > 0 {
@@ -394,9 +399,14 @@ func (s *Scheduler) verifyIntegrity(ctx context.Context, st *runState, now time.
 		}
 	}
 	var fix []*windsock.TaskInstance
+	// An instance belongs when its task is in the DAG and, past map index
+	// -1, still mapped.
+	belongs := func(ti *windsock.TaskInstance) bool {
+		return e.graph.Has(ti.TaskID) && (ti.MapIndex < 0 || e.graph.Mapped(ti.TaskID))
+	}
 	st.all(func(ti *windsock.TaskInstance) {
-		has := e.graph.Has(ti.TaskID)
-		if has && ti.State == windsock.TaskStateRemoved || !has && ti.State != windsock.TaskStateRemoved && !ti.State.Finished() {
+		in := belongs(ti)
+		if in && ti.State == windsock.TaskStateRemoved || !in && ti.State != windsock.TaskStateRemoved && !ti.State.Finished() {
 			fix = append(fix, ti)
 		}
 	})
@@ -405,7 +415,7 @@ func (s *Scheduler) verifyIntegrity(ctx context.Context, st *runState, now time.
 		// A task back in the DAG runs again, as Airflow's verify_integrity
 		// restores it; one gone from it is removed.
 		ti.State = windsock.TaskStateNone
-		if !e.graph.Has(ti.TaskID) {
+		if !belongs(ti) {
 			ti.State = windsock.TaskStateRemoved
 		}
 		if _, err := s.cfg.Store.TaskInstanceUpdate(ctx, ti, from); err != nil {

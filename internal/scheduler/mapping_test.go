@@ -117,3 +117,48 @@ func BenchmarkExpand10000(b *testing.B) {
 		expandPass(b, st, run, 10000)
 	}
 }
+
+// TestMappedTaskNoLongerMapped: when a new version of the DAG no longer
+// maps the task, a running run removes its unfinished instances and runs
+// it once, unmapped, as Airflow's verify_integrity does.
+func TestMappedTaskNoLongerMapped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, run := mappedRun(t, 3)
+	expandPass(t, st, run, 3)
+	sd, err := st.SerializedDAGGet(ctx, "fan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d windsock.DAG
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	d.Task("m").Expand = nil
+	data, err := json.Marshal(&d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SerializedDAGUpsert(ctx, &windsock.SerializedDAG{DagID: "fan", Fileloc: d.Fileloc, Data: data, DagHash: "h2", LastUpdated: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Store: st, Executor: nopExecutor{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.RunChanged(run.DagID, run.RunID)
+	if err := s.Pass(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	tis, err := st.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: "fan", RunID: run.RunID, TaskIDs: []string{"m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ti := range tis {
+		got = append(got, fmt.Sprintf("%d:%s", ti.MapIndex, ti.State))
+	}
+	if strings.Join(got, " ") != "-1:queued 0:removed 1:removed 2:removed" && strings.Join(got, " ") != "-1:scheduled 0:removed 1:removed 2:removed" {
+		t.Errorf("instances of m = %v", got)
+	}
+}
