@@ -278,9 +278,9 @@ func BenchmarkMapped1000(b *testing.B) {
 	b.ReportMetric(1000*float64(b.N)/total.Seconds(), "tasks/s")
 }
 
-// TestEngineMappedConcurrencyLimit: max_active_tis_per_dagrun holds a
-// mapped task's instances to one at a time (and pools count each
-// instance): no two instances' tries overlap.
+// TestEngineMappedConcurrencyLimit: max_active_tis_per_dagrun, or a pool
+// of one slot, holds a mapped task's instances to one at a time: no two
+// instances' tries overlap.
 func TestEngineMappedConcurrencyLimit(t *testing.T) {
 	t.Parallel()
 	env := benchEnv(t, map[string]string{"lim.yaml": `
@@ -294,17 +294,27 @@ lim:
       pool_slots: 2
       expand:
         bash_command: ["echo 0", "echo 1", "echo 2", "echo 3"]
+    pooled:
+      operator: bash
+      pool: single
+      expand:
+        bash_command: ["echo 0", "echo 1", "echo 2"]
 `})
+	if err := env.Store.PoolUpsert(context.Background(), &windsock.Pool{Pool: "single", Slots: 1}); err != nil {
+		t.Fatal(err)
+	}
 	er := startEngine(t, env, nil)
 	run := er.trigger(t, "lim", day, nil)
 	if run.State != windsock.DagRunSuccess {
 		t.Fatalf("run ended %s", run.State)
 	}
-	tis := mappedTIs(t, env, run, "each")
-	slices.SortFunc(tis, func(a, b *windsock.TaskInstance) int { return a.StartDate.Compare(*b.StartDate) })
-	for i := 1; i < len(tis); i++ {
-		if tis[i].StartDate.Before(*tis[i-1].EndDate) {
-			t.Errorf("index %d started at %v, before index %d ended at %v", tis[i].MapIndex, tis[i].StartDate, tis[i-1].MapIndex, tis[i-1].EndDate)
+	for _, task := range []string{"each", "pooled"} {
+		tis := mappedTIs(t, env, run, task)
+		slices.SortFunc(tis, func(a, b *windsock.TaskInstance) int { return a.StartDate.Compare(*b.StartDate) })
+		for i := 1; i < len(tis); i++ {
+			if tis[i].StartDate.Before(*tis[i-1].EndDate) {
+				t.Errorf("%s: index %d started at %v, before index %d ended at %v", task, tis[i].MapIndex, tis[i].StartDate, tis[i-1].MapIndex, tis[i-1].EndDate)
+			}
 		}
 	}
 }
