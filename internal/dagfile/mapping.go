@@ -138,10 +138,23 @@ func (p *dagParser) mapSource(t *rawTask, n *yaml.Node, method, arg string) (win
 		}
 		return p.xcomSource(t, n, id, windsock.XComReturnKey)
 	case yaml.SequenceNode:
+		if p.nestedXComArg(n) {
+			return windsock.MapSource{}, false
+		}
 		return windsock.MapSource{Literal: nodeJSON(n)}, true
 	case yaml.MappingNode:
 		if ps := pairs(n); len(ps) == 1 && ps[0].key.Value == xcomArgKey {
-			f := p.fields(ps[0].val, "XComArg", []string{"task_id", "key"})
+			if kind := ps[0].val; isMapping(kind) {
+				for _, e := range pairs(kind) {
+					if e.key.Value == "kind" {
+						if k, _ := asString(e.val); k != "PlainXComArg" {
+							p.errorf(e.val, "%s() over %s (XComArg.map() or zip()) is not supported yet: map over a task's output itself", method, k)
+							return windsock.MapSource{}, false
+						}
+					}
+				}
+			}
+			f := p.fields(ps[0].val, "XComArg", []string{"task_id", "key", "kind"})
 			id, err := asString(f["task_id"])
 			if f["task_id"] == nil || err != nil || id == "" {
 				p.errorf(ps[0].val, "%s needs a task_id", xcomArgKey)
@@ -153,9 +166,44 @@ func (p *dagParser) mapSource(t *rawTask, n *yaml.Node, method, arg string) (win
 			}
 			return p.xcomSource(t, ps[0].val, id, key)
 		}
+		if p.nestedXComArg(n) {
+			return windsock.MapSource{}, false
+		}
 		return windsock.MapSource{Literal: nodeJSON(n)}, true
 	}
 	return bad()
+}
+
+// nestedXComArg reports (as an error) an XComArg inside a literal, such as
+// expand_kwargs([{"x": task.output}]), which Windsock does not resolve.
+func (p *dagParser) nestedXComArg(n *yaml.Node) bool {
+	var at *yaml.Node
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		n = resolve(n)
+		if n == nil || at != nil || depth > 100 {
+			return
+		}
+		switch n.Kind {
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c, depth+1)
+			}
+		case yaml.MappingNode:
+			for _, e := range pairs(n) {
+				if e.key.Value == xcomArgKey {
+					at = e.key
+					return
+				}
+				walk(e.val, depth+1)
+			}
+		}
+	}
+	walk(n, 0)
+	if at != nil {
+		p.errorf(at, "an XComArg inside a mapped list or dict is not supported yet: map over the task's output itself")
+	}
+	return at != nil
 }
 
 func (p *dagParser) xcomSource(t *rawTask, at *yaml.Node, taskID, key string) (windsock.MapSource, bool) {

@@ -83,6 +83,8 @@ func TestParseFileMappingErrors(t *testing.T) {
 		{"unknown source", "expand: {bash_command: nope.output}", "dependency \"nope\" is not a task"},
 		{"both", "expand: {bash_command: [a]}\n      expand_kwargs: []", "both expand and expand_kwargs"},
 		{"partial alone", "partial: {env: {}}", "neither expand nor expand_kwargs"},
+		{"xcomarg map", `expand: {bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value", "kind": "MapXComArg", "map": []}}}`, "XComArg.map() or zip()"},
+		{"nested xcomarg", `expand_kwargs: [{bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value"}}}]`, "inside a mapped list"},
 		{"partial dup", "bash_command: x\n      partial: {bash_command: y}\n      expand: {env: [{}]}", "also set on task"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,5 +128,31 @@ func TestParseFileMappingPythonDocument(t *testing.T) {
 	each := taskByID(t, dagByID(t, f, "py"), "each")
 	if each.Expand == nil || each.Expand.Args[0].Name != "x" || each.Retries != 2 || !slices.Equal(each.Upstream, []string{"make"}) {
 		t.Errorf("each = %+v", each)
+	}
+}
+
+// TestParseFileMappingPythonNativeTasks reads native (Go-run) mapped tasks
+// exactly as windsock_rt.parse emits them for
+// BashOperator.partial(task_id=..., retries=1).expand(bash_command=[...])
+// and .expand(bash_command=make()).
+func TestParseFileMappingPythonNativeTasks(t *testing.T) {
+	t.Parallel()
+	src := []byte(`{"pymap": {"schedule": null, "start_date": "2024-01-01T00:00:00+00:00", "tasks": {
+	  "make": {"operator": "airflow.operators.bash.BashOperator", "bash_command": "echo"},
+	  "echo": {"operator": "airflow.operators.bash.BashOperator", "retries": 1, "partial": {},
+	           "expand": {"bash_command": ["echo a", "echo b"]}},
+	  "echo_x": {"dependencies": ["make"], "operator": "airflow.operators.bash.BashOperator", "partial": {},
+	           "expand": {"bash_command": {"__xcomarg__": {"task_id": "make", "key": "return_value"}}}}
+	}}}`)
+	f := ParseFile("pymap.json", src, NewDefaults(testNow), operator.Builtins())
+	if len(f.Errors) > 0 {
+		t.Fatalf("errors: %v", f.Errors)
+	}
+	d := dagByID(t, f, "pymap")
+	if n, err := taskByID(t, d, "echo").Expand.Length(nil); err != nil || n != 2 || taskByID(t, d, "echo").Retries != 1 {
+		t.Errorf("echo: %d instances, %v", n, err)
+	}
+	if x := taskByID(t, d, "echo_x"); x.Expand.Args[0].XCom == nil || !slices.Equal(x.Upstream, []string{"make"}) {
+		t.Errorf("echo_x = %+v", x)
 	}
 }
