@@ -380,9 +380,10 @@ class RunTest(unittest.TestCase):
         self.assertEqual(out["return_value"], [2, "y"])
         out, _ = self.run_ok(path, "mapped", "classic", map_index=1)
         self.assertEqual(out["return_value"], "2024-01-02-2")
-        # arguments the worker resolved for this map index
+        # the DAG's own expansion wins over the worker's copy of the arguments
+        # (which holds literals as JSON, e.g. a timedelta as a tagged mapping)
         out, _ = self.run_ok(path, "mapped", "lit", map_index=0, expand={"x": 21})
-        self.assertEqual(out["return_value"], 42)
+        self.assertEqual(out["return_value"], 2)
 
     def test_return_values_xcom_cannot_hold(self):
         path = self.h.write("ret.py", '''
@@ -838,6 +839,21 @@ class RunTest(unittest.TestCase):
         self.assertIn(paths[2], execute._CACHE)
         out, log = self.run_ok(paths[0], "cached", "t")
         self.assertIn("IMPORTED c0", log)
+
+    def test_worker_expand_serves_a_mapped_task_without_readable_expand_input(self):
+        from windsock_rt import execute
+
+        class MappedOperator:  # a shape this runtime cannot read the expansion of
+            task_id = "m"
+
+            def unmap(self, kwargs):
+                return kwargs
+        got = execute._unmap(MappedOperator(), {"map_index": 1, "expand": {
+            "x": 3, "when": {"__classname__": "datetime.timedelta", "__version__": 2, "__data__": 60.0}}}, {}, set())
+        import datetime
+        self.assertEqual(got, {"x": 3, "when": datetime.timedelta(minutes=1)})
+        with self.assertRaisesRegex(RuntimeError, "has no expand input"):
+            execute._unmap(MappedOperator(), {"map_index": 1}, {}, set())
 
 
 if __name__ == "__main__":

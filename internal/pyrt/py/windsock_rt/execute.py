@@ -233,14 +233,18 @@ def _expand_input(task):
 
 def _unmap(task, req, context, resolved_oids):
     """The concrete operator of map index req["map_index"] of a mapped task.
-    req["expand"], when the worker sends it, holds that index's expanded
-    arguments; otherwise they are computed from the task's expand input."""
-    kwargs = req.get("expand")
-    if isinstance(kwargs, dict):
-        kwargs = {k: xcom.decode(v) for k, v in kwargs.items()}
-    else:
+    Its arguments are computed here from the task's own expand input, as
+    Airflow does (the Python values as written, XCom values pulled and left
+    unrendered); req["expand"], the worker's copy of them, serves only a
+    task whose expand input this runtime cannot read."""
+    try:
         kind, value = _expand_input(task)
-        kwargs = templating.expanded_arguments(kind, value, req.get("map_index", -1), context, resolved_oids)
+    except RuntimeError:
+        kwargs = req.get("expand")
+        if not isinstance(kwargs, dict):
+            raise
+        return task.unmap({k: xcom.decode(v) for k, v in kwargs.items()})
+    kwargs = templating.expanded_arguments(kind, value, req.get("map_index", -1), context, resolved_oids)
     return task.unmap(kwargs)
 
 
