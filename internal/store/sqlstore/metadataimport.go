@@ -1,0 +1,418 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// importTable is what ImportRows knows of a table it writes: the columns
+// a batch may name (so no identifier in the SQL comes from the caller),
+// the key a clash is judged on, and the parent a row needs.
+type importTable struct {
+	columns []string
+	// key is the conflict target; nil for tables without a natural key,
+	// whose rows are compared on content instead.
+	key []string
+	// dedupe, for tables without a key, are indexed columns compared with
+	// = before the rest is compared null-safely: a lookup, not a scan.
+	dedupe []string
+	// parent is "run" (the dag_run named by dag_id, run_id) or "ti" (the
+	// task instance named by dag_id, task_id, run_id, map_index).
+	parent string
+	// returnsID: rows get new ids, which the id map records.
+	returnsID bool
+	// insertOnly: an existing row is never replaced (dag rows belong to
+	// the DAG processor; an import only adds the missing ones).
+	insertOnly bool
+}
+
+var importTIColumns = []string{"task_id", "dag_id", "run_id", "map_index", "start_date", "end_date", "duration",
+	"state", "try_number", "max_tries", "hostname", "unixname", "job_id", "pool", "pool_slots", "queue",
+	"priority_weight", "operator", "custom_operator_name", "queued_dttm", "queued_by_job_id", "pid", "executor",
+	"executor_config", "updated_at", "rendered_map_index", "external_executor_id", "trigger_timeout",
+	"next_method", "next_kwargs", "task_display_name"}
+
+var importTables = map[string]importTable{
+	"dag": {columns: []string{"dag_id", "is_paused", "is_active", "is_subdag", "root_dag_id", "fileloc", "owners",
+		"description", "default_view", "schedule_interval", "max_active_tasks", "max_active_runs",
+		"has_task_concurrency_limits", "has_import_errors", "last_parsed_time"},
+		key: []string{"dag_id"}, insertOnly: true},
+	"slot_pool":  {columns: []string{"pool", "slots", "description", "include_deferred"}, key: []string{"pool"}},
+	"variable":   {columns: []string{"key", "val", "description", "is_encrypted"}, key: []string{"key"}},
+	"connection": {columns: []string{"conn_id", "conn_type", "description", "host", "schema", "login", "password", "port", "is_encrypted", "is_extra_encrypted", "extra"}, key: []string{"conn_id"}},
+	"job": {columns: []string{"dag_id", "state", "job_type", "start_date", "end_date", "latest_heartbeat", "executor_class", "hostname", "unixname"},
+		dedupe: []string{"job_type", "latest_heartbeat"}, returnsID: true},
+	"log": {columns: []string{"dttm", "dag_id", "task_id", "map_index", "event", "execution_date", "run_id", "owner", "owner_display_name", "extra", "try_number"},
+		dedupe: []string{"dttm"}},
+	"dag_run": {columns: []string{"dag_id", "queued_at", "execution_date", "start_date", "end_date", "state", "run_id", "creating_job_id",
+		"external_trigger", "run_type", "conf", "data_interval_start", "data_interval_end", "last_scheduling_decision", "dag_hash",
+		"log_template_id", "updated_at", "clear_number"}, key: []string{"dag_id", "run_id"}},
+	"task_instance": {columns: importTIColumns, key: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "run"},
+	"task_fail": {columns: []string{"task_id", "dag_id", "run_id", "map_index", "start_date", "end_date", "duration"},
+		dedupe: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "ti"},
+	"task_reschedule": {columns: []string{"task_id", "dag_id", "run_id", "map_index", "try_number", "start_date", "end_date", "duration", "reschedule_date"},
+		dedupe: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "ti"},
+	"xcom": {columns: []string{"task_id", "map_index", "key", "dag_id", "run_id", "value", "timestamp"},
+		key: []string{"dag_run_id", "task_id", "map_index", "key"}, parent: "ti"},
+	"rendered_task_instance_fields": {columns: []string{"dag_id", "task_id", "run_id", "map_index", "rendered_fields", "k8s_pod_yaml"},
+		key: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "ti"},
+	"sla_miss": {columns: []string{"task_id", "dag_id", "execution_date", "email_sent", "timestamp", "description", "notification_sent"},
+		key: []string{"task_id", "dag_id", "execution_date"}},
+}
+
+// importStatement is the INSERT of one row of a batch.
+type importStatement struct {
+	insert string
+	// find is the SELECT that tells whether a row with the same key (or
+	// content) is there, with its id for tables that return ids.
+	find     string
+	findCols []int
+}
+
+func buildImport(table string, spec importTable, cols []string, overwrite bool) (*importStatement, error) {
+	idx := map[string]int{}
+	for i, c := range cols {
+		if !slices.Contains(spec.columns, c) {
+			return nil, windsock.Errorf(windsock.EINVALID, "import %s: unknown column %q", table, c)
+		}
+		if _, dup := idx[c]; dup {
+			return nil, windsock.Errorf(windsock.EINVALID, "import %s: column %q given twice", table, c)
+		}
+		idx[c] = i
+	}
+	need := slices.Clone(spec.key)
+	need = append(need, spec.dedupe...)
+	switch spec.parent {
+	case "run":
+		need = append(need, "dag_id", "run_id")
+	case "ti":
+		need = append(need, "dag_id", "task_id", "run_id", "map_index")
+	}
+	for _, c := range need {
+		if _, ok := idx[c]; !ok && c != "dag_run_id" {
+			return nil, windsock.Errorf(windsock.EINVALID, "import %s: column %q is required", table, c)
+		}
+	}
+	insertCols := slices.Clone(cols)
+	if table == "xcom" {
+		insertCols = append(insertCols, "dag_run_id")
+	}
+	quoted := make([]string, len(insertCols))
+	for i, c := range insertCols {
+		quoted[i] = quoteIdent(c)
+	}
+	st := &importStatement{}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, `INSERT INTO %s (%s) VALUES (%s)`, quoteIdent(table), strings.Join(quoted, ", "),
+		strings.TrimSuffix(strings.Repeat("?, ", len(insertCols)), ", "))
+	var where []string
+	if spec.key != nil {
+		keyQ := make([]string, len(spec.key))
+		for i, c := range spec.key {
+			keyQ[i] = quoteIdent(c)
+			where = append(where, quoteIdent(c)+" = ?")
+			if c == "dag_run_id" {
+				st.findCols = append(st.findCols, len(cols)) // the looked-up run id, appended last
+			} else {
+				st.findCols = append(st.findCols, idx[c])
+			}
+		}
+		var sets []string
+		for _, c := range insertCols {
+			if !slices.Contains(spec.key, c) {
+				sets = append(sets, quoteIdent(c)+" = excluded."+quoteIdent(c))
+			}
+		}
+		if overwrite && !spec.insertOnly && len(sets) > 0 {
+			fmt.Fprintf(&sb, ` ON CONFLICT (%s) DO UPDATE SET %s`, strings.Join(keyQ, ", "), strings.Join(sets, ", "))
+		} else {
+			// No target: a clash on any unique key (dag_run's logical
+			// date too) keeps the existing row.
+			sb.WriteString(` ON CONFLICT DO NOTHING`)
+		}
+	} else {
+		for _, c := range spec.dedupe {
+			where = append(where, quoteIdent(c)+" = ?")
+			st.findCols = append(st.findCols, idx[c])
+		}
+		for i, c := range cols {
+			if !slices.Contains(spec.dedupe, c) {
+				where = append(where, quoteIdent(c)+" IS NOT DISTINCT FROM ?")
+				st.findCols = append(st.findCols, i)
+			}
+		}
+	}
+	if spec.returnsID {
+		sb.WriteString(` RETURNING id`)
+	}
+	sel := "1"
+	if spec.returnsID {
+		sel = "id"
+	}
+	st.insert = sb.String()
+	st.find = fmt.Sprintf(`SELECT %s FROM %s WHERE %s LIMIT 1`, sel, quoteIdent(table), strings.Join(where, " AND "))
+	return st, nil
+}
+
+// importValue turns a batch value into a parameter the store writes the
+// way its own queries do (times in UTC to the microsecond).
+func importValue(v any) any {
+	switch t := v.(type) {
+	case time.Time:
+		return ts(t)
+	case *time.Time:
+		return tsPtr(t)
+	}
+	return v
+}
+
+// ImportRows writes one batch of rows; see store.MetadataImportQueries.
+func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]store.ImportOutcome, error) {
+	spec, ok := importTables[p.Table]
+	if !ok {
+		return nil, windsock.Errorf(windsock.EINVALID, "import: table %q cannot be imported", p.Table)
+	}
+	st, err := buildImport(p.Table, spec, p.Columns, p.Overwrite)
+	if err != nil {
+		return nil, err
+	}
+	if spec.returnsID && len(p.SourceIDs) != len(p.Rows) {
+		return nil, windsock.Errorf(windsock.EINVALID, "import %s: %d source ids for %d rows", p.Table, len(p.SourceIDs), len(p.Rows))
+	}
+	idx := map[string]int{}
+	for i, c := range p.Columns {
+		idx[c] = i
+	}
+	out := make([]store.ImportOutcome, len(p.Rows))
+	err = q.inTx(ctx, func(q *queries) error {
+		parents := map[string]int64{} // parent key -> run id (0: absent)
+		for i, row := range p.Rows {
+			if len(row) != len(p.Columns) {
+				return windsock.Errorf(windsock.EINVALID, "import %s: row %d has %d values for %d columns", p.Table, i, len(row), len(p.Columns))
+			}
+			args := make([]any, len(row), len(row)+1)
+			for j, v := range row {
+				args[j] = importValue(v)
+			}
+			if spec.parent != "" {
+				runID, err := q.importParent(ctx, spec.parent, args, idx, parents)
+				if err != nil {
+					return err
+				}
+				if runID == 0 {
+					out[i] = store.ImportNoParent
+					continue
+				}
+				if p.Table == "xcom" {
+					args = append(args, runID)
+				}
+			}
+			o, id, err := q.importRow(ctx, p, spec, st, args, idx)
+			if err != nil {
+				return fmt.Errorf("import %s row %d: %w", p.Table, i, err)
+			}
+			out[i] = o
+			if spec.returnsID && id != 0 {
+				if _, err := q.exec(ctx, `INSERT INTO import_id_map (source, table_name, source_id, target_id)
+					VALUES (?, ?, ?, ?) ON CONFLICT (source, table_name, source_id) DO UPDATE SET target_id = excluded.target_id`,
+					p.Source, p.Table, p.SourceIDs[i], id); err != nil {
+					return fmt.Errorf("import %s: record id: %w", p.Table, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// importParent returns the id of the run a row belongs to (its task
+// instance's run for "ti"), 0 when the run or the task instance is not
+// there. seen caches the answers of one batch.
+func (q *queries) importParent(ctx context.Context, parent string, args []any, idx map[string]int, seen map[string]int64) (int64, error) {
+	dagID, runID := args[idx["dag_id"]], args[idx["run_id"]]
+	var key string
+	var query string
+	var qargs []any
+	if parent == "run" {
+		key = fmt.Sprint(dagID, "\x00", runID)
+		query = `SELECT id FROM dag_run WHERE dag_id = ? AND run_id = ?`
+		qargs = []any{dagID, runID}
+	} else {
+		taskID, mapIndex := args[idx["task_id"]], args[idx["map_index"]]
+		key = fmt.Sprint(dagID, "\x00", runID, "\x00", taskID, "\x00", mapIndex)
+		query = `SELECT dag_run.id FROM task_instance JOIN dag_run
+			ON dag_run.dag_id = task_instance.dag_id AND dag_run.run_id = task_instance.run_id
+			WHERE task_instance.dag_id = ? AND task_instance.run_id = ? AND task_instance.task_id = ? AND task_instance.map_index = ?`
+		qargs = []any{dagID, runID, taskID, mapIndex}
+	}
+	if id, ok := seen[key]; ok {
+		return id, nil
+	}
+	var id int64
+	err := q.queryRow(ctx, query, qargs...).Scan(&id)
+	if err != nil && err != sql.ErrNoRows {
+		return 0, fmt.Errorf("import: look up parent: %w", err)
+	}
+	seen[key] = id
+	return id, nil
+}
+
+// importRow writes one row and says what happened; id is the row's id
+// (written or found) for tables that return ids.
+func (q *queries) importRow(ctx context.Context, p *store.ImportRowsParams, spec importTable, st *importStatement, args []any, idx map[string]int) (store.ImportOutcome, int64, error) {
+	find := func() (bool, int64, error) {
+		fargs := make([]any, len(st.findCols))
+		for i, c := range st.findCols {
+			fargs[i] = args[c]
+		}
+		var id int64
+		var one int
+		dest := any(&one)
+		if spec.returnsID {
+			dest = &id
+		}
+		err := q.queryRow(ctx, st.find, fargs...).Scan(dest)
+		if err == sql.ErrNoRows {
+			return false, 0, nil
+		}
+		return err == nil, id, err
+	}
+	if spec.key == nil {
+		// No key to clash on: the same content is the same row.
+		found, id, err := find()
+		if err != nil || found {
+			return store.ImportExists, id, err
+		}
+		var newID int64
+		if spec.returnsID {
+			err = q.queryRow(ctx, st.insert, args...).Scan(&newID)
+		} else {
+			_, err = q.exec(ctx, st.insert, args...)
+		}
+		return store.ImportWritten, newID, err
+	}
+	if p.Table == "dag_run" {
+		// Another run at the same logical date: neither kept nor replaced
+		// without losing one of the two, so it is reported.
+		var other string
+		err := q.queryRow(ctx, `SELECT run_id FROM dag_run WHERE dag_id = ? AND execution_date = ?`,
+			args[idx["dag_id"]], args[idx["execution_date"]]).Scan(&other)
+		if err != nil && err != sql.ErrNoRows {
+			return 0, 0, err
+		}
+		if err == nil && other != args[idx["run_id"]] {
+			return store.ImportKeyTaken, 0, nil
+		}
+	}
+	res, err := q.exec(ctx, st.insert, args...)
+	if err != nil {
+		return 0, 0, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ImportExists, 0, nil
+	}
+	return store.ImportWritten, 0, nil
+}
+
+// ImportIDMap returns the ids the given source ids became.
+func (q *queries) ImportIDMap(ctx context.Context, source, table string, sourceIDs []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	for chunk := range slices.Chunk(sourceIDs, 500) {
+		args := []any{source, table}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := q.query(ctx, `SELECT source_id, target_id FROM import_id_map WHERE source = ? AND table_name = ?
+			AND source_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("import id map: %w", err)
+		}
+		for rows.Next() {
+			var s, t int64
+			if err := rows.Scan(&s, &t); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("import id map: %w", err)
+			}
+			out[s] = t
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("import id map: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// ImportCheckpointGet returns a checkpoint, nil when there is none.
+func (q *queries) ImportCheckpointGet(ctx context.Context, source, table string) (*store.ImportCheckpoint, error) {
+	cp := &store.ImportCheckpoint{Source: source, Table: table}
+	err := q.queryRow(ctx, `SELECT position, done, updated_at FROM import_checkpoint WHERE source = ? AND table_name = ?`,
+		source, table).Scan(&cp.Position, &cp.Done, &cp.UpdatedAt)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get import checkpoint: %w", err)
+	}
+	return cp, nil
+}
+
+// ImportCheckpointSet inserts or replaces a checkpoint.
+func (q *queries) ImportCheckpointSet(ctx context.Context, cp *store.ImportCheckpoint) error {
+	cp.UpdatedAt = utc(time.Now())
+	if _, err := q.exec(ctx, `INSERT INTO import_checkpoint (source, table_name, position, done, updated_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, table_name) DO UPDATE SET
+			position = excluded.position, done = excluded.done, updated_at = excluded.updated_at`,
+		cp.Source, cp.Table, cp.Position, cp.Done, cp.UpdatedAt); err != nil {
+		return fmt.Errorf("set import checkpoint: %w", err)
+	}
+	return nil
+}
+
+// ImportCheckpointDelete removes a checkpoint.
+func (q *queries) ImportCheckpointDelete(ctx context.Context, source, table string) error {
+	if _, err := q.exec(ctx, `DELETE FROM import_checkpoint WHERE source = ? AND table_name = ?`, source, table); err != nil {
+		return fmt.Errorf("delete import checkpoint: %w", err)
+	}
+	return nil
+}
+
+// ImportAsideSet keeps what could not be imported.
+func (q *queries) ImportAsideSet(ctx context.Context, a *store.ImportAside) error {
+	a.CreatedAt = utc(time.Now())
+	if _, err := q.exec(ctx, `INSERT INTO import_aside (source, table_name, row_key, column_name, reason, value, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, table_name, row_key, column_name) DO UPDATE SET
+			reason = excluded.reason, value = excluded.value, created_at = excluded.created_at`,
+		a.Source, a.Table, a.RowKey, a.Column, a.Reason, a.Value, a.CreatedAt); err != nil {
+		return fmt.Errorf("keep import value aside: %w", err)
+	}
+	return nil
+}
+
+// ImportAsideList returns what was kept aside from a source.
+func (q *queries) ImportAsideList(ctx context.Context, source string) ([]*store.ImportAside, error) {
+	rows, err := q.query(ctx, `SELECT source, table_name, row_key, column_name, reason, value, created_at
+		FROM import_aside WHERE source = ? ORDER BY id`, source)
+	if err != nil {
+		return nil, fmt.Errorf("list import aside: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.ImportAside
+	for rows.Next() {
+		a := &store.ImportAside{}
+		if err := rows.Scan(&a.Source, &a.Table, &a.RowKey, &a.Column, &a.Reason, &a.Value, &a.CreatedAt); err != nil {
+			return nil, fmt.Errorf("list import aside: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
