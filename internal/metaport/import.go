@@ -92,12 +92,12 @@ type TableReport struct {
 
 // Skip reasons, as reported.
 const (
-	reasonExists    = "already in the environment"
-	reasonNoParent  = "its dag run or task instance was not imported"
-	reasonKeyTaken  = "another run of the DAG has that logical date"
-	reasonNoRun     = "no dag run at its logical date (moved aside, as Airflow 2.2 does)"
-	reasonEncrypted = "encrypted and no --fernet-key decrypts it (--skip-encrypted)"
-	reasonNotPlain  = "value is a pickle of objects or not JSON (kept aside)"
+	reasonExists     = "already in the environment"
+	reasonNoParent   = "its dag run or task instance was not imported"
+	reasonKeyTaken   = "another run of the DAG has that logical date"
+	reasonNoRun      = "no dag run at its logical date (moved aside, as Airflow 2.2 does)"
+	reasonEncrypted  = "encrypted and no --fernet-key decrypts it (--skip-encrypted)"
+	reasonNotPlain   = "value is a pickle of objects or not JSON (kept aside)"
 	reasonIncomplete = "a required column is empty"
 )
 

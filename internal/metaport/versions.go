@@ -113,4 +113,3 @@ func compareVersions(a, b string) int {
 	}
 	return 0
 }
-
