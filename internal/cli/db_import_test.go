@@ -1,0 +1,270 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/metaport"
+	"github.com/windsock/windsock/internal/metaport/airflowtest"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/sqlite"
+	"github.com/windsock/windsock/internal/store/storetest"
+)
+
+const importTargetKey = "x3W1oQnFMyC2gW8vVQ5S3tq9RkLh0V8gE8iYb6cJ1oA="
+
+// importHome is a home whose store is a SQLite file the test can open,
+// with a Fernet key of its own.
+func importHome(t *testing.T) (*home, string) {
+	t.Helper()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "windsock.db")
+	return newHome(t, "WINDSOCK__DATABASE__SQL_ALCHEMY_CONN=sqlite:///"+dbPath, "WINDSOCK__CORE__FERNET_KEY="+importTargetKey), dbPath
+}
+
+// sqliteAirflowDB builds an Airflow database of release v; extraLogs
+// audit log rows are added to make the import long.
+func sqliteAirflowDB(t *testing.T, v string, extraLogs int) string {
+	t.Helper()
+	if _, err := exec.LookPath(airflowtest.Python); err != nil {
+		t.Skip("no " + airflowtest.Python)
+	}
+	path := filepath.Join(t.TempDir(), "airflow.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	airflowtest.Fill(t.Context(), airflowtest.Create(t, db, false, v))
+	if extraLogs > 0 {
+		if _, err := db.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+			INSERT INTO log (dttm, dag_id, event, owner) SELECT datetime('2024-02-01', '+' || i || ' seconds'), 'etl', 'cli_check', 'admin' FROM n`, extraLogs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+func decodeReport(t *testing.T, out string) *metaport.Report {
+	t.Helper()
+	var rep metaport.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, out)
+	}
+	return &rep
+}
+
+func reportOf(rep *metaport.Report, table string) metaport.TableReport {
+	for _, tr := range rep.Tables {
+		if tr.Table == table {
+			return *tr
+		}
+	}
+	return metaport.TableReport{}
+}
+
+func openSQLiteStore(t *testing.T, path string) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestDBImportSQLite(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"1.10", "2.10"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			src := sqliteAirflowDB(t, v, 0)
+			h, dbPath := importHome(t)
+			rep := decodeReport(t, h.ok(t, "db", "import", src, "--fernet-key", "bm90IHRoZSBrZXkgYnV0IDMyIGJ5dGVzIGxvbmchISE=,"+airflowtest.SourceKey, "-o", "json"))
+			if rep.Source != src || !strings.HasPrefix(rep.Version, v) {
+				t.Errorf("report names %s %s", rep.Source, rep.Version)
+			}
+			for table, want := range map[string]int64{"dag_run": 3, "task_instance": 5, "variable": 2, "connection": 1, "job": 2, "log": 2, "xcom": 1} {
+				if got := reportOf(rep, table).Imported; got != want {
+					t.Errorf("%s: imported %d, want %d", table, got, want)
+				}
+			}
+			// Through the CLI: the secret was re-encrypted with this
+			// environment's key.
+			if out := h.ok(t, "variables", "get", "secret_var"); strings.TrimSpace(out) != "s3cr3t" {
+				t.Errorf("variables get secret_var = %q", out)
+			}
+			if out := h.ok(t, "dags", "list-runs", "-d", "etl", "-o", "json"); !strings.Contains(out, "manual__2024-01-02T00:00:00+00:00") {
+				t.Errorf("list-runs: %s", out)
+			}
+
+			// Again: nothing changes, and the table report says why.
+			again := h.ok(t, "db", "import", src, "--fernet-key", airflowtest.SourceKey)
+			if !strings.Contains(again, "task_instance") || !strings.Contains(again, "Imported from "+src) {
+				t.Errorf("second report:\n%s", again)
+			}
+			rep2 := decodeReport(t, h.ok(t, "db", "import", src, "--fernet-key", airflowtest.SourceKey, "-o", "json"))
+			for _, tr := range rep2.Tables {
+				if tr.Imported != 0 {
+					t.Errorf("third import wrote %d rows of %s", tr.Imported, tr.Table)
+				}
+			}
+			st := openSQLiteStore(t, dbPath)
+			tis, err := st.TaskInstanceList(t.Context(), &store.TaskInstanceListParams{})
+			if err != nil || len(tis) != 5 {
+				t.Errorf("task instances = %d, %v", len(tis), err)
+			}
+		})
+	}
+}
+
+func TestDBImportRefusals(t *testing.T) {
+	t.Parallel()
+	h, _ := importHome(t)
+	path := filepath.Join(t.TempDir(), "airflow3.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE alembic_version (version_num VARCHAR(32)); INSERT INTO alembic_version VALUES ('fe199e1abd77')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	h.fails(t, "is an Airflow 3.0.3 database (alembic revision fe199e1abd77); supported: Airflow 1.10.0 to 2.10", "db", "import", path)
+	h.fails(t, "want an airflow.db file or a postgresql:// URL", "db", "import", t.TempDir())
+	h.fails(t, "--on-conflict must be skip or overwrite", "db", "import", path, "--on-conflict", "merge")
+}
+
+// TestDBImportInterrupted kills an import with SIGKILL in the middle and
+// runs the same command again: it resumes from the last batch committed,
+// writes every row once, and gives the DAGs back their paused states.
+func TestDBImportInterrupted(t *testing.T) {
+	t.Parallel()
+	const logs = 20000
+	src := sqliteAirflowDB(t, "2.10", logs)
+	h, dbPath := importHome(t)
+	args := []string{"db", "import", src, "--fernet-key", airflowtest.SourceKey, "--batch-size", "1"}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = h.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	// Wait until some log batches are committed (a condition on the
+	// store, polled), then kill.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	var ro *sql.DB
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("import ended (%v) before it could be interrupted; output:\n%s", err, out.String())
+		case <-ctx.Done():
+			t.Fatal("no log batch committed in time")
+		case <-time.After(5 * time.Millisecond):
+		}
+		if ro == nil {
+			if db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro"); err == nil {
+				ro = db
+				defer ro.Close()
+			}
+			continue
+		}
+		var n int
+		if err := ro.QueryRow(`SELECT count(*) FROM log`).Scan(&n); err == nil && n > 100 {
+			break
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	var partial int
+	if err := ro.QueryRow(`SELECT count(*) FROM log`).Scan(&partial); err != nil {
+		t.Fatal(err)
+	}
+	if partial >= logs {
+		t.Fatalf("the import had finished (%d log rows) when killed", partial)
+	}
+	var etlPaused bool
+	if err := ro.QueryRow(`SELECT is_paused FROM dag WHERE dag_id = 'etl'`).Scan(&etlPaused); err != nil || !etlPaused {
+		t.Fatalf("during the import etl is paused=%v (%v), want paused", etlPaused, err)
+	}
+
+	rep := decodeReport(t, h.ok(t, append(args, "--batch-size", "500", "-o", "json")...))
+	if tr := reportOf(rep, "log"); !tr.Resumed || tr.Imported != int64(logs+2-partial) {
+		t.Errorf("resumed log report = %+v, want %d imported after %d", tr, logs+2-partial, partial)
+	}
+	st := openSQLiteStore(t, dbPath)
+	var total int
+	if err := ro.QueryRow(`SELECT count(*) FROM log`).Scan(&total); err != nil || total != logs+2 {
+		t.Errorf("log rows = %d, want %d (each once)", total, logs+2)
+	}
+	runs, _ := st.DagRunList(t.Context(), &store.DagRunListParams{})
+	tis, _ := st.TaskInstanceList(t.Context(), &store.TaskInstanceListParams{})
+	if len(runs) != 3 || len(tis) != 5 {
+		t.Errorf("runs %d, task instances %d; want 3 and 5", len(runs), len(tis))
+	}
+	for id, want := range map[string]bool{"etl": false, "old": true} {
+		if d, err := st.DAGGet(t.Context(), id); err != nil || d.IsPaused != want {
+			t.Errorf("dag %s paused = %v (%v), want %v", id, d.IsPaused, err, want)
+		}
+	}
+	if cp, _ := st.ImportCheckpointGet(t.Context(), src, "_paused"); cp != nil {
+		t.Errorf("saved paused states left behind: %+v", cp)
+	}
+}
+
+// TestDBImportPostgres imports from an Airflow database on PostgreSQL
+// into an environment on PostgreSQL.
+func TestDBImportPostgres(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath(airflowtest.Python); err != nil {
+		t.Skip("no " + airflowtest.Python)
+	}
+	base := storetest.PostgresURL(t)
+	srcURL := freshSchema(t, base)
+	srcStore, err := postgres.Open(t.Context(), srcURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srcStore.Close()
+	srcDB := srcStore.DB()
+	srcDB.SetMaxOpenConns(1) // one session, so the search_path holds for every statement
+	airflowtest.Fill(t.Context(), airflowtest.Create(t, srcDB, true, "2.9"))
+
+	targetURL := freshSchema(t, base)
+	h := newHome(t, "WINDSOCK__DATABASE__SQL_ALCHEMY_CONN="+targetURL, "WINDSOCK__CORE__FERNET_KEY="+importTargetKey)
+	pgURL := strings.Replace(srcURL, "postgres://", "postgresql+psycopg2://", 1)
+	rep := decodeReport(t, h.ok(t, "db", "import", pgURL, "--fernet-key", airflowtest.SourceKey, "-o", "json"))
+	if strings.Contains(rep.Source, "windsock:windsock@") || rep.Version != "2.9.2" {
+		t.Errorf("report source %q (password shown?), version %q", rep.Source, rep.Version)
+	}
+	for table, want := range map[string]int64{"dag_run": 3, "task_instance": 5, "task_fail": 1, "task_reschedule": 1, "xcom": 1,
+		"rendered_task_instance_fields": 1, "variable": 2, "connection": 1, "slot_pool": 1, "sla_miss": 1, "log": 2, "job": 2} {
+		if got := reportOf(rep, table).Imported; got != want {
+			t.Errorf("%s: imported %d, want %d", table, got, want)
+		}
+	}
+	if out := h.ok(t, "connections", "get", "my_pg", "-o", "json"); !strings.Contains(out, `"extra_dejson": {"sslmode": "require"}`) {
+		t.Errorf("connections get my_pg: %s", out)
+	}
+	rep2 := decodeReport(t, h.ok(t, "db", "import", pgURL, "-o", "json"))
+	for _, tr := range rep2.Tables {
+		if tr.Imported != 0 {
+			t.Errorf("second import wrote %d rows of %s", tr.Imported, tr.Table)
+		}
+	}
+}
