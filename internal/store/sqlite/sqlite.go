@@ -45,6 +45,10 @@ func connParams() string {
 			"journal_mode(WAL)",
 			"synchronous(NORMAL)",
 			"foreign_keys(1)",
+			// A multi-row write in a transaction keeps a statement journal
+			// (the pages it changed, to undo it alone): in memory, not a
+			// temporary file written and read back for every statement.
+			"temp_store(MEMORY)",
 		},
 		"_txlock":      {"immediate"},
 		"_time_format": {"sqlite"},

@@ -31,6 +31,10 @@ type importTable struct {
 	// insertOnly: an existing row is never replaced (dag rows belong to
 	// the DAG processor; an import only adds the missing ones).
 	insertOnly bool
+	// batched: rows are written by multi-row inserts that return the
+	// keys they wrote (keys without times, which come back in the
+	// database's own form).
+	batched bool
 }
 
 var importTIColumns = []string{"task_id", "dag_id", "run_id", "map_index", "start_date", "end_date", "duration",
@@ -40,28 +44,28 @@ var importTIColumns = []string{"task_id", "dag_id", "run_id", "map_index", "star
 	"next_method", "next_kwargs", "task_display_name"}
 
 var importTables = map[string]importTable{
-	"dag": {columns: []string{"dag_id", "is_paused", "is_active", "is_subdag", "root_dag_id", "fileloc", "owners",
+	"dag": {batched: true, columns: []string{"dag_id", "is_paused", "is_active", "is_subdag", "root_dag_id", "fileloc", "owners",
 		"description", "default_view", "schedule_interval", "max_active_tasks", "max_active_runs",
 		"has_task_concurrency_limits", "has_import_errors", "last_parsed_time"},
 		key: []string{"dag_id"}, insertOnly: true},
-	"slot_pool":  {columns: []string{"pool", "slots", "description", "include_deferred"}, key: []string{"pool"}},
-	"variable":   {columns: []string{"key", "val", "description", "is_encrypted"}, key: []string{"key"}},
-	"connection": {columns: []string{"conn_id", "conn_type", "description", "host", "schema", "login", "password", "port", "is_encrypted", "is_extra_encrypted", "extra"}, key: []string{"conn_id"}},
+	"slot_pool":  {batched: true, columns: []string{"pool", "slots", "description", "include_deferred"}, key: []string{"pool"}},
+	"variable":   {batched: true, columns: []string{"key", "val", "description", "is_encrypted"}, key: []string{"key"}},
+	"connection": {batched: true, columns: []string{"conn_id", "conn_type", "description", "host", "schema", "login", "password", "port", "is_encrypted", "is_extra_encrypted", "extra"}, key: []string{"conn_id"}},
 	"job": {columns: []string{"dag_id", "state", "job_type", "start_date", "end_date", "latest_heartbeat", "executor_class", "hostname", "unixname"},
 		dedupe: []string{"job_type", "latest_heartbeat"}, returnsID: true},
 	"log": {columns: []string{"dttm", "dag_id", "task_id", "map_index", "event", "execution_date", "run_id", "owner", "owner_display_name", "extra", "try_number"},
 		dedupe: []string{"dttm"}},
-	"dag_run": {columns: []string{"dag_id", "queued_at", "execution_date", "start_date", "end_date", "state", "run_id", "creating_job_id",
+	"dag_run": {batched: true, columns: []string{"dag_id", "queued_at", "execution_date", "start_date", "end_date", "state", "run_id", "creating_job_id",
 		"external_trigger", "run_type", "conf", "data_interval_start", "data_interval_end", "last_scheduling_decision", "dag_hash",
 		"log_template_id", "updated_at", "clear_number"}, key: []string{"dag_id", "run_id"}},
-	"task_instance": {columns: importTIColumns, key: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "run"},
+	"task_instance": {batched: true, columns: importTIColumns, key: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "run"},
 	"task_fail": {columns: []string{"task_id", "dag_id", "run_id", "map_index", "start_date", "end_date", "duration"},
 		dedupe: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "ti"},
 	"task_reschedule": {columns: []string{"task_id", "dag_id", "run_id", "map_index", "try_number", "start_date", "end_date", "duration", "reschedule_date"},
 		dedupe: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "ti"},
-	"xcom": {columns: []string{"task_id", "map_index", "key", "dag_id", "run_id", "value", "timestamp"},
+	"xcom": {batched: true, columns: []string{"task_id", "map_index", "key", "dag_id", "run_id", "value", "timestamp"},
 		key: []string{"dag_run_id", "task_id", "map_index", "key"}, parent: "ti"},
-	"rendered_task_instance_fields": {columns: []string{"dag_id", "task_id", "run_id", "map_index", "rendered_fields", "k8s_pod_yaml"},
+	"rendered_task_instance_fields": {batched: true, columns: []string{"dag_id", "task_id", "run_id", "map_index", "rendered_fields", "k8s_pod_yaml"},
 		key: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "ti"},
 	"sla_miss": {columns: []string{"task_id", "dag_id", "execution_date", "email_sent", "timestamp", "description", "notification_sent"},
 		key: []string{"task_id", "dag_id", "execution_date"}},
@@ -70,6 +74,10 @@ var importTables = map[string]importTable{
 // importStatement is the INSERT of one row of a batch.
 type importStatement struct {
 	insert string
+	// head, values, conflict and returning build a multi-row insert that
+	// returns the keys of the rows it wrote.
+	head, values, conflict, returning string
+	keyCols                          []string
 	// find is the SELECT that tells whether a row with the same key (or
 	// content) is there, with its id for tables that return ids.
 	find     string
@@ -110,10 +118,14 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 	}
 	st := &importStatement{}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, `INSERT INTO %s (%s) VALUES (%s)`, quoteIdent(table), strings.Join(quoted, ", "),
-		strings.TrimSuffix(strings.Repeat("?, ", len(insertCols)), ", "))
+	// Table names come from importTables and are plain words: unquoted,
+	// so that the bookmarks of deep list pages see the insert.
+	st.head = fmt.Sprintf(`INSERT INTO %s (%s) VALUES `, table, strings.Join(quoted, ", "))
+	st.values = "(" + strings.TrimSuffix(strings.Repeat("?, ", len(insertCols)), ", ") + ")"
+	sb.WriteString(st.head + st.values)
 	var where []string
 	if spec.key != nil {
+		st.keyCols = spec.key
 		keyQ := make([]string, len(spec.key))
 		for i, c := range spec.key {
 			keyQ[i] = quoteIdent(c)
@@ -131,12 +143,14 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 			}
 		}
 		if overwrite && !spec.insertOnly && len(sets) > 0 {
-			fmt.Fprintf(&sb, ` ON CONFLICT (%s) DO UPDATE SET %s`, strings.Join(keyQ, ", "), strings.Join(sets, ", "))
+			st.conflict = fmt.Sprintf(` ON CONFLICT (%s) DO UPDATE SET %s`, strings.Join(keyQ, ", "), strings.Join(sets, ", "))
 		} else {
 			// No target: a clash on any unique key (dag_run's logical
 			// date too) keeps the existing row.
-			sb.WriteString(` ON CONFLICT DO NOTHING`)
+			st.conflict = ` ON CONFLICT DO NOTHING`
 		}
+		sb.WriteString(st.conflict)
+		st.returning = ` RETURNING ` + strings.Join(keyQ, ", ")
 	} else {
 		for _, c := range spec.dedupe {
 			where = append(where, quoteIdent(c)+" = ?")
@@ -191,6 +205,13 @@ func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]
 		idx[c] = i
 	}
 	out := make([]store.ImportOutcome, len(p.Rows))
+	if spec.batched {
+		err = q.inTx(ctx, func(q *queries) error { return q.importBatched(ctx, p, spec, st, idx, out) })
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	err = q.inTx(ctx, func(q *queries) error {
 		parents := map[string]int64{} // parent key -> run id (0: absent)
 		for i, row := range p.Rows {
@@ -301,19 +322,6 @@ func (q *queries) importRow(ctx context.Context, p *store.ImportRowsParams, spec
 		}
 		return store.ImportWritten, newID, err
 	}
-	if p.Table == "dag_run" {
-		// Another run at the same logical date: neither kept nor replaced
-		// without losing one of the two, so it is reported.
-		var other string
-		err := q.queryRow(ctx, `SELECT run_id FROM dag_run WHERE dag_id = ? AND execution_date = ?`,
-			args[idx["dag_id"]], args[idx["execution_date"]]).Scan(&other)
-		if err != nil && err != sql.ErrNoRows {
-			return 0, 0, err
-		}
-		if err == nil && other != args[idx["run_id"]] {
-			return store.ImportKeyTaken, 0, nil
-		}
-	}
 	res, err := q.exec(ctx, st.insert, args...)
 	if err != nil {
 		return 0, 0, err
@@ -415,4 +423,133 @@ func (q *queries) ImportAsideList(ctx context.Context, source string) ([]*store.
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// importRowsPerStatement bounds a multi-row insert below both databases'
+// limits on parameters (SQLite 32766, PostgreSQL 65535).
+const importRowsPerStatement = 400
+
+// importBatched writes keyed rows with multi-row inserts. The keys a
+// statement returns are the rows it wrote; the others were kept.
+func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, spec importTable, st *importStatement, idx map[string]int, out []store.ImportOutcome) error {
+	parents := map[string]int64{}
+	var pending []int // row indexes of the statement being built
+	var args []any
+	keys := map[string]int{} // key -> row index, in the statement being built
+	keyOf := func(a []any) string {
+		var sb strings.Builder
+		for _, c := range st.findCols {
+			fmt.Fprint(&sb, a[c], "\x00")
+		}
+		return sb.String()
+	}
+	rowArgs := make([][]any, len(p.Rows))
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		query := st.head + strings.TrimSuffix(strings.Repeat(st.values+", ", len(pending)), ", ") + st.conflict + st.returning
+		rows, err := q.query(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("import %s: %w", p.Table, err)
+		}
+		written := map[string]bool{}
+		for rows.Next() {
+			vals := make([]any, len(st.keyCols))
+			ptrs := make([]any, len(vals))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return fmt.Errorf("import %s: %w", p.Table, err)
+			}
+			var sb strings.Builder
+			for _, v := range vals {
+				if b, ok := v.([]byte); ok {
+					v = string(b)
+				}
+				fmt.Fprint(&sb, v, "\x00")
+			}
+			written[sb.String()] = true
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("import %s: %w", p.Table, err)
+		}
+		for _, i := range pending {
+			if written[keyOf(rowArgs[i])] {
+				out[i] = store.ImportWritten
+				continue
+			}
+			out[i] = store.ImportExists
+			if p.Table == "dag_run" && !p.Overwrite {
+				// Kept because of its run_id, or because another run
+				// holds its logical date?
+				var one int
+				err := q.queryRow(ctx, `SELECT 1 FROM dag_run WHERE dag_id = ? AND run_id = ?`,
+					rowArgs[i][idx["dag_id"]], rowArgs[i][idx["run_id"]]).Scan(&one)
+				if err == sql.ErrNoRows {
+					out[i] = store.ImportKeyTaken
+				} else if err != nil {
+					return fmt.Errorf("import %s: %w", p.Table, err)
+				}
+			}
+		}
+		pending, args, keys = pending[:0], args[:0], map[string]int{}
+		return nil
+	}
+	for i, row := range p.Rows {
+		if len(row) != len(p.Columns) {
+			return windsock.Errorf(windsock.EINVALID, "import %s: row %d has %d values for %d columns", p.Table, i, len(row), len(p.Columns))
+		}
+		a := make([]any, len(row), len(row)+1)
+		for j, v := range row {
+			a[j] = importValue(v)
+		}
+		if spec.parent != "" {
+			runID, err := q.importParent(ctx, spec.parent, a, idx, parents)
+			if err != nil {
+				return err
+			}
+			if runID == 0 {
+				out[i] = store.ImportNoParent
+				continue
+			}
+			if p.Table == "xcom" {
+				a = append(a, runID)
+			}
+		}
+		if p.Table == "dag_run" && p.Overwrite {
+			// Replacing by run_id must not clash with another run's
+			// logical date, which would fail the whole statement.
+			var other string
+			err := q.queryRow(ctx, `SELECT run_id FROM dag_run WHERE dag_id = ? AND execution_date = ?`,
+				a[idx["dag_id"]], a[idx["execution_date"]]).Scan(&other)
+			if err != nil && err != sql.ErrNoRows {
+				return fmt.Errorf("import %s: %w", p.Table, err)
+			}
+			if err == nil && other != a[idx["run_id"]] {
+				out[i] = store.ImportKeyTaken
+				continue
+			}
+		}
+		rowArgs[i] = a
+		k := keyOf(a)
+		if _, dup := keys[k]; dup {
+			// The same key twice in one statement: PostgreSQL refuses to
+			// update a row twice, so the second goes in the next one.
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		keys[k] = i
+		pending = append(pending, i)
+		args = append(args, a...)
+		if len(pending) == importRowsPerStatement {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
