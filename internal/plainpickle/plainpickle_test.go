@@ -121,3 +121,38 @@ func TestIsPickle(t *testing.T) {
 		t.Error("JSON taken for a pickle")
 	}
 }
+
+// TestEncodeReadByPython pickles plain data in Go and has Python unpickle
+// it; the result must be the same value, and Decode must read it back.
+func TestEncodeReadByPython(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath(python); err != nil {
+		t.Skip("no " + python)
+	}
+	var v any
+	doc := `{"a": 1, "b": [1, 2.5, "x", null, true, false], "neg": -300, "big": 12345678901234567890, "s": "é ☃", "empty": {}, "l": []}`
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := plainpickle.Encode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(python, "-c", "import pickle,sys,json; print(json.dumps(pickle.loads(bytes.fromhex(sys.argv[1])), sort_keys=True))", hex.EncodeToString(b)).Output()
+	if err != nil {
+		t.Fatalf("python: %v", err)
+	}
+	want := `{"a": 1, "b": [1, 2.5, "x", null, true, false], "big": 12345678901234567890, "empty": {}, "l": [], "neg": -300, "s": "\u00e9 \u2603"}`
+	if strings.TrimSpace(string(out)) != want {
+		t.Errorf("python read %s, want %s", out, want)
+	}
+	back, err := plainpickle.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(back); !strings.Contains(string(got), `"neg":-300`) || !strings.Contains(string(got), `"b":[1,2.5,"x",null,true,false]`) {
+		t.Errorf("decoded %s", got)
+	}
+}

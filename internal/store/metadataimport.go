@@ -37,6 +37,28 @@ type MetadataImportQueries interface {
 	// ImportAsideList returns what was kept aside from a source, in the
 	// order it was kept.
 	ImportAsideList(ctx context.Context, source string) ([]*ImportAside, error)
+
+	// ExportRows reads one page of one of ImportTables for an export: the
+	// given columns of the rows after params.After in key order, with the
+	// key of the last row to continue from. Times come back as
+	// time.Time, binary columns as []byte.
+	ExportRows(ctx context.Context, params *ExportRowsParams) (*ExportPage, error)
+}
+
+// ExportRowsParams selects one page of a table.
+type ExportRowsParams struct {
+	Table   string
+	Columns []string
+	// After is the Last of the previous page; nil for the first.
+	After []any
+	Limit int
+}
+
+// ExportPage is one page of rows.
+type ExportPage struct {
+	Rows [][]any
+	// Last is the key of the last row, nil when the page is empty.
+	Last []any
 }
 
 // ImportTables are the tables ImportRows writes, parents before children.

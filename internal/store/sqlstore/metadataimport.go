@@ -553,3 +553,76 @@ func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, 
 	}
 	return flush()
 }
+
+// exportKeys are the columns a table's export pages are ordered by: its
+// primary key.
+var exportKeys = map[string][]string{
+	"dag":                           {"dag_id"},
+	"dag_run":                       {"id"},
+	"task_instance":                 {"dag_id", "task_id", "run_id", "map_index"},
+	"xcom":                          {"dag_run_id", "task_id", "map_index", "key"},
+	"rendered_task_instance_fields": {"dag_id", "task_id", "run_id", "map_index"},
+	"sla_miss":                      {"task_id", "dag_id", "execution_date"},
+}
+
+// ExportRows reads one page of a table in key order.
+func (q *queries) ExportRows(ctx context.Context, p *store.ExportRowsParams) (*store.ExportPage, error) {
+	spec, ok := importTables[p.Table]
+	if !ok {
+		return nil, windsock.Errorf(windsock.EINVALID, "export: table %q cannot be exported", p.Table)
+	}
+	keys, ok := exportKeys[p.Table]
+	if !ok {
+		keys = []string{"id"}
+	}
+	sel := make([]string, 0, len(p.Columns)+len(keys))
+	for _, c := range p.Columns {
+		if !slices.Contains(spec.columns, c) && c != "id" && c != "dag_run_id" {
+			return nil, windsock.Errorf(windsock.EINVALID, "export %s: unknown column %q", p.Table, c)
+		}
+		sel = append(sel, quoteIdent(c))
+	}
+	keyQ := make([]string, len(keys))
+	for i, k := range keys {
+		keyQ[i] = quoteIdent(k)
+		sel = append(sel, quoteIdent(k))
+	}
+	query := `SELECT ` + strings.Join(sel, ", ") + ` FROM ` + quoteIdent(p.Table)
+	var args []any
+	if p.After != nil {
+		if len(p.After) != len(keys) {
+			return nil, windsock.Errorf(windsock.EINVALID, "export %s: a key of %d values, want %d", p.Table, len(p.After), len(keys))
+		}
+		query += ` WHERE (` + strings.Join(keyQ, ", ") + `) > (` + strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ") + `)`
+		for _, v := range p.After {
+			args = append(args, importValue(v))
+		}
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	query += ` ORDER BY ` + strings.Join(keyQ, ", ") + fmt.Sprintf(` LIMIT %d`, limit)
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", p.Table, err)
+	}
+	defer rows.Close()
+	page := &store.ExportPage{}
+	for rows.Next() {
+		vals := make([]any, len(sel))
+		ptrs := make([]any, len(sel))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("export %s: %w", p.Table, err)
+		}
+		page.Rows = append(page.Rows, vals[:len(p.Columns)])
+		page.Last = vals[len(p.Columns):]
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("export %s: %w", p.Table, err)
+	}
+	return page, nil
+}

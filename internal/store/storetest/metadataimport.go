@@ -123,6 +123,54 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		}
 	})
 
+	t.Run("ExportRowsPages", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		t0 := time.Date(2024, 3, 1, 12, 0, 0, 5000, time.UTC)
+		runCols := []string{"dag_id", "run_id", "execution_date", "state", "run_type", "conf"}
+		var rows [][]any
+		for i := range 5 {
+			rows = append(rows, []any{"etl", fmt.Sprintf("r%d", i), t0.Add(time.Duration(i) * time.Hour), "success", "manual", []byte(`{}`)})
+		}
+		_, err := st.ImportRows(ctx, &store.ImportRowsParams{Table: "dag_run", Columns: runCols, Rows: rows})
+		mustNo(t, err)
+		tiRows := [][]any{}
+		for i := range 5 {
+			tiRows = append(tiRows, []any{"etl", "a", fmt.Sprintf("r%d", i), -1, "default_pool", 1}, []any{"etl", "b", fmt.Sprintf("r%d", i), -1, "default_pool", 1})
+		}
+		_, err = st.ImportRows(ctx, &store.ImportRowsParams{Table: "task_instance", Columns: []string{"dag_id", "task_id", "run_id", "map_index", "pool", "pool_slots"}, Rows: tiRows})
+		mustNo(t, err)
+		for table, c := range map[string]struct {
+			cols []string
+			want int
+		}{"dag_run": {runCols, 5}, "task_instance": {[]string{"task_id", "run_id"}, 10}} {
+			var after []any
+			var seen []string
+			for {
+				page, err := st.ExportRows(ctx, &store.ExportRowsParams{Table: table, Columns: c.cols, After: after, Limit: 3})
+				mustNo(t, err)
+				if len(page.Rows) == 0 {
+					break
+				}
+				for _, r := range page.Rows {
+					seen = append(seen, fmt.Sprint(r[0], r[1]))
+					if table == "dag_run" {
+						if tm, ok := r[2].(time.Time); !ok || !tm.Equal(t0.Add(time.Duration(len(seen)-1)*time.Hour).Truncate(time.Microsecond)) {
+							t.Fatalf("execution_date = %#v", r[2])
+						}
+						if b, ok := r[5].([]byte); !ok || string(b) != "{}" {
+							t.Fatalf("conf = %#v", r[5])
+						}
+					}
+				}
+				after = page.Last
+			}
+			if len(seen) != c.want || len(slices.Compact(slices.Sorted(slices.Values(seen)))) != c.want {
+				t.Fatalf("%s pages gave %v", table, seen)
+			}
+		}
+	})
+
 	t.Run("RefusesUnknownTablesAndColumns", func(t *testing.T) {
 		t.Parallel()
 		ctx, st := setup(t, open)
