@@ -213,7 +213,7 @@ func (s *CSVSource) Scan(ctx context.Context, table, position string, n int, fn 
 }
 
 // row makes a source row of a CSV record: empty fields are NULL (the
-// tools wrote NULL and '' alike), secrets are plain text (the tools wrote
+// tools wrote NULL and ” alike), secrets are plain text (the tools wrote
 // them decrypted), rows get the ids and run ids the files leave out.
 func (s *CSVSource) row(table string, cols, rec []string, line int64) (Row, error) {
 	r := make(Row, len(cols)+2)

@@ -77,7 +77,7 @@ type importStatement struct {
 	// head, values, conflict and returning build a multi-row insert that
 	// returns the keys of the rows it wrote.
 	head, values, conflict, returning string
-	keyCols                          []string
+	keyCols                           []string
 	// find is the SELECT that tells whether a row with the same key (or
 	// content) is there, with its id for tables that return ids.
 	find     string
