@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -36,6 +37,7 @@ func (r *runner) dbImportCommand() *cobra.Command {
 		dryRun        bool
 		output        string
 		batchSize     int
+		format        string
 	)
 	cmd := &cobra.Command{
 		Use:   "import SOURCE",
@@ -44,8 +46,10 @@ func (r *runner) dbImportCommand() *cobra.Command {
 instances, task failures and reschedules, XComs, rendered fields, variables,
 connections, pools, SLA misses, the audit log, jobs and paused states.
 
-SOURCE is an Airflow 1.10-2.10 metadata database: a SQLite file (or a
-sqlite:/// URL) or a postgresql:// URL. Every DAG is paused while the import
+SOURCE is an Airflow 1.10-2.10 metadata database (a SQLite file, a
+sqlite:/// URL or a postgresql:// URL), or a folder of per-table CSV files
+written by AWS's tools (mwaa-dr, export_data.py): its layout is detected
+from the files, or named with --format. Every DAG is paused while the import
 runs and given back its state afterwards. Each batch is committed with a
 checkpoint: running the same command again resumes an interrupted import and
 changes nothing after a finished one.`,
@@ -62,11 +66,24 @@ changes nothing after a finished one.`,
 				return usageError{windsock.Errorf(windsock.EINVALID, "--fernet-key: %v", err)}
 			}
 			ctx := cmd.Context()
-			db, src, err := openAirflowDB(ctx, a[0])
-			if err != nil {
-				return err
+			var src metaport.Source
+			if fi, err := os.Stat(a[0]); err == nil && fi.IsDir() {
+				csvSrc, err := metaport.OpenCSVSource(a[0], format)
+				if err != nil {
+					return err
+				}
+				src = csvSrc
+			} else {
+				if format != "" {
+					return usageError{fmt.Errorf("--format names the layout of a folder of CSV files; %s is not a folder", a[0])}
+				}
+				db, dbSrc, err := openAirflowDB(ctx, a[0])
+				if err != nil {
+					return err
+				}
+				defer db.Close()
+				src = dbSrc
 			}
-			defer db.Close()
 			return r.withEnv(ctx, func(env *app.Environment) error {
 				opts := metaport.Options{SourceKeys: srcKeys, TargetKeys: env.Keys, SkipEncrypted: skipEncrypted,
 					Overwrite: onConflict == "overwrite", DryRun: dryRun, BatchSize: batchSize}
@@ -90,6 +107,53 @@ changes nothing after a finished one.`,
 	f.BoolVar(&dryRun, "dry-run", false, "read and check everything, write nothing, report what would be imported")
 	f.StringVarP(&output, "output", "o", formatTable, "report format: table or json")
 	f.IntVar(&batchSize, "batch-size", 2000, "source rows per transaction")
+	f.StringVar(&format, "format", "", "layout of a CSV folder: "+strings.Join(metaport.LayoutNames(), ", ")+" (default: detected)")
+	return cmd
+}
+
+// dbExportCommand is `windsock db export DEST --format`: the environment's
+// metadata written in the layout of one of AWS's tools, for their restore
+// (or an import) to read.
+func (r *runner) dbExportCommand() *cobra.Command {
+	var format, output string
+	cmd := &cobra.Command{
+		Use:   "export DEST",
+		Short: "Export the environment's metadata as CSV files in an AWS tool's layout (mwaa-dr, export_data-2.x)",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			l, ok := metaport.Layouts[format]
+			if !ok {
+				return usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(metaport.LayoutNames(), ", "), format)}
+			}
+			if output != formatTable && output != formatJSON {
+				return usageError{fmt.Errorf("argument -o/--output: invalid choice: '%s' (choose from 'table', 'json')", output)}
+			}
+			if strings.Contains(a[0], "://") {
+				return windsock.Errorf(windsock.EINVALID, "export to %s: only a local folder is supported", a[0])
+			}
+			return r.withEnv(cmd.Context(), func(env *app.Environment) error {
+				rep, err := metaport.Export(cmd.Context(), env.Store, a[0], l, env.Keys)
+				if err != nil {
+					return err
+				}
+				if output == formatJSON {
+					enc := json.NewEncoder(r.io.Stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(rep)
+				}
+				fmt.Fprintf(r.io.Stdout, "Exported to %s (%s)\n\n", rep.Dir, rep.Format)
+				for _, f := range slices.Sorted(maps.Keys(rep.Files)) {
+					fmt.Fprintf(r.io.Stdout, "%-24s %10d rows\n", f, rep.Files[f])
+				}
+				if len(rep.Notes) > 0 {
+					fmt.Fprintf(r.io.Stdout, "\nNotes:\n  %s\n", strings.Join(rep.Notes, "\n  "))
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "mwaa-dr", "layout: "+strings.Join(metaport.LayoutNames(), ", "))
+	cmd.Flags().StringVarP(&output, "output", "o", formatTable, "report format: table or json")
 	return cmd
 }
 

@@ -139,7 +139,9 @@ func TestDBImportRefusals(t *testing.T) {
 	}
 	db.Close()
 	h.fails(t, "is an Airflow 3.0.3 database (alembic revision fe199e1abd77); supported: Airflow 1.10.0 to 2.10", "db", "import", path)
-	h.fails(t, "want an airflow.db file or a postgresql:// URL", "db", "import", t.TempDir())
+	h.fails(t, "want an airflow.db file or a postgresql:// URL", "db", "import", filepath.Join(t.TempDir(), "missing.db"))
+	h.fails(t, "has no dag_run.csv: not an export of AWS's tools", "db", "import", t.TempDir())
+	h.fails(t, "--format must be one of", "db", "export", t.TempDir(), "--format", "csv")
 	h.fails(t, "--on-conflict must be skip or overwrite", "db", "import", path, "--on-conflict", "merge")
 }
 
@@ -265,6 +267,40 @@ func TestDBImportPostgres(t *testing.T) {
 	for _, tr := range rep2.Tables {
 		if tr.Imported != 0 {
 			t.Errorf("second import wrote %d rows of %s", tr.Imported, tr.Table)
+		}
+	}
+}
+
+// TestDBExportImportFolder exports an environment with `db export` in
+// both of AWS's current layouts and imports each folder into a new
+// environment with `db import`.
+func TestDBExportImportFolder(t *testing.T) {
+	t.Parallel()
+	src := sqliteAirflowDB(t, "2.9", 0)
+	a, _ := importHome(t)
+	a.ok(t, "db", "import", src, "--fernet-key", airflowtest.SourceKey)
+	for _, format := range []string{"mwaa-dr", "export_data-2.x"} {
+		dir := filepath.Join(t.TempDir(), format)
+		out := a.ok(t, "db", "export", dir, "--format", format)
+		if !strings.Contains(out, "dag_run.csv") || !strings.Contains(out, "3 rows") {
+			t.Errorf("export report:\n%s", out)
+		}
+		b, _ := importHome(t)
+		rep := decodeReport(t, b.ok(t, "db", "import", dir, "-o", "json"))
+		for table, want := range map[string]int64{"dag_run": 3, "task_instance": 5, "variable": 2, "log": 2, "job": 2, "task_fail": 1} {
+			if got := reportOf(rep, table).Imported; got != want {
+				t.Errorf("%s %s: imported %d, want %d", format, table, got, want)
+			}
+		}
+		if out := b.ok(t, "variables", "get", "secret_var"); strings.TrimSpace(out) != "s3cr3t" {
+			t.Errorf("%s: variables get secret_var = %q", format, out)
+		}
+		// Named instead of detected.
+		name := map[string]string{"mwaa-dr": "mwaa-dr-2.10", "export_data-2.x": "export_data-2.4.3"}[format]
+		c, _ := importHome(t)
+		rep = decodeReport(t, c.ok(t, "db", "import", dir, "--format", name, "-o", "json"))
+		if got := reportOf(rep, "task_instance").Imported; got != 5 {
+			t.Errorf("--format %s: imported %d task instances", name, got)
 		}
 	}
 }
