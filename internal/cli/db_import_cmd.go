@@ -258,3 +258,43 @@ func (p *progressBar) Start(total int64) {
 func (p *progressBar) Add(n int) { _ = p.bar.Add(n) }
 
 func (p *progressBar) Finish() { _ = p.bar.Finish() }
+
+// dbImportLogsCommand is `windsock db import-logs SOURCE --days N`: the
+// task logs of imported task instances copied from an Airflow log folder
+// into this environment's, where the UI and API read them.
+func (r *runner) dbImportLogsCommand() *cobra.Command {
+	var days int
+	var allStates bool
+	var output string
+	cmd := &cobra.Command{
+		Use:   "import-logs SOURCE",
+		Short: "Copy the task logs of the last N days from an Airflow log folder (failed task instances unless --all-states)",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			if output != formatTable && output != formatJSON {
+				return usageError{fmt.Errorf("argument -o/--output: invalid choice: '%s' (choose from 'table', 'json')", output)}
+			}
+			if strings.Contains(a[0], "://") {
+				return windsock.Errorf(windsock.EINVALID, "import logs from %s: only a local folder is supported", a[0])
+			}
+			return r.withEnv(cmd.Context(), func(env *app.Environment) error {
+				rep, err := metaport.ImportLogs(cmd.Context(), env.Store, a[0], env.Config.Logging.BaseLogFolder,
+					metaport.LogImportOptions{Days: days, AllStates: allStates, Now: r.clock()})
+				if err != nil {
+					return err
+				}
+				if output == formatJSON {
+					enc := json.NewEncoder(r.io.Stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(rep)
+				}
+				fmt.Fprintf(r.io.Stdout, "Copied %d task logs from %s (%d already there, %d not found).\n", rep.Copied, rep.Source, rep.Existing, rep.Missing)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVar(&days, "days", 3, "copy the logs of runs of the last N days")
+	cmd.Flags().BoolVar(&allStates, "all-states", false, "copy every task instance's logs, not only failed ones")
+	cmd.Flags().StringVarP(&output, "output", "o", formatTable, "report format: table or json")
+	return cmd
+}

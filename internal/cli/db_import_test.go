@@ -5,6 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -301,6 +304,66 @@ func TestDBExportImportFolder(t *testing.T) {
 		rep = decodeReport(t, c.ok(t, "db", "import", dir, "--format", name, "-o", "json"))
 		if got := reportOf(rep, "task_instance").Imported; got != 5 {
 			t.Errorf("--format %s: imported %d task instances", name, got)
+		}
+	}
+}
+
+// TestDBImportLogs copies the logs of the failed task instance's two tries
+// (2.x layout, one with MWAA's '_' for ':') and, with --all-states, a
+// successful one in 1.10's layout; the REST API then serves them.
+func TestDBImportLogs(t *testing.T) {
+	t.Parallel()
+	src := sqliteAirflowDB(t, "2.10", 0)
+	h, _ := importHome(t)
+	h.env = append(h.env, "WINDSOCK__LOGGING__WORKER_LOG_SERVER_PORT="+freePort(t))
+	h.ok(t, "db", "import", src, "--fernet-key", airflowtest.SourceKey)
+
+	logs := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(logs, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("dag_id=etl/run_id=manual__2024-01-02T00:00:00+00:00/task_id=load/attempt=1.log", "first try failed\n")
+	write("dag_id=etl/run_id=manual__2024-01-02T00_00_00+00_00/task_id=load/attempt=2.log", "second try failed too\n")
+	write("etl/extract/2024-01-01T00:00:00+00:00/1.log", "extracted (1.10 layout)\n")
+
+	// 2024-01 is long ago: 10000 days reach it.
+	out := h.ok(t, "db", "import-logs", logs, "--days", "10000", "-o", "json")
+	var rep metaport.LogImportReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Copied != 2 || rep.Missing != 0 {
+		t.Fatalf("import-logs report %s (%v)", out, err)
+	}
+	if out := h.ok(t, "db", "import-logs", logs, "--days", "1"); !strings.Contains(out, "Copied 0 task logs") {
+		t.Errorf("--days 1: %s", out)
+	}
+	out = h.ok(t, "db", "import-logs", logs, "--days", "10000", "--all-states", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Copied != 1 || rep.Existing != 2 || rep.Missing != 3 {
+		t.Fatalf("--all-states report %s (%v)", out, err)
+	}
+
+	h.ok(t, "users", "create", "-u", "root", "-p", "root-pw-1", "-r", "Admin", "-f", "R", "-l", "R", "-e", "root@example.com")
+	port := freePort(t)
+	startWebserver(t, h, port)
+	for path, want := range map[string]string{
+		"/dags/etl/dagRuns/manual__2024-01-02T00:00:00+00:00/taskInstances/load/logs/2":    "second try failed too",
+		"/dags/etl/dagRuns/scheduled__2024-01-01T00:00:00+00:00/taskInstances/extract/logs/1": "extracted (1.10 layout)",
+	} {
+		req, _ := http.NewRequest("GET", "http://127.0.0.1:"+port+"/api/v1"+strings.ReplaceAll(path, "+", "%2B")+"?full_content=true", nil)
+		req.SetBasicAuth("root", "root-pw-1")
+		req.Header.Set("Accept", "text/plain")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
 		}
 	}
 }
