@@ -350,7 +350,7 @@ func TestDBImportLogs(t *testing.T) {
 	port := freePort(t)
 	startWebserver(t, h, port)
 	for path, want := range map[string]string{
-		"/dags/etl/dagRuns/manual__2024-01-02T00:00:00+00:00/taskInstances/load/logs/2":    "second try failed too",
+		"/dags/etl/dagRuns/manual__2024-01-02T00:00:00+00:00/taskInstances/load/logs/2":       "second try failed too",
 		"/dags/etl/dagRuns/scheduled__2024-01-01T00:00:00+00:00/taskInstances/extract/logs/1": "extracted (1.10 layout)",
 	} {
 		req, _ := http.NewRequest("GET", "http://127.0.0.1:"+port+"/api/v1"+strings.ReplaceAll(path, "+", "%2B")+"?full_content=true", nil)
