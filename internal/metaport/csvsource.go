@@ -82,6 +82,14 @@ func DetectLayout(dir string) (*Layout, error) {
 		if pipeTI == 29 {
 			return Layouts["mwaa-dr-2.7"], nil
 		}
+	case commaRun > 0 && exists(filepath.Join(dir, "connection.csv")):
+		// The start-stop DAGs write connections; export_data.py never did.
+		commaTI := firstRecord(ti, ',')
+		byShape := map[[2]int]string{{12, 22}: "2.0.2", {15, 26}: "2.2.2", {16, 27}: "2.4.3", {17, 28}: "2.5.1",
+			{17, 29}: "2.7.2", {18, 29}: "2.8.1", {18, 31}: "2.9.2"}
+		if v, ok := byShape[[2]int{commaRun, commaTI}]; ok {
+			return Layouts["mwaa_export_data-"+v], nil
+		}
 	case commaRun == 12:
 		return Layouts["export_data-2.0.2"], nil
 	case commaRun == 15:
@@ -91,6 +99,11 @@ func DetectLayout(dir string) (*Layout, error) {
 	}
 	return nil, windsock.Errorf(windsock.EINVALID, "cannot tell the layout of %s (dag_run.csv has %d '|' or %d ',' columns, task_instance.csv %d '|'): name it with --format (%s)",
 		dir, pipeRun, commaRun, pipeTI, strings.Join(LayoutNames(), ", "))
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // Name returns the folder.

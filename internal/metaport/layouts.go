@@ -132,6 +132,69 @@ func exportDataLayout(target string) *Layout {
 	}}
 }
 
+// startStopLayout is the start-stop sample's mwaa_export_data DAG for one
+// MWAA release (usecases/start-stop-mwaa-environment): comma-separated,
+// with connections; unfinished task instances are not written.
+func startStopLayout(release string) *Layout {
+	at := func(min string) bool { return compareVersions(release, min) >= 0 }
+	run := edRun202
+	var ti string
+	switch {
+	case at("2.9.2"):
+		ti = "task_id,dag_id,run_id,custom_operator_name,start_date,end_date,duration,state,task_display_name,try_number,hostname,unixname,job_id,pool,queue,priority_weight,operator,queued_dttm,rendered_map_index,pid,max_tries,executor_config,pool_slots,queued_by_job_id,external_executor_id,trigger_id,trigger_timeout,next_method,next_kwargs,map_index,updated_at"
+	case at("2.4.3"):
+		ti = edTI243
+		if at("2.5.1") {
+			ti += ",updated_at"
+		}
+		if at("2.7.2") {
+			ti = strings.Replace(ti, "task_id,dag_id,run_id,", "task_id,dag_id,run_id,custom_operator_name,", 1)
+		}
+	case at("2.2.2"):
+		ti = strings.TrimSuffix(edTI243, ",map_index")
+	default:
+		ti = edTI202
+	}
+	if at("2.2.2") {
+		run += ",queued_at,data_interval_start,data_interval_end"
+	}
+	if at("2.4.3") {
+		run += ",log_template_id"
+	}
+	if at("2.5.1") {
+		run += ",updated_at"
+	}
+	if at("2.8.1") {
+		run = "dag_id,clear_number," + strings.TrimPrefix(run, "dag_id,")
+	}
+	log := edLog
+	switch {
+	case at("2.9.2"):
+		log = "dttm,dag_id,task_id,event,execution_date,owner,owner_display_name,run_id,extra"
+	case at("2.8.1"):
+		log = "dttm,dag_id,task_id,event,execution_date,owner,owner_display_name,extra"
+	}
+	fail := "task_id,dag_id,execution_date,start_date,end_date,duration"
+	if at("2.4.3") {
+		fail = "task_id,dag_id,run_id,map_index,start_date,end_date,duration"
+	}
+	l := &Layout{Name: "mwaa_export_data-" + release, Version: release, ActiveDAGs: "active_dags.csv", Files: []LayoutFile{
+		{"variable", "variable.csv", ',', cols("key,val,is_encrypted,description")},
+		// Its DictWriter is given the fields in one order and the values
+		// in another: these are the columns as they land, two unused.
+		{"connection", "connection.csv", ',', cols("conn_id,conn_type,description,host,login,password,schema,port,extra,_unused1,_unused2")},
+		{"log", "log.csv", ',', cols(log)},
+		{"job", "job.csv", ',', cols(edJob)},
+		{"dag_run", "dag_run.csv", ',', cols(run)},
+		{"task_instance", "task_instance.csv", ',', cols(ti)},
+		{"task_fail", "task_fail.csv", ',', cols(fail)},
+	}}
+	if at("2.7.2") {
+		l.Files = slices.Insert(l.Files, 2, LayoutFile{"slot_pool", "slot_pool.csv", ',', cols("pool,slots,description,include_deferred")})
+	}
+	return l
+}
+
 // Layouts are every layout --format names, by name.
 var Layouts = func() map[string]*Layout {
 	m := map[string]*Layout{}
@@ -141,6 +204,10 @@ var Layouts = func() map[string]*Layout {
 	}
 	for _, v := range []string{"2.0.2", "2.2.2", "2.4.3"} {
 		l := exportDataLayout(v)
+		m[l.Name] = l
+	}
+	for _, v := range []string{"2.0.2", "2.2.2", "2.4.3", "2.5.1", "2.6.3", "2.7.2", "2.8.1", "2.9.2"} {
+		l := startStopLayout(v)
 		m[l.Name] = l
 	}
 	// What an export writes: the latest release of each family.
