@@ -150,6 +150,8 @@ type importer struct {
 	batch func(ctx context.Context, fn func(store.Queries) error) error
 	// paused is dag_id -> paused state to give back at the end.
 	paused map[string]bool
+	// moreNotes counts the notes left out of the report.
+	moreNotes int
 }
 
 func (im *importer) run(ctx context.Context, q store.Queries) (err error) {
@@ -166,6 +168,9 @@ func (im *importer) run(ctx context.Context, q store.Queries) (err error) {
 		if err := im.table(ctx, q, t); err != nil {
 			return err
 		}
+	}
+	if im.moreNotes > 0 {
+		im.report.Notes = append(im.report.Notes, fmt.Sprintf("... and %d more like these (every value is kept in import_aside)", im.moreNotes))
 	}
 	return nil
 }
@@ -253,13 +258,28 @@ func (im *importer) table(ctx context.Context, q store.Queries, table string) er
 			tr.Skipped[r] += n
 		}
 		tr.KeptAside += int64(len(b.aside))
-		im.report.Notes = append(im.report.Notes, b.notes...)
+		im.note(b.notes...)
 		if im.opts.Progress != nil {
 			im.opts.Progress.Add(len(rows))
 		}
 		return nil
 	})
 	return err
+}
+
+// maxNotes bounds the report's notes: a source with a million unreadable
+// values must not hold a million lines in memory. Every value stays in
+// import_aside.
+const maxNotes = 1000
+
+func (im *importer) note(lines ...string) {
+	for _, l := range lines {
+		if len(im.report.Notes) < maxNotes {
+			im.report.Notes = append(im.report.Notes, l)
+		} else {
+			im.moreNotes++
+		}
+	}
 }
 
 // write is one batch's transaction: its rows, what it keeps aside and its
