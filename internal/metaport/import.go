@@ -31,6 +31,7 @@ import (
 var sourceTables = []string{
 	"dag", "slot_pool", "variable", "connection", "job", "log", "dag_run", "task_instance",
 	"task_fail", "task_reschedule", "xcom", "rendered_task_instance_fields", "sla_miss",
+	"dataset", "dataset_event",
 }
 
 // Options configure an import. Zero values mean the defaults.
@@ -152,6 +153,9 @@ type importer struct {
 	paused map[string]bool
 	// moreNotes counts the notes left out of the report.
 	moreNotes int
+	// datasetURIs maps the source's dataset ids to their uris (events
+	// name datasets by id); read whole, small.
+	datasetURIs map[int64]string
 }
 
 func (im *importer) run(ctx context.Context, q store.Queries) (err error) {

@@ -245,6 +245,16 @@ func checkHistory(t *testing.T, ctx context.Context, st store.Store, h *airflowt
 	if logs, err := st.EventLogList(ctx, &store.EventLogListParams{DagID: "etl"}); err != nil || len(logs) != 2 {
 		t.Errorf("log = %d rows, %v", len(logs), err)
 	}
+	if h.DatasetEvents > 0 {
+		ds, err := st.DatasetGet(ctx, "s3://bucket/sales.csv")
+		if err != nil || ds.Extra["team"] != "sales" {
+			t.Errorf("dataset = %+v, %v", ds, err)
+		}
+		events, n, err := st.DatasetEventList(ctx, &store.DatasetEventListParams{})
+		if err != nil || n != h.DatasetEvents || len(events) != h.DatasetEvents || events[0].SourceDagID != "etl" {
+			t.Errorf("dataset events = %d/%d %+v, %v", len(events), n, events, err)
+		}
+	}
 	for id, paused := range map[string]bool{"etl": false, "old": true} {
 		d, err := st.DAGGet(ctx, id)
 		if err != nil || d.IsPaused != paused {

@@ -1,6 +1,7 @@
 package metaport
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -145,6 +146,39 @@ func (im *importer) prepare(b *batch, rows []Row) error {
 			}
 			return timesIn(r, []any{strOf(r["task_id"]), strOf(r["dag_id"]), "execution_date", boolOr(r["email_sent"], false),
 				"timestamp", nullStr(r["description"]), boolOr(r["notification_sent"], false)}, 2, 4)
+		}
+	case "dataset":
+		b.cols = []string{"uri", "extra", "created_at", "updated_at", "is_orphaned"}
+		prep = func(b *batch, r Row) ([]any, error) {
+			if strOf(r["uri"]) == "" {
+				b.skip(reasonIncomplete)
+				return nil, nil
+			}
+			created := r["created_at"]
+			if r["updated_at"] == nil {
+				r["updated_at"] = created
+			}
+			if created == nil {
+				b.skip(reasonIncomplete)
+				return nil, nil
+			}
+			return timesIn(r, []any{strOf(r["uri"]), jsonOr(r["extra"], "{}"), "created_at", "updated_at", boolOr(r["is_orphaned"], false)}, 2, 3)
+		}
+	case "dataset_event":
+		b.cols = []string{"dataset_uri", "extra", "source_task_id", "source_dag_id", "source_run_id", "source_map_index", "timestamp"}
+		uris, err := im.sourceDatasets()
+		if err != nil {
+			return err
+		}
+		prep = func(b *batch, r Row) ([]any, error) {
+			id, _ := intOf(r["dataset_id"])
+			uri, ok := uris[id]
+			if !ok || r["timestamp"] == nil {
+				b.skip(reasonIncomplete)
+				return nil, nil
+			}
+			return timesIn(r, []any{uri, jsonOr(r["extra"], "{}"), nullStr(r["source_task_id"]), nullStr(r["source_dag_id"]),
+				nullStr(r["source_run_id"]), intOr(r["source_map_index"], -1), "timestamp"}, 6)
 		}
 	default:
 		return fmt.Errorf("no import for table %s", b.table)
@@ -342,4 +376,30 @@ func (im *importer) prepXCom(b *batch, r Row) ([]any, error) {
 		return nil, nil
 	}
 	return append(key, xkey, value, *ts), nil
+}
+
+// jsonOr reads a json column (text, or the value a driver decoded), def
+// when NULL.
+func jsonOr(v any, def string) string {
+	if v == nil {
+		return def
+	}
+	return strOf(v)
+}
+
+// sourceDatasets returns the source's dataset ids and uris.
+func (im *importer) sourceDatasets() (map[int64]string, error) {
+	if im.datasetURIs != nil {
+		return im.datasetURIs, nil
+	}
+	im.datasetURIs = map[int64]string{}
+	err := im.src.Scan(context.Background(), "dataset", "", 1000, func(rows []Row, _ string) error {
+		for _, r := range rows {
+			if id, ok := intOf(r["id"]); ok {
+				im.datasetURIs[id] = strOf(r["uri"])
+			}
+		}
+		return nil
+	})
+	return im.datasetURIs, err
 }

@@ -163,6 +163,11 @@ func schema(v string) []table {
 	}
 	add("rendered_task_instance_fields", rtifKey, cat([]column{c("dag_id", "VARCHAR(250)"), c("task_id", "VARCHAR(250)")}, rtifRun,
 		[]column{c("rendered_fields", "JSON")}, when(at(v, "2.0"), c("k8s_pod_yaml", "JSON")))...)
+	if at(v, "2.5") {
+		add("dataset", "", c("uri", "VARCHAR(3000)"), c("extra", "JSON"), c("created_at", "TIME"), c("updated_at", "TIME"), c("is_orphaned", "BOOL"))
+		add("dataset_event", "", c("dataset_id", "INT"), c("extra", "JSON"), c("source_task_id", "VARCHAR(250)"), c("source_dag_id", "VARCHAR(250)"),
+			c("source_run_id", "VARCHAR(250)"), c("source_map_index", "INT"), c("timestamp", "TIME"))
+	}
 	add("sla_miss", "task_id, dag_id, execution_date", c("task_id", "VARCHAR(250)"), c("dag_id", "VARCHAR(250)"), c("execution_date", "TIME"),
 		c("email_sent", "BOOL"), c("timestamp", "TIME"), c("description", "TEXT"), c("notification_sent", "BOOL"))
 	return ts
@@ -339,6 +344,9 @@ type History struct {
 	TaskInstances []string
 	// Orphans counts task instances without a run (releases before 2.2).
 	Orphans int
+	// DatasetEvents counts the events of dataset s3://bucket/sales.csv
+	// (releases from 2.4 on).
+	DatasetEvents int
 }
 
 // Fill inserts one known history: two DAGs, three runs (one with a conf
@@ -442,5 +450,14 @@ func Fill(ctx context.Context, d *DB) *History {
 	d.Insert("log", map[string]any{"dttm": Day(2), "dag_id": "etl", "event": "trigger", "owner": "admin", "extra": "{}"})
 	d.Insert("log", map[string]any{"dttm": Day(2).Add(time.Minute), "dag_id": "etl", "task_id": "load", "event": "failed",
 		"execution_date": Day(2), "owner": "airflow", "map_index": -1, "run_id": runs[1].id, "try_number": 2})
+	if _, ok := d.tables["dataset"]; ok {
+		d.Insert("dataset", map[string]any{"id": 5, "uri": "s3://bucket/sales.csv", "extra": `{"team": "sales"}`, "created_at": Day(1),
+			"updated_at": Day(2), "is_orphaned": false})
+		for i, day := range []int{1, 2} {
+			d.Insert("dataset_event", map[string]any{"id": 10 + i, "dataset_id": 5, "extra": "{}", "source_task_id": "load", "source_dag_id": "etl",
+				"source_run_id": runs[i].id, "source_map_index": -1, "timestamp": Day(day).Add(3 * time.Minute)})
+		}
+		h.DatasetEvents = 2
+	}
 	return h
 }

@@ -23,6 +23,8 @@ type importTable struct {
 	// dedupe, for tables without a key, are indexed columns compared with
 	// = before the rest is compared null-safely: a lookup, not a scan.
 	dedupe []string
+	// jsonColumns are compared as text (PostgreSQL's json has no =).
+	jsonColumns []string
 	// parent is "run" (the dag_run named by dag_id, run_id) or "ti" (the
 	// task instance named by dag_id, task_id, run_id, map_index).
 	parent string
@@ -67,6 +69,11 @@ var importTables = map[string]importTable{
 		key: []string{"dag_run_id", "task_id", "map_index", "key"}, parent: "ti"},
 	"rendered_task_instance_fields": {batched: true, columns: []string{"dag_id", "task_id", "run_id", "map_index", "rendered_fields", "k8s_pod_yaml"},
 		key: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "ti"},
+	"dataset": {batched: true, columns: []string{"uri", "extra", "created_at", "updated_at", "is_orphaned"}, key: []string{"uri"}},
+	// dataset_uri names the event's dataset in the source's terms; it is
+	// written as the id of the dataset with that uri here.
+	"dataset_event": {columns: []string{"dataset_uri", "extra", "source_task_id", "source_dag_id", "source_run_id", "source_map_index", "timestamp"},
+		dedupe: []string{"dataset_uri", "timestamp"}, jsonColumns: []string{"extra"}, parent: "dataset"},
 	"sla_miss": {columns: []string{"task_id", "dag_id", "execution_date", "email_sent", "timestamp", "description", "notification_sent"},
 		key: []string{"task_id", "dag_id", "execution_date"}},
 }
@@ -102,6 +109,8 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 		need = append(need, "dag_id", "run_id")
 	case "ti":
 		need = append(need, "dag_id", "task_id", "run_id", "map_index")
+	case "dataset":
+		need = append(need, "dataset_uri")
 	}
 	for _, c := range need {
 		if _, ok := idx[c]; !ok && c != "dag_run_id" {
@@ -114,7 +123,7 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 	}
 	quoted := make([]string, len(insertCols))
 	for i, c := range insertCols {
-		quoted[i] = quoteIdent(c)
+		quoted[i] = quoteIdent(storedColumn(c))
 	}
 	st := &importStatement{}
 	var sb strings.Builder
@@ -153,14 +162,19 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 		st.returning = ` RETURNING ` + strings.Join(keyQ, ", ")
 	} else {
 		for _, c := range spec.dedupe {
-			where = append(where, quoteIdent(c)+" = ?")
+			where = append(where, quoteIdent(storedColumn(c))+" = ?")
 			st.findCols = append(st.findCols, idx[c])
 		}
 		for i, c := range cols {
-			if !slices.Contains(spec.dedupe, c) {
-				where = append(where, quoteIdent(c)+" IS NOT DISTINCT FROM ?")
-				st.findCols = append(st.findCols, i)
+			switch {
+			case slices.Contains(spec.dedupe, c):
+				continue
+			case slices.Contains(spec.jsonColumns, c):
+				where = append(where, "CAST("+quoteIdent(c)+" AS TEXT) IS NOT DISTINCT FROM CAST(? AS TEXT)")
+			default:
+				where = append(where, quoteIdent(storedColumn(c))+" IS NOT DISTINCT FROM ?")
 			}
+			st.findCols = append(st.findCols, i)
 		}
 	}
 	if spec.returnsID {
@@ -173,6 +187,14 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 	st.insert = sb.String()
 	st.find = fmt.Sprintf(`SELECT %s FROM %s WHERE %s LIMIT 1`, sel, quoteIdent(table), strings.Join(where, " AND "))
 	return st, nil
+}
+
+// storedColumn is the column a batch column is written to.
+func storedColumn(c string) string {
+	if c == "dataset_uri" {
+		return "dataset_id"
+	}
+	return c
 }
 
 // importValue turns a batch value into a parameter the store writes the
@@ -231,8 +253,11 @@ func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]
 					out[i] = store.ImportNoParent
 					continue
 				}
-				if p.Table == "xcom" {
+				switch p.Table {
+				case "xcom":
 					args = append(args, runID)
+				case "dataset_event":
+					args[idx["dataset_uri"]] = runID
 				}
 			}
 			o, id, err := q.importRow(ctx, p, spec, st, args, idx)
@@ -256,26 +281,31 @@ func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]
 	return out, nil
 }
 
-// importParent returns the id of the run a row belongs to (its task
-// instance's run for "ti"), 0 when the run or the task instance is not
-// there. seen caches the answers of one batch.
+// importParent returns the id of the parent a row names: the run (for
+// "run", and for "ti" the task instance's run) or the dataset (for
+// "dataset", by uri); 0 when it is not there. seen caches the answers of
+// one batch.
 func (q *queries) importParent(ctx context.Context, parent string, args []any, idx map[string]int, seen map[string]int64) (int64, error) {
-	dagID, runID := args[idx["dag_id"]], args[idx["run_id"]]
-	var key string
 	var query string
 	var qargs []any
-	if parent == "run" {
-		key = fmt.Sprint(dagID, "\x00", runID)
+	switch parent {
+	case "dataset":
+		query, qargs = `SELECT id FROM dataset WHERE uri = ?`, []any{args[idx["dataset_uri"]]}
+	case "run":
 		query = `SELECT id FROM dag_run WHERE dag_id = ? AND run_id = ?`
-		qargs = []any{dagID, runID}
-	} else {
-		taskID, mapIndex := args[idx["task_id"]], args[idx["map_index"]]
-		key = fmt.Sprint(dagID, "\x00", runID, "\x00", taskID, "\x00", mapIndex)
+		qargs = []any{args[idx["dag_id"]], args[idx["run_id"]]}
+	default:
 		query = `SELECT dag_run.id FROM task_instance JOIN dag_run
 			ON dag_run.dag_id = task_instance.dag_id AND dag_run.run_id = task_instance.run_id
 			WHERE task_instance.dag_id = ? AND task_instance.run_id = ? AND task_instance.task_id = ? AND task_instance.map_index = ?`
-		qargs = []any{dagID, runID, taskID, mapIndex}
+		qargs = []any{args[idx["dag_id"]], args[idx["run_id"]], args[idx["task_id"]], args[idx["map_index"]]}
 	}
+	var kb strings.Builder
+	kb.WriteString(parent)
+	for _, a := range qargs {
+		fmt.Fprint(&kb, "\x00", a)
+	}
+	key := kb.String()
 	if id, ok := seen[key]; ok {
 		return id, nil
 	}

@@ -171,6 +171,35 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		}
 	})
 
+	t.Run("DatasetsAndEvents", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+		imp := func(table string, cols []string, rows ...[]any) []store.ImportOutcome {
+			t.Helper()
+			out, err := st.ImportRows(ctx, &store.ImportRowsParams{Table: table, Columns: cols, Rows: rows})
+			mustNo(t, err)
+			return out
+		}
+		dcols := []string{"uri", "extra", "created_at", "updated_at", "is_orphaned"}
+		if out := imp("dataset", dcols, []any{"s3://b/k", `{"a":1}`, t0, t0, false}); out[0] != store.ImportWritten {
+			t.Fatalf("dataset outcome %v", out)
+		}
+		ecols := []string{"dataset_uri", "extra", "source_dag_id", "source_run_id", "source_map_index", "timestamp"}
+		ev := []any{"s3://b/k", "{}", "etl", "r1", -1, t0}
+		out := imp("dataset_event", ecols, ev, ev, []any{"s3://other", "{}", "etl", "r1", -1, t0})
+		if !slices.Equal(out, []store.ImportOutcome{store.ImportWritten, store.ImportExists, store.ImportNoParent}) {
+			t.Fatalf("event outcomes %v", out)
+		}
+		ds, err := st.DatasetGet(ctx, "s3://b/k")
+		mustNo(t, err)
+		events, n, err := st.DatasetEventList(ctx, &store.DatasetEventListParams{})
+		mustNo(t, err)
+		if n != 1 || events[0].DatasetID != ds.ID || events[0].SourceRunID != "r1" {
+			t.Fatalf("events = %d %+v (dataset %d)", n, events, ds.ID)
+		}
+	})
+
 	t.Run("RefusesUnknownTablesAndColumns", func(t *testing.T) {
 		t.Parallel()
 		ctx, st := setup(t, open)
