@@ -202,6 +202,7 @@ func (r *runner) rootCommand() *cobra.Command {
 		r.jobsCommand(),
 		r.cheatSheetCommand(),
 		r.infoCommand(),
+		r.datapipelineCommand(),
 	)
 	return root
 }
