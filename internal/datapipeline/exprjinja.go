@@ -1,6 +1,7 @@
 package datapipeline
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -81,12 +82,16 @@ func (t *translator) pieces(s string, sc scope, at site) ([]piece, bool) {
 			out = append(out, piece{text: sg.lit})
 			continue
 		}
-		j, _, err := t.compileSource(sg.expr, sc)
+		j, ty, err := t.compileSource(sg.expr, sc)
 		if err != nil {
 			t.fail(at, fmt.Sprintf("expression #{%s}: %v", sg.expr, err))
 			ok = false
 			out = append(out, piece{text: "#{" + sg.expr + "}"})
 			continue
+		}
+		if ty == tDate {
+			// Data Pipeline prints a DateTime as 2024-01-31T00:00:00.
+			j = paren(j) + ".strftime('%Y-%m-%dT%H:%M:%S')"
 		}
 		if lit, isLit := unquote(j); isLit {
 			out = append(out, piece{text: lit})
@@ -206,9 +211,9 @@ func literal(s string) (string, typ, error) {
 }
 
 // quote is s as a single-quoted Jinja string.
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(s) + "'"
-}
+func quote(s string) string { return "'" + jinjaString.Replace(s) + "'" }
+
+var jinjaString = strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
 
 var simpleJinja = regexp.MustCompile(`^[A-Za-z_][\w.]*(\([^()]*\))?(\.[\w]+(\([^()]*\))?)*$`)
 
@@ -589,4 +594,29 @@ func jodaField(c byte, n int) (string, error) {
 		return "%z", nil
 	}
 	return "", fmt.Errorf("pattern letter %q (%s) has no strftime equivalent", c, strconv.Itoa(n))
+}
+
+// Translate translates one field value into a Jinja template for a
+// pipeline of the given schedule type (cron, timeseries, ondemand) and
+// period, with params as known parameter values. It is the translator
+// the converter uses, for tests and tools.
+func Translate(s, scheduleType string, period Period, params map[string]string) (string, error) {
+	ps := map[string]*paramInfo{}
+	for k, v := range params {
+		ps[strings.TrimPrefix(k, "*")] = &paramInfo{p: &Parameter{ID: k, Type: "String"}, values: []string{v}}
+	}
+	var failed error
+	tr := &translator{nodes: map[string]*node{}, params: ps, secrets: map[string]string{},
+		ss: "data_interval_start", se: "data_interval_end",
+		fail: func(_ site, msg string) {
+			if failed == nil {
+				failed = errors.New(msg)
+			}
+		}}
+	if strings.EqualFold(scheduleType, "cron") {
+		tr.ss, tr.se = "data_interval_end", "data_interval_end.add("+period.Pendulum()+")"
+	}
+	self := &node{Object: &Object{ID: "self", Fields: map[string][]Value{}}, fields: map[string][]Value{}}
+	out, _ := tr.template(s, scope{obj: self}, site{"self", "value"})
+	return out, failed
 }
