@@ -228,8 +228,8 @@ func TestScheduleIntervals(t *testing.T) {
 	}
 }
 
-func day(d, h int) time.Time  { return time.Date(2024, 1, d, h, 0, 0, 0, time.UTC) }
-func hour(h int) time.Time    { return time.Date(2024, 3, 1, h, 0, 0, 0, time.UTC) }
+func day(d, h int) time.Time { return time.Date(2024, 1, d, h, 0, 0, 0, time.UTC) }
+func hour(h int) time.Time   { return time.Date(2024, 3, 1, h, 0, 0, 0, time.UTC) }
 
 // render renders a template for a run of dag with the given interval.
 func render(t *testing.T, dag *windsock.DAG, taskID string, info schedule.RunInfo, tmpl string) string {
@@ -260,9 +260,9 @@ func render(t *testing.T, dag *windsock.DAG, taskID string, info schedule.RunInf
 func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		src        string
-		line, col  int
-		msgPrefix  string
+		src       string
+		line, col int
+		msgPrefix string
 	}{
 		{"{\n  \"objects\": [\n    {\"id\": \"a\" \"type\": \"x\"}\n  ]\n}", 3, 16, "expected ',' or '}'"},
 		{"{\"objects\": [}", 1, 14, "expected a value"},
