@@ -109,11 +109,10 @@ func TestDataPipelineSqlActivityOnPostgres(t *testing.T) {
 		t.Fatalf("Insert %s: %s", tis["Insert"].State, readLog(t, env, tis["Insert"], 1))
 	}
 	var day, note string
-	if err := db.QueryRow("SELECT run_day, note FROM " + table).Scan(&day, &note); err != nil {
+	if err := db.QueryRow("SELECT run_day, note FROM "+table).Scan(&day, &note); err != nil {
 		t.Fatal(err)
 	}
 	if day != "2024-03-01" || note != "it's hello" {
 		t.Errorf("row (%q, %q), want (2024-03-01, it's hello)", day, note)
 	}
 }
-
