@@ -24,7 +24,8 @@ func (e *Environment) OperatorRegistry() *operator.Registry {
 	client := &http.Client{Timeout: 5 * time.Minute}
 	r := operator.NewRegistry()
 	r.Add("empty", empty.New())
-	r.Add("bash", bash.New(bash.Options{KillGrace: grace}))
+	shell := bash.New(bash.Options{KillGrace: grace})
+	r.Add("bash", shell)
 	r.Add("bash_sensor", bash.NewSensor(bash.Options{KillGrace: grace}))
 	r.Add("http", httpop.New(client))
 	r.Add("http_sensor", httpop.NewSensor(client))
@@ -35,25 +36,23 @@ func (e *Environment) OperatorRegistry() *operator.Registry {
 	r.Add("date_time_sensor", sensors.NewDateTimeSensor())
 	r.Add("external_task_sensor", sensors.NewExternalTaskSensor())
 	r.Add("sql_execute", sqlop.New())
-	addAmazonOperators(r)
+	addAmazonOperators(r, shell)
 	addPythonOperators(r, grace)
 	e.registry = r
 	return r
 }
 
-// addAmazonOperators registers the Amazon provider's operators: those
-// Windsock cannot run fail at once saying what they need.
-func addAmazonOperators(r *operator.Registry) {
+// addAmazonOperators registers the Amazon provider's operators: S3 runs
+// natively; those Windsock cannot run fail at once saying what they need.
+func addAmazonOperators(r *operator.Registry, shell operator.Operator) {
+	opts := amazon.Options{}
+	r.Add("s3_key_sensor", amazon.NewKeySensor(opts))
+	r.Add("s3_create_object", amazon.NewCreateObject(opts))
+	r.Add("s3_copy_object", amazon.NewCopyObject(opts))
+	r.Add("s3_delete_objects", amazon.NewDeleteObjects(opts))
+	r.Add("s3_list", amazon.NewList(opts))
+	r.Add("datapipeline_shell", amazon.NewStagedShell(shell, opts))
 	r.Add("emr_add_steps", amazon.Missing("EmrAddStepsOperator", "Amazon EMR"))
 	r.Add("s3_to_redshift", amazon.Missing("S3ToRedshiftOperator", "Amazon Redshift"))
 	r.Add("dynamodb_value_sensor", amazon.Missing("DynamoDBValueSensor", "Amazon DynamoDB"))
-	// Not built yet (see the datapipeline notes): native S3 operators and
-	// the Data Pipeline shell operator with S3 staging.
-	for name, class := range map[string]string{
-		"s3_key_sensor": "S3KeySensor", "s3_create_object": "S3CreateObjectOperator",
-		"s3_copy_object": "S3CopyObjectOperator", "s3_delete_objects": "S3DeleteObjectsOperator",
-		"s3_list": "S3ListOperator", "datapipeline_shell": "ShellCommandActivityOperator (S3 staging)",
-	} {
-		r.Add(name, amazon.Missing(class, "native Amazon S3 support, not in this version yet,"))
-	}
 }
