@@ -341,4 +341,3 @@ func (op *List) Execute(ctx context.Context, tc *operator.Context) (*operator.Re
 	}
 	return &operator.Result{ReturnValue: out, HasReturn: true}, nil
 }
-
