@@ -5,13 +5,22 @@ import (
 	"database/sql"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/windsock/windsock/internal/awss3"
+	"github.com/windsock/windsock/internal/awss3/s3test"
 	"github.com/windsock/windsock/internal/datapipeline"
 	"github.com/windsock/windsock/internal/secrets"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -114,5 +123,95 @@ func TestDataPipelineSqlActivityOnPostgres(t *testing.T) {
 	}
 	if day != "2024-03-01" || note != "it's hello" {
 		t.Errorf("row (%q, %q), want (2024-03-01, it's hello)", day, note)
+	}
+}
+
+// A converted shell pipeline with S3 staging against a real S3-compatible
+// server: the scheduler creates the runs Data Pipeline would (a cron
+// schedule of two daily instances from 2024-03-01), each run's
+// S3KeyExists precondition waits, in reschedule mode, for a flag the test
+// uploads only once the sensor has poked, and the activity stages its
+// input folder, runs and uploads its output for the instance's day.
+func TestDataPipelineS3StagingPipeline(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t, "data")
+	ctx := context.Background()
+	s3c := awss3.NewClient(awss3.Settings{Endpoint: srv.URL, AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}, nil)
+	put := func(key, body string) {
+		t.Helper()
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("in/2024-03-01/words.txt", "march first\n")
+	put("in/2024-03-02/words.txt", "march second\n")
+
+	def, err := datapipeline.Parse([]byte(`{"objects": [
+  {"id": "Default", "scheduleType": "cron", "failureAndRerunMode": "cascade", "schedule": {"ref": "Daily"},
+   "workerGroup": "wg", "maximumRetries": "0"},
+  {"id": "Daily", "type": "Schedule", "period": "1 day", "startDateTime": "2024-03-01T00:00:00", "occurrences": "2"},
+  {"id": "Ready", "type": "S3KeyExists", "s3Key": "s3://data/ready/#{format(node.@scheduledStartTime, 'YYYY-MM-dd')}.flag", "retryDelay": "2 minutes"},
+  {"id": "In", "type": "S3DataNode", "directoryPath": "s3://data/in/#{format(@scheduledStartTime, 'YYYY-MM-dd')}"},
+  {"id": "Out", "type": "S3DataNode", "directoryPath": "s3://data/out/#{format(@scheduledStartTime, 'YYYY-MM-dd')}"},
+  {"id": "Shout", "type": "ShellCommandActivity", "stage": "true", "input": {"ref": "In"}, "output": {"ref": "Out"},
+   "precondition": {"ref": "Ready"},
+   "command": "tr a-z A-Z < ${INPUT1_STAGING_DIR}/words.txt > ${OUTPUT1_STAGING_DIR}/loud.txt"}
+]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := datapipeline.Convert(def, datapipeline.Options{Source: "shout.json"})
+	if res.Report.ExitCode() != 0 {
+		t.Fatalf("exit %d: %+v", res.Report.ExitCode(), res.Report.Problems)
+	}
+	// The DAG file is meant to be edited: poke every second rather than
+	// every retryDelay, so the test does not wait two minutes.
+	dagFile := strings.Replace(string(res.YAML), "poke_interval: 120", "poke_interval: 1", 1)
+	env := benchEnv(t, map[string]string{"shout.yaml": dagFile})
+	if err := env.Connections.Add(ctx, &secrets.Connection{ConnID: "aws_default", ConnType: "aws",
+		Login: srv.AccessKey, Password: srv.SecretKey, Extra: srv.Extra()}); err != nil {
+		t.Fatal(err)
+	}
+	poked := make(chan struct{})
+	var once sync.Once
+	er := startEngine(t, env, func(try *taskrun.Try, out *taskrun.Outcome) {
+		if try.TI.TaskID == "Shout_Ready" && out.State == windsock.TaskStateUpForReschedule {
+			once.Do(func() { close(poked) })
+		}
+	})
+	select {
+	case <-poked:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the precondition's sensor never poked")
+	}
+	put("ready/2024-03-01.flag", "")
+	put("ready/2024-03-02.flag", "")
+
+	// Data Pipeline's cron instances start 2024-03-01 and 2024-03-02 and
+	// run at their start: the DAG's runs are due then (data_interval_end).
+	wantDays := []string{"2024-03-01", "2024-03-02"}
+	for i, d := range wantDays {
+		start := time.Date(2024, 2, 29+i, 0, 0, 0, 0, time.UTC)
+		run := er.wait(t, windsock.RunID(windsock.RunTypeScheduled, start))
+		if run.State != windsock.DagRunSuccess {
+			t.Fatalf("run for %s ended %s: %v", d, run.State, states(t, env, run))
+		}
+		if got := run.DataIntervalEnd.Format("2006-01-02"); got != d {
+			t.Errorf("run due at %s, want Data Pipeline's instance start %s", got, d)
+		}
+		got, err := os.ReadFile(filepath.Join(srv.Root, "data", "out", d, "loud.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.ToUpper("march " + []string{"first", "second"}[i] + "\n"); string(got) != want {
+			t.Errorf("out/%s/loud.txt = %q, want %q", d, got, want)
+		}
+	}
+	runs, err := env.Store.DagRunList(ctx, &store.DagRunListParams{DagID: res.Report.DagID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 {
+		t.Errorf("%d runs, want occurrences 2", len(runs))
 	}
 }
