@@ -16,6 +16,7 @@ import (
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/datapipeline"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/windsock"
 )
 
 // Exit statuses of datapipeline convert and import, beside exitOK (0).
@@ -88,6 +89,11 @@ func (r *runner) convertPipeline(path, dir string, f dpFlags) error {
 	}
 	if f.paramValues != "" && len(f.values) > 0 {
 		return usageError{errors.New("argument --values: not allowed with argument --parameter-values")}
+	}
+	if f.dagID != "" {
+		if err := windsock.CheckKey("--dag-id", f.dagID); err != nil {
+			return usageError{err}
+		}
 	}
 	opt := datapipeline.Options{DagID: f.dagID, Source: path, Now: r.clock()}
 	def, err := readDefinition(path)
