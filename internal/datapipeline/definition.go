@@ -51,7 +51,7 @@ type Definition struct {
 func Parse(src []byte) (*Definition, error) {
 	d, hasObjects, err := parse(src)
 	if err == nil && !hasObjects {
-		err = fmt.Errorf("missing \"objects\": not a pipeline definition")
+		err = fmt.Errorf("missing \"objects\"")
 	}
 	return d, err
 }
