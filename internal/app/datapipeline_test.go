@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"database/sql"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,17 +46,38 @@ func convertedEnv(t *testing.T, definition string) (*Environment, string) {
 // an activity that could not be converted fails saying why.
 func TestDataPipelineCascadeFailure(t *testing.T) {
 	t.Parallel()
+	published := make(chan url.Values, 4)
+	sns := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		published <- r.PostForm
+	}))
+	t.Cleanup(sns.Close)
 	env, dagID := convertedEnv(t, `{"objects": [
   {"id": "Default", "scheduleType": "ondemand", "failureAndRerunMode": "cascade", "workerGroup": "wg", "maximumRetries": "0"},
-  {"id": "Extract", "type": "ShellCommandActivity", "command": "echo extracting; exit 4"},
+  {"id": "Alarm", "type": "SnsAlarm", "topicArn": "arn:aws:sns:us-east-1:1:etl", "role": "r",
+   "subject": "#{node.name} failed", "message": "pipeline #{node.@pipelineId}, run of #{node.@scheduledStartTime}"},
+  {"id": "Extract", "type": "ShellCommandActivity", "command": "echo extracting; exit 4", "onFail": {"ref": "Alarm"}},
   {"id": "Transform", "type": "ShellCommandActivity", "command": "echo never", "dependsOn": {"ref": "Extract"}},
   {"id": "Load", "type": "ShellCommandActivity", "command": "echo never", "dependsOn": {"ref": "Transform"}},
   {"id": "Audit", "type": "ShellCommandActivity", "command": "echo audit $1", "scriptArgument": "#{@pipelineId}"},
   {"id": "Emr", "type": "EmrCluster"},
   {"id": "Hadoop", "type": "HadoopActivity", "jarUri": "s3://b/x.jar", "runsOn": {"ref": "Emr"}}
 ]}`)
+	if err := env.Connections.Add(context.Background(), &secrets.Connection{ConnID: "aws_default", ConnType: "aws",
+		Login: "AKID", Password: "s", Extra: `{"endpoint_url": "` + sns.URL + `"}`}); err != nil {
+		t.Fatal(err)
+	}
 	er := startEngine(t, env, nil)
 	run := er.trigger(t, dagID, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), nil)
+	select {
+	case form := <-published:
+		if form.Get("TopicArn") != "arn:aws:sns:us-east-1:1:etl" || form.Get("Subject") != "Extract failed" ||
+			form.Get("Message") != "pipeline pipeline, run of 2024-03-01T00:00:00+00:00" {
+			t.Errorf("the SnsAlarm published %v", form)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the onFail SnsAlarm published nothing")
+	}
 	tis := states(t, env, run)
 	want := map[string]windsock.TaskInstanceState{"Extract": "failed", "Transform": "upstream_failed",
 		"Load": "upstream_failed", "Audit": "success", "Hadoop": "failed"}

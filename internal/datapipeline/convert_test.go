@@ -80,7 +80,6 @@ func TestConvertFixtures(t *testing.T) {
 			problems: []string{"warning Default.schedule"},
 			tasks:    map[string]string{"Run": "bash"}},
 		{file: "timeseries_sensors.json", exit: 0,
-			problems: []string{"warning Alarm.topicArn"},
 			tasks: map[string]string{"Produce_Ready": "s3_key_sensor", "In_NotEmpty": "s3_key_sensor",
 				"Produce": "datapipeline_shell", "Consume": "bash"},
 			upstream: map[string][]string{"Produce": {"In_NotEmpty", "Produce_Ready"}, "Consume": {"Produce"}}},

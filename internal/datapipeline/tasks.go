@@ -235,14 +235,75 @@ func (c *converter) actions(n *node, f string) []any {
 		}
 		switch an.Type {
 		case "SnsAlarm":
-			subject, _ := c.tr.template(an.str("subject"), scope{obj: an, owner: n}, site{an.ID, "subject"})
-			c.problem(Warning, a, "topicArn", "SnsAlarm to %s becomes a command callback that writes the subject to the task's log: point it at your notifier", an.str("topicArn"))
-			out = append(out, map[string]any{"command": "echo " + shellQuote("SnsAlarm "+a+" ("+an.str("topicArn")+"): "+subject) + " >&2"})
+			sns := map[string]any{"topic_arn": an.str("topicArn"), "aws_conn_id": "aws_default",
+				"subject": c.alarmText(an, n, "subject"), "message": c.alarmText(an, n, "message")}
+			out = append(out, map[string]any{"sns": sns})
 		case "Terminate":
 			c.problem(Warning, n.ID, f, "Terminate %s as %s does nothing (Data Pipeline only uses it for lateness)", a, f)
 		}
 	}
 	return out
+}
+
+// alarmText translates an SnsAlarm's subject or message for an sns
+// callback, which is not rendered with Jinja: the instance's fields become
+// the callback's {dag_id}, {task_id}, {logical_date}, {state}
+// placeholders, other expressions are evaluated when they are constant.
+func (c *converter) alarmText(an, owner *node, field string) string {
+	segs, err := splitExpressions(an.str(field))
+	if err != nil {
+		c.problem(Warning, an.ID, field, "%v: sent as written", err)
+		return an.str(field)
+	}
+	var b strings.Builder
+	for _, sg := range segs {
+		if !sg.isEx {
+			b.WriteString(sg.lit)
+			continue
+		}
+		e, err := parseExpr(sg.expr)
+		if err == nil && e.kind == eRef {
+			parts := e.parts
+			if parts[0] == "node" {
+				parts = parts[1:]
+			}
+			if len(parts) == 1 && strings.HasPrefix(parts[0], "@") {
+				if ph, ok := c.alarmPlaceholder(an, parts[0]); ok {
+					b.WriteString(ph)
+					continue
+				}
+			}
+		}
+		j, _, err := c.tr.compileSource(sg.expr, scope{obj: an, owner: owner})
+		if lit, ok := unquote(j); err == nil && ok {
+			b.WriteString(lit)
+			continue
+		} else if err == nil && plainNumber.MatchString(j) {
+			b.WriteString(j)
+			continue
+		}
+		c.problem(Warning, an.ID, field, "#{%s} cannot be evaluated when the notification is sent: sent as written", sg.expr)
+		b.WriteString("#{" + sg.expr + "}")
+	}
+	return b.String()
+}
+
+// alarmPlaceholder maps an instance field to an sns callback placeholder.
+func (c *converter) alarmPlaceholder(an *node, name string) (string, bool) {
+	switch name {
+	case "@scheduledStartTime", "@scheduledEndTime", "@actualStartTime", "@actualEndTime":
+		if name != "@scheduledStartTime" || c.sched.typ == "cron" {
+			c.problem(Warning, an.ID, "message", "%s is sent as the run's logical date (the start of its data interval)", name)
+		}
+		return "{logical_date}", true
+	case "@pipelineId":
+		return "{dag_id}", true
+	case "@id":
+		return "{task_id}", true
+	case "@status":
+		return "{state}", true
+	}
+	return "", false
 }
 
 // preconditionSensors adds a sensor per precondition of the activity and
