@@ -145,7 +145,7 @@ func (c *converter) taskNode(t *task) *yaml.Node {
 		add(n, "dependencies", deps, "")
 	}
 	if t.retries != nil && *t.retries != c.defaultRetries() {
-		add(n, "retries", num(*t.retries), "maximumRetries")
+		add(n, "retries", num(*t.retries), orDefault(t.retriesWhy, "maximumRetries"))
 	}
 	if t.retryDelay != nil && *t.retryDelay != c.defaultRetryDelay() {
 		add(n, "retry_delay", duration(*t.retryDelay), "retryDelay")

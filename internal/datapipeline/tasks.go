@@ -18,6 +18,8 @@ type task struct {
 	comments                     []string
 	// placeholder says the task only fails, saying why.
 	placeholder bool
+	// retriesWhy is the comment on retries ("" means maximumRetries).
+	retriesWhy string
 }
 
 // kv is one ordered mapping entry; comment goes above it.
@@ -109,6 +111,7 @@ func (c *converter) placeholderOf(t *task, why string) {
 	msg := fmt.Sprintf("Data Pipeline object %s (%s) was not converted: %s", t.objID, t.objType, why)
 	t.operator = "bash"
 	t.placeholder = true
+	t.retriesWhy = "a placeholder fails once"
 	t.args = nil
 	t.arg("bash_command", jinjaOpen.Replace("echo "+shellQuote(msg)+" >&2; exit 1"))
 	zero := 0
@@ -188,11 +191,6 @@ func (c *converter) settings(n *node, t *task) {
 	}
 	t.onFailure = c.actions(n, "onFail")
 	t.onSuccess = c.actions(n, "onSuccess")
-	if strings.EqualFold(n.str("failureAndRerunMode"), "none") || n.str("failureAndRerunMode") == "" {
-		if len(t.deps) > 0 {
-			t.comments = append(t.comments, "failureAndRerunMode none: Data Pipeline would leave this task waiting after an upstream failure; Windsock marks it upstream_failed (clear the failed task to rerun both).")
-		}
-	}
 	if why, bad := c.failed[n.ID]; bad && !t.placeholder {
 		c.placeholderOf(t, why)
 	}
@@ -401,6 +399,7 @@ func (c *converter) sensor(p, owner *node, name string) string {
 		}
 		zero := 0
 		t.retries = &zero
+		t.retriesWhy = "the sensor's own pokes are the retries"
 	}
 	if why, bad := c.failed[p.ID]; bad && !t.placeholder {
 		c.placeholderOf(t, why)
@@ -449,6 +448,9 @@ func (c *converter) edges(activities []*node) {
 					t.comments = append(t.comments, fmt.Sprintf("waits for the producer of its input %s, as Data Pipeline does", in))
 				}
 			}
+		}
+		if mode := n.str("failureAndRerunMode"); len(t.deps) > 0 && (mode == "" || strings.EqualFold(mode, "none")) {
+			t.comments = append(t.comments, "failureAndRerunMode none: Data Pipeline would leave this task waiting after an upstream failure; Windsock marks it upstream_failed (clear the failed task to rerun both).")
 		}
 	}
 }
