@@ -233,11 +233,43 @@ func (c *converter) copyActivity(n *node, t *task) {
 		t.arg("dest_bucket_key", dst)
 		return
 	}
+	if in != nil && out != nil && (in.Type == "SqlDataNode" || in.Type == "MySqlDataNode") && out.Type == "S3DataNode" {
+		if c.sqlToS3(in, out, t) {
+			return
+		}
+	}
 	what := "?"
 	if in != nil && out != nil {
 		what = in.Type + " -> " + out.Type
 	}
 	c.placeholder(t, fmt.Sprintf("CopyActivity %s: only a copy between two S3 filePath nodes runs natively", what))
+}
+
+// sqlToS3 maps a copy from a SQL table to S3 to SqlToS3Operator (CSV)
+// when the database runs natively; false leaves it unsupported.
+func (c *converter) sqlToS3(in, out *node, t *task) bool {
+	connID, native := c.connection(c.nodes[first(in.refs("database"))])
+	if !native {
+		return false
+	}
+	query := "select * from " + in.str("table")
+	if in.has("selectQuery") {
+		query, _ = c.tr.template(in.str("selectQuery"), scope{obj: in}, site{in.ID, "selectQuery"})
+	}
+	key := ""
+	if out.has("filePath") {
+		key, _ = c.tr.template(out.str("filePath"), scope{obj: out}, site{out.ID, "filePath"})
+	} else {
+		dir, _ := c.tr.template(out.str("directoryPath"), scope{obj: out}, site{out.ID, "directoryPath"})
+		key = strings.TrimSuffix(dir, "/") + "/" + in.str("table") + ".csv"
+	}
+	t.operator = "sql_to_s3"
+	t.arg("sql_conn_id", connID)
+	t.arg("query", query)
+	t.arg("s3_key", key)
+	t.arg("replace", true)
+	t.comments = append(t.comments, "CopyActivity from "+in.ID+" to "+out.ID+": the rows as CSV with a header line")
+	return true
 }
 
 // emrActivity maps the EMR family to the Amazon provider's

@@ -91,6 +91,9 @@ func TestConvertFixtures(t *testing.T) {
 				"warning Emr.type"},
 			tasks:    map[string]string{"Step": "emr_add_steps", "Query": "sql_execute", "Weird": "bash", "Odd": "bash"},
 			upstream: map[string][]string{"Query": {"Step"}}},
+		{file: "copy_sql_s3.json", exit: 0,
+			problems: []string{"warning Db.*password"},
+			tasks:    map[string]string{"Copy": "sql_to_s3"}},
 		{file: "sql_postgres.json", exit: 0,
 			problems: []string{"warning Pg.*password"},
 			tasks:    map[string]string{"Insert": "sql_execute"}},
@@ -133,6 +136,19 @@ func TestConvertFixtures(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestConvertCopySQLToS3(t *testing.T) {
+	t.Parallel()
+	res, dag := convert(t, "copy_sql_s3.json")
+	args := dag.Task("Copy").Args
+	if args["sql_conn_id"] != "dp_db" || args["query"] != "select * from orders where day = '{{ data_interval_start.strftime('%Y-%m-%d') }}'" ||
+		args["s3_key"] != "s3://backups/{{ data_interval_start.strftime('%Y/%m/%d') }}/orders.csv" {
+		t.Errorf("Copy args %v", args)
+	}
+	if c := res.Report.Connections; len(c) != 1 || c[0].ConnType != "sqlite" || c[0].Host != "/var/lib/shop.db" {
+		t.Errorf("connections %+v", c)
 	}
 }
 

@@ -73,6 +73,19 @@ func amazonSpecs() []*Spec {
 			}, aws...),
 		},
 		{
+			Name: "sql_to_s3", Class: "SqlToS3Operator",
+			Paths: []string{"airflow.providers.amazon.aws.transfers.sql_to_s3.SqlToS3Operator"},
+			Args: append([]Arg{
+				{Name: "query", Required: true, Templated: true},
+				{Name: "s3_key", Required: true, Templated: true},
+				{Name: "sql_conn_id", Required: true},
+				{Name: "s3_bucket", Templated: true},
+				{Name: "replace"},
+				{Name: "file_format"},
+				{Name: "pd_kwargs"},
+			}, aws...),
+		},
+		{
 			Name: "emr_add_steps", Class: "EmrAddStepsOperator",
 			Paths: []string{"airflow.providers.amazon.aws.operators.emr.EmrAddStepsOperator"},
 			Args: append([]Arg{

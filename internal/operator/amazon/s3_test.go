@@ -17,6 +17,7 @@ import (
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/amazon"
 	"github.com/windsock/windsock/internal/operator/bash"
+	"github.com/windsock/windsock/internal/operator/sqlop"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -189,5 +190,29 @@ func TestStagedShell(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(f.srv.Root, "bkt", "never")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed command's outputs were uploaded: %v", err)
+	}
+}
+
+// SqlToS3Operator writes a query's rows as CSV with a header.
+func TestSqlToS3(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "shop.db")
+	f.conns["lite"] = &operator.Connection{ConnID: "lite", ConnType: "sqlite", Host: dbPath}
+	if _, err := sqlop.New().Execute(ctx, f.context(map[string]any{"conn_id": "lite",
+		"sql": `CREATE TABLE orders (id int, note text); INSERT INTO orders VALUES (1, 'a, "quoted"'), (2, NULL);`})); err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]any{"sql_conn_id": "lite", "query": "SELECT id, note FROM orders ORDER BY id", "s3_key": "s3://bkt/export/orders.csv"}
+	if _, err := amazon.NewSqlToS3(f.opts).Execute(ctx, f.context(args)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(f.srv.Root, "bkt", "export", "orders.csv"))
+	if want := "id,note\n1,\"a, \"\"quoted\"\"\"\n2,\n"; string(got) != want {
+		t.Errorf("CSV %q, want %q", got, want)
+	}
+	if _, err := amazon.NewSqlToS3(f.opts).Execute(ctx, f.context(args)); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("writing over the key without replace: %v", err)
 	}
 }

@@ -52,25 +52,14 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 	} else if tc.Args["parameters"] != nil {
 		return nil, errors.New("argument parameters: want a list of values for the ? placeholders")
 	}
-	if tc.Connections == nil {
-		return nil, fmt.Errorf("get connection %s: no connection source", connID)
-	}
-	conn, err := tc.Connections.Connection(ctx, connID)
-	if err != nil {
-		return nil, fmt.Errorf("get connection %s: %w", connID, err)
-	}
-	driver, dsn, err := dataSource(conn)
+	db, driver, err := Open(ctx, tc, connID)
 	if err != nil {
 		return nil, err
 	}
+	defer db.Close()
 	if driver == "pgx" && len(params) > 0 {
 		query = dollarPlaceholders(query)
 	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open connection %s: %w", connID, err)
-	}
-	defer db.Close()
 	fmt.Fprintf(tc.Log, "Running statement: %s, parameters: %v\n", query, params)
 	if !returnsRows(query) {
 		res, err := db.ExecContext(ctx, query, params...)
@@ -112,6 +101,27 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 		return nil, fmt.Errorf("run sql on %s: %w", connID, err)
 	}
 	return &operator.Result{ReturnValue: out, HasReturn: true}, nil
+}
+
+// Open opens the database of connection connID (postgres or sqlite) and
+// returns its database/sql driver name ("pgx" or "sqlite").
+func Open(ctx context.Context, tc *operator.Context, connID string) (*sql.DB, string, error) {
+	if tc.Connections == nil {
+		return nil, "", fmt.Errorf("get connection %s: no connection source", connID)
+	}
+	conn, err := tc.Connections.Connection(ctx, connID)
+	if err != nil {
+		return nil, "", fmt.Errorf("get connection %s: %w", connID, err)
+	}
+	driver, dsn, err := dataSource(conn)
+	if err != nil {
+		return nil, "", err
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("open connection %s: %w", connID, err)
+	}
+	return db, driver, nil
 }
 
 // dataSource is the database/sql driver and DSN of a connection.
