@@ -152,6 +152,17 @@ func TestConvertCopySQLToS3(t *testing.T) {
 	}
 }
 
+// An isArray parameter standing alone in a list field expands into one
+// value per element, as Data Pipeline repeats the field.
+func TestConvertArrayParameter(t *testing.T) {
+	t.Parallel()
+	_, dag := convert(t, "array_args.json")
+	want := "set -- 'first' 'a.csv' 'b csv' 'last'\necho \"$@\""
+	if got := dag.Task("Args").Args["bash_command"]; got != want {
+		t.Errorf("bash_command %q, want %q", got, want)
+	}
+}
+
 func TestConvertSettings(t *testing.T) {
 	t.Parallel()
 	res, dag := convert(t, "shell_cron.json")

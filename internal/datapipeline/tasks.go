@@ -144,17 +144,48 @@ func (c *converter) field(n *node, f string) string {
 	return s
 }
 
-// list translates every value of a list field.
+// list translates every value of a list field. A value that is just an
+// isArray parameter with several values stands for all of them, as Data
+// Pipeline expands it into repeated fields.
 func (c *converter) list(n *node, f string) []string {
 	var out []string
 	for i, v := range n.values(f) {
 		if v.IsRef {
 			continue
 		}
+		if vals := c.arrayValues(v.Str); vals != nil {
+			for j, x := range vals {
+				s, _ := c.tr.template(x, scope{obj: n}, site{n.ID, fmt.Sprintf("%s[%d][%d]", f, i, j)})
+				out = append(out, s)
+			}
+			continue
+		}
 		s, _ := c.tr.template(v.Str, scope{obj: n}, site{n.ID, fmt.Sprintf("%s[%d]", f, i)})
 		out = append(out, s)
 	}
 	return out
+}
+
+// arrayValues returns the values of the isArray parameter s consists of
+// ("#{myList}"), nil when s is anything else.
+func (c *converter) arrayValues(s string) []string {
+	segs, err := splitExpressions(strings.TrimSpace(s))
+	if err != nil || len(segs) != 1 || !segs[0].isEx {
+		return nil
+	}
+	p := c.params[strings.TrimPrefix(strings.TrimSpace(segs[0].expr), "*")]
+	if p == nil || !p.p.IsArray || strings.HasPrefix(p.p.ID, "*") {
+		return nil
+	}
+	vals := p.values
+	if vals == nil && p.p.HasDefault {
+		vals = []string{p.p.Default}
+	}
+	if len(vals) < 2 {
+		return nil
+	}
+	p.used = true
+	return vals
 }
 
 // queue is where a task runs: its workerGroup, else the resource it runs on.
@@ -415,8 +446,14 @@ func (c *converter) sensor(p, owner *node, name string) string {
 func (c *converter) setArgs(n *node, sc scope) string {
 	var words []string
 	for i, v := range n.values("scriptArgument") {
-		ps, _ := c.tr.pieces(v.Str, sc, site{n.ID, fmt.Sprintf("scriptArgument[%d]", i)})
-		words = append(words, shellWord(ps))
+		vals := c.arrayValues(v.Str)
+		if vals == nil {
+			vals = []string{v.Str}
+		}
+		for _, x := range vals {
+			ps, _ := c.tr.pieces(x, sc, site{n.ID, fmt.Sprintf("scriptArgument[%d]", i)})
+			words = append(words, shellWord(ps))
+		}
 	}
 	return "set -- " + strings.Join(words, " ") + "\n"
 }
