@@ -340,9 +340,11 @@ func (c *converter) redshiftCopy(n *node, t *task) {
 	t.operator = "s3_to_redshift"
 	in, out := c.nodes[first(n.refs("input"))], c.nodes[first(n.refs("output"))]
 	if out != nil {
-		t.arg("table", out.str("tableName"))
-		if s := out.str("schemaName"); s != "" {
-			t.arg("schema", s)
+		table, _ := c.tr.template(out.str("tableName"), scope{obj: out}, site{out.ID, "tableName"})
+		t.arg("table", table)
+		if out.has("schemaName") {
+			schema, _ := c.tr.template(out.str("schemaName"), scope{obj: out}, site{out.ID, "schemaName"})
+			t.arg("schema", schema)
 		}
 		if db := c.nodes[first(out.refs("database"))]; db != nil {
 			id, _ := c.connection(db)

@@ -290,7 +290,11 @@ func (c *converter) checkParameter(pi *paramInfo) {
 		vals = []string{p.Default}
 	}
 	if vals == nil && !p.Optional {
-		c.problem(Warning, "parameters", p.ID, "parameter %s has no value and no default: a DAG param to set when triggering a run", p.ID)
+		if strings.HasPrefix(p.ID, "*") {
+			c.problem(Warning, "parameters", p.ID, "encrypted parameter %s is read at run time from the Variable %s: create it", p.ID, strings.TrimPrefix(p.ID, "*"))
+		} else {
+			c.problem(Warning, "parameters", p.ID, "parameter %s has no value and no default: a DAG param to set when triggering a run", p.ID)
+		}
 		return
 	}
 	if len(vals) > 1 && !p.IsArray {
