@@ -8,6 +8,7 @@ import (
 	"github.com/windsock/windsock/internal/operator/amazon"
 	"github.com/windsock/windsock/internal/operator/bash"
 	"github.com/windsock/windsock/internal/operator/email"
+	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/operator/empty"
 	httpop "github.com/windsock/windsock/internal/operator/http"
 	"github.com/windsock/windsock/internal/operator/sensors"
@@ -36,7 +37,7 @@ func (e *Environment) OperatorRegistry() *operator.Registry {
 	r.Add("date_time_sensor", sensors.NewDateTimeSensor())
 	r.Add("external_task_sensor", sensors.NewExternalTaskSensor())
 	r.Add("sql_execute", sqlop.New())
-	addAmazonOperators(r, shell)
+	addAmazonOperators(r, shell, grace)
 	addPythonOperators(r, grace)
 	e.registry = r
 	return r
@@ -44,8 +45,9 @@ func (e *Environment) OperatorRegistry() *operator.Registry {
 
 // addAmazonOperators registers the Amazon provider's operators: S3 runs
 // natively; those Windsock cannot run fail at once saying what they need.
-func addAmazonOperators(r *operator.Registry, shell operator.Operator) {
+func addAmazonOperators(r *operator.Registry, shell operator.Operator, grace time.Duration) {
 	opts := amazon.Options{}
+	r.Add("s3_file_transform", amazon.NewFileTransform(opts, process.Runner{KillGrace: grace}))
 	r.Add("s3_key_sensor", amazon.NewKeySensor(opts))
 	r.Add("s3_create_object", amazon.NewCreateObject(opts))
 	r.Add("s3_copy_object", amazon.NewCopyObject(opts))

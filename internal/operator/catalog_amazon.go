@@ -73,6 +73,22 @@ func amazonSpecs() []*Spec {
 			}, aws...),
 		},
 		{
+			Name: "s3_file_transform", Class: "S3FileTransformOperator",
+			Paths: []string{"airflow.providers.amazon.aws.operators.s3.S3FileTransformOperator"},
+			Args: []Arg{
+				{Name: "source_s3_key", Required: true, Templated: true},
+				{Name: "dest_s3_key", Required: true, Templated: true},
+				{Name: "transform_script"},
+				{Name: "select_expression"},
+				{Name: "script_args", Templated: true},
+				{Name: "source_aws_conn_id"},
+				{Name: "dest_aws_conn_id"},
+				{Name: "source_verify"},
+				{Name: "dest_verify"},
+				{Name: "replace"},
+			},
+		},
+		{
 			Name: "sql_to_s3", Class: "SqlToS3Operator",
 			Paths: []string{"airflow.providers.amazon.aws.transfers.sql_to_s3.SqlToS3Operator"},
 			Args: append([]Arg{

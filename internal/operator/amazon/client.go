@@ -27,7 +27,12 @@ type Options struct {
 // that does not exist leaves the AWS_* variables to decide, as boto3's
 // default chain does when Airflow finds no connection.
 func client(ctx context.Context, tc *operator.Context, o Options) (*s3.Client, error) {
-	connID, err := operator.StringArg(tc.Args, "aws_conn_id", DefaultConnID)
+	return clientOf(ctx, tc, o, "aws_conn_id")
+}
+
+// clientOf is client for the connection named by argument arg.
+func clientOf(ctx context.Context, tc *operator.Context, o Options, arg string) (*s3.Client, error) {
+	connID, err := operator.StringArg(tc.Args, arg, DefaultConnID)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/amazon"
 	"github.com/windsock/windsock/internal/operator/bash"
+	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/operator/sqlop"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -214,5 +215,35 @@ func TestSqlToS3(t *testing.T) {
 	}
 	if _, err := amazon.NewSqlToS3(f.opts).Execute(ctx, f.context(args)); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("writing over the key without replace: %v", err)
+	}
+}
+
+// S3FileTransformOperator runs a local script between download and upload.
+func TestS3FileTransform(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	f.put(t, "raw/in.txt", "one\ntwo\n")
+	script := filepath.Join(t.TempDir(), "upper.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho transforming \"$1\" with $3\ntr a-z A-Z < \"$1\" > \"$2\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tc := f.context(map[string]any{"source_s3_key": "s3://bkt/raw/in.txt", "dest_s3_key": "s3://other/clean/out.txt",
+		"transform_script": script, "script_args": []any{"--loud"}})
+	if _, err := amazon.NewFileTransform(f.opts, process.Runner{}).Execute(ctx, tc); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(f.srv.Root, "other", "clean", "out.txt")); string(got) != "ONE\nTWO\n" {
+		t.Errorf("transformed %q", got)
+	}
+	if log := tc.Log.(*bytes.Buffer).String(); !strings.Contains(log, "with --loud") {
+		t.Errorf("the script's output is not in the log:\n%s", log)
+	}
+	failing := filepath.Join(t.TempDir(), "fail.sh")
+	os.WriteFile(failing, []byte("#!/bin/sh\nexit 5\n"), 0o755)
+	_, err := amazon.NewFileTransform(f.opts, process.Runner{}).Execute(ctx, f.context(map[string]any{"source_s3_key": "s3://bkt/raw/in.txt",
+		"dest_s3_key": "s3://other/clean/never.txt", "transform_script": failing}))
+	if err == nil || !strings.Contains(err.Error(), "5") {
+		t.Errorf("a failing script: %v", err)
 	}
 }
