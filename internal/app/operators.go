@@ -8,9 +8,9 @@ import (
 	"github.com/windsock/windsock/internal/operator/amazon"
 	"github.com/windsock/windsock/internal/operator/bash"
 	"github.com/windsock/windsock/internal/operator/email"
-	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/operator/empty"
 	httpop "github.com/windsock/windsock/internal/operator/http"
+	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/operator/sensors"
 	"github.com/windsock/windsock/internal/operator/sqlop"
 )
