@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/awss3"
+	"github.com/windsock/windsock/internal/awssns"
 	"github.com/windsock/windsock/internal/callback"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/executor"
@@ -206,7 +210,27 @@ func (en *Engine) Drain(hurry context.Context, grace time.Duration) {
 }
 
 func (e *Environment) callbackRunner() *callback.Runner {
-	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder}
+	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder, SNS: e.publishSNS}
+}
+
+// publishSNS publishes an sns callback through the aws connection connID
+// (or the AWS_* variables when it does not exist).
+func (e *Environment) publishSNS(ctx context.Context, connID string, m callback.SNSMessage) error {
+	var conn *awss3.Connection
+	c, err := e.Connections.Get(ctx, connID)
+	switch {
+	case err == nil:
+		var extra map[string]any
+		if strings.TrimSpace(c.Extra) != "" {
+			if err := json.Unmarshal([]byte(c.Extra), &extra); err != nil {
+				return fmt.Errorf("connection %s: extra is not a JSON object: %w", connID, err)
+			}
+		}
+		conn = &awss3.Connection{ConnID: connID, Host: c.Host, Login: c.Login, Password: c.Password, Extra: extra}
+	case windsock.ErrorCode(err) != windsock.ENOTFOUND:
+		return fmt.Errorf("get connection %s: %w", connID, err)
+	}
+	return awssns.Publish(ctx, awss3.SettingsFrom(conn, e.Environ), nil, awssns.Message{TopicArn: m.TopicArn, Subject: m.Subject, Message: m.Message})
 }
 
 // dagCallback runs a finished run's on_success_callback or

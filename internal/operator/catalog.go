@@ -111,7 +111,7 @@ func (c *Catalog) Names() []string {
 // class paths Airflow 2.10 (and the older 1.10-style modules, and the
 // standard provider of later releases) uses for them.
 func Builtins() *Catalog {
-	return NewCatalog(
+	return newCatalogWith(amazonSpecs(),
 		&Spec{
 			Name: "empty", Class: "EmptyOperator",
 			Paths: []string{

@@ -59,6 +59,8 @@ func TestBuiltinsSpecs(t *testing.T) {
 	c := Builtins()
 	wantNames := []string{"empty", "bash", "python", "branch_python", "short_circuit", "http", "email",
 		"file_sensor", "http_sensor", "sql_sensor", "time_delta_sensor", "date_time_sensor", "external_task_sensor", "bash_sensor"}
+	wantNames = append(wantNames, "s3_key_sensor", "s3_create_object", "s3_copy_object", "s3_delete_objects", "s3_list",
+		"s3_file_transform", "sql_to_s3", "emr_add_steps", "s3_to_redshift", "dynamodb_value_sensor", "sql_execute", "datapipeline_shell")
 	var names []string
 	for _, s := range c.Specs() {
 		names = append(names, s.Name)
