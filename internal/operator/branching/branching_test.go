@@ -195,4 +195,3 @@ func TestLatestOnly(t *testing.T) {
 		})
 	}
 }
-
