@@ -57,7 +57,7 @@ func (er *engineRun) waitAll(t *testing.T, refs ...scheduler.RunRef) map[schedul
 	return got
 }
 
-func xcomValue(t *testing.T, env *Environment, dagID, runID, taskID, key string) any {
+func xcomKeyValue(t *testing.T, env *Environment, dagID, runID, taskID, key string) any {
 	t.Helper()
 	x, err := env.Store.XComGet(context.Background(), &store.XComGetParams{DagID: dagID, RunID: runID, TaskID: taskID, MapIndex: -1, Key: key})
 	if err != nil {
@@ -161,10 +161,10 @@ failing:
 	if log := readLog(t, env, states(t, env, cr)["echo"], 1); !strings.Contains(log, "conf=world/3/2024-03-01 ds=2024-03-01") {
 		t.Errorf("child log:\n%s", log)
 	}
-	if got := xcomValue(t, env, "parent", parent.RunID, "trigger_ok", "trigger_run_id"); got != "from_20240301" {
+	if got := xcomKeyValue(t, env, "parent", parent.RunID, "trigger_ok", "trigger_run_id"); got != "from_20240301" {
 		t.Errorf("trigger_run_id xcom = %v", got)
 	}
-	if got := xcomValue(t, env, "parent", parent.RunID, "trigger_ok", "trigger_execution_date_iso"); got != "2024-03-01T06:00:00+00:00" {
+	if got := xcomKeyValue(t, env, "parent", parent.RunID, "trigger_ok", "trigger_execution_date_iso"); got != "2024-03-01T06:00:00+00:00" {
 		t.Errorf("trigger_execution_date_iso xcom = %v", got)
 	}
 	if log := readLog(t, env, tis["after_ok"], 1); !strings.Contains(log, "child run from_20240301") {
@@ -260,7 +260,7 @@ child:
 	if log := readLog(t, env, tis["reset"], 1); !strings.Contains(log, "Clearing child on 2024-03-01T00:00:00+00:00") {
 		t.Errorf("reset log:\n%s", log)
 	}
-	if got := xcomValue(t, env, "parent", parent.RunID, "reset", "trigger_run_id"); got != first.RunID {
+	if got := xcomKeyValue(t, env, "parent", parent.RunID, "reset", "trigger_run_id"); got != first.RunID {
 		t.Errorf("reset pushed run id %v", got)
 	}
 	runs, err := env.Store.DagRunList(context.Background(), &store.DagRunListParams{DagID: "child"})
