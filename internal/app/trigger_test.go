@@ -101,11 +101,13 @@ parent:
     - task_id: trigger_bad
       operator: airflow.operators.trigger_dagrun.TriggerDagRunOperator
       trigger_dag_id: failing
+      logical_date: "2024-03-01T01:00:00+00:00"
       wait_for_completion: true
       poke_interval: 0.1
     - task_id: expect_failure
       operator: TriggerDagRunOperator
       trigger_dag_id: failing
+      logical_date: "2024-03-01T02:00:00+00:00"
       wait_for_completion: true
       poke_interval: 0.1
       allowed_states: [failed]
@@ -173,7 +175,8 @@ failing:
 	if log := failReason(t, env, tis["trigger_bad"]); !strings.Contains(log, "failing failed with failed states failed") {
 		t.Errorf("trigger_bad log:\n%s", log)
 	}
-	// Three runs of the failing DAG, each at its own logical date (now).
+	// Three runs of the failing DAG, each at its own logical date (the last
+	// one now).
 	fr, err := env.Store.DagRunList(context.Background(), &store.DagRunListParams{DagID: "failing"})
 	if err != nil || len(fr) != 3 {
 		t.Fatalf("failing runs: %d, %v", len(fr), err)
