@@ -70,6 +70,7 @@ func (e *Environment) NewTaskRunner() *taskrun.Runner {
 		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock,
 		RemoteLogs: remote, DeleteLocalLogs: e.Config.Logging.DeleteLocalLogs,
 		AnnounceTries: e.Shared(), MaxMapLength: e.Config.Core.MaxMapLength,
+		DagRuns: e.newDagRunTrigger(NotifyRuns{Env: e}.RunChanged),
 	}
 }
 
@@ -80,6 +81,14 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 	runner := e.NewTaskRunner()
 	var sched *scheduler.Scheduler
 	shared := e.Shared()
+	// Runs its tasks trigger start at once here; other schedulers sharing
+	// the store hear of them too.
+	runner.DagRuns = e.newDagRunTrigger(func(dagID, runID string) {
+		sched.RunChanged(dagID, runID)
+		if shared {
+			NotifyRuns{Env: e}.RunChanged(dagID, runID)
+		}
+	})
 	var run scheduler.Executor
 	var local *executor.Local
 	var err error

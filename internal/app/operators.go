@@ -7,12 +7,14 @@ import (
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/amazon"
 	"github.com/windsock/windsock/internal/operator/bash"
+	"github.com/windsock/windsock/internal/operator/branching"
 	"github.com/windsock/windsock/internal/operator/email"
 	"github.com/windsock/windsock/internal/operator/empty"
 	httpop "github.com/windsock/windsock/internal/operator/http"
 	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/operator/sensors"
 	"github.com/windsock/windsock/internal/operator/sqlop"
+	"github.com/windsock/windsock/internal/operator/trigger"
 )
 
 // OperatorRegistry returns the operators this environment runs, keyed by
@@ -38,6 +40,10 @@ func (e *Environment) OperatorRegistry() *operator.Registry {
 	r.Add("external_task_sensor", sensors.NewExternalTaskSensor())
 	r.Add("sql_execute", sqlop.New())
 	addAmazonOperators(r, shell, grace)
+	r.Add("trigger_dagrun", trigger.New())
+	r.Add("latest_only", branching.NewLatestOnly())
+	r.Add("branch_day_of_week", branching.NewDayOfWeek())
+	r.Add("branch_datetime", branching.NewDateTime())
 	addPythonOperators(r, grace)
 	e.registry = r
 	return r

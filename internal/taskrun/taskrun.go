@@ -62,6 +62,9 @@ type Runner struct {
 	// (Outcome.Pending, RecordLate) instead of being given up and run
 	// again.
 	Journal *Journal
+	// DagRuns, when set, lets operators trigger and follow runs of other
+	// DAGs (TriggerDagRunOperator).
+	DagRuns operator.DagRunTrigger
 
 	// logCreate makes the tries of one run create their log folders and
 	// files one at a time (a run's tries share a lock of these, picked by
@@ -331,6 +334,7 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		Connections:   &connectionSource{conns: r.Connections, masker: masker},
 		Runs:          &runStateSource{store: r.Store},
 		FirstTryStart: firstStart, Now: r.now,
+		DagRuns: r.DagRuns,
 	})
 	if opErr != nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 		opErr = fmt.Errorf("timeout: the task ran longer than its execution_timeout of %s", task.ExecutionTimeout.Std())

@@ -2,10 +2,12 @@
 arguments Go's catalog knows for each (internal/operator/catalog.go; a Go
 test checks the two agree). A task is native only when its class is one of
 these (or a subclass that keeps their __init__, execute, pre_execute,
-post_execute and poke), every argument it was given is one the catalog
+post_execute, poke and choose_branch), every argument it was given is one the catalog
 knows, and every value is plain JSON; document.py checks the values."""
 
 _SENSOR = frozenset(("poke_interval", "timeout", "mode", "soft_fail", "exponential_backoff", "max_wait", "silent_fail"))
+
+_BRANCH = frozenset(("follow_task_ids_if_true", "follow_task_ids_if_false", "use_task_logical_date"))
 
 # class path (as this package defines the class) -> its own arguments Go accepts.
 NATIVE = {
@@ -30,12 +32,21 @@ NATIVE = {
         ("external_dag_id", "external_task_id", "external_task_ids", "external_task_group_id", "allowed_states",
          "skipped_states", "failed_states", "execution_delta", "check_existence")),
     "airflow.sensors.bash.BashSensor": _SENSOR | frozenset(("bash_command", "env", "output_encoding", "retry_exit_code")),
+    # Go creates the run through the scheduler's own path (Python has no database to do it).
+    "airflow.operators.trigger_dagrun.TriggerDagRunOperator": frozenset(
+        ("trigger_dag_id", "trigger_run_id", "conf", "logical_date", "execution_date", "reset_dag_run",
+         "wait_for_completion", "poke_interval", "allowed_states", "failed_states", "skip_when_already_exists",
+         "deferrable")),
+    "airflow.operators.latest_only.LatestOnlyOperator": frozenset(),
+    "airflow.operators.weekday.BranchDayOfWeekOperator": _BRANCH | frozenset(("week_day", "use_task_execution_day")),
+    "airflow.operators.datetime.BranchDateTimeOperator": _BRANCH | frozenset(
+        ("target_lower", "target_upper", "use_task_execution_date")),
 }
 
 # Older spellings of an argument, renamed in the document.
 RENAMED = {"skip_exit_code": "skip_on_exit_code"}
 
-_OVERRIDES = ("execute", "pre_execute", "post_execute", "__init__", "poke")
+_OVERRIDES = ("execute", "pre_execute", "post_execute", "__init__", "poke", "choose_branch")
 
 
 def _path(cls):
