@@ -239,6 +239,9 @@ type fileParser struct {
 	d    Defaults
 	ops  *operator.Catalog
 	errs []*Error
+	// python says the DAGs come from a Python file's parse documents
+	// (ParsePythonDAGs), the only source of python_file_task tasks.
+	python bool
 
 	// Lookup tables derived from the catalog, built on first use.
 	acceptedBySpec map[*operator.Spec]map[string]bool

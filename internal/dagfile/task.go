@@ -34,6 +34,8 @@ var passKeys = append([]string{
 	"task_display_name", "params", "inlets", "outlets", "max_active_tis_per_dag",
 	"max_active_tis_per_dagrun", "task_concurrency", "executor_config", "run_as_user",
 	"ignore_first_depends_on_past",
+	// Dynamic task mapping, kept as written for the scheduler's expansion.
+	"expand", "expand_kwargs", "partial",
 }, callbackKeys...)
 
 // boolArgs are kept in Task.Args but read as booleans, so YAML 1.1's
@@ -242,6 +244,12 @@ func (p *dagParser) task(dag *windsock.DAG, t *rawTask, defArgs layer) *windsock
 	}
 	p.taskFields(dag, task, eff)
 	task.Args = p.taskArgs(t, spec, eff)
+	if tp, ok := task.Args["params"].(map[string]any); ok {
+		task.Args["params"], _ = splitParams(tp)
+	}
+	if spec != nil && spec.Name == windsock.PythonFileTaskOperator {
+		p.pythonTask(t, task)
+	}
 	if a, ok := eff["outlets"]; ok {
 		task.Outlets = p.outlets(a.val)
 	}
