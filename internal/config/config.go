@@ -101,6 +101,10 @@ type CoreSection struct {
 	// DagIgnoreFileSyntax is the pattern syntax of .airflowignore files:
 	// "regexp" or "glob". Default: regexp.
 	DagIgnoreFileSyntax string
+	// DagDiscoverySafeMode parses a Python file only when its text holds
+	// both "airflow" and "dag" (case-insensitive), as Airflow does; files
+	// skipped so get no import error. Default: True.
+	DagDiscoverySafeMode bool
 	// MaxDagFileSize is the largest DAG (or .airflowignore) file read, in
 	// bytes; a larger file gets an import error instead. Not in Airflow.
 	// Default: 10485760 (10 MiB).

@@ -56,6 +56,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"max_task_retry_delay", c.Core.MaxTaskRetryDelay, 24 * time.Hour},
 		{"default_pool_task_slot_count", c.Core.DefaultPoolTaskSlotCount, 128},
 		{"dag_ignore_file_syntax", c.Core.DagIgnoreFileSyntax, "regexp"},
+		{"dag_discovery_safe_mode", c.Core.DagDiscoverySafeMode, true},
 		{"max_map_length", c.Core.MaxMapLength, 1024},
 		{"dagbag_import_timeout", c.Core.DagbagImportTimeout, 30 * time.Second},
 		{"test_connection", c.Core.TestConnection, "Disabled"},

@@ -55,6 +55,7 @@ var knownOptions = []optionSpec{
 	{section: "core", name: "default_task_retry_delay", kind: kindSeconds, def: constant("300"), field: func(c *Config) any { return &c.Core.DefaultTaskRetryDelay }},
 	{section: "core", name: "max_task_retry_delay", kind: kindSeconds, def: constant("86400"), field: func(c *Config) any { return &c.Core.MaxTaskRetryDelay }},
 	{section: "core", name: "default_pool_task_slot_count", kind: kindInt, def: constant("128"), field: func(c *Config) any { return &c.Core.DefaultPoolTaskSlotCount }},
+	{section: "core", name: "dag_discovery_safe_mode", kind: kindBool, def: constant("True"), field: func(c *Config) any { return &c.Core.DagDiscoverySafeMode }},
 	{section: "core", name: "dag_ignore_file_syntax", kind: kindString, def: constant("regexp"), field: func(c *Config) any { return &c.Core.DagIgnoreFileSyntax }},
 	{section: "core", name: "max_dag_file_size", kind: kindInt, def: constant("10485760"), field: func(c *Config) any { return &c.Core.MaxDagFileSize }},
 	{section: "core", name: "sensitive_var_conn_names", kind: kindList, def: constant(""), field: func(c *Config) any { return &c.Core.SensitiveVarConnNames }},

@@ -27,6 +27,7 @@ import (
 
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/pyrt"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
@@ -66,6 +67,24 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Debounce gathers bursts of file events into one pass. Default 20 ms.
 	Debounce time.Duration
+	// Python parses Python DAG files (a *pyrt.Runtime). When nil, every
+	// Python DAG file is an import error saying why (PythonUnavailable),
+	// while YAML files load as usual.
+	Python            PythonParser
+	PythonUnavailable error
+	// PythonHandler answers what a Python file asks while it is imported
+	// (Variable.get, connections; see SecretCalls).
+	PythonHandler pyrt.Handler
+	// ImportTimeout is core.dagbag_import_timeout, the longest one Python
+	// file may take to import. Default DefaultImportTimeout; negative
+	// means no limit (Airflow's value <= 0).
+	ImportTimeout time.Duration
+	// SafeModeOff is core.dag_discovery_safe_mode = False: every .py file
+	// is imported, not only those whose text holds "airflow" and "dag".
+	SafeModeOff bool
+	// PluginsFolder is core.plugins_folder; files under it are never DAG
+	// files, even when it lies inside a DAG folder.
+	PluginsFolder string
 	// OnPass, when set, is called after every pass the service runs (not
 	// after direct Sync calls); tests wait on it instead of sleeping.
 	OnPass func(*Report)
@@ -133,6 +152,9 @@ func New(cfg Config) (*Processor, error) {
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = 5 * time.Second
 	}
+	if cfg.ImportTimeout == 0 {
+		cfg.ImportTimeout = DefaultImportTimeout
+	}
 	if cfg.Debounce <= 0 {
 		cfg.Debounce = 20 * time.Millisecond
 	}
@@ -153,6 +175,9 @@ type FileReport struct {
 	Tasks    int
 	Errors   []string
 	Parsed   bool // false when the file was unchanged and not re-parsed
+	// Warnings are the problems of the file's DAGs that do not stop them
+	// from loading (tasks of provider classes this environment lacks).
+	Warnings []windsock.DagWarning
 }
 
 // Report summarises a pass.
@@ -194,9 +219,10 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 			delete(p.files, loc)
 		}
 	}
+	changed = p.retryPythonErrors(changed)
 	sort.Strings(changed)
 	sort.Strings(removed)
-	p.parse(changed, now)
+	p.parse(ctx, changed, now)
 
 	owners, dupErrs := p.assignOwners()
 	dirty := map[string]bool{}
@@ -259,6 +285,10 @@ func (p *Processor) readRoots() (map[string]entry, error) {
 			}
 		}
 		for _, name := range l.Files {
+			loc := joinLoc(r.Dir, name)
+			if p.inPlugins(loc) {
+				continue
+			}
 			src, err := dagfile.ReadFile(r.FS, name, p.cfg.MaxFileSize)
 			if errors.Is(err, fs.ErrNotExist) {
 				if _, lerr := fs.Lstat(r.FS, name); errors.Is(lerr, fs.ErrNotExist) {
@@ -266,7 +296,10 @@ func (p *Processor) readRoots() (map[string]entry, error) {
 				}
 				// A dangling symbolic link: say so rather than hide it.
 			}
-			addEntry(seen, joinLoc(r.Dir, name), entry{source: src, readErr: err})
+			if err == nil && dagfile.IsPython(name) && !p.cfg.SafeModeOff && !dagfile.MightContainDAG(src) {
+				continue // not a DAG file, as Airflow's safe mode decides
+			}
+			addEntry(seen, loc, entry{source: src, readErr: err})
 		}
 	}
 	return seen, nil
@@ -308,7 +341,7 @@ func joinLoc(dir, name string) string {
 }
 
 // parse parses the given files on every core.
-func (p *Processor) parse(locs []string, now time.Time) {
+func (p *Processor) parse(ctx context.Context, locs []string, now time.Time) {
 	defaults := p.cfg.Defaults
 	defaults.Now = now
 	work := make(chan string)
@@ -320,7 +353,7 @@ func (p *Processor) parse(locs []string, now time.Time) {
 			for loc := range work {
 				st := p.files[loc]
 				start := time.Now()
-				st.parsed = p.parseOne(loc, st, defaults)
+				st.parsed = p.parseOne(ctx, loc, st, defaults)
 				st.duration = time.Since(start)
 			}
 		}()
@@ -334,7 +367,7 @@ func (p *Processor) parse(locs []string, now time.Time) {
 
 // parseOne parses one file. A panic in the parser is that file's import
 // error: one file must never stop the others, nor the process.
-func (p *Processor) parseOne(loc string, st *fileState, defaults dagfile.Defaults) (f *dagfile.File) {
+func (p *Processor) parseOne(ctx context.Context, loc string, st *fileState, defaults dagfile.Defaults) (f *dagfile.File) {
 	if st.readErr != nil {
 		return dagfile.Unreadable(loc, st.readErr)
 	}
@@ -344,7 +377,41 @@ func (p *Processor) parseOne(loc string, st *fileState, defaults dagfile.Default
 			f = &dagfile.File{Path: loc, Errors: []*dagfile.Error{{File: loc, Message: fmt.Sprintf("internal error while parsing: %v", v)}}}
 		}
 	}()
+	if dagfile.IsPython(loc) {
+		return p.parsePython(ctx, loc, defaults)
+	}
 	return dagfile.ParseFile(loc, st.source, defaults, p.cfg.Operators)
+}
+
+// retryPythonErrors adds to changed the Python files that failed to import
+// last time when another Python file changed: the fix may be in a module
+// they import (a helper under the DAG folder), which Windsock does not
+// track. Airflow re-parses every file periodically for the same reason.
+func (p *Processor) retryPythonErrors(changed []string) []string {
+	isChanged := map[string]bool{}
+	anyPython := false
+	for _, loc := range changed {
+		isChanged[loc] = true
+		anyPython = anyPython || dagfile.IsPython(loc)
+	}
+	if !anyPython {
+		return changed
+	}
+	for loc, st := range p.files {
+		if !isChanged[loc] && dagfile.IsPython(loc) && st.readErr == nil && st.parsed != nil && len(st.parsed.Errors) > 0 {
+			changed = append(changed, loc)
+		}
+	}
+	return changed
+}
+
+// inPlugins reports whether loc lies in the plugins folder.
+func (p *Processor) inPlugins(loc string) bool {
+	if p.cfg.PluginsFolder == "" {
+		return false
+	}
+	rel, err := filepath.Rel(p.cfg.PluginsFolder, loc)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // assignOwners decides which file defines each DAG id: the first file in
@@ -590,6 +657,7 @@ func (p *Processor) report(changed []string, dups map[string][]string, written, 
 			if p.owners[d.DagID] == loc {
 				fr.DagIDs = append(fr.DagIDs, d.DagID)
 				fr.Tasks += len(d.Tasks)
+				fr.Warnings = append(fr.Warnings, d.Warnings()...)
 			}
 		}
 		for _, e := range st.parsed.Errors {

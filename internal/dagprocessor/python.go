@@ -1,0 +1,127 @@
+package dagprocessor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/windsock/windsock/internal/dagfile"
+	"github.com/windsock/windsock/internal/pyrt"
+	"github.com/windsock/windsock/internal/secrets"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// PythonParser imports one Python DAG file in a Python child and returns
+// what it defined (pyspec Contract 1). *pyrt.Runtime is one.
+type PythonParser interface {
+	Parse(ctx context.Context, path string, timeout time.Duration, h pyrt.Handler) (*pyrt.ParseResult, error)
+}
+
+// DefaultImportTimeout is core.dagbag_import_timeout's default.
+const DefaultImportTimeout = 30 * time.Second
+
+// parsePython parses one Python file through the Python parser, then its
+// DAG documents through dagfile like a YAML file's DAGs.
+func (p *Processor) parsePython(ctx context.Context, loc string, defaults dagfile.Defaults) *dagfile.File {
+	if p.cfg.Python == nil {
+		why := "no Python interpreter is configured"
+		if p.cfg.PythonUnavailable != nil {
+			why = p.cfg.PythonUnavailable.Error()
+		}
+		return fileError(loc, "cannot load Python DAG files: "+why)
+	}
+	timeout := p.cfg.ImportTimeout
+	if timeout < 0 {
+		timeout = 0 // no limit
+	}
+	res, err := p.cfg.Python.Parse(ctx, loc, timeout, p.cfg.PythonHandler)
+	switch {
+	case errors.Is(err, pyrt.ErrTimeout):
+		return &dagfile.File{Path: loc, Errors: []*dagfile.Error{{File: loc, Traceback: true, Message: timeoutTraceback(loc, timeout)}}}
+	case err != nil:
+		return fileError(loc, "cannot parse the Python file: "+err.Error())
+	}
+	dags := make([]dagfile.PythonDAG, len(res.DAGs))
+	for i, d := range res.DAGs {
+		dags[i] = dagfile.PythonDAG{DagID: d.DagID, Line: d.Line, Doc: d.Doc}
+	}
+	f := dagfile.ParsePythonDAGs(loc, dags, defaults, p.cfg.Operators)
+	for _, ie := range res.ImportErrors {
+		f.Errors = append(f.Errors, &dagfile.Error{File: loc, Line: ie.Line, Message: ie.Message, Traceback: true})
+	}
+	for _, w := range res.Warnings {
+		p.cfg.Logger.Warn("python dag file warning", "file", loc, "warning", w)
+	}
+	return f
+}
+
+func fileError(loc, msg string) *dagfile.File {
+	return &dagfile.File{Path: loc, Errors: []*dagfile.Error{{File: loc, Message: msg}}}
+}
+
+// timeoutTraceback is the import error of a file killed at
+// core.dagbag_import_timeout, in Airflow's words. The child is killed
+// from outside, so unlike Airflow's SIGALRM there is no frame to show.
+func timeoutTraceback(loc string, timeout time.Duration) string {
+	secs := strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64)
+	if !strings.Contains(secs, ".") {
+		secs += ".0"
+	}
+	return "Traceback (most recent call last):\n" +
+		"airflow.exceptions.AirflowTaskTimeout: DagBag import timeout for " + loc + " after " + secs + "s.\n" +
+		"Please take a look at these docs to improve your DAG import time:\n" +
+		"* https://airflow.apache.org/docs/apache-airflow/2.10.3/best-practices.html#top-level-python-code\n" +
+		"* https://airflow.apache.org/docs/apache-airflow/2.10.3/best-practices.html#reducing-dag-complexity"
+}
+
+// SecretCalls answers the calls a Python DAG file makes while it is
+// imported: Variable.get (variable_get) and BaseHook.get_connection
+// (connection_get), looked up as at run time, secrets backends first,
+// then the store. Anything else is refused: parsing must not write.
+type SecretCalls struct {
+	Variables   *secrets.Variables
+	Connections *secrets.Connections
+}
+
+// Call implements pyrt.Handler.
+func (h SecretCalls) Call(ctx context.Context, name string, args json.RawMessage) (any, error) {
+	switch name {
+	case "variable_get":
+		var a struct {
+			Key string `json:"key"`
+		}
+		if err := json.Unmarshal(args, &a); err != nil {
+			return nil, windsock.Errorf(windsock.EINVALID, "variable_get: %v", err)
+		}
+		return h.Variables.Get(ctx, a.Key)
+	case "connection_get":
+		var a struct {
+			ConnID string `json:"conn_id"`
+		}
+		if err := json.Unmarshal(args, &a); err != nil {
+			return nil, windsock.Errorf(windsock.EINVALID, "connection_get: %v", err)
+		}
+		c, err := h.Connections.Get(ctx, a.ConnID)
+		if err != nil {
+			return nil, err
+		}
+		return ConnectionJSON(c), nil
+	}
+	return nil, windsock.Errorf(windsock.EINVALID, "%s is not available while a DAG file is parsed", name)
+}
+
+// ConnectionJSON is a connection as connection_get answers it: Airflow's
+// Connection attributes, extra as its JSON text, port null when unset.
+func ConnectionJSON(c *secrets.Connection) map[string]any {
+	var port any
+	if c.Port != 0 {
+		port = c.Port
+	}
+	return map[string]any{
+		"conn_id": c.ConnID, "conn_type": c.ConnType, "host": c.Host, "schema": c.Schema,
+		"login": c.Login, "password": c.Password, "port": port, "extra": c.Extra, "description": c.Description,
+	}
+}

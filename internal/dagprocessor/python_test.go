@@ -1,0 +1,326 @@
+package dagprocessor
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/fernet"
+	"github.com/windsock/windsock/internal/pyrt"
+	"github.com/windsock/windsock/internal/secrets"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/sqlite"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// testPython is Debian's interpreter: the python3 first on PATH may be a
+// slow pyenv shim.
+const testPython = "/usr/bin/python3"
+
+var (
+	runtimeOnce sync.Once
+	runtimeDir  string
+	runtimeErr  error
+)
+
+// testRuntime returns a Python runtime of its own for one test (each
+// starts its own parse server) over one extraction of the tree shared by
+// the package's tests. While the binary ships no windsock_rt/parse.py
+// (helper pyapi's part), testdata/pystub stands in for it and for the
+// airflow package.
+func testRuntime(t testing.TB, dags string) *pyrt.Runtime {
+	t.Helper()
+	if _, err := os.Stat(testPython); err != nil {
+		t.Skip("no " + testPython)
+	}
+	runtimeOnce.Do(func() {
+		runtimeDir, runtimeErr = os.MkdirTemp("", "windsock-pyparse-test-")
+		if runtimeErr != nil {
+			return
+		}
+		var r *pyrt.Runtime
+		r, runtimeErr = pyrt.New(context.Background(), pyrt.Config{Python: testPython, CacheDir: runtimeDir})
+		if runtimeErr != nil {
+			return
+		}
+		if _, err := os.Stat(filepath.Join(r.Dir(), "windsock_rt", "parse.py")); err == nil {
+			return
+		}
+		runtimeErr = copyTree(os.DirFS("testdata/pystub"), r.Dir())
+	})
+	if runtimeErr != nil {
+		t.Fatal(runtimeErr)
+	}
+	r, err := pyrt.New(context.Background(), pyrt.Config{Python: testPython, CacheDir: runtimeDir, DagsFolder: dags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r
+}
+
+func copyTree(src fs.FS, dst string) error {
+	return fs.WalkDir(src, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(src, name)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o600)
+	})
+}
+
+// setupPython returns a processor over a DAG folder that loads Python
+// files with a real interpreter, answering parse-time calls from its store.
+func setupPython(t *testing.T, edit func(*Config)) *testBundle {
+	t.Helper()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	keys, err := fernet.Parse("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := testRuntime(t, filepath.Join(dir, "dags"))
+	return setupStore(t, dir, st, func(c *Config) {
+		c.Python = rt
+		c.PythonHandler = SecretCalls{
+			Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: []string{"AIRFLOW_VAR_FROM_ENV=env wins"}},
+			Connections: &secrets.Connections{Store: st, Keys: keys},
+		}
+		if edit != nil {
+			edit(c)
+		}
+	})
+}
+
+func openStore(t *testing.T, dir string) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "windsock.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+const goodPy = `import datetime
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+from airflow.operators.empty import EmptyOperator
+from airflow.operators.python import PythonOperator
+from airflow.utils.task_group import TaskGroup
+
+
+def hello():
+    return 1
+
+
+with DAG("py_good", schedule="@daily", start_date=datetime.datetime(2024, 1, 1), tags=["py"]):
+    start = EmptyOperator(task_id="start")
+    with TaskGroup("work", tooltip="the work"):
+        say = BashOperator(task_id="say", bash_command="echo hi")
+        call = PythonOperator(task_id="call", python_callable=hello)
+        say >> call
+    start >> say
+`
+
+const yamlDAG = `yaml_dag:
+  schedule: null
+  tasks:
+    t:
+      operator: bash
+      bash_command: echo yaml
+`
+
+func serialized(t *testing.T, st store.Store, id string) *windsock.DAG {
+	t.Helper()
+	sd, err := st.SerializedDAGGet(context.Background(), id)
+	if err != nil {
+		t.Fatalf("DAG %s not stored: %v", id, err)
+	}
+	var d windsock.DAG
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	return &d
+}
+
+func TestPythonFilesBesideYAML(t *testing.T) {
+	t.Parallel()
+	b := setupPython(t, nil)
+	b.write(t, "good.py", goodPy)
+	b.write(t, "team/flow.yaml", yamlDAG)
+	b.write(t, "syntax.py", "from airflow import DAG\n\nwith DAG('broken'):\n    x = (\n")
+	b.write(t, "boom.py", "from airflow import DAG\nimport math\n\nDAG('boom')\nvalue = 1 / 0\n")
+	// No "airflow" in the text: safe mode does not even import it.
+	b.write(t, "helper.py", "raise SystemExit('never imported')\n# dag\n")
+	rep, err := b.proc.Sync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	d := serialized(t, b.store, "py_good")
+	if !strings.HasSuffix(d.Fileloc, "good.py") || d.Schedule.Expr != "@daily" || !slices.Equal(d.Tags, []string{"py"}) {
+		t.Errorf("py_good: fileloc %q schedule %+v tags %q", d.Fileloc, d.Schedule, d.Tags)
+	}
+	if say := d.Task("work.say"); say == nil || say.Operator != "bash" || say.TaskGroup != "work" || !slices.Equal(say.Upstream, []string{"start"}) {
+		t.Errorf("work.say = %+v", say)
+	}
+	call := d.Task("work.call")
+	if call == nil || call.Operator != "python_file_task" || call.OperatorClass != "PythonOperator" || call.Python == nil ||
+		call.Python.ClassPath != "airflow.operators.python.PythonOperator" || !slices.Equal(call.Upstream, []string{"work.say"}) {
+		t.Errorf("work.call = %+v", call)
+	}
+	if len(d.TaskGroups) != 1 || d.TaskGroups[0].GroupID != "work" || d.TaskGroups[0].Tooltip != "the work" {
+		t.Errorf("groups = %+v", d.TaskGroups)
+	}
+	serialized(t, b.store, "yaml_dag")
+
+	ies := importErrors(t, b.store)
+	if got := ies["syntax.py"]; !strings.Contains(got, "SyntaxError") || !strings.Contains(got, `syntax.py", line 4`) {
+		t.Errorf("syntax error import error:\n%s", got)
+	}
+	if got := ies["boom.py"]; !strings.Contains(got, "ZeroDivisionError: division by zero") || !strings.Contains(got, `boom.py", line 5, in <module>`) {
+		t.Errorf("exception import error:\n%s", got)
+	}
+	if _, ok := ies["helper.py"]; ok || len(ies) != 2 {
+		t.Errorf("import errors on %v", keys(ies))
+	}
+	if _, err := b.store.DAGGet(context.Background(), "boom"); err == nil {
+		t.Error("a file that fails at import must define no DAG")
+	}
+
+	// The Python source is what dagSources and the UI show.
+	code, err := b.store.DAGCodeGet(context.Background(), windsock.FilelocHash(d.Fileloc))
+	if err != nil || code.SourceCode != goodPy {
+		t.Errorf("dag code = %v, %v", code, err)
+	}
+	var reported bool
+	for _, f := range rep.Files {
+		if strings.HasSuffix(f.Fileloc, "good.py") {
+			reported = f.Duration > 0 && slices.Equal(f.DagIDs, []string{"py_good"}) && f.Tasks == 3
+		}
+	}
+	if !reported {
+		t.Errorf("report lacks good.py's parse: %+v", rep.Files)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestPythonImportTimeout(t *testing.T) {
+	t.Parallel()
+	b := setupPython(t, func(c *Config) { c.ImportTimeout = 500 * time.Millisecond })
+	b.write(t, "slow.py", "# airflow dag\nimport time\ntime.sleep(3600)\n")
+	b.write(t, "good.py", goodPy)
+	start := time.Now()
+	if _, err := b.proc.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Not a timing assertion: an hour's sleep that was not killed would
+	// hang the test, not slow it.
+	t.Logf("pass took %s", time.Since(start))
+	got := importErrors(t, b.store)["slow.py"]
+	want := "airflow.exceptions.AirflowTaskTimeout: DagBag import timeout for " + filepath.Join(b.dir, "slow.py") + " after 0.5s."
+	if !strings.Contains(got, want) {
+		t.Errorf("timeout import error:\n%s\nwant it to hold %q", got, want)
+	}
+	serialized(t, b.store, "py_good")
+}
+
+func TestPythonVariableAtParseTime(t *testing.T) {
+	t.Parallel()
+	b := setupPython(t, nil)
+	ctx := context.Background()
+	if err := b.store.VariableSet(ctx, &windsock.Variable{Key: "dag_suffix", Val: "from_store"}); err != nil {
+		t.Fatal(err)
+	}
+	b.write(t, "var.py", `from airflow import DAG
+from airflow.models import Variable
+from airflow.operators.empty import EmptyOperator
+
+with DAG("v_" + Variable.get("dag_suffix"), description=Variable.get("from_env")):
+    EmptyOperator(task_id=Variable.get("missing", default_var="fallback"))
+`)
+	if _, err := b.proc.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := serialized(t, b.store, "v_from_store")
+	if d.Description != "env wins" || d.Task("fallback") == nil {
+		t.Errorf("description %q tasks %+v; import errors %v", d.Description, d.Tasks, importErrors(t, b.store))
+	}
+}
+
+func TestPythonDuplicateAndPlaceholder(t *testing.T) {
+	t.Parallel()
+	b := setupPython(t, nil)
+	b.write(t, "a_first.yaml", "same:\n  tasks:\n    t:\n      operator: empty\n")
+	b.write(t, "b_second.py", `from airflow import DAG
+from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+
+with DAG("same"):
+    pass
+
+with DAG("glue"):
+    GlueJobOperator(task_id="job", job_name="nightly")
+`)
+	rep, err := b.proc.Sync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := serialized(t, b.store, "same"); !strings.HasSuffix(d.Fileloc, "a_first.yaml") {
+		t.Errorf("same comes from %s, want the first file", d.Fileloc)
+	}
+	if got := importErrors(t, b.store)["b_second.py"]; !strings.Contains(got, `DAG id "same" is already defined in `) {
+		t.Errorf("duplicate import error: %q", got)
+	}
+	job := serialized(t, b.store, "glue").Task("job")
+	if job == nil || job.OperatorClass != "GlueJobOperator" || job.Python.Placeholder == nil || job.Python.Placeholder.Provider != "amazon" {
+		t.Fatalf("job = %+v", job)
+	}
+	var warnings []windsock.DagWarning
+	for _, f := range rep.Files {
+		warnings = append(warnings, f.Warnings...)
+	}
+	if len(warnings) != 1 || warnings[0].DagID != "glue" || !strings.Contains(warnings[0].Message, "apache-airflow-providers-amazon") {
+		t.Errorf("warnings = %+v", warnings)
+	}
+}
+
+func TestPythonWithoutInterpreter(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	b := setupStore(t, dir, openStore(t, dir), func(c *Config) {
+		_, err := pyrt.ResolvePython(context.Background(), "/nonexistent/python3")
+		c.PythonUnavailable = err
+	})
+	b.write(t, "good.py", goodPy)
+	b.write(t, "flow.yaml", yamlDAG)
+	if _, err := b.proc.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	serialized(t, b.store, "yaml_dag")
+	got := importErrors(t, b.store)["good.py"]
+	if !strings.Contains(got, "cannot load Python DAG files: ") || !strings.Contains(got, "/nonexistent/python3") {
+		t.Errorf("import error = %q", got)
+	}
+}
