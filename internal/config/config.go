@@ -101,10 +101,6 @@ type CoreSection struct {
 	// DagIgnoreFileSyntax is the pattern syntax of .airflowignore files:
 	// "regexp" or "glob". Default: regexp.
 	DagIgnoreFileSyntax string
-	// DagDiscoverySafeMode parses a Python file only when its text holds
-	// both "airflow" and "dag" (case-insensitive), as Airflow does; files
-	// skipped so get no import error. Default: True.
-	DagDiscoverySafeMode bool
 	// MaxDagFileSize is the largest DAG (or .airflowignore) file read, in
 	// bytes; a larger file gets an import error instead. Not in Airflow.
 	// Default: 10485760 (10 MiB).
@@ -144,24 +140,6 @@ type CoreSection struct {
 	// host, which claim queued tasks from the metadata database (no broker
 	// is needed). Default: LocalExecutor.
 	Executor string
-	// PythonExecutable is the interpreter Python DAG files and tasks run
-	// with, and the base of the environment's virtual environment: a
-	// path, or a name looked up on PATH. A launcher script such as a
-	// pyenv shim is asked once for the real interpreter behind it.
-	// Default: empty (the first python3 on PATH).
-	PythonExecutable string
-	// RequirementsFile is the environment's requirements.txt (MWAA's
-	// RequirementsS3Path): when it exists, pip installs it into a
-	// virtual environment of the home that every Python process uses.
-	// Default: $WINDSOCK_HOME/requirements.txt.
-	RequirementsFile string
-	// PluginsFolder is put on sys.path of every Python process, after the
-	// DAG folder, as Airflow does. Default: $WINDSOCK_HOME/plugins.
-	PluginsFolder string
-	// PluginsZip is MWAA's plugins.zip (PluginsS3Path): when it exists it
-	// is unpacked into PluginsFolder, again whenever it changes. Not in
-	// Airflow. Default: $WINDSOCK_HOME/plugins.zip.
-	PluginsZip string
 }
 
 // CelerySection is [celery]: the settings of `windsock worker`, under the

@@ -55,7 +55,6 @@ var knownOptions = []optionSpec{
 	{section: "core", name: "default_task_retry_delay", kind: kindSeconds, def: constant("300"), field: func(c *Config) any { return &c.Core.DefaultTaskRetryDelay }},
 	{section: "core", name: "max_task_retry_delay", kind: kindSeconds, def: constant("86400"), field: func(c *Config) any { return &c.Core.MaxTaskRetryDelay }},
 	{section: "core", name: "default_pool_task_slot_count", kind: kindInt, def: constant("128"), field: func(c *Config) any { return &c.Core.DefaultPoolTaskSlotCount }},
-	{section: "core", name: "dag_discovery_safe_mode", kind: kindBool, def: constant("True"), field: func(c *Config) any { return &c.Core.DagDiscoverySafeMode }},
 	{section: "core", name: "dag_ignore_file_syntax", kind: kindString, def: constant("regexp"), field: func(c *Config) any { return &c.Core.DagIgnoreFileSyntax }},
 	{section: "core", name: "max_dag_file_size", kind: kindInt, def: constant("10485760"), field: func(c *Config) any { return &c.Core.MaxDagFileSize }},
 	{section: "core", name: "sensitive_var_conn_names", kind: kindList, def: constant(""), field: func(c *Config) any { return &c.Core.SensitiveVarConnNames }},
@@ -67,10 +66,6 @@ var knownOptions = []optionSpec{
 	{section: "core", name: "killed_task_cleanup_time", kind: kindSeconds, def: constant("60"), field: func(c *Config) any { return &c.Core.KilledTaskCleanupTime }},
 	{section: "core", name: "test_connection", kind: kindString, def: constant("Disabled"), field: func(c *Config) any { return &c.Core.TestConnection }},
 	{section: "core", name: "executor", kind: kindString, def: constant("LocalExecutor"), field: func(c *Config) any { return &c.Core.Executor }},
-	{section: "core", name: "python_executable", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Core.PythonExecutable }},
-	{section: "core", name: "requirements_file", kind: kindPath, def: underHome("requirements.txt"), field: func(c *Config) any { return &c.Core.RequirementsFile }},
-	{section: "core", name: "plugins_folder", kind: kindPath, def: underHome("plugins"), field: func(c *Config) any { return &c.Core.PluginsFolder }},
-	{section: "core", name: "plugins_zip", kind: kindPath, def: underHome("plugins.zip"), field: func(c *Config) any { return &c.Core.PluginsZip }},
 	{section: "celery", name: "worker_concurrency", kind: kindInt, def: constant("16"), field: func(c *Config) any { return &c.Celery.WorkerConcurrency }},
 	{section: "core", name: "hostname_callable", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Core.HostnameCallable }},
 
