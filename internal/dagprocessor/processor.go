@@ -67,11 +67,10 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Debounce gathers bursts of file events into one pass. Default 20 ms.
 	Debounce time.Duration
-	// Python parses Python DAG files (a *pyrt.Runtime). When nil, every
-	// Python DAG file is an import error saying why (PythonUnavailable),
-	// while YAML files load as usual.
-	Python            PythonParser
-	PythonUnavailable error
+	// Python parses Python DAG files (a *pyrt.Runtime). When it is nil,
+	// or fails with ErrPythonUnavailable, every Python DAG file is an
+	// import error saying why, while YAML files load as usual.
+	Python PythonParser
 	// PythonHandler answers what a Python file asks while it is imported
 	// (Variable.get, connections; see SecretCalls).
 	PythonHandler pyrt.Handler

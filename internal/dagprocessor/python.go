@@ -20,6 +20,10 @@ type PythonParser interface {
 	Parse(ctx context.Context, path string, timeout time.Duration, h pyrt.Handler) (*pyrt.ParseResult, error)
 }
 
+// ErrPythonUnavailable wraps why a PythonParser has no interpreter to
+// parse with: every Python DAG file then gets that as its import error.
+var ErrPythonUnavailable = errors.New("cannot load Python DAG files")
+
 // DefaultImportTimeout is core.dagbag_import_timeout's default.
 const DefaultImportTimeout = 30 * time.Second
 
@@ -27,11 +31,7 @@ const DefaultImportTimeout = 30 * time.Second
 // DAG documents through dagfile like a YAML file's DAGs.
 func (p *Processor) parsePython(ctx context.Context, loc string, defaults dagfile.Defaults) *dagfile.File {
 	if p.cfg.Python == nil {
-		why := "no Python interpreter is configured"
-		if p.cfg.PythonUnavailable != nil {
-			why = p.cfg.PythonUnavailable.Error()
-		}
-		return fileError(loc, "cannot load Python DAG files: "+why)
+		return fileError(loc, ErrPythonUnavailable.Error()+": no Python interpreter is configured")
 	}
 	timeout := p.cfg.ImportTimeout
 	if timeout < 0 {
@@ -41,6 +41,8 @@ func (p *Processor) parsePython(ctx context.Context, loc string, defaults dagfil
 	switch {
 	case errors.Is(err, pyrt.ErrTimeout):
 		return &dagfile.File{Path: loc, Errors: []*dagfile.Error{{File: loc, Traceback: true, Message: timeoutTraceback(loc, timeout)}}}
+	case errors.Is(err, ErrPythonUnavailable):
+		return fileError(loc, err.Error())
 	case err != nil:
 		return fileError(loc, "cannot parse the Python file: "+err.Error())
 	}

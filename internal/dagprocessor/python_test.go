@@ -2,6 +2,7 @@ package dagprocessor
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -310,8 +311,7 @@ func TestPythonWithoutInterpreter(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	b := setupStore(t, dir, openStore(t, dir), func(c *Config) {
-		_, err := pyrt.ResolvePython(context.Background(), "/nonexistent/python3")
-		c.PythonUnavailable = err
+		c.Python = unavailable{}
 	})
 	b.write(t, "good.py", goodPy)
 	b.write(t, "flow.yaml", yamlDAG)
@@ -320,7 +320,16 @@ func TestPythonWithoutInterpreter(t *testing.T) {
 	}
 	serialized(t, b.store, "yaml_dag")
 	got := importErrors(t, b.store)["good.py"]
-	if !strings.Contains(got, "cannot load Python DAG files: ") || !strings.Contains(got, "/nonexistent/python3") {
+	if !strings.Contains(got, "cannot load Python DAG files: ") || !strings.Contains(got, "/nonexistent/python3") || strings.Contains(got, "cannot parse") {
 		t.Errorf("import error = %q", got)
 	}
+}
+
+// unavailable is a parser whose interpreter cannot be found, as the
+// environment's parser is when core.python_executable names nothing.
+type unavailable struct{}
+
+func (unavailable) Parse(ctx context.Context, _ string, _ time.Duration, _ pyrt.Handler) (*pyrt.ParseResult, error) {
+	_, err := pyrt.ResolvePython(ctx, "/nonexistent/python3")
+	return nil, fmt.Errorf("%w: %w", ErrPythonUnavailable, err)
 }
