@@ -61,3 +61,12 @@ func (p pythonParser) Parse(ctx context.Context, path string, timeout time.Durat
 	}
 	return rt.Parse(ctx, path, timeout, h)
 }
+
+// ParseBatch implements dagprocessor.PythonParser.
+func (p pythonParser) ParseBatch(ctx context.Context, paths []string, timeout time.Duration, h pyrt.Handler) ([]*pyrt.ParseResult, error) {
+	rt, err := p.env.PythonRuntime(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", dagprocessor.ErrPythonUnavailable, err)
+	}
+	return rt.ParseBatch(ctx, paths, timeout, h)
+}

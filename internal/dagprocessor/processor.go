@@ -339,47 +339,108 @@ func joinLoc(dir, name string) string {
 	return filepath.Join(dir, filepath.FromSlash(name))
 }
 
-// parse parses the given files on every core.
+// parse parses the given files on every core. YAML files are parsed one
+// by one; readable Python files in batches, one batch per Python child
+// (see pythonBatches).
 func (p *Processor) parse(ctx context.Context, locs []string, now time.Time) {
 	defaults := p.cfg.Defaults
 	defaults.Now = now
-	work := make(chan string)
+	workers := runtime.GOMAXPROCS(0)
+	// A job is one file parsed here, or a batch of Python files.
+	type job struct {
+		locs   []string
+		python bool
+	}
+	var jobs []job
+	var python []string
+	for _, loc := range locs {
+		if dagfile.IsPython(loc) && p.files[loc].readErr == nil && p.cfg.Python != nil {
+			python = append(python, loc)
+		} else {
+			jobs = append(jobs, job{locs: []string{loc}})
+		}
+	}
+	for _, b := range pythonBatches(python, workers) {
+		jobs = append(jobs, job{locs: b, python: true})
+	}
+	work := make(chan job)
 	var wg sync.WaitGroup
-	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+	for i := 0; i < workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for loc := range work {
-				st := p.files[loc]
-				start := time.Now()
-				st.parsed = p.parseOne(ctx, loc, st, defaults)
-				st.duration = time.Since(start)
+			for j := range work {
+				if j.python {
+					p.parsePythonBatch(ctx, j.locs, defaults)
+				} else {
+					p.parseTimed(ctx, j.locs[0], defaults)
+				}
 			}
 		}()
 	}
-	for _, loc := range locs {
-		work <- loc
+	// Python batches first: each waits on a child, while YAML files keep
+	// the other workers busy.
+	for i := len(jobs) - 1; i >= 0; i-- {
+		work <- jobs[i]
 	}
 	close(work)
 	wg.Wait()
 }
 
+// maxPythonBatch bounds the files one Python child imports, so that a
+// big folder still spreads over every core and a batch that fails (and
+// is parsed again file by file) costs little.
+const maxPythonBatch = 50
+
+// pythonBatches splits locs into batches: a few per worker so the work
+// stays balanced, at most maxPythonBatch files each. One changed file is a
+// batch of one.
+func pythonBatches(locs []string, workers int) [][]string {
+	if len(locs) == 0 {
+		return nil
+	}
+	size := (len(locs) + 4*workers - 1) / (4 * workers)
+	size = min(max(size, 1), maxPythonBatch)
+	var out [][]string
+	for len(locs) > 0 {
+		n := min(size, len(locs))
+		out = append(out, locs[:n])
+		locs = locs[n:]
+	}
+	return out
+}
+
+// parseTimed parses one file and records how long it took.
+func (p *Processor) parseTimed(ctx context.Context, loc string, defaults dagfile.Defaults) {
+	st := p.files[loc]
+	start := time.Now()
+	st.parsed = p.parseOne(ctx, loc, st, defaults)
+	st.duration = time.Since(start)
+}
+
 // parseOne parses one file. A panic in the parser is that file's import
 // error: one file must never stop the others, nor the process.
-func (p *Processor) parseOne(ctx context.Context, loc string, st *fileState, defaults dagfile.Defaults) (f *dagfile.File) {
+func (p *Processor) parseOne(ctx context.Context, loc string, st *fileState, defaults dagfile.Defaults) *dagfile.File {
 	if st.readErr != nil {
 		return dagfile.Unreadable(loc, st.readErr)
 	}
+	return p.safely(loc, func() *dagfile.File {
+		if dagfile.IsPython(loc) {
+			return p.parsePython(ctx, loc, defaults)
+		}
+		return dagfile.ParseFile(loc, st.source, defaults, p.cfg.Operators)
+	})
+}
+
+// safely runs parse, turning a panic into loc's import error.
+func (p *Processor) safely(loc string, parse func() *dagfile.File) (f *dagfile.File) {
 	defer func() {
 		if v := recover(); v != nil {
 			p.cfg.Logger.Error("dag file parser panicked", "file", loc, "panic", v, "stack", string(debug.Stack()))
 			f = &dagfile.File{Path: loc, Errors: []*dagfile.Error{{File: loc, Message: fmt.Sprintf("internal error while parsing: %v", v)}}}
 		}
 	}()
-	if dagfile.IsPython(loc) {
-		return p.parsePython(ctx, loc, defaults)
-	}
-	return dagfile.ParseFile(loc, st.source, defaults, p.cfg.Operators)
+	return parse()
 }
 
 // retryPythonErrors adds to changed the Python files that failed to import

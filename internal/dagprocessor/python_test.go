@@ -30,6 +30,15 @@ var (
 	runtimeErr  error
 )
 
+// TestMain removes the Python tree the tests extracted.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if runtimeDir != "" {
+		os.RemoveAll(runtimeDir)
+	}
+	os.Exit(code)
+}
+
 // testRuntime returns a Python runtime of its own for one test (each
 // starts its own parse server) over one extraction of the tree shared by
 // the package's tests. While the binary ships no windsock_rt/parse.py
@@ -85,7 +94,7 @@ func copyTree(src fs.FS, dst string) error {
 
 // setupPython returns a processor over a DAG folder that loads Python
 // files with a real interpreter, answering parse-time calls from its store.
-func setupPython(t *testing.T, edit func(*Config)) *testBundle {
+func setupPython(t testing.TB, edit func(*Config)) *testBundle {
 	t.Helper()
 	dir := t.TempDir()
 	st := openStore(t, dir)
@@ -106,7 +115,7 @@ func setupPython(t *testing.T, edit func(*Config)) *testBundle {
 	})
 }
 
-func openStore(t *testing.T, dir string) store.Store {
+func openStore(t testing.TB, dir string) store.Store {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "windsock.db"))
 	if err != nil {
@@ -232,6 +241,8 @@ func TestPythonImportTimeout(t *testing.T) {
 	t.Parallel()
 	b := setupPython(t, func(c *Config) { c.ImportTimeout = 500 * time.Millisecond })
 	b.write(t, "slow.py", "# airflow dag\nimport time\ntime.sleep(3600)\n")
+	// SIGALRM cannot reach this one: the child is killed from outside.
+	b.write(t, "stubborn.py", "# airflow dag\nimport signal, time\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\ntime.sleep(3600)\n")
 	b.write(t, "good.py", goodPy)
 	start := time.Now()
 	if _, err := b.proc.Sync(context.Background()); err != nil {
@@ -240,10 +251,16 @@ func TestPythonImportTimeout(t *testing.T) {
 	// Not a timing assertion: an hour's sleep that was not killed would
 	// hang the test, not slow it.
 	t.Logf("pass took %s", time.Since(start))
-	got := importErrors(t, b.store)["slow.py"]
-	want := "airflow.exceptions.AirflowTaskTimeout: DagBag import timeout for " + filepath.Join(b.dir, "slow.py") + " after 0.5s."
-	if !strings.Contains(got, want) {
-		t.Errorf("timeout import error:\n%s\nwant it to hold %q", got, want)
+	ies := importErrors(t, b.store)
+	for _, name := range []string{"slow.py", "stubborn.py"} {
+		want := "airflow.exceptions.AirflowTaskTimeout: DagBag import timeout for " + filepath.Join(b.dir, name) + " after 0.5s."
+		if got := ies[name]; !strings.Contains(got, want) {
+			t.Errorf("timeout import error of %s:\n%s\nwant it to hold %q", name, got, want)
+		}
+	}
+	// Interrupted in the child, the import shows where it was.
+	if got := ies["slow.py"]; !strings.Contains(got, `slow.py", line 3, in <module>`) {
+		t.Errorf("slow.py's timeout does not show its line:\n%s", got)
 	}
 	serialized(t, b.store, "py_good")
 }
@@ -332,4 +349,32 @@ type unavailable struct{}
 func (unavailable) Parse(ctx context.Context, _ string, _ time.Duration, _ pyrt.Handler) (*pyrt.ParseResult, error) {
 	_, err := pyrt.ResolvePython(ctx, "/nonexistent/python3")
 	return nil, fmt.Errorf("%w: %w", ErrPythonUnavailable, err)
+}
+
+func (u unavailable) ParseBatch(ctx context.Context, paths []string, timeout time.Duration, h pyrt.Handler) ([]*pyrt.ParseResult, error) {
+	_, err := u.Parse(ctx, "", timeout, h)
+	return nil, err
+}
+
+// TestPythonBatchSurvivesACrash: a file that kills the child takes its
+// batch down; the batch's files are parsed again one by one, so only the
+// culprit fails.
+func TestPythonBatchSurvivesACrash(t *testing.T) {
+	t.Parallel()
+	b := setupPython(t, nil)
+	for i := 0; i < 20; i++ {
+		b.write(t, fmt.Sprintf("d%02d.py", i), strings.ReplaceAll(goodPy, `"py_good"`, fmt.Sprintf(`"py_%02d"`, i)))
+	}
+	b.write(t, "d07.py", "# airflow dag\nimport os\nos._exit(3)\n")
+	rep, err := b.proc.Sync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Written != 19 {
+		t.Errorf("wrote %d DAGs, want 19", rep.Written)
+	}
+	ies := importErrors(t, b.store)
+	if got := ies["d07.py"]; len(ies) != 1 || !strings.Contains(got, "exited with return code 3") {
+		t.Errorf("import errors = %v", ies)
+	}
 }

@@ -234,6 +234,12 @@ class Server:
             result = parse.parse_file(req["file"], opts)
             rpc.call("result", **result)
             return 0
+        if op == "parse_batch":
+            from windsock_rt import batch, parse
+
+            results = batch.parse_batch(parse, req["files"], opts, req.get("timeout"))
+            rpc.call("result", results=results)
+            return 0
         if op == "run":
             from windsock_rt import execute
 
