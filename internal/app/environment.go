@@ -227,7 +227,9 @@ func (e *Environment) NewDAGProcessor(onPass func(*dagprocessor.Report)) (*dagpr
 		ImportTimeout:  timeout,
 		SafeModeOff:    !e.Config.Core.DagDiscoverySafeMode,
 		PluginsFolder:  e.Config.Core.PluginsFolder,
-		OnPass:         onPass, Logger: e.Logger, Clock: e.Clock, Hostname: host,
+		// A file that read Variables may define other DAGs since.
+		MinFileProcessInterval: e.Config.Scheduler.MinFileProcessInterval,
+		OnPass:                 onPass, Logger: e.Logger, Clock: e.Clock, Hostname: host,
 	})
 }
 

@@ -81,6 +81,11 @@ type Config struct {
 	// SafeModeOff is core.dag_discovery_safe_mode = False: every .py file
 	// is imported, not only those whose text holds "airflow" and "dag".
 	SafeModeOff bool
+	// MinFileProcessInterval is scheduler.min_file_process_interval: a
+	// Python file that read Variables while it was imported is parsed
+	// again on the first pass this long after its last parse, since its
+	// DAGs may change without its text changing. Default 30 s.
+	MinFileProcessInterval time.Duration
 	// PluginsFolder is core.plugins_folder; files under it are never DAG
 	// files, even when it lies inside a DAG folder.
 	PluginsFolder string
@@ -114,6 +119,11 @@ type fileState struct {
 	duration time.Duration
 	source   []byte
 	readErr  error // why the file could not be read; source is nil then
+	// parsedAt is when the file was last parsed; readsVariables says its
+	// import read Variables, so it is parsed again every
+	// MinFileProcessInterval even when its text did not change.
+	parsedAt       time.Time
+	readsVariables bool
 }
 
 // entry is one file of a root as read in a pass.
@@ -150,6 +160,9 @@ func New(cfg Config) (*Processor, error) {
 	}
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = 5 * time.Second
+	}
+	if cfg.MinFileProcessInterval <= 0 {
+		cfg.MinFileProcessInterval = 30 * time.Second
 	}
 	if cfg.ImportTimeout == 0 {
 		cfg.ImportTimeout = DefaultImportTimeout
@@ -219,6 +232,7 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 		}
 	}
 	changed = p.retryPythonErrors(changed)
+	changed = append(changed, p.dueVariableReaders(now, changed)...)
 	sort.Strings(changed)
 	sort.Strings(removed)
 	p.parse(ctx, changed, now)
@@ -385,6 +399,9 @@ func (p *Processor) parse(ctx context.Context, locs []string, now time.Time) {
 	}
 	close(work)
 	wg.Wait()
+	for _, loc := range locs {
+		p.files[loc].parsedAt = now
+	}
 }
 
 // maxPythonBatch bounds the files one Python child imports, so that a
@@ -463,6 +480,32 @@ func (p *Processor) retryPythonErrors(changed []string) []string {
 		}
 	}
 	return changed
+}
+
+// dueVariableReaders returns the Python files, besides changed, that read
+// Variables at import and were last parsed MinFileProcessInterval ago or
+// more (p.mu held).
+func (p *Processor) dueVariableReaders(now time.Time, changed []string) []string {
+	isChanged := map[string]bool{}
+	for _, loc := range changed {
+		isChanged[loc] = true
+	}
+	var due []string
+	for loc, st := range p.files {
+		if st.readsVariables && !isChanged[loc] && !now.Before(st.parsedAt.Add(p.cfg.MinFileProcessInterval)) {
+			due = append(due, loc)
+		}
+	}
+	return due
+}
+
+// variableReadersDue reports whether a pass now would parse a file again
+// because it read Variables: the service then runs one without waiting
+// for a file event.
+func (p *Processor) variableReadersDue() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.dueVariableReaders(p.cfg.Clock(), nil)) > 0
 }
 
 // inPlugins reports whether loc lies in the plugins folder.

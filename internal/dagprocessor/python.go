@@ -45,6 +45,7 @@ func (p *Processor) parsePython(ctx context.Context, loc string, defaults dagfil
 	case err != nil:
 		return fileError(loc, "cannot parse the Python file: "+err.Error())
 	}
+	p.files[loc].readsVariables = len(res.VariablesRead) > 0
 	return p.pythonFile(loc, res, defaults)
 }
 
@@ -72,6 +73,7 @@ func (p *Processor) parsePythonBatch(ctx context.Context, locs []string, default
 	share := time.Since(start) / time.Duration(len(locs))
 	for i, loc := range locs {
 		st := p.files[loc]
+		st.readsVariables = len(results[i].VariablesRead) > 0
 		st.parsed = p.safely(loc, func() *dagfile.File { return p.pythonFile(loc, results[i], defaults) })
 		// The child's own measure of the import, as Airflow reports it.
 		st.duration = time.Duration(results[i].Duration * float64(time.Second))

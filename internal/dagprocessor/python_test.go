@@ -267,7 +267,8 @@ func TestPythonImportTimeout(t *testing.T) {
 
 func TestPythonVariableAtParseTime(t *testing.T) {
 	t.Parallel()
-	b := setupPython(t, nil)
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	b := setupPython(t, func(c *Config) { c.Clock = func() time.Time { return now } })
 	ctx := context.Background()
 	if err := b.store.VariableSet(ctx, &windsock.Variable{Key: "dag_suffix", Val: "from_store"}); err != nil {
 		t.Fatal(err)
@@ -285,6 +286,26 @@ with DAG("v_" + Variable.get("dag_suffix"), description=Variable.get("from_env")
 	d := serialized(t, b.store, "v_from_store")
 	if d.Description != "env wins" || d.Task("fallback") == nil {
 		t.Errorf("description %q tasks %+v; import errors %v", d.Description, d.Tasks, importErrors(t, b.store))
+	}
+
+	// The file's text did not change, but its DAG did: it is parsed again
+	// once scheduler.min_file_process_interval has passed, not before.
+	if err := b.store.VariableSet(ctx, &windsock.Variable{Key: "dag_suffix", Val: "changed"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.proc.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.DAGGet(ctx, "v_changed"); err == nil {
+		t.Error("parsed again before min_file_process_interval")
+	}
+	now = now.Add(30 * time.Second)
+	if _, err := b.proc.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serialized(t, b.store, "v_changed")
+	if ids := activeIDs(t, b.store); !slices.Equal(ids, []string{"v_changed"}) {
+		t.Errorf("active DAGs = %v", ids)
 	}
 }
 

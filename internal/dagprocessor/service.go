@@ -148,7 +148,7 @@ func (p *Processor) loop(ctx context.Context, w *fsnotify.Watcher, jobID int64) 
 		case <-rescan.C:
 			ok = p.pass(ctx, jobID)
 		case <-heartbeat.C:
-			if !ok {
+			if !ok || p.variableReadersDue() {
 				ok = p.pass(ctx, jobID)
 				continue
 			}
