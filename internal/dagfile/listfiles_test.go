@@ -190,3 +190,24 @@ func TestListFilesReportsBadEntriesAndGoesOn(t *testing.T) {
 		t.Errorf("unreadable root: err = %v", err)
 	}
 }
+
+func TestMightContainDAG(t *testing.T) {
+	t.Parallel()
+	for src, want := range map[string]bool{
+		"from airflow import DAG":             true,
+		"import AIRFLOW  # my Dag":            true,
+		"from airflow.models import Variable": false,
+		"dag = build()":                       false,
+		"":                                    false,
+		"# airflow\n# DaG\n":                  true,
+	} {
+		if got := MightContainDAG([]byte(src)); got != want {
+			t.Errorf("MightContainDAG(%q) = %v, want %v", src, got, want)
+		}
+	}
+	for name, want := range map[string]bool{"a.py": true, "b/C.PY": true, "a.pyc": false, "a.yaml": false} {
+		if got := IsPython(name); got != want {
+			t.Errorf("IsPython(%q) = %v", name, got)
+		}
+	}
+}

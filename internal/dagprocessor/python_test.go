@@ -399,3 +399,19 @@ func TestPythonBatchSurvivesACrash(t *testing.T) {
 		t.Errorf("import errors = %v", ies)
 	}
 }
+
+// TestPluginsFolderIsNotADagFolder: a plugins folder inside the DAG
+// folder holds modules, never DAG files.
+func TestPluginsFolderIsNotADagFolder(t *testing.T) {
+	t.Parallel()
+	b := setupPython(t, func(c *Config) { c.PluginsFolder = filepath.Join(c.Roots[0].Dir, "plugins") })
+	b.write(t, "plugins/my_operator.py", "from airflow import DAG\nraise RuntimeError('imported as a DAG file')\n")
+	b.write(t, "good.py", goodPy)
+	if _, err := b.proc.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ies := importErrors(t, b.store); len(ies) != 0 {
+		t.Errorf("import errors = %v", ies)
+	}
+	serialized(t, b.store, "py_good")
+}
