@@ -19,7 +19,7 @@ func TestPythonTaskPage(t *testing.T) {
 	load.Operator, load.OperatorClass, load.Args = windsock.PythonFileTaskOperator, "PythonOperator", nil
 	load.Python = &windsock.PythonTask{ClassPath: "airflow.operators.python.PythonOperator", ClassName: "PythonOperator",
 		TemplateFields: []string{"templates_dict", "op_args", "op_kwargs"},
-		Kwargs: map[string]any{"op_kwargs": map[string]any{"day": "{{ ds }}"}, "python_callable": map[string]any{"__python__": "load"}}}
+		Kwargs:         map[string]any{"op_kwargs": map[string]any{"day": "{{ ds }}"}, "python_callable": map[string]any{"__python__": "load"}}}
 	e.storeDAG(d, "from airflow import DAG\n")
 	run := e.createRun(d, 1, windsock.DagRunRunning)
 	e.setTI(run, "load", func(ti *windsock.TaskInstance) { ti.State, ti.TryNumber = windsock.TaskStateSuccess, 1 })
