@@ -21,7 +21,7 @@ const batchGrace = 5 * time.Second
 // child, a batch killed as a whole) fails the whole batch: the caller
 // then parses its files one by one with Parse to find the culprit.
 func (r *Runtime) ParseBatch(ctx context.Context, paths []string, timeout time.Duration, h Handler) ([]*ParseResult, error) {
-	s, err := r.parseServer(ctx)
+	s, err := r.server(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -37,16 +37,21 @@ def parse_batch(parse, files, opts, timeout):
     """Return parse.parse_file(path, opts) for each path, in order."""
     error = _timeout_error()
     results = []
-    for path in files:
-        if timeout and timeout > 0:
+    # Workers are reused: the alarm's handler is put back afterwards.
+    previous = signal.getsignal(signal.SIGALRM)
+    try:
+        for path in files:
+            if timeout and timeout > 0:
 
-            def on_alarm(_signum, _frame, path=path):
-                raise error("DagBag import timeout for %s after %ss.\n%s" % (path, float(timeout), _DOCS))
+                def on_alarm(_signum, _frame, path=path):
+                    raise error("DagBag import timeout for %s after %ss.\n%s" % (path, float(timeout), _DOCS))
 
-            signal.signal(signal.SIGALRM, on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
-            results.append(parse.parse_file(path, opts))
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, on_alarm)
+                signal.setitimer(signal.ITIMER_REAL, timeout)
+            try:
+                results.append(parse.parse_file(path, opts))
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
     return results
