@@ -62,7 +62,8 @@ func BenchmarkChangeVisible(b *testing.B) {
 // pythonChainDAG is a Python DAG file of tasks chained a >> b >> ...
 func pythonChainDAG(id string, tasks int, command string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n\nwith DAG(%q, schedule=\"@daily\"):\n    prev = None\n", id)
+	fmt.Fprintf(&b, "import datetime\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n\n"+
+		"with DAG(%q, schedule=\"@daily\", start_date=datetime.datetime(2024, 1, 1)):\n    prev = None\n", id)
 	for i := 0; i < tasks; i++ {
 		fmt.Fprintf(&b, "    t = BashOperator(task_id=\"t%02d\", bash_command=%q)\n    if prev is not None:\n        prev >> t\n    prev = t\n", i, command)
 	}
