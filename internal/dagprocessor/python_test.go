@@ -107,7 +107,7 @@ func setupPython(t testing.TB, edit func(*Config)) *testBundle {
 		c.Python = rt
 		c.PythonHandler = SecretCalls{
 			Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: []string{"AIRFLOW_VAR_FROM_ENV=env wins"}},
-			Connections: &secrets.Connections{Store: st, Keys: keys},
+			Connections: &secrets.Connections{Store: st, Keys: keys, Environ: []string{"AIRFLOW_CONN_MY_DB=postgres://u:pw@db.example.com:5433/sales"}},
 		}
 		if edit != nil {
 			edit(c)
@@ -276,14 +276,25 @@ func TestPythonVariableAtParseTime(t *testing.T) {
 	b.write(t, "var.py", `from airflow import DAG
 from airflow.models import Variable
 from airflow.operators.empty import EmptyOperator
+from windsock_rt import rpc
 
-with DAG("v_" + Variable.get("dag_suffix"), description=Variable.get("from_env")):
+conn = rpc.call("connection_get", conn_id="my_db")
+try:
+    rpc.call("connection_get", conn_id="nope")
+except rpc.NotFound:
+    missing = "not_found"
+
+with DAG("v_" + Variable.get("dag_suffix"), description=Variable.get("from_env"),
+         tags=[conn["host"], str(conn["port"]), conn["schema"], conn["conn_type"], missing]):
     EmptyOperator(task_id=Variable.get("missing", default_var="fallback"))
 `)
 	if _, err := b.proc.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
 	d := serialized(t, b.store, "v_from_store")
+	if !slices.Equal(d.Tags, []string{"db.example.com", "5433", "sales", "postgres", "not_found"}) {
+		t.Errorf("tags from the connection = %q", d.Tags)
+	}
 	if d.Description != "env wins" || d.Task("fallback") == nil {
 		t.Errorf("description %q tasks %+v; import errors %v", d.Description, d.Tasks, importErrors(t, b.store))
 	}
