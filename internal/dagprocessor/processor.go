@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -108,6 +109,9 @@ type Processor struct {
 	mu     sync.Mutex // serialises passes
 	files  map[string]*fileState
 	owners map[string]string // dag_id -> fileloc that defines it
+	// helpers are the Python files safe mode does not parse (modules DAG
+	// files may import), by fileloc, with their content hashes.
+	helpers map[string]string
 	first  bool
 
 	service serviceState
@@ -207,10 +211,11 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 	defer p.mu.Unlock()
 
 	now := p.cfg.Clock()
-	seen, err := p.readRoots()
+	seen, helpers, err := p.readRoots()
 	if err != nil {
 		return nil, err
 	}
+	helpersChanged := !maps.Equal(helpers, p.helpers)
 
 	var changed []string
 	for loc, e := range seen {
@@ -236,6 +241,14 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 	sort.Strings(changed)
 	sort.Strings(removed)
 	p.parse(ctx, changed, now)
+	if helpersChanged || p.helperChanged(changed) {
+		// A module the DAG files may import changed: every Python DAG file
+		// may define other DAGs now.
+		more := p.otherPythonFiles(changed)
+		p.parse(ctx, more, now)
+		changed = append(changed, more...)
+		sort.Strings(changed)
+	}
 
 	owners, dupErrs := p.assignOwners()
 	dirty := map[string]bool{}
@@ -274,6 +287,7 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 		return nil, fmt.Errorf("write dag files: %w", err)
 	}
 	p.owners = owners
+	p.helpers = helpers
 	p.first = false
 	return p.report(changed, dupErrs, written, len(removed)), nil
 }
@@ -281,15 +295,15 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 // readRoots reads every DAG file of every root, keyed by fileloc. A file
 // or directory that cannot be read is an entry with its error, never a
 // failed pass: only a root that cannot be listed fails it.
-func (p *Processor) readRoots() (map[string]entry, error) {
-	seen := map[string]entry{}
+func (p *Processor) readRoots() (seen map[string]entry, helpers map[string]string, err error) {
+	seen, helpers = map[string]entry{}, map[string]string{}
 	for _, r := range p.cfg.Roots {
 		l, err := dagfile.ListFiles(r.FS, p.cfg.IgnoreSyntax, p.cfg.MaxFileSize)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // a DAG folder that does not exist yet holds no DAGs
 			}
-			return nil, fmt.Errorf("list dag files in %s: %w", r.Dir, err)
+			return nil, nil, fmt.Errorf("list dag files in %s: %w", r.Dir, err)
 		}
 		for _, pr := range l.Problems {
 			addEntry(seen, joinLoc(r.Dir, pr.Path), entry{readErr: pr.Err})
@@ -310,12 +324,44 @@ func (p *Processor) readRoots() (map[string]entry, error) {
 				// A dangling symbolic link: say so rather than hide it.
 			}
 			if err == nil && dagfile.IsPython(name) && !p.cfg.SafeModeOff && !dagfile.MightContainDAG(src) {
-				continue // not a DAG file, as Airflow's safe mode decides
+				// Not a DAG file, as Airflow's safe mode decides; maybe a
+				// module DAG files import.
+				helpers[loc] = contentHash(src)
+				continue
 			}
 			addEntry(seen, loc, entry{source: src, readErr: err})
 		}
 	}
-	return seen, nil
+	return seen, helpers, nil
+}
+
+// helperChanged reports whether one of the changed files is a Python
+// module that defines no DAG: a helper DAG files may import.
+func (p *Processor) helperChanged(changed []string) bool {
+	for _, loc := range changed {
+		st := p.files[loc]
+		if dagfile.IsPython(loc) && st.readErr == nil && st.parsed != nil &&
+			len(st.parsed.DAGs) == 0 && len(st.parsed.BrokenDAGIDs) == 0 && len(st.parsed.Errors) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// otherPythonFiles returns the readable Python files not in changed.
+func (p *Processor) otherPythonFiles(changed []string) []string {
+	isChanged := map[string]bool{}
+	for _, loc := range changed {
+		isChanged[loc] = true
+	}
+	var out []string
+	for loc, st := range p.files {
+		if !isChanged[loc] && dagfile.IsPython(loc) && st.readErr == nil {
+			out = append(out, loc)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // maxFilelocLength is the size of import_error.filename (VARCHAR(1024)),

@@ -426,3 +426,47 @@ func TestPluginsFolderIsNotADagFolder(t *testing.T) {
 	}
 	serialized(t, b.store, "py_good")
 }
+
+// TestPythonHelperModuleChange: DAG files import modules from the DAG
+// folder (the MWAA layout); when one changes, the DAG files are parsed
+// again and see the new module, whether safe mode skips the module or
+// parses it as a file that defines no DAG.
+func TestPythonHelperModuleChange(t *testing.T) {
+	t.Parallel()
+	b := setupPython(t, nil)
+	ctx := context.Background()
+	b.write(t, "common/names.py", "PREFIX = 'a'\n")
+	b.write(t, "common/dag_helpers.py", "# helpers for airflow dag files\nSUFFIX = '1'\n")
+	b.write(t, "uses.py", `from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+from common.names import PREFIX
+from common.dag_helpers import SUFFIX
+
+with DAG("h_" + PREFIX + SUFFIX):
+    EmptyOperator(task_id="t")
+`)
+	sync := func() {
+		t.Helper()
+		if _, err := b.proc.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Several passes, so that a worker that kept the old module around
+	// would serve one of them.
+	for range 3 {
+		sync()
+	}
+	if ids := activeIDs(t, b.store); !slices.Equal(ids, []string{"h_a1"}) {
+		t.Fatalf("active DAGs = %v; import errors %v", ids, importErrors(t, b.store))
+	}
+	b.write(t, "common/names.py", "PREFIX = 'b'\n")
+	sync()
+	if ids := activeIDs(t, b.store); !slices.Equal(ids, []string{"h_b1"}) {
+		t.Errorf("after the skipped helper changed: active DAGs = %v", ids)
+	}
+	b.write(t, "common/dag_helpers.py", "# helpers for airflow dag files\nSUFFIX = '2'\n")
+	sync()
+	if ids := activeIDs(t, b.store); !slices.Equal(ids, []string{"h_b2"}) {
+		t.Errorf("after the parsed helper changed: active DAGs = %v", ids)
+	}
+}

@@ -264,6 +264,7 @@ class Server:
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         _warm_parse()
+        base_modules = set(sys.modules)
         base_env = dict(os.environ)
         base_cwd = os.getcwd()
         served = 0
@@ -289,6 +290,10 @@ class Server:
                 pass
             for name in [m for m in sys.modules if m.startswith("unusual_prefix_")]:
                 sys.modules.pop(name, None)
+            # Modules the request imported from the DAG or plugins folder
+            # go too: the files may change before the next request, which
+            # must see them as a fresh process would.
+            _drop_user_modules(base_modules, self.opts)
             retire = code != 0 or served >= MAX_SERVED or threading.active_count() > 1
             _send(sock, {"done": code, "retire": retire})
             if retire:
@@ -349,6 +354,18 @@ class Server:
             exec(compile(req["code"], "<eval>", "exec"), scope)
             return 0
         raise ValueError("unknown request %r" % (op,))
+
+
+def _drop_user_modules(base, opts):
+    """Forget the modules imported since base from the user's folders."""
+    folders = tuple(os.path.join(os.path.realpath(f), "") for f in (opts.get("dags_folder"), opts.get("plugins_folder")) if f)
+    if not folders:
+        return
+    for name in [m for m in sys.modules if m not in base]:
+        mod = sys.modules.get(name)
+        paths = [getattr(mod, "__file__", None)] + list(getattr(mod, "__path__", None) or [])
+        if any(p and os.path.realpath(p).startswith(folders) for p in paths):
+            sys.modules.pop(name, None)
 
 
 # A DAG file using the common parts of the authoring API: parsing it once in
