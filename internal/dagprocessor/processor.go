@@ -112,7 +112,7 @@ type Processor struct {
 	// helpers are the Python files safe mode does not parse (modules DAG
 	// files may import), by fileloc, with their content hashes.
 	helpers map[string]string
-	first  bool
+	first   bool
 
 	service serviceState
 }
