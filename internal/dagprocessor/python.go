@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,18 @@ func (p *Processor) importTimeout() time.Duration {
 func (p *Processor) parsePythonBatch(ctx context.Context, locs []string, defaults dagfile.Defaults) {
 	start := time.Now()
 	results, err := p.cfg.Python.ParseBatch(ctx, locs, p.importTimeout(), p.cfg.PythonHandler)
+	var stuck *pyrt.StuckError
+	if errors.As(err, &stuck) && slices.Contains(locs, stuck.File) {
+		// One file hung beyond SIGALRM's reach: it alone times out, and
+		// the rest of its batch is parsed again.
+		st := p.files[stuck.File]
+		st.parsed = &dagfile.File{Path: stuck.File, Errors: []*dagfile.Error{{File: stuck.File, Traceback: true, Message: timeoutTraceback(stuck.File, stuck.Timeout)}}}
+		st.duration = stuck.Timeout
+		if rest := slices.DeleteFunc(slices.Clone(locs), func(l string) bool { return l == stuck.File }); len(rest) > 0 {
+			p.parsePythonBatch(ctx, rest, defaults)
+		}
+		return
+	}
 	if err != nil {
 		if len(locs) > 1 && !errors.Is(err, ErrPythonUnavailable) && ctx.Err() == nil {
 			p.cfg.Logger.Warn("python parse batch failed; parsing its files one by one", "files", len(locs), "error", err)

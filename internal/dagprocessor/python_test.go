@@ -1,9 +1,11 @@
 package dagprocessor
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -469,4 +471,52 @@ with DAG("h_" + PREFIX + SUFFIX):
 	if ids := activeIDs(t, b.store); !slices.Equal(ids, []string{"h_b2"}) {
 		t.Errorf("after the parsed helper changed: active DAGs = %v", ids)
 	}
+}
+
+// TestPythonBatchStuckFile: a file stuck where SIGALRM cannot reach it
+// kills its batch; it alone gets the timeout error, the rest of its batch
+// is parsed again as a batch (not file by file).
+func TestPythonBatchStuckFile(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	b := setupPython(t, func(c *Config) {
+		c.ImportTimeout = 500 * time.Millisecond
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	for i := 0; i < 20; i++ {
+		b.write(t, fmt.Sprintf("d%02d.py", i), strings.ReplaceAll(goodPy, `"py_good"`, fmt.Sprintf(`"py_%02d"`, i)))
+	}
+	b.write(t, "d07.py", "# airflow dag\nimport signal, time\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\ntime.sleep(3600)\n")
+	rep, err := b.proc.Sync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Written != 19 {
+		t.Errorf("wrote %d DAGs, want 19", rep.Written)
+	}
+	ies := importErrors(t, b.store)
+	if got := ies["d07.py"]; len(ies) != 1 || !strings.Contains(got, "AirflowTaskTimeout: DagBag import timeout for "+filepath.Join(b.dir, "d07.py")+" after 0.5s.") {
+		t.Errorf("import errors = %v", ies)
+	}
+	if strings.Contains(logs.String(), "one by one") {
+		t.Errorf("the batch was parsed again file by file:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the processor's workers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

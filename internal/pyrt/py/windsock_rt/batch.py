@@ -35,12 +35,17 @@ def _timeout_error():
 
 def parse_batch(parse, files, opts, timeout):
     """Return parse.parse_file(path, opts) for each path, in order."""
+    from windsock_rt import rpc
+
     error = _timeout_error()
     results = []
     # Workers are reused: the alarm's handler is put back afterwards.
     previous = signal.getsignal(signal.SIGALRM)
     try:
         for path in files:
+            # Go watches the batch: a file that runs past its timeout
+            # without the next one starting is stuck beyond SIGALRM's reach.
+            rpc.call("parse_started", file=path)
             if timeout and timeout > 0:
 
                 def on_alarm(_signum, _frame, path=path):
