@@ -105,7 +105,7 @@ class Worker:
 class Server:
     def __init__(self, opts):
         self.opts = opts
-        self.max_idle = int(opts.get("max_idle") or 8)
+        self.max_idle = int(opts.get("max_idle") or 32)
         self.ctrl = socket.socket(fileno=CONTROL_FD)
         self.workers = {}  # pid -> Worker
         self.idle = []
@@ -288,12 +288,15 @@ class Server:
                 os.chdir(base_cwd)
             except OSError:
                 pass
-            for name in [m for m in sys.modules if m.startswith("unusual_prefix_")]:
-                sys.modules.pop(name, None)
-            # Modules the request imported from the DAG or plugins folder
-            # go too: the files may change before the next request, which
-            # must see them as a fresh process would.
-            _drop_user_modules(base_modules, self.opts)
+            if req.get("op") != "run":
+                # A parse always imports afresh; tries keep their module
+                # while its file is unchanged (windsock_rt.execute decides).
+                for name in [m for m in sys.modules if m.startswith("unusual_prefix_")]:
+                    sys.modules.pop(name, None)
+                # Modules a parse imported from the DAG or plugins folder
+                # go too: they may change before the next parse, which must
+                # see them as a fresh process would.
+                _drop_user_modules(base_modules, self.opts)
             retire = code != 0 or served >= MAX_SERVED or threading.active_count() > 1
             _send(sock, {"done": code, "retire": retire})
             if retire:
