@@ -4,51 +4,19 @@ import (
 	"encoding/json"
 	"html"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/windsock/windsock/internal/pyrt"
 )
 
-// usePython points a home at Debian's python3 and, while the binary ships
-// no windsock_rt/parse.py of its own (helper pyapi's part), puts the DAG
-// processor's stand-in airflow package into the runtime the binary will
-// extract under the home's cache (HOME is the home).
+// usePython points a home at Debian's python3.
 func usePython(t *testing.T, h *home) {
 	t.Helper()
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
 		t.Skip("no /usr/bin/python3")
 	}
 	h.env = append(h.env, "WINDSOCK__CORE__PYTHON_EXECUTABLE=/usr/bin/python3")
-	dir, err := pyrt.Extract(filepath.Join(h.dir, ".cache", "windsock-python"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "windsock_rt", "parse.py")); err == nil {
-		return
-	}
-	stub := os.DirFS("../dagprocessor/testdata/pystub")
-	err = fs.WalkDir(stub, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(stub, name)
-		if err != nil {
-			return err
-		}
-		to := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
-			return err
-		}
-		return os.WriteFile(to, b, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 const pythonDAG = `import datetime

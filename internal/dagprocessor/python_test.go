@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -41,11 +40,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testRuntime returns a Python runtime of its own for one test (each
-// starts its own parse server) over one extraction of the tree shared by
-// the package's tests. While the binary ships no windsock_rt/parse.py
-// (helper pyapi's part), testdata/pystub stands in for it and for the
-// airflow package.
+// testRuntime returns a Python runtime of its own for one test, over one
+// extraction of the tree shared by the package's tests.
 func testRuntime(t testing.TB, dags string) *pyrt.Runtime {
 	t.Helper()
 	if _, err := os.Stat(testPython); err != nil {
@@ -53,18 +49,6 @@ func testRuntime(t testing.TB, dags string) *pyrt.Runtime {
 	}
 	runtimeOnce.Do(func() {
 		runtimeDir, runtimeErr = os.MkdirTemp("", "windsock-pyparse-test-")
-		if runtimeErr != nil {
-			return
-		}
-		var r *pyrt.Runtime
-		r, runtimeErr = pyrt.New(context.Background(), pyrt.Config{Python: testPython, CacheDir: runtimeDir})
-		if runtimeErr != nil {
-			return
-		}
-		if _, err := os.Stat(filepath.Join(r.Dir(), "windsock_rt", "parse.py")); err == nil {
-			return
-		}
-		runtimeErr = copyTree(os.DirFS("testdata/pystub"), r.Dir())
 	})
 	if runtimeErr != nil {
 		t.Fatal(runtimeErr)
@@ -75,23 +59,6 @@ func testRuntime(t testing.TB, dags string) *pyrt.Runtime {
 	}
 	t.Cleanup(r.Stop)
 	return r
-}
-
-func copyTree(src fs.FS, dst string) error {
-	return fs.WalkDir(src, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(src, name)
-		if err != nil {
-			return err
-		}
-		to := filepath.Join(dst, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
-			return err
-		}
-		return os.WriteFile(to, b, 0o600)
-	})
 }
 
 // setupPython returns a processor over a DAG folder that loads Python

@@ -1,5 +1,0 @@
-from airflow import BaseOperator
-
-
-class PythonOperator(BaseOperator):
-    pass
