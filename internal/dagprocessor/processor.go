@@ -109,8 +109,9 @@ type Processor struct {
 	mu     sync.Mutex // serialises passes
 	files  map[string]*fileState
 	owners map[string]string // dag_id -> fileloc that defines it
-	// helpers are the Python files safe mode does not parse (modules DAG
-	// files may import), by fileloc, with their content hashes.
+	// helpers are the Python files safe mode does not parse and those of
+	// the plugins folder (modules DAG files may import), by path, with
+	// their content hashes.
 	helpers map[string]string
 	first   bool
 
@@ -332,7 +333,27 @@ func (p *Processor) readRoots() (seen map[string]entry, helpers map[string]strin
 			addEntry(seen, loc, entry{source: src, readErr: err})
 		}
 	}
+	p.pluginModules(helpers)
 	return seen, helpers, nil
+}
+
+// pluginModules adds the Python files of the plugins folder to helpers:
+// DAG files import them, so a change there is a change of every DAG
+// file. A folder that cannot be read holds no modules for this pass.
+func (p *Processor) pluginModules(helpers map[string]string) {
+	if p.cfg.PluginsFolder == "" {
+		return
+	}
+	fsys := dagfile.DirFS(p.cfg.PluginsFolder)
+	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !dagfile.IsPython(name) {
+			return nil
+		}
+		if src, err := dagfile.ReadFile(fsys, name, p.cfg.MaxFileSize); err == nil {
+			helpers[joinLoc(p.cfg.PluginsFolder, name)] = contentHash(src)
+		}
+		return nil
+	})
 }
 
 // helperChanged reports whether one of the changed files is a Python

@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 
 // testRuntime returns a Python runtime of its own for one test, over one
 // extraction of the tree shared by the package's tests.
-func testRuntime(t testing.TB, dags string) *pyrt.Runtime {
+func testRuntime(t testing.TB, dags, plugins string) *pyrt.Runtime {
 	t.Helper()
 	if _, err := os.Stat(testPython); err != nil {
 		t.Skip("no " + testPython)
@@ -53,7 +53,7 @@ func testRuntime(t testing.TB, dags string) *pyrt.Runtime {
 	if runtimeErr != nil {
 		t.Fatal(runtimeErr)
 	}
-	r, err := pyrt.New(context.Background(), pyrt.Config{Python: testPython, CacheDir: runtimeDir, DagsFolder: dags})
+	r, err := pyrt.New(context.Background(), pyrt.Config{Python: testPython, CacheDir: runtimeDir, DagsFolder: dags, PluginsFolder: plugins})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,9 +71,11 @@ func setupPython(t testing.TB, edit func(*Config)) *testBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := testRuntime(t, filepath.Join(dir, "dags"))
+	plugins := filepath.Join(dir, "plugins")
+	rt := testRuntime(t, filepath.Join(dir, "dags"), plugins)
 	return setupStore(t, dir, st, func(c *Config) {
 		c.Python = rt
+		c.PluginsFolder = plugins
 		c.PythonHandler = SecretCalls{
 			Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: []string{"AIRFLOW_VAR_FROM_ENV=env wins"}},
 			Connections: &secrets.Connections{Store: st, Keys: keys, Environ: []string{"AIRFLOW_CONN_MY_DB=postgres://u:pw@db.example.com:5433/sales"}},
@@ -486,4 +488,41 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestPythonPluginModuleChange: DAG files import modules of the plugins
+// folder (on sys.path, as in Airflow); when one changes, they are parsed
+// again.
+func TestPythonPluginModuleChange(t *testing.T) {
+	t.Parallel()
+	b := setupPython(t, nil)
+	plugins := filepath.Join(filepath.Dir(b.dir), "plugins")
+	writePlugin := func(content string) {
+		t.Helper()
+		if err := os.MkdirAll(plugins, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(plugins, "team_names.py"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writePlugin("PREFIX = 'p'\n")
+	b.write(t, "uses.py", `from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+from team_names import PREFIX
+
+with DAG("plug_" + PREFIX):
+    EmptyOperator(task_id="t")
+`)
+	ctx := context.Background()
+	if _, err := b.proc.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	writePlugin("PREFIX = 'q'\n")
+	if _, err := b.proc.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ids := activeIDs(t, b.store); !slices.Equal(ids, []string{"plug_q"}) {
+		t.Errorf("active DAGs = %v; import errors %v", ids, importErrors(t, b.store))
+	}
 }
