@@ -124,6 +124,7 @@ func taskOut(d *windsock.DAG, t *windsock.Task, downstream map[string][]string, 
 		TemplateFields:          templated,
 		DownstreamTaskIDs:       down,
 		Params:                  paramsOut(d),
+		IsMapped:                t.Mapped(),
 		DocMD:                   doc,
 	}
 }

@@ -151,8 +151,8 @@ func TestParsePythonDAGsGood(t *testing.T) {
 		t.Errorf("group load.inner = %+v", g)
 	}
 	mapped := taskByID(t, d, "mapped")
-	if mapped.OperatorClass != "Custom" || mapped.Args["partial"] == nil || mapped.Args["expand"] == nil {
-		t.Errorf("mapped = %+v args %#v", mapped, mapped.Args)
+	if mapped.OperatorClass != "Custom" || mapped.Python == nil || mapped.Expand == nil || !slices.Equal(mapped.Upstream, []string{"extract"}) {
+		t.Errorf("mapped = %+v", mapped)
 	}
 	if ws := d.Warnings(); len(ws) != 1 || ws[0].WarningType != windsock.DagWarningMissingProvider ||
 		!strings.Contains(ws[0].Message, "'load.save'") {
