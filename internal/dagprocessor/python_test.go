@@ -526,3 +526,48 @@ with DAG("plug_" + PREFIX):
 		t.Errorf("active DAGs = %v; import errors %v", ids, importErrors(t, b.store))
 	}
 }
+
+// TestPythonServiceSeesChange: the running service re-parses a Python
+// file that changed and one a plugin module change affects.
+func TestPythonServiceSeesChange(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	passes := make(chan *Report, 64)
+	b := setupPython(t, func(c *Config) { c.OnPass = func(r *Report) { passes <- r } })
+	b.write(t, "svc.py", strings.ReplaceAll(goodPy, `"py_good"`, `"svc_v1"`))
+	// The plugins folder exists when the service starts (MWAA unpacks
+	// plugins.zip first); one made later is seen at the next rescan.
+	plugins := filepath.Join(filepath.Dir(b.dir), "plugins")
+	if err := os.MkdirAll(plugins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.proc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(id string) {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			if _, err := b.store.SerializedDAGGet(ctx, id); err == nil {
+				return
+			}
+			select {
+			case <-passes:
+			case <-deadline:
+				t.Fatalf("no pass stored %s within 30 s; import errors %v", id, importErrors(t, b.store))
+			}
+		}
+	}
+	waitFor("svc_v1")
+	b.write(t, "svc.py", strings.ReplaceAll(goodPy, `"py_good"`, `"svc_v2"`))
+	waitFor("svc_v2")
+	b.write(t, "plug.py", "from airflow import DAG\nfrom plug_name import NAME\n\nwith DAG('plug_' + NAME):\n    pass\n")
+	if err := os.WriteFile(filepath.Join(plugins, "plug_name.py"), []byte("NAME = 'x'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("plug_x")
+	if err := os.WriteFile(filepath.Join(plugins, "plug_name.py"), []byte("NAME = 'y'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("plug_y")
+}
