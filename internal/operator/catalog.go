@@ -354,6 +354,14 @@ func Builtins() *Catalog {
 				{Name: "retry_exit_code"},
 			},
 		}),
+		// A task of a Python DAG file that runs in Python, from the file
+		// itself; only the Python parser emits it. Its one argument is the
+		// metadata the parse child wrote (class, template fields, ...);
+		// the task shows that class, not this spec's.
+		&Spec{
+			Name: "python_file_task", Class: "PythonFileTask",
+			Args: []Arg{{Name: "python_file_task", Required: true}},
+		},
 	)
 }
 
