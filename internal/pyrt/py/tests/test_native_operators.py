@@ -85,6 +85,30 @@ class NativeOperatorsTest(unittest.TestCase):
         """)
         self.assertEqual(tasks["mine"]["operator"], "python_file_task")
 
+    def test_sql_and_s3_are_native(self):
+        tasks = self.tasks("""
+            from datetime import datetime
+            from airflow import DAG
+            from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+            from airflow.providers.postgres.operators.postgres import PostgresOperator
+            from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+            from airflow.providers.amazon.aws.operators.s3 import S3CreateObjectOperator, S3ListOperator
+
+            with DAG("d", start_date=datetime(2024, 1, 1), schedule=None):
+                SQLExecuteQueryOperator(task_id="q", conn_id="db", sql="select {{ ds }}")
+                PostgresOperator(task_id="pg", postgres_conn_id="pg", sql="select 1")
+                S3KeySensor(task_id="key", bucket_key="s3://b/k", mode="reschedule", poke_interval=60)
+                S3CreateObjectOperator(task_id="put", s3_key="s3://b/x", data="hi")
+                S3ListOperator(task_id="ls", bucket="b", prefix="x/")
+        """)
+        self.assertEqual(tasks["q"]["operator"], "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator")
+        self.assertEqual(tasks["pg"]["operator"], "airflow.providers.postgres.operators.postgres.PostgresOperator")
+        self.assertEqual(tasks["key"]["operator"], "airflow.providers.amazon.aws.sensors.s3.S3KeySensor")
+        self.assertEqual(tasks["put"]["operator"], "airflow.providers.amazon.aws.operators.s3.S3CreateObjectOperator")
+        self.assertEqual(tasks["ls"]["operator"], "airflow.providers.amazon.aws.operators.s3.S3ListOperator")
+        for task in tasks.values():
+            self.assertNotIn("python_file_task", task)
+
 
 if __name__ == "__main__":
     unittest.main()
