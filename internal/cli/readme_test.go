@@ -117,3 +117,21 @@ func TestReadmePostgresSetup(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmePythonDAGExample saves the README's Python DAG example in a DAG
+// folder and runs it with `dags test`: TaskFlow tasks in Python, XCom
+// between them and a templated bash task run in Go.
+func TestReadmePythonDAGExample(t *testing.T) {
+	t.Parallel()
+	h := newHome(t, "WINDSOCK__CORE__PYTHON_EXECUTABLE=/usr/bin/python3")
+	h.writeDAG(t, "orders.py", readmeBlock(t, "python-dag-example", "python"))
+	if r := h.run(t, "", "dags", "list-import-errors"); r.code != 0 || r.stdout != "No data found\n" {
+		t.Fatalf("the README's Python DAG does not load: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	out := h.ok(t, "dags", "test", "orders", "2024-01-01")
+	for _, want := range []string{"total for 2024-01-01: 16", ": success"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dags test output lacks %q:\n%s", want, out)
+		}
+	}
+}
