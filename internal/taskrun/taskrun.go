@@ -313,11 +313,21 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		DAG: try.DAG, Task: task, Run: try.Run, TI: ti, Args: args, Template: tctxJSON,
 		Log: logf, Environ: r.Environ, DagsFolder: r.DagsFolder,
 		Connections:   &connectionSource{conns: r.Connections, masker: masker},
+		Variables:     &variableSource{vars: r.Variables, masker: masker},
+		XCom:          &xcomSource{store: r.Store, try: try, now: r.now},
 		Runs:          &runStateSource{store: r.Store},
 		FirstTryStart: firstStart, Now: r.now,
 	})
 	if opErr != nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 		opErr = fmt.Errorf("timeout: the task ran longer than its execution_timeout of %s", task.ExecutionTimeout.Std())
+	}
+	// An operator that renders its own fields (a Python task) reports
+	// them, on success or failure alike.
+	if opRes != nil && opRes.RenderedFields != nil {
+		rendered = opRes.RenderedFields
+	}
+	if opErr != nil {
+		opRes = nil
 	}
 	return &result{op: opRes, err: opErr}, rendered
 }
