@@ -109,7 +109,7 @@ func TestLiveXComPull(t *testing.T) {
 			`a[-1].return_value={"n": 1} b[-1].return_value=2.0`},
 		{"prior dates, latest first, never a later run", operator.XComPullParams{TaskIDs: []string{"a"}, Key: "return_value", IncludePriorDates: true},
 			`a[-1].return_value={"n": 1} a[-1].return_value="run 04-30"`},
-		{"another run by id", operator.XComPullParams{RunID: windsock.RunID(windsock.RunTypeManual, tr.run.LogicalDate.Add(24 * time.Hour)), TaskIDs: []string{"a"}, Key: "return_value"},
+		{"another run by id", operator.XComPullParams{RunID: windsock.RunID(windsock.RunTypeManual, tr.run.LogicalDate.Add(24*time.Hour)), TaskIDs: []string{"a"}, Key: "return_value"},
 			`a[-1].return_value="run 05-02"`},
 		{"nothing", operator.XComPullParams{TaskIDs: []string{"a"}, MapIndexes: []int{-1}, Key: "nope"}, ``},
 	}
@@ -164,7 +164,9 @@ func TestLiveXComPush(t *testing.T) {
 	if err != nil || string(x.Value) != "5.0" {
 		t.Fatalf("after the failed try: %v, %v", x, err)
 	}
-	tr.liveTry(t, 2, func(ctx context.Context, tc *operator.Context) (*operator.Result, error) { return &operator.Result{}, nil })
+	tr.liveTry(t, 2, func(ctx context.Context, tc *operator.Context) (*operator.Result, error) {
+		return &operator.Result{}, nil
+	})
 	if _, err := tr.st.XComGet(t.Context(), &store.XComGetParams{DagID: "etl", RunID: tr.key.RunID, TaskID: "work", MapIndex: -1, Key: "progress"}); windsock.ErrorCode(err) != windsock.ENOTFOUND {
 		t.Errorf("try 2 kept the value try 1 pushed: %v", err)
 	}
