@@ -233,3 +233,28 @@ func (g *group) finish() {
 	}
 	force.Stop()
 }
+
+// ReadLines feeds c.Line (and c.Partial) with the lines of r until EOF, the
+// way Run does with a process's output: for output read elsewhere, such as
+// a child forked by a warm Python server.
+func (c *Command) ReadLines(r io.Reader) error { return readLines(r, c) }
+
+// Group is the process group of a process started elsewhere (a child
+// forked by a warm Python server), for killing it as Run kills its own.
+type Group struct{ g *group }
+
+// NewGroup returns the group led by pid; grace is the time between SIGTERM
+// and SIGKILL (zero means DefaultKillGrace).
+func NewGroup(pid int, grace time.Duration) *Group {
+	if grace <= 0 {
+		grace = DefaultKillGrace
+	}
+	return &Group{g: &group{pid: pid, grace: grace, forced: make(chan struct{})}}
+}
+
+// Terminate sends SIGTERM to the group and SIGKILL after the grace period.
+func (g *Group) Terminate() { g.g.terminate() }
+
+// Finish is called once the leader was reaped: after Terminate it returns
+// once no member of the group is left.
+func (g *Group) Finish() { g.g.finish() }
