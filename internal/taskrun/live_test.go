@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/operator/pytask"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -245,5 +246,60 @@ func TestOperatorRenderedFields(t *testing.T) {
 	}
 	if got, want := string(b), `{"op_kwargs":{"pw":"***"},"sql":"SELECT 1"}`; got != want {
 		t.Errorf("rendered fields %s, want %s", got, want)
+	}
+}
+
+// TestPythonHandler: the calls a Python child makes during a try are
+// answered from the try's sources, as JSON the child reads: variables
+// and connections from the environment first, secrets masked in the log,
+// XCom pushed and pulled back with floats kept, misses as not_found.
+func TestPythonHandler(t *testing.T) {
+	t.Parallel()
+	tr := setup(t, "AIRFLOW_VAR_COLOR=blue", `AIRFLOW_CONN_WAREHOUSE={"conn_type": "postgres", "host": "db", "login": "u", "password": "pa55word", "port": 5432, "extra": {"sslmode": "require", "api_key": "k3y-k3y"}}`)
+	if err := tr.r.Variables.Set(t.Context(), "gone", "soon", ""); err != nil {
+		t.Fatal(err)
+	}
+	type call struct{ name, args, want, code string }
+	calls := []call{
+		{"variable_get", `{"key": "color"}`, `"blue"`, ""},
+		{"variable_get", `{"key": "missing"}`, ``, windsock.ENOTFOUND},
+		{"variable_set", `{"key": "made", "value": "{\"a\": 1}", "description": null}`, `null`, ""},
+		{"variable_get", `{"key": "made"}`, `"{\"a\": 1}"`, ""},
+		{"variable_delete", `{"key": "gone"}`, `1`, ""},
+		{"variable_delete", `{"key": "gone"}`, `0`, ""},
+		{"connection_get", `{"conn_id": "warehouse"}`, `{"conn_id":"warehouse","conn_type":"postgres","description":null,"extra":"{\"api_key\":\"k3y-k3y\",\"sslmode\":\"require\"}","host":"db","login":"u","password":"pa55word","port":5432,"schema":null}`, ""},
+		{"connection_get", `{"conn_id": "nope"}`, ``, windsock.ENOTFOUND},
+		{"xcom_push", `{"key": "count", "value": 3.0}`, `null`, ""},
+		{"xcom_pull", `{"dag_id": null, "task_ids": ["work"], "run_id": null, "key": "count", "map_indexes": [-1], "include_prior_dates": false}`, `[{"task_id":"work","map_index":-1,"key":"count","value":3.0}]`, ""},
+		{"xcom_pull", `{"task_ids": ["other"], "key": "return_value", "map_indexes": null}`, `[]`, ""},
+		{"log", `{"level": "info", "message": "password is pa55word, key k3y-k3y"}`, `null`, ""},
+		{"launch_missiles", `{}`, ``, windsock.EINVALID},
+	}
+	var failures []string
+	out := tr.liveTry(t, 1, func(ctx context.Context, tc *operator.Context) (*operator.Result, error) {
+		h := pytask.NewHandler(tc)
+		for _, c := range calls {
+			v, err := h.Call(ctx, c.name, json.RawMessage(c.args))
+			if c.code != "" {
+				if windsock.ErrorCode(err) != c.code {
+					failures = append(failures, fmt.Sprintf("%s %s: error %v, want code %s", c.name, c.args, err, c.code))
+				}
+				continue
+			}
+			b, _ := json.Marshal(v)
+			if err != nil || string(b) != c.want {
+				failures = append(failures, fmt.Sprintf("%s %s: %s, %v; want %s", c.name, c.args, b, err, c.want))
+			}
+		}
+		return &operator.Result{}, nil
+	})
+	if out.State != windsock.TaskStateSuccess {
+		t.Fatalf("try = %s (%v)", out.State, out.Err)
+	}
+	for _, f := range failures {
+		t.Error(f)
+	}
+	if log := tr.log(t, 1); strings.Contains(log, "pa55word") || !strings.Contains(log, "password is ***, key ***") {
+		t.Errorf("the connection's password is not masked in the log:\n%s", log)
 	}
 }

@@ -1,0 +1,291 @@
+// Package pytask runs the tasks of Python DAG files that Windsock does not
+// run natively (PythonOperator, @task, custom operators): the operator
+// registered as "python_file_task". A try is a child of the warm Python
+// server that imported the task's DAG file (internal/pyrt); the child
+// finds the task, renders its templated fields, calls execute(context)
+// and reports the outcome, while this package answers its calls for
+// variables, connections and XCom through the try's sources. It also runs
+// the Python callbacks ({"__python__": ...}) of native tasks and of DAGs.
+package pytask
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/pyrt"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Name is the operator name Python DAG files give their Python tasks.
+const Name = "python_file_task"
+
+// Runtime runs one request in a child of a DAG file's warm Python server
+// (*pyrt.Runtime).
+type Runtime interface {
+	Run(ctx context.Context, req pyrt.RunRequest, log io.Writer, h pyrt.Handler) (json.RawMessage, error)
+}
+
+// RuntimeFunc returns the environment's Python runtime, made on first use
+// so that an environment without Python DAGs needs no interpreter.
+type RuntimeFunc func(ctx context.Context) (Runtime, error)
+
+// Operator is the python_file_task operator.
+type Operator struct {
+	runtime RuntimeFunc
+}
+
+// New returns the operator running tries through runtime.
+func New(runtime RuntimeFunc) *Operator { return &Operator{runtime: runtime} }
+
+// Request is what windsock_rt.execute.run_task receives (pyspec.md,
+// Contract 3).
+type Request struct {
+	Kind      string         `json:"kind"` // "task", "task_callback" or "dag_callback"
+	File      string         `json:"file"`
+	DagID     string         `json:"dag_id"`
+	TaskID    string         `json:"task_id,omitempty"`
+	RunID     string         `json:"run_id"`
+	MapIndex  int            `json:"map_index"`
+	TryNumber int            `json:"try_number"`
+	MaxTries  int            `json:"max_tries"`
+	Context   map[string]any `json:"context"`
+	// Callback names the callback a callback request runs
+	// ("on_failure_callback").
+	Callback string `json:"callback,omitempty"`
+}
+
+// Outcome is what run_task reports (pyspec.md, Contract 3).
+type Outcome struct {
+	State                        string                     `json:"state"`
+	ReturnValue                  json.RawMessage            `json:"return_value"`
+	HasReturn                    bool                       `json:"has_return"`
+	XComs                        map[string]json.RawMessage `json:"xcoms"`
+	Branch                       []string                   `json:"branch"`
+	SkipDownstream               bool                       `json:"skip_downstream"`
+	IgnoreDownstreamTriggerRules *bool                      `json:"ignore_downstream_trigger_rules"`
+	RenderedFields               map[string]any             `json:"rendered_fields"`
+	Error                        *PythonError               `json:"error"`
+}
+
+// PythonError is the exception a try or callback ended with.
+type PythonError struct {
+	// Types are the exception's class and its bases, most derived first.
+	Types     []string `json:"types"`
+	Message   string   `json:"message"`
+	Traceback string   `json:"traceback"`
+}
+
+// Error reads as Python's last traceback line ("ValueError: boom").
+func (e *PythonError) Error() string {
+	name := "Exception"
+	if len(e.Types) > 0 {
+		name = e.Types[0]
+	}
+	if e.Message == "" {
+		return name
+	}
+	return name + ": " + e.Message
+}
+
+// States run_task reports.
+const (
+	stateSuccess       = "success"
+	stateSkipped       = "skipped"
+	stateFailed        = "failed"
+	stateFailedNoRetry = "failed_no_retry"
+)
+
+// meta is the python_file_task mapping the parser put in the task's
+// arguments.
+type meta struct {
+	ClassPath       string       `json:"class_path"`
+	MultipleOutputs bool         `json:"multiple_outputs"`
+	Placeholder     *placeholder `json:"placeholder"`
+}
+
+type placeholder struct {
+	Provider  string `json:"provider"`
+	ClassPath string `json:"class_path"`
+}
+
+// Execute runs one try in Python and maps its outcome: success to a
+// Result (return value, multiple_outputs keys, branch, short circuit),
+// skipped to operator.ErrSkip, failed_no_retry to operator.ErrFail, failed
+// to an error that retries apply to. The rendered fields come back with
+// the Result in every case.
+func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator.Result, error) {
+	m, err := readMeta(tc.Args)
+	if err != nil {
+		return nil, err
+	}
+	if p := m.Placeholder; p != nil {
+		return nil, fmt.Errorf("%w: %s", operator.ErrFail, missingProvider(p, m.ClassPath))
+	}
+	req := Request{
+		Kind: "task", File: tc.DAG.Fileloc, DagID: tc.TI.DagID, TaskID: tc.TI.TaskID, RunID: tc.TI.RunID,
+		MapIndex: tc.TI.MapIndex, TryNumber: tc.TI.TryNumber, MaxTries: tc.TI.MaxTries, Context: tc.Template,
+	}
+	out, err := o.run(ctx, req, tc)
+	if err != nil {
+		return nil, err
+	}
+	return result(tc, out)
+}
+
+// run sends req to a child of the warm server of req.File and decodes what
+// it reports.
+func (o *Operator) run(ctx context.Context, req Request, tc *operator.Context) (*Outcome, error) {
+	if req.File == "" {
+		return nil, fmt.Errorf("%w: DAG %s has no file to run its Python from", operator.ErrFail, req.DagID)
+	}
+	rt, err := o.runtime(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("python runtime: %w", err)
+	}
+	hash, err := fileHash(req.File)
+	if err != nil {
+		return nil, err
+	}
+	// Python's json reads 5 as an int: floats go as 5.0 to stay floats.
+	req.Context, _ = windsock.KeepFloats(req.Context).(map[string]any)
+	raw, err := rt.Run(ctx, pyrt.RunRequest{File: req.File, FileHash: hash, Request: req}, tc.Log, NewHandler(tc))
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, err
+	}
+	var out Outcome
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("read the outcome of the python child: %w", err)
+	}
+	return &out, nil
+}
+
+// result maps a try's outcome to Execute's answer.
+func result(tc *operator.Context, out *Outcome) (*operator.Result, error) {
+	rendered := &operator.Result{RenderedFields: out.RenderedFields}
+	switch out.State {
+	case stateSuccess:
+	case stateSkipped:
+		return rendered, fmt.Errorf("%w: %s", operator.ErrSkip, out.errorText("skipped"))
+	case stateFailedNoRetry, stateFailed:
+		if out.Error != nil && out.Error.Traceback != "" {
+			operator.Logf(tc.Log, "Task failed with exception\n%s", strings.TrimRight(out.Error.Traceback, "\n"))
+		}
+		err := error(out.Error)
+		if out.Error == nil {
+			err = errors.New("the task failed")
+		}
+		if out.State == stateFailedNoRetry {
+			err = fmt.Errorf("%w: %w", operator.ErrFail, err)
+		}
+		return rendered, err
+	default:
+		return rendered, fmt.Errorf("the python child reported an unknown state %q", out.State)
+	}
+	res := rendered
+	if out.HasReturn {
+		v, err := decodeValue(out.ReturnValue)
+		if err != nil {
+			return rendered, err
+		}
+		res.ReturnValue, res.HasReturn = v, true
+	}
+	if len(out.XComs) > 0 {
+		res.XComs = make(map[string]any, len(out.XComs))
+		for k, raw := range out.XComs {
+			v, err := decodeValue(raw)
+			if err != nil {
+				return rendered, err
+			}
+			res.XComs[k] = v
+		}
+	}
+	if out.Branch != nil {
+		ids, err := operator.BranchTargets(tc.DAG, out.Branch)
+		if err != nil {
+			return rendered, err
+		}
+		res.Branch = ids
+	}
+	if out.SkipDownstream {
+		res.SkipDownstream = true
+		res.IgnoreDownstreamTriggerRules = out.IgnoreDownstreamTriggerRules == nil || *out.IgnoreDownstreamTriggerRules
+	}
+	return res, nil
+}
+
+// errorText is the outcome's exception as text, or fallback.
+func (o *Outcome) errorText(fallback string) string {
+	if o.Error == nil {
+		return fallback
+	}
+	if o.Error.Message != "" {
+		return o.Error.Message
+	}
+	return o.Error.Error()
+}
+
+// decodeValue decodes a value the child sent, keeping numbers as written
+// (json.Number) so that the XCom stores what Python returned (5.0 stays a
+// float).
+func decodeValue(raw json.RawMessage) (any, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode the value the python child returned: %w", err)
+	}
+	return v, nil
+}
+
+func readMeta(args map[string]any) (*meta, error) {
+	var m meta
+	raw, ok := args[Name]
+	if !ok {
+		return &m, nil
+	}
+	b, err := json.Marshal(raw)
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: argument %s: %v", operator.ErrFail, Name, err)
+	}
+	return &m, nil
+}
+
+// missingProvider is the message a try of a provider class Windsock does
+// not implement fails with.
+func missingProvider(p *placeholder, classPath string) string {
+	cls := p.ClassPath
+	if cls == "" {
+		cls = classPath
+	}
+	pkg := "apache-airflow-providers-" + strings.ReplaceAll(p.Provider, ".", "-")
+	return fmt.Sprintf("%s needs the provider package %s, which this environment lacks", cls, pkg)
+}
+
+// fileHash names the version of a DAG file: a warm server that imported
+// another version is not used for it.
+func fileHash(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read DAG file: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
