@@ -22,8 +22,8 @@ import (
 )
 
 // benchEnv opens an environment in a temporary home whose DAG folder holds
-// the given files, parsed into the store.
-func benchEnv(tb testing.TB, files map[string]string) *Environment {
+// the given files, parsed into the store; environ adds settings.
+func benchEnv(tb testing.TB, files map[string]string, environ ...string) *Environment {
 	tb.Helper()
 	home := benchHome(tb)
 	for name, content := range files {
@@ -35,7 +35,7 @@ func benchEnv(tb testing.TB, files map[string]string) *Environment {
 			tb.Fatal(err)
 		}
 	}
-	environ := []string{"WINDSOCK_HOME=" + home, "HOME=" + home, "PATH=" + os.Getenv("PATH"), "WINDSOCK__CORE__LOAD_EXAMPLES=False", "WINDSOCK__CORE__DAGS_ARE_PAUSED_AT_CREATION=False"}
+	environ = append([]string{"WINDSOCK_HOME=" + home, "HOME=" + home, "PATH=" + os.Getenv("PATH"), "WINDSOCK__CORE__LOAD_EXAMPLES=False", "WINDSOCK__CORE__DAGS_ARE_PAUSED_AT_CREATION=False"}, environ...)
 	if _, err := config.EnsureFile(home, environ); err != nil {
 		tb.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
@@ -19,6 +20,7 @@ import (
 	"github.com/windsock/windsock/internal/examples"
 	"github.com/windsock/windsock/internal/fernet"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/pyrt"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/postgres"
@@ -43,6 +45,9 @@ type Environment struct {
 	Hostname string
 
 	registry *operator.Registry
+
+	pyMu sync.Mutex
+	py   *pyrt.Runtime
 }
 
 // Shared reports whether other processes may share the metadata database
@@ -144,8 +149,9 @@ func redactURL(u string) string {
 	return u
 }
 
-// Close releases the store.
+// Close stops the Python runtime and releases the store.
 func (e *Environment) Close() error {
+	e.stopPython()
 	return e.Store.Close()
 }
 

@@ -116,6 +116,16 @@ type CoreSection struct {
 	// DagbagImportTimeout bounds the parsing of one DAG file. Default: 30
 	// seconds.
 	DagbagImportTimeout time.Duration
+	// PythonExecutable is the interpreter that parses Python DAG files and
+	// runs Python tasks. Not in Airflow (which runs in its own). Default:
+	// "" (the first python3 on PATH, resolved to the real binary).
+	PythonExecutable string
+	// PluginsFolder is put on sys.path of every Python process, after the
+	// DAG folder (MWAA unpacks plugins.zip there). Default: $WINDSOCK_HOME/plugins.
+	PluginsFolder string
+	// DagDiscoverySafeMode makes the DAG processor skip Python files that
+	// do not contain both "airflow" and "dag". Default: True.
+	DagDiscoverySafeMode bool
 	// KilledTaskCleanupTime is how long a task gets to exit after SIGTERM
 	// before it is killed. Default: 60 seconds.
 	KilledTaskCleanupTime time.Duration

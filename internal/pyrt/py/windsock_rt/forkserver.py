@@ -13,7 +13,7 @@ away: the server kills its children's process groups and exits.
 """
 
 import ctypes
-import errno
+import gc
 import json
 import os
 import select
@@ -89,6 +89,7 @@ class Server:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGTERM, self._terminate)
         self.module_name = None
+        self.spare = None
 
     def _terminate(self, *_):
         self.shutdown()
@@ -101,10 +102,16 @@ class Server:
             except OSError:
                 pass
 
+    def drop_spare(self):
+        if self.spare is not None:
+            self.spare[1].close()  # EOF: the spare exits
+            self.spare = None
+
     def preload(self, req, fds):
         """Import the server's DAG file in the server itself, so children
         start with it imported. Variables read at import time make the
         module stale for later tries, so then children import afresh."""
+        self.drop_spare()
         log_fd, rpc_fd = fds
         saved = os.dup(1), os.dup(2)
         os.dup2(log_fd, 1)
@@ -131,34 +138,72 @@ class Server:
                 pass
             rpc.connect(None)
             sock.close()
+            gc.freeze()
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
             os.close(log_fd)
 
-    def fork(self, req, fds):
-        log_fd, rpc_fd = fds
+    def spawn_spare(self):
+        """Fork the child that will serve the next request, so that a
+        request waits for a hand-off rather than for a fork (a fork of a
+        process holding the imports costs milliseconds)."""
+        if self.spare is not None:
+            return
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = os.fork()
         if pid == 0:
-            self._child(req, log_fd, rpc_fd)  # never returns
-        os.close(log_fd)
-        os.close(rpc_fd)
+            ours.close()
+            self._child_setup()
+            code = 1
+            try:
+                req, fds = _recv(theirs)
+                theirs.close()
+                if req is None or len(fds) != 2:
+                    os._exit(0)
+                code = self._child_run(req, fds[0], fds[1])
+            finally:
+                os._exit(code)
+        theirs.close()
+        self.spare = (pid, ours)
+        self.children[pid] = None
+
+    def fork(self, req, fds):
+        """Hand req to the spare child and return its pid."""
+        self.spawn_spare()
+        pid, sock = self.spare
+        self.spare = None
+        data = json.dumps(req).encode("utf-8")
+        try:
+            sock.sendmsg([struct.pack(">I", len(data)) + data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("2i", *fds))])
+        finally:
+            sock.close()
+            for fd in fds:
+                os.close(fd)
         self.children[pid] = req["id"]
         return pid
 
-    def _child(self, req, log_fd, rpc_fd):
+    def _child_setup(self):
+        """What every child does first: its own process group (so a kill
+        reaches what it starts), death with the server, default signals."""
+        os.setsid()
+        _prctl_deathsig(signal.SIGKILL)
+        if os.getppid() == 1:
+            os._exit(1)
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGCHLD, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.close(self.rfd)
+        os.close(self.wfd)
+        self.ctrl.close()
+        if self.spare is not None:
+            self.spare[1].close()
+
+    def _child_run(self, req, log_fd, rpc_fd):
         code = 1
         try:
-            os.setsid()
-            _prctl_deathsig(signal.SIGKILL)
-            signal.set_wakeup_fd(-1)
-            for sig in (signal.SIGCHLD, signal.SIGTERM):
-                signal.signal(sig, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            os.close(self.rfd)
-            os.close(self.wfd)
-            self.ctrl.close()
             os.dup2(log_fd, 1)
             os.dup2(log_fd, 2)
             os.close(log_fd)
@@ -175,11 +220,9 @@ class Server:
             traceback.print_exc()
             code = 1
         finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        return code
 
     def _serve(self, req):
         op = req.get("op")
@@ -213,10 +256,15 @@ class Server:
             if pid == 0:
                 return
             rid = self.children.pop(pid, None)
+            if self.spare is not None and self.spare[0] == pid:
+                self.spare[1].close()
+                self.spare = None
             if rid is not None:
                 _send(self.ctrl, {"id": rid, "exit": status})
 
     def serve(self):
+        if not self.opts.get("file"):
+            self.spawn_spare()
         _send(self.ctrl, {"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
         while True:
             try:
@@ -246,6 +294,7 @@ class Server:
                 self.preload(req, fds)
                 _send(self.ctrl, {"id": rid, "pid": 0})
                 _send(self.ctrl, {"id": rid, "exit": 0})
+                self.spawn_spare()
                 continue
             try:
                 pid = self.fork(req, fds)
@@ -259,6 +308,10 @@ class Server:
                 continue
             _send(self.ctrl, {"id": rid, "pid": pid})
             self.reap()
+            try:
+                self.spawn_spare()
+            except OSError:
+                pass  # the next request forks it
 
 
 def main(argv):
@@ -272,6 +325,10 @@ def main(argv):
             __import__(name)
         except ImportError:
             pass
+    # Objects that exist now are never collected in the children: freezing
+    # them keeps a child's collections from touching (and so copying) the
+    # pages it shares with the server.
+    gc.freeze()
     Server(opts).serve()
 
 
