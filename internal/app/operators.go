@@ -32,7 +32,7 @@ func (e *Environment) OperatorRegistry() *operator.Registry {
 	r.Add("time_delta_sensor", sensors.NewTimeDeltaSensor())
 	r.Add("date_time_sensor", sensors.NewDateTimeSensor())
 	r.Add("external_task_sensor", sensors.NewExternalTaskSensor())
-	addPythonOperators(r, grace)
+	e.addPythonOperators(r, grace)
 	e.registry = r
 	return r
 }
