@@ -158,6 +158,9 @@ type Result struct {
 	// are skipped and the rest follow their trigger rules.
 	SkipDownstream               bool
 	IgnoreDownstreamTriggerRules bool
+	// Skip lists further tasks of the run the operator skipped itself
+	// (Airflow's SkipMixin.skip), when they have not started.
+	Skip []string
 	// RescheduleAt, when set, ends a sensor's poke in reschedule mode: the
 	// slot is freed and the task runs again at that time.
 	RescheduleAt *time.Time

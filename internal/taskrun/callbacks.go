@@ -48,11 +48,7 @@ func (r *Runner) runCallbacks(ctx context.Context, try *Try, out *Outcome, logf 
 		if out.TI != nil {
 			ti = out.TI // the state the try ended in, as the callback's ti sees it
 		}
-		extra := map[string]any{}
-		if out.Err != nil {
-			extra["exception"] = out.Err.Error()
-		}
-		ev.Try = r.callbackContext(ctx, try, ti, logf, masker, extra)
+		ev.Try = r.callbackContext(ctx, try, ti, logf, masker)
 	}
 	logf.Infof("Running %s", name)
 	if err := r.Callbacks.Run(ctx, spec, ev, logf); err != nil {
@@ -76,7 +72,7 @@ func (r *Runner) DagCallback(ctx context.Context, d *windsock.DAG, run *windsock
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		try := &Try{TI: ti, DAG: d, Run: run}
-		ev.Try = r.callbackContext(ctx, try, ti, out, tasklog.NewMasker(), map[string]any{"reason": reason})
+		ev.Try = r.callbackContext(ctx, try, ti, out, tasklog.NewMasker())
 	}
 	return r.Callbacks.Run(ctx, spec, ev, out)
 }
@@ -98,9 +94,9 @@ func (r *Runner) lastTaskInstance(ctx context.Context, run *windsock.DagRun) (*w
 }
 
 // callbackContext returns what a Python callback of try sees: the try's
-// sources, and Airflow's template context for ti with extra on top
-// (exception, reason).
-func (r *Runner) callbackContext(ctx context.Context, try *Try, ti *windsock.TaskInstance, logf io.Writer, masker *tasklog.Masker, extra map[string]any) *operator.Context {
+// sources, and Airflow's template context for ti (the event adds the
+// exception or reason).
+func (r *Runner) callbackContext(ctx context.Context, try *Try, ti *windsock.TaskInstance, logf io.Writer, masker *tasklog.Masker) *operator.Context {
 	tc := r.operatorContext(try, ti, logf, masker)
 	tc.Template = map[string]any{}
 	if tc.Task != nil {
@@ -110,9 +106,6 @@ func (r *Runner) callbackContext(ctx context.Context, try *Try, ti *windsock.Tas
 		} else {
 			tc.Template = tctx.JSON()
 		}
-	}
-	for k, v := range extra {
-		tc.Template[k] = v
 	}
 	return tc
 }

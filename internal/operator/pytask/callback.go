@@ -4,17 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/windsock/windsock/internal/callback"
-	"github.com/windsock/windsock/internal/operator"
 )
 
 // RunPython runs the Python callbacks of ev (callback.PythonRunner): the
 // child of the DAG file's warm server finds the DAG (and, for a task
 // callback, the task), and calls each callable it holds under
 // ev.Callback with the context of ev.Try. What they print goes to out; a
-// callback's exception is reported with its traceback.
+// callback's exception fails the run of the callbacks (the child logs
+// its traceback).
 func (o *Operator) RunPython(ctx context.Context, ev callback.Event, out io.Writer) error {
 	tc := *ev.Try
 	tc.Log = out
@@ -24,6 +23,11 @@ func (o *Operator) RunPython(ctx context.Context, ev callback.Event, out io.Writ
 	}
 	req := Request{
 		Kind: kind, File: tc.DAG.Fileloc, DagID: ev.DagID, RunID: ev.RunID, Context: tc.Template, Callback: ev.Callback,
+	}
+	if kind == "task_callback" {
+		req.Exception = ev.Reason // the try's error, for failure and retry callbacks
+	} else {
+		req.Reason = ev.Reason
 	}
 	if tc.TI != nil {
 		req.TaskID, req.MapIndex, req.TryNumber, req.MaxTries = tc.TI.TaskID, tc.TI.MapIndex, tc.TI.TryNumber, tc.TI.MaxTries
@@ -35,11 +39,9 @@ func (o *Operator) RunPython(ctx context.Context, ev callback.Event, out io.Writ
 	if res.State == stateSuccess || res.State == stateSkipped {
 		return nil
 	}
+	// The child logged each failing callback's traceback.
 	if res.Error == nil {
 		return fmt.Errorf("%s failed", ev.Callback)
-	}
-	if res.Error.Traceback != "" {
-		operator.Logf(out, "Error when executing %s\n%s", ev.Callback, strings.TrimRight(res.Error.Traceback, "\n"))
 	}
 	return fmt.Errorf("%s: %w", ev.Callback, res.Error)
 }

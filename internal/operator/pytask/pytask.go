@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/pyrt"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -61,6 +62,16 @@ type Request struct {
 	// Callback names the callback a callback request runs
 	// ("on_failure_callback").
 	Callback string `json:"callback,omitempty"`
+	// Exception is the try's error, for a task's failure and retry
+	// callbacks (context["exception"]); Reason is a DAG callback's
+	// (context["reason"]).
+	Exception string `json:"exception,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// Env is exported into the child's os.environ before the task runs:
+	// the AIRFLOW_CTX_* variables and Windsock's try mark, which the
+	// processes the task starts inherit, so that they can be found and
+	// killed if the worker dies (process.KillLeftovers).
+	Env map[string]string `json:"env,omitempty"`
 }
 
 // Outcome is what run_task reports (pyspec.md, Contract 3).
@@ -71,6 +82,7 @@ type Outcome struct {
 	XComs                        map[string]json.RawMessage `json:"xcoms"`
 	Branch                       []string                   `json:"branch"`
 	SkipDownstream               bool                       `json:"skip_downstream"`
+	SkipTasks                    []string                   `json:"skip_tasks"`
 	IgnoreDownstreamTriggerRules *bool                      `json:"ignore_downstream_trigger_rules"`
 	RenderedFields               map[string]any             `json:"rendered_fields"`
 	Error                        *PythonError               `json:"error"`
@@ -133,6 +145,7 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 	req := Request{
 		Kind: "task", File: tc.DAG.Fileloc, DagID: tc.TI.DagID, TaskID: tc.TI.TaskID, RunID: tc.TI.RunID,
 		MapIndex: tc.TI.MapIndex, TryNumber: tc.TI.TryNumber, MaxTries: tc.TI.MaxTries, Context: tc.Template,
+		Env: envMap(process.ContextEnv(tc)),
 	}
 	out, err := o.run(ctx, req, tc)
 	if err != nil {
@@ -179,9 +192,7 @@ func result(tc *operator.Context, out *Outcome) (*operator.Result, error) {
 	case stateSkipped:
 		return rendered, fmt.Errorf("%w: %s", operator.ErrSkip, out.errorText("skipped"))
 	case stateFailedNoRetry, stateFailed:
-		if out.Error != nil && out.Error.Traceback != "" {
-			operator.Logf(tc.Log, "Task failed with exception\n%s", strings.TrimRight(out.Error.Traceback, "\n"))
-		}
+		// The child logged the traceback itself.
 		err := error(out.Error)
 		if out.Error == nil {
 			err = errors.New("the task failed")
@@ -217,6 +228,9 @@ func result(tc *operator.Context, out *Outcome) (*operator.Result, error) {
 			return rendered, err
 		}
 		res.Branch = ids
+	}
+	if len(out.SkipTasks) > 0 {
+		res.Skip = out.SkipTasks
 	}
 	if out.SkipDownstream {
 		res.SkipDownstream = true
@@ -288,4 +302,15 @@ func fileHash(path string) (string, error) {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// envMap turns KEY=value pairs into the mapping the child exports.
+func envMap(env []string) map[string]string {
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }
