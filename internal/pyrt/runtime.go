@@ -419,15 +419,16 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 	case err := <-p.err:
 		return nil, fmt.Errorf("python child: %w", err)
 	}
+	// A child's output and channel close when it exits, unless something it
+	// started in the background still holds them; as with a bash task, the
+	// try lasts until they are closed too, and ctx's end still kills the
+	// group (what holds them is in it).
+	<-logDone
+	out := <-rpcDone
 	cancelled := killed || (stopKill != nil && !stopKill())
 	if cancelled && group != nil {
 		group.Finish()
 	}
-	// A child's output and channel close when it exits, unless something it
-	// started in the background still holds them; as with a bash task, the
-	// try lasts until they are closed too.
-	<-logDone
-	out := <-rpcDone
 	if cancelled {
 		return nil, ctx.Err()
 	}

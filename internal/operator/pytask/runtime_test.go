@@ -41,6 +41,12 @@ def run_task(req, rpc):
             f.write("%d %d" % (os.getpid(), child.pid))
         os.rename(ctx["pidfile"] + ".tmp", ctx["pidfile"])
         time.sleep(300)
+    if ctx.get("mode") == "background":
+        child = subprocess.Popen(["sleep", "60"])  # holds the log open
+        with open(ctx["pidfile"] + ".tmp", "w") as f:
+            f.write("%d %d" % (os.getpid(), child.pid))
+        os.rename(ctx["pidfile"] + ".tmp", ctx["pidfile"])
+        return {"state": "success"}
     if ctx.get("mode") == "call":
         value = rpc.call("variable_get", key="color")
         return {"state": "success", "has_return": True, "return_value": value}
@@ -252,6 +258,40 @@ func TestTimeoutKillsTheTryAndItsSubprocess(t *testing.T) {
 		t.Errorf("Execute = %v, want the context's error", err)
 	}
 	waitEnded(t, pids...)
+}
+
+// TestTimeoutKillsWhatOutlivesTheTry: a try whose Python returned but
+// left a subprocess holding its log open lasts until the log closes, as a
+// bash task does; the end of its context (execution_timeout) still kills
+// that subprocess and ends the try.
+func TestTimeoutKillsWhatOutlivesTheTry(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t, stubCache(t))
+	pidfile := filepath.Join(t.TempDir(), "pids")
+	tc := tryContext(t, t.TempDir(), map[string]any{"mode": "background", "pidfile": pidfile})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := New(runtimeFunc(rt)).Execute(ctx, tc)
+		done <- err
+	}()
+	pids := readPids(t, pidfile, func() bool { return len(done) > 0 })
+	// Once the Python child is reaped, the server has reported its exit:
+	// only its subprocess holds the try now.
+	for {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pids[0])); err != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	// Without the kill, the try would end only with the subprocess, as a
+	// success.
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Execute = %v, want the context's error", err)
+	}
+	waitEnded(t, pids[1])
 }
 
 // TestWorkerKilledLeavesNoPython: when the process running a Python try
