@@ -171,6 +171,11 @@ type Result struct {
 	// alongside an error, since a try that fails after rendering keeps
 	// them too.
 	RenderedFields map[string]any
+	// CallbacksRan says the operator ran the task's callback for the
+	// outcome itself (a Python task calls them in its own process, as
+	// Airflow does), so the worker must not run them again. Like
+	// RenderedFields it may come alongside an error.
+	CallbacksRan bool
 }
 
 // Registry maps operator names (Spec.Name) to implementations.

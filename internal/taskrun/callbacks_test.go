@@ -2,12 +2,14 @@ package taskrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
 
 	"github.com/windsock/windsock/internal/callback"
+	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -79,5 +81,28 @@ func TestPythonDagCallback(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "python on_failure_callback read") {
 		t.Errorf("output %q", out.String())
+	}
+}
+
+// TestCallbacksRanByTheOperator: callbacks an operator ran itself (a
+// Python task calls them in its child) are not run again after the try;
+// those of a try that never reached them are.
+func TestCallbacksRanByTheOperator(t *testing.T) {
+	t.Parallel()
+	tr := setup(t)
+	py := &pythonRecorder{}
+	tr.r.Callbacks = &callback.Runner{Python: py}
+	tr.task.Args = map[string]any{"on_retry_callback": map[string]any{callback.PythonMarker: "notify"}}
+	out := tr.liveTry(t, 1, func(ctx context.Context, tc *operator.Context) (*operator.Result, error) {
+		return &operator.Result{CallbacksRan: true}, errors.New("failed in python")
+	})
+	if out.State != windsock.TaskStateUpForRetry || len(py.events) != 0 {
+		t.Fatalf("try 1 = %s with %d callbacks run by the worker, want up_for_retry and none", out.State, len(py.events))
+	}
+	out = tr.liveTry(t, 2, func(ctx context.Context, tc *operator.Context) (*operator.Result, error) {
+		return nil, errors.New("failed before python")
+	})
+	if out.State != windsock.TaskStateUpForRetry || len(py.events) != 1 {
+		t.Fatalf("try 2 = %s with %d callbacks run by the worker, want up_for_retry and 1", out.State, len(py.events))
 	}
 }

@@ -154,7 +154,7 @@ func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
 	rendered = maskRendered(masker, rendered)
 	// The outcome is recorded even when ctx was cancelled (a killed try).
 	out, err = r.finish(context.WithoutCancel(ctx), try, logf, res, rendered)
-	if err == nil && out.Recorded {
+	if err == nil && out.Recorded && !res.callbacksRan {
 		r.runCallbacks(ctx, try, out, logf, masker)
 	}
 	return out, err
@@ -286,10 +286,11 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 	if opRes != nil && opRes.RenderedFields != nil {
 		rendered = opRes.RenderedFields
 	}
+	callbacksRan := opRes != nil && opRes.CallbacksRan
 	if opErr != nil {
 		opRes = nil
 	}
-	return &result{op: opRes, err: opErr}, rendered
+	return &result{op: opRes, err: opErr, callbacksRan: callbacksRan}, rendered
 }
 
 // operatorContext returns what an operator (or a Python callback) of try
@@ -398,6 +399,9 @@ type result struct {
 	// worker, a scheduler's local executor) shuts down: it runs again as
 	// the same try.
 	handBack bool
+	// callbacksRan is set when the operator ran the task's callback
+	// itself.
+	callbacksRan bool
 }
 
 // ErrHandBack is the cause an executor (a worker, a scheduler's local

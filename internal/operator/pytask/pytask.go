@@ -186,7 +186,8 @@ func (o *Operator) run(ctx context.Context, req Request, tc *operator.Context) (
 
 // result maps a try's outcome to Execute's answer.
 func result(tc *operator.Context, out *Outcome) (*operator.Result, error) {
-	rendered := &operator.Result{RenderedFields: out.RenderedFields}
+	// The child called the task's callbacks for the outcome itself.
+	rendered := &operator.Result{RenderedFields: out.RenderedFields, CallbacksRan: true}
 	switch out.State {
 	case stateSuccess:
 	case stateSkipped:
