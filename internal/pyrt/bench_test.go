@@ -14,7 +14,7 @@ func BenchmarkChild(b *testing.B) {
 	}
 	defer r.Stop()
 	ctx := context.Background()
-	s, err := r.parseServer(ctx)
+	s, err := r.server(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -32,11 +32,12 @@ type Config struct {
 	// KillGrace is the time between SIGTERM and SIGKILL when a child is
 	// stopped; zero means process.DefaultKillGrace.
 	KillGrace time.Duration
-	// MaxServers caps the warm file servers kept (idle ones are stopped,
-	// least recently used first); default 32.
-	MaxServers int
-	// Preload names modules every server imports before forking, on top
-	// of airflow (jinja2 by default when importable).
+	// MaxIdle is how many idle workers the server keeps for the next
+	// requests; default 8. More run at once when more requests come.
+	MaxIdle int
+	// Preload names modules the server imports before forking workers, on
+	// top of airflow and the runtime's own (jinja2 by default when
+	// importable).
 	Preload []string
 }
 
@@ -54,8 +55,8 @@ func (f HandlerFunc) Call(ctx context.Context, name string, args json.RawMessage
 	return f(ctx, name, args)
 }
 
-// Runtime runs Python children from warm servers: one parse server, and one
-// file server per DAG file version for tries.
+// Runtime runs Python requests (parse a file, run a try) in the workers of
+// one warm Python server, started on first use and again if it dies.
 type Runtime struct {
 	cfg    Config
 	python string
@@ -63,27 +64,18 @@ type Runtime struct {
 	env    []string
 
 	mu      sync.Mutex
-	parse   *server
-	files   map[fileKey]*fileServer
-	tick    int64
+	srv     *server
 	stopped bool
-}
-
-type fileKey struct{ path, hash string }
-
-type fileServer struct {
-	srv  *server
-	used int64
 }
 
 // New returns a Runtime; it resolves the interpreter and extracts the tree
 // but starts no process until first used.
 func New(ctx context.Context, cfg Config) (*Runtime, error) {
-	if cfg.MaxServers <= 0 {
-		cfg.MaxServers = 32
+	if cfg.MaxIdle <= 0 {
+		cfg.MaxIdle = 8
 	}
 	if cfg.Preload == nil {
-		cfg.Preload = []string{"jinja2", "windsock_rt.parse"}
+		cfg.Preload = []string{"jinja2"}
 	}
 	if cfg.CacheDir == "" {
 		base, err := os.UserCacheDir()
@@ -108,7 +100,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	env = append(append([]string(nil), env...),
 		"PYTHONPYCACHEPREFIX="+filepath.Join(cfg.CacheDir, "pycache"),
 		"PYTHONUNBUFFERED=1")
-	return &Runtime{cfg: cfg, python: python, rtDir: rtDir, env: env, files: map[fileKey]*fileServer{}}, nil
+	return &Runtime{cfg: cfg, python: python, rtDir: rtDir, env: env}, nil
 }
 
 // Python returns the interpreter in use.
@@ -117,50 +109,40 @@ func (r *Runtime) Python() string { return r.python }
 // Dir returns the directory the runtime tree was extracted to.
 func (r *Runtime) Dir() string { return r.rtDir }
 
-// Stop ends every server and its children. It is idempotent; later calls
-// to Parse or Run fail.
+// Stop ends the server and its workers. It is idempotent; later calls to
+// Parse or Run fail.
 func (r *Runtime) Stop() {
 	r.mu.Lock()
 	r.stopped = true
-	servers := make([]*server, 0, len(r.files)+1)
-	if r.parse != nil {
-		servers = append(servers, r.parse)
-		r.parse = nil
-	}
-	for k, f := range r.files {
-		servers = append(servers, f.srv)
-		delete(r.files, k)
-	}
+	s := r.srv
+	r.srv = nil
 	r.mu.Unlock()
-	for _, s := range servers {
+	if s != nil {
 		s.stop()
 	}
 }
 
 var errStopped = errors.New("python runtime stopped")
 
-func (r *Runtime) opts(file string) map[string]any {
-	return map[string]any{
-		"dags_folder": r.cfg.DagsFolder, "plugins_folder": r.cfg.PluginsFolder,
-		"preload": r.cfg.Preload, "file": file,
-	}
-}
-
-// parseServer returns the warm parse server, starting it when needed.
-func (r *Runtime) parseServer(ctx context.Context) (*server, error) {
+// server returns the warm server, starting it when needed.
+func (r *Runtime) server(ctx context.Context) (*server, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
 		return nil, errStopped
 	}
-	if r.parse != nil && r.parse.alive() {
-		return r.parse, nil
+	if r.srv != nil && r.srv.alive() {
+		return r.srv, nil
 	}
-	s, err := startServer(ctx, r.python, r.rtDir, r.opts(""), r.env)
+	opts := map[string]any{
+		"dags_folder": r.cfg.DagsFolder, "plugins_folder": r.cfg.PluginsFolder,
+		"preload": r.cfg.Preload, "max_idle": r.cfg.MaxIdle,
+	}
+	s, err := startServer(ctx, r.python, r.rtDir, opts, r.env)
 	if err != nil {
 		return nil, err
 	}
-	r.parse = s
+	r.srv = s
 	return s, nil
 }
 
@@ -186,11 +168,11 @@ type ParseResult struct {
 // timeout to import.
 var ErrTimeout = errors.New("python import timed out")
 
-// Parse imports path in a child of the parse server and returns its DAGs.
+// Parse imports path in a worker and returns its DAGs.
 // A file that takes longer than timeout (zero: no limit) is killed and
 // ErrTimeout returned.
 func (r *Runtime) Parse(ctx context.Context, path string, timeout time.Duration, h Handler) (*ParseResult, error) {
-	s, err := r.parseServer(ctx)
+	s, err := r.server(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -217,118 +199,24 @@ func (r *Runtime) Parse(ctx context.Context, path string, timeout time.Duration,
 	return &res, nil
 }
 
-// RunRequest asks for one child of the warm server of a DAG file.
+// RunRequest asks for one try (or callback) of a task of a DAG file.
 type RunRequest struct {
-	// File is the DAG file; FileHash names its version (a server that
-	// imported another version is not used).
-	File, FileHash string
+	// File is the DAG file, imported afresh for the request as Airflow
+	// re-parses it in every try.
+	File string
 	// Request is handed to windsock_rt.execute.run_task as its req.
 	Request any
 }
 
-// Run runs req in a child of the warm server that imported req.File (at
-// req.FileHash), writing the child's output to log, and returns the
-// outcome the child sent. ctx's end kills the child's process group.
+// Run runs req in a worker, writing its output to log, and returns the
+// outcome it sent. ctx's end kills the worker's process group (the worker
+// and whatever the try started).
 func (r *Runtime) Run(ctx context.Context, req RunRequest, log io.Writer, h Handler) (json.RawMessage, error) {
-	s, err := r.fileServer(ctx, req.File, req.FileHash, log, h)
+	s, err := r.server(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer r.release(s)
-	return r.do(ctx, s, map[string]any{"op": "run", "req": req.Request}, log, h)
-}
-
-// fileServer returns the warm server of a file version, starting it (and
-// importing the file in it) when needed; the caller must release it.
-func (r *Runtime) fileServer(ctx context.Context, path, hash string, log io.Writer, h Handler) (*server, error) {
-	key := fileKey{path, hash}
-	r.mu.Lock()
-	if r.stopped {
-		r.mu.Unlock()
-		return nil, errStopped
-	}
-	r.tick++
-	if f := r.files[key]; f != nil && f.srv.alive() {
-		f.used = r.tick
-		f.srv.mu.Lock()
-		f.srv.busy++
-		f.srv.mu.Unlock()
-		r.mu.Unlock()
-		return f.srv, nil
-	}
-	r.mu.Unlock()
-
-	s, err := startServer(ctx, r.python, r.rtDir, r.opts(path), r.env)
-	if err != nil {
-		return nil, err
-	}
-	// The file is imported in the server itself, so children start with
-	// it; what the import prints goes to the first try's log.
-	if _, err := r.do(ctx, s, map[string]any{"op": "preload", "file": path}, log, h); err != nil {
-		s.stop()
-		return nil, fmt.Errorf("import %s: %w", path, err)
-	}
-	s.mu.Lock()
-	s.busy++
-	s.mu.Unlock()
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopped {
-		go s.stop()
-		return nil, errStopped
-	}
-	if old := r.files[key]; old != nil {
-		go r.stopWhenIdle(old.srv)
-	}
-	r.tick++
-	r.files[key] = &fileServer{srv: s, used: r.tick}
-	r.evict()
-	return s, nil
-}
-
-// release marks one request of s as done.
-func (r *Runtime) release(s *server) {
-	s.mu.Lock()
-	s.busy--
-	s.mu.Unlock()
-}
-
-// evict stops idle file servers beyond MaxServers, least recently used
-// first (r.mu held). Busy servers are kept: stopping one would kill its
-// tries.
-func (r *Runtime) evict() {
-	for len(r.files) > r.cfg.MaxServers {
-		var oldest *fileKey
-		var at int64
-		for k, f := range r.files {
-			f.srv.mu.Lock()
-			idle := f.srv.busy == 0
-			f.srv.mu.Unlock()
-			if idle && (oldest == nil || f.used < at) {
-				k := k
-				oldest, at = &k, f.used
-			}
-		}
-		if oldest == nil {
-			return
-		}
-		s := r.files[*oldest].srv
-		delete(r.files, *oldest)
-		go s.stop()
-	}
-}
-
-func (r *Runtime) stopWhenIdle(s *server) {
-	s.mu.Lock()
-	idle := s.busy == 0
-	s.mu.Unlock()
-	if idle {
-		s.stop()
-	}
-	// A busy server of an older version is left to finish; it is no longer
-	// in the map, so nothing new reaches it, and Stop of the runtime does
-	// not know it: its children end with their tries.
+	return r.do(ctx, s, map[string]any{"op": "run", "file": req.File, "req": req.Request}, log, h)
 }
 
 // do sends one request to s, serves the child's calls through h, copies its
@@ -387,48 +275,61 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 		rpcDone <- rpcOutcome{res, err}
 	}()
 
-	var group *process.Group
-	var killed bool
-	pid := -1
-	for pid < 0 {
+	// A cancellation before the worker's pid is known kills it once the
+	// pid comes.
+	killed, cancel := false, ctx.Done()
+	pid := 0
+	for pid <= 0 {
 		select {
 		case pid = <-p.pid:
 		case err := <-p.err:
 			return nil, fmt.Errorf("python child: %w", err)
-		case <-ctx.Done():
-			if !killed {
-				killed = true
-				// The pid is not known yet: it comes, then the kill.
-			}
+		case <-cancel:
+			killed, cancel = true, nil
 		}
 	}
-	if pid > 0 {
-		group = process.NewGroup(pid, r.cfg.KillGrace)
-	}
+	group := process.NewGroup(pid, r.cfg.KillGrace)
 	var stopKill func() bool
-	if group != nil {
-		if killed {
-			group.Terminate()
-		} else {
-			stopKill = context.AfterFunc(ctx, group.Terminate)
-		}
+	if killed {
+		group.Terminate()
+	} else {
+		stopKill = context.AfterFunc(ctx, group.Terminate)
 	}
-	var status int
+	var status, code int
+	died := false
 	select {
 	case status = <-p.exit:
+		died = true
+	case code = <-p.done:
 	case err := <-p.err:
 		return nil, fmt.Errorf("python child: %w", err)
 	}
-	// A child's output and channel close when it exits, unless something it
-	// started in the background still holds them; as with a bash task, the
-	// try lasts until they are closed too, and ctx's end still kills the
-	// group (what holds them is in it).
-	<-logDone
-	out := <-rpcDone
-	cancelled := killed || (stopKill != nil && !stopKill())
-	if cancelled && group != nil {
-		group.Finish()
+	var cancelled bool
+	if died {
+		// The worker exited (a kill, or a task that ended the process):
+		// its output and channel close once whatever it started in the
+		// background lets go of them; as with a bash task, the try lasts
+		// until then, and ctx's end still kills that group.
+		<-logDone
+		cancelled = killed || !stopKill()
+		if cancelled {
+			group.Finish()
+		}
+	} else {
+		// The worker is reused for later requests, so its group is not
+		// killed once the request is done; something the task left
+		// holding the output open holds the try only until ctx ends.
+		cancelled = killed || !stopKill()
+		if cancelled {
+			group.Finish()
+		}
+		select {
+		case <-logDone:
+		case <-ctx.Done():
+			cancelled = true
+		}
 	}
+	out := <-rpcDone
 	if cancelled {
 		return nil, ctx.Err()
 	}
@@ -436,7 +337,10 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 		return nil, out.err
 	}
 	if out.result == nil {
-		return nil, fmt.Errorf("python child %s without reporting a result", describeStatus(syscall.WaitStatus(status)))
+		if died {
+			return nil, fmt.Errorf("python child %s without reporting a result", describeStatus(syscall.WaitStatus(status)))
+		}
+		return nil, fmt.Errorf("python child ended with return code %d without reporting a result", code)
 	}
 	return out.result, nil
 }

@@ -42,7 +42,7 @@ func setup(t *testing.T) *Runtime {
 // eval runs code in a child of the parse server.
 func eval(ctx context.Context, t *testing.T, r *Runtime, code string, h Handler) (json.RawMessage, string, error) {
 	t.Helper()
-	s, err := r.parseServer(ctx)
+	s, err := r.server(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestServerDeathIsReported(t *testing.T) {
 	t.Parallel()
 	r := setup(t)
 	ctx := context.Background()
-	s, err := r.parseServer(ctx)
+	s, err := r.server(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,5 +255,47 @@ func TestResolvePythonThroughShim(t *testing.T) {
 	}
 	if _, err := ResolvePython(context.Background(), filepath.Join(dir, "missing")); err == nil {
 		t.Fatal("a missing interpreter resolved")
+	}
+}
+
+// A worker serves one request after another, and what a request changed
+// in the process environment or working directory is put back before the
+// next one.
+func TestWorkerReuseIsolation(t *testing.T) {
+	t.Parallel()
+	r := setup(t)
+	ctx := context.Background()
+	first, _, err := eval(ctx, t, r, `
+import os
+os.environ["WINDSOCK_LEAK"] = "1"
+os.chdir("/")
+rpc.call("result", pid=os.getpid())
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := eval(ctx, t, r, `
+import os
+rpc.call("result", pid=os.getpid(), leak=os.environ.get("WINDSOCK_LEAK"), cwd=os.getcwd())
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b struct {
+		PID  int
+		Leak *string
+		Cwd  string
+	}
+	if err := json.Unmarshal(first, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(second, &b); err != nil {
+		t.Fatal(err)
+	}
+	if a.PID != b.PID {
+		t.Logf("the second request went to another worker (%d, then %d)", a.PID, b.PID)
+	}
+	if b.Leak != nil || b.Cwd == "/" {
+		t.Fatalf("the first request's changes leaked into the next: env %v, cwd %q", b.Leak, b.Cwd)
 	}
 }

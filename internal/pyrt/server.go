@@ -19,7 +19,8 @@ import (
 // DAG file is the biggest thing sent.
 const maxFrame = 256 << 20
 
-// server is one warm Python process that forks a child per request.
+// server is one warm Python process serving requests through the workers
+// it forks (see forkserver.py).
 type server struct {
 	cmd    *exec.Cmd
 	ctrl   *net.UnixConn
@@ -31,18 +32,18 @@ type server struct {
 	pending map[int64]*pending
 	dead    error         // set once the process is gone
 	done    chan struct{} // closed once the process is gone
-	busy    int           // requests in flight (under mu)
 }
 
-// pending is one request waiting for its fork and exit.
+// pending is one request waiting for its worker and its end.
 type pending struct {
-	pid  chan int   // the child's pid (0 for requests served in the server)
-	exit chan int   // the raw wait status
-	err  chan error // the server could not start the child
+	pid  chan int   // the pid of the worker serving it (its process group)
+	done chan int   // the worker finished it (the code it gave)
+	exit chan int   // the worker died first (its raw wait status)
+	err  chan error // the server could not hand it to a worker
 }
 
 // startServer starts python with the fork server and waits until it is
-// ready to fork.
+// ready to serve.
 func startServer(ctx context.Context, python, rtDir string, opts map[string]any, env []string) (*server, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -97,6 +98,7 @@ func (s *server) read(ready chan<- error) {
 			Ready bool   `json:"ready"`
 			ID    int64  `json:"id"`
 			PID   *int   `json:"pid"`
+			Done  *int   `json:"done"`
 			Exit  *int   `json:"exit"`
 			Error string `json:"error"`
 		}
@@ -118,7 +120,7 @@ func (s *server) read(ready chan<- error) {
 		}
 		s.mu.Lock()
 		p := s.pending[msg.ID]
-		if msg.Exit != nil || msg.Error != "" {
+		if msg.Exit != nil || msg.Done != nil || msg.Error != "" {
 			delete(s.pending, msg.ID)
 		}
 		s.mu.Unlock()
@@ -131,8 +133,11 @@ func (s *server) read(ready chan<- error) {
 		case msg.PID != nil:
 			p.pid <- *msg.PID
 		}
-		if msg.Exit != nil {
+		switch {
+		case msg.Exit != nil:
 			p.exit <- *msg.Exit
+		case msg.Done != nil:
+			p.done <- *msg.Done
 		}
 	}
 	waitErr := s.cmd.Wait()
@@ -156,7 +161,7 @@ func (s *server) read(ready chan<- error) {
 // request sends req with the child's two fds and returns the channels its
 // answers arrive on.
 func (s *server) request(req map[string]any, logW, rpcChild *os.File) (*pending, error) {
-	p := &pending{pid: make(chan int, 1), exit: make(chan int, 1), err: make(chan error, 1)}
+	p := &pending{pid: make(chan int, 1), done: make(chan int, 1), exit: make(chan int, 1), err: make(chan error, 1)}
 	s.mu.Lock()
 	if s.dead != nil {
 		s.mu.Unlock()
@@ -183,7 +188,7 @@ func (s *server) request(req map[string]any, logW, rpcChild *os.File) (*pending,
 }
 
 // stop ends the server: closing the control channel makes it kill its
-// children and exit.
+// workers and exit.
 func (s *server) stop() {
 	s.ctrl.Close()
 	<-s.done

@@ -1,8 +1,8 @@
 // Package pytask runs the tasks of Python DAG files that Windsock does not
 // run natively (PythonOperator, @task, custom operators): the operator
-// registered as "python_file_task". A try is a child of the warm Python
-// server that imported the task's DAG file (internal/pyrt); the child
-// finds the task, renders its templated fields, calls execute(context)
+// registered as "python_file_task". A try runs in a worker of the warm
+// Python server (internal/pyrt), which imports the task's DAG file, finds
+// the task, renders its templated fields, calls execute(context)
 // and reports the outcome, while this package answers its calls for
 // variables, connections and XCom through the try's sources. It also runs
 // the Python callbacks ({"__python__": ...}) of native tasks and of DAGs.
@@ -11,13 +11,10 @@ package pytask
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/windsock/windsock/internal/operator"
@@ -154,8 +151,8 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 	return result(tc, out)
 }
 
-// run sends req to a child of the warm server of req.File and decodes what
-// it reports.
+// run sends req to a worker of the warm Python server and decodes what it
+// reports.
 func (o *Operator) run(ctx context.Context, req Request, tc *operator.Context) (*Outcome, error) {
 	if req.File == "" {
 		return nil, fmt.Errorf("%w: DAG %s has no file to run its Python from", operator.ErrFail, req.DagID)
@@ -164,13 +161,9 @@ func (o *Operator) run(ctx context.Context, req Request, tc *operator.Context) (
 	if err != nil {
 		return nil, fmt.Errorf("python runtime: %w", err)
 	}
-	hash, err := fileHash(req.File)
-	if err != nil {
-		return nil, err
-	}
 	// Python's json reads 5 as an int: floats go as 5.0 to stay floats.
 	req.Context, _ = windsock.KeepFloats(req.Context).(map[string]any)
-	raw, err := rt.Run(ctx, pyrt.RunRequest{File: req.File, FileHash: hash, Request: req}, tc.Log, NewHandler(tc))
+	raw, err := rt.Run(ctx, pyrt.RunRequest{File: req.File, Request: req}, tc.Log, NewHandler(tc))
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
@@ -292,17 +285,6 @@ func missingProvider(p *placeholder, classPath string) string {
 	}
 	pkg := "apache-airflow-providers-" + strings.ReplaceAll(p.Provider, ".", "-")
 	return fmt.Sprintf("%s needs the provider package %s, which this environment lacks", cls, pkg)
-}
-
-// fileHash names the version of a DAG file: a warm server that imported
-// another version is not used for it.
-func fileHash(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("read DAG file: %w", err)
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
 }
 
 // envMap turns KEY=value pairs into the mapping the child exports.

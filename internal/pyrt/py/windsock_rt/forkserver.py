@@ -1,15 +1,22 @@
-"""A warm Python process that forks one child per request.
+"""A warm Python process that serves Windsock's parses and tries through a
+pool of worker processes forked from it.
 
-Windsock starts this once per purpose: a parse server (the `airflow`
-package imported) and file servers (a DAG file imported too), so that a
-parse or a try costs a fork, not an interpreter start and the imports.
+The server imports the `airflow` package and warms up once; each worker is
+forked from it and serves requests one at a time, many in its life. A
+request imports its DAG file afresh (as Airflow re-parses the file in every
+try), so a worker keeps only what every request shares: the imports.
+Forking per request would be simpler, but on virtual machines a page that a
+child writes costs tens of microseconds to copy, and a parse or a try
+writes thousands of them: a reused worker has them copied once.
 
 The control channel is fd 3, a unix stream socket. Frames are a 4-byte
 big-endian length and UTF-8 JSON; a request carries two fds in SCM_RIGHTS:
-the child's stdout/stderr and its RPC socket. The server answers
-{"id", "pid"} once forked (or {"id", "error"}) and {"id", "exit"} with the
-raw wait status once the child is reaped. EOF on fd 3 means Windsock went
-away: the server kills its children's process groups and exits.
+the output (stdout and stderr) and the RPC socket for that request. The
+server answers {"id", "pid"} with the pid of the worker serving it (its
+process group: killing it kills the request), {"id", "done": code} when the
+worker finished it, or {"id", "exit": wait status} when the worker died
+first, or {"id", "error"}. EOF on fd 3 means Windsock went away: the server
+kills its workers and exits.
 """
 
 import ctypes
@@ -21,13 +28,16 @@ import signal
 import socket
 import struct
 import sys
-import time
+import threading
 import traceback
 
 from windsock_rt import rpc
 
 CONTROL_FD = 3
 PR_SET_PDEATHSIG = 1
+# A worker is replaced after this many requests, bounding what requests may
+# leave behind in it.
+MAX_SERVED = 500
 
 _libc = None
 
@@ -77,120 +87,168 @@ def _fds(anc):
     return out
 
 
+def _close(fds):
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+class Worker:
+    def __init__(self, pid, sock):
+        self.pid = pid
+        self.sock = sock
+        self.rid = None  # the request being served
+
+
 class Server:
     def __init__(self, opts):
         self.opts = opts
+        self.max_idle = int(opts.get("max_idle") or 8)
         self.ctrl = socket.socket(fileno=CONTROL_FD)
-        self.children = {}  # pid -> request id
+        self.workers = {}  # pid -> Worker
+        self.idle = []
         self.rfd, self.wfd = os.pipe()
         os.set_blocking(self.wfd, False)
         os.set_blocking(self.rfd, False)
         signal.set_wakeup_fd(self.wfd)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGTERM, self._terminate)
-        self.module_name = None
-        self.spare = None
 
     def _terminate(self, *_):
         self.shutdown()
         os._exit(0)
 
     def shutdown(self):
-        for pid in list(self.children):
+        for pid in list(self.workers):
             try:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
 
-    def drop_spare(self):
-        if self.spare is not None:
-            self.spare[1].close()  # EOF: the spare exits
-            self.spare = None
+    # -- the server side --------------------------------------------------
 
-    def preload(self, req, fds):
-        """Import the server's DAG file in the server itself, so children
-        start with it imported. Variables read at import time make the
-        module stale for later tries, so then children import afresh."""
-        self.drop_spare()
-        log_fd, rpc_fd = fds
-        saved = os.dup(1), os.dup(2)
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        sock = socket.socket(fileno=rpc_fd)
-        rpc.connect(sock)
-        result = {"dags": [], "import_errors": [], "warnings": []}
-        try:
-            from windsock_rt import parse
-
-            result = parse.parse_file(req["file"], req.get("opts") or {})
-            self.module_name = result.get("module")
-            if result.get("variables_read") and self.module_name:
-                sys.modules.pop(self.module_name, None)
-                self.module_name = None
-        except BaseException:  # noqa: BLE001 - any failure is reported, the server lives on
-            traceback.print_exc()
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            try:
-                rpc.call("result", **result)
-            except OSError:
-                pass
-            rpc.connect(None)
-            sock.close()
-            gc.freeze()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-            os.close(log_fd)
-
-    def spawn_spare(self):
-        """Fork the child that will serve the next request, so that a
-        request waits for a hand-off rather than for a fork (a fork of a
-        process holding the imports costs milliseconds)."""
-        if self.spare is not None:
-            return
+    def spawn(self):
+        """Fork a worker; it warms up (copying the pages a request writes)
+        before it first reads a request."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = os.fork()
         if pid == 0:
             ours.close()
-            self._child_setup()
             code = 1
             try:
-                req, fds = _recv(theirs)
-                theirs.close()
-                if req is None or len(fds) != 2:
-                    os._exit(0)
-                code = self._child_run(req, fds[0], fds[1])
+                code = self._worker(theirs)
+            except BaseException:  # noqa: BLE001 - a worker must never return into the server's loop
+                traceback.print_exc()
             finally:
                 os._exit(code)
         theirs.close()
-        self.spare = (pid, ours)
-        self.children[pid] = None
+        w = Worker(pid, ours)
+        self.workers[pid] = w
+        self.idle.append(w)
+        return w
 
-    def fork(self, req, fds):
-        """Hand req to the spare child and return its pid."""
-        self.spawn_spare()
-        pid, sock = self.spare
-        self.spare = None
+    def dispatch(self, req, fds):
+        rid = req.get("id")
+        w = self.idle.pop() if self.idle else None
+        if w is None:
+            w = self.spawn()
+            self.idle.remove(w)
         data = json.dumps(req).encode("utf-8")
         try:
-            sock.sendmsg([struct.pack(">I", len(data)) + data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("2i", *fds))])
-        finally:
-            sock.close()
-            for fd in fds:
-                os.close(fd)
-        self.children[pid] = req["id"]
-        return pid
+            w.sock.sendmsg([struct.pack(">I", len(data)) + data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("2i", *fds))])
+        except OSError as e:
+            _close(fds)
+            _send(self.ctrl, {"id": rid, "error": "hand request to worker %d: %s" % (w.pid, e)})
+            return
+        _close(fds)
+        w.rid = rid
+        _send(self.ctrl, {"id": rid, "pid": w.pid})
+        if not self.idle:
+            # The next request should find a worker ready.
+            try:
+                self.spawn()
+            except OSError:
+                pass
 
-    def _child_setup(self):
-        """What every child does first: its own process group (so a kill
-        reaches what it starts), death with the server, default signals."""
+    def worker_message(self, w):
+        try:
+            msg, fds = _recv(w.sock)
+        except OSError:
+            msg, fds = None, []
+        _close(fds)
+        if msg is None:
+            return  # the worker is gone: reap reports it
+        rid, w.rid = w.rid, None
+        if rid is not None:
+            _send(self.ctrl, {"id": rid, "done": msg.get("done", 0)})
+        if msg.get("retire") or len(self.idle) >= self.max_idle:
+            w.sock.close()  # EOF: the worker exits
+            w.sock = None
+            return
+        self.idle.append(w)
+
+    def reap(self):
+        while self.workers:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            w = self.workers.pop(pid, None)
+            if w is None:
+                continue
+            if w in self.idle:
+                self.idle.remove(w)
+            if w.sock is not None:
+                w.sock.close()
+                w.sock = None
+            if w.rid is not None:
+                _send(self.ctrl, {"id": w.rid, "exit": status})
+
+    def serve(self):
+        self.spawn()
+        _send(self.ctrl, {"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
+        while True:
+            socks = [w.sock for w in self.workers.values() if w.sock is not None]
+            try:
+                readable, _, _ = select.select([self.ctrl, self.rfd] + socks, [], [])
+            except InterruptedError:
+                continue
+            if self.rfd in readable:
+                try:
+                    while os.read(self.rfd, 512):
+                        pass
+                except BlockingIOError:
+                    pass
+            for w in list(self.workers.values()):
+                if w.sock is not None and w.sock in readable:
+                    self.worker_message(w)
+            self.reap()
+            if self.ctrl not in readable:
+                continue
+            req, fds = _recv(self.ctrl)
+            if req is None:
+                self.shutdown()
+                return
+            if len(fds) != 2:
+                _close(fds)
+                _send(self.ctrl, {"id": req.get("id"), "error": "request came with %d fds, want 2" % len(fds)})
+                continue
+            self.dispatch(req, fds)
+
+    # -- the worker side --------------------------------------------------
+
+    def _worker(self, sock):
+        """A worker's life: its own process group (a kill of the request
+        reaches whatever it started), death with the server, then requests
+        one at a time until told to stop."""
         os.setsid()
         _prctl_deathsig(signal.SIGKILL)
         if os.getppid() == 1:
-            os._exit(1)
+            return 1
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
@@ -198,30 +256,69 @@ class Server:
         os.close(self.rfd)
         os.close(self.wfd)
         self.ctrl.close()
-        if self.spare is not None:
-            self.spare[1].close()
+        for w in self.workers.values():
+            if w.sock is not None:
+                w.sock.close()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        _warm_parse()
+        base_env = dict(os.environ)
+        base_cwd = os.getcwd()
+        served = 0
+        while True:
+            req, fds = _recv(sock)
+            if req is None:
+                return 0
+            if len(fds) != 2:
+                _close(fds)
+                return 1
+            code = self._one(req, fds[0], fds[1])
+            served += 1
+            # What a request changed for the process is put back; what
+            # cannot be (threads it left running) retires the worker.
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            if dict(os.environ) != base_env:
+                os.environ.clear()
+                os.environ.update(base_env)
+            try:
+                os.chdir(base_cwd)
+            except OSError:
+                pass
+            for name in [m for m in sys.modules if m.startswith("unusual_prefix_")]:
+                sys.modules.pop(name, None)
+            retire = code != 0 or served >= MAX_SERVED or threading.active_count() > 1
+            _send(sock, {"done": code, "retire": retire})
+            if retire:
+                return code
 
-    def _child_run(self, req, log_fd, rpc_fd):
+    def _one(self, req, log_fd, rpc_fd):
         code = 1
+        sock = None
         try:
             os.dup2(log_fd, 1)
             os.dup2(log_fd, 2)
             os.close(log_fd)
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.close(devnull)
             os.set_inheritable(rpc_fd, False)
             sock = socket.socket(fileno=rpc_fd)
             rpc.connect(sock)
             code = self._serve(req)
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 1
-        except BaseException:  # noqa: BLE001 - a child reports every failure in its log
+        except BaseException:  # noqa: BLE001 - a request reports every failure in its log
             traceback.print_exc()
             code = 1
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except OSError:
+                pass
+            rpc.connect(None)
+            if sock is not None:
+                sock.close()
         return code
 
     def _serve(self, req):
@@ -241,77 +338,73 @@ class Server:
             if outcome is not None:
                 rpc.call("result", **outcome)
             return 0
-        if op == "eval":  # the runtime's own tests: run a snippet in a child
+        if op == "eval":  # the runtime's own tests: run a snippet in a worker
             scope = {"rpc": rpc}
             exec(compile(req["code"], "<eval>", "exec"), scope)
             return 0
         raise ValueError("unknown request %r" % (op,))
 
-    def reap(self):
-        while self.children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            rid = self.children.pop(pid, None)
-            if self.spare is not None and self.spare[0] == pid:
-                self.spare[1].close()
-                self.spare = None
-            if rid is not None:
-                _send(self.ctrl, {"id": rid, "exit": status})
 
-    def serve(self):
-        if not self.opts.get("file"):
-            self.spawn_spare()
-        _send(self.ctrl, {"ready": True, "pid": os.getpid(), "python": sys.version.split()[0]})
-        while True:
-            try:
-                readable, _, _ = select.select([self.ctrl, self.rfd], [], [])
-            except InterruptedError:
-                continue
-            if self.rfd in readable:
-                try:
-                    while os.read(self.rfd, 512):
-                        pass
-                except BlockingIOError:
-                    pass
-                self.reap()
-            if self.ctrl not in readable:
-                continue
-            req, fds = _recv(self.ctrl)
-            if req is None:
-                self.shutdown()
-                return
-            rid = req.get("id")
-            if len(fds) != 2:
-                for fd in fds:
-                    os.close(fd)
-                _send(self.ctrl, {"id": rid, "error": "request %s came with %d fds, want 2" % (rid, len(fds))})
-                continue
-            if req.get("op") == "preload":
-                self.preload(req, fds)
-                _send(self.ctrl, {"id": rid, "pid": 0})
-                _send(self.ctrl, {"id": rid, "exit": 0})
-                self.spawn_spare()
-                continue
-            try:
-                pid = self.fork(req, fds)
-            except OSError as e:
-                for fd in fds:
-                    try:
-                        os.close(fd)
-                    except OSError:
-                        pass
-                _send(self.ctrl, {"id": rid, "error": "fork: %s" % e})
-                continue
-            _send(self.ctrl, {"id": rid, "pid": pid})
-            self.reap()
-            try:
-                self.spawn_spare()
-            except OSError:
-                pass  # the next request forks it
+# A DAG file using the common parts of the authoring API: parsing it once in
+# the server imports, in the server, every module a parse imports lazily, so
+# that children do not each import (and compile) them again.
+_WARMUP_DAG = '''
+from datetime import datetime, timedelta
+from airflow import DAG
+from airflow.decorators import dag, task, task_group
+from airflow.operators.bash import BashOperator
+from airflow.operators.empty import EmptyOperator
+from airflow.operators.python import PythonOperator, BranchPythonOperator
+from airflow.utils.task_group import TaskGroup
+from airflow.datasets import Dataset
+from airflow.models import Variable, Param
+
+with DAG("windsock_warmup_classic", schedule="@daily", start_date=datetime(2024, 1, 1),
+         default_args={"retries": 1, "retry_delay": timedelta(minutes=5)}, params={"p": Param(1, type="integer")}) as d:
+    with TaskGroup("g"):
+        a = BashOperator(task_id="a", bash_command="true", outlets=[Dataset("s3://warm/up")])
+    b = PythonOperator(task_id="b", python_callable=print)
+    c = BranchPythonOperator(task_id="c", python_callable=lambda: "e")
+    e = EmptyOperator(task_id="e")
+    a >> b >> c >> e
+
+@dag(schedule=None, start_date=datetime(2024, 1, 1))
+def windsock_warmup_taskflow():
+    @task
+    def one():
+        return 1
+
+    @task(multiple_outputs=True)
+    def two(x):
+        return {"x": x}
+
+    @task_group
+    def grp(v):
+        return two(v)
+
+    grp.expand(v=[one()]) if False else grp(one())
+
+windsock_warmup_taskflow()
+'''
+
+
+def _warm_parse():
+    import tempfile
+
+    try:
+        from windsock_rt import parse
+    except ImportError:
+        return
+    with tempfile.TemporaryDirectory(prefix="windsock-warmup-") as d:
+        path = os.path.join(d, "windsock_warmup.py")
+        with open(path, "w") as f:
+            f.write(_WARMUP_DAG)
+        try:
+            parse.parse_file(path, {})
+        except Exception:  # noqa: BLE001 - warming is an optimisation only
+            pass
+    for name in [m for m in sys.modules if m.startswith("unusual_prefix_")]:
+        sys.modules.pop(name, None)
 
 
 def main(argv):
@@ -319,15 +412,20 @@ def main(argv):
     for path in reversed([p for p in (opts.get("dags_folder"), opts.get("plugins_folder")) if p]):
         if path not in sys.path:
             sys.path.insert(1, path)
-    # Preload what every child needs, so that each pays for a fork only.
+    # Import what every request needs once, before the workers are forked.
     for name in ["airflow"] + list(opts.get("preload") or []):
         try:
             __import__(name)
         except ImportError:
             pass
-    # Objects that exist now are never collected in the children: freezing
-    # them keeps a child's collections from touching (and so copying) the
-    # pages it shares with the server.
+    try:
+        __import__("windsock_rt.warm")
+    except Exception:  # noqa: BLE001 - warming is an optimisation only
+        pass
+    _warm_parse()
+    # Objects that exist now are never collected in the workers: freezing
+    # them keeps the collector from touching (and so copying) the pages a
+    # worker shares with the server.
     gc.freeze()
     Server(opts).serve()
 
