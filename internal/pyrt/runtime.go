@@ -321,6 +321,11 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 		// holding the output open holds the try only until ctx ends.
 		cancelled = killed || !stopKill()
 		if cancelled {
+			// The worker caught the SIGTERM (a Python task turns it into
+			// AirflowTaskTerminated) and finished the request. Told to
+			// die, it must not serve another: it goes now with whatever
+			// the try left, rather than at the end of the kill grace.
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			group.Finish()
 		}
 		select {
