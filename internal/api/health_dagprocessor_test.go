@@ -101,7 +101,7 @@ func TestHealthFollowsTheDAGProcessorsScans(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var h healthInfo
+		var h HealthInfo
 		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ func TestWriteFailureIs503(t *testing.T) {
 	health := func() string {
 		t.Helper()
 		r := e.doRaw("GET", "/health", "", nil)
-		var h healthInfo
+		var h HealthInfo
 		e.ok(r, http.StatusOK, &h)
 		return h.Metadatabase.Status
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/windsock/windsock/internal/examples"
 	"github.com/windsock/windsock/internal/fernet"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/pyenv"
 	"github.com/windsock/windsock/internal/pyrt"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
@@ -48,6 +49,10 @@ type Environment struct {
 
 	pyMu sync.Mutex
 	py   *pyrt.Runtime
+	// pyEnvMu guards pyEnv, the environment's one successful
+	// pyenv.Prepare.
+	pyEnvMu sync.Mutex
+	pyEnv   *pyenv.Result
 }
 
 // Shared reports whether other processes may share the metadata database

@@ -61,7 +61,7 @@ func (r *runner) infoCommand() *cobra.Command {
 					{"task_logging_handler", "windsock.tasklog"},
 					{"sql_alchemy_conn", anon(redactPassword(cfg.Database.SQLAlchemyConn))},
 					{"dags_folder", anon(cfg.Core.DagsFolder)},
-					{"plugins_folder", ""},
+					{"plugins_folder", anon(cfg.Core.PluginsFolder)},
 					{"base_log_folder", anon(cfg.Logging.BaseLogFolder)},
 					{"remote_base_log_folder", anon(cfg.Logging.RemoteBaseLogFolder)},
 				}},

@@ -200,6 +200,7 @@ func (r *runner) rootCommand() *cobra.Command {
 		r.workerCommand(),
 		r.dagProcessorCommand(),
 		r.jobsCommand(),
+		r.healthCommand(),
 		r.cheatSheetCommand(),
 		r.infoCommand(),
 	)

@@ -29,6 +29,7 @@ func (r *runner) startService(cmd *cobra.Command) (ctx context.Context, logger *
 		stop()
 		return nil, nil, nil, nil, err
 	}
+	env.PreparePythonAtStart(ctx)
 	return ctx, logger, env, func() {
 		env.Close()
 		stop()

@@ -65,6 +65,7 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool, g
 	if err := env.EnsureDagsFolder(); err != nil {
 		return err
 	}
+	env.PreparePythonAtStart(ctx)
 	if err := r.ensureAdmin(ctx, env); err != nil {
 		return err
 	}

@@ -140,6 +140,16 @@ type CoreSection struct {
 	// host, which claim queued tasks from the metadata database (no broker
 	// is needed). Default: LocalExecutor.
 	Executor string
+	// RequirementsFile is the environment's requirements.txt (MWAA's
+	// RequirementsS3Path): when it exists, pip installs it into a
+	// virtual environment of the home, made from PythonExecutable, that
+	// every Python process uses.
+	// Default: $WINDSOCK_HOME/requirements.txt.
+	RequirementsFile string
+	// PluginsZip is MWAA's plugins.zip (PluginsS3Path): when it exists it
+	// is unpacked into PluginsFolder, again whenever it changes. Not in
+	// Airflow. Default: $WINDSOCK_HOME/plugins.zip.
+	PluginsZip string
 }
 
 // CelerySection is [celery]: the settings of `windsock worker`, under the

@@ -66,6 +66,8 @@ var knownOptions = []optionSpec{
 	{section: "core", name: "killed_task_cleanup_time", kind: kindSeconds, def: constant("60"), field: func(c *Config) any { return &c.Core.KilledTaskCleanupTime }},
 	{section: "core", name: "test_connection", kind: kindString, def: constant("Disabled"), field: func(c *Config) any { return &c.Core.TestConnection }},
 	{section: "core", name: "executor", kind: kindString, def: constant("LocalExecutor"), field: func(c *Config) any { return &c.Core.Executor }},
+	{section: "core", name: "requirements_file", kind: kindPath, def: underHome("requirements.txt"), field: func(c *Config) any { return &c.Core.RequirementsFile }},
+	{section: "core", name: "plugins_zip", kind: kindPath, def: underHome("plugins.zip"), field: func(c *Config) any { return &c.Core.PluginsZip }},
 	{section: "celery", name: "worker_concurrency", kind: kindInt, def: constant("16"), field: func(c *Config) any { return &c.Celery.WorkerConcurrency }},
 	{section: "core", name: "hostname_callable", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Core.HostnameCallable }},
 

@@ -33,7 +33,10 @@ type Config struct {
 	// stopped; zero means process.DefaultKillGrace.
 	KillGrace time.Duration
 	// MaxIdle is how many idle workers the server keeps for the next
-	// requests; default 8. More run at once when more requests come.
+	// requests; default 32 (core.parallelism's default). More run at once
+	// when more requests come; a worker beyond it exits after its request,
+	// and a new one costs a warm-up, so it should cover the usual number
+	// of tries at once.
 	MaxIdle int
 	// Preload names modules the server imports before forking workers, on
 	// top of airflow and the runtime's own (jinja2 by default when
@@ -72,7 +75,7 @@ type Runtime struct {
 // but starts no process until first used.
 func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.MaxIdle <= 0 {
-		cfg.MaxIdle = 8
+		cfg.MaxIdle = 32
 	}
 	if cfg.Preload == nil {
 		cfg.Preload = []string{"jinja2"}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/pyenv"
 	"github.com/windsock/windsock/internal/web/dagview"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -42,6 +43,10 @@ type layoutData struct {
 	CanAdmin  bool
 	Admin     adminMenu
 	Version   string
+	// PythonProblems are the failures of the latest pip install of
+	// requirements.txt and unpack of plugins.zip, shown in a banner on
+	// every page (pip's message, escaped like all text).
+	PythonProblems []string
 }
 
 // adminMenu says which Admin pages the user may open.
@@ -132,7 +137,20 @@ func (s *Server) layout(r *http.Request, p Page) layoutData {
 	d.Admin = s.adminMenu(r)
 	d.CanAdmin = d.Admin.Variables || d.Admin.Connections || d.Admin.Pools || d.Admin.Users || d.Admin.Roles
 	d.CanBrowse = s.can(r, auth.ActionMenuAccess, auth.ResourceBrowseMenu)
+	d.PythonProblems = s.pythonProblems()
 	return d
+}
+
+// pythonProblems reads what the environment's latest pyenv.Prepare
+// recorded in the home: a small file, read per page so that every web
+// server of the home shows an install made by another process.
+func (s *Server) pythonProblems() []string {
+	st, err := pyenv.ReadStatus(pyenv.FromConfig(s.cfg, nil))
+	if err != nil {
+		s.logger().Warn("web: read python environment status", "error", err)
+		return []string{"The status of the Python environment cannot be read; the server log says why."}
+	}
+	return st.Problems()
 }
 
 // adminMenu returns the Admin pages the request's user may open: those

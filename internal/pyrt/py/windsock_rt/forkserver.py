@@ -105,7 +105,7 @@ class Worker:
 class Server:
     def __init__(self, opts):
         self.opts = opts
-        self.max_idle = int(opts.get("max_idle") or 8)
+        self.max_idle = int(opts.get("max_idle") or 32)
         self.ctrl = socket.socket(fileno=CONTROL_FD)
         self.workers = {}  # pid -> Worker
         self.idle = []
@@ -287,8 +287,11 @@ class Server:
                 os.chdir(base_cwd)
             except OSError:
                 pass
-            for name in [m for m in sys.modules if m.startswith("unusual_prefix_")]:
-                sys.modules.pop(name, None)
+            if req.get("op") != "run":
+                # A parse always imports afresh; tries keep their module
+                # while its file is unchanged (windsock_rt.execute decides).
+                for name in [m for m in sys.modules if m.startswith("unusual_prefix_")]:
+                    sys.modules.pop(name, None)
             retire = code != 0 or served >= MAX_SERVED or threading.active_count() > 1
             _send(sock, {"done": code, "retire": retire})
             if retire:

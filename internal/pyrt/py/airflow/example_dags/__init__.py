@@ -1,0 +1,1 @@
+"""Airflow's example DAGs are not shipped with Windsock."""

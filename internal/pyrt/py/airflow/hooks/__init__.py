@@ -1,0 +1,14 @@
+"""airflow.hooks: BaseHook; 1.10 *_hook paths go through the alias table."""
+
+
+def __getattr__(name):
+    # `import airflow` then `airflow.<pkg>.<module>.x` works in Airflow because
+    # its start-up imports most modules; here submodules load on first use.
+    import importlib
+
+    if name.startswith("__"):
+        raise AttributeError(name)
+    try:
+        return importlib.import_module(__name__ + "." + name)
+    except ModuleNotFoundError:
+        raise AttributeError("module %r has no attribute %r" % (__name__, name)) from None

@@ -1,0 +1,1 @@
+"""Lineage: inlets/outlets metadata objects (kept, not acted on)."""

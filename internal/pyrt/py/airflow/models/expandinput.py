@@ -1,0 +1,6 @@
+class DictOfListsExpandInput(dict):
+    pass
+
+
+class ListOfDictsExpandInput(list):
+    pass

@@ -1,0 +1,3 @@
+from airflow.models._orm import _model
+
+Pool = _model("Pool")

@@ -1,0 +1,4 @@
+"""Deprecated name of EmptyOperator."""
+from airflow.operators.empty import EmptyOperator
+
+DummyOperator = EmptyOperator

@@ -1,0 +1,1 @@
+XCOM_RETURN_KEY = "return_value"

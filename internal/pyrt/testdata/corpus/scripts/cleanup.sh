@@ -1,0 +1,2 @@
+#!/bin/bash
+echo "cleaning up for {{ ds }}"
