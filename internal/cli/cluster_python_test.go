@@ -66,6 +66,9 @@ func TestClusterPythonWorkerKilled(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
 		t.Skip("needs /usr/bin/python3")
 	}
+	if _, err := os.Stat("../dagprocessor/python.go"); err != nil {
+		t.Skip("this build's DAG processor does not parse Python DAG files")
+	}
 	c := newCluster(t, clusterOption{"CORE__PYTHON_EXECUTABLE", "/usr/bin/python3"})
 	c.writeDAG("pyvictim.py", pyVictim)
 	c.start("dag-processor", "dag-processor")
