@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
@@ -32,20 +33,43 @@ func (s *Server) tiActionDAG(r *http.Request) (string, error) {
 // exist in Windsock: include_subdags and include_parentdag are accepted
 // and change nothing.
 type clearTaskInstancesInput struct {
-	DagRunID          *string   `json:"dag_run_id"`
-	DryRun            *bool     `json:"dry_run"`
-	StartDate         *string   `json:"start_date"`
-	EndDate           *string   `json:"end_date"`
-	IncludeDownstream *bool     `json:"include_downstream"`
-	IncludeFuture     *bool     `json:"include_future"`
-	IncludeParentdag  *bool     `json:"include_parentdag"`
-	IncludePast       *bool     `json:"include_past"`
-	IncludeSubdags    *bool     `json:"include_subdags"`
-	IncludeUpstream   *bool     `json:"include_upstream"`
-	OnlyFailed        *bool     `json:"only_failed"`
-	OnlyRunning       *bool     `json:"only_running"`
-	ResetDagRuns      *bool     `json:"reset_dag_runs"`
-	TaskIDs           *[]string `json:"task_ids"`
+	DagRunID          *string `json:"dag_run_id"`
+	DryRun            *bool   `json:"dry_run"`
+	StartDate         *string `json:"start_date"`
+	EndDate           *string `json:"end_date"`
+	IncludeDownstream *bool   `json:"include_downstream"`
+	IncludeFuture     *bool   `json:"include_future"`
+	IncludeParentdag  *bool   `json:"include_parentdag"`
+	IncludePast       *bool   `json:"include_past"`
+	IncludeSubdags    *bool   `json:"include_subdags"`
+	IncludeUpstream   *bool   `json:"include_upstream"`
+	OnlyFailed        *bool   `json:"only_failed"`
+	OnlyRunning       *bool   `json:"only_running"`
+	ResetDagRuns      *bool   `json:"reset_dag_runs"`
+	// TaskIDs holds task ids, or [task_id, map_index] pairs that clear
+	// one instance of a mapped task (as Airflow's clear form takes them).
+	TaskIDs *[]taskIDOrPair `json:"task_ids"`
+}
+
+// taskIDOrPair is one item of task_ids: "task_id" or ["task_id", 3].
+type taskIDOrPair struct {
+	TaskID   string
+	MapIndex *int
+}
+
+// UnmarshalJSON reads either form.
+func (t *taskIDOrPair) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &t.TaskID); err == nil {
+		return nil
+	}
+	var pair []json.RawMessage
+	var idx int
+	if err := json.Unmarshal(b, &pair); err != nil || len(pair) != 2 ||
+		json.Unmarshal(pair[0], &t.TaskID) != nil || json.Unmarshal(pair[1], &idx) != nil {
+		return windsock.Errorf(windsock.EINVALID, "task_ids: each item is a task id or a [task_id, map_index] pair")
+	}
+	t.MapIndex = &idx
+	return nil
 }
 
 // boolOr is a boolean body field, or its default when absent.
@@ -90,12 +114,26 @@ func (in *clearTaskInstancesInput) clearParams() (scheduler.ClearParams, error) 
 		if len(*in.TaskIDs) == 0 {
 			return p, windsock.Errorf(windsock.EINVALID, "task_ids: give at least one task id, or leave it out for every task")
 		}
-		for _, id := range *in.TaskIDs {
-			if err := checkPathID("task_ids", id); err != nil {
+		whole := map[string]bool{}
+		for _, item := range *in.TaskIDs {
+			if err := checkPathID("task_ids", item.TaskID); err != nil {
 				return p, err
 			}
+			if !slices.Contains(p.TaskIDs, item.TaskID) {
+				p.TaskIDs = append(p.TaskIDs, item.TaskID)
+			}
+			if item.MapIndex == nil {
+				whole[item.TaskID] = true
+				continue
+			}
+			if p.MapIndexes == nil {
+				p.MapIndexes = map[string][]int{}
+			}
+			p.MapIndexes[item.TaskID] = append(p.MapIndexes[item.TaskID], *item.MapIndex)
 		}
-		p.TaskIDs = *in.TaskIDs
+		for id := range whole {
+			delete(p.MapIndexes, id) // the whole task wins over some of its indexes
+		}
 	}
 	return p, nil
 }
@@ -349,8 +387,10 @@ func (s *Server) stateRun(ctx context.Context, dagID, taskID string, runID *stri
 		}
 		run = runs[0]
 	}
-	_, err := s.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: dagID, TaskID: taskID, RunID: run.RunID, MapIndex: -1})
-	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+	// Any instance will do: a mapped task has no map index -1 one once
+	// expanded.
+	tis, err := s.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: dagID, RunID: run.RunID, TaskIDs: []string{taskID}, Limit: 1})
+	if err == nil && len(tis) == 0 {
 		if runID != nil {
 			return nil, windsock.Errorf(windsock.ENOTFOUND, "Task instance not found for task '%s' on DAG run with ID '%s'", taskID, *runID)
 		}

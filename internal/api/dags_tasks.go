@@ -117,6 +117,7 @@ func taskOut(d *windsock.DAG, t *windsock.Task, downstream map[string][]string, 
 		TemplateFields:          templated,
 		DownstreamTaskIDs:       down,
 		Params:                  paramsOut(d.Params),
+		IsMapped:                t.Mapped(),
 		DocMD:                   doc,
 	}
 }

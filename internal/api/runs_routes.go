@@ -9,6 +9,7 @@ func (s *Server) runRoutes() []route {
 		run   = runs + "/{dag_run_id}"
 		tis   = run + "/taskInstances"
 		ti    = tis + "/{task_id}"
+		mti   = ti + "/{map_index}"
 		xcoms = ti + "/xcomEntries"
 	)
 	readRuns, editRuns := need(auth.ActionRead, auth.ResourceDAGRun), need(auth.ActionEdit, auth.ResourceDAGRun)
@@ -31,6 +32,14 @@ func (s *Server) runRoutes() []route {
 		{"GET " + ti + "/tries", "get_task_instance_tries", readTIs, s.getTaskInstanceTries},
 		{"GET " + ti + "/tries/{task_try_number}", "get_task_instance_try_details", readTIs, s.getTaskInstanceTry},
 		{"GET " + ti + "/logs/{task_try_number}", "get_log", need(auth.ActionRead, auth.ResourceTaskLog), s.getLog},
+		{"GET " + ti + "/listMapped", "get_mapped_task_instances", readTIs, s.getMappedTaskInstances},
+		// One instance of a mapped task: the same handlers, which read
+		// {map_index}. (Served through Server.mappedRoutes; see there.)
+		{"GET " + mti, "get_mapped_task_instance", readTIs, s.getTaskInstance},
+		{"PATCH " + mti, "patch_mapped_task_instance", editTIs, s.patchTaskInstance},
+		{"GET " + mti + "/dependencies", "get_mapped_task_instance_dependencies", readTIs, s.getTaskInstanceDependencies},
+		{"GET " + mti + "/tries", "get_mapped_task_instance_tries", readTIs, s.getTaskInstanceTries},
+		{"GET " + mti + "/tries/{task_try_number}", "get_mapped_task_instance_try_details", readTIs, s.getTaskInstanceTry},
 
 		{"GET " + xcoms, "get_xcom_entries", need(auth.ActionRead, auth.ResourceXCom), s.getXComEntries},
 		{"GET " + xcoms + "/{xcom_key}", "get_xcom_entry", need(auth.ActionRead, auth.ResourceXCom), s.getXComEntry},

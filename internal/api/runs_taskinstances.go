@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/windsock/windsock/internal/auth"
@@ -150,18 +151,36 @@ func (s *Server) getTaskInstancesBatch(w http.ResponseWriter, r *http.Request) e
 	return s.writeTaskInstances(w, r, &params)
 }
 
-// taskInstanceFor reads the unmapped task instance the path names, after
-// checking the ids and that the caller may do action on resource of the
-// DAG.
+// taskInstanceFor reads the task instance the path names (the unmapped
+// one, or the {map_index} of a mapped task), after checking the ids and
+// that the caller may do action on resource of the DAG.
 func (s *Server) taskInstanceFor(r *http.Request, action, resource string) (*store.TaskInstanceDetail, error) {
 	ids, err := pathIDs(r, "dag_id", "dag_run_id", "task_id")
+	if err != nil {
+		return nil, err
+	}
+	mapIndex, err := pathMapIndex(r)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.canDAGEntity(r, action, resource, ids[0]); err != nil {
 		return nil, err
 	}
-	return s.taskInstance(r, ids[0], ids[1], ids[2], -1)
+	return s.taskInstance(r, ids[0], ids[1], ids[2], mapIndex)
+}
+
+// pathMapIndex reads {map_index} on the routes of mapped task instances;
+// -1 (unmapped) on the others.
+func pathMapIndex(r *http.Request) (int, error) {
+	v := r.PathValue("map_index")
+	if v == "" {
+		return -1, nil
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil || i < -1 {
+		return 0, windsock.Errorf(windsock.EINVALID, "map_index: %q is not a map index", v)
+	}
+	return i, nil
 }
 
 func (s *Server) taskInstance(r *http.Request, dagID, runID, taskID string, mapIndex int) (*store.TaskInstanceDetail, error) {
@@ -171,9 +190,71 @@ func (s *Server) taskInstance(r *http.Request, dagID, runID, taskID string, mapI
 		return nil, err
 	}
 	if len(tis) == 0 {
+		if mapIndex >= 0 {
+			return nil, windsock.Errorf(windsock.ENOTFOUND, "Task instance not found: task %q map index %d of run %q of DAG %q", taskID, mapIndex, runID, dagID)
+		}
 		return nil, taskInstanceNotFound(dagID, runID, taskID)
 	}
 	return tis[0], nil
+}
+
+// getMappedTaskInstances is Airflow's get_mapped_task_instances: the
+// instances of an expanded mapped task in one run, by map index unless
+// order_by says otherwise. A mapped task that expanded to nothing lists
+// none; a task that is not mapped is 404, as in Airflow.
+func (s *Server) getMappedTaskInstances(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.pageParams(r, taskInstanceSortable())
+	if err != nil {
+		return err
+	}
+	ids, err := pathIDs(r, "dag_id", "dag_run_id", "task_id")
+	if err != nil {
+		return err
+	}
+	dagID, runID, taskID := ids[0], ids[1], ids[2]
+	if err := s.canDAGEntity(r, auth.ActionRead, auth.ResourceTaskInstance, dagID); err != nil {
+		return err
+	}
+	order := taskInstanceOrder(p.OrderBy)
+	if order == "" {
+		order = "map_index"
+	}
+	params := store.TaskInstanceQueryParams{DagIDs: []string{dagID}, OnlyDagIDs: true, RunIDs: []string{runID},
+		TaskIDs: []string{taskID}, OnlyMapped: true, Limit: p.Limit, Offset: p.Offset, OrderBy: order}
+	for name, dst := range map[string]*store.TimeRange{"execution_date": &params.LogicalDate,
+		"start_date": &params.StartDate, "end_date": &params.EndDate, "updated_at": &params.UpdatedAt} {
+		if *dst, err = queryTimeRange(r, name); err != nil {
+			return err
+		}
+	}
+	if params.DurationGTE, err = queryFloat(r, "duration_gte"); err != nil {
+		return err
+	}
+	if params.DurationLTE, err = queryFloat(r, "duration_lte"); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if params.States, err = taskStates("state", q["state"]); err != nil {
+		return err
+	}
+	params.Pools, params.Queues, params.Executors = q["pool"], q["queue"], q["executor"]
+	tis, total, err := s.Store.TaskInstanceQuery(r.Context(), &params)
+	if err != nil {
+		return err
+	}
+	if total == 0 {
+		d, _, err := s.runsDAG(r.Context(), dagID)
+		if err != nil {
+			return err
+		}
+		switch t := d.Task(taskID); {
+		case t == nil:
+			return windsock.Errorf(windsock.ENOTFOUND, "Task id %s not found", taskID)
+		case !t.Mapped():
+			return windsock.Errorf(windsock.ENOTFOUND, "Task id %s is not mapped", taskID)
+		}
+	}
+	return writeJSON(w, http.StatusOK, collection("task_instances", taskInstancesOut(tis), total))
 }
 
 // getTaskInstance is Airflow's get_task_instance.
@@ -226,7 +307,11 @@ func (s *Server) patchTaskInstance(w http.ResponseWriter, r *http.Request) error
 	if !g.Has(taskID) {
 		return windsock.Errorf(windsock.ENOTFOUND, "Task '%s' not found in DAG '%s'", taskID, dagID)
 	}
-	ti, err := s.taskInstance(r, dagID, runID, taskID, -1)
+	mapIndex, err := pathMapIndex(r)
+	if err != nil {
+		return err
+	}
+	ti, err := s.taskInstance(r, dagID, runID, taskID, mapIndex)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
@@ -100,11 +101,27 @@ func (s *Server) Handler() http.Handler {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
+	// The routes of one mapped task instance (.../{task_id}/{map_index}/...)
+	// overlap those with a literal third segment (.../{task_id}/tries/{n}):
+	// ServeMux refuses such pairs, so they get a mux of their own, tried
+	// when the main one has no route for a path.
+	mapped := http.NewServeMux()
 	for _, rt := range s.routes() {
 		method, path := splitPattern(rt.pattern)
+		if strings.Contains(path, "/{map_index}") {
+			mapped.Handle(method+" "+apiPrefix+path, s.wrap(rt))
+			continue
+		}
 		mux.Handle(method+" "+apiPrefix+path, s.wrap(rt))
 	}
-	mux.Handle(apiPrefix+"/", s.unrouted(mux))
+	unrouted := s.unrouted(mux)
+	mux.Handle(apiPrefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mapped.Handler(r); pattern != "" {
+			mapped.ServeHTTP(w, r) // sets the path values
+			return
+		}
+		unrouted.ServeHTTP(w, r)
+	}))
 	return s.logRequests(s.bounded(mux))
 }
 

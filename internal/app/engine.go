@@ -65,7 +65,7 @@ func (e *Environment) NewTaskRunner() *taskrun.Runner {
 		LogFolder: e.Config.Logging.BaseLogFolder, DagsFolder: e.Config.Core.DagsFolder,
 		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock,
 		RemoteLogs: remote, DeleteLocalLogs: e.Config.Logging.DeleteLocalLogs,
-		AnnounceTries: e.Shared(),
+		AnnounceTries: e.Shared(), MaxMapLength: e.Config.Core.MaxMapLength,
 	}
 }
 

@@ -60,7 +60,7 @@ func (r *runner) dbCommand() *cobra.Command {
 			return err
 		},
 	}
-	cmd.AddCommand(migrate, check, r.dbCheckMigrationsCommand(), r.dbCleanCommand(), r.dbExportArchivedCommand(), r.dbDropArchivedCommand(), r.dbResetCommand())
+	cmd.AddCommand(migrate, check, r.dbImportCommand(), r.dbExportCommand(), r.dbImportLogsCommand(), r.dbCheckMigrationsCommand(), r.dbCleanCommand(), r.dbExportArchivedCommand(), r.dbDropArchivedCommand(), r.dbResetCommand())
 	// Airflow 2.10 still answers to its deprecated names for migrate;
 	// scripts and images written for 2.x call them.
 	for _, old := range []struct{ name, warning string }{

@@ -21,8 +21,9 @@ import (
 
 // tryFor returns a try of a task for tasks test and tasks render: the task
 // instance of an existing run at that date or run id, or a transient one in
-// a transient manual run that is never stored.
-func tryFor(ctx context.Context, env *app.Environment, dagID, taskID string, dateOrRunID string) (*taskrun.Try, error) {
+// a transient manual run that is never stored. mapIndex picks one instance
+// of a mapped task (-1 for an unmapped one).
+func tryFor(ctx context.Context, env *app.Environment, dagID, taskID string, dateOrRunID string, mapIndex int) (*taskrun.Try, error) {
 	d, g, err := loadDAGGraph(ctx, env, dagID)
 	if err != nil {
 		return nil, err
@@ -31,11 +32,15 @@ func tryFor(ctx context.Context, env *app.Environment, dagID, taskID string, dat
 	if t == nil {
 		return nil, windsock.Errorf(windsock.ENOTFOUND, "task %q not found in DAG %q", taskID, dagID)
 	}
+	if err := checkMapIndex(t, mapIndex); err != nil {
+		return nil, err
+	}
 	if dateOrRunID != "" {
 		if run, err := findRun(ctx, env.Store, d, dateOrRunID); err == nil {
-			ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: dagID, TaskID: taskID, RunID: run.RunID, MapIndex: -1})
+			ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: dagID, TaskID: taskID, RunID: run.RunID, MapIndex: mapIndex})
 			if err != nil {
 				ti = scheduler.NewTaskInstance(d, g, t, run.RunID, env.Clock())
+				ti.MapIndex = mapIndex
 			}
 			if ti.TryNumber == 0 {
 				ti.TryNumber = 1
@@ -56,13 +61,26 @@ func tryFor(ctx context.Context, env *app.Environment, dagID, taskID string, dat
 		run.DataIntervalStart, run.DataIntervalEnd = &iv.Start, &iv.End
 	}
 	ti := scheduler.NewTaskInstance(d, g, t, runID, env.Clock())
-	ti.TryNumber = 1
+	ti.TryNumber, ti.MapIndex = 1, mapIndex
 	return &taskrun.Try{TI: ti, DAG: d, Run: run}, nil
+}
+
+// checkMapIndex refuses --map-index on an unmapped task, and its absence on
+// a mapped one, whose instances each need their own arguments.
+func checkMapIndex(t *windsock.Task, mapIndex int) error {
+	switch {
+	case t.Mapped() && mapIndex < 0:
+		return usageError{fmt.Errorf("task %s is mapped: give --map-index", t.TaskID)}
+	case !t.Mapped() && mapIndex >= 0:
+		return usageError{fmt.Errorf("task %s is not mapped: --map-index must be -1", t.TaskID)}
+	}
+	return nil
 }
 
 func (r *runner) tasksTestCommand() *cobra.Command {
 	var taskParams, envVars string
 	var dryRun bool
+	mapIndex := -1
 	cmd := &cobra.Command{
 		Use:   "test DAG_ID TASK_ID [LOGICAL_DATE_OR_RUN_ID]",
 		Short: "Run one task in the foreground, ignoring dependencies and recording nothing",
@@ -90,7 +108,7 @@ func (r *runner) tasksTestCommand() *cobra.Command {
 				if len(a) == 3 {
 					when = a[2]
 				}
-				try, err := tryFor(ctx, env, a[0], a[1], when)
+				try, err := tryFor(ctx, env, a[0], a[1], when, mapIndex)
 				if err != nil {
 					return err
 				}
@@ -139,18 +157,20 @@ func (r *runner) tasksTestCommand() *cobra.Command {
 	f.StringVarP(&taskParams, "task-params", "t", "", "JSON object of params put over the task's params")
 	f.StringVar(&envVars, "env-vars", "", "JSON object of environment variables set for the run")
 	f.BoolVarP(&dryRun, "dry-run", "n", false, "render the templated fields and print them, without running the task")
+	f.IntVar(&mapIndex, "map-index", -1, "the map index of one instance of a mapped task")
 	return cmd
 }
 
 func (r *runner) tasksRenderCommand() *cobra.Command {
-	return &cobra.Command{
+	mapIndex := -1
+	cmd := &cobra.Command{
 		Use:   "render DAG_ID TASK_ID LOGICAL_DATE_OR_RUN_ID",
 		Short: "Print a task's templated fields rendered for a run",
 		Args:  args(cobra.ExactArgs(3)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			ctx := cmd.Context()
 			return r.withEnv(ctx, func(env *app.Environment) error {
-				try, err := tryFor(ctx, env, a[0], a[1], a[2])
+				try, err := tryFor(ctx, env, a[0], a[1], a[2], mapIndex)
 				if err != nil {
 					return err
 				}
@@ -158,10 +178,13 @@ func (r *runner) tasksRenderCommand() *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().IntVar(&mapIndex, "map-index", -1, "the map index of one instance of a mapped task")
+	return cmd
 }
 
 func (r *runner) tasksRunCommand() *cobra.Command {
 	var force bool
+	mapIndex := -1
 	return func() *cobra.Command {
 		cmd := &cobra.Command{
 			Use:   "run DAG_ID TASK_ID LOGICAL_DATE_OR_RUN_ID",
@@ -171,7 +194,12 @@ func (r *runner) tasksRunCommand() *cobra.Command {
 				ctx, stop := signalContext(cmd.Context())
 				defer stop()
 				return r.withRun(ctx, a[0], a[2], func(env *app.Environment, d *windsock.DAG, run *windsock.DagRun) error {
-					ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: -1})
+					if t := d.Task(a[1]); t != nil {
+						if err := checkMapIndex(t, mapIndex); err != nil {
+							return err
+						}
+					}
+					ti, err := env.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, TaskID: a[1], RunID: run.RunID, MapIndex: mapIndex})
 					if err != nil {
 						return err
 					}
@@ -192,6 +220,7 @@ func (r *runner) tasksRunCommand() *cobra.Command {
 			},
 		}
 		cmd.Flags().BoolVarP(&force, "force", "f", false, "run even if the task instance already finished")
+		cmd.Flags().IntVar(&mapIndex, "map-index", -1, "the map index of one instance of a mapped task")
 		return cmd
 	}()
 }

@@ -295,6 +295,7 @@ func (p *dagParser) tasks(n *yaml.Node) []*rawTask {
 			}
 		}
 		t.deps = p.depList(t.f["dependencies"])
+		p.partialArgs(t)
 		out = append(out, t)
 	}
 	return out

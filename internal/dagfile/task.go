@@ -137,6 +137,9 @@ func (p *fileParser) argKeys() (aliases map[string]string, skip map[string]bool)
 	for _, k := range fieldKeys {
 		skip[k] = true
 	}
+	for _, k := range mappingKeys {
+		skip[k] = true
+	}
 	for prefix := range aliases {
 		skip[prefix+"_name"], skip[prefix+"_file"], skip[prefix+"_lambda"] = true, true, true
 	}
@@ -153,6 +156,9 @@ func acceptedKeys(spec *operator.Spec) map[string]bool {
 		ok[k] = true
 	}
 	for k := range secondsKeys {
+		ok[k] = true
+	}
+	for _, k := range mappingKeys {
 		ok[k] = true
 	}
 	for _, c := range callbackKeys {
@@ -215,6 +221,13 @@ func (p *dagParser) task(dag *windsock.DAG, t *rawTask, defArgs layer) *windsock
 				p.errorf(keyNode(t, k), "unknown task key %q for %s%s", k, spec.Class, suggest(k, keys(ok)))
 			}
 		}
+		if n := t.f["partial"]; n != nil && isMapping(n) && t.f[pythonTaskKey] == nil {
+			for _, e := range pairs(n) {
+				if !ok[e.key.Value] {
+					p.errorf(e.key, "partial() got an unexpected keyword argument %q for %s%s", e.key.Value, spec.Class, suggest(e.key.Value, keys(ok)))
+				}
+			}
+		}
 	}
 
 	// Later layers win: DAG default_args, then groups outermost first,
@@ -241,7 +254,12 @@ func (p *dagParser) task(dag *windsock.DAG, t *rawTask, defArgs layer) *windsock
 		}
 	}
 	p.taskFields(dag, task, eff)
-	task.Args = p.taskArgs(t, spec, eff)
+	if spec != nil {
+		task.Expand = p.expand(t, ok)
+	} else {
+		task.Expand = p.expand(t, nil)
+	}
+	task.Args = p.taskArgs(t, spec, eff, task.Expand)
 	if a, ok := eff["outlets"]; ok {
 		task.Outlets = p.outlets(a.val)
 	}
@@ -395,7 +413,7 @@ func (p *dagParser) taskDate(eff layer, k string) *time.Time {
 
 // taskArgs collects the operator's own arguments and the BaseOperator
 // arguments without a Task field, and checks the required ones.
-func (p *dagParser) taskArgs(t *rawTask, spec *operator.Spec, eff layer) map[string]any {
+func (p *dagParser) taskArgs(t *rawTask, spec *operator.Spec, eff layer, ex *windsock.Expand) map[string]any {
 	aliases, skip := p.argKeys()
 	args := map[string]any{}
 	for k, a := range eff {
@@ -452,7 +470,7 @@ func (p *dagParser) taskArgs(t *rawTask, spec *operator.Spec, eff layer) map[str
 		return args
 	}
 	for _, r := range spec.Required() {
-		if args[r] == nil {
+		if args[r] == nil && !expands(ex, r) {
 			hint := ""
 			if _, ok := callableAliases[r]; ok {
 				hint = fmt.Sprintf(" (or %s_name and %s_file)", r, r)

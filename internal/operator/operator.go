@@ -43,8 +43,13 @@ type Context struct {
 	Task *windsock.Task
 	Run  *windsock.DagRun
 	TI   *windsock.TaskInstance
-	// Args are the operator's arguments with templated fields rendered.
+	// Args are the operator's arguments with templated fields rendered;
+	// for an instance of a mapped task, with its mapped arguments in.
 	Args map[string]any
+	// Mapped holds, for an instance of a mapped task, its own mapped
+	// arguments as expanded (before rendering), as the Python task
+	// runner's request passes them ("expand"); nil otherwise.
+	Mapped map[string]any
 	// Template is the Airflow template context (ds, ti, params, ...), as
 	// JSON-friendly values, for operators that hand it on (python).
 	Template map[string]any

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -18,7 +19,10 @@ type ClearParams struct {
 	StartDate *time.Time
 	EndDate   *time.Time
 	// TaskIDs are the tasks to clear (all when empty).
-	TaskIDs     []string
+	TaskIDs []string
+	// MapIndexes limits the clear of a mapped task (by id) to these map
+	// indexes; its other instances stay as they are.
+	MapIndexes  map[string][]int
 	Downstream  bool
 	Upstream    bool
 	OnlyFailed  bool
@@ -62,6 +66,7 @@ func ClearTaskInstances(ctx context.Context, st store.Store, d *windsock.DAG, p 
 	var out []*windsock.TaskInstance
 	for _, ti := range tis {
 		switch {
+		case p.MapIndexes[ti.TaskID] != nil && !slices.Contains(p.MapIndexes[ti.TaskID], ti.MapIndex):
 		case p.OnlyFailed && ti.State != windsock.TaskStateFailed && ti.State != windsock.TaskStateUpstreamFailed:
 		case p.OnlyRunning && ti.State != windsock.TaskStateRunning:
 		default:
@@ -72,8 +77,18 @@ func ClearTaskInstances(ctx context.Context, st store.Store, d *windsock.DAG, p 
 		return out, nil
 	}
 	touched := map[string]bool{}
+	collapse := collapsible(d, tis, out)
 	err = st.InTx(ctx, func(q store.Queries) error {
+		for _, c := range collapse {
+			if _, err := q.TaskInstanceReplace(ctx, c.old, nil, []*windsock.TaskInstance{c.ti}); err != nil {
+				return err
+			}
+			touched[c.ti.RunID] = true
+		}
 		for _, ti := range out {
+			if ti.MapIndex >= 0 && collapse[collapseKey{ti.RunID, ti.TaskID}] != nil {
+				continue
+			}
 			from := ti.State
 			if task := d.Task(ti.TaskID); task != nil {
 				ti.MaxTries = ti.TryNumber + task.Retries
@@ -107,6 +122,58 @@ func ClearTaskInstances(ctx context.Context, st store.Store, d *windsock.DAG, p 
 		return nil, fmt.Errorf("clear task instances: %w", err)
 	}
 	return out, nil
+}
+
+type collapseKey struct{ runID, taskID string }
+
+// collapsed is a mapped task's instances in one run cleared back into one.
+type collapsed struct {
+	old []windsock.TaskInstanceKey
+	ti  *windsock.TaskInstance
+}
+
+// collapsible finds the mapped tasks, mapped over an upstream's XCom,
+// whose every instance in a run is being cleared: they go back to one
+// unexpanded instance (map index -1), to be expanded again from what the
+// upstream pushes next, which may have another length. It keeps the
+// highest try number, so later tries never reuse a log. (Airflow keeps the
+// instances and revises their number when it schedules them; history rows
+// of the replaced instances, such as task_fail, go with them here.)
+func collapsible(d *windsock.DAG, all, cleared []*windsock.TaskInstance) map[collapseKey]*collapsed {
+	total := map[collapseKey]int{}
+	for _, ti := range all {
+		if ti.MapIndex >= 0 {
+			total[collapseKey{ti.RunID, ti.TaskID}]++
+		}
+	}
+	picked := map[collapseKey][]*windsock.TaskInstance{}
+	for _, ti := range cleared {
+		if t := d.Task(ti.TaskID); ti.MapIndex >= 0 && t.Mapped() && !t.Expand.LiteralOnly() {
+			k := collapseKey{ti.RunID, ti.TaskID}
+			picked[k] = append(picked[k], ti)
+			if !ti.State.Finished() && ti.State != windsock.TaskStateNone && ti.State != windsock.TaskStateScheduled {
+				// A try in flight keeps its row: it is restarted instead.
+				total[k] = -1
+			}
+		}
+	}
+	out := map[collapseKey]*collapsed{}
+	for k, tis := range picked {
+		if len(tis) != total[k] {
+			continue
+		}
+		c := &collapsed{ti: &windsock.TaskInstance{}}
+		*c.ti = *tis[0]
+		c.ti.MapIndex, c.ti.State, c.ti.NextRetryAt = -1, windsock.TaskStateNone, nil
+		c.ti.StartDate, c.ti.EndDate, c.ti.Duration, c.ti.Hostname, c.ti.PID, c.ti.Note = nil, nil, nil, "", nil, ""
+		for _, ti := range tis {
+			c.old = append(c.old, ti.TaskInstanceKey)
+			c.ti.TryNumber = max(c.ti.TryNumber, ti.TryNumber)
+		}
+		c.ti.MaxTries = c.ti.TryNumber + d.Task(k.taskID).Retries
+		out[k] = c
+	}
+	return out
 }
 
 // ExpandTasks returns the given tasks with their downstream and/or upstream

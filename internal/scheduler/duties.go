@@ -263,10 +263,8 @@ func (s *Scheduler) checkSLAs(ctx context.Context, run *windsock.DagRun, now tim
 	}
 	st := s.runs[RunRef{run.DagID, run.RunID}]
 	for _, t := range late {
-		if st != nil {
-			if ti := st.tis[t.TaskID]; ti != nil && (ti.State == windsock.TaskStateSuccess || ti.State == windsock.TaskStateSkipped) {
-				continue
-			}
+		if st != nil && st.taskDone(t.TaskID) {
+			continue
 		}
 		err := s.cfg.Store.SlaMissInsert(ctx, &windsock.SlaMiss{
 			DagID: run.DagID, TaskID: t.TaskID, ExecutionDate: run.LogicalDate, Timestamp: now,

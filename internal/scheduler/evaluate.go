@@ -14,16 +14,94 @@ import (
 type runState struct {
 	run   *windsock.DagRun
 	entry *dagEntry
-	tis   map[string]*windsock.TaskInstance
-	// states mirrors tis for the DAG's current tasks, kept up to date so
-	// that a pass costs what changed, not the size of the run.
+	// tis holds the instances of unmapped tasks and the map index -1
+	// instances of mapped tasks not expanded yet; mtis those of expanded
+	// mapped tasks, by map index.
+	tis  map[string]*windsock.TaskInstance
+	mtis map[string][]*windsock.TaskInstance
+	// states and mapped mirror tis and mtis for the DAG's current tasks,
+	// kept up to date so that a pass costs what changed, not the size of
+	// the run.
 	states map[string]windsock.TaskInstanceState
+	mapped map[string][]windsock.TaskInstanceState
+}
+
+func newRunState(run *windsock.DagRun, e *dagEntry, n int) *runState {
+	return &runState{
+		run: run, entry: e,
+		tis: make(map[string]*windsock.TaskInstance, n), mtis: map[string][]*windsock.TaskInstance{},
+		states: make(map[string]windsock.TaskInstanceState, n), mapped: map[string][]windsock.TaskInstanceState{},
+	}
 }
 
 func (st *runState) set(ti *windsock.TaskInstance) {
-	st.tis[ti.TaskID] = ti
-	if st.entry.graph.Has(ti.TaskID) {
-		st.states[ti.TaskID] = ti.State
+	id := ti.TaskID
+	if ti.MapIndex < 0 {
+		st.tis[id] = ti
+		if st.entry.graph.Has(id) {
+			st.states[id] = ti.State
+		}
+		return
+	}
+	list := st.mtis[id]
+	for len(list) <= ti.MapIndex {
+		list = append(list, nil)
+	}
+	list[ti.MapIndex] = ti
+	st.mtis[id] = list
+	if !st.entry.graph.Mapped(id) {
+		return // an instance of a task gone, or no longer mapped
+	}
+	// Expanded: the map index -1 instance is gone.
+	delete(st.tis, id)
+	delete(st.states, id)
+	ms := st.mapped[id]
+	for len(ms) < len(list) {
+		ms = append(ms, windsock.TaskStateNone)
+	}
+	ms[ti.MapIndex] = ti.State
+	st.mapped[id] = ms
+}
+
+// get returns the cached instance with key k's task and map index.
+func (st *runState) get(taskID string, mapIndex int) *windsock.TaskInstance {
+	if mapIndex < 0 {
+		return st.tis[taskID]
+	}
+	if list := st.mtis[taskID]; mapIndex < len(list) {
+		return list[mapIndex]
+	}
+	return nil
+}
+
+// taskDone reports whether every instance of a task (one, or each map
+// index of an expanded mapped task) succeeded or was skipped.
+func (st *runState) taskDone(taskID string) bool {
+	done := func(ti *windsock.TaskInstance) bool {
+		return ti != nil && (ti.State == windsock.TaskStateSuccess || ti.State == windsock.TaskStateSkipped)
+	}
+	if list := st.mtis[taskID]; len(list) > 0 {
+		for _, ti := range list {
+			if !done(ti) {
+				return false
+			}
+		}
+		return true
+	}
+	return done(st.tis[taskID])
+}
+
+// all calls fn for every cached instance.
+func (st *runState) all(fn func(*windsock.TaskInstance)) {
+	for _, ti := range st.tis {
+		fn(ti)
+	}
+	for _, list := range st.mtis {
+		for _, ti := range list {
+			if ti != nil {
+				fn(ti)
+			}
+		}
 	}
 }
 
@@ -45,17 +123,12 @@ func (s *Scheduler) loadRun(ctx context.Context, ref RunRef, now time.Time) (*ru
 	if err != nil {
 		return nil, err
 	}
-	st := &runState{run: run, entry: e, tis: make(map[string]*windsock.TaskInstance, len(tis)), states: make(map[string]windsock.TaskInstanceState, len(tis))}
+	st := newRunState(run, e, len(tis))
 	for _, ti := range tis {
-		st.tis[ti.TaskID] = ti
+		st.set(ti)
 	}
-	if err := s.verifyIntegrity(ctx, e, run, st.tis, st.states, now); err != nil {
+	if err := s.verifyIntegrity(ctx, st, now); err != nil {
 		return nil, err
-	}
-	for id, ti := range st.tis {
-		if e.graph.Has(id) {
-			st.states[id] = ti.State
-		}
 	}
 	return st, nil
 }
@@ -88,6 +161,28 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 			changed = append(changed, ti.TaskID)
 		}
 	}
+	rs := decide.RunState{States: st.states, Mapped: st.mapped, Due: map[string]bool{}}
+	due := func(ti *windsock.TaskInstance) {
+		if (ti.State == windsock.TaskStateUpForRetry || ti.State == windsock.TaskStateUpForReschedule) && (ti.NextRetryAt == nil || !ti.NextRetryAt.After(now)) {
+			if ti.MapIndex < 0 {
+				rs.Due[ti.TaskID] = true
+				return
+			}
+			if rs.DueMapped == nil {
+				rs.DueMapped = map[decide.Ref]bool{}
+			}
+			rs.DueMapped[decide.Ref{TaskID: ti.TaskID, MapIndex: ti.MapIndex}] = true
+		}
+	}
+	if full {
+		st.all(due)
+	} else {
+		// Retries that came due since are found by the periodic pass, which
+		// reloads their runs; here only the tries just finished matter.
+		for _, ti := range finished {
+			due(ti)
+		}
+	}
 	run, e := st.run, st.entry
 	if e.dag.DagrunTimeout > 0 && run.StartDate != nil && now.Sub(*run.StartDate) > e.dag.DagrunTimeout.Std() {
 		s.forget(ref)
@@ -95,23 +190,6 @@ func (s *Scheduler) evaluateRun(ctx context.Context, ref RunRef, finished []*win
 		s.startRuns = true
 		s.mu.Unlock()
 		return s.timeoutRun(ctx, run, now)
-	}
-	rs := decide.RunState{States: st.states, Due: map[string]bool{}}
-	due := func(ti *windsock.TaskInstance) {
-		if (ti.State == windsock.TaskStateUpForRetry || ti.State == windsock.TaskStateUpForReschedule) && (ti.NextRetryAt == nil || !ti.NextRetryAt.After(now)) {
-			rs.Due[ti.TaskID] = true
-		}
-	}
-	if full {
-		for _, ti := range st.tis {
-			due(ti)
-		}
-	} else {
-		// Retries that came due since are found by the periodic pass, which
-		// reloads their runs; here only the tries just finished matter.
-		for _, id := range changed {
-			due(st.tis[id])
-		}
 	}
 	var err error
 	if rs.PastOK, err = s.pastOK(ctx, e, run); err != nil {
@@ -149,21 +227,23 @@ func skipsExecutor(t *windsock.Task) bool {
 	return true
 }
 
-// applyDecision writes a decision for a cached run and returns the empty
-// tasks it marked successful (whose downstream tasks are to be evaluated
-// next).
+// applyDecision writes a decision for a cached run and returns the tasks
+// to evaluate next: empty tasks it marked successful and mapped tasks it
+// expanded.
 func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState, dec decide.Decision, now time.Time) ([]string, error) {
 	run, e := st.run, st.entry
-	if len(dec.SetState) == 0 && len(dec.Schedule) == 0 && !dec.RunFinished {
+	if len(dec.SetState) == 0 && len(dec.Schedule) == 0 && len(dec.SetStateMapped) == 0 &&
+		len(dec.ScheduleMapped) == 0 && len(dec.Expand) == 0 && !dec.RunFinished {
 		return nil, nil
 	}
 	var done []string
+	var expanded []*expansion
 	stale := false
 	err := s.cfg.Store.InTx(ctx, func(q store.Queries) error {
 		stale = false
-		done = done[:0]
-		for id, state := range dec.SetState {
-			ti := *st.tis[id]
+		done, expanded = done[:0], expanded[:0]
+		settle := func(cur *windsock.TaskInstance, state windsock.TaskInstanceState) error {
+			ti := *cur
 			from := ti.State
 			ti.State = state
 			ti.StartDate, ti.EndDate = &now, &now
@@ -175,16 +255,38 @@ func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState,
 			}
 			stale = stale || !ok
 			st.set(&ti)
+			return nil
+		}
+		for id, state := range dec.SetState {
+			if err := settle(st.tis[id], state); err != nil {
+				return err
+			}
+		}
+		for r, state := range dec.SetStateMapped {
+			if ti := st.get(r.TaskID, r.MapIndex); ti != nil {
+				if err := settle(ti, state); err != nil {
+					return err
+				}
+			}
 		}
 		// Tasks to schedule go in bulk, grouped by the state they leave
 		// (most often all none, at a run's start); empty tasks succeed
 		// here instead, one by one.
+		toSchedule := make([]*windsock.TaskInstance, 0, len(dec.Schedule)+len(dec.ScheduleMapped))
+		for _, id := range dec.Schedule {
+			toSchedule = append(toSchedule, st.tis[id])
+		}
+		for _, r := range dec.ScheduleMapped {
+			if ti := st.get(r.TaskID, r.MapIndex); ti != nil {
+				toSchedule = append(toSchedule, ti)
+			}
+		}
 		byFrom := map[windsock.TaskInstanceState][]windsock.TaskInstanceKey{}
 		var fromOrder []windsock.TaskInstanceState
-		for _, id := range dec.Schedule {
-			ti := *st.tis[id]
+		for _, cur := range toSchedule {
+			ti := *cur
 			from := ti.State
-			if !skipsExecutor(e.dag.Task(id)) {
+			if !skipsExecutor(e.dag.Task(ti.TaskID)) {
 				if _, seen := byFrom[from]; !seen {
 					fromOrder = append(fromOrder, from)
 				}
@@ -203,7 +305,7 @@ func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState,
 			}
 			stale = stale || !ok
 			st.set(&ti)
-			done = append(done, id)
+			done = append(done, ti.TaskID)
 		}
 		for _, from := range fromOrder {
 			keys := byFrom[from]
@@ -213,12 +315,22 @@ func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState,
 			}
 			stale = stale || len(moved) != len(keys)
 			for _, k := range moved {
-				ti := *st.tis[k.TaskID]
+				ti := *st.get(k.TaskID, k.MapIndex)
 				if from != windsock.TaskStateUpForReschedule {
 					ti.TryNumber++
 				}
 				ti.State, ti.NextRetryAt = windsock.TaskStateScheduled, nil
 				st.set(&ti)
+			}
+		}
+		for _, id := range dec.Expand {
+			x, err := s.expand(ctx, q, st, id, now)
+			if err != nil {
+				return err
+			}
+			stale = stale || x == nil
+			if x != nil {
+				expanded = append(expanded, x)
 			}
 		}
 		if !dec.RunFinished || stale {
@@ -235,6 +347,14 @@ func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState,
 			s.RunChanged(ref.DagID, ref.RunID)
 		}
 		return nil, err
+	}
+	// Expansions change the cache only once committed: a transaction run
+	// again must find the instances it replaces.
+	for _, x := range expanded {
+		for _, ti := range x.tis {
+			st.set(ti)
+		}
+		done = append(done, x.taskID)
 	}
 	if dec.RunFinished {
 		s.forget(ref)
@@ -257,42 +377,51 @@ func (s *Scheduler) forget(ref RunRef) {
 // verifyIntegrity adds task instances for tasks added to the DAG since the
 // run was created and marks those of removed tasks removed, as Airflow's
 // DagRun.verify_integrity does.
-func (s *Scheduler) verifyIntegrity(ctx context.Context, e *dagEntry, run *windsock.DagRun, byTask map[string]*windsock.TaskInstance, states map[string]windsock.TaskInstanceState, now time.Time) error {
+func (s *Scheduler) verifyIntegrity(ctx context.Context, st *runState, now time.Time) error {
+	e, run := st.entry, st.run
 	var added []*windsock.TaskInstance
 	for _, t := range e.dag.Tasks {
-		if _, ok := byTask[t.TaskID]; !ok {
-			ti := NewTaskInstance(e.dag, e.graph, t, run.RunID, now)
-			added = append(added, ti)
-			byTask[t.TaskID] = ti
-			states[t.TaskID] = windsock.TaskStateNone
+		switch {
+		case st.tis[t.TaskID] == nil && len(st.mtis[t.TaskID]) == 0:
+			added = append(added, newTaskInstances(e.dag, e.graph, t, run.RunID, now)...)
+		case st.tis[t.TaskID] == nil && !t.Mapped():
+			// Mapped when the run began, no longer: its instances are
+			// removed (below) and it runs once, unmapped.
+			added = append(added, NewTaskInstance(e.dag, e.graph, t, run.RunID, now))
 		}
 	}
 	if len(added) > 0 {
 		if err := s.cfg.Store.TaskInstanceInsert(ctx, added); err != nil {
 			return fmt.Errorf("add task instances of new tasks: %w", err)
 		}
+		for _, ti := range added {
+			st.set(ti)
+		}
 	}
-	for id, ti := range byTask {
-		if e.graph.Has(id) && ti.State == windsock.TaskStateRemoved {
-			// The task is back in the DAG: it runs again, as Airflow's
-			// verify_integrity restores it.
-			ti.State = windsock.TaskStateNone
-			if _, err := s.cfg.Store.TaskInstanceUpdate(ctx, ti, windsock.TaskStateRemoved); err != nil {
-				return err
-			}
-			states[id] = windsock.TaskStateNone
-			continue
+	var fix []*windsock.TaskInstance
+	// An instance belongs when its task is in the DAG and, past map index
+	// -1, still mapped.
+	belongs := func(ti *windsock.TaskInstance) bool {
+		return e.graph.Has(ti.TaskID) && (ti.MapIndex < 0 || e.graph.Mapped(ti.TaskID))
+	}
+	st.all(func(ti *windsock.TaskInstance) {
+		in := belongs(ti)
+		if in && ti.State == windsock.TaskStateRemoved || !in && ti.State != windsock.TaskStateRemoved && !ti.State.Finished() {
+			fix = append(fix, ti)
 		}
-		if !e.graph.Has(id) && ti.State != windsock.TaskStateRemoved && !ti.State.Finished() {
-			from := ti.State
+	})
+	for _, ti := range fix {
+		from := ti.State
+		// A task back in the DAG runs again, as Airflow's verify_integrity
+		// restores it; one gone from it is removed.
+		ti.State = windsock.TaskStateNone
+		if !belongs(ti) {
 			ti.State = windsock.TaskStateRemoved
-			if _, err := s.cfg.Store.TaskInstanceUpdate(ctx, ti, from); err != nil {
-				return err
-			}
-			delete(states, id)
-		} else if !e.graph.Has(id) {
-			delete(states, id)
 		}
+		if _, err := s.cfg.Store.TaskInstanceUpdate(ctx, ti, from); err != nil {
+			return err
+		}
+		st.set(ti)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/windsock/windsock/internal/scheduler/decide"
@@ -84,7 +85,7 @@ func (s *Scheduler) pickQueueable(ctx context.Context, q store.Queries) ([]winds
 		if err != nil || len(sched) == 0 {
 			return nil, err
 		}
-		queue := s.queueable(ctx, sched, pools, usage, open, paused)
+		queue := s.queueable(ctx, q, sched, pools, usage, open, paused)
 		if len(queue) >= open || len(sched) < limit || limit >= open+queueLookahead {
 			return queue, nil
 		}
@@ -94,7 +95,7 @@ func (s *Scheduler) pickQueueable(ctx context.Context, q store.Queries) ([]winds
 
 // queueable decides which of the scheduled task instances sched (highest
 // priority first) fit in the open slots.
-func (s *Scheduler) queueable(ctx context.Context, sched []*windsock.TaskInstance, pools []*windsock.Pool, usage *store.SlotUsage, open int, paused func(string) bool) []windsock.TaskInstanceKey {
+func (s *Scheduler) queueable(ctx context.Context, q store.Queries, sched []*windsock.TaskInstance, pools []*windsock.Pool, usage *store.SlotUsage, open int, paused func(string) bool) []windsock.TaskInstanceKey {
 	lim := decide.Limits{PoolOpen: map[string]int{}, PoolTotal: map[string]int{}, DagRunning: usage.DagTasks, ParallelismOpen: open}
 	for _, p := range pools {
 		total := p.Slots
@@ -113,13 +114,50 @@ func (s *Scheduler) queueable(ctx context.Context, sched []*windsock.TaskInstanc
 			continue
 		}
 		maxTasks := 16
+		c := decide.Candidate{Key: ti.TaskInstanceKey, PriorityWeight: ti.PriorityWeight, PoolSlots: ti.PoolSlots, Pool: ti.Pool}
 		if e, err := s.dags.get(ctx, ti.DagID); err == nil {
 			maxTasks = e.dag.MaxActiveTasks
+			if t := e.dag.Task(ti.TaskID); t != nil {
+				c.MaxActiveTIsPerDag, c.MaxActiveTIsPerDagrun = decide.MaxActiveTIsPerDag(t), decide.MaxActiveTIsPerDagrun(t)
+			}
 		}
-		cands = append(cands, decide.Candidate{Key: ti.TaskInstanceKey, PriorityWeight: ti.PriorityWeight, PoolSlots: ti.PoolSlots, Pool: ti.Pool, MaxActiveTasks: maxTasks})
+		c.MaxActiveTasks = maxTasks
+		cands = append(cands, c)
+	}
+	if err := taskLimitUsage(ctx, q, cands, &lim); err != nil {
+		s.cfg.Logger.Error("count the running instances of tasks with max_active_tis_per_dag(run); not queueing them this pass", "error", err)
+		cands = slices.DeleteFunc(cands, func(c decide.Candidate) bool { return c.MaxActiveTIsPerDag > 0 || c.MaxActiveTIsPerDagrun > 0 })
 	}
 	queue, _ := decide.Queueable(cands, lim)
 	return queue
+}
+
+// taskLimitUsage counts the queued and running instances of the tasks
+// among cands that have max_active_tis_per_dag or _per_dagrun (a mapped
+// task's instances most often), per task and per task and run, for
+// decide.Queueable. Tasks without those limits cost nothing here.
+func taskLimitUsage(ctx context.Context, q store.Queries, cands []decide.Candidate, lim *decide.Limits) error {
+	seen := map[decide.TaskRef]bool{}
+	for _, c := range cands {
+		ref := decide.TaskRef{DagID: c.Key.DagID, TaskID: c.Key.TaskID}
+		if (c.MaxActiveTIsPerDag == 0 && c.MaxActiveTIsPerDagrun == 0) || seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		active, err := q.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: ref.DagID, TaskIDs: []string{ref.TaskID},
+			States: []windsock.TaskInstanceState{windsock.TaskStateQueued, windsock.TaskStateRunning}})
+		if err != nil {
+			return err
+		}
+		if lim.TaskRunning == nil {
+			lim.TaskRunning, lim.RunTaskRunning = map[decide.TaskRef]int{}, map[decide.RunTaskRef]int{}
+		}
+		for _, ti := range active {
+			lim.TaskRunning[ref]++
+			lim.RunTaskRunning[decide.RunTaskRef{DagID: ti.DagID, RunID: ti.RunID, TaskID: ti.TaskID}]++
+		}
+	}
+	return nil
 }
 
 // queueLookahead is how many scheduled task instances beyond the open

@@ -68,9 +68,9 @@ func CreateRun(ctx context.Context, q store.Queries, d *windsock.DAG, g *decide.
 	if nr.State == windsock.DagRunRunning {
 		run.StartDate = &now
 	}
-	tis := make([]*windsock.TaskInstance, len(d.Tasks))
-	for i, t := range d.Tasks {
-		tis[i] = NewTaskInstance(d, g, t, nr.RunID, now)
+	tis := make([]*windsock.TaskInstance, 0, len(d.Tasks))
+	for _, t := range d.Tasks {
+		tis = append(tis, newTaskInstances(d, g, t, nr.RunID, now)...)
 	}
 	if err := q.DagRunCreate(ctx, &store.DagRunCreateParams{Run: run, TaskInstances: tis}); err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func CreateRun(ctx context.Context, q store.Queries, d *windsock.DAG, g *decide.
 }
 
 // NewTaskInstance returns the first (state none) task instance of a task
-// in a run.
+// in a run; for a mapped task, its unexpanded one (map index -1).
 func NewTaskInstance(d *windsock.DAG, g *decide.Graph, t *windsock.Task, runID string, now time.Time) *windsock.TaskInstance {
 	return &windsock.TaskInstance{
 		TaskInstanceKey: windsock.TaskInstanceKey{DagID: d.DagID, TaskID: t.TaskID, RunID: runID, MapIndex: -1},

@@ -58,6 +58,9 @@ type TaskInstanceQueryParams struct {
 	TaskIDs    []string
 	// MapIndex, when set, keeps only that map index.
 	MapIndex *int
+	// OnlyMapped keeps the instances of expanded mapped tasks (map index
+	// 0 and up), as listMappedTaskInstances shows them.
+	OnlyMapped bool
 	// States may hold windsock.TaskStateNone for instances with no state.
 	States    []windsock.TaskInstanceState
 	Pools     []string

@@ -32,6 +32,13 @@ type Runs interface {
 	// TaskInstanceInsert adds task instances (for tasks added to a DAG
 	// after its run was created).
 	TaskInstanceInsert(ctx context.Context, tis []*windsock.TaskInstance) error
+	// TaskInstanceReplace deletes the instances named by old (with what
+	// hangs off them: XCom, notes, failures) and inserts tis, as
+	// expanding a mapped task does (its map index -1 instance becomes
+	// instances 0..n-1) and clearing it all undoes. When one of old is
+	// missing or, with fromStates given, in another state, it changes
+	// nothing and reports false: someone else got there first.
+	TaskInstanceReplace(ctx context.Context, old []windsock.TaskInstanceKey, fromStates []windsock.TaskInstanceState, tis []*windsock.TaskInstance) (replaced bool, err error)
 	TaskInstanceGet(ctx context.Context, key windsock.TaskInstanceKey) (*windsock.TaskInstance, error)
 	// TaskInstanceList returns task instances matching params, ordered by
 	// dag_id, run_id, task_id, map_index unless params.OrderBy says

@@ -55,6 +55,7 @@ type Queries interface {
 	DAGSummaryQueries
 	CoordinationQueries
 	DatasetQueries
+	MetadataImportQueries
 
 	// DAGGet returns the dag row with its tags.
 	DAGGet(ctx context.Context, dagID string) (*windsock.DAGModel, error)

@@ -12,6 +12,7 @@ import (
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/taskmap"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -173,6 +174,17 @@ func (r *Runner) xcoms(try *Try, task *windsock.Task, res *operator.Result, now 
 	}
 	if res.HasReturn && (task == nil || task.DoXComPush) {
 		if err := add(windsock.XComReturnKey, res.ReturnValue); err != nil {
+			return nil, err
+		}
+	}
+	if taskmap.NeedsMappable(try.DAG, try.TI.TaskID) {
+		// A mapped task downstream maps over the return value: check it
+		// now, failing this try as Airflow's _record_task_map_for_downstreams.
+		var ret []byte
+		if len(out) > 0 && out[0].Key == windsock.XComReturnKey {
+			ret = out[0].Value
+		}
+		if err := windsock.CheckMappable(ret, r.MaxMapLength); err != nil {
 			return nil, err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/tasklog"
+	"github.com/windsock/windsock/internal/taskmap"
 	"github.com/windsock/windsock/internal/template"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -31,7 +32,7 @@ func (r *Runner) templateSources(try *Try, m *tasklog.Masker) template.Sources {
 		},
 		Connection: conns.Connection,
 		XComPull: func(ctx context.Context, p template.XComPullParams) (any, bool, error) {
-			return pullXCom(ctx, r.Store, p)
+			return pullXCom(ctx, r.Store, try.DAG, p)
 		},
 		DatasetEvents: func(ctx context.Context) ([]*windsock.DatasetEvent, error) {
 			evs, _, err := r.Store.DatasetEventList(ctx, &store.DatasetEventListParams{DagRunID: try.Run.ID, OrderBy: "timestamp"})
@@ -72,10 +73,11 @@ func maskVariable(m *tasklog.Masker, key, value string) {
 	}
 }
 
-// pullXCom looks up one task's value for ti.xcom_pull. Pulls that name no
-// task or no key (task_ids=None, key=None) are not supported and find
-// nothing.
-func pullXCom(ctx context.Context, st store.Queries, p template.XComPullParams) (any, bool, error) {
+// pullXCom looks up one task's value for ti.xcom_pull: without a map
+// index, a mapped task of this DAG gives the list of its instances'
+// values in map index order, as in Airflow. Pulls that name no task or no
+// key (task_ids=None, key=None) are not supported and find nothing.
+func pullXCom(ctx context.Context, st store.Queries, d *windsock.DAG, p template.XComPullParams) (any, bool, error) {
 	if p.TaskID == "" {
 		return nil, false, nil
 	}
@@ -83,19 +85,29 @@ func pullXCom(ctx context.Context, st store.Queries, p template.XComPullParams) 
 	if key == "" {
 		key = windsock.XComReturnKey
 	}
-	mapIndex := -1
-	if p.MapIndex != nil {
-		mapIndex = *p.MapIndex
-	}
-	x, err := st.XComGet(ctx, &store.XComGetParams{DagID: p.DagID, RunID: p.RunID, TaskID: p.TaskID, MapIndex: mapIndex, Key: key})
-	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
+	var raw []byte
+	if p.MapIndex == nil && d != nil && d.DagID == p.DagID {
+		v, found, err := taskmap.Value(ctx, st, d, p.RunID, p.TaskID, key)
+		if err != nil || !found {
+			return nil, false, err
+		}
+		raw = v
+	} else {
+		mapIndex := -1
+		if p.MapIndex != nil {
+			mapIndex = *p.MapIndex
+		}
+		x, err := st.XComGet(ctx, &store.XComGetParams{DagID: p.DagID, RunID: p.RunID, TaskID: p.TaskID, MapIndex: mapIndex, Key: key})
+		if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		raw = x.Value
 	}
 	var v any
-	if err := windsock.DecodeJSON(x.Value, &v); err != nil {
+	if err := windsock.DecodeJSON(raw, &v); err != nil {
 		return nil, false, fmt.Errorf("decode xcom %s.%s: %w", p.TaskID, key, err)
 	}
 	return v, true, nil

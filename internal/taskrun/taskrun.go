@@ -13,6 +13,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/tasklog"
+	"github.com/windsock/windsock/internal/taskmap"
 	"github.com/windsock/windsock/internal/template"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -51,6 +53,9 @@ type Runner struct {
 	// notify store.ChannelTryDone, so that schedulers in other processes
 	// (sharing PostgreSQL) evaluate what follows as it commits.
 	AnnounceTries bool
+	// MaxMapLength is core.max_map_length: the most entries a value may
+	// have that a mapped task downstream maps over (0: Airflow's 1024).
+	MaxMapLength int
 	// Journal, when set, keeps on disk every finished try's outcome the
 	// database does not take at once, until it has it: a worker's tries
 	// that end while the database is away are recorded when it is back
@@ -212,10 +217,15 @@ func (r *Runner) Render(ctx context.Context, try *Try) (map[string]any, error) {
 	if !ok {
 		return nil, windsock.Errorf(windsock.EINVALID, "unknown operator %q", task.Operator)
 	}
+	task, mapped, err := r.indexTask(ctx, try, task)
+	if err != nil {
+		return nil, err
+	}
 	tctx, err := template.NewContext(ctx, try.DAG, task, try.Run, try.TI, r.templateSources(try, tasklog.NewMasker()))
 	if err != nil {
 		return nil, err
 	}
+	withMapped(tctx, mapped)
 	_, rendered, err := renderFields(ctx, try.DAG, spec, task.Args, tctx)
 	return rendered, err
 }
@@ -228,6 +238,11 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		res := &result{err: fmt.Errorf("%w: task %q is no longer in DAG %q", operator.ErrFail, ti.TaskID, try.DAG.DagID)}
 		logf.Infof("%v", res.err)
 		return res, nil
+	}
+	task, mapped, err := r.indexTask(ctx, try, task)
+	if err != nil {
+		logf.Infof("%v", err)
+		return &result{err: err}, nil
 	}
 	logf.Infof("Starting attempt %d of %d", ti.TryNumber, ti.MaxTries+1)
 	logf.Infof("Executing <Task(%s): %s> on %s", task.OperatorClass, task.TaskID, windsock.ISOFormat(try.Run.LogicalDate))
@@ -250,6 +265,7 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 	if spec != nil && (spec.WantsContext() || try.DAG.RenderTemplateAsNativeObj || hasTemplates(spec, task.Args)) {
 		tctx, err := template.NewContext(ctx, try.DAG, task, try.Run, ti, r.templateSources(try, masker))
 		if err == nil {
+			withMapped(tctx, mapped)
 			args, rendered, err = renderFields(ctx, try.DAG, spec, task.Args, tctx)
 		}
 		if err != nil {
@@ -276,7 +292,7 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		}
 	}
 	tc := r.operatorContext(try, ti, logf, masker)
-	tc.Args, tc.Template, tc.FirstTryStart = args, tctxJSON, firstStart
+	tc.Task, tc.Args, tc.Mapped, tc.Template, tc.FirstTryStart = task, args, mapped.mappedArgs(), tctxJSON, firstStart
 	opRes, opErr := op.Execute(runCtx, tc)
 	if opErr != nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 		opErr = fmt.Errorf("timeout: the task ran longer than its execution_timeout of %s", task.ExecutionTimeout.Std())
@@ -307,6 +323,48 @@ func (r *Runner) operatorContext(try *Try, ti *windsock.TaskInstance, logf io.Wr
 		Runs:        &runStateSource{store: r.Store},
 		Now:         r.now,
 	}
+}
+
+// indexTask returns the task as one instance of it runs: for an instance of
+// a mapped task, a copy whose arguments are the shared (partial) ones with
+// the instance's mapped ones on top, so operators need not know about
+// mapping, those mapped arguments alone, and the number of instances.
+func (r *Runner) indexTask(ctx context.Context, try *Try, task *windsock.Task) (*windsock.Task, *mappedInstance, error) {
+	if !task.Mapped() || try.TI.MapIndex < 0 {
+		return task, nil, nil
+	}
+	kw, n, err := taskmap.IndexArgs(ctx, r.Store, try.DAG, task, try.TI.RunID, try.TI.MapIndex)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: expand %s[%d]: %w", operator.ErrFail, task.TaskID, try.TI.MapIndex, err)
+	}
+	m := &mappedInstance{args: kw, count: n}
+	cp := *task
+	cp.Args = make(map[string]any, len(task.Args)+len(kw))
+	maps.Copy(cp.Args, task.Args)
+	maps.Copy(cp.Args, kw)
+	return &cp, m, nil
+}
+
+// mappedInstance is what one instance of a mapped task gets: its mapped
+// arguments and the number of instances (expanded_ti_count).
+type mappedInstance struct {
+	args  map[string]any
+	count int
+}
+
+// withMapped adds what the template context says about mapping.
+func withMapped(tctx template.Context, m *mappedInstance) {
+	if m != nil {
+		tctx["expanded_ti_count"] = m.count
+	}
+}
+
+// mappedArgs returns the instance's mapped arguments, nil when unmapped.
+func (m *mappedInstance) mappedArgs() map[string]any {
+	if m == nil {
+		return nil
+	}
+	return m.args
 }
 
 // renderFields renders a task's templated fields as its DAG asks: to

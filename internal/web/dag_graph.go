@@ -87,18 +87,30 @@ func (s *Server) dagGraph(w http.ResponseWriter, r *http.Request) error {
 		run = d.Runs[0]
 	}
 	states := map[string]string{}
+	var mapped map[string]int
 	if run != nil {
 		v := newRunView(p, run, s.now())
 		d.Run = &v
 		d.StatesURL = p.Path + "/graph/states?run_id=" + url.QueryEscape(run.RunID)
 		if p.Can.ReadTIs {
-			if states, err = s.taskStates(ctx, p.DagID, run.RunID); err != nil {
+			if states, mapped, err = s.taskStatesCounts(ctx, p.DagID, run.RunID); err != nil {
 				return err
 			}
 		}
 	}
 	ex := parseExpanded(r.URL.Query()["expand"], p.DAG)
 	gg := dagview.GroupDAG(p.DAG, ex.has)
+	for i := range gg.Nodes {
+		// A mapped task shows its number of instances in the run, "[ ]"
+		// until it is expanded, as Airflow's graph does.
+		if n := &gg.Nodes[i]; n.Collapsed == "" && p.DAG.Task(n.ID).Mapped() {
+			if k := mapped[n.ID]; k > 0 {
+				n.Label += " [" + strconv.Itoa(k) + "]"
+			} else {
+				n.Label += " [ ]"
+			}
+		}
+	}
 	lay, err := dagview.LayoutGraph(gg.Nodes, gg.Edges)
 	if err != nil {
 		return fmt.Errorf("graph: %w", err)
@@ -175,23 +187,34 @@ func (s *Server) dagGraphStates(w http.ResponseWriter, r *http.Request) error {
 // taskStates returns each task's state in a run ("" for none); a mapped
 // task's is the summary of its instances.
 func (s *Server) taskStates(ctx context.Context, dagID, runID string) (map[string]string, error) {
+	states, _, err := s.taskStatesCounts(ctx, dagID, runID)
+	return states, err
+}
+
+// taskStatesCounts is taskStates with, for each expanded mapped task, its
+// number of instances.
+func (s *Server) taskStatesCounts(ctx context.Context, dagID, runID string) (map[string]string, map[string]int, error) {
 	tis, err := s.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: dagID, RunID: runID})
 	if err != nil {
-		return nil, fmt.Errorf("list task instances: %w", err)
+		return nil, nil, fmt.Errorf("list task instances: %w", err)
 	}
 	sets := map[string]map[windsock.TaskInstanceState]bool{}
+	mapped := map[string]int{}
 	for _, ti := range tis {
 		if sets[ti.TaskID] == nil {
 			sets[ti.TaskID] = map[windsock.TaskInstanceState]bool{}
 		}
 		sets[ti.TaskID][ti.State] = true
+		if ti.MapIndex >= 0 {
+			mapped[ti.TaskID]++
+		}
 	}
 	out := make(map[string]string, len(sets))
 	for id, set := range sets {
 		st, _ := dagview.SummaryState(set)
 		out[id] = string(st)
 	}
-	return out, nil
+	return out, mapped, nil
 }
 
 func hasKey(m map[string]string, k string) bool {

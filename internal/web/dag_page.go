@@ -149,6 +149,9 @@ type clearForm struct {
 	DagAPIPath string
 	RunID      string
 	TaskID     string
+	// MapIndex names one instance of a mapped task; -1 means the whole
+	// task. A run's form (no TaskID) ignores it.
+	MapIndex int
 }
 
 // stateLegend lists the task states in the order the legend shows them.

@@ -41,6 +41,49 @@ type tiData struct {
 	RenderedAsWritten bool
 	XComs             []fieldView
 	Clear             clearForm
+	// MapIndex is set for one instance of a mapped task. LogAPI is the
+	// task's API path the logs endpoint hangs off (it takes map_index as
+	// a parameter); query starts the page's own query string ("?", or
+	// "?map_index=N&").
+	MapIndex *int
+	LogAPI   string
+	query    string
+}
+
+// mappedData is the page of a mapped task in one run: its instances, one
+// row per map index, each linking to its own page.
+type mappedData struct {
+	*dagPage
+	Run    runView
+	TaskID string
+	Task   *windsock.Task
+	Counts []dagview.StateCount
+	Rows   []mappedRow
+}
+
+type mappedRow struct {
+	MapIndex  int
+	State     windsock.TaskInstanceState
+	TryNumber int
+	StartDate *time.Time
+	EndDate   *time.Time
+	Href      string
+}
+
+// mappedInstancesPage lists the instances of an expanded mapped task:
+// what the grid's mapped cell expands to.
+func (s *Server) mappedInstancesPage(w http.ResponseWriter, r *http.Request, p *dagPage, run *windsock.DagRun, taskID string) error {
+	tis, err := s.Store.TaskInstanceList(r.Context(), &store.TaskInstanceListParams{DagID: p.DagID, RunID: run.RunID, TaskIDs: []string{taskID}})
+	if err != nil {
+		return fmt.Errorf("mapped task page: list instances: %w", err)
+	}
+	d := &mappedData{dagPage: p, Run: newRunView(p, run, s.now()), TaskID: taskID, Task: p.DAG.Task(taskID), Counts: dagview.CountStates(tis)}
+	base := p.Path + "/grid/" + d.Run.Path + "/" + url.PathEscape(taskID) + "?map_index="
+	for _, ti := range tis {
+		d.Rows = append(d.Rows, mappedRow{MapIndex: ti.MapIndex, State: ti.State, TryNumber: ti.TryNumber,
+			StartDate: ti.StartDate, EndDate: ti.EndDate, Href: base + strconv.Itoa(ti.MapIndex)})
+	}
+	return s.render(w, r, http.StatusOK, "ti_mapped", Page{Title: taskID + " - " + p.DagID, Nav: "dags", Data: d})
 }
 
 // tryView is one try of a task instance.
@@ -81,10 +124,18 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 		return fmt.Errorf("task instance page: read run: %w", err)
 	}
 	mapIndex := -1
+	if raw := r.URL.Query().Get("map_index"); raw != "" {
+		if mapIndex, err = strconv.Atoi(raw); err != nil || mapIndex < -1 {
+			return windsock.Errorf(windsock.EINVALID, "map_index: expected a map index, got %q", raw)
+		}
+	}
 	tis, _, err := s.Store.TaskInstanceQuery(ctx, &store.TaskInstanceQueryParams{DagIDs: []string{p.DagID}, OnlyDagIDs: true,
 		RunIDs: []string{runID}, TaskIDs: []string{taskID}, MapIndex: &mapIndex, Limit: 1})
 	if err != nil {
 		return fmt.Errorf("task instance page: read task instance: %w", err)
+	}
+	if len(tis) == 0 && mapIndex < 0 && p.DAG.Task(taskID).Mapped() {
+		return s.mappedInstancesPage(w, r, p, run, taskID)
 	}
 	if len(tis) == 0 {
 		return windsock.Errorf(windsock.ENOTFOUND, "Run %q of DAG %q has no task instance %q", runID, p.DagID, taskID)
@@ -94,6 +145,14 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 		Active: tiActive(ti.State)}
 	d.PagePath = p.Path + "/grid/" + d.Run.Path + "/" + url.PathEscape(taskID)
 	d.TIAPI = d.Run.APIPath + "/taskInstances/" + url.PathEscape(taskID)
+	d.LogAPI, d.query = d.TIAPI, "?"
+	if mapIndex >= 0 {
+		// One instance of a mapped task: the API's {map_index} routes, and
+		// the logs endpoint's map_index parameter.
+		d.MapIndex = &mapIndex
+		d.query = "?map_index=" + strconv.Itoa(mapIndex) + "&"
+		d.TIAPI += "/" + strconv.Itoa(mapIndex)
+	}
 	if ti.StartDate != nil {
 		end := s.now()
 		if ti.EndDate != nil {
@@ -101,7 +160,7 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 		}
 		d.Duration = dagview.FormatDuration(end.Sub(*ti.StartDate))
 	}
-	d.Clear = clearForm{ID: "ti-clear", DagAPIPath: p.APIPath, RunID: runID, TaskID: taskID}
+	d.Clear = clearForm{ID: "ti-clear", DagAPIPath: p.APIPath, RunID: runID, TaskID: taskID, MapIndex: mapIndex}
 	if d.Tries, err = s.tries(r, d); err != nil {
 		return err
 	}
@@ -155,7 +214,7 @@ func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 		out = append(out, tryView{Number: ti.TryNumber, State: ti.State, StartDate: ti.StartDate, EndDate: ti.EndDate, Duration: d.Duration})
 	}
 	for i := range out {
-		out[i].Href = d.PagePath + "?try=" + strconv.Itoa(out[i].Number) + "#log"
+		out[i].Href = d.PagePath + d.query + "try=" + strconv.Itoa(out[i].Number) + "#log"
 	}
 	return out, nil
 }
@@ -175,13 +234,16 @@ func (d *tiData) chooseLog(r *http.Request) error {
 	if d.LogTry == 0 || !d.Can.ReadLogs {
 		return nil
 	}
-	d.LogURL = d.TIAPI + "/logs/" + strconv.Itoa(d.LogTry)
+	d.LogURL = d.LogAPI + "/logs/" + strconv.Itoa(d.LogTry)
+	if d.MapIndex != nil {
+		d.LogURL += "?map_index=" + strconv.Itoa(*d.MapIndex)
+	}
 	d.LogLive = d.LogTry == latest && d.Active
 	// Tries without a row of their own (their failure went unrecorded)
 	// still get a tab.
 	for n := 1; n <= latest; n++ {
 		if !slices.ContainsFunc(d.Tries, func(t tryView) bool { return t.Number == n }) {
-			d.Tries = append(d.Tries, tryView{Number: n, Href: d.PagePath + "?try=" + strconv.Itoa(n) + "#log"})
+			d.Tries = append(d.Tries, tryView{Number: n, Href: d.PagePath + d.query + "try=" + strconv.Itoa(n) + "#log"})
 		}
 	}
 	slices.SortFunc(d.Tries, func(a, b tryView) int { return a.Number - b.Number })

@@ -90,7 +90,13 @@ type Task struct {
 	Args map[string]any `json:"args,omitempty"`
 	// Outlets are the URIs of the datasets a successful try updates.
 	Outlets []string `json:"outlets,omitempty"`
+	// Expand, when set, makes the task mapped: it runs as one task
+	// instance per map index, each with its own arguments (see Expand).
+	Expand *Expand `json:"expand,omitempty"`
 }
+
+// Mapped reports whether the task is mapped (expand or expand_kwargs).
+func (t *Task) Mapped() bool { return t != nil && t.Expand != nil }
 
 // TaskGroup groups tasks for display; dependencies on a group were expanded
 // into task dependencies when the file was parsed.

@@ -19,6 +19,21 @@ type RunState struct {
 	// retry delay or reschedule date has passed; only those may be
 	// scheduled again. The caller compares NextRetryAt with its clock.
 	Due map[string]bool
+	// Mapped holds, for each mapped task already expanded into instances
+	// with map indexes 0..n-1, their states by map index; such a task has
+	// no entry in States. A mapped task not yet expanded is in States,
+	// as its one instance with map index -1. Evaluate never modifies the
+	// slices.
+	Mapped map[string][]windsock.TaskInstanceState
+	// DueMapped is Due for the instances of expanded mapped tasks.
+	DueMapped map[Ref]bool
+}
+
+// Ref names one task instance of a run: a task and its map index (-1 for
+// an unmapped task, or a mapped one not yet expanded).
+type Ref struct {
+	TaskID   string
+	MapIndex int
 }
 
 // Decision is what Evaluate wants done to one run. The caller applies
@@ -31,6 +46,15 @@ type Decision struct {
 	// SetState maps task ids to the upstream_failed or skipped state their
 	// trigger rule settles them in; nil when there are none.
 	SetState map[string]windsock.TaskInstanceState
+	// ScheduleMapped and SetStateMapped are Schedule and SetState for the
+	// instances of expanded mapped tasks.
+	ScheduleMapped []Ref
+	SetStateMapped map[Ref]windsock.TaskInstanceState
+	// Expand lists the mapped tasks not yet expanded whose trigger rule
+	// lets them run. The caller resolves what they are mapped over,
+	// replaces their map index -1 instance by instances 0..n-1 (or marks
+	// it skipped when n is 0, as Airflow does) and evaluates them again.
+	Expand []string
 	// RunFinished says the run is over, with RunState success or failed.
 	RunFinished bool
 	RunState    windsock.DagRunState
@@ -128,7 +152,9 @@ type evaluation struct {
 	// states are read from rs.States with over on top.
 	arr  []windsock.TaskInstanceState
 	over map[int]windsock.TaskInstanceState
-	d    Decision
+	// mover holds the mapped tasks' index states this evaluation changed.
+	mover map[int][]windsock.TaskInstanceState
+	d     Decision
 }
 
 func (g *Graph) newEvaluation(rs *RunState) *evaluation {
@@ -156,9 +182,17 @@ func (e *evaluation) set(p int, s windsock.TaskInstanceState) {
 	e.over[p] = s
 }
 
+// counts tallies p's upstream instances; an expanded mapped upstream counts
+// each of its instances, as Airflow's trigger rule does.
 func (e *evaluation) counts(p int) UpstreamCounts {
 	var c UpstreamCounts
 	for _, q := range e.g.up[p] {
+		if ms := e.mappedStates(q); ms != nil {
+			for _, s := range ms {
+				c.Add(s)
+			}
+			continue
+		}
 		c.Add(e.state(q))
 	}
 	return c
@@ -167,6 +201,9 @@ func (e *evaluation) counts(p int) UpstreamCounts {
 // step decides on the task at position p and reports whether it settled
 // it as upstream_failed or skipped, which its downstream tasks must see.
 func (e *evaluation) step(p int) bool {
+	if ms := e.mappedStates(p); ms != nil {
+		return e.stepMapped(p, ms)
+	}
 	s := e.state(p)
 	if !schedulable(s) {
 		return false
@@ -186,10 +223,84 @@ func (e *evaluation) step(p int) bool {
 		if e.g.pastDep[p] && !e.pastOK(id) {
 			return false
 		}
+		if e.g.mapped[p] {
+			// Not expanded yet: what it is mapped over is known now.
+			e.d.Expand = append(e.d.Expand, id)
+			return false
+		}
 		e.set(p, windsock.TaskStateScheduled)
 		e.d.Schedule = append(e.d.Schedule, id)
 	}
 	return false
+}
+
+// stepMapped decides on every instance of the expanded mapped task at p.
+// They share their upstream, so one verdict serves them all; each index
+// is then scheduled, or settled, on its own (a failed index is retried
+// alone).
+func (e *evaluation) stepMapped(p int, ms []windsock.TaskInstanceState) bool {
+	id := e.g.ids[p]
+	var verdict Verdict
+	judged, settled := false, false
+	for i, s := range ms {
+		if !schedulable(s) {
+			continue
+		}
+		if !judged {
+			verdict, judged = Judge(e.g.rule[p], e.counts(p)), true
+		}
+		ref := Ref{id, i}
+		switch verdict {
+		case MarkUpstreamFailed, MarkSkipped:
+			st := windsock.TaskStateUpstreamFailed
+			if verdict == MarkSkipped {
+				st = windsock.TaskStateSkipped
+			}
+			e.setMapped(p, i, st)
+			if e.d.SetStateMapped == nil {
+				e.d.SetStateMapped = make(map[Ref]windsock.TaskInstanceState)
+			}
+			e.d.SetStateMapped[ref] = st
+			settled = true
+		case Run:
+			if s != windsock.TaskStateNone && !e.rs.DueMapped[ref] {
+				continue
+			}
+			if e.g.pastDep[p] && !e.pastOK(id) {
+				return false
+			}
+			e.setMapped(p, i, windsock.TaskStateScheduled)
+			e.d.ScheduleMapped = append(e.d.ScheduleMapped, ref)
+		}
+	}
+	return settled
+}
+
+// mappedStates returns the instance states of the expanded mapped task at
+// p, with this evaluation's decisions applied; nil when the task is not
+// mapped or not expanded.
+func (e *evaluation) mappedStates(p int) []windsock.TaskInstanceState {
+	if !e.g.mapped[p] {
+		return nil
+	}
+	if ms, ok := e.mover[p]; ok {
+		return ms
+	}
+	return e.rs.Mapped[e.g.ids[p]]
+}
+
+// setMapped changes one index's state on a copy: the caller's slices stay
+// as they were.
+func (e *evaluation) setMapped(p, i int, s windsock.TaskInstanceState) {
+	ms, ok := e.mover[p]
+	if !ok {
+		ms = append([]windsock.TaskInstanceState(nil), e.rs.Mapped[e.g.ids[p]]...)
+		if e.mover == nil {
+			e.mover = make(map[int][]windsock.TaskInstanceState)
+		}
+		e.mover[p] = ms
+	}
+	ms[i] = s
 }
 
 func (e *evaluation) settle(p int, id string, s windsock.TaskInstanceState) {
@@ -209,7 +320,7 @@ func (e *evaluation) pastOK(id string) bool {
 // snapshot for an instance in flight, which keeps the run going; that
 // usually ends after a few entries, where the full check reads every task.
 func (e *evaluation) finish(quick bool) {
-	if len(e.d.Schedule) > 0 {
+	if len(e.d.Schedule) > 0 || len(e.d.ScheduleMapped) > 0 || len(e.d.Expand) > 0 {
 		return
 	}
 	if quick {
@@ -218,16 +329,28 @@ func (e *evaluation) finish(quick bool) {
 				return
 			}
 		}
+		for id, ms := range e.rs.Mapped {
+			if !e.g.Has(id) {
+				continue
+			}
+			for _, s := range ms {
+				if active(s) {
+					return
+				}
+			}
+		}
 	}
 	unfinished := false
+	var one [1]windsock.TaskInstanceState
 	for p := range e.g.ids {
-		s := e.state(p)
-		if s.Finished() {
-			continue
-		}
-		unfinished = true
-		if e.alive(p, s) {
-			return
+		for _, s := range e.instanceStates(p, &one) {
+			if s.Finished() {
+				continue
+			}
+			unfinished = true
+			if e.alive(p, s) {
+				return
+			}
 		}
 	}
 	e.d.RunFinished = true
@@ -240,14 +363,28 @@ func (e *evaluation) finish(quick bool) {
 		if !leaf {
 			continue
 		}
-		switch e.state(p) {
-		case windsock.TaskStateFailed, windsock.TaskStateUpstreamFailed:
-			e.d.Reason = ReasonTaskFailure
-			return
+		for _, s := range e.instanceStates(p, &one) {
+			switch s {
+			case windsock.TaskStateFailed, windsock.TaskStateUpstreamFailed:
+				e.d.Reason = ReasonTaskFailure
+				return
+			}
 		}
 	}
 	e.d.RunState = windsock.DagRunSuccess
 	e.d.Reason = ReasonSuccess
+}
+
+// instanceStates returns the states of the task's instances at p: one, or
+// one per map index of an expanded mapped task.
+// one is the caller's storage for an unmapped task's state, so that the
+// common case allocates nothing.
+func (e *evaluation) instanceStates(p int, one *[1]windsock.TaskInstanceState) []windsock.TaskInstanceState {
+	if ms := e.mappedStates(p); ms != nil {
+		return ms
+	}
+	one[0] = e.state(p)
+	return one[:]
 }
 
 // alive reports whether the unfinished task at p may still make progress

@@ -35,6 +35,11 @@ type Graph struct {
 	// limited marks tasks with max_active_tis_per_dag(run): they may be
 	// held back by other runs, so they too rule out a deadlock verdict.
 	limited []bool
+	// mapped marks mapped tasks; mapLength holds the number of instances
+	// of those mapped over literals only (known before any run), -1 for
+	// the others.
+	mapped    []bool
+	mapLength []int
 }
 
 // NewGraph precomputes d's structure. Upstream ids that name no task of d
@@ -63,17 +68,19 @@ func NewGraph(d *windsock.DAG) *Graph {
 	order := topoOrder(defUp, defDown)
 
 	g := &Graph{
-		dagID:   d.DagID,
-		ids:     make([]string, n),
-		index:   make(map[string]int, n),
-		up:      make([][]int, n),
-		down:    make([][]int, n),
-		downIDs: make([][]string, n),
-		isLeaf:  make([]bool, n),
-		rule:    make([]windsock.TriggerRule, n),
-		weight:  make([]int, n),
-		pastDep: make([]bool, n),
-		limited: make([]bool, n),
+		dagID:     d.DagID,
+		ids:       make([]string, n),
+		index:     make(map[string]int, n),
+		up:        make([][]int, n),
+		down:      make([][]int, n),
+		downIDs:   make([][]string, n),
+		isLeaf:    make([]bool, n),
+		rule:      make([]windsock.TriggerRule, n),
+		weight:    make([]int, n),
+		pastDep:   make([]bool, n),
+		limited:   make([]bool, n),
+		mapped:    make([]bool, n),
+		mapLength: make([]int, n),
 	}
 	pos := make([]int, n) // definition position -> topological position
 	for p, def := range order {
@@ -89,6 +96,12 @@ func NewGraph(d *windsock.DAG) *Graph {
 		}
 		g.pastDep[p] = t.DependsOnPast || t.WaitForDownstream
 		g.limited[p] = MaxActiveTIsPerDag(t) > 0 || MaxActiveTIsPerDagrun(t) > 0
+		g.mapped[p], g.mapLength[p] = t.Mapped(), -1
+		if t.Mapped() && t.Expand.LiteralOnly() {
+			if l, err := t.Expand.Length(nil); err == nil {
+				g.mapLength[p] = l
+			}
+		}
 		for _, u := range defUp[def] {
 			g.up[p] = append(g.up[p], pos[u])
 		}
@@ -258,6 +271,23 @@ func (g *Graph) Upstream(taskID string) []string {
 		ids[i] = g.ids[q]
 	}
 	return ids
+}
+
+// Mapped reports whether taskID is a mapped task.
+func (g *Graph) Mapped(taskID string) bool {
+	p, ok := g.index[taskID]
+	return ok && g.mapped[p]
+}
+
+// LiteralMapLength returns the number of instances of a task mapped over
+// literals only, which every run gets from the start (Airflow expands
+// them when the run is created); ok is false for any other task.
+func (g *Graph) LiteralMapLength(taskID string) (n int, ok bool) {
+	p, found := g.index[taskID]
+	if !found || g.mapLength[p] < 0 {
+		return 0, false
+	}
+	return g.mapLength[p], true
 }
 
 // Leaves returns the ids of the tasks nothing depends on, in topological

@@ -147,6 +147,9 @@ func (q *queries) TaskInstanceQuery(ctx context.Context, params *store.TaskInsta
 	f.dagIDs("task_instance.dag_id", params.DagIDs, params.OnlyDagIDs)
 	f.in("task_instance.run_id", params.RunIDs)
 	f.in("task_instance.task_id", params.TaskIDs)
+	if params.OnlyMapped {
+		f.add("task_instance.map_index >= ?", 0)
+	}
 	if params.MapIndex != nil {
 		f.add("task_instance.map_index = ?", *params.MapIndex)
 	}

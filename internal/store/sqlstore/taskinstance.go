@@ -504,16 +504,76 @@ func (q *queries) TaskInstanceSchedule(ctx context.Context, keys []windsock.Task
 		stateIs, stateArgs = "state = ?", []any{string(from)}
 	}
 	now := utc(time.Now())
-	moved, err := q.moveEach(ctx, keys, `UPDATE task_instance SET state = ?, try_number = COALESCE(try_number, 0) + ?,
-			next_retry_at = NULL, updated_at = ?
-		WHERE `+tiKeyWhere+` AND `+stateIs,
-		func(k windsock.TaskInstanceKey) []any {
-			return append([]any{string(windsock.TaskStateScheduled), next, now, k.DagID, k.TaskID, k.RunID, k.MapIndex}, stateArgs...)
-		})
+	const set = `UPDATE task_instance SET state = ?, try_number = COALESCE(try_number, 0) + ?,
+			next_retry_at = NULL, updated_at = ?`
+	var moved []windsock.TaskInstanceKey
+	err := q.inTx(ctx, func(q *queries) error {
+		moved = moved[:0]
+		for _, span := range indexSpans(keys) {
+			if len(span) == 1 {
+				got, err := q.moveEach(ctx, span, set+` WHERE `+tiKeyWhere+` AND `+stateIs,
+					func(k windsock.TaskInstanceKey) []any {
+						return append([]any{string(windsock.TaskStateScheduled), next, now, k.DagID, k.TaskID, k.RunID, k.MapIndex}, stateArgs...)
+					})
+				if err != nil {
+					return err
+				}
+				moved = append(moved, got...)
+				continue
+			}
+			// Consecutive map indexes of one mapped task: one statement
+			// over the primary key's range instead of one per instance.
+			k := span[0]
+			rows, err := q.query(ctx, set+` WHERE dag_id = ? AND task_id = ? AND run_id = ? AND map_index >= ? AND map_index <= ? AND `+stateIs+` RETURNING map_index`,
+				append([]any{string(windsock.TaskStateScheduled), next, now, k.DagID, k.TaskID, k.RunID, k.MapIndex, span[len(span)-1].MapIndex}, stateArgs...)...)
+			if err != nil {
+				return err
+			}
+			var got []int
+			for rows.Next() {
+				var i int
+				if err := rows.Scan(&i); err != nil {
+					rows.Close()
+					return err
+				}
+				got = append(got, i)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			slices.Sort(got)
+			for _, i := range got {
+				k.MapIndex = i
+				moved = append(moved, k)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("move task instances to scheduled: %w", err)
 	}
 	return moved, nil
+}
+
+// indexSpans cuts keys, in order, into runs of consecutive map indexes
+// (0 and up) of one task in one run; any other key is a span of its own.
+func indexSpans(keys []windsock.TaskInstanceKey) [][]windsock.TaskInstanceKey {
+	var out [][]windsock.TaskInstanceKey
+	start := 0
+	for i := 1; i <= len(keys); i++ {
+		if i < len(keys) {
+			a, b := keys[i-1], keys[i]
+			if a.MapIndex >= 0 && b.MapIndex == a.MapIndex+1 && a.DagID == b.DagID && a.TaskID == b.TaskID && a.RunID == b.RunID {
+				continue
+			}
+		}
+		out = append(out, keys[start:i])
+		start = i
+	}
+	return out
 }
 
 // moveEach runs update, a statement changing one task instance by primary
@@ -685,4 +745,56 @@ func compareTimePtr(a, b *time.Time) int {
 		return -1
 	}
 	return a.Compare(*b)
+}
+
+// TaskInstanceReplace counts the instances to delete first, so that a lost
+// race changes nothing even inside a caller's transaction (where a failed
+// statement could not be rolled back alone), then deletes and inserts.
+func (q *queries) TaskInstanceReplace(ctx context.Context, old []windsock.TaskInstanceKey, fromStates []windsock.TaskInstanceState, tis []*windsock.TaskInstance) (bool, error) {
+	replaced := false
+	err := q.inTx(ctx, func(q *queries) error {
+		cond, args := "", []any(nil)
+		if len(fromStates) > 0 {
+			c, a := stateFilter(fromStates, false)
+			cond, args = " AND "+c, a
+		}
+		for _, chunk := range plainChunks(old) {
+			match, keyArgs := keysMatch(chunk)
+			var n int
+			if err := q.queryRow(ctx, `SELECT COUNT(*) FROM task_instance WHERE `+match+cond, append(keyArgs, args...)...).Scan(&n); err != nil {
+				return err
+			}
+			if n != len(chunk) {
+				return nil
+			}
+		}
+		for _, chunk := range plainChunks(old) {
+			match, keyArgs := keysMatch(chunk)
+			res, err := q.exec(ctx, `DELETE FROM task_instance WHERE `+match+cond, append(keyArgs, args...)...)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || int(n) != len(chunk) {
+				return fmt.Errorf("task instances changed while being replaced (%d of %d deleted): %w", n, len(chunk), err)
+			}
+		}
+		replaced = true
+		return q.insertTaskInstances(ctx, tis, utc(time.Now()))
+	})
+	if err != nil {
+		return false, fmt.Errorf("replace task instances: %w", err)
+	}
+	return replaced, nil
+}
+
+// plainChunks splits keys into chunks of at most claimKeyChunk, unpadded:
+// statements that count what they match need each key once.
+func plainChunks(keys []windsock.TaskInstanceKey) [][]windsock.TaskInstanceKey {
+	var out [][]windsock.TaskInstanceKey
+	for len(keys) > 0 {
+		n := min(len(keys), claimKeyChunk)
+		out = append(out, keys[:n])
+		keys = keys[n:]
+	}
+	return out
 }

@@ -121,4 +121,27 @@ func testTaskInstanceSchedule(t *testing.T, open OpenFunc) {
 			t.Errorf("%s: hostname %q note %q: scheduling wrote columns it does not own", got.TaskID, got.Hostname, got.Note)
 		}
 	}
+	// Consecutive map indexes of a mapped task go in one range; one taken
+	// meanwhile is not moved, and the order given is kept.
+	mapped := newTIs(r, "m", "m", "m", "m", "m")
+	for i, ti := range mapped {
+		ti.MapIndex = i
+	}
+	mustNo(t, st.TaskInstanceInsert(ctx, mapped))
+	set(mapped[2], windsock.TaskStateRunning, 1)
+	keys := []windsock.TaskInstanceKey{mapped[0].TaskInstanceKey, mapped[1].TaskInstanceKey, mapped[2].TaskInstanceKey,
+		mapped[3].TaskInstanceKey, tis[3].TaskInstanceKey, mapped[4].TaskInstanceKey}
+	moved, err := st.TaskInstanceSchedule(ctx, keys, windsock.TaskStateNone)
+	mustNo(t, err)
+	want := []windsock.TaskInstanceKey{mapped[0].TaskInstanceKey, mapped[1].TaskInstanceKey, mapped[3].TaskInstanceKey, mapped[4].TaskInstanceKey}
+	if !slices.Equal(moved, want) {
+		t.Errorf("mapped: moved %v, want %v", moved, want)
+	}
+	for _, ti := range mapped {
+		got, err := st.TaskInstanceGet(ctx, ti.TaskInstanceKey)
+		mustNo(t, err)
+		if wantState := windsock.TaskStateScheduled; ti.MapIndex != 2 && (got.State != wantState || got.TryNumber != 1) {
+			t.Errorf("m[%d]: %s try %d", ti.MapIndex, got.State, got.TryNumber)
+		}
+	}
 }

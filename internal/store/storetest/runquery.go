@@ -70,6 +70,9 @@ func testRunQueries(t *testing.T, open OpenFunc) {
 		tis := createRun(t, ctx, st, r1, "extract", "load")
 		createRun(t, ctx, st, r2, "extract", "load")
 		createRun(t, ctx, st, newRun("other", 1), "x")
+		mapped := newTIs(r2, "m", "m")
+		mapped[0].MapIndex, mapped[1].MapIndex = 0, 1
+		mustNo(t, st.TaskInstanceInsert(ctx, mapped))
 		ex := tis[0]
 		ex.State, ex.Pool, ex.Queue, ex.Executor = windsock.TaskStateSuccess, "big", "q2", "LocalExecutor"
 		ex.StartDate, ex.EndDate, ex.Duration = ptr(day(1)), ptr(day(1).Add(90*time.Second)), ptr(90.0)
@@ -86,7 +89,7 @@ func testRunQueries(t *testing.T, open OpenFunc) {
 			return out, total
 		}
 		all, total := query(store.TaskInstanceQueryParams{})
-		if total != 5 || len(all) != 5 {
+		if total != 7 || len(all) != 7 {
 			t.Fatalf("all = %d (total %d)", len(all), total)
 		}
 		got, total := query(store.TaskInstanceQueryParams{DagIDs: []string{"etl"}, RunIDs: []string{r1.RunID}, TaskIDs: []string{"extract"}})
@@ -107,17 +110,18 @@ func testRunQueries(t *testing.T, open OpenFunc) {
 			p    store.TaskInstanceQueryParams
 			want int
 		}{
-			"state none":      {store.TaskInstanceQueryParams{States: []windsock.TaskInstanceState{windsock.TaskStateNone}}, 4},
+			"state none":      {store.TaskInstanceQueryParams{States: []windsock.TaskInstanceState{windsock.TaskStateNone}}, 6},
 			"state success":   {store.TaskInstanceQueryParams{States: []windsock.TaskInstanceState{windsock.TaskStateSuccess}}, 1},
 			"pool":            {store.TaskInstanceQueryParams{Pools: []string{"big"}}, 1},
-			"queue":           {store.TaskInstanceQueryParams{Queues: []string{"default"}}, 4},
+			"queue":           {store.TaskInstanceQueryParams{Queues: []string{"default"}}, 6},
 			"executor":        {store.TaskInstanceQueryParams{Executors: []string{"LocalExecutor"}}, 1},
-			"logical date":    {store.TaskInstanceQueryParams{LogicalDate: store.TimeRange{GTE: ptr(day(2))}}, 2},
+			"logical date":    {store.TaskInstanceQueryParams{LogicalDate: store.TimeRange{GTE: ptr(day(2))}}, 4},
 			"start date":      {store.TaskInstanceQueryParams{StartDate: store.TimeRange{GTE: ptr(day(1)), LTE: ptr(day(1))}}, 1},
 			"end date":        {store.TaskInstanceQueryParams{EndDate: store.TimeRange{LTE: ptr(day(2))}}, 1},
 			"duration":        {store.TaskInstanceQueryParams{DurationGTE: ptr(60.0), DurationLTE: ptr(100.0)}, 1},
 			"duration high":   {store.TaskInstanceQueryParams{DurationGTE: ptr(100.0)}, 0},
 			"map index":       {store.TaskInstanceQueryParams{MapIndex: ptr(-1)}, 5},
+			"only mapped":     {store.TaskInstanceQueryParams{OnlyMapped: true}, 2},
 			"only none":       {store.TaskInstanceQueryParams{OnlyDagIDs: true}, 0},
 			"updated in past": {store.TaskInstanceQueryParams{UpdatedAt: store.TimeRange{LTE: ptr(time.Now().Add(-time.Hour))}}, 0},
 		} {
@@ -126,7 +130,7 @@ func testRunQueries(t *testing.T, open OpenFunc) {
 			}
 		}
 		got, total = query(store.TaskInstanceQueryParams{OrderBy: "-execution_date", Limit: 2, Offset: 1})
-		if total != 5 || len(got) != 2 || !got[0].LogicalDate.Equal(day(2)) || !got[1].LogicalDate.Equal(day(1)) {
+		if total != 7 || len(got) != 2 || !got[0].LogicalDate.Equal(day(2)) || !got[1].LogicalDate.Equal(day(2)) {
 			t.Fatalf("ordered page: total %d, %d rows", total, len(got))
 		}
 		_, _, err = st.TaskInstanceQuery(ctx, &store.TaskInstanceQueryParams{OrderBy: "colour"})

@@ -93,6 +93,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("TaskInstanceQueue", func(t *testing.T) { testTaskInstanceQueue(t, open) })
 	t.Run("TaskInstanceSchedule", func(t *testing.T) { testTaskInstanceSchedule(t, open) })
 	t.Run("Dataset", func(t *testing.T) { testDataset(t, open) })
+	t.Run("MetadataImport", func(t *testing.T) { t.Parallel(); testMetadataImport(t, open) })
 }
 
 // setup opens a fresh store, migrates it and closes it after the test.

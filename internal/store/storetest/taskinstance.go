@@ -47,6 +47,56 @@ func testTaskInstance(t *testing.T, open OpenFunc) {
 		mustNo(t, st.TaskInstanceInsert(ctx, nil))
 	})
 
+	t.Run("Replace", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		r := newRun("etl", 1)
+		tis := createRun(t, ctx, st, r, "m", "z")
+		unexpanded := tis[0].TaskInstanceKey
+		expanded := make([]*windsock.TaskInstance, 20) // more than one statement chunk
+		for i := range expanded {
+			expanded[i] = newTIs(r, "m")[0]
+			expanded[i].MapIndex = i
+		}
+		// A guard that does not hold changes nothing.
+		ok, err := st.TaskInstanceReplace(ctx, []windsock.TaskInstanceKey{unexpanded}, []windsock.TaskInstanceState{windsock.TaskStateRunning}, expanded)
+		mustNo(t, err)
+		if ok {
+			t.Fatal("replaced an instance in another state")
+		}
+		ok, err = st.TaskInstanceReplace(ctx, []windsock.TaskInstanceKey{unexpanded}, []windsock.TaskInstanceState{windsock.TaskStateNone}, expanded)
+		mustNo(t, err)
+		got, err := st.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: "etl", RunID: r.RunID, TaskIDs: []string{"m"}})
+		mustNo(t, err)
+		if !ok || len(got) != 20 || got[0].MapIndex != 0 || got[19].MapIndex != 19 {
+			t.Fatalf("replaced = %v, instances %v", ok, tiNames(got))
+		}
+		// A second replacement of the same -1 instance finds it gone.
+		ok, err = st.TaskInstanceReplace(ctx, []windsock.TaskInstanceKey{unexpanded}, nil, newTIs(r, "x"))
+		mustNo(t, err)
+		if ok {
+			t.Fatal("replaced a missing instance")
+		}
+		// And back: the 20 instances (with their XCom) become one.
+		mustNo(t, st.XComSet(ctx, &windsock.XCom{DagRunID: r.ID, TaskID: "m", MapIndex: 3, Key: "return_value", DagID: "etl", RunID: r.RunID, Value: []byte("1"), Timestamp: zoned()}))
+		keys := make([]windsock.TaskInstanceKey, len(expanded))
+		for i, ti := range expanded {
+			keys[i] = ti.TaskInstanceKey
+		}
+		ok, err = st.TaskInstanceReplace(ctx, keys, nil, newTIs(r, "m"))
+		mustNo(t, err)
+		got, err = st.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: "etl", RunID: r.RunID})
+		mustNo(t, err)
+		if !ok || !slices.Equal(tiNames(got), []string{"m", "z"}) {
+			t.Fatalf("collapsed = %v, instances %v", ok, tiNames(got))
+		}
+		xs, err := st.XComList(ctx, "etl", r.RunID, "m")
+		mustNo(t, err)
+		if len(xs) != 0 {
+			t.Errorf("XCom of replaced instances kept: %d", len(xs))
+		}
+	})
+
 	t.Run("Update", func(t *testing.T) {
 		t.Parallel()
 		ctx, st := setup(t, open)

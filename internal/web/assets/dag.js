@@ -175,7 +175,9 @@
     };
     var task = form.getAttribute("data-task-id");
     if (task) {
-      body.task_ids = [task];
+      var index = form.getAttribute("data-map-index");
+      // One instance of a mapped task: Airflow's [task_id, map_index] pair.
+      body.task_ids = index ? [[task, parseInt(index, 10)]] : [task];
       body.include_downstream = !!(form.elements.include_downstream && form.elements.include_downstream.checked);
       body.include_upstream = !!(form.elements.include_upstream && form.elements.include_upstream.checked);
     }
@@ -312,7 +314,7 @@
     }
 
     function fetchMore() {
-      var url = base + (token ? "?token=" + encodeURIComponent(token) : "");
+      var url = base + (token ? (base.indexOf("?") < 0 ? "?" : "&") + "token=" + encodeURIComponent(token) : "");
       return getJSON(url).then(function (r) {
         if (r.status === 404) {
           pre.textContent = live ? "Waiting for the log\u2026" : "No log was found for this try.";

@@ -70,8 +70,39 @@ type Cell struct {
 	// Duration is from start to end, or to now while running; zero when
 	// the instance has not started.
 	Duration time.Duration
-	// Mapped is the number of mapped instances, 0 for an unmapped task.
+	// Mapped is the number of mapped instances, 0 for an unmapped task;
+	// Counts says how many are in each state.
 	Mapped int
+	Counts []StateCount
+}
+
+// StateCount is how many instances of a mapped task are in one state.
+type StateCount struct {
+	State windsock.TaskInstanceState
+	N     int
+}
+
+// Name is the state as shown.
+func (c StateCount) Name() string { return StateName(c.State) }
+
+// CountStates tallies instances by state, in the grid's summary order
+// (failed first).
+func CountStates(tis []*windsock.TaskInstance) []StateCount {
+	n := map[windsock.TaskInstanceState]int{}
+	for _, ti := range tis {
+		n[ti.State]++
+	}
+	var out []StateCount
+	for _, s := range summaryPriority() {
+		if n[s] > 0 {
+			out = append(out, StateCount{s, n[s]})
+			delete(n, s)
+		}
+	}
+	for s, k := range n { // states Windsock does not know
+		out = append(out, StateCount{s, k})
+	}
+	return out
 }
 
 // summaryPriority is the order in which Airflow's grid picks a group's
@@ -205,6 +236,7 @@ func taskCell(list []*windsock.TaskInstance, now time.Time) Cell {
 		c.TryNumber = max(c.TryNumber, ti.TryNumber)
 	}
 	c.Mapped = len(list)
+	c.Counts = CountStates(list)
 	return c
 }
 

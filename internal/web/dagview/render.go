@@ -69,6 +69,9 @@ type cellView struct {
 	Title string
 	Name  string
 	Href  string // "" for a group's cell
+	// Mapped is the number of instances of a mapped task ("" otherwise),
+	// shown in the cell.
+	Mapped string
 }
 
 // Render writes g as an HTML fragment: a table with one header row of runs
@@ -109,7 +112,15 @@ func (r *GridRenderer) Render(w io.Writer, g *Grid, opts GridOptions) error {
 				title += ", try " + strconv.Itoa(c.TryNumber)
 			}
 			if c.Mapped > 0 {
-				title += ", " + strconv.Itoa(c.Mapped) + " mapped"
+				cv.Mapped = strconv.Itoa(c.Mapped)
+				title += ", " + cv.Mapped + " mapped ("
+				for k, sc := range c.Counts {
+					if k > 0 {
+						title += ", "
+					}
+					title += strconv.Itoa(sc.N) + " " + sc.Name()
+				}
+				title += ")"
 			}
 			if c.Duration > 0 {
 				title += ", " + FormatDuration(c.Duration)

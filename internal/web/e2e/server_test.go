@@ -75,8 +75,9 @@ type server struct {
 
 // startServer opens an environment in a temporary home with the test DAG
 // loaded (paused, as new DAGs are), starts its engine and serves the API
-// and the UI. Users: admin (Admin) and viewer (Viewer).
-func startServer(t *testing.T) *server {
+// and the UI. Users: admin (Admin) and viewer (Viewer). extraDAGs are more
+// DAG files (YAML) loaded beside it.
+func startServer(t *testing.T, extraDAGs ...string) *server {
 	t.Helper()
 	ctx := t.Context()
 	home := t.TempDir()
@@ -87,6 +88,11 @@ func startServer(t *testing.T) *server {
 	}
 	if err := os.WriteFile(filepath.Join(dags, "e2e.yaml"), []byte(strings.ReplaceAll(dagYAML, "GATE", gate)), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	for i, y := range extraDAGs {
+		if err := os.WriteFile(filepath.Join(dags, fmt.Sprintf("extra_%d.yaml", i)), []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	environ := []string{"WINDSOCK_HOME=" + home, "HOME=" + home, "PATH=" + os.Getenv("PATH"),
 		"WINDSOCK__CORE__LOAD_EXAMPLES=False"}

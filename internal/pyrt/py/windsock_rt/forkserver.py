@@ -337,9 +337,8 @@ class Server:
         if op == "run":
             from windsock_rt import execute
 
-            outcome = execute.run_task(req["req"], rpc)
-            if outcome is not None:
-                rpc.call("result", **outcome)
+            # run_task sends its outcome as the request's result itself.
+            execute.run_task(req["req"], rpc)
             return 0
         if op == "eval":  # the runtime's own tests: run a snippet in a worker
             scope = {"rpc": rpc}

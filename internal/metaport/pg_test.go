@@ -1,0 +1,75 @@
+package metaport_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"testing"
+
+	"github.com/windsock/windsock/internal/metaport"
+	"github.com/windsock/windsock/internal/metaport/airflowtest"
+	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/storetest"
+)
+
+// freshSchema returns base's URL with its search_path set to a new schema,
+// dropped when the test ends.
+func freshSchema(t testing.TB, base string) string {
+	t.Helper()
+	admin, err := postgres.Open(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "metaport_" + hex.EncodeToString(b[:])
+	if _, err := admin.DB().Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestImportFromPostgres reads Airflow databases of several releases on
+// PostgreSQL (primary-key keysets, timestamptz keys for releases keyed by
+// execution_date) with batches of one row, so every keyset step is taken.
+func TestImportFromPostgres(t *testing.T) {
+	t.Parallel()
+	base := storetest.PostgresURL(t)
+	needPython(t)
+	for _, v := range []string{"1.10", "2.2", "2.10"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			u := freshSchema(t, base)
+			pst, err := postgres.Open(t.Context(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pst.Close()
+			db := pst.DB()
+			db.SetMaxOpenConns(1)
+			h := airflowtest.Fill(t.Context(), airflowtest.Create(t, db, true, v))
+			src, err := metaport.OpenDBSource(t.Context(), db, true, "pg-"+v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := newStore(t)
+			opts := metaport.Options{SourceKeys: keys(t, airflowtest.SourceKey), TargetKeys: keys(t, targetKey), BatchSize: 1}
+			if _, err := metaport.Import(t.Context(), st, src, opts); err != nil {
+				t.Fatal(err)
+			}
+			checkHistory(t, t.Context(), st, h)
+		})
+	}
+}

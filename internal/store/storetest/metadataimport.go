@@ -1,0 +1,262 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+func testMetadataImport(t *testing.T, open OpenFunc) {
+	t.Run("RunsTaskInstancesAndChildren", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		t0 := time.Date(2024, 3, 1, 12, 0, 0, 123456000, time.UTC)
+		runCols := []string{"dag_id", "run_id", "execution_date", "state", "run_type", "external_trigger", "conf", "start_date"}
+		runs := [][]any{
+			{"etl", "scheduled__1", t0, "success", "scheduled", false, []byte(`{"a":1}`), t0},
+			{"etl", "manual__2", t0.Add(time.Hour), "failed", "manual", true, nil, nil},
+		}
+		imp := func(table string, cols []string, rows [][]any, overwrite bool) []store.ImportOutcome {
+			t.Helper()
+			out, err := st.ImportRows(ctx, &store.ImportRowsParams{Source: "src", Table: table, Columns: cols, Rows: rows, Overwrite: overwrite})
+			mustNo(t, err)
+			return out
+		}
+		want := func(got []store.ImportOutcome, want ...store.ImportOutcome) {
+			t.Helper()
+			if !slices.Equal(got, want) {
+				t.Fatalf("outcomes = %v, want %v", got, want)
+			}
+		}
+		W, E, P, K := store.ImportWritten, store.ImportExists, store.ImportNoParent, store.ImportKeyTaken
+		want(imp("dag_run", runCols, runs, false), W, W)
+		want(imp("dag_run", runCols, runs, false), E, E)
+		// Another run id at a logical date already held.
+		want(imp("dag_run", runCols, [][]any{{"etl", "other", t0, "queued", "manual", true, nil, nil}}, true), K)
+		// Overwrite replaces the non-key columns.
+		want(imp("dag_run", runCols, [][]any{{"etl", "manual__2", t0.Add(time.Hour), "success", "manual", true, nil, nil}}, true), W)
+		r, err := st.DagRunGet(ctx, "etl", "manual__2")
+		mustNo(t, err)
+		if r.State != windsock.DagRunSuccess || !r.ExternalTrigger {
+			t.Fatalf("overwritten run = %+v", r)
+		}
+		r1, err := st.DagRunGet(ctx, "etl", "scheduled__1")
+		mustNo(t, err)
+		if !r1.LogicalDate.Equal(t0) || fmt.Sprint(r1.Conf["a"]) != "1" || r1.StartDate == nil || !r1.StartDate.Equal(t0) {
+			t.Fatalf("imported run = %+v", r1)
+		}
+
+		tiCols := []string{"dag_id", "task_id", "run_id", "map_index", "state", "try_number", "pool", "pool_slots", "duration", "hostname", "priority_weight"}
+		want(imp("task_instance", tiCols, [][]any{
+			{"etl", "extract", "scheduled__1", -1, "success", 2, "default_pool", 1, 1.5, "host-a", 3},
+			{"etl", "extract", "no_such_run", -1, "success", 1, "default_pool", 1, nil, nil, 1},
+		}, false), W, P)
+		ti, err := st.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: "etl", TaskID: "extract", RunID: "scheduled__1", MapIndex: -1})
+		mustNo(t, err)
+		if ti.TryNumber != 2 || ti.Hostname != "host-a" || ti.Duration == nil || *ti.Duration != 1.5 || ti.PriorityWeight != 3 {
+			t.Fatalf("imported task instance = %+v", ti)
+		}
+
+		xcols := []string{"dag_id", "task_id", "run_id", "map_index", "key", "value", "timestamp"}
+		want(imp("xcom", xcols, [][]any{
+			{"etl", "extract", "scheduled__1", -1, "return_value", []byte(`[1,2]`), t0},
+			{"etl", "missing", "scheduled__1", -1, "return_value", []byte(`1`), t0},
+		}, false), W, P)
+		x, err := st.XComGet(ctx, &store.XComGetParams{DagID: "etl", RunID: "scheduled__1", TaskID: "extract", MapIndex: -1, Key: "return_value"})
+		mustNo(t, err)
+		if x.DagRunID != r1.ID || string(x.Value) != `[1,2]` {
+			t.Fatalf("imported xcom = %+v (run id %d)", x, r1.ID)
+		}
+
+		// Tables without a key: the same content is the same row.
+		fcols := []string{"dag_id", "task_id", "run_id", "map_index", "start_date", "end_date", "duration"}
+		fail := []any{"etl", "extract", "scheduled__1", -1, t0, t0.Add(time.Second), 1}
+		want(imp("task_fail", fcols, [][]any{fail, fail}, false), W, E)
+		fails, err := st.TaskFailList(ctx, ti.TaskInstanceKey)
+		mustNo(t, err)
+		if len(fails) != 1 {
+			t.Fatalf("task_fail rows = %d, want 1", len(fails))
+		}
+	})
+
+	t.Run("JobsIDMapAndLog", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+		cols := []string{"job_type", "state", "start_date", "latest_heartbeat", "hostname"}
+		rows := [][]any{{"LocalTaskJob", "success", t0, t0, "h1"}, {"SchedulerJob", "running", t0, t0.Add(time.Minute), "h2"}}
+		out, err := st.ImportRows(ctx, &store.ImportRowsParams{Source: "src", Table: "job", Columns: cols, Rows: rows, SourceIDs: []int64{7, 9}})
+		mustNo(t, err)
+		if !slices.Equal(out, []store.ImportOutcome{store.ImportWritten, store.ImportWritten}) {
+			t.Fatalf("outcomes = %v", out)
+		}
+		m, err := st.ImportIDMap(ctx, "src", "job", []int64{7, 9, 11})
+		mustNo(t, err)
+		if len(m) != 2 || m[7] == 0 || m[9] == 0 || m[7] == m[9] {
+			t.Fatalf("id map = %v", m)
+		}
+		// Again, from another source: the same jobs, mapped to the same rows.
+		out, err = st.ImportRows(ctx, &store.ImportRowsParams{Source: "copy", Table: "job", Columns: cols, Rows: rows, SourceIDs: []int64{1, 2}})
+		mustNo(t, err)
+		m2, err := st.ImportIDMap(ctx, "copy", "job", []int64{1, 2})
+		mustNo(t, err)
+		if out[0] != store.ImportExists || m2[1] != m[7] || m2[2] != m[9] {
+			t.Fatalf("second import: outcomes %v, map %v (first %v)", out, m2, m)
+		}
+		jobs, err := st.JobList(ctx, &store.JobListParams{})
+		mustNo(t, err)
+		if len(jobs) != 2 {
+			t.Fatalf("jobs = %d, want 2", len(jobs))
+		}
+
+		lcols := []string{"dttm", "dag_id", "event", "owner", "extra"}
+		lrow := []any{t0, "etl", "trigger", "admin", nil}
+		out, err = st.ImportRows(ctx, &store.ImportRowsParams{Table: "log", Columns: lcols, Rows: [][]any{lrow, lrow}})
+		mustNo(t, err)
+		if !slices.Equal(out, []store.ImportOutcome{store.ImportWritten, store.ImportExists}) {
+			t.Fatalf("log outcomes = %v", out)
+		}
+	})
+
+	t.Run("ExportRowsPages", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		t0 := time.Date(2024, 3, 1, 12, 0, 0, 5000, time.UTC)
+		runCols := []string{"dag_id", "run_id", "execution_date", "state", "run_type", "conf"}
+		var rows [][]any
+		for i := range 5 {
+			rows = append(rows, []any{"etl", fmt.Sprintf("r%d", i), t0.Add(time.Duration(i) * time.Hour), "success", "manual", []byte(`{}`)})
+		}
+		_, err := st.ImportRows(ctx, &store.ImportRowsParams{Table: "dag_run", Columns: runCols, Rows: rows})
+		mustNo(t, err)
+		tiRows := [][]any{}
+		for i := range 5 {
+			tiRows = append(tiRows, []any{"etl", "a", fmt.Sprintf("r%d", i), -1, "default_pool", 1}, []any{"etl", "b", fmt.Sprintf("r%d", i), -1, "default_pool", 1})
+		}
+		_, err = st.ImportRows(ctx, &store.ImportRowsParams{Table: "task_instance", Columns: []string{"dag_id", "task_id", "run_id", "map_index", "pool", "pool_slots"}, Rows: tiRows})
+		mustNo(t, err)
+		for table, c := range map[string]struct {
+			cols []string
+			want int
+		}{"dag_run": {runCols, 5}, "task_instance": {[]string{"task_id", "run_id"}, 10}} {
+			var after []any
+			var seen []string
+			for {
+				page, err := st.ExportRows(ctx, &store.ExportRowsParams{Table: table, Columns: c.cols, After: after, Limit: 3})
+				mustNo(t, err)
+				if len(page.Rows) == 0 {
+					break
+				}
+				for _, r := range page.Rows {
+					seen = append(seen, fmt.Sprint(r[0], r[1]))
+					if table == "dag_run" {
+						if tm, ok := r[2].(time.Time); !ok || !tm.Equal(t0.Add(time.Duration(len(seen)-1)*time.Hour).Truncate(time.Microsecond)) {
+							t.Fatalf("execution_date = %#v", r[2])
+						}
+						if b, ok := r[5].([]byte); !ok || string(b) != "{}" {
+							t.Fatalf("conf = %#v", r[5])
+						}
+					}
+				}
+				after = page.Last
+			}
+			if len(seen) != c.want || len(slices.Compact(slices.Sorted(slices.Values(seen)))) != c.want {
+				t.Fatalf("%s pages gave %v", table, seen)
+			}
+		}
+	})
+
+	t.Run("DatasetsAndEvents", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+		imp := func(table string, cols []string, rows ...[]any) []store.ImportOutcome {
+			t.Helper()
+			out, err := st.ImportRows(ctx, &store.ImportRowsParams{Table: table, Columns: cols, Rows: rows})
+			mustNo(t, err)
+			return out
+		}
+		dcols := []string{"uri", "extra", "created_at", "updated_at", "is_orphaned"}
+		if out := imp("dataset", dcols, []any{"s3://b/k", `{"a":1}`, t0, t0, false}); out[0] != store.ImportWritten {
+			t.Fatalf("dataset outcome %v", out)
+		}
+		ecols := []string{"dataset_uri", "extra", "source_dag_id", "source_run_id", "source_map_index", "timestamp"}
+		ev := []any{"s3://b/k", "{}", "etl", "r1", -1, t0}
+		out := imp("dataset_event", ecols, ev, ev, []any{"s3://other", "{}", "etl", "r1", -1, t0})
+		if !slices.Equal(out, []store.ImportOutcome{store.ImportWritten, store.ImportExists, store.ImportNoParent}) {
+			t.Fatalf("event outcomes %v", out)
+		}
+		ds, err := st.DatasetGet(ctx, "s3://b/k")
+		mustNo(t, err)
+		events, n, err := st.DatasetEventList(ctx, &store.DatasetEventListParams{})
+		mustNo(t, err)
+		if n != 1 || events[0].DatasetID != ds.ID || events[0].SourceRunID != "r1" {
+			t.Fatalf("events = %d %+v (dataset %d)", n, events, ds.ID)
+		}
+	})
+
+	t.Run("RefusesUnknownTablesAndColumns", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		_, err := st.ImportRows(ctx, &store.ImportRowsParams{Table: "ab_user", Columns: []string{"id"}, Rows: [][]any{{1}}})
+		wantCode(t, err, windsock.EINVALID)
+		_, err = st.ImportRows(ctx, &store.ImportRowsParams{Table: "variable", Columns: []string{"key", "val; DROP TABLE dag"}, Rows: [][]any{{"a", "b"}}})
+		wantCode(t, err, windsock.EINVALID)
+	})
+
+	t.Run("CheckpointAsideAndRollback", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		cp, err := st.ImportCheckpointGet(ctx, "src", "dag_run")
+		mustNo(t, err)
+		if cp != nil {
+			t.Fatalf("checkpoint of a new source = %+v", cp)
+		}
+		mustNo(t, st.ImportCheckpointSet(ctx, &store.ImportCheckpoint{Source: "src", Table: "dag_run", Position: `["a"]`}))
+		mustNo(t, st.ImportCheckpointSet(ctx, &store.ImportCheckpoint{Source: "src", Table: "dag_run", Position: `["b"]`, Done: true}))
+		cp, err = st.ImportCheckpointGet(ctx, "src", "dag_run")
+		mustNo(t, err)
+		if cp == nil || cp.Position != `["b"]` || !cp.Done {
+			t.Fatalf("checkpoint = %+v", cp)
+		}
+		mustNo(t, st.ImportCheckpointDelete(ctx, "src", "dag_run"))
+		if cp, _ = st.ImportCheckpointGet(ctx, "src", "dag_run"); cp != nil {
+			t.Fatalf("deleted checkpoint = %+v", cp)
+		}
+
+		mustNo(t, st.ImportAsideSet(ctx, &store.ImportAside{Source: "src", Table: "xcom", RowKey: "k", Column: "value", Reason: "first", Value: []byte{0x80, 4}}))
+		mustNo(t, st.ImportAsideSet(ctx, &store.ImportAside{Source: "src", Table: "xcom", RowKey: "k", Column: "value", Reason: "pickle of objects", Value: []byte{0x80, 4, '.'}}))
+		aside, err := st.ImportAsideList(ctx, "src")
+		mustNo(t, err)
+		if len(aside) != 1 || aside[0].Reason != "pickle of objects" || string(aside[0].Value) != "\x80\x04." {
+			t.Fatalf("aside = %+v", aside)
+		}
+
+		// A batch and its checkpoint commit together, or not at all.
+		boom := errors.New("interrupted")
+		err = st.InTx(ctx, func(q store.Queries) error {
+			if _, err := q.ImportRows(ctx, &store.ImportRowsParams{Table: "variable", Columns: []string{"key", "val", "is_encrypted"},
+				Rows: [][]any{{"v", "x", false}}}); err != nil {
+				return err
+			}
+			if err := q.ImportCheckpointSet(ctx, &store.ImportCheckpoint{Source: "src", Table: "variable", Position: "1"}); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("InTx = %v", err)
+		}
+		if _, err := st.VariableGet(ctx, "v"); err == nil {
+			t.Fatal("variable of a rolled-back batch is there")
+		}
+		if cp, _ = st.ImportCheckpointGet(ctx, "src", "variable"); cp != nil {
+			t.Fatalf("checkpoint of a rolled-back batch = %+v", cp)
+		}
+	})
+}
