@@ -32,6 +32,11 @@ const stubExecute = `
 import os, subprocess, time
 
 def run_task(req, rpc):
+    outcome = _run(req, rpc)
+    rpc.call("result", **outcome)
+    return outcome
+
+def _run(req, rpc):
     for k, v in (req.get("env") or {}).items():
         os.environ[k] = v
     ctx = req.get("context") or {}
