@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/process"
@@ -69,6 +70,9 @@ type Request struct {
 	// processes the task starts inherit, so that they can be found and
 	// killed if the worker dies (process.KillLeftovers).
 	Env map[string]string `json:"env,omitempty"`
+	// Expand holds an instance of a mapped task's own mapped arguments,
+	// for when the Python side cannot read the task's expansion itself.
+	Expand map[string]any `json:"expand,omitempty"`
 }
 
 // Outcome is what run_task reports (pyspec.md, Contract 3).
@@ -80,6 +84,7 @@ type Outcome struct {
 	Branch                       []string                   `json:"branch"`
 	SkipDownstream               bool                       `json:"skip_downstream"`
 	SkipTasks                    []string                   `json:"skip_tasks"`
+	RescheduleDate               *time.Time                 `json:"reschedule_date"`
 	IgnoreDownstreamTriggerRules *bool                      `json:"ignore_downstream_trigger_rules"`
 	RenderedFields               map[string]any             `json:"rendered_fields"`
 	Error                        *PythonError               `json:"error"`
@@ -111,6 +116,8 @@ const (
 	stateSkipped       = "skipped"
 	stateFailed        = "failed"
 	stateFailedNoRetry = "failed_no_retry"
+	// A sensor in reschedule mode poked and runs again at reschedule_date.
+	stateUpForReschedule = "up_for_reschedule"
 )
 
 // meta is the python_file_task mapping the parser put in the task's
@@ -142,7 +149,7 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 	req := Request{
 		Kind: "task", File: tc.DAG.Fileloc, DagID: tc.TI.DagID, TaskID: tc.TI.TaskID, RunID: tc.TI.RunID,
 		MapIndex: tc.TI.MapIndex, TryNumber: tc.TI.TryNumber, MaxTries: tc.TI.MaxTries, Context: tc.Template,
-		Env: envMap(process.ContextEnv(tc)),
+		Env: envMap(process.ContextEnv(tc)), Expand: tc.Mapped,
 	}
 	out, err := o.run(ctx, req, tc)
 	if err != nil {
@@ -163,6 +170,7 @@ func (o *Operator) run(ctx context.Context, req Request, tc *operator.Context) (
 	}
 	// Python's json reads 5 as an int: floats go as 5.0 to stay floats.
 	req.Context, _ = windsock.KeepFloats(req.Context).(map[string]any)
+	req.Expand, _ = windsock.KeepFloats(req.Expand).(map[string]any)
 	raw, err := rt.Run(ctx, pyrt.RunRequest{File: req.File, Request: req}, tc.Log, NewHandler(tc))
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -183,6 +191,13 @@ func result(tc *operator.Context, out *Outcome) (*operator.Result, error) {
 	rendered := &operator.Result{RenderedFields: out.RenderedFields, CallbacksRan: true}
 	switch out.State {
 	case stateSuccess:
+	case stateUpForReschedule:
+		if out.RescheduleDate == nil {
+			return rendered, errors.New("the python child asked for a reschedule without reschedule_date")
+		}
+		// Callbacks wait for the sensor's final state.
+		rendered.RescheduleAt, rendered.CallbacksRan = out.RescheduleDate, false
+		return rendered, nil
 	case stateSkipped:
 		return rendered, fmt.Errorf("%w: %s", operator.ErrSkip, out.errorText("skipped"))
 	case stateFailedNoRetry, stateFailed:

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/windsock"
@@ -28,6 +29,7 @@ func dagWithBranches() *windsock.DAG {
 // TestResult maps each outcome run_task reports to what Execute returns.
 func TestResult(t *testing.T) {
 	t.Parallel()
+	rescheduleAt := time.Date(2024, 5, 1, 0, 5, 0, 0, time.UTC)
 	cases := []struct {
 		name    string
 		outcome string
@@ -76,6 +78,16 @@ func TestResult(t *testing.T) {
 			name:    "a short circuit that respects trigger rules",
 			outcome: `{"state": "success", "skip_downstream": true, "ignore_downstream_trigger_rules": false}`,
 			want:    &operator.Result{SkipDownstream: true},
+		},
+		{
+			name:    "a sensor in reschedule mode",
+			outcome: `{"state": "up_for_reschedule", "reschedule_date": "2024-05-01T00:05:00+00:00"}`,
+			want:    &operator.Result{RescheduleAt: &rescheduleAt},
+		},
+		{
+			name:    "a reschedule without a date",
+			outcome: `{"state": "up_for_reschedule"}`,
+			errText: "without reschedule_date",
 		},
 		{
 			name:    "tasks the operator skipped itself",
@@ -129,8 +141,11 @@ func TestResult(t *testing.T) {
 			}
 			if c.want != nil {
 				// The child ran the callbacks of whatever outcome it
-				// reported.
-				c.want.CallbacksRan = true
+				// reported, but a reschedule's, which has none yet.
+				c.want.CallbacksRan = c.want.RescheduleAt == nil
+				if got != nil && got.RescheduleAt != nil && got.RescheduleAt.Equal(*c.want.RescheduleAt) {
+					got.RescheduleAt = c.want.RescheduleAt // same instant, any zone
+				}
 				if !reflect.DeepEqual(got, c.want) {
 					t.Errorf("result %#v\nwant %#v", got, c.want)
 				}

@@ -130,7 +130,8 @@ func runtimeFunc(rt *pyrt.Runtime) RuntimeFunc {
 
 // TestExecuteOverPython: the request reaches run_task as Contract 3 says
 // (ids, try numbers, the template context with floats kept, the
-// AIRFLOW_CTX_* variables and try mark to export), what the child prints
+// AIRFLOW_CTX_* variables and try mark to export, a mapped instance's
+// arguments), what the child prints
 // goes to the log, and the outcome comes back with its rendered fields.
 func TestExecuteOverPython(t *testing.T) {
 	t.Parallel()
@@ -138,6 +139,7 @@ func TestExecuteOverPython(t *testing.T) {
 	var log strings.Builder
 	tc := tryContext(t, t.TempDir(), map[string]any{"ds": "2024-05-01", "ratio": 5.0})
 	tc.Log = &log
+	tc.Mapped = map[string]any{"x": 2.0}
 	res, err := New(runtimeFunc(rt)).Execute(context.Background(), tc)
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +154,9 @@ func TestExecuteOverPython(t *testing.T) {
 		if req[k] != want {
 			t.Errorf("request %s = %#v, want %#v", k, req[k], want)
 		}
+	}
+	if expand, _ := req["expand"].(map[string]any); expand["x"] != json.Number("2.0") {
+		t.Errorf("a mapped instance's arguments reached python as %v", req["expand"])
 	}
 	if ctx["ratio"] != json.Number("5.0") || ctx["ds"] != "2024-05-01" {
 		t.Errorf("context reached python as %v", ctx)
