@@ -22,6 +22,14 @@ type Operator interface {
 	Execute(ctx context.Context, tc *Context) (*Result, error)
 }
 
+// FieldRenderer is an optional capability of an Operator that renders its
+// task's templated fields itself (a Python task renders them in Python):
+// tasks render and the Rendered Template view ask it rather than
+// Windsock's own rendering.
+type FieldRenderer interface {
+	RenderFields(ctx context.Context, tc *Context) (map[string]any, error)
+}
+
 // Func adapts a function to Operator.
 type Func func(ctx context.Context, tc *Context) (*Result, error)
 

@@ -303,3 +303,30 @@ func TestPythonHandler(t *testing.T) {
 		t.Errorf("the connection's password is not masked in the log:\n%s", log)
 	}
 }
+
+// selfRendering is an operator that renders its fields itself.
+type selfRendering struct{ operator.Func }
+
+func (selfRendering) RenderFields(ctx context.Context, tc *operator.Context) (map[string]any, error) {
+	pw, err := tc.Variables.Get(ctx, "password")
+	return map[string]any{"sql": "SELECT 1 -- " + tc.Template["ds"].(string) + " " + pw}, err
+}
+
+// TestRenderAsksTheOperator: tasks render asks an operator that renders
+// its own fields (a Python task), with the run's context, secrets masked.
+func TestRenderAsksTheOperator(t *testing.T) {
+	t.Parallel()
+	tr := setup(t, "AIRFLOW_VAR_PASSWORD=hunter2")
+	tr.r.Operators.Add("self", selfRendering{})
+	tr.task.Operator = "self"
+	ti, err := tr.st.TaskInstanceGet(t.Context(), tr.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Any spec will do for the lookup; the operator decides.
+	tr.r.Specs = operator.NewCatalog(&operator.Spec{Name: "self"})
+	got, err := tr.r.Render(t.Context(), &Try{TI: ti, DAG: tr.dag, Run: tr.run})
+	if err != nil || got["sql"] != "SELECT 1 -- 2024-05-01 ***" {
+		t.Fatalf("rendered %v, %v", got, err)
+	}
+}

@@ -226,6 +226,16 @@ func (r *Runner) Render(ctx context.Context, try *Try) (map[string]any, error) {
 		return nil, err
 	}
 	withMapped(tctx, mapped)
+	// An operator that renders its own fields (a Python task) is asked.
+	if op, ok := r.Operators.Get(task.Operator); ok {
+		if fr, ok := op.(operator.FieldRenderer); ok {
+			masker := tasklog.NewMasker()
+			tc := r.operatorContext(try, try.TI, io.Discard, masker)
+			tc.Task, tc.Args, tc.Mapped, tc.Template = task, task.Args, mapped.mappedArgs(), tctx.JSON()
+			rendered, err := fr.RenderFields(ctx, tc)
+			return maskRendered(masker, rendered), err
+		}
+	}
 	_, rendered, err := renderFields(ctx, try.DAG, spec, task.Args, tctx)
 	return rendered, err
 }

@@ -48,7 +48,7 @@ func New(runtime RuntimeFunc) *Operator { return &Operator{runtime: runtime} }
 // Request is what windsock_rt.execute.run_task receives (pyspec.md,
 // Contract 3).
 type Request struct {
-	Kind      string         `json:"kind"` // "task", "task_callback" or "dag_callback"
+	Kind      string         `json:"kind"` // "task", "task_callback", "dag_callback" or "render"
 	File      string         `json:"file"`
 	DagID     string         `json:"dag_id"`
 	TaskID    string         `json:"task_id,omitempty"`
@@ -146,16 +146,37 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 	if p := m.Placeholder; p != nil {
 		return nil, fmt.Errorf("%w: %s", operator.ErrFail, missingProvider(p, m.ClassPath))
 	}
-	req := Request{
-		Kind: "task", File: tc.DAG.Fileloc, DagID: tc.TI.DagID, TaskID: tc.TI.TaskID, RunID: tc.TI.RunID,
-		MapIndex: tc.TI.MapIndex, TryNumber: tc.TI.TryNumber, MaxTries: tc.TI.MaxTries, Context: tc.Template,
-		Env: envMap(process.ContextEnv(tc)), Expand: tc.Mapped,
-	}
-	out, err := o.run(ctx, req, tc)
+	out, err := o.run(ctx, o.request("task", tc), tc)
 	if err != nil {
 		return nil, err
 	}
 	return result(tc, out)
+}
+
+// RenderFields renders the task's templated fields in Python for the run
+// of tc, running nothing (operator.FieldRenderer: tasks render).
+func (o *Operator) RenderFields(ctx context.Context, tc *operator.Context) (map[string]any, error) {
+	req := o.request("render", tc)
+	out, err := o.run(ctx, req, tc)
+	if err != nil {
+		return nil, err
+	}
+	if out.State != stateSuccess {
+		if out.Error != nil {
+			return out.RenderedFields, out.Error
+		}
+		return out.RenderedFields, fmt.Errorf("render templates: the python child reported %q", out.State)
+	}
+	return out.RenderedFields, nil
+}
+
+// request is the request of kind for the try of tc.
+func (o *Operator) request(kind string, tc *operator.Context) Request {
+	return Request{
+		Kind: kind, File: tc.DAG.Fileloc, DagID: tc.TI.DagID, TaskID: tc.TI.TaskID, RunID: tc.TI.RunID,
+		MapIndex: tc.TI.MapIndex, TryNumber: tc.TI.TryNumber, MaxTries: tc.TI.MaxTries, Context: tc.Template,
+		Env: envMap(process.ContextEnv(tc)), Expand: tc.Mapped,
+	}
 }
 
 // run sends req to a worker of the warm Python server and decodes what it

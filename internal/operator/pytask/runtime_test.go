@@ -40,6 +40,8 @@ def _run(req, rpc):
     for k, v in (req.get("env") or {}).items():
         os.environ[k] = v
     ctx = req.get("context") or {}
+    if req["kind"] == "render":
+        return {"state": "success", "rendered_fields": {"sql": "SELECT '%s'" % ctx.get("ds")}}
     if ctx.get("mode") == "sleep":
         child = subprocess.Popen(["sleep", "300"])
         with open(ctx["pidfile"] + ".tmp", "w") as f:
@@ -169,6 +171,18 @@ func TestExecuteOverPython(t *testing.T) {
 	}
 	if got := res.RenderedFields["templates_dict"]; fmt.Sprint(got) != "map[t:2024-05-01]" {
 		t.Errorf("rendered fields %v", res.RenderedFields)
+	}
+}
+
+// TestRenderFieldsOverPython: tasks render asks Python for the task's
+// rendered fields.
+func TestRenderFieldsOverPython(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t, stubCache(t))
+	tc := tryContext(t, t.TempDir(), map[string]any{"ds": "2024-05-01"})
+	got, err := New(runtimeFunc(rt)).RenderFields(context.Background(), tc)
+	if err != nil || got["sql"] != "SELECT '2024-05-01'" {
+		t.Fatalf("rendered %v, %v", got, err)
 	}
 }
 
