@@ -120,32 +120,12 @@ const (
 	stateUpForReschedule = "up_for_reschedule"
 )
 
-// meta is the python_file_task mapping the parser put in the task's
-// arguments.
-type meta struct {
-	ClassPath       string       `json:"class_path"`
-	MultipleOutputs bool         `json:"multiple_outputs"`
-	Placeholder     *placeholder `json:"placeholder"`
-}
-
-type placeholder struct {
-	Provider  string `json:"provider"`
-	ClassPath string `json:"class_path"`
-}
-
 // Execute runs one try in Python and maps its outcome: success to a
 // Result (return value, multiple_outputs keys, branch, short circuit),
 // skipped to operator.ErrSkip, failed_no_retry to operator.ErrFail, failed
 // to an error that retries apply to. The rendered fields come back with
 // the Result in every case.
 func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator.Result, error) {
-	m, err := readMeta(tc.Args)
-	if err != nil {
-		return nil, err
-	}
-	if p := m.Placeholder; p != nil {
-		return nil, fmt.Errorf("%w: %s", operator.ErrFail, missingProvider(p, m.ClassPath))
-	}
 	out, err := o.run(ctx, o.request("task", tc), tc)
 	if err != nil {
 		return nil, err
@@ -294,33 +274,6 @@ func decodeValue(raw json.RawMessage) (any, error) {
 		return nil, fmt.Errorf("decode the value the python child returned: %w", err)
 	}
 	return v, nil
-}
-
-func readMeta(args map[string]any) (*meta, error) {
-	var m meta
-	raw, ok := args[Name]
-	if !ok {
-		return &m, nil
-	}
-	b, err := json.Marshal(raw)
-	if err == nil {
-		err = json.Unmarshal(b, &m)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: argument %s: %v", operator.ErrFail, Name, err)
-	}
-	return &m, nil
-}
-
-// missingProvider is the message a try of a provider class Windsock does
-// not implement fails with.
-func missingProvider(p *placeholder, classPath string) string {
-	cls := p.ClassPath
-	if cls == "" {
-		cls = classPath
-	}
-	pkg := "apache-airflow-providers-" + strings.ReplaceAll(p.Provider, ".", "-")
-	return fmt.Sprintf("%s needs the provider package %s, which this environment lacks", cls, pkg)
 }
 
 // envMap turns KEY=value pairs into the mapping the child exports.

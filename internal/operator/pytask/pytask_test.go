@@ -1,7 +1,6 @@
 package pytask
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -151,36 +150,5 @@ func TestResult(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestPlaceholderFails: a try of a provider class Windsock lacks fails
-// at once, without retry, naming the class and the provider package, and
-// starts no Python.
-func TestPlaceholderFails(t *testing.T) {
-	t.Parallel()
-	started := false
-	op := New(func(context.Context) (Runtime, error) {
-		started = true
-		return nil, errors.New("no python here")
-	})
-	tc := &operator.Context{
-		DAG: &windsock.DAG{DagID: "d", Fileloc: "/dags/d.py"},
-		TI:  &windsock.TaskInstance{TaskInstanceKey: windsock.TaskInstanceKey{DagID: "d", TaskID: "glue", RunID: "r", MapIndex: -1}},
-		Args: map[string]any{Name: map[string]any{
-			"class_path": "airflow.providers.amazon.aws.operators.glue.GlueJobOperator", "class_name": "GlueJobOperator",
-			"placeholder": map[string]any{"provider": "amazon", "class_path": "airflow.providers.amazon.aws.operators.glue.GlueJobOperator"},
-		}},
-	}
-	_, err := op.Execute(context.Background(), tc)
-	want := "airflow.providers.amazon.aws.operators.glue.GlueJobOperator needs the provider package apache-airflow-providers-amazon, which this environment lacks"
-	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, operator.ErrFail) {
-		t.Fatalf("error %v, want ErrFail with %q", err, want)
-	}
-	if started {
-		t.Error("a placeholder's try started Python")
-	}
-	if got := missingProvider(&placeholder{Provider: "microsoft.azure"}, "x.Y"); !strings.Contains(got, "x.Y needs the provider package apache-airflow-providers-microsoft-azure") {
-		t.Errorf("dotted provider: %s", got)
 	}
 }
