@@ -213,7 +213,8 @@ type RunRequest struct {
 
 // Run runs req in a worker, writing its output to log, and returns the
 // outcome it sent. ctx's end kills the worker's process group (the worker
-// and whatever the try started).
+// and whatever the try started) and returns ctx.Err(), with the outcome
+// when the worker sent one before it was stopped.
 func (r *Runtime) Run(ctx context.Context, req RunRequest, log io.Writer, h Handler) (json.RawMessage, error) {
 	s, err := r.server(ctx)
 	if err != nil {
@@ -321,7 +322,8 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 	} else {
 		// The worker is reused for later requests, so its group is not
 		// killed once the request is done; something the task left
-		// holding the output open holds the try only until ctx ends.
+		// holding the output open holds the try only until ctx ends, and
+		// the outcome the worker sent stands.
 		cancelled = killed || !stopKill()
 		if cancelled {
 			// The worker caught the SIGTERM (a Python task turns it into
@@ -334,12 +336,14 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 		select {
 		case <-logDone:
 		case <-ctx.Done():
-			cancelled = true
 		}
 	}
 	out := <-rpcDone
 	if cancelled {
-		return nil, ctx.Err()
+		// What the child reported before it was stopped (a Python task
+		// that caught the SIGTERM reports its failure and has run its
+		// callbacks) comes with the error.
+		return out.result, ctx.Err()
 	}
 	if out.err != nil {
 		return nil, out.err

@@ -128,6 +128,11 @@ const (
 func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator.Result, error) {
 	out, err := o.run(ctx, o.request("task", tc), tc)
 	if err != nil {
+		if out != nil {
+			// Stopped (execution_timeout, a kill) after Python handled it:
+			// its callbacks ran there and must not run again.
+			return &operator.Result{RenderedFields: out.RenderedFields, CallbacksRan: true}, err
+		}
 		return nil, err
 	}
 	return result(tc, out)
@@ -175,7 +180,7 @@ func (o *Operator) run(ctx context.Context, req Request, tc *operator.Context) (
 	raw, err := rt.Run(ctx, pyrt.RunRequest{File: req.File, Request: req}, tc.Log, NewHandler(tc))
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
+			return stopped(raw), ctxErr
 		}
 		return nil, err
 	}
@@ -184,6 +189,17 @@ func (o *Operator) run(ctx context.Context, req Request, tc *operator.Context) (
 		return nil, fmt.Errorf("read the outcome of the python child: %w", err)
 	}
 	return &out, nil
+}
+
+// stopped returns what a try stopped by its context reported before it
+// ended (a Python task that caught the SIGTERM ran its failure callbacks
+// and reports its rendered fields), or nil.
+func stopped(raw json.RawMessage) *Outcome {
+	var out Outcome
+	if len(raw) == 0 || json.Unmarshal(raw, &out) != nil {
+		return nil
+	}
+	return &out
 }
 
 // result maps a try's outcome to Execute's answer.

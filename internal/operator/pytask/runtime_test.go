@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,6 +49,22 @@ def _run(req, rpc):
             f.write("%d %d" % (os.getpid(), child.pid))
         os.rename(ctx["pidfile"] + ".tmp", ctx["pidfile"])
         time.sleep(300)
+    if ctx.get("mode") == "term":  # handles SIGTERM as a Python task does
+        import signal
+        def stop(*_):
+            raise RuntimeError("Task received SIGTERM signal")
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            with open(ctx["pidfile"] + ".tmp", "w") as f:
+                f.write("%d" % os.getpid())
+            os.rename(ctx["pidfile"] + ".tmp", ctx["pidfile"])
+            time.sleep(300)
+        except RuntimeError as e:
+            print("on_failure_callback ran")
+            return {"state": "failed", "rendered_fields": {"x": "1"},
+                    "error": {"types": ["AirflowTaskTerminated"], "message": str(e), "traceback": ""}}
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if ctx.get("mode") == "background":
         child = subprocess.Popen(["sleep", "60"])  # holds the log open
         with open(ctx["pidfile"] + ".tmp", "w") as f:
@@ -284,10 +301,53 @@ func TestTimeoutKillsTheTryAndItsSubprocess(t *testing.T) {
 	waitEnded(t, pids...)
 }
 
+// TestStoppedTryThatRanItsCallbacks: a try stopped by its context whose
+// Python caught the SIGTERM and ran its callbacks (as a task's failure
+// handling does) says so, so the worker does not run them again, and
+// keeps its rendered fields.
+func TestStoppedTryThatRanItsCallbacks(t *testing.T) {
+	t.Parallel()
+	rt := newRuntime(t, stubCache(t))
+	pidfile := filepath.Join(t.TempDir(), "pids")
+	var log strings.Builder
+	tc := tryContext(t, t.TempDir(), map[string]any{"mode": "term", "pidfile": pidfile})
+	tc.Log = &syncWriter{w: &log}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type answer struct {
+		res *operator.Result
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := New(runtimeFunc(rt)).Execute(ctx, tc)
+		done <- answer{res, err}
+	}()
+	pids := readPids(t, pidfile, func() bool { return len(done) > 0 })
+	cancel()
+	a := <-done
+	if !errors.Is(a.err, context.Canceled) || a.res == nil || !a.res.CallbacksRan || a.res.RenderedFields["x"] != "1" {
+		t.Fatalf("Execute = %+v, %v; want the context's error with CallbacksRan and the rendered fields", a.res, a.err)
+	}
+	waitEnded(t, pids...) // the worker told to die goes
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
 // TestTimeoutEndsWhatOutlivesTheTry: a try whose Python returned but left
 // a subprocess holding its log open lasts until the log closes, as a bash
 // task does, or until its context ends (execution_timeout), which ends the
-// try.
+// try with the outcome Python reported.
 func TestTimeoutEndsWhatOutlivesTheTry(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t, stubCache(t))
@@ -306,9 +366,15 @@ func TestTimeoutEndsWhatOutlivesTheTry(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(pids[1], syscall.SIGKILL) })
 	cancel()
 	// Without the context's end, the try would end only with the
-	// subprocess, a minute later, as a success.
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("Execute = %v, want the context's error", err)
+	// subprocess, a minute later. It ends now: with the outcome the worker
+	// sent, or killed if the end came before the worker was done.
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Execute = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the try outlived its context by 30 s")
 	}
 }
 
