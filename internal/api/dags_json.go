@@ -98,12 +98,19 @@ type paramJSON struct {
 	Schema      map[string]any `json:"schema"`
 }
 
-// paramsOut wraps each param value in Airflow's Param form; a DAG file's
-// params are plain values, so there is no description or schema.
-func paramsOut(params map[string]any) map[string]paramJSON {
-	out := make(map[string]paramJSON, len(params))
-	for k, v := range params {
-		out[k] = paramJSON{Class: "airflow.models.param.Param", Value: v, Schema: map[string]any{}}
+// paramsOut wraps each param of d in Airflow's Param form, with the
+// description and schema of those a Python file declared with Param.
+func paramsOut(d *windsock.DAG) map[string]paramJSON {
+	out := make(map[string]paramJSON, len(d.Params))
+	for k, v := range d.Params {
+		p := paramJSON{Class: "airflow.models.param.Param", Value: v, Schema: map[string]any{}}
+		if spec, ok := d.ParamSpecs[k]; ok {
+			p.Description = spec.Description
+			if spec.Schema != nil {
+				p.Schema = spec.Schema
+			}
+		}
+		out[k] = p
 	}
 	return out
 }
@@ -175,7 +182,7 @@ func (s *Server) dagDetailOut(m *windsock.DAGModel, d *windsock.DAG) dagDetailJS
 		LastParsed:           utcPtr(m.LastParsedTime),
 		// webserver.dag_orientation's default.
 		Orientation:               "LR",
-		Params:                    paramsOut(d.Params),
+		Params:                    paramsOut(d),
 		RenderTemplateAsNativeObj: d.RenderTemplateAsNativeObj,
 		StartDate:                 utcPtr(d.StartDate),
 		Timezone:                  tz,

@@ -21,6 +21,7 @@ func (s *Server) dagRoutes() []route {
 
 		{"GET /importErrors", "get_import_errors", need(auth.ActionRead, auth.ResourceImportError), s.getImportErrors},
 		{"GET /importErrors/{import_error_id}", "get_import_error", need(auth.ActionRead, auth.ResourceImportError), s.getImportError},
+		{"GET /dagWarnings", "get_dag_warnings", need(auth.ActionRead, auth.ResourceDAGWarning), s.getDagWarnings},
 		{"GET /dagStats", "get_dag_stats", need(auth.ActionRead, auth.ResourceDAGRun), s.getDagStats},
 
 		{"POST /dags/{dag_id}/clearTaskInstances", "post_clear_task_instances",

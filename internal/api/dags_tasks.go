@@ -82,6 +82,13 @@ func taskOut(d *windsock.DAG, t *windsock.Task, downstream map[string][]string, 
 	if !ok {
 		color = "#fff"
 	}
+	fg, opName := "#000", ref.ClassName
+	if py := t.Python; py != nil {
+		// A task of a Python file: the author's class and its metadata.
+		ref = classRefJSON{ModulePath: py.ClassPath[:max(strings.LastIndex(py.ClassPath, "."), 0)], ClassName: py.ClassName}
+		templated = append([]string{}, py.TemplateFields...)
+		color, fg, opName = cmp.Or(py.UIColor, "#fff"), cmp.Or(py.UIFgColor, "#000"), cmp.Or(py.OperatorName, py.ClassName)
+	}
 	down := slices.Clone(downstream[t.TaskID])
 	slices.Sort(down)
 	if down == nil {
@@ -93,7 +100,7 @@ func taskOut(d *windsock.DAG, t *windsock.Task, downstream map[string][]string, 
 	}
 	return taskJSON{
 		ClassRef:                ref,
-		OperatorName:            ref.ClassName,
+		OperatorName:            opName,
 		TaskID:                  t.TaskID,
 		TaskDisplayName:         t.TaskID,
 		Owner:                   t.Owner,
@@ -113,10 +120,10 @@ func taskOut(d *windsock.DAG, t *windsock.Task, downstream map[string][]string, 
 		PriorityWeight:          t.PriorityWeight,
 		WeightRule:              string(t.WeightRule),
 		UIColor:                 color,
-		UIFgcolor:               "#000",
+		UIFgcolor:               fg,
 		TemplateFields:          templated,
 		DownstreamTaskIDs:       down,
-		Params:                  paramsOut(d.Params),
+		Params:                  paramsOut(d),
 		IsMapped:                t.Mapped(),
 		DocMD:                   doc,
 	}

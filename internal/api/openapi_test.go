@@ -21,7 +21,7 @@ func docPath(path string) string {
 func tagFamilies() map[string]string {
 	return map[string]string{
 		"Config": "core", "Monitoring": "core", "Role": "core", "Permission": "core", "User": "core", "Token": "core",
-		"DAG": "dags", "ImportError": "dags", "DagStats": "dags",
+		"DAG": "dags", "ImportError": "dags", "DagStats": "dags", "DagWarning": "dags",
 		"DAGRun": "runs", "TaskInstance": "runs", "XCom": "runs",
 		"Variable": "metadata", "Connection": "metadata", "Pool": "metadata", "EventLog": "metadata",
 		"Dataset": "datasets",

@@ -344,25 +344,17 @@ func (s *Server) newRunFrom(in *dagRunInput) (*scheduler.NewRun, error) {
 // checkRunClash answers 409 in Airflow's words when the DAG already has a
 // run with the id or logical date.
 func (s *Server) checkRunClash(ctx context.Context, dagID string, nr *scheduler.NewRun) error {
-	_, err := s.Store.DagRunGet(ctx, dagID, nr.RunID)
-	switch windsock.ErrorCode(err) {
-	case "":
+	run, err := scheduler.ExistingRun(ctx, s.Store, dagID, nr.RunID, nr.LogicalDate)
+	switch {
+	case err != nil:
+		return err
+	case run == nil:
+		return nil
+	case run.RunID == nr.RunID:
 		return windsock.Errorf(windsock.ECONFLICT, "DAGRun with DAG ID: '%s' and DAGRun ID: '%s' already exists", dagID, nr.RunID)
-	case windsock.ENOTFOUND:
-	default:
-		return err
 	}
-	at := nr.LogicalDate
-	_, n, err := s.Store.DagRunQuery(ctx, &store.DagRunQueryParams{DagIDs: []string{dagID}, OnlyDagIDs: true,
-		LogicalDate: store.TimeRange{GTE: &at, LTE: &at}, Limit: 1})
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		return windsock.Errorf(windsock.ECONFLICT, "DAGRun with DAG ID: '%s' and DAGRun logical date: '%s' already exists",
-			dagID, windsock.ISOFormat(at))
-	}
-	return nil
+	return windsock.Errorf(windsock.ECONFLICT, "DAGRun with DAG ID: '%s' and DAGRun logical date: '%s' already exists",
+		dagID, windsock.ISOFormat(nr.LogicalDate))
 }
 
 // updateDagRunState is the body of update_dag_run_state.

@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/awss3"
+	"github.com/windsock/windsock/internal/awssns"
 	"github.com/windsock/windsock/internal/callback"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/executor"
@@ -66,6 +70,7 @@ func (e *Environment) NewTaskRunner() *taskrun.Runner {
 		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock,
 		RemoteLogs: remote, DeleteLocalLogs: e.Config.Logging.DeleteLocalLogs,
 		AnnounceTries: e.Shared(), MaxMapLength: e.Config.Core.MaxMapLength,
+		DagRuns: e.newDagRunTrigger(NotifyRuns{Env: e}.RunChanged),
 	}
 }
 
@@ -76,6 +81,14 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 	runner := e.NewTaskRunner()
 	var sched *scheduler.Scheduler
 	shared := e.Shared()
+	// Runs its tasks trigger start at once here; other schedulers sharing
+	// the store hear of them too.
+	runner.DagRuns = e.newDagRunTrigger(func(dagID, runID string) {
+		sched.RunChanged(dagID, runID)
+		if shared {
+			NotifyRuns{Env: e}.RunChanged(dagID, runID)
+		}
+	})
 	var run scheduler.Executor
 	var local *executor.Local
 	var err error
@@ -206,7 +219,27 @@ func (en *Engine) Drain(hurry context.Context, grace time.Duration) {
 }
 
 func (e *Environment) callbackRunner() *callback.Runner {
-	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder, Python: e.pythonTasks()}
+	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder, SNS: e.publishSNS, Python: e.pythonTasks()}
+}
+
+// publishSNS publishes an sns callback through the aws connection connID
+// (or the AWS_* variables when it does not exist).
+func (e *Environment) publishSNS(ctx context.Context, connID string, m callback.SNSMessage) error {
+	var conn *awss3.Connection
+	c, err := e.Connections.Get(ctx, connID)
+	switch {
+	case err == nil:
+		var extra map[string]any
+		if strings.TrimSpace(c.Extra) != "" {
+			if err := json.Unmarshal([]byte(c.Extra), &extra); err != nil {
+				return fmt.Errorf("connection %s: extra is not a JSON object: %w", connID, err)
+			}
+		}
+		conn = &awss3.Connection{ConnID: connID, Host: c.Host, Login: c.Login, Password: c.Password, Extra: extra}
+	case windsock.ErrorCode(err) != windsock.ENOTFOUND:
+		return fmt.Errorf("get connection %s: %w", connID, err)
+	}
+	return awssns.Publish(ctx, awss3.SettingsFrom(conn, e.Environ), nil, awssns.Message{TopicArn: m.TopicArn, Subject: m.Subject, Message: m.Message})
 }
 
 // dagCallback runs a finished run's on_success_callback or

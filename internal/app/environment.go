@@ -217,12 +217,24 @@ func (e *Environment) NewDAGProcessor(onPass func(*dagprocessor.Report)) (*dagpr
 		return nil, err
 	}
 	host, _ := os.Hostname()
+	// Airflow: a dagbag_import_timeout <= 0 means no limit.
+	timeout := e.Config.Core.DagbagImportTimeout
+	if timeout <= 0 {
+		timeout = -1
+	}
 	return dagprocessor.New(dagprocessor.Config{
 		Store: e.Store, Roots: e.DAGRoots(), Operators: e.Operators, Defaults: defaults,
 		IgnoreSyntax:   e.Config.Core.DagIgnoreFileSyntax,
 		MaxFileSize:    int64(e.Config.Core.MaxDagFileSize),
 		RescanInterval: e.Config.Scheduler.DagDirListInterval,
-		OnPass:         onPass, Logger: e.Logger, Clock: e.Clock, Hostname: host,
+		Python:         pythonParser{e},
+		PythonHandler:  dagprocessor.SecretCalls{Variables: e.Variables, Connections: e.Connections},
+		ImportTimeout:  timeout,
+		SafeModeOff:    !e.Config.Core.DagDiscoverySafeMode,
+		PluginsFolder:  e.Config.Core.PluginsFolder,
+		// A file that read Variables may define other DAGs since.
+		MinFileProcessInterval: e.Config.Scheduler.MinFileProcessInterval,
+		OnPass:                 onPass, Logger: e.Logger, Clock: e.Clock, Hostname: host,
 	})
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/windsock/windsock/internal/dagprocessor"
 	"github.com/windsock/windsock/internal/pyenv"
 	"github.com/windsock/windsock/internal/pyrt"
 )
@@ -52,6 +54,30 @@ func (e *Environment) stopPython() {
 	if rt != nil {
 		rt.Stop()
 	}
+}
+
+// pythonParser parses Python DAG files with the environment's runtime,
+// made when the first Python file is parsed: a DAG folder of YAML files
+// never looks for an interpreter, and a missing one fails the Python
+// files only.
+type pythonParser struct{ env *Environment }
+
+// Parse implements dagprocessor.PythonParser.
+func (p pythonParser) Parse(ctx context.Context, path string, timeout time.Duration, h pyrt.Handler) (*pyrt.ParseResult, error) {
+	rt, err := p.env.PythonRuntime(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", dagprocessor.ErrPythonUnavailable, err)
+	}
+	return rt.Parse(ctx, path, timeout, h)
+}
+
+// ParseBatch implements dagprocessor.PythonParser.
+func (p pythonParser) ParseBatch(ctx context.Context, paths []string, timeout time.Duration, h pyrt.Handler) ([]*pyrt.ParseResult, error) {
+	rt, err := p.env.PythonRuntime(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", dagprocessor.ErrPythonUnavailable, err)
+	}
+	return rt.ParseBatch(ctx, paths, timeout, h)
 }
 
 // PythonConfig returns where the environment's Python pieces are

@@ -10,6 +10,12 @@
 //	on_failure_callback: {url: "https://hooks.example/x", headers: {Authorization: "Bearer t"}}
 //	on_failure_callback: [./notify.sh, {url: "https://hooks.example/x"}]
 //	on_failure_callback: {__python__: "notify"}          # from a Python DAG file
+//	on_failure_callback: {sns: {topic_arn: "arn:aws:sns:...", subject: "{dag_id} failed", message: "...", aws_conn_id: aws_default}}
+//
+// An sns callback publishes to Amazon SNS (or an SNS-compatible endpoint
+// from the aws connection); {dag_id}, {task_id}, {run_id}, {logical_date},
+// {state}, {try_number} and {reason} in its subject and message are
+// replaced by the event's values.
 package callback
 
 import (
@@ -91,6 +97,14 @@ type Runner struct {
 	Dir string
 	// Python runs Python callbacks; without it they fail with an error.
 	Python PythonRunner
+	// SNS publishes an sns callback's message through the aws connection
+	// connID; nil means sns callbacks fail saying so.
+	SNS func(ctx context.Context, connID string, m SNSMessage) error
+}
+
+// SNSMessage is what an sns callback publishes.
+type SNSMessage struct {
+	TopicArn, Subject, Message string
 }
 
 // Run runs every callback in spec (one, or a list) for ev, writing what
@@ -127,11 +141,37 @@ func (r *Runner) Run(ctx context.Context, spec any, ev Event, out io.Writer) err
 		if u, ok := s["url"].(string); ok {
 			return r.webhook(ctx, u, s, ev)
 		}
+		if sns, ok := s["sns"].(map[string]any); ok {
+			return r.sns(ctx, sns, ev)
+		}
 		if _, ok := s["callback"]; ok {
 			return windsock.Errorf(windsock.EINVALID, "%s: Python callbacks cannot run in Windsock; use a command or a url", ev.Callback)
 		}
 	}
-	return windsock.Errorf(windsock.EINVALID, "%s: want a command string, {command: ...} or {url: ...}, got %T", ev.Callback, spec)
+	return windsock.Errorf(windsock.EINVALID, "%s: want a command string, {command: ...}, {url: ...} or {sns: ...}, got %T", ev.Callback, spec)
+}
+
+// sns publishes an sns callback's message with the event's values in it.
+func (r *Runner) sns(ctx context.Context, spec map[string]any, ev Event) error {
+	if r.SNS == nil {
+		return windsock.Errorf(windsock.EINVALID, "%s: sns callbacks are not available here", ev.Callback)
+	}
+	str := func(k string) string { s, _ := spec[k].(string); return s }
+	fill := strings.NewReplacer("{dag_id}", ev.DagID, "{task_id}", ev.TaskID, "{run_id}", ev.RunID,
+		"{logical_date}", windsock.ISOFormat(ev.LogicalDate), "{state}", ev.State,
+		"{try_number}", strconv.Itoa(ev.TryNumber), "{reason}", ev.Reason)
+	connID := str("aws_conn_id")
+	if connID == "" {
+		connID = "aws_default"
+	}
+	m := SNSMessage{TopicArn: str("topic_arn"), Subject: fill.Replace(str("subject")), Message: fill.Replace(str("message"))}
+	if m.TopicArn == "" {
+		return windsock.Errorf(windsock.EINVALID, "%s: sns needs topic_arn", ev.Callback)
+	}
+	if err := r.SNS(ctx, connID, m); err != nil {
+		return fmt.Errorf("%s: %w", ev.Callback, err)
+	}
+	return nil
 }
 
 // python runs the event's Python callables.

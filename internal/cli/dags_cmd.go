@@ -54,7 +54,14 @@ func syncDAGs(ctx context.Context, env *app.Environment) (*dagprocessor.Report, 
 func (r *runner) dagsListCommand() *cobra.Command {
 	var columns []string
 	cmd := r.listCommand("list", "List the DAGs in the DAG folder", true,
-		func(ctx context.Context, env *app.Environment, _ *dagprocessor.Report) (any, error) {
+		func(ctx context.Context, env *app.Environment, rep *dagprocessor.Report) (any, error) {
+			// DAGs that load but hold tasks of providers this environment
+			// lacks are named on stderr, so the table stays Airflow's.
+			for _, f := range rep.Files {
+				for _, w := range f.Warnings {
+					fmt.Fprintf(r.io.Stderr, "Warning: DAG %s: %s\n", w.DagID, w.Message)
+				}
+			}
 			fs, invalid := selectColumns(dagSchemaFields, columns)
 			if len(invalid) > 0 {
 				// Airflow warns and prints the valid columns.

@@ -203,6 +203,7 @@ func (r *runner) rootCommand() *cobra.Command {
 		r.healthCommand(),
 		r.cheatSheetCommand(),
 		r.infoCommand(),
+		r.datapipelineCommand(),
 	)
 	return root
 }

@@ -15,6 +15,13 @@ import (
 // and opens the DAGs list.
 func checkUILogin(t *testing.T, base, password string) {
 	t.Helper()
+	uiLogin(t, base, password)
+}
+
+// uiLogin logs admin in to the UI at base, checking each step, and
+// returns a client holding the session.
+func uiLogin(t *testing.T, base, password string) *http.Client {
+	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -56,4 +63,5 @@ func checkUILogin(t *testing.T, base, password string) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="dags-table"`) {
 		t.Fatalf("GET / after login: %d, want the DAGs list", resp.StatusCode)
 	}
+	return client
 }

@@ -320,7 +320,8 @@ func (p *dagParser) settings(dag *windsock.DAG, f map[string]*yaml.Node) {
 		if !isMapping(n) {
 			p.errorf(n, "params must be a mapping of parameter names to values, got %s", kindName(n))
 		} else {
-			dag.Params, _ = value(n).(map[string]any)
+			params, _ := value(n).(map[string]any)
+			dag.Params, dag.ParamSpecs = splitParams(params)
 		}
 	}
 	p.enum(f, "default_view", []string{"grid", "graph", "duration", "gantt", "landing_times", "tree"})

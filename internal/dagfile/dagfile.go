@@ -105,11 +105,17 @@ type Error struct {
 	// DagID is the DAG the problem belongs to, "" for file-level problems.
 	DagID   string
 	Message string
+	// Traceback says Message is a Python traceback, which names the file
+	// and line itself and is shown as it is (Airflow's import error text).
+	Traceback bool
 }
 
 // Error formats e as "file:line:column: message" ("file:line: message"
 // when the column is unknown, "file: message" when the line is too).
 func (e *Error) Error() string {
+	if e.Traceback {
+		return e.Message
+	}
 	if e.Line == 0 {
 		return fmt.Sprintf("%s: %s", e.File, e.Message)
 	}
@@ -239,6 +245,9 @@ type fileParser struct {
 	d    Defaults
 	ops  *operator.Catalog
 	errs []*Error
+	// python says the DAGs come from a Python file's parse documents
+	// (ParsePythonDAGs), the only source of python_file_task tasks.
+	python bool
 
 	// Lookup tables derived from the catalog, built on first use.
 	acceptedBySpec map[*operator.Spec]map[string]bool

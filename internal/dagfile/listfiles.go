@@ -35,8 +35,9 @@ type Problem struct {
 	Unlisted string
 }
 
-// ListFiles walks fsys and returns the slash-separated paths of its .yaml
-// and .yml files, sorted. Hidden files and directories (names starting
+// ListFiles walks fsys and returns the slash-separated paths of its .yaml,
+// .yml and .py files, sorted (IsPython tells them apart; MightContainDAG
+// is Airflow's safe-mode test of a Python file's text). Hidden files and directories (names starting
 // with '.') are skipped. A .airflowignore file applies to its directory
 // and everything below it, with Airflow's core.dag_ignore_file_syntax:
 // "regexp" (the default, also for "") where each line is a regular
@@ -134,7 +135,7 @@ func (w *walker) dir(dir string, entries []fs.DirEntry, rules []ignoreRule) {
 		isDir := e.IsDir()
 		isDAG := false
 		switch strings.ToLower(path.Ext(name)) {
-		case ".yaml", ".yml":
+		case ".yaml", ".yml", ".py":
 			isDAG = true
 		}
 		if (isDir || isDAG) && !utf8.ValidString(name) {
@@ -274,4 +275,31 @@ func globToRegexp(g string) string {
 		}
 	}
 	return b.String()
+}
+
+// IsPython reports whether a DAG folder entry is a Python DAG file.
+func IsPython(name string) bool {
+	return strings.EqualFold(path.Ext(name), ".py")
+}
+
+// MightContainDAG is Airflow's core.dag_discovery_safe_mode test: a Python
+// file is parsed only when its text holds both "airflow" and "dag", in any
+// case. A file that fails it is not a DAG file and gets no import error.
+func MightContainDAG(src []byte) bool {
+	return containsFold(src, "airflow") && containsFold(src, "dag")
+}
+
+// containsFold reports whether src holds word (lower-case ASCII) in any
+// case, without copying src.
+func containsFold(src []byte, word string) bool {
+	for i := 0; i+len(word) <= len(src); i++ {
+		j := 0
+		for j < len(word) && src[i+j]|0x20 == word[j] {
+			j++
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
 }

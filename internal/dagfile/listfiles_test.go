@@ -48,7 +48,7 @@ func TestListFiles(t *testing.T) {
 	}{
 		{
 			name: "no ignore file",
-			want: []string{"UPPER.YAML", "a.yaml", "b.yml", "other/deep/keep_q.yaml", "other/deep/tmp_q.yaml", "other/team/z.yaml",
+			want: []string{"UPPER.YAML", "a.yaml", "b.yml", "c.py", "other/deep/keep_q.yaml", "other/deep/tmp_q.yaml", "other/team/z.yaml",
 				"team/sub/skip_me.yaml", "team/sub/y.yaml", "team/tmp_x.yaml", "team/x.yaml", "vendor/lib.yaml"},
 		},
 		{
@@ -58,7 +58,7 @@ func TestListFiles(t *testing.T) {
 				".airflowignore":      "# comment line\nvendor\n^b\\.yml$  # trailing comment\n[unclosed\ntmp_\n",
 				"team/.airflowignore": "^sub/skip",
 			},
-			want: []string{"UPPER.YAML", "a.yaml", "other/deep/keep_q.yaml", "other/team/z.yaml", "team/sub/y.yaml", "team/x.yaml"},
+			want: []string{"UPPER.YAML", "a.yaml", "c.py", "other/deep/keep_q.yaml", "other/team/z.yaml", "team/sub/y.yaml", "team/x.yaml"},
 		},
 		{
 			// The nested file's patterns are relative to its own directory:
@@ -66,7 +66,7 @@ func TestListFiles(t *testing.T) {
 			name:    "regexp default syntax and nested anchor",
 			syntax:  "",
 			ignores: map[string]string{"team/.airflowignore": "^x\\.yaml"},
-			want: []string{"UPPER.YAML", "a.yaml", "b.yml", "other/deep/keep_q.yaml", "other/deep/tmp_q.yaml", "other/team/z.yaml",
+			want: []string{"UPPER.YAML", "a.yaml", "b.yml", "c.py", "other/deep/keep_q.yaml", "other/deep/tmp_q.yaml", "other/team/z.yaml",
 				"team/sub/skip_me.yaml", "team/sub/y.yaml", "team/tmp_x.yaml", "vendor/lib.yaml"},
 		},
 		{
@@ -76,13 +76,13 @@ func TestListFiles(t *testing.T) {
 				".airflowignore":       "# comment\nvendor/\n*.yml\ntmp_*\n!other/deep/tmp_q.yaml\n/team/sub/skip_*.yaml\n",
 				"other/.airflowignore": "team\n",
 			},
-			want: []string{"UPPER.YAML", "a.yaml", "other/deep/keep_q.yaml", "other/deep/tmp_q.yaml", "team/sub/y.yaml", "team/x.yaml"},
+			want: []string{"UPPER.YAML", "a.yaml", "c.py", "other/deep/keep_q.yaml", "other/deep/tmp_q.yaml", "team/sub/y.yaml", "team/x.yaml"},
 		},
 		{
 			name:    "glob double star",
 			syntax:  "glob",
 			ignores: map[string]string{".airflowignore": "**/sub/**\nother/**/z.yaml\n"},
-			want: []string{"UPPER.YAML", "a.yaml", "b.yml", "other/deep/keep_q.yaml", "other/deep/tmp_q.yaml",
+			want: []string{"UPPER.YAML", "a.yaml", "b.yml", "c.py", "other/deep/keep_q.yaml", "other/deep/tmp_q.yaml",
 				"team/tmp_x.yaml", "team/x.yaml", "vendor/lib.yaml"},
 		},
 	}
@@ -188,5 +188,26 @@ func TestListFilesReportsBadEntriesAndGoesOn(t *testing.T) {
 	// Only the root failing fails the listing.
 	if _, err := ListFiles(readDirFailFS{MapFS: dagFolder(nil), dir: "."}, "regexp", 0); !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("unreadable root: err = %v", err)
+	}
+}
+
+func TestMightContainDAG(t *testing.T) {
+	t.Parallel()
+	for src, want := range map[string]bool{
+		"from airflow import DAG":             true,
+		"import AIRFLOW  # my Dag":            true,
+		"from airflow.models import Variable": false,
+		"dag = build()":                       false,
+		"":                                    false,
+		"# airflow\n# DaG\n":                  true,
+	} {
+		if got := MightContainDAG([]byte(src)); got != want {
+			t.Errorf("MightContainDAG(%q) = %v, want %v", src, got, want)
+		}
+	}
+	for name, want := range map[string]bool{"a.py": true, "b/C.PY": true, "a.pyc": false, "a.yaml": false} {
+		if got := IsPython(name); got != want {
+			t.Errorf("IsPython(%q) = %v", name, got)
+		}
 	}
 }

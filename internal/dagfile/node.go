@@ -203,6 +203,12 @@ func kindName(n *yaml.Node) string {
 	case n == nil:
 		return "nothing"
 	case n.Kind == yaml.MappingNode:
+		if marker, text, ok := markerText(value(n)); ok {
+			if marker == pythonMarker {
+				return fmt.Sprintf("a Python callable (%s)", text)
+			}
+			return fmt.Sprintf("a Python object (%s)", text)
+		}
 		return "a mapping"
 	case n.Kind == yaml.SequenceNode:
 		return "a list"

@@ -260,6 +260,12 @@ func (p *dagParser) task(dag *windsock.DAG, t *rawTask, defArgs layer) *windsock
 		task.Expand = p.expand(t, nil)
 	}
 	task.Args = p.taskArgs(t, spec, eff, task.Expand)
+	if tp, ok := task.Args["params"].(map[string]any); ok {
+		task.Args["params"], _ = splitParams(tp)
+	}
+	if spec != nil && spec.Name == windsock.PythonFileTaskOperator {
+		p.pythonTask(t, task)
+	}
 	if a, ok := eff["outlets"]; ok {
 		task.Outlets = p.outlets(a.val)
 	}

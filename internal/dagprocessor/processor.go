@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/pyrt"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
@@ -66,6 +68,28 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Debounce gathers bursts of file events into one pass. Default 20 ms.
 	Debounce time.Duration
+	// Python parses Python DAG files (a *pyrt.Runtime). When it is nil,
+	// or fails with ErrPythonUnavailable, every Python DAG file is an
+	// import error saying why, while YAML files load as usual.
+	Python PythonParser
+	// PythonHandler answers what a Python file asks while it is imported
+	// (Variable.get, connections; see SecretCalls).
+	PythonHandler pyrt.Handler
+	// ImportTimeout is core.dagbag_import_timeout, the longest one Python
+	// file may take to import. Default DefaultImportTimeout; negative
+	// means no limit (Airflow's value <= 0).
+	ImportTimeout time.Duration
+	// SafeModeOff is core.dag_discovery_safe_mode = False: every .py file
+	// is imported, not only those whose text holds "airflow" and "dag".
+	SafeModeOff bool
+	// MinFileProcessInterval is scheduler.min_file_process_interval: a
+	// Python file that read Variables while it was imported is parsed
+	// again on the first pass this long after its last parse, since its
+	// DAGs may change without its text changing. Default 30 s.
+	MinFileProcessInterval time.Duration
+	// PluginsFolder is core.plugins_folder; files under it are never DAG
+	// files, even when it lies inside a DAG folder.
+	PluginsFolder string
 	// OnPass, when set, is called after every pass the service runs (not
 	// after direct Sync calls); tests wait on it instead of sleeping.
 	OnPass func(*Report)
@@ -85,7 +109,11 @@ type Processor struct {
 	mu     sync.Mutex // serialises passes
 	files  map[string]*fileState
 	owners map[string]string // dag_id -> fileloc that defines it
-	first  bool
+	// helpers are the Python files safe mode does not parse and those of
+	// the plugins folder (modules DAG files may import), by path, with
+	// their content hashes.
+	helpers map[string]string
+	first   bool
 
 	service serviceState
 }
@@ -96,6 +124,11 @@ type fileState struct {
 	duration time.Duration
 	source   []byte
 	readErr  error // why the file could not be read; source is nil then
+	// parsedAt is when the file was last parsed; readsVariables says its
+	// import read Variables, so it is parsed again every
+	// MinFileProcessInterval even when its text did not change.
+	parsedAt       time.Time
+	readsVariables bool
 }
 
 // entry is one file of a root as read in a pass.
@@ -133,6 +166,12 @@ func New(cfg Config) (*Processor, error) {
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = 5 * time.Second
 	}
+	if cfg.MinFileProcessInterval <= 0 {
+		cfg.MinFileProcessInterval = 30 * time.Second
+	}
+	if cfg.ImportTimeout == 0 {
+		cfg.ImportTimeout = DefaultImportTimeout
+	}
 	if cfg.Debounce <= 0 {
 		cfg.Debounce = 20 * time.Millisecond
 	}
@@ -153,6 +192,9 @@ type FileReport struct {
 	Tasks    int
 	Errors   []string
 	Parsed   bool // false when the file was unchanged and not re-parsed
+	// Warnings are the problems of the file's DAGs that do not stop them
+	// from loading (tasks of provider classes this environment lacks).
+	Warnings []windsock.DagWarning
 }
 
 // Report summarises a pass.
@@ -170,10 +212,11 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 	defer p.mu.Unlock()
 
 	now := p.cfg.Clock()
-	seen, err := p.readRoots()
+	seen, helpers, err := p.readRoots()
 	if err != nil {
 		return nil, err
 	}
+	helpersChanged := !maps.Equal(helpers, p.helpers)
 
 	var changed []string
 	for loc, e := range seen {
@@ -194,9 +237,19 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 			delete(p.files, loc)
 		}
 	}
+	changed = p.retryPythonErrors(changed)
+	changed = append(changed, p.dueVariableReaders(now, changed)...)
 	sort.Strings(changed)
 	sort.Strings(removed)
-	p.parse(changed, now)
+	p.parse(ctx, changed, now)
+	if helpersChanged || p.helperChanged(changed) {
+		// A module the DAG files may import changed: every Python DAG file
+		// may define other DAGs now.
+		more := p.otherPythonFiles(changed)
+		p.parse(ctx, more, now)
+		changed = append(changed, more...)
+		sort.Strings(changed)
+	}
 
 	owners, dupErrs := p.assignOwners()
 	dirty := map[string]bool{}
@@ -235,6 +288,7 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 		return nil, fmt.Errorf("write dag files: %w", err)
 	}
 	p.owners = owners
+	p.helpers = helpers
 	p.first = false
 	return p.report(changed, dupErrs, written, len(removed)), nil
 }
@@ -242,15 +296,15 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 // readRoots reads every DAG file of every root, keyed by fileloc. A file
 // or directory that cannot be read is an entry with its error, never a
 // failed pass: only a root that cannot be listed fails it.
-func (p *Processor) readRoots() (map[string]entry, error) {
-	seen := map[string]entry{}
+func (p *Processor) readRoots() (seen map[string]entry, helpers map[string]string, err error) {
+	seen, helpers = map[string]entry{}, map[string]string{}
 	for _, r := range p.cfg.Roots {
 		l, err := dagfile.ListFiles(r.FS, p.cfg.IgnoreSyntax, p.cfg.MaxFileSize)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // a DAG folder that does not exist yet holds no DAGs
 			}
-			return nil, fmt.Errorf("list dag files in %s: %w", r.Dir, err)
+			return nil, nil, fmt.Errorf("list dag files in %s: %w", r.Dir, err)
 		}
 		for _, pr := range l.Problems {
 			addEntry(seen, joinLoc(r.Dir, pr.Path), entry{readErr: pr.Err})
@@ -259,6 +313,10 @@ func (p *Processor) readRoots() (map[string]entry, error) {
 			}
 		}
 		for _, name := range l.Files {
+			loc := joinLoc(r.Dir, name)
+			if p.inPlugins(loc) {
+				continue
+			}
 			src, err := dagfile.ReadFile(r.FS, name, p.cfg.MaxFileSize)
 			if errors.Is(err, fs.ErrNotExist) {
 				if _, lerr := fs.Lstat(r.FS, name); errors.Is(lerr, fs.ErrNotExist) {
@@ -266,10 +324,65 @@ func (p *Processor) readRoots() (map[string]entry, error) {
 				}
 				// A dangling symbolic link: say so rather than hide it.
 			}
-			addEntry(seen, joinLoc(r.Dir, name), entry{source: src, readErr: err})
+			if err == nil && dagfile.IsPython(name) && !p.cfg.SafeModeOff && !dagfile.MightContainDAG(src) {
+				// Not a DAG file, as Airflow's safe mode decides; maybe a
+				// module DAG files import.
+				helpers[loc] = contentHash(src)
+				continue
+			}
+			addEntry(seen, loc, entry{source: src, readErr: err})
 		}
 	}
-	return seen, nil
+	p.pluginModules(helpers)
+	return seen, helpers, nil
+}
+
+// pluginModules adds the Python files of the plugins folder to helpers:
+// DAG files import them, so a change there is a change of every DAG
+// file. A folder that cannot be read holds no modules for this pass.
+func (p *Processor) pluginModules(helpers map[string]string) {
+	if p.cfg.PluginsFolder == "" {
+		return
+	}
+	fsys := dagfile.DirFS(p.cfg.PluginsFolder)
+	_ = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !dagfile.IsPython(name) {
+			return nil
+		}
+		if src, err := dagfile.ReadFile(fsys, name, p.cfg.MaxFileSize); err == nil {
+			helpers[joinLoc(p.cfg.PluginsFolder, name)] = contentHash(src)
+		}
+		return nil
+	})
+}
+
+// helperChanged reports whether one of the changed files is a Python
+// module that defines no DAG: a helper DAG files may import.
+func (p *Processor) helperChanged(changed []string) bool {
+	for _, loc := range changed {
+		st := p.files[loc]
+		if dagfile.IsPython(loc) && st.readErr == nil && st.parsed != nil &&
+			len(st.parsed.DAGs) == 0 && len(st.parsed.BrokenDAGIDs) == 0 && len(st.parsed.Errors) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// otherPythonFiles returns the readable Python files not in changed.
+func (p *Processor) otherPythonFiles(changed []string) []string {
+	isChanged := map[string]bool{}
+	for _, loc := range changed {
+		isChanged[loc] = true
+	}
+	var out []string
+	for loc, st := range p.files {
+		if !isChanged[loc] && dagfile.IsPython(loc) && st.readErr == nil {
+			out = append(out, loc)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // maxFilelocLength is the size of import_error.filename (VARCHAR(1024)),
@@ -307,44 +420,168 @@ func joinLoc(dir, name string) string {
 	return filepath.Join(dir, filepath.FromSlash(name))
 }
 
-// parse parses the given files on every core.
-func (p *Processor) parse(locs []string, now time.Time) {
+// parse parses the given files on every core. YAML files are parsed one
+// by one; readable Python files in batches, one batch per Python child
+// (see pythonBatches).
+func (p *Processor) parse(ctx context.Context, locs []string, now time.Time) {
 	defaults := p.cfg.Defaults
 	defaults.Now = now
-	work := make(chan string)
+	workers := runtime.GOMAXPROCS(0)
+	// A job is one file parsed here, or a batch of Python files.
+	type job struct {
+		locs   []string
+		python bool
+	}
+	var jobs []job
+	var python []string
+	for _, loc := range locs {
+		if dagfile.IsPython(loc) && p.files[loc].readErr == nil && p.cfg.Python != nil {
+			python = append(python, loc)
+		} else {
+			jobs = append(jobs, job{locs: []string{loc}})
+		}
+	}
+	for _, b := range pythonBatches(python, workers) {
+		jobs = append(jobs, job{locs: b, python: true})
+	}
+	work := make(chan job)
 	var wg sync.WaitGroup
-	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+	for i := 0; i < workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for loc := range work {
-				st := p.files[loc]
-				start := time.Now()
-				st.parsed = p.parseOne(loc, st, defaults)
-				st.duration = time.Since(start)
+			for j := range work {
+				if j.python {
+					p.parsePythonBatch(ctx, j.locs, defaults)
+				} else {
+					p.parseTimed(ctx, j.locs[0], defaults)
+				}
 			}
 		}()
 	}
-	for _, loc := range locs {
-		work <- loc
+	// Python batches first: each waits on a child, while YAML files keep
+	// the other workers busy.
+	for i := len(jobs) - 1; i >= 0; i-- {
+		work <- jobs[i]
 	}
 	close(work)
 	wg.Wait()
+	for _, loc := range locs {
+		p.files[loc].parsedAt = now
+	}
+}
+
+// maxPythonBatch bounds the files one Python child imports, so that a
+// big folder still spreads over every core and a batch that fails (and
+// is parsed again file by file) costs little.
+const maxPythonBatch = 50
+
+// pythonBatches splits locs into batches: a few per worker so the work
+// stays balanced, at most maxPythonBatch files each. One changed file is a
+// batch of one.
+func pythonBatches(locs []string, workers int) [][]string {
+	if len(locs) == 0 {
+		return nil
+	}
+	size := (len(locs) + 4*workers - 1) / (4 * workers)
+	size = min(max(size, 1), maxPythonBatch)
+	var out [][]string
+	for len(locs) > 0 {
+		n := min(size, len(locs))
+		out = append(out, locs[:n])
+		locs = locs[n:]
+	}
+	return out
+}
+
+// parseTimed parses one file and records how long it took.
+func (p *Processor) parseTimed(ctx context.Context, loc string, defaults dagfile.Defaults) {
+	st := p.files[loc]
+	start := time.Now()
+	st.parsed = p.parseOne(ctx, loc, st, defaults)
+	st.duration = time.Since(start)
 }
 
 // parseOne parses one file. A panic in the parser is that file's import
 // error: one file must never stop the others, nor the process.
-func (p *Processor) parseOne(loc string, st *fileState, defaults dagfile.Defaults) (f *dagfile.File) {
+func (p *Processor) parseOne(ctx context.Context, loc string, st *fileState, defaults dagfile.Defaults) *dagfile.File {
 	if st.readErr != nil {
 		return dagfile.Unreadable(loc, st.readErr)
 	}
+	return p.safely(loc, func() *dagfile.File {
+		if dagfile.IsPython(loc) {
+			return p.parsePython(ctx, loc, defaults)
+		}
+		return dagfile.ParseFile(loc, st.source, defaults, p.cfg.Operators)
+	})
+}
+
+// safely runs parse, turning a panic into loc's import error.
+func (p *Processor) safely(loc string, parse func() *dagfile.File) (f *dagfile.File) {
 	defer func() {
 		if v := recover(); v != nil {
 			p.cfg.Logger.Error("dag file parser panicked", "file", loc, "panic", v, "stack", string(debug.Stack()))
 			f = &dagfile.File{Path: loc, Errors: []*dagfile.Error{{File: loc, Message: fmt.Sprintf("internal error while parsing: %v", v)}}}
 		}
 	}()
-	return dagfile.ParseFile(loc, st.source, defaults, p.cfg.Operators)
+	return parse()
+}
+
+// retryPythonErrors adds to changed the Python files that failed to import
+// last time when another Python file changed: the fix may be in a module
+// they import (a helper under the DAG folder), which Windsock does not
+// track. Airflow re-parses every file periodically for the same reason.
+func (p *Processor) retryPythonErrors(changed []string) []string {
+	isChanged := map[string]bool{}
+	anyPython := false
+	for _, loc := range changed {
+		isChanged[loc] = true
+		anyPython = anyPython || dagfile.IsPython(loc)
+	}
+	if !anyPython {
+		return changed
+	}
+	for loc, st := range p.files {
+		if !isChanged[loc] && dagfile.IsPython(loc) && st.readErr == nil && st.parsed != nil && len(st.parsed.Errors) > 0 {
+			changed = append(changed, loc)
+		}
+	}
+	return changed
+}
+
+// dueVariableReaders returns the Python files, besides changed, that read
+// Variables at import and were last parsed MinFileProcessInterval ago or
+// more (p.mu held).
+func (p *Processor) dueVariableReaders(now time.Time, changed []string) []string {
+	isChanged := map[string]bool{}
+	for _, loc := range changed {
+		isChanged[loc] = true
+	}
+	var due []string
+	for loc, st := range p.files {
+		if st.readsVariables && !isChanged[loc] && !now.Before(st.parsedAt.Add(p.cfg.MinFileProcessInterval)) {
+			due = append(due, loc)
+		}
+	}
+	return due
+}
+
+// variableReadersDue reports whether a pass now would parse a file again
+// because it read Variables: the service then runs one without waiting
+// for a file event.
+func (p *Processor) variableReadersDue() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.dueVariableReaders(p.cfg.Clock(), nil)) > 0
+}
+
+// inPlugins reports whether loc lies in the plugins folder.
+func (p *Processor) inPlugins(loc string) bool {
+	if p.cfg.PluginsFolder == "" {
+		return false
+	}
+	rel, err := filepath.Rel(p.cfg.PluginsFolder, loc)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // assignOwners decides which file defines each DAG id: the first file in
@@ -590,6 +827,7 @@ func (p *Processor) report(changed []string, dups map[string][]string, written, 
 			if p.owners[d.DagID] == loc {
 				fr.DagIDs = append(fr.DagIDs, d.DagID)
 				fr.Tasks += len(d.Tasks)
+				fr.Warnings = append(fr.Warnings, d.Warnings()...)
 			}
 		}
 		for _, e := range st.parsed.Errors {

@@ -50,6 +50,10 @@ func (p *Processor) Start(ctx context.Context) error {
 			p.watchTree(watcher, r.Dir)
 		}
 	}
+	if p.cfg.PluginsFolder != "" {
+		// Its modules are imported by DAG files (see pluginModules).
+		p.watchTree(watcher, p.cfg.PluginsFolder)
+	}
 	job := &windsock.Job{
 		State: windsock.JobRunning, JobType: windsock.JobTypeDagProcessor,
 		StartDate: p.cfg.Clock(), LatestHeartbeat: p.cfg.Clock(),
@@ -148,7 +152,7 @@ func (p *Processor) loop(ctx context.Context, w *fsnotify.Watcher, jobID int64) 
 		case <-rescan.C:
 			ok = p.pass(ctx, jobID)
 		case <-heartbeat.C:
-			if !ok {
+			if !ok || p.variableReadersDue() {
 				ok = p.pass(ctx, jobID)
 				continue
 			}

@@ -12,12 +12,12 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/windsock/windsock/internal/awss3"
 	"github.com/windsock/windsock/internal/secrets"
 )
 
@@ -39,90 +39,21 @@ type S3 struct {
 }
 
 // S3Settings are where the bucket is and who we are.
-type S3Settings struct {
-	// Endpoint is the service URL, such as http://minio:9000; empty means
-	// AWS itself. A custom endpoint is addressed path-style
-	// (endpoint/bucket/key), which every S3-compatible server supports.
-	Endpoint string
-	// Region is the signing region; empty means us-east-1.
-	Region string
-	// AccessKeyID and SecretAccessKey sign requests; both empty means
-	// anonymous requests.
-	AccessKeyID     string
-	SecretAccessKey string
-	SessionToken    string
-}
+type S3Settings = awss3.Settings
 
-// SettingsFrom reads an Airflow aws connection: login and password are the
-// access key id and secret (or, as older Airflow configs have them, the
-// extra's aws_access_key_id and aws_secret_access_key); the extra's
-// endpoint_url (or service_config.s3.endpoint_url, or the host) is the
-// endpoint, region_name the region and aws_session_token the session
-// token. A nil conn, or an empty field, falls back to the AWS_* variables
-// of environ, as boto3 does.
+// SettingsFrom reads an Airflow aws connection (see awss3.SettingsFrom),
+// falling back to the AWS_* variables of environ.
 func SettingsFrom(conn *secrets.Connection, environ []string) (S3Settings, error) {
-	var s S3Settings
-	if conn != nil {
-		var extra struct {
-			EndpointURL     string `json:"endpoint_url"`
-			RegionName      string `json:"region_name"`
-			AccessKeyID     string `json:"aws_access_key_id"`
-			SecretAccessKey string `json:"aws_secret_access_key"`
-			SessionToken    string `json:"aws_session_token"`
-			ServiceConfig   struct {
-				S3 struct {
-					EndpointURL string `json:"endpoint_url"`
-				} `json:"s3"`
-			} `json:"service_config"`
-		}
-		if strings.TrimSpace(conn.Extra) != "" {
-			if err := json.Unmarshal([]byte(conn.Extra), &extra); err != nil {
-				return s, fmt.Errorf("connection %q: extra is not a JSON object of aws settings: %w", conn.ConnID, err)
-			}
-		}
-		s.Endpoint = firstOf(extra.ServiceConfig.S3.EndpointURL, extra.EndpointURL, conn.Host)
-		s.Region = extra.RegionName
-		s.AccessKeyID = firstOf(conn.Login, extra.AccessKeyID)
-		s.SecretAccessKey = firstOf(conn.Password, extra.SecretAccessKey)
-		s.SessionToken = extra.SessionToken
+	if conn == nil {
+		return awss3.SettingsFrom(nil, environ), nil
 	}
-	env := func(names ...string) string {
-		for _, n := range names {
-			if v := lookupEnv(environ, n); v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-	if s.AccessKeyID == "" && s.SecretAccessKey == "" {
-		s.AccessKeyID, s.SecretAccessKey = env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")
-		s.SessionToken = firstOf(s.SessionToken, env("AWS_SESSION_TOKEN"))
-	}
-	s.Endpoint = firstOf(s.Endpoint, env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"))
-	s.Region = firstOf(s.Region, env("AWS_REGION", "AWS_DEFAULT_REGION"), "us-east-1")
-	if s.Endpoint != "" && !strings.Contains(s.Endpoint, "://") {
-		// Airflow accepts a bare host:port; the SDK wants a URL.
-		s.Endpoint = "https://" + s.Endpoint
-	}
-	return s, nil
-}
-
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
+	var extra map[string]any
+	if strings.TrimSpace(conn.Extra) != "" {
+		if err := json.Unmarshal([]byte(conn.Extra), &extra); err != nil {
+			return S3Settings{}, fmt.Errorf("connection %q: extra is not a JSON object of aws settings: %w", conn.ConnID, err)
 		}
 	}
-	return ""
-}
-
-func lookupEnv(environ []string, name string) string {
-	for i := len(environ) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(environ[i], "="); ok && k == name {
-			return v
-		}
-	}
-	return ""
+	return awss3.SettingsFrom(&awss3.Connection{ConnID: conn.ConnID, Host: conn.Host, Login: conn.Login, Password: conn.Password, Extra: extra}, environ), nil
 }
 
 // key returns the object key of relPath.
@@ -152,26 +83,7 @@ func (s *S3) s3Client(ctx context.Context) (*s3.Client, error) {
 			return nil, err
 		}
 	}
-	opts := s3.Options{
-		Region: firstOf(set.Region, "us-east-1"),
-		// Only what S3 requires: many S3-compatible servers refuse the
-		// trailing checksums the SDK sends by default.
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	}
-	if set.AccessKeyID != "" || set.SecretAccessKey != "" {
-		opts.Credentials = credentials.NewStaticCredentialsProvider(set.AccessKeyID, set.SecretAccessKey, set.SessionToken)
-	} else {
-		opts.Credentials = aws.AnonymousCredentials{}
-	}
-	if set.Endpoint != "" {
-		opts.BaseEndpoint = aws.String(set.Endpoint)
-		opts.UsePathStyle = true
-	}
-	if s.HTTPClient != nil {
-		opts.HTTPClient = s.HTTPClient
-	}
-	s.client = s3.New(opts)
+	s.client = awss3.NewClient(set, s.HTTPClient)
 	return s.client, nil
 }
 

@@ -111,7 +111,7 @@ func (c *Catalog) Names() []string {
 // class paths Airflow 2.10 (and the older 1.10-style modules, and the
 // standard provider of later releases) uses for them.
 func Builtins() *Catalog {
-	return NewCatalog(
+	return newCatalogWith(amazonSpecs(),
 		&Spec{
 			Name: "empty", Class: "EmptyOperator",
 			Paths: []string{
@@ -202,6 +202,59 @@ func Builtins() *Catalog {
 				{Name: "mime_charset"},
 				{Name: "conn_id"},
 			},
+		},
+		&Spec{
+			Name: "trigger_dagrun", Class: "TriggerDagRunOperator",
+			Paths: []string{
+				"airflow.operators.trigger_dagrun.TriggerDagRunOperator",
+				"airflow.operators.dagrun_operator.TriggerDagRunOperator",
+				"airflow.providers.standard.operators.trigger_dagrun.TriggerDagRunOperator",
+			},
+			Args: []Arg{
+				{Name: "trigger_dag_id", Required: true, Templated: true},
+				{Name: "trigger_run_id", Templated: true},
+				{Name: "conf", Templated: true},
+				{Name: "logical_date", Templated: true},
+				{Name: "execution_date", Templated: true}, // before 2.6
+				{Name: "reset_dag_run"},
+				{Name: "wait_for_completion", Templated: true},
+				{Name: "poke_interval"},
+				{Name: "allowed_states"},
+				{Name: "failed_states"},
+				{Name: "skip_when_already_exists", Templated: true},
+				{Name: "deferrable"},
+			},
+		},
+		&Spec{
+			Name: "latest_only", Class: "LatestOnlyOperator",
+			Paths: []string{
+				"airflow.operators.latest_only.LatestOnlyOperator",
+				"airflow.operators.latest_only_operator.LatestOnlyOperator",
+				"airflow.providers.standard.operators.latest_only.LatestOnlyOperator",
+			},
+		},
+		&Spec{
+			Name: "branch_day_of_week", Class: "BranchDayOfWeekOperator",
+			Paths: []string{
+				"airflow.operators.weekday.BranchDayOfWeekOperator",
+				"airflow.providers.standard.operators.weekday.BranchDayOfWeekOperator",
+			},
+			Args: append(branchArgs(),
+				Arg{Name: "week_day", Required: true},
+				Arg{Name: "use_task_execution_day"}, // before 2.3
+			),
+		},
+		&Spec{
+			Name: "branch_datetime", Class: "BranchDateTimeOperator",
+			Paths: []string{
+				"airflow.operators.datetime.BranchDateTimeOperator",
+				"airflow.providers.standard.operators.datetime.BranchDateTimeOperator",
+			},
+			Args: append(branchArgs(),
+				Arg{Name: "target_lower"},
+				Arg{Name: "target_upper"},
+				Arg{Name: "use_task_execution_date"}, // before 2.3
+			),
 		},
 		sensor(&Spec{
 			Name: "file_sensor", Class: "FileSensor",
@@ -301,6 +354,14 @@ func Builtins() *Catalog {
 				{Name: "retry_exit_code"},
 			},
 		}),
+		// A task of a Python DAG file that runs in Python, from the file
+		// itself; only the Python parser emits it. Its one argument is the
+		// metadata the parse child wrote (class, template fields, ...);
+		// the task shows that class, not this spec's.
+		&Spec{
+			Name: "python_file_task", Class: "PythonFileTask",
+			Args: []Arg{{Name: "python_file_task", Required: true}},
+		},
 	)
 }
 
@@ -314,6 +375,15 @@ func pythonArgs() []Arg {
 		{Name: "templates_dict", Templated: true},
 		{Name: "templates_exts"},
 		{Name: "show_return_value_in_logs"},
+	}
+}
+
+// branchArgs are the arguments the date branch operators share.
+func branchArgs() []Arg {
+	return []Arg{
+		{Name: "follow_task_ids_if_true", Required: true},
+		{Name: "follow_task_ids_if_false", Required: true},
+		{Name: "use_task_logical_date"},
 	}
 }
 

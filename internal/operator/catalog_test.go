@@ -58,11 +58,14 @@ func TestBuiltinsSpecs(t *testing.T) {
 	t.Parallel()
 	c := Builtins()
 	wantNames := []string{"empty", "bash", "python", "branch_python", "short_circuit", "http", "email",
-		"file_sensor", "http_sensor", "sql_sensor", "time_delta_sensor", "date_time_sensor", "external_task_sensor", "bash_sensor"}
+		"trigger_dagrun", "latest_only", "branch_day_of_week", "branch_datetime", "file_sensor", "http_sensor", "sql_sensor", "time_delta_sensor", "date_time_sensor", "external_task_sensor", "bash_sensor", "python_file_task"}
+	wantNames = append(wantNames, "s3_key_sensor", "s3_create_object", "s3_copy_object", "s3_delete_objects", "s3_list",
+		"s3_file_transform", "sql_to_s3", "emr_add_steps", "s3_to_redshift", "dynamodb_value_sensor", "sql_execute", "datapipeline_shell")
 	var names []string
 	for _, s := range c.Specs() {
 		names = append(names, s.Name)
-		if s.Class == "" || len(s.Paths) == 0 {
+		// python_file_task has no class path: no DAG file names it.
+		if s.Class == "" || (len(s.Paths) == 0) != (s.Name == "python_file_task") {
 			t.Errorf("%s: class %q, paths %q", s.Name, s.Class, s.Paths)
 		}
 		for _, p := range s.Paths {
@@ -95,6 +98,11 @@ func TestSpecArgs(t *testing.T) {
 		{"external_task_sensor", []string{"external_dag_id"}, []string{"external_dag_id", "external_task_id", "external_task_ids", "external_task_group_id"}},
 		{"http", nil, []string{"endpoint", "data", "headers"}},
 		{"empty", nil, nil},
+		{"trigger_dagrun", []string{"trigger_dag_id"}, []string{"trigger_dag_id", "trigger_run_id", "conf", "logical_date", "execution_date", "wait_for_completion", "skip_when_already_exists"}},
+		{"airflow.operators.dagrun_operator.TriggerDagRunOperator", []string{"trigger_dag_id"}, []string{"trigger_dag_id", "trigger_run_id", "conf", "logical_date", "execution_date", "wait_for_completion", "skip_when_already_exists"}},
+		{"airflow.operators.latest_only_operator.LatestOnlyOperator", nil, nil},
+		{"BranchDayOfWeekOperator", []string{"follow_task_ids_if_true", "follow_task_ids_if_false", "week_day"}, nil},
+		{"airflow.operators.datetime.BranchDateTimeOperator", []string{"follow_task_ids_if_true", "follow_task_ids_if_false"}, nil},
 	}
 	for _, tt := range tests {
 		s, ok := c.Lookup(tt.op)

@@ -83,6 +83,9 @@ type Context struct {
 	FirstTryStart time.Time
 	// Now is the clock.
 	Now func() time.Time
+	// DagRuns creates and follows runs of other DAGs
+	// (TriggerDagRunOperator); nil where no store is at hand.
+	DagRuns DagRunTrigger
 }
 
 // Connection is a resolved connection with its secrets in clear.

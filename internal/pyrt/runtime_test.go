@@ -245,7 +245,15 @@ func TestResolvePythonThroughShim(t *testing.T) {
 	if err := os.WriteFile(shim, []byte("#!/bin/sh\nexec "+py+" \"$@\"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ResolvePython(context.Background(), shim)
+	// A fork by a parallel test may briefly hold the shim open for writing
+	// (ETXTBSY); the uncached resolver is retried until it is closed.
+	var got string
+	var err error
+	for range 100 {
+		if got, err = resolvePython(context.Background(), shim); err == nil || !strings.Contains(err.Error(), "text file busy") {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,3 +114,25 @@ func dagHash(d *windsock.DAG) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }
+
+// ExistingRun returns the run of dagID that a new run with runID at
+// logical would clash with: the run with that id, else the run at that
+// logical date (both are unique per DAG, as Airflow's find_duplicate
+// checks); nil when there is none. The REST API's trigger and
+// TriggerDagRunOperator check with it before CreateRun.
+func ExistingRun(ctx context.Context, q store.Queries, dagID, runID string, logical time.Time) (*windsock.DagRun, error) {
+	run, err := q.DagRunGet(ctx, dagID, runID)
+	switch windsock.ErrorCode(err) {
+	case "":
+		return run, nil
+	case windsock.ENOTFOUND:
+	default:
+		return nil, err
+	}
+	at := logical.UTC()
+	runs, err := q.DagRunList(ctx, &store.DagRunListParams{DagID: dagID, LogicalDateGTE: &at, LogicalDateLTE: &at, Limit: 1})
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return runs[0], nil
+}

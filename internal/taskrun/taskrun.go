@@ -62,6 +62,9 @@ type Runner struct {
 	// (Outcome.Pending, RecordLate) instead of being given up and run
 	// again.
 	Journal *Journal
+	// DagRuns, when set, lets operators trigger and follow runs of other
+	// DAGs (TriggerDagRunOperator).
+	DagRuns operator.DagRunTrigger
 
 	// logCreate makes the tries of one run create their log folders and
 	// files one at a time (a run's tries share a lock of these, picked by
@@ -331,6 +334,7 @@ func (r *Runner) operatorContext(try *Try, ti *windsock.TaskInstance, logf io.Wr
 		Variables:   &variableSource{vars: r.Variables, masker: masker},
 		XCom:        &xcomSource{store: r.Store, try: try, now: r.now},
 		Runs:        &runStateSource{store: r.Store},
+		DagRuns:     r.DagRuns,
 		Now:         r.now,
 	}
 }

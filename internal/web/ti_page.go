@@ -252,19 +252,27 @@ func (d *tiData) chooseLog(r *http.Request) error {
 
 // writtenFields returns a task's templated arguments as written, by name.
 func writtenFields(c *operator.Catalog, t *windsock.Task) []fieldView {
-	spec, ok := c.Lookup(t.Operator)
-	if !ok {
-		return nil
+	args, templated := t.Args, map[string]bool{}
+	if t.Python != nil {
+		// A task of a Python file: its class's template_fields, as the
+		// file passed them.
+		args = t.Python.Kwargs
+		for _, name := range t.Python.TemplateFields {
+			templated[name] = true
+		}
+	} else if spec, ok := c.Lookup(t.Operator); ok {
+		for _, a := range spec.Args {
+			templated[a.Name] = a.Templated
+		}
 	}
 	var out []fieldView
-	for _, a := range spec.Args {
-		v, ok := t.Args[a.Name]
-		if !a.Templated || !ok || v == nil {
+	for name, v := range args {
+		if !templated[name] || v == nil {
 			continue
 		}
 		// As Airflow shows them: strings as they are, other values as
 		// Python's repr.
-		out = append(out, fieldView{Name: a.Name, Value: pyvalue.Str(v)})
+		out = append(out, fieldView{Name: name, Value: pyvalue.Str(v)})
 	}
 	slices.SortFunc(out, func(a, b fieldView) int { return strings.Compare(a.Name, b.Name) })
 	return out

@@ -27,13 +27,16 @@ type DAG struct {
 	EndDate   *time.Time `json:"end_date,omitempty"`
 	Catchup   bool       `json:"catchup"`
 	// MaxActiveRuns and MaxActiveTasks are resolved (never 0).
-	MaxActiveRuns             int            `json:"max_active_runs"`
-	MaxActiveTasks            int            `json:"max_active_tasks"`
-	DagrunTimeout             Duration       `json:"dagrun_timeout,omitempty"`
-	Tags                      []string       `json:"tags,omitempty"`
-	Params                    map[string]any `json:"params,omitempty"`
-	IsPausedUponCreation      bool           `json:"is_paused_upon_creation"`
-	RenderTemplateAsNativeObj bool           `json:"render_template_as_native_obj,omitempty"`
+	MaxActiveRuns  int            `json:"max_active_runs"`
+	MaxActiveTasks int            `json:"max_active_tasks"`
+	DagrunTimeout  Duration       `json:"dagrun_timeout,omitempty"`
+	Tags           []string       `json:"tags,omitempty"`
+	Params         map[string]any `json:"params,omitempty"`
+	// ParamSpecs document the params declared with Airflow's Param class
+	// (description, JSON schema); their defaults are in Params.
+	ParamSpecs                map[string]Param `json:"param_specs,omitempty"`
+	IsPausedUponCreation      bool             `json:"is_paused_upon_creation"`
+	RenderTemplateAsNativeObj bool             `json:"render_template_as_native_obj,omitempty"`
 	// AccessControl maps role names to the DAG permissions they get
 	// (can_read, can_edit, can_delete).
 	AccessControl map[string][]string `json:"access_control,omitempty"`
@@ -93,6 +96,9 @@ type Task struct {
 	// Expand, when set, makes the task mapped: it runs as one task
 	// instance per map index, each with its own arguments (see Expand).
 	Expand *Expand `json:"expand,omitempty"`
+	// Python is set for a task of a Python DAG file that runs in Python
+	// (Operator is PythonFileTaskOperator).
+	Python *PythonTask `json:"python,omitempty"`
 }
 
 // Mapped reports whether the task is mapped (expand or expand_kwargs).

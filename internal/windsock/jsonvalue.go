@@ -165,10 +165,22 @@ func MarshalDAG(d *DAG) ([]byte, error) {
 	c := *d
 	c.Params, _ = KeepFloats(d.Params).(map[string]any)
 	c.DefaultArgs, _ = KeepFloats(d.DefaultArgs).(map[string]any)
+	if d.ParamSpecs != nil {
+		c.ParamSpecs = make(map[string]Param, len(d.ParamSpecs))
+		for k, p := range d.ParamSpecs {
+			p.Schema, _ = KeepFloats(p.Schema).(map[string]any)
+			c.ParamSpecs[k] = p
+		}
+	}
 	c.Tasks = make([]*Task, len(d.Tasks))
 	for i, t := range d.Tasks {
 		tc := *t
 		tc.Args, _ = KeepFloats(t.Args).(map[string]any)
+		if t.Python != nil {
+			py := *t.Python
+			py.Kwargs, _ = KeepFloats(py.Kwargs).(map[string]any)
+			tc.Python = &py
+		}
 		c.Tasks[i] = &tc
 	}
 	return json.Marshal(&c)

@@ -335,7 +335,7 @@ func TestParseDateTime(t *testing.T) {
 		{"2024-05-01T10:30:15-05:00", time.Date(2024, 5, 1, 15, 30, 15, 0, time.UTC)},
 		{"2024-05-01T10:30:15+0100", time.Date(2024, 5, 1, 9, 30, 15, 0, time.UTC)},
 	} {
-		got, err := ParseDateTime(tt.in)
+		got, err := operator.ParseDateTime(tt.in)
 		if err != nil || !got.Equal(tt.want) {
 			t.Errorf("ParseDateTime(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}

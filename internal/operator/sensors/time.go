@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/windsock/windsock/internal/operator"
@@ -75,7 +74,7 @@ func (s *DateTimeSensor) Poke(_ context.Context, tc *operator.Context) (sensor.P
 		// YAML decodes an unquoted timestamp itself.
 		target = v
 	case string:
-		t, err := ParseDateTime(v)
+		t, err := operator.ParseDateTime(v)
 		if err != nil {
 			return nil, fmt.Errorf("argument target_time: %w", err)
 		}
@@ -99,31 +98,4 @@ func waitUntil(tc *operator.Context, target time.Time) sensor.Poke {
 		operator.Logf(tc.Log, "Checking if the time (%s) has come", target.UTC().Format(time.RFC3339))
 		return now().After(target), nil, nil
 	}
-}
-
-// dateTimeLayouts are the ISO 8601 forms ParseDateTime accepts; time.Parse
-// also accepts fractional seconds after the seconds of any of them.
-var dateTimeLayouts = []string{
-	time.RFC3339,
-	"2006-01-02T15:04:05Z0700",
-	"2006-01-02T15:04:05",
-	"2006-01-02 15:04:05Z07:00",
-	"2006-01-02 15:04:05Z0700",
-	"2006-01-02 15:04:05",
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04",
-	"2006-01-02 15:04",
-	"2006-01-02",
-}
-
-// ParseDateTime parses an ISO 8601 date-time as pendulum.parse does for
-// the common forms; a value without offset is UTC.
-func ParseDateTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	for _, layout := range dateTimeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("bad date-time %q: use ISO 8601, such as 2024-05-01T12:00:00+00:00", s)
 }

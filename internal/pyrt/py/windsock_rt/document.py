@@ -80,6 +80,9 @@ def encode(v, strict=False, xcomargs=False):
         return encode_datetime(v)
     if isinstance(v, dt.date):
         return v.isoformat()
+    if isinstance(v, dt.time):
+        # BranchDateTimeOperator's targets: "10:00:00", "+02:00" when aware.
+        return v.isoformat()
     if isinstance(v, (list, tuple, set, frozenset)):
         return [encode(x, strict, xcomargs) for x in v]
     if isinstance(v, ParamsDict):

@@ -105,6 +105,7 @@ class Worker:
 class Server:
     def __init__(self, opts):
         self.opts = opts
+        self.base_modules = None  # a worker's modules before its first request
         self.max_idle = int(opts.get("max_idle") or 32)
         self.ctrl = socket.socket(fileno=CONTROL_FD)
         self.workers = {}  # pid -> Worker
@@ -264,6 +265,7 @@ class Server:
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
         _warm_parse()
+        self.base_modules = set(sys.modules)
         base_env = dict(os.environ)
         base_cwd = os.getcwd()
         served = 0
@@ -328,11 +330,22 @@ class Server:
         op = req.get("op")
         opts = dict(self.opts)
         opts.update(req.get("opts") or {})
+        if op in ("parse", "parse_batch"):
+            # Modules imported from the DAG or plugins folder by earlier
+            # requests (a try keeps its DAG module, and so its helpers) may
+            # have changed since: a parse sees them as a fresh process would.
+            _drop_user_modules(self.base_modules, self.opts)
         if op == "parse":
             from windsock_rt import parse
 
             result = parse.parse_file(req["file"], opts)
             rpc.call("result", **result)
+            return 0
+        if op == "parse_batch":
+            from windsock_rt import batch, parse
+
+            results = batch.parse_batch(parse, req["files"], opts, req.get("timeout"))
+            rpc.call("result", results=results)
             return 0
         if op == "run":
             from windsock_rt import execute
@@ -345,6 +358,19 @@ class Server:
             exec(compile(req["code"], "<eval>", "exec"), scope)
             return 0
         raise ValueError("unknown request %r" % (op,))
+
+
+def _drop_user_modules(base, opts):
+    """Forget the modules imported since base from the user's folders,
+    except DAG modules (unusual_prefix_*), whose keeping the tries decide."""
+    folders = tuple(os.path.join(os.path.realpath(f), "") for f in (opts.get("dags_folder"), opts.get("plugins_folder")) if f)
+    if not folders or base is None:
+        return
+    for name in [m for m in sys.modules if m not in base and not m.startswith("unusual_prefix_")]:
+        mod = sys.modules.get(name)
+        paths = [getattr(mod, "__file__", None)] + list(getattr(mod, "__path__", None) or [])
+        if any(p and os.path.realpath(p).startswith(folders) for p in paths):
+            sys.modules.pop(name, None)
 
 
 # A DAG file using the common parts of the authoring API: parsing it once in
