@@ -321,10 +321,19 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 		}
 	} else {
 		// The worker is reused for later requests, so its group is not
-		// killed once the request is done; something the task left
-		// holding the output open holds the try only until ctx ends, and
-		// the outcome the worker sent stands.
+		// killed once the request is done; what the task left running in
+		// it is (Airflow's task runner reaps the task's process group too),
+		// and whatever still holds the output holds the try only until
+		// ctx ends; the outcome the worker sent stands.
 		cancelled = killed || !stopKill()
+		if !cancelled {
+			select {
+			case <-logDone:
+				logDone <- nil // read again below
+			default:
+				process.KillGroupExcept(pid, pid)
+			}
+		}
 		if cancelled {
 			// The worker caught the SIGTERM (a Python task turns it into
 			// AirflowTaskTerminated) and finished the request. Told to

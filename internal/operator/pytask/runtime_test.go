@@ -344,37 +344,26 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// TestTimeoutEndsWhatOutlivesTheTry: a try whose Python returned but left
-// a subprocess holding its log open lasts until the log closes, as a bash
-// task does, or until its context ends (execution_timeout), which ends the
-// try with the outcome Python reported.
-func TestTimeoutEndsWhatOutlivesTheTry(t *testing.T) {
+// TestLeftoversEndWithTheTry: what a Python try left running in the
+// background (here holding its log open) is killed when the try ends, as
+// Airflow's task runner reaps the task's process group; the worker, reused
+// for later tries, stays.
+func TestLeftoversEndWithTheTry(t *testing.T) {
 	t.Parallel()
 	rt := newRuntime(t, stubCache(t))
 	pidfile := filepath.Join(t.TempDir(), "pids")
 	tc := tryContext(t, t.TempDir(), map[string]any{"mode": "background", "pidfile": pidfile})
-	ctx, cancel := context.WithCancel(context.Background())
+	// Left alone, the subprocess would hold the try for a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := New(runtimeFunc(rt)).Execute(ctx, tc)
-		done <- err
-	}()
-	pids := readPids(t, pidfile, func() bool { return len(done) > 0 })
-	// A worker that is reused keeps its process group, where the
-	// subprocess stays; it is this test's to end.
+	if _, err := New(runtimeFunc(rt)).Execute(ctx, tc); err != nil {
+		t.Fatal(err)
+	}
+	pids := readPids(t, pidfile, func() bool { return false })
 	t.Cleanup(func() { syscall.Kill(pids[1], syscall.SIGKILL) })
-	cancel()
-	// Without the context's end, the try would end only with the
-	// subprocess, a minute later. It ends now: with the outcome the worker
-	// sent, or killed if the end came before the worker was done.
-	select {
-	case err := <-done:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("Execute = %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the try outlived its context by 30 s")
+	waitEnded(t, pids[1])
+	if ended(pids[0]) {
+		t.Errorf("the worker %d was killed with what the try left", pids[0])
 	}
 }
 
