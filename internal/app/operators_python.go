@@ -16,7 +16,11 @@ func (e *Environment) addPythonOperators(r *operator.Registry, grace time.Durati
 	r.Add("python", python.New(opts))
 	r.Add("branch_python", python.NewBranch(opts))
 	r.Add("short_circuit", python.NewShortCircuit(opts))
-	r.Add(pytask.Name, e.pythonTasks())
+	py := e.pythonTasks()
+	// Python enforces execution_timeout itself; the worker's kill comes
+	// killed_task_cleanup_time later.
+	py.Grace = grace
+	r.Add(pytask.Name, py)
 }
 
 // pythonTasks returns the runner of Python DAG files' tasks and Python

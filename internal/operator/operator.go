@@ -30,6 +30,14 @@ type FieldRenderer interface {
 	RenderFields(ctx context.Context, tc *Context) (map[string]any, error)
 }
 
+// TimeoutEnforcer is an optional capability of an Operator that enforces
+// the task's execution_timeout itself, as Airflow does inside a Python
+// task (SIGALRM, on_kill, then the failure or retry callbacks, once): the
+// worker's own deadline comes TimeoutGrace later, as a backstop.
+type TimeoutEnforcer interface {
+	TimeoutGrace() time.Duration
+}
+
 // Func adapts a function to Operator.
 type Func func(ctx context.Context, tc *Context) (*Result, error)
 

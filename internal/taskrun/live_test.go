@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -328,5 +329,34 @@ func TestRenderAsksTheOperator(t *testing.T) {
 	got, err := tr.r.Render(t.Context(), &Try{TI: ti, DAG: tr.dag, Run: tr.run})
 	if err != nil || got["sql"] != "SELECT 1 -- 2024-05-01 ***" {
 		t.Fatalf("rendered %v, %v", got, err)
+	}
+}
+
+// selfTimed is an operator that enforces execution_timeout itself.
+type selfTimed struct{ operator.Func }
+
+func (selfTimed) TimeoutGrace() time.Duration { return time.Hour }
+
+// TestTimeoutEnforcerGetsItsGrace: the worker's deadline for an operator
+// that enforces execution_timeout itself (a Python task) comes its grace
+// after the timeout.
+func TestTimeoutEnforcerGetsItsGrace(t *testing.T) {
+	t.Parallel()
+	tr := setup(t)
+	tr.task.ExecutionTimeout = windsock.Duration(time.Second)
+	var left time.Duration
+	tr.r.Operators.Add("timed", selfTimed{operator.Func(func(ctx context.Context, tc *operator.Context) (*operator.Result, error) {
+		dl, _ := ctx.Deadline()
+		left = time.Until(dl)
+		return &operator.Result{}, nil
+	})})
+	tr.task.Operator = "timed"
+	ti, err := tr.st.TaskInstanceGet(t.Context(), tr.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.r.Test(t.Context(), &Try{TI: ti, DAG: tr.dag, Run: tr.run}, io.Discard)
+	if left < time.Minute {
+		t.Errorf("the try had %s before the worker's deadline, want its timeout plus an hour", left)
 	}
 }

@@ -291,8 +291,12 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 
 	runCtx := ctx
 	if task.ExecutionTimeout > 0 {
+		limit := task.ExecutionTimeout.Std()
+		if te, ok := op.(operator.TimeoutEnforcer); ok {
+			limit += te.TimeoutGrace()
+		}
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, task.ExecutionTimeout.Std())
+		runCtx, cancel = context.WithTimeout(ctx, limit)
 		defer cancel()
 	}
 	firstStart := r.now()

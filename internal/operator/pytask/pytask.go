@@ -40,6 +40,23 @@ type RuntimeFunc func(ctx context.Context) (Runtime, error)
 // Operator is the python_file_task operator.
 type Operator struct {
 	runtime RuntimeFunc
+	// Grace is how long after its execution_timeout a try may still run:
+	// Python enforces the timeout itself, as Airflow does (SIGALRM, the
+	// task's on_kill, then its callbacks, once), and the worker kills the
+	// try only if that does not end it. Zero means DefaultTimeoutGrace.
+	Grace time.Duration
+}
+
+// DefaultTimeoutGrace is Operator.Grace's default.
+const DefaultTimeoutGrace = 10 * time.Second
+
+// TimeoutGrace gives a Python try time to end itself at its
+// execution_timeout (operator.TimeoutEnforcer).
+func (o *Operator) TimeoutGrace() time.Duration {
+	if o.Grace > 0 {
+		return o.Grace
+	}
+	return DefaultTimeoutGrace
 }
 
 // New returns the operator running tries through runtime.
