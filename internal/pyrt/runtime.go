@@ -211,6 +211,10 @@ type RunRequest struct {
 	Request any
 }
 
+// leftoverWait is how long a finished request's output may stay open
+// before what holds it (something the task left running) is killed.
+const leftoverWait = 20 * time.Millisecond
+
 // Run runs req in a worker, writing its output to log, and returns the
 // outcome it sent. ctx's end kills the worker's process group (the worker
 // and whatever the try started) and returns ctx.Err(), with the outcome
@@ -327,12 +331,17 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 		// ctx ends; the outcome the worker sent stands.
 		cancelled = killed || !stopKill()
 		if !cancelled {
+			// The worker let go of the output before it said done; the
+			// read sees the end at once unless something else holds it
+			// (a moment's wait spares most tries a scan of /proc).
+			t := time.NewTimer(leftoverWait)
 			select {
 			case <-logDone:
 				logDone <- nil // read again below
-			default:
+			case <-t.C:
 				process.KillGroupExcept(pid, pid)
 			}
+			t.Stop()
 		}
 		if cancelled {
 			// The worker caught the SIGTERM (a Python task turns it into
