@@ -111,7 +111,7 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 		Shared:            shared,
 		OnlyRuns:          opts.OnlyRuns, Interval: opts.Interval,
 		OnRunFinished: func(run *windsock.DagRun) {
-			e.dagCallback(sched, run)
+			e.dagCallback(runner, sched, run)
 			if opts.OnRunFinished != nil {
 				opts.OnRunFinished(run)
 			}
@@ -219,7 +219,7 @@ func (en *Engine) Drain(hurry context.Context, grace time.Duration) {
 }
 
 func (e *Environment) callbackRunner() *callback.Runner {
-	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder, SNS: e.publishSNS}
+	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder, SNS: e.publishSNS, Python: e.pythonTasks()}
 }
 
 // publishSNS publishes an sns callback through the aws connection connID
@@ -244,8 +244,9 @@ func (e *Environment) publishSNS(ctx context.Context, connID string, m callback.
 
 // dagCallback runs a finished run's on_success_callback or
 // on_failure_callback in the background (Airflow runs them in its DAG
-// processor); failures are logged.
-func (e *Environment) dagCallback(sched *scheduler.Scheduler, run *windsock.DagRun) {
+// processor); what they print and how they end go to this process's log,
+// where Airflow's DAG processor log would have them.
+func (e *Environment) dagCallback(runner *taskrun.Runner, sched *scheduler.Scheduler, run *windsock.DagRun) {
 	d, err := sched.DAG(context.Background(), run.DagID)
 	if err != nil || d.Callbacks == nil {
 		return
@@ -257,14 +258,12 @@ func (e *Environment) dagCallback(sched *scheduler.Scheduler, run *windsock.DagR
 			reason = "timed_out" // Airflow's reason for a run past dagrun_timeout
 		}
 	}
-	spec, ok := d.Callbacks[name]
-	if !ok {
+	if _, ok := d.Callbacks[name]; !ok {
 		return
 	}
-	ev := callback.Event{Callback: name, DagID: run.DagID, RunID: run.RunID, LogicalDate: run.LogicalDate, State: string(run.State), Reason: reason}
 	go func() {
 		var out strings.Builder
-		if err := e.callbackRunner().Run(context.Background(), spec, ev, &out); err != nil {
+		if err := runner.DagCallback(context.Background(), d, run, name, reason, &out); err != nil {
 			e.Logger.Warn("dag callback failed", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "error", err, "output", out.String())
 			return
 		}

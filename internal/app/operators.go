@@ -44,7 +44,7 @@ func (e *Environment) OperatorRegistry() *operator.Registry {
 	r.Add("latest_only", branching.NewLatestOnly())
 	r.Add("branch_day_of_week", branching.NewDayOfWeek())
 	r.Add("branch_datetime", branching.NewDateTime())
-	addPythonOperators(r, grace)
+	e.addPythonOperators(r, grace)
 	e.registry = r
 	return r
 }

@@ -1,12 +1,15 @@
 // Package callback runs the callbacks DAG files attach to tasks and DAGs
 // (on_success_callback, on_failure_callback, on_retry_callback, ...). A
-// Windsock callback is a shell command, or a webhook that receives the
-// event as JSON: Python callables have no interpreter to run in here.
+// YAML DAG's callback is a shell command, or a webhook that receives the
+// event as JSON; a Python DAG file's callbacks are Python callables, which
+// the parser marks {"__python__": "<name>"} and which run in the DAG
+// file's Python (Runner.Python).
 //
 //	on_failure_callback: ./notify.sh                     # a command
 //	on_failure_callback: {command: "./notify.sh"}        # the same
 //	on_failure_callback: {url: "https://hooks.example/x", headers: {Authorization: "Bearer t"}}
 //	on_failure_callback: [./notify.sh, {url: "https://hooks.example/x"}]
+//	on_failure_callback: {__python__: "notify"}          # from a Python DAG file
 //	on_failure_callback: {sns: {topic_arn: "arn:aws:sns:...", subject: "{dag_id} failed", message: "...", aws_conn_id: aws_default}}
 //
 // An sns callback publishes to Amazon SNS (or an SNS-compatible endpoint
@@ -29,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -48,6 +52,39 @@ type Event struct {
 	// Reason is why: the task's error, or Airflow's DAG-run reasons
 	// ("success", "task_failure").
 	Reason string `json:"reason,omitempty"`
+	// Try is the context a Python callback runs with: the try's for a
+	// task callback, the run's last task instance's for a DAG callback
+	// (as Airflow builds it), with the sources its calls are answered
+	// from. Only Python callbacks need it.
+	Try *operator.Context `json:"-"`
+}
+
+// PythonMarker is the key of the mapping that stands for a Python
+// callable in a Python DAG file's definition.
+const PythonMarker = "__python__"
+
+// PythonRunner runs the Python callbacks of a DAG file. It calls every
+// Python callable the DAG or task holds under ev.Callback, in order, in
+// one child of the file's Python, and writes their output to out.
+type PythonRunner interface {
+	RunPython(ctx context.Context, ev Event, out io.Writer) error
+}
+
+// HasPython reports whether spec (one callback or a list) holds a Python
+// callable.
+func HasPython(spec any) bool {
+	switch s := spec.(type) {
+	case []any:
+		for _, e := range s {
+			if HasPython(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		_, ok := s[PythonMarker]
+		return ok
+	}
+	return false
 }
 
 // Runner runs callbacks.
@@ -58,6 +95,8 @@ type Runner struct {
 	Environ []string
 	// Dir is where commands run (the DAG folder).
 	Dir string
+	// Python runs Python callbacks; without it they fail with an error.
+	Python PythonRunner
 	// SNS publishes an sns callback's message through the aws connection
 	// connID; nil means sns callbacks fail saying so.
 	SNS func(ctx context.Context, connID string, m SNSMessage) error
@@ -73,13 +112,23 @@ type SNSMessage struct {
 func (r *Runner) Run(ctx context.Context, spec any, ev Event, out io.Writer) error {
 	if list, ok := spec.([]any); ok {
 		var errs []error
+		// A DAG file's Python callables of one event run together, in one
+		// child, as Airflow calls them in turn in one process.
+		if HasPython(list) {
+			errs = append(errs, r.Run(ctx, map[string]any{PythonMarker: nil}, ev, out))
+		}
 		for _, s := range list {
-			errs = append(errs, r.Run(ctx, s, ev, out))
+			if !HasPython(s) {
+				errs = append(errs, r.Run(ctx, s, ev, out))
+			}
 		}
 		return errors.Join(errs...)
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
+	if HasPython(spec) {
+		return r.python(ctx, ev, out)
+	}
 	switch s := spec.(type) {
 	case nil:
 		return nil
@@ -123,6 +172,17 @@ func (r *Runner) sns(ctx context.Context, spec map[string]any, ev Event) error {
 		return fmt.Errorf("%s: %w", ev.Callback, err)
 	}
 	return nil
+}
+
+// python runs the event's Python callables.
+func (r *Runner) python(ctx context.Context, ev Event, out io.Writer) error {
+	if r.Python == nil || ev.Try == nil {
+		return fmt.Errorf("%s: Python callbacks cannot run here", ev.Callback)
+	}
+	if out == nil {
+		out = io.Discard
+	}
+	return r.Python.RunPython(ctx, ev, out)
 }
 
 func (r *Runner) command(ctx context.Context, command string, ev Event, out io.Writer) error {

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/windsock/windsock/internal/operator"
 )
 
 func event() Event {
@@ -75,5 +79,46 @@ func TestUnsupportedCallbacks(t *testing.T) {
 		if err := r.Run(context.Background(), spec, event(), nil); err == nil {
 			t.Errorf("spec %v: no error", spec)
 		}
+	}
+}
+
+// pythonRecorder records the Python callbacks it is asked to run.
+type pythonRecorder struct{ events []Event }
+
+func (p *pythonRecorder) RunPython(ctx context.Context, ev Event, out io.Writer) error {
+	p.events = append(p.events, ev)
+	fmt.Fprintf(out, "python %s\n", ev.Callback)
+	return nil
+}
+
+// TestPythonCallbacks: callables of a Python DAG file go to the Python
+// runner, all of one event together, once; other callbacks of the list
+// run as usual; without a Python runner they fail with a clear error.
+func TestPythonCallbacks(t *testing.T) {
+	t.Parallel()
+	py := &pythonRecorder{}
+	r := &Runner{Environ: []string{"PATH=" + os.Getenv("PATH")}, Python: py}
+	ev := event()
+	ev.Try = &operator.Context{}
+	var out bytes.Buffer
+	spec := []any{map[string]any{PythonMarker: "notify"}, "echo shell", map[string]any{PythonMarker: "page"}}
+	if err := r.Run(context.Background(), spec, ev, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(py.events) != 1 || py.events[0].Callback != "on_failure_callback" || py.events[0].Try != ev.Try {
+		t.Errorf("python runs: %+v", py.events)
+	}
+	if out.String() != "python on_failure_callback\nshell\n" {
+		t.Errorf("output %q", out.String())
+	}
+	if err := r.Run(context.Background(), map[string]any{PythonMarker: "notify"}, ev, io.Discard); err != nil || len(py.events) != 2 {
+		t.Errorf("a single Python callback: %v, %d runs", err, len(py.events))
+	}
+	noPython := &Runner{}
+	if err := noPython.Run(context.Background(), map[string]any{PythonMarker: "notify"}, ev, io.Discard); err == nil || !strings.Contains(err.Error(), "Python callbacks cannot run here") {
+		t.Errorf("without a Python runner: %v", err)
+	}
+	if HasPython("echo x") || HasPython([]any{"echo", map[string]any{"url": "u"}}) || !HasPython([]any{"echo", map[string]any{PythonMarker: "f"}}) {
+		t.Error("HasPython is wrong")
 	}
 }

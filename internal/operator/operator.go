@@ -22,6 +22,22 @@ type Operator interface {
 	Execute(ctx context.Context, tc *Context) (*Result, error)
 }
 
+// FieldRenderer is an optional capability of an Operator that renders its
+// task's templated fields itself (a Python task renders them in Python):
+// tasks render and the Rendered Template view ask it rather than
+// Windsock's own rendering.
+type FieldRenderer interface {
+	RenderFields(ctx context.Context, tc *Context) (map[string]any, error)
+}
+
+// TimeoutEnforcer is an optional capability of an Operator that enforces
+// the task's execution_timeout itself, as Airflow does inside a Python
+// task (SIGALRM, on_kill, then the failure or retry callbacks, once): the
+// worker's own deadline comes TimeoutGrace later, as a backstop.
+type TimeoutEnforcer interface {
+	TimeoutGrace() time.Duration
+}
+
 // Func adapts a function to Operator.
 type Func func(ctx context.Context, tc *Context) (*Result, error)
 
@@ -62,6 +78,12 @@ type Context struct {
 	DagsFolder string
 	// Connections resolves connection ids (environment first, then store).
 	Connections ConnectionSource
+	// Variables reads and writes variables as Variable.get/set/delete do
+	// during a try (environment first, then store, for reads).
+	Variables VariableSource
+	// XCom pulls and pushes XCom values live during the try
+	// (ti.xcom_pull, ti.xcom_push).
+	XCom XComSource
 	// Runs answers questions about other DAG runs (ExternalTaskSensor).
 	Runs RunStateSource
 	// FirstTryStart is when the current try first started: a sensor in
@@ -80,6 +102,51 @@ type Connection struct {
 	Port                                                         int
 	// Extra is the connection's extra JSON object, decoded.
 	Extra map[string]any
+	// ExtraText is the extra as stored (JSON text, "" when none), for
+	// code that hands the connection on as Airflow's Connection.extra.
+	ExtraText string
+}
+
+// VariableSource reads and writes variables. Get returns an error with
+// code windsock.ENOTFOUND when the variable exists nowhere; reading a
+// variable registers its secrets with the try's log masker.
+type VariableSource interface {
+	Get(ctx context.Context, key string) (string, error)
+	Set(ctx context.Context, key, value, description string) error
+	Delete(ctx context.Context, key string) error
+}
+
+// XComSource reads and writes XCom values while a try runs.
+type XComSource interface {
+	// XComPull returns the values matching p: grouped by task in the
+	// order of p.TaskIDs (by task id when nil), then by map index in the
+	// order of p.MapIndexes (ascending when nil); with IncludePriorDates,
+	// a task's values from later runs come before earlier ones.
+	XComPull(ctx context.Context, p *XComPullParams) ([]XComValue, error)
+	// XComPush stores value under key for the running try at once, as
+	// Airflow's ti.xcom_push does (it stays even if the try then fails;
+	// the next try clears it).
+	XComPush(ctx context.Context, key string, value any) error
+}
+
+// XComPullParams select XCom values. Zero values mean "the running try's"
+// for DagID and RunID, and "any" for TaskIDs, MapIndexes and Key.
+type XComPullParams struct {
+	DagID, RunID string
+	TaskIDs      []string
+	MapIndexes   []int
+	Key          string
+	// IncludePriorDates also reads the runs of the DAG with an earlier
+	// logical date than the running try's run.
+	IncludePriorDates bool
+}
+
+// XComValue is one pulled value.
+type XComValue struct {
+	TaskID   string `json:"task_id"`
+	MapIndex int    `json:"map_index"`
+	Key      string `json:"key"`
+	Value    any    `json:"value"`
 }
 
 // ConnectionSource returns a connection by id; an error with code
@@ -115,9 +182,24 @@ type Result struct {
 	// are skipped and the rest follow their trigger rules.
 	SkipDownstream               bool
 	IgnoreDownstreamTriggerRules bool
+	// Skip lists further tasks of the run the operator skipped itself
+	// (Airflow's SkipMixin.skip), when they have not started.
+	Skip []string
 	// RescheduleAt, when set, ends a sensor's poke in reschedule mode: the
 	// slot is freed and the task runs again at that time.
 	RescheduleAt *time.Time
+	// RenderedFields, when set, are the task's templated fields as the
+	// operator rendered them itself (a Python task renders in Python):
+	// they are stored as the try's rendered fields instead of Windsock's
+	// own rendering. Execute may return a Result holding only these
+	// alongside an error, since a try that fails after rendering keeps
+	// them too.
+	RenderedFields map[string]any
+	// CallbacksRan says the operator ran the task's callback for the
+	// outcome itself (a Python task calls them in its own process, as
+	// Airflow does), so the worker must not run them again. Like
+	// RenderedFields it may come alongside an error.
+	CallbacksRan bool
 }
 
 // Registry maps operator names (Spec.Name) to implementations.

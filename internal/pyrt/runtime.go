@@ -211,9 +211,14 @@ type RunRequest struct {
 	Request any
 }
 
+// leftoverWait is how long a finished request's output may stay open
+// before what holds it (something the task left running) is killed.
+const leftoverWait = 20 * time.Millisecond
+
 // Run runs req in a worker, writing its output to log, and returns the
 // outcome it sent. ctx's end kills the worker's process group (the worker
-// and whatever the try started).
+// and whatever the try started) and returns ctx.Err(), with the outcome
+// when the worker sent one before it was stopped.
 func (r *Runtime) Run(ctx context.Context, req RunRequest, log io.Writer, h Handler) (json.RawMessage, error) {
 	s, err := r.server(ctx)
 	if err != nil {
@@ -307,17 +312,56 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 	case err := <-p.err:
 		return nil, fmt.Errorf("python child: %w", err)
 	}
-	cancelled := killed || !stopKill()
-	if cancelled {
-		group.Finish()
+	var cancelled bool
+	if died {
+		// The worker exited (a kill, or a task that ended the process):
+		// its output and channel close once whatever it started in the
+		// background lets go of them; as with a bash task, the try lasts
+		// until then, and ctx's end still kills that group.
+		<-logDone
+		cancelled = killed || !stopKill()
+		if cancelled {
+			group.Finish()
+		}
+	} else {
+		// The worker is reused for later requests, so its group is not
+		// killed once the request is done; what the task left running in
+		// it is (Airflow's task runner reaps the task's process group too),
+		// and whatever still holds the output holds the try only until
+		// ctx ends; the outcome the worker sent stands.
+		cancelled = killed || !stopKill()
+		if !cancelled {
+			// The worker let go of the output before it said done; the
+			// read sees the end at once unless something else holds it
+			// (a moment's wait spares most tries a scan of /proc).
+			t := time.NewTimer(leftoverWait)
+			select {
+			case <-logDone:
+				logDone <- nil // read again below
+			case <-t.C:
+				process.KillGroupExcept(pid, pid)
+			}
+			t.Stop()
+		}
+		if cancelled {
+			// The worker caught the SIGTERM (a Python task turns it into
+			// AirflowTaskTerminated) and finished the request. Told to
+			// die, it must not serve another: it goes now with whatever
+			// the try left, rather than at the end of the kill grace.
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			group.Finish()
+		}
+		select {
+		case <-logDone:
+		case <-ctx.Done():
+		}
 	}
-	// A child's output and channel close when it exits, unless something it
-	// started in the background still holds them; as with a bash task, the
-	// try lasts until they are closed too.
-	<-logDone
 	out := <-rpcDone
 	if cancelled {
-		return nil, ctx.Err()
+		// What the child reported before it was stopped (a Python task
+		// that caught the SIGTERM reports its failure and has run its
+		// callbacks) comes with the error.
+		return out.result, ctx.Err()
 	}
 	if out.err != nil {
 		return nil, out.err

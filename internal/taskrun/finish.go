@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -205,7 +206,7 @@ func (r *Runner) xcoms(try *Try, task *windsock.Task, res *operator.Result, now 
 // circuit, every downstream task (or only the direct ones when downstream
 // trigger rules are respected).
 func skippedDownstream(d *windsock.DAG, taskID string, res *operator.Result) []string {
-	if res == nil || (res.Branch == nil && !res.SkipDownstream) {
+	if res == nil || (res.Branch == nil && !res.SkipDownstream && len(res.Skip) == 0) {
 		return nil
 	}
 	direct := map[string][]string{}
@@ -239,8 +240,14 @@ func skippedDownstream(d *windsock.DAG, taskID string, res *operator.Result) []s
 			}
 		}
 		walk(taskID)
-	default:
+	case res.SkipDownstream:
 		out = append(out, direct[taskID]...)
+	}
+	// Tasks the operator skipped itself (SkipMixin.skip) join them.
+	for _, id := range res.Skip {
+		if id != taskID && d.Task(id) != nil && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
 	}
 	sort.Strings(out)
 	return out

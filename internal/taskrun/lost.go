@@ -20,7 +20,7 @@ import (
 func (r *Runner) Lost(ctx context.Context, try *Try, reason string) {
 	out := &Outcome{State: try.TI.State, Err: errors.New(reason), Recorded: true, TI: try.TI}
 	if try.TI.Hostname != "" && try.TI.Hostname != r.Hostname {
-		r.runCallbacks(ctx, try, out, &serviceLog{r: r, try: try})
+		r.runCallbacks(ctx, try, out, &serviceLog{r: r, try: try}, tasklog.NewMasker())
 		return
 	}
 	r.appendToLog(ctx, try, out, func(logf *tasklog.File) {
@@ -39,18 +39,19 @@ func (r *Runner) appendToLog(ctx context.Context, try *Try, out *Outcome, write 
 	_, statErr := os.Stat(tasklog.Path(r.LogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber))
 	lock := r.logLock(try.TI.TaskInstanceKey)
 	lock.Lock()
-	logf, err := tasklog.Open(r.LogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber, tasklog.NewMasker())
+	masker := tasklog.NewMasker()
+	logf, err := tasklog.Open(r.LogFolder, try.TI.TaskInstanceKey, try.TI.TryNumber, masker)
 	lock.Unlock()
 	if err != nil {
 		r.logger().Warn("opening the log of a finished try failed", "ti", try.TI.TaskInstanceKey, "try", try.TI.TryNumber, "error", err)
 		if callbacks {
-			r.runCallbacks(ctx, try, out, &serviceLog{r: r, try: try})
+			r.runCallbacks(ctx, try, out, &serviceLog{r: r, try: try}, masker)
 		}
 		return
 	}
 	write(logf)
 	if callbacks {
-		r.runCallbacks(ctx, try, out, logf)
+		r.runCallbacks(ctx, try, out, logf, masker)
 	}
 	if statErr != nil && r.RemoteLogs != nil {
 		if err := logf.Close(); err != nil {

@@ -132,7 +132,7 @@ func (c *connectionSource) Connection(ctx context.Context, connID string) (*oper
 	}
 	oc := &operator.Connection{
 		ConnID: sc.ConnID, ConnType: sc.ConnType, Description: sc.Description, Host: sc.Host,
-		Schema: sc.Schema, Login: sc.Login, Password: sc.Password, Port: sc.Port,
+		Schema: sc.Schema, Login: sc.Login, Password: sc.Password, Port: sc.Port, ExtraText: sc.Extra,
 	}
 	if sc.Extra != "" {
 		if err := windsock.DecodeJSON([]byte(sc.Extra), &oc.Extra); err != nil {

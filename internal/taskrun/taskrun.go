@@ -162,8 +162,8 @@ func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
 	rendered = maskRendered(masker, rendered)
 	// The outcome is recorded even when ctx was cancelled (a killed try).
 	out, err = r.finish(context.WithoutCancel(ctx), try, logf, res, rendered)
-	if err == nil && out.Recorded {
-		r.runCallbacks(ctx, try, out, logf)
+	if err == nil && out.Recorded && !res.callbacksRan {
+		r.runCallbacks(ctx, try, out, logf, masker)
 	}
 	return out, err
 }
@@ -182,40 +182,6 @@ func (r *Runner) clearXCom(ctx context.Context, ti *windsock.TaskInstance) error
 		return fmt.Errorf("clear the xcom of earlier tries: %w", err)
 	}
 	return nil
-}
-
-// taskCallbacks maps a try's outcome to the task callback it fires.
-var taskCallbacks = map[windsock.TaskInstanceState]string{
-	windsock.TaskStateSuccess:    "on_success_callback",
-	windsock.TaskStateFailed:     "on_failure_callback",
-	windsock.TaskStateUpForRetry: "on_retry_callback",
-	windsock.TaskStateSkipped:    "on_skipped_callback",
-}
-
-// runCallbacks runs the task's callback for the outcome; its output and
-// any failure go to the try's log (a failing callback does not change the
-// task's state, as in Airflow).
-func (r *Runner) runCallbacks(ctx context.Context, try *Try, out *Outcome, logf tryLog) {
-	task := try.DAG.Task(try.TI.TaskID)
-	name, ok := taskCallbacks[out.State]
-	if task == nil || !ok || r.Callbacks == nil {
-		return
-	}
-	spec, ok := task.Args[name]
-	if !ok || spec == nil {
-		return
-	}
-	ev := callback.Event{
-		Callback: name, DagID: try.TI.DagID, TaskID: try.TI.TaskID, RunID: try.TI.RunID,
-		LogicalDate: try.Run.LogicalDate, State: string(out.State), TryNumber: try.TI.TryNumber,
-	}
-	if out.Err != nil {
-		ev.Reason = out.Err.Error()
-	}
-	logf.Infof("Running %s", name)
-	if err := r.Callbacks.Run(context.WithoutCancel(ctx), spec, ev, logf); err != nil {
-		logf.Infof("%s failed: %v", name, err)
-	}
 }
 
 // Test executes a try without recording anything (no state, XCom or log
@@ -263,6 +229,16 @@ func (r *Runner) Render(ctx context.Context, try *Try) (map[string]any, error) {
 		return nil, err
 	}
 	withMapped(tctx, mapped)
+	// An operator that renders its own fields (a Python task) is asked.
+	if op, ok := r.Operators.Get(task.Operator); ok {
+		if fr, ok := op.(operator.FieldRenderer); ok {
+			masker := tasklog.NewMasker()
+			tc := r.operatorContext(try, try.TI, io.Discard, masker)
+			tc.Task, tc.Args, tc.Mapped, tc.Template = task, task.Args, mapped.mappedArgs(), tctx.JSON()
+			rendered, err := fr.RenderFields(ctx, tc)
+			return maskRendered(masker, rendered), err
+		}
+	}
 	_, rendered, err := renderFields(ctx, try.DAG, spec, task.Args, tctx)
 	return rendered, err
 }
@@ -315,8 +291,12 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 
 	runCtx := ctx
 	if task.ExecutionTimeout > 0 {
+		limit := task.ExecutionTimeout.Std()
+		if te, ok := op.(operator.TimeoutEnforcer); ok {
+			limit += te.TimeoutGrace()
+		}
 		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, task.ExecutionTimeout.Std())
+		runCtx, cancel = context.WithTimeout(ctx, limit)
 		defer cancel()
 	}
 	firstStart := r.now()
@@ -328,18 +308,39 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 			firstStart = fs
 		}
 	}
-	opRes, opErr := op.Execute(runCtx, &operator.Context{
-		DAG: try.DAG, Task: task, Run: try.Run, TI: ti, Args: args, Mapped: mapped.mappedArgs(), Template: tctxJSON,
-		Log: logf, Environ: r.Environ, DagsFolder: r.DagsFolder,
-		Connections:   &connectionSource{conns: r.Connections, masker: masker},
-		Runs:          &runStateSource{store: r.Store},
-		FirstTryStart: firstStart, Now: r.now,
-		DagRuns: r.DagRuns,
-	})
+	tc := r.operatorContext(try, ti, logf, masker)
+	tc.Task, tc.Args, tc.Mapped, tc.Template, tc.FirstTryStart = task, args, mapped.mappedArgs(), tctxJSON, firstStart
+	opRes, opErr := op.Execute(runCtx, tc)
 	if opErr != nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 		opErr = fmt.Errorf("timeout: the task ran longer than its execution_timeout of %s", task.ExecutionTimeout.Std())
 	}
-	return &result{op: opRes, err: opErr}, rendered
+	// An operator that renders its own fields (a Python task) reports
+	// them, on success or failure alike.
+	if opRes != nil && opRes.RenderedFields != nil {
+		rendered = opRes.RenderedFields
+	}
+	callbacksRan := opRes != nil && opRes.CallbacksRan
+	if opErr != nil {
+		opRes = nil
+	}
+	return &result{op: opRes, err: opErr, callbacksRan: callbacksRan}, rendered
+}
+
+// operatorContext returns what an operator (or a Python callback) of try
+// sees, but for its arguments and template context: the try, its log,
+// and the sources of connections, variables, XCom and other runs, whose
+// secrets go to masker.
+func (r *Runner) operatorContext(try *Try, ti *windsock.TaskInstance, logf io.Writer, masker *tasklog.Masker) *operator.Context {
+	return &operator.Context{
+		DAG: try.DAG, Task: try.DAG.Task(ti.TaskID), Run: try.Run, TI: ti,
+		Log: logf, Environ: r.Environ, DagsFolder: r.DagsFolder,
+		Connections: &connectionSource{conns: r.Connections, masker: masker},
+		Variables:   &variableSource{vars: r.Variables, masker: masker},
+		XCom:        &xcomSource{store: r.Store, try: try, now: r.now},
+		Runs:        &runStateSource{store: r.Store},
+		DagRuns:     r.DagRuns,
+		Now:         r.now,
+	}
 }
 
 // indexTask returns the task as one instance of it runs: for an instance of
@@ -474,6 +475,9 @@ type result struct {
 	// worker, a scheduler's local executor) shuts down: it runs again as
 	// the same try.
 	handBack bool
+	// callbacksRan is set when the operator ran the task's callback
+	// itself.
+	callbacksRan bool
 }
 
 // ErrHandBack is the cause an executor (a worker, a scheduler's local

@@ -77,6 +77,12 @@ func setup(t *testing.T, environ ...string) *testRun {
 // worker that claimed it would.
 func (tr *testRun) runTry(t *testing.T, n int, command string) *Outcome {
 	t.Helper()
+	return tr.runTryWith(t, n, map[string]any{"bash_command": command})
+}
+
+// runTryWith runs try number n of the task with args.
+func (tr *testRun) runTryWith(t *testing.T, n int, args map[string]any) *Outcome {
+	t.Helper()
 	ctx := t.Context()
 	ti, err := tr.st.TaskInstanceGet(ctx, tr.key)
 	if err != nil {
@@ -87,7 +93,7 @@ func (tr *testRun) runTry(t *testing.T, n int, command string) *Outcome {
 	if _, err := tr.st.TaskInstanceUpdate(ctx, ti); err != nil {
 		t.Fatal(err)
 	}
-	tr.task.Args = map[string]any{"bash_command": command}
+	tr.task.Args = args
 	out, err := tr.r.Run(ctx, &Try{TI: ti, DAG: tr.dag, Run: tr.run})
 	if err != nil {
 		t.Fatal(err)

@@ -15,14 +15,38 @@ func groupRunning(pgid int) bool {
 	if syscall.Kill(-pgid, 0) != nil {
 		return false
 	}
+	return len(groupMembers(pgid, 0, 1)) > 0
+}
+
+// KillGroupExcept sends SIGKILL to every running member of process group
+// pgid but keep: what a task left behind in the group of a process that
+// lives on (a reused Python worker). It returns how many it killed.
+func KillGroupExcept(pgid, keep int) int {
+	if syscall.Kill(-pgid, 0) != nil {
+		return 0
+	}
+	n := 0
+	for _, pid := range groupMembers(pgid, keep, -1) {
+		if pid > 1 { // never -1 (unknown), which kill(2) reads as "every process"
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			n++
+		}
+	}
+	return n
+}
+
+// groupMembers returns up to limit (all when negative) running members of
+// group pgid other than skip, from /proc.
+func groupMembers(pgid, skip, limit int) []int {
+	var out []int
 	d, err := os.Open("/proc")
 	if err != nil {
-		return true
+		return []int{-1} // unknown: taken for running, never killed
 	}
 	defer d.Close()
 	names, err := d.Readdirnames(-1)
 	if err != nil {
-		return true
+		return []int{-1}
 	}
 	want := []byte(strconv.Itoa(pgid))
 	for _, name := range names {
@@ -41,8 +65,14 @@ func groupRunning(pgid int) bool {
 		}
 		f := bytes.Fields(stat[i+1:])
 		if len(f) >= 3 && bytes.Equal(f[2], want) && f[0][0] != 'Z' && f[0][0] != 'X' {
-			return true
+			pid, err := strconv.Atoi(name)
+			if err != nil || pid == skip {
+				continue
+			}
+			if out = append(out, pid); len(out) == limit {
+				return out
+			}
 		}
 	}
-	return false
+	return out
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/windsock/windsock/internal/operator"
-	"github.com/windsock/windsock/internal/windsock"
 )
 
 // branchIDs reads a BranchPythonOperator's return value (a task id, a list
@@ -41,60 +40,7 @@ func branchIDs(tc *operator.Context, value any) ([]string, error) {
 	if tc.DAG == nil {
 		return ids, nil
 	}
-	tasks := make(map[string]*windsock.Task, len(tc.DAG.Tasks))
-	for _, t := range tc.DAG.Tasks {
-		tasks[t.TaskID] = t
-	}
-	groups := make(map[string]*windsock.TaskGroup, len(tc.DAG.TaskGroups))
-	for _, g := range tc.DAG.TaskGroups {
-		groups[g.GroupID] = g
-	}
-	out := make([]string, 0, len(ids))
-	var invalid []string
-	for _, id := range ids {
-		switch {
-		case tasks[id] != nil:
-			out = append(out, id)
-		case groups[id] != nil:
-			for _, r := range groupRoots(groups[id], tasks, groups) {
-				if !slices.Contains(out, r) {
-					out = append(out, r)
-				}
-			}
-		default:
-			invalid = append(invalid, id)
-		}
-	}
-	if invalid != nil {
-		return nil, fmt.Errorf("'branch_task_ids' must contain only valid task_ids. Invalid tasks found: %s.", strings.Join(invalid, ", "))
-	}
-	return out, nil
-}
-
-// groupRoots returns the tasks of group g (nested groups included) that
-// have no upstream task inside it.
-func groupRoots(g *windsock.TaskGroup, tasks map[string]*windsock.Task, groups map[string]*windsock.TaskGroup) []string {
-	members := map[string]bool{}
-	var order []string
-	var walk func(g *windsock.TaskGroup)
-	walk = func(g *windsock.TaskGroup) {
-		for _, c := range g.Children {
-			if sub := groups[c]; sub != nil && sub != g {
-				walk(sub)
-			} else if tasks[c] != nil && !members[c] {
-				members[c] = true
-				order = append(order, c)
-			}
-		}
-	}
-	walk(g)
-	var roots []string
-	for _, id := range order {
-		if !slices.ContainsFunc(tasks[id].Upstream, func(u string) bool { return members[u] }) {
-			roots = append(roots, id)
-		}
-	}
-	return roots
+	return operator.BranchTargets(tc.DAG, ids)
 }
 
 // pythonType names the Python type of a decoded JSON value, for messages.

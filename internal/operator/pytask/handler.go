@@ -1,0 +1,213 @@
+package pytask
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// Handler answers the calls a Python child makes during a try (pyrt's
+// Handler): variables, connections and XCom, through the try's sources
+// on operator.Context, so the child never opens the metadata database.
+type Handler struct {
+	tc *operator.Context
+}
+
+// NewHandler returns the handler of the try tc describes.
+func NewHandler(tc *operator.Context) *Handler { return &Handler{tc: tc} }
+
+// Call answers one call; errors carry a windsock code (ENOTFOUND reaches
+// Python as rpc.NotFound).
+func (h *Handler) Call(ctx context.Context, name string, args json.RawMessage) (any, error) {
+	switch name {
+	case "variable_get":
+		var a struct {
+			Key string `json:"key"`
+		}
+		if err := decodeArgs(name, args, &a); err != nil {
+			return nil, err
+		}
+		if h.tc.Variables == nil {
+			return nil, unavailable(name)
+		}
+		return h.tc.Variables.Get(ctx, a.Key)
+	case "variable_set":
+		return h.variableSet(ctx, args)
+	case "variable_delete":
+		return h.variableDelete(ctx, args)
+	case "connection_get":
+		return h.connectionGet(ctx, args)
+	case "xcom_pull":
+		return h.xcomPull(ctx, args)
+	case "xcom_push":
+		var a struct {
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := decodeArgs(name, args, &a); err != nil {
+			return nil, err
+		}
+		if h.tc.XCom == nil {
+			return nil, unavailable(name)
+		}
+		if len(a.Value) == 0 {
+			a.Value = json.RawMessage("null")
+		}
+		return nil, h.tc.XCom.XComPush(ctx, a.Key, a.Value)
+	case "log":
+		var a struct {
+			Level   string `json:"level"`
+			Message string `json:"message"`
+		}
+		if err := decodeArgs(name, args, &a); err != nil {
+			return nil, err
+		}
+		if h.tc.Log != nil {
+			msg := a.Message
+			if !strings.HasSuffix(msg, "\n") {
+				msg += "\n"
+			}
+			_, _ = io.WriteString(h.tc.Log, msg)
+		}
+		return nil, nil
+	}
+	return nil, windsock.Errorf(windsock.EINVALID, "unknown call %q", name)
+}
+
+func (h *Handler) variableSet(ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Key         string          `json:"key"`
+		Value       json.RawMessage `json:"value"`
+		Description *string         `json:"description"`
+	}
+	if err := decodeArgs("variable_set", args, &a); err != nil {
+		return nil, err
+	}
+	if h.tc.Variables == nil {
+		return nil, unavailable("variable_set")
+	}
+	// Variable.set sends the text it stores; anything else is stored as
+	// its JSON text rather than refused.
+	var value string
+	if json.Unmarshal(a.Value, &value) != nil {
+		value = string(a.Value)
+	}
+	desc := ""
+	if a.Description != nil {
+		desc = *a.Description
+	}
+	return nil, h.tc.Variables.Set(ctx, a.Key, value, desc)
+}
+
+// variableDelete answers Variable.delete, which returns how many
+// variables it removed (0 for one that is not there, not an error).
+func (h *Handler) variableDelete(ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		Key string `json:"key"`
+	}
+	if err := decodeArgs("variable_delete", args, &a); err != nil {
+		return nil, err
+	}
+	if h.tc.Variables == nil {
+		return nil, unavailable("variable_delete")
+	}
+	err := h.tc.Variables.Delete(ctx, a.Key)
+	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+		return 0, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return 1, nil
+}
+
+// connectionGet answers BaseHook.get_connection with Airflow's Connection
+// fields; unset ones are None, as Airflow leaves them.
+func (h *Handler) connectionGet(ctx context.Context, args json.RawMessage) (any, error) {
+	var a struct {
+		ConnID string `json:"conn_id"`
+	}
+	if err := decodeArgs("connection_get", args, &a); err != nil {
+		return nil, err
+	}
+	if h.tc.Connections == nil {
+		return nil, unavailable("connection_get")
+	}
+	c, err := h.tc.Connections.Connection(ctx, a.ConnID)
+	if err != nil {
+		return nil, err
+	}
+	orNil := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	var port any
+	if c.Port != 0 {
+		port = c.Port
+	}
+	return map[string]any{
+		"conn_id": c.ConnID, "conn_type": orNil(c.ConnType), "host": orNil(c.Host), "schema": orNil(c.Schema),
+		"login": orNil(c.Login), "password": orNil(c.Password), "port": port, "extra": orNil(c.ExtraText),
+		"description": orNil(c.Description),
+	}, nil
+}
+
+// pullArgs are xcom_pull's arguments; nulls mean "any" (task_ids,
+// map_indexes, key) or "the running try's" (dag_id, run_id).
+type pullArgs struct {
+	DagID             *string  `json:"dag_id"`
+	TaskIDs           []string `json:"task_ids"`
+	RunID             *string  `json:"run_id"`
+	Key               *string  `json:"key"`
+	MapIndexes        []int    `json:"map_indexes"`
+	IncludePriorDates bool     `json:"include_prior_dates"`
+}
+
+func (h *Handler) xcomPull(ctx context.Context, args json.RawMessage) (any, error) {
+	var a pullArgs
+	if err := decodeArgs("xcom_pull", args, &a); err != nil {
+		return nil, err
+	}
+	if h.tc.XCom == nil {
+		return nil, unavailable("xcom_pull")
+	}
+	p := &operator.XComPullParams{TaskIDs: a.TaskIDs, MapIndexes: a.MapIndexes, IncludePriorDates: a.IncludePriorDates}
+	if a.DagID != nil {
+		p.DagID = *a.DagID
+	}
+	if a.RunID != nil {
+		p.RunID = *a.RunID
+	}
+	if a.Key != nil {
+		p.Key = *a.Key
+	}
+	vs, err := h.tc.XCom.XComPull(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if vs == nil {
+		vs = []operator.XComValue{} // a list, never None
+	}
+	return vs, nil
+}
+
+func decodeArgs(name string, args json.RawMessage, v any) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(args, v); err != nil {
+		return windsock.Errorf(windsock.EINVALID, "%s: bad arguments: %v", name, err)
+	}
+	return nil
+}
+
+func unavailable(name string) error {
+	return fmt.Errorf("%s is not available here", name)
+}
