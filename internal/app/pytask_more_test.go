@@ -1,0 +1,108 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// TestPythonCustomOperatorTemplateFileGroupsAndOldPaths runs a file written
+// for Airflow 1.10 (old module paths, provide_context) with a custom
+// operator whose templated field names a .sql file next to the DAG, and a
+// task group: the file's template is read and rendered with the run's
+// context and params, group ids are prefixed, and edges into and out of
+// the group hold.
+func TestPythonCustomOperatorTemplateFileGroupsAndOldPaths(t *testing.T) {
+	t.Parallel()
+	env, side := pyEnv(t, map[string]string{
+		"sql/report.sql": "SELECT * FROM orders WHERE ds = '{{ ds }}' LIMIT {{ params.limit }}\n",
+		"legacy.py": `
+import os
+from datetime import datetime, timedelta
+from airflow import DAG
+from airflow.models import BaseOperator
+from airflow.operators.bash_operator import BashOperator
+from airflow.operators.python_operator import PythonOperator
+from airflow.operators.dummy_operator import DummyOperator
+from airflow.utils.task_group import TaskGroup
+
+
+class ReportOperator(BaseOperator):
+    template_fields = ("sql", "title")
+    template_ext = (".sql",)
+
+    def __init__(self, sql, title, **kwargs):
+        super().__init__(**kwargs)
+        self.sql = sql
+        self.title = title
+
+    def execute(self, context):
+        with open(os.path.join(os.environ["SIDE"], "report.txt"), "w") as f:
+            f.write(self.title + "|" + self.sql)
+        return self.title
+
+
+def check(**context):
+    return context["ti"].xcom_pull(task_ids="reports.report")
+
+
+default_args = {"owner": "legacy", "retries": 0, "retry_delay": timedelta(minutes=1)}
+dag = DAG("py_legacy", default_args=default_args, schedule_interval=None,
+          start_date=datetime(2024, 1, 1), params={"limit": 10})
+
+start = DummyOperator(task_id="start", dag=dag)
+with TaskGroup("reports", dag=dag) as reports:
+    report = ReportOperator(task_id="report", sql="sql/report.sql", title="orders of {{ ds }}", dag=dag)
+    echo = BashOperator(task_id="echo", bash_command="echo grouped", dag=dag)
+    report >> echo
+checked = PythonOperator(task_id="check", python_callable=check, provide_context=True, dag=dag)
+start >> reports >> checked
+`})
+	ctx := context.Background()
+	d, err := env.Store.SerializedDAGGet(ctx, "py_legacy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def windsock.DAG
+	if err := json.Unmarshal(d.Data, &def); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"start": "", "reports.report": "start", "reports.echo": "reports.report", "check": "reports.echo"} {
+		task := def.Task(id)
+		if task == nil {
+			t.Fatalf("no task %s in %+v", id, def.Tasks)
+		}
+		if got := strings.Join(task.Upstream, ","); got != want {
+			t.Errorf("%s upstream = %q, want %q", id, got, want)
+		}
+	}
+	if op := def.Task("reports.report").OperatorClass; op != "ReportOperator" {
+		t.Errorf("custom operator shown as %q", op)
+	}
+
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "py_legacy", day, nil)
+	tis := states(t, env, run)
+	if run.State != windsock.DagRunSuccess {
+		for id, ti := range tis {
+			t.Logf("%s: %s\n%s", id, ti.State, readLog(t, env, ti, max(ti.TryNumber, 1)))
+		}
+		t.Fatalf("run ended %s", run.State)
+	}
+	got, err := os.ReadFile(filepath.Join(side, "report.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := day.Format("2006-01-02")
+	if want := "orders of " + ds + "|SELECT * FROM orders WHERE ds = '" + ds + "' LIMIT 10"; strings.TrimSpace(string(got)) != want {
+		t.Errorf("the operator saw %q, want %q", got, want)
+	}
+	if v := xcom(t, env, run, "check", "return_value"); v != `"orders of `+ds+`"` {
+		t.Errorf("check pulled %s", v)
+	}
+}
