@@ -53,7 +53,7 @@ bench:
 	@mkdir -p $(BENCH_DIR)
 	@run=$$(mktemp -d $(BENCH_DIR)/run.XXXXXX) && \
 	WINDSOCK_BENCH_DIR=$$run $(GO) test -run '^$$' -bench . -benchtime 5x \
-		./internal/app/ ./internal/cli/ ./internal/dagprocessor/ \
+		./internal/app/ ./internal/cli/ ./internal/dagprocessor/ ./internal/pyrt/ \
 	&& WINDSOCK_API_LOAD_DURATION=60s $(GO) test -run '^$$' -bench . ./internal/store/sqlite/ ./internal/dagfile/ ./internal/scheduler/decide/ ./internal/template/ ./internal/api/ \
 		./internal/web/ ./internal/web/dagview/ ./internal/logserver/; \
 	status=$$?; rm -rf $$run; exit $$status

@@ -111,3 +111,41 @@ func runBinary(h *home, args ...string) ([]byte, error) {
 	cmd.Env = h.env
 	return cmd.CombinedOutput()
 }
+
+// BenchmarkDagsTestPythonChain100 runs `windsock dags test` on a Python DAG
+// file of 100 chained @task functions, each returning its input plus one:
+// one whole process, Python's start-up included (issue 12's target: under
+// 2 s).
+func BenchmarkDagsTestPythonChain100(b *testing.B) {
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		b.Skip("needs /usr/bin/python3")
+	}
+	h := benchHome(b)
+	h.env = append(h.env, "WINDSOCK__CORE__PYTHON_EXECUTABLE=/usr/bin/python3")
+	writeFile(b, filepath.Join(h.dir, "dags", "pychain.py"), `from datetime import datetime
+from airflow.decorators import dag, task
+
+@dag(dag_id="pychain100", schedule=None, start_date=datetime(2024, 1, 1), catchup=False)
+def chain():
+    @task
+    def inc(x):
+        return x + 1
+
+    value = 0
+    for i in range(100):
+        value = inc.override(task_id="t%d" % i)(value)
+
+chain()
+`)
+	if out, err := runBinary(h, "dags", "list"); err != nil {
+		b.Fatalf("dags list: %v\n%s", err, out)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(binary, "dags", "test", "pychain100", fmt.Sprintf("2024-01-01T00:00:%02d", i%60))
+		cmd.Env = h.env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("dags test: %v\n%s", err, out)
+		}
+	}
+}
