@@ -1,6 +1,7 @@
 package dagfile
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -103,27 +104,21 @@ func TestParseFileMappingErrors(t *testing.T) {
 }
 
 // TestParseFileMappingPythonDocument reads a mapped task as the Python side
-// writes it (pyspec.md): a JSON document with expand over an XComArg and
+// writes it (pyspec.md): a python_file_task with expand over an XComArg and
 // partial arguments, names Python already checked.
 func TestParseFileMappingPythonDocument(t *testing.T) {
 	t.Parallel()
-	src := []byte(`{"py": {"tasks": {
-	  "make": {"operator": "bash", "bash_command": "echo"},
-	  "each": {"operator": "python", "python_callable_lambda": "lambda x: x", "python_file_task": {"class_name": "PythonOperator"},
+	doc := `{"schedule": null, "start_date": "2024-01-01T00:00:00+00:00", "tasks": {
+	  "make": {"operator": "airflow.operators.bash.BashOperator", "bash_command": "echo"},
+	  "each": {"operator": "python_file_task", "dependencies": ["make"],
+	           "python_file_task": {"class_path": "airflow.decorators.python._PythonDecoratedOperator",
+	                                "class_name": "_PythonDecoratedOperator", "operator_name": "@task",
+	                                "template_fields": ["op_args", "op_kwargs"], "template_ext": []},
 	           "partial": {"retries": 2}, "expand": {"x": {"__xcomarg__": {"task_id": "make", "key": "return_value"}}}}
-	}}}`)
-	f := ParseFile("py.json", src, NewDefaults(testNow), operator.Builtins())
-	var msgs []string
-	for _, e := range f.Errors {
-		if !strings.Contains(e.Error(), "python_file_task") { // the key itself is pyparse's
-			msgs = append(msgs, e.Error())
-		}
-	}
-	if len(msgs) > 0 {
-		t.Fatalf("errors: %v", msgs)
-	}
-	if len(f.DAGs) == 0 {
-		t.Skip("python_file_task is not a task key on this branch yet (pyparse adds it)")
+	}}`
+	f := parsePy(t, PythonDAG{DagID: "py", Line: 3, Doc: json.RawMessage(doc)})
+	if len(f.Errors) > 0 {
+		t.Fatalf("errors: %v", f.Errors)
 	}
 	each := taskByID(t, dagByID(t, f, "py"), "each")
 	if each.Expand == nil || each.Expand.Args[0].Name != "x" || each.Retries != 2 || !slices.Equal(each.Upstream, []string{"make"}) {
