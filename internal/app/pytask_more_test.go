@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -104,5 +105,52 @@ start >> reports >> checked
 	}
 	if v := xcom(t, env, run, "check", "return_value"); v != `"orders of `+ds+`"` {
 		t.Errorf("check pulled %s", v)
+	}
+}
+
+// TestPythonTriggerDagRunSubclass: a DAG author's TriggerDagRunOperator
+// subclass that overrides execute runs in Python, and its call to the
+// base class's execute triggers the target run through the worker (the
+// child never opens the metadata database); the run id is returned and
+// pushed as Airflow pushes it.
+func TestPythonTriggerDagRunSubclass(t *testing.T) {
+	t.Parallel()
+	env, _ := pyEnv(t, map[string]string{"trigger.py": `
+from datetime import datetime
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+from airflow.operators.trigger_dagrun import TriggerDagRunOperator
+
+
+class Loud(TriggerDagRunOperator):
+    def execute(self, context):
+        print("triggering", self.trigger_dag_id)
+        return super().execute(context)
+
+
+with DAG("py_target", schedule=None, start_date=datetime(2024, 1, 1)):
+    EmptyOperator(task_id="noop")
+
+with DAG("py_trigger", schedule=None, start_date=datetime(2024, 1, 1)):
+    Loud(task_id="go", trigger_dag_id="py_target", trigger_run_id="from_python", conf={"n": 1})
+`})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "py_trigger", day, nil)
+	tis := states(t, env, run)
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("run ended %s:\n%s", run.State, readLog(t, env, tis["go"], 1))
+	}
+	if got := xcom(t, env, run, "go", "trigger_run_id"); got != `"from_python"` {
+		t.Errorf("trigger_run_id XCom = %s", got)
+	}
+	runs, err := env.Store.DagRunList(context.Background(), &store.DagRunListParams{DagID: "py_target"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].RunID != "from_python" || runs[0].Conf["n"] == nil {
+		t.Fatalf("target runs = %+v", runs)
+	}
+	if log := readLog(t, env, tis["go"], 1); !strings.Contains(log, "triggering py_target") {
+		t.Errorf("the subclass did not run in Python:\n%s", log)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/operator/trigger"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -59,6 +60,8 @@ func (h *Handler) Call(ctx context.Context, name string, args json.RawMessage) (
 			a.Value = json.RawMessage("null")
 		}
 		return nil, h.tc.XCom.XComPush(ctx, a.Key, a.Value)
+	case "trigger_dag":
+		return h.triggerDag(ctx, args)
 	case "log":
 		var a struct {
 			Level   string `json:"level"`
@@ -210,4 +213,40 @@ func decodeArgs(name string, args json.RawMessage, v any) error {
 
 func unavailable(name string) error {
 	return fmt.Errorf("%s is not available here", name)
+}
+
+// triggerDag answers TriggerDagRunOperator.execute run in Python (a DAG
+// author's subclass that overrides execute and calls super): the native
+// operator does the work, so both paths create, clear and wait for runs
+// alike. Its XComs are pushed for the child's task, and the new run's id
+// is the answer.
+func (h *Handler) triggerDag(ctx context.Context, raw json.RawMessage) (any, error) {
+	var a map[string]any
+	if err := windsock.DecodeJSON(raw, &a); err != nil {
+		return nil, windsock.Errorf(windsock.EINVALID, "trigger_dag: %v", err)
+	}
+	args := map[string]any{}
+	for from, to := range map[string]string{
+		"dag_id": "trigger_dag_id", "run_id": "trigger_run_id", "conf": "conf", "logical_date": "logical_date",
+		"reset_dag_run": "reset_dag_run", "wait_for_completion": "wait_for_completion", "poke_interval": "poke_interval",
+		"allowed_states": "allowed_states", "failed_states": "failed_states", "skip_when_already_exists": "skip_when_already_exists",
+	} {
+		if v, ok := a[from]; ok && v != nil {
+			args[to] = v
+		}
+	}
+	tc := *h.tc
+	tc.Args = args
+	res, err := trigger.New().Execute(ctx, &tc)
+	if err != nil {
+		return nil, windsock.Errorf(windsock.EINVALID, "%v", err)
+	}
+	if h.tc.XCom != nil {
+		for key, v := range res.XComs {
+			if err := h.tc.XCom.XComPush(ctx, key, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return res.XComs[trigger.XComRunID], nil
 }
