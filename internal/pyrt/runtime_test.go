@@ -307,3 +307,34 @@ rpc.call("result", pid=os.getpid(), leak=os.environ.get("WINDSOCK_LEAK"), cwd=os
 		t.Fatalf("the first request's changes leaked into the next: env %v, cwd %q", b.Leak, b.Cwd)
 	}
 }
+
+// A worker whose try caught SIGTERM (Windsock was stopping it) serves no
+// other request: the next one goes to another worker.
+func TestWorkerRetiresAfterTerminatedTry(t *testing.T) {
+	t.Parallel()
+	r := setup(t)
+	ctx := context.Background()
+	pidOf := func(code string) int {
+		t.Helper()
+		res, _, err := eval(ctx, t, r, code, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ PID int }
+		if err := json.Unmarshal(res, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.PID
+	}
+	stopped := pidOf(`
+import os
+from windsock_rt import execute
+execute.terminated = True  # what execute's SIGTERM handler records
+rpc.call("result", pid=os.getpid())
+`)
+	for range 3 {
+		if next := pidOf(`import os; rpc.call("result", pid=os.getpid())`); next == stopped {
+			t.Fatalf("worker %d served another request after its try was terminated", stopped)
+		}
+	}
+}

@@ -404,6 +404,12 @@ class _Alarm:
         return False
 
 
+# terminated is set when a try of this process got SIGTERM: Windsock was
+# stopping it, so the worker must not serve another request (the fork
+# server reads and resets it around each request).
+terminated = False
+
+
 class _TermHandler:
     """SIGTERM during the try (the worker killing it): call the task's
     on_kill and fail the try with AirflowTaskTerminated, as Airflow does."""
@@ -414,8 +420,10 @@ class _TermHandler:
         self.active = threading.current_thread() is threading.main_thread()
 
     def _handle(self, signum, frame):
+        global terminated
         if os.getpid() != self.pid:  # a process the task forked
             os._exit(1)
+        terminated = True
         log("Received SIGTERM. Terminating subprocesses.")
         _call_on_kill(self.task)
         from airflow.exceptions import AirflowTaskTerminated

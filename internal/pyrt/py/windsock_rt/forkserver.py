@@ -276,8 +276,16 @@ class Server:
             if len(fds) != 2:
                 _close(fds)
                 return 1
+            execute = sys.modules.get("windsock_rt.execute")
+            if execute is not None:
+                execute.terminated = False
             code = self._one(req, fds[0], fds[1])
             served += 1
+            # A try that caught SIGTERM was being stopped: Windsock kills its
+            # worker once the request is done, so the worker must not take
+            # the next request first.
+            execute = sys.modules.get("windsock_rt.execute")
+            stopped = execute is not None and execute.terminated
             # What a request changed for the process is put back; what
             # cannot be (threads it left running) retires the worker.
             os.dup2(devnull, 1)
@@ -294,7 +302,7 @@ class Server:
                 # while its file is unchanged (windsock_rt.execute decides).
                 for name in [m for m in sys.modules if m.startswith("unusual_prefix_")]:
                     sys.modules.pop(name, None)
-            retire = code != 0 or served >= MAX_SERVED or threading.active_count() > 1
+            retire = code != 0 or stopped or served >= MAX_SERVED or threading.active_count() > 1
             _send(sock, {"done": code, "retire": retire})
             if retire:
                 return code
