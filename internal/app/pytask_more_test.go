@@ -154,3 +154,32 @@ with DAG("py_trigger", schedule=None, start_date=datetime(2024, 1, 1)):
 		t.Errorf("the subclass did not run in Python:\n%s", log)
 	}
 }
+
+// TestPythonExternalTaskSensorWithDateFn: an ExternalTaskSensor given
+// execution_date_fn (a Python callable, so it pokes in Python) reads the
+// external task's state through the worker.
+func TestPythonExternalTaskSensorWithDateFn(t *testing.T) {
+	t.Parallel()
+	env, _ := pyEnv(t, map[string]string{"external.py": `
+from datetime import datetime
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+from airflow.sensors.external_task import ExternalTaskSensor
+
+with DAG("py_ext_target", schedule=None, start_date=datetime(2024, 1, 1)):
+    EmptyOperator(task_id="noop")
+
+with DAG("py_ext_waiter", schedule=None, start_date=datetime(2024, 1, 1)):
+    ExternalTaskSensor(task_id="wait", external_dag_id="py_ext_target", external_task_id="noop",
+                       execution_date_fn=lambda dt, **_: dt, poke_interval=1, timeout=120)
+`})
+	er := startEngine(t, env, nil)
+	if run := er.trigger(t, "py_ext_target", day, nil); run.State != windsock.DagRunSuccess {
+		t.Fatalf("target run ended %s", run.State)
+	}
+	run := er.trigger(t, "py_ext_waiter", day, nil)
+	tis := states(t, env, run)
+	if run.State != windsock.DagRunSuccess {
+		t.Fatalf("waiter run ended %s:\n%s", run.State, readLog(t, env, tis["wait"], max(tis["wait"].TryNumber, 1)))
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/trigger"
@@ -62,6 +64,8 @@ func (h *Handler) Call(ctx context.Context, name string, args json.RawMessage) (
 		return nil, h.tc.XCom.XComPush(ctx, a.Key, a.Value)
 	case "trigger_dag":
 		return h.triggerDag(ctx, args)
+	case "external_task_states":
+		return h.externalTaskStates(ctx, args)
 	case "log":
 		var a struct {
 			Level   string `json:"level"`
@@ -249,4 +253,63 @@ func (h *Handler) triggerDag(ctx context.Context, raw json.RawMessage) (any, err
 		}
 	}
 	return res.XComs[trigger.XComRunID], nil
+}
+
+// externalTaskStates answers ExternalTaskSensor.poke run in Python (when
+// the sensor is given execution_date_fn, a Python callable): whether the
+// external DAG run, or its tasks (or the tasks of a group), are in an
+// allowed state at every logical date asked, and whether any is in a
+// failed state.
+func (h *Handler) externalTaskStates(ctx context.Context, raw json.RawMessage) (any, error) {
+	var a struct {
+		DagID        string   `json:"dag_id"`
+		TaskIDs      []string `json:"task_ids"`
+		TaskGroupID  string   `json:"task_group_id"`
+		LogicalDates []string `json:"logical_dates"`
+		Allowed      []string `json:"allowed_states"`
+		Failed       []string `json:"failed_states"`
+	}
+	if err := decodeArgs("external_task_states", raw, &a); err != nil {
+		return nil, err
+	}
+	if h.tc.Runs == nil {
+		return nil, unavailable("external_task_states")
+	}
+	in := func(states []string, s string) bool { return slices.Contains(states, s) }
+	done, failed := true, false
+	for _, text := range a.LogicalDates {
+		date, err := time.Parse(time.RFC3339Nano, text)
+		if err != nil {
+			return nil, windsock.Errorf(windsock.EINVALID, "external_task_states: logical date %q: %v", text, err)
+		}
+		var states []string
+		if len(a.TaskIDs) == 0 && a.TaskGroupID == "" {
+			st, err := h.tc.Runs.DagRunState(ctx, a.DagID, date)
+			if err != nil {
+				return nil, err
+			}
+			states = append(states, string(st))
+		} else {
+			byTask, err := h.tc.Runs.TaskStates(ctx, a.DagID, date, a.TaskIDs)
+			if err != nil {
+				return nil, err
+			}
+			for id, st := range byTask {
+				if a.TaskGroupID == "" || strings.HasPrefix(id, a.TaskGroupID+".") {
+					states = append(states, string(st))
+				}
+			}
+			if want := len(a.TaskIDs); want > 0 && len(states) < want {
+				done = false
+			}
+		}
+		if len(states) == 0 {
+			done = false
+		}
+		for _, st := range states {
+			failed = failed || in(a.Failed, st)
+			done = done && in(a.Allowed, st)
+		}
+	}
+	return map[string]bool{"done": done, "failed": failed}, nil
 }
