@@ -109,9 +109,6 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 // Python returns the interpreter in use.
 func (r *Runtime) Python() string { return r.python }
 
-// Dir returns the directory the runtime tree was extracted to.
-func (r *Runtime) Dir() string { return r.rtDir }
-
 // Stop ends the server and its workers. It is idempotent; later calls to
 // Parse or Run fail.
 func (r *Runtime) Stop() {
