@@ -1,0 +1,92 @@
+// Package envspec holds the contract between the control plane's API
+// (internal/mwaa: it stores what users asked for) and the runner that makes
+// an environment's processes exist (internal/envrunner). Neither side
+// imports the other: the API hands the runner a Spec, the runner reports a
+// Status back.
+package envspec
+
+import (
+	"context"
+	"time"
+)
+
+// Spec is the desired state of one environment, as the API validated it.
+// Field names follow the MWAA API so that a change of the API shape maps
+// onto one field here.
+type Spec struct {
+	Name           string
+	AirflowVersion string
+	// EnvironmentClass is mw1.micro … mw1.2xlarge; it sets the tasks a
+	// worker runs at once (WorkerConcurrency) unless celery.worker_autoscale
+	// overrides it.
+	EnvironmentClass  string
+	WorkerConcurrency int
+	Schedulers        int
+	MinWorkers        int
+	MaxWorkers        int
+	MinWebservers     int
+	MaxWebservers     int
+	// WebserverAccessMode: PRIVATE_ONLY binds the loopback address,
+	// PUBLIC_ONLY (and PUBLIC_AND_PRIVATE) all addresses.
+	WebserverAccessMode string
+
+	// The source bucket: Bucket is the bucket's name (from
+	// SourceBucketArn); paths are keys inside it.
+	Bucket                       string
+	DagS3Path                    string
+	PluginsS3Path                string
+	PluginsS3ObjectVersion       string
+	RequirementsS3Path           string
+	RequirementsS3ObjectVersion  string
+	StartupScriptS3Path          string
+	StartupScriptS3ObjectVersion string
+
+	// AirflowConfigurationOptions as given ("core.default_timezone" → "utc"),
+	// already validated and renamed for the version.
+	AirflowConfigurationOptions map[string]string
+	// Logging per component: "DagProcessing", "Scheduler", "WebServer",
+	// "Worker", "Task".
+	Logging map[string]ModuleLogging
+
+	// WorkerReplacementStrategy applies to an update: GRACEFUL drains
+	// workers before replacing them, FORCED does not.
+	WorkerReplacementStrategy string
+}
+
+// ModuleLogging is one component's LoggingConfiguration.
+type ModuleLogging struct {
+	Enabled  bool
+	LogLevel string // CRITICAL, ERROR, WARNING, INFO, DEBUG
+}
+
+// Status is what the runner reports about a running environment.
+type Status struct {
+	// WebserverHostname is host:port where the environment's UI and REST
+	// API answer (MWAA's WebserverUrl is a bare hostname).
+	WebserverHostname string
+	Workers           int // workers running now
+	Healthy           bool
+	// LastScaling is the autoscaler's last decision with its inputs, in
+	// words, for the environment's status.
+	LastScaling string
+	StartedAt   time.Time
+}
+
+// Runner runs environments. Start returns once the environment answers
+// (AVAILABLE) or failed (the error becomes CREATE_FAILED's message);
+// Update applies a changed Spec with a rolling restart and leaves the old
+// processes running when it fails; Stop stops every process of the
+// environment; Remove also deletes its home. Adopt re-attaches to an
+// environment a previous control plane started (after a restart of the
+// control plane), starting it when it is not running, never doubling it.
+type Runner interface {
+	Start(ctx context.Context, spec Spec) (Status, error)
+	Update(ctx context.Context, old, spec Spec) (Status, error)
+	Adopt(ctx context.Context, spec Spec) (Status, error)
+	Stop(ctx context.Context, name string) error
+	Remove(ctx context.Context, name string) error
+	Status(name string) (Status, bool)
+	// Invoke runs an Airflow CLI command line (without the leading
+	// "airflow") in the environment as MWAA's /aws_mwaa/cli does.
+	Invoke(ctx context.Context, name string, commandLine string) (stdout, stderr []byte, err error)
+}
