@@ -219,7 +219,7 @@ func (en *Engine) Drain(hurry context.Context, grace time.Duration) {
 }
 
 func (e *Environment) callbackRunner() *callback.Runner {
-	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder, SNS: e.publishSNS, Python: e.pythonTasks()}
+	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder, SNS: e.publishSNS, Email: e.sendEmail, Python: e.pythonTasks()}
 }
 
 // publishSNS publishes an sns callback through the aws connection connID

@@ -24,6 +24,10 @@ type Options struct {
 	// Values, when non-nil, replace the definition's values
 	// (--parameter-values, --values).
 	Values map[string][]string
+	// AlarmEmail, when set, sends each SnsAlarm to these addresses through
+	// the environment's email (SMTP) instead of publishing to its SNS
+	// topic (--alarm-email).
+	AlarmEmail string
 }
 
 // Problem kinds, from worst to mildest.

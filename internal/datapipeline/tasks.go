@@ -264,8 +264,12 @@ func (c *converter) actions(n *node, f string) []any {
 		}
 		switch an.Type {
 		case "SnsAlarm":
-			sns := map[string]any{"topic_arn": an.str("topicArn"), "aws_conn_id": "aws_default",
-				"subject": c.alarmText(an, n, "subject"), "message": c.alarmText(an, n, "message")}
+			subject, message := c.alarmText(an, n, "subject"), c.alarmText(an, n, "message")
+			if c.opt.AlarmEmail != "" {
+				out = append(out, map[string]any{"email": map[string]any{"to": c.opt.AlarmEmail, "subject": subject, "message": message}})
+				continue
+			}
+			sns := map[string]any{"topic_arn": an.str("topicArn"), "aws_conn_id": "aws_default", "subject": subject, "message": message}
 			out = append(out, map[string]any{"sns": sns})
 		case "Terminate":
 			c.problem(Warning, n.ID, f, "Terminate %s as %s does nothing (Data Pipeline only uses it for lateness)", a, f)
