@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,13 +32,12 @@ func (s mailSession) Data(r io.Reader) error {
 func (s mailSession) Reset()        {}
 func (s mailSession) Logout() error { return nil }
 
-// TestDataPipelineAlarmByEmail: converted with --alarm-email, an onFail
-// SnsAlarm becomes an email callback that the engine sends through the
-// environment's smtp_default connection, with the instance's values in
-// its subject and body.
-func TestDataPipelineAlarmByEmail(t *testing.T) {
-	t.Parallel()
-	got := make(chan string, 8)
+// startSMTP starts a real SMTP server for the test; each recipient
+// ("RCPT addr") and each message's text arrive on the channel. The
+// connection is an smtp_default that points at it.
+func startSMTP(t *testing.T) (<-chan string, *secrets.Connection) {
+	t.Helper()
+	got := make(chan string, 32)
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return mailSession{got}, nil }))
 	srv.Domain = "localhost"
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -46,7 +46,98 @@ func TestDataPipelineAlarmByEmail(t *testing.T) {
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	p, _ := strconv.Atoi(port)
+	return got, &secrets.Connection{ConnID: "smtp_default", ConnType: "smtp", Host: host, Port: p,
+		Extra: `{"disable_tls": true, "from_email": "windsock@example.com"}`}
+}
 
+// TestTaskAlertEmails: a task with `email` sends Airflow's alert email
+// when a try fails (email_on_failure) and when it will be retried
+// (email_on_retry), each switchable off; the subject is the task
+// instance as Airflow prints it.
+func TestTaskAlertEmails(t *testing.T) {
+	t.Parallel()
+	got, smtpConn := startSMTP(t)
+	env := benchEnv(t, map[string]string{"alerts.yaml": `
+alerts:
+  schedule: null
+  start_date: 2024-01-01
+  default_args:
+    email: ["ops@example.com", "oncall@example.com"]
+  tasks:
+    flaky:
+      operator: airflow.operators.bash.BashOperator
+      bash_command: "exit 1"
+      retries: 1
+      retry_delay_sec: 0
+    quiet:
+      operator: airflow.operators.bash.BashOperator
+      bash_command: "exit 1"
+      email_on_failure: false
+    retry_only:
+      operator: airflow.operators.bash.BashOperator
+      bash_command: "exit 1"
+      retries: 1
+      retry_delay_sec: 0
+      email: team@example.com
+      email_on_failure: false
+`})
+	if err := env.Connections.Add(context.Background(), smtpConn); err != nil {
+		t.Fatal(err)
+	}
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "alerts", day, nil)
+	if tis := states(t, env, run); tis["flaky"].State != "failed" || tis["quiet"].State != "failed" {
+		t.Fatalf("flaky %s, quiet %s: want both failed", tis["flaky"].State, tis["quiet"].State)
+	}
+	// Three alerts are due; a try's email is sent just after its state is
+	// recorded, so the last may arrive after the run has ended.
+	var subjects []string
+	rcpts := map[string]int{}
+	take := func(m string) {
+		if a, ok := strings.CutPrefix(m, "RCPT "); ok {
+			rcpts[a]++
+			return
+		}
+		for _, line := range strings.Split(m, "\r\n") {
+			if s, ok := strings.CutPrefix(line, "Subject: "); ok {
+				subjects = append(subjects, s)
+			}
+		}
+	}
+	for len(subjects) < 3 {
+		select {
+		case m := <-got:
+			take(m)
+		case <-time.After(60 * time.Second):
+			t.Fatalf("only %d alert emails arrived: %q", len(subjects), subjects)
+		}
+	}
+	for len(got) > 0 {
+		take(<-got)
+	}
+	sort.Strings(subjects)
+	want := []string{
+		"Airflow alert: <TaskInstance: alerts.flaky " + run.RunID + " [failed]>",
+		"Airflow alert: <TaskInstance: alerts.flaky " + run.RunID + " [up_for_retry]>",
+		"Airflow alert: <TaskInstance: alerts.retry_only " + run.RunID + " [up_for_retry]>",
+	}
+	if strings.Join(subjects, "\n") != strings.Join(want, "\n") {
+		t.Errorf("alert subjects:\n%s\nwant:\n%s", strings.Join(subjects, "\n"), strings.Join(want, "\n"))
+	}
+	if rcpts["ops@example.com"] != 2 || rcpts["oncall@example.com"] != 2 || rcpts["team@example.com"] != 1 {
+		t.Errorf("recipients %v: want ops and oncall twice (flaky), team once (retry_only's retry)", rcpts)
+	}
+}
+
+// TestDataPipelineAlarmByEmail: converted with --alarm-email, an onFail
+// SnsAlarm becomes an email callback that the engine sends through the
+// environment's smtp_default connection, with the instance's values in
+// its subject and body.
+func TestDataPipelineAlarmByEmail(t *testing.T) {
+	t.Parallel()
+	got, smtpConn := startSMTP(t)
 	def, err := datapipeline.Parse([]byte(`{"objects": [
   {"id": "Default", "scheduleType": "ondemand", "workerGroup": "wg", "maximumRetries": "0"},
   {"id": "Alarm", "type": "SnsAlarm", "topicArn": "arn:aws:sns:us-east-1:1:etl", "role": "r",
@@ -64,10 +155,7 @@ func TestDataPipelineAlarmByEmail(t *testing.T) {
 		t.Errorf("with --alarm-email the DAG still publishes to SNS:\n%s", res.YAML)
 	}
 	env := benchEnv(t, map[string]string{"pipeline.yaml": string(res.YAML)})
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	p, _ := strconv.Atoi(port)
-	if err := env.Connections.Add(context.Background(), &secrets.Connection{ConnID: "smtp_default", ConnType: "smtp",
-		Host: host, Port: p, Extra: `{"disable_tls": true, "from_email": "windsock@example.com"}`}); err != nil {
+	if err := env.Connections.Add(context.Background(), smtpConn); err != nil {
 		t.Fatal(err)
 	}
 	er := startEngine(t, env, nil)

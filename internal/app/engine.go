@@ -67,7 +67,7 @@ func (e *Environment) NewTaskRunner() *taskrun.Runner {
 		Variables: e.Variables, Connections: e.Connections,
 		Callbacks: e.callbackRunner(),
 		LogFolder: e.Config.Logging.BaseLogFolder, DagsFolder: e.Config.Core.DagsFolder,
-		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock,
+		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock, BaseURL: e.Config.Webserver.BaseURL,
 		RemoteLogs: remote, DeleteLocalLogs: e.Config.Logging.DeleteLocalLogs,
 		AnnounceTries: e.Shared(), MaxMapLength: e.Config.Core.MaxMapLength,
 		DagRuns: e.newDagRunTrigger(NotifyRuns{Env: e}.RunChanged),
