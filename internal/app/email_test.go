@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -178,5 +180,56 @@ func TestDataPipelineAlarmByEmail(t *testing.T) {
 	}
 	if !strings.Contains(body, "Subject: Extract failed") || !strings.Contains(body, "pipeline pipeline failed") {
 		t.Errorf("the email lacks the alarm's subject or message:\n%s", body)
+	}
+}
+
+// TestDataPipelineLateActionEmail: an activity still running
+// lateAfterTimeout after its scheduled start misses its SLA, and the
+// onLateAction SnsAlarm (sent by email with --alarm-email) goes out once
+// as the DAG's sla_miss_callback, naming the late task.
+func TestDataPipelineLateActionEmail(t *testing.T) {
+	t.Parallel()
+	got, smtpConn := startSMTP(t)
+	def, err := datapipeline.Parse([]byte(`{"objects": [
+  {"id": "Default", "scheduleType": "cron", "schedule": {"ref": "Once"}, "workerGroup": "wg", "maximumRetries": "0"},
+  {"id": "Once", "type": "Schedule", "period": "1 day", "startDateTime": "2024-03-01T00:00:00", "occurrences": "1"},
+  {"id": "Late", "type": "SnsAlarm", "topicArn": "arn:aws:sns:us-east-1:1:etl", "role": "r",
+   "subject": "#{node.name} is late", "message": "late in #{node.@pipelineId}"},
+  {"id": "Slow", "type": "ShellCommandActivity", "command": "while [ ! -f \"$SIDE/go\" ]; do sleep 0.05; done",
+   "lateAfterTimeout": "1 minute", "onLateAction": {"ref": "Late"}}
+]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := datapipeline.Convert(def, datapipeline.Options{Source: "late.json", AlarmEmail: "ops@example.com"})
+	if res.YAML == nil || !strings.Contains(string(res.YAML), "sla_miss_callback") {
+		t.Fatalf("no sla_miss_callback in:\n%s\n%+v", res.YAML, res.Report.Problems)
+	}
+	side := t.TempDir()
+	env := benchEnv(t, map[string]string{"late.yaml": string(res.YAML)}, "SIDE="+side)
+	if err := env.Connections.Add(context.Background(), smtpConn); err != nil {
+		t.Fatal(err)
+	}
+	startEngine(t, env, nil)
+	var body string
+	for body == "" {
+		select {
+		case m := <-got:
+			if !strings.HasPrefix(m, "RCPT ") {
+				body = m
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("the late activity's alarm sent no email")
+		}
+	}
+	if !strings.Contains(body, "Subject: Slow is late") || !strings.Contains(body, "late in late") {
+		t.Errorf("the alarm email lacks its subject or message:\n%s", body)
+	}
+	misses, err := env.Store.SlaMissList(context.Background(), res.Report.DagID)
+	if err != nil || len(misses) != 1 || misses[0].TaskID != "Slow" || !misses[0].NotificationSent {
+		t.Errorf("sla misses %+v (%v): want Slow's, notified", misses, err)
+	}
+	if err := os.WriteFile(filepath.Join(side, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -125,6 +125,9 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 				e.Logger.Info("killed processes an orphaned try left", "dag_id", ti.DagID, "task_id", ti.TaskID, "try_number", ti.TryNumber, "count", n)
 			}
 		},
+		OnSLAMiss: func(dagID string, misses []*windsock.SlaMiss) {
+			e.slaMiss(runner, sched, dagID, misses)
+		},
 		OnTryLost: func(ti *windsock.TaskInstance, reason string) {
 			ctx := context.Background()
 			d, err := sched.DAG(ctx, ti.DagID)
@@ -269,6 +272,23 @@ func (e *Environment) dagCallback(runner *taskrun.Runner, sched *scheduler.Sched
 		}
 		e.Logger.Info("dag callback ran", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "output", out.String())
 	}()
+}
+
+// slaMiss runs a DAG's sla_miss_callback and SLA emails for its newly
+// recorded misses; the outcome goes to this process's log, where
+// Airflow's DAG processor log would have it.
+func (e *Environment) slaMiss(runner *taskrun.Runner, sched *scheduler.Scheduler, dagID string, misses []*windsock.SlaMiss) {
+	d, err := sched.DAG(context.Background(), dagID)
+	if err != nil {
+		e.Logger.Warn("the SLA misses of a DAG that cannot be loaded are not notified", "dag_id", dagID, "error", err)
+		return
+	}
+	var out strings.Builder
+	if err := runner.SLAMiss(context.Background(), d, misses, &out); err != nil {
+		e.Logger.Warn("notifying SLA misses failed", "dag_id", dagID, "misses", len(misses), "error", err, "output", out.String())
+		return
+	}
+	e.Logger.Info("SLA misses notified", "dag_id", dagID, "misses", len(misses), "output", out.String())
 }
 
 // timedOut reports whether a finished run was failed for exceeding its

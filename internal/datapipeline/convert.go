@@ -121,6 +121,10 @@ type converter struct {
 	tasks  []*task
 	taskOf map[string]*task
 	conns  map[string]*ConnectionReport
+	// lateActions are the DAG's sla_miss_callback: the onLateAction
+	// SnsAlarms (lateAlarms, by id) of its activities.
+	lateActions []any
+	lateAlarms  []string
 	// sensors are the sensor task ids guarding each data node.
 	sensors map[string][]string
 	ids     map[string]bool
