@@ -233,3 +233,47 @@ func TestDataPipelineLateActionEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPythonSLAMissCallback: a Python DAG file's sla_miss_callback is
+// called once, as Airflow calls it: (dag, task_list, blocking_task_list,
+// slas, blocking_tis), with one "task on date" line per miss.
+func TestPythonSLAMissCallback(t *testing.T) {
+	t.Parallel()
+	env, side := pyEnv(t, map[string]string{"sla.py": `
+import json, os
+from datetime import datetime, timedelta
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+def missed(dag, task_list, blocking_task_list, slas, blocking_tis):
+    with open(os.path.join(os.environ["SIDE"], "sla-%d.json" % len(os.listdir(os.environ["SIDE"]))), "w") as f:
+        json.dump({"dag": dag.dag_id, "task_list": task_list, "slas": [[s.task_id, s.execution_date.isoformat()] for s in slas],
+                   "blocking": [blocking_task_list, blocking_tis]}, f)
+
+with DAG("py_sla", schedule="@daily", start_date=datetime(2024, 3, 1), end_date=datetime(2024, 3, 1),
+         catchup=True, sla_miss_callback=missed) as dag:
+    BashOperator(task_id="slow", bash_command='while [ ! -f "$SIDE/go" ]; do sleep 0.05; done', sla=timedelta(seconds=1))
+`})
+	startEngine(t, env, nil)
+	// The callback runs in the DAG file's Python and leaves only its file:
+	// wait for the file to appear.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(side, "sla-0.json")); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	raw, err := os.ReadFile(filepath.Join(side, "sla-0.json"))
+	if err != nil {
+		t.Fatalf("the sla_miss_callback was not called: %v", err)
+	}
+	got := strings.ReplaceAll(string(raw), " ", "")
+	want := `{"dag":"py_sla","task_list":"slowon2024-03-01T00:00:00+00:00","slas":[["slow","2024-03-01T00:00:00+00:00"]],"blocking":["",[]]}`
+	if got != want {
+		t.Errorf("the callback saw %s\nwant %s", got, want)
+	}
+	if err := os.WriteFile(filepath.Join(side, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

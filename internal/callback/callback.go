@@ -59,6 +59,9 @@ type Event struct {
 	// (as Airflow builds it), with the sources its calls are answered
 	// from. Only Python callbacks need it.
 	Try *operator.Context `json:"-"`
+	// Misses are an sla_miss_callback's SLA misses (the Python callback
+	// receives them as Airflow's slas argument).
+	Misses []*windsock.SlaMiss `json:"-"`
 }
 
 // PythonMarker is the key of the mapping that stands for a Python
