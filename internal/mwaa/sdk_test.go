@@ -30,8 +30,9 @@ type plane struct {
 	svc    *mwaa.Service
 	srv    *httptest.Server
 	// admin is a client with a key without policy (full access).
-	admin *awsmwaa.Client
-	keyID string
+	admin  *awsmwaa.Client
+	keyID  string
+	secret string
 }
 
 func setup(t *testing.T) *plane {
@@ -42,7 +43,7 @@ func setup(t *testing.T) *plane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.keyID = id
+	p.keyID, p.secret = id, secret
 	p.admin = p.client(id, secret)
 	return p
 }
@@ -358,6 +359,41 @@ func loginRoles(t *testing.T, host, token string) string {
 	var names []string
 	for _, r := range u.Roles {
 		names = append(names, r.Name)
+	}
+	return strings.Join(names, ",")
+}
+
+func apiErrorAs[T error](err error, target *T) bool { return errors.As(err, target) }
+
+// loginRolesOf is loginRoles for another user.
+func loginRolesOf(t *testing.T, host, token, user string) string {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm("http://"+host+"/aws_mwaa/login", url.Values{"token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	req, _ := http.NewRequest(http.MethodGet, "http://"+host+"/api/v1/users/"+user, nil)
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var u struct {
+		Roles []struct{ Name string } `json:"roles"`
+	}
+	_ = json.Unmarshal(body, &u)
+	var names []string
+	for _, r := range u.Roles {
+		names = append(names, r.Name)
+	}
+	if len(names) == 0 {
+		return resp.Status + " " + string(body)
 	}
 	return strings.Join(names, ",")
 }
