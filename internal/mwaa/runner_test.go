@@ -192,3 +192,10 @@ func (r *testRunner) counts(name string) (starts, adopts int) {
 	defer r.mu.Unlock()
 	return r.starts[name], r.adopts[name]
 }
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
