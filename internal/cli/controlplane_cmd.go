@@ -82,6 +82,11 @@ func (r *runner) runControlPlane(parent context.Context, home, addr, region, acc
 	if err != nil {
 		return err
 	}
+	// A runner that holds processes lets go of them on exit (without
+	// stopping them), for the next control plane to adopt.
+	if c, ok := envRunner.(interface{ Close() }); ok {
+		defer c.Close()
+	}
 	svc, err := mwaa.New(mwaa.Config{Home: home, Region: region, Account: account, Runner: envRunner, Logger: logger})
 	if err != nil {
 		return err
