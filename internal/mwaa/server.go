@@ -144,6 +144,7 @@ func (s *Service) Handler() http.Handler {
 	for pattern, op := range routes {
 		mux.Handle(pattern, s.serve(op))
 	}
+	s.uiRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
 			Message: "No operation matches " + r.Method + " " + r.URL.Path})

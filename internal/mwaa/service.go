@@ -39,6 +39,9 @@ type Config struct {
 	// HTTPClient calls environments' web servers (InvokeRestApi); nil
 	// means one with a 60 s timeout.
 	HTTPClient *http.Client
+	// SampleInterval is how often workers are recorded for the UI.
+	// Default: DefaultSampleInterval.
+	SampleInterval time.Duration
 }
 
 // Service is the control plane: the MWAA operations over the
@@ -49,13 +52,16 @@ type Service struct {
 
 	mu   sync.Mutex
 	envs map[string]*record
-	// busy marks environments with an operation running in the
-	// background, so that Stop waits for it.
-	ops    sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelFunc
+	// ops counts operations running in the background (start, update,
+	// delete, adopt), so that Stop and Wait wait for them; sampler is the
+	// worker sampling loop of the UI.
+	ops     sync.WaitGroup
+	sampler sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
 
 	sessions sessionCache
+	history  workerHistory
 }
 
 // New returns a Service over cfg.Home; call Start before serving.
@@ -77,6 +83,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SampleInterval <= 0 {
+		cfg.SampleInterval = DefaultSampleInterval
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
@@ -129,6 +138,12 @@ func (s *Service) Start(ctx context.Context) error {
 			})
 		}
 	}
+	// The sampler is not a background operation: Wait does not wait for it.
+	s.sampler.Add(1)
+	go func() {
+		defer s.sampler.Done()
+		s.sampleLoop(s.cfg.SampleInterval)
+	}()
 	return s.save()
 }
 
@@ -139,6 +154,7 @@ func (s *Service) Stop() {
 		s.cancel()
 	}
 	s.ops.Wait()
+	s.sampler.Wait()
 }
 
 // Wait blocks until every background operation has ended (tests).
