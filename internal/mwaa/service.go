@@ -187,7 +187,7 @@ func (s *Service) namesLocked() []string {
 	return names
 }
 
-// Arn is an environment's ARN.
+// envArn is an environment's ARN.
 func (s *Service) envArn(name string) string {
 	return fmt.Sprintf("arn:aws:airflow:%s:%s:environment/%s", s.cfg.Region, s.cfg.Account, name)
 }
