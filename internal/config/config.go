@@ -53,6 +53,7 @@ type Config struct {
 	API       APISection
 	Operators OperatorsSection
 	Celery    CelerySection
+	AwsMwaa   AwsMwaaSection
 
 	// sources records, for "section.option", where a known option's value
 	// came from when it was not the default.
@@ -237,6 +238,14 @@ type SchedulerSection struct {
 }
 
 // WebserverSection is [webserver].
+// AwsMwaaSection is what a control plane gives the environments it runs.
+type AwsMwaaSection struct {
+	// TokenSecret signs the CLI and web-login tokens of the control plane
+	// (aws_mwaa.token_secret); empty turns the /aws_mwaa routes off.
+	// Sensitive.
+	TokenSecret string
+}
+
 type WebserverSection struct {
 	// WebServerHost is the address the web server listens on. Default:
 	// 127.0.0.1 (Airflow's is 0.0.0.0; Windsock is private by default).

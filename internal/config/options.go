@@ -95,6 +95,7 @@ var knownOptions = []optionSpec{
 
 	{section: "webserver", name: "web_server_host", kind: kindString, def: constant("127.0.0.1"), field: func(c *Config) any { return &c.Webserver.WebServerHost }},
 	{section: "webserver", name: "web_server_port", kind: kindInt, def: constant("8080"), field: func(c *Config) any { return &c.Webserver.WebServerPort }},
+	{section: "aws_mwaa", name: "token_secret", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.AwsMwaa.TokenSecret }, sensitive: true},
 	{section: "webserver", name: "secret_key", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Webserver.SecretKey }, sensitive: true},
 	{section: "webserver", name: "expose_config", kind: kindBool, def: constant("False"), field: func(c *Config) any { return &c.Webserver.ExposeConfig }},
 	{section: "webserver", name: "web_server_worker_timeout", kind: kindSeconds, def: constant("120"), field: func(c *Config) any { return &c.Webserver.WebServerWorkerTimeout }},
