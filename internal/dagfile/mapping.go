@@ -144,27 +144,7 @@ func (p *dagParser) mapSource(t *rawTask, n *yaml.Node, method, arg string) (win
 		return windsock.MapSource{Literal: nodeJSON(n)}, true
 	case yaml.MappingNode:
 		if ps := pairs(n); len(ps) == 1 && ps[0].key.Value == xcomArgKey {
-			if kind := ps[0].val; isMapping(kind) {
-				for _, e := range pairs(kind) {
-					if e.key.Value == "kind" {
-						if k, _ := asString(e.val); k != "PlainXComArg" {
-							p.errorf(e.val, "%s() over %s (XComArg.map() or zip()) is not supported yet: map over a task's output itself", method, k)
-							return windsock.MapSource{}, false
-						}
-					}
-				}
-			}
-			f := p.fields(ps[0].val, "XComArg", []string{"task_id", "key", "kind"})
-			id, err := asString(f["task_id"])
-			if f["task_id"] == nil || err != nil || id == "" {
-				p.errorf(ps[0].val, "%s needs a task_id", xcomArgKey)
-				return windsock.MapSource{}, false
-			}
-			key := windsock.XComReturnKey
-			if k := f["key"]; k != nil && !isNull(k) {
-				key, _ = asString(k)
-			}
-			return p.xcomSource(t, ps[0].val, id, key)
+			return p.xcomArgSource(t, ps[0].val, method)
 		}
 		if p.nestedXComArg(n) {
 			return windsock.MapSource{}, false
@@ -172,6 +152,84 @@ func (p *dagParser) mapSource(t *rawTask, n *yaml.Node, method, arg string) (win
 		return windsock.MapSource{Literal: nodeJSON(n)}, true
 	}
 	return bad()
+}
+
+// xcomArgSource reads the Python side's {"__xcomarg__": {...}}: a plain
+// XComArg (task_id, key), XComArg.map() (kind MapXComArg, its source
+// under arg) or zip() (kind ZipXComArg, its inputs under args, fillvalue
+// when given).
+func (p *dagParser) xcomArgSource(t *rawTask, n *yaml.Node, method string) (windsock.MapSource, bool) {
+	f := p.fields(n, "XComArg", []string{"task_id", "key", "kind", "references", "map", "arg", "args", "fillvalue"})
+	kind := "PlainXComArg"
+	if f["kind"] != nil {
+		kind, _ = asString(f["kind"])
+	}
+	switch kind {
+	case "MapXComArg":
+		if f["arg"] == nil {
+			p.errorf(n, "%s of kind MapXComArg needs its source under arg", xcomArgKey)
+			return windsock.MapSource{}, false
+		}
+		src, ok := p.mapSource(t, f["arg"], method, "")
+		if !ok {
+			return src, false
+		}
+		m := &windsock.MapTransform{Source: src}
+		if fn := resolve(f["map"]); fn != nil && fn.Kind == yaml.SequenceNode {
+			for _, c := range fn.Content {
+				m.Functions = append(m.Functions, callableName(c))
+			}
+		}
+		return windsock.MapSource{Map: m}, true
+	case "ZipXComArg":
+		args := resolve(f["args"])
+		if args == nil || args.Kind != yaml.SequenceNode || len(args.Content) == 0 {
+			p.errorf(n, "%s of kind ZipXComArg needs its inputs under args", xcomArgKey)
+			return windsock.MapSource{}, false
+		}
+		z := &windsock.ZipSources{}
+		for _, c := range args.Content {
+			src, ok := p.mapSource(t, c, method, "")
+			if !ok {
+				return src, false
+			}
+			z.Sources = append(z.Sources, src)
+		}
+		if fill := f["fillvalue"]; fill != nil {
+			z.Longest, z.FillValue = true, nodeJSON(fill)
+		}
+		return windsock.MapSource{Zip: z}, true
+	case "PlainXComArg":
+	default:
+		p.errorf(f["kind"], "%s() over %s is not supported: map over a task's output, its map() or a zip()", method, kind)
+		return windsock.MapSource{}, false
+	}
+	id, err := asString(f["task_id"])
+	if f["task_id"] == nil || err != nil || id == "" {
+		p.errorf(n, "%s needs a task_id", xcomArgKey)
+		return windsock.MapSource{}, false
+	}
+	key := windsock.XComReturnKey
+	if k := f["key"]; k != nil && !isNull(k) {
+		key, _ = asString(k)
+	}
+	return p.xcomSource(t, n, id, key)
+}
+
+// callableName is the module.qualname of a callable marker
+// ({"__python__": name}), or its text.
+func callableName(n *yaml.Node) string {
+	n = resolve(n)
+	if isMapping(n) {
+		for _, e := range pairs(n) {
+			if e.key.Value == "__python__" {
+				s, _ := asString(e.val)
+				return s
+			}
+		}
+	}
+	s, _ := asString(n)
+	return s
 }
 
 // nestedXComArg reports (as an error) an XComArg inside a literal, such as

@@ -2,6 +2,7 @@ package dagfile
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +75,68 @@ m:
 	}
 }
 
+// TestParseFileMappingMapAndZip reads XComArg.map() and zip() as the Python
+// side writes them: their sources become dependencies, map() keeps its
+// source's length, zip() the shortest input's, or the longest one's with a
+// fillvalue.
+func TestParseFileMappingMapAndZip(t *testing.T) {
+	t.Parallel()
+	src := []byte(`
+m:
+  tasks:
+    a: {operator: bash, bash_command: echo}
+    b: {operator: bash, bash_command: echo}
+    mapped:
+      operator: bash
+      expand:
+        bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value", "kind": "MapXComArg",
+          "map": [{"__python__": "dags.f.label"}], "arg": {"__xcomarg__": {"task_id": "a", "key": "return_value"}}}}
+    zipped:
+      operator: bash
+      expand:
+        bash_command: {"__xcomarg__": {"task_id": "a", "kind": "ZipXComArg", "args": [
+          {"__xcomarg__": {"task_id": "a", "key": "return_value"}}, {"__xcomarg__": {"task_id": "b", "key": "return_value"}}]}}
+    filled:
+      operator: bash
+      expand:
+        bash_command: {"__xcomarg__": {"task_id": "a", "kind": "ZipXComArg", "fillvalue": null, "args": [
+          {"__xcomarg__": {"task_id": "a", "key": "return_value"}}, {"__xcomarg__": {"task_id": "b", "key": "return_value"}}]}}
+`)
+	f := ParseFile("m.yaml", src, NewDefaults(testNow), operator.Builtins())
+	if len(f.Errors) > 0 {
+		t.Fatal(f.Errors)
+	}
+	d := f.DAGs[0]
+	in := windsock.MapInputs{"a": json.RawMessage(`[1,2,3]`), "b": json.RawMessage(`["x","y"]`)}
+	for _, tc := range []struct {
+		task     string
+		upstream []string
+		length   int
+		last     string
+	}{
+		{"mapped", []string{"a"}, 3, "3"},
+		{"zipped", []string{"a", "b"}, 2, `[2 y]`},
+		{"filled", []string{"a", "b"}, 3, `[3 <nil>]`},
+	} {
+		task := taskByID(t, d, tc.task)
+		if !slices.Equal(task.Upstream, tc.upstream) {
+			t.Errorf("%s upstream %v, want %v", tc.task, task.Upstream, tc.upstream)
+		}
+		n, err := task.Expand.Length(in)
+		if err != nil || n != tc.length {
+			t.Errorf("%s length %d, %v; want %d", tc.task, n, err, tc.length)
+			continue
+		}
+		kw, err := task.Expand.IndexArgs(n-1, in)
+		if got := fmt.Sprint(kw["bash_command"]); err != nil || got != tc.last {
+			t.Errorf("%s last index gets %s, %v; want %s", tc.task, got, err, tc.last)
+		}
+	}
+	if fns := taskByID(t, d, "mapped").Expand.Args[0].Map.Functions; !slices.Equal(fns, []string{"dags.f.label"}) {
+		t.Errorf("map functions %v", fns)
+	}
+}
+
 func TestParseFileMappingErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, task, want string }{
@@ -84,7 +147,9 @@ func TestParseFileMappingErrors(t *testing.T) {
 		{"unknown source", "expand: {bash_command: nope.output}", "dependency \"nope\" is not a task"},
 		{"both", "expand: {bash_command: [a]}\n      expand_kwargs: []", "both expand and expand_kwargs"},
 		{"partial alone", "partial: {env: {}}", "neither expand nor expand_kwargs"},
-		{"xcomarg map", `expand: {bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value", "kind": "MapXComArg", "map": []}}}`, "XComArg.map() or zip()"},
+		{"xcomarg map without source", `expand: {bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value", "kind": "MapXComArg", "map": []}}}`, "needs its source under arg"},
+		{"zip without inputs", `expand: {bash_command: {"__xcomarg__": {"task_id": "a", "kind": "ZipXComArg"}}}`, "needs its inputs under args"},
+		{"concat", `expand: {bash_command: {"__xcomarg__": {"task_id": "a", "kind": "ConcatXComArg"}}}`, "over ConcatXComArg is not supported"},
 		{"nested xcomarg", `expand_kwargs: [{bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value"}}}]`, "inside a mapped list"},
 		{"partial dup", "bash_command: x\n      partial: {bash_command: y}\n      expand: {env: [{}]}", "also set on task"},
 	} {

@@ -119,6 +119,14 @@ def encode(v, strict=False, xcomargs=False):
             d["__xcomarg__"]["references"] = refs
         if hasattr(v, "callables"):
             d["__xcomarg__"]["map"] = [callable_marker(f) for f in v.callables]
+        # What the engine needs to know the expansion's length: map()'s
+        # source, zip()'s inputs and whether a fillvalue was given.
+        if hasattr(v, "arg") and hasattr(v, "callables"):
+            d["__xcomarg__"]["arg"] = encode(v.arg, strict, xcomargs)
+        elif type(v).__name__ == "ZipXComArg":
+            d["__xcomarg__"]["args"] = [encode(a, strict, xcomargs) for a in v.args]
+            if not isinstance(v.fillvalue, ArgNotSet):
+                d["__xcomarg__"]["fillvalue"] = encode(v.fillvalue)
         return d
     if callable(v) and not isinstance(v, type):
         return callable_marker(v)
