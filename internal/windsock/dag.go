@@ -96,6 +96,12 @@ type Task struct {
 	// Expand, when set, makes the task mapped: it runs as one task
 	// instance per map index, each with its own arguments (see Expand).
 	Expand *Expand `json:"expand,omitempty"`
+	// ExpandGroup, when set, names the mapped task group (a task group
+	// with expand or expand_kwargs) whose expansion Expand is: every task
+	// of the group has the same map indexes, and instance i of a task
+	// depends on instance i of its upstream tasks in the same group
+	// (Airflow's per-index relationship inside a mapped task group).
+	ExpandGroup string `json:"expand_group,omitempty"`
 	// Python is set for a task of a Python DAG file that runs in Python
 	// (Operator is PythonFileTaskOperator).
 	Python *PythonTask `json:"python,omitempty"`
