@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -73,5 +74,107 @@ py_mapzip()
 		if n := len(mappedTIs(t, env, run, task)); n != want {
 			t.Errorf("%s has %d task instances, want %d", task, n, want)
 		}
+	}
+}
+
+// TestPythonMappedTaskGroup runs a @task_group expanded over an upstream's
+// XCom and one over a literal: every task in a group has the group's map
+// indexes, index i of a task reads index i of its upstream in the group
+// (a failing index fails only its own downstream index), and a task after
+// the group waits for every index and receives them all.
+func TestPythonMappedTaskGroup(t *testing.T) {
+	t.Parallel()
+	env, _ := pyEnv(t, map[string]string{"mapgroup.py": `
+from datetime import datetime
+from airflow.decorators import dag, task, task_group
+
+@dag(schedule=None, start_date=datetime(2024, 1, 1), catchup=False)
+def py_mapgroup():
+    @task
+    def make():
+        return [1, 2, 3]
+
+    @task_group
+    def per_item(x):
+        @task
+        def add_one(v):
+            return v + 1
+
+        @task
+        def check(v):
+            if v == 3:
+                raise ValueError("index 1 fails")
+            return v * 10
+
+        @task
+        def after_check(v):
+            return v
+
+        @task(trigger_rule="all_done")
+        def tail(v, x):
+            return [v, x]
+
+        return tail(after_check(check(add_one(x))), x)
+
+    @task(trigger_rule="all_done")
+    def total(vs):
+        return list(vs)
+
+    total(per_item.expand(x=make()))
+
+    @task_group
+    def letters(y, suffix):
+        @task
+        def first(y, suffix):
+            return y + suffix
+
+        @task
+        def second(v):
+            return v.upper()
+
+        return second(first(y, suffix))
+
+    @task
+    def joined(vs):
+        return ",".join(vs)
+
+    joined(letters.partial(suffix="!").expand(y=["a", "b"]))
+
+py_mapgroup()
+`})
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, "py_mapgroup", day, nil)
+	tiState := func(task string) []string {
+		var out []string
+		for _, ti := range mappedTIs(t, env, run, task) {
+			out = append(out, fmt.Sprintf("%d:%s", ti.MapIndex, ti.State))
+		}
+		return out
+	}
+	for task, want := range map[string]string{
+		"per_item.add_one":     "0:success 1:success 2:success",
+		"per_item.check":       "0:success 1:failed 2:success",
+		"per_item.after_check": "0:success 1:upstream_failed 2:success",
+		"per_item.tail":        "0:success 1:success 2:success",
+		"letters.first":        "0:success 1:success",
+		"letters.second":       "0:success 1:success",
+		"total":                "-1:success",
+		"joined":               "-1:success",
+	} {
+		if got := strings.Join(tiState(task), " "); got != want {
+			t.Errorf("%s instances %s, want %s", task, got, want)
+		}
+	}
+	for task, want := range map[string]string{
+		"total":  `[[20,1],[null,2],[40,3]]`,
+		"joined": `"A!,B!"`,
+	} {
+		if got := strings.ReplaceAll(xcom(t, env, run, task, "return_value"), " ", ""); got != want {
+			t.Errorf("%s received %s, want %s", task, got, want)
+		}
+	}
+	// The failed index is not a leaf: the run succeeds, as in Airflow.
+	if run.State != windsock.DagRunSuccess {
+		t.Errorf("run ended %s, want success", run.State)
 	}
 }

@@ -216,3 +216,49 @@ func TestParseFileMappingPythonNativeTasks(t *testing.T) {
 		t.Errorf("echo_x = %+v", x)
 	}
 }
+
+// TestParseFileMappedTaskGroup: a task group with expand maps every task
+// inside it with the group's expansion (its XCom sources becoming their
+// upstream); a mapped task inside it is refused.
+func TestParseFileMappedTaskGroup(t *testing.T) {
+	t.Parallel()
+	src := []byte(`
+m:
+  task_groups:
+    g:
+      expand: {x: make.output}
+  tasks:
+    make: {operator: bash, bash_command: echo}
+    a: {operator: bash, bash_command: echo a, task_group_name: g}
+    b: {operator: bash, bash_command: echo b, task_group_name: g, dependencies: [a]}
+    after: {operator: bash, bash_command: echo, dependencies: [g]}
+`)
+	f := ParseFile("m.yaml", src, NewDefaults(testNow), operator.Builtins())
+	if len(f.Errors) > 0 {
+		t.Fatal(f.Errors)
+	}
+	d := f.DAGs[0]
+	for _, id := range []string{"g.a", "g.b"} {
+		task := taskByID(t, d, id)
+		if task.ExpandGroup != "g" || task.Expand == nil || task.Expand.Args[0].XCom.TaskID != "make" || !slices.Contains(task.Upstream, "make") {
+			t.Errorf("%s: group %q, expand %+v, upstream %v", id, task.ExpandGroup, task.Expand, task.Upstream)
+		}
+		if _, mapped := task.Args["x"]; mapped {
+			t.Errorf("%s: the group's argument x became an operator argument", id)
+		}
+	}
+	if after := taskByID(t, d, "after"); after.Mapped() {
+		t.Error("a task after the group is not mapped")
+	}
+	bad := []byte(`
+m:
+  task_groups:
+    g: {expand: {x: [1, 2]}}
+  tasks:
+    a: {operator: bash, bash_command: echo, task_group_name: g, expand: {env: [{}]}}
+`)
+	f = ParseFile("m.yaml", bad, NewDefaults(testNow), operator.Builtins())
+	if len(f.Errors) == 0 || !strings.Contains(f.Errors[0].Error(), "a mapped task in a mapped task group is not supported") {
+		t.Errorf("errors %v", f.Errors)
+	}
+}

@@ -356,6 +356,12 @@ func (r *Runner) indexTask(ctx context.Context, try *Try, task *windsock.Task) (
 		return nil, nil, fmt.Errorf("%w: expand %s[%d]: %w", operator.ErrFail, task.TaskID, try.TI.MapIndex, err)
 	}
 	m := &mappedInstance{args: kw, count: n}
+	if task.ExpandGroup != "" {
+		// A task of a mapped task group: the mapped arguments are the
+		// group function's, which the task reads through its own
+		// arguments (resolved in Python), not operator arguments.
+		return task, m, nil
+	}
 	cp := *task
 	cp.Args = make(map[string]any, len(task.Args)+len(kw))
 	maps.Copy(cp.Args, task.Args)

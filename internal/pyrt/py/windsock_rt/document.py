@@ -262,6 +262,10 @@ def dag_document(dag, dags_folder=None):
             gd["tooltip"] = g.tooltip
         if g.parent_group is not None and g.parent_group.group_id:
             gd["parent_group_name"] = g.parent_group.group_id
+        expand_input = getattr(g, "_expand_input", None)
+        if expand_input is not None:
+            # A mapped task group: its tasks take its map indexes.
+            gd["expand" if isinstance(expand_input, dict) else "expand_kwargs"] = encode(expand_input)
         groups[gid] = gd
     if groups:
         doc["task_groups"] = groups
