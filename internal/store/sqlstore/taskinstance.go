@@ -768,14 +768,24 @@ func (q *queries) TaskInstanceReplace(ctx context.Context, old []windsock.TaskIn
 				return nil
 			}
 		}
-		for _, chunk := range plainChunks(old) {
+		for i, chunk := range plainChunks(old) {
 			match, keyArgs := keysMatch(chunk)
 			res, err := q.exec(ctx, `DELETE FROM task_instance WHERE `+match+cond, append(keyArgs, args...)...)
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil || int(n) != len(chunk) {
-				return fmt.Errorf("task instances changed while being replaced (%d of %d deleted): %w", n, len(chunk), err)
+			n, err := res.RowsAffected()
+			switch {
+			case err != nil:
+				return err
+			case n == 0 && i == 0:
+				// Another transaction replaced or changed them between
+				// the count and the delete (PostgreSQL re-reads the rows
+				// it waited on): nothing was written, so the caller just
+				// sees them changed, as when the count differs.
+				return nil
+			case int(n) != len(chunk):
+				return fmt.Errorf("task instances changed while being replaced (%d of %d deleted)", n, len(chunk))
 			}
 		}
 		replaced = true
