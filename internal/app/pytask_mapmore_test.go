@@ -178,3 +178,58 @@ py_mapgroup()
 		t.Errorf("run ended %s, want success", run.State)
 	}
 }
+
+// TestMapIndexTemplate: map_index_template names each mapped instance, in
+// a YAML DAG (rendered by the worker with the instance's arguments) and in
+// a Python DAG file (rendered in Python after execute, with what the task
+// put in its context); the name is stored as rendered_map_index.
+func TestMapIndexTemplate(t *testing.T) {
+	t.Parallel()
+	env, _ := pyEnv(t, map[string]string{
+		"named.yaml": `
+named_yaml:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    greet:
+      operator: bash
+      map_index_template: "file={{ task.env.FILE }}"
+      bash_command: 'echo "$FILE"'
+      expand:
+        env: [{FILE: a.csv}, {FILE: b.csv}]
+`,
+		"named.py": `
+from datetime import datetime
+from airflow.decorators import dag, task
+from airflow.operators.python import get_current_context
+
+@dag(schedule=None, start_date=datetime(2024, 1, 1), catchup=False)
+def named_py():
+    @task(map_index_template="{{ label }}")
+    def load(name):
+        get_current_context()["label"] = "table " + name
+        return name
+
+    load.expand(name=["users", "orders"])
+
+named_py()
+`})
+	er := startEngine(t, env, nil)
+	for dagID, want := range map[string][]string{
+		"named_yaml": {"file=a.csv", "file=b.csv"},
+		"named_py":   {"table users", "table orders"},
+	} {
+		run := er.trigger(t, dagID, day, nil)
+		if run.State != windsock.DagRunSuccess {
+			t.Fatalf("%s ended %s", dagID, run.State)
+		}
+		task := map[string]string{"named_yaml": "greet", "named_py": "load"}[dagID]
+		var got []string
+		for _, ti := range mappedTIs(t, env, run, task) {
+			got = append(got, ti.RenderedMapIndex)
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: rendered_map_index %q, want %q", dagID, got, want)
+		}
+	}
+}

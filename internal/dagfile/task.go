@@ -268,6 +268,13 @@ func (p *dagParser) task(dag *windsock.DAG, t *rawTask, defArgs layer) *windsock
 		// function's, which the operator's required arguments are not.
 		task.Expand, task.ExpandGroup = p.groupExpand(t, g), g.id
 	}
+	if n := t.f["map_index_template"]; n != nil && !isNull(n) {
+		if s, err := asString(n); err != nil {
+			p.errorf(n, "map_index_template %v", err)
+		} else {
+			task.MapIndexTemplate = s
+		}
+	}
 	if tp, ok := task.Args["params"].(map[string]any); ok {
 		task.Args["params"], _ = splitParams(tp)
 	}

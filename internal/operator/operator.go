@@ -200,6 +200,10 @@ type Result struct {
 	// Airflow does), so the worker must not run them again. Like
 	// RenderedFields it may come alongside an error.
 	CallbacksRan bool
+	// RenderedMapIndex is the instance's map_index_template as the
+	// operator rendered it (a Python task renders it in Python, after
+	// execute); it may come alongside an error too.
+	RenderedMapIndex string
 }
 
 // Registry maps operator names (Spec.Name) to implementations.

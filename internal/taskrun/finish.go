@@ -83,6 +83,9 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 		}
 	}
 	ti.State = out.State
+	if res.renderedMapIndex != "" {
+		ti.RenderedMapIndex = truncateRunes(res.renderedMapIndex, maxRenderedMapIndex)
+	}
 	if out.State != windsock.TaskStateUpForRetry && out.State != windsock.TaskStateUpForReschedule {
 		ti.NextRetryAt = nil
 	}

@@ -320,10 +320,17 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		rendered = opRes.RenderedFields
 	}
 	callbacksRan := opRes != nil && opRes.CallbacksRan
-	if opErr != nil {
-		opRes = nil
+	res := &result{op: opRes, err: opErr, callbacksRan: callbacksRan}
+	if opRes != nil {
+		res.renderedMapIndex = opRes.RenderedMapIndex
 	}
-	return &result{op: opRes, err: opErr, callbacksRan: callbacksRan}, rendered
+	if res.renderedMapIndex == "" && task.Python == nil {
+		res.renderedMapIndex = r.renderMapIndex(ctx, try, task, args, masker, logf)
+	}
+	if opErr != nil {
+		res.op = nil
+	}
+	return res, rendered
 }
 
 // operatorContext returns what an operator (or a Python callback) of try
@@ -484,6 +491,8 @@ type result struct {
 	// callbacksRan is set when the operator ran the task's callback
 	// itself.
 	callbacksRan bool
+	// renderedMapIndex is the instance's map_index_template rendered.
+	renderedMapIndex string
 }
 
 // ErrHandBack is the cause an executor (a worker, a scheduler's local

@@ -104,6 +104,7 @@ type Outcome struct {
 	RescheduleDate               *time.Time                 `json:"reschedule_date"`
 	IgnoreDownstreamTriggerRules *bool                      `json:"ignore_downstream_trigger_rules"`
 	RenderedFields               map[string]any             `json:"rendered_fields"`
+	RenderedMapIndex             string                     `json:"rendered_map_index"`
 	Error                        *PythonError               `json:"error"`
 }
 
@@ -222,7 +223,7 @@ func stopped(raw json.RawMessage) *Outcome {
 // result maps a try's outcome to Execute's answer.
 func result(tc *operator.Context, out *Outcome) (*operator.Result, error) {
 	// The child called the task's callbacks for the outcome itself.
-	rendered := &operator.Result{RenderedFields: out.RenderedFields, CallbacksRan: true}
+	rendered := &operator.Result{RenderedFields: out.RenderedFields, RenderedMapIndex: out.RenderedMapIndex, CallbacksRan: true}
 	switch out.State {
 	case stateSuccess:
 	case stateUpForReschedule:

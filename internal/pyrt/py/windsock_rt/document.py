@@ -16,7 +16,7 @@ TASK_FIELDS = (
     "weight_rule", "queue", "sla", "start_date", "end_date", "do_xcom_push", "email", "email_on_failure",
     "email_on_retry", "doc_md", "doc", "doc_json", "doc_yaml", "doc_rst", "params", "outlets", "inlets",
     "max_active_tis_per_dag", "max_active_tis_per_dagrun", "executor_config", "task_display_name",
-    "run_as_user", "ignore_first_depends_on_past",
+    "run_as_user", "ignore_first_depends_on_past", "map_index_template",
 )
 TASK_CALLBACKS = ("on_execute_callback", "on_success_callback", "on_failure_callback", "on_retry_callback",
                   "on_skipped_callback")
