@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -231,5 +233,55 @@ named_py()
 		if strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Errorf("%s: rendered_map_index %q, want %q", dagID, got, want)
 		}
+	}
+}
+
+// TestPythonOutletEventsExtra: outlet_events[Dataset(uri)].extra set by a
+// Python task (Airflow 2.10) becomes the extra of the dataset event its
+// success records, which the consumer run it triggers reads through
+// triggering_dataset_events and inlet_events.
+func TestPythonOutletEventsExtra(t *testing.T) {
+	t.Parallel()
+	env, _ := pyEnv(t, map[string]string{"outlet_events.py": `
+from datetime import datetime
+from airflow.datasets import Dataset
+from airflow.decorators import dag, task
+
+ORDERS = Dataset("s3://bucket/orders.parquet")
+
+@dag(schedule=None, start_date=datetime(2024, 1, 1), catchup=False)
+def extra_producer():
+    @task(outlets=[ORDERS])
+    def load(*, outlet_events):
+        outlet_events[ORDERS].extra = {"rows": 42, "source": "load"}
+
+    load()
+
+@dag(schedule=[ORDERS], start_date=datetime(2024, 1, 1), catchup=False)
+def extra_consumer():
+    @task(inlets=[ORDERS])
+    def report(*, triggering_dataset_events, inlet_events):
+        return [triggering_dataset_events[ORDERS.uri][0].extra["rows"], inlet_events[ORDERS][-1].extra["source"]]
+
+    report()
+
+extra_producer()
+extra_consumer()
+`})
+	ctx := context.Background()
+	er := startEngine(t, env, nil)
+	produced, consumed := er.produce(t, "extra_producer", "extra_consumer", day)
+	if produced.State != windsock.DagRunSuccess || consumed.State != windsock.DagRunSuccess {
+		t.Fatalf("producer ended %s, consumer %s", produced.State, consumed.State)
+	}
+	evs, _, err := env.Store.DatasetEventList(ctx, &store.DatasetEventListParams{DagRunID: consumed.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || fmt.Sprint(evs[0].Extra["rows"]) != "42" || evs[0].Extra["source"] != "load" {
+		t.Fatalf("triggering events = %+v, want one with the extra the producer set", evs)
+	}
+	if got := strings.ReplaceAll(xcom(t, env, consumed, "report", "return_value"), " ", ""); got != `[42,"load"]` {
+		t.Errorf("consumer read %s, want the extra through both accessors", got)
 	}
 }

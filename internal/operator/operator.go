@@ -204,6 +204,10 @@ type Result struct {
 	// operator rendered it (a Python task renders it in Python, after
 	// execute); it may come alongside an error too.
 	RenderedMapIndex string
+	// OutletExtras are the extras a successful try set on the dataset
+	// events it emits, by dataset URI (Airflow 2.10's
+	// outlet_events[Dataset(uri)].extra).
+	OutletExtras map[string]map[string]any
 }
 
 // Registry maps operator names (Spec.Name) to implementations.
