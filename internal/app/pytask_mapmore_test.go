@@ -239,7 +239,8 @@ named_py()
 // TestPythonOutletEventsExtra: outlet_events[Dataset(uri)].extra set by a
 // Python task (Airflow 2.10) becomes the extra of the dataset event its
 // success records, which the consumer run it triggers reads through
-// triggering_dataset_events and inlet_events.
+// triggering_dataset_events and inlet_events, and any run reads from the
+// store through inlet_events.
 func TestPythonOutletEventsExtra(t *testing.T) {
 	t.Parallel()
 	env, _ := pyEnv(t, map[string]string{"outlet_events.py": `
@@ -265,8 +266,18 @@ def extra_consumer():
 
     report()
 
+@dag(schedule=None, start_date=datetime(2024, 1, 1), catchup=False)
+def extra_reader():
+    @task(inlets=[ORDERS])
+    def read(*, inlet_events):
+        events = inlet_events[ORDERS]
+        return [len(events), events[-1].extra["rows"], events[-1].source_task_id, events[-1].timestamp.year]
+
+    read()
+
 extra_producer()
 extra_consumer()
+extra_reader()
 `})
 	ctx := context.Background()
 	er := startEngine(t, env, nil)
@@ -283,5 +294,11 @@ extra_consumer()
 	}
 	if got := strings.ReplaceAll(xcom(t, env, consumed, "report", "return_value"), " ", ""); got != `[42,"load"]` {
 		t.Errorf("consumer read %s, want the extra through both accessors", got)
+	}
+	// A run that no dataset triggered reads the dataset's events from the
+	// store through inlet_events.
+	reader := er.trigger(t, "extra_reader", day, nil)
+	if got := strings.ReplaceAll(xcom(t, env, reader, "read", "return_value"), " ", ""); reader.State != windsock.DagRunSuccess || got != `[1,42,"load",`+fmt.Sprint(evs[0].Timestamp.Year())+`]` {
+		t.Errorf("reader ended %s, read %s", reader.State, got)
 	}
 }
