@@ -46,15 +46,15 @@ type Runs interface {
 	TaskInstanceList(ctx context.Context, params *TaskInstanceListParams) ([]*windsock.TaskInstance, error)
 	// TaskInstanceUpdate writes every mutable column of ti (state, try
 	// numbers, dates, duration, hostname, unixname, job ids, pool, queue,
-	// priority, operator, queued_dttm, pid, executor, heartbeat,
-	// next_retry_at, note) and sets updated_at. With params.FromStates
+	// priority, operator, queued_dttm, pid, executor, rendered_map_index,
+	// heartbeat, next_retry_at, note) and sets updated_at. With params.FromStates
 	// non-empty the write happens only if the stored state is one of them,
 	// and updated reports whether it did: that is how concurrent schedulers
 	// and workers avoid overwriting each other.
 	TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInstance, fromStates ...windsock.TaskInstanceState) (updated bool, err error)
 	// TaskInstanceFinishTry records a try's outcome: it writes ti's state,
-	// end_date, duration, max_tries, pid and next_retry_at (and sets
-	// updated_at), and nothing else, only if the stored row is still
+	// end_date, duration, max_tries, pid, next_retry_at and, when not
+	// empty, rendered_map_index (and sets updated_at), and nothing else, only if the stored row is still
 	// running try ti.TryNumber, so the late outcome of a try that was
 	// presumed dead (and retried elsewhere) never lands on a later try.
 	// When it writes, it sets ti.Note to the stored note (written by

@@ -62,7 +62,9 @@ type mappedData struct {
 }
 
 type mappedRow struct {
-	MapIndex  int
+	MapIndex int
+	// Name is the instance's rendered map_index_template.
+	Name      string
 	State     windsock.TaskInstanceState
 	TryNumber int
 	StartDate *time.Time
@@ -80,7 +82,7 @@ func (s *Server) mappedInstancesPage(w http.ResponseWriter, r *http.Request, p *
 	d := &mappedData{dagPage: p, Run: newRunView(p, run, s.now()), TaskID: taskID, Task: p.DAG.Task(taskID), Counts: dagview.CountStates(tis)}
 	base := p.Path + "/grid/" + d.Run.Path + "/" + url.PathEscape(taskID) + "?map_index="
 	for _, ti := range tis {
-		d.Rows = append(d.Rows, mappedRow{MapIndex: ti.MapIndex, State: ti.State, TryNumber: ti.TryNumber,
+		d.Rows = append(d.Rows, mappedRow{MapIndex: ti.MapIndex, Name: ti.RenderedMapIndex, State: ti.State, TryNumber: ti.TryNumber,
 			StartDate: ti.StartDate, EndDate: ti.EndDate, Href: base + strconv.Itoa(ti.MapIndex)})
 	}
 	return s.render(w, r, http.StatusOK, "ti_mapped", Page{Title: taskID + " - " + p.DagID, Nav: "dags", Data: d})

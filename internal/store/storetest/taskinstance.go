@@ -114,6 +114,7 @@ func testTaskInstance(t *testing.T, open OpenFunc) {
 		ti.QueuedDttm, ti.QueuedByJobID, ti.PID, ti.Executor = ptr(zoned().Add(-time.Minute)), ptr(int64(3)), ptr(4242), "LocalExecutor"
 		ti.LastHeartbeatAt, ti.NextRetryAt = ptr(zoned().Add(time.Second)), ptr(zoned().Add(time.Hour))
 		ti.Note = "a note"
+		ti.RenderedMapIndex = "file=a.csv" // map_index_template's result
 		updated, err := st.TaskInstanceUpdate(ctx, ti)
 		mustNo(t, err)
 		if !updated {
