@@ -54,6 +54,12 @@ type Options struct {
 	// BatchSize is the number of source rows per transaction (default
 	// 2000).
 	BatchSize int
+	// BulkRows is the number of rows of a run or task-instance table from
+	// which an import suspends the table's secondary indexes and builds
+	// them again at the end (when the rows also outnumber those already
+	// there): sorting once costs far less than keeping nine indexes up to
+	// date row by row. Default 10,000; negative: never.
+	BulkRows int64
 	// Progress, when set, is told how many rows are to be read in all,
 	// then how many more were read after each batch.
 	Progress Progress
@@ -89,7 +95,16 @@ type TableReport struct {
 	// Resumed is set when the table was read from an earlier run's
 	// checkpoint on.
 	Resumed bool `json:"resumed"`
+	// IndexesRebuilt is set when the table's secondary indexes were
+	// dropped for the import and built again after it.
+	IndexesRebuilt bool `json:"indexes_rebuilt,omitempty"`
 }
+
+// bulkTables are the tables whose secondary indexes a large import
+// suspends: keyed tables, whose clashes are judged on the unique indexes
+// that stay. Tables compared on content (log, task_fail) need their
+// indexes to find a row while importing.
+var bulkTables = map[string]bool{"dag_run": true, "task_instance": true}
 
 // Skip reasons, as reported.
 const (
@@ -111,6 +126,9 @@ var errDryRun = errors.New("dry run")
 func Import(ctx context.Context, st store.Store, src Source, opts Options) (*Report, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 2000
+	}
+	if opts.BulkRows == 0 {
+		opts.BulkRows = 10000
 	}
 	im := &importer{src: src, opts: opts, report: &Report{Source: src.Name(), Version: src.Version(), DryRun: opts.DryRun, Notes: []string{}}}
 	if opts.Progress != nil {
@@ -232,11 +250,31 @@ func (im *importer) restorePaused(ctx context.Context, q store.Queries) error {
 }
 
 // table imports one table batch by batch from its checkpoint on.
-func (im *importer) table(ctx context.Context, q store.Queries, table string) error {
+func (im *importer) table(ctx context.Context, q store.Queries, table string) (err error) {
 	tr := &TableReport{Table: table, Skipped: map[string]int64{}}
 	im.report.Tables = append(im.report.Tables, tr)
+	if bulkTables[table] && !im.opts.DryRun {
+		// Also when this source lacks the table: an earlier import killed
+		// halfway may have left the indexes suspended.
+		defer func() {
+			if rerr := q.ImportIndexesRestore(context.WithoutCancel(ctx), table); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
 	if !im.src.Has(table) {
 		return nil
+	}
+	if bulkTables[table] && !im.opts.DryRun && im.opts.BulkRows > 0 {
+		n, err := im.src.Count(ctx, table)
+		if err != nil {
+			return fmt.Errorf("import: count %s: %w", table, err)
+		}
+		if n >= im.opts.BulkRows {
+			if tr.IndexesRebuilt, err = q.ImportIndexesSuspend(ctx, table, n); err != nil {
+				return err
+			}
+		}
 	}
 	cp, err := q.ImportCheckpointGet(ctx, im.src.Name(), table)
 	if err != nil {
