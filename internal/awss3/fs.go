@@ -138,7 +138,9 @@ type object struct {
 	mod  time.Time
 }
 
-func (o *object) Stat() (fs.FileInfo, error) { return &entry{name: o.name, size: o.size, mod: o.mod}, nil }
+func (o *object) Stat() (fs.FileInfo, error) {
+	return &entry{name: o.name, size: o.size, mod: o.mod}, nil
+}
 func (o *object) Read(b []byte) (int, error) { return o.body.Read(b) }
 func (o *object) Close() error               { return o.body.Close() }
 
