@@ -159,45 +159,8 @@ func TestDBImportInterrupted(t *testing.T) {
 	src := sqliteAirflowDB(t, "2.10", logs)
 	h, dbPath := importHome(t)
 	args := []string{"db", "import", src, "--fernet-key", airflowtest.SourceKey, "--batch-size", "1"}
-	cmd := exec.Command(binary, args...)
-	cmd.Env = h.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	// Wait until some log batches are committed (a condition on the
-	// store, polled), then kill.
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	var ro *sql.DB
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("import ended (%v) before it could be interrupted; output:\n%s", err, out.String())
-		case <-ctx.Done():
-			t.Fatal("no log batch committed in time")
-		case <-time.After(5 * time.Millisecond):
-		}
-		if ro == nil {
-			if db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro"); err == nil {
-				ro = db
-				defer ro.Close()
-			}
-			continue
-		}
-		var n int
-		if err := ro.QueryRow(`SELECT count(*) FROM log`).Scan(&n); err == nil && n > 100 {
-			break
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-exited
+	// Killed once some log batches are committed.
+	ro := killImportWhen(t, h, dbPath, args, `SELECT count(*) FROM log`, 100)
 	var partial int
 	if err := ro.QueryRow(`SELECT count(*) FROM log`).Scan(&partial); err != nil {
 		t.Fatal(err)
@@ -423,34 +386,7 @@ func TestDBImportInterruptedBulk(t *testing.T) {
 	}
 
 	args := []string{"db", "import", src, "--fernet-key", airflowtest.SourceKey, "--batch-size", "50"}
-	cmd := exec.Command(binary, args...)
-	cmd.Env = h.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("import ended (%v) before it could be interrupted; output:\n%s", err, out.String())
-		case <-ctx.Done():
-			t.Fatal("no task instance batch committed in time")
-		case <-time.After(5 * time.Millisecond):
-		}
-		var n int
-		if err := ro.QueryRow(`SELECT count(*) FROM task_instance`).Scan(&n); err == nil && n > 500 {
-			break
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-exited
+	killImportWhen(t, h, dbPath, args, `SELECT count(*) FROM task_instance`, 500)
 	var partial, recorded int
 	if err := ro.QueryRow(`SELECT count(*) FROM task_instance`).Scan(&partial); err != nil || partial >= tis {
 		t.Fatalf("task instances at the kill: %d (%v)", partial, err)
@@ -483,4 +419,51 @@ func TestDBImportInterruptedBulk(t *testing.T) {
 	if err != nil || len(done) != 10 {
 		t.Errorf("successful task instances of bulk/scheduled__7 = %d (%v), want 10", len(done), err)
 	}
+}
+
+// killImportWhen runs windsock with args and kills it with SIGKILL once
+// count, a query on the environment's SQLite store, exceeds atLeast (a
+// condition polled on the store, not a time). It returns a read-only
+// handle on the store.
+func killImportWhen(t *testing.T, h *home, dbPath string, args []string, count string, atLeast int) *sql.DB {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = h.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	var ro *sql.DB
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("import ended (%v) before it could be interrupted; output:\n%s", err, out.String())
+		case <-ctx.Done():
+			cmd.Process.Kill()
+			t.Fatal("no batch committed in time")
+		case <-time.After(5 * time.Millisecond):
+		}
+		if ro == nil {
+			// The store may not be there yet.
+			if db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro"); err == nil {
+				ro = db
+				t.Cleanup(func() { ro.Close() })
+			}
+			continue
+		}
+		var n int
+		if err := ro.QueryRow(count).Scan(&n); err == nil && n > atLeast {
+			break
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	return ro
 }
