@@ -17,7 +17,8 @@ import (
 // tabs between its views and the actions the user may take.
 type dagPage struct {
 	DagID string
-	// Tab is the current view: grid, graph, runs, code or details.
+	// Tab is the current view: grid, graph, runs, calendar, duration,
+	// tries, landing-times, gantt, code or details.
 	Tab string
 	// Path is "/dags/<dag_id>" and APIPath "/api/v1/dags/<dag_id>", with
 	// the id escaped for a path.
@@ -48,6 +49,12 @@ type dagPerms struct {
 // Tabs are the views of a DAG, in the order the page shows them.
 func (p *dagPage) Tabs() []dagTab {
 	tabs := []dagTab{{"grid", "Grid"}, {"graph", "Graph"}, {"runs", "Runs"}}
+	if p.Can.ReadRuns && p.Can.ReadTIs {
+		tabs = append(tabs, dagTab{"calendar", "Calendar"}, dagTab{"duration", "Task duration"}, dagTab{"tries", "Task tries"},
+			dagTab{"landing-times", "Landing times"}, dagTab{"gantt", "Gantt"})
+	} else if p.Can.ReadRuns {
+		tabs = append(tabs, dagTab{"calendar", "Calendar"})
+	}
 	if p.Can.ReadCode {
 		tabs = append(tabs, dagTab{"code", "Code"})
 	}

@@ -40,6 +40,8 @@ type layoutData struct {
 	// AuthOn is false when authentication is off (no logout to offer).
 	AuthOn    bool
 	CanBrowse bool
+	// CanCluster offers the cluster activity page.
+	CanCluster bool
 	CanAdmin  bool
 	Admin     adminMenu
 	Version   string
@@ -137,6 +139,7 @@ func (s *Server) layout(r *http.Request, p Page) layoutData {
 	d.Admin = s.adminMenu(r)
 	d.CanAdmin = d.Admin.Variables || d.Admin.Connections || d.Admin.Pools || d.Admin.Users || d.Admin.Roles
 	d.CanBrowse = s.can(r, auth.ActionMenuAccess, auth.ResourceBrowseMenu)
+	d.CanCluster = s.can(r, auth.ActionRead, auth.ResourceClusterActivity)
 	d.PythonProblems = s.pythonProblems()
 	return d
 }
@@ -213,6 +216,7 @@ func templateFuncs(assets map[string]*asset) template.FuncMap {
 		"seconds":    fmtSeconds,
 		"join":       strings.Join,
 		"add":        func(a, b int) int { return a + b },
+		"sub":        func(a, b int) int { return a - b },
 	}
 }
 
