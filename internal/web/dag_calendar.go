@@ -103,7 +103,6 @@ func (s *Server) dagCalendar(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, "dag_calendar", Page{Title: p.DagID + " calendar", Nav: "dags", Data: d})
 }
 
-
 // Calendar geometry: 12 px days with a 2 px gap, weeks from Sunday.
 const (
 	calCell = 12

@@ -42,9 +42,9 @@ type layoutData struct {
 	CanBrowse bool
 	// CanCluster offers the cluster activity page.
 	CanCluster bool
-	CanAdmin  bool
-	Admin     adminMenu
-	Version   string
+	CanAdmin   bool
+	Admin      adminMenu
+	Version    string
 	// PythonProblems are the failures of the latest pip install of
 	// requirements.txt and unpack of plugins.zip, shown in a banner on
 	// every page (pip's message, escaped like all text).
