@@ -125,7 +125,7 @@ func runOptions(runs []*windsock.DagRun, selected *windsock.DagRun) []runOption 
 // ganttRows reads the run's task instances and their earlier tries.
 func (s *Server) ganttRows(r *http.Request, p *dagPage, run *runView) ([]ganttRow, error) {
 	ctx := r.Context()
-	tis, err := s.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: p.DagID, RunID: run.RunID})
+	tis, err := s.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: p.DagID, RunID: run.RunID, Timings: true})
 	if err != nil {
 		return nil, fmt.Errorf("gantt: list task instances: %w", err)
 	}

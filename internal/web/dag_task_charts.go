@@ -132,7 +132,7 @@ func (s *Server) taskChartPage(w http.ResponseWriter, r *http.Request, kind task
 		for i, run := range runs {
 			ids[i] = run.RunID
 		}
-		tis, err := s.Store.TaskInstanceList(r.Context(), &store.TaskInstanceListParams{DagID: p.DagID, RunIDs: ids})
+		tis, err := s.Store.TaskInstanceList(r.Context(), &store.TaskInstanceListParams{DagID: p.DagID, RunIDs: ids, Timings: true})
 		if err != nil {
 			return fmt.Errorf("%s: list task instances: %w", kind.Tab, err)
 		}
