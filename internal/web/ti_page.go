@@ -187,6 +187,9 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 			d.XComs = append(d.XComs, fieldView{Name: x.Key, Value: jsonBytesText(x.Value), When: &when})
 		}
 	}
+	if isPanel(r) {
+		return s.renderFragment(w, r, "ti_instance", "ti-details", d)
+	}
 	return s.render(w, r, http.StatusOK, "ti_instance", Page{Title: taskID + " - " + p.DagID, Nav: "dags", Data: d})
 }
 
