@@ -44,6 +44,8 @@ type dagPerms struct {
 	ReadCode bool
 	ReadLogs bool
 	ReadXCom bool
+	// ReadAuditLog needs Audit Logs besides the DAG, as Airflow's tab.
+	ReadAuditLog bool
 }
 
 // Tabs are the views of a DAG, in the order the page shows them.
@@ -58,7 +60,11 @@ func (p *dagPage) Tabs() []dagTab {
 	if p.Can.ReadCode {
 		tabs = append(tabs, dagTab{"code", "Code"})
 	}
-	return append(tabs, dagTab{"details", "Details"})
+	tabs = append(tabs, dagTab{"details", "Details"})
+	if p.Can.ReadAuditLog {
+		tabs = append(tabs, dagTab{"audit_log", "Audit log"})
+	}
+	return tabs
 }
 
 // dagTab is one view of a DAG.
@@ -107,6 +113,7 @@ func (s *Server) loadDAG(r *http.Request, tab string) (*dagPage, error) {
 		ReadLogs: s.canDAGEntity(r, auth.ActionRead, auth.ResourceTaskLog, dagID),
 		ReadXCom: s.canDAGEntity(r, auth.ActionRead, auth.ResourceXCom, dagID),
 	}
+	p.Can.ReadAuditLog = s.can(r, auth.ActionRead, auth.ResourceAuditLog)
 	p.TriggerConf = "{}"
 	if len(d.Params) > 0 {
 		if b, err := json.MarshalIndent(d.Params, "", "  "); err == nil {
