@@ -174,7 +174,9 @@ func (s *Server) providerList(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	slices.SortStableFunc(d.Rows, func(a, b providerRow) int { return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Class, b.Class)) })
+	slices.SortStableFunc(d.Rows, func(a, b providerRow) int {
+		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Class, b.Class))
+	})
 	return s.render(w, r, http.StatusOK, "admin_providers", Page{Title: "Providers", Nav: "admin", Data: d})
 }
 
