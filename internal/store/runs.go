@@ -141,6 +141,10 @@ type DagRunListParams struct {
 	OrderBy string
 	Limit   int
 	Offset  int
+	// DatesAndStates reads only the id, DAG id, run id, logical date and
+	// state; every other field is left zero. A year of hourly runs (a
+	// calendar's) reads several times faster this way.
+	DatesAndStates bool
 }
 
 // TaskInstanceListParams filters TaskInstanceList. Zero values mean "no

@@ -70,7 +70,7 @@ func (s *Server) dagCalendar(w http.ResponseWriter, r *http.Request) error {
 	if !p.Can.ReadRuns {
 		return forbidden()
 	}
-	runs, err := s.Store.DagRunList(r.Context(), &store.DagRunListParams{DagID: p.DagID})
+	runs, err := s.Store.DagRunList(r.Context(), &store.DagRunListParams{DagID: p.DagID, DatesAndStates: true})
 	if err != nil {
 		return fmt.Errorf("calendar: list runs: %w", err)
 	}
