@@ -91,6 +91,9 @@ type taskChartData struct {
 	Runs     int
 	Chart    template.HTML
 	Series   []chartSeries
+	// Legend lists the series (built with the chart: for 500 tasks a
+	// template loop would cost more than the chart).
+	Legend template.HTML
 	// NoPoints is set when the chart has too many points to mark each one
 	// (the lines still show, with a tooltip per task).
 	NoPoints bool
@@ -137,6 +140,7 @@ func (s *Server) taskChartPage(w http.ResponseWriter, r *http.Request, kind task
 			return fmt.Errorf("%s: list task instances: %w", kind.Tab, err)
 		}
 		d.Chart, d.Series, d.NoPoints = taskLineChart(kind, runs, tis)
+		d.Legend = seriesLegend(d.Series)
 	}
 	return s.render(w, r, http.StatusOK, "dag_task_chart", Page{Title: p.DagID + " " + kind.Title, Nav: "dags", Data: d})
 }
@@ -314,4 +318,16 @@ func taskLineChart(kind taskChartKind, runs []*windsock.DagRun, tis []*windsock.
 		`" y2="`, strconv.Itoa(lineTop+linePlotH), `"/><line class="axis" x1="`, strconv.Itoa(lineLeft), `" x2="`,
 		strconv.Itoa(lineLeft+linePlotW), `" y1="`, num(yOf(bottom)), `" y2="`, num(yOf(bottom)), `"/></svg>`)
 	return c.html(), series, !markPoints
+}
+
+// seriesLegend lists the series, each with a sample of its line (colour
+// and dash pattern) and its name.
+func seriesLegend(series []chartSeries) template.HTML {
+	var c svg
+	c.raw(`<ul class="legend series-legend" aria-label="Tasks">`)
+	for _, s := range series {
+		c.raw(`<li><svg class="chart" width="26" height="10" aria-hidden="true"><path class="series `, s.Class, `" d="M1 5 H25"/></svg>`, esc(s.Name), `</li>`)
+	}
+	c.raw(`</ul>`)
+	return c.html()
 }
