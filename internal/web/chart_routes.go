@@ -18,4 +18,6 @@ func (s *Server) chartRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /configuration", s.page(s.configPage))
 	mux.Handle("GET /provider/list", s.page(s.providerList))
 	mux.Handle("GET /plugin/list", s.page(s.pluginList))
+	mux.Handle("GET /datasets/detail", s.page(s.datasetDetail))
+	mux.Handle("GET /dag-dependencies", s.page(s.dagDependencies))
 }
