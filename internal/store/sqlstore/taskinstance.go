@@ -700,16 +700,10 @@ func (q *queries) TaskInstanceSlotUsage(ctx context.Context) (*store.SlotUsage, 
 }
 
 func (q *queries) tiSelect(ctx context.Context, query string, args ...any) ([]*windsock.TaskInstance, error) {
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*windsock.TaskInstance
-	for rows.Next() {
+	return selectRows(ctx, q, query, args, func(row rowScanner) (*windsock.TaskInstance, error) {
 		var ti windsock.TaskInstance
 		var state string
-		if err := rows.Scan(&ti.DagID, &ti.TaskID, &ti.RunID, &ti.MapIndex, nullString{&state},
+		if err := row.Scan(&ti.DagID, &ti.TaskID, &ti.RunID, &ti.MapIndex, nullString{&state},
 			nullInt{&ti.TryNumber}, nullInt{&ti.MaxTries}, nullTimePtr{&ti.StartDate},
 			nullTimePtr{&ti.EndDate}, nullFloat64Ptr{&ti.Duration}, nullString{&ti.Hostname},
 			nullString{&ti.Unixname}, nullInt64Ptr{&ti.JobID}, nullString{&ti.Pool},
@@ -720,9 +714,8 @@ func (q *queries) tiSelect(ctx context.Context, query string, args ...any) ([]*w
 			return nil, err
 		}
 		ti.State = windsock.TaskInstanceState(state)
-		out = append(out, &ti)
-	}
-	return out, rows.Err()
+		return &ti, nil
+	})
 }
 
 // tiTimingColumns are what TaskInstanceListParams.Timings reads.
@@ -731,23 +724,16 @@ const tiTimingColumns = `task_instance.dag_id, task_instance.task_id, task_insta
 	task_instance.end_date, task_instance.duration, task_instance.queued_dttm`
 
 func (q *queries) tiTimingSelect(ctx context.Context, query string, args ...any) ([]*windsock.TaskInstance, error) {
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*windsock.TaskInstance
-	for rows.Next() {
+	return selectRows(ctx, q, query, args, func(row rowScanner) (*windsock.TaskInstance, error) {
 		var ti windsock.TaskInstance
 		var state string
-		if err := rows.Scan(&ti.DagID, &ti.TaskID, &ti.RunID, &ti.MapIndex, nullString{&state}, nullInt{&ti.TryNumber},
+		if err := row.Scan(&ti.DagID, &ti.TaskID, &ti.RunID, &ti.MapIndex, nullString{&state}, nullInt{&ti.TryNumber},
 			nullTimePtr{&ti.StartDate}, nullTimePtr{&ti.EndDate}, nullFloat64Ptr{&ti.Duration}, nullTimePtr{&ti.QueuedDttm}); err != nil {
 			return nil, err
 		}
 		ti.State = windsock.TaskInstanceState(state)
-		out = append(out, &ti)
-	}
-	return out, rows.Err()
+		return &ti, nil
+	})
 }
 
 // keyString formats a key for messages: dag_id.task_id[map_index]@run_id.
