@@ -23,11 +23,37 @@
     link.classList.add("selected");
   }
 
-  function show(link) {
+  // remember keeps what the panel shows in the address (run_id and
+  // task_id, as Airflow's grid does), so a reload or a shared link opens
+  // it again.
+  function remember(href) {
+    var target = new URL(href, window.location.href);
+    var u = new URL(window.location.href);
+    var m = target.pathname.match(/\/grid\/([^/]+)\/([^/]+)$/);
+    if (m) {
+      u.searchParams.set("run_id", decodeURIComponent(m[1]));
+      u.searchParams.set("task_id", decodeURIComponent(m[2]));
+      var mi = target.searchParams.get("map_index");
+      if (mi !== null) { u.searchParams.set("map_index", mi); } else { u.searchParams.delete("map_index"); }
+    } else {
+      u.searchParams.set("run_id", target.searchParams.get("run_id") || "");
+      u.searchParams.delete("task_id");
+      u.searchParams.delete("map_index");
+    }
+    window.history.replaceState(null, "", u.pathname + u.search);
+  }
+
+  function forget() {
+    var u = new URL(window.location.href);
+    ["run_id", "task_id", "map_index"].forEach(function (k) { u.searchParams.delete(k); });
+    window.history.replaceState(null, "", u.pathname + u.search);
+  }
+
+  function show(href) {
     var ticket = ++pending;
     panel.hidden = false;
     panel.setAttribute("aria-busy", "true");
-    fetch(panelURL(link.getAttribute("href")), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    fetch(panelURL(href), { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (resp) {
         return resp.text().then(function (html) { return { ok: resp.ok, status: resp.status, html: html }; });
       })
@@ -50,9 +76,9 @@
         close.className = "secondary details-close";
         close.setAttribute("data-testid", "details-close");
         close.textContent = "Close details";
-        close.addEventListener("click", function () { panel.hidden = true; panel.replaceChildren(); });
+        close.addEventListener("click", function () { panel.hidden = true; panel.replaceChildren(); forget(); });
         var full = document.createElement("a");
-        full.href = link.getAttribute("href");
+        full.href = href;
         full.className = "details-full";
         full.setAttribute("data-testid", "details-full-page");
         full.textContent = "Open as a page";
@@ -81,10 +107,21 @@
     if (!link) { return; }
     ev.preventDefault();
     markSelected(link);
-    show(link);
+    remember(link.getAttribute("href"));
+    show(link.getAttribute("href"));
   });
 
-  function init() { panel = document.getElementById("details-panel"); }
+  // A grid address naming a task instance (run_id and task_id) opens its
+  // details at once.
+  function init() {
+    panel = document.getElementById("details-panel");
+    var grid = document.getElementById("grid");
+    var q = new URLSearchParams(window.location.search);
+    if (!panel || !grid || !q.get("run_id") || !q.get("task_id")) { return; }
+    var href = window.location.pathname + "/" + encodeURIComponent(q.get("run_id")) + "/" + encodeURIComponent(q.get("task_id"));
+    if (q.get("map_index") !== null) { href += "?map_index=" + encodeURIComponent(q.get("map_index")); }
+    show(href);
+  }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {

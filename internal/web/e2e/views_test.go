@@ -332,6 +332,16 @@ func TestGridDetailsPanel(t *testing.T) {
 		t.Error("the clicked cell is not marked selected")
 	}
 	tb.screenshot(artifactDir(t), "grid_details")
+	// The address names what the panel shows: a reload opens it again.
+	var search string
+	if err := tb.eval(`new URLSearchParams(location.search).get("task_id") + " " + new URLSearchParams(location.search).get("run_id")`, &search); err != nil {
+		t.Fatal(err)
+	}
+	if search != "greet "+run.RunID {
+		t.Errorf("address after the click names %q, want greet and the run", search)
+	}
+	tb.run("reload", chromedp.Reload(), chromedp.WaitVisible(`#details-panel #ti`, q))
+	tb.waitJS("greet's log after the reload", `document.querySelector("#details-panel #log").textContent.indexOf("hello from windsock") >= 0`)
 
 	// A run's bar: the run's details replace the task's.
 	tb.run("click the run's bar", chromedp.Click(`#grid a.run-bar`, q), chromedp.WaitVisible(`#details-panel #run-panel`, q))
