@@ -389,3 +389,27 @@ func TestClusterActivityShowsAKilledWorker(t *testing.T) {
 	tb.screenshot(artifactDir(t), "cluster_activity")
 	tb.phoneFits("/cluster_activity", "#components", "cluster_activity_phone")
 }
+
+// TestNewPagesFitAPhone opens the other new pages on a 390 px wide phone
+// screen: none may scroll sideways.
+func TestNewPagesFitAPhone(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	srv := startServer(t, chartsYAML)
+	srv.seedRuns(t, "e2e_charts", []time.Time{time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)}, nil)
+	tb := b.tab(t, srv.url)
+	tb.login("admin")
+	for path, sel := range map[string]string{
+		"/xcom/list":                     "#list-filter",
+		"/configuration":                 "#config-hidden",
+		"/provider/list":                 "#providers-table",
+		"/plugin/list":                   "#plugins-note",
+		"/dag-dependencies":              "h1",
+		"/dags/e2e_charts/audit_log":     "#list-filter",
+		"/dags/e2e_charts/tries":         "#task-chart",
+		"/dags/e2e_charts/landing-times": "#task-chart",
+	} {
+		name := strings.NewReplacer("/", "_", "-", "_").Replace(strings.Trim(path, "/"))
+		tb.phoneFits(path, sel, name+"_phone")
+	}
+}
