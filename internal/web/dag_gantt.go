@@ -219,6 +219,7 @@ func ganttChart(rows []ganttRow, now time.Time) template.HTML {
 	width := ganttLabelW + ganttPlotW + ganttRightW
 	height := ganttAxisH + len(rows)*ganttRowH + 4
 	var c svg
+	c.b.Grow(len(rows)*700 + 4096)
 	c.raw(`<svg class="chart gantt" id="gantt-chart" data-testid="gantt-chart" role="img" aria-labelledby="gantt-chart-title" width="`,
 		strconv.Itoa(width), `" height="`, strconv.Itoa(height), `" viewBox="0 0 `, strconv.Itoa(width), " ", strconv.Itoa(height), `">`,
 		`<title id="gantt-chart-title">Tries of each task instance on a time axis from `, esc(from.UTC().Format(time.DateTime)),
