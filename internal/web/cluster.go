@@ -238,7 +238,11 @@ func runDaysChart(days []runDay) template.HTML {
 		if total > 0 {
 			c.raw(`<text class="bar-label" x="`, cx, `" y="`, num(yOf(base)-3), `" text-anchor="middle">`, strconv.Itoa(total), `</text>`)
 		}
-		c.raw(`<text class="axis-label" x="`, cx, `" y="`, strconv.Itoa(rcTop+rcPlotH+14), `" text-anchor="middle">`, d.Day.Format("01-02"), `</text>`)
+		// A label every other day at most: "01-02" is as wide as a bar's
+		// step. Every bar's tooltip has its date.
+		if i%max(1, (len(days)+9)/10) == 0 {
+			c.raw(`<text class="axis-label" x="`, cx, `" y="`, strconv.Itoa(rcTop+rcPlotH+14), `" text-anchor="middle">`, d.Day.Format("01-02"), `</text>`)
+		}
 	}
 	c.raw(`</svg>`)
 	return c.html()
