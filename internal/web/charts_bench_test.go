@@ -132,10 +132,11 @@ func (u *benchUI) addRuns(d *windsock.DAG, dates []time.Time, withTIs bool) []*w
 	return runs
 }
 
-// serve benchmarks GET path and reports the page size and the process's
+// serve benchmarks GET path, reports the page size and the process's
 // CPU time per request ("cpu-ms/op"): on a machine shared with other
-// work, wall time (ns/op) measures the load more than the page.
-func (u *benchUI) serve(path string) {
+// work, wall time (ns/op) measures the load more than the page. It
+// returns the page's size in bytes.
+func (u *benchUI) serve(path string) int {
 	b := u.b
 	size := 0
 	b.ResetTimer()
@@ -152,6 +153,7 @@ func (u *benchUI) serve(path string) {
 	}
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(size)/1024, "KiB/page")
+	return size
 }
 
 // processCPU is the CPU time (user and system) the process has used.

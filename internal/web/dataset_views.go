@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,24 +26,10 @@ func (s *Server) readableDAGFilter(r *http.Request) func(string) bool {
 // visibleRefs keeps the producing tasks and consuming DAGs the user may
 // read, and says how many it left out.
 func visibleRefs(d *windsock.Dataset, can func(string) bool) (hidden int) {
-	tasks := d.ProducingTasks[:0:0]
-	for _, t := range d.ProducingTasks {
-		if can(t.DagID) {
-			tasks = append(tasks, t)
-		} else {
-			hidden++
-		}
-	}
-	dags := d.ConsumingDAGs[:0:0]
-	for _, c := range d.ConsumingDAGs {
-		if can(c.DagID) {
-			dags = append(dags, c)
-		} else {
-			hidden++
-		}
-	}
-	d.ProducingTasks, d.ConsumingDAGs = tasks, dags
-	return hidden
+	n := len(d.ProducingTasks) + len(d.ConsumingDAGs)
+	d.ProducingTasks = slices.DeleteFunc(d.ProducingTasks, func(t windsock.DatasetTaskRef) bool { return !can(t.DagID) })
+	d.ConsumingDAGs = slices.DeleteFunc(d.ConsumingDAGs, func(c windsock.DatasetDAGRef) bool { return !can(c.DagID) })
+	return n - len(d.ProducingTasks) - len(d.ConsumingDAGs)
 }
 
 // datasetEventRow is one event of a dataset's page.
