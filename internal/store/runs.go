@@ -146,6 +146,10 @@ type DagRunListParams struct {
 	OrderBy string
 	Limit   int
 	Offset  int
+	// DatesAndStates reads only the id, DAG id, run id, logical date and
+	// state; every other field is left zero. A year of hourly runs (a
+	// calendar's) reads several times faster this way.
+	DatesAndStates bool
 }
 
 // TaskInstanceListParams filters TaskInstanceList. Zero values mean "no
@@ -164,9 +168,14 @@ type TaskInstanceListParams struct {
 	// HeartbeatBefore keeps instances whose last_heartbeat_at is before it
 	// (or null): zombie candidates when combined with States running.
 	HeartbeatBefore *time.Time
-	OrderBy         string
-	Limit           int
-	Offset          int
+	// Timings reads only what charts of many instances draw: the key,
+	// state, try number, queued, start and end dates and duration; every
+	// other field is left zero. Reading 12,500 instances this way costs
+	// about half as much as whole rows.
+	Timings bool
+	OrderBy string
+	Limit   int
+	Offset  int
 }
 
 // Try names one try of a task instance.

@@ -106,6 +106,7 @@ func (s *Server) Handler() http.Handler {
 	s.mwaaRoutes(mux)
 	s.shellRoutes(mux)
 	s.dagRoutes(mux)
+	s.chartRoutes(mux)
 	mux.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return windsock.Errorf(windsock.ENOTFOUND, "The page %s does not exist", r.URL.Path)
 	}))

@@ -189,6 +189,9 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 			d.XComs = append(d.XComs, fieldView{Name: x.Key, Value: jsonBytesText(x.Value), When: &when})
 		}
 	}
+	if isPanel(r) {
+		return s.renderFragment(w, r, "ti_instance", "ti-details", d)
+	}
 	return s.render(w, r, http.StatusOK, "ti_instance", Page{Title: taskID + " - " + p.DagID, Nav: "dags", Data: d})
 }
 
@@ -200,6 +203,19 @@ func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("task instance page: list failures: %w", err)
 	}
+	out := pastTries(ti.TaskInstance, fails)
+	if ti.TryNumber > 0 {
+		out = append(out, tryView{Number: ti.TryNumber, State: ti.State, StartDate: ti.StartDate, EndDate: ti.EndDate, Duration: d.Duration})
+	}
+	for i := range out {
+		out[i].Href = d.PagePath + d.query + "try=" + strconv.Itoa(out[i].Number) + "#log"
+	}
+	return out, nil
+}
+
+// pastTries are the failed tries before a task instance's current one,
+// as the task_fail table remembers them (numbered in order).
+func pastTries(ti *windsock.TaskInstance, fails []*windsock.TaskFail) []tryView {
 	var out []tryView
 	for _, f := range fails {
 		n := len(out) + 1
@@ -212,13 +228,7 @@ func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 		}
 		out = append(out, tv)
 	}
-	if ti.TryNumber > 0 {
-		out = append(out, tryView{Number: ti.TryNumber, State: ti.State, StartDate: ti.StartDate, EndDate: ti.EndDate, Duration: d.Duration})
-	}
-	for i := range out {
-		out[i].Href = d.PagePath + d.query + "try=" + strconv.Itoa(out[i].Number) + "#log"
-	}
-	return out, nil
+	return out
 }
 
 // chooseLog picks the try whose log the page shows: ?try=N, or the

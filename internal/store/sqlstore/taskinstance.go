@@ -188,12 +188,16 @@ func (q *queries) TaskInstanceList(ctx context.Context, params *store.TaskInstan
 		where = append(where, "(task_instance.last_heartbeat_at < ? OR task_instance.last_heartbeat_at IS NULL)")
 		args = append(args, utc(*params.HeartbeatBefore))
 	}
-	query := `SELECT ` + tiColumns + ` FROM task_instance`
+	columns, sel := tiColumns, q.tiSelect
+	if params.Timings {
+		columns, sel = tiTimingColumns, q.tiTimingSelect
+	}
+	query := `SELECT ` + columns + ` FROM task_instance`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	clause, pageArgs := limitOffset(params.Limit, params.Offset)
-	tis, err := q.tiSelect(ctx, query+order+clause, append(args, pageArgs...)...)
+	tis, err := sel(ctx, query+order+clause, append(args, pageArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("list task instances: %w", err)
 	}
@@ -698,22 +702,33 @@ func (q *queries) TaskInstanceSlotUsage(ctx context.Context) (*store.SlotUsage, 
 }
 
 func (q *queries) tiSelect(ctx context.Context, query string, args ...any) ([]*windsock.TaskInstance, error) {
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*windsock.TaskInstance
-	for rows.Next() {
+	return selectRows(ctx, q, query, args, func(row rowScanner) (*windsock.TaskInstance, error) {
 		var ti windsock.TaskInstance
 		var state string
-		if err := rows.Scan(tiScanDest(&ti, &state)...); err != nil {
+		if err := row.Scan(tiScanDest(&ti, &state)...); err != nil {
 			return nil, err
 		}
 		ti.State = windsock.TaskInstanceState(state)
-		out = append(out, &ti)
-	}
-	return out, rows.Err()
+		return &ti, nil
+	})
+}
+
+// tiTimingColumns are what TaskInstanceListParams.Timings reads.
+const tiTimingColumns = `task_instance.dag_id, task_instance.task_id, task_instance.run_id,
+	task_instance.map_index, task_instance.state, task_instance.try_number, task_instance.start_date,
+	task_instance.end_date, task_instance.duration, task_instance.queued_dttm`
+
+func (q *queries) tiTimingSelect(ctx context.Context, query string, args ...any) ([]*windsock.TaskInstance, error) {
+	return selectRows(ctx, q, query, args, func(row rowScanner) (*windsock.TaskInstance, error) {
+		var ti windsock.TaskInstance
+		var state string
+		if err := row.Scan(&ti.DagID, &ti.TaskID, &ti.RunID, &ti.MapIndex, nullString{&state}, nullInt{&ti.TryNumber},
+			nullTimePtr{&ti.StartDate}, nullTimePtr{&ti.EndDate}, nullFloat64Ptr{&ti.Duration}, nullTimePtr{&ti.QueuedDttm}); err != nil {
+			return nil, err
+		}
+		ti.State = windsock.TaskInstanceState(state)
+		return &ti, nil
+	})
 }
 
 // keyString formats a key for messages: dag_id.task_id[map_index]@run_id.

@@ -367,6 +367,8 @@
     // Read the whole log now (chunk after chunk), then keep following it
     // while the try runs.
     function loop() {
+      // The grid's details panel may replace this log: stop with it.
+      if (!pre.isConnected) { return; }
       fetchMore().then(function (done) {
         if (done === "now") { loop(); return; }
         if (!done) { window.setTimeout(loop, LOG_POLL_MS); }
@@ -374,6 +376,9 @@
     }
     loop();
   }
+
+  // The grid's details panel (grid_details.js) starts the log it shows.
+  window.WindsockDAG = { startLog: startLog };
 
   function init() {
     startGridPolling();

@@ -51,6 +51,8 @@ type gridView struct {
 	// longest run (1-10), for the classes bar-1..bar-10: the page's
 	// content security policy forbids inline styles.
 	Bars []int
+	// Axis labels the bars' durations and the runs' dates.
+	Axis runAxis
 	Rows []rowView
 }
 
@@ -103,6 +105,7 @@ func (r *GridRenderer) Render(w io.Writer, g *Grid, opts GridOptions) error {
 		}
 		v.Bars = append(v.Bars, tenths)
 	}
+	v.Axis = newRunAxis(g.Columns, longest)
 	v.Rows = make([]rowView, len(g.Rows))
 	for i := range g.Rows {
 		row := &g.Rows[i]
