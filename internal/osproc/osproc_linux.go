@@ -1,0 +1,49 @@
+//go:build linux
+
+package osproc
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// startOf returns "<boot id>/<start ticks>" for pid, from /proc: field 22
+// of /proc/PID/stat is the start time in clock ticks since boot, which
+// with the boot id names one process for the life of the host.
+func startOf(pid int) (string, bool) {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", false
+	}
+	// "pid (comm) state ppid ...": comm may hold spaces and parentheses,
+	// so fields are counted from the last ')'; starttime is the 20th
+	// field after it.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return "", false
+	}
+	f := bytes.Fields(stat[i+1:])
+	if len(f) < 20 {
+		return "", false
+	}
+	if f[0][0] == 'Z' || f[0][0] == 'X' {
+		return "", false // exited, waiting to be reaped: not running
+	}
+	return bootID() + "/" + string(f[19]), true
+}
+
+// readable reports whether this host's start times can be read at all.
+func readable() bool {
+	_, err := os.Stat("/proc/self/stat")
+	return err == nil
+}
+
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
