@@ -1,18 +1,21 @@
 // Package osproc names a process of this host so that it can be told
 // apart from a later process that reuses its pid: the pid with the time the
-// process started (and, on Linux, the boot it started in). Schedulers use
-// it to find the tries whose process died with the host's other processes
-// still running: a crashed scheduler, standalone or worker.
+// process started, in the boot and pid namespace it started in. Schedulers
+// use it to find at once the tries whose process died while the host runs
+// on: a crashed scheduler, standalone or worker.
 package osproc
 
-import "syscall"
+import (
+	"strings"
+	"syscall"
+)
 
 // Identity is one process of this host.
 type Identity struct {
 	PID int
-	// Start tells processes that had the same pid apart: on Linux, the
-	// boot id and the start time in clock ticks since boot; "" when it
-	// cannot be read (the pid alone is then checked).
+	// Start tells processes that had the same pid apart: on Linux,
+	// "<boot id>/<pid namespace>/<start time in clock ticks since boot>";
+	// "" when it cannot be read.
 	Start string
 }
 
@@ -23,24 +26,32 @@ func Self() Identity {
 	return Identity{PID: pid, Start: start}
 }
 
-// Alive reports whether the process id names still runs: a process with
-// its pid exists and, when id.Start is known, started when it did. An
-// unknown start time on either side falls back to the pid alone.
-func (id Identity) Alive() bool {
+// Gone reports whether the process id names has certainly ended: no
+// process has its pid, or the one that has it started at another time (a
+// reused pid). A process recorded in another boot or pid namespace (a host
+// of the same name, a container) cannot be judged from here: it is not
+// gone. With no start time recorded, the pid alone decides.
+func (id Identity) Gone() bool {
 	if id.PID <= 0 {
 		return false
 	}
-	if err := syscall.Kill(id.PID, 0); err != nil && err != syscall.EPERM {
+	if id.Start == "" {
+		err := syscall.Kill(id.PID, 0)
+		return err != nil && err != syscall.EPERM
+	}
+	self, ok := startOf(syscall.Getpid())
+	if !ok || scope(self) != scope(id.Start) {
 		return false
 	}
-	if id.Start == "" {
-		return true
-	}
 	now, ok := startOf(id.PID)
-	if !ok {
-		// Gone between the two looks, or unreadable: trust the pid only
-		// when the start time cannot be read at all.
-		return syscall.Kill(id.PID, 0) == nil && !readable()
+	return !ok || now != id.Start
+}
+
+// scope is the boot and pid namespace part of a start.
+func scope(start string) string {
+	i := strings.LastIndexByte(start, '/')
+	if i < 0 {
+		return ""
 	}
-	return now == id.Start
+	return start[:i]
 }

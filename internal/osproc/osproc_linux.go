@@ -9,9 +9,11 @@ import (
 	"strings"
 )
 
-// startOf returns "<boot id>/<start ticks>" for pid, from /proc: field 22
-// of /proc/PID/stat is the start time in clock ticks since boot, which
-// with the boot id names one process for the life of the host.
+// startOf returns the Start of a running pid, from /proc: field 22 of
+// /proc/PID/stat is the start time in clock ticks since boot, which with
+// the boot id and the pid namespace names one process for the life of the
+// host. false when no such process runs (an exited one waiting to be
+// reaped does not).
 func startOf(pid int) (string, bool) {
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -25,19 +27,11 @@ func startOf(pid int) (string, bool) {
 		return "", false
 	}
 	f := bytes.Fields(stat[i+1:])
-	if len(f) < 20 {
+	if len(f) < 20 || f[0][0] == 'Z' || f[0][0] == 'X' {
 		return "", false
 	}
-	if f[0][0] == 'Z' || f[0][0] == 'X' {
-		return "", false // exited, waiting to be reaped: not running
-	}
-	return bootID() + "/" + string(f[19]), true
-}
-
-// readable reports whether this host's start times can be read at all.
-func readable() bool {
-	_, err := os.Stat("/proc/self/stat")
-	return err == nil
+	ns, _ := os.Readlink("/proc/self/ns/pid")
+	return bootID() + "/" + ns + "/" + string(f[19]), true
 }
 
 func bootID() string {

@@ -4,5 +4,3 @@ package osproc
 
 // startOf is unknown off Linux: the pid alone is checked.
 func startOf(int) (string, bool) { return "", false }
-
-func readable() bool { return false }

@@ -5,10 +5,14 @@ import (
 	"testing"
 )
 
-func TestIdentity(t *testing.T) {
+func TestGone(t *testing.T) {
 	t.Parallel()
-	if !Self().Alive() {
-		t.Fatal("this process is not alive by its own identity")
+	self := Self()
+	if self.Start == "" {
+		t.Fatal("this process's start time cannot be read")
+	}
+	if self.Gone() {
+		t.Fatal("this process is gone by its own identity")
 	}
 	cmd := exec.Command("sleep", "60")
 	if err := cmd.Start(); err != nil {
@@ -19,26 +23,26 @@ func TestIdentity(t *testing.T) {
 		t.Fatal("cannot read the start time of a running child")
 	}
 	child := Identity{PID: cmd.Process.Pid, Start: start}
-	if !child.Alive() {
-		t.Fatal("a running child is not alive")
+	if child.Gone() {
+		t.Fatal("a running child is gone")
 	}
-	// Another process with the child's pid (a reused pid) started at
-	// another time: not the same process.
-	if (Identity{PID: child.PID, Start: start + "0"}).Alive() {
-		t.Fatal("a process with the same pid but another start time was taken for the one recorded")
+	// The child's pid reused by a process started at another time.
+	if !(Identity{PID: child.PID, Start: start + "0"}).Gone() {
+		t.Fatal("a process with the recorded pid but another start time was taken for the one recorded")
+	}
+	// Recorded in another boot (or on a host of the same name): unknown.
+	if (Identity{PID: child.PID, Start: "other-boot/pid:[1]/5"}).Gone() {
+		t.Fatal("a process of another boot was judged gone")
 	}
 	cmd.Process.Kill()
-	// Exited but not yet reaped: a zombie is not running.
-	if child.Alive() {
-		// The kill may not have landed yet: wait for it to be reaped.
-		cmd.Wait()
-		if child.Alive() {
-			t.Fatal("a killed child is alive")
-		}
-	} else {
-		cmd.Wait()
+	cmd.Wait()
+	if !child.Gone() {
+		t.Fatal("a killed and reaped child is not gone")
 	}
-	if (Identity{}).Alive() {
-		t.Fatal("the zero identity is alive")
+	if !(Identity{PID: child.PID}).Gone() {
+		t.Fatal("a reaped pid without a start time is not gone")
+	}
+	if (Identity{}).Gone() {
+		t.Fatal("the zero identity is gone")
 	}
 }

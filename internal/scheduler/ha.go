@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/windsock/windsock/internal/osproc"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -99,6 +100,12 @@ func (s *Scheduler) refreshMembers(ctx context.Context, now time.Time) error {
 	}
 	ids := make([]int64, 0, len(jobs))
 	for _, j := range jobs {
+		// A scheduler of this host whose process is gone (crashed, and
+		// perhaps restarted as this one) owns nothing, whatever its last
+		// heartbeat says.
+		if j.Hostname == s.cfg.Hostname && (osproc.Identity{PID: j.PID, Start: j.ProcessStart}).Gone() {
+			continue
+		}
 		ids = append(ids, j.ID)
 	}
 	if !s.own.set(s.jobID, ids) {
