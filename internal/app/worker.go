@@ -67,7 +67,7 @@ func (e *Environment) NewWorker(opts WorkerOptions) (*executor.Local, error) {
 			}
 		},
 		LostContactAfter: e.lostContactAfter(), LogServer: opts.LogServer,
-		Logger:           e.Logger, Clock: e.Clock,
+		Logger: e.Logger, Clock: e.Clock,
 	})
 }
 

@@ -39,8 +39,8 @@ type Config struct {
 	// task logs, recorded in its job row for the web servers; "" when
 	// none serves them.
 	LogServer string
-	Logger   *slog.Logger
-	Clock    func() time.Time
+	Logger    *slog.Logger
+	Clock     func() time.Time
 
 	// ClaimQueued makes this a worker: it claims any queued task instance
 	// (of Queues, when set) rather than only those submitted, when woken
