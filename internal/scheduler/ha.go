@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/windsock/windsock/internal/osproc"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -103,7 +102,7 @@ func (s *Scheduler) refreshMembers(ctx context.Context, now time.Time) error {
 		// A scheduler of this host whose process is gone (crashed, and
 		// perhaps restarted as this one) owns nothing, whatever its last
 		// heartbeat says.
-		if j.Hostname == s.cfg.Hostname && (osproc.Identity{PID: j.PID, Start: j.ProcessStart}).Gone() {
+		if s.processGone(j) {
 			continue
 		}
 		ids = append(ids, j.ID)

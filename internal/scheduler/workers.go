@@ -34,12 +34,15 @@ func (s *Scheduler) failDeadWorkers(ctx context.Context, now time.Time, dirty, r
 	}
 	running := map[int64]bool{}
 	dead := map[int64]string{}
+	// here are the dead executors of this machine, whose tries' leftover
+	// processes can be ended from here.
+	here := map[int64]bool{}
 	stale, staleOK := decide.StaleBefore(now, s.contact, s.cfg.WorkerHealthThreshold)
 	for _, j := range jobs {
 		running[j.ID] = true
 		switch {
-		case j.Hostname == s.cfg.Hostname && (osproc.Identity{PID: j.PID, Start: j.ProcessStart}).Gone():
-			dead[j.ID] = fmt.Sprintf("the process that ran this try is gone (pid %d on %s, %s)", j.PID, j.Hostname, j.ExecutorClass)
+		case s.processGone(j):
+			dead[j.ID], here[j.ID] = fmt.Sprintf("the process that ran this try is gone (pid %d, %s on %s)", j.PID, j.ExecutorClass, j.Hostname), true
 		case staleOK && j.LatestHeartbeat.Before(stale):
 			dead[j.ID] = fmt.Sprintf("no heartbeat from the worker running this try (job %d on %s) for %s (scheduler.worker_health_check_threshold): it is presumed dead",
 				j.ID, j.Hostname, s.cfg.WorkerHealthThreshold)
@@ -60,6 +63,11 @@ func (s *Scheduler) failDeadWorkers(ctx context.Context, now time.Time, dirty, r
 			reason = dead[*ti.JobID]
 		case atStart && (ti.JobID == nil || !running[*ti.JobID]) && ti.Hostname == s.cfg.Hostname && ti.PID != nil && !processAlive(*ti.PID):
 			reason = "the process that ran this try is gone (its scheduler stopped)"
+			if ti.JobID != nil {
+				here[*ti.JobID] = true
+			} else {
+				here[0] = true
+			}
 		default:
 			continue
 		}
@@ -70,7 +78,7 @@ func (s *Scheduler) failDeadWorkers(ctx context.Context, now time.Time, dirty, r
 			}
 			continue
 		}
-		if s.cfg.EndOrphan != nil && ti.Hostname == s.cfg.Hostname {
+		if s.cfg.EndOrphan != nil && here[jobOf(ti)] {
 			// Its processes may outlive the executor that started them:
 			// gone before the try runs again.
 			s.cfg.EndOrphan(ti)
@@ -108,4 +116,22 @@ func (s *Scheduler) loseTry(ctx context.Context, ti *windsock.TaskInstance, reas
 		return fmt.Errorf("hand back a lost try: %w", err)
 	}
 	return nil
+}
+
+// processGone reports whether the process of an executor or scheduler job
+// has ended on this machine (recorded in this boot and pid namespace: the
+// host name a worker was given does not matter). A job recorded without a
+// start time is judged by its pid only on a host of the same name.
+func (s *Scheduler) processGone(j *windsock.Job) bool {
+	if j.ProcessStart == "" && j.Hostname != s.cfg.Hostname {
+		return false
+	}
+	return osproc.Identity{PID: j.PID, Start: j.ProcessStart}.Gone()
+}
+
+func jobOf(ti *windsock.TaskInstance) int64 {
+	if ti.JobID == nil {
+		return 0
+	}
+	return *ti.JobID
 }
