@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -225,5 +228,72 @@ func TestClusterThreeWorkersOnOneHost(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("log of %s: %d %s", task, status, body)
 		}
+	}
+}
+
+// TestStandaloneKilledMidRunLosesNoTry: `standalone` killed with SIGKILL
+// while tasks with retries: 0 run, then started again in the same home:
+// it finds its previous process's tries at once (their process is gone),
+// ends what they left running (each still holds its task's lock) and runs
+// them again as the same tries, so every task succeeds, within seconds of
+// the restart rather than after the zombie threshold.
+func TestStandaloneKilledMidRunLosesNoTry(t *testing.T) {
+	t.Parallel()
+	const n = 12
+	side := filepath.Join(t.TempDir(), "side.log")
+	h := newHome(t, "SIDE="+side, "WINDSOCK__CORE__DAGS_ARE_PAUSED_AT_CREATION=False")
+	h.writeDAG(t, "locked.yaml", strings.Replace(lockedDAG("locked", n), "schedule: null", "schedule: '@once'", 1))
+	lines := func() string { b, _ := os.ReadFile(side); return string(b) }
+	waitLines := func(what, word string, limit time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for strings.Count(lines(), " "+word+"\n") < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within %s; side effects:\n%s", what, limit, lines())
+			}
+			time.Sleep(50 * time.Millisecond) // the tasks are other processes writing a file: nothing to wait on
+		}
+	}
+
+	first := h.start(t, "standalone-1", nil, "standalone", "--port", freePort(t))
+	waitLines("every task running", "start", 2*time.Minute)
+	first.cmd.Process.Signal(syscall.SIGKILL)
+	<-first.done
+
+	restarted := time.Now()
+	h.start(t, "standalone-2", nil, "standalone", "--port", freePort(t))
+	waitLines("every task ended", "end", 30*time.Second)
+	t.Logf("the %d tries lost with the killed standalone ran again and ended %s after the restart", n, time.Since(restarted).Round(time.Millisecond))
+	if strings.Contains(lines(), "overlap") {
+		t.Fatalf("a task ran while its previous execution's leftovers held its lock:\n%s", lines())
+	}
+
+	st, err := sqlite.Open(t.Context(), filepath.Join(h.dir, "windsock.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		runs, err := st.DagRunList(t.Context(), &store.DagRunListParams{DagID: "locked"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 1 && runs[0].State == windsock.DagRunSuccess {
+			tis, err := st.TaskInstanceList(t.Context(), &store.TaskInstanceListParams{DagID: "locked"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ti := range tis {
+				if ti.State != windsock.TaskStateSuccess || ti.TryNumber != 1 {
+					t.Errorf("%s is %s on try %d, want success on try 1", ti.TaskID, ti.State, ti.TryNumber)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("runs %v: want the one run success", runs)
+		}
+		time.Sleep(50 * time.Millisecond) // another process's database: nothing to wait on
 	}
 }
