@@ -146,6 +146,8 @@ type Scheduler struct {
 	// the workers a threshold to report once it is back. Loop goroutine
 	// only.
 	contact decide.Contact
+	// startedAt is when Start ran: contact.Since until the first outage.
+	startedAt time.Time
 
 	jobID  int64
 	cancel context.CancelFunc
@@ -285,6 +287,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	s.jobID = job.ID
 	s.contact = decide.Contact{Since: now}
+	s.startedAt = now
 	s.own.set(s.jobID, nil)
 	if err := s.refreshMembers(ctx, now); err != nil {
 		return fmt.Errorf("read live schedulers: %w", err)

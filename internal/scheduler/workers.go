@@ -38,10 +38,15 @@ func (s *Scheduler) failDeadWorkers(ctx context.Context, now time.Time, dirty, r
 	// processes can be ended from here.
 	here := map[int64]bool{}
 	stale, staleOK := decide.StaleBefore(now, s.contact, s.cfg.WorkerHealthThreshold)
+	// After an outage, a worker that crashed meanwhile and started again
+	// records the outcomes it journaled before the try could be handed
+	// back and run again: its process being gone is not enough until the
+	// threshold has passed since the database came back.
+	goneOK := !s.contact.Lost && (s.contact.Since.Equal(s.startedAt) || staleOK)
 	for _, j := range jobs {
 		running[j.ID] = true
 		switch {
-		case s.processGone(j):
+		case goneOK && s.processGone(j):
 			dead[j.ID], here[j.ID] = fmt.Sprintf("the process that ran this try is gone (pid %d, %s on %s)", j.PID, j.ExecutorClass, j.Hostname), true
 		case staleOK && j.LatestHeartbeat.Before(stale):
 			dead[j.ID] = fmt.Sprintf("no heartbeat from the worker running this try (job %d on %s) for %s (scheduler.worker_health_check_threshold): it is presumed dead",
