@@ -88,19 +88,18 @@ func (c *cluster) checkLockedRun(dagID, runID string, n int) {
 	}
 }
 
-// TestClusterWorkerKilledOnThisMachine: kill -9 of a worker mid-try, with
-// the default settings: a scheduler on the same machine sees its process
-// gone (whatever host name the worker was given), ends the processes its
-// tries left (which hold their locks) and hands the tries back at once;
-// another worker runs them as the same tries.
-func TestClusterWorkerKilledOnThisMachine(t *testing.T) {
-	t.Parallel()
-	const n = 4
+// killWorkerMidTries runs n tries of lockedDAG on a worker started under
+// wrapper, kills it with SIGKILL, starts another worker and checks that
+// the tries run again there, as the same tries, within 45 s of the kill
+// (default settings), never beside the first executions.
+func killWorkerMidTries(t *testing.T, n int, wrapper ...string) {
 	c := newCluster(t, defaultThresholds...)
 	c.writeDAG("locked.yaml", lockedDAG("locked", n))
 	c.start("dag-processor", "dag-processor")
 	c.start("scheduler", "scheduler")
+	c.wrapper = wrapper
 	w1 := c.start("worker-1", "worker", "--hostname", "127.0.0.2")
+	c.wrapper = nil
 	c.waitDAG("locked")
 	c.run("dags", "trigger", "locked", "-r", "r")
 	c.waitAllRunningOn("locked", "r", n, "127.0.0.2")
@@ -116,41 +115,30 @@ func TestClusterWorkerKilledOnThisMachine(t *testing.T) {
 	c.checkLockedRun("locked", "r", n)
 }
 
+// TestClusterWorkerKilledOnThisMachine: kill -9 of a worker mid-try, with
+// the default settings: a scheduler on the same machine sees its process
+// gone (whatever host name the worker was given), ends the processes its
+// tries left (which hold their locks) and hands the tries back at once;
+// another worker runs them as the same tries.
+func TestClusterWorkerKilledOnThisMachine(t *testing.T) {
+	t.Parallel()
+	killWorkerMidTries(t, 4)
+}
+
 // TestClusterWorkerKilledOnAnotherHost: a worker whose machine dies (here:
-// a worker alone in a pid namespace, killed with everything it started, so
-// that no scheduler can see its process) is presumed dead once its
-// heartbeat is older than scheduler.worker_health_check_threshold, with
-// the default settings: its tries run again elsewhere within 45 s of the
-// kill, as the same tries, never beside the first.
+// a worker alone in a pid namespace, so that no scheduler can see its
+// process; unshare passes SIGKILL on to it, and it takes every process of
+// its namespace along) is presumed dead once its heartbeat is older than
+// scheduler.worker_health_check_threshold, with the default settings: its
+// tries run again elsewhere within 45 s of the kill, as the same tries,
+// never beside the first.
 func TestClusterWorkerKilledOnAnotherHost(t *testing.T) {
 	t.Parallel()
-	if err := exec.Command("unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "true").Run(); err != nil {
+	wrapper := []string{"unshare", "--pid", "--fork", "--kill-child", "--mount-proc"}
+	if err := exec.Command(wrapper[0], append(wrapper[1:], "true")...).Run(); err != nil {
 		t.Skipf("cannot make a pid namespace here (%v)", err)
 	}
-	const n = 3
-	c := newCluster(t, defaultThresholds...)
-	c.writeDAG("locked.yaml", lockedDAG("locked", n))
-	c.start("dag-processor", "dag-processor")
-	c.start("scheduler", "scheduler")
-	c.wrapper = []string{"unshare", "--pid", "--fork", "--kill-child", "--mount-proc"}
-	w1 := c.start("worker-1", "worker", "--hostname", "127.0.0.2")
-	c.wrapper = nil
-	c.waitDAG("locked")
-	c.run("dags", "trigger", "locked", "-r", "r")
-	c.waitAllRunningOn("locked", "r", n, "127.0.0.2")
-
-	// unshare passes SIGKILL on to the worker (--kill-child), and the
-	// worker, first process of its namespace, takes every process of it
-	// along: a machine gone with all it ran.
-	w1.cmd.Process.Signal(syscall.SIGKILL)
-	<-w1.done
-	killed := time.Now()
-	c.start("worker-2", "worker", "--hostname", "127.0.0.3")
-	if state := c.waitRun("locked", "r", 45*time.Second); state != windsock.DagRunSuccess {
-		t.Fatalf("run ended %s, want success", state)
-	}
-	t.Logf("the dead worker's %d tries ran again and finished %s after the kill", n, time.Since(killed).Round(time.Millisecond))
-	c.checkLockedRun("locked", "r", n)
+	killWorkerMidTries(t, 3, wrapper...)
 }
 
 // TestClusterThreeWorkersOnOneHost: three workers on one host, started

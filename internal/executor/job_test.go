@@ -13,7 +13,6 @@ import (
 	"github.com/windsock/windsock/internal/osproc"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
-	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -23,16 +22,7 @@ import (
 // (what schedulers check the tries' liveness by) and ends it on Stop.
 func TestExecutorRecordsItsJob(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "windsock.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ctx, dir, db := setup(t)
 	logical := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	dag := &windsock.DAG{DagID: "etl", Tasks: []*windsock.Task{{TaskID: "t", Operator: "bash", OperatorClass: "BashOperator",
 		Args: map[string]any{"bash_command": "true"}, Pool: windsock.DefaultPoolName, PoolSlots: 1, Queue: "default", PriorityWeight: 1}}}
