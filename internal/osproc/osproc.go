@@ -7,6 +7,7 @@ package osproc
 
 import (
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -39,13 +40,19 @@ func (id Identity) Gone() bool {
 		err := syscall.Kill(id.PID, 0)
 		return err != nil && err != syscall.EPERM
 	}
-	self, ok := startOf(syscall.Getpid())
-	if !ok || scope(self) != scope(id.Start) {
+	if here := selfScope(); here == "" || here != scope(id.Start) {
 		return false
 	}
 	now, ok := startOf(id.PID)
 	return !ok || now != id.Start
 }
+
+// selfScope is this process's boot and pid namespace ("" when unknown),
+// read once: schedulers ask for every executor at every pass.
+var selfScope = sync.OnceValue(func() string {
+	start, _ := startOf(syscall.Getpid())
+	return scope(start)
+})
 
 // scope is the boot and pid namespace part of a start.
 func scope(start string) string {
