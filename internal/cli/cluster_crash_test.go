@@ -285,3 +285,33 @@ func TestStandaloneKilledMidRunLosesNoTry(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // another process's database: nothing to wait on
 	}
 }
+
+// TestClusterPartitionedWorkerStopsItsTriesFirst: a worker cut off from
+// the database (alive, its tries running) stops them within half of
+// scheduler.worker_health_check_threshold, before any scheduler presumes
+// it dead and hands them back, so the tries that run again on another
+// worker never run beside the first (each task's lock would tell).
+func TestClusterPartitionedWorkerStopsItsTriesFirst(t *testing.T) {
+	t.Parallel()
+	const n = 3
+	c := newCluster(t, clusterOption{"SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD", "300"}, clusterOption{"SCHEDULER__WORKER_HEALTH_CHECK_THRESHOLD", "8"})
+	proxy := newTCPProxy(t, c.url)
+	c.writeDAG("locked.yaml", lockedDAG("locked", n))
+	c.start("dag-processor", "dag-processor")
+	c.start("scheduler", "scheduler")
+	w1 := c.startWith("worker-1", []string{"WINDSOCK__DATABASE__SQL_ALCHEMY_CONN=" + proxy.url}, "worker", "--hostname", "127.0.0.2")
+	c.waitDAG("locked")
+	c.run("dags", "trigger", "locked", "-r", "r")
+	c.waitAllRunningOn("locked", "r", n, "127.0.0.2")
+
+	proxy.cut()
+	c.start("worker-2", "worker", "--hostname", "127.0.0.3")
+	if state := c.waitRun("locked", "r", time.Minute); state != windsock.DagRunSuccess {
+		t.Fatalf("run ended %s, want success", state)
+	}
+	c.checkLockedRun("locked", "r", n)
+	b, _ := os.ReadFile(w1.log)
+	if !strings.Contains(string(b), "lost contact with the metadata database") {
+		t.Fatalf("the cut-off worker did not report stopping its tries:\n%s", b)
+	}
+}
