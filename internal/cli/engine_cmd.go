@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/dagprocessor"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/scheduler"
@@ -59,18 +60,21 @@ hands them back at once.`,
 			if hostname != "" {
 				env.Hostname = hostname
 			}
-			svc, err := startServices(ctx, env)
-			if err != nil {
-				return err
-			}
-			defer svc.drain(ctx, 0) // at once when returning early
-			if svc.engine.Executor != nil && env.Shared() && !skipLogs {
+			logAddr := ""
+			if env.Config.Core.Executor != config.ExecutorCelery && env.Shared() && !skipLogs {
+				// Started first: its address goes in the executor's job row.
 				logs, err := startLogServer(ctx, env, hostname)
 				if err != nil {
 					return err
 				}
 				defer logs.Stop()
+				logAddr = env.LogServerAddress(logs)
 			}
+			svc, err := startServices(ctx, env, logAddr)
+			if err != nil {
+				return err
+			}
+			defer svc.drain(ctx, 0) // at once when returning early
 			logger.Info("scheduler is running", "executor", env.Config.Core.Executor, "parallelism", env.Config.Core.Parallelism, "dags_folder", env.Config.Core.DagsFolder)
 			<-ctx.Done()
 			drainGracefully(logger, grace, svc.drain)
@@ -102,13 +106,14 @@ func (s *services) drain(hurry context.Context, grace time.Duration) {
 }
 
 // startServices starts the DAG processor (unless it runs on its own) and
-// the engine, wired so that a parsed change reaches the scheduler at once.
+// the engine, wired so that a parsed change reaches the scheduler at once;
+// logServer is where the engine's task logs are served ("" for none).
 // The engine outlives ctx (the first signal): drain stops it.
-func startServices(ctx context.Context, env *app.Environment) (*services, error) {
+func startServices(ctx context.Context, env *app.Environment, logServer string) (*services, error) {
 	if err := env.EnsureDagsFolder(); err != nil {
 		return nil, err
 	}
-	engine, err := env.NewEngine(app.EngineOptions{})
+	engine, err := env.NewEngine(app.EngineOptions{LogServer: logServer})
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool, g
 		return err
 	}
 
-	svc, err := startServices(ctx, env)
+	svc, err := startServices(ctx, env, "")
 	if err != nil {
 		return err
 	}

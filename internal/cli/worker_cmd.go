@@ -29,7 +29,9 @@ func (r *runner) workerCommand() *cobra.Command {
 		Short: "Run tasks that schedulers queued (core.executor = CeleryExecutor), on any host sharing the PostgreSQL database",
 		Long: `Claims queued task instances from the metadata database and runs them, up to
 --concurrency at once (celery.worker_concurrency), only those of --queues when
-given. It serves the logs of its tries on logging.worker_log_server_port.
+given. It serves the logs of its tries on logging.worker_log_server_port (on a
+free port when another worker of the host has it; the port is recorded with
+the worker, where the webservers find it).
 On SIGTERM or SIGINT it stops claiming, lets running tries finish for up to
 --grace-period, then hands the rest back to run again as the same try (without
 using up a retry); a second signal hands them back at once.
@@ -62,7 +64,11 @@ database is back, or when the worker next starts in the same home.`,
 				}
 				defer logs.Stop()
 			}
-			w, err := env.NewWorker(app.WorkerOptions{Concurrency: concurrency, Queues: qs})
+			opts := app.WorkerOptions{Concurrency: concurrency, Queues: qs}
+			if logs != nil {
+				opts.LogServer = env.LogServerAddress(logs)
+			}
+			w, err := env.NewWorker(opts)
 			if err != nil {
 				return err
 			}
@@ -93,7 +99,8 @@ func concurrencyOf(flag int, env *app.Environment) int {
 }
 
 // startLogServer serves this process's task logs to the webservers, on
-// hostname (all interfaces when empty) and logging.worker_log_server_port.
+// hostname (all interfaces when empty) and logging.worker_log_server_port,
+// or a free port when that one is taken.
 func startLogServer(ctx context.Context, env *app.Environment, hostname string) (*logserver.Server, error) {
 	ls := env.NewLogServer()
 	ls.Addr = net.JoinHostPort(hostname, strconv.Itoa(env.Config.Logging.WorkerLogServerPort))

@@ -229,6 +229,20 @@ type SchedulerSection struct {
 	// SchedulerZombieTaskThreshold is how long a running task may go
 	// without heartbeat before it is a zombie. Default: 300 seconds.
 	SchedulerZombieTaskThreshold time.Duration
+	// WorkerHealthCheckThreshold is Windsock's: how old the last heartbeat
+	// of a worker (or of a scheduler's local executor) may be before a
+	// scheduler presumes it dead and runs its tries again elsewhere, at
+	// once rather than after SchedulerZombieTaskThreshold. A worker that
+	// cannot heartbeat for half of it stops its tries first, so that a try
+	// never runs twice at once. Default: 30 seconds.
+	WorkerHealthCheckThreshold time.Duration
+	// RetryTriesLostToCrash is Windsock's: a try lost because the process
+	// running it died (a worker or scheduler killed or crashed, found dead
+	// by its heartbeat or, on its own host, by its pid), not because the
+	// task failed, runs again as the same try without using up a retry, as
+	// a graceful shutdown hands tries back. False keeps Airflow's
+	// behaviour: the try fails and retries apply. Default: True.
+	RetryTriesLostToCrash bool
 	// MaxTisPerQuery bounds the task instances handled per scheduling
 	// query; 0 means parallelism. Default: 16.
 	MaxTisPerQuery int

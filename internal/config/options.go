@@ -90,6 +90,8 @@ var knownOptions = []optionSpec{
 	{section: "scheduler", name: "scheduler_health_check_threshold", kind: kindSeconds, def: constant("30"), field: func(c *Config) any { return &c.Scheduler.SchedulerHealthCheckThreshold }},
 	{section: "scheduler", name: "task_queued_timeout", kind: kindSeconds, def: constant("600"), field: func(c *Config) any { return &c.Scheduler.TaskQueuedTimeout }},
 	{section: "scheduler", name: "scheduler_zombie_task_threshold", kind: kindSeconds, def: constant("300"), field: func(c *Config) any { return &c.Scheduler.SchedulerZombieTaskThreshold }},
+	{section: "scheduler", name: "worker_health_check_threshold", kind: kindSeconds, def: constant("30"), field: func(c *Config) any { return &c.Scheduler.WorkerHealthCheckThreshold }},
+	{section: "scheduler", name: "retry_tries_lost_to_crash", kind: kindBool, def: constant("True"), field: func(c *Config) any { return &c.Scheduler.RetryTriesLostToCrash }},
 	{section: "scheduler", name: "max_tis_per_query", kind: kindInt, def: constant("16"), field: func(c *Config) any { return &c.Scheduler.MaxTisPerQuery }},
 	{section: "scheduler", name: "standalone_dag_processor", kind: kindBool, def: constant("False"), field: func(c *Config) any { return &c.Scheduler.StandaloneDagProcessor }},
 

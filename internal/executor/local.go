@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/windsock/windsock/internal/store"
@@ -33,10 +34,13 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// OnDone is called after each try's outcome is recorded.
 	OnDone   func(try *taskrun.Try, out *taskrun.Outcome)
-	JobID    func() int64
 	Hostname string
-	Logger   *slog.Logger
-	Clock    func() time.Time
+	// LogServer is host:port of the log server serving this executor's
+	// task logs, recorded in its job row for the web servers; "" when
+	// none serves them.
+	LogServer string
+	Logger    *slog.Logger
+	Clock     func() time.Time
 
 	// ClaimQueued makes this a worker: it claims any queued task instance
 	// (of Queues, when set) rather than only those submitted, when woken
@@ -88,6 +92,10 @@ type Local struct {
 	// the next may be tried (dispatch goroutine only).
 	claimWait      backoff
 	claimNotBefore time.Time
+
+	// jobID is this executor's WorkerJob row: its heartbeat vouches for
+	// the tries it claims.
+	jobID atomic.Int64
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -149,11 +157,15 @@ func (e *Local) Start(ctx context.Context) error {
 	if e.cancel != nil {
 		return errors.New("executor already started")
 	}
+	if err := e.createJob(ctx); err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	if e.cfg.ClaimQueued {
 		queued, err := e.cfg.Store.Listen(runCtx, store.ChannelQueued)
 		if err != nil {
 			cancel()
+			e.endJob()
 			return err
 		}
 		go func() {
@@ -182,6 +194,7 @@ func (e *Local) Start(ctx context.Context) error {
 			e.cfg.Logger.Warn("stopping with outcomes the metadata database has not taken: they stay in the journal and are recorded when this worker starts again",
 				"outcomes", left, "journal", e.cfg.Runner.Journal.Dir())
 		}
+		e.endJob()
 	}()
 	go func() {
 		select {
@@ -334,14 +347,10 @@ func (e *Local) claimAndStart(ctx context.Context) {
 			e.signalIdle()
 		}
 
-		var jobID *int64
-		if e.cfg.JobID != nil {
-			id := e.cfg.JobID()
-			jobID = &id
-		}
+		jobID := e.jobID.Load()
 		cctx, cancelClaim := context.WithTimeout(ctx, e.storeTimeout())
 		tis, err := e.cfg.Store.TaskInstanceClaim(cctx, &store.TaskInstanceClaimParams{
-			Keys: batch, Queues: e.cfg.Queues, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: jobID,
+			Keys: batch, Queues: e.cfg.Queues, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: &jobID,
 			PID: os.Getpid(), Now: e.cfg.Clock().UTC(),
 		})
 		cancelClaim()
@@ -463,8 +472,12 @@ func (e *Local) heartbeat(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	now := e.cfg.Clock()
+	jobErr := e.heartbeatJob(ctx, now)
 	if len(mine) == 0 {
 		e.lastContact = now // nothing runs that could run twice
+		if jobErr == nil {
+			e.contact.ok()
+		}
 		return
 	}
 	// A try whose task instance is no longer this running try (marked
@@ -496,6 +509,11 @@ func (e *Local) heartbeat(ctx context.Context) {
 	hctx, cancel := context.WithTimeout(ctx, e.storeTimeout())
 	err := e.cfg.Store.TaskInstanceHeartbeat(hctx, tries, now.UTC())
 	cancel()
+	if err == nil {
+		// The job's heartbeat vouches for the tries as much as theirs:
+		// without it the schedulers presume this worker dead.
+		err = jobErr
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return
