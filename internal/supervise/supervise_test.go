@@ -150,4 +150,3 @@ func TestStopKillsAfterGrace(t *testing.T) {
 		t.Fatalf("child still alive")
 	}
 }
-
