@@ -255,6 +255,9 @@ func (p *Process) Pid() int {
 	return p.pid
 }
 
+// Name returns the command's name.
+func (p *Process) Name() string { return p.cmd.Name }
+
 // Starts returns how many times this supervisor started the child (an
 // adopted child is not counted).
 func (p *Process) Starts() int {
