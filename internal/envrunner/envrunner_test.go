@@ -1,9 +1,13 @@
 package envrunner_test
 
 import (
+	"context"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/windsock/windsock/internal/envrunner"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -22,4 +26,108 @@ func TestDAGFromLocalBucket(t *testing.T) {
 	tr.putLocal("srcbucket", "dags/second.yaml", dagYAML("second", 1, "echo second"))
 	waitFor(t, 2*time.Minute, "the uploaded DAG to run", func() bool { return states(t, db, "second")[windsock.TaskStateSuccess] == 1 })
 	t.Logf("uploaded DAG ran within %s", time.Since(uploaded))
+}
+
+// TestAutoscaleBurst: a burst of 200 tasks scales the environment out
+// from 1 to its maximum, and once idle it scales back in to 1; no try
+// fails because of the scale-in.
+func TestAutoscaleBurst(t *testing.T) {
+	t.Parallel()
+	tr := setup(t)
+	s := spec("burst", "burstbucket")
+	s.MaxWorkers = 4 // mw1.small: 5 tasks per worker, so up to 20 at once
+	tr.putLocal("burstbucket", "dags/.keep", "")
+	tr.start(s)
+	if st, _ := tr.Status("burst"); st.Workers != 1 {
+		t.Fatalf("starts with %d workers, want 1", st.Workers)
+	}
+	db := tr.openStore("burst")
+
+	tr.putLocal("burstbucket", "dags/burst.yaml", dagYAML("burst", 200, "sleep 1"))
+	// Scale-out reaction: from the first queued try to the maximum.
+	waitFor(t, 2*time.Minute, "the burst to be queued", func() bool {
+		c := states(t, db, "burst")
+		return c[windsock.TaskStateQueued]+c[windsock.TaskStateRunning] > 0
+	})
+	loaded := time.Now()
+	waitFor(t, time.Minute, "scale out to 4 workers", func() bool {
+		st, _ := tr.Status("burst")
+		return st.Workers == 4
+	})
+	t.Logf("scale-out reaction: %s", time.Since(loaded))
+	// The capacity is really there: more tries run at once than one
+	// worker holds, never more than four do.
+	most := 0
+	waitFor(t, 5*time.Minute, "the burst to finish", func() bool {
+		c := states(t, db, "burst")
+		most = max(most, c[windsock.TaskStateRunning])
+		if c[windsock.TaskStateRunning] > 20 {
+			t.Fatalf("%d tries running at once, more than 4 workers of 5", c[windsock.TaskStateRunning])
+		}
+		return allFinal(t, db, "burst", 200)
+	})
+	if most <= 5 {
+		t.Fatalf("at most %d tries ran at once: the capacity did not grow past one worker", most)
+	}
+	waitFor(t, time.Minute, "scale in to 1 worker", func() bool {
+		st, _ := tr.Status("burst")
+		return st.Workers == 1
+	})
+	st, _ := tr.Status("burst")
+	if !strings.Contains(st.LastScaling, "scale in") {
+		t.Fatalf("LastScaling %q does not tell the scale-in", st.LastScaling)
+	}
+	if c := states(t, db, "burst"); c[windsock.TaskStateSuccess] != 200 {
+		t.Fatalf("states after the burst: %v, want 200 successes", c)
+	}
+}
+
+// TestAdoptNeverDoubles: a new Runner over the same home (a control plane
+// restart) adopts the live process; a dead one is started again; never
+// two.
+func TestAdoptNeverDoubles(t *testing.T) {
+	t.Parallel()
+	tr := setup(t)
+	s := spec("adopted", "")
+	tr.start(s)
+	h := envrunner.EnvironmentHome(tr.home, "adopted")
+	before := windsockProcs(t, h)
+	if len(before) != 1 {
+		t.Fatalf("%d windsock processes, want 1", len(before))
+	}
+	tr.Runner.Close() // the control plane goes away; the environment runs on
+
+	r2, err := envrunner.New(tr.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Runner = r2
+	if _, err := r2.Adopt(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if after := windsockProcs(t, h); len(after) != 1 || after[0] != before[0] {
+		t.Fatalf("after adoption: processes %v, want only %v", after, before)
+	}
+	// Adopting twice in one runner is refused, not doubled.
+	if _, err := r2.Adopt(context.Background(), s); err == nil {
+		t.Fatal("a second Adopt succeeded")
+	}
+
+	// A process that died while no control plane ran is started again.
+	r2.Close()
+	if err := syscall.Kill(before[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the process to die", func() bool { return len(windsockProcs(t, h)) == 0 })
+	r3, err := envrunner.New(tr.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Runner = r3
+	if _, err := r3.Adopt(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if after := windsockProcs(t, h); len(after) != 1 || after[0] == before[0] {
+		t.Fatalf("after adopting a dead environment: processes %v, want one new", after)
+	}
 }

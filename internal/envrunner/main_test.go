@@ -1,12 +1,14 @@
 package envrunner_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,10 +172,62 @@ func states(t *testing.T, st store.Store, dagID string) map[windsock.TaskInstanc
 
 // dagYAML is a DAG of n tasks running cmd, started once at upload.
 func dagYAML(dagID string, n int, cmd string) string {
+	return dagYAMLRetries(dagID, n, cmd, 0)
+}
+
+// dagYAMLRetries is dagYAML with retries per task.
+func dagYAMLRetries(dagID string, n int, cmd string, retries int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:\n  start_date: 2024-01-01\n  schedule: '@once'\n  catchup: false\n  is_paused_upon_creation: false\n  max_active_tasks: 1000\n  tasks:\n", dagID)
+	fmt.Fprintf(&b, "%s:\n  start_date: 2024-01-01\n  schedule: '@once'\n  catchup: false\n  is_paused_upon_creation: false\n  max_active_tasks: 1000\n", dagID)
+	fmt.Fprintf(&b, "  default_args:\n    retries: %d\n    retry_delay: 1s\n  tasks:\n", retries)
 	for i := range n {
 		fmt.Fprintf(&b, "    t%03d:\n      operator: bash\n      bash_command: %q\n", i, cmd)
 	}
 	return b.String()
+}
+
+// finalStates are the states a try ends in.
+var finalStates = map[windsock.TaskInstanceState]bool{
+	windsock.TaskStateSuccess: true, windsock.TaskStateFailed: true, windsock.TaskStateSkipped: true, windsock.TaskStateUpstreamFailed: true,
+}
+
+// allFinal reports whether n task instances of dagID exist and every one
+// is in a final state.
+func allFinal(t *testing.T, st store.Store, dagID string, n int) bool {
+	total := 0
+	for s, c := range states(t, st, dagID) {
+		if !finalStates[s] {
+			return false
+		}
+		total += c
+	}
+	return total == n
+}
+
+// windsockProcs counts the live processes running the windsock binary
+// with home as WINDSOCK_HOME.
+func windsockProcs(t *testing.T, home string) []int {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if err != nil || exe != binary {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !bytes.Contains(env, []byte("WINDSOCK_HOME="+home+"\x00")) {
+			continue
+		}
+		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 && len(stat) > i+2 && stat[i+2] == 'Z' {
+			continue
+		}
+		pids = append(pids, pid)
+	}
+	return pids
 }
