@@ -2,6 +2,8 @@ package envrunner_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +28,19 @@ func TestDAGFromLocalBucket(t *testing.T) {
 	tr.putLocal("srcbucket", "dags/second.yaml", dagYAML("second", 1, "echo second"))
 	waitFor(t, 2*time.Minute, "the uploaded DAG to run", func() bool { return states(t, db, "second")[windsock.TaskStateSuccess] == 1 })
 	t.Logf("uploaded DAG ran within %s", time.Since(uploaded))
+
+	// The web server serves Airflow's metrics.
+	resp, err := http.Get("http://" + st.WebserverHostname + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"airflow_ti_successes 3\n", `airflow_dagrun_duration_success{dag_id="first"} `, `airflow_pool_open_slots{pool_name="default_pool"} 512`, "airflow_dagbag_size 2\n", "airflow_scheduler_heartbeat 1"} {
+		if !strings.Contains(string(body), want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
 }
 
 // TestAutoscaleBurst: a burst of 200 tasks scales the environment out
