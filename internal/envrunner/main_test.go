@@ -45,12 +45,12 @@ func TestMain(m *testing.M) {
 // testRunner is a Runner over a fresh control-plane home.
 type testRunner struct {
 	*envrunner.Runner
-	t    *testing.T
+	t    testing.TB
 	home string
 	cfg  envrunner.Config
 }
 
-func setup(t *testing.T, tweak ...func(*envrunner.Config)) *testRunner {
+func setup(t testing.TB, tweak ...func(*envrunner.Config)) *testRunner {
 	t.Helper()
 	home := t.TempDir()
 	cfg := envrunner.Config{
@@ -89,7 +89,7 @@ func (tr *testRunner) stopAll() {
 	}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -145,7 +145,7 @@ func (tr *testRunner) openStore(name string) store.Store {
 
 // waitFor polls cond (reading state another process changes) until it
 // holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -157,7 +157,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 }
 
 // states counts a DAG's task instances by state.
-func states(t *testing.T, st store.Store, dagID string) map[windsock.TaskInstanceState]int {
+func states(t testing.TB, st store.Store, dagID string) map[windsock.TaskInstanceState]int {
 	t.Helper()
 	tis, _, err := st.TaskInstanceQuery(context.Background(), &store.TaskInstanceQueryParams{DagIDs: []string{dagID}})
 	if err != nil {
@@ -193,7 +193,7 @@ var finalStates = map[windsock.TaskInstanceState]bool{
 
 // allFinal reports whether n task instances of dagID exist and every one
 // is in a final state.
-func allFinal(t *testing.T, st store.Store, dagID string, n int) bool {
+func allFinal(t testing.TB, st store.Store, dagID string, n int) bool {
 	total := 0
 	for s, c := range states(t, st, dagID) {
 		if !finalStates[s] {
@@ -206,8 +206,15 @@ func allFinal(t *testing.T, st store.Store, dagID string, n int) bool {
 
 // windsockProcs counts the live processes running the windsock binary
 // with home as WINDSOCK_HOME.
-func windsockProcs(t *testing.T, home string) []int {
+func windsockProcs(t testing.TB, home string) []int {
 	t.Helper()
+	return homeProcs(home, true)
+}
+
+// homeProcs lists the live processes with home as WINDSOCK_HOME: only
+// those running the windsock binary when onlyWindsock (a Python runtime
+// a process starts inherits the variable).
+func homeProcs(home string, onlyWindsock bool) []int {
 	entries, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range entries {
@@ -216,7 +223,7 @@ func windsockProcs(t *testing.T, home string) []int {
 			continue
 		}
 		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		if err != nil || exe != binary {
+		if err != nil || (onlyWindsock && exe != binary) {
 			continue
 		}
 		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))

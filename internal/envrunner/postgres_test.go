@@ -19,7 +19,7 @@ import (
 // setupPostgres is setup with the control plane on PostgreSQL: each
 // environment gets a schema and separate processes. It skips without
 // WINDSOCK_TEST_POSTGRES_URL.
-func setupPostgres(t *testing.T) *testRunner {
+func setupPostgres(t testing.TB) *testRunner {
 	t.Helper()
 	url := os.Getenv("WINDSOCK_TEST_POSTGRES_URL")
 	if url == "" {
@@ -30,14 +30,15 @@ func setupPostgres(t *testing.T) *testRunner {
 
 // uniqueName is an environment name no other test run uses (the schema
 // is named after it in a shared database).
-func uniqueName(t *testing.T, prefix string) string {
+func uniqueName(t testing.TB, prefix string) string {
 	var b [4]byte
 	rand.Read(b[:])
 	return prefix + "-" + hex.EncodeToString(b[:])
 }
 
-// startPostgresEnv starts s and removes it (schema included) at the end.
-func (tr *testRunner) startPostgresEnv(s envspec.Spec) {
+// startRemoved starts s and removes it (home and PostgreSQL schema) at
+// the end.
+func (tr *testRunner) startRemoved(s envspec.Spec) {
 	tr.t.Helper()
 	tr.t.Cleanup(func() {
 		r, err := envrunner.New(tr.cfg)
@@ -63,7 +64,7 @@ func TestPostgresProcesses(t *testing.T) {
 	s.AirflowConfigurationOptions["scheduler.scheduler_zombie_task_threshold"] = "10"
 	tr.putLocal("pgbucket", "dags/.keep", "")
 	began := time.Now()
-	tr.startPostgresEnv(s)
+	tr.startRemoved(s)
 	t.Logf("Start -> AVAILABLE in %s", time.Since(began))
 	h := envrunner.EnvironmentHome(tr.home, name)
 	if n := len(windsockProcs(t, h)); n != 5 {

@@ -191,3 +191,41 @@ func TestKillProcess(t *testing.T) {
 	waitFor(t, 3*time.Minute, "every try to end", func() bool { return allFinal(t, db, "work", 6) })
 	t.Logf("states after the kill: %v", states(t, db, "work"))
 }
+
+// TestPluginsChangeOnlyOnUpdate: plugins.zip and requirements.txt are read
+// from the bucket at start and at an update, never while running (as in
+// MWAA, where a new object version needs an update).
+func TestPluginsChangeOnlyOnUpdate(t *testing.T) {
+	t.Parallel()
+	tr := setup(t)
+	ctx := context.Background()
+	s := spec("plugins", "plugbucket")
+	s.PluginsS3Path = "plugins.zip"
+	s.RequirementsS3Path = "requirements.txt"
+	tr.putLocal("plugbucket", "plugins.zip", "version one")
+	tr.putLocal("plugbucket", "requirements.txt", "# nothing to install, version one\n")
+	tr.start(s)
+	h := envrunner.EnvironmentHome(tr.home, "plugins")
+	read := func(name string) string {
+		b, _ := os.ReadFile(filepath.Join(h, name))
+		return string(b)
+	}
+	if read("plugins.zip") != "version one" || !strings.Contains(read("requirements.txt"), "version one") {
+		t.Fatal("plugins and requirements not fetched at start")
+	}
+	tr.putLocal("plugbucket", "plugins.zip", "version two")
+	tr.putLocal("plugbucket", "requirements.txt", "# version two\n")
+	// A DAG uploaded after them has run: the bucket was read since.
+	tr.putLocal("plugbucket", "dags/marker.yaml", dagYAML("marker", 1, "true"))
+	db := tr.openStore("plugins")
+	waitFor(t, 2*time.Minute, "the marker DAG", func() bool { return states(t, db, "marker")[windsock.TaskStateSuccess] == 1 })
+	if read("plugins.zip") != "version one" {
+		t.Fatal("plugins.zip changed without an update")
+	}
+	if _, err := tr.Update(ctx, s, s); err != nil {
+		t.Fatal(err)
+	}
+	if read("plugins.zip") != "version two" || !strings.Contains(read("requirements.txt"), "version two") {
+		t.Fatal("the update did not read the new objects")
+	}
+}
