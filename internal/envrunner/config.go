@@ -103,8 +103,13 @@ func renderConfig(h home, spec envspec.Spec, dbURL string, single bool) error {
 	if _, err := config.EnsureFile(string(h), nil); err != nil {
 		return err
 	}
-	// Load validates what the user's options made of it.
-	if _, err := config.Load(string(h), nil); err != nil {
+	// What the user's options made of the configuration must be valid
+	// before any process sees it.
+	cfg, err := config.Load(string(h), nil)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
 		return fmt.Errorf("environment configuration: %w", err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package envrunner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -515,5 +514,3 @@ func dropSchema(ctx context.Context, base, schema string) error {
 	}
 	return nil
 }
-
-var errUpdateFailed = errors.New("the new configuration did not come up; the previous one runs again")

@@ -229,3 +229,45 @@ func TestPluginsChangeOnlyOnUpdate(t *testing.T) {
 		t.Fatal("the update did not read the new objects")
 	}
 }
+
+// TestFailedUpdateFallsBack: an update whose processes do not come up
+// starts the previous configuration again and returns the error; an
+// invalid option is refused before anything restarts.
+func TestFailedUpdateFallsBack(t *testing.T) {
+	t.Parallel()
+	// The binary behind a wrapper that refuses to start with a marker
+	// option in the configuration: a configuration that passes every
+	// check but does not run.
+	wrapper := filepath.Join(t.TempDir(), "windsock-wrapper")
+	script := "#!/bin/sh\nif grep -q fail_marker \"$WINDSOCK_HOME/windsock.cfg\"; then echo refusing to start >&2; exit 3; fi\nexec " + binary + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tr := setup(t, func(c *envrunner.Config) { c.Executable = wrapper; c.StartTimeout = time.Minute })
+	ctx := context.Background()
+	old := spec("fallback", "")
+	tr.start(old)
+
+	invalid := old
+	invalid.AirflowConfigurationOptions = map[string]string{"core.default_timezone": "Mars/Olympus"}
+	if _, err := tr.Update(ctx, old, invalid); err == nil || !strings.Contains(err.Error(), "Mars/Olympus") {
+		t.Fatalf("invalid option: %v", err)
+	}
+
+	broken := old
+	broken.AirflowConfigurationOptions = map[string]string{"custom.fail_marker": "1"}
+	_, err := tr.Update(ctx, old, broken)
+	if err == nil || !strings.Contains(err.Error(), "refusing to start") {
+		t.Fatalf("broken update: %v, want the process's error", err)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(envrunner.EnvironmentHome(tr.home, "fallback"), "windsock.cfg"))
+	if bytes.Contains(cfg, []byte("fail_marker")) {
+		t.Fatal("the broken configuration stayed")
+	}
+	if out, _, err := tr.Invoke(ctx, "fallback", "version"); err != nil || len(out) == 0 {
+		t.Fatalf("environment not usable after the fallback: %v", err)
+	}
+	if st, _ := tr.Status("fallback"); !st.Healthy {
+		t.Fatal("unhealthy after the fallback")
+	}
+}
