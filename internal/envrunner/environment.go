@@ -438,6 +438,8 @@ func (e *environment) stop(_ context.Context) {
 		e.cancel()
 	}
 	e.loops.Wait()
+	e.op.Lock() // an update in flight finishes first
+	defer e.op.Unlock()
 	e.stopProcesses(false)
 	e.draining.Wait()
 	e.closeStore()
