@@ -158,3 +158,32 @@ func sumKB(pids []int, file, field string) int64 {
 	}
 	return total
 }
+
+// BenchmarkTwentyIdleEnvironments starts 20 environments (SQLite, one
+// process each) side by side and measures their memory and CPU at rest.
+func BenchmarkTwentyIdleEnvironments(b *testing.B) {
+	tr := benchRunner(b, "sqlite")
+	var homes []string
+	began := time.Now()
+	for i := range 20 {
+		s := spec(fmt.Sprintf("idle-%02d", i), "")
+		tr.startRemoved(s)
+		homes = append(homes, envrunner.EnvironmentHome(tr.home, s.Name))
+	}
+	startAll := time.Since(began)
+	time.Sleep(10 * time.Second) // settle
+	b.ResetTimer()
+	var pids []int
+	for _, h := range homes {
+		pids = append(pids, homeProcs(h, false)...)
+	}
+	cpu0 := cpuTicks(pids)
+	window := 20 * time.Second
+	time.Sleep(window)
+	cpu := float64(cpuTicks(pids)-cpu0) / 100 / window.Seconds()
+	b.ReportMetric(float64(sumKB(pids, "status", "VmRSS:"))/1024, "MB-rss")
+	b.ReportMetric(float64(sumKB(pids, "smaps_rollup", "Pss:"))/1024, "MB-pss")
+	b.ReportMetric(cpu*100, "%-of-a-core")
+	b.ReportMetric(float64(len(pids)), "processes")
+	b.ReportMetric(startAll.Seconds(), "s-to-start-all")
+}
