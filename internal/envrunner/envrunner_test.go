@@ -145,4 +145,18 @@ func TestAdoptNeverDoubles(t *testing.T) {
 	if after := windsockProcs(t, h); len(after) != 1 || after[0] == before[0] {
 		t.Fatalf("after adopting a dead environment: processes %v, want one new", after)
 	}
+
+	// Removing an environment no runner holds still ends its processes.
+	r3.Close()
+	r4, err := envrunner.New(tr.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Runner = r4
+	if err := r4.Remove(context.Background(), "adopted"); err != nil {
+		t.Fatal(err)
+	}
+	if left := windsockProcs(t, h); len(left) != 0 {
+		t.Fatalf("processes %v outlived their removed environment", left)
+	}
 }

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/windsock/windsock/internal/envspec"
+	"github.com/windsock/windsock/internal/supervise"
 )
 
 // nameRE is MWAA's environment name pattern; a name is also a folder name
@@ -138,4 +141,31 @@ func levelOf(l string) string {
 		return strings.ToUpper(l)
 	}
 	return "INFO"
+}
+
+// killRecorded ends the live processes the home's run folder records
+// (no supervisor holds them): SIGTERM, then SIGKILL after grace.
+func (h home) killRecorded(grace time.Duration) {
+	files, _ := filepath.Glob(filepath.Join(h.runDir(), "*.json"))
+	var live []string
+	for _, f := range files {
+		if pid, ok := supervise.Recorded(f); ok {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+			live = append(live, f)
+		}
+	}
+	deadline := time.Now().Add(grace)
+	for _, f := range live {
+		for {
+			pid, ok := supervise.Recorded(f)
+			if !ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }

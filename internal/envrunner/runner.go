@@ -222,7 +222,11 @@ func (r *Runner) Remove(ctx context.Context, name string) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
-	if err := r.Stop(ctx, name); err != nil && !errors.Is(err, ErrNotRunning) {
+	if err := r.Stop(ctx, name); errors.Is(err, ErrNotRunning) {
+		// Processes a previous control plane left running must not
+		// outlive their home.
+		home(EnvironmentHome(r.cfg.Home, name)).killRecorded(r.cfg.StopGrace)
+	} else if err != nil {
 		return err
 	}
 	if r.cfg.DatabaseURL != "" {
