@@ -247,12 +247,25 @@ func (e *environment) startProcesses(ctx context.Context) error {
 	specs := plan(e.spec, e.lay, e.h.slotsFile())
 	webPorts := append([]int(nil), e.lay.WebPorts...)
 	e.mu.Unlock()
-	for _, ps := range specs {
-		if err := e.startProcess(ps); err != nil {
-			return err
+	// The web servers first: the first to open a fresh database migrates
+	// it, and the others would only contend with it. Once they answer,
+	// the rest start against a migrated database.
+	for _, web := range []bool{true, false} {
+		for _, ps := range specs {
+			if (ps.group == GroupWebServer || ps.id == "standalone") != web {
+				continue
+			}
+			if err := e.startProcess(ps); err != nil {
+				return err
+			}
+		}
+		if web {
+			if err := e.waitHealthy(ctx, webPorts); err != nil {
+				return err
+			}
 		}
 	}
-	return e.waitHealthy(ctx, webPorts)
+	return nil
 }
 
 func (e *environment) startProcess(ps procSpec) error {
