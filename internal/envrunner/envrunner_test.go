@@ -46,17 +46,35 @@ func TestDAGFromLocalBucket(t *testing.T) {
 // TestAutoscaleBurst: a burst of 200 tasks scales the environment out
 // from 1 to its maximum, and once idle it scales back in to 1; no try
 // fails because of the scale-in.
+//
+// On SQLite the one process's executor capacity scales; on PostgreSQL
+// (with WINDSOCK_TEST_POSTGRES_URL) worker processes start and drain.
 func TestAutoscaleBurst(t *testing.T) {
 	t.Parallel()
-	tr := setup(t)
-	s := spec("burst", "burstbucket")
+	for _, mode := range []string{"sqlite", "postgres"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			var tr *testRunner
+			if mode == "postgres" {
+				tr = setupPostgres(t)
+			} else {
+				tr = setup(t)
+			}
+			testAutoscaleBurst(t, tr)
+		})
+	}
+}
+
+func testAutoscaleBurst(t *testing.T, tr *testRunner) {
+	name := uniqueName(t, "burst")
+	s := spec(name, "burstbucket")
 	s.MaxWorkers = 4 // mw1.small: 5 tasks per worker, so up to 20 at once
 	tr.putLocal("burstbucket", "dags/.keep", "")
-	tr.start(s)
-	if st, _ := tr.Status("burst"); st.Workers != 1 {
+	tr.startRemoved(s)
+	if st, _ := tr.Status(name); st.Workers != 1 {
 		t.Fatalf("starts with %d workers, want 1", st.Workers)
 	}
-	db := tr.openStore("burst")
+	db := tr.openStore(name)
 
 	tr.putLocal("burstbucket", "dags/burst.yaml", dagYAML("burst", 200, "sleep 1"))
 	// Scale-out reaction: from the first queued try to the maximum.
@@ -66,7 +84,7 @@ func TestAutoscaleBurst(t *testing.T) {
 	})
 	loaded := time.Now()
 	waitFor(t, time.Minute, "scale out to 4 workers", func() bool {
-		st, _ := tr.Status("burst")
+		st, _ := tr.Status(name)
 		return st.Workers == 4
 	})
 	t.Logf("scale-out reaction: %s", time.Since(loaded))
@@ -85,10 +103,10 @@ func TestAutoscaleBurst(t *testing.T) {
 		t.Fatalf("at most %d tries ran at once: the capacity did not grow past one worker", most)
 	}
 	waitFor(t, time.Minute, "scale in to 1 worker", func() bool {
-		st, _ := tr.Status("burst")
+		st, _ := tr.Status(name)
 		return st.Workers == 1
 	})
-	st, _ := tr.Status("burst")
+	st, _ := tr.Status(name)
 	if !strings.Contains(st.LastScaling, "scale in") {
 		t.Fatalf("LastScaling %q does not tell the scale-in", st.LastScaling)
 	}
