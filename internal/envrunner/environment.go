@@ -213,6 +213,16 @@ func (e *environment) allocate(lay *layout, spec envspec.Spec) error {
 	if lay.Single {
 		want = 1
 	}
+	// Bounds lowered by an update: the highest-numbered workers go (the
+	// restart drains them as processes no longer planned).
+	for !lay.Single && len(lay.WorkerPorts) > want {
+		highest := 0
+		for n := range lay.WorkerPorts {
+			highest = max(highest, n)
+		}
+		e.r.releasePorts(lay.WorkerPorts[highest])
+		delete(lay.WorkerPorts, highest)
+	}
 	for n := 1; len(lay.WorkerPorts) < want; n++ {
 		if _, ok := lay.WorkerPorts[n]; ok {
 			continue

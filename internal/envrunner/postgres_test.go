@@ -94,3 +94,38 @@ func TestPostgresProcesses(t *testing.T) {
 	waitFor(t, time.Minute, "scale in to 1 worker", func() bool { st, _ := tr.Status(name); return st.Workers == 1 })
 	waitFor(t, time.Minute, "the drained workers to stop", func() bool { return len(windsockProcs(t, h)) == 5 })
 }
+
+// TestPostgresUpdateLowersWorkers: an update that lowers MaxWorkers below
+// the running workers drains the extra ones while tries run, and none of
+// those tries fails.
+func TestPostgresUpdateLowersWorkers(t *testing.T) {
+	t.Parallel()
+	tr := setupPostgres(t)
+	name := uniqueName(t, "lower")
+	s := spec(name, "lowerbucket")
+	s.MinWorkers, s.MaxWorkers = 1, 3
+	tr.putLocal("lowerbucket", "dags/.keep", "")
+	tr.startRemoved(s)
+	db := tr.openStore(name)
+	tr.putLocal("lowerbucket", "dags/busy.yaml", dagYAML("busy", 40, "sleep 2"))
+	waitFor(t, 2*time.Minute, "scale out to 3", func() bool { st, _ := tr.Status(name); return st.Workers == 3 })
+
+	lower := s
+	lower.MaxWorkers = 1
+	lower.WorkerReplacementStrategy = "GRACEFUL"
+	if _, err := tr.Update(context.Background(), s, lower); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := tr.Status(name); st.Workers != 1 {
+		t.Fatalf("%d workers after lowering the maximum to 1", st.Workers)
+	}
+	h := envrunner.EnvironmentHome(tr.home, name)
+	// 1 scheduler, DAG processor, web server, 1 worker.
+	if n := len(windsockProcs(t, h)); n != 4 {
+		t.Fatalf("%d windsock processes after the update, want 4", n)
+	}
+	waitFor(t, 5*time.Minute, "every try to end", func() bool { return allFinal(t, db, "busy", 40) })
+	if c := states(t, db, "busy"); c[windsock.TaskStateSuccess] != 40 {
+		t.Fatalf("states: %v, want 40 successes", c)
+	}
+}
