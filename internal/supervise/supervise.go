@@ -62,6 +62,7 @@ type Process struct {
 	stopping bool
 	exitedCh chan struct{} // closed when the current incarnation exits
 	stopCh   chan struct{}
+	released chan struct{} // closed by Release: nothing waits for the child any more
 	done     chan struct{} // closed when supervision ends
 }
 
@@ -91,7 +92,7 @@ func Run(cmd Command, opts Options) (*Process, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 200 * time.Millisecond
 	}
-	p := &Process{cmd: cmd, opts: opts, stopCh: make(chan struct{}), done: make(chan struct{})}
+	p := &Process{cmd: cmd, opts: opts, stopCh: make(chan struct{}), released: make(chan struct{}), done: make(chan struct{})}
 	if pid, ok := Recorded(cmd.StateFile); ok {
 		p.pid, p.adopted, p.exitedCh = pid, true, make(chan struct{})
 		go p.watchAdopted(pid, p.exitedCh)
@@ -200,7 +201,12 @@ func (p *Process) watchAdopted(pid int, exited chan struct{}) {
 	want, _ := startTicks(pid)
 	t := time.NewTicker(p.opts.PollInterval)
 	defer t.Stop()
-	for range t.C {
+	for {
+		select {
+		case <-p.released:
+			return
+		case <-t.C:
+		}
 		if ticks, alive := startTicks(pid); !alive || ticks != want {
 			close(exited)
 			return
@@ -291,6 +297,11 @@ func (p *Process) Stop(sig syscall.Signal, grace time.Duration) {
 	}
 	p.mu.Unlock()
 	<-p.done
+	select {
+	case <-p.released:
+		return // let go of: another supervisor owns the child now
+	default:
+	}
 	p.mu.Lock()
 	pid, exited := p.pid, p.exitedCh
 	p.mu.Unlock()
@@ -320,6 +331,7 @@ func (p *Process) Release() {
 	if !p.stopping {
 		p.stopping = true
 		close(p.stopCh)
+		close(p.released)
 	}
 	p.mu.Unlock()
 	<-p.done
