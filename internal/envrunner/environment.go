@@ -94,8 +94,8 @@ func (e *environment) start(ctx context.Context) error {
 	loopCtx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	e.loops.Add(2)
-	go e.syncLoop(loopCtx)
-	go e.scaleLoop(loopCtx)
+	go e.every(loopCtx, e.r.cfg.DagSyncInterval, e.syncOnce)
+	go e.every(loopCtx, e.r.cfg.ScaleInterval, e.scaleOnce)
 	e.logger.Info("environment available", "webserver", e.currentStatus().WebserverHostname, "adopted", adopting)
 	return nil
 }

@@ -3,7 +3,6 @@ package envrunner
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/windsock/windsock/internal/app"
@@ -13,18 +12,18 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// scaleLoop reads the load every ScaleInterval and applies the
-// autoscaler's plan.
-func (e *environment) scaleLoop(ctx context.Context) {
+// every runs fn every interval until ctx ends (the environment's loops:
+// scaling and the DAG sync).
+func (e *environment) every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
 	defer e.loops.Done()
-	t := time.NewTicker(e.r.cfg.ScaleInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			e.scaleOnce(ctx)
+			fn(ctx)
 		}
 	}
 }
@@ -153,26 +152,15 @@ func (e *environment) setWorkers(n int) error {
 	return e.h.writeLayout(lay)
 }
 
-// syncLoop mirrors the bucket's DAG prefix into the DAG folder every
-// DagSyncInterval.
-func (e *environment) syncLoop(ctx context.Context) {
-	defer e.loops.Done()
-	t := time.NewTicker(e.r.cfg.DagSyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			e.mu.Lock()
-			s := e.dagSync
-			e.mu.Unlock()
-			if s == nil {
-				continue
-			}
-			if _, err := s.Sync(ctx); err != nil && ctx.Err() == nil && !strings.Contains(err.Error(), "context canceled") {
-				e.logger.Warn("reading the DAGs from the bucket failed", "error", err)
-			}
-		}
+// syncOnce mirrors the bucket's DAG prefix into the DAG folder.
+func (e *environment) syncOnce(ctx context.Context) {
+	e.mu.Lock()
+	s := e.dagSync
+	e.mu.Unlock()
+	if s == nil {
+		return
+	}
+	if _, err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+		e.logger.Warn("reading the DAGs from the bucket failed", "error", err)
 	}
 }
