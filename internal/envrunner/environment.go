@@ -290,6 +290,9 @@ func (e *environment) startProcess(ps procSpec) error {
 	p, err := supervise.Run(supervise.Command{
 		Name: e.name + "/" + ps.id, Path: e.r.cfg.Executable, Args: ps.args, Env: env, Dir: string(e.h),
 		LogFile: logFile, StateFile: e.h.stateFile(ps.id),
+		// standalone prints the generated admin password on stdout; it
+		// stays in the home's password file, out of the log groups.
+		DiscardStdout: ps.id == "standalone",
 	}, supervise.Options{Logger: e.logger, MinBackoff: e.r.cfg.RestartBackoff})
 	if err != nil {
 		return err

@@ -70,6 +70,13 @@ func TestTwoEnvironmentsShareNothing(t *testing.T) {
 	if _, err := dbB.UserGet(ctx, "admin"); err != nil {
 		t.Fatal(err)
 	}
+	var schedLogs bytes.Buffer
+	if err := envrunner.Logs(ctx, tr.home, "alpha", envrunner.LogsOptions{Group: "scheduler"}, &schedLogs); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(schedLogs.String(), strings.TrimSpace(string(pwA))) {
+		t.Fatal("the admin password is in the scheduler's log group")
+	}
 
 	var logsA bytes.Buffer
 	if err := envrunner.Logs(ctx, tr.home, "alpha", envrunner.LogsOptions{Group: "task"}, &logsA); err != nil {

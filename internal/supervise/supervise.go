@@ -34,6 +34,9 @@ type Command struct {
 	// LogFile receives the child's stdout and stderr (appended); empty
 	// discards them.
 	LogFile string
+	// DiscardStdout sends only stderr to LogFile: for a child that prints
+	// secrets (a generated password) on stdout and logs on stderr.
+	DiscardStdout bool
 	// StateFile records the running child's pid and start time.
 	StateFile string
 }
@@ -130,6 +133,9 @@ func (p *Process) start() error {
 	}
 	c := exec.Command(p.cmd.Path, p.cmd.Args...)
 	c.Env, c.Dir, c.Stdout, c.Stderr = p.cmd.Env, p.cmd.Dir, out, out
+	if p.cmd.DiscardStdout {
+		c.Stdout = nil // the null device
+	}
 	// Its own process group: a signal meant for the supervisor (a ^C in
 	// its terminal) does not reach it, so it can outlive the supervisor
 	// and be adopted.
