@@ -73,20 +73,28 @@ func (e *environment) start(ctx context.Context) error {
 		lay = &layout{Single: single}
 	}
 	if err := e.prepare(ctx, e.spec, single); err != nil {
-		e.closeLog()
-		return err
+		if !adopting {
+			e.closeLog()
+			return err
+		}
+		// Processes already run from this home: adopt them with what it
+		// holds; the DAG sync retries the bucket.
+		e.logger.Warn("preparing the environment failed; adopting it as its home is", "error", err)
 	}
-	if err := e.allocate(lay, e.spec); err != nil {
+	fail := func(err error) error {
+		e.stopProcesses(true)
+		e.releaseLayoutPorts()
 		e.closeLog()
 		return err
 	}
 	e.mu.Lock()
 	e.lay = lay
 	e.mu.Unlock()
+	if err := e.allocate(lay, e.spec); err != nil {
+		return fail(err)
+	}
 	if err := e.startProcesses(ctx); err != nil {
-		e.stopProcesses(true)
-		e.closeLog()
-		return err
+		return fail(err)
 	}
 	e.mu.Lock()
 	e.startedAt = e.r.cfg.Clock()
@@ -123,6 +131,9 @@ func (e *environment) prepare(ctx context.Context, spec envspec.Spec, single boo
 	}
 	src := e.r.source(spec.Bucket)
 	dagSync := &bucketsync.DagSync{Source: src, Prefix: spec.DagS3Path, Dir: e.h.dags(), Logger: e.logger}
+	e.mu.Lock()
+	e.dagSync = dagSync // the loop retries it should this first pass fail
+	e.mu.Unlock()
 	if _, err := dagSync.Sync(ctx); err != nil {
 		return fmt.Errorf("read the DAGs from the bucket: %w", err)
 	}
@@ -144,7 +155,7 @@ func (e *environment) prepare(ctx context.Context, spec envspec.Spec, single boo
 		return err
 	}
 	e.mu.Lock()
-	e.extraEnv, e.dagSync = extra, dagSync
+	e.extraEnv = extra
 	e.mu.Unlock()
 	return nil
 }
@@ -185,8 +196,11 @@ func (e *environment) runStartupScript(ctx context.Context, present bool) ([]str
 	return extra, nil
 }
 
-// allocate gives lay the ports and workers spec needs.
+// allocate gives lay the ports and workers spec needs, under e.mu: lay
+// may be the published layout that Status reads.
 func (e *environment) allocate(lay *layout, spec envspec.Spec) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	var held []int
 	held = append(held, lay.WebPorts...)
 	for _, p := range lay.WorkerPorts {
@@ -469,17 +483,23 @@ func (e *environment) stop(_ context.Context) {
 	e.stopProcesses(false)
 	e.draining.Wait()
 	e.closeStore()
-	e.mu.Lock()
-	if e.lay != nil {
-		ports := append([]int(nil), e.lay.WebPorts...)
-		for _, p := range e.lay.WorkerPorts {
-			ports = append(ports, p)
-		}
-		e.r.releasePorts(ports...)
-	}
-	e.mu.Unlock()
+	e.releaseLayoutPorts()
 	e.logger.Info("environment stopped")
 	e.closeLog()
+}
+
+// releaseLayoutPorts hands the environment's ports back to the runner.
+func (e *environment) releaseLayoutPorts() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lay == nil {
+		return
+	}
+	ports := append([]int(nil), e.lay.WebPorts...)
+	for _, p := range e.lay.WorkerPorts {
+		ports = append(ports, p)
+	}
+	e.r.releasePorts(ports...)
 }
 
 // release lets go of the processes, leaving them running.
