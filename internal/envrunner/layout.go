@@ -156,14 +156,19 @@ func (h home) killRecorded(grace time.Duration) {
 	}
 	deadline := time.Now().Add(grace)
 	for _, f := range live {
+		killed := false
 		for {
 			pid, ok := supervise.Recorded(f)
 			if !ok {
 				break
 			}
-			if time.Now().After(deadline) {
+			if !killed && time.Now().After(deadline) {
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
 				_ = syscall.Kill(pid, syscall.SIGKILL)
-				break
+				killed = true
+			}
+			if killed && time.Now().After(deadline.Add(10*time.Second)) {
+				break // not reaped by its parent: nothing more to do
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
