@@ -59,7 +59,7 @@ hands them back at once.`,
 			if hostname != "" {
 				env.Hostname = hostname
 			}
-			svc, err := startServices(ctx, env)
+			svc, err := startServices(ctx, env, 0)
 			if err != nil {
 				return err
 			}
@@ -104,7 +104,10 @@ func (s *services) drain(hurry context.Context, grace time.Duration) {
 // startServices starts the DAG processor (unless it runs on its own) and
 // the engine, wired so that a parsed change reaches the scheduler at once.
 // The engine outlives ctx (the first signal): drain stops it.
-func startServices(ctx context.Context, env *app.Environment) (*services, error) {
+// startServices starts the DAG processor (unless standalone) and the
+// engine; executorSlots > 0 sets the executor's slots before it claims
+// anything (else core.parallelism).
+func startServices(ctx context.Context, env *app.Environment, executorSlots int) (*services, error) {
 	if err := env.EnsureDagsFolder(); err != nil {
 		return nil, err
 	}
@@ -127,6 +130,9 @@ func startServices(ctx context.Context, env *app.Environment) (*services, error)
 			return nil, err
 		}
 		stopProc = proc.Stop
+	}
+	if executorSlots > 0 && engine.Executor != nil {
+		engine.Executor.SetSlots(executorSlots)
 	}
 	if err := engine.Start(context.WithoutCancel(ctx)); err != nil {
 		stopProc()

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
@@ -29,13 +30,9 @@ func watchSlotsFile(ctx context.Context, path string, set func(int), logger *slo
 			return
 		}
 		lastMod, lastSize = st.ModTime(), st.Size()
-		b, err := os.ReadFile(path)
+		n, err := readSlotsFile(path)
 		if err != nil {
-			return
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil || n < 1 {
-			logger.Warn("ignoring the executor slots file: want a positive number", "path", path, "content", strings.TrimSpace(string(b)))
+			logger.Warn("ignoring the executor slots file", "path", path, "error", err)
 			return
 		}
 		if n != last {
@@ -55,4 +52,17 @@ func watchSlotsFile(ctx context.Context, path string, set func(int), logger *slo
 			apply()
 		}
 	}
+}
+
+// readSlotsFile reads the slot count in path: a positive decimal number.
+func readSlotsFile(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("want a positive number, got %q", strings.TrimSpace(string(b)))
+	}
+	return n, nil
 }

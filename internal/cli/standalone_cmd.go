@@ -75,7 +75,13 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool, g
 		return err
 	}
 
-	svc, err := startServices(ctx, env)
+	slots := 0
+	if slotsFile != "" {
+		// Before the executor starts: it must not claim more than the
+		// control plane allows, even for a moment.
+		slots, _ = readSlotsFile(slotsFile)
+	}
+	svc, err := startServices(ctx, env, slots)
 	if err != nil {
 		return err
 	}
