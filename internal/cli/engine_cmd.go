@@ -70,7 +70,7 @@ hands them back at once.`,
 				defer logs.Stop()
 				logAddr = env.LogServerAddress(logs)
 			}
-			svc, err := startServices(ctx, env, logAddr)
+			svc, err := startServices(ctx, env, logAddr, 0)
 			if err != nil {
 				return err
 			}
@@ -109,7 +109,9 @@ func (s *services) drain(hurry context.Context, grace time.Duration) {
 // the engine, wired so that a parsed change reaches the scheduler at once;
 // logServer is where the engine's task logs are served ("" for none).
 // The engine outlives ctx (the first signal): drain stops it.
-func startServices(ctx context.Context, env *app.Environment, logServer string) (*services, error) {
+// executorSlots > 0 sets the executor's slots before it claims anything
+// (else core.parallelism).
+func startServices(ctx context.Context, env *app.Environment, logServer string, executorSlots int) (*services, error) {
 	if err := env.EnsureDagsFolder(); err != nil {
 		return nil, err
 	}
@@ -132,6 +134,9 @@ func startServices(ctx context.Context, env *app.Environment, logServer string) 
 			return nil, err
 		}
 		stopProc = proc.Stop
+	}
+	if executorSlots > 0 && engine.Executor != nil {
+		engine.Executor.SetSlots(executorSlots)
 	}
 	if err := engine.Start(context.WithoutCancel(ctx)); err != nil {
 		stopProc()

@@ -118,6 +118,7 @@ func Mux(api, web http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/health", api)
+	mux.Handle("/metrics", api)
 	mux.Handle("/", web)
 	return mux
 }
