@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"sync/atomic"
 
 	"github.com/windsock/windsock/internal/store"
 )
@@ -70,6 +71,8 @@ type dbtx interface {
 type Store struct {
 	queries
 	db *sql.DB
+	// envID caches EnvironmentID, which never changes once made.
+	envID atomic.Pointer[string]
 }
 
 var _ store.Store = (*Store)(nil)
