@@ -6,6 +6,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -44,6 +46,11 @@ type Environment struct {
 	// the API fetches their logs from (the worker log server). The host's
 	// name unless the process was started with --hostname.
 	Hostname string
+	// ID tells this environment from every other (store.EnvironmentID):
+	// it is part of every try's process mark, so that environments on one
+	// host, even in one process, never take each other's tries' processes
+	// for their own.
+	ID string
 
 	registry *operator.Registry
 
@@ -91,10 +98,15 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 		st.Close()
 		return nil, err
 	}
+	id, err := environmentID(ctx, st, cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	secrets.SetSensitiveVarConnNames(cfg.Core.SensitiveVarConnNames)
 	host, _ := os.Hostname()
 	env := &Environment{
-		Hostname: host, Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
+		Hostname: host, ID: id, Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
 		Logger: opts.Logger, Clock: opts.Clock, Environ: opts.Environ,
 		Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: opts.Environ},
 		Connections: &secrets.Connections{Store: st, Keys: keys, Environ: opts.Environ},
@@ -108,6 +120,21 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 		return nil, err
 	}
 	return env, nil
+}
+
+// environmentID returns the environment's stored id. A database this
+// process may only read, and which has none yet, gets one derived from
+// the database's address: stable, and as unique as the database.
+func environmentID(ctx context.Context, st store.Store, cfg *config.Config) (string, error) {
+	id, err := st.EnvironmentID(ctx)
+	if err == nil {
+		return id, nil
+	}
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("environment id: %w", err)
+	}
+	sum := sha256.Sum256([]byte(cfg.Database.SQLAlchemyConn))
+	return "db-" + hex.EncodeToString(sum[:8]), nil
 }
 
 // migrateIfBehind migrates the store only when its schema is behind, so

@@ -46,7 +46,7 @@ func ContextEnv(tc *operator.Context) []string {
 		}
 		add("AIRFLOW_CTX_TRY_NUMBER", strconv.Itoa(tc.TI.TryNumber))
 		add("AIRFLOW_CTX_DAG_RUN_ID", tc.TI.RunID)
-		add(tryMarkVar, TryMark(tc.TI))
+		add(tryMarkVar, TryMark(tc.EnvironmentID, tc.TI))
 	}
 	if tc.Run != nil {
 		if tc.TI == nil {
@@ -67,10 +67,12 @@ func ContextEnv(tc *operator.Context) []string {
 const tryMarkVar = "WINDSOCK_TRY"
 
 // TryMark identifies one claim of a task instance beyond its dag, task,
-// run and try number: its map index and the process and job that claimed
-// it, so that another Windsock on the host running the same DAG, or a
-// mapped sibling, never matches. "" when the claim is unknown.
-func TryMark(ti *windsock.TaskInstance) string {
+// run and try number: the environment that runs it, its map index and the
+// process and job that claimed it, so that a mapped sibling, or another
+// environment on the host running the same DAG, never matches. The
+// environment counts because environments sharing a process share its
+// pid, and their stores number jobs alike. "" when the claim is unknown.
+func TryMark(envID string, ti *windsock.TaskInstance) string {
 	if ti == nil || ti.PID == nil {
 		return ""
 	}
@@ -78,7 +80,7 @@ func TryMark(ti *windsock.TaskInstance) string {
 	if ti.JobID != nil {
 		job = *ti.JobID
 	}
-	return fmt.Sprintf("map_index=%d pid=%d job=%d", ti.MapIndex, *ti.PID, job)
+	return fmt.Sprintf("env=%s map_index=%d pid=%d job=%d", envID, ti.MapIndex, *ti.PID, job)
 }
 
 // MergeEnv returns base with each "KEY=value" of the override lists set,

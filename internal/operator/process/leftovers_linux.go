@@ -9,7 +9,7 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// KillLeftovers ends what a try's processes left running after the
+// KillLeftovers ends what a try of environment envID's processes left running after the
 // process that ran the try died: Windsock's own death kills a task's
 // shell (Pdeathsig), but not the children the shell started, which keep
 // the shell's process group and outlive it. They are found by the
@@ -18,8 +18,8 @@ import (
 // SIGKILL. It returns how many processes matched. A try whose claim is
 // unknown (no pid) matches nothing, and a process that cleared its
 // environment is not found.
-func KillLeftovers(ti *windsock.TaskInstance) (int, error) {
-	mark := TryMark(ti)
+func KillLeftovers(envID string, ti *windsock.TaskInstance) (int, error) {
+	mark := TryMark(envID, ti)
 	if mark == "" {
 		return 0, nil
 	}
