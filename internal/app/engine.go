@@ -118,7 +118,7 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 		},
 		// Its DAG callbacks ran where it ended.
 		OnRunEndedElsewhere: opts.OnRunFinished,
-		EndOrphan: e.endOrphan,
+		EndOrphan:           e.endOrphan,
 		OnTryLost: func(ti *windsock.TaskInstance, reason string) {
 			ctx := context.Background()
 			d, err := sched.DAG(ctx, ti.DagID)

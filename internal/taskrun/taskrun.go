@@ -45,8 +45,8 @@ type Runner struct {
 	// of every try's process mark.
 	EnvironmentID string
 	Hostname      string
-	Logger      *slog.Logger
-	Clock       func() time.Time
+	Logger        *slog.Logger
+	Clock         func() time.Time
 	// RemoteLogs, when set (logging.remote_logging), receives a copy of
 	// every try's log once it is closed; DeleteLocalLogs then removes the
 	// local file of a finished try (logging.delete_local_logs).
