@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/windsock/windsock/internal/examples"
 	"github.com/windsock/windsock/internal/fernet"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/pyenv"
 	"github.com/windsock/windsock/internal/pyrt"
 	"github.com/windsock/windsock/internal/secrets"
@@ -72,9 +75,37 @@ func (e *Environment) Shared() bool {
 
 // Options are what the caller supplies besides the config.
 type Options struct {
-	Logger  *slog.Logger
-	Clock   func() time.Time
+	Logger *slog.Logger
+	Clock  func() time.Time
+	// Environ is the environment's variables: the only ones its tasks,
+	// callbacks and Python processes get (with TMPDIR set to the
+	// environment's own temporary folder), and where its secrets
+	// backends' AIRFLOW_VAR_* and AIRFLOW_CONN_* are read. The process's
+	// own are never used: the CLI passes them here explicitly, and a
+	// control plane gives each environment its own.
 	Environ []string
+}
+
+// tmpFolder is the environment's temporary folder under its home, the
+// TMPDIR of its tasks: what one environment's tasks leave behind is
+// theirs to find and the home's to clean, never in a folder shared with
+// other environments.
+const tmpFolder = "tmp"
+
+// environVariables returns the variables of the environment: environ with
+// TMPDIR set to its temporary folder, which it creates.
+func environVariables(cfg *config.Config, environ []string) ([]string, error) {
+	if cfg.Home == "" {
+		return environ, nil // no home (a bare config in tests): nowhere of its own
+	}
+	tmp, err := filepath.Abs(filepath.Join(cfg.Home, tmpFolder))
+	if err != nil {
+		return nil, fmt.Errorf("temporary folder: %w", err)
+	}
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("create temporary folder: %w", err)
+	}
+	return process.MergeEnv(slices.Clip(environ), []string{"TMPDIR=" + tmp}), nil
 }
 
 // Open connects to the environment's metadata database, migrates it and
@@ -89,6 +120,10 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 	keys, err := fernet.Parse(cfg.Core.FernetKey)
 	if err != nil {
 		return nil, windsock.Errorf(windsock.EINVALID, "core.fernet_key: %v", err)
+	}
+	environ, err := environVariables(cfg, opts.Environ)
+	if err != nil {
+		return nil, err
 	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
@@ -107,9 +142,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 	host, _ := os.Hostname()
 	env := &Environment{
 		Hostname: host, ID: id, Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
-		Logger: opts.Logger, Clock: opts.Clock, Environ: opts.Environ,
-		Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: opts.Environ},
-		Connections: &secrets.Connections{Store: st, Keys: keys, Environ: opts.Environ},
+		Logger: opts.Logger, Clock: opts.Clock, Environ: environ,
+		Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: environ},
+		Connections: &secrets.Connections{Store: st, Keys: keys, Environ: environ},
 	}
 	if err := env.ensureDefaultPool(ctx); err != nil {
 		st.Close()

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -91,5 +95,127 @@ func TestEnvironmentsCleanUpOnlyTheirOwnLeftovers(t *testing.T) {
 	}
 	if got := ea.wait(t, runA.RunID); got.State != windsock.DagRunFailed {
 		t.Errorf("environment A's run = %s, want failed: its cleanup did not kill its own try", got.State)
+	}
+}
+
+// openEnv opens an environment whose home holds files, configured from
+// cfgEnviron and given taskEnviron as its variables (Options.Environ), with
+// its DAG folder parsed.
+func openEnv(t *testing.T, files map[string]string, cfgEnviron, taskEnviron []string) *Environment {
+	t.Helper()
+	home := benchHome(t)
+	for name, content := range files {
+		path := filepath.Join(home, "dags", name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfgEnviron = append([]string{"WINDSOCK_HOME=" + home, "WINDSOCK__CORE__LOAD_EXAMPLES=False", "WINDSOCK__CORE__DAGS_ARE_PAUSED_AT_CREATION=False"}, cfgEnviron...)
+	if _, err := config.EnsureFile(home, cfgEnviron); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(home, cfgEnviron)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := Open(t.Context(), cfg, Options{Environ: taskEnviron})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { env.Close() })
+	proc, err := env.NewDAGProcessor(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := proc.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// envOf parses the output of env(1).
+func envOf(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			vars[k] = v
+		}
+	}
+	return vars
+}
+
+// An environment's tasks get its variables only: nothing of the process
+// that runs it (which other environments share), a temporary folder of
+// their own under its home (TMPDIR, and the bash task's working
+// directory), and the python3 of its PATH.
+func TestEnvironmentTasksGetTheEnvironmentOnly(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	// The environment's PATH has a python3 of its own; the process's
+	// PATH finds another (or none).
+	bin := t.TempDir()
+	if err := os.Symlink("/usr/bin/python3", filepath.Join(bin, "python3")); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"leak.yaml": fmt.Sprintf(`
+leak:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: show_env, operator: bash, bash_command: 'env > %[1]s/env; pwd > %[1]s/pwd'}
+    - {task_id: which_python, operator: python, python_callable: tasks/exe.py:exe}
+`, out),
+		"tasks/exe.py": "import sys\n\ndef exe():\n    return sys.executable\n",
+	}
+	environ := []string{"PATH=" + bin + ":/usr/bin:/bin", "WINDSOCK_TEST_MARK=mine"}
+	env := openEnv(t, files, nil, environ)
+	run := startEngine(t, env, nil).trigger(t, "leak", day, nil)
+	if run.State != windsock.DagRunSuccess {
+		tis := states(t, env, run)
+		t.Fatalf("run = %s; logs:\n%s\n%s", run.State, readLog(t, env, tis["show_env"], 1), readLog(t, env, tis["which_python"], 1))
+	}
+	vars := envOf(t, filepath.Join(out, "env"))
+	tmp := filepath.Join(env.Config.Home, "tmp")
+	if vars["TMPDIR"] != tmp || vars["WINDSOCK_TEST_MARK"] != "mine" {
+		t.Errorf("TMPDIR=%q WINDSOCK_TEST_MARK=%q, want %q and %q", vars["TMPDIR"], vars["WINDSOCK_TEST_MARK"], tmp, "mine")
+	}
+	if pwd, _ := os.ReadFile(filepath.Join(out, "pwd")); !strings.HasPrefix(string(pwd), tmp+"/") {
+		t.Errorf("the bash task ran in %q, want a folder under %s", pwd, tmp)
+	}
+	x, err := env.Store.XComGet(t.Context(), &store.XComGetParams{DagID: "leak", RunID: run.RunID, TaskID: "which_python", MapIndex: -1, Key: "return_value"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.Quote(filepath.Join(bin, "python3")); string(x.Value) != want {
+		t.Errorf("the python task ran %s, want the environment's %s", x.Value, want)
+	}
+
+	// An environment given no variables gives its tasks none of the
+	// process's either.
+	bare := openEnv(t, map[string]string{"leak.yaml": fmt.Sprintf(`
+leak:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: show_env, operator: bash, bash_command: 'env > %s/bare-env'}
+`, out)}, nil, nil)
+	if run := startEngine(t, bare, nil).trigger(t, "leak", day, nil); run.State != windsock.DagRunSuccess {
+		t.Fatalf("run without variables = %s", run.State)
+	}
+	// Set by bash itself, or by Windsock for the task.
+	own := map[string]bool{"PWD": true, "SHLVL": true, "_": true, "OLDPWD": true, "TMPDIR": true}
+	for k := range envOf(t, filepath.Join(out, "bare-env")) {
+		if _, inProcess := os.LookupEnv(k); inProcess && !own[k] && !strings.HasPrefix(k, "AIRFLOW_CTX_") {
+			t.Errorf("the task got the process's %s", k)
+		}
 	}
 }

@@ -350,7 +350,7 @@ func TestPythonWithoutInterpreter(t *testing.T) {
 type unavailable struct{}
 
 func (unavailable) Parse(ctx context.Context, _ string, _ time.Duration, _ pyrt.Handler) (*pyrt.ParseResult, error) {
-	_, err := pyrt.ResolvePython(ctx, "/nonexistent/python3")
+	_, err := pyrt.ResolvePython(ctx, "/nonexistent/python3", nil)
 	return nil, fmt.Errorf("%w: %w", ErrPythonUnavailable, err)
 }
 

@@ -3,20 +3,30 @@ package process
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/osenv"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
 // BaseEnv is the environment a task's subprocess starts from: tc.Environ,
-// or Windsock's own environment when the engine gave none.
+// the environment's own variables, and never this process's (several
+// environments may share it, each with its own variables).
 func BaseEnv(tc *operator.Context) []string {
-	if tc.Environ != nil {
-		return tc.Environ
+	return tc.Environ
+}
+
+// TempDir is where a try's temporary files go: the TMPDIR of the try's
+// environment (a folder of its own under its home), or the system's when
+// the environment names none.
+func TempDir(tc *operator.Context) string {
+	if dir, ok := osenv.Get(tc.Environ, "TMPDIR"); ok && filepath.IsAbs(dir) {
+		return dir
 	}
-	return os.Environ()
+	return os.TempDir()
 }
 
 // ContextEnv returns the AIRFLOW_CTX_* variables Airflow exports to every
