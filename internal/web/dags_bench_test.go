@@ -67,7 +67,7 @@ func BenchmarkDAGsPage5000(b *testing.B) {
 	cfg := config.Default(b.TempDir())
 	cfg.Webserver.SecretKey = "bench-secret"
 	h := (&Server{Store: st, Config: cfg}).Handler()
-	cookie, err := auth.CreateSession(ctx, st, cfg.Webserver.SecretKey, admin.ID, now, time.Hour, false)
+	cookie, err := auth.CreateSession(ctx, st, cfg.Webserver.SecretKey, auth.NewAuthenticator(st, cfg, nil, nil).SessionCookie(), admin.ID, now, time.Hour, false)
 	if err != nil {
 		b.Fatal(err)
 	}
