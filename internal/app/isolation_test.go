@@ -3,15 +3,25 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/windsock/windsock/internal/api"
+	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/web"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -217,5 +227,78 @@ leak:
 		if _, inProcess := os.LookupEnv(k); inProcess && !own[k] && !strings.HasPrefix(k, "AIRFLOW_CTX_") {
 			t.Errorf("the task got the process's %s", k)
 		}
+	}
+}
+
+// serveUI serves an environment's UI and API as standalone does, on a
+// port of its own, with an admin user; it returns the base URL.
+func serveUI(t *testing.T, env *Environment) string {
+	t.Helper()
+	if _, err := auth.CreateUser(t.Context(), env.Store, auth.NewUser{Username: "admin", Email: "admin@example.com", Password: "secret-pw", Roles: []string{"Admin"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	authn := auth.NewAuthenticator(env.Store, env.Config, env.Clock, nil)
+	apiHandler := (&api.Server{Store: env.Store, Config: env.Config, Authenticator: authn, Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder()}).Handler()
+	webHandler := (&web.Server{Store: env.Store, Config: env.Config, Authenticator: authn, Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder()}).Handler()
+	srv := httptest.NewServer(web.Mux(apiHandler, webHandler))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+var csrfFieldRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// login logs the browser into the UI at base through its login form.
+func login(t *testing.T, browser *http.Client, base string) {
+	t.Helper()
+	resp, err := browser.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfFieldRe.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("GET %s/login: %d, no csrf_token in the form", base, resp.StatusCode)
+	}
+	resp, err = browser.PostForm(base+"/login", url.Values{"username": {"admin"}, "password": {"secret-pw"}, "csrf_token": {string(m[1])}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login at %s ended %d", base, resp.StatusCode)
+	}
+}
+
+// loggedIn reports whether the browser's session at base is valid.
+func loggedIn(t *testing.T, browser *http.Client, base string) bool {
+	t.Helper()
+	resp, err := browser.Get(base + "/api/v1/dags")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// Two environments' UIs on one host, each on its own port: a browser
+// logged into both stays logged into both (browsers keep cookies per host,
+// not per port).
+func TestEnvironmentUIsOnOneHostKeepTheirSessions(t *testing.T) {
+	t.Parallel()
+	a, b := benchEnv(t, nil), benchEnv(t, nil)
+	urlA, urlB := serveUI(t, a), serveUI(t, b)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar}
+	login(t, browser, urlA)
+	login(t, browser, urlB)
+	if !loggedIn(t, browser, urlA) || !loggedIn(t, browser, urlB) {
+		t.Fatalf("after logging into both: A logged in %v, B logged in %v; want both", loggedIn(t, browser, urlA), loggedIn(t, browser, urlB))
+	}
+	if u, _ := url.Parse(urlA); len(jar.Cookies(u)) < 2 {
+		t.Errorf("the browser holds %d cookies for the host, want one per environment", len(jar.Cookies(u)))
 	}
 }
