@@ -73,7 +73,13 @@ type Store struct {
 	db *sql.DB
 	// envID caches EnvironmentID, which never changes once made.
 	envID atomic.Pointer[string]
+	// onClose run first in Close (a driver's own bookkeeping).
+	onClose []func()
 }
+
+// OnClose has fn run when the store is closed; call it before the store
+// is used.
+func (s *Store) OnClose(fn func()) { s.onClose = append(s.onClose, fn) }
 
 var _ store.Store = (*Store)(nil)
 
@@ -126,6 +132,9 @@ func (s *Store) WriteFailure() error { return s.health.failure() }
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	for _, fn := range s.onClose {
+		fn()
+	}
 	s.stmts.close()
 	if s.read != nil {
 		s.rstmts.close()
