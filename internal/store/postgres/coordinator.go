@@ -44,7 +44,7 @@ type listener struct {
 	connConfig *pgx.ConnConfig
 
 	mu     sync.Mutex
-	scopes []string                           // every scope listened for, in order of arrival
+	scopes []string                          // every scope listened for, in order of arrival
 	subs   map[string]map[*subscription]bool // channel name -> listeners
 	// started is set while the connection is made or held; conn is the
 	// one held (nil while it is being made).
