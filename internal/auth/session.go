@@ -33,6 +33,12 @@ func SessionCookie(envID string) string {
 	return SessionCookieName + "_" + envID
 }
 
+// IsSessionCookie reports whether name is a session cookie's, of any
+// environment (SessionCookie).
+func IsSessionCookie(name string) bool {
+	return name == SessionCookieName || strings.HasPrefix(name, SessionCookieName+"_")
+}
+
 // DefaultSessionLifetime is Airflow's webserver.session_lifetime_minutes
 // default, 43200 minutes (30 days).
 const DefaultSessionLifetime = 43200 * time.Minute
