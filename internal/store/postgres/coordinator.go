@@ -50,6 +50,9 @@ type listener struct {
 	// one held (nil while it is being made).
 	started bool
 	conn    *pgx.Conn
+	// connecting is set while the first connection is made (by a listen
+	// call, whose error it reports).
+	connecting bool
 	// waiting are the Listen calls waiting for a connection that LISTENs
 	// on their scope's channels.
 	waiting []*connectAttempt
@@ -126,19 +129,16 @@ func (l *listener) listen(ctx context.Context, scope, name string) (<-chan strin
 		var loopCtx context.Context
 		loopCtx, l.stop = context.WithCancel(context.Background())
 		scopes := slices.Clone(l.scopes)
+		l.connecting = true
 		l.mu.Unlock()
 		conn, err := l.connect(ctx, scopes)
 		l.mu.Lock()
+		l.connecting = false
 		if err != nil {
 			l.started = false
 			l.stop()
 			wait.err = err
-			// Others that waited for this first connection fail too.
-			for _, a := range l.waiting {
-				a.err = err
-				close(a.ready)
-			}
-			l.waiting = nil
+			l.fail(err) // others that waited for this first connection
 			close(wait.ready)
 		} else {
 			l.conn = conn
@@ -149,8 +149,8 @@ func (l *listener) listen(ctx context.Context, scope, name string) (<-chan strin
 			close(wait.ready)
 			go l.run(loopCtx, conn)
 		}
-	case newScope || l.conn == nil:
-		// Wait for the connection being made, or have the one held
+	case newScope || l.connecting:
+		// Wait for the first connection, being made; or have the one held
 		// replaced by one that LISTENs for this scope too.
 		wait = &connectAttempt{scope: scope, ready: make(chan struct{})}
 		l.waiting = append(l.waiting, wait)
@@ -192,6 +192,16 @@ func (l *listener) ready(scopes []string) bool {
 	}
 	l.waiting = left
 	return len(left) > 0
+}
+
+// fail ends the Listen calls waiting for a connection with err; the
+// caller holds l.mu.
+func (l *listener) fail(err error) {
+	for _, a := range l.waiting {
+		a.err = err
+		close(a.ready)
+	}
+	l.waiting = nil
 }
 
 // unsubscribe removes a listener and closes its channel; the connection
@@ -243,7 +253,15 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 					l.mu.Lock()
 					scopes := slices.Clone(l.scopes)
 					l.mu.Unlock()
-					if c, err := l.connect(ctx, scopes); err == nil {
+					c, err := l.connect(ctx, scopes)
+					if err != nil {
+						// A new scope's Listen fails, as a store's
+						// first Listen does when the database
+						// cannot be reached; the others wait.
+						l.mu.Lock()
+						l.fail(err)
+						l.mu.Unlock()
+					} else {
 						l.mu.Lock()
 						more := l.ready(scopes)
 						l.conn = c
