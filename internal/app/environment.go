@@ -8,13 +8,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
@@ -103,6 +106,12 @@ func environVariables(cfg *config.Config, environ []string) ([]string, error) {
 		return nil, fmt.Errorf("temporary folder: %w", err)
 	}
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			// A read-only home (an image, a mounted snapshot) serves the
+			// commands that only read; the tasks it cannot run have no use
+			// for a temporary folder.
+			return environ, nil
+		}
 		return nil, fmt.Errorf("create temporary folder: %w", err)
 	}
 	return process.MergeEnv(slices.Clip(environ), []string{"TMPDIR=" + tmp}), nil

@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// heldDAG's first try starts a background child (its pid in
+// heldDAG's first execution starts a background child (its pid in
 // $WINDSOCK_HOME/child), says it runs, and waits until the test creates
-// $WINDSOCK_HOME/release; later tries end at once.
+// $WINDSOCK_HOME/release; a later execution (a try run again after its
+// scheduler was killed, as the same try or as a retry) ends at once.
 const heldDAG = `same:
   schedule: null
   start_date: 2024-01-01
@@ -21,7 +22,7 @@ const heldDAG = `same:
       operator: bash
       retries: 1
       retry_delay: 0
-      bash_command: 'if [ "$AIRFLOW_CTX_TRY_NUMBER" = 1 ]; then sleep 300 >/dev/null 2>&1 & echo $! > $WINDSOCK_HOME/child; touch $WINDSOCK_HOME/started; while [ ! -e $WINDSOCK_HOME/release ]; do sleep 0.05; done; fi; echo done'
+      bash_command: 'if [ ! -e $WINDSOCK_HOME/started ]; then sleep 300 >/dev/null 2>&1 & echo $! > $WINDSOCK_HOME/child; touch $WINDSOCK_HOME/started; while [ ! -e $WINDSOCK_HOME/release ]; do sleep 0.05; done; fi; echo done'
 `
 
 // Two environments in separate processes on one host run the same DAG id
