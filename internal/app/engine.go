@@ -243,9 +243,11 @@ func (e *Environment) publishSNS(ctx context.Context, connID string, m callback.
 }
 
 // dagCallback runs a finished run's on_success_callback or
-// on_failure_callback in the background (Airflow runs them in its DAG
-// processor); what they print and how they end go to this process's log,
-// where Airflow's DAG processor log would have them.
+// on_failure_callback (Airflow runs them in its DAG processor); what they
+// print and how they end go to this process's log, where Airflow's DAG
+// processor log would have them. It is called as an OnRunFinished
+// listener, off the scheduling loop, and the scheduler's Stop waits for
+// it: a callback is never cut short by a stop.
 func (e *Environment) dagCallback(runner *taskrun.Runner, sched *scheduler.Scheduler, run *windsock.DagRun) {
 	d, err := sched.DAG(context.Background(), run.DagID)
 	if err != nil || d.Callbacks == nil {
@@ -261,14 +263,12 @@ func (e *Environment) dagCallback(runner *taskrun.Runner, sched *scheduler.Sched
 	if _, ok := d.Callbacks[name]; !ok {
 		return
 	}
-	go func() {
-		var out strings.Builder
-		if err := runner.DagCallback(context.Background(), d, run, name, reason, &out); err != nil {
-			e.Logger.Warn("dag callback failed", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "error", err, "output", out.String())
-			return
-		}
-		e.Logger.Info("dag callback ran", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "output", out.String())
-	}()
+	var out strings.Builder
+	if err := runner.DagCallback(context.Background(), d, run, name, reason, &out); err != nil {
+		e.Logger.Warn("dag callback failed", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "error", err, "output", out.String())
+		return
+	}
+	e.Logger.Info("dag callback ran", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "output", out.String())
 }
 
 // timedOut reports whether a finished run was failed for exceeding its

@@ -45,7 +45,8 @@ type Environment struct {
 	// name unless the process was started with --hostname.
 	Hostname string
 
-	registry *operator.Registry
+	registryOnce sync.Once
+	registry     *operator.Registry
 
 	pyMu sync.Mutex
 	py   *pyrt.Runtime

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/windsock/windsock/internal/startstop"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/windsock"
@@ -61,6 +62,7 @@ var errStateChanged = errors.New("the task instance changed state while the try 
 
 // Local runs task instances in this process.
 type Local struct {
+	startstop.Base
 	cfg Config
 
 	mu       sync.Mutex
@@ -89,9 +91,7 @@ type Local struct {
 	claimWait      backoff
 	claimNotBefore time.Time
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	done   chan struct{}
+	wg sync.WaitGroup
 }
 
 // New returns a Local executor.
@@ -144,16 +144,19 @@ func (e *Local) Submit(keys []windsock.TaskInstanceKey) {
 	}
 }
 
-// Start runs the dispatcher and the heartbeat until Stop or ctx ends.
+// Start runs the dispatcher and the heartbeat until Stop or ctx ends (the
+// startstop shape). Stop (and the end of ctx) stops claiming, cancels the
+// running tries (killing their processes) and waits for their outcomes to
+// be recorded.
 func (e *Local) Start(ctx context.Context) error {
-	if e.cancel != nil {
-		return errors.New("executor already started")
+	ctx, started, stopped, err := e.StartInit(ctx)
+	if err != nil {
+		return fmt.Errorf("start executor: %w", err)
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	if e.cfg.ClaimQueued {
-		queued, err := e.cfg.Store.Listen(runCtx, store.ChannelQueued)
+		queued, err := e.cfg.Store.Listen(ctx, store.ChannelQueued)
 		if err != nil {
-			cancel()
+			stopped()
 			return err
 		}
 		go func() {
@@ -162,17 +165,15 @@ func (e *Local) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	e.cancel = cancel
-	e.done = make(chan struct{})
 	e.replayJournal()
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
-		e.recordLate(runCtx)
+		e.recordLate(ctx)
 	}()
 	go func() {
-		defer close(e.done)
-		e.dispatch(runCtx)
+		defer stopped()
+		e.dispatch(ctx)
 		e.wg.Wait()
 		<-recorded
 		e.mu.Lock()
@@ -183,24 +184,8 @@ func (e *Local) Start(ctx context.Context) error {
 				"outcomes", left, "journal", e.cfg.Runner.Journal.Dir())
 		}
 	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-			e.Stop()
-		case <-e.done:
-		}
-	}()
+	started()
 	return nil
-}
-
-// Stop stops claiming, cancels running tries (killing their processes) and
-// waits for their outcomes to be recorded. Safe to call more than once.
-func (e *Local) Stop() {
-	if e.cancel == nil {
-		return
-	}
-	e.cancel()
-	<-e.done
 }
 
 // StopClaiming makes the executor claim nothing more: what was submitted
