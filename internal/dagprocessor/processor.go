@@ -117,7 +117,6 @@ type Processor struct {
 	// their content hashes.
 	helpers map[string]string
 	first   bool
-
 }
 
 type fileState struct {
