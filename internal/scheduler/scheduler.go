@@ -371,14 +371,22 @@ func (s *Scheduler) loop(ctx context.Context) {
 // next, except while the heartbeat finds the database unreachable: that
 // was said once, and every pass fails until it is back.
 func (s *Scheduler) pass(ctx context.Context, periodic bool) {
-	if err := s.Pass(ctx, periodic); err != nil && ctx.Err() == nil && !s.contact.Lost {
+	if err := s.runPass(ctx, periodic); err != nil && ctx.Err() == nil && !s.contact.Lost {
 		s.cfg.Logger.Error("scheduling pass failed; retrying on the next", "error", err)
 	}
 }
 
-// Pass runs one scheduling pass: the periodic duties when periodic is set,
-// then every run that changed, then queueing.
+// Pass runs one scheduling pass (the periodic duties when periodic is set,
+// then every run that changed, then queueing) and returns once the
+// listeners it called have returned: a caller driving the passes itself
+// (a test) sees their effects. The loop does not wait for them.
 func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
+	err := s.runPass(ctx, periodic)
+	s.hooks.wait()
+	return err
+}
+
+func (s *Scheduler) runPass(ctx context.Context, periodic bool) error {
 	s.mu.Lock()
 	dirty := s.dirty
 	s.dirty = map[RunRef]bool{}
