@@ -188,6 +188,13 @@ func (e *Local) Start(ctx context.Context) error {
 	return nil
 }
 
+// Load returns how many tries run here and how many may run at once.
+func (e *Local) Load() (running, slots int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.running), e.cfg.Slots
+}
+
 // StopClaiming makes the executor claim nothing more: what was submitted
 // and not claimed stays queued, for the next scheduler to adopt.
 func (e *Local) StopClaiming() {
