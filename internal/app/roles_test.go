@@ -7,13 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/windsock"
@@ -23,31 +21,33 @@ import (
 // holds files, running roles.
 func openWithRoles(tb testing.TB, files map[string]string, roles Roles) *Environment {
 	tb.Helper()
-	home := benchHome(tb)
-	for name, content := range files {
-		path := filepath.Join(home, "dags", name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	environ := []string{"WINDSOCK_HOME=" + home, "HOME=" + home, "PATH=" + os.Getenv("PATH"), "WINDSOCK__CORE__LOAD_EXAMPLES=False",
-		"WINDSOCK__CORE__DAGS_ARE_PAUSED_AT_CREATION=False"}
-	if _, err := config.EnsureFile(home, environ); err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := config.Load(home, environ)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cfg, environ := benchConfig(tb, files)
 	env, err := Open(context.Background(), cfg, Options{Environ: environ, Roles: roles, Version: "test"})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(env.Stop)
 	return env
+}
+
+// createRun stores a manual run of a parsed DAG, as the API of another
+// process would: only the store tells the schedulers of it.
+func createRun(t *testing.T, env *Environment, dagID string) *windsock.DagRun {
+	t.Helper()
+	ctx := context.Background()
+	sd, err := env.Store.SerializedDAGGet(ctx, dagID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d windsock.DAG
+	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	run, err := scheduler.CreateRun(ctx, env.Store, &d, decide.NewGraph(&d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
 }
 
 // TestOpenRunsTheRolesNamed: an environment opened with a DAG processor,
@@ -59,7 +59,6 @@ func TestOpenRunsTheRolesNamed(t *testing.T) {
 	env := openWithRoles(t, map[string]string{"hello.yaml": chainYAML("hello", 2)},
 		Roles{DAGProcessor: true, Schedulers: 1, Web: true, WebAddr: "127.0.0.1:0"})
 	ctx := context.Background()
-
 	h := env.Health(ctx)
 	if h.Metadatabase.Status != "healthy" || h.Scheduler.Status == nil || *h.Scheduler.Status != "healthy" ||
 		h.DagProcessor.Status == nil || *h.DagProcessor.Status != "healthy" {
@@ -87,18 +86,7 @@ func TestOpenRunsTheRolesNamed(t *testing.T) {
 
 	// A run created in the store (as another process's API would) is
 	// started by the scheduler's periodic pass and runs to the end.
-	sd, err := env.Store.SerializedDAGGet(ctx, "hello")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d windsock.DAG
-	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
-		t.Fatal(err)
-	}
-	run, err := scheduler.CreateRun(ctx, env.Store, &d, decide.NewGraph(&d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := createRun(t, env, "hello")
 	eventually(t, time.Minute, "the run's success", func() bool {
 		r, err := env.Store.DagRunGet(ctx, "hello", run.RunID)
 		return err == nil && r.State == windsock.DagRunSuccess
@@ -128,18 +116,7 @@ slow:
     - {task_id: nap, operator: bash, bash_command: "sleep 300"}
 `}, Roles{DAGProcessor: true, Schedulers: 1})
 	ctx := context.Background()
-	sd, err := env.Store.SerializedDAGGet(ctx, "slow")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d windsock.DAG
-	if err := windsock.DecodeJSON(sd.Data, &d); err != nil {
-		t.Fatal(err)
-	}
-	run, err := scheduler.CreateRun(ctx, env.Store, &d, decide.NewGraph(&d), scheduler.NewRun{LogicalDate: day, Now: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := createRun(t, env, "slow")
 	eventually(t, time.Minute, "the try running", func() bool {
 		l, err := env.Load(ctx)
 		return err == nil && l.Running == 1
@@ -172,6 +149,7 @@ func BenchmarkIdleEnvironments(b *testing.B) {
 		var before runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
+		rss0 := residentBytes(b)
 		envs := make([]*Environment, n)
 		for i := range envs {
 			envs[i] = openWithRoles(b, map[string]string{"hello.yaml": chainYAML(fmt.Sprintf("hello%d", i), 3)},
@@ -180,12 +158,16 @@ func BenchmarkIdleEnvironments(b *testing.B) {
 		var after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&after)
+		rss := residentBytes(b) - rss0
 		cpu0 := cpuTime(b)
 		start := time.Now()
 		time.Sleep(idle) // the measurement itself: idle time, not a wait for an event
 		used := cpuTime(b) - cpu0
 		wall := time.Since(start)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heap-B/env")
+		// The SQLite driver allocates outside the Go heap: the resident
+		// set counts it.
+		b.ReportMetric(float64(rss)/float64(n), "rss-B/env")
 		b.ReportMetric(100*used.Seconds()/wall.Seconds()/float64(n), "%core/env")
 		for _, env := range envs {
 			env.Stop()
@@ -199,6 +181,19 @@ func envInt(name string, def int) int {
 		return def
 	}
 	return v
+}
+
+// residentBytes is this process's resident set size.
+func residentBytes(tb testing.TB) int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		tb.Skip("no /proc/self/statm:", err)
+	}
+	var size, resident int64
+	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
+		tb.Fatal(err)
+	}
+	return resident * int64(os.Getpagesize())
 }
 
 // cpuTime is the CPU time (user and system) this process has used.

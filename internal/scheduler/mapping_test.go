@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/store"
-	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -21,17 +19,7 @@ import (
 func mappedRun(tb testing.TB, n int) (store.Store, *windsock.DagRun) {
 	tb.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "windsock.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if err := st.PoolUpsert(ctx, &windsock.Pool{Pool: windsock.DefaultPoolName, Slots: 128}); err != nil {
-		tb.Fatal(err)
-	}
+	st := freshStore(tb)
 	task := func(id string, up ...string) *windsock.Task {
 		return &windsock.Task{TaskID: id, Operator: "bash", OperatorClass: "BashOperator", TriggerRule: windsock.TriggerAllSuccess,
 			Upstream: up, Pool: windsock.DefaultPoolName, PoolSlots: 1, PriorityWeight: 1, WeightRule: windsock.WeightDownstream, Queue: "default"}

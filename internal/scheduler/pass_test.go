@@ -64,17 +64,7 @@ type passHarness struct {
 func newPassHarness(t *testing.T, tune func(*Config), dags ...*windsock.DAG) *passHarness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "windsock.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.PoolUpsert(ctx, &windsock.Pool{Pool: windsock.DefaultPoolName, Slots: 128}); err != nil {
-		t.Fatal(err)
-	}
+	st := freshStore(t)
 	h := &passHarness{t: t, ctx: ctx, st: st, now: time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC), exec: &handedOver{}}
 	for _, d := range dags {
 		h.storeDAG(d)
@@ -84,10 +74,31 @@ func newPassHarness(t *testing.T, tune func(*Config), dags ...*windsock.DAG) *pa
 	if tune != nil {
 		tune(&cfg)
 	}
-	if h.sched, err = New(cfg); err != nil {
+	sched, err := New(cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
+	h.sched = sched
 	return h
+}
+
+// freshStore is a migrated SQLite store in a temporary folder whose
+// default pool has 128 slots.
+func freshStore(tb testing.TB) store.Store {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "windsock.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.PoolUpsert(ctx, &windsock.Pool{Pool: windsock.DefaultPoolName, Slots: 128}); err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }
 
 // bashDAG is an unscheduled DAG of bash tasks; deps maps a task to its
