@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -236,5 +237,77 @@ func TestDataPipelineS3StagingPipeline(t *testing.T) {
 	}
 	if len(runs) != 2 {
 		t.Errorf("%d runs, want occurrences 2", len(runs))
+	}
+}
+
+// A converted CopyActivity from an S3 folder of TSV files into a
+// PostgreSQL table, through the engine: every row of every object lands
+// in the table.
+func TestDataPipelineCopyS3ToPostgres(t *testing.T) {
+	t.Parallel()
+	pgURL := os.Getenv("WINDSOCK_TEST_POSTGRES_URL")
+	if pgURL == "" {
+		t.Skip("WINDSOCK_TEST_POSTGRES_URL is not set")
+	}
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	table := "dp_load_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := db.Exec("CREATE TABLE " + table + " (city text, visits int)"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Exec("DROP TABLE " + table) })
+	srv := s3test.Start(t, "data")
+	ctx := context.Background()
+	s3c := awss3.NewClient(awss3.Settings{Endpoint: srv.URL, AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}, nil)
+	for key, body := range map[string]string{"visits/2024-03-01/a.tsv": "Paris\t3\nOslo\t4\n", "visits/2024-03-01/b.tsv": "Lima\t5\n"} {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env, dagID := convertedEnv(t, `{"objects": [
+  {"id": "Default", "scheduleType": "ondemand", "workerGroup": "wg", "maximumRetries": "0"},
+  {"id": "Pg", "type": "JdbcDatabase", "connectionString": "jdbc:postgresql://`+u.Host+u.Path+`",
+   "jdbcDriverClass": "org.postgresql.Driver", "username": "`+u.User.Username()+`", "*password": "x"},
+  {"id": "Tabs", "type": "TSV"},
+  {"id": "In", "type": "S3DataNode", "directoryPath": "s3://data/visits/#{format(@scheduledStartTime, 'YYYY-MM-dd')}", "dataFormat": {"ref": "Tabs"}},
+  {"id": "Out", "type": "SqlDataNode", "database": {"ref": "Pg"}, "table": "`+table+`"},
+  {"id": "Load", "type": "CopyActivity", "input": {"ref": "In"}, "output": {"ref": "Out"}}
+]}`)
+	pw, _ := u.User.Password()
+	port, _ := strconv.Atoi(u.Port())
+	for _, c := range []*secrets.Connection{
+		{ConnID: "dp_pg", ConnType: "postgres", Host: u.Hostname(), Port: port, Schema: u.Path[1:], Login: u.User.Username(), Password: pw, Extra: `{"sslmode": "disable"}`},
+		{ConnID: "aws_default", ConnType: "aws", Login: srv.AccessKey, Password: srv.SecretKey, Extra: srv.Extra()},
+	} {
+		if err := env.Connections.Add(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	er := startEngine(t, env, nil)
+	run := er.trigger(t, dagID, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), nil)
+	if tis := states(t, env, run); tis["Load"].State != windsock.TaskStateSuccess {
+		t.Fatalf("Load %s: %s", tis["Load"].State, readLog(t, env, tis["Load"], 1))
+	}
+	rows, err := db.Query("SELECT city, visits FROM " + table + " ORDER BY city")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var city string
+		var n int
+		rows.Scan(&city, &n)
+		got = append(got, fmt.Sprintf("%s=%d", city, n))
+	}
+	if strings.Join(got, " ") != "Lima=5 Oslo=4 Paris=3" {
+		t.Errorf("table rows %v, want Lima=5 Oslo=4 Paris=3", got)
 	}
 }

@@ -67,7 +67,7 @@ func (e *Environment) NewTaskRunner() *taskrun.Runner {
 		Variables: e.Variables, Connections: e.Connections,
 		Callbacks: e.callbackRunner(),
 		LogFolder: e.Config.Logging.BaseLogFolder, DagsFolder: e.Config.Core.DagsFolder,
-		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock,
+		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock, BaseURL: e.Config.Webserver.BaseURL,
 		RemoteLogs: remote, DeleteLocalLogs: e.Config.Logging.DeleteLocalLogs,
 		AnnounceTries: e.Shared(), MaxMapLength: e.Config.Core.MaxMapLength,
 		DagRuns: e.newDagRunTrigger(NotifyRuns{Env: e}.RunChanged),
@@ -124,6 +124,9 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 			} else if n > 0 {
 				e.Logger.Info("killed processes an orphaned try left", "dag_id", ti.DagID, "task_id", ti.TaskID, "try_number", ti.TryNumber, "count", n)
 			}
+		},
+		OnSLAMiss: func(dagID string, misses []*windsock.SlaMiss) {
+			e.slaMiss(runner, sched, dagID, misses)
 		},
 		OnTryLost: func(ti *windsock.TaskInstance, reason string) {
 			ctx := context.Background()
@@ -219,7 +222,7 @@ func (en *Engine) Drain(hurry context.Context, grace time.Duration) {
 }
 
 func (e *Environment) callbackRunner() *callback.Runner {
-	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder, SNS: e.publishSNS, Python: e.pythonTasks()}
+	return &callback.Runner{Environ: e.Environ, Dir: e.Config.Core.DagsFolder, SNS: e.publishSNS, Email: e.sendEmail, Python: e.pythonTasks()}
 }
 
 // publishSNS publishes an sns callback through the aws connection connID
@@ -269,6 +272,23 @@ func (e *Environment) dagCallback(runner *taskrun.Runner, sched *scheduler.Sched
 		return
 	}
 	e.Logger.Info("dag callback ran", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "output", out.String())
+}
+
+// slaMiss runs a DAG's sla_miss_callback and SLA emails for its newly
+// recorded misses; the outcome goes to this process's log, where
+// Airflow's DAG processor log would have it.
+func (e *Environment) slaMiss(runner *taskrun.Runner, sched *scheduler.Scheduler, dagID string, misses []*windsock.SlaMiss) {
+	d, err := sched.DAG(context.Background(), dagID)
+	if err != nil {
+		e.Logger.Warn("the SLA misses of a DAG that cannot be loaded are not notified", "dag_id", dagID, "error", err)
+		return
+	}
+	var out strings.Builder
+	if err := runner.SLAMiss(context.Background(), d, misses, &out); err != nil {
+		e.Logger.Warn("notifying SLA misses failed", "dag_id", dagID, "misses", len(misses), "error", err, "output", out.String())
+		return
+	}
+	e.Logger.Info("SLA misses notified", "dag_id", dagID, "misses", len(misses), "output", out.String())
 }
 
 // timedOut reports whether a finished run was failed for exceeding its

@@ -63,6 +63,7 @@ func addAmazonOperators(r *operator.Registry, shell operator.Operator, grace tim
 	r.Add("s3_delete_objects", amazon.NewDeleteObjects(opts))
 	r.Add("s3_list", amazon.NewList(opts))
 	r.Add("sql_to_s3", amazon.NewSqlToS3(opts))
+	r.Add("s3_to_sql", amazon.NewS3ToSql(opts))
 	r.Add("datapipeline_shell", amazon.NewStagedShell(shell, opts))
 	r.Add("emr_add_steps", amazon.Missing("EmrAddStepsOperator", "Amazon EMR"))
 	r.Add("s3_to_redshift", amazon.Missing("S3ToRedshiftOperator", "Amazon Redshift"))

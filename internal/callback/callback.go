@@ -11,11 +11,13 @@
 //	on_failure_callback: [./notify.sh, {url: "https://hooks.example/x"}]
 //	on_failure_callback: {__python__: "notify"}          # from a Python DAG file
 //	on_failure_callback: {sns: {topic_arn: "arn:aws:sns:...", subject: "{dag_id} failed", message: "...", aws_conn_id: aws_default}}
+//	on_failure_callback: {email: {to: "ops@example.com", subject: "{dag_id} failed", message: "...", conn_id: smtp_default}}
 //
 // An sns callback publishes to Amazon SNS (or an SNS-compatible endpoint
-// from the aws connection); {dag_id}, {task_id}, {run_id}, {logical_date},
-// {state}, {try_number} and {reason} in its subject and message are
-// replaced by the event's values.
+// from the aws connection); an email callback sends through the
+// environment's SMTP connection as EmailOperator does. {dag_id},
+// {task_id}, {run_id}, {logical_date}, {state}, {try_number} and {reason}
+// in their subject and message are replaced by the event's values.
 package callback
 
 import (
@@ -57,6 +59,9 @@ type Event struct {
 	// (as Airflow builds it), with the sources its calls are answered
 	// from. Only Python callbacks need it.
 	Try *operator.Context `json:"-"`
+	// Misses are an sla_miss_callback's SLA misses (the Python callback
+	// receives them as Airflow's slas argument).
+	Misses []*windsock.SlaMiss `json:"-"`
 }
 
 // PythonMarker is the key of the mapping that stands for a Python
@@ -100,6 +105,16 @@ type Runner struct {
 	// SNS publishes an sns callback's message through the aws connection
 	// connID; nil means sns callbacks fail saying so.
 	SNS func(ctx context.Context, connID string, m SNSMessage) error
+	// Email sends an email callback's message; nil means email callbacks
+	// fail saying so.
+	Email func(ctx context.Context, m EmailMessage) error
+}
+
+// EmailMessage is what an email callback sends: To is one or more
+// addresses (comma or semicolon separated, as EmailOperator takes them),
+// ConnID the SMTP connection ("" for smtp_default).
+type EmailMessage struct {
+	To, Subject, Message, ConnID string
 }
 
 // SNSMessage is what an sns callback publishes.
@@ -144,11 +159,14 @@ func (r *Runner) Run(ctx context.Context, spec any, ev Event, out io.Writer) err
 		if sns, ok := s["sns"].(map[string]any); ok {
 			return r.sns(ctx, sns, ev)
 		}
+		if em, ok := s["email"].(map[string]any); ok {
+			return r.email(ctx, em, ev)
+		}
 		if _, ok := s["callback"]; ok {
 			return windsock.Errorf(windsock.EINVALID, "%s: Python callbacks cannot run in Windsock; use a command or a url", ev.Callback)
 		}
 	}
-	return windsock.Errorf(windsock.EINVALID, "%s: want a command string, {command: ...}, {url: ...} or {sns: ...}, got %T", ev.Callback, spec)
+	return windsock.Errorf(windsock.EINVALID, "%s: want a command string, {command: ...}, {url: ...}, {sns: ...} or {email: ...}, got %T", ev.Callback, spec)
 }
 
 // sns publishes an sns callback's message with the event's values in it.
@@ -157,9 +175,7 @@ func (r *Runner) sns(ctx context.Context, spec map[string]any, ev Event) error {
 		return windsock.Errorf(windsock.EINVALID, "%s: sns callbacks are not available here", ev.Callback)
 	}
 	str := func(k string) string { s, _ := spec[k].(string); return s }
-	fill := strings.NewReplacer("{dag_id}", ev.DagID, "{task_id}", ev.TaskID, "{run_id}", ev.RunID,
-		"{logical_date}", windsock.ISOFormat(ev.LogicalDate), "{state}", ev.State,
-		"{try_number}", strconv.Itoa(ev.TryNumber), "{reason}", ev.Reason)
+	fill := placeholders(ev)
 	connID := str("aws_conn_id")
 	if connID == "" {
 		connID = "aws_default"
@@ -169,6 +185,31 @@ func (r *Runner) sns(ctx context.Context, spec map[string]any, ev Event) error {
 		return windsock.Errorf(windsock.EINVALID, "%s: sns needs topic_arn", ev.Callback)
 	}
 	if err := r.SNS(ctx, connID, m); err != nil {
+		return fmt.Errorf("%s: %w", ev.Callback, err)
+	}
+	return nil
+}
+
+// placeholders fills an sns or email callback's text with the event's
+// values.
+func placeholders(ev Event) *strings.Replacer {
+	return strings.NewReplacer("{dag_id}", ev.DagID, "{task_id}", ev.TaskID, "{run_id}", ev.RunID,
+		"{logical_date}", windsock.ISOFormat(ev.LogicalDate), "{state}", ev.State,
+		"{try_number}", strconv.Itoa(ev.TryNumber), "{reason}", ev.Reason)
+}
+
+// email sends an email callback's message with the event's values in it.
+func (r *Runner) email(ctx context.Context, spec map[string]any, ev Event) error {
+	if r.Email == nil {
+		return windsock.Errorf(windsock.EINVALID, "%s: email callbacks are not available here", ev.Callback)
+	}
+	str := func(k string) string { s, _ := spec[k].(string); return s }
+	fill := placeholders(ev)
+	m := EmailMessage{To: str("to"), Subject: fill.Replace(str("subject")), Message: fill.Replace(str("message")), ConnID: str("conn_id")}
+	if strings.TrimSpace(m.To) == "" {
+		return windsock.Errorf(windsock.EINVALID, "%s: email needs to", ev.Callback)
+	}
+	if err := r.Email(ctx, m); err != nil {
 		return fmt.Errorf("%s: %w", ev.Callback, err)
 	}
 	return nil

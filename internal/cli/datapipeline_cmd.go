@@ -28,8 +28,8 @@ const (
 
 // dpFlags are the options convert and import share.
 type dpFlags struct {
-	paramObjects, paramValues, dagID, output string
-	values                                   []string
+	paramObjects, paramValues, dagID, output, alarmEmail string
+	values                                               []string
 }
 
 func (f *dpFlags) register(cmd *cobra.Command) {
@@ -37,6 +37,7 @@ func (f *dpFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.paramValues, "parameter-values", "", "a JSON file of parameter values, replacing the definition's")
 	cmd.Flags().StringArrayVar(&f.values, "values", nil, "a parameter value as ID=VALUE (repeat for more, or for the elements of an isArray parameter)")
 	cmd.Flags().StringVar(&f.dagID, "dag-id", "", "the DAG id (default: from the file name)")
+	cmd.Flags().StringVar(&f.alarmEmail, "alarm-email", "", "send SnsAlarm notifications to these addresses (comma separated) through the environment's email instead of SNS")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "plain", "report format: plain or json")
 }
 
@@ -95,7 +96,7 @@ func (r *runner) convertPipeline(path, dir string, f dpFlags) error {
 			return usageError{err}
 		}
 	}
-	opt := datapipeline.Options{DagID: f.dagID, Source: path, Now: r.clock()}
+	opt := datapipeline.Options{DagID: f.dagID, Source: path, Now: r.clock(), AlarmEmail: f.alarmEmail}
 	def, err := readDefinition(path)
 	if err == nil {
 		err = f.parameters(&opt)

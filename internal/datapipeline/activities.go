@@ -238,11 +238,16 @@ func (c *converter) copyActivity(n *node, t *task) {
 			return
 		}
 	}
+	if in != nil && out != nil && in.Type == "S3DataNode" && (out.Type == "SqlDataNode" || out.Type == "MySqlDataNode") {
+		if c.s3ToSQL(in, out, t) {
+			return
+		}
+	}
 	what := "?"
 	if in != nil && out != nil {
 		what = in.Type + " -> " + out.Type
 	}
-	c.placeholder(t, fmt.Sprintf("CopyActivity %s: only a copy between two S3 filePath nodes runs natively", what))
+	c.placeholder(t, fmt.Sprintf("CopyActivity %s: only copies between S3 nodes, and between S3 and a PostgreSQL or SQLite table, run natively", what))
 }
 
 // sqlToS3 maps a copy from a SQL table to S3 to SqlToS3Operator (CSV)
@@ -269,6 +274,48 @@ func (c *converter) sqlToS3(in, out *node, t *task) bool {
 	t.arg("s3_key", key)
 	t.arg("replace", true)
 	t.comments = append(t.comments, "CopyActivity from "+in.ID+" to "+out.ID+": the rows as CSV with a header line")
+	return true
+}
+
+// s3ToSQL maps a copy from S3 into a SQL table to S3ToSqlOperator with
+// Windsock's native CSV reading (Data Pipeline's CSV has no header line;
+// TSV and a Custom columnSeparator set the delimiter) when the database
+// runs natively; false leaves it unsupported.
+func (c *converter) s3ToSQL(in, out *node, t *task) bool {
+	connID, native := c.connection(c.nodes[first(out.refs("database"))])
+	if !native {
+		return false
+	}
+	var key string
+	if in.has("filePath") {
+		key, _ = c.tr.template(in.str("filePath"), scope{obj: in}, site{in.ID, "filePath"})
+	} else {
+		dir, _ := c.tr.template(in.str("directoryPath"), scope{obj: in}, site{in.ID, "directoryPath"})
+		key = strings.TrimSuffix(dir, "/") + "/"
+	}
+	t.operator = "s3_to_sql"
+	t.arg("s3_key", key)
+	t.arg("sql_conn_id", connID)
+	if out.has("insertQuery") {
+		q, _ := c.tr.template(out.str("insertQuery"), scope{obj: out}, site{out.ID, "insertQuery"})
+		t.arg("insert_query", q)
+	} else {
+		t.arg("table", out.str("table"))
+	}
+	if f := c.nodes[first(in.refs("dataFormat"))]; f != nil {
+		switch f.Type {
+		case "TSV":
+			t.arg("delimiter", "\t")
+		case "Custom":
+			if sep := f.str("columnSeparator"); sep != "" {
+				t.arg("delimiter", sep)
+			}
+		case "CSV":
+		default:
+			c.problem(Warning, f.ID, "type", "%s data is read as CSV", f.Type)
+		}
+	}
+	t.comments = append(t.comments, "CopyActivity from "+in.ID+" to "+out.ID+": each CSV row (no header line) inserted into the table")
 	return true
 }
 

@@ -24,6 +24,10 @@ type Options struct {
 	// Values, when non-nil, replace the definition's values
 	// (--parameter-values, --values).
 	Values map[string][]string
+	// AlarmEmail, when set, sends each SnsAlarm to these addresses through
+	// the environment's email (SMTP) instead of publishing to its SNS
+	// topic (--alarm-email).
+	AlarmEmail string
 }
 
 // Problem kinds, from worst to mildest.
@@ -117,6 +121,10 @@ type converter struct {
 	tasks  []*task
 	taskOf map[string]*task
 	conns  map[string]*ConnectionReport
+	// lateActions are the DAG's sla_miss_callback: the onLateAction
+	// SnsAlarms (lateAlarms, by id) of its activities.
+	lateActions []any
+	lateAlarms  []string
 	// sensors are the sensor task ids guarding each data node.
 	sensors map[string][]string
 	ids     map[string]bool

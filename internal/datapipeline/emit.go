@@ -43,6 +43,9 @@ func (c *converter) emit(rep *Report) []byte {
 	if params := c.dagParams(); len(params.Content) > 0 {
 		add(dag, "params", params, "Parameters without a value at conversion time: set them when triggering a run")
 	}
+	if len(c.lateActions) > 0 {
+		add(dag, "sla_miss_callback", value(c.lateActions), "onLateAction: sent when an activity has not succeeded lateAfterTimeout after its scheduled start")
+	}
 	defaults := mapping()
 	add(defaults, "owner", str("datapipeline"), "")
 	add(defaults, "retries", num(c.defaultRetries()), "Data Pipeline's default maximumRetries (when unset) is 2")

@@ -3,6 +3,7 @@ package datapipeline
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -246,12 +247,28 @@ func (c *converter) lateness(n *node, t *task, p Period) {
 	}
 	t.sla = &sla
 	for _, a := range n.refs("onLateAction") {
-		if an := c.nodes[a]; an != nil && an.Type == "Terminate" {
+		an := c.nodes[a]
+		switch {
+		case an == nil:
+		case an.Type == "Terminate":
 			c.problem(Unsupported, n.ID, "onLateAction", "Terminate %s: Windsock reports an SLA miss but does not cancel the late task", a)
-		} else if an != nil {
-			c.problem(Warning, n.ID, "onLateAction", "%s: an SLA miss is recorded; set the DAG's sla_miss_callback to notify", a)
+		case an.Type == "SnsAlarm" && !slices.Contains(c.lateAlarms, a):
+			// One sla_miss_callback per DAG: an alarm several activities
+			// share is sent once per check, naming every late task.
+			c.lateAlarms = append(c.lateAlarms, a)
+			c.lateActions = append(c.lateActions, c.alarmCallback(an, n))
 		}
 	}
+}
+
+// alarmCallback maps an SnsAlarm to an sns callback, or an email one with
+// Options.AlarmEmail.
+func (c *converter) alarmCallback(an, owner *node) map[string]any {
+	subject, message := c.alarmText(an, owner, "subject"), c.alarmText(an, owner, "message")
+	if c.opt.AlarmEmail != "" {
+		return map[string]any{"email": map[string]any{"to": c.opt.AlarmEmail, "subject": subject, "message": message}}
+	}
+	return map[string]any{"sns": map[string]any{"topic_arn": an.str("topicArn"), "aws_conn_id": "aws_default", "subject": subject, "message": message}}
 }
 
 // actions maps onFail/onSuccess to task callbacks.
@@ -264,9 +281,7 @@ func (c *converter) actions(n *node, f string) []any {
 		}
 		switch an.Type {
 		case "SnsAlarm":
-			sns := map[string]any{"topic_arn": an.str("topicArn"), "aws_conn_id": "aws_default",
-				"subject": c.alarmText(an, n, "subject"), "message": c.alarmText(an, n, "message")}
-			out = append(out, map[string]any{"sns": sns})
+			out = append(out, c.alarmCallback(an, n))
 		case "Terminate":
 			c.problem(Warning, n.ID, f, "Terminate %s as %s does nothing (Data Pipeline only uses it for lateness)", a, f)
 		}

@@ -102,6 +102,26 @@ func amazonSpecs() []*Spec {
 			}, aws...),
 		},
 		{
+			Name: "s3_to_sql", Class: "S3ToSqlOperator",
+			Paths: []string{"airflow.providers.amazon.aws.transfers.s3_to_sql.S3ToSqlOperator"},
+			Args: append([]Arg{
+				{Name: "s3_key", Required: true, Templated: true},
+				{Name: "s3_bucket", Templated: true},
+				{Name: "table", Templated: true},
+				{Name: "sql_conn_id", Required: true},
+				{Name: "column_list"},
+				{Name: "commit_every"},
+				{Name: "schema"},
+				{Name: "parser"},
+				{Name: "sql_hook_params"},
+				// Windsock's: the CSV the native parser reads, and Data
+				// Pipeline's insertQuery.
+				{Name: "header"},
+				{Name: "delimiter"},
+				{Name: "insert_query", Templated: true},
+			}, aws...),
+		},
+		{
 			Name: "emr_add_steps", Class: "EmrAddStepsOperator",
 			Paths: []string{"airflow.providers.amazon.aws.operators.emr.EmrAddStepsOperator"},
 			Args: append([]Arg{

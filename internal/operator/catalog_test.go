@@ -60,7 +60,7 @@ func TestBuiltinsSpecs(t *testing.T) {
 	wantNames := []string{"empty", "bash", "python", "branch_python", "short_circuit", "http", "email",
 		"trigger_dagrun", "latest_only", "branch_day_of_week", "branch_datetime", "file_sensor", "http_sensor", "sql_sensor", "time_delta_sensor", "date_time_sensor", "external_task_sensor", "bash_sensor", "python_file_task"}
 	wantNames = append(wantNames, "s3_key_sensor", "s3_create_object", "s3_copy_object", "s3_delete_objects", "s3_list",
-		"s3_file_transform", "sql_to_s3", "emr_add_steps", "s3_to_redshift", "dynamodb_value_sensor", "sql_execute", "datapipeline_shell")
+		"s3_file_transform", "sql_to_s3", "s3_to_sql", "emr_add_steps", "s3_to_redshift", "dynamodb_value_sensor", "sql_execute", "datapipeline_shell")
 	var names []string
 	for _, s := range c.Specs() {
 		names = append(names, s.Name)

@@ -55,7 +55,7 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 			reload[ref] = true
 		}
 	}
-	return nil
+	return s.notifySLAMisses(ctx)
 }
 
 // failZombies fails the running tries whose heartbeat is older than the
@@ -266,6 +266,7 @@ func (s *Scheduler) checkSLAs(ctx context.Context, run *windsock.DagRun, now tim
 		if st != nil && st.taskDone(t.TaskID) {
 			continue
 		}
+		s.slaMissesPending = true
 		err := s.cfg.Store.SlaMissInsert(ctx, &windsock.SlaMiss{
 			DagID: run.DagID, TaskID: t.TaskID, ExecutionDate: run.LogicalDate, Timestamp: now,
 			Description: fmt.Sprintf("task %s of run %s had not succeeded %s after its data interval ended", t.TaskID, run.RunID, t.SLA.Std()),

@@ -81,6 +81,11 @@ type Config struct {
 	// up_for_retry or failed, with the task instance as recorded and why:
 	// it runs the task's callbacks.
 	OnTryLost func(ti *windsock.TaskInstance, reason string)
+	// OnSLAMiss, when set, is called (on a goroutine of its own, which
+	// Stop waits for) with a DAG's newly recorded SLA misses, each once
+	// across all schedulers: it runs the DAG's sla_miss_callback and
+	// sends the SLA alert emails.
+	OnSLAMiss func(dagID string, misses []*windsock.SlaMiss)
 	// Shared is set when other processes share the store (PostgreSQL):
 	// the scheduler listens for their notifications and shares the work
 	// with the other live schedulers.
@@ -105,6 +110,10 @@ type Scheduler struct {
 	lost sync.WaitGroup
 	// hooks runs OnRunFinished and OnRunEndedElsewhere off the loop.
 	hooks *hookQueue
+
+	// slaMissesPending: misses may wait for notification (see
+	// notifySLAMisses); only the loop's goroutine touches it.
+	slaMissesPending bool
 
 	mu        sync.Mutex
 	dirty     map[RunRef]bool
@@ -185,7 +194,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s := &Scheduler{
 		cfg: cfg, dags: newDAGCache(cfg.Store), dirty: map[RunRef]bool{}, dagsDirty: true, wake: make(chan struct{}, 1),
 		finished: map[RunRef][]*windsock.TaskInstance{}, reload: map[RunRef]bool{}, runs: map[RunRef]*runState{},
-		hooks: newHookQueue(),
+		hooks: newHookQueue(), slaMissesPending: true,
 	}
 	if len(cfg.OnlyRuns) > 0 {
 		s.only, s.ended = map[RunRef]bool{}, map[RunRef]bool{}

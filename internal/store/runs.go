@@ -115,6 +115,11 @@ type Runs interface {
 	// execution_date) row is left as it is.
 	SlaMissInsert(ctx context.Context, m *windsock.SlaMiss) error
 	SlaMissList(ctx context.Context, dagID string) ([]*windsock.SlaMiss, error)
+	// SlaMissClaimUnnotified marks every miss whose notification was not
+	// sent as sent and returns them ordered by DAG, execution date and
+	// task: each miss goes to exactly one caller, however many schedulers
+	// ask at once, so its sla_miss_callback runs once.
+	SlaMissClaimUnnotified(ctx context.Context) ([]*windsock.SlaMiss, error)
 	// SlaMissRecent returns the latest misses across DAGs (limited to
 	// dagIDs when not nil), newest execution date first, at most limit.
 	SlaMissRecent(ctx context.Context, dagIDs []string, limit int) ([]*windsock.SlaMiss, error)

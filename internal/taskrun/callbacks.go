@@ -26,6 +26,7 @@ var taskCallbacks = map[windsock.TaskInstanceState]string{
 // task's state, as in Airflow). Secrets a Python callback reads go to
 // masker.
 func (r *Runner) runCallbacks(ctx context.Context, try *Try, out *Outcome, logf tryLog, masker *tasklog.Masker) {
+	r.alertEmail(ctx, try, out, logf)
 	task := try.DAG.Task(try.TI.TaskID)
 	name, ok := taskCallbacks[out.State]
 	if task == nil || !ok || r.Callbacks == nil {

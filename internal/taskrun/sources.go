@@ -201,3 +201,10 @@ func (s *runStateSource) DagTaskIDs(ctx context.Context, dagID string) ([]string
 	}
 	return ids, nil
 }
+
+// ConnectionSource answers an operator's connection lookups from conns,
+// masking their secrets in what masker guards (nil masks nothing): for
+// code outside a try that runs an operator, such as an email callback.
+func ConnectionSource(conns *secrets.Connections, masker *tasklog.Masker) operator.ConnectionSource {
+	return &connectionSource{conns: conns, masker: masker}
+}

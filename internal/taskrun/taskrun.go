@@ -42,8 +42,11 @@ type Runner struct {
 	DagsFolder  string
 	Environ     []string
 	Hostname    string
-	Logger      *slog.Logger
-	Clock       func() time.Time
+	// BaseURL is webserver.base_url: alert emails link to the try's page
+	// under it (no link when empty).
+	BaseURL string
+	Logger  *slog.Logger
+	Clock   func() time.Time
 	// RemoteLogs, when set (logging.remote_logging), receives a copy of
 	// every try's log once it is closed; DeleteLocalLogs then removes the
 	// local file of a finished try (logging.delete_local_logs).
@@ -162,8 +165,14 @@ func (r *Runner) Run(ctx context.Context, try *Try) (*Outcome, error) {
 	rendered = maskRendered(masker, rendered)
 	// The outcome is recorded even when ctx was cancelled (a killed try).
 	out, err = r.finish(context.WithoutCancel(ctx), try, logf, res, rendered)
-	if err == nil && out.Recorded && !res.callbacksRan {
-		r.runCallbacks(ctx, try, out, logf, masker)
+	if err == nil && out.Recorded {
+		if res.callbacksRan {
+			// A Python try ran its callbacks itself; the alert email is
+			// Windsock's to send.
+			r.alertEmail(ctx, try, out, logf)
+		} else {
+			r.runCallbacks(ctx, try, out, logf, masker)
+		}
 	}
 	return out, err
 }

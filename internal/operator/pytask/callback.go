@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/windsock/windsock/internal/callback"
+	"github.com/windsock/windsock/internal/windsock"
 )
 
 // RunPython runs the Python callbacks of ev (callback.PythonRunner): the
@@ -18,15 +19,27 @@ func (o *Operator) RunPython(ctx context.Context, ev callback.Event, out io.Writ
 	tc := *ev.Try
 	tc.Log = out
 	kind := "dag_callback"
-	if ev.TaskID != "" {
+	switch {
+	case ev.Callback == "sla_miss_callback":
+		kind = "sla_callback"
+	case ev.TaskID != "":
 		kind = "task_callback"
 	}
 	req := Request{
 		Kind: kind, File: tc.DAG.Fileloc, DagID: ev.DagID, RunID: ev.RunID, Context: tc.Template, Callback: ev.Callback,
 	}
-	if kind == "task_callback" {
+	switch kind {
+	case "task_callback":
 		req.Exception = ev.Reason // the try's error, for failure and retry callbacks
-	} else {
+	case "sla_callback":
+		for _, m := range ev.Misses {
+			req.Slas = append(req.Slas, map[string]any{
+				"task_id": m.TaskID, "dag_id": m.DagID, "execution_date": windsock.ISOFormat(m.ExecutionDate),
+				"timestamp": windsock.ISOFormat(m.Timestamp), "email_sent": m.EmailSent,
+				"notification_sent": m.NotificationSent, "description": m.Description,
+			})
+		}
+	default:
 		req.Reason = ev.Reason
 	}
 	if tc.TI != nil {

@@ -65,7 +65,7 @@ func New(runtime RuntimeFunc) *Operator { return &Operator{runtime: runtime} }
 // Request is what windsock_rt.execute.run_task receives (pyspec.md,
 // Contract 3).
 type Request struct {
-	Kind      string         `json:"kind"` // "task", "task_callback", "dag_callback" or "render"
+	Kind      string         `json:"kind"` // "task", "task_callback", "dag_callback", "sla_callback" or "render"
 	File      string         `json:"file"`
 	DagID     string         `json:"dag_id"`
 	TaskID    string         `json:"task_id,omitempty"`
@@ -90,6 +90,8 @@ type Request struct {
 	// Expand holds an instance of a mapped task's own mapped arguments,
 	// for when the Python side cannot read the task's expansion itself.
 	Expand map[string]any `json:"expand,omitempty"`
+	// Slas are an sla_callback's misses (sla_miss rows).
+	Slas []map[string]any `json:"slas,omitempty"`
 }
 
 // Outcome is what run_task reports (pyspec.md, Contract 3).

@@ -58,7 +58,7 @@ func (o *Operator) Execute(ctx context.Context, tc *operator.Context) (*operator
 	}
 	defer db.Close()
 	if driver == "pgx" && len(params) > 0 {
-		query = dollarPlaceholders(query)
+		query = DollarPlaceholders(query)
 	}
 	fmt.Fprintf(tc.Log, "Running statement: %s, parameters: %v\n", query, params)
 	if !returnsRows(query) {
@@ -156,9 +156,9 @@ func returnsRows(q string) bool {
 	return len(f) > 0 && (f[0] == "select" || f[0] == "with" || f[0] == "values" || f[0] == "show")
 }
 
-// dollarPlaceholders rewrites JDBC's ? placeholders as PostgreSQL's $n,
+// DollarPlaceholders rewrites JDBC's ? placeholders as PostgreSQL's $n,
 // leaving quoted text alone.
-func dollarPlaceholders(q string) string {
+func DollarPlaceholders(q string) string {
 	var b strings.Builder
 	n := 0
 	var quote byte

@@ -1,9 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -164,6 +167,22 @@ func (q *queries) SlaMissList(ctx context.Context, dagID string) ([]*windsock.Sl
 			notification_sent
 		FROM sla_miss WHERE dag_id = ? ORDER BY execution_date, task_id`, dagID)
 	return scanSlaMisses(rows, err)
+}
+
+// SlaMissClaimUnnotified claims the misses not yet notified. One UPDATE
+// both marks and returns them, so two schedulers never claim the same row.
+func (q *queries) SlaMissClaimUnnotified(ctx context.Context) ([]*windsock.SlaMiss, error) {
+	rows, err := q.query(ctx, `UPDATE sla_miss SET notification_sent = ?
+		WHERE notification_sent IS NULL OR notification_sent = ?
+		RETURNING task_id, dag_id, execution_date, email_sent, timestamp, description, notification_sent`, true, false)
+	out, err := scanSlaMisses(rows, err)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b *windsock.SlaMiss) int {
+		return cmp.Or(strings.Compare(a.DagID, b.DagID), a.ExecutionDate.Compare(b.ExecutionDate), strings.Compare(a.TaskID, b.TaskID))
+	})
+	return out, nil
 }
 
 // SlaMissRecent returns the newest misses across DAGs.

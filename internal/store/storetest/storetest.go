@@ -81,6 +81,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("TaskInstance", func(t *testing.T) { t.Parallel(); testTaskInstance(t, open) })
 	t.Run("XCom", func(t *testing.T) { t.Parallel(); testXCom(t, open) })
 	t.Run("TaskRecords", func(t *testing.T) { t.Parallel(); testTaskRecords(t, open) })
+	t.Run("SlaMissNotify", func(t *testing.T) { t.Parallel(); testSlaMissNotify(t, open) })
 	t.Run("DAGQueries", func(t *testing.T) { t.Parallel(); testDAGQueries(t, open) })
 	t.Run("MetadataQueries", func(t *testing.T) { t.Parallel(); testMetadataQueries(t, open) })
 	t.Run("RunQueries", func(t *testing.T) { t.Parallel(); testRunQueries(t, open) })

@@ -696,6 +696,45 @@ def _run_callback_request(req):
     return _callback_outcome(failures)
 
 
+class _SlaMiss:
+    """A row of sla_miss as an sla_miss_callback sees it (Airflow passes
+    its SlaMiss model objects)."""
+
+    def __init__(self, row):
+        from windsock_rt.context import to_datetime
+
+        self.task_id = row.get("task_id")
+        self.dag_id = row.get("dag_id")
+        self.execution_date = to_datetime(row.get("execution_date"))
+        self.timestamp = to_datetime(row.get("timestamp"))
+        self.email_sent = bool(row.get("email_sent"))
+        self.notification_sent = bool(row.get("notification_sent"))
+        self.description = row.get("description")
+
+    def __repr__(self):
+        return "<SlaMiss: %s.%s %s>" % (self.dag_id, self.task_id, self.execution_date)
+
+
+def _run_sla_callback_request(req):
+    """kind "sla_callback": the DAG's sla_miss_callback, called as Airflow
+    calls it: (dag, task_list, blocking_task_list, slas, blocking_tis),
+    task_list being one "task_id on execution_date" line per miss.
+    Windsock does not compute the blocking tasks: they come empty."""
+    dag = load_dag(req["file"], req["dag_id"])
+    slas = [_SlaMiss(row) for row in req.get("slas") or ()]
+    task_list = "\n".join("%s on %s" % (m.task_id, m.execution_date.isoformat()) for m in slas)
+    failures = []
+    for i, cb in enumerate(_callbacks(dag, "sla_miss_callback")):
+        log("Executing callback at index %d: %s" % (i, _callback_repr(cb)))
+        try:
+            cb(dag, task_list, "", slas, [])
+        except Exception:
+            tb = traceback.format_exc()
+            log("Error in callback at index %d: %s\n%s" % (i, _callback_repr(cb), tb.rstrip()))
+            failures.append(tb)
+    return _callback_outcome(failures)
+
+
 def _callback_outcome(failures):
     out = {"state": SUCCESS, "error": None}
     if failures:
@@ -722,6 +761,8 @@ def run_task(req, rpc=_rpc):
             outcome = _render_only(req)
         elif kind in ("task_callback", "dag_callback"):
             outcome = _run_callback_request(dict(req, kind=kind))
+        elif kind == "sla_callback":
+            outcome = _run_sla_callback_request(req)
         else:
             raise ValueError("unknown request kind %r" % kind)
     except BaseException as exc:  # the DAG or task could not even be found
