@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,9 +12,12 @@ import (
 	"github.com/windsock/windsock/internal/awssns"
 	"github.com/windsock/windsock/internal/callback"
 	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/dagprocessor"
 	"github.com/windsock/windsock/internal/executor"
+	"github.com/windsock/windsock/internal/logserver"
 	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/startstop"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/windsock"
@@ -182,29 +186,34 @@ func lostContactAfter(zombieThreshold time.Duration) time.Duration {
 	return zombieThreshold / 2
 }
 
+// The long-running services an environment starts share one shape.
+var (
+	_ startstop.Service = (*scheduler.Scheduler)(nil)
+	_ startstop.Service = (*executor.Local)(nil)
+	_ startstop.Service = (*dagprocessor.Processor)(nil)
+	_ startstop.Service = (*logserver.Server)(nil)
+)
+
+// services are the engine's services in the order they start: the
+// executor first, so that the scheduler's first pass has it.
+func (en *Engine) services() []startstop.Service {
+	if en.Executor == nil {
+		return []startstop.Service{en.Scheduler}
+	}
+	return []startstop.Service{en.Executor, en.Scheduler}
+}
+
 // Start starts the executor, then the scheduler.
 func (en *Engine) Start(ctx context.Context) error {
-	if en.Executor != nil {
-		if err := en.Executor.Start(ctx); err != nil {
-			return err
-		}
-	}
-	if err := en.Scheduler.Start(ctx); err != nil {
-		if en.Executor != nil {
-			en.Executor.Stop()
-		}
-		return err
-	}
-	return nil
+	return startstop.StartAll(ctx, en.services()...)
 }
 
 // Stop stops the scheduler, then the executor (whose running tries are
 // cancelled and recorded).
 func (en *Engine) Stop() {
-	en.Scheduler.Stop()
-	if en.Executor != nil {
-		en.Executor.Stop()
-	}
+	svcs := en.services()
+	slices.Reverse(svcs)
+	startstop.StopAll(svcs...)
 }
 
 // Drain is the engine's graceful shutdown, the one a worker has: the
