@@ -61,9 +61,10 @@ type slaMissJSON struct {
 	Timestamp        time.Time `json:"timestamp"`
 }
 
-// taskInstanceJSON is Airflow's TaskInstance. Windsock has no triggerer,
-// executor_config or mapped-task rendering, so trigger, triggerer_job and
-// rendered_map_index are always null and executor_config "{}".
+// taskInstanceJSON is Airflow's TaskInstance. Windsock has no triggerer
+// nor executor_config, so trigger and triggerer_job are always null and
+// executor_config "{}"; rendered_map_index is null until a mapped
+// instance's map_index_template was rendered.
 type taskInstanceJSON struct {
 	DagID            string          `json:"dag_id"`
 	DagRunID         string          `json:"dag_run_id"`
@@ -108,7 +109,7 @@ func taskInstanceOut(d *store.TaskInstanceDetail) taskInstanceJSON {
 		Hostname: ti.Hostname, MapIndex: ti.MapIndex, MaxTries: ti.MaxTries, Note: stringOrNil(ti.Note),
 		Operator: stringOrNil(ti.Operator), PID: ti.PID, Pool: ti.Pool, PoolSlots: ti.PoolSlots,
 		PriorityWeight: &ti.PriorityWeight, Queue: stringOrNil(ti.Queue), QueuedWhen: utcPtr(ti.QueuedDttm),
-		RenderedFields: rendered, StartDate: utcPtr(ti.StartDate), State: stringOrNil(string(ti.State)),
+		RenderedFields: rendered, RenderedMapIndex: stringOrNil(ti.RenderedMapIndex), StartDate: utcPtr(ti.StartDate), State: stringOrNil(string(ti.State)),
 		TaskDisplayName: ti.TaskID, TaskID: ti.TaskID, TryNumber: ti.TryNumber, Unixname: ti.Unixname,
 	}
 	if m := d.SlaMiss; m != nil {

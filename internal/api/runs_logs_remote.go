@@ -57,7 +57,7 @@ func (s *Server) openTryLog(ctx context.Context, ti *windsock.TaskInstance, n in
 	}
 	var worker, remote *place
 	if ti.Hostname != "" {
-		base := "http://" + net.JoinHostPort(ti.Hostname, strconv.Itoa(s.cfg.Logging.WorkerLogServerPort))
+		base := "http://" + s.logServerOf(ctx, ti, n)
 		timeout := s.cfg.Logging.LogFetchTimeoutSec
 		worker = &place{
 			read: func(ctx context.Context, off int64) ([]byte, int64, error) {
@@ -121,4 +121,18 @@ func (s *Server) probe(ctx context.Context, offset int64, read func(context.Cont
 		return nil, err
 	}
 	return &tryLogReader{read: read, first: data, firstAt: offset, firstAfter: next}, nil
+}
+
+// logServerOf is host:port of the log server holding try n of ti: for the
+// latest try, the one its executor recorded in its job row (several
+// workers on one host listen on ports of their own); otherwise, or when
+// none was recorded, the task instance's host on
+// logging.worker_log_server_port, as in Airflow.
+func (s *Server) logServerOf(ctx context.Context, ti *windsock.TaskInstance, n int) string {
+	if n == ti.TryNumber && ti.JobID != nil {
+		if job, err := s.Store.JobGet(ctx, *ti.JobID); err == nil && job.LogServer != "" {
+			return job.LogServer
+		}
+	}
+	return net.JoinHostPort(ti.Hostname, strconv.Itoa(s.cfg.Logging.WorkerLogServerPort))
 }

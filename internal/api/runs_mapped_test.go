@@ -40,6 +40,9 @@ func TestMappedTaskInstances(t *testing.T) {
 	}
 	for i, st := range []windsock.TaskInstanceState{windsock.TaskStateSuccess, windsock.TaskStateFailed, windsock.TaskStateSuccess} {
 		tis[i].State, tis[i].TryNumber = st, 1
+		if i == 1 {
+			tis[i].RenderedMapIndex = "file=b.csv" // its map_index_template, rendered
+		}
 		_, err := re.st.TaskInstanceUpdate(re.ctx, tis[i])
 		mustDo(t, err)
 	}
@@ -77,8 +80,13 @@ func TestMappedTaskInstances(t *testing.T) {
 
 	var one taskInstanceJSON
 	re.ok(re.doChecked("GET", base+"m/1", "viewer", nil), http.StatusOK, &one)
-	if one.MapIndex != 1 || *one.State != "failed" {
+	if one.MapIndex != 1 || *one.State != "failed" || one.RenderedMapIndex == nil || *one.RenderedMapIndex != "file=b.csv" {
 		t.Fatalf("m/1 = %+v", one)
+	}
+	var named tiList
+	re.ok(re.doChecked("GET", base+"m/listMapped", "viewer", nil), http.StatusOK, &named)
+	if r0, r1 := named.TaskInstances[0].RenderedMapIndex, named.TaskInstances[1].RenderedMapIndex; r0 != nil || r1 == nil || *r1 != "file=b.csv" {
+		t.Errorf("listMapped rendered_map_index = %v, %v; want null, file=b.csv", r0, r1)
 	}
 	re.problem(re.doChecked("GET", base+"m/7", "viewer", nil), http.StatusNotFound, "map index 7")
 	re.problem(re.doChecked("GET", base+"m/x", "viewer", nil), http.StatusBadRequest, "map_index")

@@ -38,6 +38,9 @@ type EngineOptions struct {
 	// Interval is the scheduler's safety-net pass period
 	// (scheduler.scheduler_idle_sleep_time, 1 s by default).
 	Interval time.Duration
+	// LogServer is host:port of the log server serving the local
+	// executor's task logs, recorded for the web servers.
+	LogServer string
 }
 
 // Engine is a scheduler with its local executor (none with
@@ -108,12 +111,14 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 	}
 	sched, err = scheduler.New(scheduler.Config{
 		Store: e.Store, Executor: run, Parallelism: e.Config.Core.Parallelism,
-		HeartbeatInterval: e.Config.Scheduler.SchedulerHeartbeatSec,
-		ZombieThreshold:   e.Config.Scheduler.SchedulerZombieTaskThreshold,
-		QueuedTimeout:     e.Config.Scheduler.TaskQueuedTimeout,
-		HealthThreshold:   e.Config.Scheduler.SchedulerHealthCheckThreshold,
-		Shared:            shared,
-		OnlyRuns:          opts.OnlyRuns, Interval: opts.Interval,
+		HeartbeatInterval:     e.Config.Scheduler.SchedulerHeartbeatSec,
+		ZombieThreshold:       e.Config.Scheduler.SchedulerZombieTaskThreshold,
+		QueuedTimeout:         e.Config.Scheduler.TaskQueuedTimeout,
+		HealthThreshold:       e.Config.Scheduler.SchedulerHealthCheckThreshold,
+		WorkerHealthThreshold: e.Config.Scheduler.WorkerHealthCheckThreshold,
+		RetryLostToCrash:      e.Config.Scheduler.RetryTriesLostToCrash,
+		Shared:                shared,
+		OnlyRuns:              opts.OnlyRuns, Interval: opts.Interval,
 		OnRunFinished: func(run *windsock.DagRun) {
 			e.dagCallback(runner, sched, run)
 			if opts.OnRunFinished != nil {
@@ -164,7 +169,7 @@ func (e *Environment) newLocalExecutor(runner *taskrun.Runner, host string, opts
 		Run: func(ctx context.Context, dagID, runID string) (*windsock.DagRun, error) {
 			return sched().Run(ctx, dagID, runID)
 		},
-		JobID: func() int64 { return sched().JobID() },
+		LogServer: opts.LogServer,
 		OnDone: func(try *taskrun.Try, out *taskrun.Outcome) {
 			sched().TryDone(out.TI, try.TI.DagID, try.TI.RunID, out.Skipped)
 			if shared && !out.Recorded {
@@ -174,16 +179,21 @@ func (e *Environment) newLocalExecutor(runner *taskrun.Runner, host string, opts
 				opts.OnTryDone(try, out)
 			}
 		},
-		LostContactAfter: lostContactAfter(e.Config.Scheduler.SchedulerZombieTaskThreshold),
+		LostContactAfter: e.lostContactAfter(),
 		Logger:           e.Logger, Clock: e.Clock,
 	})
 }
 
 // lostContactAfter is how long an executor's heartbeats may fail before it
-// stops its tries: half the zombie threshold, so that they are stopped
-// before any scheduler presumes them dead and runs them again.
-func lostContactAfter(zombieThreshold time.Duration) time.Duration {
-	return zombieThreshold / 2
+// stops its tries: half the shorter of the zombie and worker health
+// thresholds, so that they are stopped before any scheduler presumes them
+// dead and runs them again.
+func (e *Environment) lostContactAfter() time.Duration {
+	d := e.Config.Scheduler.SchedulerZombieTaskThreshold
+	if w := e.Config.Scheduler.WorkerHealthCheckThreshold; w > 0 && (d <= 0 || w < d) {
+		d = w
+	}
+	return d / 2
 }
 
 // The long-running services an environment starts share one shape.

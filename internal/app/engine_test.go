@@ -78,7 +78,9 @@ func (er *engineRun) trigger(t *testing.T, dagID string, logical time.Time, conf
 
 func (er *engineRun) wait(t *testing.T, runID string) *windsock.DagRun {
 	t.Helper()
-	timeout := time.After(60 * time.Second)
+	// Generous: a run of 1,000 mapped tries among the package's other
+	// parallel engine tests on a loaded 2-core machine took over a minute.
+	timeout := time.After(180 * time.Second)
 	for {
 		select {
 		case r := <-er.runs:

@@ -23,14 +23,27 @@ func (e *Environment) RemoteLogStore() (logstore.Store, error) {
 
 // NewLogServer returns the log server a worker runs next to its tries:
 // logging.base_log_folder, on logging.worker_log_server_port of every
-// interface, tokens checked with webserver.secret_key. Start it with the
-// worker and Stop it after the worker's tries are done.
+// interface (a free port when another process of the host has it),
+// tokens checked with webserver.secret_key. Start it with the worker and
+// Stop it after the worker's tries are done.
 func (e *Environment) NewLogServer() *logserver.Server {
 	return &logserver.Server{
-		Folder:    e.Config.Logging.BaseLogFolder,
-		SecretKey: e.Config.Webserver.SecretKey,
-		Addr:      net.JoinHostPort("", strconv.Itoa(e.Config.Logging.WorkerLogServerPort)),
-		Logger:    e.Logger,
-		Clock:     e.Clock,
+		Folder:         e.Config.Logging.BaseLogFolder,
+		SecretKey:      e.Config.Webserver.SecretKey,
+		Addr:           net.JoinHostPort("", strconv.Itoa(e.Config.Logging.WorkerLogServerPort)),
+		AnyPortIfTaken: true,
+		Logger:         e.Logger,
+		Clock:          e.Clock,
 	}
+}
+
+// LogServerAddress is where the web servers reach a started log server:
+// this environment's host name (what its tries record) and the port the
+// server listens on, recorded in the executor's job row.
+func (e *Environment) LogServerAddress(ls *logserver.Server) string {
+	_, port, err := net.SplitHostPort(ls.ListenAddr())
+	if err != nil {
+		return ""
+	}
+	return net.JoinHostPort(e.Hostname, port)
 }

@@ -44,7 +44,9 @@ type Roles struct {
 	Worker *WorkerOptions
 	// LogServer serves the logs of the tries run here to the web servers
 	// of other hosts, on LogServerAddr: by default
-	// logging.worker_log_server_port on every interface.
+	// logging.worker_log_server_port on every interface, or a free port
+	// when another process of the host has it. Its address is recorded in
+	// the job rows of this process's executors and worker.
 	LogServer     bool
 	LogServerAddr string
 	// Web builds the web UI, the REST API and /health (Handler); with
@@ -117,6 +119,9 @@ func (e *Environment) Start(ctx context.Context, want Roles) error {
 // and requests find the schedulers running.
 func (e *Environment) startRoles(ctx context.Context, want Roles) error {
 	r := &e.roles
+	// Where the web servers fetch the logs of the tries run here, recorded
+	// in the executors' job rows.
+	logAddr := ""
 	if want.LogServer {
 		ls := e.NewLogServer()
 		if want.LogServerAddr != "" {
@@ -126,9 +131,10 @@ func (e *Environment) startRoles(ctx context.Context, want Roles) error {
 			return fmt.Errorf("serve task logs on %s: %w", ls.Addr, err)
 		}
 		r.logs = ls
+		logAddr = e.LogServerAddress(ls)
 	}
 	for range want.Schedulers {
-		engine, err := e.NewEngine(EngineOptions{})
+		engine, err := e.NewEngine(EngineOptions{LogServer: logAddr})
 		if err != nil {
 			return err
 		}
@@ -159,7 +165,11 @@ func (e *Environment) startRoles(ctx context.Context, want Roles) error {
 		}
 	}
 	if want.Worker != nil {
-		w, err := e.NewWorker(*want.Worker)
+		opts := *want.Worker
+		if opts.LogServer == "" {
+			opts.LogServer = logAddr
+		}
+		w, err := e.NewWorker(opts)
 		if err != nil {
 			return err
 		}

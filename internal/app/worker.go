@@ -20,6 +20,9 @@ type WorkerOptions struct {
 	Queues []string
 	// OnTryDone is called after every try is recorded.
 	OnTryDone func(try *taskrun.Try, out *taskrun.Outcome)
+	// LogServer is host:port of the log server serving this worker's task
+	// logs, recorded for the web servers.
+	LogServer string
 	// JournalDir is where the worker keeps the outcomes of finished tries
 	// until the database has them; $WINDSOCK_HOME/journal when empty.
 	JournalDir string
@@ -63,8 +66,8 @@ func (e *Environment) NewWorker(opts WorkerOptions) (*executor.Local, error) {
 				opts.OnTryDone(try, out)
 			}
 		},
-		LostContactAfter: lostContactAfter(e.Config.Scheduler.SchedulerZombieTaskThreshold),
-		Logger:           e.Logger, Clock: e.Clock,
+		LostContactAfter: e.lostContactAfter(), LogServer: opts.LogServer,
+		Logger: e.Logger, Clock: e.Clock,
 	})
 }
 

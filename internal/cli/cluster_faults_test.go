@@ -59,11 +59,14 @@ func (c *cluster) waitRunningOn(dagID, runID, taskID, host string) {
 	})
 }
 
-// TestClusterWorkerKilled: kill -9 of a worker mid-task fails its try over
-// within the zombie threshold; the retry runs on another worker.
+// TestClusterWorkerKilled: with scheduler.retry_tries_lost_to_crash off
+// (Airflow's behaviour), kill -9 of a worker mid-task fails its try (a
+// task_fail row, a retry used up) as soon as its death is seen; the retry
+// runs on another worker. (By default the try would run again as the same
+// try: TestClusterWorkerKilledOnThisMachine.)
 func TestClusterWorkerKilled(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t)
+	c := newCluster(t, clusterOption{"SCHEDULER__RETRY_TRIES_LOST_TO_CRASH", "False"})
 	c.writeDAG("victim.yaml", stuckOnFirstTry("victim", 1, "60"))
 	c.start("dag-processor", "dag-processor")
 	c.start("scheduler", "scheduler")

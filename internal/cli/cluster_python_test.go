@@ -59,8 +59,9 @@ victim()
 
 // TestClusterPythonWorkerKilled: kill -9 of a worker while a Python try
 // runs leaves nothing of the try running (its Python child and the
-// subprocess it started die with the worker); the try is failed over as a
-// zombie and its retry runs once, on another worker.
+// subprocess it started die with the worker); with
+// scheduler.retry_tries_lost_to_crash off (Airflow's behaviour) the try is
+// failed and its retry runs once, on another worker.
 func TestClusterPythonWorkerKilled(t *testing.T) {
 	t.Parallel()
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
@@ -69,7 +70,7 @@ func TestClusterPythonWorkerKilled(t *testing.T) {
 	if _, err := os.Stat("../dagprocessor/python.go"); err != nil {
 		t.Skip("this build's DAG processor does not parse Python DAG files")
 	}
-	c := newCluster(t, clusterOption{"CORE__PYTHON_EXECUTABLE", "/usr/bin/python3"})
+	c := newCluster(t, clusterOption{"CORE__PYTHON_EXECUTABLE", "/usr/bin/python3"}, clusterOption{"SCHEDULER__RETRY_TRIES_LOST_TO_CRASH", "False"})
 	c.writeDAG("pyvictim.py", pyVictim)
 	c.start("dag-processor", "dag-processor")
 	c.start("scheduler", "scheduler")

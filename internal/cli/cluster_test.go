@@ -34,6 +34,9 @@ type cluster struct {
 	side  string // where tasks append their side effects
 	env   []string
 	store store.Store // the test's own view of the database
+	// wrapper, when set, is the command the processes started run under
+	// (unshare, to run one in a pid namespace of its own).
+	wrapper []string
 }
 
 // clusterOption is one setting (a WINDSOCK__ variable) for every process.
@@ -147,7 +150,8 @@ func (c *cluster) startIn(home, name string, args ...string) *process {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	cmd := exec.Command(binary, args...)
+	argv := append(append(append([]string(nil), c.wrapper...), binary), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append([]string{"WINDSOCK_HOME=" + home, "HOME=" + home}, c.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/awss3"
 	"github.com/windsock/windsock/internal/fernet"
 	"github.com/windsock/windsock/internal/metaport"
 	"github.com/windsock/windsock/internal/store/postgres"
@@ -38,6 +40,7 @@ func (r *runner) dbImportCommand() *cobra.Command {
 		output        string
 		batchSize     int
 		format        string
+		awsConnID     string
 	)
 	cmd := &cobra.Command{
 		Use:   "import SOURCE",
@@ -47,9 +50,11 @@ instances, task failures and reschedules, XComs, rendered fields, variables,
 connections, pools, SLA misses, the audit log, jobs and paused states.
 
 SOURCE is an Airflow 1.10-2.10 metadata database (a SQLite file, a
-sqlite:/// URL or a postgresql:// URL), or a folder of per-table CSV files
-written by AWS's tools (mwaa-dr, export_data.py): its layout is detected
-from the files, or named with --format. Every DAG is paused while the import
+sqlite:/// URL or a postgresql:// URL), or a folder or s3://bucket/prefix of
+per-table CSV files written by AWS's tools (mwaa-dr, export_data.py): its
+layout is detected from the files, or named with --format. An s3:// source
+is read with the aws connection --aws-conn-id (default: the one of
+logging.remote_log_conn_id), or else the AWS_* variables. Every DAG is paused while the import
 runs and given back its state afterwards. Each batch is committed with a
 checkpoint: running the same command again resumes an interrupted import and
 changes nothing after a finished one.`,
@@ -67,13 +72,16 @@ changes nothing after a finished one.`,
 			}
 			ctx := cmd.Context()
 			var src metaport.Source
-			if fi, err := os.Stat(a[0]); err == nil && fi.IsDir() {
+			switch fi, err := os.Stat(a[0]); {
+			case isS3URL(a[0]):
+				// Opened with the environment's connections, below.
+			case err == nil && fi.IsDir():
 				csvSrc, err := metaport.OpenCSVSource(a[0], format)
 				if err != nil {
 					return err
 				}
 				src = csvSrc
-			} else {
+			default:
 				if format != "" {
 					return usageError{fmt.Errorf("--format names the layout of a folder of CSV files; %s is not a folder", a[0])}
 				}
@@ -85,6 +93,22 @@ changes nothing after a finished one.`,
 				src = dbSrc
 			}
 			return r.withEnv(ctx, func(env *app.Environment) error {
+				if isS3URL(a[0]) {
+					fsys, err := openS3(ctx, env, awsConnID, a[0])
+					if err != nil {
+						return err
+					}
+					dir, cleanup, err := downloadCSVs(fsys, a[0])
+					if err != nil {
+						return err
+					}
+					defer cleanup()
+					csvSrc, err := metaport.OpenCSVSource(dir, format)
+					if err != nil {
+						return err
+					}
+					src = csvSrc.Named(strings.TrimSuffix(a[0], "/"))
+				}
 				opts := metaport.Options{SourceKeys: srcKeys, TargetKeys: env.Keys, SkipEncrypted: skipEncrypted,
 					Overwrite: onConflict == "overwrite", DryRun: dryRun, BatchSize: batchSize}
 				if f, ok := r.io.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -108,6 +132,7 @@ changes nothing after a finished one.`,
 	f.StringVarP(&output, "output", "o", formatTable, "report format: table or json")
 	f.IntVar(&batchSize, "batch-size", 2000, "source rows per transaction")
 	f.StringVar(&format, "format", "", "layout of a CSV folder: "+strings.Join(metaport.LayoutNames(), ", ")+" (default: detected)")
+	f.StringVar(&awsConnID, "aws-conn-id", "", "aws connection for an s3:// SOURCE (default: logging.remote_log_conn_id, else the AWS_* variables)")
 	return cmd
 }
 
@@ -115,7 +140,7 @@ changes nothing after a finished one.`,
 // metadata written in the layout of one of AWS's tools, for their restore
 // (or an import) to read.
 func (r *runner) dbExportCommand() *cobra.Command {
-	var format, output string
+	var format, output, awsConnID string
 	cmd := &cobra.Command{
 		Use:   "export DEST",
 		Short: "Export the environment's metadata as CSV files in an AWS tool's layout (mwaa-dr, export_data-2.x)",
@@ -128,13 +153,31 @@ func (r *runner) dbExportCommand() *cobra.Command {
 			if output != formatTable && output != formatJSON {
 				return usageError{fmt.Errorf("argument -o/--output: invalid choice: '%s' (choose from 'table', 'json')", output)}
 			}
-			if strings.Contains(a[0], "://") {
-				return windsock.Errorf(windsock.EINVALID, "export to %s: only a local folder is supported", a[0])
+			if strings.Contains(a[0], "://") && !isS3URL(a[0]) {
+				return windsock.Errorf(windsock.EINVALID, "export to %s: want a folder or an s3:// URL", a[0])
 			}
 			return r.withEnv(cmd.Context(), func(env *app.Environment) error {
-				rep, err := metaport.Export(cmd.Context(), env.Store, a[0], l, env.Keys)
+				dir := a[0]
+				var fsys *awss3.FS
+				if isS3URL(a[0]) {
+					var err error
+					if fsys, err = openS3(cmd.Context(), env, awsConnID, a[0]); err != nil {
+						return err
+					}
+					if dir, err = os.MkdirTemp("", "windsock-export-*"); err != nil {
+						return err
+					}
+					defer os.RemoveAll(dir)
+				}
+				rep, err := metaport.Export(cmd.Context(), env.Store, dir, l, env.Keys)
 				if err != nil {
 					return err
+				}
+				if fsys != nil {
+					if err := uploadFolder(cmd.Context(), fsys, dir); err != nil {
+						return fmt.Errorf("export to %s: %w", a[0], err)
+					}
+					rep.Dir = a[0]
 				}
 				if output == formatJSON {
 					enc := json.NewEncoder(r.io.Stdout)
@@ -154,6 +197,7 @@ func (r *runner) dbExportCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "mwaa-dr", "layout: "+strings.Join(metaport.LayoutNames(), ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", formatTable, "report format: table or json")
+	cmd.Flags().StringVar(&awsConnID, "aws-conn-id", "", "aws connection for an s3:// DEST (default: logging.remote_log_conn_id, else the AWS_* variables)")
 	return cmd
 }
 
@@ -265,20 +309,46 @@ func (p *progressBar) Finish() { _ = p.bar.Finish() }
 func (r *runner) dbImportLogsCommand() *cobra.Command {
 	var days int
 	var allStates bool
-	var output string
+	var output, awsConnID string
 	cmd := &cobra.Command{
 		Use:   "import-logs SOURCE",
-		Short: "Copy the task logs of the last N days from an Airflow log folder (failed task instances unless --all-states)",
-		Args:  args(cobra.ExactArgs(1)),
+		Short: "Copy the task logs of the last N days from an Airflow log folder, an s3:// prefix or a CloudWatch Logs export (failed task instances unless --all-states)",
+		Long: `Copy the task logs of the last N days into this environment's log folder,
+where the UI and API show them: by default only the tries of failed task
+instances, as AWS's migration guide does.
+
+SOURCE is a folder or an s3://bucket/prefix holding Airflow's log layout
+(2.x's dag_id=/run_id=/task_id=/attempt=N.log or 1.10's
+dag/task/date/N.log), or the export of MWAA's task log group written by
+"aws logs create-export-task" (<prefix>/<task id>/<log stream>/000000.gz;
+SOURCE may be the prefix or one task's folder). An s3:// source is read with
+the aws connection --aws-conn-id (default: the one of
+logging.remote_log_conn_id), or else the AWS_* variables.`,
+		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if output != formatTable && output != formatJSON {
 				return usageError{fmt.Errorf("argument -o/--output: invalid choice: '%s' (choose from 'table', 'json')", output)}
 			}
-			if strings.Contains(a[0], "://") {
-				return windsock.Errorf(windsock.EINVALID, "import logs from %s: only a local folder is supported", a[0])
+			if strings.Contains(a[0], "://") && !isS3URL(a[0]) {
+				return windsock.Errorf(windsock.EINVALID, "import logs from %s: want a folder or an s3:// URL", a[0])
 			}
 			return r.withEnv(cmd.Context(), func(env *app.Environment) error {
-				rep, err := metaport.ImportLogs(cmd.Context(), env.Store, a[0], env.Config.Logging.BaseLogFolder,
+				var src fs.FS
+				name := a[0]
+				if isS3URL(a[0]) {
+					fsys, err := openS3(cmd.Context(), env, awsConnID, a[0])
+					if err != nil {
+						return err
+					}
+					src = fsys
+				} else {
+					abs, err := filepath.Abs(a[0])
+					if err != nil {
+						return err
+					}
+					src, name = os.DirFS(abs), abs
+				}
+				rep, err := metaport.ImportLogs(cmd.Context(), env.Store, src, name, env.Config.Logging.BaseLogFolder,
 					metaport.LogImportOptions{Days: days, AllStates: allStates, Now: r.clock()})
 				if err != nil {
 					return err
@@ -289,12 +359,16 @@ func (r *runner) dbImportLogsCommand() *cobra.Command {
 					return enc.Encode(rep)
 				}
 				fmt.Fprintf(r.io.Stdout, "Copied %d task logs from %s (%d already there, %d not found).\n", rep.Copied, rep.Source, rep.Existing, rep.Missing)
+				if rep.FromCloudWatch > 0 {
+					fmt.Fprintf(r.io.Stdout, "%d of them from CloudWatch Logs export streams.\n", rep.FromCloudWatch)
+				}
 				return nil
 			})
 		},
 	}
 	cmd.Flags().IntVar(&days, "days", 3, "copy the logs of runs of the last N days")
 	cmd.Flags().BoolVar(&allStates, "all-states", false, "copy every task instance's logs, not only failed ones")
+	cmd.Flags().StringVar(&awsConnID, "aws-conn-id", "", "aws connection for an s3:// SOURCE (default: logging.remote_log_conn_id, else the AWS_* variables)")
 	cmd.Flags().StringVarP(&output, "output", "o", formatTable, "report format: table or json")
 	return cmd
 }

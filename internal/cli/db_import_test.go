@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/windsock/windsock/internal/store/postgres"
 	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/store/storetest"
+	"github.com/windsock/windsock/internal/windsock"
 )
 
 const importTargetKey = "x3W1oQnFMyC2gW8vVQ5S3tq9RkLh0V8gE8iYb6cJ1oA="
@@ -157,45 +159,8 @@ func TestDBImportInterrupted(t *testing.T) {
 	src := sqliteAirflowDB(t, "2.10", logs)
 	h, dbPath := importHome(t)
 	args := []string{"db", "import", src, "--fernet-key", airflowtest.SourceKey, "--batch-size", "1"}
-	cmd := exec.Command(binary, args...)
-	cmd.Env = h.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	// Wait until some log batches are committed (a condition on the
-	// store, polled), then kill.
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	var ro *sql.DB
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("import ended (%v) before it could be interrupted; output:\n%s", err, out.String())
-		case <-ctx.Done():
-			t.Fatal("no log batch committed in time")
-		case <-time.After(5 * time.Millisecond):
-		}
-		if ro == nil {
-			if db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro"); err == nil {
-				ro = db
-				defer ro.Close()
-			}
-			continue
-		}
-		var n int
-		if err := ro.QueryRow(`SELECT count(*) FROM log`).Scan(&n); err == nil && n > 100 {
-			break
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-exited
+	// Killed once some log batches are committed.
+	ro := killImportWhen(t, h, dbPath, args, `SELECT count(*) FROM log`, 100)
 	var partial int
 	if err := ro.QueryRow(`SELECT count(*) FROM log`).Scan(&partial); err != nil {
 		t.Fatal(err)
@@ -366,4 +331,139 @@ func TestDBImportLogs(t *testing.T) {
 			t.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
 		}
 	}
+}
+
+// TestDBImportInterruptedBulk kills an import while task_instance's
+// secondary indexes are suspended for a bulk load (12,000 task instances,
+// above the 10,000 from which they are) and runs it again: the store
+// holds the suspension's record and no secondary index at the kill, the
+// rerun resumes, writes every row once and builds every index again.
+func TestDBImportInterruptedBulk(t *testing.T) {
+	t.Parallel()
+	src := sqliteAirflowDB(t, "2.10", 0)
+	db, err := sql.Open("sqlite", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+		INSERT INTO dag_run (dag_id, execution_date, run_id, state, run_type, external_trigger, clear_number)
+		SELECT 'bulk', datetime('2023-01-01', '+' || i || ' hours'), 'scheduled__' || i, 'success', 'scheduled', 0, 0 FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < 10)
+		INSERT INTO task_instance (task_id, dag_id, run_id, map_index, state, try_number, max_tries, pool, pool_slots, queue, priority_weight)
+		SELECT 't' || j, r.dag_id, r.run_id, -1, 'success', 1, 0, 'default_pool', 1, 'default', 1 FROM dag_run r, k WHERE r.dag_id = 'bulk'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	const tis = 12005
+	h, dbPath := importHome(t)
+	// The environment's own indexes, to find again at the end.
+	h.ok(t, "db", "migrate")
+	ro, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	indexes := func() []string {
+		t.Helper()
+		rows, err := ro.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'task_instance' AND sql IS NOT NULL ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			rows.Scan(&n)
+			names = append(names, n)
+		}
+		return names
+	}
+	before := indexes()
+	if len(before) < 5 {
+		t.Fatalf("secondary indexes before the import: %v", before)
+	}
+
+	args := []string{"db", "import", src, "--fernet-key", airflowtest.SourceKey, "--batch-size", "50"}
+	killImportWhen(t, h, dbPath, args, `SELECT count(*) FROM task_instance`, 500)
+	var partial, recorded int
+	if err := ro.QueryRow(`SELECT count(*) FROM task_instance`).Scan(&partial); err != nil || partial >= tis {
+		t.Fatalf("task instances at the kill: %d (%v)", partial, err)
+	}
+	if err := ro.QueryRow(`SELECT count(*) FROM import_checkpoint WHERE source = 'windsock:suspended-indexes'`).Scan(&recorded); err != nil || recorded != 1 {
+		t.Fatalf("suspension records at the kill: %d (%v), want 1 (task_instance; dag_run has too few rows)", recorded, err)
+	}
+	if left := indexes(); len(left) != 0 {
+		t.Fatalf("secondary indexes during the bulk import: %v", left)
+	}
+
+	rep := decodeReport(t, h.ok(t, append(args, "--batch-size", "2000", "-o", "json")...))
+	if tr := reportOf(rep, "task_instance"); !tr.Resumed || !tr.IndexesRebuilt || tr.Imported != int64(tis-partial) {
+		t.Errorf("resumed task_instance report = %+v, want %d imported after %d", tr, tis-partial, partial)
+	}
+	if after := indexes(); !slices.Equal(after, before) {
+		t.Errorf("indexes after the import = %v, want %v", after, before)
+	}
+	var total int
+	if err := ro.QueryRow(`SELECT count(*) FROM task_instance`).Scan(&total); err != nil || total != tis {
+		t.Errorf("task instances = %d, want %d (each once)", total, tis)
+	}
+	if err := ro.QueryRow(`SELECT count(*) FROM import_checkpoint WHERE source = 'windsock:suspended-indexes'`).Scan(&recorded); err != nil || recorded != 0 {
+		t.Errorf("suspension records left: %d (%v)", recorded, err)
+	}
+	// The store answers through the rebuilt indexes.
+	st := openSQLiteStore(t, dbPath)
+	done, err := st.TaskInstanceList(t.Context(), &store.TaskInstanceListParams{DagID: "bulk", RunID: "scheduled__7",
+		States: []windsock.TaskInstanceState{windsock.TaskStateSuccess}})
+	if err != nil || len(done) != 10 {
+		t.Errorf("successful task instances of bulk/scheduled__7 = %d (%v), want 10", len(done), err)
+	}
+}
+
+// killImportWhen runs windsock with args and kills it with SIGKILL once
+// count, a query on the environment's SQLite store, exceeds atLeast (a
+// condition polled on the store, not a time). It returns a read-only
+// handle on the store.
+func killImportWhen(t *testing.T, h *home, dbPath string, args []string, count string, atLeast int) *sql.DB {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = h.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	var ro *sql.DB
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("import ended (%v) before it could be interrupted; output:\n%s", err, out.String())
+		case <-ctx.Done():
+			cmd.Process.Kill()
+			t.Fatal("no batch committed in time")
+		case <-time.After(5 * time.Millisecond):
+		}
+		if ro == nil {
+			// The store may not be there yet.
+			if db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro"); err == nil {
+				ro = db
+				t.Cleanup(func() { ro.Close() })
+			}
+			continue
+		}
+		var n int
+		if err := ro.QueryRow(count).Scan(&n); err == nil && n > atLeast {
+			break
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	return ro
 }

@@ -69,7 +69,7 @@ func TestReadmeClusterRecipe(t *testing.T) {
 		}
 		if t.Failed() {
 			t.Logf("recipe output:\n%s", out.String())
-			for _, f := range []string{"scheduler-1", "worker-2", "webserver", "dag-processor"} {
+			for _, f := range []string{"scheduler-1", "worker-1", "worker-2", "worker-3", "webserver", "dag-processor"} {
 				b, _ := os.ReadFile(filepath.Join(dir, "logs", f+".log"))
 				t.Logf("--- %s ---\n%s", f, b)
 			}

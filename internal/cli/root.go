@@ -204,6 +204,8 @@ func (r *runner) rootCommand() *cobra.Command {
 		r.cheatSheetCommand(),
 		r.infoCommand(),
 		r.datapipelineCommand(),
+		r.controlPlaneCommand(),
+		r.envCommand(),
 	)
 	return root
 }

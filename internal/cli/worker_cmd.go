@@ -26,7 +26,9 @@ func (r *runner) workerCommand() *cobra.Command {
 		Short: "Run tasks that schedulers queued (core.executor = CeleryExecutor), on any host sharing the PostgreSQL database",
 		Long: `Claims queued task instances from the metadata database and runs them, up to
 --concurrency at once (celery.worker_concurrency), only those of --queues when
-given. It serves the logs of its tries on logging.worker_log_server_port.
+given. It serves the logs of its tries on logging.worker_log_server_port (on a
+free port when another worker of the host has it; the port is recorded with
+the worker, where the webservers find it).
 On SIGTERM or SIGINT it stops claiming, lets running tries finish for up to
 --grace-period, then hands the rest back to run again as the same try (without
 using up a retry); a second signal hands them back at once.

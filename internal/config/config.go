@@ -53,6 +53,7 @@ type Config struct {
 	API       APISection
 	Operators OperatorsSection
 	Celery    CelerySection
+	AwsMwaa   AwsMwaaSection
 
 	// sources records, for "section.option", where a known option's value
 	// came from when it was not the default.
@@ -228,6 +229,20 @@ type SchedulerSection struct {
 	// SchedulerZombieTaskThreshold is how long a running task may go
 	// without heartbeat before it is a zombie. Default: 300 seconds.
 	SchedulerZombieTaskThreshold time.Duration
+	// WorkerHealthCheckThreshold is Windsock's: how old the last heartbeat
+	// of a worker (or of a scheduler's local executor) may be before a
+	// scheduler presumes it dead and runs its tries again elsewhere, at
+	// once rather than after SchedulerZombieTaskThreshold. A worker that
+	// cannot heartbeat for half of it stops its tries first, so that a try
+	// never runs twice at once. Default: 30 seconds.
+	WorkerHealthCheckThreshold time.Duration
+	// RetryTriesLostToCrash is Windsock's: a try lost because the process
+	// running it died (a worker or scheduler killed or crashed, found dead
+	// by its heartbeat or, on its own host, by its pid), not because the
+	// task failed, runs again as the same try without using up a retry, as
+	// a graceful shutdown hands tries back. False keeps Airflow's
+	// behaviour: the try fails and retries apply. Default: True.
+	RetryTriesLostToCrash bool
 	// MaxTisPerQuery bounds the task instances handled per scheduling
 	// query; 0 means parallelism. Default: 16.
 	MaxTisPerQuery int
@@ -237,6 +252,14 @@ type SchedulerSection struct {
 }
 
 // WebserverSection is [webserver].
+// AwsMwaaSection is what a control plane gives the environments it runs.
+type AwsMwaaSection struct {
+	// TokenSecret signs the CLI and web-login tokens of the control plane
+	// (aws_mwaa.token_secret); empty turns the /aws_mwaa routes off.
+	// Sensitive.
+	TokenSecret string
+}
+
 type WebserverSection struct {
 	// WebServerHost is the address the web server listens on. Default:
 	// 127.0.0.1 (Airflow's is 0.0.0.0; Windsock is private by default).

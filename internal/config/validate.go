@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 	v.positive("scheduler.scheduler_health_check_threshold", c.Scheduler.SchedulerHealthCheckThreshold)
 	v.positive("scheduler.task_queued_timeout", c.Scheduler.TaskQueuedTimeout)
 	v.positive("scheduler.scheduler_zombie_task_threshold", c.Scheduler.SchedulerZombieTaskThreshold)
+	v.positive("scheduler.worker_health_check_threshold", c.Scheduler.WorkerHealthCheckThreshold)
 	v.atLeast("scheduler.max_tis_per_query", c.Scheduler.MaxTisPerQuery, 0)
 
 	v.notEmpty("webserver.web_server_host", c.Webserver.WebServerHost)

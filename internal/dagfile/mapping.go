@@ -3,6 +3,7 @@ package dagfile
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -48,21 +49,91 @@ func (p *dagParser) partialArgs(t *rawTask) {
 // expand reads a task's expand or expand_kwargs block. XCom sources become
 // dependencies, as an XComArg passed to expand() makes its task upstream.
 func (p *dagParser) expand(t *rawTask, accepted map[string]bool) *windsock.Expand {
-	en, kn := t.f["expand"], t.f["expand_kwargs"]
+	en, kn := expandNodes(t.f)
+	if en == nil && kn == nil && t.f["partial"] != nil {
+		p.errorf(keyNode(t, "partial"), "task %q has partial but neither expand nor expand_kwargs", t.name)
+	}
+	if t.f[pythonTaskKey] != nil {
+		// A task of a Python DAG file: Python checked the names against
+		// the class's __init__ already (validate_mapping_kwargs), and its
+		// arguments are not in the Go catalog.
+		accepted = nil
+	}
+	fields := map[string]bool{}
+	for _, k := range fieldKeys {
+		fields[k] = true
+	}
+	return p.expandFrom(t, t.name, en, kn, func(k *yaml.Node) bool {
+		name := k.Value
+		switch {
+		case fields[name]:
+			p.errorf(k, "cannot map over %s: expand takes the operator's own arguments", name)
+		case accepted != nil && !accepted[name]:
+			p.errorf(k, "expand() got an unexpected keyword argument %q%s", name, suggest(name, keys(accepted)))
+		case t.own[name].val != nil:
+			p.errorf(k, "argument %q is both mapped (expand) and set on task %q", name, t.name)
+		default:
+			return true
+		}
+		return false
+	})
+}
+
+// expandNodes returns the expand and expand_kwargs values of a task's or a
+// task group's fields, nil when absent.
+func expandNodes(f map[string]*yaml.Node) (en, kn *yaml.Node) {
+	en, kn = f["expand"], f["expand_kwargs"]
 	if en != nil && isNull(en) {
 		en = nil
 	}
 	if kn != nil && isNull(kn) {
 		kn = nil
 	}
+	return en, kn
+}
+
+// groupExpand is the expansion a task of mapped task group g takes: the
+// group's expand or expand_kwargs, whose names are the group function's
+// arguments (not the task's), its XCom sources becoming the task's
+// upstream.
+func (p *dagParser) groupExpand(t *rawTask, g *rawGroup) *windsock.Expand {
+	en, kn := expandNodes(g.f)
+	return p.expandFrom(t, "group "+g.name, en, kn, func(*yaml.Node) bool { return true })
+}
+
+// mappedGroup returns the mapped task group (one with expand or
+// expand_kwargs) holding t, nil when none; t mapped itself or in two
+// nested mapped groups is an error.
+func (p *dagParser) mappedGroup(t *rawTask) *rawGroup {
+	var found *rawGroup
+	for g := t.group; g != nil; g = g.parent {
+		if en, kn := expandNodes(g.f); en == nil && kn == nil {
+			continue
+		}
+		if found != nil {
+			p.errorf(found.at, "task group %q is mapped inside mapped task group %q: nested mapped task groups are not supported", found.name, g.name)
+			return nil
+		}
+		found = g
+	}
+	if found != nil {
+		if en, kn := expandNodes(t.f); en != nil || kn != nil {
+			p.errorf(keyNode(t, "expand"), "task %q is mapped inside mapped task group %q: a mapped task in a mapped task group is not supported", t.name, found.name)
+			return nil
+		}
+	}
+	return found
+}
+
+// expandFrom reads an expand (en) or expand_kwargs (kn) value for task t;
+// owner names what sets it in errors; check vets an expand() argument
+// name at its key.
+func (p *dagParser) expandFrom(t *rawTask, owner string, en, kn *yaml.Node, check func(key *yaml.Node) bool) *windsock.Expand {
 	switch {
 	case en == nil && kn == nil:
-		if t.f["partial"] != nil {
-			p.errorf(keyNode(t, "partial"), "task %q has partial but neither expand nor expand_kwargs", t.name)
-		}
 		return nil
 	case en != nil && kn != nil:
-		p.errorf(kn, "task %q sets both expand and expand_kwargs; use one", t.name)
+		p.errorf(kn, "%s sets both expand and expand_kwargs; use one", ownerName(owner))
 		return nil
 	case kn != nil:
 		src, ok := p.mapSource(t, kn, "expand_kwargs", "")
@@ -79,40 +150,30 @@ func (p *dagParser) expand(t *rawTask, accepted map[string]bool) *windsock.Expan
 		p.errorf(en, "expand must be a mapping of argument names to what they are mapped over, got %s", kindName(en))
 		return nil
 	}
-	if t.f[pythonTaskKey] != nil {
-		// A task of a Python DAG file: Python checked the names against
-		// the class's __init__ already (validate_mapping_kwargs), and its
-		// arguments are not in the Go catalog.
-		accepted = nil
-	}
 	ex := &windsock.Expand{Kind: windsock.ExpandDictOfLists}
-	fields := map[string]bool{}
-	for _, k := range fieldKeys {
-		fields[k] = true
-	}
 	for _, e := range pairs(en) {
-		name := e.key.Value
-		switch {
-		case fields[name]:
-			p.errorf(e.key, "cannot map over %s: expand takes the operator's own arguments", name)
-			continue
-		case accepted != nil && !accepted[name]:
-			p.errorf(e.key, "expand() got an unexpected keyword argument %q%s", name, suggest(name, keys(accepted)))
-			continue
-		case t.own[name].val != nil:
-			p.errorf(e.key, "argument %q is both mapped (expand) and set on task %q", name, t.name)
+		if !check(e.key) {
 			continue
 		}
-		src, ok := p.mapSource(t, e.val, "expand", name)
+		src, ok := p.mapSource(t, e.val, "expand", e.key.Value)
 		if ok {
-			ex.Args = append(ex.Args, windsock.ExpandArg{Name: name, MapSource: src})
+			ex.Args = append(ex.Args, windsock.ExpandArg{Name: e.key.Value, MapSource: src})
 		}
 	}
 	if len(ex.Args) == 0 {
-		p.errorf(en, "task %q: expand needs at least one argument", t.name)
+		p.errorf(en, "%s: expand needs at least one argument", ownerName(owner))
 		return nil
 	}
 	return ex
+}
+
+// ownerName quotes a task name for errors; a "group x" owner is shown as
+// task group "x".
+func ownerName(owner string) string {
+	if g, ok := strings.CutPrefix(owner, "group "); ok {
+		return fmt.Sprintf("task group %q", g)
+	}
+	return fmt.Sprintf("task %q", owner)
 }
 
 // mapSource reads what an argument is mapped over: a literal list or dict,
@@ -144,27 +205,7 @@ func (p *dagParser) mapSource(t *rawTask, n *yaml.Node, method, arg string) (win
 		return windsock.MapSource{Literal: nodeJSON(n)}, true
 	case yaml.MappingNode:
 		if ps := pairs(n); len(ps) == 1 && ps[0].key.Value == xcomArgKey {
-			if kind := ps[0].val; isMapping(kind) {
-				for _, e := range pairs(kind) {
-					if e.key.Value == "kind" {
-						if k, _ := asString(e.val); k != "PlainXComArg" {
-							p.errorf(e.val, "%s() over %s (XComArg.map() or zip()) is not supported yet: map over a task's output itself", method, k)
-							return windsock.MapSource{}, false
-						}
-					}
-				}
-			}
-			f := p.fields(ps[0].val, "XComArg", []string{"task_id", "key", "kind"})
-			id, err := asString(f["task_id"])
-			if f["task_id"] == nil || err != nil || id == "" {
-				p.errorf(ps[0].val, "%s needs a task_id", xcomArgKey)
-				return windsock.MapSource{}, false
-			}
-			key := windsock.XComReturnKey
-			if k := f["key"]; k != nil && !isNull(k) {
-				key, _ = asString(k)
-			}
-			return p.xcomSource(t, ps[0].val, id, key)
+			return p.xcomArgSource(t, ps[0].val, method)
 		}
 		if p.nestedXComArg(n) {
 			return windsock.MapSource{}, false
@@ -172,6 +213,84 @@ func (p *dagParser) mapSource(t *rawTask, n *yaml.Node, method, arg string) (win
 		return windsock.MapSource{Literal: nodeJSON(n)}, true
 	}
 	return bad()
+}
+
+// xcomArgSource reads the Python side's {"__xcomarg__": {...}}: a plain
+// XComArg (task_id, key), XComArg.map() (kind MapXComArg, its source
+// under arg) or zip() (kind ZipXComArg, its inputs under args, fillvalue
+// when given).
+func (p *dagParser) xcomArgSource(t *rawTask, n *yaml.Node, method string) (windsock.MapSource, bool) {
+	f := p.fields(n, "XComArg", []string{"task_id", "key", "kind", "references", "map", "arg", "args", "fillvalue"})
+	kind := "PlainXComArg"
+	if f["kind"] != nil {
+		kind, _ = asString(f["kind"])
+	}
+	switch kind {
+	case "MapXComArg":
+		if f["arg"] == nil {
+			p.errorf(n, "%s of kind MapXComArg needs its source under arg", xcomArgKey)
+			return windsock.MapSource{}, false
+		}
+		src, ok := p.mapSource(t, f["arg"], method, "")
+		if !ok {
+			return src, false
+		}
+		m := &windsock.MapTransform{Source: src}
+		if fn := resolve(f["map"]); fn != nil && fn.Kind == yaml.SequenceNode {
+			for _, c := range fn.Content {
+				m.Functions = append(m.Functions, callableName(c))
+			}
+		}
+		return windsock.MapSource{Map: m}, true
+	case "ZipXComArg":
+		args := resolve(f["args"])
+		if args == nil || args.Kind != yaml.SequenceNode || len(args.Content) == 0 {
+			p.errorf(n, "%s of kind ZipXComArg needs its inputs under args", xcomArgKey)
+			return windsock.MapSource{}, false
+		}
+		z := &windsock.ZipSources{}
+		for _, c := range args.Content {
+			src, ok := p.mapSource(t, c, method, "")
+			if !ok {
+				return src, false
+			}
+			z.Sources = append(z.Sources, src)
+		}
+		if fill := f["fillvalue"]; fill != nil {
+			z.Longest, z.FillValue = true, nodeJSON(fill)
+		}
+		return windsock.MapSource{Zip: z}, true
+	case "PlainXComArg":
+	default:
+		p.errorf(f["kind"], "%s() over %s is not supported: map over a task's output, its map() or a zip()", method, kind)
+		return windsock.MapSource{}, false
+	}
+	id, err := asString(f["task_id"])
+	if f["task_id"] == nil || err != nil || id == "" {
+		p.errorf(n, "%s needs a task_id", xcomArgKey)
+		return windsock.MapSource{}, false
+	}
+	key := windsock.XComReturnKey
+	if k := f["key"]; k != nil && !isNull(k) {
+		key, _ = asString(k)
+	}
+	return p.xcomSource(t, n, id, key)
+}
+
+// callableName is the module.qualname of a callable marker
+// ({"__python__": name}), or its text.
+func callableName(n *yaml.Node) string {
+	n = resolve(n)
+	if isMapping(n) {
+		for _, e := range pairs(n) {
+			if e.key.Value == "__python__" {
+				s, _ := asString(e.val)
+				return s
+			}
+		}
+	}
+	s, _ := asString(n)
+	return s
 }
 
 // nestedXComArg reports (as an error) an XComArg inside a literal, such as

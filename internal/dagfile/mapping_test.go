@@ -2,6 +2,7 @@ package dagfile
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +75,68 @@ m:
 	}
 }
 
+// TestParseFileMappingMapAndZip reads XComArg.map() and zip() as the Python
+// side writes them: their sources become dependencies, map() keeps its
+// source's length, zip() the shortest input's, or the longest one's with a
+// fillvalue.
+func TestParseFileMappingMapAndZip(t *testing.T) {
+	t.Parallel()
+	src := []byte(`
+m:
+  tasks:
+    a: {operator: bash, bash_command: echo}
+    b: {operator: bash, bash_command: echo}
+    mapped:
+      operator: bash
+      expand:
+        bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value", "kind": "MapXComArg",
+          "map": [{"__python__": "dags.f.label"}], "arg": {"__xcomarg__": {"task_id": "a", "key": "return_value"}}}}
+    zipped:
+      operator: bash
+      expand:
+        bash_command: {"__xcomarg__": {"task_id": "a", "kind": "ZipXComArg", "args": [
+          {"__xcomarg__": {"task_id": "a", "key": "return_value"}}, {"__xcomarg__": {"task_id": "b", "key": "return_value"}}]}}
+    filled:
+      operator: bash
+      expand:
+        bash_command: {"__xcomarg__": {"task_id": "a", "kind": "ZipXComArg", "fillvalue": null, "args": [
+          {"__xcomarg__": {"task_id": "a", "key": "return_value"}}, {"__xcomarg__": {"task_id": "b", "key": "return_value"}}]}}
+`)
+	f := ParseFile("m.yaml", src, NewDefaults(testNow), operator.Builtins())
+	if len(f.Errors) > 0 {
+		t.Fatal(f.Errors)
+	}
+	d := f.DAGs[0]
+	in := windsock.MapInputs{"a": json.RawMessage(`[1,2,3]`), "b": json.RawMessage(`["x","y"]`)}
+	for _, tc := range []struct {
+		task     string
+		upstream []string
+		length   int
+		last     string
+	}{
+		{"mapped", []string{"a"}, 3, "3"},
+		{"zipped", []string{"a", "b"}, 2, `[2 y]`},
+		{"filled", []string{"a", "b"}, 3, `[3 <nil>]`},
+	} {
+		task := taskByID(t, d, tc.task)
+		if !slices.Equal(task.Upstream, tc.upstream) {
+			t.Errorf("%s upstream %v, want %v", tc.task, task.Upstream, tc.upstream)
+		}
+		n, err := task.Expand.Length(in)
+		if err != nil || n != tc.length {
+			t.Errorf("%s length %d, %v; want %d", tc.task, n, err, tc.length)
+			continue
+		}
+		kw, err := task.Expand.IndexArgs(n-1, in)
+		if got := fmt.Sprint(kw["bash_command"]); err != nil || got != tc.last {
+			t.Errorf("%s last index gets %s, %v; want %s", tc.task, got, err, tc.last)
+		}
+	}
+	if fns := taskByID(t, d, "mapped").Expand.Args[0].Map.Functions; !slices.Equal(fns, []string{"dags.f.label"}) {
+		t.Errorf("map functions %v", fns)
+	}
+}
+
 func TestParseFileMappingErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, task, want string }{
@@ -84,7 +147,9 @@ func TestParseFileMappingErrors(t *testing.T) {
 		{"unknown source", "expand: {bash_command: nope.output}", "dependency \"nope\" is not a task"},
 		{"both", "expand: {bash_command: [a]}\n      expand_kwargs: []", "both expand and expand_kwargs"},
 		{"partial alone", "partial: {env: {}}", "neither expand nor expand_kwargs"},
-		{"xcomarg map", `expand: {bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value", "kind": "MapXComArg", "map": []}}}`, "XComArg.map() or zip()"},
+		{"xcomarg map without source", `expand: {bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value", "kind": "MapXComArg", "map": []}}}`, "needs its source under arg"},
+		{"zip without inputs", `expand: {bash_command: {"__xcomarg__": {"task_id": "a", "kind": "ZipXComArg"}}}`, "needs its inputs under args"},
+		{"concat", `expand: {bash_command: {"__xcomarg__": {"task_id": "a", "kind": "ConcatXComArg"}}}`, "over ConcatXComArg is not supported"},
 		{"nested xcomarg", `expand_kwargs: [{bash_command: {"__xcomarg__": {"task_id": "a", "key": "return_value"}}}]`, "inside a mapped list"},
 		{"partial dup", "bash_command: x\n      partial: {bash_command: y}\n      expand: {env: [{}]}", "also set on task"},
 	} {
@@ -149,5 +214,51 @@ func TestParseFileMappingPythonNativeTasks(t *testing.T) {
 	}
 	if x := taskByID(t, d, "echo_x"); x.Expand.Args[0].XCom == nil || !slices.Equal(x.Upstream, []string{"make"}) {
 		t.Errorf("echo_x = %+v", x)
+	}
+}
+
+// TestParseFileMappedTaskGroup: a task group with expand maps every task
+// inside it with the group's expansion (its XCom sources becoming their
+// upstream); a mapped task inside it is refused.
+func TestParseFileMappedTaskGroup(t *testing.T) {
+	t.Parallel()
+	src := []byte(`
+m:
+  task_groups:
+    g:
+      expand: {x: make.output}
+  tasks:
+    make: {operator: bash, bash_command: echo}
+    a: {operator: bash, bash_command: echo a, task_group_name: g}
+    b: {operator: bash, bash_command: echo b, task_group_name: g, dependencies: [a]}
+    after: {operator: bash, bash_command: echo, dependencies: [g]}
+`)
+	f := ParseFile("m.yaml", src, NewDefaults(testNow), operator.Builtins())
+	if len(f.Errors) > 0 {
+		t.Fatal(f.Errors)
+	}
+	d := f.DAGs[0]
+	for _, id := range []string{"g.a", "g.b"} {
+		task := taskByID(t, d, id)
+		if task.ExpandGroup != "g" || task.Expand == nil || task.Expand.Args[0].XCom.TaskID != "make" || !slices.Contains(task.Upstream, "make") {
+			t.Errorf("%s: group %q, expand %+v, upstream %v", id, task.ExpandGroup, task.Expand, task.Upstream)
+		}
+		if _, mapped := task.Args["x"]; mapped {
+			t.Errorf("%s: the group's argument x became an operator argument", id)
+		}
+	}
+	if after := taskByID(t, d, "after"); after.Mapped() {
+		t.Error("a task after the group is not mapped")
+	}
+	bad := []byte(`
+m:
+  task_groups:
+    g: {expand: {x: [1, 2]}}
+  tasks:
+    a: {operator: bash, bash_command: echo, task_group_name: g, expand: {env: [{}]}}
+`)
+	f = ParseFile("m.yaml", bad, NewDefaults(testNow), operator.Builtins())
+	if len(f.Errors) == 0 || !strings.Contains(f.Errors[0].Error(), "a mapped task in a mapped task group is not supported") {
+		t.Errorf("errors %v", f.Errors)
 	}
 }

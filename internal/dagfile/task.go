@@ -70,6 +70,9 @@ var callableAliases = map[string]string{
 var groupKeys = []string{
 	"group_name", "tooltip", "dependencies", "prefix_group_id", "parent_group_name",
 	"default_args", "ui_color", "ui_fgcolor", "add_suffix_on_collision",
+	// A mapped task group (Windsock's form of @task_group.expand): every
+	// task inside is mapped with the group's indexes.
+	"expand", "expand_kwargs",
 }
 
 // argNode is one argument as written, at one layer (default_args, a task
@@ -260,6 +263,18 @@ func (p *dagParser) task(dag *windsock.DAG, t *rawTask, defArgs layer) *windsock
 		task.Expand = p.expand(t, nil)
 	}
 	task.Args = p.taskArgs(t, spec, eff, task.Expand)
+	if g := p.mappedGroup(t); g != nil {
+		// After the arguments: the group's mapped names are its
+		// function's, which the operator's required arguments are not.
+		task.Expand, task.ExpandGroup = p.groupExpand(t, g), g.id
+	}
+	if n := t.f["map_index_template"]; n != nil && !isNull(n) {
+		if s, err := asString(n); err != nil {
+			p.errorf(n, "map_index_template %v", err)
+		} else {
+			task.MapIndexTemplate = s
+		}
+	}
 	if tp, ok := task.Args["params"].(map[string]any); ok {
 		task.Args["params"], _ = splitParams(tp)
 	}

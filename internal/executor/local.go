@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/windsock/windsock/internal/startstop"
@@ -34,10 +35,13 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// OnDone is called after each try's outcome is recorded.
 	OnDone   func(try *taskrun.Try, out *taskrun.Outcome)
-	JobID    func() int64
 	Hostname string
-	Logger   *slog.Logger
-	Clock    func() time.Time
+	// LogServer is host:port of the log server serving this executor's
+	// task logs, recorded in its job row for the web servers; "" when
+	// none serves them.
+	LogServer string
+	Logger    *slog.Logger
+	Clock     func() time.Time
 
 	// ClaimQueued makes this a worker: it claims any queued task instance
 	// (of Queues, when set) rather than only those submitted, when woken
@@ -90,6 +94,10 @@ type Local struct {
 	// the next may be tried (dispatch goroutine only).
 	claimWait      backoff
 	claimNotBefore time.Time
+
+	// jobID is this executor's WorkerJob row: its heartbeat vouches for
+	// the tries it claims.
+	jobID atomic.Int64
 
 	wg sync.WaitGroup
 }
@@ -153,9 +161,14 @@ func (e *Local) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("start executor: %w", err)
 	}
+	if err := e.createJob(ctx); err != nil {
+		stopped()
+		return err
+	}
 	if e.cfg.ClaimQueued {
 		queued, err := e.cfg.Store.Listen(ctx, store.ChannelQueued)
 		if err != nil {
+			e.endJob()
 			stopped()
 			return err
 		}
@@ -183,6 +196,7 @@ func (e *Local) Start(ctx context.Context) error {
 			e.cfg.Logger.Warn("stopping with outcomes the metadata database has not taken: they stay in the journal and are recorded when this worker starts again",
 				"outcomes", left, "journal", e.cfg.Runner.Journal.Dir())
 		}
+		e.endJob()
 	}()
 	started()
 	return nil
@@ -326,14 +340,10 @@ func (e *Local) claimAndStart(ctx context.Context) {
 			e.signalIdle()
 		}
 
-		var jobID *int64
-		if e.cfg.JobID != nil {
-			id := e.cfg.JobID()
-			jobID = &id
-		}
+		jobID := e.jobID.Load()
 		cctx, cancelClaim := context.WithTimeout(ctx, e.storeTimeout())
 		tis, err := e.cfg.Store.TaskInstanceClaim(cctx, &store.TaskInstanceClaimParams{
-			Keys: batch, Queues: e.cfg.Queues, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: jobID,
+			Keys: batch, Queues: e.cfg.Queues, Limit: n, Hostname: e.cfg.Hostname, Unixname: unixName(), JobID: &jobID,
 			PID: os.Getpid(), Now: e.cfg.Clock().UTC(),
 		})
 		cancelClaim()
@@ -455,8 +465,12 @@ func (e *Local) heartbeat(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	now := e.cfg.Clock()
+	jobErr := e.heartbeatJob(ctx, now)
 	if len(mine) == 0 {
 		e.lastContact = now // nothing runs that could run twice
+		if jobErr == nil {
+			e.contact.ok()
+		}
 		return
 	}
 	// A try whose task instance is no longer this running try (marked
@@ -488,6 +502,11 @@ func (e *Local) heartbeat(ctx context.Context) {
 	hctx, cancel := context.WithTimeout(ctx, e.storeTimeout())
 	err := e.cfg.Store.TaskInstanceHeartbeat(hctx, tries, now.UTC())
 	cancel()
+	if err == nil {
+		// The job's heartbeat vouches for the tries as much as theirs:
+		// without it the schedulers presume this worker dead.
+		err = jobErr
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return

@@ -77,16 +77,7 @@ func (b *syncBuffer) count(s string) int {
 // recorded it claims and runs the queued work.
 func TestWorkerRecordsJournalBeforeClaiming(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "windsock.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ctx, dir, db := setup(t)
 	logical := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	dag := &windsock.DAG{DagID: "etl"}
 	run := &windsock.DagRun{DagID: "etl", RunID: "r", LogicalDate: logical, State: windsock.DagRunRunning, RunType: windsock.RunTypeManual,
@@ -184,4 +175,20 @@ func TestWorkerRecordsJournalBeforeClaiming(t *testing.T) {
 	if n := logs.count("metadata database back"); n != 1 {
 		t.Errorf("%d lines report the database back, want 1", n)
 	}
+}
+
+// setup returns a context, a folder and a migrated SQLite store in it.
+func setup(t *testing.T) (context.Context, string, store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "windsock.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, dir, db
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -295,5 +296,31 @@ func BenchmarkFetch(b *testing.B) {
 			b.Fatalf("Fetch = %d bytes, %v", len(data), err)
 		}
 		offset = next
+	}
+}
+
+// TestStartOnAFreePortWhenTaken: a second log server on the same host
+// (another worker) gets a free port when AnyPortIfTaken is set, and fails
+// to start otherwise.
+func TestStartOnAFreePortWhenTaken(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	strict := &Server{Folder: t.TempDir(), SecretKey: "k", Addr: taken.Addr().String()}
+	if err := strict.Start(t.Context()); err == nil {
+		strict.Stop()
+		t.Fatal("a log server started on a taken port")
+	}
+	s := &Server{Folder: t.TempDir(), SecretKey: "k", Addr: taken.Addr().String(), AnyPortIfTaken: true}
+	if err := s.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	host, port, _ := net.SplitHostPort(s.ListenAddr())
+	if host != "127.0.0.1" || port == "0" || s.ListenAddr() == taken.Addr().String() {
+		t.Fatalf("listening on %s, want another port of 127.0.0.1 than the taken %s", s.ListenAddr(), taken.Addr())
 	}
 }

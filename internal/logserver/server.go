@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/windsock/windsock/internal/startstop"
@@ -39,8 +40,12 @@ type Server struct {
 	// Addr is the address to listen on, as in net.Listen: ":8793" for
 	// logging.worker_log_server_port on every interface, "127.0.0.1:0"
 	// for any free port.
-	Addr   string
-	Logger *slog.Logger
+	Addr string
+	// AnyPortIfTaken makes Start listen on a free port of Addr's host
+	// when Addr's port is taken (several workers on one host): the port
+	// is recorded in the worker's job row, where the API finds it.
+	AnyPortIfTaken bool
+	Logger         *slog.Logger
 	// Clock is the time tokens are checked against; nil means time.Now.
 	Clock func() time.Time
 
@@ -62,6 +67,11 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.Addr)
+	if err != nil && s.AnyPortIfTaken && errors.Is(err, syscall.EADDRINUSE) {
+		host, _, _ := net.SplitHostPort(s.Addr)
+		s.logger().Info("the log server port is taken (another worker on this host?): serving task logs on a free port", "taken", s.Addr)
+		ln, err = lc.Listen(ctx, "tcp", net.JoinHostPort(host, "0"))
+	}
 	if err != nil {
 		stopped()
 		return fmt.Errorf("start log server: %w", err)

@@ -17,7 +17,9 @@ import (
 // CSVSource reads a folder of per-table CSV files written by one of AWS's
 // tools (see Layout).
 type CSVSource struct {
-	dir    string
+	dir string
+	// name, when set, is Name() instead of dir.
+	name   string
 	layout *Layout
 	// runIDs maps dag_id and logical date to run_id, for layouts whose
 	// task rows carry an execution_date (built from dag_run.csv on first
@@ -107,7 +109,20 @@ func exists(path string) bool {
 }
 
 // Name returns the folder.
-func (s *CSVSource) Name() string { return s.dir }
+func (s *CSVSource) Name() string {
+	if s.name != "" {
+		return s.name
+	}
+	return s.dir
+}
+
+// Named gives the source the name checkpoints are kept under, for files
+// copied from elsewhere (an s3:// prefix) into a temporary folder: a run
+// from another copy of the same files resumes the same import.
+func (s *CSVSource) Named(name string) *CSVSource {
+	s.name = name
+	return s
+}
 
 // Version returns the Airflow release of the layout.
 func (s *CSVSource) Version() string { return s.layout.Version + " (" + s.layout.Name + ")" }

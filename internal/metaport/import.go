@@ -54,6 +54,12 @@ type Options struct {
 	// BatchSize is the number of source rows per transaction (default
 	// 2000).
 	BatchSize int
+	// BulkRows is the number of rows of a run or task-instance table from
+	// which an import suspends the table's secondary indexes and builds
+	// them again at the end (when the rows also outnumber those already
+	// there): sorting once costs far less than keeping nine indexes up to
+	// date row by row. Default 10,000; negative: never.
+	BulkRows int64
 	// Progress, when set, is told how many rows are to be read in all,
 	// then how many more were read after each batch.
 	Progress Progress
@@ -89,7 +95,16 @@ type TableReport struct {
 	// Resumed is set when the table was read from an earlier run's
 	// checkpoint on.
 	Resumed bool `json:"resumed"`
+	// IndexesRebuilt is set when the table's secondary indexes were
+	// dropped for the import and built again after it.
+	IndexesRebuilt bool `json:"indexes_rebuilt,omitempty"`
 }
+
+// bulkTables are the tables whose secondary indexes a large import
+// suspends: keyed tables, whose clashes are judged on the unique indexes
+// that stay. Tables compared on content (log, task_fail) need their
+// indexes to find a row while importing.
+var bulkTables = map[string]bool{"dag_run": true, "task_instance": true}
 
 // Skip reasons, as reported.
 const (
@@ -111,6 +126,9 @@ var errDryRun = errors.New("dry run")
 func Import(ctx context.Context, st store.Store, src Source, opts Options) (*Report, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 2000
+	}
+	if opts.BulkRows == 0 {
+		opts.BulkRows = 10000
 	}
 	im := &importer{src: src, opts: opts, report: &Report{Source: src.Name(), Version: src.Version(), DryRun: opts.DryRun, Notes: []string{}}}
 	if opts.Progress != nil {
@@ -232,11 +250,31 @@ func (im *importer) restorePaused(ctx context.Context, q store.Queries) error {
 }
 
 // table imports one table batch by batch from its checkpoint on.
-func (im *importer) table(ctx context.Context, q store.Queries, table string) error {
+func (im *importer) table(ctx context.Context, q store.Queries, table string) (err error) {
 	tr := &TableReport{Table: table, Skipped: map[string]int64{}}
 	im.report.Tables = append(im.report.Tables, tr)
+	if bulkTables[table] && !im.opts.DryRun {
+		// Also when this source lacks the table: an earlier import killed
+		// halfway may have left the indexes suspended.
+		defer func() {
+			if rerr := q.ImportIndexesRestore(context.WithoutCancel(ctx), table); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
 	if !im.src.Has(table) {
 		return nil
+	}
+	if bulkTables[table] && !im.opts.DryRun && im.opts.BulkRows > 0 {
+		n, err := im.src.Count(ctx, table)
+		if err != nil {
+			return fmt.Errorf("import: count %s: %w", table, err)
+		}
+		if n >= im.opts.BulkRows {
+			if tr.IndexesRebuilt, err = q.ImportIndexesSuspend(ctx, table, n); err != nil {
+				return err
+			}
+		}
 	}
 	cp, err := q.ImportCheckpointGet(ctx, im.src.Name(), table)
 	if err != nil {
@@ -246,29 +284,64 @@ func (im *importer) table(ctx context.Context, q store.Queries, table string) er
 	if cp != nil {
 		position, tr.Resumed = cp.Position, true
 	}
-	err = im.src.Scan(ctx, table, position, im.opts.BatchSize, func(rows []Row, last string) error {
-		b := &batch{table: table, skipped: map[string]int64{}}
-		if err := im.prepare(b, rows); err != nil {
-			return fmt.Errorf("import %s: %w", table, err)
-		}
-		err := im.batch(ctx, func(q store.Queries) error {
-			return im.write(ctx, q, b, tr, last)
+	// The source is read and each batch prepared one batch ahead of the
+	// writes, in a goroutine: reading the source and writing the store
+	// then overlap on two cores. Writes stay in order, each batch with its
+	// checkpoint, so resuming is unchanged.
+	type prepared struct {
+		b    *batch
+		read int
+		last string
+	}
+	next := make(chan prepared, 1)
+	readErr := make(chan error, 1)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(next)
+		readErr <- im.src.Scan(rctx, table, position, im.opts.BatchSize, func(rows []Row, last string) error {
+			b := &batch{table: table, skipped: map[string]int64{}}
+			if err := im.prepare(b, rows); err != nil {
+				return fmt.Errorf("import %s: %w", table, err)
+			}
+			select {
+			case next <- prepared{b: b, read: len(rows), last: last}:
+				return nil
+			case <-rctx.Done():
+				return rctx.Err()
+			}
 		})
-		if err != nil {
-			return fmt.Errorf("import %s: %w", table, err)
+	}()
+	for p := range next {
+		if err := im.writeBatch(ctx, tr, p.b, p.read, p.last); err != nil {
+			cancel()
+			for range next {
+			}
+			<-readErr
+			return err
 		}
-		tr.Read += int64(len(rows))
-		for r, n := range b.skipped {
-			tr.Skipped[r] += n
-		}
-		tr.KeptAside += int64(len(b.aside))
-		im.note(b.notes...)
-		if im.opts.Progress != nil {
-			im.opts.Progress.Add(len(rows))
-		}
-		return nil
+	}
+	return <-readErr
+}
+
+// writeBatch commits one prepared batch and counts it.
+func (im *importer) writeBatch(ctx context.Context, tr *TableReport, b *batch, read int, last string) error {
+	err := im.batch(ctx, func(q store.Queries) error {
+		return im.write(ctx, q, b, tr, last)
 	})
-	return err
+	if err != nil {
+		return fmt.Errorf("import %s: %w", b.table, err)
+	}
+	tr.Read += int64(read)
+	for r, n := range b.skipped {
+		tr.Skipped[r] += n
+	}
+	tr.KeptAside += int64(len(b.aside))
+	im.note(b.notes...)
+	if im.opts.Progress != nil {
+		im.opts.Progress.Add(read)
+	}
+	return nil
 }
 
 // maxNotes bounds the report's notes: a source with a million unreadable

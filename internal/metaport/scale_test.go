@@ -21,7 +21,8 @@ import (
 // with ten task instances each from a SQLite airflow.db (skipped unless
 // set; WINDSOCK_IMPORT_SCALE_TARGET=postgres imports into PostgreSQL):
 // the rate, and the peak heap sampled during the import, which must not
-// grow with the source.
+// grow with the source. WINDSOCK_IMPORT_SCALE_BATCH sets the batch size
+// (default 5000).
 func TestImportScale(t *testing.T) {
 	runs, _ := strconv.Atoi(os.Getenv("WINDSOCK_IMPORT_SCALE_RUNS"))
 	if runs == 0 {
@@ -84,8 +85,12 @@ func TestImportScale(t *testing.T) {
 			}
 		}
 	}()
+	batch, _ := strconv.Atoi(os.Getenv("WINDSOCK_IMPORT_SCALE_BATCH"))
+	if batch == 0 {
+		batch = 5000
+	}
 	start = time.Now()
-	rep, err := metaport.Import(t.Context(), st, openSource(t, path), metaport.Options{BatchSize: 5000})
+	rep, err := metaport.Import(t.Context(), st, openSource(t, path), metaport.Options{BatchSize: batch})
 	close(done)
 	wg.Wait()
 	if err != nil {

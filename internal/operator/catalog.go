@@ -30,6 +30,10 @@ type Spec struct {
 	// BaseSensorOperator arguments (already included in Args).
 	Sensor bool
 	Args   []Arg
+	// Missing, for a placeholder, names what the operator needs that
+	// Windsock does not have ("Amazon EMR"): its tasks parse, and fail
+	// when they run. "" for the operators Windsock runs.
+	Missing string
 }
 
 // Arg returns the argument called name, if the operator accepts it.

@@ -122,7 +122,7 @@ func amazonSpecs() []*Spec {
 			}, aws...),
 		},
 		{
-			Name: "emr_add_steps", Class: "EmrAddStepsOperator",
+			Name: "emr_add_steps", Class: "EmrAddStepsOperator", Missing: "Amazon EMR",
 			Paths: []string{"airflow.providers.amazon.aws.operators.emr.EmrAddStepsOperator"},
 			Args: append([]Arg{
 				{Name: "job_flow_id", Templated: true},
@@ -137,7 +137,7 @@ func amazonSpecs() []*Spec {
 			}, aws...),
 		},
 		{
-			Name: "s3_to_redshift", Class: "S3ToRedshiftOperator",
+			Name: "s3_to_redshift", Class: "S3ToRedshiftOperator", Missing: "Amazon Redshift",
 			Paths: []string{"airflow.providers.amazon.aws.transfers.s3_to_redshift.S3ToRedshiftOperator"},
 			Args: append([]Arg{
 				{Name: "table", Required: true, Templated: true},
@@ -153,7 +153,7 @@ func amazonSpecs() []*Spec {
 			}, aws...),
 		},
 		sensor(&Spec{
-			Name: "dynamodb_value_sensor", Class: "DynamoDBValueSensor",
+			Name: "dynamodb_value_sensor", Class: "DynamoDBValueSensor", Missing: "Amazon DynamoDB",
 			Paths: []string{"airflow.providers.amazon.aws.sensors.dynamodb.DynamoDBValueSensor"},
 			Args: append([]Arg{
 				{Name: "table_name", Required: true, Templated: true},

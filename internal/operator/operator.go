@@ -200,6 +200,14 @@ type Result struct {
 	// Airflow does), so the worker must not run them again. Like
 	// RenderedFields it may come alongside an error.
 	CallbacksRan bool
+	// RenderedMapIndex is the instance's map_index_template as the
+	// operator rendered it (a Python task renders it in Python, after
+	// execute); it may come alongside an error too.
+	RenderedMapIndex string
+	// OutletExtras are the extras a successful try set on the dataset
+	// events it emits, by dataset URI (Airflow 2.10's
+	// outlet_events[Dataset(uri)].extra).
+	OutletExtras map[string]map[string]any
 }
 
 // Registry maps operator names (Spec.Name) to implementations.

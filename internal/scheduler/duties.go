@@ -3,11 +3,10 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
-	"syscall"
 	"time"
 
+	"github.com/windsock/windsock/internal/osproc"
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
@@ -31,6 +30,9 @@ func (s *Scheduler) periodicDuties(ctx context.Context, now time.Time, dirty, re
 		// it, not by a later one (an event-driven pass in between would
 		// take a flag set for "the next pass" without evaluating the run).
 		dirty[ref], reload[ref] = true, true
+	}
+	if err := s.failDeadWorkers(ctx, now, dirty, reload, false); err != nil {
+		return err
 	}
 	if err := s.failZombies(ctx, now, dirty, reload); err != nil {
 		return err
@@ -132,36 +134,23 @@ func (s *Scheduler) failTry(ctx context.Context, ti *windsock.TaskInstance, reas
 	return err
 }
 
-// adoptOrphans handles what a previous scheduler process on this host left
-// behind: tries whose process is gone fail at once (instead of waiting for
-// the zombie threshold), after the processes they left are ended, and
-// queued task instances are handed to the executor again. A scheduler
-// limited to some runs (dags test, backfill) leaves other processes' tries
-// alone: the scheduler daemon that owns them does this.
+// adoptOrphans handles what a previous process on this host left behind:
+// tries whose process is gone are handed back or failed at once (instead
+// of waiting for a threshold), after the processes they left are ended
+// (see failDeadWorkers), and queued task instances are handed to the
+// executor again. A scheduler limited to some runs (dags test, backfill)
+// leaves other processes' tries alone: the scheduler daemon that owns
+// them does this.
 func (s *Scheduler) adoptOrphans(ctx context.Context) error {
 	now := s.now()
-	var running []*windsock.TaskInstance
 	if s.only == nil {
-		var err error
-		running, err = s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateRunning}})
-		if err != nil {
+		dirty, reload := map[RunRef]bool{}, map[RunRef]bool{}
+		if err := s.failDeadWorkers(ctx, now, dirty, reload, true); err != nil {
 			return err
 		}
-	}
-	self := os.Getpid()
-	for _, ti := range running {
-		// A try's pid is that of the process that claimed it: alive means
-		// another scheduler, worker or tasks run on this host has it.
-		if ti.Hostname != s.cfg.Hostname || (ti.PID != nil && (*ti.PID == self || processAlive(*ti.PID))) {
-			continue
+		for ref := range dirty {
+			s.RunChanged(ref.DagID, ref.RunID)
 		}
-		if s.cfg.EndOrphan != nil {
-			s.cfg.EndOrphan(ti)
-		}
-		if err := s.failTry(ctx, ti, "the process that ran this try is gone (its scheduler stopped)", now); err != nil {
-			return err
-		}
-		s.RunChanged(ti.DagID, ti.RunID)
 	}
 	queued, err := s.cfg.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{States: []windsock.TaskInstanceState{windsock.TaskStateQueued}})
 	if err != nil {
@@ -207,11 +196,7 @@ func (s *Scheduler) adoptQueued(ctx context.Context) error {
 
 // processAlive reports whether a process with that pid exists.
 func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || err == syscall.EPERM
+	return !osproc.Identity{PID: pid}.Gone()
 }
 
 // failStuckQueued ends tries that stayed queued longer than

@@ -323,14 +323,24 @@ func (s *Scheduler) applyDecision(ctx context.Context, ref RunRef, st *runState,
 				st.set(&ti)
 			}
 		}
+		seen := map[string]bool{}
 		for _, id := range dec.Expand {
-			x, err := s.expand(ctx, q, st, id, now)
-			if err != nil {
-				return err
-			}
-			stale = stale || x == nil
-			if x != nil {
-				expanded = append(expanded, x)
+			// A mapped task group expands as one: its other tasks take the
+			// same map indexes now, so that each index of them can follow
+			// its own upstream index.
+			for _, id := range s.expandTogether(st, id) {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				x, err := s.expand(ctx, q, st, id, now)
+				if err != nil {
+					return err
+				}
+				stale = stale || x == nil
+				if x != nil {
+					expanded = append(expanded, x)
+				}
 			}
 		}
 		if !dec.RunFinished || stale {

@@ -99,6 +99,12 @@ func (s *Scheduler) refreshMembers(ctx context.Context, now time.Time) error {
 	}
 	ids := make([]int64, 0, len(jobs))
 	for _, j := range jobs {
+		// A scheduler of this host whose process is gone (crashed, and
+		// perhaps restarted as this one) owns nothing, whatever its last
+		// heartbeat says.
+		if s.processGone(j) {
+			continue
+		}
 		ids = append(ids, j.ID)
 	}
 	if !s.own.set(s.jobID, ids) {

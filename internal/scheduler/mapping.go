@@ -58,6 +58,26 @@ func (s *Scheduler) expand(ctx context.Context, q store.Queries, st *runState, t
 	return &expansion{taskID: taskID, tis: tis}, nil
 }
 
+// expandTogether returns the tasks to expand when taskID is: itself and,
+// for a task of a mapped task group, the group's other tasks not expanded
+// yet (their unexpanded instance still waiting in state none).
+func (s *Scheduler) expandTogether(st *runState, taskID string) []string {
+	ids := []string{taskID}
+	t := st.entry.dag.Task(taskID)
+	if t == nil || t.ExpandGroup == "" {
+		return ids
+	}
+	for _, o := range st.entry.dag.Tasks {
+		if o.TaskID == taskID || o.ExpandGroup != t.ExpandGroup {
+			continue
+		}
+		if cur := st.tis[o.TaskID]; cur != nil && cur.State == windsock.TaskStateNone {
+			ids = append(ids, o.TaskID)
+		}
+	}
+	return ids
+}
+
 // ExpandTaskInstance returns the n instances (map indexes 0..n-1) that
 // replace a mapped task's unexpanded one, in state none. They carry its
 // try number, so that a task cleared back into one instance and expanded

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,8 +19,18 @@ import (
 // pushing a list of n elements: the next pass expands m.
 func mappedRun(tb testing.TB, n int) (store.Store, *windsock.DagRun) {
 	tb.Helper()
-	ctx := context.Background()
 	st := freshStore(tb)
+	return st, mappedRunIn(tb, st, n, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// mappedRunIn is mappedRun in a given (migrated) store, for the run of
+// one logical date.
+func mappedRunIn(tb testing.TB, st store.Store, n int, logical time.Time) *windsock.DagRun {
+	tb.Helper()
+	ctx := context.Background()
+	if err := st.PoolUpsert(ctx, &windsock.Pool{Pool: windsock.DefaultPoolName, Slots: 128}); err != nil {
+		tb.Fatal(err)
+	}
 	task := func(id string, up ...string) *windsock.Task {
 		return &windsock.Task{TaskID: id, Operator: "bash", OperatorClass: "BashOperator", TriggerRule: windsock.TriggerAllSuccess,
 			Upstream: up, Pool: windsock.DefaultPoolName, PoolSlots: 1, PriorityWeight: 1, WeightRule: windsock.WeightDownstream, Queue: "default"}
@@ -40,7 +51,7 @@ func mappedRun(tb testing.TB, n int) (store.Store, *windsock.DagRun) {
 	if _, err := st.SerializedDAGUpsert(ctx, &windsock.SerializedDAG{DagID: d.DagID, Fileloc: d.Fileloc, Data: data, DagHash: "h", LastUpdated: time.Now()}); err != nil {
 		tb.Fatal(err)
 	}
-	run, err := CreateRun(ctx, st, d, decide.NewGraph(d), NewRun{LogicalDate: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), State: windsock.DagRunRunning, Now: time.Now()})
+	run, err := CreateRun(ctx, st, d, decide.NewGraph(d), NewRun{LogicalDate: logical, State: windsock.DagRunRunning, Now: time.Now()})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -60,7 +71,76 @@ func mappedRun(tb testing.TB, n int) (store.Store, *windsock.DagRun) {
 		DagID: "fan", RunID: run.RunID, Value: []byte("[" + strings.Join(items, ",") + "]"), Timestamp: time.Now()}); err != nil {
 		tb.Fatal(err)
 	}
-	return st, run
+	return run
+}
+
+// TestExpandTwoSchedulersPostgres: two schedulers sharing PostgreSQL that
+// both take themselves for the owner of the same runs (as during a change
+// of the live set) and expand the same mapped task at the same moment
+// leave exactly one set of map indexes 0..n-1 per run: no index twice, no
+// unexpanded instance left beside them, whatever the interleaving.
+func TestExpandTwoSchedulersPostgres(t *testing.T) {
+	t.Parallel()
+	stores := sharedPostgres(t, 2)
+	ctx := context.Background()
+	const runs, n = 12, 40
+	var all []*windsock.DagRun
+	for i := range runs {
+		all = append(all, mappedRunIn(t, stores[0], n, time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC)))
+	}
+	var scheds []*Scheduler
+	for _, st := range stores {
+		// Not started: with no live set each owns every run.
+		s, err := New(Config{Store: st, Executor: nopExecutor{}, Shared: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, run := range all {
+			s.RunChanged(run.DagID, run.RunID)
+		}
+		scheds = append(scheds, s)
+	}
+	start := make(chan struct{})
+	errs := make(chan error, 2*4)
+	var wg sync.WaitGroup
+	for _, s := range scheds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for range 4 {
+				for _, run := range all {
+					s.RunChanged(run.DagID, run.RunID)
+				}
+				if err := s.Pass(ctx, false); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		// The loser of a race sees the instances changed and reads the
+		// run again; it does not fail.
+		t.Errorf("pass: %v", err)
+	}
+	for _, run := range all {
+		tis, err := stores[0].TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: run.DagID, RunID: run.RunID, TaskIDs: []string{"m"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tis) != n {
+			t.Errorf("%s: %d instances of m, want %d", run.RunID, len(tis), n)
+		}
+		for i, ti := range tis {
+			if ti.MapIndex != i || ti.TryNumber > 1 {
+				t.Errorf("%s: instance %d has map index %d, try %d", run.RunID, i, ti.MapIndex, ti.TryNumber)
+				break
+			}
+		}
+	}
 }
 
 // expandPass runs the scheduling pass that expands m and checks it made n

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/windsock/windsock/internal/osproc"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/startstop"
@@ -94,6 +95,14 @@ type Config struct {
 	// scheduler whose heartbeat is older is dead and the others take over
 	// its DAGs and runs. Default 30 s.
 	HealthThreshold time.Duration
+	// WorkerHealthThreshold is scheduler.worker_health_check_threshold: the
+	// tries of an executor (worker or local) whose job heartbeat is older
+	// are handed back or failed at once. Default 30 s.
+	WorkerHealthThreshold time.Duration
+	// RetryLostToCrash is scheduler.retry_tries_lost_to_crash: a try whose
+	// executor died runs again as the same try, without using up a retry;
+	// otherwise it fails as a zombie does (Airflow's behaviour).
+	RetryLostToCrash bool
 }
 
 // RunRef names a DAG run.
@@ -154,6 +163,8 @@ type Scheduler struct {
 	// the workers a threshold to report once it is back. Loop goroutine
 	// only.
 	contact decide.Contact
+	// startedAt is when Start ran: contact.Since until the first outage.
+	startedAt time.Time
 
 	jobID int64
 	only  map[RunRef]bool
@@ -184,6 +195,9 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if cfg.HealthThreshold <= 0 {
 		cfg.HealthThreshold = 30 * time.Second
+	}
+	if cfg.WorkerHealthThreshold <= 0 {
+		cfg.WorkerHealthThreshold = 30 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -306,12 +320,15 @@ func (s *Scheduler) startUp(ctx context.Context) error {
 	if s.only != nil {
 		jobType = windsock.JobTypeBackfill // runs only its own runs: not a member of the schedulers
 	}
-	job := &windsock.Job{State: windsock.JobRunning, JobType: jobType, StartDate: now, LatestHeartbeat: now, ExecutorClass: "LocalExecutor", Hostname: s.cfg.Hostname, Unixname: unixName()}
+	self := osproc.Self()
+	job := &windsock.Job{State: windsock.JobRunning, JobType: jobType, StartDate: now, LatestHeartbeat: now, ExecutorClass: "LocalExecutor", Hostname: s.cfg.Hostname, Unixname: unixName(),
+		PID: self.PID, ProcessStart: self.Start}
 	if err := s.cfg.Store.JobCreate(ctx, job); err != nil {
 		return fmt.Errorf("record scheduler job: %w", err)
 	}
 	s.jobID = job.ID
 	s.contact = decide.Contact{Since: now}
+	s.startedAt = now
 	s.own.set(s.jobID, nil)
 	if err := s.refreshMembers(ctx, now); err != nil {
 		return fmt.Errorf("read live schedulers: %w", err)

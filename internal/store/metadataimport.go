@@ -38,6 +38,20 @@ type MetadataImportQueries interface {
 	// order it was kept.
 	ImportAsideList(ctx context.Context, source string) ([]*ImportAside, error)
 
+	// ImportIndexesSuspend prepares one of ImportTables for a bulk import
+	// of about incoming rows: when they outnumber the rows the table
+	// holds, so that building its secondary indexes afterwards costs less
+	// than keeping them up to date row by row, it drops the indexes that
+	// enforce nothing (unique and key indexes stay: clashes are judged on
+	// them) and records their definitions in the same transaction. It
+	// reports whether the table's indexes are suspended, by this call or
+	// by an earlier one that was never followed by ImportIndexesRestore
+	// (an import killed halfway): calling it again is harmless.
+	ImportIndexesSuspend(ctx context.Context, table string, incoming int64) (bool, error)
+	// ImportIndexesRestore builds again the indexes ImportIndexesSuspend
+	// dropped from a table and forgets them; nothing when none are.
+	ImportIndexesRestore(ctx context.Context, table string) error
+
 	// ExportRows reads one page of one of ImportTables for an export: the
 	// given columns of the rows after params.After in key order, with the
 	// key of the last row to continue from. Times come back as

@@ -46,15 +46,15 @@ type Runs interface {
 	TaskInstanceList(ctx context.Context, params *TaskInstanceListParams) ([]*windsock.TaskInstance, error)
 	// TaskInstanceUpdate writes every mutable column of ti (state, try
 	// numbers, dates, duration, hostname, unixname, job ids, pool, queue,
-	// priority, operator, queued_dttm, pid, executor, heartbeat,
-	// next_retry_at, note) and sets updated_at. With params.FromStates
+	// priority, operator, queued_dttm, pid, executor, rendered_map_index,
+	// heartbeat, next_retry_at, note) and sets updated_at. With params.FromStates
 	// non-empty the write happens only if the stored state is one of them,
 	// and updated reports whether it did: that is how concurrent schedulers
 	// and workers avoid overwriting each other.
 	TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInstance, fromStates ...windsock.TaskInstanceState) (updated bool, err error)
 	// TaskInstanceFinishTry records a try's outcome: it writes ti's state,
-	// end_date, duration, max_tries, pid and next_retry_at (and sets
-	// updated_at), and nothing else, only if the stored row is still
+	// end_date, duration, max_tries, pid, next_retry_at and, when not
+	// empty, rendered_map_index (and sets updated_at), and nothing else, only if the stored row is still
 	// running try ti.TryNumber, so the late outcome of a try that was
 	// presumed dead (and retried elsewhere) never lands on a later try.
 	// When it writes, it sets ti.Note to the stored note (written by
@@ -146,6 +146,10 @@ type DagRunListParams struct {
 	OrderBy string
 	Limit   int
 	Offset  int
+	// DatesAndStates reads only the id, DAG id, run id, logical date and
+	// state; every other field is left zero. A year of hourly runs (a
+	// calendar's) reads several times faster this way.
+	DatesAndStates bool
 }
 
 // TaskInstanceListParams filters TaskInstanceList. Zero values mean "no
@@ -164,9 +168,14 @@ type TaskInstanceListParams struct {
 	// HeartbeatBefore keeps instances whose last_heartbeat_at is before it
 	// (or null): zombie candidates when combined with States running.
 	HeartbeatBefore *time.Time
-	OrderBy         string
-	Limit           int
-	Offset          int
+	// Timings reads only what charts of many instances draw: the key,
+	// state, try number, queued, start and end dates and duration; every
+	// other field is left zero. Reading 12,500 instances this way costs
+	// about half as much as whole rows.
+	Timings bool
+	OrderBy string
+	Limit   int
+	Offset  int
 }
 
 // Try names one try of a task instance.

@@ -132,7 +132,10 @@ type Queries interface {
 
 	// JobCreate inserts a job and sets j.ID.
 	JobCreate(ctx context.Context, j *windsock.Job) error
-	// JobHeartbeat sets latest_heartbeat.
+	// JobGet returns the job with id.
+	JobGet(ctx context.Context, id int64) (*windsock.Job, error)
+	// JobHeartbeat sets latest_heartbeat; a WorkerJob ended as failed (by
+	// a scheduler that presumed it dead) that heartbeats is running again.
 	JobHeartbeat(ctx context.Context, id int64, at time.Time) error
 	// JobEnd sets state and end_date.
 	JobEnd(ctx context.Context, id int64, state string, at time.Time) error

@@ -83,6 +83,9 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 		}
 	}
 	ti.State = out.State
+	if res.renderedMapIndex != "" {
+		ti.RenderedMapIndex = truncateRunes(res.renderedMapIndex, maxRenderedMapIndex)
+	}
 	if out.State != windsock.TaskStateUpForRetry && out.State != windsock.TaskStateUpForReschedule {
 		ti.NextRetryAt = nil
 	}
@@ -93,6 +96,9 @@ func (r *Runner) finish(ctx context.Context, try *Try, logf tryLog, res *result,
 	f := &Finish{TI: ti, XComs: xcoms, Fail: fail, Reschedule: reschedule, Skipped: out.Skipped, Now: now, Announce: r.AnnounceTries}
 	if out.State == windsock.TaskStateSuccess && task != nil {
 		f.Outlets = task.Outlets
+		if res.op != nil {
+			f.OutletExtras = res.op.OutletExtras
+		}
 	}
 	if out.Err != nil {
 		f.Reason = out.Err.Error()

@@ -32,7 +32,9 @@ type Finish struct {
 	// Outlets are the URIs of the datasets a successful try updated: each
 	// gets a dataset event, queued for its consumers.
 	Outlets []string `json:",omitempty"`
-	Now     time.Time
+	// OutletExtras are the extras of those events, by URI.
+	OutletExtras map[string]map[string]any `json:",omitempty"`
+	Now          time.Time
 	// Announce makes the transaction notify store.ChannelTryDone.
 	Announce bool `json:",omitempty"`
 }
@@ -77,7 +79,7 @@ func RecordFinish(ctx context.Context, q store.Queries, f *Finish) (recorded boo
 		}
 	}
 	if ti.State == windsock.TaskStateSuccess {
-		if err := recordOutlets(ctx, q, &ti, f.Outlets, f.Now); err != nil {
+		if err := recordOutlets(ctx, q, &ti, f.Outlets, f.OutletExtras, f.Now); err != nil {
 			return false, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -182,6 +183,17 @@ func (s *runStateSource) TaskStates(ctx context.Context, dagID string, logicalDa
 		out[ti.TaskID] = ti.State
 	}
 	return out, nil
+}
+
+// DatasetEvents returns the latest limit events of dataset uri, oldest
+// first (inlet_events).
+func (s *runStateSource) DatasetEvents(ctx context.Context, uri string, limit int) ([]*windsock.DatasetEvent, error) {
+	evs, _, err := s.store.DatasetEventList(ctx, &store.DatasetEventListParams{URIs: []string{uri}, OrderBy: "-timestamp", Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(evs)
+	return evs, nil
 }
 
 // DagTaskIDs lists a DAG's task ids, for ExternalTaskSensor's

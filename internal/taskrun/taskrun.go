@@ -329,10 +329,17 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		rendered = opRes.RenderedFields
 	}
 	callbacksRan := opRes != nil && opRes.CallbacksRan
-	if opErr != nil {
-		opRes = nil
+	res := &result{op: opRes, err: opErr, callbacksRan: callbacksRan}
+	if opRes != nil {
+		res.renderedMapIndex = opRes.RenderedMapIndex
 	}
-	return &result{op: opRes, err: opErr, callbacksRan: callbacksRan}, rendered
+	if res.renderedMapIndex == "" && task.Python == nil {
+		res.renderedMapIndex = r.renderMapIndex(ctx, try, task, args, masker, logf)
+	}
+	if opErr != nil {
+		res.op = nil
+	}
+	return res, rendered
 }
 
 // operatorContext returns what an operator (or a Python callback) of try
@@ -365,6 +372,12 @@ func (r *Runner) indexTask(ctx context.Context, try *Try, task *windsock.Task) (
 		return nil, nil, fmt.Errorf("%w: expand %s[%d]: %w", operator.ErrFail, task.TaskID, try.TI.MapIndex, err)
 	}
 	m := &mappedInstance{args: kw, count: n}
+	if task.ExpandGroup != "" {
+		// A task of a mapped task group: the mapped arguments are the
+		// group function's, which the task reads through its own
+		// arguments (resolved in Python), not operator arguments.
+		return task, m, nil
+	}
 	cp := *task
 	cp.Args = make(map[string]any, len(task.Args)+len(kw))
 	maps.Copy(cp.Args, task.Args)
@@ -487,6 +500,8 @@ type result struct {
 	// callbacksRan is set when the operator ran the task's callback
 	// itself.
 	callbacksRan bool
+	// renderedMapIndex is the instance's map_index_template rendered.
+	renderedMapIndex string
 }
 
 // ErrHandBack is the cause an executor (a worker, a scheduler's local

@@ -355,13 +355,17 @@ func (w *rewriter) walk(v reflect.Value) {
 // evaluates None and an undefined name to the same nil, which Jinja prints
 // as "None" and "" respectively; so that None prints as Jinja does, the
 // call also gets what tells them apart where that is cheap: a marker for
-// the None literal, and for a look-up in params or dag_run (plain data,
-// safe to evaluate again) the container and the key, to see whether the
-// key is there with a null value.
+// the None literal and for a call (a function returns a value, never an
+// undefined: ti.xcom_pull of nothing, params.get of a missing key are
+// None), and for a look-up in params or dag_run (plain data, safe to
+// evaluate again) the container and the key, to see whether the key is
+// there with a null value.
 func wrapOutput(expr nodes.Expression) nodes.Expression {
 	args := []nodes.Expression{expr}
 	switch n := expr.(type) {
 	case *nodes.None:
+		args = append(args, &nodes.Bool{Location: n.Location, Val: true})
+	case *nodes.Call:
 		args = append(args, &nodes.Bool{Location: n.Location, Val: true})
 	case *nodes.GetAttribute:
 		if n.Attribute != "" && dataChain(n.Node) {

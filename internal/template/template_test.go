@@ -199,7 +199,8 @@ func TestRenderContextVariables(t *testing.T) {
 		{"{{ conn.pg.host }}:{{ conn.pg.port }} {{ conn.pg.login }}/{{ conn.pg.password }}", "db.internal:5432 etl/s3cret"},
 		{"{{ conn.pg.schema }} {{ conn.pg.conn_type }} {{ conn.pg.extra_dejson.sslmode }}", "sales postgres require"},
 		{"{{ conn.pg.extra }}", `{"sslmode":"require"}`},
-		{"{{ conn['pg'].host }} [{{ conn.get('nope') }}]", "db.internal []"},
+		{"{{ conn['pg'].host }} [{{ conn.get('nope') }}]", "db.internal [None]"}, // Jinja prints a call's None
+		{"[{{ params.get('absent') }}][{{ no_such_name }}][{{ params.absent }}]", "[None][][]"},
 		{"{{ macros.ds_add(ds, 5) }} {{ macros.ds_add(ds, -15) }} {{ macros.ds_add(ds, 0) }}", "2024-01-20 2023-12-31 2024-01-15"},
 		{"{{ macros.ds_format(ds, '%Y-%m-%d', '%d/%m/%Y') }}", "15/01/2024"},
 		{"{{ macros.ds_format('20240229', '%Y%m%d', '%b %-d, %Y') }}", "Feb 29, 2024"},
@@ -282,12 +283,12 @@ func TestXComPull(t *testing.T) {
 		},
 		{
 			tpl:       "[{{ task_instance.xcom_pull(task_ids='missing') }}]",
-			want:      "[]",
+			want:      "[None]", // Jinja prints None: the classic "None" in a bash_command
 			wantPulls: []template.XComPullParams{{DagID: "etl", TaskID: "missing", Key: "return_value"}},
 		},
 		{
 			tpl:       "{{ ti.xcom_pull(task_ids='push', key=None, map_indexes=2) }}",
-			want:      "",
+			want:      "None",
 			wantPulls: []template.XComPullParams{{DagID: "etl", TaskID: "push", Key: "", MapIndex: ptr(2)}},
 		},
 	}

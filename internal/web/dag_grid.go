@@ -58,6 +58,9 @@ func (s *Server) dagGrid(w http.ResponseWriter, r *http.Request) error {
 		v := newRunView(p, run, s.now())
 		d.Selected = &v
 		d.RunClear = clearForm{ID: "run-clear", DagAPIPath: p.APIPath, RunID: run.RunID}
+		if isPanel(r) {
+			return s.renderFragment(w, r, "dag_grid", "run-panel", d)
+		}
 	}
 	if d.Live, err = s.gridLive(r, p, d.NumRuns, selected); err != nil {
 		return err

@@ -17,7 +17,8 @@ import (
 // tabs between its views and the actions the user may take.
 type dagPage struct {
 	DagID string
-	// Tab is the current view: grid, graph, runs, code or details.
+	// Tab is the current view: grid, graph, runs, calendar, duration,
+	// tries, landing-times, gantt, code or details.
 	Tab string
 	// Path is "/dags/<dag_id>" and APIPath "/api/v1/dags/<dag_id>", with
 	// the id escaped for a path.
@@ -43,15 +44,27 @@ type dagPerms struct {
 	ReadCode bool
 	ReadLogs bool
 	ReadXCom bool
+	// ReadAuditLog needs Audit Logs besides the DAG, as Airflow's tab.
+	ReadAuditLog bool
 }
 
 // Tabs are the views of a DAG, in the order the page shows them.
 func (p *dagPage) Tabs() []dagTab {
 	tabs := []dagTab{{"grid", "Grid"}, {"graph", "Graph"}, {"runs", "Runs"}}
+	if p.Can.ReadRuns && p.Can.ReadTIs {
+		tabs = append(tabs, dagTab{"calendar", "Calendar"}, dagTab{"duration", "Task duration"}, dagTab{"tries", "Task tries"},
+			dagTab{"landing-times", "Landing times"}, dagTab{"gantt", "Gantt"})
+	} else if p.Can.ReadRuns {
+		tabs = append(tabs, dagTab{"calendar", "Calendar"})
+	}
 	if p.Can.ReadCode {
 		tabs = append(tabs, dagTab{"code", "Code"})
 	}
-	return append(tabs, dagTab{"details", "Details"})
+	tabs = append(tabs, dagTab{"details", "Details"})
+	if p.Can.ReadAuditLog {
+		tabs = append(tabs, dagTab{"audit_log", "Audit log"})
+	}
+	return tabs
 }
 
 // dagTab is one view of a DAG.
@@ -100,6 +113,7 @@ func (s *Server) loadDAG(r *http.Request, tab string) (*dagPage, error) {
 		ReadLogs: s.canDAGEntity(r, auth.ActionRead, auth.ResourceTaskLog, dagID),
 		ReadXCom: s.canDAGEntity(r, auth.ActionRead, auth.ResourceXCom, dagID),
 	}
+	p.Can.ReadAuditLog = s.can(r, auth.ActionRead, auth.ResourceAuditLog)
 	p.TriggerConf = "{}"
 	if len(d.Params) > 0 {
 		if b, err := json.MarshalIndent(d.Params, "", "  "); err == nil {

@@ -14,6 +14,11 @@ import (
 type datasetRow struct {
 	*windsock.Dataset
 	Latest *windsock.DatasetEvent
+	// Hidden counts the producers and consumers the user may not read
+	// (left out); LatestHidden is set when the latest event came from a
+	// DAG they may not read.
+	Hidden       int
+	LatestHidden bool
 }
 
 type datasetsData struct {
@@ -52,6 +57,7 @@ func (s *Server) datasetsPage(w http.ResponseWriter, r *http.Request) error {
 			rows[i].Latest = evs[0]
 		}
 	}
+	s.datasetLinks(r, rows)
 	data := datasetsData{Rows: rows, Pager: newPager(r, page, s.PageSize, total),
 		Filters: []filterField{{Name: "uri", Label: "URI contains", Value: search}}}
 	return s.render(w, r, http.StatusOK, "datasets", Page{Title: "Datasets", Nav: "datasets", Data: data})

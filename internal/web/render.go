@@ -40,9 +40,11 @@ type layoutData struct {
 	// AuthOn is false when authentication is off (no logout to offer).
 	AuthOn    bool
 	CanBrowse bool
-	CanAdmin  bool
-	Admin     adminMenu
-	Version   string
+	// CanCluster offers the cluster activity page.
+	CanCluster bool
+	CanAdmin   bool
+	Admin      adminMenu
+	Version    string
 	// PythonProblems are the failures of the latest pip install of
 	// requirements.txt and unpack of plugins.zip, shown in a banner on
 	// every page (pip's message, escaped like all text).
@@ -52,6 +54,7 @@ type layoutData struct {
 // adminMenu says which Admin pages the user may open.
 type adminMenu struct {
 	Variables, Connections, Pools, Users, Roles bool
+	Config, Providers, Plugins                  bool
 }
 
 // parsePages parses templates/*.html: files starting with "_" (and
@@ -135,8 +138,10 @@ func (s *Server) layout(r *http.Request, p Page) layoutData {
 		return d
 	}
 	d.Admin = s.adminMenu(r)
-	d.CanAdmin = d.Admin.Variables || d.Admin.Connections || d.Admin.Pools || d.Admin.Users || d.Admin.Roles
+	d.CanAdmin = d.Admin.Variables || d.Admin.Connections || d.Admin.Pools || d.Admin.Users || d.Admin.Roles ||
+		d.Admin.Config || d.Admin.Providers || d.Admin.Plugins
 	d.CanBrowse = s.can(r, auth.ActionMenuAccess, auth.ResourceBrowseMenu)
+	d.CanCluster = s.can(r, auth.ActionRead, auth.ResourceClusterActivity)
 	d.PythonProblems = s.pythonProblems()
 	return d
 }
@@ -166,6 +171,9 @@ func (s *Server) adminMenu(r *http.Request) adminMenu {
 		Pools:       s.can(r, auth.ActionRead, auth.ResourcePool),
 		Users:       s.can(r, auth.ActionRead, auth.ResourceUser),
 		Roles:       s.can(r, auth.ActionRead, auth.ResourceRole),
+		Config:      s.can(r, auth.ActionRead, auth.ResourceConfig),
+		Providers:   s.can(r, auth.ActionRead, auth.ResourceProvider),
+		Plugins:     s.can(r, auth.ActionRead, auth.ResourcePlugin),
 	}
 }
 
@@ -213,6 +221,7 @@ func templateFuncs(assets map[string]*asset) template.FuncMap {
 		"seconds":    fmtSeconds,
 		"join":       strings.Join,
 		"add":        func(a, b int) int { return a + b },
+		"sub":        func(a, b int) int { return a - b },
 	}
 }
 

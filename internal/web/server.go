@@ -52,6 +52,9 @@ type Server struct {
 	// made from Config. Give the API server the same one, so that login
 	// throttling and the bound on password checks are shared.
 	Authenticator *auth.Authenticator
+	// AirflowCLI runs the commands of MWAA's /aws_mwaa/cli route; nil
+	// means running this binary with the command's arguments.
+	AirflowCLI AirflowCLIFunc
 
 	cfg      *config.Config
 	backends auth.Backends
@@ -100,8 +103,10 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", s.static())
 	s.authRoutes(mux)
+	s.mwaaRoutes(mux)
 	s.shellRoutes(mux)
 	s.dagRoutes(mux)
+	s.chartRoutes(mux)
 	mux.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return windsock.Errorf(windsock.ENOTFOUND, "The page %s does not exist", r.URL.Path)
 	}))

@@ -62,7 +62,9 @@ type mappedData struct {
 }
 
 type mappedRow struct {
-	MapIndex  int
+	MapIndex int
+	// Name is the instance's rendered map_index_template.
+	Name      string
 	State     windsock.TaskInstanceState
 	TryNumber int
 	StartDate *time.Time
@@ -80,7 +82,7 @@ func (s *Server) mappedInstancesPage(w http.ResponseWriter, r *http.Request, p *
 	d := &mappedData{dagPage: p, Run: newRunView(p, run, s.now()), TaskID: taskID, Task: p.DAG.Task(taskID), Counts: dagview.CountStates(tis)}
 	base := p.Path + "/grid/" + d.Run.Path + "/" + url.PathEscape(taskID) + "?map_index="
 	for _, ti := range tis {
-		d.Rows = append(d.Rows, mappedRow{MapIndex: ti.MapIndex, State: ti.State, TryNumber: ti.TryNumber,
+		d.Rows = append(d.Rows, mappedRow{MapIndex: ti.MapIndex, Name: ti.RenderedMapIndex, State: ti.State, TryNumber: ti.TryNumber,
 			StartDate: ti.StartDate, EndDate: ti.EndDate, Href: base + strconv.Itoa(ti.MapIndex)})
 	}
 	return s.render(w, r, http.StatusOK, "ti_mapped", Page{Title: taskID + " - " + p.DagID, Nav: "dags", Data: d})
@@ -187,6 +189,9 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 			d.XComs = append(d.XComs, fieldView{Name: x.Key, Value: jsonBytesText(x.Value), When: &when})
 		}
 	}
+	if isPanel(r) {
+		return s.renderFragment(w, r, "ti_instance", "ti-details", d)
+	}
 	return s.render(w, r, http.StatusOK, "ti_instance", Page{Title: taskID + " - " + p.DagID, Nav: "dags", Data: d})
 }
 
@@ -198,6 +203,19 @@ func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 	if err != nil {
 		return nil, fmt.Errorf("task instance page: list failures: %w", err)
 	}
+	out := pastTries(ti.TaskInstance, fails)
+	if ti.TryNumber > 0 {
+		out = append(out, tryView{Number: ti.TryNumber, State: ti.State, StartDate: ti.StartDate, EndDate: ti.EndDate, Duration: d.Duration})
+	}
+	for i := range out {
+		out[i].Href = d.PagePath + d.query + "try=" + strconv.Itoa(out[i].Number) + "#log"
+	}
+	return out, nil
+}
+
+// pastTries are the failed tries before a task instance's current one,
+// as the task_fail table remembers them (numbered in order).
+func pastTries(ti *windsock.TaskInstance, fails []*windsock.TaskFail) []tryView {
 	var out []tryView
 	for _, f := range fails {
 		n := len(out) + 1
@@ -210,13 +228,7 @@ func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 		}
 		out = append(out, tv)
 	}
-	if ti.TryNumber > 0 {
-		out = append(out, tryView{Number: ti.TryNumber, State: ti.State, StartDate: ti.StartDate, EndDate: ti.EndDate, Duration: d.Duration})
-	}
-	for i := range out {
-		out[i].Href = d.PagePath + d.query + "try=" + strconv.Itoa(out[i].Number) + "#log"
-	}
-	return out, nil
+	return out
 }
 
 // chooseLog picks the try whose log the page shows: ?try=N, or the

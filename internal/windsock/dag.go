@@ -96,6 +96,16 @@ type Task struct {
 	// Expand, when set, makes the task mapped: it runs as one task
 	// instance per map index, each with its own arguments (see Expand).
 	Expand *Expand `json:"expand,omitempty"`
+	// ExpandGroup, when set, names the mapped task group (a task group
+	// with expand or expand_kwargs) whose expansion Expand is: every task
+	// of the group has the same map indexes, and instance i of a task
+	// depends on instance i of its upstream tasks in the same group
+	// (Airflow's per-index relationship inside a mapped task group).
+	ExpandGroup string `json:"expand_group,omitempty"`
+	// MapIndexTemplate names each instance of a mapped task (Airflow 2.9's
+	// map_index_template): rendered when a try ends, stored as the
+	// instance's RenderedMapIndex and shown in place of its map index.
+	MapIndexTemplate string `json:"map_index_template,omitempty"`
 	// Python is set for a task of a Python DAG file that runs in Python
 	// (Operator is PythonFileTaskOperator).
 	Python *PythonTask `json:"python,omitempty"`

@@ -50,6 +50,30 @@ type MapSource struct {
 	Literal json.RawMessage `json:"literal,omitempty"`
 	// XCom names an upstream task's pushed value (Airflow's XComArg).
 	XCom *XComArg `json:"xcom,omitempty"`
+	// Map is XComArg.map(fn): as many entries as its source, each passed
+	// through Python functions of the DAG file. The functions run in the
+	// Python worker when an instance resolves its argument (as Airflow
+	// applies them lazily), so here the entries are the source's own.
+	Map *MapTransform `json:"map,omitempty"`
+	// Zip is zip(a, b, ...): entry i is the list of the sources' entries i.
+	Zip *ZipSources `json:"zip,omitempty"`
+}
+
+// MapTransform is XComArg.map(): a source whose entries a mapped instance
+// receives through Functions, applied in order.
+type MapTransform struct {
+	Source MapSource `json:"source"`
+	// Functions names the callables (module.qualname), for display.
+	Functions []string `json:"functions,omitempty"`
+}
+
+// ZipSources is XComArg.zip(): as long as the shortest source, or as the
+// longest when Longest is set (fillvalue given), missing entries being
+// FillValue.
+type ZipSources struct {
+	Sources   []MapSource     `json:"sources"`
+	Longest   bool            `json:"longest,omitempty"`
+	FillValue json.RawMessage `json:"fillvalue,omitempty"`
 }
 
 // XComArg refers to a value an upstream task pushes, as task_id.output does.
@@ -68,21 +92,32 @@ type MapInputs map[string]json.RawMessage
 // reads, each once, in the order written.
 func (e *Expand) Sources() []string {
 	var ids []string
-	add := func(s *MapSource) {
-		if s == nil || s.XCom == nil {
-			return
-		}
+	for i := range e.Args {
+		ids = e.Args[i].appendSources(ids)
+	}
+	if e.Kwargs != nil {
+		ids = e.Kwargs.appendSources(ids)
+	}
+	return ids
+}
+
+// appendSources adds the upstream task ids s reads that ids lacks.
+func (s *MapSource) appendSources(ids []string) []string {
+	switch {
+	case s.XCom != nil:
 		for _, id := range ids {
 			if id == s.XCom.TaskID {
-				return
+				return ids
 			}
 		}
-		ids = append(ids, s.XCom.TaskID)
+		return append(ids, s.XCom.TaskID)
+	case s.Map != nil:
+		return s.Map.Source.appendSources(ids)
+	case s.Zip != nil:
+		for i := range s.Zip.Sources {
+			ids = s.Zip.Sources[i].appendSources(ids)
+		}
 	}
-	for i := range e.Args {
-		add(&e.Args[i].MapSource)
-	}
-	add(e.Kwargs)
 	return ids
 }
 
@@ -94,8 +129,14 @@ func (e *Expand) LiteralOnly() bool { return len(e.Sources()) == 0 }
 // MapInputs: the upstream pushed nothing (or has not run).
 var ErrMapInputMissing = errors.New("mapped input not available")
 
+// raw returns the list (or dict) s resolves to with these inputs, as JSON.
 func (s *MapSource) raw(in MapInputs) (json.RawMessage, error) {
-	if s.XCom == nil {
+	switch {
+	case s.Map != nil:
+		return s.Map.Source.raw(in)
+	case s.Zip != nil:
+		return s.Zip.raw(in)
+	case s.XCom == nil:
 		return s.Literal, nil
 	}
 	v, ok := in[s.XCom.TaskID]
@@ -103,6 +144,66 @@ func (s *MapSource) raw(in MapInputs) (json.RawMessage, error) {
 		return nil, fmt.Errorf("%w: %s did not push XCom for task mapping", ErrMapInputMissing, s.XCom.TaskID)
 	}
 	return v, nil
+}
+
+// raw builds the zipped list: entry i is the list of every source's entry
+// i (a dict's entries being its [key, value] pairs, as when mapping over
+// it), up to the shortest source, or the longest one filled with
+// FillValue.
+func (z *ZipSources) raw(in MapInputs) (json.RawMessage, error) {
+	if len(z.Sources) == 0 {
+		return nil, errors.New("zip() needs at least one input")
+	}
+	raws := make([]json.RawMessage, len(z.Sources))
+	n := -1
+	for i := range z.Sources {
+		raw, err := z.Sources[i].raw(in)
+		if err != nil {
+			return nil, err
+		}
+		l, err := MapLength(raw)
+		if err != nil {
+			return nil, fmt.Errorf("zip: %w", err)
+		}
+		raws[i] = raw
+		if n < 0 || (z.Longest && l > n) || (!z.Longest && l < n) {
+			n = l
+		}
+	}
+	fill := z.FillValue
+	if len(bytes.TrimSpace(fill)) == 0 {
+		fill = json.RawMessage("null")
+	}
+	// Sources are walked once each, item by item, rather than scanned from
+	// the start for every entry.
+	items := make([][]json.RawMessage, len(raws))
+	for i, raw := range raws {
+		var err error
+		if items[i], err = jsonItems(raw); err != nil {
+			return nil, fmt.Errorf("zip: %w", err)
+		}
+	}
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for e := 0; e < n; e++ {
+		if e > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('[')
+		for i := range items {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if e < len(items[i]) {
+				b.Write(items[i][e])
+			} else {
+				b.Write(fill)
+			}
+		}
+		b.WriteByte(']')
+	}
+	b.WriteByte(']')
+	return b.Bytes(), nil
 }
 
 // Length returns how many task instances the expansion makes with these

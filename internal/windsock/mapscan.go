@@ -79,8 +79,9 @@ func skipString(b []byte, i int) (int, error) {
 
 // scanItems walks a JSON list (or object) up to entry want: it returns
 // that entry's value (and, in an object, its quoted key) with found set,
-// or, when want is negative or past the end, the number of entries.
-func scanItems(raw []byte, want int) (n int, key, val []byte, found bool, err error) {
+// or, when want is negative or past the end, the number of entries. each,
+// when not nil, is called with every entry walked.
+func scanItems(raw []byte, want int, each func(key, val []byte)) (n int, key, val []byte, found bool, err error) {
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || (raw[i] != '[' && raw[i] != '{') {
 		return 0, nil, nil, false, fmt.Errorf("unmappable return type %s", pyQuote(jsonTypeName(raw)))
@@ -117,6 +118,9 @@ func scanItems(raw []byte, want int) (n int, key, val []byte, found bool, err er
 		if n == want {
 			return n + 1, key, raw[i:end], true, nil
 		}
+		if each != nil {
+			each(key, raw[i:end])
+		}
 		n++
 		i = skipSpace(raw, end)
 		switch {
@@ -133,17 +137,36 @@ func scanItems(raw []byte, want int) (n int, key, val []byte, found bool, err er
 
 // itemCount returns the number of entries of a JSON list or object.
 func itemCount(raw []byte) (int, error) {
-	n, _, _, _, err := scanItems(raw, -1)
+	n, _, _, _, err := scanItems(raw, -1, nil)
 	return n, err
 }
 
 // itemAt returns entry i of a JSON list, or the [key, value] pair of entry
 // i of a JSON object; ok is false past the end.
 func itemAt(raw []byte, i int) (item json.RawMessage, ok bool, err error) {
-	_, key, val, ok, err := scanItems(raw, i)
+	_, key, val, ok, err := scanItems(raw, i, nil)
 	if !ok || err != nil || key == nil {
 		return val, ok, err
 	}
-	item = make([]byte, 0, len(key)+len(val)+3)
-	return append(append(append(append(append(item, '['), key...), ','), val...), ']'), true, nil
+	return pair(key, val), true, nil
+}
+
+// pair writes an object entry as the JSON list [key, value].
+func pair(key, val []byte) json.RawMessage {
+	item := make([]byte, 0, len(key)+len(val)+3)
+	return append(append(append(append(append(item, '['), key...), ','), val...), ']')
+}
+
+// jsonItems returns every entry of a JSON list, or the [key, value] pairs
+// of a JSON object, in order, in one pass.
+func jsonItems(raw []byte) ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	_, _, _, _, err := scanItems(raw, -1, func(key, val []byte) {
+		if key == nil {
+			out = append(out, val)
+			return
+		}
+		out = append(out, pair(key, val))
+	})
+	return out, err
 }

@@ -103,6 +103,10 @@ const (
 	JobTypeTriggerer    = "TriggererJob"
 	JobTypeLocalTask    = "LocalTaskJob"
 	JobTypeBackfill     = "BackfillJob"
+	// JobTypeWorker is Windsock's: the executor of a worker or of a
+	// scheduler (LocalExecutor), whose heartbeat vouches for the tries it
+	// runs (scheduler.worker_health_check_threshold).
+	JobTypeWorker = "WorkerJob"
 )
 
 // Job states.
@@ -125,6 +129,14 @@ type Job struct {
 	ExecutorClass   string
 	Hostname        string
 	Unixname        string
+	// PID and ProcessStart name the process the job is (an executor's;
+	// 0 and "" for other jobs): ProcessStart tells it from a later process
+	// that reuses its pid (see package osproc).
+	PID          int
+	ProcessStart string
+	// LogServer is host:port of the log server serving the logs of the
+	// tries an executor job runs; "" when it serves none.
+	LogServer string
 }
 
 // User is a row of ab_user with the names of its roles.

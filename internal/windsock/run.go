@@ -94,6 +94,10 @@ type TaskInstance struct {
 	// run again, so the scheduler can find due ones with one query.
 	NextRetryAt *time.Time
 	Note        string
+	// RenderedMapIndex is a mapped instance's name from its task's
+	// map_index_template, rendered when its try ends (Airflow 2.9's
+	// rendered_map_index); empty when there is none.
+	RenderedMapIndex string
 }
 
 // XCom is a row of xcom: a value a task pushed, stored as JSON.

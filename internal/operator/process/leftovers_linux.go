@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -17,7 +18,9 @@ import (
 // process gets and its children inherit, and their process groups get
 // SIGKILL. It returns how many processes matched. A try whose claim is
 // unknown (no pid) matches nothing, and a process that cleared its
-// environment is not found.
+// environment is not found. It returns once the processes it killed are
+// gone (or after leftoverWait), so that the try's next run never overlaps
+// them.
 func KillLeftovers(ti *windsock.TaskInstance) (int, error) {
 	mark := TryMark(ti)
 	if mark == "" {
@@ -40,7 +43,7 @@ func KillLeftovers(ti *windsock.TaskInstance) (int, error) {
 		return 0, err
 	}
 	self, ownGroup := os.Getpid(), syscall.Getpgrp()
-	killed := 0
+	var killed []int
 	for _, name := range names {
 		pid, err := strconv.Atoi(name)
 		if err != nil || pid == self {
@@ -50,13 +53,43 @@ func KillLeftovers(ti *windsock.TaskInstance) (int, error) {
 		if err != nil || !hasAll(env, want) {
 			continue // gone meanwhile, another user's, or not the try's
 		}
-		killed++
+		killed = append(killed, pid)
 		if pgid, err := syscall.Getpgid(pid); err == nil && pgid > 1 && pgid != ownGroup {
 			syscall.Kill(-pgid, syscall.SIGKILL)
 		}
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
-	return killed, nil
+	waitGone(killed)
+	return len(killed), nil
+}
+
+// leftoverWait bounds how long KillLeftovers waits for what it killed: a
+// SIGKILL lands within milliseconds unless the process is stuck in the
+// kernel (uninterruptible I/O), which no signal hurries.
+const leftoverWait = 10 * time.Second
+
+// waitGone waits until none of pids runs: gone, or exited and waiting to
+// be reaped by its new parent (which holds nothing: no files, no locks).
+// They are not this process's children, so they cannot be waited for.
+func waitGone(pids []int) {
+	deadline := time.Now().Add(leftoverWait)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for _, pid := range pids {
+		for running(pid) && time.Now().Before(deadline) {
+			<-tick.C
+		}
+	}
+}
+
+// running reports whether pid is a process that has not exited.
+func running(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] != 'Z' && stat[i+2] != 'X'
 }
 
 // hasAll reports whether the NUL-separated environment block env holds

@@ -63,8 +63,10 @@ func TestKillLeftovers(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("KillLeftovers = %d, %v; want the one leftover child", n, err)
 	}
-	if !gone(orphan) {
-		t.Errorf("the leftover child %d of the try still runs", orphan)
+	// Gone when KillLeftovers returns: the try's next run never overlaps
+	// it.
+	if running(orphan) {
+		t.Errorf("the leftover child %d of the try still runs after KillLeftovers returned", orphan)
 	}
 	for i, p := range others {
 		if !running(p) {
@@ -75,26 +77,4 @@ func TestKillLeftovers(t *testing.T) {
 	if n, err := KillLeftovers(&windsock.TaskInstance{TaskInstanceKey: ti.TaskInstanceKey, TryNumber: 1}); n != 0 || err != nil {
 		t.Errorf("KillLeftovers without a pid = %d, %v", n, err)
 	}
-}
-
-// gone waits (SIGKILL is delivered asynchronously) until pid no longer
-// runs, for up to 5 s.
-func gone(pid int) bool {
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if !running(pid) {
-			return true
-		}
-	}
-	return false
-}
-
-// running reports whether pid runs (an unreaped zombie does not count).
-func running(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(stat), ')')
-	f := strings.Fields(string(stat)[i+1:])
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }

@@ -66,6 +66,8 @@ func (h *Handler) Call(ctx context.Context, name string, args json.RawMessage) (
 		return h.triggerDag(ctx, args)
 	case "external_task_states":
 		return h.externalTaskStates(ctx, args)
+	case "dataset_events":
+		return h.datasetEvents(ctx, args)
 	case "log":
 		var a struct {
 			Level   string `json:"level"`
@@ -253,6 +255,39 @@ func (h *Handler) triggerDag(ctx context.Context, raw json.RawMessage) (any, err
 		}
 	}
 	return res.XComs[trigger.XComRunID], nil
+}
+
+// maxInletEvents bounds what inlet_events[dataset] holds: the latest
+// events of the dataset (Airflow reads every one lazily; a task reads the
+// last ones).
+const maxInletEvents = 1000
+
+// datasetEvents answers inlet_events[dataset]: the dataset's latest
+// events, oldest first, with DatasetEvent's attributes.
+func (h *Handler) datasetEvents(ctx context.Context, raw json.RawMessage) (any, error) {
+	var a struct {
+		URI string `json:"uri"`
+	}
+	if err := decodeArgs("dataset_events", raw, &a); err != nil {
+		return nil, err
+	}
+	lister, ok := h.tc.Runs.(operator.DatasetEventLister)
+	if !ok {
+		return nil, unavailable("dataset_events")
+	}
+	evs, err := lister.DatasetEvents(ctx, a.URI, maxInletEvents)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]any, len(evs))
+	for i, e := range evs {
+		out[i] = map[string]any{
+			"id": e.ID, "dataset_id": e.DatasetID, "dataset": map[string]any{"uri": e.DatasetURI}, "extra": e.Extra,
+			"source_dag_id": e.SourceDagID, "source_task_id": e.SourceTaskID, "source_run_id": e.SourceRunID,
+			"source_map_index": e.SourceMapIndex, "timestamp": windsock.ISOFormat(e.Timestamp),
+		}
+	}
+	return out, nil
 }
 
 // externalTaskStates answers ExternalTaskSensor.poke run in Python (when

@@ -106,7 +106,17 @@ type Outcome struct {
 	RescheduleDate               *time.Time                 `json:"reschedule_date"`
 	IgnoreDownstreamTriggerRules *bool                      `json:"ignore_downstream_trigger_rules"`
 	RenderedFields               map[string]any             `json:"rendered_fields"`
+	RenderedMapIndex             string                     `json:"rendered_map_index"`
+	OutletEvents                 []OutletEvent              `json:"outlet_events"`
 	Error                        *PythonError               `json:"error"`
+}
+
+// OutletEvent is what a try set through outlet_events[key]: the extra of
+// the event of dataset key (a URI). Events added to a DatasetAlias
+// (alias_events) are not recorded.
+type OutletEvent struct {
+	Key   string          `json:"key"`
+	Extra json.RawMessage `json:"extra"`
 }
 
 // PythonError is the exception a try or callback ended with.
@@ -224,7 +234,7 @@ func stopped(raw json.RawMessage) *Outcome {
 // result maps a try's outcome to Execute's answer.
 func result(tc *operator.Context, out *Outcome) (*operator.Result, error) {
 	// The child called the task's callbacks for the outcome itself.
-	rendered := &operator.Result{RenderedFields: out.RenderedFields, CallbacksRan: true}
+	rendered := &operator.Result{RenderedFields: out.RenderedFields, RenderedMapIndex: out.RenderedMapIndex, CallbacksRan: true}
 	switch out.State {
 	case stateSuccess:
 	case stateUpForReschedule:
@@ -276,6 +286,20 @@ func result(tc *operator.Context, out *Outcome) (*operator.Result, error) {
 	}
 	if len(out.SkipTasks) > 0 {
 		res.Skip = out.SkipTasks
+	}
+	for _, ev := range out.OutletEvents {
+		v, err := decodeValue(ev.Extra)
+		if err != nil {
+			return rendered, err
+		}
+		extra, ok := v.(map[string]any)
+		if !ok || len(extra) == 0 {
+			continue
+		}
+		if res.OutletExtras == nil {
+			res.OutletExtras = map[string]map[string]any{}
+		}
+		res.OutletExtras[ev.Key] = extra
 	}
 	if out.SkipDownstream {
 		res.SkipDownstream = true

@@ -43,6 +43,12 @@ func TestResult(t *testing.T) {
 				RenderedFields: map[string]any{"op_args": []any{1.0}}},
 		},
 		{
+			name: "outlet_events extras by URI, the rendered map index",
+			outcome: `{"state": "success", "rendered_map_index": "users", "outlet_events": [
+				{"key": "s3://b/x", "extra": {"rows": 3}, "alias_events": []}, {"key": "s3://b/y", "extra": {}, "alias_events": []}]}`,
+			want: &operator.Result{RenderedMapIndex: "users", OutletExtras: map[string]map[string]any{"s3://b/x": {"rows": json.Number("3")}}},
+		},
+		{
 			name:    "None returned is no return value",
 			outcome: `{"state": "success", "has_return": false, "return_value": null}`,
 			want:    &operator.Result{},

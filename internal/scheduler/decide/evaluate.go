@@ -184,10 +184,25 @@ func (e *evaluation) set(p int, s windsock.TaskInstanceState) {
 
 // counts tallies p's upstream instances; an expanded mapped upstream counts
 // each of its instances, as Airflow's trigger rule does.
-func (e *evaluation) counts(p int) UpstreamCounts {
+func (e *evaluation) counts(p int) UpstreamCounts { return e.countsAt(p, -1) }
+
+// countsAt is counts for map index i of the task at p (-1: the task as a
+// whole): an upstream task in the same mapped task group counts only its
+// instance i, as Airflow's _get_relevant_upstream_map_indexes decides.
+func (e *evaluation) countsAt(p, i int) UpstreamCounts {
 	var c UpstreamCounts
-	for _, q := range e.g.up[p] {
+	var same []bool
+	if i >= 0 && e.g.perIndex != nil {
+		same = e.g.perIndex[p]
+	}
+	for k, q := range e.g.up[p] {
 		if ms := e.mappedStates(q); ms != nil {
+			if same != nil && same[k] {
+				if i < len(ms) {
+					c.Add(ms[i])
+				}
+				continue
+			}
 			for _, s := range ms {
 				c.Add(s)
 			}
@@ -242,11 +257,16 @@ func (e *evaluation) stepMapped(p int, ms []windsock.TaskInstanceState) bool {
 	id := e.g.ids[p]
 	var verdict Verdict
 	judged, settled := false, false
+	// In a mapped task group each index has its own upstream instances,
+	// so its own verdict.
+	perIndex := e.g.perIndex != nil && e.g.perIndex[p] != nil
 	for i, s := range ms {
 		if !schedulable(s) {
 			continue
 		}
-		if !judged {
+		if perIndex {
+			verdict = Judge(e.g.rule[p], e.countsAt(p, i))
+		} else if !judged {
 			verdict, judged = Judge(e.g.rule[p], e.counts(p)), true
 		}
 		ref := Ref{id, i}
@@ -343,12 +363,16 @@ func (e *evaluation) finish(quick bool) {
 	unfinished := false
 	var one [1]windsock.TaskInstanceState
 	for p := range e.g.ids {
-		for _, s := range e.instanceStates(p, &one) {
+		index := e.mappedStates(p) != nil
+		for i, s := range e.instanceStates(p, &one) {
 			if s.Finished() {
 				continue
 			}
 			unfinished = true
-			if e.alive(p, s) {
+			if !index {
+				i = -1
+			}
+			if e.alive(p, i, s) {
 				return
 			}
 		}
@@ -389,13 +413,14 @@ func (e *evaluation) instanceStates(p int, one *[1]windsock.TaskInstanceState) [
 
 // alive reports whether the unfinished task at p may still make progress
 // on its own, which rules out a deadlock.
-func (e *evaluation) alive(p int, s windsock.TaskInstanceState) bool {
+// i is the instance's map index, -1 for an unmapped or unexpanded task.
+func (e *evaluation) alive(p, i int, s windsock.TaskInstanceState) bool {
 	if active(s) || e.g.pastDep[p] || e.g.limited[p] {
 		return true
 	}
 	if s == windsock.TaskStateUpForRetry || s == windsock.TaskStateUpForReschedule {
 		// Waiting for its retry time, like Airflow's "premature" check.
-		return Judge(e.g.rule[p], e.counts(p)) == Run
+		return Judge(e.g.rule[p], e.countsAt(p, i)) == Run
 	}
 	return false
 }

@@ -40,6 +40,10 @@ type Graph struct {
 	// the others.
 	mapped    []bool
 	mapLength []int
+	// perIndex marks, for the task at p, which of its upstream positions
+	// (same order as up[p]) relate to it per map index: both are in one
+	// mapped task group. nil when none do.
+	perIndex [][]bool
 }
 
 // NewGraph precomputes d's structure. Upstream ids that name no task of d
@@ -110,6 +114,24 @@ func NewGraph(d *windsock.DAG) *Graph {
 		}
 		slices.Sort(g.up[p])
 		slices.Sort(g.down[p])
+	}
+	for p, def := range order {
+		grp := d.Tasks[def].ExpandGroup
+		if grp == "" {
+			continue
+		}
+		for k, q := range g.up[p] {
+			if d.Tasks[order[q]].ExpandGroup != grp {
+				continue
+			}
+			if g.perIndex == nil {
+				g.perIndex = make([][]bool, n)
+			}
+			if g.perIndex[p] == nil {
+				g.perIndex[p] = make([]bool, len(g.up[p]))
+			}
+			g.perIndex[p][k] = true
+		}
 	}
 	for p := range g.ids {
 		for _, w := range g.down[p] {

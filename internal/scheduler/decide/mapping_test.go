@@ -1,6 +1,7 @@
 package decide
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -119,5 +120,50 @@ func TestEvaluateMappedUpstreamFailedSettlesEveryIndex(t *testing.T) {
 	d := g.Evaluate(RunState{States: states("a", failed), Mapped: map[string][]windsock.TaskInstanceState{"m": {none, none}}})
 	if len(d.SetStateMapped) != 2 || d.SetStateMapped[Ref{"m", 1}] != upFailed || !d.RunFinished || d.RunState != windsock.DagRunFailed {
 		t.Errorf("decision = %+v", d)
+	}
+}
+
+// TestEvaluateMappedTaskGroup: inside a mapped task group, index i of a
+// task depends on index i of its upstream in the group alone (one index
+// runs as soon as its upstream index succeeded, a failed index fails only
+// its own downstream index); a task after the group waits for every index.
+func TestEvaluateMappedTaskGroup(t *testing.T) {
+	t.Parallel()
+	inGroup := func(tk *windsock.Task) *windsock.Task {
+		tk.ExpandGroup = "g"
+		return tk
+	}
+	g := graph(t,
+		task("make", windsock.TriggerAllSuccess),
+		inGroup(mappedTask("g.a", windsock.TriggerAllSuccess, "make", "make")),
+		inGroup(mappedTask("g.b", windsock.TriggerAllSuccess, "make", "g.a", "make")),
+		task("after", windsock.TriggerAllDone, "g.b"),
+	)
+	rs := RunState{
+		States: states("make", success, "after", none),
+		Mapped: map[string][]windsock.TaskInstanceState{
+			"g.a": {success, failed, running},
+			"g.b": {none, none, none},
+		},
+	}
+	for _, evaluate := range []func() Decision{
+		func() Decision { return g.Evaluate(rs) },
+		func() Decision { return g.EvaluateChanged(rs, []string{"g.a"}) },
+	} {
+		d := evaluate()
+		if !slices.Equal(d.ScheduleMapped, []Ref{{"g.b", 0}}) {
+			t.Errorf("scheduled %v, want only g.b[0]", d.ScheduleMapped)
+		}
+		if want := map[Ref]windsock.TaskInstanceState{{"g.b", 1}: upFailed}; !maps.Equal(d.SetStateMapped, want) {
+			t.Errorf("settled %v, want %v", d.SetStateMapped, want)
+		}
+		if len(d.Schedule) != 0 || d.RunFinished {
+			t.Errorf("after must wait for every index of g.b: %+v", d)
+		}
+	}
+	rs.Mapped["g.a"] = []windsock.TaskInstanceState{success, failed, success}
+	rs.Mapped["g.b"] = []windsock.TaskInstanceState{success, upFailed, success}
+	if d := g.Evaluate(rs); !slices.Equal(d.Schedule, []string{"after"}) {
+		t.Errorf("after every index: scheduled %v, want after", d.Schedule)
 	}
 }

@@ -207,6 +207,17 @@ func (Dialect) TableExistsSQL() string {
 	return `SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = ?`
 }
 
+// SecondaryIndexesSQL lists the non-unique indexes of a table of the
+// current schema with their DDL (schema-qualified by pg_get_indexdef).
+func (Dialect) SecondaryIndexesSQL() string {
+	return `SELECT i.relname, pg_catalog.pg_get_indexdef(i.oid) FROM pg_catalog.pg_index x
+		JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+		JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
+		JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+		WHERE n.nspname = current_schema() AND t.relname = ? AND NOT x.indisunique AND NOT x.indisprimary
+		ORDER BY i.relname`
+}
+
 // TablesSQL lists the tables of the current schema, newest first (by oid,
 // which grows with creation).
 func (Dialect) TablesSQL() string {

@@ -250,6 +250,13 @@ func (Dialect) TableExistsSQL() string {
 	return `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
 }
 
+// SecondaryIndexesSQL lists a table's non-unique indexes with their DDL
+// (indexes SQLite made for UNIQUE and PRIMARY KEY constraints have none).
+func (Dialect) SecondaryIndexesSQL() string {
+	return `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL
+		AND upper(sql) NOT LIKE 'CREATE UNIQUE%' ORDER BY name`
+}
+
 // TablesSQL lists the tables, newest first (sqlite_master keeps creation
 // order in its rowid).
 func (Dialect) TablesSQL() string {

@@ -108,8 +108,7 @@ func (q *queries) TxLock(ctx context.Context, name string) error {
 
 // JobListAlive returns the running jobs of a type heartbeating since since.
 func (q *queries) JobListAlive(ctx context.Context, jobType string, since time.Time) ([]*windsock.Job, error) {
-	rows, err := q.query(ctx, `SELECT id, dag_id, state, job_type, start_date, end_date,
-			latest_heartbeat, executor_class, hostname, unixname
+	rows, err := q.query(ctx, `SELECT `+jobColumns+`
 		FROM job WHERE job_type = ? AND state = ? AND latest_heartbeat >= ?
 		ORDER BY id`, jobType, windsock.JobRunning, utc(since))
 	if err != nil {

@@ -131,12 +131,16 @@ func (q *queries) DagRunList(ctx context.Context, params *store.DagRunListParams
 		where = append(where, "dag_run.execution_date <= ?")
 		args = append(args, utc(*params.LogicalDateLTE))
 	}
-	query := `SELECT ` + dagRunColumns + ` FROM dag_run`
+	columns, sel := dagRunColumns, q.dagRunSelect
+	if params.DatesAndStates {
+		columns, sel = dagRunDateStateColumns, q.dagRunDateStateSelect
+	}
+	query := `SELECT ` + columns + ` FROM dag_run`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	clause, pageArgs := limitOffset(params.Limit, params.Offset)
-	runs, err := q.dagRunSelect(ctx, query+order+clause, append(args, pageArgs...)...)
+	runs, err := sel(ctx, query+order+clause, append(args, pageArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("list dag runs: %w", err)
 	}
@@ -221,17 +225,11 @@ func (q *queries) setDagRunNote(ctx context.Context, runID int64, note string, n
 }
 
 func (q *queries) dagRunSelect(ctx context.Context, query string, args ...any) ([]*windsock.DagRun, error) {
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*windsock.DagRun
-	for rows.Next() {
+	return selectRows(ctx, q, query, args, func(row rowScanner) (*windsock.DagRun, error) {
 		var r windsock.DagRun
 		var state, runType string
 		var conf []byte
-		if err := rows.Scan(&r.ID, &r.DagID, &r.RunID, nullTime{&r.LogicalDate}, nullTimePtr{&r.QueuedAt},
+		if err := row.Scan(&r.ID, &r.DagID, &r.RunID, nullTime{&r.LogicalDate}, nullTimePtr{&r.QueuedAt},
 			nullTimePtr{&r.StartDate}, nullTimePtr{&r.EndDate}, nullString{&state}, nullString{&runType},
 			nullBool{&r.ExternalTrigger}, &conf, nullTimePtr{&r.DataIntervalStart},
 			nullTimePtr{&r.DataIntervalEnd}, nullTimePtr{&r.LastSchedulingDecision},
@@ -241,12 +239,27 @@ func (q *queries) dagRunSelect(ctx context.Context, query string, args ...any) (
 		}
 		r.State = windsock.DagRunState(state)
 		r.RunType = windsock.RunType(runType)
+		var err error
 		if r.Conf, err = decodeConf(conf); err != nil {
 			return nil, fmt.Errorf("run %s/%s: %w", r.DagID, r.RunID, err)
 		}
-		out = append(out, &r)
-	}
-	return out, rows.Err()
+		return &r, nil
+	})
+}
+
+// dagRunDateStateColumns are what DagRunListParams.DatesAndStates reads.
+const dagRunDateStateColumns = `dag_run.id, dag_run.dag_id, dag_run.run_id, dag_run.execution_date, dag_run.state`
+
+func (q *queries) dagRunDateStateSelect(ctx context.Context, query string, args ...any) ([]*windsock.DagRun, error) {
+	return selectRows(ctx, q, query, args, func(row rowScanner) (*windsock.DagRun, error) {
+		var r windsock.DagRun
+		var state string
+		if err := row.Scan(&r.ID, &r.DagID, &r.RunID, nullTime{&r.LogicalDate}, nullString{&state}); err != nil {
+			return nil, err
+		}
+		r.State = windsock.DagRunState(state)
+		return &r, nil
+	})
 }
 
 // encodeConf returns a run's conf as the JSON bytes stored in dag_run.conf

@@ -14,20 +14,30 @@ import (
 
 // JobCreate inserts a job and sets j.ID.
 func (q *queries) JobCreate(ctx context.Context, j *windsock.Job) error {
+	var pid any
+	if j.PID > 0 {
+		pid = j.PID
+	}
 	if err := q.queryRow(ctx, `INSERT INTO job (dag_id, state, job_type, start_date, end_date,
-			latest_heartbeat, executor_class, hostname, unixname)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			latest_heartbeat, executor_class, hostname, unixname, pid, process_start, log_server)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		str(j.DagID), j.State, j.JobType, ts(j.StartDate), tsPtr(j.EndDate), ts(j.LatestHeartbeat),
-		str(j.ExecutorClass), str(j.Hostname), str(j.Unixname)).Scan(&j.ID); err != nil {
+		str(j.ExecutorClass), str(j.Hostname), str(j.Unixname), pid, str(j.ProcessStart), str(j.LogServer)).Scan(&j.ID); err != nil {
 		return fmt.Errorf("create %s job: %w", j.JobType, err)
 	}
 	return nil
 }
 
-// JobHeartbeat sets latest_heartbeat.
+// JobHeartbeat sets latest_heartbeat; a job a scheduler ended as dead
+// (a worker cut off for longer than worker_health_check_threshold) that
+// heartbeats again is running again.
 func (q *queries) JobHeartbeat(ctx context.Context, id int64, at time.Time) error {
 	if err := q.execOne(ctx, windsock.Errorf(windsock.ENOTFOUND, "job %d not found", id),
-		`UPDATE job SET latest_heartbeat = ? WHERE id = ?`, utc(at), id); err != nil {
+		`UPDATE job SET latest_heartbeat = ?,
+			state = CASE WHEN state = ? AND job_type = ? THEN ? ELSE state END,
+			end_date = CASE WHEN state = ? AND job_type = ? THEN NULL ELSE end_date END
+		WHERE id = ?`,
+		utc(at), windsock.JobFailed, windsock.JobTypeWorker, windsock.JobRunning, windsock.JobFailed, windsock.JobTypeWorker, id); err != nil {
 		return fmt.Errorf("heartbeat job: %w", err)
 	}
 	return nil
@@ -45,13 +55,10 @@ func (q *queries) JobEnd(ctx context.Context, id int64, state string, at time.Ti
 // JobLatest returns the running job of a type with the newest heartbeat.
 func (q *queries) JobLatest(ctx context.Context, jobType string) (*windsock.Job, error) {
 	var j windsock.Job
-	err := q.queryRow(ctx, `SELECT id, dag_id, state, job_type, start_date, end_date,
-			latest_heartbeat, executor_class, hostname, unixname
+	err := q.queryRow(ctx, `SELECT `+jobColumns+`
 		FROM job WHERE job_type = ? AND state = ?
 		ORDER BY latest_heartbeat DESC, id DESC LIMIT 1`, jobType, windsock.JobRunning).Scan(
-		&j.ID, nullString{&j.DagID}, nullString{&j.State}, nullString{&j.JobType},
-		nullTime{&j.StartDate}, nullTimePtr{&j.EndDate}, nullTime{&j.LatestHeartbeat},
-		nullString{&j.ExecutorClass}, nullString{&j.Hostname}, nullString{&j.Unixname})
+		jobFields(&j)...)
 	switch {
 	case isNoRows(err):
 		return nil, windsock.Errorf(windsock.ENOTFOUND, "no running %s job", jobType)
@@ -71,8 +78,7 @@ func (q *queries) JobList(ctx context.Context, p *store.JobListParams) ([]*winds
 			args = append(args, f.val)
 		}
 	}
-	query := `SELECT id, dag_id, state, job_type, start_date, end_date,
-			latest_heartbeat, executor_class, hostname, unixname FROM job`
+	query := `SELECT ` + jobColumns + ` FROM job`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -97,12 +103,36 @@ func scanJobs(rows *sql.Rows) ([]*windsock.Job, error) {
 	var jobs []*windsock.Job
 	for rows.Next() {
 		var j windsock.Job
-		if err := rows.Scan(&j.ID, nullString{&j.DagID}, nullString{&j.State}, nullString{&j.JobType},
-			nullTime{&j.StartDate}, nullTimePtr{&j.EndDate}, nullTime{&j.LatestHeartbeat},
-			nullString{&j.ExecutorClass}, nullString{&j.Hostname}, nullString{&j.Unixname}); err != nil {
+		if err := rows.Scan(jobFields(&j)...); err != nil {
 			return nil, err
 		}
 		jobs = append(jobs, &j)
 	}
 	return jobs, rows.Err()
+}
+
+// jobColumns are the job columns every job query selects, in the order
+// jobFields scans them.
+const jobColumns = `id, dag_id, state, job_type, start_date, end_date,
+	latest_heartbeat, executor_class, hostname, unixname, pid, process_start, log_server`
+
+// jobFields are the scan destinations of jobColumns.
+func jobFields(j *windsock.Job) []any {
+	return []any{&j.ID, nullString{&j.DagID}, nullString{&j.State}, nullString{&j.JobType},
+		nullTime{&j.StartDate}, nullTimePtr{&j.EndDate}, nullTime{&j.LatestHeartbeat},
+		nullString{&j.ExecutorClass}, nullString{&j.Hostname}, nullString{&j.Unixname},
+		nullInt{&j.PID}, nullString{&j.ProcessStart}, nullString{&j.LogServer}}
+}
+
+// JobGet returns the job with id.
+func (q *queries) JobGet(ctx context.Context, id int64) (*windsock.Job, error) {
+	var j windsock.Job
+	err := q.queryRow(ctx, `SELECT `+jobColumns+` FROM job WHERE id = ?`, id).Scan(jobFields(&j)...)
+	switch {
+	case isNoRows(err):
+		return nil, windsock.Errorf(windsock.ENOTFOUND, "job %d not found", id)
+	case err != nil:
+		return nil, fmt.Errorf("get job: %w", err)
+	}
+	return &j, nil
 }

@@ -528,3 +528,21 @@ func (q *queries) statementContext(ctx context.Context) context.Context {
 	}
 	return ctx
 }
+
+// selectRows runs query and scans each row with scan, in order.
+func selectRows[T any](ctx context.Context, q *queries, query string, args []any, scan func(rowScanner) (T, error)) ([]T, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -257,7 +257,7 @@ func tiScanDest(ti *windsock.TaskInstance, state *string) []any {
 		nullString{&ti.Unixname}, nullInt64Ptr{&ti.JobID}, nullString{&ti.Pool},
 		nullInt{&ti.PoolSlots}, nullString{&ti.Queue}, nullInt{&ti.PriorityWeight},
 		nullString{&ti.Operator}, nullTimePtr{&ti.QueuedDttm}, nullInt64Ptr{&ti.QueuedByJobID},
-		nullIntPtr{&ti.PID}, nullString{&ti.Executor}, nullTime{&ti.UpdatedAt},
+		nullIntPtr{&ti.PID}, nullString{&ti.Executor}, nullString{&ti.RenderedMapIndex}, nullTime{&ti.UpdatedAt},
 		nullTimePtr{&ti.LastHeartbeatAt}, nullTimePtr{&ti.NextRetryAt}, nullString{&ti.Note}}
 }
 

@@ -55,6 +55,11 @@ type Dialect interface {
 	// newest first, so that dropping them in that order drops children
 	// before the parents their foreign keys name.
 	TablesSQL() string
+	// SecondaryIndexesSQL is a query taking one table name parameter and
+	// returning (name, definition) of the table's indexes that enforce
+	// nothing (not unique, not a key), the definition being the CREATE
+	// INDEX statement that makes the index again.
+	SecondaryIndexesSQL() string
 }
 
 // dbtx is what queries need from a database handle; *sql.DB and *sql.Tx

@@ -22,8 +22,8 @@ const tiColumns = `task_instance.dag_id, task_instance.task_id, task_instance.ru
 	task_instance.unixname, task_instance.job_id, task_instance.pool, task_instance.pool_slots,
 	task_instance.queue, task_instance.priority_weight, task_instance.operator,
 	task_instance.queued_dttm, task_instance.queued_by_job_id, task_instance.pid,
-	task_instance.executor, task_instance.updated_at, task_instance.last_heartbeat_at,
-	task_instance.next_retry_at, ` + tiNote
+	task_instance.executor, task_instance.rendered_map_index, task_instance.updated_at,
+	task_instance.last_heartbeat_at, task_instance.next_retry_at, ` + tiNote
 
 // tiNote reads a task instance's note in the same row.
 const tiNote = `(SELECT content FROM task_instance_note n
@@ -38,12 +38,12 @@ const tiKeyWhere = `task_instance.dag_id = ? AND task_instance.task_id = ? AND t
 // tiValues' order.
 const tiInsertColumns = `dag_id, task_id, run_id, map_index, state, try_number, max_tries,
 	start_date, end_date, duration, hostname, unixname, job_id, pool, pool_slots, queue,
-	priority_weight, operator, queued_dttm, queued_by_job_id, pid, executor, updated_at,
-	last_heartbeat_at, next_retry_at`
+	priority_weight, operator, queued_dttm, queued_by_job_id, pid, executor, rendered_map_index,
+	updated_at, last_heartbeat_at, next_retry_at`
 
-const tiInsertColumnCount = 25
+const tiInsertColumnCount = 26
 
-// tiInsertChunk bounds the rows of one multi-row INSERT: 25 parameters a
+// tiInsertChunk bounds the rows of one multi-row INSERT: 26 parameters a
 // row keeps a chunk well under SQLite's 32,766 and PostgreSQL's 65,535.
 const tiInsertChunk = 500
 
@@ -121,7 +121,8 @@ func (q *queries) insertTaskInstances(ctx context.Context, tis []*windsock.TaskI
 	return nil
 }
 
-// tiValues returns the values of the columns from state to executor, as
+// tiValues returns the values of the columns from state to
+// rendered_map_index, as
 // tiInsertColumns and TaskInstanceUpdate list them. An empty pool is the
 // default pool and pool_slots is at least 1, as Airflow requires; ti is
 // updated to match what is written.
@@ -134,7 +135,7 @@ func tiValues(ti *windsock.TaskInstance) []any {
 		str(string(ti.State)), ti.TryNumber, ti.MaxTries, tsPtr(ti.StartDate), tsPtr(ti.EndDate),
 		float64Ptr(ti.Duration), str(ti.Hostname), str(ti.Unixname), int64Ptr(ti.JobID), ti.Pool,
 		ti.PoolSlots, str(ti.Queue), ti.PriorityWeight, str(ti.Operator), tsPtr(ti.QueuedDttm),
-		int64Ptr(ti.QueuedByJobID), intPtr(ti.PID), str(ti.Executor),
+		int64Ptr(ti.QueuedByJobID), intPtr(ti.PID), str(ti.Executor), str(ti.RenderedMapIndex),
 	}
 }
 
@@ -187,12 +188,16 @@ func (q *queries) TaskInstanceList(ctx context.Context, params *store.TaskInstan
 		where = append(where, "(task_instance.last_heartbeat_at < ? OR task_instance.last_heartbeat_at IS NULL)")
 		args = append(args, utc(*params.HeartbeatBefore))
 	}
-	query := `SELECT ` + tiColumns + ` FROM task_instance`
+	columns, sel := tiColumns, q.tiSelect
+	if params.Timings {
+		columns, sel = tiTimingColumns, q.tiTimingSelect
+	}
+	query := `SELECT ` + columns + ` FROM task_instance`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	clause, pageArgs := limitOffset(params.Limit, params.Offset)
-	tis, err := q.tiSelect(ctx, query+order+clause, append(args, pageArgs...)...)
+	tis, err := sel(ctx, query+order+clause, append(args, pageArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("list task instances: %w", err)
 	}
@@ -249,11 +254,12 @@ func (q *queries) TaskInstanceUpdate(ctx context.Context, ti *windsock.TaskInsta
 func (q *queries) TaskInstanceFinishTry(ctx context.Context, ti *windsock.TaskInstance) (bool, error) {
 	now := utc(time.Now())
 	rows, err := q.query(ctx, `UPDATE task_instance SET state = ?, end_date = ?, duration = ?,
-			max_tries = ?, pid = ?, next_retry_at = ?, updated_at = ?
+			max_tries = ?, pid = ?, next_retry_at = ?, updated_at = ?,
+			rendered_map_index = COALESCE(?, rendered_map_index)
 		WHERE `+tiKeyWhere+` AND state = ? AND try_number = ?
 		RETURNING `+tiNote,
 		string(ti.State), tsPtr(ti.EndDate), float64Ptr(ti.Duration), ti.MaxTries, intPtr(ti.PID),
-		tsPtr(ti.NextRetryAt), now,
+		tsPtr(ti.NextRetryAt), now, str(ti.RenderedMapIndex),
 		ti.DagID, ti.TaskID, ti.RunID, ti.MapIndex, string(windsock.TaskStateRunning), ti.TryNumber)
 	if err != nil {
 		return false, fmt.Errorf("record the outcome of %s: %w", keyString(ti.TaskInstanceKey), err)
@@ -288,8 +294,8 @@ func (q *queries) updateTI(ctx context.Context, ti *windsock.TaskInstance, extra
 	query := `UPDATE task_instance SET state = ?, try_number = ?, max_tries = ?, start_date = ?,
 			end_date = ?, duration = ?, hostname = ?, unixname = ?, job_id = ?, pool = ?,
 			pool_slots = ?, queue = ?, priority_weight = ?, operator = ?, queued_dttm = ?,
-			queued_by_job_id = ?, pid = ?, executor = ?, updated_at = ?, last_heartbeat_at = ?,
-			next_retry_at = ?
+			queued_by_job_id = ?, pid = ?, executor = ?, rendered_map_index = ?, updated_at = ?,
+			last_heartbeat_at = ?, next_retry_at = ?
 		WHERE ` + tiKeyWhere
 	if len(fromStates) > 0 {
 		cond, stateArgs := stateFilter(fromStates, false)
@@ -696,29 +702,33 @@ func (q *queries) TaskInstanceSlotUsage(ctx context.Context) (*store.SlotUsage, 
 }
 
 func (q *queries) tiSelect(ctx context.Context, query string, args ...any) ([]*windsock.TaskInstance, error) {
-	rows, err := q.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*windsock.TaskInstance
-	for rows.Next() {
+	return selectRows(ctx, q, query, args, func(row rowScanner) (*windsock.TaskInstance, error) {
 		var ti windsock.TaskInstance
 		var state string
-		if err := rows.Scan(&ti.DagID, &ti.TaskID, &ti.RunID, &ti.MapIndex, nullString{&state},
-			nullInt{&ti.TryNumber}, nullInt{&ti.MaxTries}, nullTimePtr{&ti.StartDate},
-			nullTimePtr{&ti.EndDate}, nullFloat64Ptr{&ti.Duration}, nullString{&ti.Hostname},
-			nullString{&ti.Unixname}, nullInt64Ptr{&ti.JobID}, nullString{&ti.Pool},
-			nullInt{&ti.PoolSlots}, nullString{&ti.Queue}, nullInt{&ti.PriorityWeight},
-			nullString{&ti.Operator}, nullTimePtr{&ti.QueuedDttm}, nullInt64Ptr{&ti.QueuedByJobID},
-			nullIntPtr{&ti.PID}, nullString{&ti.Executor}, nullTime{&ti.UpdatedAt},
-			nullTimePtr{&ti.LastHeartbeatAt}, nullTimePtr{&ti.NextRetryAt}, nullString{&ti.Note}); err != nil {
+		if err := row.Scan(tiScanDest(&ti, &state)...); err != nil {
 			return nil, err
 		}
 		ti.State = windsock.TaskInstanceState(state)
-		out = append(out, &ti)
-	}
-	return out, rows.Err()
+		return &ti, nil
+	})
+}
+
+// tiTimingColumns are what TaskInstanceListParams.Timings reads.
+const tiTimingColumns = `task_instance.dag_id, task_instance.task_id, task_instance.run_id,
+	task_instance.map_index, task_instance.state, task_instance.try_number, task_instance.start_date,
+	task_instance.end_date, task_instance.duration, task_instance.queued_dttm`
+
+func (q *queries) tiTimingSelect(ctx context.Context, query string, args ...any) ([]*windsock.TaskInstance, error) {
+	return selectRows(ctx, q, query, args, func(row rowScanner) (*windsock.TaskInstance, error) {
+		var ti windsock.TaskInstance
+		var state string
+		if err := row.Scan(&ti.DagID, &ti.TaskID, &ti.RunID, &ti.MapIndex, nullString{&state}, nullInt{&ti.TryNumber},
+			nullTimePtr{&ti.StartDate}, nullTimePtr{&ti.EndDate}, nullFloat64Ptr{&ti.Duration}, nullTimePtr{&ti.QueuedDttm}); err != nil {
+			return nil, err
+		}
+		ti.State = windsock.TaskInstanceState(state)
+		return &ti, nil
+	})
 }
 
 // keyString formats a key for messages: dag_id.task_id[map_index]@run_id.
@@ -768,14 +778,24 @@ func (q *queries) TaskInstanceReplace(ctx context.Context, old []windsock.TaskIn
 				return nil
 			}
 		}
-		for _, chunk := range plainChunks(old) {
+		for i, chunk := range plainChunks(old) {
 			match, keyArgs := keysMatch(chunk)
 			res, err := q.exec(ctx, `DELETE FROM task_instance WHERE `+match+cond, append(keyArgs, args...)...)
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil || int(n) != len(chunk) {
-				return fmt.Errorf("task instances changed while being replaced (%d of %d deleted): %w", n, len(chunk), err)
+			n, err := res.RowsAffected()
+			switch {
+			case err != nil:
+				return err
+			case n == 0 && i == 0:
+				// Another transaction replaced or changed them between
+				// the count and the delete (PostgreSQL re-reads the rows
+				// it waited on): nothing was written, so the caller just
+				// sees them changed, as when the count differs.
+				return nil
+			case int(n) != len(chunk):
+				return fmt.Errorf("task instances changed while being replaced (%d of %d deleted)", n, len(chunk))
 			}
 		}
 		replaced = true

@@ -57,6 +57,42 @@ func testJob(t *testing.T, open OpenFunc) {
 		wantCode(t, st.JobHeartbeat(ctx, 999999, start), windsock.ENOTFOUND)
 		wantCode(t, st.JobEnd(ctx, 999999, windsock.JobSuccess, start), windsock.ENOTFOUND)
 	})
+	t.Run("WorkerIdentity", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		start := zoned()
+		w := &windsock.Job{State: windsock.JobRunning, JobType: windsock.JobTypeWorker, StartDate: start, LatestHeartbeat: start,
+			ExecutorClass: "CeleryExecutor", Hostname: "host-a", PID: 4242, ProcessStart: "boot/123", LogServer: "host-a:40123"}
+		mustNo(t, st.JobCreate(ctx, w))
+		got, err := st.JobGet(ctx, w.ID)
+		mustNo(t, err)
+		if got.PID != 4242 || got.ProcessStart != "boot/123" || got.LogServer != "host-a:40123" || got.JobType != windsock.JobTypeWorker {
+			t.Fatalf("JobGet = %+v, want the process and log server recorded", got)
+		}
+		// A job without a process reads back with none.
+		s := &windsock.Job{State: windsock.JobRunning, JobType: windsock.JobTypeScheduler, StartDate: start, LatestHeartbeat: start}
+		mustNo(t, st.JobCreate(ctx, s))
+		if got, err = st.JobGet(ctx, s.ID); err != nil || got.PID != 0 || got.LogServer != "" {
+			t.Fatalf("JobGet = %+v, %v, want no process", got, err)
+		}
+		_, err = st.JobGet(ctx, 999999)
+		wantCode(t, err, windsock.ENOTFOUND)
+
+		// A worker presumed dead (ended failed by a scheduler) that
+		// heartbeats again is running again; a scheduler's ended job is not.
+		mustNo(t, st.JobEnd(ctx, w.ID, windsock.JobFailed, start.Add(time.Minute)))
+		mustNo(t, st.JobEnd(ctx, s.ID, windsock.JobFailed, start.Add(time.Minute)))
+		mustNo(t, st.JobHeartbeat(ctx, w.ID, start.Add(2*time.Minute)))
+		mustNo(t, st.JobHeartbeat(ctx, s.ID, start.Add(2*time.Minute)))
+		alive, err := st.JobListAlive(ctx, windsock.JobTypeWorker, start.Add(time.Minute))
+		mustNo(t, err)
+		if len(alive) != 1 || alive[0].ID != w.ID || alive[0].EndDate != nil || alive[0].LogServer != "host-a:40123" {
+			t.Fatalf("JobListAlive = %+v, want the worker running again", alive)
+		}
+		if got, _ = st.JobGet(ctx, s.ID); got.State != windsock.JobFailed {
+			t.Fatalf("scheduler job is %s after a heartbeat, want it left failed", got.State)
+		}
+	})
 }
 
 func testUser(t *testing.T, open OpenFunc) {

@@ -260,6 +260,24 @@ func testDagRun(t *testing.T, open OpenFunc) {
 			_, err := st.DagRunList(ctx, &store.DagRunListParams{OrderBy: bad})
 			wantCode(t, err, windsock.EINVALID)
 		}
+
+		// DatesAndStates: the same runs, the same filters and order, with
+		// only the id, ids, logical date and state read.
+		full, err := st.DagRunList(ctx, &store.DagRunListParams{DagID: "etl", OrderBy: "-logical_date"})
+		mustNo(t, err)
+		lean, err := st.DagRunList(ctx, &store.DagRunListParams{DagID: "etl", OrderBy: "-logical_date", DatesAndStates: true})
+		mustNo(t, err)
+		if !slices.Equal(runIDs(lean), runIDs(full)) {
+			t.Fatalf("DatesAndStates runs = %v, want %v", runIDs(lean), runIDs(full))
+		}
+		for i, r := range lean {
+			if r.ID != full[i].ID || r.State != full[i].State || !r.LogicalDate.Equal(full[i].LogicalDate) {
+				t.Errorf("DatesAndStates run %d = %+v, want id, state and date of %+v", i, r, full[i])
+			}
+			if r.StartDate != nil || r.RunType != "" || r.UpdatedAt != (time.Time{}) {
+				t.Errorf("DatesAndStates read more than dates and states: %+v", r)
+			}
+		}
 	})
 
 	t.Run("UpdateDeleteCounts", func(t *testing.T) {

@@ -45,6 +45,7 @@ func testTaskInstanceFinishTry(t *testing.T, open OpenFunc) {
 	dur, pid := 12.5, 4321
 	done.State, done.EndDate, done.Duration, done.MaxTries, done.NextRetryAt, done.PID =
 		windsock.TaskStateUpForRetry, &end, &dur, 7, &end, &pid
+	done.RenderedMapIndex = "file=a.csv"
 	updated, err = st.TaskInstanceFinishTry(ctx, &done)
 	mustNo(t, err)
 	if !updated {
@@ -57,6 +58,9 @@ func testTaskInstanceFinishTry(t *testing.T, open OpenFunc) {
 		got.NextRetryAt == nil || !got.NextRetryAt.Equal(end) || got.PID == nil || *got.PID != pid {
 		t.Fatalf("stored outcome = %+v, want up_for_retry ending %v after %vs, max_tries 7, retry at %v, pid %d", got, end, dur, end, pid)
 	}
+	if got.RenderedMapIndex != "file=a.csv" {
+		t.Fatalf("stored rendered_map_index %q, want the try's", got.RenderedMapIndex)
+	}
 	if got.Hostname != "worker-2" || got.Note != "looked at it" || got.TryNumber != 2 {
 		t.Fatalf("stored hostname %q, note %q, try %d: the outcome overwrote columns it does not own", got.Hostname, got.Note, got.TryNumber)
 	}
@@ -66,14 +70,18 @@ func testTaskInstanceFinishTry(t *testing.T, open OpenFunc) {
 		t.Fatalf("after recording, the caller holds note %q, updated_at %v, want the stored note", done.Note, done.UpdatedAt)
 	}
 	// Back to running, to see a finished try refuse a second outcome.
-	ti.State = windsock.TaskStateRunning
+	ti.State, ti.RenderedMapIndex = windsock.TaskStateRunning, got.RenderedMapIndex
 	_, err = st.TaskInstanceUpdate(ctx, ti)
 	mustNo(t, err)
-	done.State = windsock.TaskStateSuccess
+	done.State, done.RenderedMapIndex = windsock.TaskStateSuccess, ""
 	updated, err = st.TaskInstanceFinishTry(ctx, &done)
 	mustNo(t, err)
 	if !updated {
 		t.Fatal("the outcome of the running try was not written")
+	}
+	// A try that rendered no name keeps the one an earlier try stored.
+	if got, err = st.TaskInstanceGet(ctx, ti.TaskInstanceKey); err != nil || got.RenderedMapIndex != "file=a.csv" {
+		t.Fatalf("rendered_map_index after a try without one = %q, %v", got.RenderedMapIndex, err)
 	}
 	// Not running any more: a second outcome for it is refused too.
 	done.State = windsock.TaskStateFailed

@@ -114,6 +114,7 @@ func testTaskInstance(t *testing.T, open OpenFunc) {
 		ti.QueuedDttm, ti.QueuedByJobID, ti.PID, ti.Executor = ptr(zoned().Add(-time.Minute)), ptr(int64(3)), ptr(4242), "LocalExecutor"
 		ti.LastHeartbeatAt, ti.NextRetryAt = ptr(zoned().Add(time.Second)), ptr(zoned().Add(time.Hour))
 		ti.Note = "a note"
+		ti.RenderedMapIndex = "file=a.csv" // map_index_template's result
 		updated, err := st.TaskInstanceUpdate(ctx, ti)
 		mustNo(t, err)
 		if !updated {
@@ -235,6 +236,40 @@ func testTaskInstance(t *testing.T, open OpenFunc) {
 		for _, bad := range []string{"note", "hostname", "-", "task_id DESC", "1"} {
 			_, err := st.TaskInstanceList(ctx, &store.TaskInstanceListParams{OrderBy: bad})
 			wantCode(t, err, windsock.EINVALID)
+		}
+	})
+
+	t.Run("ListTimings", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		r := newRun("etl", 1)
+		tis := createRun(t, ctx, st, r, "a", "b")
+		start := zoned()
+		queued, end, dur := start.Add(-time.Second), start.Add(90*time.Second), 90.0
+		ti := tis[0]
+		ti.State, ti.TryNumber, ti.StartDate, ti.EndDate, ti.Duration, ti.QueuedDttm = windsock.TaskStateSuccess, 2, &start, &end, &dur, &queued
+		ti.Hostname, ti.Operator, ti.PriorityWeight = "worker-1", "BashOperator", 7
+		_, err := st.TaskInstanceUpdate(ctx, ti)
+		mustNo(t, err)
+		got, err := st.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: "etl", RunIDs: []string{r.RunID}, Timings: true})
+		mustNo(t, err)
+		if names := tiNames(got); !slices.Equal(names, []string{"a", "b"}) {
+			t.Fatalf("timings of %v, want a and b", names)
+		}
+		a := got[0]
+		if a.TaskInstanceKey != ti.TaskInstanceKey || a.State != windsock.TaskStateSuccess || a.TryNumber != 2 ||
+			a.Duration == nil || *a.Duration != dur {
+			t.Errorf("timings = %+v", a)
+		}
+		wantTime(t, "start_date", a.StartDate, start)
+		wantTime(t, "end_date", a.EndDate, end)
+		wantTime(t, "queued_dttm", a.QueuedDttm, queued)
+		// Only the timings are read.
+		if a.Hostname != "" || a.Operator != "" || a.PriorityWeight != 0 || a.Pool != "" {
+			t.Errorf("timings read more than timings: %+v", a)
+		}
+		if b := got[1]; b.State != windsock.TaskStateNone || b.StartDate != nil || b.Duration != nil || b.QueuedDttm != nil {
+			t.Errorf("an instance never run = %+v", b)
 		}
 	})
 

@@ -24,41 +24,64 @@
 
   // ---- Grid: collapsible groups ----------------------------------------
 
+  // Groups are open unless listed as collapsed; mapped tasks are closed
+  // unless listed as expanded (their index rows).
   function collapsedKey(dagID) { return "windsock.grid.collapsed." + dagID; }
+  function expandedKey(dagID) { return "windsock.grid.expanded." + dagID; }
 
-  function loadCollapsed(dagID) {
-    try { return JSON.parse(window.localStorage.getItem(collapsedKey(dagID)) || "[]"); } catch (e) { return []; }
+  function loadList(key) {
+    try { return JSON.parse(window.localStorage.getItem(key) || "[]"); } catch (e) { return []; }
   }
 
-  function saveCollapsed(dagID, ids) {
-    try { window.localStorage.setItem(collapsedKey(dagID), JSON.stringify(ids)); } catch (e) { /* private mode */ }
+  function saveList(key, ids) {
+    try { window.localStorage.setItem(key, JSON.stringify(ids)); } catch (e) { /* private mode */ }
   }
 
-  // applyCollapsed hides the rows inside collapsed groups and sets each
-  // toggle's aria-expanded.
+  function asSet(ids) {
+    var set = {};
+    ids.forEach(function (id) { set[id] = true; });
+    return set;
+  }
+
+  // applyCollapsed hides the rows inside collapsed groups and the index
+  // rows of mapped tasks not expanded, and sets each toggle's
+  // aria-expanded.
   function applyCollapsed(grid) {
     if (!grid) { return; }
     var dagID = grid.getAttribute("data-dag-id");
-    var closed = {};
-    loadCollapsed(dagID).forEach(function (id) { closed[id] = true; });
+    var closed = asSet(loadList(collapsedKey(dagID)));
+    var open = asSet(loadList(expandedKey(dagID)));
     $all(".grid-toggle", grid).forEach(function (b) {
       b.setAttribute("aria-expanded", closed[b.getAttribute("data-group")] ? "false" : "true");
     });
+    $all(".grid-expand", grid).forEach(function (b) {
+      b.setAttribute("aria-expanded", open[b.getAttribute("data-mapped")] ? "true" : "false");
+    });
     $all("tr[data-groups]", grid).forEach(function (tr) {
       var hidden = tr.getAttribute("data-groups").split(" ").some(function (g) { return closed[g]; });
-      tr.classList.toggle("collapsed", hidden);
+      var of = tr.getAttribute("data-mapped-of");
+      tr.classList.toggle("collapsed", hidden || (of !== null && !open[of]));
     });
   }
 
+  // toggleIn flips id's membership of the list stored under key.
+  function toggleIn(key, id, member) {
+    var ids = loadList(key).filter(function (x) { return x !== id; });
+    if (!member) { ids.push(id); }
+    saveList(key, ids);
+  }
+
   document.addEventListener("click", function (ev) {
-    var b = ev.target.closest(".grid-toggle");
+    var b = ev.target.closest(".grid-toggle, .grid-expand");
     if (!b) { return; }
     var grid = b.closest("#grid");
     var dagID = grid.getAttribute("data-dag-id");
-    var id = b.getAttribute("data-group");
-    var ids = loadCollapsed(dagID).filter(function (x) { return x !== id; });
-    if (b.getAttribute("aria-expanded") === "true") { ids.push(id); }
-    saveCollapsed(dagID, ids);
+    var expanded = b.getAttribute("aria-expanded") === "true";
+    if (b.classList.contains("grid-expand")) {
+      toggleIn(expandedKey(dagID), b.getAttribute("data-mapped"), expanded);
+    } else {
+      toggleIn(collapsedKey(dagID), b.getAttribute("data-group"), !expanded);
+    }
     applyCollapsed(grid);
   });
 
@@ -344,6 +367,8 @@
     // Read the whole log now (chunk after chunk), then keep following it
     // while the try runs.
     function loop() {
+      // The grid's details panel may replace this log: stop with it.
+      if (!pre.isConnected) { return; }
       fetchMore().then(function (done) {
         if (done === "now") { loop(); return; }
         if (!done) { window.setTimeout(loop, LOG_POLL_MS); }
@@ -351,6 +376,9 @@
     }
     loop();
   }
+
+  // The grid's details panel (grid_details.js) starts the log it shows.
+  window.WindsockDAG = { startLog: startLog };
 
   function init() {
     startGridPolling();

@@ -54,6 +54,24 @@ type Row struct {
 	Tooltip string
 	// Cells has one entry per column.
 	Cells []Cell
+	// Indexes are a mapped task's rows by map index (at most
+	// MaxIndexRows), which the grid expands in place under the task's
+	// row; MoreIndexes counts the indexes left out.
+	Indexes     []IndexRow
+	MoreIndexes int
+}
+
+// MaxIndexRows bounds the index rows of one mapped task in the grid: past
+// it the task's instance list (one page per run) shows the rest.
+const MaxIndexRows = 100
+
+// IndexRow is one map index of a mapped task across the grid's runs.
+type IndexRow struct {
+	MapIndex int
+	// Name is the index's rendered_map_index (its map_index_template),
+	// from the latest run that has one; "" when none.
+	Name  string
+	Cells []Cell
 }
 
 // Cell is one task (or group) in one run.
@@ -204,6 +222,7 @@ func BuildGrid(dag *windsock.DAG, runs []*windsock.DagRun, tis []*windsock.TaskI
 				for c, list := range per {
 					row.Cells[c] = taskCell(list, now)
 				}
+				row.Indexes, row.MoreIndexes = indexRows(per, now)
 			}
 			g.Rows = append(g.Rows, row)
 			cells = append(cells, row.Cells)
@@ -238,6 +257,38 @@ func taskCell(list []*windsock.TaskInstance, now time.Time) Cell {
 	c.Mapped = len(list)
 	c.Counts = CountStates(list)
 	return c
+}
+
+// indexRows lays out a task's instances by map index, one row per index
+// (up to MaxIndexRows) with a cell per column; nil for an unmapped task.
+func indexRows(per [][]*windsock.TaskInstance, now time.Time) ([]IndexRow, int) {
+	n := 0
+	for _, list := range per {
+		for _, ti := range list {
+			n = max(n, ti.MapIndex+1)
+		}
+	}
+	if n == 0 {
+		return nil, 0
+	}
+	rows := make([]IndexRow, min(n, MaxIndexRows))
+	for i := range rows {
+		rows[i] = IndexRow{MapIndex: i, Cells: make([]Cell, len(per))}
+	}
+	for c, list := range per {
+		for _, ti := range list {
+			if ti.MapIndex < 0 || ti.MapIndex >= len(rows) {
+				continue
+			}
+			r := &rows[ti.MapIndex]
+			r.Cells[c] = Cell{Exists: true, State: ti.State, TryNumber: ti.TryNumber, StartDate: ti.StartDate,
+				EndDate: ti.EndDate, Duration: tiDuration(ti, now)}
+			if ti.RenderedMapIndex != "" {
+				r.Name = ti.RenderedMapIndex // columns go oldest first: the latest wins
+			}
+		}
+	}
+	return rows, n - len(rows)
 }
 
 // summarise combines, column by column, the cells of several rows: the

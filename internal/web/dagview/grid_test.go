@@ -334,3 +334,41 @@ func BenchmarkGrid25x500(b *testing.B) {
 	}
 	b.ReportMetric(float64(buf.Len())/1024, "KiB/op")
 }
+
+// TestBuildGridIndexRows: a mapped task's row carries one row per map index
+// across runs (cells where a run has that index, named by the latest
+// rendered_map_index), at most MaxIndexRows, the rest counted.
+func TestBuildGridIndexRows(t *testing.T) {
+	t.Parallel()
+	d := &windsock.DAG{DagID: "grouped", Tasks: []*windsock.Task{{TaskID: "m"}}}
+	runs := []*windsock.DagRun{{RunID: "r1", LogicalDate: t0}, {RunID: "r2", LogicalDate: t0.Add(time.Hour)}}
+	mapped := func(run string, i int, state windsock.TaskInstanceState, name string) *windsock.TaskInstance {
+		x := ti(run, "m", state, 1, nil, nil)
+		x.MapIndex, x.RenderedMapIndex = i, name
+		return x
+	}
+	tis := []*windsock.TaskInstance{
+		mapped("r1", 0, windsock.TaskStateSuccess, "old"), mapped("r1", 1, windsock.TaskStateFailed, ""),
+		mapped("r2", 0, windsock.TaskStateRunning, "new"),
+	}
+	row := BuildGrid(d, runs, tis, t0).Rows[0]
+	if len(row.Indexes) != 2 || row.MoreIndexes != 0 {
+		t.Fatalf("index rows %d (+%d), want 2", len(row.Indexes), row.MoreIndexes)
+	}
+	i0, i1 := row.Indexes[0], row.Indexes[1]
+	if i0.Name != "new" || i0.Cells[0].State != windsock.TaskStateSuccess || i0.Cells[1].State != windsock.TaskStateRunning {
+		t.Errorf("index 0 = %+v", i0)
+	}
+	if i1.Name != "" || i1.Cells[0].State != windsock.TaskStateFailed || i1.Cells[1].Exists {
+		t.Errorf("index 1 = %+v (r2 has no index 1)", i1)
+	}
+	for i := range MaxIndexRows + 5 {
+		tis = append(tis, mapped("r2", i+1, windsock.TaskStateSuccess, ""))
+	}
+	if row := BuildGrid(d, runs, tis, t0).Rows[0]; len(row.Indexes) != MaxIndexRows || row.MoreIndexes != 6 {
+		t.Errorf("%d index rows (+%d), want %d (+6)", len(row.Indexes), row.MoreIndexes, MaxIndexRows)
+	}
+	if row := BuildGrid(d, runs, []*windsock.TaskInstance{ti("r1", "m", windsock.TaskStateSuccess, 1, nil, nil)}, t0).Rows[0]; row.Indexes != nil {
+		t.Errorf("an unmapped task has index rows: %+v", row.Indexes)
+	}
+}

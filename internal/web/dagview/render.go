@@ -51,6 +51,8 @@ type gridView struct {
 	// longest run (1-10), for the classes bar-1..bar-10: the page's
 	// content security policy forbids inline styles.
 	Bars []int
+	// Axis labels the bars' durations and the runs' dates.
+	Axis runAxis
 	Rows []rowView
 }
 
@@ -60,6 +62,19 @@ type rowView struct {
 	Groups string // space-separated ancestors, for the collapse script
 	// Indent is the depth class suffix (0-8; deeper rows indent as 8).
 	Indent int
+	// Indexes are a mapped task's index rows, hidden until expanded;
+	// IndexIndent is their depth class suffix; MoreHref opens the task's
+	// instance list in the latest run, for the indexes left out.
+	Indexes     []indexView
+	IndexIndent int
+	MoreHref    string
+}
+
+// indexView is one map index row as the template writes it.
+type indexView struct {
+	MapIndex int
+	Label    string
+	Cells    []cellView
 }
 
 // cellView is a cell as the template writes it; precomputing the strings
@@ -90,6 +105,7 @@ func (r *GridRenderer) Render(w io.Writer, g *Grid, opts GridOptions) error {
 		}
 		v.Bars = append(v.Bars, tenths)
 	}
+	v.Axis = newRunAxis(g.Columns, longest)
 	v.Rows = make([]rowView, len(g.Rows))
 	for i := range g.Rows {
 		row := &g.Rows[i]
@@ -134,12 +150,48 @@ func (r *GridRenderer) Render(w io.Writer, g *Grid, opts GridOptions) error {
 			}
 			rv.Cells[j] = cv
 		}
+		if len(row.Indexes) > 0 {
+			rv.IndexIndent = min(row.Depth+1, 8)
+			rv.Indexes = indexViews(row, v.DagPath, v.RunPaths, taskPath)
+			if row.MoreIndexes > 0 {
+				rv.MoreHref = "/dags/" + v.DagPath + "/grid/" + v.RunPaths[len(v.RunPaths)-1] + "/" + taskPath
+			}
+		}
 		v.Rows[i] = rv
 	}
 	if err := r.tmpl.Execute(w, &v); err != nil {
 		return fmt.Errorf("render grid: %w", err)
 	}
 	return nil
+}
+
+// indexViews writes a mapped task's index rows: each cell links to that
+// instance's page.
+func indexViews(row *Row, dagPath string, runPaths []string, taskPath string) []indexView {
+	out := make([]indexView, len(row.Indexes))
+	for i, ir := range row.Indexes {
+		iv := indexView{MapIndex: ir.MapIndex, Label: "[" + strconv.Itoa(ir.MapIndex) + "]", Cells: make([]cellView, len(ir.Cells))}
+		if ir.Name != "" {
+			iv.Label += " " + ir.Name
+		}
+		for j, c := range ir.Cells {
+			if !c.Exists {
+				continue
+			}
+			cv := cellView{Class: c.Class(), Name: c.Name()}
+			cv.Title = row.ID + iv.Label + ": " + cv.Name
+			if c.TryNumber > 0 {
+				cv.Title += ", try " + strconv.Itoa(c.TryNumber)
+			}
+			if c.Duration > 0 {
+				cv.Title += ", " + FormatDuration(c.Duration)
+			}
+			cv.Href = "/dags/" + dagPath + "/grid/" + runPaths[j] + "/" + taskPath + "?map_index=" + strconv.Itoa(ir.MapIndex)
+			iv.Cells[j] = cv
+		}
+		out[i] = iv
+	}
+	return out
 }
 
 // Name is the cell's state as shown to people.

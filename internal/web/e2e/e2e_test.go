@@ -119,7 +119,11 @@ func TestAdminRunsADAG(t *testing.T) {
 
 	// The task instance page shows the try's log.
 	tb.run("back to the grid", chromedp.Click("#tab-grid", q), chromedp.WaitVisible("#grid", q))
-	tb.run("open greet's task instance", chromedp.Click(`#grid tr[data-row="greet"] a.cell`, q), chromedp.WaitVisible("#ti", q))
+	// A click on a cell opens the details panel beside the grid; its link
+	// leads to the task instance's own page.
+	tb.run("open greet's details", chromedp.Click(`#grid tr[data-row="greet"] a.cell`, q), chromedp.WaitVisible("#details-panel #ti", q))
+	tb.run("open greet's task instance page", chromedp.Click(`[data-testid="details-full-page"]`, q), chromedp.WaitVisible("#ti", q))
+	tb.waitJS("the task instance page", `location.pathname.indexOf("/grid/") > 0 && !document.getElementById("grid")`)
 	tb.waitJS("greet's log", `document.getElementById("log").textContent.indexOf("hello from windsock") >= 0`)
 	if got := strings.TrimSpace(tb.text("#ti-state")); got != "success" {
 		t.Errorf("task instance state = %q", got)

@@ -16,7 +16,7 @@ TASK_FIELDS = (
     "weight_rule", "queue", "sla", "start_date", "end_date", "do_xcom_push", "email", "email_on_failure",
     "email_on_retry", "doc_md", "doc", "doc_json", "doc_yaml", "doc_rst", "params", "outlets", "inlets",
     "max_active_tis_per_dag", "max_active_tis_per_dagrun", "executor_config", "task_display_name",
-    "run_as_user", "ignore_first_depends_on_past",
+    "run_as_user", "ignore_first_depends_on_past", "map_index_template",
 )
 TASK_CALLBACKS = ("on_execute_callback", "on_success_callback", "on_failure_callback", "on_retry_callback",
                   "on_skipped_callback")
@@ -119,6 +119,14 @@ def encode(v, strict=False, xcomargs=False):
             d["__xcomarg__"]["references"] = refs
         if hasattr(v, "callables"):
             d["__xcomarg__"]["map"] = [callable_marker(f) for f in v.callables]
+        # What the engine needs to know the expansion's length: map()'s
+        # source, zip()'s inputs and whether a fillvalue was given.
+        if hasattr(v, "arg") and hasattr(v, "callables"):
+            d["__xcomarg__"]["arg"] = encode(v.arg, strict, xcomargs)
+        elif type(v).__name__ == "ZipXComArg":
+            d["__xcomarg__"]["args"] = [encode(a, strict, xcomargs) for a in v.args]
+            if not isinstance(v.fillvalue, ArgNotSet):
+                d["__xcomarg__"]["fillvalue"] = encode(v.fillvalue)
         return d
     if callable(v) and not isinstance(v, type):
         return callable_marker(v)
@@ -254,6 +262,10 @@ def dag_document(dag, dags_folder=None):
             gd["tooltip"] = g.tooltip
         if g.parent_group is not None and g.parent_group.group_id:
             gd["parent_group_name"] = g.parent_group.group_id
+        expand_input = getattr(g, "_expand_input", None)
+        if expand_input is not None:
+            # A mapped task group: its tasks take its map indexes.
+            gd["expand" if isinstance(expand_input, dict) else "expand_kwargs"] = encode(expand_input)
         groups[gid] = gd
     if groups:
         doc["task_groups"] = groups

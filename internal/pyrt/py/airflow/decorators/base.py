@@ -91,7 +91,13 @@ class DecoratedOperator(BaseOperator):
             for name, p in sig.parameters.items():
                 if name not in bound_names and name in defaults and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                     op_kwargs[name] = defaults[name]
-        # Bind now so a wrong call fails at parse time, as in Airflow.
+        # Bind now so a wrong call fails at parse time, as in Airflow;
+        # context keys (def f(*, outlet_events)) are filled when it runs.
+        try:
+            sig = sig.replace(parameters=[p.replace(default=None) if p.name in KNOWN_CONTEXT_KEYS and p.default is p.empty else p
+                                          for p in sig.parameters.values()])
+        except ValueError:  # a context key before a parameter without default
+            pass
         sig.bind(*op_args, **op_kwargs)
         self.op_args = op_args
         self.op_kwargs = op_kwargs

@@ -142,12 +142,41 @@ class MapXComArg(XComArg):
 
     def resolve(self, context, *, include_xcom=True):
         value = self.arg.resolve(context, include_xcom=include_xcom)
-        for fn in self.callables:
-            if isinstance(value, dict):
+        if isinstance(value, dict):
+            for fn in self.callables:
                 value = {k: fn(v) for k, v in value.items()}
-            else:
-                value = [fn(v) for v in value]
-        return value
+            return value
+        # A mapped instance reads one entry: the functions run for that
+        # entry only, when it is read (Airflow's _MapResult).
+        return _MapResult(value, self.callables)
+
+
+class _MapResult:
+    """A sequence whose entries are the source's passed through callables
+    when read."""
+
+    def __init__(self, value, callables):
+        self.value = value
+        self.callables = list(callables)
+
+    def _apply(self, v):
+        for fn in self.callables:
+            v = fn(v)
+        return v
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._apply(v) for v in self.value[index]]
+        return self._apply(self.value[index])
+
+    def __len__(self):
+        return len(self.value)
+
+    def __iter__(self):
+        return (self._apply(v) for v in self.value)
+
+    def __repr__(self):
+        return "_MapResult(%r, %d functions)" % (self.value, len(self.callables))
 
 
 class ZipXComArg(XComArg):

@@ -238,6 +238,15 @@ class MappedTaskGroup(TaskGroup):
         super().__init__(**kwargs)
         self._expand_input = expand_input
 
+    def __exit__(self, _type, _value, _tb):
+        # The group runs after the tasks whose XCom it is mapped over, as
+        # Airflow's MappedTaskGroup.__exit__ makes them its upstream.
+        from airflow.models.xcom_arg import XComArg
+
+        for op, _ in XComArg.iter_xcom_references(self._expand_input):
+            self.set_upstream(op)
+        super().__exit__(_type, _value, _tb)
+
 
 def task_group_to_dict(task_group):
     return {"id": task_group.group_id, "children": [c.node_id for c in task_group.children.values()]}

@@ -1,0 +1,299 @@
+package mwaa
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/windsock/windsock/internal/iampolicy"
+)
+
+// The control plane's own small UI at /ui/: after a login with an access
+// key, the environments with their status, class, versions, workers now
+// and over the last hour, and links into each environment's Airflow UI
+// (through a web login token, with the key's Airflow role).
+
+const (
+	uiCookieName  = "windsock_controlplane"
+	uiSessionTTL  = 12 * time.Hour
+	workerSamples = 60 // one an interval: the last hour at one a minute
+)
+
+// DefaultSampleInterval is how often the workers of each environment are
+// recorded for the UI's last-hour chart.
+const DefaultSampleInterval = time.Minute
+
+// workerHistory keeps the last workerSamples worker counts per
+// environment.
+type workerHistory struct {
+	mu sync.Mutex
+	m  map[string][]int
+}
+
+func (h *workerHistory) add(name string, n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil {
+		h.m = map[string][]int{}
+	}
+	s := append(h.m[name], n)
+	if len(s) > workerSamples {
+		s = s[len(s)-workerSamples:]
+	}
+	h.m[name] = s
+}
+
+func (h *workerHistory) get(name string) []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]int(nil), h.m[name]...)
+}
+
+// sampleWorkers records the workers every environment runs now.
+func (s *Service) sampleWorkers() {
+	s.mu.Lock()
+	names := s.namesLocked()
+	s.mu.Unlock()
+	for _, name := range names {
+		n := 0
+		if st, ok := s.cfg.Runner.Status(name); ok {
+			n = st.Workers
+		}
+		s.history.add(name, n)
+	}
+}
+
+// sampleLoop samples workers until the service stops.
+func (s *Service) sampleLoop(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.sampleWorkers()
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// uiKey signs UI session cookies; it is derived from the key that
+// encrypts the access keys, so it needs no file of its own.
+func (s *Service) uiKey() ([]byte, error) {
+	master, err := s.keys.masterKey(true)
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("windsock control plane UI session"))
+	return m.Sum(nil), nil
+}
+
+func (s *Service) sessionValue(keyID string, expires time.Time) (string, error) {
+	k, err := s.uiKey()
+	if err != nil {
+		return "", err
+	}
+	payload := keyID + "|" + strconv.FormatInt(expires.Unix(), 10)
+	m := hmac.New(sha256.New, k)
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
+}
+
+// uiCaller returns the key of a UI request's session cookie.
+func (s *Service) uiCaller(r *http.Request) (Caller, bool) {
+	c, err := r.Cookie(uiCookieName)
+	if err != nil {
+		return Caller{}, false
+	}
+	p, sig, ok := strings.Cut(c.Value, ".")
+	payload, err1 := base64.RawURLEncoding.DecodeString(p)
+	got, err2 := base64.RawURLEncoding.DecodeString(sig)
+	k, err3 := s.uiKey()
+	if !ok || err1 != nil || err2 != nil || err3 != nil {
+		return Caller{}, false
+	}
+	m := hmac.New(sha256.New, k)
+	m.Write(payload)
+	if !hmac.Equal(got, m.Sum(nil)) {
+		return Caller{}, false
+	}
+	id, exp, _ := strings.Cut(string(payload), "|")
+	expires, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || s.now().Unix() >= expires {
+		return Caller{}, false
+	}
+	key, _, policy, found, err := s.keys.lookup(id)
+	if err != nil || !found {
+		return Caller{}, false // a deleted key ends its sessions
+	}
+	return Caller{Key: key, Policy: policy, Account: s.cfg.Account}, true
+}
+
+func (s *Service) uiRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /ui/{$}", s.uiEnvironments)
+	mux.HandleFunc("GET /ui/login", func(w http.ResponseWriter, _ *http.Request) { s.uiRender(w, http.StatusOK, "login", "") })
+	mux.HandleFunc("POST /ui/login", s.uiLogin)
+	mux.HandleFunc("POST /ui/logout", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: uiCookieName, Value: "", Path: "/ui/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /ui/open/{Name}", s.uiOpen)
+	mux.HandleFunc("GET /ui/style.css", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		_, _ = w.Write([]byte(uiCSS))
+	})
+}
+
+func (s *Service) uiLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.uiRender(w, http.StatusBadRequest, "login", "The form could not be read.")
+		return
+	}
+	id := strings.TrimSpace(r.PostForm.Get("access_key_id"))
+	_, secret, _, found, err := s.keys.lookup(id)
+	if err != nil || !found || !hmac.Equal([]byte(secret), []byte(r.PostForm.Get("secret_access_key"))) {
+		s.uiRender(w, http.StatusUnauthorized, "login", "Unknown access key or wrong secret.")
+		return
+	}
+	expires := s.now().Add(uiSessionTTL)
+	value, err := s.sessionValue(id, expires)
+	if err != nil {
+		s.cfg.Logger.Error("mwaa: ui session", "error", err)
+		s.uiRender(w, http.StatusInternalServerError, "login", "Internal error.")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: uiCookieName, Value: value, Path: "/ui/", Expires: expires, HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+}
+
+// uiRow is one environment on the page.
+type uiRow struct {
+	Name, Status, Class, Version, Webserver, LastError string
+	WorkersNow, MinWorkers, MaxWorkers                 int
+	Chart                                              string // SVG polyline points
+	Peak                                               int
+}
+
+func (s *Service) uiEnvironments(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.uiCaller(r)
+	if !ok {
+		http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+		return
+	}
+	if c.Policy.Evaluate("airflow:ListEnvironments", s.envArn("*")) != iampolicy.Allow {
+		s.uiRender(w, http.StatusForbidden, "denied", "This key may not list environments (airflow:ListEnvironments).")
+		return
+	}
+	s.mu.Lock()
+	var rows []uiRow
+	for _, name := range s.namesLocked() {
+		e := &s.envs[name].Env
+		row := uiRow{Name: name, Status: e.Status, Class: e.EnvironmentClass, Version: e.AirflowVersion, Webserver: e.WebserverUrl,
+			MinWorkers: deref(e.MinWorkers), MaxWorkers: deref(e.MaxWorkers)}
+		if e.LastUpdate != nil && e.LastUpdate.Error != nil {
+			row.LastError = e.LastUpdate.Error.ErrorMessage
+		}
+		rows = append(rows, row)
+	}
+	s.mu.Unlock()
+	for i := range rows {
+		if st, ok := s.cfg.Runner.Status(rows[i].Name); ok {
+			rows[i].WorkersNow = st.Workers
+		}
+		rows[i].Chart, rows[i].Peak = chart(s.history.get(rows[i].Name), rows[i].MaxWorkers)
+	}
+	s.uiRenderData(w, http.StatusOK, "environments", map[string]any{"Key": c.Key.Name, "Rows": rows})
+}
+
+// chart turns worker samples into the points of a 120x24 polyline, scaled
+// to max (the environment's MaxWorkers).
+func chart(samples []int, maxWorkers int) (string, int) {
+	peak := 0
+	for _, n := range samples {
+		peak = max(peak, n)
+	}
+	top := max(maxWorkers, peak, 1)
+	var b strings.Builder
+	for i, n := range samples {
+		x := 120 * float64(i) / float64(max(workerSamples-1, 1))
+		y := 24 - 24*float64(n)/float64(top)
+		fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
+	}
+	return strings.TrimSpace(b.String()), peak
+}
+
+// uiOpen opens an environment's Airflow UI with a web login token of the
+// session's key (its Airflow role from its policy).
+func (s *Service) uiOpen(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.uiCaller(r)
+	if !ok {
+		http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+		return
+	}
+	token, host, _, err := s.WebLoginToken(r.Context(), r.PathValue("Name"), c)
+	if err != nil {
+		e, _ := asError(err)
+		s.uiRender(w, e.Status, "denied", e.Message)
+		return
+	}
+	target := url.URL{Scheme: "http", Host: host, Path: "/aws_mwaa/aws-console-sso", RawQuery: "login=true", Fragment: token}
+	http.Redirect(w, r, target.String(), http.StatusSeeOther)
+}
+
+func (s *Service) uiRender(w http.ResponseWriter, status int, page, message string) {
+	s.uiRenderData(w, status, page, map[string]any{"Message": message})
+}
+
+func (s *Service) uiRenderData(w http.ResponseWriter, status int, page string, data map[string]any) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if err := uiTemplates.ExecuteTemplate(w, page, data); err != nil {
+		s.cfg.Logger.Error("mwaa: render ui", "page", page, "error", err)
+	}
+}
+
+var uiTemplates = template.Must(template.New("ui").Parse(`
+{{define "head"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Windsock control plane</title>
+<link rel="stylesheet" href="/ui/style.css"></head><body>{{end}}
+{{define "login"}}{{template "head"}}<main class="login"><h1>Windsock control plane</h1>
+{{with .Message}}<p class="error" role="alert">{{.}}</p>{{end}}
+<form method="post" action="/ui/login">
+<label>Access key ID <input name="access_key_id" autocomplete="username" required></label>
+<label>Secret access key <input name="secret_access_key" type="password" autocomplete="current-password" required></label>
+<button type="submit">Log in</button></form></main></body></html>{{end}}
+{{define "denied"}}{{template "head"}}<main><h1>Not allowed</h1><p class="error">{{.Message}}</p><p><a href="/ui/">Environments</a></p></main></body></html>{{end}}
+{{define "environments"}}{{template "head"}}<header><h1>Environments</h1>
+<form method="post" action="/ui/logout"><span>{{.Key}}</span> <button type="submit">Log out</button></form></header>
+<main><table><thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Class</th><th scope="col">Airflow</th>
+<th scope="col">Workers now</th><th scope="col">Workers, last hour</th><th scope="col">Airflow UI</th></tr></thead><tbody>
+{{range .Rows}}<tr><td>{{.Name}}</td><td><span class="status {{.Status}}">{{.Status}}</span>{{with .LastError}}<div class="error">{{.}}</div>{{end}}</td>
+<td>{{.Class}}</td><td>{{.Version}}</td><td>{{.WorkersNow}} <small>({{.MinWorkers}}–{{.MaxWorkers}})</small></td>
+<td><svg width="120" height="24" role="img" aria-label="workers over the last hour, peak {{.Peak}}"><polyline points="{{.Chart}}"/></svg></td>
+<td>{{if .Webserver}}<a href="/ui/open/{{.Name}}">Open</a> <small>{{.Webserver}}</small>{{end}}</td></tr>
+{{else}}<tr><td colspan="7">No environments. Create one with <code>windsock env create NAME</code>.</td></tr>{{end}}
+</tbody></table></main></body></html>{{end}}
+`))
+
+const uiCSS = `body{font-family:system-ui,sans-serif;margin:0;color:#1b1f24}
+header{display:flex;justify-content:space-between;align-items:center;padding:.5rem 1rem;background:#0b3d5c;color:#fff}
+header h1{font-size:1.2rem;margin:0}main{padding:1rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}
+.status{font-weight:600}.AVAILABLE{color:#116329}.CREATE_FAILED,.UPDATE_FAILED,.UNAVAILABLE{color:#a40e26}
+.error{color:#a40e26}polyline{fill:none;stroke:#0b3d5c;stroke-width:1.5}
+.login{max-width:22rem;margin:4rem auto}.login label{display:block;margin:.6rem 0}.login input{display:block;width:100%}
+`

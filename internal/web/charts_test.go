@@ -1,0 +1,245 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// chartPages are the DAG views drawn as charts, %s for the DAG id.
+var chartPages = []string{"/dags/%s/gantt", "/dags/%s/duration", "/dags/%s/tries", "/dags/%s/landing-times", "/dags/%s/calendar"}
+
+// TestChartPagesAuthorization: a role limited to etl sees etl's charts and
+// none of other's (403), and nothing of other's runs on etl's pages;
+// viewers see both; everyone needs a session.
+func TestChartPagesAuthorization(t *testing.T) {
+	t.Parallel()
+	de := setupDAGPages(t)
+	otherRun := de.createRun(de.other, 5, windsock.DagRunFailed)
+	for _, p := range chartPages {
+		etl, other := strings.ReplaceAll(p, "%s", "etl"), strings.ReplaceAll(p, "%s", "other")
+		body := de.page(etl, "limited", http.StatusOK)
+		lacks(t, body, otherRun.RunID, plusEsc(otherRun.RunID))
+		de.page(other, "limited", http.StatusForbidden)
+		de.page(other, "viewer", http.StatusOK)
+		if r := de.get(etl, ""); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login?next=") {
+			t.Errorf("%s without a session: %d %s", etl, r.status, r.header.Get("Location"))
+		}
+		de.page(strings.ReplaceAll(p, "%s", "nope"), "admin", http.StatusNotFound)
+		for _, problem := range a11yProblems(t, de.page(etl, "admin", http.StatusOK)) {
+			t.Errorf("%s: %s", etl, problem)
+		}
+	}
+	// Asking etl's Gantt for other's run by id finds nothing: runs are
+	// read within the page's DAG.
+	de.page("/dags/etl/gantt?run_id="+url.QueryEscape(otherRun.RunID), "limited", http.StatusNotFound)
+	// The tabs lead to the charts.
+	contains(t, de.page("/dags/etl/grid", "limited", http.StatusOK), `id="tab-gantt"`, `id="tab-calendar"`, `id="tab-duration"`,
+		`id="tab-tries"`, `id="tab-landing-times"`)
+}
+
+// TestGanttPage: one group per try (a retried task has two, its first
+// from task_fail), a queued segment before the current try's running one,
+// a state label per row, and the same as a table.
+func TestGanttPage(t *testing.T) {
+	t.Parallel()
+	de := setupDAGPages(t)
+	start := de.done.LogicalDate.Add(time.Hour)
+	firstStart, firstEnd := start.Add(-3*time.Minute), start.Add(-2*time.Minute)
+	minute := 60
+	if err := de.st.TaskFailInsert(de.ctx, &windsock.TaskFail{DagID: "etl", TaskID: "extract", RunID: de.done.RunID, MapIndex: -1,
+		StartDate: &firstStart, EndDate: &firstEnd, Duration: &minute}); err != nil {
+		t.Fatal(err)
+	}
+	de.setTI(de.done, "extract", func(ti *windsock.TaskInstance) {
+		queued := start.Add(-30 * time.Second)
+		ti.TryNumber, ti.QueuedDttm = 2, &queued
+	})
+	body := de.page("/dags/etl/gantt?run_id="+url.QueryEscape(de.done.RunID), "admin", http.StatusOK)
+	contains(t, body, `id="tab-gantt" data-testid="tab-gantt" aria-current="page"`, `data-testid="gantt-chart"`,
+		`data-task="extract" href="/dags/etl/grid/`+url.PathEscape(de.done.RunID)+`/extract"`,
+		`data-try="1" data-state="failed"><title>extract: try 1, failed, started 00:57:00, ended 00:58:00, ran 00:01:00</title>`,
+		`data-try="2" data-state="success"><title>extract: try 2, success, queued 00:59:30, started 01:00:00, ended 01:01:30, ran 00:01:30</title>`,
+		`class="gantt-queued"`, `class="gantt-failed-mark"`, `success (2 tries)</text>`, `data-testid="gantt-table"`)
+	if n := strings.Count(body, `data-testid="gantt-try"`); n != 5 {
+		t.Errorf("%d tries drawn, want 5 (4 tasks, extract twice)", n)
+	}
+	if n := strings.Count(body, `data-testid="gantt-row"`); n != 4 {
+		t.Errorf("%d rows, want 4", n)
+	}
+	// Rows by start: extract (its first try started earliest) first.
+	rows := regexp.MustCompile(`data-testid="gantt-row" data-task="([^"]+)"`).FindAllStringSubmatch(body, -1)
+	if len(rows) == 0 || rows[0][1] != "extract" {
+		t.Errorf("rows = %v, want extract first", rows)
+	}
+	// Without run_id: the newest run, whose running task's bar ends now.
+	live := de.page("/dags/etl/gantt", "admin", http.StatusOK)
+	contains(t, live, `data-try="2" data-state="running"`, `running</text>`)
+	// A DAG without runs says so.
+	contains(t, de.page("/dags/other/gantt", "admin", http.StatusOK), `id="no-runs"`)
+}
+
+// TestTaskChartPages: a DAG with 30 runs gives one line per task with a
+// point per run, the range selector limits the runs, and each kind
+// measures its own value.
+func TestTaskChartPages(t *testing.T) {
+	t.Parallel()
+	de := setupDAGPages(t)
+	for n := 3; n <= 30; n++ {
+		run := de.createRun(de.etl, n, windsock.DagRunSuccess)
+		for i, id := range []string{"extract", "transform.clean", "transform.join", "load"} {
+			de.setTI(run, id, func(ti *windsock.TaskInstance) {
+				start := run.LogicalDate.Add(time.Hour)
+				end := start.Add(time.Duration(10*n+i) * time.Second)
+				d := end.Sub(start).Seconds()
+				ti.State, ti.TryNumber, ti.StartDate, ti.EndDate, ti.Duration = windsock.TaskStateSuccess, 1+n%3, &start, &end, &d
+			})
+		}
+	}
+	body := de.page("/dags/etl/duration?num_runs=50", "admin", http.StatusOK)
+	contains(t, body, `id="tab-duration" data-testid="tab-duration" aria-current="page"`, `data-runs="30"`,
+		`<title>load, run `+runIDOn(30)+`: 00:05:03</title>`, `class="series-label"`)
+	if n := strings.Count(body, `data-testid="series"`); n != 4 {
+		t.Errorf("%d lines, want 4", n)
+	}
+	// 28 runs with every task done, the first with all four, the live one
+	// with extract only (no duration: not ended).
+	if n := strings.Count(body, `data-testid="point"`); n != 4*29 {
+		t.Errorf("%d points, want %d", n, 4*29)
+	}
+	ten := de.page("/dags/etl/duration?num_runs=10&base_date=2024-01-20", "admin", http.StatusOK)
+	contains(t, ten, `data-runs="10"`, `2024-01-20 00:00`, `2024-01-11 00:00`)
+	lacks(t, ten, `2024-01-21 00:00`, `2024-01-10 00:00`)
+	de.page("/dags/etl/duration?base_date=yesterday", "admin", http.StatusBadRequest)
+
+	tries := de.page("/dags/etl/tries?num_runs=50", "admin", http.StatusOK)
+	contains(t, tries, `<title>load, run `+runIDOn(29)+`: 3</title>`)
+	// Landing time: end minus the end of the run's data interval.
+	landing := de.page("/dags/etl/landing-times?num_runs=50", "admin", http.StatusOK)
+	if !regexp.MustCompile(`<title>extract, run ` + regexp.QuoteMeta(runIDOn(30)) + `: -?\d\d:\d\d:\d\d</title>`).MatchString(landing) {
+		t.Error("landing times: no point for extract on day 30")
+	}
+}
+
+// runIDOn is the id of the manual run createRun makes on day n of 2024.
+func runIDOn(n int) string {
+	return windsock.RunID(windsock.RunTypeManual, time.Date(2024, 1, n, 0, 0, 0, 0, time.UTC))
+}
+
+// TestCalendarPage: runs over two months, one day with a failed run: that
+// day is coloured (and marked) failed, the others success, and the
+// failed day is listed in text.
+func TestCalendarPage(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	d := etlDAG("etl")
+	e.storeDAG(d, "")
+	for day := 0; day < 45; day++ {
+		state := windsock.DagRunSuccess
+		if day == 40 {
+			state = windsock.DagRunFailed
+		}
+		for h := 0; h < 2; h++ {
+			e.addRunAt("etl", time.Date(2024, 1, 1, h*6, 0, 0, 0, time.UTC).AddDate(0, 0, day), state)
+		}
+	}
+	body := e.page("/dags/etl/calendar", "admin", http.StatusOK)
+	contains(t, body, `data-testid="calendar-year" data-year="2024"`,
+		`data-date="2024-02-10" data-state="failed"><title>2024-02-10: 2 failed</title>`,
+		`data-date="2024-02-09" data-state="success"><title>2024-02-09: 2 success</title>`,
+		`class="day-mark"`, `<title>2024-03-01: no runs</title>`, `2024-02-10: 2 failed</time>`)
+	if n := strings.Count(body, `data-testid="calendar-day"`); n != 45 {
+		t.Errorf("%d days with runs, want 45", n)
+	}
+	if n := strings.Count(body, `data-state="failed"`); n != 1 {
+		t.Errorf("%d failed days, want 1", n)
+	}
+}
+
+// addRunAt stores a run of dagID at logical date at in state.
+func (e *env) addRunAt(dagID string, at time.Time, state windsock.DagRunState) {
+	e.t.Helper()
+	run, tis := newRun(dagID, 1, state)
+	run.LogicalDate, run.RunID = at, windsock.RunID(windsock.RunTypeScheduled, at)
+	if err := e.st.DagRunCreate(e.ctx, &store.DagRunCreateParams{Run: run, TaskInstances: tis}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestClusterActivityPage: a component whose heartbeat is older than the
+// threshold shows as unhealthy, a fresh one as healthy; pools show their
+// slots; run counts cover only the DAGs the user may read.
+func TestClusterActivityPage(t *testing.T) {
+	t.Parallel()
+	de := setupDAGPages(t)
+	now := time.Now()
+	fresh := &windsock.Job{State: windsock.JobRunning, JobType: windsock.JobTypeScheduler, StartDate: now, LatestHeartbeat: now, Hostname: "sched-1"}
+	stale := &windsock.Job{State: windsock.JobRunning, JobType: "WorkerJob", StartDate: now.Add(-time.Hour), LatestHeartbeat: now.Add(-5 * time.Minute), Hostname: "worker-9"}
+	for _, j := range []*windsock.Job{fresh, stale} {
+		if err := de.st.JobCreate(de.ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := de.st.PoolUpsert(de.ctx, &windsock.Pool{Pool: "small", Slots: 3}); err != nil {
+		t.Fatal(err)
+	}
+	// Runs started today: one of etl, two of other.
+	startToday := func(run *windsock.DagRun) {
+		s := now.Add(-time.Minute)
+		run.StartDate = &s
+		if err := de.st.DagRunUpdate(de.ctx, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startToday(de.live)
+	startToday(de.createRun(de.other, 7, windsock.DagRunFailed))
+	startToday(de.createRun(de.other, 8, windsock.DagRunFailed))
+
+	body := de.page("/cluster_activity", "viewer", http.StatusOK)
+	contains(t, body, `data-job-type="SchedulerJob" data-healthy="true"`, `data-job-type="WorkerJob" data-healthy="false"`,
+		`<td>Worker</td><td>worker-9</td>`, `unhealthy</span>`, `id="unhealthy-count">1 unhealthy.`, `data-pool="small"`,
+		`<strong data-state="failed">2</strong>`, `<strong data-state="running">1</strong>`, `data-testid="runs-chart"`,
+		`id="nav-cluster"`)
+	for _, problem := range a11yProblems(t, body) {
+		t.Errorf("/cluster_activity: %s", problem)
+	}
+	de.page("/cluster_activity?days=0", "viewer", http.StatusBadRequest)
+
+	// The limited role has no Cluster Activity permission: refused, and
+	// no link.
+	de.page("/cluster_activity", "limited", http.StatusForbidden)
+	lacks(t, de.page("/dags/etl/grid", "limited", http.StatusOK), `id="nav-cluster"`)
+}
+
+// TestClusterActivityScoped: a role limited to etl, given Cluster
+// Activity, sees only etl's runs: other's two failed runs are not
+// counted, and no jobs or pools (it may not read them).
+func TestClusterActivityScoped(t *testing.T) {
+	t.Parallel()
+	de := setupDAGPages(t)
+	if err := de.st.RolePermissionsAdd(de.ctx, "etl-readers", []windsock.Permission{{Action: auth.ActionRead, Resource: auth.ResourceClusterActivity}}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := de.st.JobCreate(de.ctx, &windsock.Job{State: windsock.JobRunning, JobType: "WorkerJob", StartDate: now, LatestHeartbeat: now, Hostname: "worker-9"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range []*windsock.DagRun{de.live, de.createRun(de.other, 7, windsock.DagRunFailed), de.createRun(de.other, 8, windsock.DagRunFailed)} {
+		s := now.Add(-time.Minute)
+		run.StartDate = &s
+		if err := de.st.DagRunUpdate(de.ctx, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	contains(t, de.page("/cluster_activity", "viewer", http.StatusOK), `<strong data-state="failed">2</strong>`)
+	limited := de.page("/cluster_activity", "limited", http.StatusOK)
+	contains(t, limited, `id="scoped-note"`, `<strong data-state="failed">0</strong>`, `<strong data-state="running">1</strong>`, `id="nav-cluster"`)
+	lacks(t, limited, "worker-9", `data-pool="default_pool"`)
+}
