@@ -20,7 +20,7 @@ func (s *Server) csrfRefused(r *http.Request) bool {
 	if s.backends.Disabled || r.Header.Get("Authorization") != "" {
 		return false
 	}
-	c, err := r.Cookie(auth.SessionCookieName)
+	c, err := r.Cookie(s.authn.SessionCookie())
 	if err != nil || !s.backends.Session {
 		return false
 	}

@@ -15,7 +15,7 @@ func TestCSRFOnSessionRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cookie, err := auth.CreateSession(e.ctx, e.st, e.cfg.Webserver.SecretKey, admin.ID, time.Now(), time.Hour, false)
+	cookie, err := auth.CreateSession(e.ctx, e.st, e.cfg.Webserver.SecretKey, auth.NewAuthenticator(e.st, e.cfg, nil, nil).SessionCookie(), admin.ID, time.Now(), time.Hour, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,12 +58,19 @@ func (s *Server) openTryLog(ctx context.Context, ti *windsock.TaskInstance, n in
 	var worker, remote *place
 	if ti.Hostname != "" {
 		base := "http://" + s.logServerOf(ctx, ti, n)
+		// The environment's own log servers only: another environment's
+		// on this port refuses the token (logserver.EnvironmentKey).
+		envID, err := s.Store.EnvironmentID(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read the environment id: %w", err)
+		}
+		key := logserver.EnvironmentKey(s.cfg.Webserver.SecretKey, envID)
 		timeout := s.cfg.Logging.LogFetchTimeoutSec
 		worker = &place{
 			read: func(ctx context.Context, off int64) ([]byte, int64, error) {
 				ctx, cancel := context.WithTimeout(ctx, timeout)
 				defer cancel()
-				return logserver.Fetch(ctx, base, s.cfg.Webserver.SecretKey, rel, off)
+				return logserver.Fetch(ctx, base, key, rel, off)
 			},
 			describe: func(err error) string { return err.Error() },
 		}

@@ -32,7 +32,9 @@ type logsEnv struct {
 func setupLogs(t *testing.T, remote logstore.Store, workerGone bool) *logsEnv {
 	t.Helper()
 	re := setupRuns(t)
-	worker := &logserver.Server{Folder: t.TempDir(), SecretKey: re.cfg.Webserver.SecretKey, Addr: "127.0.0.1:0"}
+	envID, err := re.st.EnvironmentID(t.Context())
+	mustDo(t, err)
+	worker := &logserver.Server{Folder: t.TempDir(), SecretKey: logserver.EnvironmentKey(re.cfg.Webserver.SecretKey, envID), Addr: "127.0.0.1:0"}
 	mustDo(t, worker.Start(t.Context()))
 	t.Cleanup(worker.Stop)
 	if workerGone {
@@ -183,6 +185,23 @@ func TestLogWorkerWithAnotherSecret(t *testing.T) {
 	p := le.problem(le.doChecked("GET", le.logPath("extract"), "viewer", nil), http.StatusNotFound, "refused the request")
 	if strings.Contains(p.Detail, "private") {
 		t.Fatal("the log leaked")
+	}
+}
+
+// A log server of another environment on the port, with the same
+// webserver.secret_key, has a log at the same path (same DAG, run, task
+// and try): it refuses the request rather than answer with its own log.
+func TestLogWorkerOfAnotherEnvironment(t *testing.T) {
+	t.Parallel()
+	le := setupLogs(t, nil, true)
+	other := &logserver.Server{Folder: le.worker.Folder, SecretKey: logserver.EnvironmentKey(le.cfg.Webserver.SecretKey, "another environment"), Addr: le.worker.ListenAddr()}
+	mustDo(t, other.Start(t.Context()))
+	t.Cleanup(other.Stop)
+	ti := le.tryOn("extract", "127.0.0.1", windsock.TaskStateRunning)
+	writeLog(t, le.worker.Folder, ti, "the other environment's")
+	p := le.problem(le.doChecked("GET", le.logPath("extract"), "viewer", nil), http.StatusNotFound, "refused the request")
+	if strings.Contains(p.Detail, "other environment's") {
+		t.Fatal("the other environment's log was shown")
 	}
 }
 

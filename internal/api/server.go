@@ -20,6 +20,7 @@ import (
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/logstore"
+	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/secrets"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
@@ -101,6 +102,9 @@ func (s *Server) Handler() http.Handler {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", s.health)
+	// Prometheus metrics, public as /health is (scrapers carry no
+	// session); they name DAGs and pools, never their contents.
+	mux.Handle("GET /metrics", &metrics.Collector{Store: s.Store, Parallelism: s.cfg.Core.Parallelism, Logger: s.logger()})
 	// The routes of one mapped task instance (.../{task_id}/{map_index}/...)
 	// overlap those with a literal third segment (.../{task_id}/tries/{n}):
 	// ServeMux refuses such pairs, so they get a mux of their own, tried

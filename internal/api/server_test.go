@@ -244,7 +244,7 @@ func TestAuthentication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := auth.CreateSession(e.ctx, e.st, e.cfg.Webserver.SecretKey, admin.ID, time.Now(), time.Hour, false)
+	c, err := auth.CreateSession(e.ctx, e.st, e.cfg.Webserver.SecretKey, auth.NewAuthenticator(e.st, e.cfg, nil, nil).SessionCookie(), admin.ID, time.Now(), time.Hour, false)
 	if err != nil {
 		t.Fatal(err)
 	}

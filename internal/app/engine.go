@@ -74,7 +74,7 @@ func (e *Environment) NewTaskRunner() *taskrun.Runner {
 		Variables: e.Variables, Connections: e.Connections,
 		Callbacks: e.callbackRunner(),
 		LogFolder: e.Config.Logging.BaseLogFolder, DagsFolder: e.Config.Core.DagsFolder,
-		Environ: e.Environ, Hostname: host, Logger: e.Logger, Clock: e.Clock, BaseURL: e.Config.Webserver.BaseURL,
+		Environ: e.Environ, EnvironmentID: e.ID, Hostname: host, Logger: e.Logger, Clock: e.Clock, BaseURL: e.Config.Webserver.BaseURL,
 		RemoteLogs: remote, DeleteLocalLogs: e.Config.Logging.DeleteLocalLogs,
 		AnnounceTries: e.Shared(), MaxMapLength: e.Config.Core.MaxMapLength,
 		DagRuns: e.newDagRunTrigger(NotifyRuns{Env: e}.RunChanged),
@@ -127,13 +127,7 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 		},
 		// Its DAG callbacks ran where it ended.
 		OnRunEndedElsewhere: opts.OnRunFinished,
-		EndOrphan: func(ti *windsock.TaskInstance) {
-			if n, err := process.KillLeftovers(ti); err != nil {
-				e.Logger.Warn("looking for processes an orphaned try left failed", "dag_id", ti.DagID, "task_id", ti.TaskID, "error", err)
-			} else if n > 0 {
-				e.Logger.Info("killed processes an orphaned try left", "dag_id", ti.DagID, "task_id", ti.TaskID, "try_number", ti.TryNumber, "count", n)
-			}
-		},
+		EndOrphan:           e.endOrphan,
 		OnSLAMiss: func(dagID string, misses []*windsock.SlaMiss) {
 			e.slaMiss(runner, sched, dagID, misses)
 		},
@@ -319,4 +313,15 @@ func timedOut(d *windsock.DAG, run *windsock.DagRun) bool {
 		return false
 	}
 	return run.EndDate.Sub(*run.StartDate) > d.DagrunTimeout.Std()
+}
+
+// endOrphan ends the processes a try of this environment left running
+// after the process that ran it died: only this environment's, since its
+// mark holds the environment id.
+func (e *Environment) endOrphan(ti *windsock.TaskInstance) {
+	if n, err := process.KillLeftovers(e.ID, ti); err != nil {
+		e.Logger.Warn("looking for processes an orphaned try left failed", "dag_id", ti.DagID, "task_id", ti.TaskID, "error", err)
+	} else if n > 0 {
+		e.Logger.Info("killed processes an orphaned try left", "dag_id", ti.DagID, "task_id", ti.TaskID, "try_number", ti.TryNumber, "count", n)
+	}
 }

@@ -6,9 +6,13 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +24,7 @@ import (
 	"github.com/windsock/windsock/internal/examples"
 	"github.com/windsock/windsock/internal/fernet"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/pyenv"
 	"github.com/windsock/windsock/internal/pyrt"
 	"github.com/windsock/windsock/internal/secrets"
@@ -44,6 +49,11 @@ type Environment struct {
 	// the API fetches their logs from (the worker log server). The host's
 	// name unless the process was started with --hostname.
 	Hostname string
+	// ID tells this environment from every other (store.EnvironmentID):
+	// it is part of every try's process mark, so that environments on one
+	// host, even in one process, never take each other's tries' processes
+	// for their own.
+	ID string
 
 	registryOnce sync.Once
 	registry     *operator.Registry
@@ -77,8 +87,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock is the time; nil means time.Now.
 	Clock func() time.Time
-	// Environ is the environment variables the tasks, the secrets
-	// backends and the AWS clients see (never the process's own).
+	// Environ is the environment's variables: the only ones its tasks,
+	// callbacks and Python processes get (with TMPDIR set to the
+	// environment's own temporary folder), and where its secrets
+	// backends' AIRFLOW_VAR_* and AIRFLOW_CONN_* are read. The process's
+	// own are never used: the CLI passes them here explicitly, and a
+	// control plane gives each environment its own.
 	Environ []string
 	// Roles are the long-running parts to start in this process; none by
 	// default. Open returns once they have started, or fails (having
@@ -86,6 +100,28 @@ type Options struct {
 	Roles Roles
 	// Version is the version the API, the UI and Health report.
 	Version string
+}
+
+// tmpFolder is the environment's temporary folder under its home, the
+// TMPDIR of its tasks: what one environment's tasks leave behind is
+// theirs to find and the home's to clean, never in a folder shared with
+// other environments.
+const tmpFolder = "tmp"
+
+// environVariables returns the variables of the environment: environ with
+// TMPDIR set to its temporary folder, which it creates.
+func environVariables(cfg *config.Config, environ []string) ([]string, error) {
+	if cfg.Home == "" {
+		return environ, nil // no home (a bare config in tests): nowhere of its own
+	}
+	tmp, err := filepath.Abs(filepath.Join(cfg.Home, tmpFolder))
+	if err != nil {
+		return nil, fmt.Errorf("temporary folder: %w", err)
+	}
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("create temporary folder: %w", err)
+	}
+	return process.MergeEnv(slices.Clip(environ), []string{"TMPDIR=" + tmp}), nil
 }
 
 // Open connects to the environment's metadata database, migrates it and
@@ -120,6 +156,10 @@ func open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 	if err != nil {
 		return nil, windsock.Errorf(windsock.EINVALID, "core.fernet_key: %v", err)
 	}
+	environ, err := environVariables(cfg, opts.Environ)
+	if err != nil {
+		return nil, err
+	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -128,13 +168,18 @@ func open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 		st.Close()
 		return nil, err
 	}
+	id, err := environmentID(ctx, st, cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	secrets.SetSensitiveVarConnNames(cfg.Core.SensitiveVarConnNames)
 	host, _ := os.Hostname()
 	env := &Environment{
-		Hostname: host, Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
-		Logger: opts.Logger, Clock: opts.Clock, Environ: opts.Environ, version: opts.Version,
-		Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: opts.Environ},
-		Connections: &secrets.Connections{Store: st, Keys: keys, Environ: opts.Environ},
+		Hostname: host, ID: id, Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
+		Logger: opts.Logger, Clock: opts.Clock, Environ: environ, version: opts.Version,
+		Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: environ},
+		Connections: &secrets.Connections{Store: st, Keys: keys, Environ: environ},
 	}
 	if err := env.ensureDefaultPool(ctx); err != nil {
 		st.Close()
@@ -145,6 +190,21 @@ func open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 		return nil, err
 	}
 	return env, nil
+}
+
+// environmentID returns the environment's stored id. A database this
+// process may only read, and which has none yet, gets one derived from
+// the database's address: stable, and as unique as the database.
+func environmentID(ctx context.Context, st store.Store, cfg *config.Config) (string, error) {
+	id, err := st.EnvironmentID(ctx)
+	if err == nil {
+		return id, nil
+	}
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("environment id: %w", err)
+	}
+	sum := sha256.Sum256([]byte(cfg.Database.SQLAlchemyConn))
+	return "db-" + hex.EncodeToString(sum[:8]), nil
 }
 
 // migrateIfBehind migrates the store only when its schema is behind, so

@@ -24,12 +24,13 @@ func (e *Environment) RemoteLogStore() (logstore.Store, error) {
 // NewLogServer returns the log server a worker runs next to its tries:
 // logging.base_log_folder, on logging.worker_log_server_port of every
 // interface (a free port when another process of the host has it),
-// tokens checked with webserver.secret_key. Start it with the worker and
-// Stop it after the worker's tries are done.
+// tokens checked with webserver.secret_key bound to the environment
+// (logserver.EnvironmentKey). Start it with the worker and Stop it after
+// the worker's tries are done.
 func (e *Environment) NewLogServer() *logserver.Server {
 	return &logserver.Server{
 		Folder:         e.Config.Logging.BaseLogFolder,
-		SecretKey:      e.Config.Webserver.SecretKey,
+		SecretKey:      logserver.EnvironmentKey(e.Config.Webserver.SecretKey, e.ID),
 		Addr:           net.JoinHostPort("", strconv.Itoa(e.Config.Logging.WorkerLogServerPort)),
 		AnyPortIfTaken: true,
 		Logger:         e.Logger,

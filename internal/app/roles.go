@@ -54,6 +54,11 @@ type Roles struct {
 	// serves them there.
 	Web     bool
 	WebAddr string
+	// ExecutorSlots, when above 0, is how many tries each local executor
+	// runs at once, set before it claims anything (else core.parallelism):
+	// a control plane scales an environment run as one process this way
+	// (SetExecutorSlots changes it later).
+	ExecutorSlots int
 }
 
 // Load is how busy an environment is, for an autoscaler.
@@ -157,6 +162,11 @@ func (e *Environment) startRoles(ctx context.Context, want Roles) error {
 			return err
 		}
 		r.proc = proc
+	}
+	for _, engine := range r.engines {
+		if want.ExecutorSlots > 0 && engine.Executor != nil {
+			engine.Executor.SetSlots(want.ExecutorSlots)
+		}
 	}
 	for i, engine := range r.engines {
 		if err := engine.Start(ctx); err != nil {
@@ -352,6 +362,19 @@ func (e *Environment) Load(ctx context.Context) (Load, error) {
 	}
 	l.Queued = len(waiting)
 	return l, nil
+}
+
+// SetExecutorSlots changes how many tries each local executor of the
+// started schedulers runs at once (executor.Local.SetSlots: lowering it
+// stops nothing).
+func (e *Environment) SetExecutorSlots(n int) {
+	e.roles.mu.Lock()
+	defer e.roles.mu.Unlock()
+	for _, engine := range e.roles.engines {
+		if engine.Executor != nil {
+			engine.Executor.SetSlots(n)
+		}
+	}
 }
 
 // executors are the local executors and the worker of the started roles

@@ -93,6 +93,10 @@ type Authenticator struct {
 	flights  singleflight.Group
 	checks   atomic.Int64
 
+	// CookieName is the session cookie's name, the environment's
+	// (SessionCookie); SessionCookieName when empty.
+	CookieName string
+
 	mu    sync.Mutex
 	cache map[[sha256.Size]byte]cachedLogin
 }
@@ -101,6 +105,15 @@ type cachedLogin struct {
 	username string
 	hash     string // the ab_user.password the password matched
 	expires  time.Time
+}
+
+// SessionCookie is the name of the environment's session cookie
+// (CookieName, or SessionCookieName when unset).
+func (a *Authenticator) SessionCookie() string {
+	if a.CookieName == "" {
+		return SessionCookieName
+	}
+	return a.CookieName
 }
 
 // NewAuthenticator returns the Authenticator that cfg describes
@@ -118,7 +131,23 @@ func NewAuthenticator(st store.Queries, cfg *config.Config, clock func() time.Ti
 		}
 		a.Limiter = NewLoginLimiter(limit)
 	}
+	a.CookieName = environmentCookie(st)
 	return a
+}
+
+// environmentCookie is the session cookie name of the environment whose
+// store st is (SessionCookie): a whole store knows its environment's id,
+// queries inside a transaction do not, and get SessionCookieName.
+func environmentCookie(st store.Queries) string {
+	c, ok := st.(store.Coordination)
+	if !ok {
+		return SessionCookieName
+	}
+	id, err := c.EnvironmentID(context.Background())
+	if err != nil {
+		return SessionCookieName // a store that cannot say: one name for all, as before
+	}
+	return SessionCookie(id)
 }
 
 // Authenticate returns the user of a request's credentials with its roles
@@ -148,7 +177,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*windsock.User, error) {
 			return nil, windsock.Errorf(windsock.EUNAUTH, "unsupported authorization scheme %q", scheme)
 		}
 	}
-	if c, err := r.Cookie(SessionCookieName); err == nil && a.Backends.Session && !a.Backends.DenyAll {
+	if c, err := r.Cookie(a.SessionCookie()); err == nil && a.Backends.Session && !a.Backends.DenyAll {
 		return a.Session(ctx, c.Value)
 	}
 	return nil, nil
@@ -375,7 +404,7 @@ func (a *Authenticator) StartSession(ctx context.Context, u *windsock.User, secu
 	if _, err := a.Store.SessionDeleteExpired(ctx, now.UTC()); err != nil {
 		a.logger().Warn("authenticate: remove expired sessions", "error", err)
 	}
-	return CreateSession(ctx, a.Store, a.SecretKey, u.ID, now, a.sessionLifetime(), secure)
+	return CreateSession(ctx, a.Store, a.SecretKey, a.SessionCookie(), u.ID, now, a.sessionLifetime(), secure)
 }
 
 // Session verifies a session cookie's value: its signature, then that

@@ -342,7 +342,7 @@ func TestSessionRevocation(t *testing.T) {
 			t.Errorf("%s: Session = %v, want EUNAUTH", name, err)
 		}
 	}
-	if _, err := CreateSession(ctx, st, "", carol.ID, now, time.Hour, false); err == nil {
+	if _, err := CreateSession(ctx, st, "", SessionCookieName, carol.ID, now, time.Hour, false); err == nil {
 		t.Error("a session was signed without a key")
 	}
 }

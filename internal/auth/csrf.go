@@ -39,10 +39,11 @@ func ValidCSRFToken(secretKey, sessionValue, token string) bool {
 }
 
 // CheckCSRF reports whether r carries the CSRF token of its session
-// cookie, in the X-CSRF-Token header or, for an HTML form post, the
-// csrf_token field. A request without a session cookie fails.
-func CheckCSRF(secretKey string, r *http.Request) bool {
-	c, err := r.Cookie(SessionCookieName)
+// cookie (named cookieName), in the X-CSRF-Token header or, for an HTML
+// form post, the csrf_token field. A request without a session cookie
+// fails.
+func CheckCSRF(secretKey, cookieName string, r *http.Request) bool {
+	c, err := r.Cookie(cookieName)
 	if err != nil {
 		return false
 	}

@@ -54,7 +54,7 @@ func TestCheckCSRF(t *testing.T) {
 	}{
 		"header": {header, true}, "form field": {form, true}, "no cookie": {noCookie, false}, "no token": {noToken, false},
 	} {
-		if got := CheckCSRF("key", tc.r); got != tc.want {
+		if got := CheckCSRF("key", SessionCookieName, tc.r); got != tc.want {
 			t.Errorf("%s: CheckCSRF = %v, want %v", name, got, tc.want)
 		}
 	}

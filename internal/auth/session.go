@@ -16,8 +16,28 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// SessionCookieName is the name of the UI's session cookie.
+// SessionCookieName is the name of the UI's session cookie, or its
+// prefix: see SessionCookie.
 const SessionCookieName = "windsock_session"
+
+// SessionCookie is the name of the session cookie of environment envID:
+// browsers keep cookies per host, whatever the port, so the UIs of two
+// environments on one host would overwrite each other's cookie (logging
+// each other out) if they shared a name. The web servers of one
+// environment share it (their store has one id). "" gives
+// SessionCookieName.
+func SessionCookie(envID string) string {
+	if envID == "" {
+		return SessionCookieName
+	}
+	return SessionCookieName + "_" + envID
+}
+
+// IsSessionCookie reports whether name is a session cookie's, of any
+// environment (SessionCookie).
+func IsSessionCookie(name string) bool {
+	return name == SessionCookieName || strings.HasPrefix(name, SessionCookieName+"_")
+}
 
 // DefaultSessionLifetime is Airflow's webserver.session_lifetime_minutes
 // default, 43200 minutes (30 days).
@@ -39,8 +59,9 @@ const sessionCookieLifetime = 400 * 24 * time.Hour
 // id, and the cookie carrying that id, signed with HMAC-SHA256 under a key
 // derived from secretKey (webserver.secret_key). The cookie is HttpOnly
 // and SameSite=Lax, and Secure when secure (the request came over TLS).
-// Deleting the row revokes the cookie on every web server.
-func CreateSession(ctx context.Context, st store.Queries, secretKey string, userID int64, now time.Time, ttl time.Duration, secure bool) (*http.Cookie, error) {
+// Deleting the row revokes the cookie on every web server. cookieName is
+// the environment's (SessionCookie).
+func CreateSession(ctx context.Context, st store.Queries, secretKey, cookieName string, userID int64, now time.Time, ttl time.Duration, secure bool) (*http.Cookie, error) {
 	if secretKey == "" {
 		return nil, windsock.Errorf(windsock.EINVALID, "webserver.secret_key is empty: cannot sign session cookies")
 	}
@@ -54,7 +75,7 @@ func CreateSession(ctx context.Context, st store.Queries, secretKey string, user
 	}
 	payload := sessionVersion + ":" + id
 	return &http.Cookie{
-		Name:     SessionCookieName,
+		Name:     cookieName,
 		Value:    base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(sessionMAC(secretKey, payload)),
 		Path:     "/",
 		Expires:  now.Add(sessionCookieLifetime).UTC(),

@@ -2,13 +2,23 @@ package cli_test
 
 import (
 	"bufio"
+	"context"
+	"encoding/base64"
 	"encoding/json"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmwaa "github.com/aws/aws-sdk-go-v2/service/mwaa"
+
+	"github.com/windsock/windsock/internal/mwaaclient"
 )
 
 // controlPlane is a running `windsock controlplane`.
@@ -89,19 +99,68 @@ func TestControlPlaneBinary(t *testing.T) {
 		return stdout.String(), stderr.String(), code
 	}
 
-	// Until internal/envrunner is wired in, environments fail to start
-	// with a message saying so; once it is, they become AVAILABLE.
+	// A DAG file copied into the environment's bucket folder appears in
+	// the environment and runs when triggered through MWAA's CLI endpoint.
+	dagDir := filepath.Join(dir, "buckets", "first", "dags")
+	if err := os.MkdirAll(dagDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dagDir, "hello.yaml"), []byte(`hello:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    say:
+      operator: airflow.operators.bash.BashOperator
+      bash_command: echo hello from the bucket
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out2, stderr, code := windsock(cp.url, "env", "create", "first", "--wait", "-o", "json")
 	var created struct{ Status string }
 	_ = json.Unmarshal([]byte(out2), &created)
-	switch created.Status {
-	case "AVAILABLE":
-	case "CREATE_FAILED":
-		if code != 1 || !strings.Contains(stderr, "no environment runner") {
-			t.Fatalf("env create: %d %s", code, stderr)
-		}
-	default:
+	if code != 0 || created.Status != "AVAILABLE" {
 		t.Fatalf("env create: %d %s %s", code, out2, stderr)
+	}
+	client, err := mwaaclient.New(mwaaclient.Settings{Endpoint: cp.url, Environ: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	airflowCLI := func(line string) string {
+		t.Helper()
+		tok, err := client.CreateCliToken(context.Background(), &awsmwaa.CreateCliTokenInput{Name: aws.String("first")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", "http://"+aws.ToString(tok.WebServerHostname)+"/aws_mwaa/cli", strings.NewReader(line))
+		req.Header.Set("Authorization", "Bearer "+aws.ToString(tok.CliToken))
+		req.Header.Set("Content-Type", "text/plain")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Stdout, Stderr string }
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("%s: status %d: %v", line, resp.StatusCode, err)
+		}
+		o, _ := base64.StdEncoding.DecodeString(body.Stdout)
+		e, _ := base64.StdEncoding.DecodeString(body.Stderr)
+		return string(o) + string(e)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(airflowCLI("dags list"), "hello") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the bucket's DAG never appeared: %s", airflowCLI("dags list"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	airflowCLI("dags unpause hello")
+	airflowCLI("dags trigger hello -e 2024-03-01")
+	for !strings.Contains(airflowCLI("dags state hello 2024-03-01"), "success") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not succeed: %s", airflowCLI("dags state hello 2024-03-01"))
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	_, stderr, code = windsock(cp.url, "env", "create", "1st")
 	if code != 1 || !strings.Contains(stderr, "(ValidationException) when calling the CreateEnvironment operation: 1 validation error detected: Value '1st' at 'name'") {
@@ -126,5 +185,19 @@ func TestControlPlaneBinary(t *testing.T) {
 	cmd.Env = badEnv
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "InvalidSignatureException") {
 		t.Fatalf("a wrong secret: %v %s", err, out)
+	}
+	// The restarted control plane adopted the environment: deleting it
+	// stops its processes.
+	if _, stderr, code := windsock(cp2.url, "env", "delete", "first"); code != 0 {
+		t.Fatalf("env delete: %d %s", code, stderr)
+	}
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		_, stderr, code := windsock(cp2.url, "env", "get", "first")
+		if code != 0 && strings.Contains(stderr, "ResourceNotFoundException") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the environment was not deleted: %d %s", code, stderr)
+		}
 	}
 }

@@ -27,6 +27,7 @@ const adminPasswordFile = "standalone_admin_password.txt"
 func (r *runner) standaloneCommand() *cobra.Command {
 	var port int
 	var grace time.Duration
+	var slotsFile string
 	cmd := &cobra.Command{
 		Use:   "standalone",
 		Short: "Run everything in one process: database, DAG processor, scheduler, executor and web server",
@@ -37,15 +38,19 @@ again as the same try (without using up a retry) at the next start; a second
 signal hands them back at once.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return r.runStandalone(cmd.Context(), port, cmd.Flags().Changed("port"), grace)
+			return r.runStandalone(cmd.Context(), port, cmd.Flags().Changed("port"), grace, slotsFile)
 		},
 	}
 	cmd.Flags().IntVarP(&port, "port", "p", 0, "port to listen on (default: webserver.web_server_port, 8080)")
 	gracePeriodFlag(cmd, &grace)
+	// Set by the control plane, which scales an environment run as one
+	// process by its executor's slots; not for users, so hidden.
+	cmd.Flags().StringVar(&slotsFile, "executor-slots-file", "", "a file holding how many tries run at once, applied whenever it changes")
+	_ = cmd.Flags().MarkHidden("executor-slots-file")
 	return cmd
 }
 
-func (r *runner) runStandalone(parent context.Context, port int, portSet bool, grace time.Duration) error {
+func (r *runner) runStandalone(parent context.Context, port int, portSet bool, grace time.Duration, slotsFile string) error {
 	ctx, stop := signalContext(parent)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(r.io.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -68,14 +73,24 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool, g
 		return err
 	}
 
+	slots := 0
+	if slotsFile != "" {
+		// Before the executor starts: it must not claim more than the
+		// control plane allows, even for a moment.
+		slots, _ = readSlotsFile(slotsFile)
+	}
 	// The roles outlive ctx (the first signal): Drain stops them.
 	if err := startWeb(ctx, env, port, portSet, app.Roles{
-		DAGProcessor: !env.Config.Scheduler.StandaloneDagProcessor,
-		Schedulers:   1,
+		DAGProcessor:  !env.Config.Scheduler.StandaloneDagProcessor,
+		Schedulers:    1,
+		ExecutorSlots: slots,
 	}); err != nil {
 		return err
 	}
 	defer env.Drain(ctx, 0) // at once when returning early, before the locks go
+	if slotsFile != "" {
+		go watchSlotsFile(ctx, slotsFile, env.SetExecutorSlots, logger)
+	}
 	return serveUntilSignal(ctx, env, logger, "windsock standalone is ready", func() {
 		drainGracefully(logger, grace, env.Drain)
 	})

@@ -26,6 +26,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/pyrt"
@@ -69,6 +71,11 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	// Debounce gathers bursts of file events into one pass. Default 20 ms.
 	Debounce time.Duration
+	// PollInterval is how often the roots are passed over when they cannot
+	// be watched (no inotify instance left: fs.inotify.max_user_instances
+	// is per user, and each environment's processor takes one). Default
+	// 5 seconds.
+	PollInterval time.Duration
 	// Python parses Python DAG files (a *pyrt.Runtime). When it is nil,
 	// or fails with ErrPythonUnavailable, every Python DAG file is an
 	// import error saying why, while YAML files load as usual.
@@ -117,6 +124,10 @@ type Processor struct {
 	// their content hashes.
 	helpers map[string]string
 	first   bool
+
+	// newWatcher makes the service's file watcher (fsnotify.NewWatcher;
+	// tests make it fail).
+	newWatcher func() (*fsnotify.Watcher, error)
 }
 
 type fileState struct {
@@ -176,13 +187,17 @@ func New(cfg Config) (*Processor, error) {
 	if cfg.Debounce <= 0 {
 		cfg.Debounce = 20 * time.Millisecond
 	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 5 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Processor{cfg: cfg, files: map[string]*fileState{}, owners: map[string]string{}, first: true}, nil
+	return &Processor{cfg: cfg, files: map[string]*fileState{}, owners: map[string]string{}, first: true,
+		newWatcher: fsnotify.NewWatcher}, nil
 }
 
 // FileReport says how one file fared in a pass.

@@ -4,11 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/operator"
@@ -351,4 +357,59 @@ func TestServiceReparsesChangedFile(t *testing.T) {
 	if err == nil && ended.ID == j.ID {
 		t.Errorf("job %d still running after Stop", j.ID)
 	}
+}
+
+// A processor that cannot get a watcher (the host's inotify instances are
+// all taken) says so and polls the folder instead of stopping: a new file
+// is parsed without any event.
+func TestServicePollsWhenItCannotWatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var logged strings.Builder
+	var mu sync.Mutex
+	passes := make(chan *Report, 1)
+	b := setup(t, func(r *Report) {
+		select { // polls go on after the test stops reading
+		case passes <- r:
+		default:
+		}
+	})
+	b.proc.cfg.PollInterval = 20 * time.Millisecond
+	b.proc.cfg.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil))
+	b.proc.newWatcher = func() (*fsnotify.Watcher, error) {
+		return nil, fmt.Errorf("inotify_init1: %w", syscall.EMFILE)
+	}
+	b.write(t, "a.yaml", chainDAG("a", 1, "echo"))
+	if err := b.proc.Start(ctx); err != nil {
+		t.Fatalf("Start without a watcher = %v, want it to poll", err)
+	}
+	mu.Lock()
+	if s := logged.String(); !strings.Contains(s, "level=WARN") || !strings.Contains(s, "polling it instead") {
+		t.Errorf("log %q does not warn that it polls", s)
+	}
+	mu.Unlock()
+	b.write(t, "later.yaml", chainDAG("later", 2, "echo"))
+	deadline := time.After(30 * time.Second)
+	for {
+		if _, err := b.store.SerializedDAGGet(ctx, "later"); err == nil {
+			break
+		}
+		select {
+		case <-passes:
+		case <-deadline:
+			t.Fatal("no poll picked up the new file within 30 s")
+		}
+	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

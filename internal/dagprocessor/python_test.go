@@ -53,7 +53,13 @@ func testRuntime(t testing.TB, dags, plugins string) *pyrt.Runtime {
 	if runtimeErr != nil {
 		t.Fatal(runtimeErr)
 	}
-	r, err := pyrt.New(context.Background(), pyrt.Config{Python: testPython, CacheDir: runtimeDir, DagsFolder: dags, PluginsFolder: plugins})
+	// No byte code: these tests rewrite modules within a second with the
+	// same size, which a timestamp-checked .pyc cannot tell apart (a limit
+	// of the runtime's byte-code cache that users editing that fast would
+	// meet too). The tests had this from the process's own environment
+	// until the runtime stopped inheriting it.
+	r, err := pyrt.New(context.Background(), pyrt.Config{Python: testPython, CacheDir: runtimeDir, DagsFolder: dags, PluginsFolder: plugins,
+		Env: []string{"PYTHONDONTWRITEBYTECODE=1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +356,7 @@ func TestPythonWithoutInterpreter(t *testing.T) {
 type unavailable struct{}
 
 func (unavailable) Parse(ctx context.Context, _ string, _ time.Duration, _ pyrt.Handler) (*pyrt.ParseResult, error) {
-	_, err := pyrt.ResolvePython(ctx, "/nonexistent/python3")
+	_, err := pyrt.ResolvePython(ctx, "/nonexistent/python3", nil)
 	return nil, fmt.Errorf("%w: %w", ErrPythonUnavailable, err)
 }
 

@@ -35,7 +35,9 @@ func (p *Processor) Start(ctx context.Context) error {
 	}
 	go func() {
 		defer stopped()
-		defer watcher.Close()
+		if watcher != nil {
+			defer watcher.Close()
+		}
 		p.loop(ctx, watcher, jobID)
 		endCtx, endCancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer endCancel()
@@ -53,18 +55,23 @@ func (p *Processor) startUp(ctx context.Context) (*fsnotify.Watcher, int64, erro
 	if _, err := p.Sync(ctx); err != nil {
 		return nil, 0, fmt.Errorf("initial dag parse: %w", err)
 	}
-	watcher, err := fsnotify.NewWatcher()
+	watcher, err := p.newWatcher()
 	if err != nil {
-		return nil, 0, fmt.Errorf("watch dag folder: %w", err)
-	}
-	for _, r := range p.cfg.Roots {
-		if r.Watch {
-			p.watchTree(watcher, r.Dir)
+		// Parsing goes on without: a host running many environments runs
+		// out of inotify instances (fs.inotify.max_user_instances, per
+		// user), and a processor that stopped would leave its DAGs stale.
+		p.cfg.Logger.Warn("cannot watch the DAG folder: polling it instead", "every", p.cfg.PollInterval, "error", err)
+		watcher = nil
+	} else {
+		for _, r := range p.cfg.Roots {
+			if r.Watch {
+				p.watchTree(watcher, r.Dir)
+			}
 		}
-	}
-	if p.cfg.PluginsFolder != "" {
-		// Its modules are imported by DAG files (see pluginModules).
-		p.watchTree(watcher, p.cfg.PluginsFolder)
+		if p.cfg.PluginsFolder != "" {
+			// Its modules are imported by DAG files (see pluginModules).
+			p.watchTree(watcher, p.cfg.PluginsFolder)
+		}
 	}
 	job := &windsock.Job{
 		State: windsock.JobRunning, JobType: windsock.JobTypeDagProcessor,
@@ -72,7 +79,9 @@ func (p *Processor) startUp(ctx context.Context) (*fsnotify.Watcher, int64, erro
 		Hostname: p.cfg.Hostname, Unixname: unixName(),
 	}
 	if err := p.cfg.Store.JobCreate(ctx, job); err != nil {
-		watcher.Close()
+		if watcher != nil {
+			watcher.Close()
+		}
 		return nil, 0, fmt.Errorf("record dag processor job: %w", err)
 	}
 	return watcher, job.ID, nil
@@ -97,8 +106,18 @@ func (p *Processor) watchTree(w *fsnotify.Watcher, dir string) {
 	})
 }
 
+// loop passes over the roots on file events (w nil: every PollInterval)
+// and every RescanInterval.
 func (p *Processor) loop(ctx context.Context, w *fsnotify.Watcher, jobID int64) {
-	rescan := time.NewTicker(p.cfg.RescanInterval)
+	every := p.cfg.RescanInterval
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if w != nil {
+		events, errs = w.Events, w.Errors
+	} else {
+		every = min(every, p.cfg.PollInterval)
+	}
+	rescan := time.NewTicker(every)
 	defer rescan.Stop()
 	heartbeat := time.NewTicker(p.cfg.HeartbeatInterval)
 	defer heartbeat.Stop()
@@ -108,7 +127,7 @@ func (p *Processor) loop(ctx context.Context, w *fsnotify.Watcher, jobID int64) 
 		select {
 		case <-ctx.Done():
 			return
-		case ev, open := <-w.Events:
+		case ev, open := <-events:
 			if !open {
 				return
 			}
@@ -120,7 +139,7 @@ func (p *Processor) loop(ctx context.Context, w *fsnotify.Watcher, jobID int64) 
 			if debounce == nil {
 				debounce = time.After(p.cfg.Debounce)
 			}
-		case err, open := <-w.Errors:
+		case err, open := <-errs:
 			if !open {
 				return
 			}

@@ -152,6 +152,21 @@ func (e *Local) Submit(keys []windsock.TaskInstanceKey) {
 	}
 }
 
+// SetSlots changes how many tries run at once (at least 1). Lowering it
+// stops nothing: running tries finish and fewer new ones start, which is
+// how an environment run as one process scales its executor in without
+// losing a try; raising it starts queued tries at once.
+func (e *Local) SetSlots(n int) {
+	n = max(n, 1)
+	e.mu.Lock()
+	e.cfg.Slots = n
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Start runs the dispatcher and the heartbeat until Stop or ctx ends (the
 // startstop shape). Stop (and the end of ctx) stops claiming, cancels the
 // running tries (killing their processes) and waits for their outcomes to

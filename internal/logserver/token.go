@@ -37,6 +37,21 @@ func tokenKey(secretKey string) []byte {
 	return m.Sum(nil)
 }
 
+// EnvironmentKey is the secret an environment's log servers and the API
+// reading from them share: webserver.secret_key bound to the environment's
+// id, so that when two environments on one host share a secret key (and a
+// log server port, one after the other), one environment's request for a
+// try's log is refused by the other's log server, which has a log at the
+// same path (the same DAG, run, task and try), instead of answered with it.
+func EnvironmentKey(secretKey, envID string) string {
+	if secretKey == "" {
+		return "" // refused as unset, as before
+	}
+	m := hmac.New(sha256.New, []byte(secretKey))
+	m.Write([]byte("windsock environment\x00" + envID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
 // signToken returns a token allowing to read filename (a path relative to
 // the log folder) for tokenLifetime from now: base64url of the claims'
 // JSON, a dot, base64url of their HMAC-SHA256.
@@ -69,7 +84,7 @@ func verifyToken(secretKey, token, filename string, now time.Time) error {
 	m := hmac.New(sha256.New, tokenKey(secretKey))
 	m.Write(payload)
 	if !hmac.Equal(sig, m.Sum(nil)) {
-		return fmt.Errorf("%w: bad signature (is webserver.secret_key the same on every host?)", errToken)
+		return fmt.Errorf("%w: bad signature (is webserver.secret_key the same on every host, and the request for this environment?)", errToken)
 	}
 	var c tokenClaims
 	if err := json.Unmarshal(payload, &c); err != nil {

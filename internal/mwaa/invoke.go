@@ -232,7 +232,7 @@ func (s *Service) session(ctx context.Context, key sessionKey, host string, secr
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	var cookie *http.Cookie
 	for _, ck := range resp.Cookies() {
-		if ck.Value != "" && ck.MaxAge >= 0 && ck.Name == auth.SessionCookieName {
+		if ck.Value != "" && ck.MaxAge >= 0 && auth.IsSessionCookie(ck.Name) {
 			cookie = ck
 		}
 	}

@@ -74,6 +74,9 @@ type Context struct {
 	// Environ is the base environment for subprocesses (the operator adds
 	// AIRFLOW_CTX_* variables and its own).
 	Environ []string
+	// EnvironmentID is the id of the environment running the try: part
+	// of the mark its processes carry (process.TryMark).
+	EnvironmentID string
 	// DagsFolder resolves relative paths such as python_callable files.
 	DagsFolder string
 	// Connections resolves connection ids (environment first, then store).

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
+	"github.com/windsock/windsock/internal/osenv"
 	"github.com/windsock/windsock/internal/pyrt"
 )
 
@@ -30,12 +30,12 @@ type resolved struct {
 // size, modification time and PYENV_VERSION, so that the next process
 // (`windsock dags test`, a worker) does not pay that second again.
 func resolveBase(ctx context.Context, cfg Config) (string, error) {
-	found, err := exec.LookPath(cfg.Python)
+	found, err := osenv.LookPath(cfg.Python, cfg.Env)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v (set core.python_executable)", ErrNoPython, err)
 	}
 	if !isScript(found) {
-		return resolveWithPyrt(ctx, cfg.Python)
+		return resolveWithPyrt(ctx, cfg)
 	}
 	launcher, err := filepath.EvalSymlinks(found)
 	if err != nil {
@@ -45,14 +45,15 @@ func resolveBase(ctx context.Context, cfg Config) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrNoPython, err)
 	}
-	want := resolved{Launcher: launcher, ModTime: fi.ModTime().UTC(), Size: fi.Size(), PyenvVersion: os.Getenv("PYENV_VERSION")}
+	pyenvVersion, _ := osenv.Get(cfg.Env, "PYENV_VERSION")
+	want := resolved{Launcher: launcher, ModTime: fi.ModTime().UTC(), Size: fi.Size(), PyenvVersion: pyenvVersion}
 	if st, err := readState(cfg.Dir); err == nil && st.Interpreter != nil {
 		r := *st.Interpreter
 		if r.Launcher == want.Launcher && r.ModTime.Equal(want.ModTime) && r.Size == want.Size && r.PyenvVersion == want.PyenvVersion && isFile(r.SysExecutable) {
 			return r.SysExecutable, nil
 		}
 	}
-	exe, err := resolveWithPyrt(ctx, cfg.Python)
+	exe, err := resolveWithPyrt(ctx, cfg)
 	if err != nil {
 		return "", err
 	}
@@ -61,8 +62,8 @@ func resolveBase(ctx context.Context, cfg Config) (string, error) {
 	return exe, nil
 }
 
-func resolveWithPyrt(ctx context.Context, name string) (string, error) {
-	exe, err := pyrt.ResolvePython(ctx, name)
+func resolveWithPyrt(ctx context.Context, cfg Config) (string, error) {
+	exe, err := pyrt.ResolvePython(ctx, cfg.Python, cfg.Env)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrNoPython, err)
 	}

@@ -45,9 +45,10 @@ type Config struct {
 	// Dir holds the virtual environments, the status file and the last
 	// pip log. Default: Home/python_env.
 	Dir string
-	// Env is the environment of the venv and pip processes (PIP_*
-	// variables and pip.conf are honoured as pip honours them). Default:
-	// os.Environ().
+	// Env is the environment's variables: the environment of the venv
+	// and pip processes (PIP_* variables and pip.conf are honoured as pip
+	// honours them), and the PATH Python is looked up on. Never this
+	// process's own: environments sharing it may have other interpreters.
 	Env []string
 	// Limits bound what plugins.zip may unpack to. Zero fields mean the
 	// defaults of DefaultLimits.
@@ -75,9 +76,6 @@ func (c Config) withDefaults() Config {
 	c.PluginsFolder = cmp.Or(c.PluginsFolder, filepath.Join(c.Home, "plugins"))
 	c.PluginsZip = cmp.Or(c.PluginsZip, filepath.Join(c.Home, "plugins.zip"))
 	c.Dir = cmp.Or(c.Dir, filepath.Join(c.Home, "python_env"))
-	if c.Env == nil {
-		c.Env = os.Environ()
-	}
 	c.Limits = c.Limits.withDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -10,9 +10,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/windsock/windsock/internal/osenv"
 )
 
-var resolved sync.Map // name -> resolution
+var resolved sync.Map // resolutionKey -> resolution
+
+// resolutionKey is what an interpreter's resolution depends on: the
+// executable found, and the variable a pyenv shim picks a version by.
+type resolutionKey struct{ found, pyenvVersion string }
 
 type resolution struct {
 	once sync.Once
@@ -21,28 +27,32 @@ type resolution struct {
 }
 
 // ResolvePython returns the real interpreter for name (core.python_executable;
-// "" means the first python3 on PATH). A version-manager shim such as
-// pyenv's costs about a second per start, so the shim is run once to ask
+// "" means python3), looked up on the PATH of environ, the environment's
+// variables: never this process's, which environments with other
+// interpreters may share. A version-manager shim such as pyenv's costs
+// about a second per start, so the shim is run once (with environ) to ask
 // for sys.executable, and that binary is used from then on. The answer is
-// remembered for the life of the process.
-func ResolvePython(ctx context.Context, name string) (string, error) {
+// remembered for the life of the process, per executable and PYENV_VERSION.
+func ResolvePython(ctx context.Context, name string, environ []string) (string, error) {
 	if name == "" {
 		name = "python3"
 	}
-	v, _ := resolved.LoadOrStore(name, &resolution{})
-	r := v.(*resolution)
-	r.once.Do(func() { r.path, r.err = resolvePython(ctx, name) })
-	return r.path, r.err
-}
-
-func resolvePython(ctx context.Context, name string) (string, error) {
-	found, err := exec.LookPath(name)
+	found, err := osenv.LookPath(name, environ)
 	if err != nil {
 		return "", fmt.Errorf("find python interpreter %q (core.python_executable): %w", name, err)
 	}
+	version, _ := osenv.Get(environ, "PYENV_VERSION")
+	v, _ := resolved.LoadOrStore(resolutionKey{found, version}, &resolution{})
+	r := v.(*resolution)
+	r.once.Do(func() { r.path, r.err = resolvePython(ctx, found, environ) })
+	return r.path, r.err
+}
+
+func resolvePython(ctx context.Context, found string, environ []string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, found, "-c", "import sys; sys.stdout.write(sys.executable)")
+	cmd.Env = environ
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -27,7 +27,8 @@ type Config struct {
 	CacheDir string
 	// DagsFolder and PluginsFolder go on sys.path after the runtime.
 	DagsFolder, PluginsFolder string
-	// Env is the environment of the Python processes; nil inherits ours.
+	// Env is the environment of the Python processes, and where Python is
+	// looked up (its PATH); never this process's own.
 	Env []string
 	// KillGrace is the time between SIGTERM and SIGKILL when a child is
 	// stopped; zero means process.DefaultKillGrace.
@@ -87,7 +88,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		}
 		cfg.CacheDir = filepath.Join(base, "windsock-python")
 	}
-	python, err := ResolvePython(ctx, cfg.Python)
+	python, err := ResolvePython(ctx, cfg.Python, cfg.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -96,9 +97,6 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		return nil, err
 	}
 	env := cfg.Env
-	if env == nil {
-		env = os.Environ()
-	}
 	// Byte code goes to the cache, never next to the user's DAG files.
 	env = append(append([]string(nil), env...),
 		"PYTHONPYCACHEPREFIX="+filepath.Join(cfg.CacheDir, "pycache"),

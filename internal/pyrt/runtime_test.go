@@ -250,7 +250,7 @@ func TestResolvePythonThroughShim(t *testing.T) {
 	var got string
 	var err error
 	for range 100 {
-		if got, err = resolvePython(context.Background(), shim); err == nil || !strings.Contains(err.Error(), "text file busy") {
+		if got, err = resolvePython(context.Background(), shim, nil); err == nil || !strings.Contains(err.Error(), "text file busy") {
 			break
 		}
 	}
@@ -261,8 +261,15 @@ func TestResolvePythonThroughShim(t *testing.T) {
 	if got != strings.TrimSpace(string(want)) || got == shim {
 		t.Fatalf("resolved %q, want %q", got, want)
 	}
-	if _, err := ResolvePython(context.Background(), filepath.Join(dir, "missing")); err == nil {
+	if _, err := ResolvePython(context.Background(), filepath.Join(dir, "missing"), nil); err == nil {
 		t.Fatal("a missing interpreter resolved")
+	}
+	// A name is looked up on the environment's PATH, not this process's.
+	if got, err := ResolvePython(context.Background(), "python3-shim", []string{"PATH=/nonexistent:" + dir}); err != nil || got != strings.TrimSpace(string(want)) {
+		t.Fatalf("python3-shim on the environment's PATH resolved to %q, %v; want %q", got, err, want)
+	}
+	if _, err := ResolvePython(context.Background(), "python3-shim", []string{"PATH=" + os.Getenv("PATH")}); err == nil {
+		t.Fatal("python3-shim resolved though it is not on the environment's PATH")
 	}
 }
 

@@ -65,7 +65,11 @@ func startServer(ctx context.Context, python, rtDir string, opts map[string]any,
 	cmd := exec.Command(python, "-u", "-c", boot, rtDir, string(optJSON))
 	cmd.Env = env
 	cmd.ExtraFiles = []*os.File{theirs} // fd 3
-	cmd.SysProcAttr = serverProcAttr()
+	// No Pdeathsig: the kernel would send it when the OS thread running
+	// this goroutine exits, not Windsock, and end every Python try of the
+	// environment. The server ends when Windsock does anyway: its end of
+	// the control socket then reads EOF, and the server kills its workers'
+	// process groups and exits.
 	s := &server{cmd: cmd, ctrl: conn.(*net.UnixConn), stderr: &tailBuffer{max: 16 << 10},
 		pending: map[int64]*pending{}, done: make(chan struct{})}
 	cmd.Stdout = s.stderr

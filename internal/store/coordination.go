@@ -42,6 +42,12 @@ type Coordination interface {
 	// falls behind or reconnects, it receives "" and must look for what
 	// it may have missed.
 	Listen(ctx context.Context, channel string) (<-chan string, error)
+	// EnvironmentID returns the id of the environment this store belongs
+	// to: random, made by the first call on a new database and stored, so
+	// that every process of the environment, on any host, gets the same
+	// one. Tries' process marks include it, so that environments that
+	// share a host never take each other's processes for their own.
+	EnvironmentID(ctx context.Context) (string, error)
 }
 
 // CoordinationQueries are the coordination writes, usable in a

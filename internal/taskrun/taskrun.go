@@ -41,7 +41,10 @@ type Runner struct {
 	LogFolder   string
 	DagsFolder  string
 	Environ     []string
-	Hostname    string
+	// EnvironmentID is the environment's id (store.EnvironmentID), part
+	// of every try's process mark.
+	EnvironmentID string
+	Hostname      string
 	// BaseURL is webserver.base_url: alert emails link to the try's page
 	// under it (no link when empty).
 	BaseURL string
@@ -349,7 +352,7 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 func (r *Runner) operatorContext(try *Try, ti *windsock.TaskInstance, logf io.Writer, masker *tasklog.Masker) *operator.Context {
 	return &operator.Context{
 		DAG: try.DAG, Task: try.DAG.Task(ti.TaskID), Run: try.Run, TI: ti,
-		Log: logf, Environ: r.Environ, DagsFolder: r.DagsFolder,
+		Log: logf, Environ: r.Environ, EnvironmentID: r.EnvironmentID, DagsFolder: r.DagsFolder,
 		Connections: &connectionSource{conns: r.Connections, masker: masker},
 		Variables:   &variableSource{vars: r.Variables, masker: masker},
 		XCom:        &xcomSource{store: r.Store, try: try, now: r.now},

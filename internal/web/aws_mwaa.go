@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/mwaacli"
 	"github.com/windsock/windsock/internal/mwaatoken"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -35,23 +36,6 @@ const maxCLIOutput = 8 << 20
 // AirflowCLIFunc runs an Airflow CLI command (the words after "airflow")
 // in this environment and returns what it printed.
 type AirflowCLIFunc func(ctx context.Context, args []string) (stdout, stderr []byte, err error)
-
-// mwaaCLICommands are the commands MWAA's /aws_mwaa/cli accepts for
-// Airflow 2 (the user guide's table): a group and its command, or a
-// command alone.
-var mwaaCLICommands = map[string]bool{
-	"cheat-sheet": true, "version": true,
-	"connections add": true, "connections delete": true,
-	"dags backfill": true, "dags delete": true, "dags list": true, "dags list-jobs": true, "dags list-runs": true,
-	"dags next-execution": true, "dags pause": true, "dags report": true, "dags show": true, "dags state": true,
-	"dags test": true, "dags trigger": true, "dags unpause": true,
-	"providers behaviours": true, "providers get": true, "providers hooks": true, "providers links": true,
-	"providers list": true, "providers widgets": true,
-	"roles create": true, "roles list": true,
-	"tasks clear": true, "tasks failed-deps": true, "tasks list": true, "tasks render": true, "tasks state": true,
-	"tasks states-for-dag-run": true, "tasks test": true,
-	"variables delete": true, "variables get": true, "variables set": true, "variables list": true,
-}
 
 // mwaaTokenSecret is aws_mwaa.token_secret, "" when the control plane did
 // not start this environment.
@@ -103,7 +87,7 @@ func (s *Server) mwaaCLI(w http.ResponseWriter, r *http.Request, secret []byte) 
 		writeMWAAJSON(w, http.StatusBadRequest, map[string]string{"error": "the command could not be read"})
 		return
 	}
-	args, err := splitCommandLine(strings.TrimSpace(string(body)))
+	args, err := mwaacli.Split(strings.TrimSpace(string(body)))
 	if err == nil && len(args) > 0 && args[0] == "airflow" {
 		args = args[1:]
 	}
@@ -118,8 +102,8 @@ func (s *Server) mwaaCLI(w http.ResponseWriter, r *http.Request, secret []byte) 
 	case len(args) == 0:
 		refuse("airflow: a command is required")
 		return
-	case !allowedCLICommand(args):
-		refuse(fmt.Sprintf("airflow: the command %q is not supported by the MWAA CLI endpoint", strings.Join(commandWords(args), " ")))
+	case !mwaacli.Allowed(args):
+		refuse(fmt.Sprintf("airflow: the command %q is not supported by the MWAA CLI endpoint", strings.Join(mwaacli.Words(args), " ")))
 		return
 	}
 	run := s.AirflowCLI
@@ -138,30 +122,6 @@ func (s *Server) mwaaCLI(w http.ResponseWriter, r *http.Request, secret []byte) 
 		"stdout": base64.StdEncoding.EncodeToString(stdout),
 		"stderr": base64.StdEncoding.EncodeToString(stderr),
 	})
-}
-
-// commandWords are the group and command of a command line (up to the
-// first flag).
-func commandWords(args []string) []string {
-	var words []string
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") || len(words) == 2 {
-			break
-		}
-		words = append(words, a)
-	}
-	return words
-}
-
-func allowedCLICommand(args []string) bool {
-	words := commandWords(args)
-	if len(words) == 0 {
-		return false
-	}
-	if mwaaCLICommands[words[0]] {
-		return true
-	}
-	return len(words) == 2 && mwaaCLICommands[words[0]+" "+words[1]]
 }
 
 // execSelf runs this binary with args, in this process's environment (so
@@ -190,57 +150,6 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// splitCommandLine splits a command line as a POSIX shell splits words:
-// single quotes literal, double quotes with backslash escapes, backslash
-// outside quotes. Nothing is expanded and no shell runs.
-func splitCommandLine(line string) ([]string, error) {
-	var args []string
-	var cur strings.Builder
-	inWord := false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c == '\'':
-			j := strings.IndexByte(line[i+1:], '\'')
-			if j < 0 {
-				return nil, errors.New("unterminated single quote")
-			}
-			cur.WriteString(line[i+1 : i+1+j])
-			i += j + 1
-			inWord = true
-		case c == '"':
-			i++
-			for ; i < len(line) && line[i] != '"'; i++ {
-				if line[i] == '\\' && i+1 < len(line) && strings.IndexByte("\"\\$`\n", line[i+1]) >= 0 {
-					i++
-				}
-				cur.WriteByte(line[i])
-			}
-			if i >= len(line) {
-				return nil, errors.New("unterminated double quote")
-			}
-			inWord = true
-		case c == '\\' && i+1 < len(line):
-			i++
-			cur.WriteByte(line[i])
-			inWord = true
-		case c == ' ' || c == '\t' || c == '\n':
-			if inWord {
-				args = append(args, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteByte(c)
-			inWord = true
-		}
-	}
-	if inWord {
-		args = append(args, cur.String())
-	}
-	return args, nil
 }
 
 // mwaaLogin turns a web login token (form field token) into a UI session

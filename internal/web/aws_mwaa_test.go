@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -17,32 +16,6 @@ import (
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/mwaatoken"
 )
-
-func TestSplitCommandLine(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		line string
-		want []string
-	}{
-		{"dags list", []string{"dags", "list"}},
-		{`dags trigger -c '{"k": "v"}' my_dag`, []string{"dags", "trigger", "-c", `{"k": "v"}`, "my_dag"}},
-		{`variables set k "a \"quoted\" $HOME"`, []string{"variables", "set", "k", `a "quoted" $HOME`}},
-		{`variables set k a\ b`, []string{"variables", "set", "k", "a b"}},
-		{"  version  ", []string{"version"}},
-		{`x ''`, []string{"x", ""}},
-	}
-	for _, c := range cases {
-		got, err := splitCommandLine(c.line)
-		if err != nil || !reflect.DeepEqual(got, c.want) {
-			t.Errorf("splitCommandLine(%q) = %q, %v; want %q", c.line, got, err, c.want)
-		}
-	}
-	for _, bad := range []string{`a 'b`, `a "b`} {
-		if _, err := splitCommandLine(bad); err == nil {
-			t.Errorf("splitCommandLine(%q) accepted", bad)
-		}
-	}
-}
 
 // mwaaServer is a UI server whose configuration has a token secret, with
 // a CLI runner that echoes its arguments.

@@ -48,7 +48,7 @@ func newBenchUI(b *testing.B) *benchUI {
 	}
 	cfg := config.Default(b.TempDir())
 	cfg.Webserver.SecretKey = "bench-secret"
-	cookie, err := auth.CreateSession(ctx, st, cfg.Webserver.SecretKey, admin.ID, time.Now(), time.Hour, false)
+	cookie, err := auth.CreateSession(ctx, st, cfg.Webserver.SecretKey, auth.NewAuthenticator(st, cfg, nil, nil).SessionCookie(), admin.ID, time.Now(), time.Hour, false)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -112,20 +112,20 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	if !auth.CheckCSRF(s.cfg.Webserver.SecretKey, r) {
+	if !auth.CheckCSRF(s.cfg.Webserver.SecretKey, s.authn.SessionCookie(), r) {
 		s.renderError(w, r, windsock.Errorf(windsock.EFORBIDDEN, "The logout request did not carry this session's CSRF token"))
 		return
 	}
 	if u, err := s.authenticate(r); err == nil && u != nil {
 		s.event(r, "logout", u.Username)
 	}
-	if c, err := r.Cookie(auth.SessionCookieName); err == nil {
+	if c, err := r.Cookie(s.authn.SessionCookie()); err == nil {
 		if err := s.authn.EndSession(r.Context(), c.Value); err != nil {
 			s.renderError(w, r, err)
 			return
 		}
 	}
-	clearSession(w, r)
+	s.clearSession(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -166,8 +166,8 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 }
 
 // clearSession removes the session cookie.
-func clearSession(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookieName, Value: "", Path: "/", MaxAge: -1,
+func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: s.authn.SessionCookie(), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 }
 

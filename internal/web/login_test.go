@@ -36,7 +36,7 @@ func (e *env) loginForm(next string) (string, *http.Cookie) {
 
 func sessionCookie(h http.Header) *http.Cookie {
 	for _, c := range (&http.Response{Header: h}).Cookies() {
-		if c.Name == auth.SessionCookieName {
+		if strings.HasPrefix(c.Name, auth.SessionCookieName+"_") {
 			return c
 		}
 	}

@@ -118,6 +118,7 @@ func Mux(api, web http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/health", api)
+	mux.Handle("/metrics", api)
 	mux.Handle("/", web)
 	return mux
 }
@@ -165,7 +166,7 @@ func (s *Server) page(h pageFunc) http.Handler {
 		}
 		if user == nil {
 			if err != nil {
-				clearSession(w, r) // a stale or forged cookie
+				s.clearSession(w, r) // a stale or forged cookie
 			}
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(localNext(r.URL.RequestURI())), http.StatusSeeOther)
 			return
@@ -188,7 +189,7 @@ func (s *Server) authenticate(r *http.Request) (*windsock.User, error) {
 		return nil, nil
 	}
 	if r.Header.Get("Authorization") == "" {
-		c, err := r.Cookie(auth.SessionCookieName)
+		c, err := r.Cookie(s.authn.SessionCookie())
 		if err != nil {
 			return nil, nil
 		}
@@ -239,7 +240,7 @@ func forbidden() error {
 // request has no session cookie (authentication off): then there is
 // nothing a forged request could ride on.
 func (s *Server) csrfToken(r *http.Request) string {
-	c, err := r.Cookie(auth.SessionCookieName)
+	c, err := r.Cookie(s.authn.SessionCookie())
 	if err != nil || s.backends.Disabled {
 		return ""
 	}

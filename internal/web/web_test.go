@@ -153,7 +153,7 @@ func (e *env) session(user string) *http.Cookie {
 	if c, ok := e.sessions[user]; ok {
 		return c
 	}
-	c, err := auth.CreateSession(e.ctx, e.st, e.cfg.Webserver.SecretKey, u.ID, time.Now(), time.Hour, false)
+	c, err := auth.CreateSession(e.ctx, e.st, e.cfg.Webserver.SecretKey, auth.NewAuthenticator(e.st, e.cfg, nil, nil).SessionCookie(), u.ID, time.Now(), time.Hour, false)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/windsock/windsock/internal/awss3"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/operator/process"
 )
 
 // StagedShell runs a converted Data Pipeline ShellCommandActivity: the
@@ -61,7 +62,7 @@ func (op *StagedShell) Execute(ctx context.Context, tc *operator.Context) (*oper
 	if err != nil {
 		return nil, err
 	}
-	work, err := os.MkdirTemp("", "windsock-staging-")
+	work, err := os.MkdirTemp(process.TempDir(tc), "windsock-staging-")
 	if err != nil {
 		return nil, fmt.Errorf("create staging directory: %w", err)
 	}

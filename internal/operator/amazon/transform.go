@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/process"
+	"github.com/windsock/windsock/internal/osenv"
 )
 
 // FileTransform is S3FileTransformOperator: it downloads source_s3_key,
@@ -39,7 +39,7 @@ func (op *FileTransform) Execute(ctx context.Context, tc *operator.Context) (*op
 	if script == "" {
 		return nil, errors.New("argument transform_script: missing")
 	}
-	path, err := exec.LookPath(script)
+	path, err := osenv.LookPath(script, tc.Environ)
 	if err != nil {
 		return nil, fmt.Errorf("argument transform_script: %w", err)
 	}
@@ -81,7 +81,7 @@ func (op *FileTransform) Execute(ctx context.Context, tc *operator.Context) (*op
 			return nil, fmt.Errorf("the key s3://%s/%s already exists (set replace: true to overwrite it)", dstBucket, dstKey)
 		}
 	}
-	work, err := os.MkdirTemp("", "windsock-transform-")
+	work, err := os.MkdirTemp(process.TempDir(tc), "windsock-transform-")
 	if err != nil {
 		return nil, err
 	}

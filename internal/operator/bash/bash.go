@@ -160,7 +160,7 @@ func (s *shell) run(ctx context.Context, tc *operator.Context, command string, e
 		return 0, lastLine{}, s.bashErr
 	}
 	if cwd == "" {
-		tmp, err := s.dirs.get()
+		tmp, err := s.dirs.get(process.TempDir(tc))
 		if err != nil {
 			return 0, lastLine{}, fmt.Errorf("make working directory: %w", err)
 		}

@@ -20,8 +20,9 @@ type workDirs struct {
 	idle []string
 }
 
-// get returns an empty directory.
-func (w *workDirs) get() (string, error) {
+// get returns an empty directory in tmp (the environment's temporary
+// folder: a workDirs serves one environment).
+func (w *workDirs) get(tmp string) (string, error) {
 	w.mu.Lock()
 	if n := len(w.idle); n > 0 {
 		dir := w.idle[n-1]
@@ -30,7 +31,7 @@ func (w *workDirs) get() (string, error) {
 		return dir, nil
 	}
 	w.mu.Unlock()
-	return os.MkdirTemp("", "airflowtmp")
+	return os.MkdirTemp(tmp, "airflowtmp")
 }
 
 // put takes back a directory after the command ended: kept when still

@@ -3,20 +3,30 @@ package process
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/osenv"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
 // BaseEnv is the environment a task's subprocess starts from: tc.Environ,
-// or Windsock's own environment when the engine gave none.
+// the environment's own variables, and never this process's (several
+// environments may share it, each with its own variables).
 func BaseEnv(tc *operator.Context) []string {
-	if tc.Environ != nil {
-		return tc.Environ
+	return tc.Environ
+}
+
+// TempDir is where a try's temporary files go: the TMPDIR of the try's
+// environment (a folder of its own under its home), or the system's when
+// the environment names none.
+func TempDir(tc *operator.Context) string {
+	if dir, ok := osenv.Get(tc.Environ, "TMPDIR"); ok && filepath.IsAbs(dir) {
+		return dir
 	}
-	return os.Environ()
+	return os.TempDir()
 }
 
 // ContextEnv returns the AIRFLOW_CTX_* variables Airflow exports to every
@@ -46,7 +56,7 @@ func ContextEnv(tc *operator.Context) []string {
 		}
 		add("AIRFLOW_CTX_TRY_NUMBER", strconv.Itoa(tc.TI.TryNumber))
 		add("AIRFLOW_CTX_DAG_RUN_ID", tc.TI.RunID)
-		add(tryMarkVar, TryMark(tc.TI))
+		add(tryMarkVar, TryMark(tc.EnvironmentID, tc.TI))
 	}
 	if tc.Run != nil {
 		if tc.TI == nil {
@@ -67,10 +77,12 @@ func ContextEnv(tc *operator.Context) []string {
 const tryMarkVar = "WINDSOCK_TRY"
 
 // TryMark identifies one claim of a task instance beyond its dag, task,
-// run and try number: its map index and the process and job that claimed
-// it, so that another Windsock on the host running the same DAG, or a
-// mapped sibling, never matches. "" when the claim is unknown.
-func TryMark(ti *windsock.TaskInstance) string {
+// run and try number: the environment that runs it, its map index and the
+// process and job that claimed it, so that a mapped sibling, or another
+// environment on the host running the same DAG, never matches. The
+// environment counts because environments sharing a process share its
+// pid, and their stores number jobs alike. "" when the claim is unknown.
+func TryMark(envID string, ti *windsock.TaskInstance) string {
 	if ti == nil || ti.PID == nil {
 		return ""
 	}
@@ -78,7 +90,7 @@ func TryMark(ti *windsock.TaskInstance) string {
 	if ti.JobID != nil {
 		job = *ti.JobID
 	}
-	return fmt.Sprintf("map_index=%d pid=%d job=%d", ti.MapIndex, *ti.PID, job)
+	return fmt.Sprintf("env=%s map_index=%d pid=%d job=%d", envID, ti.MapIndex, *ti.PID, job)
 }
 
 // MergeEnv returns base with each "KEY=value" of the override lists set,

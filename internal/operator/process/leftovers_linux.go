@@ -10,7 +10,7 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// KillLeftovers ends what a try's processes left running after the
+// KillLeftovers ends what a try of environment envID's processes left running after the
 // process that ran the try died: Windsock's own death kills a task's
 // shell (Pdeathsig), but not the children the shell started, which keep
 // the shell's process group and outlive it. They are found by the
@@ -21,8 +21,8 @@ import (
 // environment is not found. It returns once the processes it killed are
 // gone (or after leftoverWait), so that the try's next run never overlaps
 // them.
-func KillLeftovers(ti *windsock.TaskInstance) (int, error) {
-	mark := TryMark(ti)
+func KillLeftovers(envID string, ti *windsock.TaskInstance) (int, error) {
+	mark := TryMark(envID, ti)
 	if mark == "" {
 		return 0, nil
 	}

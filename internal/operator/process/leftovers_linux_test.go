@@ -15,18 +15,21 @@ import (
 
 // A try's shell died and left a background child: KillLeftovers ends the
 // child (found by its inherited environment) and leaves alone the
-// processes of another try of the task, of a mapped sibling, and of the
-// same try claimed by another Windsock (another pid).
+// processes of another try of the task, of a mapped sibling, of the same
+// try claimed by another Windsock (another pid), and of the same try with
+// the same pid and job in another environment (two environments in one
+// process, whose stores both number jobs from 1).
 func TestKillLeftovers(t *testing.T) {
 	t.Parallel()
 	pid, job := 4242, int64(7)
 	ti := &windsock.TaskInstance{TaskInstanceKey: windsock.TaskInstanceKey{DagID: "d", TaskID: "t-" + strconv.Itoa(os.Getpid()), RunID: "manual__x", MapIndex: -1},
 		TryNumber: 1, PID: &pid, JobID: &job}
-	start := func(ti *windsock.TaskInstance) (shell *exec.Cmd, child int) {
+	const envID = "env-a"
+	start := func(envID string, ti *windsock.TaskInstance) (shell *exec.Cmd, child int) {
 		t.Helper()
 		dir := t.TempDir()
 		cmd := exec.Command("bash", "-c", "sleep 300 & echo $! > "+dir+"/pid; wait")
-		cmd.Env = append(os.Environ(), ContextEnv(&operator.Context{TI: ti})...)
+		cmd.Env = append(os.Environ(), ContextEnv(&operator.Context{TI: ti, EnvironmentID: envID})...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -43,7 +46,7 @@ func TestKillLeftovers(t *testing.T) {
 			time.Sleep(5 * time.Millisecond) // another process's file: nothing to wait on
 		}
 	}
-	dead, orphan := start(ti)
+	dead, orphan := start(envID, ti)
 	var others []int
 	for _, change := range []func(*windsock.TaskInstance){
 		func(o *windsock.TaskInstance) { o.TryNumber = 2 },
@@ -52,14 +55,16 @@ func TestKillLeftovers(t *testing.T) {
 	} {
 		o := *ti
 		change(&o)
-		_, child := start(&o)
+		_, child := start(envID, &o)
 		others = append(others, child)
 	}
+	_, otherEnv := start("env-b", ti)
+	others = append(others, otherEnv)
 	// The shell dies as it would with its scheduler; its child stays.
 	syscall.Kill(dead.Process.Pid, syscall.SIGKILL)
 	dead.Wait()
 
-	n, err := KillLeftovers(ti)
+	n, err := KillLeftovers(envID, ti)
 	if err != nil || n != 1 {
 		t.Fatalf("KillLeftovers = %d, %v; want the one leftover child", n, err)
 	}
@@ -74,7 +79,7 @@ func TestKillLeftovers(t *testing.T) {
 		}
 	}
 	// A claim nobody recorded (no pid) matches nothing.
-	if n, err := KillLeftovers(&windsock.TaskInstance{TaskInstanceKey: ti.TaskInstanceKey, TryNumber: 1}); n != 0 || err != nil {
+	if n, err := KillLeftovers(envID, &windsock.TaskInstance{TaskInstanceKey: ti.TaskInstanceKey, TryNumber: 1}); n != 0 || err != nil {
 		t.Errorf("KillLeftovers without a pid = %d, %v", n, err)
 	}
 }

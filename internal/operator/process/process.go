@@ -99,7 +99,7 @@ func (r Runner) Run(ctx context.Context, c *Command) (int, error) {
 		pw.Close()
 		return 0, fmt.Errorf("start %s: %w", c.Path, err)
 	}
-	proc, err := os.StartProcess(c.Path, c.Args, &os.ProcAttr{
+	proc, err := startProcess(c.Path, c.Args, &os.ProcAttr{
 		Dir:   c.Dir,
 		Env:   c.Env,
 		Files: []*os.File{devnull, pw, pw},

@@ -180,7 +180,7 @@ func TestExecuteOverPython(t *testing.T) {
 	if ctx["ratio"] != json.Number("5.0") || ctx["ds"] != "2024-05-01" {
 		t.Errorf("context reached python as %v", ctx)
 	}
-	if env["AIRFLOW_CTX_DAG_ID"] != "flow" || env["AIRFLOW_CTX_TRY_NUMBER"] != "2" || env["WINDSOCK_TRY"] != "map_index=-1 pid=4242 job=7" {
+	if env["AIRFLOW_CTX_DAG_ID"] != "flow" || env["AIRFLOW_CTX_TRY_NUMBER"] != "2" || env["WINDSOCK_TRY"] != "env= map_index=-1 pid=4242 job=7" {
 		t.Errorf("env to export: %v", env)
 	}
 	if !strings.Contains(log.String(), "stub ran work") {

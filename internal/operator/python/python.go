@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/process"
+	"github.com/windsock/windsock/internal/osenv"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -32,8 +32,13 @@ var runnerScript string
 
 // Options configure the python operators.
 type Options struct {
-	// Python is the interpreter; "" looks "python3" up in PATH, once, when
-	// the operator is made.
+	// Interpreter returns the environment's interpreter (its
+	// core.python_executable, or the virtual environment of its
+	// requirements). When nil, Python is used.
+	Interpreter func(ctx context.Context) (string, error)
+	// Python is the interpreter when Interpreter is nil: a path, or a name
+	// looked up on the PATH of the try's environment (never this
+	// process's, which other environments share); "" means "python3".
 	Python string
 	// KillGrace is the time between SIGTERM and SIGKILL when a try is
 	// killed or times out; zero means process.DefaultKillGrace (60 s).
@@ -51,10 +56,10 @@ const (
 // Operator is PythonOperator, BranchPythonOperator or
 // ShortCircuitOperator, depending on the constructor.
 type Operator struct {
-	kind      kind
-	python    string
-	pythonErr error
-	proc      process.Runner
+	kind        kind
+	interpreter func(ctx context.Context) (string, error)
+	python      string
+	proc        process.Runner
 }
 
 // New returns the PythonOperator: the callable's return value (unless
@@ -70,14 +75,23 @@ func NewBranch(opts Options) operator.Operator { return newOperator(branch, opts
 func NewShortCircuit(opts Options) operator.Operator { return newOperator(shortCircuit, opts) }
 
 func newOperator(k kind, opts Options) *Operator {
-	o := &Operator{kind: k, python: opts.Python, proc: process.Runner{KillGrace: opts.KillGrace}}
+	o := &Operator{kind: k, interpreter: opts.Interpreter, python: opts.Python, proc: process.Runner{KillGrace: opts.KillGrace}}
 	if o.python == "" {
-		o.python, o.pythonErr = exec.LookPath("python3")
-		if o.pythonErr != nil {
-			o.pythonErr = fmt.Errorf("find python3: %w", o.pythonErr)
-		}
+		o.python = "python3"
 	}
 	return o
+}
+
+// pythonFor returns the interpreter a try of tc runs.
+func (o *Operator) pythonFor(ctx context.Context, tc *operator.Context) (string, error) {
+	if o.interpreter != nil {
+		return o.interpreter(ctx)
+	}
+	path, err := osenv.LookPath(o.python, tc.Environ)
+	if err != nil {
+		return "", fmt.Errorf("find the python interpreter: %w", err)
+	}
+	return path, nil
 }
 
 // callable says where the function to call is: a module, a file or a
@@ -189,10 +203,11 @@ func (o *Operator) readArgs(tc *operator.Context) (in input, showReturn, ignoreR
 
 // run runs the runner script on in and returns its outcome.
 func (o *Operator) run(ctx context.Context, tc *operator.Context, in input) (*output, error) {
-	if o.pythonErr != nil {
-		return nil, o.pythonErr
+	python, err := o.pythonFor(ctx, tc)
+	if err != nil {
+		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "windsock-python")
+	dir, err := os.MkdirTemp(process.TempDir(tc), "windsock-python")
 	if err != nil {
 		return nil, fmt.Errorf("make python work directory: %w", err)
 	}
@@ -219,7 +234,7 @@ func (o *Operator) run(ctx context.Context, tc *operator.Context, in input) (*ou
 	var line []byte
 	env := process.MergeEnv(process.BaseEnv(tc), process.ContextEnv(tc))
 	code, err := o.proc.Run(ctx, &process.Command{
-		Path: o.python,
+		Path: python,
 		Args: []string{"python3", "-u", "-c", runnerScript, inPath, outPath},
 		Env:  env,
 		Line: func(raw []byte) {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,25 +14,56 @@ import (
 	"github.com/windsock/windsock/internal/store/sqlstore"
 )
 
-// coordinator carries notifications with NOTIFY/LISTEN and critical
-// sections with advisory transaction locks. All of a store's listeners
-// share one connection, LISTENing on every channel the store knows: a
-// process holds one connection for its notifications, which matters when
-// dozens of processes share a server's max_connections.
+// coordinator carries one store's notifications with NOTIFY/LISTEN and its
+// critical sections with advisory transaction locks, both scoped by its
+// schema. Its listeners are served by the listener of its database, which
+// every store of the process on that database shares.
 type coordinator struct {
-	connConfig *pgx.ConnConfig
-	scope      string
+	scope string
+	l     *listener
+}
 
-	mu      sync.Mutex
-	subs    map[string]map[*subscription]bool // channel name -> listeners
+func (c *coordinator) NotifySQL() string { return "SELECT pg_notify(?, ?)" }
+
+func (c *coordinator) TxLockSQL() string { return "SELECT pg_advisory_xact_lock(?)" }
+
+func (c *coordinator) Scope() string { return c.scope }
+
+// Listen delivers the notifications sent on channel (scoped) until ctx
+// ends.
+func (c *coordinator) Listen(ctx context.Context, name string) (<-chan string, error) {
+	return c.l.listen(ctx, c.scope, name)
+}
+
+// listener holds one connection that LISTENs on the channels of every
+// scope (environment) of a database that this process's stores use: a
+// process holds one connection for its notifications however many
+// environments it runs, which matters when dozens of them share a
+// server's max_connections.
+type listener struct {
+	connConfig *pgx.ConnConfig
+
+	mu     sync.Mutex
+	scopes []string                          // every scope listened for, in order of arrival
+	subs   map[string]map[*subscription]bool // channel name -> listeners
+	// started is set while the connection is made or held; conn is the
+	// one held (nil while it is being made).
 	started bool
-	attempt *connectAttempt // the connection being made or made
+	conn    *pgx.Conn
+	// connecting is set while the first connection is made (by a listen
+	// call, whose error it reports).
+	connecting bool
+	// waiting are the Listen calls waiting for a connection that LISTENs
+	// on their scope's channels.
+	waiting []*connectAttempt
 	stop    context.CancelFunc
 }
 
-// connectAttempt is one making of the listening connection: ready is
-// closed when it LISTENs or failed, err says why it failed.
+// connectAttempt is one Listen call's wait for a connection: ready is
+// closed when one LISTENs on scope's channels, or the first connection
+// failed (err says why).
 type connectAttempt struct {
+	scope string
 	ready chan struct{}
 	err   error
 }
@@ -42,17 +74,13 @@ type subscription struct {
 	missed bool
 }
 
-func (c *coordinator) NotifySQL() string { return "SELECT pg_notify(?, ?)" }
-
-func (c *coordinator) TxLockSQL() string { return "SELECT pg_advisory_xact_lock(?)" }
-
-func (c *coordinator) Scope() string { return c.scope }
-
-// knownChannels are the names of every channel of this store's scope.
-func (c *coordinator) knownChannels() []string {
+// channelsOf returns every channel name of the scopes.
+func channelsOf(scopes []string) []string {
 	var names []string
-	for _, ch := range store.Channels() {
-		names = append(names, sqlstore.ChannelName(c.scope, ch))
+	for _, scope := range scopes {
+		for _, ch := range store.Channels() {
+			names = append(names, sqlstore.ChannelName(scope, ch))
+		}
 	}
 	return names
 }
@@ -65,98 +93,185 @@ const (
 	listenRetryMax = 5 * time.Second
 )
 
-// Listen delivers the notifications sent on channel (scoped) until ctx
-// ends, when the returned channel is closed. The store's connection is
-// made by the first Listen, which fails if the database cannot be
-// reached; it LISTENs before any Listen returns, so nothing committed
-// afterwards is missed. Later breaks are retried with backoff, and each
-// reconnection delivers "" because notifications sent meanwhile are lost.
-func (c *coordinator) Listen(ctx context.Context, name string) (<-chan string, error) {
-	known := false
-	for _, k := range c.knownChannels() {
-		known = known || k == name
-	}
-	if !known {
+// listen delivers the notifications sent on channel of scope until ctx
+// ends, when the returned channel is closed. The connection is made by the
+// first listen, which fails if the database cannot be reached; a listen
+// for a scope the connection does not LISTEN for yet makes it reconnect
+// with that scope's channels too (the others get "": look again). Either
+// way the channels are LISTENed before listen returns, so nothing
+// committed afterwards is missed. Later breaks are retried with backoff,
+// and each reconnection delivers "" because notifications sent meanwhile
+// are lost.
+func (l *listener) listen(ctx context.Context, scope, name string) (<-chan string, error) {
+	if !slices.Contains(channelsOf([]string{scope}), name) {
 		return nil, fmt.Errorf("listen: %q is not one of the store's channels", name)
 	}
 	sub := &subscription{out: make(chan string, 256)}
-	c.mu.Lock()
-	if c.subs == nil {
-		c.subs = map[string]map[*subscription]bool{}
+	l.mu.Lock()
+	if l.subs == nil {
+		l.subs = map[string]map[*subscription]bool{}
 	}
-	if c.subs[name] == nil {
-		c.subs[name] = map[*subscription]bool{}
+	if l.subs[name] == nil {
+		l.subs[name] = map[*subscription]bool{}
 	}
-	c.subs[name][sub] = true
-	if !c.started {
-		a := &connectAttempt{ready: make(chan struct{})}
-		c.started, c.attempt = true, a
+	l.subs[name][sub] = true
+	var wait *connectAttempt
+	newScope := !slices.Contains(l.scopes, scope)
+	if newScope {
+		l.scopes = append(l.scopes, scope)
+	}
+	switch {
+	case !l.started:
+		// The first connection is made here, so that its failure is
+		// this call's error.
+		wait = &connectAttempt{scope: scope, ready: make(chan struct{})}
+		l.started = true
 		var loopCtx context.Context
-		loopCtx, c.stop = context.WithCancel(context.Background())
-		c.mu.Unlock()
-		conn, err := c.connect(ctx)
-		c.mu.Lock()
-		a.err = err
-		close(a.ready)
-		if err == nil {
-			go c.run(loopCtx, conn)
+		loopCtx, l.stop = context.WithCancel(context.Background())
+		scopes := slices.Clone(l.scopes)
+		l.connecting = true
+		l.mu.Unlock()
+		conn, err := l.connect(ctx, scopes)
+		l.mu.Lock()
+		l.connecting = false
+		if err != nil {
+			l.started = false
+			l.stop()
+			wait.err = err
+			l.fail(err) // others that waited for this first connection
+			close(wait.ready)
 		} else {
-			c.started = false
-			c.stop()
+			l.conn = conn
+			if l.ready(scopes) {
+				// Scopes came while connecting: run reconnects with them.
+				_ = conn.PgConn().Conn().Close()
+			}
+			close(wait.ready)
+			go l.run(loopCtx, conn)
+		}
+	case newScope || l.connecting:
+		// Wait for the first connection, being made; or have the one held
+		// replaced by one that LISTENs for this scope too.
+		wait = &connectAttempt{scope: scope, ready: make(chan struct{})}
+		l.waiting = append(l.waiting, wait)
+		if newScope && l.conn != nil {
+			_ = l.conn.PgConn().Conn().Close() // run reconnects
 		}
 	}
-	a := c.attempt
-	c.mu.Unlock()
-	<-a.ready
-	if err := a.err; err != nil {
-		c.unsubscribe(name, sub)
-		return nil, err
+	l.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait.ready:
+		case <-ctx.Done():
+			l.unsubscribe(name, sub)
+			return nil, ctx.Err()
+		}
+		if err := wait.err; err != nil {
+			l.unsubscribe(name, sub)
+			return nil, err
+		}
 	}
 	go func() {
 		<-ctx.Done()
-		c.unsubscribe(name, sub)
+		l.unsubscribe(name, sub)
 	}()
 	return sub.out, nil
 }
 
+// ready releases the Listen calls waiting for a connection that LISTENs
+// on scopes; the caller holds l.mu. It reports whether some still wait
+// (for a scope that came meanwhile).
+func (l *listener) ready(scopes []string) bool {
+	left := l.waiting[:0]
+	for _, a := range l.waiting {
+		if slices.Contains(scopes, a.scope) {
+			close(a.ready)
+			continue
+		}
+		left = append(left, a)
+	}
+	l.waiting = left
+	return len(left) > 0
+}
+
+// fail ends the Listen calls waiting for a connection with err; the
+// caller holds l.mu.
+func (l *listener) fail(err error) {
+	for _, a := range l.waiting {
+		a.err = err
+		close(a.ready)
+	}
+	l.waiting = nil
+}
+
 // unsubscribe removes a listener and closes its channel; the connection
 // is let go with the last one.
-func (c *coordinator) unsubscribe(name string, sub *subscription) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.subs[name][sub] {
+func (l *listener) unsubscribe(name string, sub *subscription) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.subs[name][sub] {
 		return
 	}
-	delete(c.subs[name], sub)
-	if len(c.subs[name]) == 0 {
-		delete(c.subs, name)
+	delete(l.subs[name], sub)
+	if len(l.subs[name]) == 0 {
+		delete(l.subs, name)
 	}
 	close(sub.out)
-	if len(c.subs) == 0 && c.stop != nil {
-		c.stop()
+	if len(l.subs) == 0 && l.stop != nil {
+		l.stop()
 	}
 }
 
 // run waits for notifications on conn and hands them out, reconnecting
-// when the connection breaks, until no listener is left.
-func (c *coordinator) run(ctx context.Context, conn *pgx.Conn) {
+// when the connection breaks (or is closed to LISTEN for a new scope),
+// until no listener is left.
+func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err == nil {
-			c.dispatch(n.Channel, n.Payload)
+			l.dispatch(n.Channel, n.Payload)
 			continue
 		}
 		_ = conn.Close(context.Background())
+		l.mu.Lock()
+		l.conn = nil
+		l.mu.Unlock()
 		for {
-			if c.idle(&ctx) {
+			if l.idle(&ctx) {
 				return
 			}
-			wait := listenRetryMin
-			for conn = nil; conn == nil; wait = min(2*wait, listenRetryMax) {
+			wait := time.Duration(0) // a new scope: at once
+			l.mu.Lock()
+			if len(l.waiting) == 0 {
+				wait = listenRetryMin
+			}
+			l.mu.Unlock()
+			for conn = nil; conn == nil; wait = min(max(2*wait, listenRetryMin), listenRetryMax) {
 				select {
 				case <-ctx.Done():
 				case <-time.After(wait):
-					conn, _ = c.connect(ctx)
+					l.mu.Lock()
+					scopes := slices.Clone(l.scopes)
+					l.mu.Unlock()
+					c, err := l.connect(ctx, scopes)
+					if err != nil {
+						// A new scope's Listen fails, as a store's
+						// first Listen does when the database
+						// cannot be reached; the others wait.
+						l.mu.Lock()
+						l.fail(err)
+						l.mu.Unlock()
+					} else {
+						l.mu.Lock()
+						more := l.ready(scopes)
+						l.conn = c
+						l.mu.Unlock()
+						conn = c
+						if more {
+							// A scope came while connecting: again, with it.
+							_ = c.PgConn().Conn().Close()
+						}
+					}
 				}
 				if ctx.Err() != nil {
 					break
@@ -166,21 +281,25 @@ func (c *coordinator) run(ctx context.Context, conn *pgx.Conn) {
 				break
 			}
 		}
-		c.dispatch("", "") // to every listener: look again
+		l.dispatch("", "") // to every listener: look again
 	}
 }
 
 // idle reports whether no listener is left (and marks the loop stopped);
 // when listeners came back after a stop, it gives ctx a fresh lifetime.
-func (c *coordinator) idle(ctx *context.Context) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.subs) == 0 {
-		c.started = false
+func (l *listener) idle(ctx *context.Context) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.subs) == 0 {
+		l.started = false
+		for _, a := range l.waiting {
+			close(a.ready) // their listeners are gone: nothing to wait for
+		}
+		l.waiting = nil
 		return true
 	}
 	if (*ctx).Err() != nil {
-		*ctx, c.stop = context.WithCancel(context.Background())
+		*ctx, l.stop = context.WithCancel(context.Background())
 	}
 	return false
 }
@@ -188,10 +307,10 @@ func (c *coordinator) idle(ctx *context.Context) bool {
 // dispatch hands a payload to the listeners of a channel ("" channel: to
 // all). A listener that is behind gets "" ("look again") once it catches
 // up, instead of blocking the others.
-func (c *coordinator) dispatch(channel, payload string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for name, subs := range c.subs {
+func (l *listener) dispatch(channel, payload string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for name, subs := range l.subs {
 		if channel != "" && name != channel {
 			continue
 		}
@@ -212,13 +331,14 @@ func (c *coordinator) dispatch(channel, payload string) {
 	}
 }
 
-// connect opens the listening connection and LISTENs on every channel.
-func (c *coordinator) connect(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.ConnectConfig(ctx, c.connConfig.Copy())
+// connect opens the listening connection and LISTENs on every channel of
+// scopes.
+func (l *listener) connect(ctx context.Context, scopes []string) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, l.connConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("connect listener: %w", err)
 	}
-	for _, name := range c.knownChannels() {
+	for _, name := range channelsOf(scopes) {
 		if _, err := conn.Exec(ctx, `LISTEN "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
 			_ = conn.Close(context.Background())
 			return nil, fmt.Errorf("listen: %w", err)

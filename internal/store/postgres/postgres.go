@@ -5,6 +5,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"embed"
 	"errors"
@@ -53,7 +54,8 @@ func Open(ctx context.Context, rawURL string) (*sqlstore.Store, error) {
 		// pgx's message can quote the URL, password included.
 		return nil, windsock.Errorf(windsock.EINVALID, "postgres URL %s is not valid", Redact(rawURL))
 	}
-	db := stdlib.OpenDB(*cfg)
+	budget := sharedBudget(cfg)
+	db := sql.OpenDB(budgetedConnector{Connector: stdlib.GetConnector(*cfg), budget: budget})
 	db.SetMaxOpenConns(maxOpenConns)
 	db.SetMaxIdleConns(maxIdleConns)
 	db.SetConnMaxLifetime(connMaxLifetime)
@@ -67,8 +69,10 @@ func Open(ctx context.Context, rawURL string) (*sqlstore.Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open postgres %s: read current schema: %w", Redact(rawURL), err)
 	}
+	budget.add(db)
 	st := sqlstore.New(db, Dialect{})
-	st.SetCoordinator(&coordinator{connConfig: cfg, scope: scope})
+	st.SetCoordinator(&coordinator{scope: scope, l: sharedListener(cfg)})
+	st.OnClose(func() { budget.remove(db) })
 	return st, nil
 }
 

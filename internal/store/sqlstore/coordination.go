@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -203,4 +204,27 @@ func (h *hub) publish(channel, payload string) {
 		default:
 		}
 	}
+}
+
+// EnvironmentID returns the stored environment id, making it when the
+// database has none: concurrent first callers each try to insert theirs
+// and all read back the one that won.
+func (s *Store) EnvironmentID(ctx context.Context) (string, error) {
+	if id := s.envID.Load(); id != nil {
+		return *id, nil
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("make environment id: %w", err)
+	}
+	if _, err := s.exec(ctx, `INSERT INTO windsock_environment (singleton, environment_id, created_at)
+		VALUES (1, ?, ?) ON CONFLICT (singleton) DO NOTHING`, hex.EncodeToString(b[:]), utc(time.Now())); err != nil {
+		return "", fmt.Errorf("make environment id: %w", err)
+	}
+	var id string
+	if err := s.queryRow(ctx, `SELECT environment_id FROM windsock_environment WHERE singleton = 1`).Scan(&id); err != nil {
+		return "", fmt.Errorf("read environment id: %w", err)
+	}
+	s.envID.Store(&id)
+	return id, nil
 }

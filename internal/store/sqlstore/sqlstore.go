@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"sync/atomic"
 
 	"github.com/windsock/windsock/internal/store"
 )
@@ -75,7 +76,15 @@ type dbtx interface {
 type Store struct {
 	queries
 	db *sql.DB
+	// envID caches EnvironmentID, which never changes once made.
+	envID atomic.Pointer[string]
+	// onClose run first in Close (a driver's own bookkeeping).
+	onClose []func()
 }
+
+// OnClose has fn run when the store is closed; call it before the store
+// is used.
+func (s *Store) OnClose(fn func()) { s.onClose = append(s.onClose, fn) }
 
 var _ store.Store = (*Store)(nil)
 
@@ -128,6 +137,9 @@ func (s *Store) WriteFailure() error { return s.health.failure() }
 
 // Close releases the connections.
 func (s *Store) Close() error {
+	for _, fn := range s.onClose {
+		fn()
+	}
 	s.stmts.close()
 	if s.read != nil {
 		s.rstmts.close()

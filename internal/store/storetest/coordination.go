@@ -96,6 +96,37 @@ func testCoordination(t *testing.T, open OpenFunc) {
 			t.Fatal("two transactions held the same TxLock at once")
 		}
 	})
+	t.Run("EnvironmentID", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		// Concurrent first callers (processes starting together) all get
+		// the one id that was stored.
+		ids := make(chan string, 8)
+		for range cap(ids) {
+			go func() {
+				id, err := st.EnvironmentID(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				ids <- id
+			}()
+		}
+		first := <-ids
+		for range cap(ids) - 1 {
+			if id := <-ids; id != first {
+				t.Fatalf("EnvironmentID = %q and %q: want one id per database", first, id)
+			}
+		}
+		if len(first) < 16 {
+			t.Fatalf("EnvironmentID = %q: want at least 16 characters", first)
+		}
+		_, other := setup(t, open)
+		otherID, err := other.EnvironmentID(ctx)
+		mustNo(t, err)
+		if otherID == first {
+			t.Fatalf("two databases got the same environment id %q", first)
+		}
+	})
 	t.Run("JobListAlive", func(t *testing.T) {
 		t.Parallel()
 		ctx, st := setup(t, open)

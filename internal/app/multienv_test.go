@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/storetest"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// sameDAG is the DAG every environment of the tests below runs, with the
+// same id and logical date.
+const sameDAG = `
+same:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: first, operator: bash, bash_command: 'echo "first of $AIRFLOW_CTX_DAG_RUN_ID"'}
+    - {task_id: second, operator: bash, bash_command: 'echo second', dependencies: [first]}
+`
+
+// postgresEnvs opens n environments in one process, each in its own schema
+// of the test database, all connecting with application_name tag (so the
+// test can count their connections).
+func postgresEnvs(t *testing.T, n int, tag string) []*Environment {
+	t.Helper()
+	base := storetest.PostgresURL(t)
+	admin, err := postgres.Open(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	envs := make([]*Environment, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4) // opening migrates: a few at a time
+	for i := range n {
+		schema := fmt.Sprintf("%s_%d", tag, i)
+		if _, err := admin.DB().ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if _, err := admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+				t.Errorf("drop schema %s: %v", schema, err)
+			}
+		})
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		q.Set("application_name", tag)
+		u.RawQuery = q.Encode()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			envs[i] = benchEnv(t, map[string]string{"same.yaml": sameDAG}, "WINDSOCK__DATABASE__SQL_ALCHEMY_CONN="+u.String())
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return envs
+}
+
+// connectionsOf counts the server's connections named tag.
+func connectionsOf(t *testing.T, env *Environment, tag string) int {
+	t.Helper()
+	var n int
+	db := env.Store.(interface{ DB() *sql.DB }).DB()
+	if err := db.QueryRowContext(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", tag).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// runEverywhere starts every environment's engine, triggers the same run
+// of the same DAG in each, and fails the test unless every run succeeds.
+func runEverywhere(t *testing.T, envs []*Environment) ([]*engineRun, []*windsock.DagRun) {
+	t.Helper()
+	ers := make([]*engineRun, len(envs))
+	runs := make([]*windsock.DagRun, len(envs))
+	for i, env := range envs {
+		ers[i] = startEngine(t, env, nil)
+		runs[i] = ers[i].start(t, "same", day)
+	}
+	for i, er := range ers {
+		if got := er.wait(t, runs[i].RunID); got.State != windsock.DagRunSuccess {
+			t.Fatalf("environment %d: run %s, want success", i, got.State)
+		}
+	}
+	return ers, runs
+}
+
+// Forty environments in one process against one PostgreSQL server, each in
+// its own schema, run the same DAG id with the same logical date: every
+// try succeeds, within a bound on the process's connections that fits a
+// server of max_connections = 100; clearing the run in one environment
+// runs it again there and touches no other environment.
+func TestFortyEnvironmentsShareOnePostgresServer(t *testing.T) {
+	t.Parallel()
+	const n = 40
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	tag := "wsiso_" + hex.EncodeToString(b[:])
+	envs := postgresEnvs(t, n, tag)
+	ers, runs := runEverywhere(t, envs)
+	conns := connectionsOf(t, envs[0], tag)
+	t.Logf("%d environments: %d connections to the server", n, conns)
+	if conns > 100 {
+		t.Errorf("%d environments hold %d connections; a server with max_connections = 100 would refuse some", n, conns)
+	}
+
+	// Clear the run of the first environment: it runs again there only.
+	ctx := t.Context()
+	d, err := ers[0].engine.Scheduler.DAG(ctx, "same")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scheduler.ClearTaskInstances(ctx, envs[0].Store, d, scheduler.ClearParams{RunIDs: []string{runs[0].RunID}, Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	NotifyRuns{Env: envs[0]}.RunChanged("same", runs[0].RunID)
+	if got := ers[0].wait(t, runs[0].RunID); got.State != windsock.DagRunSuccess {
+		t.Fatalf("the cleared run ended %s, want success", got.State)
+	}
+	if ti := states(t, envs[0], runs[0])["second"]; ti.TryNumber != 2 {
+		t.Errorf("the cleared environment's task ran as try %d, want 2", ti.TryNumber)
+	}
+	for i := 1; i < n; i++ {
+		if ti := states(t, envs[i], runs[i])["second"]; ti.TryNumber != 1 || ti.State != windsock.TaskStateSuccess {
+			t.Errorf("environment %d: task is %s try %d after another environment's clear, want success try 1", i, ti.State, ti.TryNumber)
+		}
+	}
+}
+
+// Two environments in one process (SQLite each) run the same DAG id with
+// the same logical date: both succeed, with distinct environment ids.
+func TestTwoEnvironmentsInOneProcess(t *testing.T) {
+	t.Parallel()
+	envs := []*Environment{benchEnv(t, map[string]string{"same.yaml": sameDAG}), benchEnv(t, map[string]string{"same.yaml": sameDAG})}
+	if envs[0].ID == envs[1].ID {
+		t.Fatalf("both environments have id %q", envs[0].ID)
+	}
+	runEverywhere(t, envs)
+}
