@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,9 +12,12 @@ import (
 	"github.com/windsock/windsock/internal/awssns"
 	"github.com/windsock/windsock/internal/callback"
 	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/dagprocessor"
 	"github.com/windsock/windsock/internal/executor"
+	"github.com/windsock/windsock/internal/logserver"
 	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/scheduler"
+	"github.com/windsock/windsock/internal/startstop"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/windsock"
@@ -186,29 +190,34 @@ func (e *Environment) lostContactAfter() time.Duration {
 	return d / 2
 }
 
+// The long-running services an environment starts share one shape.
+var (
+	_ startstop.Service = (*scheduler.Scheduler)(nil)
+	_ startstop.Service = (*executor.Local)(nil)
+	_ startstop.Service = (*dagprocessor.Processor)(nil)
+	_ startstop.Service = (*logserver.Server)(nil)
+)
+
+// services are the engine's services in the order they start: the
+// executor first, so that the scheduler's first pass has it.
+func (en *Engine) services() []startstop.Service {
+	if en.Executor == nil {
+		return []startstop.Service{en.Scheduler}
+	}
+	return []startstop.Service{en.Executor, en.Scheduler}
+}
+
 // Start starts the executor, then the scheduler.
 func (en *Engine) Start(ctx context.Context) error {
-	if en.Executor != nil {
-		if err := en.Executor.Start(ctx); err != nil {
-			return err
-		}
-	}
-	if err := en.Scheduler.Start(ctx); err != nil {
-		if en.Executor != nil {
-			en.Executor.Stop()
-		}
-		return err
-	}
-	return nil
+	return startstop.StartAll(ctx, en.services()...)
 }
 
 // Stop stops the scheduler, then the executor (whose running tries are
 // cancelled and recorded).
 func (en *Engine) Stop() {
-	en.Scheduler.Stop()
-	if en.Executor != nil {
-		en.Executor.Stop()
-	}
+	svcs := en.services()
+	slices.Reverse(svcs)
+	startstop.StopAll(svcs...)
 }
 
 // Drain is the engine's graceful shutdown, the one a worker has: the
@@ -250,9 +259,11 @@ func (e *Environment) publishSNS(ctx context.Context, connID string, m callback.
 }
 
 // dagCallback runs a finished run's on_success_callback or
-// on_failure_callback in the background (Airflow runs them in its DAG
-// processor); what they print and how they end go to this process's log,
-// where Airflow's DAG processor log would have them.
+// on_failure_callback (Airflow runs them in its DAG processor); what they
+// print and how they end go to this process's log, where Airflow's DAG
+// processor log would have them. It is called as an OnRunFinished
+// listener, off the scheduling loop, and the scheduler's Stop waits for
+// it: a callback is never cut short by a stop.
 func (e *Environment) dagCallback(runner *taskrun.Runner, sched *scheduler.Scheduler, run *windsock.DagRun) {
 	d, err := sched.DAG(context.Background(), run.DagID)
 	if err != nil || d.Callbacks == nil {
@@ -268,14 +279,12 @@ func (e *Environment) dagCallback(runner *taskrun.Runner, sched *scheduler.Sched
 	if _, ok := d.Callbacks[name]; !ok {
 		return
 	}
-	go func() {
-		var out strings.Builder
-		if err := runner.DagCallback(context.Background(), d, run, name, reason, &out); err != nil {
-			e.Logger.Warn("dag callback failed", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "error", err, "output", out.String())
-			return
-		}
-		e.Logger.Info("dag callback ran", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "output", out.String())
-	}()
+	var out strings.Builder
+	if err := runner.DagCallback(context.Background(), d, run, name, reason, &out); err != nil {
+		e.Logger.Warn("dag callback failed", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "error", err, "output", out.String())
+		return
+	}
+	e.Logger.Info("dag callback ran", "dag_id", run.DagID, "run_id", run.RunID, "callback", name, "output", out.String())
 }
 
 // slaMiss runs a DAG's sla_miss_callback and SLA emails for its newly

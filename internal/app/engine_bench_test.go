@@ -25,6 +25,27 @@ import (
 // the given files, parsed into the store; environ adds settings.
 func benchEnv(tb testing.TB, files map[string]string, environ ...string) *Environment {
 	tb.Helper()
+	cfg, environ := benchConfig(tb, files, environ...)
+	ctx := context.Background()
+	env, err := Open(ctx, cfg, Options{Environ: environ})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { env.Close() })
+	proc, err := env.NewDAGProcessor(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := proc.Sync(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return env
+}
+
+// benchConfig writes a fresh home whose DAG folder holds files and
+// returns its config and environment variables (environ adds settings).
+func benchConfig(tb testing.TB, files map[string]string, environ ...string) (*config.Config, []string) {
+	tb.Helper()
 	home := benchHome(tb)
 	for name, content := range files {
 		path := filepath.Join(home, "dags", name)
@@ -43,20 +64,7 @@ func benchEnv(tb testing.TB, files map[string]string, environ ...string) *Enviro
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx := context.Background()
-	env, err := Open(ctx, cfg, Options{Environ: environ})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { env.Close() })
-	proc, err := env.NewDAGProcessor(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := proc.Sync(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	return env
+	return cfg, environ
 }
 
 // benchHome is a fresh WINDSOCK_HOME on the disk being measured (see

@@ -145,7 +145,7 @@ quick_fail:
 	// Executors heartbeat (and so notice the skipped task) every 100 ms.
 	env.Config.Scheduler.SchedulerHeartbeatSec = 100 * time.Millisecond
 	env.Config.Core.KilledTaskCleanupTime = time.Second
-	env.registry = nil
+	resetOperators(env)
 	tries := make(chan *taskrun.Outcome, 8)
 	er := startEngine(t, env, func(try *taskrun.Try, out *taskrun.Outcome) {
 		if try.TI.DagID == "overdue" {

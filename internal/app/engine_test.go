@@ -249,7 +249,7 @@ slow:
       execution_timeout: 1s
       bash_command: 'sleep 300 & sleep 300; wait'
 `})
-	env.registry = nil
+	resetOperators(env)
 	env.Config.Core.KilledTaskCleanupTime = 2 * time.Second
 	er := startEngine(t, env, nil)
 	start := time.Now()
@@ -890,7 +890,7 @@ func startLongTry(t *testing.T, dagID string, retries int) (*Environment, *engin
 `, dagID, started, retries)})
 	env.Config.Scheduler.SchedulerHeartbeatSec = 100 * time.Millisecond
 	env.Config.Core.KilledTaskCleanupTime = time.Second
-	env.registry = nil
+	resetOperators(env)
 	ctx := context.Background()
 	tries := make(chan *taskrun.Outcome, 4)
 	er := startEngine(t, env, func(_ *taskrun.Try, out *taskrun.Outcome) { tries <- out })

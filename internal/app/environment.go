@@ -58,7 +58,15 @@ type Environment struct {
 	// for their own.
 	ID string
 
-	registry *operator.Registry
+	registryOnce sync.Once
+	registry     *operator.Registry
+
+	// version is what the API, the UI and Health report.
+	version string
+	// roles are the long-running parts started in this process.
+	roles     roles
+	closeOnce sync.Once
+	closeErr  error
 
 	pyMu sync.Mutex
 	py   *pyrt.Runtime
@@ -78,8 +86,10 @@ func (e *Environment) Shared() bool {
 
 // Options are what the caller supplies besides the config.
 type Options struct {
+	// Logger receives what the environment's services log; nil discards.
 	Logger *slog.Logger
-	Clock  func() time.Time
+	// Clock is the time; nil means time.Now.
+	Clock func() time.Time
 	// Environ is the environment's variables: the only ones its tasks,
 	// callbacks and Python processes get (with TMPDIR set to the
 	// environment's own temporary folder), and where its secrets
@@ -87,6 +97,12 @@ type Options struct {
 	// own are never used: the CLI passes them here explicitly, and a
 	// control plane gives each environment its own.
 	Environ []string
+	// Roles are the long-running parts to start in this process; none by
+	// default. Open returns once they have started, or fails (having
+	// closed everything) when one cannot.
+	Roles Roles
+	// Version is the version the API, the UI and Health report.
+	Version string
 }
 
 // tmpFolder is the environment's temporary folder under its home, the
@@ -118,8 +134,27 @@ func environVariables(cfg *config.Config, environ []string) ([]string, error) {
 }
 
 // Open connects to the environment's metadata database, migrates it and
-// makes sure the default pool and Airflow's built-in roles exist.
+// makes sure the default pool and Airflow's built-in roles exist, then
+// starts the roles opts names. The caller ends what it opened with Stop
+// (or Close), after a Drain for a graceful stop.
+//
+// Nothing is global: a process may open many environments, each with its
+// own config (home, store, ports), and run each with its own roles.
 func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, error) {
+	env, err := open(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Roles != (Roles{}) {
+		if err := env.Start(ctx, opts.Roles); err != nil {
+			env.Close()
+			return nil, err
+		}
+	}
+	return env, nil
+}
+
+func open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -151,7 +186,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 	host, _ := os.Hostname()
 	env := &Environment{
 		Hostname: host, ID: id, Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
-		Logger: opts.Logger, Clock: opts.Clock, Environ: environ,
+		Logger: opts.Logger, Clock: opts.Clock, Environ: environ, version: opts.Version,
 		Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: environ},
 		Connections: &secrets.Connections{Store: st, Keys: keys, Environ: environ},
 	}
@@ -225,10 +260,15 @@ func redactURL(u string) string {
 	return u
 }
 
-// Close stops the Python runtime and releases the store.
+// Close stops the roles at once (as Stop does), the Python runtime, and
+// releases the store. Calls after the first return its result.
 func (e *Environment) Close() error {
-	e.stopPython()
-	return e.Store.Close()
+	e.closeOnce.Do(func() {
+		e.stopRoles(context.Background(), 0)
+		e.stopPython()
+		e.closeErr = e.Store.Close()
+	})
+	return e.closeErr
 }
 
 func (e *Environment) ensureDefaultPool(ctx context.Context) error {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -156,46 +155,4 @@ func TestTwoEnvironmentsInOneProcess(t *testing.T) {
 		t.Fatalf("both environments have id %q", envs[0].ID)
 	}
 	runEverywhere(t, envs)
-}
-
-// BenchmarkIdleEnvironments measures what an idle environment (DAG
-// processor, scheduler and local executor, SQLite, one DAG) costs in a
-// process that runs forty: the Go heap it holds and the processor time it
-// takes over a ten-second window, per environment.
-func BenchmarkIdleEnvironments(b *testing.B) {
-	const n = 40
-	const window = 10 * time.Second
-	for range b.N {
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
-		envs := make([]*Environment, n)
-		for i := range envs {
-			envs[i] = benchEnv(b, map[string]string{"same.yaml": sameDAG})
-			proc, err := envs[i].NewDAGProcessor(nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := proc.Start(b.Context()); err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(proc.Stop)
-			engine, err := envs[i].NewEngine(EngineOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := engine.Start(b.Context()); err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(engine.Stop)
-		}
-		runtime.GC()
-		var after runtime.MemStats
-		runtime.ReadMemStats(&after)
-		cpu := readCPU()
-		time.Sleep(window) // the measurement window: idle time is what is measured
-		used := readCPU().self - cpu.self
-		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/n/(1<<20), "heap-MiB/env")
-		b.ReportMetric(100*float64(used)/float64(window)/n, "%core/env")
-	}
 }

@@ -18,11 +18,15 @@ import (
 )
 
 // OperatorRegistry returns the operators this environment runs, keyed by
-// the catalog's short names. Built once per environment.
+// the catalog's short names. Built once per environment, on first use,
+// which may come from several goroutines at once (the schedulers'
+// runners, a worker, the API's renderer).
 func (e *Environment) OperatorRegistry() *operator.Registry {
-	if e.registry != nil {
-		return e.registry
-	}
+	e.registryOnce.Do(func() { e.registry = e.newOperatorRegistry() })
+	return e.registry
+}
+
+func (e *Environment) newOperatorRegistry() *operator.Registry {
 	grace := e.Config.Core.KilledTaskCleanupTime
 	client := &http.Client{Timeout: 5 * time.Minute}
 	r := operator.NewRegistry()
@@ -45,7 +49,6 @@ func (e *Environment) OperatorRegistry() *operator.Registry {
 	r.Add("branch_day_of_week", branching.NewDayOfWeek())
 	r.Add("branch_datetime", branching.NewDateTime())
 	e.addPythonOperators(r, grace)
-	e.registry = r
 	return r
 }
 

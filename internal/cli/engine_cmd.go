@@ -12,7 +12,6 @@ import (
 
 	"github.com/windsock/windsock/internal/app"
 	"github.com/windsock/windsock/internal/config"
-	"github.com/windsock/windsock/internal/dagprocessor"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/scheduler/decide"
@@ -60,24 +59,19 @@ hands them back at once.`,
 			if hostname != "" {
 				env.Hostname = hostname
 			}
-			logAddr := ""
-			if env.Config.Core.Executor != config.ExecutorCelery && env.Shared() && !skipLogs {
-				// Started first: its address goes in the executor's job row.
-				logs, err := startLogServer(ctx, env, hostname)
-				if err != nil {
-					return err
-				}
-				defer logs.Stop()
-				logAddr = env.LogServerAddress(logs)
-			}
-			svc, err := startServices(ctx, env, logAddr, 0)
-			if err != nil {
+			local := env.Config.Core.Executor != config.ExecutorCelery
+			// The roles outlive ctx (the first signal): Drain stops them.
+			if err := env.Start(context.WithoutCancel(ctx), app.Roles{
+				DAGProcessor: !env.Config.Scheduler.StandaloneDagProcessor,
+				Schedulers:   1,
+				LogServer:    local && env.Shared() && !skipLogs, LogServerAddr: logServerAddr(env, hostname),
+			}); err != nil {
 				return err
 			}
-			defer svc.drain(ctx, 0) // at once when returning early
+			defer env.Drain(ctx, 0) // at once when returning early, before the locks go
 			logger.Info("scheduler is running", "executor", env.Config.Core.Executor, "parallelism", env.Config.Core.Parallelism, "dags_folder", env.Config.Core.DagsFolder)
 			<-ctx.Done()
-			drainGracefully(logger, grace, svc.drain)
+			drainGracefully(logger, grace, env.Drain)
 			logger.Info("stopped")
 			return nil
 		},
@@ -87,62 +81,6 @@ hands them back at once.`,
 	gracePeriodFlag(cmd, &grace)
 	cmd.Flags().BoolVar(&join, "join", false, "on SQLite, run beside the standalone or scheduler that already uses this home")
 	return cmd
-}
-
-// services are the DAG processor and the engine of a scheduler process.
-type services struct {
-	engine   *app.Engine
-	stopProc func()
-	once     sync.Once
-}
-
-// drain shuts the services down gracefully (app.Engine.Drain), once: a
-// later call does nothing.
-func (s *services) drain(hurry context.Context, grace time.Duration) {
-	s.once.Do(func() {
-		s.engine.Drain(hurry, grace)
-		s.stopProc()
-	})
-}
-
-// startServices starts the DAG processor (unless it runs on its own) and
-// the engine, wired so that a parsed change reaches the scheduler at once;
-// logServer is where the engine's task logs are served ("" for none).
-// The engine outlives ctx (the first signal): drain stops it.
-// executorSlots > 0 sets the executor's slots before it claims anything
-// (else core.parallelism).
-func startServices(ctx context.Context, env *app.Environment, logServer string, executorSlots int) (*services, error) {
-	if err := env.EnsureDagsFolder(); err != nil {
-		return nil, err
-	}
-	engine, err := env.NewEngine(app.EngineOptions{LogServer: logServer})
-	if err != nil {
-		return nil, err
-	}
-	stopProc := func() {}
-	if !env.Config.Scheduler.StandaloneDagProcessor {
-		proc, err := env.NewDAGProcessor(func(rep *dagprocessor.Report) {
-			engine.Scheduler.DAGsChanged()
-			if env.Shared() {
-				announceDAGs(env, rep)
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
-		if err := proc.Start(ctx); err != nil {
-			return nil, err
-		}
-		stopProc = proc.Stop
-	}
-	if executorSlots > 0 && engine.Executor != nil {
-		engine.Executor.SetSlots(executorSlots)
-	}
-	if err := engine.Start(context.WithoutCancel(ctx)); err != nil {
-		stopProc()
-		return nil, err
-	}
-	return &services{engine: engine, stopProc: stopProc}, nil
 }
 
 // tryLogPrinter copies each finished try's log to w, for the foreground

@@ -309,12 +309,12 @@ func (r *runner) openEnv(ctx context.Context, logger *slog.Logger) (*app.Environ
 	if err != nil {
 		return nil, err
 	}
-	return app.Open(ctx, cfg, app.Options{Logger: logger, Clock: r.clock, Environ: r.io.Environ})
+	return app.Open(ctx, cfg, app.Options{Logger: logger, Clock: r.clock, Environ: r.io.Environ, Version: Version})
 }
 
 // openEnvWith opens the environment of a loaded config, without a logger.
 func (r *runner) openEnvWith(ctx context.Context, cfg *config.Config) (*app.Environment, error) {
-	return app.Open(ctx, cfg, app.Options{Clock: r.clock, Environ: r.io.Environ})
+	return app.Open(ctx, cfg, app.Options{Clock: r.clock, Environ: r.io.Environ, Version: Version})
 }
 
 // withEnv runs fn with an open environment and closes it afterwards.

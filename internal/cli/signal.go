@@ -47,7 +47,7 @@ func gracePeriodFlag(cmd *cobra.Command, grace *time.Duration) {
 }
 
 // drainGracefully runs drain, the graceful shutdown of a process that runs
-// tries (executor.Local.Drain, app.Engine.Drain), once the first SIGINT or
+// tries (app.Environment.Drain), once the first SIGINT or
 // SIGTERM has been received: a second one ends drain's hurry context, to
 // hand the running tries back at once.
 func drainGracefully(logger *slog.Logger, grace time.Duration, drain func(hurry context.Context, grace time.Duration)) {

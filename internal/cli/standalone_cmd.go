@@ -6,19 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/windsock/windsock/internal/api"
 	"github.com/windsock/windsock/internal/app"
 	"github.com/windsock/windsock/internal/auth"
-	"github.com/windsock/windsock/internal/web"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -81,74 +79,53 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool, g
 		// control plane allows, even for a moment.
 		slots, _ = readSlotsFile(slotsFile)
 	}
-	svc, err := startServices(ctx, env, "", slots)
-	if err != nil {
+	// The roles outlive ctx (the first signal): Drain stops them.
+	if err := startWeb(ctx, env, port, portSet, app.Roles{
+		DAGProcessor:  !env.Config.Scheduler.StandaloneDagProcessor,
+		Schedulers:    1,
+		ExecutorSlots: slots,
+	}); err != nil {
 		return err
 	}
-	defer svc.drain(ctx, 0) // at once when returning early
+	defer env.Drain(ctx, 0) // at once when returning early, before the locks go
 	if slotsFile != "" {
-		go watchSlotsFile(ctx, slotsFile, svc.engine.Executor.SetSlots, logger)
+		go watchSlotsFile(ctx, slotsFile, env.SetExecutorSlots, logger)
 	}
-
-	var runs api.RunNotifier = svc.engine.Scheduler
-	return serveAPI(ctx, env, logger, runs, port, portSet, "windsock standalone is ready", func() {
-		drainGracefully(logger, grace, svc.drain)
+	return serveUntilSignal(ctx, env, logger, "windsock standalone is ready", func() {
+		drainGracefully(logger, grace, env.Drain)
 	})
 }
 
-// serveAPI serves the HTTP API (and /health) on webserver.web_server_host
-// and the port until ctx ends, then shuts down gracefully and calls stop.
-func serveAPI(ctx context.Context, env *app.Environment, logger *slog.Logger, runs api.RunNotifier, port int, portSet bool, ready string, stop func()) error {
+// startWeb starts roles with the web server on webserver.web_server_host
+// and the port (webserver.web_server_port unless set by --port).
+func startWeb(ctx context.Context, env *app.Environment, port int, portSet bool, roles app.Roles) error {
 	if !portSet {
 		port = env.Config.Webserver.WebServerPort
 	}
-	addr := net.JoinHostPort(env.Config.Webserver.WebServerHost, strconv.Itoa(port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return listenError(addr, port, err)
+	roles.Web = true
+	roles.WebAddr = net.JoinHostPort(env.Config.Webserver.WebServerHost, strconv.Itoa(port))
+	err := env.Start(context.WithoutCancel(ctx), roles)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return listenError(roles.WebAddr, port, err)
 	}
-	remoteLogs, err := env.RemoteLogStore()
-	if err != nil {
-		return err
-	}
-	// One authenticator for the API and the UI: login throttling and the
-	// bound on password checks hold for the process, not per half.
-	authn := auth.NewAuthenticator(env.Store, env.Config, env.Clock, logger)
-	apiHandler := (&api.Server{
-		Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock, Authenticator: authn,
-		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
-		Runs: runs, RemoteLogs: remoteLogs,
-		HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
-	}).Handler()
-	// The UI is served at / beside the API at /api/v1 and /health.
-	webHandler := (&web.Server{
-		Store: env.Store, Config: env.Config, Version: Version, Logger: logger, Clock: env.Clock, Authenticator: authn,
-		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
-	}).Handler()
-	srv := &http.Server{
-		Handler:           web.Mux(apiHandler, webHandler),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	if warn := api.StartupWarning(env.Config); warn != "" {
-		logger.Warn(warn)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info(ready, "url", "http://"+ln.Addr().String(), "dags_folder", env.Config.Core.DagsFolder)
+	return err
+}
 
+// serveUntilSignal says the environment is ready and waits for the first
+// signal (or the web server failing), then stops it with drain (at once
+// when nil).
+func serveUntilSignal(ctx context.Context, env *app.Environment, logger *slog.Logger, ready string, drain func()) error {
+	logger.Info(ready, "url", "http://"+env.WebAddr(), "dags_folder", env.Config.Core.DagsFolder)
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down")
-	case err := <-served:
-		return fmt.Errorf("web server stopped: %w", err)
+	case err := <-env.Failed():
+		return err
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Warn("web server did not shut down cleanly", "error", err)
-	}
-	if stop != nil {
-		stop()
+	if drain != nil {
+		drain()
+	} else {
+		env.Drain(ctx, 0)
 	}
 	logger.Info("stopped")
 	return nil
@@ -204,11 +181,10 @@ func (r *runner) webserverCommand() *cobra.Command {
 				return err
 			}
 			defer done()
-			var runs api.RunNotifier
-			if env.Shared() {
-				runs = app.NotifyRuns{Env: env} // the schedulers run elsewhere
+			if err := startWeb(ctx, env, port, cmd.Flags().Changed("port"), app.Roles{}); err != nil {
+				return err
 			}
-			return serveAPI(ctx, env, logger, runs, port, cmd.Flags().Changed("port"), "windsock webserver is ready", nil)
+			return serveUntilSignal(ctx, env, logger, "windsock webserver is ready", nil)
 		},
 	}
 	cmd.Flags().IntVarP(&port, "port", "p", 0, "port to listen on (default: webserver.web_server_port, 8080)")

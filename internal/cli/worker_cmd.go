@@ -11,9 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/app"
-	"github.com/windsock/windsock/internal/dagprocessor"
-	"github.com/windsock/windsock/internal/logserver"
-	"github.com/windsock/windsock/internal/store"
 )
 
 func (r *runner) workerCommand() *cobra.Command {
@@ -57,28 +54,16 @@ database is back, or when the worker next starts in the same home.`,
 					qs = append(qs, q)
 				}
 			}
-			var logs *logserver.Server
-			if !skipLogs {
-				if logs, err = startLogServer(ctx, env, hostname); err != nil {
-					return err
-				}
-				defer logs.Stop()
-			}
-			opts := app.WorkerOptions{Concurrency: concurrency, Queues: qs}
-			if logs != nil {
-				opts.LogServer = env.LogServerAddress(logs)
-			}
-			w, err := env.NewWorker(opts)
-			if err != nil {
-				return err
-			}
 			// The worker outlives the signal: Drain stops it.
-			if err := w.Start(context.WithoutCancel(ctx)); err != nil {
+			if err := env.Start(context.WithoutCancel(ctx), app.Roles{
+				Worker:    &app.WorkerOptions{Concurrency: concurrency, Queues: qs},
+				LogServer: !skipLogs, LogServerAddr: logServerAddr(env, hostname),
+			}); err != nil {
 				return err
 			}
 			logger.Info("worker is running", "hostname", env.Hostname, "concurrency", concurrencyOf(concurrency, env), "queues", qs)
 			<-ctx.Done()
-			drainGracefully(logger, grace, w.Drain)
+			drainGracefully(logger, grace, env.Drain)
 			logger.Info("stopped")
 			return nil
 		},
@@ -98,16 +83,10 @@ func concurrencyOf(flag int, env *app.Environment) int {
 	return env.Config.Celery.WorkerConcurrency
 }
 
-// startLogServer serves this process's task logs to the webservers, on
-// hostname (all interfaces when empty) and logging.worker_log_server_port,
-// or a free port when that one is taken.
-func startLogServer(ctx context.Context, env *app.Environment, hostname string) (*logserver.Server, error) {
-	ls := env.NewLogServer()
-	ls.Addr = net.JoinHostPort(hostname, strconv.Itoa(env.Config.Logging.WorkerLogServerPort))
-	if err := ls.Start(context.WithoutCancel(ctx)); err != nil {
-		return nil, fmt.Errorf("serve task logs on %s: %w", ls.Addr, err)
-	}
-	return ls, nil
+// logServerAddr is where a log server listens: on hostname (every
+// interface when empty), at logging.worker_log_server_port.
+func logServerAddr(env *app.Environment, hostname string) string {
+	return net.JoinHostPort(hostname, strconv.Itoa(env.Config.Logging.WorkerLogServerPort))
 }
 
 func (r *runner) dagProcessorCommand() *cobra.Command {
@@ -121,32 +100,14 @@ func (r *runner) dagProcessorCommand() *cobra.Command {
 				return err
 			}
 			defer done()
-			if err := env.EnsureDagsFolder(); err != nil {
-				return err
-			}
-			proc, err := env.NewDAGProcessor(func(rep *dagprocessor.Report) { announceDAGs(env, rep) })
-			if err != nil {
-				return err
-			}
-			if err := proc.Start(ctx); err != nil {
+			if err := env.Start(ctx, app.Roles{DAGProcessor: true}); err != nil {
 				return err
 			}
 			logger.Info("dag processor is running", "dags_folder", env.Config.Core.DagsFolder)
 			<-ctx.Done()
 			logger.Info("shutting down")
-			proc.Stop()
+			env.Drain(ctx, 0)
 			return nil
 		},
-	}
-}
-
-// announceDAGs tells the schedulers sharing the store that definitions
-// changed.
-func announceDAGs(env *app.Environment, rep *dagprocessor.Report) {
-	if rep.Written == 0 && rep.Removed == 0 {
-		return
-	}
-	if err := env.Store.Notify(context.Background(), store.ChannelDAGsChanged, ""); err != nil {
-		env.Logger.Warn("could not announce changed DAGs", "error", err)
 	}
 }

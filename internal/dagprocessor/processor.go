@@ -32,6 +32,7 @@ import (
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/pyrt"
 	"github.com/windsock/windsock/internal/schedule"
+	"github.com/windsock/windsock/internal/startstop"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -111,6 +112,8 @@ type Config struct {
 // Processor parses DAG files into the store. It remembers what it parsed so
 // that a pass only re-parses files whose content changed.
 type Processor struct {
+	// Base gives the service (Start, Stop) the startstop shape.
+	startstop.Base
 	cfg Config
 
 	mu     sync.Mutex // serialises passes
@@ -122,7 +125,6 @@ type Processor struct {
 	helpers map[string]string
 	first   bool
 
-	service serviceState
 	// newWatcher makes the service's file watcher (fsnotify.NewWatcher;
 	// tests make it fail).
 	newWatcher func() (*fsnotify.Watcher, error)

@@ -2,13 +2,11 @@ package dagprocessor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -16,16 +14,9 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// serviceState is the running service's handles.
-type serviceState struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
 // Start runs an initial pass, records a DagProcessorJob, then watches the
-// roots and re-syncs on every change until Stop or ctx ends. It returns
-// once the first pass is stored.
+// roots and re-syncs on every change until Stop or ctx ends (the
+// startstop shape). It returns once the first pass is stored.
 //
 // The job's heartbeat says that passes succeed, not merely that the
 // process lives: after a failed pass (the DAG folder cannot be listed, the
@@ -33,13 +24,36 @@ type serviceState struct {
 // it unhealthy, and retries a pass at each heartbeat interval until one
 // succeeds. Bad entries in the folder are import errors, not failures.
 func (p *Processor) Start(ctx context.Context) error {
-	p.service.mu.Lock()
-	defer p.service.mu.Unlock()
-	if p.service.cancel != nil {
-		return errors.New("dag processor already started")
+	ctx, started, stopped, err := p.StartInit(ctx)
+	if err != nil {
+		return fmt.Errorf("start dag processor: %w", err)
 	}
+	watcher, jobID, err := p.startUp(ctx)
+	if err != nil {
+		stopped()
+		return err
+	}
+	go func() {
+		defer stopped()
+		if watcher != nil {
+			defer watcher.Close()
+		}
+		p.loop(ctx, watcher, jobID)
+		endCtx, endCancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer endCancel()
+		if err := p.cfg.Store.JobEnd(endCtx, jobID, windsock.JobSuccess, p.cfg.Clock()); err != nil {
+			p.cfg.Logger.Warn("could not end dag processor job", "error", err)
+		}
+	}()
+	started()
+	return nil
+}
+
+// startUp is Start's synchronous part: the first pass, the watches and
+// the job row.
+func (p *Processor) startUp(ctx context.Context) (*fsnotify.Watcher, int64, error) {
 	if _, err := p.Sync(ctx); err != nil {
-		return fmt.Errorf("initial dag parse: %w", err)
+		return nil, 0, fmt.Errorf("initial dag parse: %w", err)
 	}
 	watcher, err := p.newWatcher()
 	if err != nil {
@@ -68,44 +82,9 @@ func (p *Processor) Start(ctx context.Context) error {
 		if watcher != nil {
 			watcher.Close()
 		}
-		return fmt.Errorf("record dag processor job: %w", err)
+		return nil, 0, fmt.Errorf("record dag processor job: %w", err)
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p.service.cancel = cancel
-	p.service.done = make(chan struct{})
-	go func() {
-		defer close(p.service.done)
-		if watcher != nil {
-			defer watcher.Close()
-		}
-		p.loop(runCtx, watcher, job.ID)
-		endCtx, endCancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer endCancel()
-		if err := p.cfg.Store.JobEnd(endCtx, job.ID, windsock.JobSuccess, p.cfg.Clock()); err != nil {
-			p.cfg.Logger.Warn("could not end dag processor job", "error", err)
-		}
-	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-			p.Stop()
-		case <-p.service.done:
-		}
-	}()
-	return nil
-}
-
-// Stop ends the service and waits for it. It is safe to call more than once
-// and without Start.
-func (p *Processor) Stop() {
-	p.service.mu.Lock()
-	cancel, done := p.service.cancel, p.service.done
-	p.service.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
+	return watcher, job.ID, nil
 }
 
 // watchTree adds a watch on dir and every directory below it. Directories

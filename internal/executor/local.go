@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/windsock/windsock/internal/startstop"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/taskrun"
 	"github.com/windsock/windsock/internal/windsock"
@@ -65,6 +66,7 @@ var errStateChanged = errors.New("the task instance changed state while the try 
 
 // Local runs task instances in this process.
 type Local struct {
+	startstop.Base
 	cfg Config
 
 	mu       sync.Mutex
@@ -97,9 +99,7 @@ type Local struct {
 	// the tries it claims.
 	jobID atomic.Int64
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	done   chan struct{}
+	wg sync.WaitGroup
 }
 
 // New returns a Local executor.
@@ -167,20 +167,24 @@ func (e *Local) SetSlots(n int) {
 	}
 }
 
-// Start runs the dispatcher and the heartbeat until Stop or ctx ends.
+// Start runs the dispatcher and the heartbeat until Stop or ctx ends (the
+// startstop shape). Stop (and the end of ctx) stops claiming, cancels the
+// running tries (killing their processes) and waits for their outcomes to
+// be recorded.
 func (e *Local) Start(ctx context.Context) error {
-	if e.cancel != nil {
-		return errors.New("executor already started")
+	ctx, started, stopped, err := e.StartInit(ctx)
+	if err != nil {
+		return fmt.Errorf("start executor: %w", err)
 	}
 	if err := e.createJob(ctx); err != nil {
+		stopped()
 		return err
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	if e.cfg.ClaimQueued {
-		queued, err := e.cfg.Store.Listen(runCtx, store.ChannelQueued)
+		queued, err := e.cfg.Store.Listen(ctx, store.ChannelQueued)
 		if err != nil {
-			cancel()
 			e.endJob()
+			stopped()
 			return err
 		}
 		go func() {
@@ -189,17 +193,15 @@ func (e *Local) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	e.cancel = cancel
-	e.done = make(chan struct{})
 	e.replayJournal()
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
-		e.recordLate(runCtx)
+		e.recordLate(ctx)
 	}()
 	go func() {
-		defer close(e.done)
-		e.dispatch(runCtx)
+		defer stopped()
+		e.dispatch(ctx)
 		e.wg.Wait()
 		<-recorded
 		e.mu.Lock()
@@ -211,24 +213,15 @@ func (e *Local) Start(ctx context.Context) error {
 		}
 		e.endJob()
 	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-			e.Stop()
-		case <-e.done:
-		}
-	}()
+	started()
 	return nil
 }
 
-// Stop stops claiming, cancels running tries (killing their processes) and
-// waits for their outcomes to be recorded. Safe to call more than once.
-func (e *Local) Stop() {
-	if e.cancel == nil {
-		return
-	}
-	e.cancel()
-	<-e.done
+// Load returns how many tries run here and how many may run at once.
+func (e *Local) Load() (running, slots int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.running), e.cfg.Slots
 }
 
 // StopClaiming makes the executor claim nothing more: what was submitted

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/windsock/windsock/internal/startstop"
 )
 
 // MaxChunk is the most one request returns; a reader asks again from the
@@ -47,24 +49,21 @@ type Server struct {
 	// Clock is the time tokens are checked against; nil means time.Now.
 	Clock func() time.Time
 
-	mu       sync.Mutex
-	srv      *http.Server
-	addr     string
-	stopping chan struct{}
-	stopOnce sync.Once
-	served   chan struct{}
+	// Base gives the server (Start, Stop) the startstop shape.
+	startstop.Base
+	mu   sync.Mutex
+	addr string
 }
 
 // Start listens on Addr and serves in the background until Stop is called
-// or ctx is done.
+// or ctx is done. Stop lets requests in flight finish for a few seconds.
 func (s *Server) Start(ctx context.Context) error {
 	if s.SecretKey == "" {
 		return errors.New("start log server: webserver.secret_key is empty; set the same key on every host")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return errors.New("start log server: already started")
+	ctx, started, stopped, err := s.StartInit(ctx)
+	if err != nil {
+		return fmt.Errorf("start log server: %w", err)
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.Addr)
@@ -74,12 +73,14 @@ func (s *Server) Start(ctx context.Context) error {
 		ln, err = lc.Listen(ctx, "tcp", net.JoinHostPort(host, "0"))
 	}
 	if err != nil {
+		stopped()
 		return fmt.Errorf("start log server: %w", err)
 	}
+	s.mu.Lock()
 	s.addr = ln.Addr().String()
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	s.stopping, s.served = make(chan struct{}), make(chan struct{})
-	srv, stopping, served := s.srv, s.stopping, s.served
+	s.mu.Unlock()
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan struct{})
 	go func() {
 		defer close(served)
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -87,13 +88,17 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}()
 	go func() {
-		select {
-		case <-ctx.Done():
-			s.Stop()
-		case <-stopping:
+		defer stopped()
+		<-ctx.Done()
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutCtx); err != nil {
+			_ = srv.Close()
 		}
+		<-served
 	}()
-	s.logger().Info("serving task logs", "addr", s.addr, "folder", s.Folder)
+	s.logger().Info("serving task logs", "addr", ln.Addr().String(), "folder", s.Folder)
+	started()
 	return nil
 }
 
@@ -103,26 +108,6 @@ func (s *Server) ListenAddr() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
-}
-
-// Stop stops the server, letting requests in flight finish for a few
-// seconds. It may be called more than once, and before Start.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	srv, stopping, served := s.srv, s.stopping, s.served
-	s.mu.Unlock()
-	if srv == nil {
-		return
-	}
-	s.stopOnce.Do(func() {
-		close(stopping)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			_ = srv.Close()
-		}
-		<-served
-	})
 }
 
 // Handler returns the log server's routes, for tests and for serving them

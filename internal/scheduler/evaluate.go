@@ -518,7 +518,10 @@ func (s *Scheduler) runFinished(run *windsock.DagRun) {
 		s.ended[RunRef{run.DagID, run.RunID}] = true
 	}
 	if s.cfg.OnRunFinished != nil {
-		s.cfg.OnRunFinished(run)
+		// Off the loop: a slow listener must not hold up scheduling. The
+		// listener gets its own copy, as the loop goes on using run.
+		ended, listen := *run, s.cfg.OnRunFinished
+		s.hooks.do(RunRef{run.DagID, run.RunID}, func() { listen(&ended) })
 	}
 }
 
@@ -544,8 +547,8 @@ func (s *Scheduler) findRunsEndedElsewhere(ctx context.Context) error {
 		s.forget(ref)
 		s.ended[ref] = true
 		s.cfg.Logger.Info("run ended by another process", "dag_id", ref.DagID, "run_id", ref.RunID, "state", run.State)
-		if s.cfg.OnRunEndedElsewhere != nil {
-			s.cfg.OnRunEndedElsewhere(run)
+		if listen := s.cfg.OnRunEndedElsewhere; listen != nil {
+			s.hooks.do(ref, func() { listen(run) })
 		}
 	}
 	return nil

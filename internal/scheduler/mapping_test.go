@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/store"
-	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -21,15 +19,7 @@ import (
 // pushing a list of n elements: the next pass expands m.
 func mappedRun(tb testing.TB, n int) (store.Store, *windsock.DagRun) {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "windsock.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		tb.Fatal(err)
-	}
+	st := freshStore(tb)
 	return st, mappedRunIn(tb, st, n, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/windsock/windsock/internal/osproc"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/scheduler/decide"
+	"github.com/windsock/windsock/internal/startstop"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -59,13 +60,17 @@ type Config struct {
 	Logger   *slog.Logger
 	Clock    func() time.Time
 	Hostname string
-	// OnRunFinished is called after a run reaches success or failed.
+	// OnRunFinished is called after a run reaches success or failed, off
+	// the scheduling loop (so a slow listener delays only itself): calls
+	// about one run come in order, calls about several may overlap, and
+	// Stop waits for them.
 	OnRunFinished func(run *windsock.DagRun)
 	// OnRunEndedElsewhere, with OnlyRuns, is called once for each of those
 	// runs that another process ended (a scheduler daemon that took one
 	// of its tries and finished the run, or a user who deleted it): run is
 	// as read, or carries only its ids when it was deleted. A one-shot
-	// engine ends when its runs end, whoever ended them.
+	// engine ends when its runs end, whoever ended them. Called as
+	// OnRunFinished is.
 	OnRunEndedElsewhere func(run *windsock.DagRun)
 	// EndOrphan, when set, is called for each try found running on this
 	// host without the process that ran it (a scheduler killed before
@@ -105,12 +110,15 @@ type RunRef struct{ DagID, RunID string }
 
 // Scheduler is the scheduling service of one environment.
 type Scheduler struct {
+	startstop.Base
 	cfg  Config
 	dags *dagCache
 	// lost counts OnTryLost calls under way; Stop waits for them (each
 	// callback is bounded by callback.Timeout), so a one-shot engine
 	// (dags test, backfill) does not exit in the middle of one.
 	lost sync.WaitGroup
+	// hooks runs OnRunFinished and OnRunEndedElsewhere off the loop.
+	hooks *hookQueue
 
 	// slaMissesPending: misses may wait for notification (see
 	// notifySLAMisses); only the loop's goroutine touches it.
@@ -158,10 +166,8 @@ type Scheduler struct {
 	// startedAt is when Start ran: contact.Since until the first outage.
 	startedAt time.Time
 
-	jobID  int64
-	cancel context.CancelFunc
-	done   chan struct{}
-	only   map[RunRef]bool
+	jobID int64
+	only  map[RunRef]bool
 	// ended are the runs of only that ended and were reported (loop
 	// goroutine only).
 	ended map[RunRef]bool
@@ -202,7 +208,7 @@ func New(cfg Config) (*Scheduler, error) {
 	s := &Scheduler{
 		cfg: cfg, dags: newDAGCache(cfg.Store), dirty: map[RunRef]bool{}, dagsDirty: true, wake: make(chan struct{}, 1),
 		finished: map[RunRef][]*windsock.TaskInstance{}, reload: map[RunRef]bool{}, runs: map[RunRef]*runState{},
-		slaMissesPending: true,
+		hooks: newHookQueue(), slaMissesPending: true,
 	}
 	if len(cfg.OnlyRuns) > 0 {
 		s.only, s.ended = map[RunRef]bool{}, map[RunRef]bool{}
@@ -279,11 +285,36 @@ func (s *Scheduler) poke() {
 }
 
 // Start records a SchedulerJob, recovers what a previous process left
-// running, and runs the loop until Stop or ctx ends.
+// running, and runs the loop until Stop or ctx ends (the startstop shape).
 func (s *Scheduler) Start(ctx context.Context) error {
-	if s.cancel != nil {
-		return errors.New("scheduler already started")
+	ctx, started, stopped, err := s.StartInit(ctx)
+	if err != nil {
+		return fmt.Errorf("start scheduler: %w", err)
 	}
+	if err := s.startUp(ctx); err != nil {
+		stopped()
+		return err
+	}
+	go func() {
+		defer stopped()
+		s.loop(ctx)
+		endCtx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		defer c()
+		if err := s.cfg.Store.JobEnd(endCtx, s.jobID, windsock.JobSuccess, s.now()); err != nil {
+			s.cfg.Logger.Warn("could not end scheduler job", "error", err)
+		}
+		// A one-shot engine (dags test, backfill) must not exit in the
+		// middle of a callback.
+		s.lost.Wait()
+		s.hooks.wait()
+	}()
+	started()
+	return nil
+}
+
+// startUp is Start's synchronous part: the job row, the live schedulers,
+// the orphans, the notifications listened to.
+func (s *Scheduler) startUp(ctx context.Context) error {
 	now := s.now()
 	jobType := windsock.JobTypeScheduler
 	if s.only != nil {
@@ -305,48 +336,17 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	if err := s.adoptOrphans(ctx); err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	if s.cfg.Shared && s.only == nil {
-		if err := s.listen(runCtx); err != nil {
-			cancel()
+		if err := s.listen(ctx); err != nil {
 			return fmt.Errorf("listen for other processes: %w", err)
 		}
 	}
 	if s.only == nil {
-		if err := s.listenDatasets(runCtx); err != nil {
-			cancel()
+		if err := s.listenDatasets(ctx); err != nil {
 			return fmt.Errorf("listen for dataset events: %w", err)
 		}
 	}
-	s.cancel = cancel
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		s.loop(runCtx)
-		endCtx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		if err := s.cfg.Store.JobEnd(endCtx, s.jobID, windsock.JobSuccess, s.now()); err != nil {
-			s.cfg.Logger.Warn("could not end scheduler job", "error", err)
-		}
-	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-			s.Stop()
-		case <-s.done:
-		}
-	}()
 	return nil
-}
-
-// Stop ends the loop and waits for it; safe to call more than once.
-func (s *Scheduler) Stop() {
-	if s.cancel == nil {
-		return
-	}
-	s.cancel()
-	<-s.done
-	s.lost.Wait()
 }
 
 // JobID is the id of this scheduler's job row.
@@ -397,14 +397,22 @@ func (s *Scheduler) loop(ctx context.Context) {
 // next, except while the heartbeat finds the database unreachable: that
 // was said once, and every pass fails until it is back.
 func (s *Scheduler) pass(ctx context.Context, periodic bool) {
-	if err := s.Pass(ctx, periodic); err != nil && ctx.Err() == nil && !s.contact.Lost {
+	if err := s.runPass(ctx, periodic); err != nil && ctx.Err() == nil && !s.contact.Lost {
 		s.cfg.Logger.Error("scheduling pass failed; retrying on the next", "error", err)
 	}
 }
 
-// Pass runs one scheduling pass: the periodic duties when periodic is set,
-// then every run that changed, then queueing.
+// Pass runs one scheduling pass (the periodic duties when periodic is set,
+// then every run that changed, then queueing) and returns once the
+// listeners it called have returned: a caller driving the passes itself
+// (a test) sees their effects. The loop does not wait for them.
 func (s *Scheduler) Pass(ctx context.Context, periodic bool) error {
+	err := s.runPass(ctx, periodic)
+	s.hooks.wait()
+	return err
+}
+
+func (s *Scheduler) runPass(ctx context.Context, periodic bool) error {
 	s.mu.Lock()
 	dirty := s.dirty
 	s.dirty = map[RunRef]bool{}
