@@ -201,3 +201,48 @@ func TestControlPlaneBinary(t *testing.T) {
 		}
 	}
 }
+
+// `datapipeline import --environment` writes the converted DAG file into
+// the environment's DAG folder in its source bucket, a folder of the
+// control plane's home, from where the control plane syncs it.
+func TestDatapipelineImportIntoControlPlaneBucket(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	dir := filepath.Join(h.dir, "cp")
+	cp := startControlPlane(t, h, dir)
+	out, err := exec.Command(binary, "controlplane", "keys", "create", "--home", dir, "--name", "dp", "-o", "json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key struct {
+		ID     string `json:"access_key_id"`
+		Secret string `json:"secret_access_key"`
+	}
+	if err := json.Unmarshal(out, &key); err != nil {
+		t.Fatal(err)
+	}
+	env := append(h.env, "AWS_ACCESS_KEY_ID="+key.ID, "AWS_SECRET_ACCESS_KEY="+key.Secret)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = env
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	if out, err := run("env", "create", "pipes", "--dag-s3-path", "team/dags", "--endpoint-url", cp.url); err != nil {
+		t.Fatalf("env create: %v %s", err, out)
+	}
+	t.Cleanup(func() { run("env", "delete", "pipes", "--endpoint-url", cp.url) })
+	def := writeDefinition(t, h.dir, "hello_pipe.json", dpShell)
+	if out, err := run("datapipeline", "import", def, "--environment", "pipes", "--endpoint-url", cp.url); err == nil ||
+		!strings.Contains(out, "s3://pipes/team/dags") {
+		t.Fatalf("without the control plane's home: %v %s", err, out)
+	}
+	out2, err := run("datapipeline", "import", def, "--environment", "pipes", "--endpoint-url", cp.url, "--controlplane-home", dir)
+	if err != nil {
+		t.Fatalf("datapipeline import: %v %s", err, out2)
+	}
+	want := filepath.Join(dir, "buckets", "pipes", "team", "dags", "hello_pipe.yaml")
+	if b, err := os.ReadFile(want); err != nil || !strings.Contains(string(b), "hello_pipe:") || !strings.Contains(out2, want) {
+		t.Fatalf("the DAG file is not in the bucket folder %s (%v):\n%s\nreport:\n%s", want, err, b, out2)
+	}
+}

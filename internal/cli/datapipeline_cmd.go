@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,10 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmwaa "github.com/aws/aws-sdk-go-v2/service/mwaa"
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/datapipeline"
+	"github.com/windsock/windsock/internal/mwaaclient"
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -58,33 +62,93 @@ cannot be read.`,
 			if out == "" {
 				return usageError{errors.New("the following arguments are required: --out")}
 			}
-			return r.convertPipeline(a[0], out, f)
+			return r.convertPipeline(a[0], folderWriter(out), f)
 		},
 	}
 	f.register(convert)
 	convert.Flags().StringVar(&out, "out", "", "the folder to write the DAG file into")
 
 	var fi dpFlags
+	var envName, cpHome string
+	ef := &envFlags{}
 	imp := &cobra.Command{
 		Use:   "import DEFINITION",
 		Short: "Convert a pipeline definition straight into the environment's DAG folder",
-		Args:  args(cobra.ExactArgs(1)),
+		Long: `Convert a pipeline definition straight into the DAG folder of this
+environment, or with --environment NAME into the DAG folder of a control
+plane's environment: its source bucket's DagS3Path, a folder under the
+control plane's home (--controlplane-home, $WINDSOCK_CONTROLPLANE_HOME) when
+its buckets are local folders.`,
+		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if envName != "" {
+				return r.importIntoBucket(cmd.Context(), a[0], envName, cpHome, ef, fi)
+			}
 			cfg, err := r.loadConfig()
 			if err != nil {
 				return err
 			}
-			return r.convertPipeline(a[0], cfg.Core.DagsFolder, fi)
+			return r.convertPipeline(a[0], folderWriter(cfg.Core.DagsFolder), fi)
 		},
 	}
 	fi.register(imp)
+	imp.Flags().StringVar(&envName, "environment", "", "a control plane's environment to import into (through its source bucket)")
+	imp.Flags().StringVar(&cpHome, "controlplane-home", "", "the control plane's home, when its buckets are local folders (default: $WINDSOCK_CONTROLPLANE_HOME when set)")
+	imp.Flags().StringVar(&ef.endpoint, "endpoint-url", "", "control plane URL (default: $WINDSOCK_CONTROLPLANE_URL, $AWS_ENDPOINT_URL_MWAA or "+mwaaclient.DefaultEndpoint+")")
 	cmd.AddCommand(convert, imp)
 	return cmd
 }
 
-// convertPipeline converts one definition into dir and prints the report;
-// the exit status says how it went.
-func (r *runner) convertPipeline(path, dir string, f dpFlags) error {
+// dagWriter stores a converted DAG file and says where it went.
+type dagWriter func(ctx context.Context, name string, data []byte) (string, error)
+
+// folderWriter writes DAG files into dir.
+func folderWriter(dir string) dagWriter {
+	return func(_ context.Context, name string, data []byte) (string, error) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("create %s: %w", dir, err)
+		}
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			return "", fmt.Errorf("write DAG file: %w", err)
+		}
+		return file, nil
+	}
+}
+
+// importIntoBucket converts into a control plane environment's DAG folder
+// in its source bucket, a local bucket folder of the control plane's home
+// (the control plane copies it into the environment within seconds).
+func (r *runner) importIntoBucket(ctx context.Context, path, name, cpHome string, ef *envFlags, f dpFlags) error {
+	c, err := ef.client(r)
+	if err != nil {
+		return err
+	}
+	out, err := c.GetEnvironment(ctx, &awsmwaa.GetEnvironmentInput{Name: aws.String(name)})
+	if err != nil {
+		return mwaaclient.Describe("GetEnvironment", err)
+	}
+	bucket := strings.TrimPrefix(aws.ToString(out.Environment.SourceBucketArn), "arn:aws:s3:::")
+	prefix := strings.Trim(aws.ToString(out.Environment.DagS3Path), "/")
+	if bucket == "" || strings.ContainsAny(bucket, "/\\") || strings.Contains(prefix, "..") {
+		return fmt.Errorf("environment %s: unusable source bucket %q and DAG path %q", name, bucket, prefix)
+	}
+	if cpHome == "" {
+		for _, kv := range r.io.Environ {
+			if v, ok := cutEnv(kv, "WINDSOCK_CONTROLPLANE_HOME"); ok && v != "" {
+				cpHome = v
+			}
+		}
+	}
+	if cpHome == "" {
+		return fmt.Errorf("environment %s: its DAG folder is s3://%s/%s in the control plane's bucket store; give --controlplane-home when its buckets are local folders, or convert with --out and copy the file into the bucket", name, bucket, prefix)
+	}
+	return r.convertPipeline(path, folderWriter(filepath.Join(cpHome, "buckets", bucket, filepath.FromSlash(prefix))), f)
+}
+
+// convertPipeline converts one definition, stores the DAG file with write
+// and prints the report; the exit status says how it went.
+func (r *runner) convertPipeline(path string, write dagWriter, f dpFlags) error {
 	if f.output != "plain" && f.output != "json" {
 		return usageError{fmt.Errorf("argument -o/--output: invalid choice: '%s' (choose from 'plain', 'json')", f.output)}
 	}
@@ -111,12 +175,8 @@ func (r *runner) convertPipeline(path, dir string, f dpFlags) error {
 		if err := checkDAGFile(res.YAML); err != nil {
 			return fmt.Errorf("convert %s: the DAG file does not load, a converter bug: %w", path, err)
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
-		}
-		file = filepath.Join(dir, res.Report.DagID+".yaml")
-		if err := os.WriteFile(file, res.YAML, 0o644); err != nil {
-			return fmt.Errorf("write DAG file: %w", err)
+		if file, err = write(context.Background(), res.Report.DagID+".yaml", res.YAML); err != nil {
+			return err
 		}
 	}
 	if err := printDPReport(r.io.Stdout, f.output, res.Report, file); err != nil {
