@@ -228,10 +228,25 @@ func TestDatapipelineImportIntoControlPlaneBucket(t *testing.T) {
 		b, err := cmd.CombinedOutput()
 		return string(b), err
 	}
-	if out, err := run("env", "create", "pipes", "--dag-s3-path", "team/dags", "--endpoint-url", cp.url); err != nil {
+	if out, err := run("env", "create", "pipes", "--dag-s3-path", "team/dags", "--wait", "--endpoint-url", cp.url); err != nil {
 		t.Fatalf("env create: %v %s", err, out)
 	}
-	t.Cleanup(func() { run("env", "delete", "pipes", "--endpoint-url", cp.url) })
+	t.Cleanup(func() {
+		// Deleting is asynchronous: wait until the environment's processes
+		// are gone, before the control plane stops (and lets go of them).
+		if out, err := run("env", "delete", "pipes", "--endpoint-url", cp.url); err != nil {
+			t.Errorf("env delete: %v %s", err, out)
+		}
+		var last string
+		for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			out, err := run("env", "get", "pipes", "--endpoint-url", cp.url)
+			if err != nil && strings.Contains(out, "ResourceNotFoundException") {
+				return
+			}
+			last = out
+		}
+		t.Errorf("the environment was not deleted: %s", last)
+	})
 	def := writeDefinition(t, h.dir, "hello_pipe.json", dpShell)
 	if out, err := run("datapipeline", "import", def, "--environment", "pipes", "--endpoint-url", cp.url); err == nil ||
 		!strings.Contains(out, "s3://pipes/team/dags") {
