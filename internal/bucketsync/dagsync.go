@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // DagSync mirrors the objects under Prefix into Dir: added and changed
@@ -21,6 +22,9 @@ type DagSync struct {
 	Dir    string
 	Logger *slog.Logger
 
+	// mu makes passes one at a time: the runner's periodic sync and an
+	// update's sync may ask at once.
+	mu sync.Mutex
 	// seen is what the last pass copied: relative path -> ETag.
 	seen map[string]string
 }
@@ -37,6 +41,8 @@ func (r Report) Any() bool { return r.Added+r.Changed+r.Deleted > 0 }
 // The first pass copies everything (what the folder holds from before is
 // not trusted).
 func (d *DagSync) Sync(ctx context.Context) (Report, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	var rep Report
 	prefix := strings.Trim(d.Prefix, "/")
 	if prefix != "" {
