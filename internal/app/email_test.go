@@ -16,6 +16,8 @@ import (
 
 	"github.com/windsock/windsock/internal/datapipeline"
 	"github.com/windsock/windsock/internal/secrets"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
 )
 
 // mailSession hands each message a real SMTP server receives to a channel.
@@ -275,5 +277,79 @@ with DAG("py_sla", schedule="@daily", start_date=datetime(2024, 3, 1), end_date=
 	}
 	if err := os.WriteFile(filepath.Join(side, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	// Once: by the time the run has succeeded, the scheduler has passed
+	// over the miss many times, and no second call came.
+	waitRunState(t, env, "py_sla", windsock.DagRunSuccess)
+	if _, err := os.Stat(filepath.Join(side, "sla-1.json")); err == nil {
+		t.Error("the sla_miss_callback was called twice for one miss")
+	}
+}
+
+// waitRunState waits until the DAG's only run is in state.
+func waitRunState(t *testing.T, env *Environment, dagID string, state windsock.DagRunState) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		runs, err := env.Store.DagRunList(context.Background(), &store.DagRunListParams{DagID: dagID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 1 && runs[0].State == state {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("runs of %s: %v, want one %s", dagID, runs, state)
+		}
+		time.Sleep(20 * time.Millisecond) // the scheduler's own run: polled, as the UI would
+	}
+}
+
+// TestSLAMissEmail: tasks that miss their SLA and name recipients in
+// `email` send Airflow's "[airflow] SLA miss on DAG=..." email once,
+// listing the late task.
+func TestSLAMissEmail(t *testing.T) {
+	t.Parallel()
+	got, smtpConn := startSMTP(t)
+	side := t.TempDir()
+	env := benchEnv(t, map[string]string{"late.yaml": `
+late_dag:
+  schedule: "@daily"
+  start_date: 2024-03-01
+  end_date: 2024-03-01
+  catchup: true
+  tasks:
+    slow:
+      operator: airflow.operators.bash.BashOperator
+      bash_command: 'while [ ! -f "$SIDE/go" ]; do sleep 0.05; done'
+      sla_secs: 1
+      email: ["ops@example.com"]
+`}, "SIDE="+side)
+	if err := env.Connections.Add(context.Background(), smtpConn); err != nil {
+		t.Fatal(err)
+	}
+	startEngine(t, env, nil)
+	var body string
+	for body == "" {
+		select {
+		case m := <-got:
+			if !strings.HasPrefix(m, "RCPT ") {
+				body = m
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("no SLA miss email")
+		}
+	}
+	if !strings.Contains(body, "Subject: [airflow] SLA miss on DAG=late_dag") || !strings.Contains(body, "slow on 2024-03-01T00:00:00+00:00") {
+		t.Errorf("the SLA email:\n%s", body)
+	}
+	if err := os.WriteFile(filepath.Join(side, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitRunState(t, env, "late_dag", windsock.DagRunSuccess)
+	for len(got) > 0 {
+		if m := <-got; !strings.HasPrefix(m, "RCPT ") {
+			t.Errorf("a second SLA email:\n%s", m)
+		}
 	}
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/windsock/windsock/internal/dagfile"
 	"github.com/windsock/windsock/internal/datapipeline"
+	"github.com/windsock/windsock/internal/envrunner"
+	"github.com/windsock/windsock/internal/mwaa"
 	"github.com/windsock/windsock/internal/mwaaclient"
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/windsock"
@@ -128,7 +130,7 @@ func (r *runner) importIntoBucket(ctx context.Context, path, name, cpHome string
 	if err != nil {
 		return mwaaclient.Describe("GetEnvironment", err)
 	}
-	bucket := strings.TrimPrefix(aws.ToString(out.Environment.SourceBucketArn), "arn:aws:s3:::")
+	bucket := mwaa.BucketName(aws.ToString(out.Environment.SourceBucketArn))
 	prefix := strings.Trim(aws.ToString(out.Environment.DagS3Path), "/")
 	if bucket == "" || strings.ContainsAny(bucket, "/\\") || strings.Contains(prefix, "..") {
 		return fmt.Errorf("environment %s: unusable source bucket %q and DAG path %q", name, bucket, prefix)
@@ -143,7 +145,7 @@ func (r *runner) importIntoBucket(ctx context.Context, path, name, cpHome string
 	if cpHome == "" {
 		return fmt.Errorf("environment %s: its DAG folder is s3://%s/%s in the control plane's bucket store; give --controlplane-home when its buckets are local folders, or convert with --out and copy the file into the bucket", name, bucket, prefix)
 	}
-	return r.convertPipeline(path, folderWriter(filepath.Join(cpHome, "buckets", bucket, filepath.FromSlash(prefix))), f)
+	return r.convertPipeline(path, folderWriter(filepath.Join(envrunner.BucketFolder(cpHome, bucket), filepath.FromSlash(prefix))), f)
 }
 
 // convertPipeline converts one definition, stores the DAG file with write

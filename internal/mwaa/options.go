@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// bucketName is the bucket of an S3 bucket ARN (arn:aws:s3:::NAME).
-func bucketName(arn string) string {
+// BucketName is the bucket of an S3 bucket ARN (arn:aws:s3:::NAME).
+func BucketName(arn string) string {
 	if i := strings.Index(arn, ":::"); i >= 0 {
 		return arn[i+3:]
 	}

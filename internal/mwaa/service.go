@@ -415,7 +415,7 @@ func (s *Service) specLocked(rec *record) envspec.Spec {
 		MinWebservers:                deref(e.MinWebservers),
 		MaxWebservers:                deref(e.MaxWebservers),
 		WebserverAccessMode:          e.WebserverAccessMode,
-		Bucket:                       bucketName(e.SourceBucketArn),
+		Bucket:                       BucketName(e.SourceBucketArn),
 		DagS3Path:                    e.DagS3Path,
 		PluginsS3Path:                e.PluginsS3Path,
 		PluginsS3ObjectVersion:       e.PluginsS3ObjectVersion,

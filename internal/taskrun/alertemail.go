@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/windsock/windsock/internal/callback"
+	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -33,7 +34,13 @@ func (r *Runner) alertEmail(ctx context.Context, try *Try, out *Outcome, logf tr
 	if on, ok := task.Args[flag].(bool); ok && !on {
 		return
 	}
-	to := recipients(task.Args["email"])
+	// The list as the task gives it; EmailOperator splits "a, b; c" and
+	// checks each address when it sends.
+	to, err := operator.StringListArg(task.Args, "email")
+	if err != nil {
+		logf.Infof("Failed to send email: %v", err)
+		return
+	}
 	if len(to) == 0 {
 		return
 	}
@@ -65,31 +72,4 @@ func (r *Runner) alertEmail(ctx context.Context, try *Try, out *Outcome, logf tr
 		return
 	}
 	logf.Infof("Sent the %s alert email to %s", out.State, strings.Join(to, ", "))
-}
-
-// recipients reads a task's email argument: an address, several separated
-// by commas or semicolons, or a list of them.
-func recipients(v any) []string {
-	var raw []string
-	switch x := v.(type) {
-	case string:
-		raw = []string{x}
-	case []any:
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				raw = append(raw, s)
-			}
-		}
-	case []string:
-		raw = x
-	}
-	var out []string
-	for _, s := range raw {
-		for _, a := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' }) {
-			if a = strings.TrimSpace(a); a != "" {
-				out = append(out, a)
-			}
-		}
-	}
-	return out
 }

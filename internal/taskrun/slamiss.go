@@ -10,27 +10,10 @@ import (
 	"strings"
 
 	"github.com/windsock/windsock/internal/callback"
-	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/tasklog"
 	"github.com/windsock/windsock/internal/windsock"
 )
-
-// slaTry is the try whose sources a Python sla_miss_callback gets: the
-// missed task instance in the run of the miss's logical date.
-func (r *Runner) slaTry(ctx context.Context, d *windsock.DAG, m *windsock.SlaMiss) (*Try, error) {
-	runs, err := r.Store.DagRunList(ctx, &store.DagRunListParams{DagID: d.DagID, LogicalDateGTE: &m.ExecutionDate, LogicalDateLTE: &m.ExecutionDate, Limit: 1})
-	if err != nil {
-		return nil, err
-	}
-	if len(runs) == 0 {
-		return nil, windsock.Errorf(windsock.ENOTFOUND, "no run of %s at %s", d.DagID, windsock.ISOFormat(m.ExecutionDate))
-	}
-	ti, err := r.Store.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: d.DagID, RunID: runs[0].RunID, TaskID: m.TaskID, MapIndex: -1})
-	if err != nil {
-		return nil, err
-	}
-	return &Try{TI: ti, DAG: d, Run: runs[0]}, nil
-}
 
 // SLAMiss notifies a DAG's SLA misses as Airflow does: the DAG's
 // sla_miss_callback runs once for them, and the tasks that missed and
@@ -53,20 +36,18 @@ func (r *Runner) SLAMiss(ctx context.Context, d *windsock.DAG, misses []*windsoc
 			LogicalDate: misses[0].ExecutionDate, State: "sla_miss", Reason: strings.Join(lines, "; "), Misses: misses}
 		if callback.HasPython(spec) {
 			// A Python callable runs in the DAG file's Python with the
-			// sources of the first miss's task instance.
-			try, err := r.slaTry(ctx, d, misses[0])
-			if err != nil {
-				return fmt.Errorf("sla_miss_callback: %w", err)
-			}
-			ev.RunID = try.Run.RunID
-			ev.Try = r.callbackContext(ctx, try, try.TI, out, tasklog.NewMasker())
+			// environment's sources (variables, connections); Airflow hands
+			// it no template context, so none is built.
+			ti := &windsock.TaskInstance{TaskInstanceKey: windsock.TaskInstanceKey{DagID: d.DagID, MapIndex: -1}}
+			ev.Try = r.operatorContext(&Try{TI: ti, DAG: d}, ti, out, tasklog.NewMasker())
 		}
 		errs = append(errs, r.Callbacks.Run(context.WithoutCancel(ctx), spec, ev, out))
 	}
 	var to []string
 	for _, id := range tasks {
 		if t := d.Task(id); t != nil {
-			for _, a := range recipients(t.Args["email"]) {
+			list, _ := operator.StringListArg(t.Args, "email") // a bad value is the task's own alert's to report
+			for _, a := range list {
 				if !slices.Contains(to, a) {
 					to = append(to, a)
 				}

@@ -311,15 +311,16 @@ def _callback_repr(cb):
     return getattr(cb, "__name__", None) or type(cb).__name__
 
 
-def _run_callbacks(owner, name, context):
-    """Call owner's callbacks called name with context, as Airflow's
+def _run_callbacks(owner, name, *args):
+    """Call owner's callbacks called name with args (the context; an
+    sla_miss_callback's five arguments), as Airflow's
     _run_finished_callback: each one's exception is logged, not raised.
     Returns the tracebacks of the ones that failed."""
     failures = []
     for i, cb in enumerate(_callbacks(owner, name)):
         log("Executing callback at index %d: %s" % (i, _callback_repr(cb)))
         try:
-            cb(context)
+            cb(*args)
         except Exception:
             tb = traceback.format_exc()
             log("Error in callback at index %d: %s\n%s" % (i, _callback_repr(cb), tb.rstrip()))
@@ -723,16 +724,7 @@ def _run_sla_callback_request(req):
     dag = load_dag(req["file"], req["dag_id"])
     slas = [_SlaMiss(row) for row in req.get("slas") or ()]
     task_list = "\n".join("%s on %s" % (m.task_id, m.execution_date.isoformat()) for m in slas)
-    failures = []
-    for i, cb in enumerate(_callbacks(dag, "sla_miss_callback")):
-        log("Executing callback at index %d: %s" % (i, _callback_repr(cb)))
-        try:
-            cb(dag, task_list, "", slas, [])
-        except Exception:
-            tb = traceback.format_exc()
-            log("Error in callback at index %d: %s\n%s" % (i, _callback_repr(cb), tb.rstrip()))
-            failures.append(tb)
-    return _callback_outcome(failures)
+    return _callback_outcome(_run_callbacks(dag, "sla_miss_callback", dag, task_list, "", slas, []))
 
 
 def _callback_outcome(failures):
