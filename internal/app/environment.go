@@ -6,8 +6,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -177,7 +175,7 @@ func open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 		st.Close()
 		return nil, err
 	}
-	id, err := environmentID(ctx, st, cfg)
+	id, err := environmentID(ctx, st)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -201,19 +199,15 @@ func open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 	return env, nil
 }
 
-// environmentID returns the environment's stored id. A database this
-// process may only read, and which has none yet, gets one derived from
-// the database's address: stable, and as unique as the database.
-func environmentID(ctx context.Context, st store.Store, cfg *config.Config) (string, error) {
+// environmentID returns the environment's id, which migration 013 stored
+// in its database: every process of the environment reads the same one,
+// read-only ones included, and an error is an error, never a second id.
+func environmentID(ctx context.Context, st store.Store) (string, error) {
 	id, err := st.EnvironmentID(ctx)
-	if err == nil {
-		return id, nil
-	}
-	if ctx.Err() != nil {
+	if err != nil {
 		return "", fmt.Errorf("environment id: %w", err)
 	}
-	sum := sha256.Sum256([]byte(cfg.Database.SQLAlchemyConn))
-	return "db-" + hex.EncodeToString(sum[:8]), nil
+	return id, nil
 }
 
 // migrateIfBehind migrates the store only when its schema is behind, so

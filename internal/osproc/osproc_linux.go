@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // startOf returns the Start of a running pid, from /proc: field 22 of
@@ -30,9 +31,15 @@ func startOf(pid int) (string, bool) {
 	if len(f) < 20 || f[0][0] == 'Z' || f[0][0] == 'X' {
 		return "", false
 	}
-	ns, _ := os.Readlink("/proc/self/ns/pid")
-	return bootID() + "/" + ns + "/" + string(f[19]), true
+	return hostScope() + "/" + string(f[19]), true
 }
+
+// hostScope is this boot and pid namespace, read once: neither changes
+// while the process lives, and the scheduler asks on every pass.
+var hostScope = sync.OnceValue(func() string {
+	ns, _ := os.Readlink("/proc/self/ns/pid")
+	return bootID() + "/" + ns
+})
 
 func bootID() string {
 	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")

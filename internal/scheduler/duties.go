@@ -248,7 +248,7 @@ func (s *Scheduler) checkSLAs(ctx context.Context, run *windsock.DagRun, now tim
 	}
 	st := s.runs[RunRef{run.DagID, run.RunID}]
 	for _, t := range late {
-		if st != nil && st.taskDone(t.TaskID) {
+		if st != nil && (st.taskDone(t.TaskID) || st.slaRecorded[t.TaskID]) {
 			continue
 		}
 		s.slaMissesPending = true
@@ -258,6 +258,14 @@ func (s *Scheduler) checkSLAs(ctx context.Context, run *windsock.DagRun, now tim
 		})
 		if err != nil {
 			return fmt.Errorf("record sla miss: %w", err)
+		}
+		if st != nil {
+			// Recorded once per run and task: later passes neither write
+			// the row again nor ask for notifications.
+			if st.slaRecorded == nil {
+				st.slaRecorded = map[string]bool{}
+			}
+			st.slaRecorded[t.TaskID] = true
 		}
 	}
 	return nil

@@ -24,6 +24,8 @@ type runState struct {
 	// the run.
 	states map[string]windsock.TaskInstanceState
 	mapped map[string][]windsock.TaskInstanceState
+	// slaRecorded are the tasks whose SLA miss this scheduler recorded.
+	slaRecorded map[string]bool
 }
 
 func newRunState(run *windsock.DagRun, e *dagEntry, n int) *runState {

@@ -82,8 +82,8 @@ type Config struct {
 	// up_for_retry or failed, with the task instance as recorded and why:
 	// it runs the task's callbacks.
 	OnTryLost func(ti *windsock.TaskInstance, reason string)
-	// OnSLAMiss, when set, is called (on a goroutine of its own, which
-	// Stop waits for) with a DAG's newly recorded SLA misses, each once
+	// OnSLAMiss, when set, is called (off the loop, as OnRunFinished is;
+	// Stop waits for it) with a DAG's newly recorded SLA misses, each once
 	// across all schedulers: it runs the DAG's sla_miss_callback and
 	// sends the SLA alert emails.
 	OnSLAMiss func(dagID string, misses []*windsock.SlaMiss)

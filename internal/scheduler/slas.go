@@ -7,8 +7,8 @@ import (
 )
 
 // notifySLAMisses hands the SLA misses nobody has notified yet to
-// Config.OnSLAMiss, one call per DAG, on a goroutine Stop waits for (it
-// runs the DAG's sla_miss_callback and sends the alert emails). The store
+// Config.OnSLAMiss, one call per DAG, through the hook queue, off the
+// loop (it runs the DAG's sla_miss_callback and sends the alert emails). The store
 // claims each miss for one scheduler only. It asks only when this process
 // has just recorded misses, or has not asked since it started (misses a
 // crashed scheduler recorded but did not notify).
@@ -30,11 +30,8 @@ func (s *Scheduler) notifySLAMisses(ctx context.Context) error {
 		byDAG[m.DagID] = append(byDAG[m.DagID], m)
 	}
 	for _, dagID := range order {
-		s.lost.Add(1)
-		go func(dagID string, ms []*windsock.SlaMiss) {
-			defer s.lost.Done()
-			s.cfg.OnSLAMiss(dagID, ms)
-		}(dagID, byDAG[dagID])
+		ms := byDAG[dagID]
+		s.hooks.do(RunRef{DagID: dagID}, func() { s.cfg.OnSLAMiss(dagID, ms) })
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -213,18 +214,29 @@ func (s *Store) EnvironmentID(ctx context.Context) (string, error) {
 	if id := s.envID.Load(); id != nil {
 		return *id, nil
 	}
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("make environment id: %w", err)
+	// Migration 013 made the id; the insert is for a row someone removed,
+	// and is the only write, so a read-only database reads its id.
+	id, err := s.readEnvironmentID(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", fmt.Errorf("make environment id: %w", err)
+		}
+		if _, err := s.exec(ctx, `INSERT INTO windsock_environment (singleton, environment_id, created_at)
+			VALUES (1, ?, ?) ON CONFLICT (singleton) DO NOTHING`, hex.EncodeToString(b[:]), utc(time.Now())); err != nil {
+			return "", fmt.Errorf("make environment id: %w", err)
+		}
+		id, err = s.readEnvironmentID(ctx)
 	}
-	if _, err := s.exec(ctx, `INSERT INTO windsock_environment (singleton, environment_id, created_at)
-		VALUES (1, ?, ?) ON CONFLICT (singleton) DO NOTHING`, hex.EncodeToString(b[:]), utc(time.Now())); err != nil {
-		return "", fmt.Errorf("make environment id: %w", err)
-	}
-	var id string
-	if err := s.queryRow(ctx, `SELECT environment_id FROM windsock_environment WHERE singleton = 1`).Scan(&id); err != nil {
+	if err != nil {
 		return "", fmt.Errorf("read environment id: %w", err)
 	}
 	s.envID.Store(&id)
 	return id, nil
+}
+
+func (s *Store) readEnvironmentID(ctx context.Context) (string, error) {
+	var id string
+	err := s.queryRow(ctx, `SELECT environment_id FROM windsock_environment WHERE singleton = 1`).Scan(&id)
+	return id, err
 }

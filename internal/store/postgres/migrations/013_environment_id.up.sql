@@ -1,5 +1,5 @@
--- 014 gives the environment an identity of its own, generated once by the
--- first process that asks for it (Store.EnvironmentID) and shared by every
+-- 013 gives the environment an identity of its own, generated here, once,
+-- so that every migrated database has one (read-only ones too), shared by every
 -- process of the environment. It is part of every try's process mark, so
 -- that environments on one host running the same DAG, whose stores number
 -- jobs alike, never take each other's processes for their own. Not
@@ -12,3 +12,6 @@ CREATE TABLE windsock_environment (
     CONSTRAINT windsock_environment_pkey PRIMARY KEY (singleton),
     CONSTRAINT windsock_environment_singleton CHECK (singleton = 1)
 );
+
+INSERT INTO windsock_environment (singleton, environment_id, created_at)
+VALUES (1, substr(md5(random()::text || clock_timestamp()::text), 1, 16), now());

@@ -1,4 +1,4 @@
--- 013 gives each executor's job row what a scheduler needs to tell whether
+-- 012 gives each executor's job row what a scheduler needs to tell whether
 -- the process running a try is alive, and where the try's log is served
 -- (none of these are Airflow's columns):
 --   pid, process_start: the process (its pid and start time, so that a
