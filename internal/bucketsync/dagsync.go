@@ -69,7 +69,12 @@ func (d *DagSync) Sync(ctx context.Context) (Report, error) {
 			continue
 		}
 		if err := Fetch(ctx, d.Source, o.Key, "", filepath.Join(d.Dir, rel)); err != nil {
-			delete(now, rel) // try again next pass
+			// Try again next pass; a changed file keeps its old copy meanwhile.
+			if had {
+				now[rel] = old
+			} else {
+				delete(now, rel)
+			}
 			d.logger().Warn("copying a DAG file failed", "key", o.Key, "error", err)
 			continue
 		}

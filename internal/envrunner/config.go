@@ -12,17 +12,6 @@ import (
 	"github.com/windsock/windsock/internal/envspec"
 )
 
-// essential are the options the runner owns: a user's
-// AirflowConfigurationOptions cannot override them (MWAA's "essential"
-// configuration: the executor, the database, the keys, the logging).
-var essential = map[string]bool{
-	"core.executor": true, "core.fernet_key": true, "core.dags_folder": true,
-	"database.sql_alchemy_conn": true, "webserver.secret_key": true,
-	"webserver.web_server_host": true, "webserver.web_server_port": true,
-	"logging.base_log_folder": true, "logging.worker_log_server_port": true,
-	"scheduler.standalone_dag_processor": true,
-}
-
 // renderConfig writes windsock.cfg for spec: the runner's settings, the
 // user's AirflowConfigurationOptions, and the keys kept from the previous
 // file (generated on first start by config.EnsureFile).
@@ -50,7 +39,7 @@ func renderConfig(h home, spec envspec.Spec, dbURL string, single bool) error {
 	set("celery.worker_concurrency", strconv.Itoa(conc))
 	for k, v := range spec.AirflowConfigurationOptions {
 		k = strings.ToLower(strings.TrimSpace(k))
-		if !strings.Contains(k, ".") || essential[k] {
+		if !strings.Contains(k, ".") || envspec.RunnerOwned(k) {
 			continue
 		}
 		if strings.ContainsAny(v, "\r\n") || strings.ContainsAny(k, "[]=\r\n") {

@@ -298,7 +298,7 @@ func (e *environment) startProcess(ps procSpec) error {
 	e.mu.Unlock()
 	env := append(append(e.r.childEnviron(e.h), extra...), ps.env...)
 	logFile := filepath.Join(e.h.groupDir(e.name, ps.group), ps.id+".log")
-	if m, ok := spec.Logging[loggingKey(ps.group)]; ok && !m.Enabled && !(ps.id == "standalone" && anyEnabled(spec)) {
+	if m, ok := spec.Logging[ps.group]; ok && !m.Enabled && !(ps.id == "standalone" && anyEnabled(spec)) {
 		logFile = ""
 	}
 	p, err := supervise.Run(supervise.Command{
@@ -322,7 +322,7 @@ func (e *environment) startProcess(ps procSpec) error {
 
 func anyEnabled(spec envspec.Spec) bool {
 	for _, g := range []string{GroupScheduler, GroupDAGProcessing, GroupWebServer, GroupWorker} {
-		if m, ok := spec.Logging[loggingKey(g)]; !ok || m.Enabled {
+		if m, ok := spec.Logging[g]; !ok || m.Enabled {
 			return true
 		}
 	}
@@ -334,7 +334,7 @@ func anyEnabled(spec envspec.Spec) bool {
 func linkSingleLog(h home, name string, spec envspec.Spec, logFile string) {
 	for _, g := range []string{GroupDAGProcessing, GroupWebServer, GroupWorker} {
 		link := filepath.Join(h.groupDir(name, g), "standalone.log")
-		if m, ok := spec.Logging[loggingKey(g)]; ok && !m.Enabled {
+		if m, ok := spec.Logging[g]; ok && !m.Enabled {
 			os.Remove(link)
 			continue
 		}

@@ -27,24 +27,15 @@ func checkName(name string) error {
 
 // Log groups, named as MWAA names them: airflow-{Name}-{Component}.
 const (
-	GroupDAGProcessing = "DAGProcessing"
-	GroupScheduler     = "Scheduler"
-	GroupWebServer     = "WebServer"
-	GroupWorker        = "Worker"
-	GroupTask          = "Task"
+	GroupDAGProcessing = envspec.DAGProcessing
+	GroupScheduler     = envspec.Scheduler
+	GroupWebServer     = envspec.WebServer
+	GroupWorker        = envspec.Worker
+	GroupTask          = envspec.Task
 )
 
 // Groups are the log groups of an environment, in MWAA's order.
 var Groups = []string{GroupDAGProcessing, GroupScheduler, GroupTask, GroupWebServer, GroupWorker}
-
-// loggingKey maps a log group to its key in Spec.Logging (MWAA's
-// LoggingConfiguration names the DAG processing module DagProcessing).
-func loggingKey(group string) string {
-	if group == GroupDAGProcessing {
-		return "DagProcessing"
-	}
-	return group
-}
 
 // GroupName is the log group's MWAA name for an environment.
 func GroupName(env, group string) string { return "airflow-" + env + "-" + group }
@@ -115,21 +106,12 @@ func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
 	return os.Rename(tmp, path)
 }
 
-// classConcurrency is the tasks one worker runs at once per environment
-// class (celery.worker_autoscale's maximum in MWAA's table).
-var classConcurrency = map[string]int{
-	"mw1.micro": 3, "mw1.small": 5, "mw1.medium": 10, "mw1.large": 20, "mw1.xlarge": 40, "mw1.2xlarge": 80,
-}
-
-// concurrency is a worker's concurrency for spec: WorkerConcurrency when
-// the API set it, else the class's, else mw1.small's (MWAA's default
-// class).
+// concurrency is a worker's concurrency: Spec.WorkerConcurrency, which
+// the API sets from the environment class (mwaa.Classes), else
+// mw1.small's 5 (MWAA's default class).
 func concurrency(spec envspec.Spec) int {
 	if spec.WorkerConcurrency > 0 {
 		return spec.WorkerConcurrency
-	}
-	if c, ok := classConcurrency[spec.EnvironmentClass]; ok {
-		return c
 	}
 	return 5
 }

@@ -43,11 +43,11 @@ func TestLogGroups(t *testing.T) {
 	ctx := context.Background()
 	s := spec("logs", "logbucket")
 	s.Logging = map[string]envspec.ModuleLogging{
-		"Scheduler":     {Enabled: true, LogLevel: "INFO"},
-		"DagProcessing": {Enabled: true, LogLevel: "INFO"},
-		"WebServer":     {Enabled: false, LogLevel: "INFO"},
-		"Worker":        {Enabled: true, LogLevel: "WARNING"},
-		"Task":          {Enabled: true, LogLevel: "INFO"},
+		"Scheduler":           {Enabled: true, LogLevel: "INFO"},
+		envspec.DAGProcessing: {Enabled: true, LogLevel: "INFO"},
+		"WebServer":           {Enabled: false, LogLevel: "INFO"},
+		"Worker":              {Enabled: true, LogLevel: "WARNING"},
+		"Task":                {Enabled: true, LogLevel: "INFO"},
 	}
 	tr.putLocal("logbucket", "dags/.keep", "")
 	tr.start(s)

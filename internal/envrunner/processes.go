@@ -28,14 +28,14 @@ const drainGrace = "24h"
 // plan lists the processes an environment runs with layout l. Pure.
 func plan(spec envspec.Spec, l *layout, slotsFile string) []procSpec {
 	level := func(group string) string {
-		return "AIRFLOW__LOGGING__LOGGING_LEVEL=" + levelOf(spec.Logging[loggingKey(group)].LogLevel)
+		return "AIRFLOW__LOGGING__LOGGING_LEVEL=" + levelOf(spec.Logging[group].LogLevel)
 	}
 	if l.Single {
 		// One process does every component's work: the most verbose
 		// enabled level of them applies.
 		lvl := "CRITICAL"
 		for _, g := range []string{GroupScheduler, GroupDAGProcessing, GroupWebServer, GroupWorker} {
-			if m, ok := spec.Logging[loggingKey(g)]; ok && m.Enabled && levelRank(levelOf(m.LogLevel)) < levelRank(lvl) {
+			if m, ok := spec.Logging[g]; ok && m.Enabled && levelRank(levelOf(m.LogLevel)) < levelRank(lvl) {
 				lvl = levelOf(m.LogLevel)
 			}
 		}

@@ -108,7 +108,7 @@ func (e *environment) setWorkers(n int) error {
 		e.mu.Unlock()
 		return e.h.writeLayout(lay)
 	}
-	level := "AIRFLOW__LOGGING__LOGGING_LEVEL=" + levelOf(spec.Logging[loggingKey(GroupWorker)].LogLevel)
+	level := "AIRFLOW__LOGGING__LOGGING_LEVEL=" + levelOf(spec.Logging[GroupWorker].LogLevel)
 	for w := 1; len(lay.WorkerPorts) < n; w++ {
 		if _, ok := lay.WorkerPorts[w]; ok {
 			continue

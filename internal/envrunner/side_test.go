@@ -187,7 +187,10 @@ func TestKillProcess(t *testing.T) {
 	db := tr.openStore("killed")
 	waitFor(t, 2*time.Minute, "tries to run", func() bool { return states(t, db, "work")[windsock.TaskStateRunning] > 0 })
 	state := filepath.Join(envrunner.EnvironmentHome(tr.home, "killed"), "run", "standalone.json")
-	pid, _ := supervise.Recorded(state)
+	pid, alive := supervise.Recorded(state)
+	if !alive || pid <= 0 {
+		t.Fatalf("no live standalone recorded in %s (pid %d)", state, pid)
+	}
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

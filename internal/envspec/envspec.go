@@ -7,6 +7,7 @@ package envspec
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -44,14 +45,39 @@ type Spec struct {
 	// AirflowConfigurationOptions as given ("core.default_timezone" → "utc"),
 	// already validated and renamed for the version.
 	AirflowConfigurationOptions map[string]string
-	// Logging per component: "DagProcessing", "Scheduler", "WebServer",
-	// "Worker", "Task".
+	// Logging per component, keyed by the Component names.
 	Logging map[string]ModuleLogging
 
 	// WorkerReplacementStrategy applies to an update: GRACEFUL drains
 	// workers before replacing them, FORCED does not.
 	WorkerReplacementStrategy string
 }
+
+// Components of an environment, as MWAA names their log groups
+// (airflow-{Name}-{Component}); Spec.Logging is keyed by them.
+const (
+	DAGProcessing = "DAGProcessing"
+	Scheduler     = "Scheduler"
+	WebServer     = "WebServer"
+	Worker        = "Worker"
+	Task          = "Task"
+)
+
+// runnerOwned are the options the runner sets itself (MWAA's "essential"
+// configuration: executor, database, keys, folders, hosts and ports):
+// the API refuses them in AirflowConfigurationOptions.
+var runnerOwned = map[string]bool{
+	"core.executor": true, "core.sql_alchemy_conn": true, "database.sql_alchemy_conn": true,
+	"core.fernet_key": true, "celery.broker_url": true, "celery.result_backend": true,
+	"webserver.secret_key": true, "webserver.config_file": true, "webserver.base_url": true,
+	"webserver.web_server_host": true, "webserver.web_server_port": true,
+	"logging.logging_config_class": true, "logging.base_log_folder": true, "logging.worker_log_server_port": true,
+	"core.dags_folder": true, "core.plugins_folder": true, "scheduler.standalone_dag_processor": true,
+}
+
+// RunnerOwned reports whether the runner owns the option (section.option,
+// any case).
+func RunnerOwned(key string) bool { return runnerOwned[strings.ToLower(key)] }
 
 // ModuleLogging is one component's LoggingConfiguration.
 type ModuleLogging struct {

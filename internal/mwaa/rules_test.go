@@ -51,6 +51,10 @@ func TestValidationErrors(t *testing.T) {
 			in.AirflowConfigurationOptions = map[string]string{"core.executor": "LocalExecutor"}
 		},
 			"The following Airflow configuration options cannot be overridden: core.executor."},
+		{"runner option", func(in *awsmwaa.CreateEnvironmentInput) {
+			in.AirflowConfigurationOptions = map[string]string{"logging.worker_log_server_port": "1"}
+		},
+			"The following Airflow configuration options cannot be overridden: logging.worker_log_server_port."},
 		{"version", func(in *awsmwaa.CreateEnvironmentInput) { in.AirflowVersion = aws.String("2.3.4") },
 			"Invalid AirflowVersion: 2.3.4. Supported versions for Amazon MWAA are: 2.4.3, 2.5.1, 2.6.3, 2.7.2, 2.8.1, 2.9.2, 2.10.1, 2.10.3, 2.11.0."},
 		{"version pattern", func(in *awsmwaa.CreateEnvironmentInput) { in.AirflowVersion = aws.String("2.10.3-rc1") },

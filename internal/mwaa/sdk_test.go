@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/mwaa/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/mwaa"
 	"github.com/windsock/windsock/internal/mwaaclient"
 )
@@ -167,6 +168,15 @@ func TestLifecycleWithGoSDK(t *testing.T) {
 	if spec := p.runner.envs["etl"].spec; spec.WorkerConcurrency != 10 || spec.Bucket != "my-dags" || spec.AirflowConfigurationOptions["aws_mwaa.token_secret"] == "" {
 		t.Errorf("spec given to the runner: %+v", spec)
 	}
+	// The runner reads each component's logging under its component name.
+	if l := p.runner.envs["etl"].spec.Logging; len(l) != 5 || l[envspec.Scheduler] != (envspec.ModuleLogging{Enabled: true, LogLevel: "WARNING"}) {
+		t.Errorf("logging given to the runner: %+v", l)
+	}
+	for _, c := range []string{envspec.DAGProcessing, envspec.Scheduler, envspec.WebServer, envspec.Worker, envspec.Task} {
+		if _, ok := p.runner.envs["etl"].spec.Logging[c]; !ok {
+			t.Errorf("no logging for %s given to the runner: %+v", c, p.runner.envs["etl"].spec.Logging)
+		}
+	}
 
 	// Paging.
 	p.create(createInput("alpha"))
@@ -237,13 +247,10 @@ func TestLifecycleWithGoSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, stderr := runCLI(t, aws.ToString(cliTok.WebServerHostname), aws.ToString(cliTok.CliToken), `variables set greeting "hello world"`)
-	if stderr != "" && !strings.Contains(stdout+stderr, "greeting") {
-		t.Logf("variables set: stdout %q stderr %q", stdout, stderr)
-	}
-	stdout, _ = runCLI(t, aws.ToString(cliTok.WebServerHostname), aws.ToString(cliTok.CliToken), "variables get greeting")
+	_, setErr := runCLI(t, aws.ToString(cliTok.WebServerHostname), aws.ToString(cliTok.CliToken), `variables set greeting "hello world"`)
+	stdout, _ := runCLI(t, aws.ToString(cliTok.WebServerHostname), aws.ToString(cliTok.CliToken), "variables get greeting")
 	if strings.TrimSpace(stdout) != "hello world" {
-		t.Fatalf("variables get through /aws_mwaa/cli: stdout %q", stdout)
+		t.Fatalf("variables get through /aws_mwaa/cli: stdout %q (variables set said %q)", stdout, setErr)
 	}
 
 	// Web login token: a UI session with the policy's role.

@@ -210,11 +210,11 @@ type loggingModule struct {
 
 func (l *Logging) modules() []loggingModule {
 	return []loggingModule{
-		{"DagProcessingLogs", "DAGProcessing", l.DagProcessingLogs},
-		{"SchedulerLogs", "Scheduler", l.SchedulerLogs},
-		{"WebserverLogs", "WebServer", l.WebserverLogs},
-		{"WorkerLogs", "Worker", l.WorkerLogs},
-		{"TaskLogs", "Task", l.TaskLogs},
+		{"DagProcessingLogs", envspec.DAGProcessing, l.DagProcessingLogs},
+		{"SchedulerLogs", envspec.Scheduler, l.SchedulerLogs},
+		{"WebserverLogs", envspec.WebServer, l.WebserverLogs},
+		{"WorkerLogs", envspec.Worker, l.WorkerLogs},
+		{"TaskLogs", envspec.Task, l.TaskLogs},
 	}
 }
 

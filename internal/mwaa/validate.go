@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/windsock/windsock/internal/envspec"
 )
 
 // Patterns and bounds of the MWAA model (botocore's service-2.json).
@@ -306,16 +308,6 @@ func checkArn(arn string) error {
 	return p.err()
 }
 
-// Options MWAA sets itself and refuses to let users override (its
-// "essential" configuration), by section.option.
-var blockedOptions = map[string]bool{
-	"core.executor": true, "core.sql_alchemy_conn": true, "database.sql_alchemy_conn": true,
-	"core.fernet_key": true, "celery.broker_url": true, "celery.result_backend": true,
-	"webserver.secret_key": true, "webserver.config_file": true, "webserver.base_url": true,
-	"webserver.web_server_port": true, "logging.logging_config_class": true, "core.dags_folder": true,
-	"core.plugins_folder": true, "logging.base_log_folder": true, "scheduler.standalone_dag_processor": true,
-}
-
 // checkSemantics applies MWAA's service-side rules to the environment an
 // input would produce: version, class, worker and scheduler counts, the
 // configuration options it refuses.
@@ -363,7 +355,7 @@ func checkSemantics(env *Environment) error {
 		switch {
 		case !ok || section == "" || option == "":
 			return validation(fmt.Sprintf("Invalid Airflow configuration option %q: options are given as section.option, e.g. core.default_timezone.", k))
-		case blockedOptions[k] || section == "aws_mwaa":
+		case envspec.RunnerOwned(k) || strings.EqualFold(section, "aws_mwaa"):
 			bad = append(bad, k)
 		}
 	}
