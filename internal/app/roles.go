@@ -316,17 +316,6 @@ func (e *Environment) WebAddr() string {
 	return e.roles.webAddr
 }
 
-// LogServerAddr is the address the log server listens on ("" when none
-// runs).
-func (e *Environment) LogServerAddr() string {
-	e.roles.mu.Lock()
-	defer e.roles.mu.Unlock()
-	if e.roles.logs == nil {
-		return ""
-	}
-	return e.roles.logs.ListenAddr()
-}
-
 // Failed receives the error of a role that stopped by itself (the web
 // server losing its listener); nil before Start.
 func (e *Environment) Failed() <-chan error {

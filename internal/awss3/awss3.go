@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/windsock/windsock/internal/osenv"
 )
 
 // Settings are where the service is and who we are.
@@ -65,7 +67,7 @@ func SettingsFrom(conn *Connection, environ []string) Settings {
 	}
 	env := func(names ...string) string {
 		for _, n := range names {
-			if v := lookupEnv(environ, n); v != "" {
+			if v, _ := osenv.Get(environ, n); v != "" {
 				return v
 			}
 		}
@@ -87,15 +89,6 @@ func SettingsFrom(conn *Connection, environ []string) Settings {
 func firstOf(values ...string) string {
 	for _, v := range values {
 		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func lookupEnv(environ []string, name string) string {
-	for i := len(environ) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(environ[i], "="); ok && k == name {
 			return v
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/mwaa"
+	"github.com/windsock/windsock/internal/osenv"
 )
 
 // controlPlaneHome is where the control plane keeps its state and keys:
@@ -27,23 +28,14 @@ func (r *runner) controlPlaneHome(flag string) (string, error) {
 	if flag != "" {
 		return filepath.Abs(flag)
 	}
-	for _, kv := range r.io.Environ {
-		if v, ok := cutEnv(kv, "WINDSOCK_CONTROLPLANE_HOME"); ok && v != "" {
-			return filepath.Abs(v)
-		}
+	if v, _ := osenv.Get(r.io.Environ, "WINDSOCK_CONTROLPLANE_HOME"); v != "" {
+		return filepath.Abs(v)
 	}
 	home, err := config.Home(r.io.Environ)
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(home, "controlplane"), nil
-}
-
-func cutEnv(kv, name string) (string, bool) {
-	if len(kv) > len(name) && kv[:len(name)] == name && kv[len(name)] == '=' {
-		return kv[len(name)+1:], true
-	}
-	return "", false
 }
 
 func (r *runner) controlPlaneCommand() *cobra.Command {

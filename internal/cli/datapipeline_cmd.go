@@ -22,6 +22,7 @@ import (
 	"github.com/windsock/windsock/internal/mwaa"
 	"github.com/windsock/windsock/internal/mwaaclient"
 	"github.com/windsock/windsock/internal/operator"
+	"github.com/windsock/windsock/internal/osenv"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -136,11 +137,7 @@ func (r *runner) importIntoBucket(ctx context.Context, path, name, cpHome string
 		return fmt.Errorf("environment %s: unusable source bucket %q and DAG path %q", name, bucket, prefix)
 	}
 	if cpHome == "" {
-		for _, kv := range r.io.Environ {
-			if v, ok := cutEnv(kv, "WINDSOCK_CONTROLPLANE_HOME"); ok && v != "" {
-				cpHome = v
-			}
-		}
+		cpHome, _ = osenv.Get(r.io.Environ, "WINDSOCK_CONTROLPLANE_HOME")
 	}
 	if cpHome == "" {
 		return fmt.Errorf("environment %s: its DAG folder is s3://%s/%s in the control plane's bucket store; give --controlplane-home when its buckets are local folders, or convert with --out and copy the file into the bucket", name, bucket, prefix)

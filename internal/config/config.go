@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/osenv"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -341,9 +342,9 @@ func (o Option) Display() string {
 // Home returns WINDSOCK_HOME from environ, or ~/windsock when it is unset,
 // as an absolute path. environ is in os.Environ's form.
 func Home(environ []string) (string, error) {
-	home, ok := lookupEnv(environ, "WINDSOCK_HOME")
+	home, ok := osenv.Get(environ, "WINDSOCK_HOME")
 	if !ok || home == "" {
-		userHome, ok := lookupEnv(environ, "HOME")
+		userHome, ok := osenv.Get(environ, "HOME")
 		if !ok || userHome == "" {
 			return "", errors.New("find windsock home: neither WINDSOCK_HOME nor HOME is set")
 		}
@@ -524,17 +525,6 @@ func (c *Config) resolvePath(p string) string {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(c.Home, p)
-}
-
-// lookupEnv returns the value of name in environ; when a name appears more
-// than once the last one wins, as with exec.Cmd.Env.
-func lookupEnv(environ []string, name string) (string, bool) {
-	for i := len(environ) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(environ[i], "="); ok && k == name {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // fileExists reports whether path exists; other stat errors are returned.

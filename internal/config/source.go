@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/ini.v1"
+
+	"github.com/windsock/windsock/internal/osenv"
 )
 
 // iniOptions make ini.v1 read windsock.cfg as Python's configparser reads
@@ -115,7 +117,7 @@ func expandEnvVar(value string, environ []string) string {
 	for range 10 {
 		next := envVarRef.ReplaceAllStringFunc(value, func(ref string) string {
 			name := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(ref, "$"), "{"), "}")
-			if v, ok := lookupEnv(environ, name); ok {
+			if v, ok := osenv.Get(environ, name); ok {
 				return v
 			}
 			return ref
@@ -133,7 +135,7 @@ func expandUser(value string, environ []string) string {
 	if value != "~" && !strings.HasPrefix(value, "~/") {
 		return value
 	}
-	home, ok := lookupEnv(environ, "HOME")
+	home, ok := osenv.Get(environ, "HOME")
 	if !ok || home == "" {
 		return value
 	}

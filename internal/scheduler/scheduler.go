@@ -349,9 +349,6 @@ func (s *Scheduler) startUp(ctx context.Context) error {
 	return nil
 }
 
-// JobID is the id of this scheduler's job row.
-func (s *Scheduler) JobID() int64 { return s.jobID }
-
 func (s *Scheduler) loop(ctx context.Context) {
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()

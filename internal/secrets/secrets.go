@@ -13,6 +13,8 @@ package secrets
 import (
 	"strings"
 	"sync/atomic"
+
+	"github.com/windsock/windsock/internal/osenv"
 )
 
 // Prefixes of the environment variables that define secrets. Windsock's
@@ -27,17 +29,6 @@ const (
 // maxKeyLength is the width of variable.key and connection.conn_id.
 const maxKeyLength = 250
 
-// lookupEnv returns the value of name in environ; when a name appears more
-// than once the last one wins, as with exec.Cmd.Env.
-func lookupEnv(environ []string, name string) (string, bool) {
-	for i := len(environ) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(environ[i], "="); ok && k == name {
-			return v, true
-		}
-	}
-	return "", false
-}
-
 // lookupSecretEnv looks a secret up under Windsock's prefix, then
 // Airflow's, with the name upper-cased as Airflow's
 // EnvironmentVariablesBackend does. It returns the variable's name too, for
@@ -45,7 +36,7 @@ func lookupEnv(environ []string, name string) (string, bool) {
 func lookupSecretEnv(environ []string, windsockPrefix, airflowPrefix, name string) (value, envName string, ok bool) {
 	upper := strings.ToUpper(name)
 	for _, prefix := range []string{windsockPrefix, airflowPrefix} {
-		if v, ok := lookupEnv(environ, prefix+upper); ok {
+		if v, ok := osenv.Get(environ, prefix+upper); ok {
 			return v, prefix + upper, true
 		}
 	}
