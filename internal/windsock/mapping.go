@@ -154,34 +154,25 @@ func (z *ZipSources) raw(in MapInputs) (json.RawMessage, error) {
 	if len(z.Sources) == 0 {
 		return nil, errors.New("zip() needs at least one input")
 	}
-	raws := make([]json.RawMessage, len(z.Sources))
+	// Each source is walked once, item by item, rather than measured and
+	// then scanned from the start for every entry.
+	items := make([][]json.RawMessage, len(z.Sources))
 	n := -1
 	for i := range z.Sources {
 		raw, err := z.Sources[i].raw(in)
 		if err != nil {
 			return nil, err
 		}
-		l, err := MapLength(raw)
-		if err != nil {
+		if items[i], err = jsonItems(raw); err != nil {
 			return nil, fmt.Errorf("zip: %w", err)
 		}
-		raws[i] = raw
-		if n < 0 || (z.Longest && l > n) || (!z.Longest && l < n) {
+		if l := len(items[i]); n < 0 || (z.Longest && l > n) || (!z.Longest && l < n) {
 			n = l
 		}
 	}
 	fill := z.FillValue
 	if len(bytes.TrimSpace(fill)) == 0 {
 		fill = json.RawMessage("null")
-	}
-	// Sources are walked once each, item by item, rather than scanned from
-	// the start for every entry.
-	items := make([][]json.RawMessage, len(raws))
-	for i, raw := range raws {
-		var err error
-		if items[i], err = jsonItems(raw); err != nil {
-			return nil, fmt.Errorf("zip: %w", err)
-		}
 	}
 	var b bytes.Buffer
 	b.WriteByte('[')
