@@ -200,6 +200,20 @@ named_yaml:
       expand:
         env: [{FILE: a.csv}, {FILE: b.csv}]
 `,
+		// Templated fields: the name is rendered from the context the
+		// fields were rendered with, and sees the rendered arguments.
+		"named_tpl.yaml": `
+named_yaml_tpl:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    greet:
+      operator: bash
+      map_index_template: "{{ task.bash_command }} {{ ti.task.env.FILE }} {{ ti.map_index }}"
+      bash_command: 'echo {{ ds }}'
+      expand:
+        env: [{FILE: a.csv}, {FILE: b.csv}]
+`,
 		"named.py": `
 from datetime import datetime
 from airflow.decorators import dag, task
@@ -218,14 +232,15 @@ named_py()
 `})
 	er := startEngine(t, env, nil)
 	for dagID, want := range map[string][]string{
-		"named_yaml": {"file=a.csv", "file=b.csv"},
-		"named_py":   {"table users", "table orders"},
+		"named_yaml":     {"file=a.csv", "file=b.csv"},
+		"named_yaml_tpl": {"echo 2024-03-01 a.csv 0", "echo 2024-03-01 b.csv 1"},
+		"named_py":       {"table users", "table orders"},
 	} {
 		run := er.trigger(t, dagID, day, nil)
 		if run.State != windsock.DagRunSuccess {
 			t.Fatalf("%s ended %s", dagID, run.State)
 		}
-		task := map[string]string{"named_yaml": "greet", "named_py": "load"}[dagID]
+		task := map[string]string{"named_yaml": "greet", "named_yaml_tpl": "greet", "named_py": "load"}[dagID]
 		var got []string
 		for _, ti := range mappedTIs(t, env, run, task) {
 			got = append(got, ti.RenderedMapIndex)

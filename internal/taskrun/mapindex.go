@@ -17,14 +17,21 @@ const maxRenderedMapIndex = 250
 // 2.9) once its operator ran, with the task's rendered arguments in the
 // context as {{ task.<arg> }}; "" when there is none. A template that fails
 // to render is logged and leaves the instance unnamed, as the try's own
-// outcome matters more.
-func (r *Runner) renderMapIndex(ctx context.Context, try *Try, task *windsock.Task, args map[string]any, masker *tasklog.Masker, logf tryLog) string {
+// outcome matters more. base is the context the fields were rendered
+// with, reused when there is one.
+func (r *Runner) renderMapIndex(ctx context.Context, try *Try, task *windsock.Task, args map[string]any, base template.Context, masker *tasklog.Masker, logf tryLog) string {
 	if task.MapIndexTemplate == "" || try.TI.MapIndex < 0 {
 		return ""
 	}
 	cp := *task
 	cp.Args = args
-	tctx, err := template.NewContext(ctx, try.DAG, &cp, try.Run, try.TI, r.templateSources(try, masker))
+	var tctx template.Context
+	var err error
+	if base != nil {
+		tctx = base.WithTask(try.DAG, &cp)
+	} else {
+		tctx, err = template.NewContext(ctx, try.DAG, &cp, try.Run, try.TI, r.templateSources(try, masker))
+	}
 	if err == nil {
 		var v any
 		if v, err = template.Render(ctx, task.MapIndexTemplate, tctx); err == nil {

@@ -285,10 +285,12 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 	// take the context skip it.
 	args, rendered := task.Args, map[string]any(nil)
 	var tctxJSON map[string]any
+	var tctx template.Context
 	// Native rendering turns even plain text into values ("42" is an
 	// int), so it always renders.
 	if spec != nil && (spec.WantsContext() || try.DAG.RenderTemplateAsNativeObj || hasTemplates(spec, task.Args)) {
-		tctx, err := template.NewContext(ctx, try.DAG, task, try.Run, ti, r.templateSources(try, masker))
+		var err error
+		tctx, err = template.NewContext(ctx, try.DAG, task, try.Run, ti, r.templateSources(try, masker))
 		if err == nil {
 			withMapped(tctx, mapped)
 			args, rendered, err = renderFields(ctx, try.DAG, spec, task.Args, tctx)
@@ -337,7 +339,7 @@ func (r *Runner) execute(ctx context.Context, try *Try, logf tryLog, masker *tas
 		res.renderedMapIndex = opRes.RenderedMapIndex
 	}
 	if res.renderedMapIndex == "" && task.Python == nil {
-		res.renderedMapIndex = r.renderMapIndex(ctx, try, task, args, masker, logf)
+		res.renderedMapIndex = r.renderMapIndex(ctx, try, task, args, tctx, masker, logf)
 	}
 	if opErr != nil {
 		res.op = nil

@@ -62,6 +62,34 @@ type XComPullParams struct {
 // Render, RenderFields and JSON. Callers may add keys (templates_dict, ...).
 type Context map[string]any
 
+// WithTask returns a copy of c whose "task" is task, for a template
+// rendered after the operator ran (map_index_template sees the rendered
+// arguments), without building the context again: that costs queries.
+func (c Context) WithTask(dag *windsock.DAG, task *windsock.Task) Context {
+	cp := make(Context, len(c))
+	for k, v := range c {
+		cp[k] = v
+	}
+	dagObj, _ := c["dag"].(*object)
+	if dagObj == nil {
+		dagObj = dagObject(dag)
+	}
+	taskObj := taskObject(dag, task, dagObj)
+	cp["task"] = taskObj
+	// ti.task is the same task in Airflow: give the copy's ti the new one.
+	if ti, ok := c["ti"].(*taskInstance); ok {
+		attrs := make(map[string]any, len(ti.obj.attrs))
+		for k, v := range ti.obj.attrs {
+			attrs[k] = v
+		}
+		attrs["task"] = taskObj
+		tiCopy := *ti
+		tiCopy.obj = &object{repr: ti.obj.repr, attrs: attrs}
+		cp["ti"], cp["task_instance"] = &tiCopy, &tiCopy
+	}
+	return cp
+}
+
 // NewContext builds Airflow 2.10's template context for one try.
 func NewContext(ctx context.Context, dag *windsock.DAG, task *windsock.Task, run *windsock.DagRun, ti *windsock.TaskInstance, src Sources) (Context, error) {
 	logical := run.LogicalDate.UTC()
