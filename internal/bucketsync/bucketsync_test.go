@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/windsock/windsock/internal/awss3"
 	"github.com/windsock/windsock/internal/awss3/s3test"
@@ -147,5 +148,52 @@ func checkDir(t *testing.T, dir string, want map[string]string) {
 		if got[k] != v {
 			t.Fatalf("folder holds %v, want %v", got, want)
 		}
+	}
+}
+
+// TestFetchObjectVersion: with versioning on (a real S3-compatible server),
+// Fetch reads the version asked for, not the latest, as MWAA reads
+// PluginsS3ObjectVersion and its kin; a deleted version is ErrNotFound.
+func TestFetchObjectVersion(t *testing.T) {
+	t.Parallel()
+	srv := s3test.StartVersioned(t, "versioned")
+	client := awss3.NewClient(awss3.Settings{Endpoint: srv.URL, AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}, nil)
+	ctx := context.Background()
+	if _, err := client.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("versioned"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(body string) string {
+		out, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("versioned"), Key: aws.String("requirements.txt"), Body: strings.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(out.VersionId) == "" {
+			t.Fatal("the server gave no version id")
+		}
+		return aws.ToString(out.VersionId)
+	}
+	v1 := put("six==1.16.0\n")
+	put("six==1.17.0\n")
+	src := bucketsync.S3{Client: client, Bucket: "versioned"}
+	dst := filepath.Join(t.TempDir(), "requirements.txt")
+	for _, c := range [][2]string{{v1, "six==1.16.0\n"}, {"", "six==1.17.0\n"}} {
+		version, want := c[0], c[1]
+		if err := bucketsync.Fetch(ctx, src, "requirements.txt", version, dst); err != nil {
+			t.Fatalf("version %q: %v", version, err)
+		}
+		if got, _ := os.ReadFile(dst); string(got) != want {
+			t.Fatalf("version %q: fetched %q, want %q", version, got, want)
+		}
+	}
+	v3 := put("six==1.18.0\n")
+	if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("versioned"), Key: aws.String("requirements.txt"), VersionId: aws.String(v3)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bucketsync.Fetch(ctx, src, "requirements.txt", v3, dst); !errors.Is(err, bucketsync.ErrNotFound) {
+		t.Fatalf("deleted version: %v, want ErrNotFound", err)
+	}
+	if got, _ := os.ReadFile(dst); string(got) != "six==1.17.0\n" {
+		t.Fatalf("a failed fetch changed the file: %q", got)
 	}
 }

@@ -25,6 +25,9 @@ type Server struct {
 	AccessKey, SecretKey string
 	// Root is the folder it serves: each subfolder is a bucket.
 	Root string
+	// versions is the folder of object versions, when the server keeps
+	// them (StartVersioned).
+	versions string
 }
 
 // Binary finds versitygw: $WINDSOCK_TEST_VERSITYGW, PATH, then Go's bin
@@ -56,6 +59,19 @@ func fileExists(p string) bool {
 // ends. It waits for the server to say it is listening.
 func Start(t testing.TB, buckets ...string) *Server {
 	t.Helper()
+	return start(t, "", buckets)
+}
+
+// StartVersioned starts a server that can keep object versions (versitygw's
+// versioning folder); a test turns versioning on per bucket with
+// PutBucketVersioning, as on S3.
+func StartVersioned(t testing.TB, buckets ...string) *Server {
+	t.Helper()
+	return start(t, t.TempDir(), buckets)
+}
+
+func start(t testing.TB, versions string, buckets []string) *Server {
+	t.Helper()
 	bin, err := Binary()
 	if err != nil {
 		t.Skipf("no S3-compatible server: %v", err)
@@ -66,7 +82,7 @@ func Start(t testing.TB, buckets ...string) *Server {
 			t.Fatal(err)
 		}
 	}
-	s := &Server{AccessKey: "AKIDWINDSOCKTEST", SecretKey: "windsock-test-secret", Root: root}
+	s := &Server{AccessKey: "AKIDWINDSOCKTEST", SecretKey: "windsock-test-secret", Root: root, versions: versions}
 	for attempt := 0; ; attempt++ {
 		addr, err := freeAddr()
 		if err != nil {
@@ -86,7 +102,11 @@ func Start(t testing.TB, buckets ...string) *Server {
 // taken in the meantime makes it exit instead).
 func (s *Server) start(t testing.TB, bin, addr string) bool {
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--port", addr, "--access", s.AccessKey, "--secret", s.SecretKey, "posix", s.Root)
+	args := []string{"--port", addr, "--access", s.AccessKey, "--secret", s.SecretKey, "posix"}
+	if s.versions != "" {
+		args = append(args, "--versioning-dir", s.versions)
+	}
+	cmd := exec.CommandContext(ctx, bin, append(args, s.Root)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
