@@ -79,7 +79,7 @@ type ExportPage struct {
 var ImportTables = []string{
 	"dag", "slot_pool", "variable", "connection", "job", "log", "dag_run", "task_instance",
 	"task_fail", "task_reschedule", "xcom", "rendered_task_instance_fields", "sla_miss",
-	"dataset", "dataset_event",
+	"dataset", "dataset_event", "trigger", "dag_run_note", "task_instance_note", "task_instance_history", "task_map",
 }
 
 // ImportRowsParams is one batch of rows of one table.

@@ -37,6 +37,9 @@ type importTable struct {
 	// keys they wrote (keys without times, which come back in the
 	// database's own form).
 	batched bool
+	// runRef: the table names its run by dag_run.id, not by dag_id and
+	// run_id; a batch gives dag_id and run_id, written as dag_run_id.
+	runRef bool
 }
 
 var importTIColumns = []string{"task_id", "dag_id", "run_id", "map_index", "start_date", "end_date", "duration",
@@ -76,6 +79,20 @@ var importTables = map[string]importTable{
 		dedupe: []string{"dataset_uri", "timestamp"}, jsonColumns: []string{"extra"}, parent: "dataset"},
 	"sla_miss": {columns: []string{"task_id", "dag_id", "execution_date", "email_sent", "timestamp", "description", "notification_sent"},
 		key: []string{"task_id", "dag_id", "execution_date"}},
+	// Triggers are written as they were; their ids are never exported by
+	// AWS's tools, so a row is the same row when its content is.
+	"trigger": {columns: []string{"classpath", "kwargs", "created_date", "triggerer_id"},
+		dedupe: []string{"classpath", "created_date"}},
+	// A run's note hangs off dag_run.id: dag_id and run_id name the run
+	// and are written as its id (runRef).
+	"dag_run_note": {columns: []string{"dag_id", "run_id", "content", "created_at", "updated_at"},
+		key: []string{"dag_run_id"}, parent: "run", runRef: true},
+	"task_instance_note": {columns: []string{"dag_id", "task_id", "run_id", "map_index", "content", "created_at", "updated_at"},
+		key: []string{"task_id", "dag_id", "run_id", "map_index"}, parent: "ti"},
+	"task_instance_history": {batched: true, columns: importTIColumns,
+		key: []string{"dag_id", "task_id", "run_id", "map_index", "try_number"}, parent: "ti"},
+	"task_map": {batched: true, columns: []string{"dag_id", "task_id", "run_id", "map_index", "length", "keys"},
+		key: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "ti"},
 }
 
 // importStatement is the INSERT of one row of a batch.
@@ -121,6 +138,9 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 	if table == "xcom" {
 		insertCols = append(insertCols, "dag_run_id")
 	}
+	if spec.runRef {
+		insertCols = append(slices.DeleteFunc(insertCols, isRunName), "dag_run_id")
+	}
 	quoted := make([]string, len(insertCols))
 	for i, c := range insertCols {
 		quoted[i] = quoteIdent(storedColumn(c))
@@ -128,8 +148,13 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 	st := &importStatement{}
 	var sb strings.Builder
 	// Table names come from importTables and are plain words: unquoted,
-	// so that the bookmarks of deep list pages see the insert.
-	st.head = fmt.Sprintf(`INSERT INTO %s (%s) VALUES `, table, strings.Join(quoted, ", "))
+	// so that the bookmarks of deep list pages see the insert; but
+	// trigger is a keyword.
+	name := table
+	if table == "trigger" {
+		name = quoteIdent(table)
+	}
+	st.head = fmt.Sprintf(`INSERT INTO %s (%s) VALUES `, name, strings.Join(quoted, ", "))
 	st.values = "(" + strings.TrimSuffix(strings.Repeat("?, ", len(insertCols)), ", ") + ")"
 	sb.WriteString(st.head + st.values)
 	var where []string
@@ -197,6 +222,22 @@ func storedColumn(c string) string {
 	return c
 }
 
+// isRunName reports whether a batch column is one of the two that name a
+// run, which a runRef table stores as the run's id.
+func isRunName(c string) bool { return c == "dag_id" || c == "run_id" }
+
+// runRefArgs are a runRef row's values as its insert takes them: without
+// dag_id and run_id, with the run's id last.
+func runRefArgs(cols []string, args []any, runID int64) []any {
+	out := make([]any, 0, len(args))
+	for i, c := range cols {
+		if !isRunName(c) {
+			out = append(out, args[i])
+		}
+	}
+	return append(out, runID)
+}
+
 // importValue turns a batch value into a parameter the store writes the
 // way its own queries do (times in UTC to the microsecond).
 func importValue(v any) any {
@@ -253,11 +294,13 @@ func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]
 					out[i] = store.ImportNoParent
 					continue
 				}
-				switch p.Table {
-				case "xcom":
+				switch {
+				case p.Table == "xcom":
 					args = append(args, runID)
-				case "dataset_event":
+				case p.Table == "dataset_event":
 					args[idx["dataset_uri"]] = runID
+				case spec.runRef:
+					args = runRefArgs(p.Columns, args, runID)
 				}
 			}
 			o, id, err := q.importRow(ctx, p, spec, st, args, idx)
@@ -593,6 +636,9 @@ var exportKeys = map[string][]string{
 	"xcom":                          {"dag_run_id", "task_id", "map_index", "key"},
 	"rendered_task_instance_fields": {"dag_id", "task_id", "run_id", "map_index"},
 	"sla_miss":                      {"task_id", "dag_id", "execution_date"},
+	"dag_run_note":                  {"dag_run_id"},
+	"task_instance_note":            {"dag_id", "task_id", "run_id", "map_index"},
+	"task_map":                      {"dag_id", "task_id", "run_id", "map_index"},
 }
 
 // ExportRows reads one page of a table in key order.
@@ -605,19 +651,31 @@ func (q *queries) ExportRows(ctx context.Context, p *store.ExportRowsParams) (*s
 	if !ok {
 		keys = []string{"id"}
 	}
+	// Columns are read from the table as t; a runRef table's dag_id and
+	// run_id from its run, r.
+	from := quoteIdent(p.Table) + " t"
+	if spec.runRef {
+		from += " JOIN dag_run r ON r.id = t.dag_run_id"
+	}
+	column := func(c string) string {
+		if spec.runRef && isRunName(c) {
+			return "r." + quoteIdent(c)
+		}
+		return "t." + quoteIdent(c)
+	}
 	sel := make([]string, 0, len(p.Columns)+len(keys))
 	for _, c := range p.Columns {
 		if !slices.Contains(spec.columns, c) && c != "id" && c != "dag_run_id" {
 			return nil, windsock.Errorf(windsock.EINVALID, "export %s: unknown column %q", p.Table, c)
 		}
-		sel = append(sel, quoteIdent(c))
+		sel = append(sel, column(c))
 	}
 	keyQ := make([]string, len(keys))
 	for i, k := range keys {
-		keyQ[i] = quoteIdent(k)
-		sel = append(sel, quoteIdent(k))
+		keyQ[i] = column(k)
+		sel = append(sel, column(k))
 	}
-	query := `SELECT ` + strings.Join(sel, ", ") + ` FROM ` + quoteIdent(p.Table)
+	query := `SELECT ` + strings.Join(sel, ", ") + ` FROM ` + from
 	var args []any
 	if p.After != nil {
 		if len(p.After) != len(keys) {
