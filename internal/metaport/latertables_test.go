@@ -1,0 +1,104 @@
+package metaport_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/windsock/windsock/internal/fernet"
+	"github.com/windsock/windsock/internal/metaport/airflowtest"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// laterFacts lists the rows of the tables of later Airflow releases an
+// environment holds: triggers (kwargs decrypted with keys), mapped
+// lengths, the try history, and the notes of runs and task instances.
+func laterFacts(t *testing.T, ctx context.Context, st store.Store, keys *fernet.Keys) []string {
+	t.Helper()
+	var out []string
+	read := func(table string, cols ...string) [][]any {
+		t.Helper()
+		var rows [][]any
+		var after []any
+		for {
+			page, err := st.ExportRows(ctx, &store.ExportRowsParams{Table: table, Columns: cols, After: after, Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Rows) == 0 {
+				return rows
+			}
+			for _, r := range page.Rows {
+				for i, v := range r {
+					if b, ok := v.([]byte); ok {
+						r[i] = string(b)
+					}
+				}
+			}
+			rows, after = append(rows, page.Rows...), page.Last
+		}
+	}
+	for _, r := range read("trigger", "classpath", "kwargs", "created_date") {
+		kwargs := fmt.Sprint(r[1])
+		if plain, err := keys.Decrypt(kwargs); err == nil {
+			kwargs = string(plain)
+		}
+		out = append(out, fmt.Sprintf("trigger %s %s at %v", r[0], kwargs, r[2]))
+	}
+	for _, r := range read("task_map", "dag_id", "run_id", "task_id", "map_index", "length", "keys") {
+		out = append(out, fmt.Sprintf("task_map %s/%s/%s/%v length=%v keys=%v", r...))
+	}
+	for _, r := range read("task_instance_history", "dag_id", "run_id", "task_id", "try_number", "hostname", "state", "start_date", "duration", "pool") {
+		out = append(out, fmt.Sprintf("try %s/%s/%s/%v %v %v %v %v %v", r...))
+	}
+	for _, r := range read("dag_run_note", "dag_id", "run_id", "content", "created_at", "updated_at") {
+		out = append(out, fmt.Sprintf("run note %s/%s %q %v %v", r...))
+	}
+	for _, r := range read("task_instance_note", "dag_id", "run_id", "task_id", "content", "created_at", "updated_at") {
+		out = append(out, fmt.Sprintf("task note %s/%s/%s %q %v %v", r...))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkLater compares the later tables with the history Fill wrote: the
+// notes through the runs and task instances the API shows, the rest
+// through the store's export.
+func checkLater(t *testing.T, ctx context.Context, st store.Store, h *airflowtest.History) {
+	t.Helper()
+	for k, want := range h.RunNotes {
+		dagID, runID, _ := strings.Cut(k, "/")
+		if r, err := st.DagRunGet(ctx, dagID, runID); err != nil || r.Note != want {
+			t.Errorf("note of run %s = %+v, %v; want %q", k, r, err, want)
+		}
+	}
+	for k, want := range h.TaskNotes {
+		parts := strings.Split(k, "/")
+		key := windsock.TaskInstanceKey{DagID: parts[0], RunID: parts[1], TaskID: parts[2], MapIndex: -1}
+		if ti, err := st.TaskInstanceGet(ctx, key); err != nil || ti.Note != want {
+			t.Errorf("note of task instance %s = %+v, %v; want %q", k, ti, err, want)
+		}
+	}
+	got := strings.Join(laterFacts(t, ctx, st, keys(t, targetKey)), "\n")
+	count := func(prefix string) int { return strings.Count("\n"+got, "\n"+prefix) }
+	if count("trigger ") != h.Triggers || (h.Triggers > 0 && !strings.Contains(got, "DateTimeTrigger "+h.TriggerKwargs)) {
+		t.Errorf("triggers (want %d, kwargs %s):\n%s", h.Triggers, h.TriggerKwargs, got)
+	}
+	if count("task_map ") != h.TaskMaps || (h.TaskMaps > 0 && !strings.Contains(got, "/extract/-1 length=3 keys=<nil>")) {
+		t.Errorf("task maps (want %d):\n%s", h.TaskMaps, got)
+	}
+	if count("try ") != len(h.Tries) {
+		t.Errorf("tries (want %v):\n%s", h.Tries, got)
+	}
+	for _, try := range h.Tries {
+		if !strings.Contains(got, "try "+try+" failed") {
+			t.Errorf("no try %s in\n%s", try, got)
+		}
+	}
+	if count("run note ") != len(h.RunNotes) || count("task note ") != len(h.TaskNotes) {
+		t.Errorf("notes (want %d and %d):\n%s", len(h.RunNotes), len(h.TaskNotes), got)
+	}
+}
