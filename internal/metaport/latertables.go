@@ -8,7 +8,16 @@ import (
 // laterTables are the tables Airflow added after the first releases an
 // import knew (triggers in 2.2, mapped lengths in 2.3, notes in 2.5, the
 // try history in 2.10), read after their parents.
-var laterTables = []string{"trigger", "dag_run_note", "task_instance_note", "task_instance_history", "task_map"}
+var laterTables = []string{"trigger", "dag_run_note", "task_instance_note", "task_instance_history", "task_map",
+	"dag_schedule_dataset_reference", "dataset_dag_run_queue", "dagrun_dataset_event"}
+
+// notImported are the dataset tables an import reads and reports but does
+// not write, with why.
+var notImported = map[string]string{
+	"dag_schedule_dataset_reference": "rebuilt from the DAG files when the DAG processor parses them",
+	"dataset_dag_run_queue":          "events waiting for a consumer's next run: not imported (the next update queues the run again)",
+	"dagrun_dataset_event":           "names runs and dataset events by row ids that an import does not keep: not imported",
+}
 
 // What becomes of each in Windsock:
 //   - trigger: Airflow's table, kept as it was (Windsock defers no task
@@ -82,6 +91,12 @@ func (im *importer) prepLater(b *batch) (func(*batch, Row) ([]any, error), bool)
 				keys = js
 			}
 			return append(key, n, keys), nil
+		}, true
+	}
+	if reason, ok := notImported[b.table]; ok {
+		return func(b *batch, _ Row) ([]any, error) {
+			b.skip(reason)
+			return nil, nil
 		}, true
 	}
 	return nil, false

@@ -2,14 +2,18 @@ package metaport_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/windsock/windsock/internal/fernet"
 	"github.com/windsock/windsock/internal/metaport/airflowtest"
 	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -47,6 +51,15 @@ func laterFacts(t *testing.T, ctx context.Context, st store.Store, keys *fernet.
 			kwargs = string(plain)
 		}
 		out = append(out, fmt.Sprintf("trigger %s %s at %v", r[0], kwargs, r[2]))
+	}
+	uris := map[string]string{}
+	for _, r := range read("dataset", "id", "uri", "extra", "created_at", "updated_at") {
+		uris[fmt.Sprint(r[0])] = fmt.Sprint(r[1])
+		out = append(out, fmt.Sprintf("dataset %s %s %v %v", r[1:]...))
+	}
+	for _, r := range read("dataset_event", "dataset_uri", "extra", "source_dag_id", "source_run_id", "source_map_index", "timestamp") {
+		r[0] = uris[fmt.Sprint(r[0])]
+		out = append(out, fmt.Sprintf("dataset event %s %s %s/%s/%v at %v", r...))
 	}
 	for _, r := range read("task_map", "dag_id", "run_id", "task_id", "map_index", "length", "keys") {
 		out = append(out, fmt.Sprintf("task_map %s/%s/%s/%v length=%v keys=%v", r...))
@@ -101,4 +114,35 @@ func checkLater(t *testing.T, ctx context.Context, st store.Store, h *airflowtes
 	if count("run note ") != len(h.RunNotes) || count("task note ") != len(h.TaskNotes) {
 		t.Errorf("notes (want %d and %d):\n%s", len(h.RunNotes), len(h.TaskNotes), got)
 	}
+}
+
+// newStoreWithDataset is a new store holding one dataset whose id is 7, so
+// that the ids of datasets imported next do not follow their order from 1
+// (an export must number them as the restore will).
+func newStoreWithDataset(t *testing.T) store.Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "windsock.db")
+	st, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2023, 12, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := st.ImportRows(t.Context(), &store.ImportRowsParams{Source: "setup", Table: "dataset",
+		Columns: []string{"uri", "extra", "created_at", "updated_at", "is_orphaned"},
+		Rows:    [][]any{{"s3://bucket/first.csv", "{}", t0, t0, false}}}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE dataset SET id = 7 WHERE uri = 's3://bucket/first.csv'`); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

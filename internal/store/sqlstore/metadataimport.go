@@ -668,7 +668,7 @@ func (q *queries) ExportRows(ctx context.Context, p *store.ExportRowsParams) (*s
 		if !slices.Contains(spec.columns, c) && c != "id" && c != "dag_run_id" {
 			return nil, windsock.Errorf(windsock.EINVALID, "export %s: unknown column %q", p.Table, c)
 		}
-		sel = append(sel, column(c))
+		sel = append(sel, column(storedColumn(c)))
 	}
 	keyQ := make([]string, len(keys))
 	for i, k := range keys {
