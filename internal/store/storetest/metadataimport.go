@@ -268,6 +268,15 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		if got := export("task_instance_history", "try_number", "hostname"); !slices.Equal(got, []string{"1 host-a", "2 host-b"}) {
 			t.Fatalf("exported tries %q", got)
 		}
+		hist, err := st.TaskInstanceHistoryList(ctx, ti.TaskInstanceKey)
+		mustNo(t, err)
+		if len(hist) != 2 || hist[0].TryNumber != 1 || hist[0].Hostname != "host-a" || hist[1].State != windsock.TaskStateFailed ||
+			hist[1].StartDate == nil || !hist[1].StartDate.Equal(t0.Add(time.Minute)) || hist[1].Pool != "default_pool" {
+			t.Fatalf("history = %+v", hist)
+		}
+		if none, err := st.TaskInstanceHistoryList(ctx, windsock.TaskInstanceKey{DagID: "etl", TaskID: "extract", RunID: "r1", MapIndex: -1}); err != nil || len(none) != 0 {
+			t.Fatalf("history of another task = %v, %v", none, err)
+		}
 
 		mcols := []string{"dag_id", "task_id", "run_id", "map_index", "length", "keys"}
 		want(imp("task_map", mcols, []any{"etl", "load", "r1", -1, 3, nil}, []any{"etl", "load", "other", -1, 1, nil}), W, P)
