@@ -3,14 +3,18 @@ package metaport_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/windsock/windsock/internal/fernet"
+	"github.com/windsock/windsock/internal/metaport"
 	"github.com/windsock/windsock/internal/metaport/airflowtest"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/sqlite"
@@ -145,4 +149,78 @@ func newStoreWithDataset(t *testing.T) store.Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestTriggerKwargsFromCSV reads a trigger's kwargs in the two forms AWS's
+// tools write them: the Python repr of Airflow 2.2-2.8's json column
+// (start-stop mwaa_export_data 2.5.1), and 2.9+'s Fernet token (mwaa-dr
+// 2.10), which the source's key decrypts; without the key the token is
+// kept as it was and reported.
+func TestTriggerKwargsFromCSV(t *testing.T) {
+	t.Parallel()
+	path, _ := airflowDB(t, "2.10")
+	ctx := t.Context()
+	tk := keys(t, targetKey)
+	a := newStore(t)
+	if _, err := metaport.Import(ctx, a, openSource(t, path), metaport.Options{SourceKeys: keys(t, airflowtest.SourceKey), TargetKeys: tk}); err != nil {
+		t.Fatal(err)
+	}
+	const classpath = "airflow.triggers.temporal.DateTimeTrigger"
+	serialized := `{"__var": {"moment": {"__var": 1704154800.0, "__type": "datetime"}}, "__type": "dict"}`
+	token := airflowtest.Encrypt(t, serialized)
+	for _, c := range []struct {
+		layout, line string
+		source       *fernet.Keys
+		want         string
+	}{
+		{"mwaa_export_data-2.5.1", classpath + `,"{'__var': {'moment': {'__var': 1704154800.0, '__type': 'datetime'}}, '__type': 'dict'}",2024-01-02 00:04:00+00:00,` + "\r\n",
+			nil, serialized},
+		{"mwaa-dr-2.10", classpath + "|2024-01-02 00:04:00+00:00|" + token + "|\r\n", keys(t, airflowtest.SourceKey), serialized},
+		{"mwaa-dr-2.10", classpath + "|2024-01-02 00:04:00+00:00|" + token + "|\r\n", nil, token},
+	} {
+		dir := filepath.Join(t.TempDir(), "export")
+		if _, err := metaport.Export(ctx, a, dir, metaport.Layouts[c.layout], tk); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "trigger.csv"), []byte(c.line), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		src, err := metaport.OpenCSVSource(dir, c.layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newStore(t)
+		rep, err := metaport.Import(ctx, b, src, metaport.Options{SourceKeys: c.source, TargetKeys: tk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tableReport(t, rep, "trigger"); got.Imported != 1 {
+			t.Errorf("%s: trigger report %+v", c.layout, got)
+		}
+		page, err := b.ExportRows(ctx, &store.ExportRowsParams{Table: "trigger", Columns: []string{"kwargs"}, Limit: 10})
+		if err != nil || len(page.Rows) != 1 {
+			t.Fatalf("%s: triggers %v, %v", c.layout, page, err)
+		}
+		stored := fmt.Sprint(page.Rows[0][0])
+		if b, ok := page.Rows[0][0].([]byte); ok {
+			stored = string(b)
+		}
+		if plain, err := tk.Decrypt(stored); err == nil {
+			stored = string(plain)
+		}
+		if !sameJSON(stored, c.want) && stored != c.want {
+			t.Errorf("%s (source key %v): kwargs %s, want %s", c.layout, c.source != nil, stored, c.want)
+		}
+		if c.want == token && !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "trigger") && strings.Contains(n, "unreadable") }) {
+			t.Errorf("no note of the unreadable kwargs: %v", rep.Notes)
+		}
+	}
+}
+
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
