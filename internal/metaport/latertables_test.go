@@ -224,3 +224,31 @@ func sameJSON(a, b string) bool {
 	}
 	return reflect.DeepEqual(x, y)
 }
+
+// TestTriggerImportedOnceFromTwoCopies imports one database, then a copy
+// of it under another name (no checkpoint in common): the trigger, whose
+// kwargs are encrypted anew each time, is recognised and not doubled.
+func TestTriggerImportedOnceFromTwoCopies(t *testing.T) {
+	t.Parallel()
+	path, _ := airflowDB(t, "2.10")
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(copyPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	st := newStore(t)
+	opts := metaport.Options{SourceKeys: keys(t, airflowtest.SourceKey), TargetKeys: keys(t, targetKey)}
+	for i, p := range []string{path, copyPath} {
+		rep, err := metaport.Import(ctx, st, openSource(t, p), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tableReport(t, rep, "trigger"); got.Imported != int64(1-i) || got.Read != 1 {
+			t.Errorf("import %d: trigger report %+v", i+1, got)
+		}
+	}
+}

@@ -25,6 +25,10 @@ type importTable struct {
 	dedupe []string
 	// jsonColumns are compared as text (PostgreSQL's json has no =).
 	jsonColumns []string
+	// uncompared columns, of tables without a key, are left out of the
+	// comparison: their value differs between two imports of one row
+	// (a Fernet token is encrypted anew each time).
+	uncompared []string
 	// parent is "run" (the dag_run named by dag_id, run_id) or "ti" (the
 	// task instance named by dag_id, task_id, run_id, map_index).
 	parent string
@@ -82,7 +86,7 @@ var importTables = map[string]importTable{
 	// Triggers are written as they were; their ids are never exported by
 	// AWS's tools, so a row is the same row when its content is.
 	"trigger": {columns: []string{"classpath", "kwargs", "created_date", "triggerer_id"},
-		dedupe: []string{"classpath", "created_date"}},
+		dedupe: []string{"classpath", "created_date"}, uncompared: []string{"kwargs", "triggerer_id"}},
 	// A run's note hangs off dag_run.id: dag_id and run_id name the run
 	// and are written as its id (runRef).
 	"dag_run_note": {columns: []string{"dag_id", "run_id", "content", "created_at", "updated_at"},
@@ -192,7 +196,7 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 		}
 		for i, c := range cols {
 			switch {
-			case slices.Contains(spec.dedupe, c):
+			case slices.Contains(spec.dedupe, c), slices.Contains(spec.uncompared, c):
 				continue
 			case slices.Contains(spec.jsonColumns, c):
 				where = append(where, "CAST("+quoteIdent(c)+" AS TEXT) IS NOT DISTINCT FROM CAST(? AS TEXT)")

@@ -288,6 +288,9 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		tcols := []string{"classpath", "kwargs", "created_date", "triggerer_id"}
 		trig := []any{"airflow.triggers.temporal.DateTimeTrigger", `{"moment": "2024-03-02"}`, t0, nil}
 		want(imp("trigger", tcols, trig, trig), W, E)
+		// Its kwargs encrypted anew, its triggerer numbered anew: the
+		// same trigger.
+		want(imp("trigger", tcols, []any{trig[0], "gAAAAAnother-token", t0, 12}), E)
 		if got := export("trigger", "classpath", "kwargs"); !slices.Equal(got, []string{`airflow.triggers.temporal.DateTimeTrigger {"moment": "2024-03-02"}`}) {
 			t.Fatalf("exported triggers %q", got)
 		}
