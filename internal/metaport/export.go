@@ -94,9 +94,8 @@ func exportFile(ctx context.Context, st store.Store, dir string, f LayoutFile, k
 			read = append(read, c)
 		}
 	}
-	if _, ok := notImported[f.Table]; ok {
-		// Tables an import does not write are exported empty.
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: written empty (%s)", f.File, notImported[f.Table]))
+	if reason, ok := notExported[f.Table]; ok {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: written empty (%s)", f.File, reason))
 		return 0, os.WriteFile(filepath.Join(dir, f.File), nil, 0o600)
 	}
 	switch f.Table {

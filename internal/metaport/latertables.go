@@ -16,7 +16,17 @@ var laterTables = []string{"trigger", "dag_run_note", "task_instance_note", "tas
 var notImported = map[string]string{
 	"dag_schedule_dataset_reference": "rebuilt from the DAG files when the DAG processor parses them",
 	"dataset_dag_run_queue":          "events waiting for a consumer's next run: not imported (the next update queues the run again)",
-	"dagrun_dataset_event":           "names runs and dataset events by row ids that an import does not keep: not imported",
+}
+
+// reasonRowIDs is why a CSV file's links of runs to dataset events are
+// not imported.
+const reasonRowIDs = "names runs and dataset events by row ids the other files do not carry"
+
+// notExported are the tables an export writes empty, with why.
+var notExported = map[string]string{
+	"dag_schedule_dataset_reference": notImported["dag_schedule_dataset_reference"],
+	"dataset_dag_run_queue":          notImported["dataset_dag_run_queue"],
+	"dagrun_dataset_event":           reasonRowIDs,
 }
 
 // What becomes of each in Windsock:
@@ -27,6 +37,8 @@ var notImported = map[string]string{
 //   - task_instance_history: Airflow's per-try rows, in the same table.
 //   - task_map: kept in Airflow's table (migration 014) for the history and
 //     the exports; the scheduler measures an upstream's XCom itself.
+//   - dagrun_dataset_event: the events that triggered each run, from a
+//     database (linked by names); the CSV files have only ids.
 
 // prepLater returns the preparation of a row of one of laterTables and
 // sets the batch's columns; false for another table.
@@ -91,6 +103,18 @@ func (im *importer) prepLater(b *batch) (func(*batch, Row) ([]any, error), bool)
 				keys = js
 			}
 			return append(key, n, keys), nil
+		}, true
+	case "dagrun_dataset_event":
+		// Read from a database with the names of its run and event; a CSV
+		// file has only ids.
+		b.cols = []string{"dag_id", "run_id", "dataset_uri", "timestamp"}
+		return func(b *batch, r Row) ([]any, error) {
+			if r[joinedRunID] == nil || r[joinedURI] == nil || r[joinedTimestamp] == nil {
+				b.skip(reasonRowIDs)
+				return nil, nil
+			}
+			r["timestamp"] = r[joinedTimestamp]
+			return timesIn(r, []any{strOf(r[joinedDagID]), strOf(r[joinedRunID]), strOf(r[joinedURI]), "timestamp"}, 3)
 		}, true
 	}
 	if reason, ok := notImported[b.table]; ok {

@@ -99,6 +99,17 @@ func checkLater(t *testing.T, ctx context.Context, st store.Store, h *airflowtes
 			t.Errorf("note of task instance %s = %+v, %v; want %q", k, ti, err, want)
 		}
 	}
+	for k, want := range h.TriggeredBy {
+		dagID, runID, _ := strings.Cut(k, "/")
+		r, err := st.DagRunGet(ctx, dagID, runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, n, err := st.DatasetEventList(ctx, &store.DatasetEventListParams{DagRunID: r.ID})
+		if err != nil || n != 1 || events[0].SourceRunID != want {
+			t.Errorf("events that triggered %s = %d %+v, %v; want the one of %s", k, n, events, err, want)
+		}
+	}
 	got := strings.Join(laterFacts(t, ctx, st, keys(t, targetKey)), "\n")
 	count := func(prefix string) int { return strings.Count("\n"+got, "\n"+prefix) }
 	if count("trigger ") != h.Triggers || (h.Triggers > 0 && !strings.Contains(got, "DateTimeTrigger "+h.TriggerKwargs)) {

@@ -134,6 +134,8 @@ func (s *DBSource) keyColumns(table string) []string {
 		return []string{"dag_id"}
 	case table == "dag_run_note":
 		return []string{"dag_run_id"}
+	case table == "dagrun_dataset_event":
+		return []string{"dag_run_id", "event_id"}
 	case table == "sla_miss":
 		return []string{"task_id", "dag_id", "execution_date"}
 	case table == "xcom" && s.has(table, "dag_run_id"):
@@ -169,6 +171,13 @@ func (s *DBSource) Scan(ctx context.Context, table, position string, n int, fn f
 		// A note names its run by id, which an import does not keep.
 		sel = append(sel, "r.dag_id AS "+ident(joinedDagID), "r.run_id AS "+ident(joinedRunID))
 		from += " LEFT JOIN dag_run r ON r.id = t.dag_run_id"
+	}
+	if table == "dagrun_dataset_event" && s.Has("dag_run") && s.Has("dataset_event") && s.Has("dataset") {
+		// Runs and events are named by ids an import numbers anew.
+		sel = append(sel, "r.dag_id AS "+ident(joinedDagID), "r.run_id AS "+ident(joinedRunID),
+			"d.uri AS "+ident(joinedURI), "e.timestamp AS "+ident(joinedTimestamp))
+		from += " LEFT JOIN dag_run r ON r.id = t.dag_run_id LEFT JOIN dataset_event e ON e.id = t.event_id" +
+			" LEFT JOIN dataset d ON d.id = e.dataset_id"
 	}
 	var keys []string
 	if s.postgres {
@@ -267,9 +276,11 @@ func (s *DBSource) query(ctx context.Context, q string, args []any) ([]Row, erro
 
 // Column names the scan adds to a row.
 const (
-	joinedRunID = "_run_id"
-	joinedDagID = "_dag_id"
-	rowidColumn = "_rowid"
+	joinedRunID     = "_run_id"
+	joinedDagID     = "_dag_id"
+	joinedURI       = "_uri"
+	joinedTimestamp = "_timestamp"
+	rowidColumn     = "_rowid"
 )
 
 // decodePosition reads a checkpoint back, integers as int64 (so that a

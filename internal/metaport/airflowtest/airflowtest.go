@@ -167,6 +167,7 @@ func schema(v string) []table {
 		add("dataset", "", c("uri", "VARCHAR(3000)"), c("extra", "JSON"), c("created_at", "TIME"), c("updated_at", "TIME"), c("is_orphaned", "BOOL"))
 		add("dataset_event", "", c("dataset_id", "INT"), c("extra", "JSON"), c("source_task_id", "VARCHAR(250)"), c("source_dag_id", "VARCHAR(250)"),
 			c("source_run_id", "VARCHAR(250)"), c("source_map_index", "INT"), c("timestamp", "TIME"))
+		add("dagrun_dataset_event", "dag_run_id, event_id", c("dag_run_id", "INT"), c("event_id", "INT"))
 	}
 	if at(v, "2.2") {
 		kwargsType := "JSON" // encrypted text from 2.9
@@ -373,6 +374,9 @@ type History struct {
 	// DatasetEvents counts the events of dataset s3://bucket/sales.csv
 	// (releases from 2.4 on).
 	DatasetEvents int
+	// TriggeredBy maps dag_id/run_id of a run to the source_run_id of the
+	// dataset event that triggered it (2.4 on).
+	TriggeredBy map[string]string
 	// Triggers counts the triggers (2.2 on), TaskMaps the mapped lengths
 	// (2.3 on).
 	Triggers, TaskMaps int
@@ -496,6 +500,9 @@ func Fill(ctx context.Context, d *DB) *History {
 				"source_run_id": runs[i].id, "source_map_index": -1, "timestamp": Day(day).Add(3 * time.Minute)})
 		}
 		h.DatasetEvents = 2
+		// The first event triggered the run of "old".
+		d.Insert("dagrun_dataset_event", map[string]any{"dag_run_id": 3, "event_id": 10})
+		h.TriggeredBy = map[string]string{"old/" + runs[2].id: runs[0].id}
 	}
 	return h
 }

@@ -256,6 +256,9 @@ func importValue(v any) any {
 
 // ImportRows writes one batch of rows; see store.MetadataImportQueries.
 func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]store.ImportOutcome, error) {
+	if p.Table == "dagrun_dataset_event" {
+		return q.importRunEvents(ctx, p)
+	}
 	spec, ok := importTables[p.Table]
 	if !ok {
 		return nil, windsock.Errorf(windsock.EINVALID, "import: table %q cannot be imported", p.Table)
@@ -717,4 +720,51 @@ func (q *queries) ExportRows(ctx context.Context, p *store.ExportRowsParams) (*s
 		return nil, fmt.Errorf("export %s: %w", p.Table, err)
 	}
 	return page, nil
+}
+
+// runEventColumns are the columns of an imported dagrun_dataset_event row:
+// the run by dag_id and run_id, the event by its dataset's uri and its
+// timestamp, since both tables' ids are numbered anew by an import.
+var runEventColumns = []string{"dag_id", "run_id", "dataset_uri", "timestamp"}
+
+// importRunEvents links imported runs to the imported dataset events that
+// triggered them. A link whose run or event is not here is ImportNoParent;
+// an existing link is kept (a link has nothing to overwrite).
+func (q *queries) importRunEvents(ctx context.Context, p *store.ImportRowsParams) ([]store.ImportOutcome, error) {
+	if !slices.Equal(p.Columns, runEventColumns) {
+		return nil, windsock.Errorf(windsock.EINVALID, "import dagrun_dataset_event: columns %v, want %v", p.Columns, runEventColumns)
+	}
+	out := make([]store.ImportOutcome, len(p.Rows))
+	err := q.inTx(ctx, func(q *queries) error {
+		for i, row := range p.Rows {
+			if len(row) != len(runEventColumns) {
+				return windsock.Errorf(windsock.EINVALID, "import dagrun_dataset_event: row %d has %d values", i, len(row))
+			}
+			var runID, eventID int64
+			err := q.queryRow(ctx, `SELECT id FROM dag_run WHERE dag_id = ? AND run_id = ?`, row[0], row[1]).Scan(&runID)
+			if err == nil {
+				err = q.queryRow(ctx, `SELECT e.id FROM dataset_event e JOIN dataset d ON d.id = e.dataset_id
+					WHERE d.uri = ? AND e.timestamp = ? ORDER BY e.id LIMIT 1`, row[2], importValue(row[3])).Scan(&eventID)
+			}
+			if err == sql.ErrNoRows {
+				out[i] = store.ImportNoParent
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("import dagrun_dataset_event: %w", err)
+			}
+			res, err := q.exec(ctx, `INSERT INTO dagrun_dataset_event (dag_run_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, runID, eventID)
+			if err != nil {
+				return fmt.Errorf("import dagrun_dataset_event: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				out[i] = store.ImportExists
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -199,6 +199,25 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		if n != 1 || events[0].DatasetID != ds.ID || events[0].SourceRunID != "r1" {
 			t.Fatalf("events = %d %+v (dataset %d)", n, events, ds.ID)
 		}
+
+		// The run the event triggered, linked by names, not ids.
+		out = imp("dag_run", []string{"dag_id", "run_id", "execution_date", "state", "run_type"}, []any{"consumer", "dt1", t0, "success", "dataset_triggered"})
+		if out[0] != store.ImportWritten {
+			t.Fatalf("run outcome %v", out)
+		}
+		lcols := []string{"dag_id", "run_id", "dataset_uri", "timestamp"}
+		link := []any{"consumer", "dt1", "s3://b/k", t0}
+		out = imp("dagrun_dataset_event", lcols, link, link, []any{"consumer", "nope", "s3://b/k", t0}, []any{"consumer", "dt1", "s3://b/k", t0.Add(time.Second)})
+		if !slices.Equal(out, []store.ImportOutcome{store.ImportWritten, store.ImportExists, store.ImportNoParent, store.ImportNoParent}) {
+			t.Fatalf("link outcomes %v", out)
+		}
+		run, err := st.DagRunGet(ctx, "consumer", "dt1")
+		mustNo(t, err)
+		linked, n, err := st.DatasetEventList(ctx, &store.DatasetEventListParams{DagRunID: run.ID})
+		mustNo(t, err)
+		if n != 1 || linked[0].ID != events[0].ID {
+			t.Fatalf("events of the run = %d %+v", n, linked)
+		}
 	})
 
 	t.Run("NotesTryHistoryTaskMapAndTriggers", func(t *testing.T) {
