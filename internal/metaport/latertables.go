@@ -26,7 +26,7 @@ const reasonRowIDs = "names runs and dataset events by row ids the other files d
 var notExported = map[string]string{
 	"dag_schedule_dataset_reference": notImported["dag_schedule_dataset_reference"],
 	"dataset_dag_run_queue":          notImported["dataset_dag_run_queue"],
-	"dagrun_dataset_event":           reasonRowIDs,
+	"dagrun_dataset_event":           reasonRowIDs, // the start-stop file of ids
 }
 
 // What becomes of each in Windsock:
@@ -37,8 +37,9 @@ var notExported = map[string]string{
 //   - task_instance_history: Airflow's per-try rows, in the same table.
 //   - task_map: kept in Airflow's table (migration 014) for the history and
 //     the exports; the scheduler measures an upstream's XCom itself.
-//   - dagrun_dataset_event: the events that triggered each run, from a
-//     database (linked by names); the CSV files have only ids.
+//   - dagrun_dataset_event: the events that triggered each run, linked by
+//     names, from a database or Windsock's export; the start-stop CSV
+//     file has only ids.
 
 // prepLater returns the preparation of a row of one of laterTables and
 // sets the batch's columns; false for another table.
@@ -109,12 +110,16 @@ func (im *importer) prepLater(b *batch) (func(*batch, Row) ([]any, error), bool)
 		// file has only ids.
 		b.cols = []string{"dag_id", "run_id", "dataset_uri", "timestamp"}
 		return func(b *batch, r Row) ([]any, error) {
-			if r[joinedRunID] == nil || r[joinedURI] == nil || r[joinedTimestamp] == nil {
+			dagID, runID := firstOf(r, "dag_id", joinedDagID), firstOf(r, "run_id", joinedRunID)
+			uri := firstOf(r, "dataset_uri", joinedURI)
+			if r["timestamp"] == nil {
+				r["timestamp"] = r[joinedTimestamp]
+			}
+			if dagID == "" || runID == "" || uri == "" || r["timestamp"] == nil {
 				b.skip(reasonRowIDs)
 				return nil, nil
 			}
-			r["timestamp"] = r[joinedTimestamp]
-			return timesIn(r, []any{strOf(r[joinedDagID]), strOf(r[joinedRunID]), strOf(r[joinedURI]), "timestamp"}, 3)
+			return timesIn(r, []any{dagID, runID, uri, "timestamp"}, 3)
 		}, true
 	}
 	if reason, ok := notImported[b.table]; ok {

@@ -65,6 +65,9 @@ func laterFacts(t *testing.T, ctx context.Context, st store.Store, keys *fernet.
 		r[0] = uris[fmt.Sprint(r[0])]
 		out = append(out, fmt.Sprintf("dataset event %s %s %s/%s/%v at %v", r...))
 	}
+	for _, r := range read("dagrun_dataset_event", "dag_id", "run_id", "dataset_uri", "timestamp") {
+		out = append(out, fmt.Sprintf("run %s/%s triggered by %s at %v", r...))
+	}
 	for _, r := range read("task_map", "dag_id", "run_id", "task_id", "map_index", "length", "keys") {
 		out = append(out, fmt.Sprintf("task_map %s/%s/%s/%v length=%v keys=%v", r...))
 	}

@@ -94,6 +94,7 @@ func drLayout(version string) *Layout {
 		{"task_map", "task_map.csv", '|', cols("dag_id,task_id,run_id,map_index,length,keys")},
 		{"dataset", "dataset.csv", '|', cols(ssDataset)},
 		{"dataset_event", "dataset_event.csv", '|', cols(ssDatasetEvent)},
+		{"dagrun_dataset_event", "dagrun_dataset_event.csv", '|', cols("dag_id,run_id,dataset_uri,timestamp")},
 	}
 	if at("2.5") {
 		extras = append(extras,

@@ -650,6 +650,9 @@ var exportKeys = map[string][]string{
 
 // ExportRows reads one page of a table in key order.
 func (q *queries) ExportRows(ctx context.Context, p *store.ExportRowsParams) (*store.ExportPage, error) {
+	if p.Table == "dagrun_dataset_event" {
+		return q.exportRunEvents(ctx, p)
+	}
 	spec, ok := importTables[p.Table]
 	if !ok {
 		return nil, windsock.Errorf(windsock.EINVALID, "export: table %q cannot be exported", p.Table)
@@ -767,4 +770,47 @@ func (q *queries) importRunEvents(ctx context.Context, p *store.ImportRowsParams
 		return nil, err
 	}
 	return out, nil
+}
+
+// exportRunEvents reads links of runs to dataset events in the form
+// importRunEvents takes (runEventColumns), in the order of their ids.
+func (q *queries) exportRunEvents(ctx context.Context, p *store.ExportRowsParams) (*store.ExportPage, error) {
+	if !slices.Equal(p.Columns, runEventColumns) {
+		return nil, windsock.Errorf(windsock.EINVALID, "export dagrun_dataset_event: columns %v, want %v", p.Columns, runEventColumns)
+	}
+	query := `SELECT r.dag_id, r.run_id, d.uri, e.timestamp, t.dag_run_id, t.event_id FROM dagrun_dataset_event t
+		JOIN dag_run r ON r.id = t.dag_run_id JOIN dataset_event e ON e.id = t.event_id JOIN dataset d ON d.id = e.dataset_id`
+	var args []any
+	if p.After != nil {
+		if len(p.After) != 2 {
+			return nil, windsock.Errorf(windsock.EINVALID, "export dagrun_dataset_event: a key of %d values, want 2", len(p.After))
+		}
+		query += ` WHERE (t.dag_run_id, t.event_id) > (?, ?)`
+		args = p.After
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	query += fmt.Sprintf(` ORDER BY t.dag_run_id, t.event_id LIMIT %d`, limit)
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("export dagrun_dataset_event: %w", err)
+	}
+	defer rows.Close()
+	page := &store.ExportPage{}
+	for rows.Next() {
+		var dagID, runID, uri string
+		var at time.Time
+		var runKey, eventKey int64
+		if err := rows.Scan(&dagID, &runID, &uri, &at, &runKey, &eventKey); err != nil {
+			return nil, fmt.Errorf("export dagrun_dataset_event: %w", err)
+		}
+		page.Rows = append(page.Rows, []any{dagID, runID, uri, at})
+		page.Last = []any{runKey, eventKey}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("export dagrun_dataset_event: %w", err)
+	}
+	return page, nil
 }

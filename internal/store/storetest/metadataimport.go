@@ -218,6 +218,16 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		if n != 1 || linked[0].ID != events[0].ID {
 			t.Fatalf("events of the run = %d %+v", n, linked)
 		}
+		page, err := st.ExportRows(ctx, &store.ExportRowsParams{Table: "dagrun_dataset_event", Columns: lcols, Limit: 10})
+		mustNo(t, err)
+		if len(page.Rows) != 1 || fmt.Sprint(page.Rows[0][:3]) != "[consumer dt1 s3://b/k]" || !page.Rows[0][3].(time.Time).Equal(t0) {
+			t.Fatalf("exported links %v", page.Rows)
+		}
+		page, err = st.ExportRows(ctx, &store.ExportRowsParams{Table: "dagrun_dataset_event", Columns: lcols, After: page.Last, Limit: 10})
+		mustNo(t, err)
+		if len(page.Rows) != 0 {
+			t.Fatalf("links after the last: %v", page.Rows)
+		}
 	})
 
 	t.Run("NotesTryHistoryTaskMapAndTriggers", func(t *testing.T) {
