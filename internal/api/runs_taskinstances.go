@@ -335,11 +335,20 @@ func (s *Server) patchTaskInstance(w http.ResponseWriter, r *http.Request) error
 }
 
 // taskTries returns a task instance's tries, oldest first. Windsock keeps
-// the current try in task_instance and a task_fail row per failed try, not
-// Airflow 2.10's task_instance_history: earlier tries are rebuilt from the
-// task_fail rows (state failed, their dates and duration, the rest from
-// the current row), numbered from 1, at most one per earlier try number.
+// the current try in task_instance and a task_fail row per failed try;
+// Airflow 2.10's task_instance_history holds only what an import brought.
+// Earlier tries come from that history when it has them, whole; otherwise
+// they are rebuilt from the task_fail rows (state failed, their dates and
+// duration, the rest from the current row), numbered from 1, at most one
+// per earlier try number.
 func (s *Server) taskTries(r *http.Request, ti *store.TaskInstanceDetail) ([]taskInstanceJSON, error) {
+	history, err := s.Store.TaskInstanceHistoryList(r.Context(), ti.TaskInstanceKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(history) > 0 {
+		return historyTries(ti, history), nil
+	}
 	fails, err := s.Store.TaskFailList(r.Context(), ti.TaskInstanceKey)
 	if err != nil {
 		return nil, err
@@ -367,6 +376,24 @@ func (s *Server) taskTries(r *http.Request, ti *store.TaskInstanceDetail) ([]tas
 		out = append(out, taskInstanceOut(ti))
 	}
 	return out, nil
+}
+
+// historyTries are the tries of task_instance_history before the current
+// one, then the current one.
+func historyTries(ti *store.TaskInstanceDetail, history []*windsock.TaskInstance) []taskInstanceJSON {
+	var out []taskInstanceJSON
+	for _, h := range history {
+		if h.TryNumber >= ti.TryNumber {
+			continue // the current row shows the current try
+		}
+		detail := *ti
+		detail.TaskInstance, detail.RenderedFields, detail.SlaMiss = h, nil, nil
+		out = append(out, taskInstanceOut(&detail))
+	}
+	if ti.TryNumber > 0 {
+		out = append(out, taskInstanceOut(ti))
+	}
+	return out
 }
 
 // getTaskInstanceTries is Airflow's get_task_instance_tries (see

@@ -520,6 +520,18 @@ func TestTaskInstanceTriesAndDependencies(t *testing.T) {
 	re.problem(re.doChecked("GET", base+"/tries/0", "viewer", nil), http.StatusBadRequest, "task_try_number")
 	re.problem(re.doChecked("GET", base+"/tries?order_by=pid", "viewer", nil), http.StatusBadRequest, "order_by")
 
+	// Tries an import brought into task_instance_history are shown whole,
+	// in place of what task_fail tells.
+	hcols := []string{"dag_id", "task_id", "run_id", "map_index", "try_number", "state", "start_date", "hostname", "pool", "pool_slots"}
+	_, err := re.st.ImportRows(re.ctx, &store.ImportRowsParams{Source: "airflow", Table: "task_instance_history", Columns: hcols,
+		Rows: [][]any{{"etl", "extract", run.RunID, -1, 1, "up_for_retry", first, "old-worker", "default_pool", 1}}})
+	mustDo(t, err)
+	re.ok(re.doChecked("GET", base+"/tries", "viewer", nil), http.StatusOK, &l)
+	if l.Total != 2 || *l.TaskInstances[0].State != "up_for_retry" || l.TaskInstances[0].Hostname != "old-worker" ||
+		l.TaskInstances[0].TryNumber != 1 || l.TaskInstances[1].TryNumber != 2 {
+		t.Fatalf("tries from the history = %+v", l)
+	}
+
 	// load waits on extract... which succeeded: only the run's state and
 	// the paused DAG hold it back. Then a failed upstream breaks its rule.
 	mustDo(t, re.st.DAGSetPaused(re.ctx, "etl", true))

@@ -32,6 +32,7 @@ type FS struct {
 var (
 	_ fs.FS        = (*FS)(nil)
 	_ fs.ReadDirFS = (*FS)(nil)
+	_ fs.StatFS    = (*FS)(nil)
 )
 
 // NewFS returns the FS of an s3://bucket/prefix URL.
@@ -76,6 +77,35 @@ func (f *FS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
 	return &folder{name: path.Base(name), entries: entries}, nil
+}
+
+// Stat describes name with a HEAD request, or, when no object has that
+// key, with a listing of one key under it (a folder). Without it fs.Stat
+// would open the object, a GET that starts sending the body, and a caller
+// that then reads the object would fetch it twice.
+func (f *FS) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	if name == "." {
+		return &entry{name: ".", dir: true}, nil
+	}
+	out, err := f.Client.HeadObject(f.Ctx, &s3.HeadObjectInput{Bucket: aws.String(f.Bucket), Key: aws.String(f.key(name))})
+	if err == nil {
+		return &entry{name: path.Base(name), size: aws.ToInt64(out.ContentLength), mod: aws.ToTime(out.LastModified)}, nil
+	}
+	if !isNotFound(err) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	list, err := f.Client.ListObjectsV2(f.Ctx, &s3.ListObjectsV2Input{Bucket: aws.String(f.Bucket),
+		Prefix: aws.String(f.key(name) + "/"), MaxKeys: aws.Int32(1)})
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	if len(list.Contents) == 0 {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	}
+	return &entry{name: path.Base(name), dir: true}, nil
 }
 
 // ReadDir lists the objects and folders directly under name, sorted by

@@ -49,6 +49,22 @@ func TestFS(t *testing.T) {
 	if _, err := fs.Stat(fsys, "missing.csv"); !errorsIsNotExist(err) {
 		t.Fatalf("stat of a missing object = %v, want not exist", err)
 	}
+	// Stat without a download: a HEAD for an object, a listing for a
+	// folder (fs.Stat uses FS.Stat).
+	if fi, err := fsys.Stat("logs/t1/s/000001.gz"); err != nil || fi.IsDir() || fi.Size() != 3 || fi.Name() != "000001.gz" || fi.ModTime().IsZero() {
+		t.Fatalf("stat of an object = %+v, %v", fi, err)
+	}
+	for _, dir := range []string{".", "logs", "logs/t1/s"} {
+		if fi, err := fsys.Stat(dir); err != nil || !fi.IsDir() {
+			t.Fatalf("stat of folder %s = %+v, %v", dir, fi, err)
+		}
+	}
+	if _, err := fsys.Stat("logs/t1/s/0000"); !errorsIsNotExist(err) {
+		t.Fatalf("stat of a key prefix that is no folder = %v, want not exist", err)
+	}
+	if _, err := fsys.Stat("../x"); err == nil {
+		t.Fatal("stat of an invalid name succeeded")
+	}
 }
 
 func errorsIsNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

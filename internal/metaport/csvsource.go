@@ -257,6 +257,9 @@ func (s *CSVSource) row(table string, cols, rec []string, line int64) (Row, erro
 		r["is_encrypted"] = false
 	case "connection":
 		r["is_encrypted"], r["is_extra_encrypted"] = false, false
+	case "dataset":
+		// The restore numbers datasets in file order; events name them so.
+		r["id"] = line
 	case "job":
 		// Job ids are not exported: a number no task instance names, so
 		// their job references become NULL rather than wrong.

@@ -28,6 +28,10 @@ type ExportReport struct {
 	Notes  []string       `json:"notes"`
 }
 
+// binaryColumns are the bytea columns, which the tools select as \x and
+// hex (dag_run.conf is pickled first).
+var binaryColumns = map[string]bool{"conf": true, "executor_config": true, "value": true}
+
 // exportBool are the boolean columns, written True/False.
 var exportBool = map[string]bool{"external_trigger": true, "include_deferred": true, "is_encrypted": true}
 
@@ -41,8 +45,9 @@ func Export(ctx context.Context, st store.Store, dir string, l *Layout, keys *fe
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	rep := &ExportReport{Dir: dir, Format: l.Name, Files: map[string]int{}, Notes: []string{}}
-	for _, f := range l.Files {
-		n, err := exportFile(ctx, st, dir, f, keys, rep)
+	state := &exportState{datasetLine: map[int64]int{}}
+	for _, f := range slices.Concat(l.Files, l.Extras) {
+		n, err := exportFile(ctx, st, dir, f, keys, rep, state)
 		if err != nil {
 			return rep, fmt.Errorf("export %s: %w", f.File, err)
 		}
@@ -73,7 +78,14 @@ func exportActiveDAGs(ctx context.Context, st store.Store, path string) (int, er
 	return len(dags), os.WriteFile(path, []byte(sb.String()), 0o600)
 }
 
-func exportFile(ctx context.Context, st store.Store, dir string, f LayoutFile, keys *fernet.Keys, rep *ExportReport) (int, error) {
+// exportState is what one file's export leaves for the next.
+type exportState struct {
+	// datasetLine numbers datasets by id in the order dataset.csv lists
+	// them: the ids a restore gives them, which dataset_event.csv uses.
+	datasetLine map[int64]int
+}
+
+func exportFile(ctx context.Context, st store.Store, dir string, f LayoutFile, keys *fernet.Keys, rep *ExportReport, state *exportState) (int, error) {
 	// Columns the store does not keep are written empty, as the tools
 	// wrote the ones they did not have.
 	var read []string
@@ -81,6 +93,19 @@ func exportFile(ctx context.Context, st store.Store, dir string, f LayoutFile, k
 		if storeHas(f.Table, c) {
 			read = append(read, c)
 		}
+	}
+	if len(read) == 0 {
+		// The store keeps none of its columns: a table an import does not
+		// write, or links by ids.
+		reason := notExported[f.Table]
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: written empty (%s)", f.File, reason))
+		return 0, os.WriteFile(filepath.Join(dir, f.File), nil, 0o600)
+	}
+	switch f.Table {
+	case "dataset":
+		read = append(read, "id")
+	case "dataset_event":
+		read = append(read, "dataset_uri") // the dataset's id here
 	}
 	// Layouts of releases before 2.2 name a task's run by its logical
 	// date: the run's, looked up once per run.
@@ -121,6 +146,14 @@ func exportFile(ctx context.Context, st store.Store, dir string, f LayoutFile, k
 				vals[c] = row[i]
 			}
 			exportSecrets(f.Table, vals, keys, rep)
+			switch f.Table {
+			case "dataset":
+				id, _ := intOf(vals["id"])
+				state.datasetLine[id] = n + 1
+			case "dataset_event":
+				id, _ := intOf(vals["dataset_uri"])
+				vals["dataset_id"] = state.datasetLine[id]
+			}
 			if byDate {
 				k := strOf(vals["dag_id"]) + "\x00" + strOf(vals["run_id"])
 				if _, ok := logical[k]; !ok {
@@ -163,7 +196,10 @@ func storeHas(table, col string) bool {
 	case col == "dag_run_id" && table == "xcom":
 		return true
 	case col == "trigger_id", col == "triggerer_id":
+		// Ids of rows an import numbers anew: meaningless elsewhere.
 		return false
+	case col == "dataset_id" && table == "dataset_event":
+		return false // written from the dataset's line (exportState)
 	}
 	return storeColumns[table][col]
 }
@@ -192,6 +228,14 @@ var storeColumns = func() map[string]map[string]bool {
 		"rendered_map_index", "external_executor_id", "trigger_timeout", "next_method", "next_kwargs", "task_display_name")
 	add("task_fail", "task_id", "dag_id", "run_id", "map_index", "start_date", "end_date", "duration")
 	add("xcom", "task_id", "map_index", "key", "dag_id", "run_id", "value", "timestamp")
+	add("trigger", "classpath", "kwargs", "created_date")
+	add("dataset", "uri", "extra", "created_at", "updated_at")
+	add("dataset_event", "extra", "source_task_id", "source_dag_id", "source_run_id", "source_map_index", "timestamp")
+	add("dag_run_note", "dag_id", "run_id", "content", "created_at", "updated_at")
+	add("task_instance_note", "dag_id", "task_id", "run_id", "map_index", "content", "created_at", "updated_at")
+	add("task_map", "dag_id", "task_id", "run_id", "map_index", "length", "keys")
+	add("dagrun_dataset_event", "dag_id", "run_id", "dataset_uri", "timestamp")
+	m["task_instance_history"] = m["task_instance"]
 	return m
 }()
 
@@ -218,6 +262,16 @@ func exportSecrets(table string, vals map[string]any, keys *fernet.Keys, rep *Ex
 	case "connection":
 		decrypt("password", "is_encrypted", "connection "+strOf(vals["conn_id"]))
 		decrypt("extra", "is_extra_encrypted", "connection "+strOf(vals["conn_id"]))
+	case "trigger":
+		// Encrypted with the environment's key when it has one; a token
+		// no key decrypts is written as it is.
+		if kw := strOf(vals["kwargs"]); strings.HasPrefix(kw, fernetPrefix) {
+			if plain, err := keys.Decrypt(kw); err == nil {
+				vals["kwargs"] = string(plain)
+			} else {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("trigger %s: kwargs cannot be decrypted with core.fernet_key: written encrypted", strOf(vals["classpath"])))
+			}
+		}
 	}
 }
 
@@ -253,7 +307,7 @@ func exportValue(table, col string, v any) (string, error) {
 	case nil:
 		return "", nil
 	case []byte:
-		if table == "variable" || table == "connection" || col == "next_kwargs" || col == "extra" {
+		if !binaryColumns[col] {
 			return string(t), nil
 		}
 		return `\x` + hex.EncodeToString(t), nil
@@ -274,7 +328,7 @@ func exportValue(table, col string, v any) (string, error) {
 		}
 		return "False", nil
 	case string:
-		if col == "executor_config" || col == "value" {
+		if binaryColumns[col] {
 			return `\x` + hex.EncodeToString([]byte(t)), nil
 		}
 		return t, nil

@@ -28,11 +28,11 @@ import (
 )
 
 // sourceTables are the tables an import reads, parents before children.
-var sourceTables = []string{
+var sourceTables = append([]string{
 	"dag", "slot_pool", "variable", "connection", "job", "log", "dag_run", "task_instance",
 	"task_fail", "task_reschedule", "xcom", "rendered_task_instance_fields", "sla_miss",
 	"dataset", "dataset_event",
-}
+}, laterTables...)
 
 // Options configure an import. Zero values mean the defaults.
 type Options struct {

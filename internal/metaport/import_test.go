@@ -255,6 +255,7 @@ func checkHistory(t *testing.T, ctx context.Context, st store.Store, h *airflowt
 			t.Errorf("dataset events = %d/%d %+v, %v", len(events), n, events, err)
 		}
 	}
+	checkLater(t, ctx, st, h)
 	for id, paused := range map[string]bool{"etl": false, "old": true} {
 		d, err := st.DAGGet(ctx, id)
 		if err != nil || d.IsPaused != paused {

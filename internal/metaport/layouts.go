@@ -17,6 +17,11 @@ type Layout struct {
 	// Version is the Airflow release whose schema the columns follow.
 	Version string
 	Files   []LayoutFile
+	// Extras are files the tool does not write: Windsock's export adds
+	// them so that a round trip keeps the tables the tool leaves out
+	// (notes, the try history, mapped lengths, datasets), and its import
+	// reads them. The tool's own restore reads only its files.
+	Extras []LayoutFile
 	// ActiveDAGs names the file listing the DAGs that were unpaused.
 	ActiveDAGs string
 }
@@ -31,7 +36,7 @@ type LayoutFile struct {
 
 // file returns the layout's file of a table.
 func (l *Layout) file(table string) (LayoutFile, bool) {
-	for _, f := range l.Files {
+	for _, f := range slices.Concat(l.Files, l.Extras) {
 		if f.Table == table {
 			return f, true
 		}
@@ -85,7 +90,21 @@ func drLayout(version string) *Layout {
 	if at("2.7") {
 		pool = "description,include_deferred,pool,slots"
 	}
-	return &Layout{Name: "mwaa-dr-" + version, Version: version, ActiveDAGs: "active_dag.csv", Files: []LayoutFile{
+	extras := []LayoutFile{
+		{"task_map", "task_map.csv", '|', cols("dag_id,task_id,run_id,map_index,length,keys")},
+		{"dataset", "dataset.csv", '|', cols(ssDataset)},
+		{"dataset_event", "dataset_event.csv", '|', cols(ssDatasetEvent)},
+		{"dagrun_dataset_event", "dagrun_dataset_event.csv", '|', cols("dag_id,run_id,dataset_uri,timestamp")},
+	}
+	if at("2.5") {
+		extras = append(extras,
+			LayoutFile{"dag_run_note", "dag_run_note.csv", '|', cols("dag_id,run_id,content,created_at,updated_at")},
+			LayoutFile{"task_instance_note", "task_instance_note.csv", '|', cols("dag_id,task_id,run_id,map_index,content,created_at,updated_at")})
+	}
+	if at("2.10") {
+		extras = append(extras, LayoutFile{"task_instance_history", "task_instance_history.csv", '|', ti})
+	}
+	return &Layout{Name: "mwaa-dr-" + version, Version: version, ActiveDAGs: "active_dag.csv", Extras: extras, Files: []LayoutFile{
 		{"variable", "variable.csv", ',', cols("key,val,description")},
 		{"connection", "connection.csv", ',', cols("conn_id,conn_type,description,extra,host,login,password,port,schema")},
 		{"slot_pool", "slot_pool.csv", '|', cols(pool)},
@@ -95,8 +114,17 @@ func drLayout(version string) *Layout {
 		{"task_instance", "task_instance.csv", '|', ti},
 		{"task_fail", "task_fail.csv", '|', cols("dag_id,duration,end_date,map_index,run_id,start_date,task_id")},
 		{"xcom", "xcom.csv", '|', cols("dag_run_id,key,map_index,task_id,dag_id,run_id,timestamp,value")},
+		{"trigger", "trigger.csv", '|', cols("classpath,created_date,kwargs,triggerer_id")},
 	}}
 }
+
+// The start-stop DAGs' dataset files (MWAA 2.4.3 to 2.8.1). Rows carry no
+// ids: the restore into an empty database numbers datasets, events and
+// runs in file order, and the files' ids mean those numbers.
+const (
+	ssDataset      = "uri,extra,created_at,updated_at"
+	ssDatasetEvent = "dataset_id,extra,source_task_id,source_dag_id,source_run_id,source_map_index,timestamp"
+)
 
 // export_data.py, by the release of its target folder (2.0.2, 2.2.2,
 // 2.4.3): comma-separated, no connections, no XComs.
@@ -189,6 +217,17 @@ func startStopLayout(release string) *Layout {
 		{"task_instance", "task_instance.csv", ',', cols(ti)},
 		{"task_fail", "task_fail.csv", ',', cols(fail)},
 	}}
+	if at("2.4.3") && !at("2.9.2") {
+		l.Files = append(l.Files,
+			LayoutFile{"dataset", "dataset.csv", ',', cols(ssDataset)},
+			LayoutFile{"dag_schedule_dataset_reference", "dag_schedule_dataset_reference.csv", ',', cols("dataset_id,dag_id,created_at,updated_at")},
+			LayoutFile{"dataset_event", "dataset_event.csv", ',', cols(ssDatasetEvent)},
+			LayoutFile{"dataset_dag_run_queue", "dataset_dag_run_queue.csv", ',', cols("dataset_id,target_dag_id,created_at")},
+			LayoutFile{"dagrun_dataset_event", "dagrun_dataset_event.csv", ',', cols("dag_run_id,event_id")})
+	}
+	if at("2.2.2") {
+		l.Files = append(l.Files, LayoutFile{"trigger", "trigger.csv", ',', cols("classpath,kwargs,created_date,triggerer_id")})
+	}
 	if at("2.7.2") {
 		l.Files = slices.Insert(l.Files, 2, LayoutFile{"slot_pool", "slot_pool.csv", ',', cols("pool,slots,description,include_deferred")})
 	}

@@ -132,6 +132,10 @@ func (s *DBSource) keyColumns(table string) []string {
 		return []string{"id"}
 	case table == "dag":
 		return []string{"dag_id"}
+	case table == "dag_run_note":
+		return []string{"dag_run_id"}
+	case table == "dagrun_dataset_event":
+		return []string{"dag_run_id", "event_id"}
 	case table == "sla_miss":
 		return []string{"task_id", "dag_id", "execution_date"}
 	case table == "xcom" && s.has(table, "dag_run_id"):
@@ -162,6 +166,18 @@ func (s *DBSource) Scan(ctx context.Context, table, position string, n int, fn f
 		// run at its logical date; rows without one are moved aside.
 		sel = append(sel, "r.run_id AS "+ident(joinedRunID))
 		from += " LEFT JOIN dag_run r ON r.dag_id = t.dag_id AND r.execution_date = t.execution_date"
+	}
+	if table == "dag_run_note" && s.Has("dag_run") {
+		// A note names its run by id, which an import does not keep.
+		sel = append(sel, "r.dag_id AS "+ident(joinedDagID), "r.run_id AS "+ident(joinedRunID))
+		from += " LEFT JOIN dag_run r ON r.id = t.dag_run_id"
+	}
+	if table == "dagrun_dataset_event" && s.Has("dag_run") && s.Has("dataset_event") && s.Has("dataset") {
+		// Runs and events are named by ids an import numbers anew.
+		sel = append(sel, "r.dag_id AS "+ident(joinedDagID), "r.run_id AS "+ident(joinedRunID),
+			"d.uri AS "+ident(joinedURI), "e.timestamp AS "+ident(joinedTimestamp))
+		from += " LEFT JOIN dag_run r ON r.id = t.dag_run_id LEFT JOIN dataset_event e ON e.id = t.event_id" +
+			" LEFT JOIN dataset d ON d.id = e.dataset_id"
 	}
 	var keys []string
 	if s.postgres {
@@ -260,8 +276,11 @@ func (s *DBSource) query(ctx context.Context, q string, args []any) ([]Row, erro
 
 // Column names the scan adds to a row.
 const (
-	joinedRunID = "_run_id"
-	rowidColumn = "_rowid"
+	joinedRunID     = "_run_id"
+	joinedDagID     = "_dag_id"
+	joinedURI       = "_uri"
+	joinedTimestamp = "_timestamp"
+	rowidColumn     = "_rowid"
 )
 
 // decodePosition reads a checkpoint back, integers as int64 (so that a

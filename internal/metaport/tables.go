@@ -91,10 +91,7 @@ func (im *importer) prepare(b *batch, rows []Row) error {
 		b.jobRefs = []int{14}
 		prep = im.prepDagRun
 	case "task_instance":
-		b.cols = []string{"dag_id", "task_id", "run_id", "map_index", "state", "try_number", "max_tries", "start_date", "end_date",
-			"duration", "hostname", "unixname", "job_id", "pool", "pool_slots", "queue", "priority_weight", "operator",
-			"custom_operator_name", "queued_dttm", "queued_by_job_id", "pid", "executor", "executor_config", "updated_at",
-			"rendered_map_index", "external_executor_id", "trigger_timeout", "next_method", "next_kwargs", "task_display_name"}
+		b.cols = tiColumns
 		b.jobRefs = []int{12, 20}
 		prep = im.prepTaskInstance
 	case "task_fail":
@@ -181,7 +178,10 @@ func (im *importer) prepare(b *batch, rows []Row) error {
 				nullStr(r["source_run_id"]), intOr(r["source_map_index"], -1), "timestamp"}, 6)
 		}
 	default:
-		return fmt.Errorf("no import for table %s", b.table)
+		var ok bool
+		if prep, ok = im.prepLater(b); !ok {
+			return fmt.Errorf("no import for table %s", b.table)
+		}
 	}
 	for _, r := range rows {
 		row, err := prep(b, r)
@@ -194,6 +194,13 @@ func (im *importer) prepare(b *batch, rows []Row) error {
 	}
 	return nil
 }
+
+// tiColumns are the columns of a prepared task_instance row (and of a
+// task_instance_history one), in prepTaskInstance's order.
+var tiColumns = []string{"dag_id", "task_id", "run_id", "map_index", "state", "try_number", "max_tries", "start_date", "end_date",
+	"duration", "hostname", "unixname", "job_id", "pool", "pool_slots", "queue", "priority_weight", "operator",
+	"custom_operator_name", "queued_dttm", "queued_by_job_id", "pid", "executor", "executor_config", "updated_at",
+	"rendered_map_index", "external_executor_id", "trigger_timeout", "next_method", "next_kwargs", "task_display_name"}
 
 // timesIn replaces the column names at the given indexes of row by the
 // timestamps the source row holds in those columns.

@@ -79,7 +79,8 @@ type ExportPage struct {
 var ImportTables = []string{
 	"dag", "slot_pool", "variable", "connection", "job", "log", "dag_run", "task_instance",
 	"task_fail", "task_reschedule", "xcom", "rendered_task_instance_fields", "sla_miss",
-	"dataset", "dataset_event",
+	"dataset", "dataset_event", "trigger", "dag_run_note", "task_instance_note", "task_instance_history", "task_map",
+	"dagrun_dataset_event",
 }
 
 // ImportRowsParams is one batch of rows of one table.
@@ -90,7 +91,9 @@ type ImportRowsParams struct {
 	Table string
 	// Columns are columns of Table (Airflow's names), in Rows' order. For
 	// xcom, dag_run_id is not given: it is the id of the run named by
-	// dag_id and run_id here.
+	// dag_id and run_id here. dag_run_note names its run the same way;
+	// dagrun_dataset_event takes dag_id, run_id, dataset_uri and
+	// timestamp, which name a run and a dataset event.
 	Columns []string
 	// Rows hold nil, string, int64, int, float64, bool, time.Time or
 	// []byte values.

@@ -99,6 +99,12 @@ type Runs interface {
 
 	TaskFailInsert(ctx context.Context, f *windsock.TaskFail) error
 	TaskFailList(ctx context.Context, key windsock.TaskInstanceKey) ([]*windsock.TaskFail, error)
+	// TaskInstanceHistoryList returns the earlier tries of a task instance
+	// that task_instance_history holds, oldest first: Airflow 2.10 writes
+	// a row there for each try that ends before a retry, and an import
+	// brings them (Windsock's own tries are told by task_fail). Empty when
+	// there are none.
+	TaskInstanceHistoryList(ctx context.Context, key windsock.TaskInstanceKey) ([]*windsock.TaskInstance, error)
 	TaskRescheduleInsert(ctx context.Context, r *windsock.TaskReschedule) error
 	// TaskRescheduleList returns a task instance's reschedules for one
 	// try, oldest first (a sensor's timeout counts from the first).

@@ -167,6 +167,33 @@ func schema(v string) []table {
 		add("dataset", "", c("uri", "VARCHAR(3000)"), c("extra", "JSON"), c("created_at", "TIME"), c("updated_at", "TIME"), c("is_orphaned", "BOOL"))
 		add("dataset_event", "", c("dataset_id", "INT"), c("extra", "JSON"), c("source_task_id", "VARCHAR(250)"), c("source_dag_id", "VARCHAR(250)"),
 			c("source_run_id", "VARCHAR(250)"), c("source_map_index", "INT"), c("timestamp", "TIME"))
+		add("dagrun_dataset_event", "dag_run_id, event_id", c("dag_run_id", "INT"), c("event_id", "INT"))
+	}
+	if at(v, "2.2") {
+		kwargsType := "JSON" // encrypted text from 2.9
+		if at(v, "2.9") {
+			kwargsType = "TEXT"
+		}
+		add("trigger", "", c("classpath", "VARCHAR(1000)"), c("kwargs", kwargsType), c("created_date", "TIME"), c("triggerer_id", "INT"))
+	}
+	if at(v, "2.3") {
+		add("task_map", "dag_id, task_id, run_id, map_index", c("dag_id", "VARCHAR(250)"), c("task_id", "VARCHAR(250)"),
+			c("run_id", "VARCHAR(250)"), c("map_index", "INT"), c("length", "INT"), c("keys", "JSON"))
+	}
+	if at(v, "2.5") {
+		add("dag_run_note", "dag_run_id", c("user_id", "INT"), c("dag_run_id", "INT"), c("content", "VARCHAR(1000)"),
+			c("created_at", "TIME"), c("updated_at", "TIME"))
+		add("task_instance_note", "task_id, dag_id, run_id, map_index", c("user_id", "INT"), c("task_id", "VARCHAR(250)"),
+			c("dag_id", "VARCHAR(250)"), c("run_id", "VARCHAR(250)"), c("map_index", "INT"), c("content", "VARCHAR(1000)"),
+			c("created_at", "TIME"), c("updated_at", "TIME"))
+	}
+	if at(v, "2.10") {
+		// One row per try, with task_instance's columns.
+		for _, tb := range ts {
+			if tb.name == "task_instance" {
+				add("task_instance_history", "", tb.cols...)
+			}
+		}
 	}
 	add("sla_miss", "task_id, dag_id, execution_date", c("task_id", "VARCHAR(250)"), c("dag_id", "VARCHAR(250)"), c("execution_date", "TIME"),
 		c("email_sent", "BOOL"), c("timestamp", "TIME"), c("description", "TEXT"), c("notification_sent", "BOOL"))
@@ -347,6 +374,20 @@ type History struct {
 	// DatasetEvents counts the events of dataset s3://bucket/sales.csv
 	// (releases from 2.4 on).
 	DatasetEvents int
+	// TriggeredBy maps dag_id/run_id of a run to the source_run_id of the
+	// dataset event that triggered it (2.4 on).
+	TriggeredBy map[string]string
+	// Triggers counts the triggers (2.2 on), TaskMaps the mapped lengths
+	// (2.3 on).
+	Triggers, TaskMaps int
+	// TriggerKwargs is the JSON of the trigger's kwargs.
+	TriggerKwargs string
+	// RunNotes and TaskNotes are the notes (2.5 on) by dag_id/run_id and
+	// dag_id/run_id/task_id.
+	RunNotes, TaskNotes map[string]string
+	// Tries are dag_id/run_id/task_id/try_number host of the rows of
+	// task_instance_history (2.10).
+	Tries []string
 }
 
 // Fill inserts one known history: two DAGs, three runs (one with a conf
@@ -450,6 +491,7 @@ func Fill(ctx context.Context, d *DB) *History {
 	d.Insert("log", map[string]any{"dttm": Day(2), "dag_id": "etl", "event": "trigger", "owner": "admin", "extra": "{}"})
 	d.Insert("log", map[string]any{"dttm": Day(2).Add(time.Minute), "dag_id": "etl", "task_id": "load", "event": "failed",
 		"execution_date": Day(2), "owner": "airflow", "map_index": -1, "run_id": runs[1].id, "try_number": 2})
+	fillLater(d, h, runs[0].id, runs[1].id, runIDs["etl/"+runs[1].id])
 	if _, ok := d.tables["dataset"]; ok {
 		d.Insert("dataset", map[string]any{"id": 5, "uri": "s3://bucket/sales.csv", "extra": `{"team": "sales"}`, "created_at": Day(1),
 			"updated_at": Day(2), "is_orphaned": false})
@@ -458,6 +500,46 @@ func Fill(ctx context.Context, d *DB) *History {
 				"source_run_id": runs[i].id, "source_map_index": -1, "timestamp": Day(day).Add(3 * time.Minute)})
 		}
 		h.DatasetEvents = 2
+		// The first event triggered the run of "old".
+		d.Insert("dagrun_dataset_event", map[string]any{"dag_run_id": 3, "event_id": 10})
+		h.TriggeredBy = map[string]string{"old/" + runs[2].id: runs[0].id}
 	}
 	return h
+}
+
+// fillLater inserts rows in the tables of later releases: a trigger, a
+// mapped length, a run's and a task's note, and the first try of the
+// task instance that failed twice.
+func fillLater(d *DB, h *History, run0, run1 string, run1ID int64) {
+	t := d.t
+	t.Helper()
+	h.RunNotes, h.TaskNotes = map[string]string{}, map[string]string{}
+	if _, ok := d.tables["trigger"]; ok {
+		h.TriggerKwargs = `{"moment": "2024-01-02T00:05:00+00:00"}`
+		kwargs := h.TriggerKwargs
+		if at(d.Version, "2.9") {
+			kwargs = Encrypt(t, kwargs)
+		}
+		d.Insert("trigger", map[string]any{"id": 3, "classpath": "airflow.triggers.temporal.DateTimeTrigger", "kwargs": kwargs,
+			"created_date": Day(2).Add(4 * time.Minute), "triggerer_id": 8})
+		h.Triggers = 1
+	}
+	if _, ok := d.tables["task_map"]; ok {
+		d.Insert("task_map", map[string]any{"dag_id": "etl", "task_id": "extract", "run_id": run0, "map_index": -1, "length": 3})
+		h.TaskMaps = 1
+	}
+	if _, ok := d.tables["dag_run_note"]; ok {
+		d.Insert("dag_run_note", map[string]any{"dag_run_id": run1ID, "content": "rerun after the fix", "created_at": Day(3), "updated_at": Day(3)})
+		d.Insert("task_instance_note", map[string]any{"dag_id": "etl", "task_id": "load", "run_id": run1, "map_index": -1,
+			"content": "the source was late", "created_at": Day(3), "updated_at": Day(3).Add(time.Hour)})
+		h.RunNotes["etl/"+run1] = "rerun after the fix"
+		h.TaskNotes["etl/"+run1+"/load"] = "the source was late"
+	}
+	if _, ok := d.tables["task_instance_history"]; ok {
+		d.Insert("task_instance_history", map[string]any{"id": 1, "dag_id": "etl", "task_id": "load", "run_id": run1, "map_index": -1,
+			"try_number": 1, "state": "failed", "start_date": Day(2).Add(time.Minute), "end_date": Day(2).Add(90 * time.Second),
+			"duration": 30.0, "hostname": "worker-0", "unixname": "airflow", "job_id": 7, "pool": "etl_pool", "pool_slots": 1,
+			"queue": "default", "priority_weight": 2, "operator": "BashOperator", "max_tries": 1, "executor": "LocalExecutor"})
+		h.Tries = append(h.Tries, "etl/"+run1+"/load/1 worker-0")
+	}
 }

@@ -96,7 +96,7 @@ func (q *queries) DAGSetPausedMany(ctx context.Context, dagIDs []string, paused 
 // never trips a foreign key, whatever the cascades.
 func dagOwnedTables() []string {
 	return []string{
-		"task_instance_history", "task_instance_note", "task_fail", "task_reschedule", "xcom",
+		"task_map", "task_instance_history", "task_instance_note", "task_fail", "task_reschedule", "xcom",
 		"rendered_task_instance_fields", "task_instance", "dag_run", "sla_miss", "job", "dag_tag",
 		"serialized_dag", "dag",
 	}

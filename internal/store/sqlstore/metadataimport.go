@@ -25,6 +25,10 @@ type importTable struct {
 	dedupe []string
 	// jsonColumns are compared as text (PostgreSQL's json has no =).
 	jsonColumns []string
+	// uncompared columns, of tables without a key, are left out of the
+	// comparison: their value differs between two imports of one row
+	// (a Fernet token is encrypted anew each time).
+	uncompared []string
 	// parent is "run" (the dag_run named by dag_id, run_id) or "ti" (the
 	// task instance named by dag_id, task_id, run_id, map_index).
 	parent string
@@ -37,6 +41,9 @@ type importTable struct {
 	// keys they wrote (keys without times, which come back in the
 	// database's own form).
 	batched bool
+	// runRef: the table names its run by dag_run.id, not by dag_id and
+	// run_id; a batch gives dag_id and run_id, written as dag_run_id.
+	runRef bool
 }
 
 var importTIColumns = []string{"task_id", "dag_id", "run_id", "map_index", "start_date", "end_date", "duration",
@@ -76,6 +83,20 @@ var importTables = map[string]importTable{
 		dedupe: []string{"dataset_uri", "timestamp"}, jsonColumns: []string{"extra"}, parent: "dataset"},
 	"sla_miss": {columns: []string{"task_id", "dag_id", "execution_date", "email_sent", "timestamp", "description", "notification_sent"},
 		key: []string{"task_id", "dag_id", "execution_date"}},
+	// Triggers are written as they were; their ids are never exported by
+	// AWS's tools, so a row is the same row when its content is.
+	"trigger": {columns: []string{"classpath", "kwargs", "created_date", "triggerer_id"},
+		dedupe: []string{"classpath", "created_date"}, uncompared: []string{"kwargs", "triggerer_id"}},
+	// A run's note hangs off dag_run.id: dag_id and run_id name the run
+	// and are written as its id (runRef).
+	"dag_run_note": {columns: []string{"dag_id", "run_id", "content", "created_at", "updated_at"},
+		key: []string{"dag_run_id"}, parent: "run", runRef: true},
+	"task_instance_note": {columns: []string{"dag_id", "task_id", "run_id", "map_index", "content", "created_at", "updated_at"},
+		key: []string{"task_id", "dag_id", "run_id", "map_index"}, parent: "ti"},
+	"task_instance_history": {batched: true, columns: importTIColumns,
+		key: []string{"dag_id", "task_id", "run_id", "map_index", "try_number"}, parent: "ti"},
+	"task_map": {batched: true, columns: []string{"dag_id", "task_id", "run_id", "map_index", "length", "keys"},
+		key: []string{"dag_id", "task_id", "run_id", "map_index"}, parent: "ti"},
 }
 
 // importStatement is the INSERT of one row of a batch.
@@ -121,6 +142,9 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 	if table == "xcom" {
 		insertCols = append(insertCols, "dag_run_id")
 	}
+	if spec.runRef {
+		insertCols = append(slices.DeleteFunc(insertCols, isRunName), "dag_run_id")
+	}
 	quoted := make([]string, len(insertCols))
 	for i, c := range insertCols {
 		quoted[i] = quoteIdent(storedColumn(c))
@@ -128,8 +152,13 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 	st := &importStatement{}
 	var sb strings.Builder
 	// Table names come from importTables and are plain words: unquoted,
-	// so that the bookmarks of deep list pages see the insert.
-	st.head = fmt.Sprintf(`INSERT INTO %s (%s) VALUES `, table, strings.Join(quoted, ", "))
+	// so that the bookmarks of deep list pages see the insert; but
+	// trigger is a keyword.
+	name := table
+	if table == "trigger" {
+		name = quoteIdent(table)
+	}
+	st.head = fmt.Sprintf(`INSERT INTO %s (%s) VALUES `, name, strings.Join(quoted, ", "))
 	st.values = "(" + strings.TrimSuffix(strings.Repeat("?, ", len(insertCols)), ", ") + ")"
 	sb.WriteString(st.head + st.values)
 	var where []string
@@ -167,7 +196,7 @@ func buildImport(table string, spec importTable, cols []string, overwrite bool) 
 		}
 		for i, c := range cols {
 			switch {
-			case slices.Contains(spec.dedupe, c):
+			case slices.Contains(spec.dedupe, c), slices.Contains(spec.uncompared, c):
 				continue
 			case slices.Contains(spec.jsonColumns, c):
 				where = append(where, "CAST("+quoteIdent(c)+" AS TEXT) IS NOT DISTINCT FROM CAST(? AS TEXT)")
@@ -197,6 +226,22 @@ func storedColumn(c string) string {
 	return c
 }
 
+// isRunName reports whether a batch column is one of the two that name a
+// run, which a runRef table stores as the run's id.
+func isRunName(c string) bool { return c == "dag_id" || c == "run_id" }
+
+// runRefArgs are a runRef row's values as its insert takes them: without
+// dag_id and run_id, with the run's id last.
+func runRefArgs(cols []string, args []any, runID int64) []any {
+	out := make([]any, 0, len(args))
+	for i, c := range cols {
+		if !isRunName(c) {
+			out = append(out, args[i])
+		}
+	}
+	return append(out, runID)
+}
+
 // importValue turns a batch value into a parameter the store writes the
 // way its own queries do (times in UTC to the microsecond).
 func importValue(v any) any {
@@ -211,6 +256,9 @@ func importValue(v any) any {
 
 // ImportRows writes one batch of rows; see store.MetadataImportQueries.
 func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]store.ImportOutcome, error) {
+	if p.Table == "dagrun_dataset_event" {
+		return q.importRunEvents(ctx, p)
+	}
 	spec, ok := importTables[p.Table]
 	if !ok {
 		return nil, windsock.Errorf(windsock.EINVALID, "import: table %q cannot be imported", p.Table)
@@ -253,11 +301,13 @@ func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]
 					out[i] = store.ImportNoParent
 					continue
 				}
-				switch p.Table {
-				case "xcom":
+				switch {
+				case p.Table == "xcom":
 					args = append(args, runID)
-				case "dataset_event":
+				case p.Table == "dataset_event":
 					args[idx["dataset_uri"]] = runID
+				case spec.runRef:
+					args = runRefArgs(p.Columns, args, runID)
 				}
 			}
 			o, id, err := q.importRow(ctx, p, spec, st, args, idx)
@@ -593,10 +643,16 @@ var exportKeys = map[string][]string{
 	"xcom":                          {"dag_run_id", "task_id", "map_index", "key"},
 	"rendered_task_instance_fields": {"dag_id", "task_id", "run_id", "map_index"},
 	"sla_miss":                      {"task_id", "dag_id", "execution_date"},
+	"dag_run_note":                  {"dag_run_id"},
+	"task_instance_note":            {"dag_id", "task_id", "run_id", "map_index"},
+	"task_map":                      {"dag_id", "task_id", "run_id", "map_index"},
 }
 
 // ExportRows reads one page of a table in key order.
 func (q *queries) ExportRows(ctx context.Context, p *store.ExportRowsParams) (*store.ExportPage, error) {
+	if p.Table == "dagrun_dataset_event" {
+		return q.exportRunEvents(ctx, p)
+	}
 	spec, ok := importTables[p.Table]
 	if !ok {
 		return nil, windsock.Errorf(windsock.EINVALID, "export: table %q cannot be exported", p.Table)
@@ -605,19 +661,31 @@ func (q *queries) ExportRows(ctx context.Context, p *store.ExportRowsParams) (*s
 	if !ok {
 		keys = []string{"id"}
 	}
+	// Columns are read from the table as t; a runRef table's dag_id and
+	// run_id from its run, r.
+	from := quoteIdent(p.Table) + " t"
+	if spec.runRef {
+		from += " JOIN dag_run r ON r.id = t.dag_run_id"
+	}
+	column := func(c string) string {
+		if spec.runRef && isRunName(c) {
+			return "r." + quoteIdent(c)
+		}
+		return "t." + quoteIdent(c)
+	}
 	sel := make([]string, 0, len(p.Columns)+len(keys))
 	for _, c := range p.Columns {
 		if !slices.Contains(spec.columns, c) && c != "id" && c != "dag_run_id" {
 			return nil, windsock.Errorf(windsock.EINVALID, "export %s: unknown column %q", p.Table, c)
 		}
-		sel = append(sel, quoteIdent(c))
+		sel = append(sel, column(storedColumn(c)))
 	}
 	keyQ := make([]string, len(keys))
 	for i, k := range keys {
-		keyQ[i] = quoteIdent(k)
-		sel = append(sel, quoteIdent(k))
+		keyQ[i] = column(k)
+		sel = append(sel, column(k))
 	}
-	query := `SELECT ` + strings.Join(sel, ", ") + ` FROM ` + quoteIdent(p.Table)
+	query := `SELECT ` + strings.Join(sel, ", ") + ` FROM ` + from
 	var args []any
 	if p.After != nil {
 		if len(p.After) != len(keys) {
@@ -653,6 +721,96 @@ func (q *queries) ExportRows(ctx context.Context, p *store.ExportRowsParams) (*s
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("export %s: %w", p.Table, err)
+	}
+	return page, nil
+}
+
+// runEventColumns are the columns of an imported dagrun_dataset_event row:
+// the run by dag_id and run_id, the event by its dataset's uri and its
+// timestamp, since both tables' ids are numbered anew by an import.
+var runEventColumns = []string{"dag_id", "run_id", "dataset_uri", "timestamp"}
+
+// importRunEvents links imported runs to the imported dataset events that
+// triggered them. A link whose run or event is not here is ImportNoParent;
+// an existing link is kept (a link has nothing to overwrite).
+func (q *queries) importRunEvents(ctx context.Context, p *store.ImportRowsParams) ([]store.ImportOutcome, error) {
+	if !slices.Equal(p.Columns, runEventColumns) {
+		return nil, windsock.Errorf(windsock.EINVALID, "import dagrun_dataset_event: columns %v, want %v", p.Columns, runEventColumns)
+	}
+	out := make([]store.ImportOutcome, len(p.Rows))
+	err := q.inTx(ctx, func(q *queries) error {
+		for i, row := range p.Rows {
+			if len(row) != len(runEventColumns) {
+				return windsock.Errorf(windsock.EINVALID, "import dagrun_dataset_event: row %d has %d values", i, len(row))
+			}
+			var runID, eventID int64
+			err := q.queryRow(ctx, `SELECT id FROM dag_run WHERE dag_id = ? AND run_id = ?`, row[0], row[1]).Scan(&runID)
+			if err == nil {
+				err = q.queryRow(ctx, `SELECT e.id FROM dataset_event e JOIN dataset d ON d.id = e.dataset_id
+					WHERE d.uri = ? AND e.timestamp = ? ORDER BY e.id LIMIT 1`, row[2], importValue(row[3])).Scan(&eventID)
+			}
+			if err == sql.ErrNoRows {
+				out[i] = store.ImportNoParent
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("import dagrun_dataset_event: %w", err)
+			}
+			res, err := q.exec(ctx, `INSERT INTO dagrun_dataset_event (dag_run_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, runID, eventID)
+			if err != nil {
+				return fmt.Errorf("import dagrun_dataset_event: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				out[i] = store.ImportExists
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// exportRunEvents reads links of runs to dataset events in the form
+// importRunEvents takes (runEventColumns), in the order of their ids.
+func (q *queries) exportRunEvents(ctx context.Context, p *store.ExportRowsParams) (*store.ExportPage, error) {
+	if !slices.Equal(p.Columns, runEventColumns) {
+		return nil, windsock.Errorf(windsock.EINVALID, "export dagrun_dataset_event: columns %v, want %v", p.Columns, runEventColumns)
+	}
+	query := `SELECT r.dag_id, r.run_id, d.uri, e.timestamp, t.dag_run_id, t.event_id FROM dagrun_dataset_event t
+		JOIN dag_run r ON r.id = t.dag_run_id JOIN dataset_event e ON e.id = t.event_id JOIN dataset d ON d.id = e.dataset_id`
+	var args []any
+	if p.After != nil {
+		if len(p.After) != 2 {
+			return nil, windsock.Errorf(windsock.EINVALID, "export dagrun_dataset_event: a key of %d values, want 2", len(p.After))
+		}
+		query += ` WHERE (t.dag_run_id, t.event_id) > (?, ?)`
+		args = p.After
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	query += fmt.Sprintf(` ORDER BY t.dag_run_id, t.event_id LIMIT %d`, limit)
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("export dagrun_dataset_event: %w", err)
+	}
+	defer rows.Close()
+	page := &store.ExportPage{}
+	for rows.Next() {
+		var dagID, runID, uri string
+		var at time.Time
+		var runKey, eventKey int64
+		if err := rows.Scan(&dagID, &runID, &uri, &at, &runKey, &eventKey); err != nil {
+			return nil, fmt.Errorf("export dagrun_dataset_event: %w", err)
+		}
+		page.Rows = append(page.Rows, []any{dagID, runID, uri, at})
+		page.Last = []any{runKey, eventKey}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("export dagrun_dataset_event: %w", err)
 	}
 	return page, nil
 }

@@ -59,6 +59,20 @@ func (q *queries) TaskFailList(ctx context.Context, key windsock.TaskInstanceKey
 	return out, nil
 }
 
+// TaskInstanceHistoryList returns the tries task_instance_history holds
+// for a task instance, oldest first, as TaskInstance values (without the
+// engine's own columns, which the table does not have).
+func (q *queries) TaskInstanceHistoryList(ctx context.Context, key windsock.TaskInstanceKey) ([]*windsock.TaskInstance, error) {
+	tis, err := q.tiSelect(ctx, `SELECT dag_id, task_id, run_id, map_index, state, try_number, max_tries,
+			start_date, end_date, duration, hostname, unixname, job_id, pool, pool_slots, queue, priority_weight,
+			operator, queued_dttm, queued_by_job_id, pid, executor, rendered_map_index, updated_at, NULL, NULL, NULL
+		FROM task_instance_history WHERE `+keyWhere+` ORDER BY try_number`, keyArgs(key)...)
+	if err != nil {
+		return nil, fmt.Errorf("list task instance history: %w", err)
+	}
+	return tis, nil
+}
+
 // TaskRescheduleInsert records a sensor's reschedule and sets r.ID;
 // ENOTFOUND when the task instance does not exist.
 func (q *queries) TaskRescheduleInsert(ctx context.Context, r *windsock.TaskReschedule) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,6 +198,130 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		mustNo(t, err)
 		if n != 1 || events[0].DatasetID != ds.ID || events[0].SourceRunID != "r1" {
 			t.Fatalf("events = %d %+v (dataset %d)", n, events, ds.ID)
+		}
+
+		// The run the event triggered, linked by names, not ids.
+		out = imp("dag_run", []string{"dag_id", "run_id", "execution_date", "state", "run_type"}, []any{"consumer", "dt1", t0, "success", "dataset_triggered"})
+		if out[0] != store.ImportWritten {
+			t.Fatalf("run outcome %v", out)
+		}
+		lcols := []string{"dag_id", "run_id", "dataset_uri", "timestamp"}
+		link := []any{"consumer", "dt1", "s3://b/k", t0}
+		out = imp("dagrun_dataset_event", lcols, link, link, []any{"consumer", "nope", "s3://b/k", t0}, []any{"consumer", "dt1", "s3://b/k", t0.Add(time.Second)})
+		if !slices.Equal(out, []store.ImportOutcome{store.ImportWritten, store.ImportExists, store.ImportNoParent, store.ImportNoParent}) {
+			t.Fatalf("link outcomes %v", out)
+		}
+		run, err := st.DagRunGet(ctx, "consumer", "dt1")
+		mustNo(t, err)
+		linked, n, err := st.DatasetEventList(ctx, &store.DatasetEventListParams{DagRunID: run.ID})
+		mustNo(t, err)
+		if n != 1 || linked[0].ID != events[0].ID {
+			t.Fatalf("events of the run = %d %+v", n, linked)
+		}
+		page, err := st.ExportRows(ctx, &store.ExportRowsParams{Table: "dagrun_dataset_event", Columns: lcols, Limit: 10})
+		mustNo(t, err)
+		if len(page.Rows) != 1 || fmt.Sprint(page.Rows[0][:3]) != "[consumer dt1 s3://b/k]" || !page.Rows[0][3].(time.Time).Equal(t0) {
+			t.Fatalf("exported links %v", page.Rows)
+		}
+		page, err = st.ExportRows(ctx, &store.ExportRowsParams{Table: "dagrun_dataset_event", Columns: lcols, After: page.Last, Limit: 10})
+		mustNo(t, err)
+		if len(page.Rows) != 0 {
+			t.Fatalf("links after the last: %v", page.Rows)
+		}
+	})
+
+	t.Run("NotesTryHistoryTaskMapAndTriggers", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		t0 := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+		imp := func(table string, cols []string, rows ...[]any) []store.ImportOutcome {
+			t.Helper()
+			out, err := st.ImportRows(ctx, &store.ImportRowsParams{Source: "src", Table: table, Columns: cols, Rows: rows})
+			mustNo(t, err)
+			return out
+		}
+		want := func(got []store.ImportOutcome, want ...store.ImportOutcome) {
+			t.Helper()
+			if !slices.Equal(got, want) {
+				t.Fatalf("outcomes = %v, want %v", got, want)
+			}
+		}
+		export := func(table string, cols ...string) []string {
+			t.Helper()
+			page, err := st.ExportRows(ctx, &store.ExportRowsParams{Table: table, Columns: cols, Limit: 100})
+			mustNo(t, err)
+			var out []string
+			for _, r := range page.Rows {
+				for i, v := range r {
+					if b, ok := v.([]byte); ok {
+						r[i] = string(b)
+					}
+				}
+				out = append(out, strings.TrimSuffix(fmt.Sprintln(r...), "\n"))
+			}
+			return out
+		}
+		W, E, P := store.ImportWritten, store.ImportExists, store.ImportNoParent
+		want(imp("dag_run", []string{"dag_id", "run_id", "execution_date", "state", "run_type"},
+			[]any{"etl", "r1", t0, "failed", "manual"}), W)
+		want(imp("task_instance", []string{"dag_id", "task_id", "run_id", "map_index", "state", "try_number", "pool", "pool_slots"},
+			[]any{"etl", "load", "r1", -1, "failed", 2, "default_pool", 1}), W)
+
+		ncols := []string{"dag_id", "run_id", "content", "created_at", "updated_at"}
+		note := []any{"etl", "r1", "rerun after the fix", t0, t0}
+		want(imp("dag_run_note", ncols, note, []any{"etl", "gone", "x", t0, t0}), W, P)
+		want(imp("dag_run_note", ncols, note), E)
+		run, err := st.DagRunGet(ctx, "etl", "r1")
+		mustNo(t, err)
+		if run.Note != "rerun after the fix" {
+			t.Fatalf("run note = %q", run.Note)
+		}
+		if got := export("dag_run_note", ncols[:3]...); !slices.Equal(got, []string{"etl r1 rerun after the fix"}) {
+			t.Fatalf("exported run notes %q", got)
+		}
+
+		tncols := []string{"dag_id", "task_id", "run_id", "map_index", "content", "created_at", "updated_at"}
+		want(imp("task_instance_note", tncols, []any{"etl", "load", "r1", -1, "flaky source", t0, t0},
+			[]any{"etl", "nope", "r1", -1, "x", t0, t0}), W, P)
+		ti, err := st.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: "etl", TaskID: "load", RunID: "r1", MapIndex: -1})
+		mustNo(t, err)
+		if ti.Note != "flaky source" {
+			t.Fatalf("task note = %q", ti.Note)
+		}
+
+		hcols := []string{"dag_id", "task_id", "run_id", "map_index", "try_number", "state", "start_date", "hostname", "pool", "pool_slots"}
+		tries := [][]any{{"etl", "load", "r1", -1, 1, "failed", t0, "host-a", "default_pool", 1},
+			{"etl", "load", "r1", -1, 2, "failed", t0.Add(time.Minute), "host-b", "default_pool", 1}}
+		want(imp("task_instance_history", hcols, tries...), W, W)
+		want(imp("task_instance_history", hcols, tries...), E, E)
+		if got := export("task_instance_history", "try_number", "hostname"); !slices.Equal(got, []string{"1 host-a", "2 host-b"}) {
+			t.Fatalf("exported tries %q", got)
+		}
+		hist, err := st.TaskInstanceHistoryList(ctx, ti.TaskInstanceKey)
+		mustNo(t, err)
+		if len(hist) != 2 || hist[0].TryNumber != 1 || hist[0].Hostname != "host-a" || hist[1].State != windsock.TaskStateFailed ||
+			hist[1].StartDate == nil || !hist[1].StartDate.Equal(t0.Add(time.Minute)) || hist[1].Pool != "default_pool" {
+			t.Fatalf("history = %+v", hist)
+		}
+		if none, err := st.TaskInstanceHistoryList(ctx, windsock.TaskInstanceKey{DagID: "etl", TaskID: "extract", RunID: "r1", MapIndex: -1}); err != nil || len(none) != 0 {
+			t.Fatalf("history of another task = %v, %v", none, err)
+		}
+
+		mcols := []string{"dag_id", "task_id", "run_id", "map_index", "length", "keys"}
+		want(imp("task_map", mcols, []any{"etl", "load", "r1", -1, 3, nil}, []any{"etl", "load", "other", -1, 1, nil}), W, P)
+		want(imp("task_map", mcols, []any{"etl", "load", "r1", -1, 3, nil}), E)
+		if got := export("task_map", "task_id", "length"); !slices.Equal(got, []string{"load 3"}) {
+			t.Fatalf("exported task maps %q", got)
+		}
+
+		tcols := []string{"classpath", "kwargs", "created_date", "triggerer_id"}
+		trig := []any{"airflow.triggers.temporal.DateTimeTrigger", `{"moment": "2024-03-02"}`, t0, nil}
+		want(imp("trigger", tcols, trig, trig), W, E)
+		// Its kwargs encrypted anew, its triggerer numbered anew: the
+		// same trigger.
+		want(imp("trigger", tcols, []any{trig[0], "gAAAAAnother-token", t0, 12}), E)
+		if got := export("trigger", "classpath", "kwargs"); !slices.Equal(got, []string{`airflow.triggers.temporal.DateTimeTrigger {"moment": "2024-03-02"}`}) {
+			t.Fatalf("exported triggers %q", got)
 		}
 	})
 
