@@ -1,0 +1,179 @@
+package mwaa_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/envspec"
+)
+
+// uiSession returns a client logged in to the control plane's UI with a
+// key.
+func uiSession(t *testing.T, p *plane, id, secret string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.PostForm(p.srv.URL+"/ui/login", url.Values{"access_key_id": {id}, "secret_access_key": {secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return client
+}
+
+func getPage(t *testing.T, client *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := client.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestEnvironmentsPageShowsClusterActivity: per running environment, its
+// processes with their last heartbeats, health and metrics address, its
+// workers over the last hour drawn larger, and a link to its own Cluster
+// Activity page; an environment whose processes cannot be read says so,
+// one that failed to start has no activity; a key that may not list
+// environments sees none of it.
+func TestEnvironmentsPageShowsClusterActivity(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	p.create(createInput("etl"))
+	p.create(createInput("quiet"))
+	broken := createInput("broken")
+	broken.AirflowConfigurationOptions = map[string]string{"core.default_timezone": "Mars/Base"}
+	p.create(broken)
+	now := time.Now()
+	p.runner.setActivity("etl", []envspec.Component{
+		{Kind: "Scheduler", Hostname: "host-a", State: "running", LatestHeartbeat: now.Add(-2 * time.Second), Healthy: true, MetricsAddr: "127.0.0.1:8794"},
+		{Kind: "DAG processor", Hostname: "host-a", State: "running", LatestHeartbeat: now.Add(-3 * time.Second), Healthy: true, MetricsAddr: "127.0.0.1:40001"},
+		{Kind: "Worker", Hostname: "host-b", State: "failed", LatestHeartbeat: now.Add(-5 * time.Minute), MetricsAddr: "127.0.0.1:40002"},
+	})
+	client := uiSession(t, p, p.keyID, p.secret)
+	code, page := getPage(t, client, p.srv.URL+"/ui/")
+	if code != http.StatusOK {
+		t.Fatalf("/ui/: %d", code)
+	}
+	etl := section(t, page, "etl")
+	for _, want := range []string{"etl: cluster activity", "1 unhealthy</span> of 3 processes",
+		"<td>Scheduler</td><td>host-a</td>", "<td>DAG processor</td>", "<td>Worker</td><td>host-b</td>",
+		`<span class="unhealthy">unhealthy (failed)</span>`, "<code>127.0.0.1:40002</code>", "5m ago",
+		`<svg class="workers"`, "Workers of etl over the last hour", `<line class="bound"`,
+		`/cluster_activity">Cluster activity in etl's Airflow UI</a>`, `href="/ui/open/etl"`} {
+		if !strings.Contains(etl, want) {
+			t.Errorf("etl's activity lacks %q:\n%s", want, etl)
+		}
+	}
+	if n := strings.Count(etl, `<tr class="component">`); n != 3 {
+		t.Errorf("etl shows %d processes, want 3", n)
+	}
+	if quiet := section(t, page, "quiet"); !strings.Contains(quiet, "All 0 processes healthy") {
+		t.Errorf("an environment without processes yet:\n%s", quiet)
+	}
+	if strings.Contains(page, `id="activity-broken"`) {
+		t.Error("an environment that failed to start has no cluster activity")
+	}
+	// The environment's own page is linked on its web server.
+	st, _ := p.runner.Status("etl")
+	if !strings.Contains(etl, `href="http://`+st.WebserverHostname+`/cluster_activity"`) {
+		t.Errorf("no link to http://%s/cluster_activity:\n%s", st.WebserverHostname, etl)
+	}
+
+	// A key whose policy does not allow ListEnvironments sees nothing.
+	id, secret, err := p.svc.Keys().Create("viewer", []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"airflow:GetEnvironment","Resource":"*"}]}`), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, page = getPage(t, uiSession(t, p, id, secret), p.srv.URL+"/ui/")
+	if code != http.StatusForbidden || strings.Contains(page, "cluster activity") {
+		t.Fatalf("a key without ListEnvironments: %d\n%s", code, page)
+	}
+}
+
+// section returns an environment's activity section of the page.
+func section(t *testing.T, page, name string) string {
+	t.Helper()
+	start := strings.Index(page, `<section class="activity" id="activity-`+name+`"`)
+	if start < 0 {
+		t.Fatalf("no activity section for %s:\n%s", name, page)
+	}
+	end := strings.Index(page[start:], "</section>")
+	return page[start : start+end]
+}
+
+// TestControlPlaneMetrics: the control plane's /metrics counts the
+// environments by status (every MWAA status, 0 when none has it) and
+// each running environment's workers now, min and max; a scraper on this
+// host needs no key, any other must sign or send a key allowed to list
+// environments.
+func TestControlPlaneMetrics(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	p.create(createInput("etl"))
+	broken := createInput("broken")
+	broken.AirflowConfigurationOptions = map[string]string{"core.default_timezone": "Mars/Base"}
+	p.create(broken)
+	code, body := getPage(t, http.DefaultClient, p.srv.URL+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("GET /metrics from the loopback address: %d\n%s", code, body)
+	}
+	for _, want := range []string{
+		`windsock_controlplane_environments{status="AVAILABLE"} 1`,
+		`windsock_controlplane_environments{status="CREATE_FAILED"} 1`,
+		`windsock_controlplane_environments{status="UPDATING"} 0`,
+		`windsock_controlplane_environment_workers{environment="etl"} 1`,
+		`windsock_controlplane_environment_min_workers{environment="etl"} 1`,
+		`windsock_controlplane_environment_max_workers{environment="etl"} 4`,
+		`windsock_controlplane_environment_healthy{environment="etl"} 1`,
+		"\ngo_goroutines ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `environment_workers{environment="broken"}`) {
+		t.Error("an environment that does not run has no workers")
+	}
+	if t.Failed() {
+		t.Logf("%s", body)
+	}
+
+	// From another host: refused without a key, served with one allowed
+	// to list environments, refused with one that is not.
+	remote := func(id, secret string) int {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.RemoteAddr = "192.0.2.7:51000"
+		if id != "" {
+			req.SetBasicAuth(id, secret)
+		}
+		rec := httptest.NewRecorder()
+		p.svc.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	denied, deniedSecret, err := p.svc.Keys().Create("getter", []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"airflow:GetEnvironment","Resource":"*"}]}`), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what, id, secret string
+		want             int
+	}{
+		{"no key", "", "", http.StatusUnauthorized},
+		{"a wrong secret", p.keyID, "wrong", http.StatusUnauthorized},
+		{"a key without ListEnvironments", denied, deniedSecret, http.StatusForbidden},
+		{"a key with full access", p.keyID, p.secret, http.StatusOK},
+	} {
+		if got := remote(c.id, c.secret); got != c.want {
+			t.Errorf("a remote scrape with %s: %d, want %d", c.what, got, c.want)
+		}
+	}
+}
