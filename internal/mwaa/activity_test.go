@@ -1,6 +1,8 @@
 package mwaa_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -9,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/windsock/windsock/internal/envspec"
 )
@@ -149,10 +154,17 @@ func TestControlPlaneMetrics(t *testing.T) {
 
 	// From another host: refused without a key, served with one allowed
 	// to list environments, refused with one that is not.
-	remote := func(id, secret string) int {
+	remote := func(id, secret string, signed bool) int {
 		req := httptest.NewRequest("GET", "/metrics", nil)
 		req.RemoteAddr = "192.0.2.7:51000"
-		if id != "" {
+		switch {
+		case signed:
+			sum := sha256.Sum256(nil)
+			creds := aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}
+			if err := v4.NewSigner().SignHTTP(t.Context(), creds, req, hex.EncodeToString(sum[:]), "airflow", "us-east-1", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		case id != "":
 			req.SetBasicAuth(id, secret)
 		}
 		rec := httptest.NewRecorder()
@@ -165,14 +177,18 @@ func TestControlPlaneMetrics(t *testing.T) {
 	}
 	for _, c := range []struct {
 		what, id, secret string
+		signed           bool
 		want             int
 	}{
-		{"no key", "", "", http.StatusUnauthorized},
-		{"a wrong secret", p.keyID, "wrong", http.StatusUnauthorized},
-		{"a key without ListEnvironments", denied, deniedSecret, http.StatusForbidden},
-		{"a key with full access", p.keyID, p.secret, http.StatusOK},
+		{"no key", "", "", false, http.StatusUnauthorized},
+		{"a wrong secret", p.keyID, "wrong", false, http.StatusUnauthorized},
+		{"a key without ListEnvironments", denied, deniedSecret, false, http.StatusForbidden},
+		{"a key with full access", p.keyID, p.secret, false, http.StatusOK},
+		{"a signature with full access", p.keyID, p.secret, true, http.StatusOK},
+		{"a signature with a wrong secret", p.keyID, "wrong", true, http.StatusUnauthorized},
+		{"a signature without ListEnvironments", denied, deniedSecret, true, http.StatusForbidden},
 	} {
-		if got := remote(c.id, c.secret); got != c.want {
+		if got := remote(c.id, c.secret, c.signed); got != c.want {
 			t.Errorf("a remote scrape with %s: %d, want %d", c.what, got, c.want)
 		}
 	}
