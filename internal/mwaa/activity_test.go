@@ -73,7 +73,7 @@ func TestEnvironmentsPageShowsClusterActivity(t *testing.T) {
 		"<td>Scheduler</td><td>host-a</td>", "<td>DAG processor</td>", "<td>Worker</td><td>host-b</td>",
 		`<span class="unhealthy">unhealthy (failed)</span>`, "<code>127.0.0.1:40002</code>", "5m ago",
 		`<svg class="workers"`, "Workers of etl over the last hour", `<line class="bound"`,
-		`/cluster_activity">Cluster activity in etl's Airflow UI</a>`, `href="/ui/open/etl"`} {
+		`<a class="cluster-link" href="/ui/open/etl?next=%2Fcluster_activity">Cluster activity in etl's Airflow UI</a>`} {
 		if !strings.Contains(etl, want) {
 			t.Errorf("etl's activity lacks %q:\n%s", want, etl)
 		}
@@ -87,10 +87,32 @@ func TestEnvironmentsPageShowsClusterActivity(t *testing.T) {
 	if strings.Contains(page, `id="activity-broken"`) {
 		t.Error("an environment that failed to start has no cluster activity")
 	}
-	// The environment's own page is linked on its web server.
+	// The link logs into the environment with a web login token and lands
+	// on its own Cluster Activity page.
+	noFollow := &http.Client{Jar: client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(p.srv.URL + "/ui/open/etl?next=%2Fcluster_activity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
 	st, _ := p.runner.Status("etl")
-	if !strings.Contains(etl, `href="http://`+st.WebserverHostname+`/cluster_activity"`) {
-		t.Errorf("no link to http://%s/cluster_activity:\n%s", st.WebserverHostname, etl)
+	if resp.StatusCode != http.StatusSeeOther || loc.Host != st.WebserverHostname || loc.Path != "/aws_mwaa/aws-console-sso" ||
+		loc.Query().Get("next") != "/cluster_activity" || loc.Fragment == "" {
+		t.Fatalf("the cluster activity link: %s %s", resp.Status, loc)
+	}
+	_, sso := getPage(t, http.DefaultClient, "http://"+loc.Host+loc.Path+"?"+loc.RawQuery)
+	if !strings.Contains(sso, `<input type="hidden" name="next" value="/cluster_activity">`) {
+		t.Fatalf("the SSO page does not carry next:\n%s", sso)
+	}
+	form := url.Values{"token": {loc.Fragment}, "next": {"/cluster_activity"}}
+	resp, err = noFollow.PostForm("http://"+loc.Host+"/aws_mwaa/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/cluster_activity" {
+		t.Fatalf("the login with next: %s, to %q", resp.Status, resp.Header.Get("Location"))
 	}
 
 	// A key whose policy does not allow ListEnvironments sees nothing.

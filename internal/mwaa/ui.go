@@ -322,7 +322,8 @@ func age(d time.Duration) string {
 }
 
 // uiOpen opens an environment's Airflow UI with a web login token of the
-// session's key (its Airflow role from its policy).
+// session's key (its Airflow role from its policy); ?next=/path lands on
+// that page of the environment (which checks that it is one of its own).
 func (s *Service) uiOpen(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.uiCaller(r)
 	if !ok {
@@ -335,7 +336,11 @@ func (s *Service) uiOpen(w http.ResponseWriter, r *http.Request) {
 		s.uiRender(w, e.Status, "denied", e.Message)
 		return
 	}
-	target := url.URL{Scheme: "http", Host: host, Path: "/aws_mwaa/aws-console-sso", RawQuery: "login=true", Fragment: token}
+	q := url.Values{"login": {"true"}}
+	if next := r.URL.Query().Get("next"); strings.HasPrefix(next, "/") {
+		q.Set("next", next)
+	}
+	target := url.URL{Scheme: "http", Host: host, Path: "/aws_mwaa/aws-console-sso", RawQuery: q.Encode(), Fragment: token}
 	http.Redirect(w, r, target.String(), http.StatusSeeOther)
 }
 
@@ -384,7 +389,7 @@ var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
 <td>{{if .Healthy}}<span class="healthy">healthy</span>{{else}}<span class="unhealthy">unhealthy{{if ne .State "running"}} ({{.State}}){{end}}</span>{{end}}</td>
 <td>{{with .MetricsAddr}}<code>{{.}}</code>{{else}}web server{{end}}</td></tr>
 {{end}}</tbody></table>{{end}}
-{{if .Webserver}}<p><a href="http://{{.Webserver}}/cluster_activity">Cluster activity in {{.Name}}'s Airflow UI</a> (<a href="/ui/open/{{.Name}}">log in first</a>)</p>{{end}}
+{{if .Webserver}}<p><a class="cluster-link" href="/ui/open/{{.Name}}?next=%2Fcluster_activity">Cluster activity in {{.Name}}'s Airflow UI</a> <small>({{.Webserver}}/cluster_activity)</small></p>{{end}}
 </section>{{end}}
 {{define "environments"}}{{template "head"}}<header><h1>Environments</h1>
 <form method="post" action="/ui/logout"><span>{{.Key}}</span> <button type="submit">Log out</button></form></header>
