@@ -72,7 +72,7 @@ func TestEnvironmentsPageShowsClusterActivity(t *testing.T) {
 	for _, want := range []string{"etl: cluster activity", "1 unhealthy</span> of 3 processes",
 		"<td>Scheduler</td><td>host-a</td>", "<td>DAG processor</td>", "<td>Worker</td><td>host-b</td>",
 		`<span class="unhealthy">unhealthy (failed)</span>`, "<code>127.0.0.1:40002</code>", "5m ago",
-		`<svg class="workers"`, "Workers of etl over the last hour", `<line class="bound"`,
+		`<svg class="workers"`, `<circle cx="240.0" cy=`, "Workers of etl over the last hour", `<line class="bound"`,
 		`<a class="cluster-link" href="/ui/open/etl?next=%2Fcluster_activity">Cluster activity in etl's Airflow UI</a>`} {
 		if !strings.Contains(etl, want) {
 			t.Errorf("etl's activity lacks %q:\n%s", want, etl)

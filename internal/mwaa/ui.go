@@ -184,7 +184,10 @@ type uiRow struct {
 	Name, Status, Class, Version, Webserver, LastError string
 	WorkersNow, MinWorkers, MaxWorkers                 int
 	Chart                                              string // SVG polyline points
-	Peak                                               int
+	// Now is the chart's newest point ("x,y"), marked: a fresh
+	// environment's chart has one point, which a polyline does not draw.
+	Now  point
+	Peak int
 	// Activity is the environment's cluster activity, for a running one.
 	Activity *uiActivity
 }
@@ -199,6 +202,7 @@ type uiActivity struct {
 	// Chart is the last hour's workers as polyline points in a
 	// chartWidth x chartHeight box; MaxY is the y of the MaxWorkers line.
 	Chart string
+	Now   point
 	MaxY  string
 	// LastScaling is the autoscaler's last decision, in words.
 	LastScaling string
@@ -251,12 +255,14 @@ func (s *Service) uiEnvironments(w http.ResponseWriter, r *http.Request) {
 			samples = append(samples, st.Workers)
 		}
 		row.Chart, row.Peak = chart(samples, row.MaxWorkers)
+		row.Now = lastPoint(row.Chart)
 		if !running {
 			continue
 		}
 		row.WorkersNow = st.Workers
 		act := &uiActivity{LastScaling: st.LastScaling}
 		act.Chart, _ = plot(samples, row.MaxWorkers, chartWidth, chartHeight)
+		act.Now = lastPoint(act.Chart)
 		act.MaxY = fmt.Sprintf("%.1f", chartHeight-chartHeight*float64(row.MaxWorkers)/float64(max(row.MaxWorkers, row.Peak, 1)))
 		if reader != nil {
 			s.readActivity(r.Context(), reader, row.Name, act)
@@ -289,6 +295,19 @@ func plot(samples []int, maxWorkers int, width, height float64) (string, int) {
 		fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
 	}
 	return strings.TrimSpace(b.String()), peak
+}
+
+// point is a point of a chart, as SVG attributes.
+type point struct{ X, Y string }
+
+// lastPoint is the last of a polyline's points; none when it has none.
+func lastPoint(points string) point {
+	last := points[strings.LastIndexByte(points, ' ')+1:]
+	x, y, ok := strings.Cut(last, ",")
+	if !ok {
+		return point{}
+	}
+	return point{x, y}
 }
 
 // readActivity fills act with the environment's processes.
@@ -381,7 +400,7 @@ var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
 <figure><svg class="workers" width="{{chartWidth}}" height="{{chartHeight | plus 14}}" viewBox="0 0 {{chartWidth}} {{chartHeight | plus 14}}" role="img" aria-labelledby="workers-title-{{.Name}}">
 <title id="workers-title-{{.Name}}">Workers of {{.Name}} over the last hour: {{.WorkersNow}} now, peak {{.Peak}}, between {{.MinWorkers}} and {{.MaxWorkers}}</title>
 <line class="bound" x1="0" x2="{{chartWidth}}" y1="{{.Activity.MaxY}}" y2="{{.Activity.MaxY}}"/>
-<polyline points="{{.Activity.Chart}}"/>
+<polyline points="{{.Activity.Chart}}"/>{{with .Activity.Now}}{{if .X}}<circle cx="{{.X}}" cy="{{.Y}}" r="3"/>{{end}}{{end}}
 <text x="0" y="{{chartHeight | plus 12}}">1 h ago</text><text x="{{chartWidth}}" y="{{chartHeight | plus 12}}" text-anchor="end">now</text></svg>
 <figcaption>Workers: {{.WorkersNow}} now, peak {{.Peak}} in the last hour (min {{.MinWorkers}}, max {{.MaxWorkers}}, dashed)</figcaption></figure>
 {{with .Activity.Components}}<table class="components"><caption>Processes of {{$.Name}}</caption><thead><tr><th scope="col">Component</th><th scope="col">Host</th><th scope="col">Last heartbeat</th><th scope="col">Health</th><th scope="col">Metrics</th></tr></thead><tbody>
@@ -397,7 +416,7 @@ var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
 <th scope="col">Workers now</th><th scope="col">Workers, last hour</th><th scope="col">Airflow UI</th></tr></thead><tbody>
 {{range .Rows}}<tr><td>{{.Name}}</td><td><span class="status {{.Status}}">{{.Status}}</span>{{with .LastError}}<div class="error">{{.}}</div>{{end}}</td>
 <td>{{.Class}}</td><td>{{.Version}}</td><td>{{.WorkersNow}} <small>({{.MinWorkers}}–{{.MaxWorkers}})</small></td>
-<td><svg width="120" height="24" role="img" aria-label="workers over the last hour, peak {{.Peak}}"><polyline points="{{.Chart}}"/></svg></td>
+<td><svg width="120" height="24" role="img" aria-label="workers over the last hour, peak {{.Peak}}"><polyline points="{{.Chart}}"/>{{with .Now}}{{if .X}}<circle cx="{{.X}}" cy="{{.Y}}" r="2"/>{{end}}{{end}}</svg></td>
 <td>{{if .Webserver}}<a href="/ui/open/{{.Name}}">Open</a> <small>{{.Webserver}}</small>{{end}}</td></tr>
 {{else}}<tr><td colspan="7">No environments. Create one with <code>windsock env create NAME</code>.</td></tr>{{end}}
 </tbody></table>
@@ -410,7 +429,7 @@ header{display:flex;justify-content:space-between;align-items:center;padding:.5r
 header h1{font-size:1.2rem;margin:0}main{padding:1rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}
 .status{font-weight:600}.AVAILABLE{color:#116329}.CREATE_FAILED,.UPDATE_FAILED,.UNAVAILABLE{color:#a40e26}
-.error{color:#a40e26}polyline{fill:none;stroke:#0b3d5c;stroke-width:1.5}
+.error{color:#a40e26}polyline{fill:none;stroke:#0b3d5c;stroke-width:1.5}circle{fill:#0b3d5c}
 .activity{margin-top:1.5rem}.activity h2{font-size:1.05rem}.healthy{color:#116329;font-weight:600}.unhealthy{color:#a40e26;font-weight:600}
 .workers .bound{stroke:#8c959f;stroke-dasharray:4 3}.workers text{font-size:10px;fill:#57606a}figure{margin:.5rem 0}figcaption{font-size:.85rem;color:#57606a}
 caption{text-align:left;font-weight:600;padding:.3rem 0}

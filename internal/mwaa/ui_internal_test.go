@@ -30,6 +30,12 @@ func TestWorkerChart(t *testing.T) {
 	if points, _ := chart(full, 1); !strings.HasPrefix(points, "0.0,24.0 ") || !strings.HasSuffix(points, " 120.0,24.0") {
 		t.Errorf("an hour of samples: %s", points)
 	}
+	if got := lastPoint("0.0,24.0 2.0,0.0"); got != (point{"2.0", "0.0"}) {
+		t.Errorf("lastPoint = %v", got)
+	}
+	if got := lastPoint(""); got != (point{}) {
+		t.Errorf("lastPoint of nothing = %v", got)
+	}
 	for _, c := range cases {
 		points, peak := chart(c.samples, c.max)
 		if points != c.points || peak != c.peak {

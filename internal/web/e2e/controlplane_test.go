@@ -134,7 +134,7 @@ func TestControlPlaneClusterActivity(t *testing.T) {
 	if title := tb.text(`#activity-ops svg.workers title`); !strings.Contains(title, "Workers of ops over the last hour: 1 now") {
 		t.Errorf("workers chart title %q", title)
 	}
-	if !tb.exists(`#activity-ops svg.workers polyline`) || !tb.exists(`#activity-ops time[datetime]`) {
+	if !tb.exists(`#activity-ops svg.workers circle`) || !tb.exists(`#activity-ops time[datetime]`) {
 		t.Errorf("the activity lacks its chart or heartbeat times\npage: %s", tb.describe())
 	}
 
