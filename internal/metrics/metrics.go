@@ -87,7 +87,7 @@ func New() *Process {
 		totalParseTime:  f.gauge("airflow_dag_processing_total_parse_time", "Seconds the last pass over the DAG folder took."),
 		processes:       f.counter("airflow_dag_processing_processes", "DAG file parses started."),
 		lastDuration:    f.summaryVec("airflow_dag_processing_last_duration", "Seconds a DAG file took to parse, per file.", "dag_file"),
-		processorPasses: f.counter("airflow_dag_processor_passes", "Passes of the DAG processor over the DAG folder (Windsock's own)."),
+		processorPasses: f.counter("windsock_dag_processor_passes", "Passes of the DAG processor over the DAG folder (not an Airflow metric)."),
 	}
 }
 
