@@ -72,6 +72,10 @@ type Server struct {
 	// an in-process scheduler acts at once; nil when none runs here (the
 	// scheduler's periodic pass picks the change up).
 	Runs RunNotifier
+	// Metrics serves /metrics: the metrics of the process (its event
+	// counters and the environment's gauges). nil serves the
+	// environment's gauges alone, read from Store.
+	Metrics http.Handler
 
 	cfg        *config.Config
 	backends   auth.Backends
@@ -104,7 +108,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /health", s.health)
 	// Prometheus metrics, public as /health is (scrapers carry no
 	// session); they name DAGs and pools, never their contents.
-	mux.Handle("GET /metrics", &metrics.Collector{Store: s.Store, Parallelism: s.cfg.Core.Parallelism, Logger: s.logger()})
+	mux.Handle("GET /metrics", s.metricsHandler())
 	// The routes of one mapped task instance (.../{task_id}/{map_index}/...)
 	// overlap those with a literal third segment (.../{task_id}/tries/{n}):
 	// ServeMux refuses such pairs, so they get a mux of their own, tried
@@ -191,4 +195,14 @@ func gitVersion() *string {
 		rev += ".dirty"
 	}
 	return &rev
+}
+
+// metricsHandler is Metrics, or the environment's gauges alone.
+func (s *Server) metricsHandler() http.Handler {
+	if s.Metrics != nil {
+		return s.Metrics
+	}
+	m := metrics.New()
+	_ = m.Register(&metrics.Environment{Store: s.Store, Parallelism: s.cfg.Core.Parallelism, Logger: s.logger()})
+	return m.Handler()
 }

@@ -145,6 +145,7 @@ func (e *Environment) NewEngine(opts EngineOptions) (*Engine, error) {
 			runner.Lost(ctx, &taskrun.Try{TI: ti, DAG: d, Run: run}, reason)
 		},
 		Logger: e.Logger, Clock: e.Clock, Hostname: host,
+		Metrics: e.Metrics, MetricsAddr: e.metricsAddr,
 	})
 	if err != nil {
 		return nil, err
@@ -174,7 +175,8 @@ func (e *Environment) newLocalExecutor(runner *taskrun.Runner, host string, opts
 			}
 		},
 		LostContactAfter: e.lostContactAfter(),
-		Logger:           e.Logger, Clock: e.Clock,
+		Metrics:          e.Metrics, MetricsAddr: e.metricsAddr,
+		Logger: e.Logger, Clock: e.Clock,
 	})
 }
 

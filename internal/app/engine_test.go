@@ -755,6 +755,15 @@ zombie:
 	if st := states(t, env, run)["lost"].State; st != windsock.TaskStateRunning {
 		t.Fatalf("within the threshold lost is %q, want running", st)
 	}
+	zombiesKilled := func() float64 {
+		rec := httptest.NewRecorder()
+		env.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		v, _ := sample(rec.Body.String(), "airflow_zombies_killed")
+		return v
+	}
+	if n := zombiesKilled(); n != 0 {
+		t.Fatalf("airflow_zombies_killed = %v within the threshold", n)
+	}
 	now = beat.Add(6 * time.Minute)
 	if err := engine.Scheduler.Pass(ctx, true); err != nil {
 		t.Fatal(err)
@@ -771,6 +780,9 @@ zombie:
 		if fails, _ := env.Store.TaskFailList(ctx, tis[id].TaskInstanceKey); len(fails) != 1 {
 			t.Errorf("%s: %d task_fail rows, want 1", id, len(fails))
 		}
+	}
+	if n := zombiesKilled(); n != 2 {
+		t.Errorf("airflow_zombies_killed = %v, want 2", n)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/windsock/windsock/internal/dagprocessor"
 	"github.com/windsock/windsock/internal/examples"
 	"github.com/windsock/windsock/internal/fernet"
+	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/pyenv"
@@ -55,12 +56,19 @@ type Environment struct {
 	// host, even in one process, never take each other's tries' processes
 	// for their own.
 	ID string
+	// Metrics are what this process counts for the environment (served
+	// at /metrics by its web server or its own metrics listener).
+	Metrics *metrics.Process
 
 	registryOnce sync.Once
 	registry     *operator.Registry
 
 	// version is what the API, the UI and Health report.
 	version string
+	// metricsAddr is where the metrics listener of the started roles
+	// serves (set by Start before the services that record it in their
+	// job rows are built); "" when they have none.
+	metricsAddr string
 	// roles are the long-running parts started in this process.
 	roles     roles
 	closeOnce sync.Once
@@ -184,7 +192,7 @@ func open(ctx context.Context, cfg *config.Config, opts Options) (*Environment, 
 	host, _ := os.Hostname()
 	env := &Environment{
 		Hostname: host, ID: id, Config: cfg, Store: st, Keys: keys, Operators: operator.Builtins(),
-		Logger: opts.Logger, Clock: opts.Clock, Environ: environ, version: opts.Version,
+		Logger: opts.Logger, Clock: opts.Clock, Environ: environ, version: opts.Version, Metrics: metrics.New(),
 		Variables:   &secrets.Variables{Store: st, Keys: keys, Environ: environ},
 		Connections: &secrets.Connections{Store: st, Keys: keys, Environ: environ},
 	}
@@ -340,6 +348,7 @@ func (e *Environment) NewDAGProcessor(onPass func(*dagprocessor.Report)) (*dagpr
 		// A file that read Variables may define other DAGs since.
 		MinFileProcessInterval: e.Config.Scheduler.MinFileProcessInterval,
 		OnPass:                 onPass, Logger: e.Logger, Clock: e.Clock, Hostname: host,
+		Metrics: e.Metrics, MetricsAddr: e.metricsAddr,
 	})
 }
 

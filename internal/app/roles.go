@@ -6,14 +6,18 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/windsock/windsock/internal/api"
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/dagprocessor"
 	"github.com/windsock/windsock/internal/executor"
 	"github.com/windsock/windsock/internal/logserver"
+	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/startstop"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/web"
@@ -26,9 +30,10 @@ import (
 //
 // The CLI's commands are presets of it: `standalone` is DAGProcessor,
 // Schedulers 1 and Web; `scheduler` is DAGProcessor (unless
-// scheduler.standalone_dag_processor), Schedulers 1 and, with PostgreSQL
-// and a LocalExecutor, LogServer; `worker` is Worker and LogServer;
-// `webserver` is Web; `dag-processor` is DAGProcessor.
+// scheduler.standalone_dag_processor), Schedulers 1, Metrics and, with
+// PostgreSQL and a LocalExecutor, LogServer; `worker` is Worker,
+// LogServer and Metrics; `webserver` is Web; `dag-processor` is
+// DAGProcessor and Metrics.
 type Roles struct {
 	// DAGProcessor parses the DAG folder into the store and keeps
 	// watching it; the schedulers of this process hear of every change at
@@ -54,6 +59,12 @@ type Roles struct {
 	// serves them there.
 	Web     bool
 	WebAddr string
+	// Metrics serves the process's metrics at /metrics on a listener of
+	// its own, at metrics.metrics_host:metrics_port (a free port when
+	// that one is taken): for a process without a web server. Its address
+	// is recorded in the job rows of the process's scheduler, DAG
+	// processor, executors and worker.
+	Metrics bool
 	// ExecutorSlots, when above 0, is how many tries each local executor
 	// runs at once, set before it claims anything (else core.parallelism):
 	// a control plane scales an environment run as one process this way
@@ -82,6 +93,7 @@ type roles struct {
 	worker  *executor.Local
 	proc    *dagprocessor.Processor
 	logs    *logserver.Server
+	metrics *startstop.HTTP
 	web     *startstop.Func
 	webAddr string
 	handler http.Handler
@@ -124,6 +136,16 @@ func (e *Environment) Start(ctx context.Context, want Roles) error {
 // and requests find the schedulers running.
 func (e *Environment) startRoles(ctx context.Context, want Roles) error {
 	r := &e.roles
+	if want.Metrics {
+		m := &startstop.HTTP{Name: "metrics", Handler: e.metricsHandler(), Logger: e.Logger,
+			Addr:           net.JoinHostPort(e.Config.Metrics.MetricsHost, strconv.Itoa(e.Config.Metrics.MetricsPort)),
+			AnyPortIfTaken: e.Config.Metrics.MetricsPort != 0}
+		if err := m.Start(ctx); err != nil {
+			return err
+		}
+		r.metrics = m
+		e.metricsAddr = m.ListenAddr()
+	}
 	// Where the web servers fetch the logs of the tries run here, recorded
 	// in the executors' job rows.
 	logAddr := ""
@@ -188,6 +210,7 @@ func (e *Environment) startRoles(ctx context.Context, want Roles) error {
 		}
 		r.worker = w
 	}
+	e.registerMetrics(want)
 	if want.Web {
 		r.handler = e.newHandler()
 		if want.WebAddr != "" {
@@ -222,7 +245,7 @@ func (e *Environment) newHandler() http.Handler {
 	apiHandler := (&api.Server{
 		Store: e.Store, Config: e.Config, Version: e.version, Logger: e.Logger, Clock: e.Clock, Authenticator: authn,
 		Variables: e.Variables, Connections: e.Connections, LogFolder: e.LogFolder(),
-		Runs: e.runNotifier(), RemoteLogs: remoteLogs,
+		Runs: e.runNotifier(), RemoteLogs: remoteLogs, Metrics: e.metricsHandler(),
 		HealthThreshold: e.Config.Scheduler.SchedulerHealthCheckThreshold,
 	}).Handler()
 	webHandler := (&web.Server{
@@ -336,13 +359,7 @@ func (e *Environment) Health(ctx context.Context) api.HealthInfo {
 // Load reads how busy the environment is.
 func (e *Environment) Load(ctx context.Context) (Load, error) {
 	var l Load
-	e.roles.mu.Lock()
-	for _, ex := range e.executors() {
-		running, slots := ex.Load()
-		l.Running += running
-		l.Slots += slots
-	}
-	e.roles.mu.Unlock()
+	l.Running, l.Slots = e.executorLoad()
 	waiting, err := e.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{
 		States: []windsock.TaskInstanceState{windsock.TaskStateScheduled, windsock.TaskStateQueued},
 	})
@@ -351,6 +368,50 @@ func (e *Environment) Load(ctx context.Context) (Load, error) {
 	}
 	l.Queued = len(waiting)
 	return l, nil
+}
+
+// executorLoad sums the running tries and the slots of this process's
+// executors and worker.
+func (e *Environment) executorLoad() (running, slots int) {
+	e.roles.mu.Lock()
+	defer e.roles.mu.Unlock()
+	for _, ex := range e.executors() {
+		r, s := ex.Load()
+		running += r
+		slots += s
+	}
+	return running, slots
+}
+
+// metricsHandler serves the process's metrics.
+func (e *Environment) metricsHandler() http.Handler { return e.Metrics.Handler() }
+
+// registerMetrics adds the gauges of the started roles (roles.mu held):
+// the process's own executors, and, in a process with a scheduler or a
+// web server (where Airflow users look for them), the environment-wide
+// ones read from the store.
+func (e *Environment) registerMetrics(want Roles) {
+	own := len(e.executors()) > 0
+	if own {
+		e.mustRegister(metrics.Executors{Load: e.executorLoad})
+	}
+	if want.Schedulers > 0 || want.Web {
+		e.mustRegister(&metrics.Environment{Store: e.Store, Parallelism: e.Config.Core.Parallelism, OwnExecutors: own, Logger: e.Logger})
+	}
+}
+
+func (e *Environment) mustRegister(c prometheus.Collector) {
+	if err := e.Metrics.Register(c); err != nil {
+		e.Logger.Warn("metrics: a collector was refused", "error", err)
+	}
+}
+
+// MetricsAddr is where the process's own metrics listener serves ("" when
+// Roles.Metrics was not asked for).
+func (e *Environment) MetricsAddr() string {
+	e.roles.mu.Lock()
+	defer e.roles.mu.Unlock()
+	return e.metricsAddr
 }
 
 // SetExecutorSlots changes how many tries each local executor of the
@@ -400,7 +461,7 @@ func (e *Environment) stopRoles(hurry context.Context, grace time.Duration) {
 	}
 	r.drained = true
 	// What Load and Handler read stays; nothing is started any more.
-	engines, worker, proc, logs, webSvc := r.engines, r.worker, r.proc, r.logs, r.web
+	engines, worker, proc, logs, webSvc, metricsSvc := r.engines, r.worker, r.proc, r.logs, r.web, r.metrics
 	r.mu.Unlock()
 	if webSvc != nil {
 		webSvc.Stop()
@@ -427,6 +488,9 @@ func (e *Environment) stopRoles(hurry context.Context, grace time.Duration) {
 	}
 	if logs != nil {
 		logs.Stop()
+	}
+	if metricsSvc != nil {
+		metricsSvc.Stop()
 	}
 }
 

@@ -67,6 +67,7 @@ func (e *Environment) NewWorker(opts WorkerOptions) (*executor.Local, error) {
 			}
 		},
 		LostContactAfter: e.lostContactAfter(), LogServer: opts.LogServer,
+		Metrics: e.Metrics, MetricsAddr: e.metricsAddr,
 		Logger: e.Logger, Clock: e.Clock,
 	})
 }

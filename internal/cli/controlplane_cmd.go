@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/config"
+	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/mwaa"
 	"github.com/windsock/windsock/internal/osenv"
 )
@@ -70,7 +71,8 @@ func (r *runner) runControlPlane(parent context.Context, home, addr, region, acc
 		return fmt.Errorf("create control plane home: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(r.io.Stderr, nil))
-	envRunner, err := r.environmentRunner(home, logger)
+	cpMetrics := metrics.NewControlPlane()
+	envRunner, err := r.environmentRunner(home, logger, cpMetrics)
 	if err != nil {
 		return err
 	}
@@ -79,7 +81,7 @@ func (r *runner) runControlPlane(parent context.Context, home, addr, region, acc
 	if c, ok := envRunner.(interface{ Close() }); ok {
 		defer c.Close()
 	}
-	svc, err := mwaa.New(mwaa.Config{Home: home, Region: region, Account: account, Runner: envRunner, Logger: logger})
+	svc, err := mwaa.New(mwaa.Config{Home: home, Region: region, Account: account, Runner: envRunner, Logger: logger, Metrics: cpMetrics})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/envrunner"
 	"github.com/windsock/windsock/internal/envspec"
+	"github.com/windsock/windsock/internal/metrics"
 )
 
 // environmentRunner is the envspec.Runner `windsock controlplane` drives:
@@ -22,12 +23,12 @@ import (
 //     controlplane.s3_secret_access_key and controlplane.s3_region, else
 //     the AWS_* variables): where the source buckets are read from; unset,
 //     buckets are folders under the home's buckets/.
-func (r *runner) environmentRunner(home string, logger *slog.Logger) (envspec.Runner, error) {
+func (r *runner) environmentRunner(home string, logger *slog.Logger, m *metrics.ControlPlane) (envspec.Runner, error) {
 	cfg, err := config.Load(home, r.io.Environ)
 	if err != nil {
 		return nil, fmt.Errorf("control plane config: %w", err)
 	}
-	rc := envrunner.Config{Home: home, Logger: logger}
+	rc := envrunner.Config{Home: home, Logger: logger, Metrics: m}
 	if _, sqlite := cfg.SQLitePath(); !sqlite {
 		rc.DatabaseURL = cfg.Database.SQLAlchemyConn
 	}

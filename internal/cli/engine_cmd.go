@@ -65,11 +65,13 @@ hands them back at once.`,
 				DAGProcessor: !env.Config.Scheduler.StandaloneDagProcessor,
 				Schedulers:   1,
 				LogServer:    local && env.Shared() && !skipLogs, LogServerAddr: logServerAddr(env, hostname),
+				Metrics: true,
 			}); err != nil {
 				return err
 			}
 			defer env.Drain(ctx, 0) // at once when returning early, before the locks go
-			logger.Info("scheduler is running", "executor", env.Config.Core.Executor, "parallelism", env.Config.Core.Parallelism, "dags_folder", env.Config.Core.DagsFolder)
+			logger.Info("scheduler is running", "executor", env.Config.Core.Executor, "parallelism", env.Config.Core.Parallelism, "dags_folder", env.Config.Core.DagsFolder,
+				"metrics", "http://"+env.MetricsAddr()+"/metrics")
 			<-ctx.Done()
 			drainGracefully(logger, grace, env.Drain)
 			logger.Info("stopped")

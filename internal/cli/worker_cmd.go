@@ -58,10 +58,12 @@ database is back, or when the worker next starts in the same home.`,
 			if err := env.Start(context.WithoutCancel(ctx), app.Roles{
 				Worker:    &app.WorkerOptions{Concurrency: concurrency, Queues: qs},
 				LogServer: !skipLogs, LogServerAddr: logServerAddr(env, hostname),
+				Metrics: true,
 			}); err != nil {
 				return err
 			}
-			logger.Info("worker is running", "hostname", env.Hostname, "concurrency", concurrencyOf(concurrency, env), "queues", qs)
+			logger.Info("worker is running", "hostname", env.Hostname, "concurrency", concurrencyOf(concurrency, env), "queues", qs,
+				"metrics", "http://"+env.MetricsAddr()+"/metrics")
 			<-ctx.Done()
 			drainGracefully(logger, grace, env.Drain)
 			logger.Info("stopped")
@@ -100,10 +102,10 @@ func (r *runner) dagProcessorCommand() *cobra.Command {
 				return err
 			}
 			defer done()
-			if err := env.Start(ctx, app.Roles{DAGProcessor: true}); err != nil {
+			if err := env.Start(ctx, app.Roles{DAGProcessor: true, Metrics: true}); err != nil {
 				return err
 			}
-			logger.Info("dag processor is running", "dags_folder", env.Config.Core.DagsFolder)
+			logger.Info("dag processor is running", "dags_folder", env.Config.Core.DagsFolder, "metrics", "http://"+env.MetricsAddr()+"/metrics")
 			<-ctx.Done()
 			logger.Info("shutting down")
 			env.Drain(ctx, 0)

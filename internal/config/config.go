@@ -55,6 +55,7 @@ type Config struct {
 	Operators OperatorsSection
 	Celery    CelerySection
 	AwsMwaa   AwsMwaaSection
+	Metrics   MetricsSection
 
 	// sources records, for "section.option", where a known option's value
 	// came from when it was not the default.
@@ -152,6 +153,22 @@ type CoreSection struct {
 	// is unpacked into PluginsFolder, again whenever it changes. Not in
 	// Airflow. Default: $WINDSOCK_HOME/plugins.zip.
 	PluginsZip string
+}
+
+// MetricsSection is [metrics]: where a process without a web server
+// (scheduler, DAG processor, worker) serves its Prometheus metrics at
+// /metrics. Web servers serve them on their own port. Not in Airflow,
+// which sends its metrics to statsd.
+type MetricsSection struct {
+	// MetricsHost is the address the metrics listener binds. Default:
+	// 127.0.0.1, so that metrics stay off public interfaces unless an
+	// operator opens them (0.0.0.0).
+	MetricsHost string
+	// MetricsPort is its port; when another process of the host has it,
+	// a free port is used instead, and each process records the address
+	// it serves on in its job row (and logs it). 0 means any free port.
+	// Default: 8794.
+	MetricsPort int
 }
 
 // CelerySection is [celery]: the settings of `windsock worker`, under the

@@ -50,6 +50,9 @@ func (c *Config) Validate() error {
 	if p := c.Logging.WorkerLogServerPort; p < 1 || p > 65535 {
 		v.add("logging.worker_log_server_port", fmt.Sprintf("must be between 1 and 65535, got %d", p))
 	}
+	if p := c.Metrics.MetricsPort; p < 0 || p > 65535 {
+		v.add("metrics.metrics_port", fmt.Sprintf("must be between 0 and 65535, got %d", p))
+	}
 	v.positive("logging.log_fetch_timeout_sec", c.Logging.LogFetchTimeoutSec)
 	if c.Logging.RemoteLogging {
 		v.remoteFolder("logging.remote_base_log_folder", c.Logging.RemoteBaseLogFolder)

@@ -29,6 +29,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/windsock/windsock/internal/dagfile"
+	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/operator"
 	"github.com/windsock/windsock/internal/pyrt"
 	"github.com/windsock/windsock/internal/schedule"
@@ -107,6 +108,11 @@ type Config struct {
 	Logger      *slog.Logger
 	Clock       func() time.Time
 	Hostname    string
+	// Metrics counts the parses and passes (nil: none).
+	Metrics *metrics.Process
+	// MetricsAddr is where this process serves its metrics, recorded in
+	// the processor's job row; "" when it serves none of its own.
+	MetricsAddr string
 }
 
 // Processor parses DAG files into the store. It remembers what it parsed so
@@ -227,6 +233,7 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
+	began := time.Now()
 	now := p.cfg.Clock()
 	seen, helpers, err := p.readRoots()
 	if err != nil {
@@ -306,7 +313,21 @@ func (p *Processor) Sync(ctx context.Context) (*Report, error) {
 	p.owners = owners
 	p.helpers = helpers
 	p.first = false
-	return p.report(changed, dupErrs, written, len(removed)), nil
+	rep := p.report(changed, dupErrs, written, len(removed))
+	p.recordPass(rep, time.Since(began))
+	return rep, nil
+}
+
+// recordPass sets the DAG processing gauges from a pass's report.
+func (p *Processor) recordPass(rep *Report, took time.Duration) {
+	dags, importErrors := 0, 0
+	for _, f := range rep.Files {
+		dags += len(f.DagIDs)
+		if len(f.Errors) > 0 {
+			importErrors++
+		}
+	}
+	p.cfg.Metrics.DAGProcessorPass(took, dags, importErrors)
 }
 
 // readRoots reads every DAG file of every root, keyed by fileloc. A file
@@ -484,6 +505,7 @@ func (p *Processor) parse(ctx context.Context, locs []string, now time.Time) {
 	wg.Wait()
 	for _, loc := range locs {
 		p.files[loc].parsedAt = now
+		p.cfg.Metrics.DAGFileParsed(loc, p.files[loc].duration)
 	}
 }
 

@@ -76,7 +76,7 @@ func (p *Processor) startUp(ctx context.Context) (*fsnotify.Watcher, int64, erro
 	job := &windsock.Job{
 		State: windsock.JobRunning, JobType: windsock.JobTypeDagProcessor,
 		StartDate: p.cfg.Clock(), LatestHeartbeat: p.cfg.Clock(),
-		Hostname: p.cfg.Hostname, Unixname: unixName(),
+		Hostname: p.cfg.Hostname, Unixname: unixName(), MetricsAddr: p.cfg.MetricsAddr,
 	}
 	if err := p.cfg.Store.JobCreate(ctx, job); err != nil {
 		if watcher != nil {

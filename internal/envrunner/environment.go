@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/bucketsync"
+	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/postgres"
@@ -35,6 +36,7 @@ type environment struct {
 	procs     map[string]*supervise.Process
 	extraEnv  []string // exported by the startup script
 	st        store.Store
+	stCfg     *config.Config // the configuration st was opened with
 	logger    *slog.Logger
 	logFile   *os.File
 	cancel    context.CancelFunc
@@ -307,7 +309,8 @@ func (e *environment) startProcess(ps procSpec) error {
 		// standalone prints the generated admin password on stdout; it
 		// stays in the home's password file, out of the log groups.
 		DiscardStdout: ps.id == "standalone",
-	}, supervise.Options{Logger: e.logger, MinBackoff: e.r.cfg.RestartBackoff})
+	}, supervise.Options{Logger: e.logger, MinBackoff: e.r.cfg.RestartBackoff,
+		OnRestart: func() { e.r.cfg.Metrics.ProcessRestarted(e.name, ps.id) }})
 	if err != nil {
 		return err
 	}

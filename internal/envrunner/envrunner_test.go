@@ -36,7 +36,7 @@ func TestDAGFromLocalBucket(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"airflow_ti_successes 3\n", `airflow_dagrun_duration_success{dag_id="first"} `, `airflow_pool_open_slots{pool_name="default_pool"} 512`, "airflow_dagbag_size 2\n", "airflow_scheduler_heartbeat 1"} {
+	for _, want := range []string{"airflow_ti_successes 3\n", `airflow_dagrun_duration_success_count{dag_id="first"} 1`, `airflow_pool_open_slots{pool_name="default_pool"} 512`, "airflow_dagbag_size 2\n", "\nairflow_scheduler_heartbeat "} {
 		if !strings.Contains(string(body), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, body)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/windsock/windsock/internal/awss3"
 	"github.com/windsock/windsock/internal/bucketsync"
 	"github.com/windsock/windsock/internal/envspec"
+	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/store/postgres"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -78,6 +79,9 @@ type Config struct {
 	// RestartBackoff is the first wait before a crashed process is
 	// restarted (doubling up to 30 s). Default: 200 ms.
 	RestartBackoff time.Duration
+	// Metrics counts the scaling decisions and the process restarts
+	// (the control plane's /metrics); nil counts nothing.
+	Metrics *metrics.ControlPlane
 }
 
 // Runner runs environments; it implements envspec.Runner.

@@ -58,6 +58,7 @@ func (e *environment) scaleOnce(ctx context.Context) {
 		return
 	}
 	e.logger.Info("autoscaling", "decision", p.Reason, "queued", queued, "running", running, "from", cur, "to", p.Workers)
+	e.r.cfg.Metrics.ScalingDecision(e.name, cur, p.Workers)
 	if err := e.setWorkers(p.Workers); err != nil {
 		e.logger.Error("autoscaling failed", "error", err)
 	}
@@ -66,20 +67,9 @@ func (e *environment) scaleOnce(ctx context.Context) {
 // load reads the queued and running task instances from the
 // environment's metadata database (opened once, read-only use).
 func (e *environment) load(ctx context.Context) (queued, running int, err error) {
-	e.mu.Lock()
-	st := e.st
-	e.mu.Unlock()
-	if st == nil {
-		cfg, err := config.Load(string(e.h), nil)
-		if err != nil {
-			return 0, 0, err
-		}
-		if st, err = app.OpenStore(ctx, cfg); err != nil {
-			return 0, 0, err
-		}
-		e.mu.Lock()
-		e.st = st
-		e.mu.Unlock()
+	st, _, err := e.store(ctx)
+	if err != nil {
+		return 0, 0, err
 	}
 	count := func(state windsock.TaskInstanceState) (int, error) {
 		_, n, err := st.TaskInstanceQuery(ctx, &store.TaskInstanceQueryParams{States: []windsock.TaskInstanceState{state}, Limit: 1})
@@ -90,6 +80,32 @@ func (e *environment) load(ctx context.Context) (queued, running int, err error)
 	}
 	running, err = count(windsock.TaskStateRunning)
 	return queued, running, err
+}
+
+// store returns the environment's metadata database and configuration,
+// opened on first use and kept until the environment stops.
+func (e *environment) store(ctx context.Context) (store.Store, *config.Config, error) {
+	e.mu.Lock()
+	st, cfg := e.st, e.stCfg
+	e.mu.Unlock()
+	if st != nil {
+		return st, cfg, nil
+	}
+	cfg, err := config.Load(string(e.h), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st, err = app.OpenStore(ctx, cfg); err != nil {
+		return nil, nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.st != nil { // opened meanwhile by another caller
+		st.Close()
+		return e.st, e.stCfg, nil
+	}
+	e.st, e.stCfg = st, cfg
+	return st, cfg, nil
 }
 
 // setWorkers runs n workers: on one process by its executor's slots; else

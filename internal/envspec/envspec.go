@@ -116,3 +116,29 @@ type Runner interface {
 	// "airflow") in the environment as MWAA's /aws_mwaa/cli does.
 	Invoke(ctx context.Context, name string, commandLine string) (stdout, stderr []byte, err error)
 }
+
+// Component is one process of a running environment (a scheduler, the
+// DAG processor, a worker), as the job row it heartbeats in the
+// environment's metadata database tells: the control plane's cluster
+// activity.
+type Component struct {
+	// Kind is "Scheduler", "DAG processor" or "Worker".
+	Kind     string
+	Hostname string
+	// State is the job's: running, or failed for a process presumed dead.
+	State           string
+	StartDate       time.Time
+	LatestHeartbeat time.Time
+	// Healthy is set when the process is running and its heartbeat is
+	// within the environment's health check threshold for its kind.
+	Healthy bool
+	// MetricsAddr is where the process serves /metrics ("" when its web
+	// server does).
+	MetricsAddr string
+}
+
+// ActivityReader is a Runner that can list a running environment's
+// processes; the control plane's UI shows them when its Runner is one.
+type ActivityReader interface {
+	Activity(ctx context.Context, name string) ([]Component, error)
+}

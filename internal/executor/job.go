@@ -25,7 +25,7 @@ func (e *Local) createJob(ctx context.Context) error {
 	}
 	job := &windsock.Job{State: windsock.JobRunning, JobType: windsock.JobTypeWorker, StartDate: now, LatestHeartbeat: now,
 		ExecutorClass: class, Hostname: e.cfg.Hostname, Unixname: unixName(),
-		PID: self.PID, ProcessStart: self.Start, LogServer: e.cfg.LogServer}
+		PID: self.PID, ProcessStart: self.Start, LogServer: e.cfg.LogServer, MetricsAddr: e.cfg.MetricsAddr}
 	if err := e.cfg.Store.JobCreate(ctx, job); err != nil {
 		return fmt.Errorf("record worker job: %w", err)
 	}

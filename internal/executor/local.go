@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/startstop"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/taskrun"
@@ -40,8 +41,13 @@ type Config struct {
 	// task logs, recorded in its job row for the web servers; "" when
 	// none serves them.
 	LogServer string
-	Logger    *slog.Logger
-	Clock     func() time.Time
+	// Metrics counts the tries this executor runs (nil: none);
+	// MetricsAddr is where this process serves them, recorded in its job
+	// row ("" when it serves none of its own).
+	Metrics     *metrics.Process
+	MetricsAddr string
+	Logger      *slog.Logger
+	Clock       func() time.Time
 
 	// ClaimQueued makes this a worker: it claims any queued task instance
 	// (of Queues, when set) rather than only those submitted, when woken
@@ -437,7 +443,12 @@ func (e *Local) runTry(ctx context.Context, ti *windsock.TaskInstance) {
 		return
 	}
 	try := &taskrun.Try{TI: ti, DAG: dag, Run: run}
+	e.cfg.Metrics.TryStarted(ti.DagID, ti.TaskID)
+	began := time.Now()
 	out, err := e.cfg.Runner.Run(ctx, try)
+	if err == nil {
+		e.cfg.Metrics.TryFinished(ti.DagID, ti.TaskID, out.State, time.Since(began))
+	}
 	if err == nil && out.Pending != nil {
 		// Journaled: the try is done; its outcome is recorded (and
 		// OnDone called) once the database is back.

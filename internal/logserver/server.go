@@ -13,14 +13,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/windsock/windsock/internal/startstop"
@@ -65,39 +63,19 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("start log server: %w", err)
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", s.Addr)
-	if err != nil && s.AnyPortIfTaken && errors.Is(err, syscall.EADDRINUSE) {
-		host, _, _ := net.SplitHostPort(s.Addr)
-		s.logger().Info("the log server port is taken (another worker on this host?): serving task logs on a free port", "taken", s.Addr)
-		ln, err = lc.Listen(ctx, "tcp", net.JoinHostPort(host, "0"))
-	}
-	if err != nil {
+	srv := &startstop.HTTP{Name: "task logs", Handler: s.Handler(), Addr: s.Addr, AnyPortIfTaken: s.AnyPortIfTaken, Logger: s.Logger}
+	if err := srv.Start(ctx); err != nil {
 		stopped()
 		return fmt.Errorf("start log server: %w", err)
 	}
 	s.mu.Lock()
-	s.addr = ln.Addr().String()
+	s.addr = srv.ListenAddr()
 	s.mu.Unlock()
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.logger().Error("log server stopped", "addr", ln.Addr().String(), "error", err)
-		}
-	}()
 	go func() {
 		defer stopped()
-		<-ctx.Done()
-		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(shutCtx); err != nil {
-			_ = srv.Close()
-		}
-		<-served
+		<-srv.Stopped()
 	}()
-	s.logger().Info("serving task logs", "addr", ln.Addr().String(), "folder", s.Folder)
+	s.logger().Info("serving task logs", "addr", srv.ListenAddr(), "folder", s.Folder)
 	started()
 	return nil
 }

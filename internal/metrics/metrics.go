@@ -1,218 +1,210 @@
-// Package metrics serves an environment's Prometheus metrics at /metrics,
-// under Airflow's metric names (as its statsd names appear through the
-// Prometheus statsd exporter: dots become underscores, the per-pool and
-// per-DAG parts become labels). They are read from the metadata database
-// at each scrape, so any web server of the environment gives the same
-// answer whichever process did the work.
+// Package metrics holds a process's Prometheus metrics, under Airflow's
+// metric names as the Prometheus statsd exporter shows them when Airflow
+// sends them through statsd: the "airflow." prefix and the dots become
+// underscores, and the per-DAG, per-task, per-file and per-pool parts of
+// a name become labels (airflow.ti.finish.<dag_id>.<task_id>.<state> is
+// airflow_ti_finish{dag_id,task_id,state}); timers are summaries in
+// seconds, as the exporter turns statsd's milliseconds into them.
+//
+// Airflow's counters and timers are events: the process that does the
+// work counts them (a scheduler its heartbeats, the runs it ends and the
+// zombies it fails; an executor or worker the tries it runs; the DAG
+// processor its parses), so each process serves its own, as each Airflow
+// process sends its own to statsd. The gauges that describe the whole
+// environment (pool slots, queued task instances) are read from the
+// metadata database at each scrape (Environment), so any process that
+// serves them gives the same answer.
+//
+// Nothing here is global: each environment opened in a process has its
+// own Process, and a control plane that holds many environments keeps
+// their metrics apart.
 package metrics
 
 import (
-	"context"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/windsock/windsock/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// Collector reads the metrics from an environment's store.
-type Collector struct {
-	Store store.Store
-	// Parallelism is core.parallelism: the executor's slots.
-	Parallelism int
-	Logger      *slog.Logger
+// timerObjectives are the quantiles the statsd exporter gives a timer by
+// default, with its error margins.
+var timerObjectives = map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001}
+
+// Process is the metrics of one environment in one process. Its methods
+// may be called on a nil *Process, which records nothing: the one-shot
+// commands and the tests that build a service without metrics pass nil.
+type Process struct {
+	reg *prometheus.Registry
+
+	schedulerHeartbeat prometheus.Counter
+	zombiesKilled      prometheus.Counter
+
+	tiSuccesses  prometheus.Counter
+	tiFailures   prometheus.Counter
+	tiStart      *prometheus.CounterVec
+	tiFinish     *prometheus.CounterVec
+	taskDuration *prometheus.SummaryVec
+
+	dagrunSuccess *prometheus.SummaryVec
+	dagrunFailed  *prometheus.SummaryVec
+
+	dagbagSize      prometheus.Gauge
+	importErrors    prometheus.Gauge
+	totalParseTime  prometheus.Gauge
+	processes       prometheus.Counter
+	lastDuration    *prometheus.SummaryVec
+	processorPasses prometheus.Counter
 }
 
-// ServeHTTP writes the metrics in Prometheus's text format.
-func (c *Collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	defer cancel()
-	fams, err := c.Collect(ctx)
-	if err != nil {
-		if c.Logger != nil {
-			c.Logger.Error("collecting metrics failed", "error", err)
-		}
-		http.Error(w, "internal error", http.StatusInternalServerError)
+// New returns an empty Process with the Go runtime's and the process's
+// own metrics (go_*, process_*) registered.
+func New() *Process {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := factory{reg}
+	return &Process{
+		reg:                reg,
+		schedulerHeartbeat: f.counter("airflow_scheduler_heartbeat", "Scheduler heartbeats (a scheduler beats every scheduler.scheduler_heartbeat_sec)."),
+		zombiesKilled:      f.counter("airflow_zombies_killed", "Running tries failed because their process stopped heartbeating (zombies)."),
+
+		tiSuccesses: f.counter("airflow_ti_successes", "Tries that ended in success, run by this process."),
+		tiFailures:  f.counter("airflow_ti_failures", "Tries that failed (up for retry or failed), run by this process."),
+		tiStart:     f.counterVec("airflow_ti_start", "Tries started by this process, per task.", "dag_id", "task_id"),
+		tiFinish:    f.counterVec("airflow_ti_finish", "Tries ended in this process, per task and state.", "dag_id", "task_id", "state"),
+		taskDuration: f.summaryVec("airflow_task_duration", "Seconds a try took to run, per task.",
+			"dag_id", "task_id"),
+
+		dagrunSuccess: f.summaryVec("airflow_dagrun_duration_success", "Seconds a successful DAG run took, per DAG.", "dag_id"),
+		dagrunFailed:  f.summaryVec("airflow_dagrun_duration_failed", "Seconds a failed DAG run took, per DAG.", "dag_id"),
+
+		dagbagSize:      f.gauge("airflow_dagbag_size", "DAGs found in the DAG folder by the last pass."),
+		importErrors:    f.gauge("airflow_dag_processing_import_errors", "DAG files that failed to import in the last pass."),
+		totalParseTime:  f.gauge("airflow_dag_processing_total_parse_time", "Seconds the last pass over the DAG folder took."),
+		processes:       f.counter("airflow_dag_processing_processes", "DAG file parses started."),
+		lastDuration:    f.summaryVec("airflow_dag_processing_last_duration", "Seconds a DAG file took to parse, per file.", "dag_file"),
+		processorPasses: f.counter("windsock_dag_processor_passes", "Passes of the DAG processor over the DAG folder (not an Airflow metric)."),
+	}
+}
+
+// factory registers the instruments of one registry.
+type factory struct{ reg *prometheus.Registry }
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) gauge(name, help string) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+	f.reg.MustRegister(g)
+	return g
+}
+
+func (f factory) summaryVec(name, help string, labels ...string) *prometheus.SummaryVec {
+	s := prometheus.NewSummaryVec(prometheus.SummaryOpts{Name: name, Help: help, Objectives: timerObjectives}, labels)
+	f.reg.MustRegister(s)
+	return s
+}
+
+// Register adds a collector (Environment, Executors) to the process's
+// metrics.
+func (p *Process) Register(c prometheus.Collector) error {
+	if p == nil {
+		return nil
+	}
+	return p.reg.Register(c)
+}
+
+// Handler serves the metrics in Prometheus's exposition format. A
+// collector that fails (the metadata database unreachable) costs only its
+// own metrics: the event counters are still served.
+func (p *Process) Handler() http.Handler {
+	return promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// Gatherer is the registry, for a caller that serves it with others.
+func (p *Process) Gatherer() prometheus.Gatherer { return p.reg }
+
+// SchedulerHeartbeat counts a scheduler heartbeat.
+func (p *Process) SchedulerHeartbeat() {
+	if p != nil {
+		p.schedulerHeartbeat.Inc()
+	}
+}
+
+// ZombiesKilled counts tries failed as zombies.
+func (p *Process) ZombiesKilled(n int) {
+	if p != nil && n > 0 {
+		p.zombiesKilled.Add(float64(n))
+	}
+}
+
+// TryStarted counts a try that starts running here.
+func (p *Process) TryStarted(dagID, taskID string) {
+	if p != nil {
+		p.tiStart.WithLabelValues(dagID, taskID).Inc()
+	}
+}
+
+// TryFinished counts a try that ended here in state (as recorded), having
+// run for took.
+func (p *Process) TryFinished(dagID, taskID string, state windsock.TaskInstanceState, took time.Duration) {
+	if p == nil || state == "" {
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_ = Write(w, fams)
+	p.tiFinish.WithLabelValues(dagID, taskID, string(state)).Inc()
+	p.taskDuration.WithLabelValues(dagID, taskID).Observe(took.Seconds())
+	switch state {
+	case windsock.TaskStateSuccess:
+		p.tiSuccesses.Inc()
+	case windsock.TaskStateFailed, windsock.TaskStateUpForRetry:
+		// Airflow counts every failed try, retried or not.
+		p.tiFailures.Inc()
+	}
 }
 
-// Family is one metric with its samples.
-type Family struct {
-	Name, Help, Type string
-	Samples          []Sample
+// DagRunFinished observes the duration of a run this process ended.
+func (p *Process) DagRunFinished(run *windsock.DagRun) {
+	if p == nil || run.StartDate == nil || run.EndDate == nil {
+		return
+	}
+	took := run.EndDate.Sub(*run.StartDate).Seconds()
+	switch run.State {
+	case windsock.DagRunSuccess:
+		p.dagrunSuccess.WithLabelValues(run.DagID).Observe(took)
+	case windsock.DagRunFailed:
+		p.dagrunFailed.WithLabelValues(run.DagID).Observe(took)
+	}
 }
 
-// Sample is one value with its labels (name, value pairs).
-type Sample struct {
-	Labels []string
-	Value  float64
+// DAGFileParsed counts the parse of one DAG file, which took took.
+func (p *Process) DAGFileParsed(file string, took time.Duration) {
+	if p != nil {
+		p.processes.Inc()
+		p.lastDuration.WithLabelValues(file).Observe(took.Seconds())
+	}
 }
 
-// Collect reads every metric.
-func (c *Collector) Collect(ctx context.Context) ([]Family, error) {
-	var fams []Family
-	gauge := func(name, help string, v float64) {
-		fams = append(fams, Family{Name: name, Help: help, Type: "gauge", Samples: []Sample{{Value: v}}})
+// DAGProcessorPass records a pass of the DAG processor: how long it took,
+// the DAGs it found and the files that failed to import.
+func (p *Process) DAGProcessorPass(took time.Duration, dags, importErrors int) {
+	if p == nil {
+		return
 	}
-	count := func(states ...windsock.TaskInstanceState) (int, error) {
-		_, n, err := c.Store.TaskInstanceQuery(ctx, &store.TaskInstanceQueryParams{States: states, Limit: 1})
-		return n, err
-	}
-
-	hb := 0.0
-	if job, err := c.Store.JobLatest(ctx, windsock.JobTypeScheduler); err == nil {
-		hb = float64(job.LatestHeartbeat.UnixMilli()) / 1000
-	} else if windsock.ErrorCode(err) != windsock.ENOTFOUND {
-		return nil, fmt.Errorf("metrics: scheduler heartbeat: %w", err)
-	}
-	gauge("airflow_scheduler_heartbeat", "Unix time of the latest scheduler heartbeat (Airflow counts heartbeats; alert on time() minus this).", hb)
-
-	dags, err := c.Store.DAGList(ctx, &store.DAGListParams{OnlyActive: true})
-	if err != nil {
-		return nil, fmt.Errorf("metrics: dags: %w", err)
-	}
-	gauge("airflow_dagbag_size", "DAGs found in the DAG folder.", float64(len(dags)))
-	ies, err := c.Store.ImportErrorList(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: import errors: %w", err)
-	}
-	gauge("airflow_dag_processing_import_errors", "DAG files that failed to import.", float64(len(ies)))
-
-	queued, err := count(windsock.TaskStateQueued)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: queued: %w", err)
-	}
-	running, err := count(windsock.TaskStateRunning)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: running: %w", err)
-	}
-	gauge("airflow_executor_queued_tasks", "Task instances queued.", float64(queued))
-	gauge("airflow_executor_running_tasks", "Task instances running.", float64(running))
-	gauge("airflow_executor_open_slots", "core.parallelism less the queued and running task instances.", float64(max(c.Parallelism-queued-running, 0)))
-
-	if err := c.pools(ctx, &fams); err != nil {
-		return nil, err
-	}
-
-	for _, m := range []struct {
-		name, help string
-		state      windsock.TaskInstanceState
-	}{
-		{"airflow_ti_successes", "Task instances that succeeded (as the metadata database holds them).", windsock.TaskStateSuccess},
-		{"airflow_ti_failures", "Task instances that failed (as the metadata database holds them).", windsock.TaskStateFailed},
-	} {
-		n, err := count(m.state)
-		if err != nil {
-			return nil, fmt.Errorf("metrics: %s: %w", m.name, err)
-		}
-		fams = append(fams, Family{Name: m.name, Help: m.help, Type: "counter", Samples: []Sample{{Value: float64(n)}}})
-	}
-
-	for _, m := range []struct {
-		name  string
-		state windsock.DagRunState
-	}{{"airflow_dagrun_duration_success", windsock.DagRunSuccess}, {"airflow_dagrun_duration_failed", windsock.DagRunFailed}} {
-		f, err := c.runDurations(ctx, m.name, m.state)
-		if err != nil {
-			return nil, err
-		}
-		fams = append(fams, f)
-	}
-	return fams, nil
+	p.processorPasses.Inc()
+	p.totalParseTime.Set(took.Seconds())
+	p.dagbagSize.Set(float64(dags))
+	p.importErrors.Set(float64(importErrors))
 }
-
-// pools adds each pool's open, queued and running slots.
-func (c *Collector) pools(ctx context.Context, fams *[]Family) error {
-	pools, err := c.Store.PoolList(ctx)
-	if err != nil {
-		return fmt.Errorf("metrics: pools: %w", err)
-	}
-	usage, err := c.Store.TaskInstanceSlotUsage(ctx)
-	if err != nil {
-		return fmt.Errorf("metrics: pool usage: %w", err)
-	}
-	open := Family{Name: "airflow_pool_open_slots", Help: "Free slots per pool.", Type: "gauge"}
-	queuedF := Family{Name: "airflow_pool_queued_slots", Help: "Queued task instances per pool.", Type: "gauge"}
-	runningF := Family{Name: "airflow_pool_running_slots", Help: "Running task instances per pool.", Type: "gauge"}
-	for _, p := range pools {
-		labels := []string{"pool_name", p.Pool}
-		_, q, err := c.Store.TaskInstanceQuery(ctx, &store.TaskInstanceQueryParams{Pools: []string{p.Pool}, States: []windsock.TaskInstanceState{windsock.TaskStateQueued}, Limit: 1})
-		if err != nil {
-			return fmt.Errorf("metrics: pool %s: %w", p.Pool, err)
-		}
-		_, r, err := c.Store.TaskInstanceQuery(ctx, &store.TaskInstanceQueryParams{Pools: []string{p.Pool}, States: []windsock.TaskInstanceState{windsock.TaskStateRunning}, Limit: 1})
-		if err != nil {
-			return fmt.Errorf("metrics: pool %s: %w", p.Pool, err)
-		}
-		free := float64(p.Slots - usage.PoolSlots[p.Pool])
-		if p.Slots < 0 { // -1: unlimited
-			free = -1
-		}
-		open.Samples = append(open.Samples, Sample{Labels: labels, Value: free})
-		queuedF.Samples = append(queuedF.Samples, Sample{Labels: labels, Value: float64(q)})
-		runningF.Samples = append(runningF.Samples, Sample{Labels: labels, Value: float64(r)})
-	}
-	*fams = append(*fams, open, queuedF, runningF)
-	return nil
-}
-
-// runDurations is, per DAG, the duration of its latest run that ended in
-// state, in seconds.
-func (c *Collector) runDurations(ctx context.Context, name string, state windsock.DagRunState) (Family, error) {
-	f := Family{Name: name, Help: "Seconds the latest " + string(state) + " run of each DAG took.", Type: "gauge"}
-	runs, _, err := c.Store.DagRunQuery(ctx, &store.DagRunQueryParams{States: []windsock.DagRunState{state}, OrderBy: "-end_date", Limit: 1000})
-	if err != nil {
-		return f, fmt.Errorf("metrics: %s: %w", name, err)
-	}
-	seen := map[string]bool{}
-	for _, r := range runs {
-		if seen[r.DagID] || r.StartDate == nil || r.EndDate == nil {
-			continue
-		}
-		seen[r.DagID] = true
-		f.Samples = append(f.Samples, Sample{Labels: []string{"dag_id", r.DagID}, Value: r.EndDate.Sub(*r.StartDate).Seconds()})
-	}
-	sort.Slice(f.Samples, func(i, j int) bool { return f.Samples[i].Labels[1] < f.Samples[j].Labels[1] })
-	return f, nil
-}
-
-// Write writes families in Prometheus's text exposition format.
-func Write(w io.Writer, fams []Family) error {
-	var b strings.Builder
-	for _, f := range fams {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", f.Name, escapeHelp(f.Help), f.Name, f.Type)
-		for _, s := range f.Samples {
-			b.WriteString(f.Name)
-			if len(s.Labels) > 0 {
-				b.WriteByte('{')
-				for i := 0; i+1 < len(s.Labels); i += 2 {
-					if i > 0 {
-						b.WriteByte(',')
-					}
-					fmt.Fprintf(&b, "%s=\"%s\"", s.Labels[i], escapeLabel(s.Labels[i+1]))
-				}
-				b.WriteByte('}')
-			}
-			b.WriteByte(' ')
-			b.WriteString(strconv.FormatFloat(s.Value, 'g', -1, 64))
-			b.WriteByte('\n')
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-
-func escapeLabel(s string) string { return labelEscaper.Replace(s) }
-func escapeHelp(s string) string  { return helpEscaper.Replace(s) }

@@ -41,6 +41,9 @@ type testRunner struct {
 	envs   map[string]*testEnv
 	starts map[string]int
 	adopts map[string]int
+	// activity is what Activity answers per environment (the processes
+	// the real runner reads from job rows, see envrunner.Activity).
+	activity map[string][]envspec.Component
 }
 
 type testEnv struct {
@@ -185,6 +188,24 @@ func (r *testRunner) Status(name string) (envspec.Status, bool) {
 
 func (r *testRunner) Invoke(context.Context, string, string) ([]byte, []byte, error) {
 	return nil, nil, errors.New("not used: the web server runs CLI commands")
+}
+
+func (r *testRunner) Activity(_ context.Context, name string) ([]envspec.Component, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.envs[name]; !ok {
+		return nil, errors.New("not running")
+	}
+	return r.activity[name], nil
+}
+
+func (r *testRunner) setActivity(name string, comps []envspec.Component) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.activity == nil {
+		r.activity = map[string][]envspec.Component{}
+	}
+	r.activity[name] = comps
 }
 
 func (r *testRunner) counts(name string) (starts, adopts int) {

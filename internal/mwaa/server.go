@@ -145,6 +145,7 @@ func (s *Service) Handler() http.Handler {
 		mux.Handle(pattern, s.serve(op))
 	}
 	s.uiRoutes(mux)
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
 			Message: "No operation matches " + r.Method + " " + r.URL.Path})

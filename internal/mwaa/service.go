@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/envspec"
+	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/mwaatoken"
 )
 
@@ -42,6 +43,11 @@ type Config struct {
 	// SampleInterval is how often workers are recorded for the UI.
 	// Default: DefaultSampleInterval.
 	SampleInterval time.Duration
+	// Metrics are the control plane's metrics, served at /metrics; the
+	// service adds the environments' statuses and workers. Give the
+	// runner the same, for its scaling decisions and restarts. Default:
+	// new ones.
+	Metrics *metrics.ControlPlane
 }
 
 // Service is the control plane: the MWAA operations over the
@@ -62,6 +68,7 @@ type Service struct {
 
 	sessions sessionCache
 	history  workerHistory
+	metrics  *metrics.ControlPlane
 }
 
 // New returns a Service over cfg.Home; call Start before serving.
@@ -90,7 +97,14 @@ func New(cfg Config) (*Service, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
 	}
-	return &Service{cfg: cfg, keys: NewKeyStore(cfg.Home)}, nil
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewControlPlane()
+	}
+	s := &Service{cfg: cfg, keys: NewKeyStore(cfg.Home), metrics: cfg.Metrics}
+	if err := s.metrics.Register(envCollector{s}); err != nil {
+		return nil, fmt.Errorf("mwaa: metrics: %w", err)
+	}
+	return s, nil
 }
 
 // Keys returns the service's key store.

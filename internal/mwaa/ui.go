@@ -1,6 +1,7 @@
 package mwaa
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/iampolicy"
 )
 
@@ -182,8 +184,44 @@ type uiRow struct {
 	Name, Status, Class, Version, Webserver, LastError string
 	WorkersNow, MinWorkers, MaxWorkers                 int
 	Chart                                              string // SVG polyline points
-	Peak                                               int
+	// Now is the chart's newest point ("x,y"), marked: a fresh
+	// environment's chart has one point, which a polyline does not draw.
+	Now  point
+	Peak int
+	// Activity is the environment's cluster activity, for a running one.
+	Activity *uiActivity
 }
+
+// uiActivity is one environment's processes and its workers over the
+// last hour, drawn larger than the table's sparkline.
+type uiActivity struct {
+	Components []uiComponent
+	Unhealthy  int
+	// Error says why the processes could not be read.
+	Error string
+	// Chart is the last hour's workers as polyline points in a
+	// chartWidth x chartHeight box; MaxY is the y of the MaxWorkers line.
+	Chart string
+	Now   point
+	MaxY  string
+	// LastScaling is the autoscaler's last decision, in words.
+	LastScaling string
+}
+
+// uiComponent is one process with how long ago it last heartbeat.
+type uiComponent struct {
+	envspec.Component
+	Age string
+}
+
+// The activity chart's box.
+const (
+	chartWidth  = 240
+	chartHeight = 48
+)
+
+// activityTimeout bounds reading one environment's processes.
+const activityTimeout = 3 * time.Second
 
 func (s *Service) uiEnvironments(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.uiCaller(r)
@@ -207,11 +245,29 @@ func (s *Service) uiEnvironments(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, row)
 	}
 	s.mu.Unlock()
+	reader, _ := s.cfg.Runner.(envspec.ActivityReader)
 	for i := range rows {
-		if st, ok := s.cfg.Runner.Status(rows[i].Name); ok {
-			rows[i].WorkersNow = st.Workers
+		row := &rows[i]
+		samples := s.history.get(row.Name)
+		st, running := s.cfg.Runner.Status(row.Name)
+		if running {
+			// The charts end at now, whenever the last sample was taken.
+			samples = append(samples, st.Workers)
 		}
-		rows[i].Chart, rows[i].Peak = chart(s.history.get(rows[i].Name), rows[i].MaxWorkers)
+		row.Chart, row.Peak = chart(samples, row.MaxWorkers)
+		row.Now = lastPoint(row.Chart)
+		if !running {
+			continue
+		}
+		row.WorkersNow = st.Workers
+		act := &uiActivity{LastScaling: st.LastScaling}
+		act.Chart, _ = plot(samples, row.MaxWorkers, chartWidth, chartHeight)
+		act.Now = lastPoint(act.Chart)
+		act.MaxY = fmt.Sprintf("%.1f", chartHeight-chartHeight*float64(row.MaxWorkers)/float64(max(row.MaxWorkers, row.Peak, 1)))
+		if reader != nil {
+			s.readActivity(r.Context(), reader, row.Name, act)
+		}
+		row.Activity = act
 	}
 	s.uiRenderData(w, http.StatusOK, "environments", map[string]any{"Key": c.Key.Name, "Rows": rows})
 }
@@ -219,6 +275,14 @@ func (s *Service) uiEnvironments(w http.ResponseWriter, r *http.Request) {
 // chart turns worker samples into the points of a 120x24 polyline, scaled
 // to max (the environment's MaxWorkers).
 func chart(samples []int, maxWorkers int) (string, int) {
+	return plot(samples, maxWorkers, 120, 24)
+}
+
+// plot turns worker samples, oldest first, into the points of a width x
+// height polyline (the last hour from left to right, the newest sample at
+// the right edge, one sample interval apart), scaled to the larger of
+// maxWorkers and the peak; it returns the peak too.
+func plot(samples []int, maxWorkers int, width, height float64) (string, int) {
 	peak := 0
 	for _, n := range samples {
 		peak = max(peak, n)
@@ -226,15 +290,59 @@ func chart(samples []int, maxWorkers int) (string, int) {
 	top := max(maxWorkers, peak, 1)
 	var b strings.Builder
 	for i, n := range samples {
-		x := 120 * float64(i) / float64(max(workerSamples-1, 1))
-		y := 24 - 24*float64(n)/float64(top)
+		x := width * (1 - float64(len(samples)-1-i)/workerSamples)
+		y := height - height*float64(n)/float64(top)
 		fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
 	}
 	return strings.TrimSpace(b.String()), peak
 }
 
+// point is a point of a chart, as SVG attributes.
+type point struct{ X, Y string }
+
+// lastPoint is the last of a polyline's points; none when it has none.
+func lastPoint(points string) point {
+	last := points[strings.LastIndexByte(points, ' ')+1:]
+	x, y, ok := strings.Cut(last, ",")
+	if !ok {
+		return point{}
+	}
+	return point{x, y}
+}
+
+// readActivity fills act with the environment's processes.
+func (s *Service) readActivity(ctx context.Context, reader envspec.ActivityReader, name string, act *uiActivity) {
+	ctx, cancel := context.WithTimeout(ctx, activityTimeout)
+	defer cancel()
+	comps, err := reader.Activity(ctx, name)
+	if err != nil {
+		s.cfg.Logger.Warn("mwaa: reading an environment's processes failed", "environment", name, "error", err)
+		act.Error = "The environment's processes could not be read."
+		return
+	}
+	now := s.now()
+	for _, c := range comps {
+		if !c.Healthy {
+			act.Unhealthy++
+		}
+		act.Components = append(act.Components, uiComponent{Component: c, Age: age(now.Sub(c.LatestHeartbeat))})
+	}
+}
+
+// age says how long ago, in whole seconds, minutes or hours.
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", max(int(d.Seconds()), 0))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%dh ago", int(d.Hours()))
+}
+
 // uiOpen opens an environment's Airflow UI with a web login token of the
-// session's key (its Airflow role from its policy).
+// session's key (its Airflow role from its policy); ?next=/path lands on
+// that page of the environment (which checks that it is one of its own).
 func (s *Service) uiOpen(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.uiCaller(r)
 	if !ok {
@@ -247,7 +355,11 @@ func (s *Service) uiOpen(w http.ResponseWriter, r *http.Request) {
 		s.uiRender(w, e.Status, "denied", e.Message)
 		return
 	}
-	target := url.URL{Scheme: "http", Host: host, Path: "/aws_mwaa/aws-console-sso", RawQuery: "login=true", Fragment: token}
+	q := url.Values{"login": {"true"}}
+	if next := r.URL.Query().Get("next"); strings.HasPrefix(next, "/") {
+		q.Set("next", next)
+	}
+	target := url.URL{Scheme: "http", Host: host, Path: "/aws_mwaa/aws-console-sso", RawQuery: q.Encode(), Fragment: token}
 	http.Redirect(w, r, target.String(), http.StatusSeeOther)
 }
 
@@ -267,7 +379,11 @@ func (s *Service) uiRenderData(w http.ResponseWriter, status int, page string, d
 	}
 }
 
-var uiTemplates = template.Must(template.New("ui").Parse(`
+var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
+	"chartWidth":  func() int { return chartWidth },
+	"chartHeight": func() int { return chartHeight },
+	"plus":        func(n, v int) int { return v + n },
+}).Parse(`
 {{define "head"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Windsock control plane</title>
 <link rel="stylesheet" href="/ui/style.css"></head><body>{{end}}
 {{define "login"}}{{template "head"}}<main class="login"><h1>Windsock control plane</h1>
@@ -277,16 +393,35 @@ var uiTemplates = template.Must(template.New("ui").Parse(`
 <label>Secret access key <input name="secret_access_key" type="password" autocomplete="current-password" required></label>
 <button type="submit">Log in</button></form></main></body></html>{{end}}
 {{define "denied"}}{{template "head"}}<main><h1>Not allowed</h1><p class="error">{{.Message}}</p><p><a href="/ui/">Environments</a></p></main></body></html>{{end}}
+{{define "activity"}}<section class="activity" id="activity-{{.Name}}" aria-labelledby="activity-title-{{.Name}}">
+<h2 id="activity-title-{{.Name}}">{{.Name}}: cluster activity</h2>
+{{with .Activity}}<p class="summary">{{if .Error}}<span class="error">{{.Error}}</span>{{else if .Unhealthy}}<span class="unhealthy">{{.Unhealthy}} unhealthy</span> of {{len .Components}} processes{{else}}<span class="healthy">All {{len .Components}} processes healthy</span>{{end}}
+{{with .LastScaling}}· last scaling: {{.}}{{end}}</p>{{end}}
+<figure><svg class="workers" width="{{chartWidth}}" height="{{chartHeight | plus 14}}" viewBox="0 0 {{chartWidth}} {{chartHeight | plus 14}}" role="img" aria-labelledby="workers-title-{{.Name}}">
+<title id="workers-title-{{.Name}}">Workers of {{.Name}} over the last hour: {{.WorkersNow}} now, peak {{.Peak}}, between {{.MinWorkers}} and {{.MaxWorkers}}</title>
+<line class="bound" x1="0" x2="{{chartWidth}}" y1="{{.Activity.MaxY}}" y2="{{.Activity.MaxY}}"/>
+<polyline points="{{.Activity.Chart}}"/>{{with .Activity.Now}}{{if .X}}<circle cx="{{.X}}" cy="{{.Y}}" r="3"/>{{end}}{{end}}
+<text x="0" y="{{chartHeight | plus 12}}">1 h ago</text><text x="{{chartWidth}}" y="{{chartHeight | plus 12}}" text-anchor="end">now</text></svg>
+<figcaption>Workers: {{.WorkersNow}} now, peak {{.Peak}} in the last hour (min {{.MinWorkers}}, max {{.MaxWorkers}}, dashed)</figcaption></figure>
+{{with .Activity.Components}}<table class="components"><caption>Processes of {{$.Name}}</caption><thead><tr><th scope="col">Component</th><th scope="col">Host</th><th scope="col">Last heartbeat</th><th scope="col">Health</th><th scope="col">Metrics</th></tr></thead><tbody>
+{{range .}}<tr class="component"><td>{{.Kind}}</td><td>{{.Hostname}}</td><td><time datetime="{{.LatestHeartbeat.UTC.Format "2006-01-02T15:04:05Z07:00"}}">{{.Age}}</time></td>
+<td>{{if .Healthy}}<span class="healthy">healthy</span>{{else}}<span class="unhealthy">unhealthy{{if ne .State "running"}} ({{.State}}){{end}}</span>{{end}}</td>
+<td>{{with .MetricsAddr}}<code>{{.}}</code>{{else}}web server{{end}}</td></tr>
+{{end}}</tbody></table>{{end}}
+{{if .Webserver}}<p><a class="cluster-link" href="/ui/open/{{.Name}}?next=%2Fcluster_activity">Cluster activity in {{.Name}}'s Airflow UI</a> <small>({{.Webserver}}/cluster_activity)</small></p>{{end}}
+</section>{{end}}
 {{define "environments"}}{{template "head"}}<header><h1>Environments</h1>
 <form method="post" action="/ui/logout"><span>{{.Key}}</span> <button type="submit">Log out</button></form></header>
 <main><table><thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Class</th><th scope="col">Airflow</th>
 <th scope="col">Workers now</th><th scope="col">Workers, last hour</th><th scope="col">Airflow UI</th></tr></thead><tbody>
 {{range .Rows}}<tr><td>{{.Name}}</td><td><span class="status {{.Status}}">{{.Status}}</span>{{with .LastError}}<div class="error">{{.}}</div>{{end}}</td>
 <td>{{.Class}}</td><td>{{.Version}}</td><td>{{.WorkersNow}} <small>({{.MinWorkers}}–{{.MaxWorkers}})</small></td>
-<td><svg width="120" height="24" role="img" aria-label="workers over the last hour, peak {{.Peak}}"><polyline points="{{.Chart}}"/></svg></td>
+<td><svg width="120" height="24" role="img" aria-label="workers over the last hour, peak {{.Peak}}"><polyline points="{{.Chart}}"/>{{with .Now}}{{if .X}}<circle cx="{{.X}}" cy="{{.Y}}" r="2"/>{{end}}{{end}}</svg></td>
 <td>{{if .Webserver}}<a href="/ui/open/{{.Name}}">Open</a> <small>{{.Webserver}}</small>{{end}}</td></tr>
 {{else}}<tr><td colspan="7">No environments. Create one with <code>windsock env create NAME</code>.</td></tr>{{end}}
-</tbody></table></main></body></html>{{end}}
+</tbody></table>
+{{range .Rows}}{{if .Activity}}{{template "activity" .}}{{end}}{{end}}
+</main></body></html>{{end}}
 `))
 
 const uiCSS = `body{font-family:system-ui,sans-serif;margin:0;color:#1b1f24}
@@ -294,6 +429,9 @@ header{display:flex;justify-content:space-between;align-items:center;padding:.5r
 header h1{font-size:1.2rem;margin:0}main{padding:1rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}
 .status{font-weight:600}.AVAILABLE{color:#116329}.CREATE_FAILED,.UPDATE_FAILED,.UNAVAILABLE{color:#a40e26}
-.error{color:#a40e26}polyline{fill:none;stroke:#0b3d5c;stroke-width:1.5}
+.error{color:#a40e26}polyline{fill:none;stroke:#0b3d5c;stroke-width:1.5}circle{fill:#0b3d5c}
+.activity{margin-top:1.5rem}.activity h2{font-size:1.05rem}.healthy{color:#116329;font-weight:600}.unhealthy{color:#a40e26;font-weight:600}
+.workers .bound{stroke:#8c959f;stroke-dasharray:4 3}.workers text{font-size:10px;fill:#57606a}figure{margin:.5rem 0}figcaption{font-size:.85rem;color:#57606a}
+caption{text-align:left;font-weight:600;padding:.3rem 0}
 .login{max-width:22rem;margin:4rem auto}.login label{display:block;margin:.6rem 0}.login input{display:block;width:100%}
 `

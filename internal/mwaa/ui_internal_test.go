@@ -1,6 +1,9 @@
 package mwaa
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestWorkerChart(t *testing.T) {
 	t.Parallel()
@@ -19,8 +22,19 @@ func TestWorkerChart(t *testing.T) {
 		peak    int
 	}{
 		{nil, 5, "", 0},
-		{[]int{0, 5}, 5, "0.0,24.0 2.0,0.0", 5},
-		{[]int{2, 4}, 2, "0.0,12.0 2.0,0.0", 4}, // a peak above MaxWorkers (lowered since) sets the scale
+		{[]int{0, 5}, 5, "118.0,24.0 120.0,0.0", 5}, // the newest sample is now, at the right edge
+		{[]int{2, 4}, 2, "118.0,12.0 120.0,0.0", 4}, // a peak above MaxWorkers (lowered since) sets the scale
+	}
+	// An hour of samples and now span the whole width.
+	full := make([]int, workerSamples+1)
+	if points, _ := chart(full, 1); !strings.HasPrefix(points, "0.0,24.0 ") || !strings.HasSuffix(points, " 120.0,24.0") {
+		t.Errorf("an hour of samples: %s", points)
+	}
+	if got := lastPoint("0.0,24.0 2.0,0.0"); got != (point{"2.0", "0.0"}) {
+		t.Errorf("lastPoint = %v", got)
+	}
+	if got := lastPoint(""); got != (point{}) {
+		t.Errorf("lastPoint of nothing = %v", got)
 	}
 	for _, c := range cases {
 		points, peak := chart(c.samples, c.max)

@@ -85,6 +85,7 @@ func (s *Scheduler) failZombies(ctx context.Context, now time.Time, dirty, reloa
 		if err := s.failTry(ctx, ti, fmt.Sprintf("no heartbeat from the process running this try for %s (scheduler_zombie_task_threshold): it is presumed dead", s.cfg.ZombieThreshold), now); err != nil {
 			return err
 		}
+		s.cfg.Metrics.ZombiesKilled(1)
 		// Evaluated again in this pass, from the store: a retry due at
 		// once starts now.
 		ref := RunRef{ti.DagID, ti.RunID}

@@ -516,6 +516,7 @@ func (s *Scheduler) timeoutRun(ctx context.Context, run *windsock.DagRun, now ti
 
 // runFinished reports a run this scheduler ended.
 func (s *Scheduler) runFinished(run *windsock.DagRun) {
+	s.cfg.Metrics.DagRunFinished(run)
 	if s.ended != nil {
 		s.ended[RunRef{run.DagID, run.RunID}] = true
 	}

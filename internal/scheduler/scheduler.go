@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/osproc"
 	"github.com/windsock/windsock/internal/schedule"
 	"github.com/windsock/windsock/internal/scheduler/decide"
@@ -103,6 +104,11 @@ type Config struct {
 	// executor died runs again as the same try, without using up a retry;
 	// otherwise it fails as a zombie does (Airflow's behaviour).
 	RetryLostToCrash bool
+	// Metrics counts the heartbeats and the zombies (nil: none).
+	Metrics *metrics.Process
+	// MetricsAddr is where this process serves its metrics, recorded in
+	// the scheduler's job row; "" when it serves none of its own.
+	MetricsAddr string
 }
 
 // RunRef names a DAG run.
@@ -322,10 +328,11 @@ func (s *Scheduler) startUp(ctx context.Context) error {
 	}
 	self := osproc.Self()
 	job := &windsock.Job{State: windsock.JobRunning, JobType: jobType, StartDate: now, LatestHeartbeat: now, ExecutorClass: "LocalExecutor", Hostname: s.cfg.Hostname, Unixname: unixName(),
-		PID: self.PID, ProcessStart: self.Start}
+		PID: self.PID, ProcessStart: self.Start, MetricsAddr: s.cfg.MetricsAddr}
 	if err := s.cfg.Store.JobCreate(ctx, job); err != nil {
 		return fmt.Errorf("record scheduler job: %w", err)
 	}
+	s.cfg.Metrics.SchedulerHeartbeat() // the job row is its first beat
 	s.jobID = job.ID
 	s.contact = decide.Contact{Since: now}
 	s.startedAt = now
@@ -371,6 +378,7 @@ func (s *Scheduler) loop(ctx context.Context) {
 				}
 				continue
 			}
+			s.cfg.Metrics.SchedulerHeartbeat()
 			if s.contact.Lost {
 				s.contact = decide.Contact{Since: s.now()}
 				s.cfg.Logger.Info("metadata database back: tries are presumed dead only once it has been back for scheduler_zombie_task_threshold, so that workers can record what ended meanwhile",

@@ -51,6 +51,9 @@ type Options struct {
 	// PollInterval is how often an adopted child (not ours to wait for)
 	// is checked for life. Default 200 ms.
 	PollInterval time.Duration
+	// OnRestart, when set, is called after each restart of a child that
+	// ended unasked (the control plane counts them).
+	OnRestart func()
 }
 
 // Process is a supervised child.
@@ -251,6 +254,9 @@ func (p *Process) supervise() {
 			continue
 		}
 		p.opts.Logger.Info("process restarted", "process", p.cmd.Name, "pid", p.Pid())
+		if p.opts.OnRestart != nil {
+			p.opts.OnRestart()
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"os"
@@ -181,7 +182,7 @@ func (s *Server) mwaaLogin(w http.ResponseWriter, r *http.Request, secret []byte
 	http.SetCookie(w, cookie)
 	w.Header().Set("X-CSRF-Token", auth.CSRFToken(s.cfg.Webserver.SecretKey, cookie.Value))
 	s.event(r, "login", user.Username)
-	http.Redirect(w, r, "/", http.StatusFound)
+	http.Redirect(w, r, localNext(r.PostForm.Get("next")), http.StatusFound)
 }
 
 // mwaaUser returns the user of a web token, created or given the token's
@@ -224,12 +225,18 @@ func (s *Server) mwaaUser(ctx context.Context, c mwaatoken.Claims) (*windsock.Us
 
 // mwaaConsoleSSO is the page the AWS console opens
 // (/aws_mwaa/aws-console-sso?login=true#TOKEN): its script posts the
-// token from the fragment to /aws_mwaa/login.
-func (s *Server) mwaaConsoleSSO(w http.ResponseWriter, _ *http.Request) {
+// token from the fragment to /aws_mwaa/login. A next parameter (a path
+// of this site: the control plane's link to a page of the environment)
+// is where the login lands instead of the home page.
+func (s *Server) mwaaConsoleSSO(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	next := ""
+	if n := r.URL.Query().Get("next"); n != "" {
+		next = `<input type="hidden" name="next" value="` + html.EscapeString(localNext(n)) + `">`
+	}
 	_, _ = io.WriteString(w, `<!doctype html><html><head><meta charset="utf-8"><title>Signing in</title>`+
 		`<script src="/aws_mwaa/sso.js" defer></script></head><body>`+
-		`<form id="sso" method="post" action="/aws_mwaa/login"><input type="hidden" name="token" id="token">`+
+		`<form id="sso" method="post" action="/aws_mwaa/login"><input type="hidden" name="token" id="token">`+next+
 		`<noscript><p>Signing in needs JavaScript.</p></noscript></form><p id="status">Signing in…</p></body></html>`)
 }
 

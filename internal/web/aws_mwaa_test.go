@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -106,6 +107,28 @@ func TestMWAARoutes(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("console SSO page: %s", resp.Status)
+	}
+	// A next page (the control plane's link to a page of the environment)
+	// is carried through the login, and only when it is a page of this
+	// site.
+	for next, want := range map[string]string{"/cluster_activity": "/cluster_activity", "//evil.example/x": "/", "https://evil.example/": "/"} {
+		resp, err = http.Get(srv.URL + "/aws_mwaa/aws-console-sso?login=true&next=" + url.QueryEscape(next))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), `name="next" value="`+want+`"`) {
+			t.Errorf("the SSO page for next=%s: %s", next, body)
+		}
+		resp, err = noRedirect.PostForm(srv.URL+"/aws_mwaa/login", url.Values{"token": {webTok}, "next": {next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || got != want {
+			t.Errorf("login with next=%s: %s to %q, want %q", next, resp.Status, got, want)
+		}
 	}
 
 	// Without a token secret (an environment not started by a control

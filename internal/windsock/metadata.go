@@ -137,6 +137,10 @@ type Job struct {
 	// LogServer is host:port of the log server serving the logs of the
 	// tries an executor job runs; "" when it serves none.
 	LogServer string
+	// MetricsAddr is host:port where the job's process serves its
+	// Prometheus metrics on a listener of its own (a process without a
+	// web server); "" when it serves none.
+	MetricsAddr string
 }
 
 // User is a row of ab_user with the names of its roles.

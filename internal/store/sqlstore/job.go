@@ -19,10 +19,10 @@ func (q *queries) JobCreate(ctx context.Context, j *windsock.Job) error {
 		pid = j.PID
 	}
 	if err := q.queryRow(ctx, `INSERT INTO job (dag_id, state, job_type, start_date, end_date,
-			latest_heartbeat, executor_class, hostname, unixname, pid, process_start, log_server)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			latest_heartbeat, executor_class, hostname, unixname, pid, process_start, log_server, metrics_addr)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		str(j.DagID), j.State, j.JobType, ts(j.StartDate), tsPtr(j.EndDate), ts(j.LatestHeartbeat),
-		str(j.ExecutorClass), str(j.Hostname), str(j.Unixname), pid, str(j.ProcessStart), str(j.LogServer)).Scan(&j.ID); err != nil {
+		str(j.ExecutorClass), str(j.Hostname), str(j.Unixname), pid, str(j.ProcessStart), str(j.LogServer), str(j.MetricsAddr)).Scan(&j.ID); err != nil {
 		return fmt.Errorf("create %s job: %w", j.JobType, err)
 	}
 	return nil
@@ -114,14 +114,14 @@ func scanJobs(rows *sql.Rows) ([]*windsock.Job, error) {
 // jobColumns are the job columns every job query selects, in the order
 // jobFields scans them.
 const jobColumns = `id, dag_id, state, job_type, start_date, end_date,
-	latest_heartbeat, executor_class, hostname, unixname, pid, process_start, log_server`
+	latest_heartbeat, executor_class, hostname, unixname, pid, process_start, log_server, metrics_addr`
 
 // jobFields are the scan destinations of jobColumns.
 func jobFields(j *windsock.Job) []any {
 	return []any{&j.ID, nullString{&j.DagID}, nullString{&j.State}, nullString{&j.JobType},
 		nullTime{&j.StartDate}, nullTimePtr{&j.EndDate}, nullTime{&j.LatestHeartbeat},
 		nullString{&j.ExecutorClass}, nullString{&j.Hostname}, nullString{&j.Unixname},
-		nullInt{&j.PID}, nullString{&j.ProcessStart}, nullString{&j.LogServer}}
+		nullInt{&j.PID}, nullString{&j.ProcessStart}, nullString{&j.LogServer}, nullString{&j.MetricsAddr}}
 }
 
 // JobGet returns the job with id.

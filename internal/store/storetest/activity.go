@@ -62,17 +62,19 @@ func testJob(t *testing.T, open OpenFunc) {
 		ctx, st := setup(t, open)
 		start := zoned()
 		w := &windsock.Job{State: windsock.JobRunning, JobType: windsock.JobTypeWorker, StartDate: start, LatestHeartbeat: start,
-			ExecutorClass: "CeleryExecutor", Hostname: "host-a", PID: 4242, ProcessStart: "boot/123", LogServer: "host-a:40123"}
+			ExecutorClass: "CeleryExecutor", Hostname: "host-a", PID: 4242, ProcessStart: "boot/123", LogServer: "host-a:40123",
+			MetricsAddr: "127.0.0.1:8794"}
 		mustNo(t, st.JobCreate(ctx, w))
 		got, err := st.JobGet(ctx, w.ID)
 		mustNo(t, err)
-		if got.PID != 4242 || got.ProcessStart != "boot/123" || got.LogServer != "host-a:40123" || got.JobType != windsock.JobTypeWorker {
-			t.Fatalf("JobGet = %+v, want the process and log server recorded", got)
+		if got.PID != 4242 || got.ProcessStart != "boot/123" || got.LogServer != "host-a:40123" || got.JobType != windsock.JobTypeWorker ||
+			got.MetricsAddr != "127.0.0.1:8794" {
+			t.Fatalf("JobGet = %+v, want the process, log server and metrics address recorded", got)
 		}
 		// A job without a process reads back with none.
 		s := &windsock.Job{State: windsock.JobRunning, JobType: windsock.JobTypeScheduler, StartDate: start, LatestHeartbeat: start}
 		mustNo(t, st.JobCreate(ctx, s))
-		if got, err = st.JobGet(ctx, s.ID); err != nil || got.PID != 0 || got.LogServer != "" {
+		if got, err = st.JobGet(ctx, s.ID); err != nil || got.PID != 0 || got.LogServer != "" || got.MetricsAddr != "" {
 			t.Fatalf("JobGet = %+v, %v, want no process", got, err)
 		}
 		_, err = st.JobGet(ctx, 999999)
@@ -86,7 +88,7 @@ func testJob(t *testing.T, open OpenFunc) {
 		mustNo(t, st.JobHeartbeat(ctx, s.ID, start.Add(2*time.Minute)))
 		alive, err := st.JobListAlive(ctx, windsock.JobTypeWorker, start.Add(time.Minute))
 		mustNo(t, err)
-		if len(alive) != 1 || alive[0].ID != w.ID || alive[0].EndDate != nil || alive[0].LogServer != "host-a:40123" {
+		if len(alive) != 1 || alive[0].ID != w.ID || alive[0].EndDate != nil || alive[0].LogServer != "host-a:40123" || alive[0].MetricsAddr != "127.0.0.1:8794" {
 			t.Fatalf("JobListAlive = %+v, want the worker running again", alive)
 		}
 		if got, _ = st.JobGet(ctx, s.ID); got.State != windsock.JobFailed {
