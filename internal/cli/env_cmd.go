@@ -38,7 +38,7 @@ func (r *runner) envCommand() *cobra.Command {
 	cmd.PersistentFlags().StringVar(&f.profile, "profile", "", "profile of ~/.aws/credentials (default: $AWS_PROFILE or default)")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(r.envCreateCommand(f), r.envGetCommand(f, "get"), r.envGetCommand(f, "status"), r.envListCommand(f),
-		r.envUpdateCommand(f), r.envDeleteCommand(f), r.envCloneCommand(f))
+		r.envUpdateCommand(f), r.envDeleteCommand(f), r.envCloneCommand(f), r.envLogsCommand(f), r.envMigrateCommand(f))
 	return cmd
 }
 
@@ -403,6 +403,7 @@ func CloneInput(src *types.Environment, name, version, executionRole string) *aw
 
 func (r *runner) envCloneCommand(f *envFlags) *cobra.Command {
 	var version, role string
+	var withMetadata bool
 	cmd := &cobra.Command{
 		Use:   "clone SRC DST",
 		Short: "Create DST with SRC's settings, on a new Airflow version (the migration guide's recipe)",
@@ -420,11 +421,18 @@ func (r *runner) envCloneCommand(f *envFlags) *cobra.Command {
 			if err != nil {
 				return mwaaclient.Describe("CreateEnvironment", err)
 			}
-			return r.envAfterChange(cmd.Context(), f, c, a[1], aws.ToString(out.Arn))
+			if withMetadata {
+				f.wait = true // the metadata moves once the clone is AVAILABLE
+			}
+			if err := r.envAfterChange(cmd.Context(), f, c, a[1], aws.ToString(out.Arn)); err != nil || !withMetadata {
+				return err
+			}
+			return r.migrateMetadata(cmd, f, a[0], a[1])
 		},
 	}
 	cmd.Flags().StringVar(&version, "version", "", "Apache Airflow version of the clone (default: the source's)")
 	cmd.Flags().StringVar(&role, "execution-role", "", "execution role ARN of the clone (default: the source's)")
 	cmd.Flags().BoolVar(&f.wait, "wait", false, "wait until the clone is AVAILABLE or failed")
+	cmd.Flags().BoolVar(&withMetadata, "with-metadata", false, "once the clone is AVAILABLE, copy the source's metadata into it (as env migrate; implies --wait)")
 	return cmd
 }

@@ -35,7 +35,7 @@ const (
 )
 
 // Groups are the log groups of an environment, in MWAA's order.
-var Groups = []string{GroupDAGProcessing, GroupScheduler, GroupTask, GroupWebServer, GroupWorker}
+var Groups = envspec.Components
 
 // GroupName is the log group's MWAA name for an environment.
 func GroupName(env, group string) string { return "airflow-" + env + "-" + group }
