@@ -53,13 +53,15 @@ The key needs logs:FilterLogEvents on the group's ARN.`,
 			if err != nil {
 				return err
 			}
-			resp, err := c.Do(cmd.Context(), "GetEnvironmentLogs", "GET", "/windsock/environments/"+url.PathEscape(a[0])+"/logs", q, nil)
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			resp, err := c.Do(ctx, "GetEnvironmentLogs", "GET", "/windsock/environments/"+url.PathEscape(a[0])+"/logs", q, nil)
 			if err != nil {
 				return err
 			}
 			defer resp.Body.Close()
 			_, err = io.Copy(r.io.Stdout, resp.Body)
-			if follow && cmd.Context().Err() != nil {
+			if follow && ctx.Err() != nil {
 				return nil // interrupted, as asked
 			}
 			return err

@@ -26,8 +26,8 @@ const migrateLayout = "mwaa-dr"
 // `windsock env migrate` and `env clone --with-metadata`, as the
 // migration guide moves an environment: src's DAGs are paused while it is
 // read and given back their states after; dst's are paused while it is
-// written and given back theirs (the import does that), except the DAGs
-// src brings, which take src's states. It goes through the package
+// written (the import does that), and end with src's states for the DAGs
+// src has, their own for the others. It goes through the package
 // metaport's export and import, so it reports per table as `db import`
 // does, and a second move of the same environments changes nothing (the
 // import's checkpoints are kept under a name of src's).
@@ -53,7 +53,11 @@ func (r *Runner) MoveMetadata(ctx context.Context, src, dst string) (*metaport.R
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	if err := whilePaused(ctx, from, func() error {
+	states, err := pausedStates(ctx, from)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read %s's DAGs: %w", src, err)
+	}
+	if err := whilePaused(ctx, from, states, func() error {
 		_, err := metaport.Export(ctx, from, dir, metaport.Layouts[migrateLayout], fromKeys)
 		return err
 	}); err != nil {
@@ -66,6 +70,13 @@ func (r *Runner) MoveMetadata(ctx context.Context, src, dst string) (*metaport.R
 	rep, err := metaport.Import(ctx, to, csv.Named("windsock environment "+src), metaport.Options{TargetKeys: toKeys})
 	if err != nil {
 		return rep, fmt.Errorf("migrate: import into %s: %w", dst, err)
+	}
+	// The export was taken with src's DAGs paused, and the import keeps
+	// the states of the DAGs dst had parsed already: src's states, read
+	// before the move, are what dst's copies of its DAGs end with, as
+	// the guide's restore unpauses what was active.
+	if err := setPaused(ctx, to, states); err != nil {
+		return rep, fmt.Errorf("migrate: paused states in %s: %w", dst, err)
 	}
 	return rep, nil
 }
@@ -95,32 +106,51 @@ func (r *Runner) openEnvStore(ctx context.Context, name string) (store.Store, *f
 	return st, keys, nil
 }
 
-// whilePaused pauses every unpaused DAG of st, runs fn, and unpauses them
-// again, whatever fn returned.
-func whilePaused(ctx context.Context, st store.Store, fn func() error) error {
-	paused := false
-	dags, err := st.DAGList(ctx, &store.DAGListParams{Paused: &paused})
+// pausedStates reads every DAG's paused state.
+func pausedStates(ctx context.Context, st store.Store) (map[string]bool, error) {
+	dags, err := st.DAGList(ctx, &store.DAGListParams{})
+	if err != nil {
+		return nil, err
+	}
+	states := make(map[string]bool, len(dags))
+	for _, d := range dags {
+		states[d.DagID] = d.IsPaused
+	}
+	return states, nil
+}
+
+// whilePaused pauses the DAGs that states says are unpaused, runs fn and
+// gives them their states back, whatever fn returned (even once ctx has
+// ended: a DAG left paused by an interrupted move is a silent outage).
+func whilePaused(ctx context.Context, st store.Store, states map[string]bool, fn func() error) error {
+	active := map[string]bool{}
+	for id, paused := range states {
+		if !paused {
+			active[id] = false
+		}
+	}
+	pause := make(map[string]bool, len(active))
+	for id := range active {
+		pause[id] = true
+	}
+	if err := setPaused(ctx, st, pause); err != nil {
+		return errors.Join(err, setPaused(context.WithoutCancel(ctx), st, active))
+	}
+	return errors.Join(fn(), setPaused(context.WithoutCancel(ctx), st, active))
+}
+
+// setPaused sets the paused state of each DAG of states that st has.
+func setPaused(ctx context.Context, st store.Store, states map[string]bool) error {
+	has, err := pausedStates(ctx, st)
 	if err != nil {
 		return err
 	}
-	active := map[string]bool{}
-	for _, d := range dags {
-		if err := st.DAGSetPaused(ctx, d.DagID, true); err != nil {
-			return errors.Join(err, unpause(st, active))
-		}
-		active[d.DagID] = true
-	}
-	return errors.Join(fn(), unpause(st, active))
-}
-
-func unpause(st store.Store, ids map[string]bool) error {
-	// Given back even when the caller's context has ended: a DAG left
-	// paused by an interrupted move is a silent outage.
-	ctx := context.Background()
 	var errs []error
-	for _, id := range slices.Sorted(maps.Keys(ids)) {
-		if err := st.DAGSetPaused(ctx, id, false); err != nil {
-			errs = append(errs, fmt.Errorf("unpause %s: %w", id, err))
+	for _, id := range slices.Sorted(maps.Keys(states)) {
+		if current, ok := has[id]; ok && current != states[id] {
+			if err := st.DAGSetPaused(ctx, id, states[id]); err != nil {
+				errs = append(errs, fmt.Errorf("set %s paused=%t: %w", id, states[id], err))
+			}
 		}
 	}
 	return errors.Join(errs...)
