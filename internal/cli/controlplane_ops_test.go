@@ -3,7 +3,9 @@ package cli_test
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -92,7 +95,6 @@ func (u *cpUser) create(name string, dags map[string]string, args ...string) {
 	if res.code != 0 || created.Status != "AVAILABLE" {
 		u.t.Fatalf("env create %s: %d %s %s", name, res.code, res.stdout, res.stderr)
 	}
-	u.t.Cleanup(func() { u.delete(name) })
 }
 
 // delete deletes an environment and waits until its processes are gone.
@@ -176,6 +178,7 @@ func TestControlPlaneEnvLogs(t *testing.T) {
 	cp := startControlPlane(t, h, dir)
 	u := newCPUser(t, h, cp, dir, "ops", "")
 	u.create("logged", map[string]string{"hello.yaml": echoDAG}, "--logging", "scheduler=INFO", "--logging", "task=INFO")
+	t.Cleanup(func() { u.delete("logged") })
 
 	res := u.windsock("env", "logs", "logged", "--group", "scheduler", "--since", "10m")
 	if res.code != 0 || !strings.Contains(res.stdout, "standalone ") {
@@ -275,7 +278,9 @@ func TestControlPlaneEnvMigrate(t *testing.T) {
       bash_command: "true"
 `
 	u.create("old", map[string]string{"hello.yaml": echoDAG})
+	t.Cleanup(func() { u.delete("old") })
 	u.create("new", map[string]string{"hello.yaml": echoDAG, "other.yaml": other})
+	t.Cleanup(func() { u.delete("new") })
 
 	u.until("old", "dags list", "hello", time.Minute)
 	u.airflow("old", "variables set migrated_key 'a value'")
@@ -373,4 +378,136 @@ func (u *cpUser) paused(envName, dagID string) string {
 		}
 	}
 	return "missing"
+}
+
+// envProcesses are the supervised processes of the environment whose home
+// is dir (the windsock binary running there as a component), by pid.
+func envProcesses(t *testing.T, dir string) map[int]string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]bool{"standalone": true, "scheduler": true, "dag-processor": true, "webserver": true, "worker": true}
+	out := map[int]string{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cwd, err1 := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		exe, err2 := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		cmdline, err3 := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err1 != nil || err2 != nil || err3 != nil || cwd != dir || exe != binary {
+			continue
+		}
+		if args := strings.Split(string(cmdline), "\x00"); len(args) > 1 && roles[args[1]] {
+			out[pid] = args[1]
+		}
+	}
+	return out
+}
+
+// TestControlPlaneKill9: the control plane killed with SIGKILL while an
+// environment runs a DAG; restarted, it adopts the environment's
+// processes (the same ones: none doubled, none restarted), the run's
+// every try ends in a final state, and the API answers as before. On
+// PostgreSQL (WINDSOCK_TEST_POSTGRES_URL) the environment runs its
+// schedulers, DAG processor, web server and worker as processes; else as
+// one.
+func TestControlPlaneKill9(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	dir := filepath.Join(h.dir, "cp")
+	name := "kill9"
+	if url := os.Getenv("WINDSOCK_TEST_POSTGRES_URL"); url != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "windsock.cfg"), []byte("[database]\nsql_alchemy_conn = "+url+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		name += "-" + hex.EncodeToString(b[:]) // its schema is shared by parallel runs
+	}
+	envHome := filepath.Join(dir, "environments", name)
+	// Whatever happens, no process of the environment outlives the test.
+	t.Cleanup(func() {
+		for pid := range envProcesses(t, envHome) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	cp := startControlPlane(t, h, dir)
+	u := newCPUser(t, h, cp, dir, "ops", "")
+	const slow = `slow:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    a:
+      operator: airflow.operators.bash.BashOperator
+      bash_command: sleep 4
+    b:
+      operator: airflow.operators.bash.BashOperator
+      bash_command: sleep 4
+    c:
+      operator: airflow.operators.bash.BashOperator
+      bash_command: echo after
+      dependencies: [a, b]
+`
+	u.create(name, map[string]string{"slow.yaml": slow}, "--max-workers", "1")
+	u.until(name, "dags list", "slow", time.Minute)
+	u.airflow(name, "dags unpause slow")
+	u.airflow(name, "dags trigger slow -e 2024-03-01")
+	u.until(name, "tasks states-for-dag-run slow manual__2024-03-01T00:00:00+00:00", "running", time.Minute)
+	before := envProcesses(t, envHome)
+	t.Logf("the environment's processes: %v", before)
+	if len(before) == 0 {
+		t.Fatal("no process of the environment found")
+	}
+
+	if err := cp.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-cp.done
+	cp.done <- nil // for the cleanup
+	if after := envProcesses(t, envHome); len(after) != len(before) {
+		t.Fatalf("the environment's processes changed when the control plane died: %v, then %v", before, after)
+	}
+	cp2 := startControlPlane(t, h, dir)
+	u.cp = cp2
+	t.Cleanup(func() { u.delete(name) }) // before cp2 stops
+	deadline := time.Now().Add(time.Minute)
+	for res := u.windsock("env", "status", name); !strings.HasPrefix(res.stdout, name+"\tAVAILABLE"); res = u.windsock("env", "status", name) {
+		if time.Now().After(deadline) {
+			t.Fatalf("env status after the restart: %d %q %s", res.code, res.stdout, res.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	samePIDs := func(when string) {
+		t.Helper()
+		if now := envProcesses(t, envHome); fmt.Sprint(now) != fmt.Sprint(before) {
+			t.Fatalf("%s: the environment's processes are %v, were %v (adopted, never doubled nor restarted)", when, now, before)
+		}
+	}
+	samePIDs("once adopted")
+	u.until(name, "dags state slow 2024-03-01", "success", 2*time.Minute)
+	states := u.airflow(name, "tasks states-for-dag-run slow manual__2024-03-01T00:00:00+00:00 -o json")
+	var tis []map[string]any
+	if err := json.Unmarshal([]byte(states[max(strings.Index(states, "["), 0):]), &tis); err != nil || len(tis) != 3 {
+		t.Fatalf("task instances: %v %s", err, states)
+	}
+	for _, ti := range tis {
+		if ti["state"] != "success" {
+			t.Fatalf("a try not in a final success: %v", ti)
+		}
+	}
+	samePIDs("after the run")
+	// The API answers as before.
+	if res := u.windsock("env", "list"); res.code != 0 || !strings.Contains(res.stdout, name) {
+		t.Fatalf("env list after the restart: %d %s %s", res.code, res.stdout, res.stderr)
+	}
+	if res := u.windsock("env", "get", name, "-o", "json"); res.code != 0 || !strings.Contains(res.stdout, `"Status": "AVAILABLE"`) {
+		t.Fatalf("env get after the restart: %d %s %s", res.code, res.stdout, res.stderr)
+	}
 }
