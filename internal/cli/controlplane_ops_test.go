@@ -511,3 +511,55 @@ func TestControlPlaneKill9(t *testing.T) {
 		t.Fatalf("env get after the restart: %d %s %s", res.code, res.stdout, res.stderr)
 	}
 }
+
+// TestControlPlaneKeysCreateConcurrently: `keys create` run by several
+// processes at once on one home: every key lands in keys.json, and every
+// secret it printed signs requests (one encryption key was made).
+func TestControlPlaneKeysCreateConcurrently(t *testing.T) {
+	t.Parallel()
+	h := newHome(t)
+	dir := filepath.Join(h.dir, "cp")
+	const n = 8
+	var wg sync.WaitGroup
+	outs := make([][]byte, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(binary, "controlplane", "keys", "create", "--home", dir, "--name", "k"+strconv.Itoa(i), "-o", "json")
+			cmd.Env = h.env
+			outs[i], errs[i] = cmd.CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("keys create k%d: %v %s", i, errs[i], outs[i])
+		}
+	}
+	cmd := exec.Command(binary, "controlplane", "keys", "list", "--home", dir, "-o", "json")
+	cmd.Env = h.env
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []map[string]any
+	if err := json.Unmarshal(out, &keys); err != nil || len(keys) != n {
+		t.Fatalf("keys list after %d concurrent creates: %v %s", n, err, out)
+	}
+	cp := startControlPlane(t, h, dir)
+	for i := range n {
+		var key struct {
+			ID     string `json:"access_key_id"`
+			Secret string `json:"secret_access_key"`
+		}
+		if err := json.Unmarshal(outs[i], &key); err != nil {
+			t.Fatal(err)
+		}
+		u := &cpUser{t: t, cp: cp, dir: dir, env: append(h.env, "AWS_ACCESS_KEY_ID="+key.ID, "AWS_SECRET_ACCESS_KEY="+key.Secret)}
+		if res := u.windsock("env", "list"); res.code != 0 {
+			t.Fatalf("key k%d does not sign: %s", i, res.stderr)
+		}
+	}
+}
