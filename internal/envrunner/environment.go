@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/windsock/windsock/internal/atomicfile"
 	"github.com/windsock/windsock/internal/bucketsync"
 	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/store"
@@ -250,7 +251,7 @@ func (e *environment) allocate(lay *layout, spec envspec.Spec) error {
 	if lay.Single {
 		// plan reads the single process's log server port at 0.
 		lay.WorkerPorts = map[int]int{0: firstPort(lay.WorkerPorts)}
-		if err := writeFileAtomic(e.h.slotsFile(), []byte(strconv.Itoa(lay.Workers*concurrency(spec))+"\n"), 0o600); err != nil {
+		if err := atomicfile.Write(e.h.slotsFile(), []byte(strconv.Itoa(lay.Workers*concurrency(spec))+"\n"), 0o600); err != nil {
 			return err
 		}
 	}

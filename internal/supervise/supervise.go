@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/windsock/windsock/internal/atomicfile"
 )
 
 // Command is what to run.
@@ -188,14 +190,7 @@ func (p *Process) record(st state) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p.cmd.StateFile), 0o700); err != nil {
-		return fmt.Errorf("record %s: %w", p.cmd.Name, err)
-	}
-	tmp := p.cmd.StateFile + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("record %s: %w", p.cmd.Name, err)
-	}
-	if err := os.Rename(tmp, p.cmd.StateFile); err != nil {
+	if err := atomicfile.Write(p.cmd.StateFile, b, 0o600); err != nil {
 		return fmt.Errorf("record %s: %w", p.cmd.Name, err)
 	}
 	return nil
