@@ -16,13 +16,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/windsock/windsock/internal/atomicfile"
+	"github.com/windsock/windsock/internal/osproc"
 )
 
 // Command is what to run.
@@ -343,25 +342,12 @@ func (p *Process) Signal(sig syscall.Signal) error {
 	return syscall.Kill(p.Pid(), sig)
 }
 
-// startTicks reads a process's start time (in clock ticks since boot) from
-// /proc; alive is false when the process is gone or a zombie.
+// startTicks reads a process's start time (in clock ticks since boot);
+// alive is false when the process is gone or a zombie.
 func startTicks(pid int) (ticks uint64, alive bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	st, ok := osproc.ReadStat(pid)
+	if !ok || !st.Running() {
 		return 0, false
 	}
-	// The command name (field 2) may hold spaces and parentheses: the
-	// fields after it start after the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false
-	}
-	fields := strings.Fields(s[i+1:])
-	// fields[0] is the state (field 3), fields[19] the start time (22).
-	if len(fields) < 20 || fields[0] == "Z" || fields[0] == "X" {
-		return 0, false
-	}
-	ticks, err = strconv.ParseUint(fields[19], 10, 64)
-	return ticks, err == nil
+	return st.StartTicks, true
 }
