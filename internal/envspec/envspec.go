@@ -128,9 +128,6 @@ type Runner interface {
 	Stop(ctx context.Context, name string) error
 	Remove(ctx context.Context, name string) error
 	Status(name string) (Status, bool)
-	// Invoke runs an Airflow CLI command line (without the leading
-	// "airflow") in the environment as MWAA's /aws_mwaa/cli does.
-	Invoke(ctx context.Context, name string, commandLine string) (stdout, stderr []byte, err error)
 }
 
 // LogQuery selects what `windsock env logs` reads from an environment's

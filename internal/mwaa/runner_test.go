@@ -183,10 +183,6 @@ func (r *testRunner) Status(name string) (envspec.Status, bool) {
 	return r.statusLocked(name), true
 }
 
-func (r *testRunner) Invoke(context.Context, string, string) ([]byte, []byte, error) {
-	return nil, nil, errors.New("not used: the web server runs CLI commands")
-}
-
 func (r *testRunner) counts(name string) (starts, adopts int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
