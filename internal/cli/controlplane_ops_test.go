@@ -266,7 +266,8 @@ func TestControlPlaneEnvLogs(t *testing.T) {
 func TestControlPlaneEnvMigrate(t *testing.T) {
 	t.Parallel()
 	h := newHome(t)
-	dir := filepath.Join(h.dir, "cp")
+	dir, suffix := controlPlaneHome(t, h)
+	oldEnv, newEnv, copyEnv := "old"+suffix, "new"+suffix, "copy"+suffix
 	cp := startControlPlane(t, h, dir)
 	u := newCPUser(t, h, cp, dir, "ops", "")
 	const other = `other:
@@ -277,22 +278,22 @@ func TestControlPlaneEnvMigrate(t *testing.T) {
       operator: airflow.operators.bash.BashOperator
       bash_command: "true"
 `
-	u.create("old", map[string]string{"hello.yaml": echoDAG})
-	t.Cleanup(func() { u.delete("old") })
-	u.create("new", map[string]string{"hello.yaml": echoDAG, "other.yaml": other})
-	t.Cleanup(func() { u.delete("new") })
+	u.create(oldEnv, map[string]string{"hello.yaml": echoDAG})
+	t.Cleanup(func() { u.delete(oldEnv) })
+	u.create(newEnv, map[string]string{"hello.yaml": echoDAG, "other.yaml": other})
+	t.Cleanup(func() { u.delete(newEnv) })
 
-	u.until("old", "dags list", "hello", time.Minute)
-	u.airflow("old", "variables set migrated_key 'a value'")
-	u.airflow("old", "dags unpause hello")
-	u.airflow("old", "dags trigger hello -e 2024-03-01")
-	u.until("old", "dags state hello 2024-03-01", "success", 2*time.Minute)
+	u.until(oldEnv, "dags list", "hello", time.Minute)
+	u.airflow(oldEnv, "variables set migrated_key 'a value'")
+	u.airflow(oldEnv, "dags unpause hello")
+	u.airflow(oldEnv, "dags trigger hello -e 2024-03-01")
+	u.until(oldEnv, "dags state hello 2024-03-01", "success", 2*time.Minute)
 	// In the destination, other is unpaused and stays so; hello is paused
 	// and takes the source's state.
-	u.until("new", "dags list", "other", time.Minute)
-	u.airflow("new", "dags unpause other")
+	u.until(newEnv, "dags list", "other", time.Minute)
+	u.airflow(newEnv, "dags unpause other")
 
-	res := u.windsock("env", "migrate", "old", "new", "-o", "json")
+	res := u.windsock("env", "migrate", oldEnv, newEnv, "-o", "json")
 	var rep metaport.Report
 	if res.code != 0 || json.Unmarshal([]byte(res.stdout), &rep) != nil {
 		t.Fatalf("env migrate: %d %s %s", res.code, res.stdout, res.stderr)
@@ -304,27 +305,27 @@ func TestControlPlaneEnvMigrate(t *testing.T) {
 	if imported["dag_run"] != 1 || imported["task_instance"] != 1 || imported["variable"] != 1 {
 		t.Fatalf("the report: %s", res.stdout)
 	}
-	if out := u.airflow("new", "variables get migrated_key"); !strings.Contains(out, "a value") {
+	if out := u.airflow(newEnv, "variables get migrated_key"); !strings.Contains(out, "a value") {
 		t.Fatalf("the variable in the destination: %q", out)
 	}
-	if out := u.airflow("new", "dags state hello 2024-03-01"); !strings.Contains(out, "success") {
+	if out := u.airflow(newEnv, "dags state hello 2024-03-01"); !strings.Contains(out, "success") {
 		t.Fatalf("the run in the destination: %q", out)
 	}
-	if out := u.airflow("new", "tasks state hello say 2024-03-01"); !strings.Contains(out, "success") {
+	if out := u.airflow(newEnv, "tasks state hello say 2024-03-01"); !strings.Contains(out, "success") {
 		t.Fatalf("the task instance in the destination: %q", out)
 	}
-	for _, c := range []struct{ env, dag, want string }{{"old", "hello", "False"}, {"new", "other", "False"}, {"new", "hello", "False"}} {
+	for _, c := range []struct{ env, dag, want string }{{oldEnv, "hello", "False"}, {newEnv, "other", "False"}, {newEnv, "hello", "False"}} {
 		if got := u.paused(c.env, c.dag); got != c.want {
 			t.Fatalf("%s in %s after the move: is_paused %q, want %s", c.dag, c.env, got, c.want)
 		}
 	}
 
 	// The same move again changes nothing.
-	res = u.windsock("env", "migrate", "old", "new")
+	res = u.windsock("env", "migrate", oldEnv, newEnv)
 	if res.code != 0 || !strings.Contains(res.stdout, "table") {
 		t.Fatalf("env migrate again: %d %s %s", res.code, res.stdout, res.stderr)
 	}
-	res = u.windsock("env", "migrate", "old", "new", "-o", "json")
+	res = u.windsock("env", "migrate", oldEnv, newEnv, "-o", "json")
 	rep = metaport.Report{}
 	if res.code != 0 || json.Unmarshal([]byte(res.stdout), &rep) != nil {
 		t.Fatalf("env migrate a third time: %d %s %s", res.code, res.stdout, res.stderr)
@@ -334,32 +335,32 @@ func TestControlPlaneEnvMigrate(t *testing.T) {
 			t.Fatalf("a repeated move imported %d rows of %s: %s", tr.Imported, tr.Table, res.stdout)
 		}
 	}
-	if out := u.airflow("new", "dags list-runs -d hello"); strings.Count(out, "manual__2024-03-01") != 1 {
+	if out := u.airflow(newEnv, "dags list-runs -d hello"); strings.Count(out, "manual__2024-03-01") != 1 {
 		t.Fatalf("runs after repeated moves: %s", out)
 	}
 
-	if res := u.windsock("env", "migrate", "old", "old"); res.code == 0 || !strings.Contains(res.stderr, "ValidationException") {
+	if res := u.windsock("env", "migrate", oldEnv, oldEnv); res.code == 0 || !strings.Contains(res.stderr, "ValidationException") {
 		t.Fatalf("a move into itself: %d %s", res.code, res.stderr)
 	}
-	if res := u.windsock("env", "migrate", "old", "nosuch"); res.code == 0 || !strings.Contains(res.stderr, "ResourceNotFoundException") {
+	if res := u.windsock("env", "migrate", oldEnv, "nosuch"); res.code == 0 || !strings.Contains(res.stderr, "ResourceNotFoundException") {
 		t.Fatalf("a move into nothing: %d %s", res.code, res.stderr)
 	}
 	// A key that may read the source but not write the destination.
 	limited := newCPUser(t, h, cp, dir, "limited", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"airflow:ExportEnvironmentMetadata","Resource":"*"}]}`)
-	if res := limited.windsock("env", "migrate", "old", "new"); res.code == 0 || !strings.Contains(res.stderr, "airflow:ImportEnvironmentMetadata") {
+	if res := limited.windsock("env", "migrate", oldEnv, newEnv); res.code == 0 || !strings.Contains(res.stderr, "airflow:ImportEnvironmentMetadata") {
 		t.Fatalf("a key without ImportEnvironmentMetadata: %d %s", res.code, res.stderr)
 	}
 
 	// A clone with the metadata.
-	if err := os.MkdirAll(filepath.Join(dir, "buckets", "old"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "buckets", oldEnv), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	res = u.windsock("env", "clone", "old", "copy", "--with-metadata")
-	t.Cleanup(func() { u.delete("copy") })
+	res = u.windsock("env", "clone", oldEnv, copyEnv, "--with-metadata")
+	t.Cleanup(func() { u.delete(copyEnv) })
 	if res.code != 0 || !strings.Contains(res.stdout, "variable") {
 		t.Fatalf("env clone --with-metadata: %d %s %s", res.code, res.stdout, res.stderr)
 	}
-	if out := u.airflow("copy", "variables get migrated_key"); !strings.Contains(out, "a value") {
+	if out := u.airflow(copyEnv, "variables get migrated_key"); !strings.Contains(out, "a value") {
 		t.Fatalf("the variable in the clone: %q", out)
 	}
 }
@@ -378,6 +379,29 @@ func (u *cpUser) paused(envName, dagID string) string {
 		}
 	}
 	return "missing"
+}
+
+// controlPlaneHome makes the home of a control plane: on PostgreSQL when
+// WINDSOCK_TEST_POSTGRES_URL is set (each environment a schema there,
+// with separate processes), with the suffix environment names then take
+// (their schemas are shared by parallel runs); else on SQLite, with no
+// suffix.
+func controlPlaneHome(t *testing.T, h *home) (dir, suffix string) {
+	t.Helper()
+	dir = filepath.Join(h.dir, "cp")
+	url := os.Getenv("WINDSOCK_TEST_POSTGRES_URL")
+	if url == "" {
+		return dir, ""
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "windsock.cfg"), []byte("[database]\nsql_alchemy_conn = "+url+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return dir, "-" + hex.EncodeToString(b[:])
 }
 
 // envProcesses are the supervised processes of the environment whose home
@@ -418,19 +442,8 @@ func envProcesses(t *testing.T, dir string) map[int]string {
 func TestControlPlaneKill9(t *testing.T) {
 	t.Parallel()
 	h := newHome(t)
-	dir := filepath.Join(h.dir, "cp")
-	name := "kill9"
-	if url := os.Getenv("WINDSOCK_TEST_POSTGRES_URL"); url != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "windsock.cfg"), []byte("[database]\nsql_alchemy_conn = "+url+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		var b [4]byte
-		_, _ = rand.Read(b[:])
-		name += "-" + hex.EncodeToString(b[:]) // its schema is shared by parallel runs
-	}
+	dir, suffix := controlPlaneHome(t, h)
+	name := "kill9" + suffix
 	envHome := filepath.Join(dir, "environments", name)
 	// Whatever happens, no process of the environment outlives the test.
 	t.Cleanup(func() {
