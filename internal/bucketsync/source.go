@@ -21,6 +21,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/windsock/windsock/internal/atomicfile"
 )
 
 // Object is one listed object.
@@ -154,27 +156,9 @@ func Fetch(ctx context.Context, src Source, key, version, dst string) error {
 		return err
 	}
 	defer r.Close()
-	return writeAtomic(dst, r)
-}
-
-func writeAtomic(dst string, r io.Reader) error {
+	// Folders of the DAG tree stay readable to the environment's tools.
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fetch-*")
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(tmp, r)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	return nil
+	return atomicfile.WriteFrom(dst, r, 0o644)
 }

@@ -95,7 +95,10 @@ func (r *runner) runControlPlane(parent context.Context, home, addr, region, acc
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Requests end with the control plane: a follower of an
+	// environment's logs does not hold the shutdown up.
+	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	logger.Info("control plane listening", "address", "http://"+ln.Addr().String(), "home", home)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

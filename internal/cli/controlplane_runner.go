@@ -9,6 +9,14 @@ import (
 	"github.com/windsock/windsock/internal/envrunner"
 	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/metrics"
+	"github.com/windsock/windsock/internal/mwaa"
+)
+
+// The control plane's own operations (env logs, env migrate) need these
+// of its runner.
+var (
+	_ mwaa.LogReader     = (*envrunner.Runner)(nil)
+	_ mwaa.MetadataMover = (*envrunner.Runner)(nil)
 )
 
 // environmentRunner is the envspec.Runner `windsock controlplane` drives:

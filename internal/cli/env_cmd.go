@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/mwaa/types"
 	"github.com/spf13/cobra"
 
+	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/mwaaclient"
 )
 
@@ -38,8 +39,38 @@ func (r *runner) envCommand() *cobra.Command {
 	cmd.PersistentFlags().StringVar(&f.profile, "profile", "", "profile of ~/.aws/credentials (default: $AWS_PROFILE or default)")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "output format: table or json")
 	cmd.AddCommand(r.envCreateCommand(f), r.envGetCommand(f, "get"), r.envGetCommand(f, "status"), r.envListCommand(f),
-		r.envUpdateCommand(f), r.envDeleteCommand(f), r.envCloneCommand(f))
+		r.envUpdateCommand(f), r.envDeleteCommand(f), r.envCloneCommand(f), r.envLogsCommand(f), r.envMigrateCommand(f))
 	return cmd
+}
+
+// loggingInput reads --logging COMPONENT=LEVEL flags into MWAA's
+// LoggingConfigurationInput (nil without flags: the service's default).
+func loggingInput(flags []string) (*types.LoggingConfigurationInput, error) {
+	pairs, err := parsePairs(flags, "--logging")
+	if err != nil || pairs == nil {
+		return nil, err
+	}
+	in := &types.LoggingConfigurationInput{}
+	for k, v := range pairs {
+		c, ok := envspec.ComponentOf("", k)
+		if !ok {
+			return nil, usageError{fmt.Errorf("--logging %s: want scheduler, dag-processing, webserver, worker or task", k)}
+		}
+		m := &types.ModuleLoggingConfigurationInput{Enabled: aws.Bool(true), LogLevel: types.LoggingLevel(strings.ToUpper(v))}
+		switch c {
+		case envspec.DAGProcessing:
+			in.DagProcessingLogs = m
+		case envspec.Scheduler:
+			in.SchedulerLogs = m
+		case envspec.Task:
+			in.TaskLogs = m
+		case envspec.WebServer:
+			in.WebserverLogs = m
+		case envspec.Worker:
+			in.WorkerLogs = m
+		}
+	}
+	return in, nil
 }
 
 // parsePairs reads KEY=VALUE flags.
@@ -60,7 +91,7 @@ func parsePairs(pairs []string, what string) (map[string]string, error) {
 
 func (r *runner) envCreateCommand(f *envFlags) *cobra.Command {
 	var bucket, dags, role, version, class string
-	var subnets, groups, options, tags []string
+	var subnets, groups, options, tags, logging []string
 	var minW, maxW, schedulers int32
 	cmd := &cobra.Command{
 		Use:   "create NAME",
@@ -82,6 +113,9 @@ func (r *runner) envCreateCommand(f *envFlags) *cobra.Command {
 				ExecutionRoleArn:            aws.String(role),
 				NetworkConfiguration:        &types.NetworkConfiguration{SubnetIds: subnets, SecurityGroupIds: groups},
 				AirflowConfigurationOptions: opts, Tags: tagMap}
+			if in.LoggingConfiguration, err = loggingInput(logging); err != nil {
+				return err
+			}
 			if version != "" {
 				in.AirflowVersion = aws.String(version)
 			}
@@ -117,6 +151,7 @@ func (r *runner) envCreateCommand(f *envFlags) *cobra.Command {
 	fl.StringSliceVar(&groups, "security-group-ids", []string{"sg-windsock"}, "security group ids (recorded)")
 	fl.StringArrayVar(&options, "option", nil, "Airflow configuration option SECTION.KEY=VALUE (repeatable)")
 	fl.StringArrayVar(&tags, "tag", nil, "tag KEY=VALUE (repeatable)")
+	fl.StringArrayVar(&logging, "logging", nil, "enable a log group at a level, COMPONENT=LEVEL: scheduler, dag-processing, webserver, worker or task and DEBUG, INFO, WARNING, ERROR or CRITICAL (repeatable; default: task=INFO only, as MWAA)")
 	fl.Int32Var(&minW, "min-workers", 1, "minimum workers")
 	fl.Int32Var(&maxW, "max-workers", 10, "maximum workers")
 	fl.Int32Var(&schedulers, "schedulers", 2, "schedulers")
@@ -403,6 +438,7 @@ func CloneInput(src *types.Environment, name, version, executionRole string) *aw
 
 func (r *runner) envCloneCommand(f *envFlags) *cobra.Command {
 	var version, role string
+	var withMetadata bool
 	cmd := &cobra.Command{
 		Use:   "clone SRC DST",
 		Short: "Create DST with SRC's settings, on a new Airflow version (the migration guide's recipe)",
@@ -420,11 +456,18 @@ func (r *runner) envCloneCommand(f *envFlags) *cobra.Command {
 			if err != nil {
 				return mwaaclient.Describe("CreateEnvironment", err)
 			}
-			return r.envAfterChange(cmd.Context(), f, c, a[1], aws.ToString(out.Arn))
+			if withMetadata {
+				f.wait = true // the metadata moves once the clone is AVAILABLE
+			}
+			if err := r.envAfterChange(cmd.Context(), f, c, a[1], aws.ToString(out.Arn)); err != nil || !withMetadata {
+				return err
+			}
+			return r.migrateMetadata(cmd, f, a[0], a[1])
 		},
 	}
 	cmd.Flags().StringVar(&version, "version", "", "Apache Airflow version of the clone (default: the source's)")
 	cmd.Flags().StringVar(&role, "execution-role", "", "execution role ARN of the clone (default: the source's)")
 	cmd.Flags().BoolVar(&f.wait, "wait", false, "wait until the clone is AVAILABLE or failed")
+	cmd.Flags().BoolVar(&withMetadata, "with-metadata", false, "once the clone is AVAILABLE, copy the source's metadata into it (as env migrate; implies --wait)")
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/ini.v1"
 
+	"github.com/windsock/windsock/internal/atomicfile"
 	"github.com/windsock/windsock/internal/fernet"
 )
 
@@ -236,27 +237,7 @@ func replaceFile(path string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+FileName+".*")
-	if err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if err := tmp.Chmod(info.Mode().Perm()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data, info.Mode().Perm()); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
 	return nil

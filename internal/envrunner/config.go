@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/windsock/windsock/internal/atomicfile"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/envspec"
 )
@@ -86,7 +87,7 @@ func renderConfig(h home, spec envspec.Spec, dbURL string, single bool) error {
 	if err := os.MkdirAll(string(h), 0o700); err != nil {
 		return fmt.Errorf("create environment home: %w", err)
 	}
-	if err := writeFileAtomic(h.path(config.FileName), []byte(b.String()), 0o600); err != nil {
+	if err := atomicfile.Write(h.path(config.FileName), []byte(b.String()), 0o600); err != nil {
 		return fmt.Errorf("write environment config: %w", err)
 	}
 	if _, err := config.EnsureFile(string(h), nil); err != nil {

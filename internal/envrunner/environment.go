@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/windsock/windsock/internal/atomicfile"
 	"github.com/windsock/windsock/internal/bucketsync"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/envspec"
@@ -252,7 +253,7 @@ func (e *environment) allocate(lay *layout, spec envspec.Spec) error {
 	if lay.Single {
 		// plan reads the single process's log server port at 0.
 		lay.WorkerPorts = map[int]int{0: firstPort(lay.WorkerPorts)}
-		if err := writeFileAtomic(e.h.slotsFile(), []byte(strconv.Itoa(lay.Workers*concurrency(spec))+"\n"), 0o600); err != nil {
+		if err := atomicfile.Write(e.h.slotsFile(), []byte(strconv.Itoa(lay.Workers*concurrency(spec))+"\n"), 0o600); err != nil {
 			return err
 		}
 	}
@@ -402,25 +403,38 @@ func healthy(ctx context.Context, client *http.Client, url string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// currentStatus is the environment's Status.
+// currentStatus is the environment's Status. The lock is held only to
+// copy what it reads: the state files and /proc are read after, so that
+// a Get of the control plane never waits on the disk behind a restart or
+// a scaling step holding e.mu.
 func (e *environment) currentStatus() envspec.Status {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	st := envspec.Status{LastScaling: e.scaling, StartedAt: e.startedAt, Healthy: true}
+	var webPort int
+	public := e.spec.WebserverAccessMode != "" && e.spec.WebserverAccessMode != "PRIVATE_ONLY"
 	if e.lay != nil {
 		st.Workers = e.lay.Workers
 		if len(e.lay.WebPorts) > 0 {
-			host := "localhost"
-			if e.spec.WebserverAccessMode != "" && e.spec.WebserverAccessMode != "PRIVATE_ONLY" {
-				if h, err := os.Hostname(); err == nil {
-					host = h
-				}
-			}
-			st.WebserverHostname = net.JoinHostPort(host, strconv.Itoa(e.lay.WebPorts[0]))
+			webPort = e.lay.WebPorts[0]
 		}
 	}
+	stateFiles := make([]string, 0, len(e.procs))
 	for _, p := range e.procs {
-		if _, alive := supervise.Recorded(e.h.stateFile(procID(p))); !alive {
+		stateFiles = append(stateFiles, e.h.stateFile(procID(p)))
+	}
+	e.mu.Unlock()
+
+	if webPort != 0 {
+		host := "localhost"
+		if public {
+			if h, err := os.Hostname(); err == nil {
+				host = h
+			}
+		}
+		st.WebserverHostname = net.JoinHostPort(host, strconv.Itoa(webPort))
+	}
+	for _, f := range stateFiles {
+		if _, alive := supervise.Recorded(f); !alive {
 			st.Healthy = false
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/windsock/windsock/internal/atomicfile"
 	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/supervise"
 )
@@ -35,7 +36,7 @@ const (
 )
 
 // Groups are the log groups of an environment, in MWAA's order.
-var Groups = []string{GroupDAGProcessing, GroupScheduler, GroupTask, GroupWebServer, GroupWorker}
+var Groups = envspec.Components
 
 // GroupName is the log group's MWAA name for an environment.
 func GroupName(env, group string) string { return "airflow-" + env + "-" + group }
@@ -92,18 +93,7 @@ func (h home) writeLayout(l *layout) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(h.layoutFile(), b, 0o600)
-}
-
-func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, mode); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(h.layoutFile(), b, 0o600)
 }
 
 // concurrency is a worker's concurrency: Spec.WorkerConcurrency, which

@@ -2,7 +2,9 @@ package envrunner
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -27,6 +30,14 @@ type LogsOptions struct {
 	Follow bool
 	// PollInterval is how often Follow looks for new lines. Default 500 ms.
 	PollInterval time.Duration
+	// JSON writes one JSON event a line instead of "stream text" lines.
+	JSON bool
+}
+
+// Logs reads one of its environments' log groups (the control plane's
+// route behind `windsock env logs`).
+func (r *Runner) Logs(ctx context.Context, name string, q envspec.LogQuery, w io.Writer) error {
+	return Logs(ctx, r.cfg.Home, name, LogsOptions{Group: q.Group, Since: q.Since, Follow: q.Follow, JSON: q.JSON}, w)
 }
 
 // Logs prints an environment's log group to w, for `windsock env logs`:
@@ -52,7 +63,7 @@ func Logs(ctx context.Context, cpHome, name string, opts LogsOptions, w io.Write
 		entries = append(entries, lines...)
 		offsets[f] = end
 	}
-	if err := printLines(w, entries); err != nil || !opts.Follow {
+	if err := printLines(w, entries, opts.JSON); err != nil || !opts.Follow {
 		return err
 	}
 	poll := opts.PollInterval
@@ -73,7 +84,7 @@ func Logs(ctx context.Context, cpHome, name string, opts LogsOptions, w io.Write
 			entries = append(entries, lines...)
 			offsets[f] = end
 		}
-		if err := printLines(w, entries); err != nil {
+		if err := printLines(w, entries, opts.JSON); err != nil {
 			return err
 		}
 	}
@@ -81,11 +92,8 @@ func Logs(ctx context.Context, cpHome, name string, opts LogsOptions, w io.Write
 
 // groupOf resolves a user's group name.
 func groupOf(env, g string) (string, error) {
-	norm := strings.ToLower(strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.TrimPrefix(g, "airflow-"+env+"-")))
-	for _, known := range Groups {
-		if strings.ToLower(known) == norm {
-			return known, nil
-		}
+	if c, ok := envspec.ComponentOf(env, g); ok {
+		return c, nil
 	}
 	return "", windsock.Errorf(windsock.EINVALID, "log group %q: want one of scheduler, dag-processing, webserver, worker, task", g)
 }
@@ -163,12 +171,34 @@ func lineTime(line string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func printLines(w io.Writer, lines []logLine) error {
+// printLines writes a batch in time order in one Write, so that a
+// follower over HTTP gets whole batches.
+func printLines(w io.Writer, lines []logLine, asJSON bool) error {
+	if len(lines) == 0 {
+		return nil
+	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].at.Before(lines[j].at) })
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	for _, l := range lines {
-		if _, err := fmt.Fprintf(w, "%s %s\n", l.stream, l.text); err != nil {
+		if !asJSON {
+			fmt.Fprintf(&buf, "%s %s\n", l.stream, l.text)
+			continue
+		}
+		// CloudWatch's FilteredLogEvent names, so that scripts written
+		// for `aws logs filter-log-events` read it.
+		ev := struct {
+			Stream    string `json:"logStreamName"`
+			Timestamp int64  `json:"timestamp"`
+			Message   string `json:"message"`
+		}{l.stream, l.at.UnixMilli(), l.text}
+		if l.at.IsZero() {
+			ev.Timestamp = 0
+		}
+		if err := enc.Encode(ev); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := w.Write(buf.Bytes())
+	return err
 }

@@ -72,6 +72,18 @@ func setup(t testing.TB, tweak ...func(*envrunner.Config)) *testRunner {
 	return tr
 }
 
+// airflow runs a windsock CLI command in environment name's home, as its
+// processes see it (its configuration, store and keys).
+func (tr *testRunner) airflow(name string, args ...string) (stdout, stderr string, err error) {
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(append([]string{}, tr.cfg.Environ...), "WINDSOCK_HOME="+envrunner.EnvironmentHome(tr.home, name))
+	cmd.Dir = envrunner.EnvironmentHome(tr.home, name)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
 // stopAll stops every environment under the home, whichever runner
 // started it (a test may have let go of one to adopt it).
 func (tr *testRunner) stopAll() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/app"
+	"github.com/windsock/windsock/internal/atomicfile"
 	"github.com/windsock/windsock/internal/autoscale"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/store"
@@ -116,7 +117,7 @@ func (e *environment) setWorkers(n int) error {
 	lay, spec := e.lay, e.spec
 	e.mu.Unlock()
 	if lay.Single {
-		if err := writeFileAtomic(e.h.slotsFile(), []byte(strconv.Itoa(n*concurrency(spec))+"\n"), 0o600); err != nil {
+		if err := atomicfile.Write(e.h.slotsFile(), []byte(strconv.Itoa(n*concurrency(spec))+"\n"), 0o600); err != nil {
 			return err
 		}
 		e.mu.Lock()

@@ -3,7 +3,6 @@ package envrunner_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,15 +43,15 @@ func TestTwoEnvironmentsShareNothing(t *testing.T) {
 		t.Fatal("a DAG ran in the other environment")
 	}
 
-	if _, stderr, err := tr.Invoke(ctx, "alpha", "variables set shared_key 'value of alpha'"); err != nil {
+	if _, stderr, err := tr.airflow("alpha", "variables", "set", "shared_key", "value of alpha"); err != nil {
 		t.Fatalf("variables set: %v %s", err, stderr)
 	}
-	out, _, err := tr.Invoke(ctx, "alpha", "variables get shared_key")
-	if err != nil || strings.TrimSpace(string(out)) != "value of alpha" {
+	out, _, err := tr.airflow("alpha", "variables", "get", "shared_key")
+	if err != nil || strings.TrimSpace(out) != "value of alpha" {
 		t.Fatalf("alpha's variable: %q %v", out, err)
 	}
-	out, stderr, err := tr.Invoke(ctx, "beta", "variables get shared_key")
-	if err != nil || len(out) != 0 || len(stderr) == 0 {
+	out, stderr, err := tr.airflow("beta", "variables", "get", "shared_key")
+	if err == nil || len(out) != 0 || len(stderr) == 0 {
 		t.Fatalf("beta sees alpha's variable: stdout %q stderr %q err %v", out, stderr, err)
 	}
 
@@ -114,26 +113,6 @@ func TestDAGFromS3Bucket(t *testing.T) {
 	t.Logf("uploaded DAG ran within %s (S3)", time.Since(uploaded))
 }
 
-// TestInvokeRefusesOtherCommands: only MWAA's CLI commands run.
-func TestInvokeRefusesOtherCommands(t *testing.T) {
-	t.Parallel()
-	tr := setup(t)
-	tr.start(spec("invoke", ""))
-	ctx := context.Background()
-	for _, line := range []string{"db reset -y", "users create -u x", "scheduler", "variables", "'unterminated"} {
-		if _, _, err := tr.Invoke(ctx, "invoke", line); windsock.ErrorCode(err) != windsock.EINVALID {
-			t.Fatalf("%q: %v, want refused as invalid", line, err)
-		}
-	}
-	out, _, err := tr.Invoke(ctx, "invoke", "version")
-	if err != nil || len(bytes.TrimSpace(out)) == 0 {
-		t.Fatalf("version: %q %v", out, err)
-	}
-	if _, _, err := tr.Invoke(ctx, "nosuch", "version"); !errors.Is(err, envrunner.ErrNotRunning) {
-		t.Fatalf("unknown environment: %v", err)
-	}
-}
-
 // TestUpdate: an update restarts the process with the new configuration;
 // one that cannot be prepared leaves the running process alone and
 // returns the error.
@@ -170,8 +149,8 @@ func TestUpdate(t *testing.T) {
 	if err != nil || cfg.Core.DefaultTaskRetries != 3 {
 		t.Fatalf("config after update: retries %v %v", cfg.Core.DefaultTaskRetries, err)
 	}
-	if out, _, _ := tr.Invoke(ctx, "upd", "version"); len(out) == 0 {
-		t.Fatal("environment not usable after the update")
+	if _, stderr, err := tr.airflow("upd", "variables", "list"); err != nil {
+		t.Fatalf("environment not usable after the update: %v %s", err, stderr)
 	}
 }
 
@@ -274,8 +253,8 @@ func TestFailedUpdateFallsBack(t *testing.T) {
 	if bytes.Contains(cfg, []byte("fail_marker")) {
 		t.Fatal("the broken configuration stayed")
 	}
-	if out, _, err := tr.Invoke(ctx, "fallback", "version"); err != nil || len(out) == 0 {
-		t.Fatalf("environment not usable after the fallback: %v", err)
+	if _, stderr, err := tr.airflow("fallback", "variables", "list"); err != nil {
+		t.Fatalf("environment not usable after the fallback: %v %s", err, stderr)
 	}
 	if st, _ := tr.Status("fallback"); !st.Healthy {
 		t.Fatal("unhealthy after the fallback")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/windsock/windsock/internal/atomicfile"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/supervise"
@@ -27,7 +28,7 @@ func (e *environment) update(ctx context.Context, _, spec envspec.Spec) error {
 	if err != nil {
 		return err
 	}
-	restoreCfg := func() { _ = writeFileAtomic(cfgPath, prevCfg, 0o600) }
+	restoreCfg := func() { _ = atomicfile.Write(cfgPath, prevCfg, 0o600) }
 	if err := e.prepare(ctx, spec, lay.Single); err != nil {
 		restoreCfg()
 		return err

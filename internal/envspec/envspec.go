@@ -63,6 +63,22 @@ const (
 	Task          = "Task"
 )
 
+// Components are the components in MWAA's order of their log groups.
+var Components = []string{DAGProcessing, Scheduler, Task, WebServer, Worker}
+
+// ComponentOf resolves what a user calls a log group of environment env:
+// a component in any case, with or without - and _ ("dag-processing",
+// "webserver"), or the group's MWAA name (airflow-NAME-Scheduler).
+func ComponentOf(env, group string) (string, bool) {
+	norm := strings.ToLower(strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.TrimPrefix(group, "airflow-"+env+"-")))
+	for _, c := range Components {
+		if strings.ToLower(c) == norm {
+			return c, true
+		}
+	}
+	return "", false
+}
+
 // runnerOwned are the options the runner sets itself (MWAA's "essential"
 // configuration: executor, database, keys, folders, hosts and ports):
 // the API refuses them in AirflowConfigurationOptions.
@@ -112,9 +128,22 @@ type Runner interface {
 	Stop(ctx context.Context, name string) error
 	Remove(ctx context.Context, name string) error
 	Status(name string) (Status, bool)
-	// Invoke runs an Airflow CLI command line (without the leading
-	// "airflow") in the environment as MWAA's /aws_mwaa/cli does.
-	Invoke(ctx context.Context, name string, commandLine string) (stdout, stderr []byte, err error)
+}
+
+// LogQuery selects what `windsock env logs` reads from an environment's
+// log group.
+type LogQuery struct {
+	// Group is a component (scheduler, dag-processing, webserver, worker,
+	// task) or the group's MWAA name (airflow-NAME-Scheduler).
+	Group string
+	// Since keeps the lines written at or after it; zero keeps all.
+	Since time.Time
+	// Follow keeps sending new lines until the context ends.
+	Follow bool
+	// JSON writes one JSON event a line (logStreamName, timestamp in
+	// milliseconds, message: CloudWatch's FilteredLogEvent) instead of
+	// "stream text" lines.
+	JSON bool
 }
 
 // Component is one process of a running environment (a scheduler, the

@@ -30,9 +30,6 @@ func (stubRunner) Remove(context.Context, string) error { return nil }
 func (s stubRunner) Status(string) (envspec.Status, bool) {
 	return envspec.Status{WebserverHostname: s.host}, true
 }
-func (stubRunner) Invoke(context.Context, string, string) ([]byte, []byte, error) {
-	return nil, nil, nil
-}
 
 // TestInvokeRestAPIWrapsAirflowErrors checks how InvokeRestApi wraps what
 // Airflow answers, against a stand-in for the environment's web server

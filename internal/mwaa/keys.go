@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/windsock/windsock/internal/atomicfile"
 	"github.com/windsock/windsock/internal/iampolicy"
 )
 
@@ -70,8 +71,11 @@ func (k *KeyStore) Create(name string, policy []byte, now time.Time) (id, secret
 			return "", "", err
 		}
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	unlock, err := k.lock()
+	if err != nil {
+		return "", "", err
+	}
+	defer unlock()
 	keys, err := k.read()
 	if err != nil {
 		return "", "", err
@@ -118,8 +122,11 @@ func (k *KeyStore) List() ([]Key, error) {
 
 // Delete removes the key with this access key id or name.
 func (k *KeyStore) Delete(idOrName string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	unlock, err := k.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	keys, err := k.read()
 	if err != nil {
 		return err
@@ -163,6 +170,22 @@ func (k *KeyStore) lookup(id string) (Key, string, *iampolicy.Policy, bool, erro
 	return Key{}, "", nil, false, nil
 }
 
+// lock serializes the changes of the keys file between goroutines and
+// between processes (two `keys create` at once both land), and the
+// creation of the encryption key.
+func (k *KeyStore) lock() (unlock func(), err error) {
+	k.mu.Lock()
+	unlockFile, err := atomicfile.Lock(filepath.Join(k.home, keysFileName+".lock"))
+	if err != nil {
+		k.mu.Unlock()
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	return func() {
+		unlockFile()
+		k.mu.Unlock()
+	}, nil
+}
+
 func (k *KeyStore) read() ([]Key, error) {
 	data, err := os.ReadFile(filepath.Join(k.home, keysFileName))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -186,10 +209,7 @@ func (k *KeyStore) write(keys []Key) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(k.home, 0o700); err != nil {
-		return fmt.Errorf("write keys: %w", err)
-	}
-	return writeFileAtomic(filepath.Join(k.home, keysFileName), data)
+	return atomicfile.Write(filepath.Join(k.home, keysFileName), data, 0o600)
 }
 
 // masterKey reads the encryption key, creating it when create is set and

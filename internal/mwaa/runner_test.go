@@ -186,10 +186,6 @@ func (r *testRunner) Status(name string) (envspec.Status, bool) {
 	return r.statusLocked(name), true
 }
 
-func (r *testRunner) Invoke(context.Context, string, string) ([]byte, []byte, error) {
-	return nil, nil, errors.New("not used: the web server runs CLI commands")
-}
-
 func (r *testRunner) Activity(_ context.Context, name string) ([]envspec.Component, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

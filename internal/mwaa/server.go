@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 
@@ -43,6 +44,11 @@ type operation struct {
 	resource func(r *http.Request) string
 	do       func(ctx context.Context, r *http.Request, body []byte, c Caller) (any, error)
 }
+
+// streamOperation answers itself (a stream) once the caller is
+// authenticated; it authorizes on its own. An error it returns before
+// writing is answered as an operation's.
+type streamOperation func(w http.ResponseWriter, r *http.Request, c Caller) error
 
 // Handler serves the MWAA API.
 func (s *Service) Handler() http.Handler {
@@ -141,8 +147,12 @@ func (s *Service) Handler() http.Handler {
 			return struct{}{}, nil
 		}},
 	}
+	maps.Copy(routes, s.windsockRoutes())
 	for pattern, op := range routes {
 		mux.Handle(pattern, s.serve(op))
+	}
+	for pattern, op := range s.windsockStreams() {
+		mux.Handle(pattern, s.serveStream(op))
 	}
 	s.uiRoutes(mux)
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
@@ -157,19 +167,8 @@ func (s *Service) Handler() http.Handler {
 // operation, answering in restJson1.
 func (s *Service) serve(op operation) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			writeError(w, validation("The request body could not be read: "+err.Error()))
-			return
-		}
-		caller, err := s.authenticate(r, body)
-		if err != nil {
-			var se *sigv4.Error
-			if errors.As(err, &se) {
-				writeJSON(w, se.Status, se.Code, map[string]string{"message": se.Message})
-				return
-			}
-			s.fail(w, r, err)
+		caller, body, ok := s.caller(w, r)
+		if !ok {
 			return
 		}
 		if op.resource != nil {
@@ -185,6 +184,38 @@ func (s *Service) serve(op operation) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, "", out)
 	})
+}
+
+// serveStream authenticates and hands over to a stream operation.
+func (s *Service) serveStream(op streamOperation) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if caller, _, ok := s.caller(w, r); ok {
+			if err := op(w, r, caller); err != nil {
+				s.fail(w, r, err)
+			}
+		}
+	})
+}
+
+// caller reads the body and authenticates the request; when it fails it
+// has answered.
+func (s *Service) caller(w http.ResponseWriter, r *http.Request) (Caller, []byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, validation("The request body could not be read: "+err.Error()))
+		return Caller{}, nil, false
+	}
+	caller, err := s.authenticate(r, body)
+	if err != nil {
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			writeJSON(w, se.Status, se.Code, map[string]string{"message": se.Message})
+			return Caller{}, nil, false
+		}
+		s.fail(w, r, err)
+		return Caller{}, nil, false
+	}
+	return caller, body, true
 }
 
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {

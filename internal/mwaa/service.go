@@ -532,12 +532,15 @@ func (s *Service) Get(_ context.Context, name string) (*Environment, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	rec, err := s.lookupLocked(name)
 	if err != nil {
+		s.mu.Unlock()
 		return nil, err
 	}
 	env := cloneEnv(&rec.Env)
+	s.mu.Unlock()
+	// The runner reads state files and /proc: not under s.mu, which
+	// every operation takes.
 	if st, ok := s.cfg.Runner.Status(name); ok && st.WebserverHostname != "" && env.Status != "CREATING" {
 		env.WebserverUrl = st.WebserverHostname
 	}
@@ -837,21 +840,22 @@ func (s *Service) tokenTarget(name string) (host string, secret []byte, err erro
 		return "", nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	rec, err := s.lookupLocked(name)
 	if err != nil {
+		s.mu.Unlock()
 		return "", nil, err
 	}
-	switch rec.Env.Status {
+	status, host, secret := rec.Env.Status, rec.Env.WebserverUrl, []byte(rec.TokenSecret)
+	s.mu.Unlock()
+	switch status {
 	case "AVAILABLE", "UPDATING", "UPDATE_FAILED":
 	default:
-		return "", nil, validation(fmt.Sprintf("Environment %s is not available: its status is %s.", name, rec.Env.Status))
+		return "", nil, validation(fmt.Sprintf("Environment %s is not available: its status is %s.", name, status))
 	}
-	host = rec.Env.WebserverUrl
 	if st, ok := s.cfg.Runner.Status(name); ok && st.WebserverHostname != "" {
 		host = st.WebserverHostname
 	}
-	return host, []byte(rec.TokenSecret), nil
+	return host, secret, nil
 }
 
 // CliToken is CreateCliToken.

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/windsock/windsock/internal/atomicfile"
 )
 
 // stateFileName holds the control plane's environments inside its home.
@@ -53,36 +55,8 @@ func saveState(home string, envs map[string]*record) error {
 	if err != nil {
 		return fmt.Errorf("encode control plane state: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(home, stateFileName), data)
-}
-
-// writeFileAtomic replaces path with data, readable by the owner only
-// (the state holds token secrets).
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	// Readable by the owner only: the state holds token secrets.
+	return atomicfile.Write(filepath.Join(home, stateFileName), data, 0o600)
 }
 
 // cloneEnv deep-copies an environment (maps, pointers, slices).

@@ -4,18 +4,17 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/iampolicy"
+	"github.com/windsock/windsock/internal/mwaatoken"
 )
 
 // The control plane's own small UI at /ui/: after a login with an access
@@ -104,10 +103,7 @@ func (s *Service) sessionValue(keyID string, expires time.Time) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	payload := keyID + "|" + strconv.FormatInt(expires.Unix(), 10)
-	m := hmac.New(sha256.New, k)
-	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
+	return mwaatoken.Mint(k, mwaatoken.Claims{Kind: mwaatoken.KindSession, User: keyID, Expires: expires.Unix()})
 }
 
 // uiCaller returns the key of a UI request's session cookie.
@@ -116,24 +112,15 @@ func (s *Service) uiCaller(r *http.Request) (Caller, bool) {
 	if err != nil {
 		return Caller{}, false
 	}
-	p, sig, ok := strings.Cut(c.Value, ".")
-	payload, err1 := base64.RawURLEncoding.DecodeString(p)
-	got, err2 := base64.RawURLEncoding.DecodeString(sig)
-	k, err3 := s.uiKey()
-	if !ok || err1 != nil || err2 != nil || err3 != nil {
+	k, err := s.uiKey()
+	if err != nil {
 		return Caller{}, false
 	}
-	m := hmac.New(sha256.New, k)
-	m.Write(payload)
-	if !hmac.Equal(got, m.Sum(nil)) {
+	claims, err := mwaatoken.Verify(k, c.Value, mwaatoken.KindSession, "", s.now())
+	if err != nil {
 		return Caller{}, false
 	}
-	id, exp, _ := strings.Cut(string(payload), "|")
-	expires, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || s.now().Unix() >= expires {
-		return Caller{}, false
-	}
-	key, _, policy, found, err := s.keys.lookup(id)
+	key, _, policy, found, err := s.keys.lookup(claims.User)
 	if err != nil || !found {
 		return Caller{}, false // a deleted key ends its sessions
 	}

@@ -52,6 +52,22 @@ func TestEnvironmentsPage(t *testing.T) {
 			t.Errorf("the environments page lacks %q:\n%s", want, page)
 		}
 	}
+	// A session cookie whose claims were changed is refused.
+	u, _ := url.Parse(p.srv.URL + "/ui/")
+	for _, c := range jar.Cookies(u) {
+		claims, sig, _ := strings.Cut(c.Value, ".")
+		forged, _ := cookiejar.New(nil)
+		forged.SetCookies(u, []*http.Cookie{{Name: c.Name, Value: claims + "x." + sig}})
+		resp, err := (&http.Client{Jar: forged}).Get(p.srv.URL + "/ui/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `name="secret_access_key"`) {
+			t.Fatal("a forged session cookie shows the page")
+		}
+	}
 	// Open goes to the environment's console SSO page with a web login token.
 	noFollow := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err = noFollow.Get(p.srv.URL + "/ui/open/etl")

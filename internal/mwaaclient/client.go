@@ -36,20 +36,36 @@ type Settings struct {
 
 // New returns an MWAA client for the control plane.
 func New(s Settings) (*mwaa.Client, error) {
+	t, err := resolve(s)
+	if err != nil {
+		return nil, err
+	}
+	return mwaa.New(mwaa.Options{
+		Region:       t.region,
+		Credentials:  t.creds,
+		BaseEndpoint: aws.String(t.endpoint),
+		APIOptions:   []func(*middleware.Stack) error{WithoutHostPrefix},
+	}), nil
+}
+
+// target is where a client calls and how it signs.
+type target struct {
+	endpoint, region string
+	creds            aws.CredentialsProvider
+}
+
+func resolve(s Settings) (target, error) {
 	env := environMap(s.Environ)
 	profile := firstOf(s.Profile, env["AWS_PROFILE"], env["AWS_DEFAULT_PROFILE"], "default")
 	creds, err := findCredentials(env, profile)
 	if err != nil {
-		return nil, err
+		return target{}, err
 	}
-	region := firstOf(s.Region, env["AWS_REGION"], env["AWS_DEFAULT_REGION"], configRegion(env, profile), "us-east-1")
-	endpoint := firstOf(s.Endpoint, env["WINDSOCK_CONTROLPLANE_URL"], env["AWS_ENDPOINT_URL_MWAA"], env["AWS_ENDPOINT_URL"], DefaultEndpoint)
-	return mwaa.New(mwaa.Options{
-		Region:       region,
-		Credentials:  aws.NewCredentialsCache(creds),
-		BaseEndpoint: aws.String(endpoint),
-		APIOptions:   []func(*middleware.Stack) error{WithoutHostPrefix},
-	}), nil
+	return target{
+		region:   firstOf(s.Region, env["AWS_REGION"], env["AWS_DEFAULT_REGION"], configRegion(env, profile), "us-east-1"),
+		endpoint: firstOf(s.Endpoint, env["WINDSOCK_CONTROLPLANE_URL"], env["AWS_ENDPOINT_URL_MWAA"], env["AWS_ENDPOINT_URL"], DefaultEndpoint),
+		creds:    aws.NewCredentialsCache(creds),
+	}, nil
 }
 
 // WithoutHostPrefix stops the SDK from prepending "api." or "env." to the

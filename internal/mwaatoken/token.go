@@ -22,6 +22,9 @@ import (
 const (
 	KindCLI = "cli"
 	KindWeb = "web"
+	// KindSession is a session of the control plane's own UI (its
+	// cookie): Claims.User holds the access key id.
+	KindSession = "session"
 )
 
 // Lifetimes, as MWAA's.

@@ -20,6 +20,20 @@ type Identity struct {
 	Start string
 }
 
+// Stat is what this package reads of a process's /proc/PID/stat.
+type Stat struct {
+	// State is proc(5)'s state letter: R, S, D, Z (zombie), X (dead)...
+	State byte
+	// Pgrp is the process group id.
+	Pgrp int
+	// StartTicks is the start time in clock ticks since boot.
+	StartTicks uint64
+}
+
+// Running reports whether the process has not exited: neither a zombie
+// waiting to be reaped nor dead.
+func (s Stat) Running() bool { return s.State != 'Z' && s.State != 'X' }
+
 // Self returns this process's identity.
 func Self() Identity {
 	pid := syscall.Getpid()

@@ -10,28 +10,46 @@ import (
 	"sync"
 )
 
-// startOf returns the Start of a running pid, from /proc: field 22 of
-// /proc/PID/stat is the start time in clock ticks since boot, which with
-// the boot id and the pid namespace names one process for the life of the
-// host. false when no such process runs (an exited one waiting to be
-// reaped does not).
+// startOf returns the Start of a running pid, from /proc: the start time
+// in clock ticks since boot, which with the boot id and the pid namespace
+// names one process for the life of the host. false when no such process
+// runs (an exited one waiting to be reaped does not).
 func startOf(pid int) (string, bool) {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	st, ok := ReadStat(pid)
+	if !ok || !st.Running() {
+		return "", false
+	}
+	return hostScope() + "/" + strconv.FormatUint(st.StartTicks, 10), true
+}
+
+// ReadStat reads /proc/PID/stat; false when no such process exists.
+func ReadStat(pid int) (Stat, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return "", false
+		return Stat{}, false
 	}
-	// "pid (comm) state ppid ...": comm may hold spaces and parentheses,
-	// so fields are counted from the last ')'; starttime is the 20th
-	// field after it.
-	i := bytes.LastIndexByte(stat, ')')
+	return parseStat(b)
+}
+
+// parseStat reads "pid (comm) state ppid pgrp ... starttime ...": comm
+// may hold spaces and parentheses, so fields are counted from the last
+// ')'; state is the first field after it, pgrp the third, starttime
+// (field 22 of proc(5)) the twentieth.
+func parseStat(b []byte) (Stat, bool) {
+	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return "", false
+		return Stat{}, false
 	}
-	f := bytes.Fields(stat[i+1:])
-	if len(f) < 20 || f[0][0] == 'Z' || f[0][0] == 'X' {
-		return "", false
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 20 {
+		return Stat{}, false
 	}
-	return hostScope() + "/" + string(f[19]), true
+	pgrp, err1 := strconv.Atoi(string(f[2]))
+	start, err2 := strconv.ParseUint(string(f[19]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return Stat{}, false
+	}
+	return Stat{State: f[0][0], Pgrp: pgrp, StartTicks: start}, true
 }
 
 // hostScope is this boot and pid namespace, read once: neither changes

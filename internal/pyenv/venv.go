@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/windsock/windsock/internal/atomicfile"
 )
 
 // installLog is the file, in Config.Dir, holding the output of the latest
@@ -33,7 +35,7 @@ func (p *preparer) build(ctx context.Context, w want) *Install {
 	}
 	var log bytes.Buffer
 	err := p.buildIn(ctx, w, &log)
-	if werr := writeFileAtomic(in.Log, log.Bytes()); werr != nil {
+	if werr := atomicfile.Write(in.Log, log.Bytes(), 0o644); werr != nil {
 		p.cfg.Logger.Warn("cannot keep the pip log", "error", werr)
 		in.Log = ""
 	}
@@ -86,7 +88,7 @@ func (p *preparer) buildIn(ctx context.Context, w want, log *bytes.Buffer) error
 		return err
 	}
 	m, _ := json.Marshal(markerData{RequirementsSHA256: w.reqSum, BasePython: p.base})
-	return writeFileAtomic(filepath.Join(w.envDir, marker), m)
+	return atomicfile.Write(filepath.Join(w.envDir, marker), m, 0o644)
 }
 
 // step runs one command of a build, appending its output to log; its

@@ -16,11 +16,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/windsock/windsock/internal/atomicfile"
+	"github.com/windsock/windsock/internal/osproc"
 )
 
 // Command is what to run.
@@ -191,14 +192,7 @@ func (p *Process) record(st state) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p.cmd.StateFile), 0o700); err != nil {
-		return fmt.Errorf("record %s: %w", p.cmd.Name, err)
-	}
-	tmp := p.cmd.StateFile + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("record %s: %w", p.cmd.Name, err)
-	}
-	if err := os.Rename(tmp, p.cmd.StateFile); err != nil {
+	if err := atomicfile.Write(p.cmd.StateFile, b, 0o600); err != nil {
 		return fmt.Errorf("record %s: %w", p.cmd.Name, err)
 	}
 	return nil
@@ -354,25 +348,12 @@ func (p *Process) Signal(sig syscall.Signal) error {
 	return syscall.Kill(p.Pid(), sig)
 }
 
-// startTicks reads a process's start time (in clock ticks since boot) from
-// /proc; alive is false when the process is gone or a zombie.
+// startTicks reads a process's start time (in clock ticks since boot);
+// alive is false when the process is gone or a zombie.
 func startTicks(pid int) (ticks uint64, alive bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	st, ok := osproc.ReadStat(pid)
+	if !ok || !st.Running() {
 		return 0, false
 	}
-	// The command name (field 2) may hold spaces and parentheses: the
-	// fields after it start after the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false
-	}
-	fields := strings.Fields(s[i+1:])
-	// fields[0] is the state (field 3), fields[19] the start time (22).
-	if len(fields) < 20 || fields[0] == "Z" || fields[0] == "X" {
-		return 0, false
-	}
-	ticks, err = strconv.ParseUint(fields[19], 10, 64)
-	return ticks, err == nil
+	return st.StartTicks, true
 }

@@ -1,10 +1,11 @@
 package process
 
 import (
-	"bytes"
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/windsock/windsock/internal/osproc"
 )
 
 // groupRunning reports whether a process of group pgid is still running.
@@ -48,27 +49,12 @@ func groupMembers(pgid, skip, limit int) []int {
 	if err != nil {
 		return []int{-1}
 	}
-	want := []byte(strconv.Itoa(pgid))
 	for _, name := range names {
-		if name[0] < '0' || name[0] > '9' {
+		pid, err := strconv.Atoi(name)
+		if err != nil || pid == skip {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + name + "/stat")
-		if err != nil {
-			continue
-		}
-		// "pid (comm) state ppid pgrp ...": comm may hold anything, so
-		// parse from the last parenthesis.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := bytes.Fields(stat[i+1:])
-		if len(f) >= 3 && bytes.Equal(f[2], want) && f[0][0] != 'Z' && f[0][0] != 'X' {
-			pid, err := strconv.Atoi(name)
-			if err != nil || pid == skip {
-				continue
-			}
+		if st, ok := osproc.ReadStat(pid); ok && st.Pgrp == pgid && st.Running() {
 			if out = append(out, pid); len(out) == limit {
 				return out
 			}

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/windsock/windsock/internal/osproc"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -84,12 +85,8 @@ func waitGone(pids []int) {
 
 // running reports whether pid is a process that has not exited.
 func running(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	return i >= 0 && i+2 < len(stat) && stat[i+2] != 'Z' && stat[i+2] != 'X'
+	st, ok := osproc.ReadStat(pid)
+	return ok && st.Running()
 }
 
 // hasAll reports whether the NUL-separated environment block env holds
