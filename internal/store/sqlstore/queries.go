@@ -26,7 +26,11 @@ type queries struct {
 	begin *sql.DB
 	// tx is the transaction q runs in, nil outside one: cached statements
 	// are bound to it.
-	tx    *sql.Tx
+	tx *sql.Tx
+	// conn is the connection a transaction of a store without group
+	// commit runs on: a Copier reaches the driver's own connection
+	// through it (database/sql hides it behind the *sql.Tx).
+	conn  *sql.Conn
 	stmts *stmtCache
 	co    *coordination
 	// group, when set, merges the transactions waiting for a single write
@@ -61,7 +65,12 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 	if q.group != nil {
 		return q.groupTx(ctx, fn)
 	}
-	tx, err := q.begin.BeginTx(ctx, nil)
+	conn, err := q.begin.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", q.wroteErr(err))
+	}
+	defer conn.Close() // after the rollback below: back to the pool
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", q.wroteErr(err))
 	}
@@ -73,7 +82,7 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 			_ = tx.Rollback()
 		}
 	}()
-	txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, health: q.health, marks: q.marks}
+	txq := &queries{db: tx, d: q.d, tx: tx, conn: conn, stmts: q.stmts, co: q.co, health: q.health, marks: q.marks}
 	if err := fn(txq); err != nil {
 		return err
 	}
