@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,15 +66,11 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 	if q.group != nil {
 		return q.groupTx(ctx, fn)
 	}
-	conn, err := q.begin.Conn(ctx)
+	conn, tx, err := q.beginOnConn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", q.wroteErr(err))
 	}
 	defer conn.Close() // after the rollback below: back to the pool
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", q.wroteErr(err))
-	}
 	committed := false
 	defer func() {
 		// Also covers a panic in fn: the transaction must not stay open
@@ -97,6 +94,26 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 		q.co.hub.publish(n.channel, n.payload)
 	}
 	return nil
+}
+
+// beginOnConn begins a transaction on a connection of its own, retrying
+// on another connection when the first turns out dead, as
+// database/sql's DB.BeginTx does (a server restart leaves the pool's idle
+// connections dead).
+func (q *queries) beginOnConn(ctx context.Context) (conn *sql.Conn, tx *sql.Tx, err error) {
+	for range 3 {
+		if conn, err = q.begin.Conn(ctx); err != nil {
+			return nil, nil, err
+		}
+		if tx, err = conn.BeginTx(ctx, nil); err == nil {
+			return conn, tx, nil
+		}
+		conn.Close()
+		if !errors.Is(err, driver.ErrBadConn) {
+			break
+		}
+	}
+	return nil, nil, err
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
