@@ -72,6 +72,9 @@ func (q *queries) ImportRowsBulk(ctx context.Context, p *store.ImportRowsParams)
 // batch, not once per few hundred rows) and counts what each wrote
 // instead of returning its keys.
 func (q *queries) importDirect(ctx context.Context, p *store.ImportRowsParams, spec importTable, st *importStatement, idx map[string]int, rows [][]any, counts store.ImportCounts) error {
+	// A member of a group commit: its cancellation must not interrupt a
+	// statement of the transaction the others share.
+	ctx = q.statementContext(ctx)
 	full := st.head + strings.TrimSuffix(strings.Repeat(st.values+", ", importRowsPerStatement), ", ") + st.conflict
 	var stmt *sql.Stmt
 	defer func() {
@@ -236,7 +239,7 @@ func (q *queries) importStaged(ctx context.Context, c Copier, p *store.ImportRow
 // statement cache (the staging table exists on this connection only) and
 // returns the rows it changed.
 func (q *queries) stageExec(ctx context.Context, query string) (int64, error) {
-	res, err := q.db.ExecContext(ctx, query)
+	res, err := q.db.ExecContext(q.statementContext(ctx), query)
 	if err != nil {
 		return 0, q.wroteErr(err)
 	}
