@@ -45,7 +45,8 @@ func airflowDB(t *testing.T, v string) (string, *airflowtest.History) {
 
 func openSource(t *testing.T, path string) *metaport.DBSource {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	// As the CLI opens it.
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=mmap_size(1073741824)")
 	if err != nil {
 		t.Fatal(err)
 	}

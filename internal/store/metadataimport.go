@@ -18,6 +18,13 @@ type MetadataImportQueries interface {
 	// instance that is not there are not written. Neither is an error: the
 	// batch goes on.
 	ImportRows(ctx context.Context, params *ImportRowsParams) ([]ImportOutcome, error)
+	// ImportRowsBulk writes a large batch of rows into one of
+	// ImportBulkTables with ImportRows' rules (keys, parents, Overwrite)
+	// by the database's fastest path (COPY into a staging table on
+	// PostgreSQL), and counts the outcomes instead of listing them: a
+	// bulk load needs the counts, and listing a million outcomes would
+	// cost the time the fast path saves.
+	ImportRowsBulk(ctx context.Context, params *ImportRowsParams) (ImportCounts, error)
 	// ImportIDMap returns, for source ids recorded by ImportRows
 	// (params.SourceIDs), the ids of the rows they became; ids never
 	// imported are absent.
@@ -51,6 +58,10 @@ type MetadataImportQueries interface {
 	// ImportIndexesRestore builds again the indexes ImportIndexesSuspend
 	// dropped from a table and forgets them; nothing when none are.
 	ImportIndexesRestore(ctx context.Context, table string) error
+	// ImportIndexNames returns the names of the indexes of one of
+	// ImportTables that ImportIndexesSuspend would drop (those enforcing
+	// nothing), as the table has them now, sorted.
+	ImportIndexNames(ctx context.Context, table string) ([]string, error)
 
 	// ExportRows reads one page of one of ImportTables for an export: the
 	// given columns of the rows after params.After in key order, with the
@@ -82,6 +93,13 @@ var ImportTables = []string{
 	"dataset", "dataset_event", "trigger", "dag_run_note", "task_instance_note", "task_instance_history", "task_map",
 	"dagrun_dataset_event",
 }
+
+// ImportBulkTables are the tables ImportRowsBulk writes: the large ones
+// of a history, keyed, whose rows need no id map.
+var ImportBulkTables = []string{"dag_run", "task_instance"}
+
+// ImportCounts is the number of rows of a batch per outcome.
+type ImportCounts map[ImportOutcome]int64
 
 // ImportRowsParams is one batch of rows of one table.
 type ImportRowsParams struct {

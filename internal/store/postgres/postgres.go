@@ -123,7 +123,10 @@ var migrations embed.FS
 // Dialect is PostgreSQL's sqlstore.Dialect.
 type Dialect struct{}
 
-var _ sqlstore.Dialect = Dialect{}
+var (
+	_ sqlstore.Dialect = Dialect{}
+	_ sqlstore.Copier  = Dialect{}
+)
 
 // SQLSTATE codes of the constraint violations sqlstore tells apart.
 const (
@@ -220,6 +223,16 @@ func (Dialect) SecondaryIndexesSQL() string {
 		JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
 		WHERE n.nspname = current_schema() AND t.relname = ? AND NOT x.indisunique AND NOT x.indisprimary
 		ORDER BY i.relname`
+}
+
+// CopyRows copies rows into table with COPY FROM STDIN, in the
+// transaction open on driverConn.
+func (Dialect) CopyRows(ctx context.Context, driverConn any, table string, columns []string, rows [][]any) (int64, error) {
+	c, ok := driverConn.(*budgetedConn)
+	if !ok {
+		return 0, fmt.Errorf("copy into %s: not a connection of this driver (%T)", table, driverConn)
+	}
+	return c.Conn.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
 }
 
 // TablesSQL lists the tables of the current schema, newest first (by oid,

@@ -516,13 +516,7 @@ func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, 
 	var pending []int // row indexes of the statement being built
 	var args []any
 	keys := map[string]int{} // key -> row index, in the statement being built
-	keyOf := func(a []any) string {
-		var sb strings.Builder
-		for _, c := range st.findCols {
-			fmt.Fprint(&sb, a[c], "\x00")
-		}
-		return sb.String()
-	}
+	keyOf := func(a []any) string { return importKey(a, st.findCols) }
 	rowArgs := make([][]any, len(p.Rows))
 	flush := func() error {
 		if len(pending) == 0 {
@@ -565,13 +559,12 @@ func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, 
 			if p.Table == "dag_run" && !p.Overwrite {
 				// Kept because of its run_id, or because another run
 				// holds its logical date?
-				var one int
-				err := q.queryRow(ctx, `SELECT 1 FROM dag_run WHERE dag_id = ? AND run_id = ?`,
-					rowArgs[i][idx["dag_id"]], rowArgs[i][idx["run_id"]]).Scan(&one)
-				if err == sql.ErrNoRows {
+				held, err := q.importRunHeld(ctx, rowArgs[i], idx)
+				if err != nil {
+					return err
+				}
+				if !held {
 					out[i] = store.ImportKeyTaken
-				} else if err != nil {
-					return fmt.Errorf("import %s: %w", p.Table, err)
 				}
 			}
 		}
@@ -600,15 +593,11 @@ func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, 
 			}
 		}
 		if p.Table == "dag_run" && p.Overwrite {
-			// Replacing by run_id must not clash with another run's
-			// logical date, which would fail the whole statement.
-			var other string
-			err := q.queryRow(ctx, `SELECT run_id FROM dag_run WHERE dag_id = ? AND execution_date = ?`,
-				a[idx["dag_id"]], a[idx["execution_date"]]).Scan(&other)
-			if err != nil && err != sql.ErrNoRows {
-				return fmt.Errorf("import %s: %w", p.Table, err)
+			taken, err := q.importDateTaken(ctx, a, idx)
+			if err != nil {
+				return err
 			}
-			if err == nil && other != a[idx["run_id"]] {
+			if taken {
 				out[i] = store.ImportKeyTaken
 				continue
 			}
@@ -632,6 +621,39 @@ func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, 
 		}
 	}
 	return flush()
+}
+
+// importKey is a row's key (the values at cols) as one string.
+func importKey(a []any, cols []int) string {
+	var sb strings.Builder
+	for _, c := range cols {
+		fmt.Fprint(&sb, a[c], "\x00")
+	}
+	return sb.String()
+}
+
+// importRunHeld reports whether the run a dag_run row names by run_id is
+// there.
+func (q *queries) importRunHeld(ctx context.Context, a []any, idx map[string]int) (bool, error) {
+	var one int
+	err := q.queryRow(ctx, `SELECT 1 FROM dag_run WHERE dag_id = ? AND run_id = ?`, a[idx["dag_id"]], a[idx["run_id"]]).Scan(&one)
+	if err != nil && err != sql.ErrNoRows {
+		return false, fmt.Errorf("import dag_run: %w", err)
+	}
+	return err == nil, nil
+}
+
+// importDateTaken reports whether another run of the DAG holds the
+// logical date of a dag_run row: replacing the row by run_id would then
+// clash with it and fail the whole statement.
+func (q *queries) importDateTaken(ctx context.Context, a []any, idx map[string]int) (bool, error) {
+	var other string
+	err := q.queryRow(ctx, `SELECT run_id FROM dag_run WHERE dag_id = ? AND execution_date = ?`,
+		a[idx["dag_id"]], a[idx["execution_date"]]).Scan(&other)
+	if err != nil && err != sql.ErrNoRows {
+		return false, fmt.Errorf("import dag_run: %w", err)
+	}
+	return err == nil && other != a[idx["run_id"]], nil
 }
 
 // exportKeys are the columns a table's export pages are ordered by: its

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -26,7 +27,11 @@ type queries struct {
 	begin *sql.DB
 	// tx is the transaction q runs in, nil outside one: cached statements
 	// are bound to it.
-	tx    *sql.Tx
+	tx *sql.Tx
+	// conn is the connection a transaction of a store without group
+	// commit runs on: a Copier reaches the driver's own connection
+	// through it (database/sql hides it behind the *sql.Tx).
+	conn  *sql.Conn
 	stmts *stmtCache
 	co    *coordination
 	// group, when set, merges the transactions waiting for a single write
@@ -61,10 +66,11 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 	if q.group != nil {
 		return q.groupTx(ctx, fn)
 	}
-	tx, err := q.begin.BeginTx(ctx, nil)
+	conn, tx, err := q.beginOnConn(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", q.wroteErr(err))
 	}
+	defer conn.Close() // after the rollback below: back to the pool
 	committed := false
 	defer func() {
 		// Also covers a panic in fn: the transaction must not stay open
@@ -73,7 +79,7 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 			_ = tx.Rollback()
 		}
 	}()
-	txq := &queries{db: tx, d: q.d, tx: tx, stmts: q.stmts, co: q.co, health: q.health, marks: q.marks}
+	txq := &queries{db: tx, d: q.d, tx: tx, conn: conn, stmts: q.stmts, co: q.co, health: q.health, marks: q.marks}
 	if err := fn(txq); err != nil {
 		return err
 	}
@@ -88,6 +94,26 @@ func (q *queries) inTx(ctx context.Context, fn func(q *queries) error) (err erro
 		q.co.hub.publish(n.channel, n.payload)
 	}
 	return nil
+}
+
+// beginOnConn begins a transaction on a connection of its own, retrying
+// on another connection when the first turns out dead, as
+// database/sql's DB.BeginTx does (a server restart leaves the pool's idle
+// connections dead).
+func (q *queries) beginOnConn(ctx context.Context) (conn *sql.Conn, tx *sql.Tx, err error) {
+	for range 3 {
+		if conn, err = q.begin.Conn(ctx); err != nil {
+			return nil, nil, err
+		}
+		if tx, err = conn.BeginTx(ctx, nil); err == nil {
+			return conn, tx, nil
+		}
+		conn.Close()
+		if !errors.Is(err, driver.ErrBadConn) {
+			break
+		}
+	}
+	return nil, nil, err
 }
 
 func (q *queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {

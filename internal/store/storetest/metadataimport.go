@@ -405,6 +405,17 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		imp("dag_run", runCols, []any{"etl", "r1", t0, "success", "scheduled", false}, []any{"etl", "r2", t0.Add(time.Hour), "failed", "manual", true})
 		imp("task_instance", tiCols, []any{"etl", "a", "r1", -1, "success", 1, "default_pool", 1, 1}, []any{"etl", "b", "r1", -1, "failed", 1, "default_pool", 1, 1})
 
+		names := func(table string) []string {
+			t.Helper()
+			n, err := st.ImportIndexNames(ctx, table)
+			mustNo(t, err)
+			return n
+		}
+		tiIndexes, runIndexes := names("task_instance"), names("dag_run")
+		if len(tiIndexes) < 5 || len(runIndexes) < 2 || slices.Contains(tiIndexes, "task_instance_pkey") {
+			t.Fatalf("secondary indexes: task_instance %v, dag_run %v", tiIndexes, runIndexes)
+		}
+
 		// Fewer rows coming than there are: rebuilding would cost more.
 		if suspend("task_instance", 2) {
 			t.Fatal("suspended for 2 rows into a table of 2")
@@ -423,9 +434,15 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		if suspend("task_instance", 0) {
 			t.Fatal("suspension of a rolled-back transaction is recorded")
 		}
+		if got := names("task_instance"); !slices.Equal(got, tiIndexes) {
+			t.Fatalf("indexes after a rolled-back suspension = %v, want %v", got, tiIndexes)
+		}
 
 		if !suspend("task_instance", 1000) || !suspend("dag_run", 1000) {
 			t.Fatal("not suspended for 1000 rows into a table of 2")
+		}
+		if got, gotRuns := names("task_instance"), names("dag_run"); len(got) != 0 || len(gotRuns) != 0 {
+			t.Fatalf("indexes while suspended: task_instance %v, dag_run %v", got, gotRuns)
 		}
 		// Once suspended, asking again says so whatever the counts (an
 		// import resumed after a crash).
@@ -453,6 +470,9 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 		if suspend("task_instance", 0) || suspend("dag_run", 0) {
 			t.Fatal("still suspended after restore")
 		}
+		if got, gotRuns := names("task_instance"), names("dag_run"); !slices.Equal(got, tiIndexes) || !slices.Equal(gotRuns, runIndexes) {
+			t.Fatalf("indexes after restore: task_instance %v, dag_run %v; want %v, %v", got, gotRuns, tiIndexes, runIndexes)
+		}
 		failed, err = st.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: "etl", States: []windsock.TaskInstanceState{windsock.TaskStateFailed}})
 		mustNo(t, err)
 		if len(failed) != 2 {
@@ -464,8 +484,124 @@ func testMetadataImport(t *testing.T, open OpenFunc) {
 			t.Fatal("not suspended the second time")
 		}
 		mustNo(t, st.ImportIndexesRestore(ctx, "task_instance"))
+		if got := names("task_instance"); !slices.Equal(got, tiIndexes) {
+			t.Fatalf("indexes after the second restore = %v, want %v", got, tiIndexes)
+		}
 
 		_, err = st.ImportIndexesSuspend(ctx, "ab_user", 1000)
+		wantCode(t, err, windsock.EINVALID)
+		_, err = st.ImportIndexNames(ctx, "ab_user")
+		wantCode(t, err, windsock.EINVALID)
+	})
+
+	t.Run("BulkRows", func(t *testing.T) {
+		t.Parallel()
+		ctx, st := setup(t, open)
+		t0 := time.Date(2024, 3, 1, 12, 0, 0, 123456000, time.UTC)
+		W, E, P, K := store.ImportWritten, store.ImportExists, store.ImportNoParent, store.ImportKeyTaken
+		bulk := func(q store.Queries, table string, cols []string, rows [][]any, overwrite bool) store.ImportCounts {
+			t.Helper()
+			c, err := q.ImportRowsBulk(ctx, &store.ImportRowsParams{Source: "src", Table: table, Columns: cols, Rows: rows, Overwrite: overwrite})
+			mustNo(t, err)
+			return c
+		}
+		want := func(got store.ImportCounts, want store.ImportCounts) {
+			t.Helper()
+			for o, n := range got {
+				if n != want[o] {
+					t.Fatalf("counts = %v, want %v", got, want)
+				}
+			}
+			for o, n := range want {
+				if got[o] != n {
+					t.Fatalf("counts = %v, want %v", got, want)
+				}
+			}
+		}
+		runCols := []string{"dag_id", "run_id", "execution_date", "state", "run_type", "external_trigger", "conf", "start_date", "clear_number"}
+		var runs [][]any
+		// More rows than one multi-row statement holds.
+		for i := range 450 {
+			runs = append(runs, []any{"etl", fmt.Sprintf("scheduled__%d", i), t0.Add(time.Duration(i) * time.Hour), "success", "scheduled",
+				false, []byte(`{"a":1}`), t0, int64(0)})
+		}
+		want(bulk(st, "dag_run", runCols, runs, false), store.ImportCounts{W: 450})
+		want(bulk(st, "dag_run", runCols, runs, false), store.ImportCounts{E: 450})
+		// Another run id at a held logical date, without and with
+		// overwrite; a new run beside it.
+		taken := []any{"etl", "other", t0, "queued", "manual", true, nil, nil, int64(0)}
+		fresh := []any{"etl", "late", t0.Add(-time.Hour), "queued", "manual", true, nil, nil, int64(0)}
+		want(bulk(st, "dag_run", runCols, [][]any{taken, fresh}, false), store.ImportCounts{K: 1, W: 1})
+		want(bulk(st, "dag_run", runCols, [][]any{taken}, true), store.ImportCounts{K: 1})
+		// Overwrite replaces the non-key columns; the last of a key's rows
+		// in one batch wins.
+		first := []any{"etl", "scheduled__1", t0.Add(time.Hour), "failed", "scheduled", false, nil, nil, int64(0)}
+		last := []any{"etl", "scheduled__1", t0.Add(time.Hour), "running", "scheduled", true, nil, nil, int64(3)}
+		want(bulk(st, "dag_run", runCols, [][]any{first, last}, true), store.ImportCounts{W: 2})
+		r, err := st.DagRunGet(ctx, "etl", "scheduled__1")
+		mustNo(t, err)
+		if r.State != windsock.DagRunRunning || !r.ExternalTrigger {
+			t.Fatalf("overwritten run = %+v", r)
+		}
+		r0, err := st.DagRunGet(ctx, "etl", "scheduled__0")
+		mustNo(t, err)
+		if !r0.LogicalDate.Equal(t0) || fmt.Sprint(r0.Conf["a"]) != "1" || r0.StartDate == nil || !r0.StartDate.Equal(t0) {
+			t.Fatalf("bulk imported run = %+v", r0)
+		}
+
+		tiCols := []string{"dag_id", "task_id", "run_id", "map_index", "state", "try_number", "start_date", "duration", "hostname",
+			"pool", "pool_slots", "priority_weight", "executor_config", "next_kwargs", "queued_dttm"}
+		ti := func(task, run string, state any, try int64) []any {
+			return []any{"etl", task, run, -1, state, try, t0, 1.5, "host-a", "default_pool", 1, int64(3), []byte{0x80, 5, '}', 0x94, '.'}, `{"k": 1}`, nil}
+		}
+		var tis [][]any
+		for i := range 450 {
+			tis = append(tis, ti("extract", fmt.Sprintf("scheduled__%d", i), "success", 1))
+		}
+		tis = append(tis, ti("extract", "no_such_run", "success", 1))
+		want(bulk(st, "task_instance", tiCols, tis, false), store.ImportCounts{W: 450, P: 1})
+		want(bulk(st, "task_instance", tiCols, tis, false), store.ImportCounts{E: 450, P: 1})
+		// The same key twice in a batch: kept once without overwrite, the
+		// last one wins with it.
+		twice := [][]any{ti("load", "late", "failed", 1), ti("load", "late", "success", 2)}
+		want(bulk(st, "task_instance", tiCols, twice, false), store.ImportCounts{W: 1, E: 1})
+		want(bulk(st, "task_instance", tiCols, twice, true), store.ImportCounts{W: 2})
+		got, err := st.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: "etl", TaskID: "load", RunID: "late", MapIndex: -1})
+		mustNo(t, err)
+		if got.State != windsock.TaskStateSuccess || got.TryNumber != 2 {
+			t.Fatalf("overwritten task instance = %+v", got)
+		}
+		got, err = st.TaskInstanceGet(ctx, windsock.TaskInstanceKey{DagID: "etl", TaskID: "extract", RunID: "scheduled__7", MapIndex: -1})
+		mustNo(t, err)
+		if got.TryNumber != 1 || got.Hostname != "host-a" || got.Duration == nil || *got.Duration != 1.5 || got.PriorityWeight != 3 ||
+			got.StartDate == nil || !got.StartDate.Equal(t0) || got.QueuedDttm != nil {
+			t.Fatalf("bulk imported task instance = %+v", got)
+		}
+		page, err := st.ExportRows(ctx, &store.ExportRowsParams{Table: "task_instance", Columns: []string{"executor_config", "next_kwargs"}, Limit: 1})
+		mustNo(t, err)
+		if len(page.Rows) != 1 || fmt.Sprintf("%s", page.Rows[0][0]) != "\x80\x05}\x94." || !strings.Contains(fmt.Sprintf("%s", page.Rows[0][1]), `"k"`) {
+			t.Fatalf("bulk imported executor_config and next_kwargs = %q", page.Rows)
+		}
+
+		// Batches in a transaction that rolls back (a dry run) leave
+		// nothing, however many there were.
+		boom := errors.New("dry run")
+		err = st.InTx(ctx, func(q store.Queries) error {
+			want(bulk(q, "dag_run", runCols, [][]any{{"dry", "r1", t0, "success", "manual", true, nil, nil, int64(0)}}, false), store.ImportCounts{W: 1})
+			want(bulk(q, "task_instance", tiCols, [][]any{ti("a", "r1", "success", 1)}, false), store.ImportCounts{P: 1})
+			want(bulk(q, "dag_run", runCols, [][]any{{"dry", "r2", t0.Add(time.Hour), "success", "manual", true, nil, nil, int64(0)}}, false), store.ImportCounts{W: 1})
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("InTx = %v", err)
+		}
+		if _, err := st.DagRunGet(ctx, "dry", "r1"); err == nil {
+			t.Fatal("run of a rolled-back bulk import is there")
+		}
+
+		_, err = st.ImportRowsBulk(ctx, &store.ImportRowsParams{Table: "xcom", Columns: []string{"dag_id"}, Rows: [][]any{{"a"}}})
+		wantCode(t, err, windsock.EINVALID)
+		_, err = st.ImportRowsBulk(ctx, &store.ImportRowsParams{Table: "dag_run", Columns: []string{"dag_id", "run_id; DROP TABLE dag"}, Rows: [][]any{{"a", "b"}}})
 		wantCode(t, err, windsock.EINVALID)
 	})
 }
