@@ -142,13 +142,15 @@ func startServer(t *testing.T, extraDAGs ...string) *server {
 		t.Fatal(err)
 	}
 
+	// One authorizer for both halves, as the app builds them.
+	authz := &auth.Authorizer{Store: env.Store, Clock: env.Clock, Logger: logger}
 	apiHandler := (&api.Server{
-		Store: env.Store, Config: cfg, Version: "e2e", Logger: logger, Clock: env.Clock,
+		Store: env.Store, Config: cfg, Version: "e2e", Logger: logger, Clock: env.Clock, Authorizer: authz,
 		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
 		Runs: engine.Scheduler, HealthThreshold: cfg.Scheduler.SchedulerHealthCheckThreshold,
 	}).Handler()
 	webHandler := (&web.Server{
-		Store: env.Store, Config: cfg, Version: "e2e", Logger: logger, Clock: env.Clock,
+		Store: env.Store, Config: cfg, Version: "e2e", Logger: logger, Clock: env.Clock, Authorizer: authz,
 		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
 	}).Handler()
 	srv := httptest.NewServer(web.Mux(apiHandler, webHandler))
