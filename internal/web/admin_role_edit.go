@@ -13,7 +13,7 @@ import (
 // permissionCell is one checkbox of the role editor: an action on a
 // resource. Locked cells are a built-in role's defaults, which stay.
 type permissionCell struct {
-	Action, Value         string
+	Action, Value   string
 	Granted, Locked bool
 }
 
