@@ -274,7 +274,9 @@ func TestClusterActivityJudgesEachKind(t *testing.T) {
 	old := job(windsock.JobTypeWorker, windsock.JobFailed, "w-old", 40*24*time.Hour, 30*24*time.Hour)
 
 	b := e.page("/cluster_activity", "viewer", http.StatusOK)
-	row := func(j *windsock.Job) string { return fmt.Sprintf(`data-job-id="%d" data-job-type="%s"`, j.ID, j.JobType) }
+	row := func(j *windsock.Job) string {
+		return fmt.Sprintf(`data-job-id="%d" data-job-type="%s"`, j.ID, j.JobType)
+	}
 	contains(t, b, row(slowWorker)+` data-healthy="true" data-dead="false"`,
 		row(lateScheduler)+` data-healthy="false" data-dead="false"`,
 		row(killed)+` data-healthy="false" data-dead="true"`, "unhealthy (dead)",

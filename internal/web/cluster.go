@@ -22,14 +22,14 @@ type clusterData struct {
 	// processor or triggerer to count as healthy; WorkerThreshold, for a
 	// worker.
 	Threshold, WorkerThreshold string
-	ShowPools bool
-	Pools     []poolRow
-	Days      int
-	DayOpts   []int
-	RunChart  template.HTML
-	RunDays   []runDay
-	RunTotals map[string]int
-	TIStates  []stateCount
+	ShowPools                  bool
+	Pools                      []poolRow
+	Days                       int
+	DayOpts                    []int
+	RunChart                   template.HTML
+	RunDays                    []runDay
+	RunTotals                  map[string]int
+	TIStates                   []stateCount
 	// Scoped is set when the user may read only some DAGs: the counts are
 	// theirs alone.
 	Scoped bool
