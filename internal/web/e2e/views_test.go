@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -351,43 +350,6 @@ func TestGridDetailsPanel(t *testing.T) {
 	tb.run("close the panel", chromedp.Click(`[data-testid="details-close"]`, q))
 	tb.waitJS("the panel to close", `document.getElementById("details-panel").hidden`)
 	tb.phoneFits("/dags/"+dagID+"/grid?run_id="+url.QueryEscape(run.RunID), "#run-panel", "grid_details_phone")
-}
-
-// TestClusterActivityShowsAKilledWorker: the running engine's scheduler
-// heartbeats and shows healthy; a worker whose job row stopped
-// heartbeating minutes ago (as one killed with SIGKILL leaves it) shows
-// unhealthy.
-func TestClusterActivityShowsAKilledWorker(t *testing.T) {
-	t.Parallel()
-	b := newBrowser(t)
-	srv := startServer(t)
-	ctx := t.Context()
-	started := time.Now().Add(-time.Hour)
-	killed := &windsock.Job{State: windsock.JobRunning, JobType: "WorkerJob", StartDate: started, LatestHeartbeat: started.Add(50 * time.Minute),
-		Hostname: "worker-killed", Unixname: "windsock"}
-	if err := srv.env.Store.JobCreate(ctx, killed); err != nil {
-		t.Fatal(err)
-	}
-	tb := b.tab(t, srv.url)
-	tb.login("viewer")
-	tb.open("/", "#dags-table")
-	tb.run("open cluster activity", chromedp.Click("#nav-cluster", q), chromedp.WaitVisible("#components", q))
-	tb.waitJS("the scheduler healthy", `document.querySelector('#components tr[data-job-type="SchedulerJob"][data-healthy="true"]') !== null`)
-	row := fmt.Sprintf(`#components tr[data-job-id="%d"]`, killed.ID)
-	if got := tb.text(row + ` [class^="health-"]`); !strings.Contains(got, "unhealthy") {
-		t.Errorf("the killed worker's health = %q", got)
-	}
-	if got := tb.text(row); !strings.Contains(got, "Worker") || !strings.Contains(got, "worker-killed") {
-		t.Errorf("the killed worker's row = %q", got)
-	}
-	if !strings.Contains(tb.text("#unhealthy-count"), "1 unhealthy") {
-		t.Errorf("unhealthy count = %q", tb.text("#unhealthy-count"))
-	}
-	if !tb.exists(`#cluster-pools tr[data-pool="default_pool"]`) || !tb.exists(`#runs-chart`) {
-		t.Error("no pools or runs chart")
-	}
-	tb.screenshot(artifactDir(t), "cluster_activity")
-	tb.phoneFits("/cluster_activity", "#components", "cluster_activity_phone")
 }
 
 // TestNewPagesFitAPhone opens the other new pages on a 390 px wide phone
