@@ -99,6 +99,9 @@ type Runs interface {
 
 	TaskFailInsert(ctx context.Context, f *windsock.TaskFail) error
 	TaskFailList(ctx context.Context, key windsock.TaskInstanceKey) ([]*windsock.TaskFail, error)
+	// TaskFailListRun returns the failed tries of every task instance of
+	// a run in one query, ordered by task_id, map_index, then as recorded.
+	TaskFailListRun(ctx context.Context, dagID, runID string) ([]*windsock.TaskFail, error)
 	TaskRescheduleInsert(ctx context.Context, r *windsock.TaskReschedule) error
 	// TaskRescheduleList returns a task instance's reschedules for one
 	// try, oldest first (a sensor's timeout counts from the first).

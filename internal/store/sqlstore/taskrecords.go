@@ -38,8 +38,18 @@ func (q *queries) TaskFailInsert(ctx context.Context, f *windsock.TaskFail) erro
 
 // TaskFailList returns a task instance's failed tries, oldest first.
 func (q *queries) TaskFailList(ctx context.Context, key windsock.TaskInstanceKey) ([]*windsock.TaskFail, error) {
+	return q.taskFails(ctx, keyWhere+` ORDER BY id`, keyArgs(key)...)
+}
+
+// TaskFailListRun returns the failed tries of a run's task instances.
+func (q *queries) TaskFailListRun(ctx context.Context, dagID, runID string) ([]*windsock.TaskFail, error) {
+	return q.taskFails(ctx, `dag_id = ? AND run_id = ? ORDER BY task_id, map_index, id`, dagID, runID)
+}
+
+// taskFails reads the task_fail rows matching where (with its ORDER BY).
+func (q *queries) taskFails(ctx context.Context, where string, args ...any) ([]*windsock.TaskFail, error) {
 	rows, err := q.query(ctx, `SELECT id, task_id, dag_id, run_id, map_index, start_date, end_date, duration
-		FROM task_fail WHERE `+keyWhere+` ORDER BY id`, keyArgs(key)...)
+		FROM task_fail WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list task fails: %w", err)
 	}
