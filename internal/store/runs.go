@@ -99,6 +99,10 @@ type Runs interface {
 
 	TaskFailInsert(ctx context.Context, f *windsock.TaskFail) error
 	TaskFailList(ctx context.Context, key windsock.TaskInstanceKey) ([]*windsock.TaskFail, error)
+	// TaskInstanceMeasures returns one number per task instance of the
+	// given runs that has it, reading only that column: what a chart of
+	// thousands of instances draws. Instances without it are left out.
+	TaskInstanceMeasures(ctx context.Context, params *TaskInstanceMeasureParams) ([]TaskInstanceMeasure, error)
 	// TaskFailListRun returns the failed tries of every task instance of
 	// a run in one query, ordered by task_id, map_index, then as recorded.
 	TaskFailListRun(ctx context.Context, dagID, runID string) ([]*windsock.TaskFail, error)
@@ -220,4 +224,31 @@ type XComGetParams struct {
 	TaskID   string
 	MapIndex int
 	Key      string
+}
+
+// Measure names a number TaskInstanceMeasures reads.
+type Measure int
+
+// The measures of a task instance.
+const (
+	// MeasureDuration is the duration of the latest try, in seconds.
+	MeasureDuration Measure = iota
+	// MeasureTries is the try number.
+	MeasureTries
+	// MeasureEndDate is the end date, in Unix seconds.
+	MeasureEndDate
+)
+
+// TaskInstanceMeasureParams selects what TaskInstanceMeasures reads.
+type TaskInstanceMeasureParams struct {
+	DagID   string
+	RunIDs  []string
+	Measure Measure
+}
+
+// TaskInstanceMeasure is one instance's measure.
+type TaskInstanceMeasure struct {
+	TaskID, RunID string
+	MapIndex      int
+	Value         float64
 }

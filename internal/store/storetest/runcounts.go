@@ -10,7 +10,8 @@ import (
 )
 
 // testRunCounts covers the grouped counts a dashboard reads in one query
-// each: runs by start period and state, task instances by state.
+// each (runs by start period and state, task instances by state) and the
+// one-column reads of charts (TaskInstanceMeasures).
 func testRunCounts(t *testing.T, open OpenFunc) {
 	ctx, st := setup(t, open)
 	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -75,5 +76,51 @@ func testRunCounts(t *testing.T, open OpenFunc) {
 	mustNo(t, err)
 	if len(counts) != 0 {
 		t.Errorf("TaskInstanceStateCounts(no DAG) = %v, want none", counts)
+	}
+
+	testTaskInstanceMeasures(t, st)
+}
+
+func testTaskInstanceMeasures(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	r := newRun("charts", 1)
+	r.State = windsock.DagRunSuccess
+	tis := newTIs(r, "timed", "untimed", "never", "running")
+	start := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	end := start.Add(90 * time.Second)
+	tis[0].TryNumber, tis[0].StartDate, tis[0].EndDate, tis[0].Duration = 2, &start, &end, ptr(90.0)
+	tis[1].TryNumber, tis[1].StartDate, tis[1].EndDate = 1, &start, ptr(start.Add(30*time.Second)) // no duration recorded
+	tis[3].TryNumber, tis[3].StartDate = 1, &start
+	mustNo(t, st.DagRunCreate(ctx, &store.DagRunCreateParams{Run: r, TaskInstances: tis}))
+	other := newRun("charts", 2)
+	otherTIs := newTIs(other, "timed")
+	otherTIs[0].TryNumber, otherTIs[0].Duration = 1, ptr(5.0)
+	mustNo(t, st.DagRunCreate(ctx, &store.DagRunCreateParams{Run: other, TaskInstances: otherTIs}))
+
+	read := func(m store.Measure) map[string]float64 {
+		t.Helper()
+		ms, err := st.TaskInstanceMeasures(ctx, &store.TaskInstanceMeasureParams{DagID: "charts", RunIDs: []string{r.RunID}, Measure: m})
+		mustNo(t, err)
+		out := map[string]float64{}
+		for _, x := range ms {
+			if x.RunID != r.RunID || x.MapIndex != -1 {
+				t.Errorf("measure %d: row %+v is not of run %s", m, x, r.RunID)
+			}
+			out[x.TaskID] = x.Value
+		}
+		return out
+	}
+	if got, want := read(store.MeasureDuration), map[string]float64{"timed": 90, "untimed": 30}; !reflect.DeepEqual(got, want) {
+		t.Errorf("durations = %v, want %v", got, want)
+	}
+	if got, want := read(store.MeasureTries), map[string]float64{"timed": 2, "untimed": 1, "running": 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("tries = %v, want %v", got, want)
+	}
+	endAt := float64(end.Unix())
+	if got, want := read(store.MeasureEndDate), map[string]float64{"timed": endAt, "untimed": endAt - 60}; !reflect.DeepEqual(got, want) {
+		t.Errorf("end dates = %v, want %v", got, want)
+	}
+	if ms, err := st.TaskInstanceMeasures(ctx, &store.TaskInstanceMeasureParams{DagID: "charts", Measure: store.MeasureTries}); err != nil || len(ms) != 0 {
+		t.Errorf("no runs: %v, %v; want nothing", ms, err)
 	}
 }
