@@ -155,14 +155,8 @@ func (s *Server) ganttRows(r *http.Request, p *dagPage, run *runView) ([]ganttRo
 				row.Tries = append(row.Tries, ganttTry{Number: t.Number, State: t.State, Start: t.StartDate, End: t.EndDate, Duration: t.Duration})
 			}
 		}
-		cur := ganttTry{Number: max(ti.TryNumber, 1), State: ti.State, Queued: ti.QueuedDttm, Start: ti.StartDate, End: ti.EndDate}
-		if ti.StartDate != nil {
-			end := s.now()
-			if ti.EndDate != nil {
-				end = *ti.EndDate
-			}
-			cur.Duration = dagview.FormatDuration(end.Sub(*ti.StartDate))
-		}
+		cur := ganttTry{Number: max(ti.TryNumber, 1), State: ti.State, Queued: ti.QueuedDttm, Start: ti.StartDate, End: ti.EndDate,
+			Duration: dagview.SpanText(ti.StartDate, ti.EndDate, s.now())}
 		row.Tries = append(row.Tries, cur)
 		rows = append(rows, row)
 	}
