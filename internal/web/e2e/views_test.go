@@ -375,3 +375,34 @@ func TestNewPagesFitAPhone(t *testing.T) {
 		tb.phoneFits(path, sel, name+"_phone")
 	}
 }
+
+// TestGridDetailsPanelRefreshes opens the details of a running task
+// instance from its grid cell: the panel fetches itself again while the
+// try runs and shows it succeed, without a reload of the page, then stops
+// refreshing.
+func TestGridDetailsPanelRefreshes(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	srv := startServer(t)
+	run := srv.startRun(t, dagID)
+	tb := b.tab(t, srv.url)
+	tb.login("admin")
+	tb.open("/dags/"+dagID+"/grid", "#grid")
+	tb.run("mark the page", chromedp.Evaluate(`window.__samePage = true`, nil))
+	tb.run("click greet's cell", chromedp.Click(`#grid tr[data-row="greet"] a.cell`, q), chromedp.WaitVisible(`#details-panel #ti`, q))
+	if state := strings.TrimSpace(tb.text("#details-panel #ti-state")); state == "success" {
+		t.Fatalf("greet is %s before its gate opened", state)
+	}
+	tb.waitJS("the panel refreshing", `document.getElementById("details-panel").getAttribute("data-refreshing") === "true"`)
+	srv.openGate(t)
+	tb.waitJS("greet's success in the panel", `document.querySelector("#details-panel #ti-state").textContent.trim() === "success"`)
+	tb.waitJS("the refreshing to stop", `!document.getElementById("details-panel").hasAttribute("data-refreshing")`)
+	var same bool
+	if err := tb.eval(`window.__samePage === true`, &same); err != nil {
+		t.Fatal(err)
+	}
+	if !same {
+		t.Error("the page was reloaded: the panel should refresh itself")
+	}
+	srv.waitRunEnd(t, dagID, run.RunID)
+}
