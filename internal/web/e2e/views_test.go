@@ -37,6 +37,23 @@ e2e_retry:
       dependencies: [flaky]
 `
 
+// longDatasetURI is a dataset whose URI is wider than a phone's screen.
+const longDatasetURI = "s3://an-example-bucket-with-a-long-name/warehouse/orders/daily_partitioned/orders_by_region_and_day.parquet"
+
+// datasetsYAML produces longDatasetURI and has a DAG scheduled on it.
+const datasetsYAML = `
+e2e_producer:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: load, operator: empty, outlets: ['` + longDatasetURI + `']}
+e2e_consumer:
+  schedule: ['` + longDatasetURI + `']
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: report, operator: empty}
+`
+
 // chartsYAML is a DAG that never runs by itself: the tests store its runs.
 const chartsYAML = `
 e2e_charts:
@@ -357,11 +374,19 @@ func TestGridDetailsPanel(t *testing.T) {
 func TestNewPagesFitAPhone(t *testing.T) {
 	t.Parallel()
 	b := newBrowser(t)
-	srv := startServer(t, chartsYAML)
+	srv := startServer(t, chartsYAML, datasetsYAML)
 	srv.seedRuns(t, "e2e_charts", []time.Time{time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)}, nil)
+	// An event with an extra, so that the dataset page's events table is
+	// drawn too.
+	if _, _, err := srv.env.Store.DatasetEventCreate(t.Context(), &store.DatasetEventCreateParams{URI: longDatasetURI,
+		Extra: map[string]any{"rows": 1250, "note": "written by an external loader"}, SourceMapIndex: -1, Timestamp: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	tb := b.tab(t, srv.url)
 	tb.login("admin")
 	for path, sel := range map[string]string{
+		"/datasets/detail?uri=" + url.QueryEscape(longDatasetURI): "#dataset-events",
+		"/datasets":                      "#datasets-table",
 		"/xcom/list":                     "#list-filter",
 		"/configuration":                 "#config-hidden",
 		"/provider/list":                 "#providers-table",
@@ -372,6 +397,9 @@ func TestNewPagesFitAPhone(t *testing.T) {
 		"/dags/e2e_charts/landing-times": "#task-chart",
 	} {
 		name := strings.NewReplacer("/", "_", "-", "_").Replace(strings.Trim(path, "/"))
+		if before, _, ok := strings.Cut(name, "?"); ok {
+			name = before
+		}
 		tb.phoneFits(path, sel, name+"_phone")
 	}
 }
