@@ -18,15 +18,7 @@ func testRunCounts(t *testing.T, open OpenFunc) {
 	add := func(dagID string, n int, started *time.Time, state windsock.DagRunState, tiStates ...windsock.TaskInstanceState) {
 		r := newRun(dagID, n)
 		r.State, r.StartDate = state, started
-		ids := make([]string, len(tiStates))
-		for i := range tiStates {
-			ids[i] = string(rune('a' + i))
-		}
-		tis := newTIs(r, ids...)
-		for i, s := range tiStates {
-			tis[i].State = s
-		}
-		mustNo(t, st.DagRunCreate(ctx, &store.DagRunCreateParams{Run: r, TaskInstances: tis}))
+		createRunInStates(t, st, r, tiStates...)
 	}
 	add("etl", 1, ptr(t0.Add(time.Hour)), windsock.DagRunSuccess, windsock.TaskStateSuccess, windsock.TaskStateSuccess)
 	add("etl", 2, ptr(t0.Add(25*time.Hour)), windsock.DagRunFailed, windsock.TaskStateFailed, windsock.TaskStateNone)
