@@ -188,6 +188,35 @@ func (s *Server) deleteRole(w http.ResponseWriter, r *http.Request) error {
 	return noContent(w)
 }
 
+// putRolePermissions is Windsock's own: it replaces a role's permissions
+// with the body's actions, which Airflow does only on its role edit page
+// (the UI's role editor sends it). A built-in role keeps its defaults.
+func (s *Server) putRolePermissions(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Actions *[]actionResource `json:"actions"`
+	}
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Actions == nil {
+		return windsock.Errorf(windsock.EINVALID, "actions: the role's permissions are required (an empty list revokes them all)")
+	}
+	perms, err := permissionsIn(*in.Actions)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("role_name")
+	err = auth.RolePermissionsSet(r.Context(), s.Store, name, perms)
+	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+		return roleNotFound(name)
+	}
+	if err != nil {
+		return err
+	}
+	s.authz.Invalidate()
+	return s.writeRole(w, r, name)
+}
+
 func (s *Server) writeRole(w http.ResponseWriter, r *http.Request, name string) error {
 	role, err := s.Store.RoleGet(r.Context(), name)
 	if err != nil {

@@ -149,3 +149,56 @@ func TestPermissions(t *testing.T) {
 	}
 	e.problem(e.do("GET", "/api/v1/permissions", "op", nil), http.StatusForbidden, "")
 }
+
+// TestPutRolePermissions: the UI's role editor replaces a role's
+// permissions (granting and revoking); a built-in role keeps its defaults.
+func TestPutRolePermissions(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ar := func(action, resource string) map[string]any {
+		return map[string]any{"action": map[string]string{"name": action}, "resource": map[string]string{"name": resource}}
+	}
+	e.ok(e.do("POST", "/api/v1/roles", "admin", map[string]any{"name": "team", "actions": []any{
+		ar("can_read", "DAG:etl"), ar("can_edit", "DAG:etl")}}), http.StatusOK, nil)
+
+	var role roleJSON
+	e.ok(e.do("PUT", "/api/v1/roles/team/permissions", "admin", map[string]any{"actions": []any{
+		ar("can_read", "DAG:etl"), ar("can_read", "DAG:sales")}}), http.StatusOK, &role)
+	got := []string{}
+	for _, a := range role.Actions {
+		got = append(got, a.Action.Name+" "+a.Resource.Name)
+	}
+	if !slices.Equal(got, []string{"can_read DAG:etl", "can_read DAG:sales"}) {
+		t.Fatalf("after PUT, permissions = %v (can_edit on DAG:etl should be revoked)", got)
+	}
+	e.ok(e.do("PUT", "/api/v1/roles/team/permissions", "admin", map[string]any{"actions": []any{}}), http.StatusOK, &role)
+	if len(role.Actions) != 0 {
+		t.Fatalf("after PUT of none, permissions = %+v", role.Actions)
+	}
+
+	e.problem(e.do("PUT", "/api/v1/roles/team/permissions", "admin", map[string]any{}), http.StatusBadRequest, "actions")
+	e.problem(e.do("PUT", "/api/v1/roles/team/permissions", "admin", map[string]any{"name": "x", "actions": []any{}}),
+		http.StatusBadRequest, `unknown field "name"`)
+	e.problem(e.do("PUT", "/api/v1/roles/team/permissions", "admin", map[string]any{"actions": []any{ar("can_fly", "DAGs")}}),
+		http.StatusBadRequest, `The specified action: "can_fly" was not found`)
+	e.problem(e.do("PUT", "/api/v1/roles/nope/permissions", "admin", map[string]any{"actions": []any{}}),
+		http.StatusNotFound, `Role with name "nope" was not found`)
+	e.problem(e.do("PUT", "/api/v1/roles/team/permissions", "viewer", map[string]any{"actions": []any{}}),
+		http.StatusForbidden, "permission")
+
+	// A built-in role may gain permissions but keeps its defaults.
+	e.problem(e.do("PUT", "/api/v1/roles/Viewer/permissions", "admin", map[string]any{"actions": []any{ar("can_read", "DAGs")}}),
+		http.StatusBadRequest, "Viewer is a built-in role")
+	viewer, err := e.st.RoleGet(e.ctx, "Viewer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := []any{ar("can_read", "Variables")}
+	for _, p := range viewer.Permissions {
+		keep = append(keep, ar(p.Action, p.Resource))
+	}
+	e.ok(e.do("PUT", "/api/v1/roles/Viewer/permissions", "admin", map[string]any{"actions": keep}), http.StatusOK, &role)
+	if len(role.Actions) != len(viewer.Permissions)+1 {
+		t.Fatalf("Viewer has %d permissions, want %d", len(role.Actions), len(viewer.Permissions)+1)
+	}
+}

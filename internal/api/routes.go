@@ -46,6 +46,9 @@ func (s *Server) coreRoutes() []route {
 		{"GET /roles/{role_name}", "get_role", need(auth.ActionRead, auth.ResourceRole), s.getRole},
 		{"PATCH /roles/{role_name}", "patch_role", need(auth.ActionEdit, auth.ResourceRole), s.patchRole},
 		{"DELETE /roles/{role_name}", "delete_role", need(auth.ActionDelete, auth.ResourceRole), s.deleteRole},
+		// Windsock's own: a role's permissions replaced, for the UI's
+		// role editor (Airflow's PATCH only grants).
+		{"PUT /roles/{role_name}/permissions", "put_role_permissions", need(auth.ActionEdit, auth.ResourceRole), s.putRolePermissions},
 		{"GET /permissions", "get_permissions", need(auth.ActionRead, auth.ResourceAction), s.getPermissions},
 
 		{"GET /users", "get_users", need(auth.ActionRead, auth.ResourceUser), s.getUsers},

@@ -68,6 +68,10 @@ type Server struct {
 	// made from Config. Give the UI server the same one, so that login
 	// throttling and the bound on password checks are shared.
 	Authenticator *auth.Authenticator
+	// Authorizer answers permission checks; nil means one of its own.
+	// Give the UI server the same one, so that a role changed through
+	// one half shows at once in the other (not after the cache's TTL).
+	Authorizer *auth.Authorizer
 	// Runs is told when a request changes a run (trigger, clear, mark), so
 	// an in-process scheduler acts at once; nil when none runs here (the
 	// scheduler's periodic pass picks the change up).
@@ -101,7 +105,10 @@ func (s *Server) Handler() http.Handler {
 	if s.authn == nil {
 		s.authn = auth.NewAuthenticator(s.Store, s.cfg, s.Clock, s.logger())
 	}
-	s.authz = &auth.Authorizer{Store: s.Store, Clock: s.Clock, Logger: s.logger()}
+	s.authz = s.Authorizer
+	if s.authz == nil {
+		s.authz = &auth.Authorizer{Store: s.Store, Clock: s.Clock, Logger: s.logger()}
+	}
 	s.gitVersion = gitVersion()
 
 	mux := http.NewServeMux()

@@ -234,22 +234,24 @@ func (e *Environment) announceDAGs(rep *dagprocessor.Report) {
 }
 
 // newHandler builds the web UI beside the REST API and /health, with one
-// authenticator: login throttling and the bound on password checks hold
-// for the environment, not per half.
+// authenticator (login throttling and the bound on password checks hold
+// for the environment, not per half) and one authorizer (a role edited
+// through the API applies to the UI's next page at once).
 func (e *Environment) newHandler() http.Handler {
 	authn := auth.NewAuthenticator(e.Store, e.Config, e.Clock, e.Logger)
+	authz := &auth.Authorizer{Store: e.Store, Clock: e.Clock, Logger: e.Logger}
 	remoteLogs, err := e.RemoteLogStore()
 	if err != nil {
 		e.Logger.Warn("remote logs cannot be read: logging.remote_base_log_folder is unusable", "error", err)
 	}
 	apiHandler := (&api.Server{
-		Store: e.Store, Config: e.Config, Version: e.version, Logger: e.Logger, Clock: e.Clock, Authenticator: authn,
+		Store: e.Store, Config: e.Config, Version: e.version, Logger: e.Logger, Clock: e.Clock, Authenticator: authn, Authorizer: authz,
 		Variables: e.Variables, Connections: e.Connections, LogFolder: e.LogFolder(),
 		Runs: e.runNotifier(), RemoteLogs: remoteLogs, Metrics: e.metricsHandler(),
 		HealthThreshold: e.Config.Scheduler.SchedulerHealthCheckThreshold,
 	}).Handler()
 	webHandler := (&web.Server{
-		Store: e.Store, Config: e.Config, Version: e.version, Logger: e.Logger, Clock: e.Clock, Authenticator: authn,
+		Store: e.Store, Config: e.Config, Version: e.version, Logger: e.Logger, Clock: e.Clock, Authenticator: authn, Authorizer: authz,
 		Variables: e.Variables, Connections: e.Connections, LogFolder: e.LogFolder(),
 	}).Handler()
 	return web.Mux(apiHandler, webHandler)

@@ -51,3 +51,49 @@ func missingPermissions(have, want []windsock.Permission) []windsock.Permission 
 	}
 	return out
 }
+
+// RolePermissionsSet makes perms the whole set of the role's permissions:
+// what is missing is granted, what is not listed is revoked, as Airflow's
+// role edit page does (the REST API's PATCH only ever grants). Each
+// permission is checked with CheckPermission. A built-in role keeps its
+// default permissions: EnsureBuiltinRoles would grant them again at the
+// next start, so revoking one would be an edit that silently comes undone.
+func RolePermissionsSet(ctx context.Context, st store.Store, name string, perms []windsock.Permission) error {
+	for _, p := range perms {
+		if err := CheckPermission(p); err != nil {
+			return err
+		}
+	}
+	if defaults := BuiltinPermissions(name); defaults != nil {
+		if lost := missingPermissions(perms, defaults); len(lost) > 0 {
+			return windsock.Errorf(windsock.EINVALID,
+				"%s is a built-in role: its default permission %s on %s cannot be revoked", name, lost[0].Action, lost[0].Resource)
+		}
+	}
+	return st.InTx(ctx, func(q store.Queries) error {
+		role, err := q.RoleGet(ctx, name)
+		if err != nil {
+			return err
+		}
+		if err := q.RolePermissionsAdd(ctx, name, missingPermissions(role.Permissions, perms)); err != nil {
+			return err
+		}
+		return q.RolePermissionsRemove(ctx, name, missingPermissions(perms, role.Permissions))
+	})
+}
+
+// BuiltinPermissions returns the default permissions of a built-in role,
+// nil for any other role (Public's are empty, not nil).
+func BuiltinPermissions(name string) []windsock.Permission {
+	for _, r := range BuiltinRoles() {
+		if r.Name == name {
+			return r.Permissions
+		}
+	}
+	return nil
+}
+
+// IsBuiltinRole reports whether name is one of Airflow's default roles.
+func IsBuiltinRole(name string) bool {
+	return BuiltinPermissions(name) != nil
+}

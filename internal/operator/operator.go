@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/windsock/windsock/internal/windsock"
@@ -223,6 +225,11 @@ func NewRegistry() *Registry { return &Registry{ops: map[string]Operator{}} }
 
 // Add registers op under name, replacing any earlier one.
 func (r *Registry) Add(name string, op Operator) { r.ops[name] = op }
+
+// Names returns the registered names, sorted.
+func (r *Registry) Names() []string {
+	return slices.Sorted(maps.Keys(r.ops))
+}
 
 // Get returns the operator registered under name.
 func (r *Registry) Get(name string) (Operator, bool) {

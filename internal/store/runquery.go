@@ -24,6 +24,25 @@ type RunQueries interface {
 	// logical date, ordered by dag_id, run_id, task_id, map_index, key,
 	// paged, and how many match in all.
 	XComQuery(ctx context.Context, params *XComQueryParams) (entries []*XComEntry, total int, err error)
+	// DagRunCountsByPeriod counts the runs of params' DAGs started in each
+	// period [Bounds[i], Bounds[i+1]) by state, in one query: one map per
+	// period, len(Bounds)-1 of them. EINVALID with fewer than two bounds.
+	DagRunCountsByPeriod(ctx context.Context, params *DagRunPeriodCountParams) ([]map[windsock.DagRunState]int, error)
+	// TaskInstanceStateCounts counts the task instances matching params
+	// (paging and order ignored) by state, in one query; an instance
+	// without state counts under "".
+	TaskInstanceStateCounts(ctx context.Context, params *TaskInstanceQueryParams) (map[windsock.TaskInstanceState]int, error)
+}
+
+// DagRunPeriodCountParams selects what DagRunCountsByPeriod counts.
+type DagRunPeriodCountParams struct {
+	DagIDs []string
+	// OnlyDagIDs makes an empty DagIDs mean "none", as in
+	// DagRunQueryParams.
+	OnlyDagIDs bool
+	// Bounds are the periods' edges, ascending: start dates from Bounds[0]
+	// (included) to the last bound (excluded).
+	Bounds []time.Time
 }
 
 // TimeRange is an inclusive range; a nil bound is open.

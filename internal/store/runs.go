@@ -105,6 +105,13 @@ type Runs interface {
 	// brings them (Windsock's own tries are told by task_fail). Empty when
 	// there are none.
 	TaskInstanceHistoryList(ctx context.Context, key windsock.TaskInstanceKey) ([]*windsock.TaskInstance, error)
+	// TaskInstanceMeasures returns one number per task instance of the
+	// given runs that has it, reading only that column: what a chart of
+	// thousands of instances draws. Instances without it are left out.
+	TaskInstanceMeasures(ctx context.Context, params *TaskInstanceMeasureParams) ([]TaskInstanceMeasure, error)
+	// TaskFailListRun returns the failed tries of every task instance of
+	// a run in one query, ordered by task_id, map_index, then as recorded.
+	TaskFailListRun(ctx context.Context, dagID, runID string) ([]*windsock.TaskFail, error)
 	TaskRescheduleInsert(ctx context.Context, r *windsock.TaskReschedule) error
 	// TaskRescheduleList returns a task instance's reschedules for one
 	// try, oldest first (a sensor's timeout counts from the first).
@@ -223,4 +230,31 @@ type XComGetParams struct {
 	TaskID   string
 	MapIndex int
 	Key      string
+}
+
+// Measure names a number TaskInstanceMeasures reads.
+type Measure int
+
+// The measures of a task instance.
+const (
+	// MeasureDuration is the duration of the latest try, in seconds.
+	MeasureDuration Measure = iota
+	// MeasureTries is the try number.
+	MeasureTries
+	// MeasureEndDate is the end date, in Unix seconds.
+	MeasureEndDate
+)
+
+// TaskInstanceMeasureParams selects what TaskInstanceMeasures reads.
+type TaskInstanceMeasureParams struct {
+	DagID   string
+	RunIDs  []string
+	Measure Measure
+}
+
+// TaskInstanceMeasure is one instance's measure.
+type TaskInstanceMeasure struct {
+	TaskID, RunID string
+	MapIndex      int
+	Value         float64
 }

@@ -37,7 +37,7 @@ func TestAccessibilityBasics(t *testing.T) {
 	pages := map[string]string{
 		"/login": "", "/": "admin", "/dagrun/list": "admin", "/taskinstance/list": "admin", "/log/list": "admin",
 		"/slamiss/list?dag_id=etl": "admin", "/variable/list": "admin", "/connection/list": "admin",
-		"/pool/list": "admin", "/users/list": "admin", "/roles/list": "admin", "/nope": "admin",
+		"/pool/list": "admin", "/users/list": "admin", "/roles/list": "admin", "/roles/edit/Viewer": "admin", "/nope": "admin",
 	}
 	for path, user := range pages {
 		r := e.get(path, user)

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/windsock/windsock/internal/auth"
@@ -200,8 +199,8 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request) error {
 
 type roleRow struct {
 	*windsock.Role
-	Builtin bool
-	APIPath string
+	Builtin           bool
+	APIPath, EditPath string
 }
 
 // roleList is Admin > Roles with each role's permissions.
@@ -219,11 +218,10 @@ func (s *Server) roleList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	builtin := []string{auth.RoleAdmin, auth.RoleOp, auth.RoleUser, auth.RoleViewer, auth.RolePublic}
 	rows := make([]roleRow, len(roles))
 	for i, ro := range roles {
-		rows[i] = roleRow{Role: ro, Builtin: slices.Contains(builtin, ro.Name),
-			APIPath: "/api/v1/roles/" + url.PathEscape(ro.Name)}
+		rows[i] = roleRow{Role: ro, Builtin: auth.IsBuiltinRole(ro.Name),
+			APIPath: "/api/v1/roles/" + url.PathEscape(ro.Name), EditPath: "/roles/edit/" + url.PathEscape(ro.Name)}
 	}
 	d := adminData{Can: can, Rows: rows, Pager: newPager(r, page, s.PageSize, total)}
 	return s.render(w, r, http.StatusOK, "admin_roles", Page{Title: "Roles", Nav: "admin", Data: d})

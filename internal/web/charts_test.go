@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -242,4 +244,42 @@ func TestClusterActivityScoped(t *testing.T) {
 	limited := de.page("/cluster_activity", "limited", http.StatusOK)
 	contains(t, limited, `id="scoped-note"`, `<strong data-state="failed">0</strong>`, `<strong data-state="running">1</strong>`, `id="nav-cluster"`)
 	lacks(t, limited, "worker-9", `data-pool="default_pool"`)
+}
+
+// TestClusterActivityJudgesEachKind: a worker is judged by
+// scheduler.worker_health_check_threshold and a scheduler by
+// scheduler.scheduler_health_check_threshold; a worker a scheduler ended
+// as failed stays listed as dead and unhealthy, until a worker on its host
+// starts after it; a task runner's failed job is no component.
+func TestClusterActivityJudgesEachKind(t *testing.T) {
+	t.Parallel()
+	e := setup(t, func(c *config.Config) {
+		c.Scheduler.SchedulerHealthCheckThreshold = 30 * time.Second
+		c.Scheduler.WorkerHealthCheckThreshold = 10 * time.Minute
+	})
+	now := time.Now()
+	job := func(typ, state, host string, started, beat time.Duration) *windsock.Job {
+		j := &windsock.Job{State: state, JobType: typ, StartDate: now.Add(-started), LatestHeartbeat: now.Add(-beat), Hostname: host}
+		if err := e.st.JobCreate(e.ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	slowWorker := job(windsock.JobTypeWorker, windsock.JobRunning, "w-slow", time.Hour, 2*time.Minute)
+	lateScheduler := job(windsock.JobTypeScheduler, windsock.JobRunning, "s-1", time.Hour, 2*time.Minute)
+	killed := job(windsock.JobTypeWorker, windsock.JobFailed, "w-killed", time.Hour, 3*time.Minute)
+	restarted := job(windsock.JobTypeWorker, windsock.JobFailed, "w-back", 2*time.Hour, time.Hour)
+	job(windsock.JobTypeWorker, windsock.JobRunning, "w-back", 30*time.Minute, 0)
+	taskRunner := job(windsock.JobTypeLocalTask, windsock.JobFailed, "w-slow", time.Hour, time.Minute)
+	old := job(windsock.JobTypeWorker, windsock.JobFailed, "w-old", 40*24*time.Hour, 30*24*time.Hour)
+
+	b := e.page("/cluster_activity", "viewer", http.StatusOK)
+	row := func(j *windsock.Job) string {
+		return fmt.Sprintf(`data-job-id="%d" data-job-type="%s"`, j.ID, j.JobType)
+	}
+	contains(t, b, row(slowWorker)+` data-healthy="true" data-dead="false"`,
+		row(lateScheduler)+` data-healthy="false" data-dead="false"`,
+		row(killed)+` data-healthy="false" data-dead="true"`, "unhealthy (dead)",
+		`id="unhealthy-count">2 unhealthy.`, "(scheduler.worker_health_check_threshold)")
+	lacks(t, b, row(restarted), row(taskRunner), row(old))
 }

@@ -18,29 +18,31 @@ import (
 type clusterData struct {
 	Components []componentRow
 	Unhealthy  int
-	// Threshold is how old a heartbeat may be for a component to count as
-	// healthy.
-	Threshold string
-	ShowPools bool
-	Pools     []poolRow
-	Days      int
-	DayOpts   []int
-	RunChart  template.HTML
-	RunDays   []runDay
-	RunTotals map[string]int
-	TIStates  []stateCount
+	// Threshold is how old a heartbeat may be for a scheduler, DAG
+	// processor or triggerer to count as healthy; WorkerThreshold, for a
+	// worker.
+	Threshold, WorkerThreshold string
+	ShowPools                  bool
+	Pools                      []poolRow
+	Days                       int
+	DayOpts                    []int
+	RunChart                   template.HTML
+	RunDays                    []runDay
+	RunTotals                  map[string]int
+	TIStates                   []stateCount
 	// Scoped is set when the user may read only some DAGs: the counts are
 	// theirs alone.
 	Scoped bool
 }
 
-// componentRow is one running job: a scheduler, DAG processor, triggerer
-// or worker, with how long ago it last heartbeat.
+// componentRow is one job: a scheduler, DAG processor, triggerer or
+// worker, with how long ago it last heartbeat. Dead is set for a job a
+// scheduler has ended as failed (a killed worker).
 type componentRow struct {
 	*windsock.Job
-	Kind    string
-	Healthy bool
-	Age     string
+	Kind          string
+	Healthy, Dead bool
+	Age           string
 }
 
 // runDay is one day's runs (by start date) counted by state.
@@ -92,20 +94,11 @@ func (s *Server) clusterActivity(w http.ResponseWriter, r *http.Request) error {
 		d.Days = n
 	}
 	now := s.now()
-	threshold := s.cfg.Scheduler.SchedulerHealthCheckThreshold
-	d.Threshold = threshold.String()
+	d.Threshold = s.cfg.Scheduler.SchedulerHealthCheckThreshold.String()
+	d.WorkerThreshold = s.cfg.Scheduler.WorkerHealthCheckThreshold.String()
 	if s.can(r, auth.ActionRead, auth.ResourceJob) {
-		jobs, err := s.Store.JobList(ctx, &store.JobListParams{State: windsock.JobRunning, Limit: 500})
-		if err != nil {
-			return fmt.Errorf("cluster activity: list jobs: %w", err)
-		}
-		for _, j := range jobs {
-			age := now.Sub(j.LatestHeartbeat)
-			row := componentRow{Job: j, Kind: componentKind(j.JobType), Healthy: age <= threshold, Age: fmtAge(age)}
-			if !row.Healthy {
-				d.Unhealthy++
-			}
-			d.Components = append(d.Components, row)
+		if err := s.clusterComponents(r, d, now); err != nil {
+			return err
 		}
 	}
 	if d.ShowPools = s.can(r, auth.ActionRead, auth.ResourcePool); d.ShowPools {
@@ -133,23 +126,25 @@ func (s *Server) clusterActivity(w http.ResponseWriter, r *http.Request) error {
 
 // clusterCounts counts the readable DAGs' runs per day and state (by
 // start date) and their task instances per state (updated in the
-// window): a count query each, so the page costs the same whatever the
-// number of rows.
+// window): one grouped query each, whatever the number of days.
 func (s *Server) clusterCounts(r *http.Request, d *clusterData, sc browseScope, now time.Time) error {
 	ctx := r.Context()
 	today := now.UTC().Truncate(24 * time.Hour)
 	from := today.AddDate(0, 0, -(d.Days - 1))
 	d.RunTotals = map[string]int{}
 	if s.can(r, auth.ActionRead, auth.ResourceDAGRun) {
-		for day := from; !day.After(today); day = day.AddDate(0, 0, 1) {
-			gte, lte := day, day.Add(24*time.Hour-time.Nanosecond)
-			rd := runDay{Day: day, Counts: map[string]int{}}
+		bounds := make([]time.Time, d.Days+1)
+		for i := range bounds {
+			bounds[i] = from.AddDate(0, 0, i)
+		}
+		counts, err := s.Store.DagRunCountsByPeriod(ctx, &store.DagRunPeriodCountParams{DagIDs: sc.ids, OnlyDagIDs: sc.restrict, Bounds: bounds})
+		if err != nil {
+			return fmt.Errorf("cluster activity: count runs: %w", err)
+		}
+		for i, byState := range counts {
+			rd := runDay{Day: bounds[i], Counts: map[string]int{}}
 			for _, st := range dagRunStates {
-				_, n, err := s.Store.DagRunQuery(ctx, &store.DagRunQueryParams{DagIDs: sc.ids, OnlyDagIDs: sc.restrict,
-					States: []windsock.DagRunState{windsock.DagRunState(st)}, StartDate: store.TimeRange{GTE: &gte, LTE: &lte}, Limit: 1})
-				if err != nil {
-					return fmt.Errorf("cluster activity: count runs: %w", err)
-				}
+				n := byState[windsock.DagRunState(st)]
 				rd.Counts[st] = n
 				d.RunTotals[st] += n
 			}
@@ -159,16 +154,70 @@ func (s *Server) clusterCounts(r *http.Request, d *clusterData, sc browseScope, 
 	}
 	if s.can(r, auth.ActionRead, auth.ResourceTaskInstance) {
 		end := now
+		counts, err := s.Store.TaskInstanceStateCounts(ctx, &store.TaskInstanceQueryParams{DagIDs: sc.ids, OnlyDagIDs: sc.restrict,
+			UpdatedAt: store.TimeRange{GTE: &from, LTE: &end}})
+		if err != nil {
+			return fmt.Errorf("cluster activity: count task instances: %w", err)
+		}
 		for _, st := range taskStates {
-			_, n, err := s.Store.TaskInstanceQuery(ctx, &store.TaskInstanceQueryParams{DagIDs: sc.ids, OnlyDagIDs: sc.restrict,
-				States: []windsock.TaskInstanceState{windsock.TaskInstanceState(stateValue(st))}, UpdatedAt: store.TimeRange{GTE: &from, LTE: &end}, Limit: 1})
-			if err != nil {
-				return fmt.Errorf("cluster activity: count task instances: %w", err)
-			}
-			d.TIStates = append(d.TIStates, stateCount{State: st, N: n})
+			d.TIStates = append(d.TIStates, stateCount{State: st, N: counts[windsock.TaskInstanceState(stateValue(st))]})
 		}
 	}
 	return nil
+}
+
+// clusterComponents lists the running jobs, each judged by its own
+// threshold (scheduler.worker_health_check_threshold for a worker, as the
+// scheduler that hands back a dead worker's tries judges it;
+// scheduler.scheduler_health_check_threshold for the others), and the
+// jobs a scheduler has ended as failed in the page's window (a killed
+// worker, once its tries are handed back), shown as unhealthy until a job
+// of the same kind on the same host starts after it: the one that
+// replaced it.
+func (s *Server) clusterComponents(r *http.Request, d *clusterData, now time.Time) error {
+	ctx := r.Context()
+	running, err := s.Store.JobList(ctx, &store.JobListParams{State: windsock.JobRunning, Limit: 500})
+	if err != nil {
+		return fmt.Errorf("cluster activity: list jobs: %w", err)
+	}
+	failed, err := s.Store.JobList(ctx, &store.JobListParams{State: windsock.JobFailed, Limit: 100})
+	if err != nil {
+		return fmt.Errorf("cluster activity: list failed jobs: %w", err)
+	}
+	since := now.AddDate(0, 0, -d.Days)
+	for _, j := range running {
+		threshold := s.cfg.Scheduler.SchedulerHealthCheckThreshold
+		if j.JobType == windsock.JobTypeWorker {
+			threshold = s.cfg.Scheduler.WorkerHealthCheckThreshold
+		}
+		age := now.Sub(j.LatestHeartbeat)
+		d.Components = append(d.Components, componentRow{Job: j, Kind: componentKind(j.JobType), Healthy: age <= threshold, Age: fmtAge(age)})
+	}
+	for _, j := range failed {
+		// A task runner's job fails with its task: that is no component.
+		if j.JobType == windsock.JobTypeLocalTask || j.LatestHeartbeat.Before(since) || replaced(j, running) {
+			continue
+		}
+		d.Components = append(d.Components, componentRow{Job: j, Kind: componentKind(j.JobType), Dead: true,
+			Age: fmtAge(now.Sub(j.LatestHeartbeat))})
+	}
+	for _, c := range d.Components {
+		if !c.Healthy {
+			d.Unhealthy++
+		}
+	}
+	return nil
+}
+
+// replaced reports whether a running job of dead's kind on its host
+// started after dead's last heartbeat.
+func replaced(dead *windsock.Job, running []*windsock.Job) bool {
+	for _, j := range running {
+		if j.JobType == dead.JobType && j.Hostname == dead.Hostname && j.StartDate.After(dead.LatestHeartbeat) {
+			return true
+		}
+	}
+	return false
 }
 
 // stateValue is a state as stored: "none" is the empty state.

@@ -129,6 +129,16 @@ func (s *Server) ganttRows(r *http.Request, p *dagPage, run *runView) ([]ganttRo
 	if err != nil {
 		return nil, fmt.Errorf("gantt: list task instances: %w", err)
 	}
+	// Every earlier try of the run in one read, by instance.
+	fails, err := s.Store.TaskFailListRun(ctx, p.DagID, run.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("gantt: list failed tries: %w", err)
+	}
+	failsOf := map[windsock.TaskInstanceKey][]*windsock.TaskFail{}
+	for _, f := range fails {
+		k := windsock.TaskInstanceKey{DagID: f.DagID, TaskID: f.TaskID, RunID: f.RunID, MapIndex: f.MapIndex}
+		failsOf[k] = append(failsOf[k], f)
+	}
 	base := p.Path + "/grid/" + run.Path + "/"
 	rows := make([]ganttRow, 0, len(tis))
 	for _, ti := range tis {
@@ -141,23 +151,12 @@ func (s *Server) ganttRows(r *http.Request, p *dagPage, run *runView) ([]ganttRo
 			row.Href += "?map_index=" + strconv.Itoa(ti.MapIndex)
 		}
 		if ti.TryNumber > 1 {
-			// Only retried instances have earlier tries to read.
-			fails, err := s.Store.TaskFailList(ctx, ti.TaskInstanceKey)
-			if err != nil {
-				return nil, fmt.Errorf("gantt: list failed tries: %w", err)
-			}
-			for _, t := range pastTries(ti, fails) {
+			for _, t := range pastTries(ti, failsOf[ti.TaskInstanceKey]) {
 				row.Tries = append(row.Tries, ganttTry{Number: t.Number, State: t.State, Start: t.StartDate, End: t.EndDate, Duration: t.Duration})
 			}
 		}
-		cur := ganttTry{Number: max(ti.TryNumber, 1), State: ti.State, Queued: ti.QueuedDttm, Start: ti.StartDate, End: ti.EndDate}
-		if ti.StartDate != nil {
-			end := s.now()
-			if ti.EndDate != nil {
-				end = *ti.EndDate
-			}
-			cur.Duration = dagview.FormatDuration(end.Sub(*ti.StartDate))
-		}
+		cur := ganttTry{Number: max(ti.TryNumber, 1), State: ti.State, Queued: ti.QueuedDttm, Start: ti.StartDate, End: ti.EndDate,
+			Duration: dagview.SpanText(ti.StartDate, ti.EndDate, s.now())}
 		row.Tries = append(row.Tries, cur)
 		rows = append(rows, row)
 	}

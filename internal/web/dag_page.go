@@ -146,13 +146,7 @@ type runView struct {
 func newRunView(p *dagPage, run *windsock.DagRun, now time.Time) runView {
 	v := runView{DagRun: run, Path: url.PathEscape(run.RunID), Active: runActive(run.State), ConfJSON: jsonText(run.Conf)}
 	v.APIPath = p.APIPath + "/dagRuns/" + v.Path
-	if run.StartDate != nil {
-		end := now
-		if run.EndDate != nil {
-			end = *run.EndDate
-		}
-		v.Duration = dagview.FormatDuration(end.Sub(*run.StartDate))
-	}
+	v.Duration = dagview.SpanText(run.StartDate, run.EndDate, now)
 	return v
 }
 

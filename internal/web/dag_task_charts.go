@@ -17,45 +17,35 @@ import (
 // what it measures and how its values read.
 type taskChartKind struct {
 	Tab, Title, YLabel, About string
-	// value is the measure of one task instance of run, false when it has
-	// none (not started, not ended).
-	value func(ti *windsock.TaskInstance, run *windsock.DagRun) (float64, bool)
+	// measure is what the store reads per task instance; value turns it
+	// into the chart's number for an instance of run.
+	measure store.Measure
+	value   func(measure float64, run *windsock.DagRun) float64
 	// format shows a value on the axis and in tooltips.
 	format func(float64) string
 	// integer axes (tries) step by whole numbers.
 	integer bool
 }
 
+func asIs(v float64, _ *windsock.DagRun) float64 { return v }
+
 var (
 	durationChart = taskChartKind{Tab: "duration", Title: "Task duration", YLabel: "Duration",
-		About: "How long each task's latest try ran, per run.",
-		value: func(ti *windsock.TaskInstance, _ *windsock.DagRun) (float64, bool) {
-			if ti.Duration != nil {
-				return *ti.Duration, true
-			}
-			if ti.StartDate != nil && ti.EndDate != nil {
-				return ti.EndDate.Sub(*ti.StartDate).Seconds(), true
-			}
-			return 0, false
-		},
-		format: fmtDurationSeconds}
+		About:   "How long each task's latest try ran, per run.",
+		measure: store.MeasureDuration, value: asIs, format: fmtDurationSeconds}
 	triesChart = taskChartKind{Tab: "tries", Title: "Task tries", YLabel: "Tries",
 		About: "How many tries each task took, per run.", integer: true,
-		value: func(ti *windsock.TaskInstance, _ *windsock.DagRun) (float64, bool) {
-			return float64(ti.TryNumber), ti.TryNumber > 0
-		},
+		measure: store.MeasureTries, value: asIs,
 		format: func(v float64) string { return strconv.Itoa(int(math.Round(v))) }}
 	landingChart = taskChartKind{Tab: "landing-times", Title: "Landing times", YLabel: "Landed after",
-		About: "When each task ended, measured from the end of its run's data interval (Airflow's landing time).",
-		value: func(ti *windsock.TaskInstance, run *windsock.DagRun) (float64, bool) {
-			if ti.EndDate == nil {
-				return 0, false
-			}
+		About:   "When each task ended, measured from the end of its run's data interval (Airflow's landing time).",
+		measure: store.MeasureEndDate,
+		value: func(end float64, run *windsock.DagRun) float64 {
 			ref := run.LogicalDate
 			if run.DataIntervalEnd != nil {
 				ref = *run.DataIntervalEnd
 			}
-			return ti.EndDate.Sub(ref).Seconds(), true
+			return end - float64(ref.UnixNano())/1e9
 		},
 		format: signedDuration}
 )
@@ -135,11 +125,11 @@ func (s *Server) taskChartPage(w http.ResponseWriter, r *http.Request, kind task
 		for i, run := range runs {
 			ids[i] = run.RunID
 		}
-		tis, err := s.Store.TaskInstanceList(r.Context(), &store.TaskInstanceListParams{DagID: p.DagID, RunIDs: ids, Timings: true})
+		ms, err := s.Store.TaskInstanceMeasures(r.Context(), &store.TaskInstanceMeasureParams{DagID: p.DagID, RunIDs: ids, Measure: kind.measure})
 		if err != nil {
-			return fmt.Errorf("%s: list task instances: %w", kind.Tab, err)
+			return fmt.Errorf("%s: read task instances: %w", kind.Tab, err)
 		}
-		d.Chart, d.Series, d.NoPoints = taskLineChart(kind, runs, tis)
+		d.Chart, d.Series, d.NoPoints = taskLineChart(kind, runs, ms)
 		d.Legend = seriesLegend(d.Series)
 	}
 	return s.render(w, r, http.StatusOK, "dag_task_chart", Page{Title: p.DagID + " " + kind.Title, Nav: "dags", Data: d})
@@ -191,7 +181,7 @@ const (
 // point with a tooltip naming the task, the run and the value; series
 // differ by colour and dash pattern and, for up to 30 tasks, carry their
 // name at the line's end.
-func taskLineChart(kind taskChartKind, runs []*windsock.DagRun, tis []*windsock.TaskInstance) (template.HTML, []chartSeries, bool) {
+func taskLineChart(kind taskChartKind, runs []*windsock.DagRun, ms []store.TaskInstanceMeasure) (template.HTML, []chartSeries, bool) {
 	col := make(map[string]int, len(runs))
 	for i, run := range runs {
 		col[run.RunID] = i
@@ -200,23 +190,30 @@ func taskLineChart(kind taskChartKind, runs []*windsock.DagRun, tis []*windsock.
 	values := map[string][]float64{}
 	has := map[string][]bool{}
 	lo, hi := 0.0, 0.0
-	for _, ti := range tis {
-		j, ok := col[ti.RunID]
-		if !ok {
+	// Rows come grouped by run more often than not: the run's column is
+	// looked up again only when it changes.
+	lastRun, j := "", -1
+	for _, m := range ms {
+		if m.RunID != lastRun {
+			var ok bool
+			if j, ok = col[m.RunID]; !ok {
+				j = -1
+			}
+			lastRun = m.RunID
+		}
+		if j < 0 {
 			continue
 		}
-		v, ok := kind.value(ti, runs[j])
-		if !ok {
-			continue
+		v := kind.value(m.Value, runs[j])
+		vs, hs := values[m.TaskID], has[m.TaskID]
+		if vs == nil {
+			vs, hs = make([]float64, len(runs)), make([]bool, len(runs))
+			values[m.TaskID], has[m.TaskID] = vs, hs
 		}
-		if values[ti.TaskID] == nil {
-			values[ti.TaskID] = make([]float64, len(runs))
-			has[ti.TaskID] = make([]bool, len(runs))
+		if !hs[j] || v > vs[j] {
+			vs[j] = v
 		}
-		if !has[ti.TaskID][j] || v > values[ti.TaskID][j] {
-			values[ti.TaskID][j] = v
-		}
-		has[ti.TaskID][j] = true
+		hs[j] = true
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	tasks := make([]string, 0, len(values))

@@ -31,11 +31,11 @@ func TestDatasetsPage(t *testing.T) {
 	mustNo(err)
 
 	body := e.page("/datasets", "viewer", http.StatusOK)
-	contains(t, body, `id="datasets-table"`, `<code>s3://lake/orders</code>`, `<a href="/dags/producer/grid">producer</a>.load`,
-		`<a href="/dags/consumer/grid">consumer</a>`, `producer</a>.load (manual__1)`, `<code>s3://lake/&lt;customers&gt;</code>`, `never`)
+	contains(t, body, `id="datasets-table"`, `<code class="uri">s3://lake/orders</code>`, `<a href="/dags/producer/grid">producer</a>.load`,
+		`<a href="/dags/consumer/grid">consumer</a>`, `producer</a>.load (manual__1)`, `<code class="uri">s3://lake/&lt;customers&gt;</code>`, `never`)
 	// The filter narrows the list.
 	body = e.page("/datasets?uri=customers", "viewer", http.StatusOK)
-	lacks(t, body, `<code>s3://lake/orders</code>`)
+	lacks(t, body, `<code class="uri">s3://lake/orders</code>`)
 
 	// The DAGs list shows a dataset-scheduled DAG's schedule as its
 	// datasets.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
@@ -120,8 +121,9 @@ func (s *Server) renderFragment(w http.ResponseWriter, r *http.Request, page, fr
 	if !ok {
 		return fmt.Errorf("render: no template %q", page)
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, fragment, data); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
+	if err := t.ExecuteTemplate(buf, fragment, data); err != nil {
 		return fmt.Errorf("render %s/%s: %w", page, fragment, err)
 	}
 	h := w.Header()
@@ -272,4 +274,21 @@ func timeOf(v any) (time.Time, bool) {
 		return *t, true
 	}
 	return time.Time{}, false
+}
+
+// renderBuffers keeps the buffers pages are rendered into: a chart page
+// is megabytes, which a fresh buffer would grow (and clear) step by step
+// on every request.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer bounds what the pool keeps, so that one huge page does
+// not pin its memory.
+const maxPooledBuffer = 8 << 20
+
+func putRenderBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	renderBuffers.Put(b)
 }

@@ -24,4 +24,5 @@ func (s *Server) shellRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /pool/list", s.page(s.poolList))
 	mux.Handle("GET /users/list", s.page(s.userList))
 	mux.Handle("GET /roles/list", s.page(s.roleList))
+	mux.Handle("GET /roles/edit/{name}", s.page(s.roleEdit))
 }

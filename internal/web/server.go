@@ -52,6 +52,10 @@ type Server struct {
 	// made from Config. Give the API server the same one, so that login
 	// throttling and the bound on password checks are shared.
 	Authenticator *auth.Authenticator
+	// Authorizer answers permission checks; nil means one of its own.
+	// Give the API server the same one, so that a role changed through
+	// one half shows at once in the other (not after the cache's TTL).
+	Authorizer *auth.Authorizer
 	// AirflowCLI runs the commands of MWAA's /aws_mwaa/cli route; nil
 	// means running this binary with the command's arguments.
 	AirflowCLI AirflowCLIFunc
@@ -85,7 +89,10 @@ func (s *Server) Handler() http.Handler {
 	if s.authn == nil {
 		s.authn = auth.NewAuthenticator(s.Store, s.cfg, s.Clock, s.logger())
 	}
-	s.authz = &auth.Authorizer{Store: s.Store, Clock: s.Clock, Logger: s.logger()}
+	s.authz = s.Authorizer
+	if s.authz == nil {
+		s.authz = &auth.Authorizer{Store: s.Store, Clock: s.Clock, Logger: s.logger()}
+	}
 	s.operators = operator.Builtins()
 	assets, err := loadAssets(files)
 	if err != nil {

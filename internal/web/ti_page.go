@@ -155,13 +155,7 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 		d.query = "?map_index=" + strconv.Itoa(mapIndex) + "&"
 		d.TIAPI += "/" + strconv.Itoa(mapIndex)
 	}
-	if ti.StartDate != nil {
-		end := s.now()
-		if ti.EndDate != nil {
-			end = *ti.EndDate
-		}
-		d.Duration = dagview.FormatDuration(end.Sub(*ti.StartDate))
-	}
+	d.Duration = dagview.SpanText(ti.StartDate, ti.EndDate, s.now())
 	d.Clear = clearForm{ID: "ti-clear", DagAPIPath: p.APIPath, RunID: runID, TaskID: taskID, MapIndex: mapIndex}
 	if d.Tries, err = s.tries(r, d); err != nil {
 		return err

@@ -118,8 +118,10 @@ func setup(t *testing.T, configure ...func(*config.Config)) *env {
 	vars := &secrets.Variables{Store: st, Keys: keys}
 	conns := &secrets.Connections{Store: st, Keys: keys}
 	e.vars, e.conns = vars, conns
-	apiSrv := (&api.Server{Store: st, Config: cfg, Version: "test", Variables: vars, Connections: conns}).Handler()
-	webSrv := (&Server{Store: st, Config: cfg, Version: "test", Variables: vars, Connections: conns,
+	// One authorizer for both halves, as the app builds them.
+	authz := &auth.Authorizer{Store: st}
+	apiSrv := (&api.Server{Store: st, Config: cfg, Version: "test", Variables: vars, Connections: conns, Authorizer: authz}).Handler()
+	webSrv := (&Server{Store: st, Config: cfg, Version: "test", Variables: vars, Connections: conns, Authorizer: authz,
 		Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}).Handler()
 	e.srv = httptest.NewServer(Mux(apiSrv, webSrv))
 	t.Cleanup(e.srv.Close)

@@ -143,36 +143,7 @@ func (q *queries) TaskInstanceQuery(ctx context.Context, params *store.TaskInsta
 	if err != nil {
 		return nil, 0, fmt.Errorf("query task instances: %w", err)
 	}
-	var f runFilter
-	f.dagIDs("task_instance.dag_id", params.DagIDs, params.OnlyDagIDs)
-	f.in("task_instance.run_id", params.RunIDs)
-	f.in("task_instance.task_id", params.TaskIDs)
-	if params.OnlyMapped {
-		f.add("task_instance.map_index >= ?", 0)
-	}
-	if params.MapIndex != nil {
-		f.add("task_instance.map_index = ?", *params.MapIndex)
-	}
-	if cond, args := stateFilter(params.States, false); cond != "" {
-		f.add(cond, args...)
-	}
-	f.in("task_instance.pool", params.Pools)
-	f.in("task_instance.queue", params.Queues)
-	f.in("task_instance.executor", params.Executors)
-	f.timeRange("dag_run.execution_date", params.LogicalDate)
-	f.timeRange("task_instance.start_date", params.StartDate)
-	f.timeRange("task_instance.end_date", params.EndDate)
-	f.timeRange("task_instance.updated_at", params.UpdatedAt)
-	if params.DurationGTE != nil {
-		f.add("task_instance.duration >= ?", *params.DurationGTE)
-	}
-	if params.DurationLTE != nil {
-		f.add("task_instance.duration <= ?", *params.DurationLTE)
-	}
-	from := "task_instance"
-	if strings.Contains(f.clause(), "dag_run.") {
-		from += tiRunJoin
-	}
+	f, from := tiQueryFilter(params)
 	total, err := q.countWhere(ctx, from, &f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("query task instances: %w", err)
@@ -312,4 +283,108 @@ func (q *queries) XComQuery(ctx context.Context, params *store.XComQueryParams) 
 		return nil, 0, fmt.Errorf("query xcom entries: %w", err)
 	}
 	return out, total, nil
+}
+
+// tiQueryFilter is TaskInstanceQuery's WHERE clause and the FROM it
+// needs (joined to dag_run only when a filter names the run).
+func tiQueryFilter(params *store.TaskInstanceQueryParams) (runFilter, string) {
+	var f runFilter
+	f.dagIDs("task_instance.dag_id", params.DagIDs, params.OnlyDagIDs)
+	f.in("task_instance.run_id", params.RunIDs)
+	f.in("task_instance.task_id", params.TaskIDs)
+	if params.OnlyMapped {
+		f.add("task_instance.map_index >= ?", 0)
+	}
+	if params.MapIndex != nil {
+		f.add("task_instance.map_index = ?", *params.MapIndex)
+	}
+	if cond, args := stateFilter(params.States, false); cond != "" {
+		f.add(cond, args...)
+	}
+	f.in("task_instance.pool", params.Pools)
+	f.in("task_instance.queue", params.Queues)
+	f.in("task_instance.executor", params.Executors)
+	f.timeRange("dag_run.execution_date", params.LogicalDate)
+	f.timeRange("task_instance.start_date", params.StartDate)
+	f.timeRange("task_instance.end_date", params.EndDate)
+	f.timeRange("task_instance.updated_at", params.UpdatedAt)
+	if params.DurationGTE != nil {
+		f.add("task_instance.duration >= ?", *params.DurationGTE)
+	}
+	if params.DurationLTE != nil {
+		f.add("task_instance.duration <= ?", *params.DurationLTE)
+	}
+	from := "task_instance"
+	if strings.Contains(f.clause(), "dag_run.") {
+		from += tiRunJoin
+	}
+	return f, from
+}
+
+// DagRunCountsByPeriod counts the matching runs started in each period by
+// state, in one query: a CASE over the bounds numbers each run's period,
+// which both dialects evaluate alike (no date functions).
+func (q *queries) DagRunCountsByPeriod(ctx context.Context, params *store.DagRunPeriodCountParams) ([]map[windsock.DagRunState]int, error) {
+	n := len(params.Bounds) - 1
+	if n < 1 {
+		return nil, windsock.Errorf(windsock.EINVALID, "count dag runs by period: at least two bounds are needed")
+	}
+	var bucket strings.Builder
+	var args []any
+	bucket.WriteString("CASE")
+	for i, b := range params.Bounds[1:] {
+		fmt.Fprintf(&bucket, " WHEN dag_run.start_date < ? THEN %d", i)
+		args = append(args, utc(b))
+	}
+	bucket.WriteString(" END")
+	var f runFilter
+	f.dagIDs("dag_run.dag_id", params.DagIDs, params.OnlyDagIDs)
+	f.add("dag_run.start_date >= ?", utc(params.Bounds[0]))
+	f.add("dag_run.start_date < ?", utc(params.Bounds[n]))
+	rows, err := q.query(ctx, `SELECT `+bucket.String()+`, dag_run.state, COUNT(*) FROM dag_run`+f.clause()+
+		` GROUP BY 1, 2`, append(args, f.args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("count dag runs by period: %w", err)
+	}
+	defer rows.Close()
+	out := make([]map[windsock.DagRunState]int, n)
+	for i := range out {
+		out[i] = map[windsock.DagRunState]int{}
+	}
+	for rows.Next() {
+		var period, count int
+		var state string
+		if err := rows.Scan(&period, nullString{&state}, &count); err != nil {
+			return nil, fmt.Errorf("count dag runs by period: %w", err)
+		}
+		out[period][windsock.DagRunState(state)] += count
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count dag runs by period: %w", err)
+	}
+	return out, nil
+}
+
+// TaskInstanceStateCounts counts the matching task instances by state in
+// one grouped query.
+func (q *queries) TaskInstanceStateCounts(ctx context.Context, params *store.TaskInstanceQueryParams) (map[windsock.TaskInstanceState]int, error) {
+	f, from := tiQueryFilter(params)
+	rows, err := q.query(ctx, `SELECT task_instance.state, COUNT(*) FROM `+from+f.clause()+` GROUP BY task_instance.state`, f.args...)
+	if err != nil {
+		return nil, fmt.Errorf("count task instances by state: %w", err)
+	}
+	defer rows.Close()
+	out := map[windsock.TaskInstanceState]int{}
+	for rows.Next() {
+		var state string
+		var count int
+		if err := rows.Scan(nullString{&state}, &count); err != nil {
+			return nil, fmt.Errorf("count task instances by state: %w", err)
+		}
+		out[windsock.TaskInstanceState(state)] += count
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count task instances by state: %w", err)
+	}
+	return out, nil
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -38,8 +40,91 @@ func (q *queries) TaskFailInsert(ctx context.Context, f *windsock.TaskFail) erro
 
 // TaskFailList returns a task instance's failed tries, oldest first.
 func (q *queries) TaskFailList(ctx context.Context, key windsock.TaskInstanceKey) ([]*windsock.TaskFail, error) {
+	return q.taskFails(ctx, keyWhere+` ORDER BY id`, keyArgs(key)...)
+}
+
+// measureColumns are the column of each measure and the condition that
+// an instance has it: duration is written when a try ends, a try number
+// of 0 was never tried.
+var measureColumns = map[store.Measure][2]string{
+	store.MeasureDuration: {"duration", "duration IS NOT NULL"},
+	store.MeasureTries:    {"try_number", "try_number > 0"},
+	store.MeasureEndDate:  {"end_date", "end_date IS NOT NULL"},
+}
+
+// TaskInstanceMeasures reads one column of the runs' task instances, so
+// that only the end date is a time to parse (one per row, where a timings
+// row has three). An instance that ended without a recorded duration
+// (written by an older version, or imported) gets its end minus its
+// start, read by a second query that only such rows match.
+func (q *queries) TaskInstanceMeasures(ctx context.Context, params *store.TaskInstanceMeasureParams) ([]store.TaskInstanceMeasure, error) {
+	col, ok := measureColumns[params.Measure]
+	if !ok {
+		return nil, windsock.Errorf(windsock.EINVALID, "read task instance measures: unknown measure %d", params.Measure)
+	}
+	if len(params.RunIDs) == 0 {
+		return nil, nil
+	}
+	var out []store.TaskInstanceMeasure
+	err := q.measureRows(ctx, params, col[0], col[1], func(row rowScanner, m *store.TaskInstanceMeasure) error {
+		if params.Measure != store.MeasureEndDate {
+			return row.Scan(&m.TaskID, &m.RunID, &m.MapIndex, &m.Value)
+		}
+		var at *time.Time
+		if err := row.Scan(&m.TaskID, &m.RunID, &m.MapIndex, nullTimePtr{&at}); err != nil {
+			return err
+		}
+		m.Value = unixSeconds(*at)
+		return nil
+	}, &out)
+	if err == nil && params.Measure == store.MeasureDuration {
+		err = q.measureRows(ctx, params, "start_date, end_date", "duration IS NULL AND start_date IS NOT NULL AND end_date IS NOT NULL",
+			func(row rowScanner, m *store.TaskInstanceMeasure) error {
+				var start, end *time.Time
+				if err := row.Scan(&m.TaskID, &m.RunID, &m.MapIndex, nullTimePtr{&start}, nullTimePtr{&end}); err != nil {
+					return err
+				}
+				m.Value = end.Sub(*start).Seconds()
+				return nil
+			}, &out)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read task instance measures: %w", err)
+	}
+	return out, nil
+}
+
+// measureRows appends to out the runs' instances matching cond, each
+// read by scan from task_id, run_id, map_index and columns.
+func (q *queries) measureRows(ctx context.Context, params *store.TaskInstanceMeasureParams, columns, cond string,
+	scan func(rowScanner, *store.TaskInstanceMeasure) error, out *[]store.TaskInstanceMeasure) error {
+	where, args := inList([]string{"dag_id = ?", cond}, []any{params.DagID}, "run_id", params.RunIDs)
+	rows, err := q.query(ctx, `SELECT task_id, run_id, map_index, `+columns+` FROM task_instance WHERE `+strings.Join(where, " AND "), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m store.TaskInstanceMeasure
+		if err := scan(rows, &m); err != nil {
+			return err
+		}
+		*out = append(*out, m)
+	}
+	return rows.Err()
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// TaskFailListRun returns the failed tries of a run's task instances.
+func (q *queries) TaskFailListRun(ctx context.Context, dagID, runID string) ([]*windsock.TaskFail, error) {
+	return q.taskFails(ctx, `dag_id = ? AND run_id = ? ORDER BY task_id, map_index, id`, dagID, runID)
+}
+
+// taskFails reads the task_fail rows matching where (with its ORDER BY).
+func (q *queries) taskFails(ctx context.Context, where string, args ...any) ([]*windsock.TaskFail, error) {
 	rows, err := q.query(ctx, `SELECT id, task_id, dag_id, run_id, map_index, start_date, end_date, duration
-		FROM task_fail WHERE `+keyWhere+` ORDER BY id`, keyArgs(key)...)
+		FROM task_fail WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list task fails: %w", err)
 	}

@@ -22,15 +22,7 @@ func testDAGSummaryQueries(t *testing.T, open OpenFunc) {
 	add := func(dagID string, n int, state windsock.DagRunState, tiStates ...windsock.TaskInstanceState) {
 		r := newRun(dagID, n)
 		r.State = state
-		ids := make([]string, len(tiStates))
-		for i := range tiStates {
-			ids[i] = string(rune('a' + i))
-		}
-		tis := newTIs(r, ids...)
-		for i, s := range tiStates {
-			tis[i].State = s
-		}
-		mustNo(t, st.DagRunCreate(ctx, &store.DagRunCreateParams{Run: r, TaskInstances: tis}))
+		createRunInStates(t, st, r, tiStates...)
 	}
 	add("etl", 1, windsock.DagRunSuccess, windsock.TaskStateSuccess, windsock.TaskStateSuccess)
 	add("etl", 3, windsock.DagRunFailed, windsock.TaskStateSuccess, windsock.TaskStateFailed, windsock.TaskStateUpstreamFailed, windsock.TaskStateUpstreamFailed)
@@ -92,4 +84,19 @@ func testDAGSummaryQueries(t *testing.T, open OpenFunc) {
 
 func equalNested[K comparable, S comparable](a, b map[K]map[S]int) bool {
 	return maps.EqualFunc(a, b, func(x, y map[S]int) bool { return maps.Equal(x, y) })
+}
+
+// createRunInStates stores r with one task instance per state, named a,
+// b, c... in order.
+func createRunInStates(t *testing.T, st store.Store, r *windsock.DagRun, tiStates ...windsock.TaskInstanceState) {
+	t.Helper()
+	ids := make([]string, len(tiStates))
+	for i := range tiStates {
+		ids[i] = string(rune('a' + i))
+	}
+	tis := newTIs(r, ids...)
+	for i, s := range tiStates {
+		tis[i].State = s
+	}
+	mustNo(t, st.DagRunCreate(t.Context(), &store.DagRunCreateParams{Run: r, TaskInstances: tis}))
 }

@@ -87,6 +87,7 @@ func Run(t *testing.T, open OpenFunc) {
 	t.Run("RunQueries", func(t *testing.T) { t.Parallel(); testRunQueries(t, open) })
 	t.Run("TaskInstanceQueryDeepPages", func(t *testing.T) { t.Parallel(); testTaskInstanceQueryDeepPages(t, open) })
 	t.Run("DAGSummaryQueries", func(t *testing.T) { testDAGSummaryQueries(t, open) })
+	t.Run("RunCounts", func(t *testing.T) { t.Parallel(); testRunCounts(t, open) })
 	t.Run("Coordination", func(t *testing.T) { t.Parallel(); testCoordination(t, open) })
 	t.Run("TaskInstanceFinishTry", func(t *testing.T) { testTaskInstanceFinishTry(t, open) })
 	t.Run("ClaimRace", func(t *testing.T) { testClaimRace(t, open) })

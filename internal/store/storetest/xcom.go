@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -113,6 +114,22 @@ func testTaskRecords(t *testing.T, open OpenFunc) {
 		wantTime(t, "start_date", fails[0].StartDate, zoned())
 		wantTime(t, "end_date", fails[0].EndDate, zoned().Add(time.Minute))
 		wantCode(t, st.TaskFailInsert(ctx, &windsock.TaskFail{DagID: "etl", TaskID: "nope", RunID: r.RunID, MapIndex: -1}), windsock.ENOTFOUND)
+
+		// The whole run in one read: by task, then as recorded; another
+		// run's fails are not in it.
+		r2 := newRun("etl", 2)
+		createRun(t, ctx, st, r2, "a")
+		mustNo(t, st.TaskFailInsert(ctx, &windsock.TaskFail{DagID: "etl", TaskID: "a", RunID: r2.RunID, MapIndex: -1}))
+		all, err := st.TaskFailListRun(ctx, "etl", r.RunID)
+		mustNo(t, err)
+		var got []string
+		for _, f := range all {
+			got = append(got, fmt.Sprintf("%s#%d", f.TaskID, f.ID))
+		}
+		want := []string{fmt.Sprintf("a#%d", first.ID), fmt.Sprintf("a#%d", second.ID), fmt.Sprintf("b#%d", second.ID+1)}
+		if !slices.Equal(got, want) || *all[0].Duration != 60 {
+			t.Fatalf("TaskFailListRun = %v, want %v", got, want)
+		}
 	})
 
 	t.Run("TaskReschedule", func(t *testing.T) {

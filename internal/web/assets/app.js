@@ -85,7 +85,8 @@
   }
 
   // formBody turns a form's named fields into a JSON object:
-  // data-type="number" | "bool" | "json" converts the value; empty fields
+  // data-type="number" | "bool" | "json" converts the value,
+  // "permission" collects action:resource pairs into a list; empty fields
   // with data-omit-empty are left out (e.g. a password kept as it is).
   function formBody(form) {
     var out = {};
@@ -93,6 +94,16 @@
       if (!el.name || el.disabled || el.name === "csrf_token" || el.type === "submit" || el.type === "button") { return; }
       var type = el.getAttribute("data-type") || "";
       var v;
+      if (type === "permission") {
+        // "action:resource" (actions have no colon; resources may, as
+        // "DAG:etl") as the API's {action: {name}, resource: {name}}; an
+        // empty value only makes sure the list exists.
+        if (!out[el.name]) { out[el.name] = []; }
+        if (el.value === "" || (el.type === "checkbox" && !el.checked)) { return; }
+        var cut = el.value.indexOf(":");
+        out[el.name].push({ action: { name: el.value.slice(0, cut) }, resource: { name: el.value.slice(cut + 1) } });
+        return;
+      }
       if (el.type === "checkbox") {
         if (type === "list") {
           if (!out[el.name]) { out[el.name] = []; }

@@ -2,8 +2,9 @@
 // instance's cell shows its details beside the grid (state, dates, try,
 // operator, log, XCom, rendered fields, actions) without leaving the page,
 // as Airflow 2.10's grid does. The server renders the panel (?panel=1);
-// this script only fetches it and puts it in place. A modified click
-// (new tab, new window) still opens the full page.
+// this script only fetches it and puts it in place, and fetches it again
+// every few seconds while the run or try it shows is not finished. A
+// modified click (new tab, new window) still opens the full page.
 (function () {
   "use strict";
 
@@ -49,14 +50,90 @@
     window.history.replaceState(null, "", u.pathname + u.search);
   }
 
-  function show(href) {
-    var ticket = ++pending;
-    panel.hidden = false;
-    panel.setAttribute("aria-busy", "true");
-    fetch(panelURL(href), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+  // REFRESH_MS is how often a panel showing a run or try that is not
+  // finished is fetched again.
+  var REFRESH_MS = 3000;
+  var stopRefresh = null;
+
+  function fetchPanel(href) {
+    return fetch(panelURL(href), { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (resp) {
         return resp.text().then(function (html) { return { ok: resp.ok, status: resp.status, html: html }; });
-      })
+      });
+  }
+
+  // signature is what a refresh compares: the shown item's state, try and
+  // whether it is active. The panel is replaced only when it changed, so
+  // that a running try's log (streamed on its own) is not restarted every
+  // few seconds.
+  function signature(root) {
+    return ["#ti-state", "#run-state", "[data-try]", "[data-active]"].map(function (sel) {
+      var el = root.querySelector(sel);
+      return el ? el.textContent.trim() + "|" + (el.getAttribute("data-try") || "") + "|" + (el.getAttribute("data-active") || "") : "";
+    }).join("#");
+  }
+
+  function isActive(root) { return root.querySelector('[data-active="true"]') !== null; }
+
+  function halt() {
+    if (stopRefresh) { stopRefresh(); stopRefresh = null; }
+    if (panel) { panel.removeAttribute("data-refreshing"); }
+  }
+
+  // refresh fetches the panel of href again while what it shows is not
+  // finished and replaces it when its state changed; it stops once the
+  // state is final, or when the panel is closed or shows something else.
+  function refresh(href, ticket) {
+    halt();
+    panel.setAttribute("data-refreshing", "true");
+    stopRefresh = window.Windsock.poll(function () {
+      return fetchPanel(href).then(function (r) {
+        if (ticket !== pending || panel.hidden) { halt(); return; }
+        if (!r.ok) { return; } // try again at the next tick
+        var doc = new DOMParser().parseFromString(r.html, "text/html");
+        if (signature(doc.body) !== signature(panel)) { fill(href, doc, false); }
+        if (!isActive(doc.body)) { halt(); }
+      });
+    }, REFRESH_MS);
+  }
+
+  // fill puts a fetched panel in place. Same-origin HTML rendered (and
+  // escaped) by the server's templates; the content security policy keeps
+  // any script in it from running. first is set when the panel was just
+  // opened (focus goes to its heading), not when a refresh replaced it.
+  function fill(href, doc, first) {
+    panel.replaceChildren.apply(panel, Array.prototype.slice.call(doc.body.childNodes).map(function (n) {
+      return document.importNode(n, true);
+    }));
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "secondary details-close";
+    close.setAttribute("data-testid", "details-close");
+    close.textContent = "Close details";
+    close.addEventListener("click", function () { halt(); panel.hidden = true; panel.replaceChildren(); forget(); });
+    var full = document.createElement("a");
+    full.href = href;
+    full.className = "details-full";
+    full.setAttribute("data-testid", "details-full-page");
+    full.textContent = "Open as a page";
+    panel.insertBefore(full, panel.firstChild);
+    panel.insertBefore(close, panel.firstChild);
+    if (window.WindsockDAG && document.getElementById("log")) { window.WindsockDAG.startLog(); }
+    if (!first) { return; }
+    var heading = panel.querySelector("h2");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    }
+    if (window.matchMedia("(max-width: 640px)").matches) { panel.scrollIntoView({ block: "start" }); }
+  }
+
+  function show(href) {
+    var ticket = ++pending;
+    halt();
+    panel.hidden = false;
+    panel.setAttribute("aria-busy", "true");
+    fetchPanel(href)
       .then(function (r) {
         if (ticket !== pending) { return; } // a later click won
         panel.setAttribute("aria-busy", "false");
@@ -64,33 +141,9 @@
           panel.textContent = "Could not load the details (" + r.status + ").";
           return;
         }
-        // Same-origin HTML rendered (and escaped) by the server's
-        // templates; the content security policy keeps any script in it
-        // from running.
         var doc = new DOMParser().parseFromString(r.html, "text/html");
-        panel.replaceChildren.apply(panel, Array.prototype.slice.call(doc.body.childNodes).map(function (n) {
-          return document.importNode(n, true);
-        }));
-        var close = document.createElement("button");
-        close.type = "button";
-        close.className = "secondary details-close";
-        close.setAttribute("data-testid", "details-close");
-        close.textContent = "Close details";
-        close.addEventListener("click", function () { panel.hidden = true; panel.replaceChildren(); forget(); });
-        var full = document.createElement("a");
-        full.href = href;
-        full.className = "details-full";
-        full.setAttribute("data-testid", "details-full-page");
-        full.textContent = "Open as a page";
-        panel.insertBefore(full, panel.firstChild);
-        panel.insertBefore(close, panel.firstChild);
-        if (window.WindsockDAG && document.getElementById("log")) { window.WindsockDAG.startLog(); }
-        var heading = panel.querySelector("h2");
-        if (heading) {
-          heading.setAttribute("tabindex", "-1");
-          heading.focus({ preventScroll: true });
-        }
-        if (window.matchMedia("(max-width: 640px)").matches) { panel.scrollIntoView({ block: "start" }); }
+        fill(href, doc, true);
+        if (isActive(panel)) { refresh(href, ticket); }
       })
       .catch(function () {
         if (ticket === pending) {

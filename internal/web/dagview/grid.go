@@ -176,7 +176,7 @@ func BuildGrid(dag *windsock.DAG, runs []*windsock.DagRun, tis []*windsock.TaskI
 		col[r.RunID] = i
 		c := Column{RunID: r.RunID, State: r.State, RunType: r.RunType, LogicalDate: r.LogicalDate,
 			StartDate: r.StartDate, EndDate: r.EndDate}
-		c.Duration = span(r.StartDate, r.EndDate, now)
+		c.Duration = Span(r.StartDate, r.EndDate, now)
 		g.Columns = append(g.Columns, c)
 	}
 
@@ -323,7 +323,7 @@ func summarise(rows [][]Cell, ncols int, now time.Time) []Cell {
 		if unfinished {
 			end = nil // still going: the duration runs to now
 		}
-		out[c] = Cell{Exists: true, State: st, StartDate: start, EndDate: end, Duration: span(start, end, now)}
+		out[c] = Cell{Exists: true, State: st, StartDate: start, EndDate: end, Duration: Span(start, end, now)}
 	}
 	return out
 }
@@ -332,11 +332,13 @@ func tiDuration(ti *windsock.TaskInstance, now time.Time) time.Duration {
 	if ti.Duration != nil && ti.EndDate != nil {
 		return time.Duration(*ti.Duration * float64(time.Second))
 	}
-	return span(ti.StartDate, ti.EndDate, now)
+	return Span(ti.StartDate, ti.EndDate, now)
 }
 
-// span is end-start, or now-start without an end; zero without a start.
-func span(start, end *time.Time, now time.Time) time.Duration {
+// Span is how long something that started at start ran: until end, or
+// until now while it has no end; zero without a start (or when now is zero
+// or before the start). Every duration the UI shows is measured by it.
+func Span(start, end *time.Time, now time.Time) time.Duration {
 	if start == nil {
 		return 0
 	}
@@ -347,6 +349,14 @@ func span(start, end *time.Time, now time.Time) time.Duration {
 		return now.Sub(*start)
 	}
 	return max(end.Sub(*start), 0)
+}
+
+// SpanText is Span as the UI shows it (HH:MM:SS), "" without a start.
+func SpanText(start, end *time.Time, now time.Time) string {
+	if start == nil {
+		return ""
+	}
+	return FormatDuration(Span(start, end, now))
 }
 
 // shortLabel strips the enclosing group's prefix from an id.

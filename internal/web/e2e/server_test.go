@@ -68,9 +68,10 @@ e2e_flow:
 
 // server is a whole Windsock environment behind an httptest server.
 type server struct {
-	env  *app.Environment
-	url  string
-	gate string
+	env     *app.Environment
+	url     string
+	gate    string
+	environ []string
 }
 
 // startServer opens an environment in a temporary home with the test DAG
@@ -78,6 +79,14 @@ type server struct {
 // and the UI. Users: admin (Admin) and viewer (Viewer). extraDAGs are more
 // DAG files (YAML) loaded beside it.
 func startServer(t *testing.T, extraDAGs ...string) *server {
+	t.Helper()
+	return startServerWith(t, nil, extraDAGs...)
+}
+
+// startServerWith is startServer with more environment variables
+// (WINDSOCK__SECTION__KEY settings), which the server's home keeps for
+// other processes started there.
+func startServerWith(t *testing.T, settings []string, extraDAGs ...string) *server {
 	t.Helper()
 	ctx := t.Context()
 	home := t.TempDir()
@@ -96,6 +105,7 @@ func startServer(t *testing.T, extraDAGs ...string) *server {
 	}
 	environ := []string{"WINDSOCK_HOME=" + home, "HOME=" + home, "PATH=" + os.Getenv("PATH"),
 		"WINDSOCK__CORE__LOAD_EXAMPLES=False"}
+	environ = append(environ, settings...)
 	if _, err := config.EnsureFile(home, environ); err != nil {
 		t.Fatal(err)
 	}
@@ -142,18 +152,20 @@ func startServer(t *testing.T, extraDAGs ...string) *server {
 		t.Fatal(err)
 	}
 
+	// One authorizer for both halves, as the app builds them.
+	authz := &auth.Authorizer{Store: env.Store, Clock: env.Clock, Logger: logger}
 	apiHandler := (&api.Server{
-		Store: env.Store, Config: cfg, Version: "e2e", Logger: logger, Clock: env.Clock,
+		Store: env.Store, Config: cfg, Version: "e2e", Logger: logger, Clock: env.Clock, Authorizer: authz,
 		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
 		Runs: engine.Scheduler, HealthThreshold: cfg.Scheduler.SchedulerHealthCheckThreshold,
 	}).Handler()
 	webHandler := (&web.Server{
-		Store: env.Store, Config: cfg, Version: "e2e", Logger: logger, Clock: env.Clock,
+		Store: env.Store, Config: cfg, Version: "e2e", Logger: logger, Clock: env.Clock, Authorizer: authz,
 		Variables: env.Variables, Connections: env.Connections, LogFolder: env.LogFolder(),
 	}).Handler()
 	srv := httptest.NewServer(web.Mux(apiHandler, webHandler))
 	t.Cleanup(srv.Close)
-	return &server{env: env, url: srv.URL, gate: gate}
+	return &server{env: env, url: srv.URL, gate: gate, environ: environ}
 }
 
 // openGate lets the greet task finish.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -36,6 +35,23 @@ e2e_retry:
       operator: bash
       bash_command: echo steady
       dependencies: [flaky]
+`
+
+// longDatasetURI is a dataset whose URI is wider than a phone's screen.
+const longDatasetURI = "s3://an-example-bucket-with-a-long-name/warehouse/orders/daily_partitioned/orders_by_region_and_day.parquet"
+
+// datasetsYAML produces longDatasetURI and has a DAG scheduled on it.
+const datasetsYAML = `
+e2e_producer:
+  schedule: null
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: load, operator: empty, outlets: ['` + longDatasetURI + `']}
+e2e_consumer:
+  schedule: ['` + longDatasetURI + `']
+  start_date: 2024-01-01
+  tasks:
+    - {task_id: report, operator: empty}
 `
 
 // chartsYAML is a DAG that never runs by itself: the tests store its runs.
@@ -353,53 +369,24 @@ func TestGridDetailsPanel(t *testing.T) {
 	tb.phoneFits("/dags/"+dagID+"/grid?run_id="+url.QueryEscape(run.RunID), "#run-panel", "grid_details_phone")
 }
 
-// TestClusterActivityShowsAKilledWorker: the running engine's scheduler
-// heartbeats and shows healthy; a worker whose job row stopped
-// heartbeating minutes ago (as one killed with SIGKILL leaves it) shows
-// unhealthy.
-func TestClusterActivityShowsAKilledWorker(t *testing.T) {
-	t.Parallel()
-	b := newBrowser(t)
-	srv := startServer(t)
-	ctx := t.Context()
-	started := time.Now().Add(-time.Hour)
-	killed := &windsock.Job{State: windsock.JobRunning, JobType: "WorkerJob", StartDate: started, LatestHeartbeat: started.Add(50 * time.Minute),
-		Hostname: "worker-killed", Unixname: "windsock"}
-	if err := srv.env.Store.JobCreate(ctx, killed); err != nil {
-		t.Fatal(err)
-	}
-	tb := b.tab(t, srv.url)
-	tb.login("viewer")
-	tb.open("/", "#dags-table")
-	tb.run("open cluster activity", chromedp.Click("#nav-cluster", q), chromedp.WaitVisible("#components", q))
-	tb.waitJS("the scheduler healthy", `document.querySelector('#components tr[data-job-type="SchedulerJob"][data-healthy="true"]') !== null`)
-	row := fmt.Sprintf(`#components tr[data-job-id="%d"]`, killed.ID)
-	if got := tb.text(row + ` [class^="health-"]`); !strings.Contains(got, "unhealthy") {
-		t.Errorf("the killed worker's health = %q", got)
-	}
-	if got := tb.text(row); !strings.Contains(got, "Worker") || !strings.Contains(got, "worker-killed") {
-		t.Errorf("the killed worker's row = %q", got)
-	}
-	if !strings.Contains(tb.text("#unhealthy-count"), "1 unhealthy") {
-		t.Errorf("unhealthy count = %q", tb.text("#unhealthy-count"))
-	}
-	if !tb.exists(`#cluster-pools tr[data-pool="default_pool"]`) || !tb.exists(`#runs-chart`) {
-		t.Error("no pools or runs chart")
-	}
-	tb.screenshot(artifactDir(t), "cluster_activity")
-	tb.phoneFits("/cluster_activity", "#components", "cluster_activity_phone")
-}
-
 // TestNewPagesFitAPhone opens the other new pages on a 390 px wide phone
 // screen: none may scroll sideways.
 func TestNewPagesFitAPhone(t *testing.T) {
 	t.Parallel()
 	b := newBrowser(t)
-	srv := startServer(t, chartsYAML)
+	srv := startServer(t, chartsYAML, datasetsYAML)
 	srv.seedRuns(t, "e2e_charts", []time.Time{time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)}, nil)
+	// An event with an extra, so that the dataset page's events table is
+	// drawn too.
+	if _, _, err := srv.env.Store.DatasetEventCreate(t.Context(), &store.DatasetEventCreateParams{URI: longDatasetURI,
+		Extra: map[string]any{"rows": 1250, "note": "written by an external loader"}, SourceMapIndex: -1, Timestamp: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	tb := b.tab(t, srv.url)
 	tb.login("admin")
 	for path, sel := range map[string]string{
+		"/datasets/detail?uri=" + url.QueryEscape(longDatasetURI): "#dataset-events",
+		"/datasets":                      "#datasets-table",
 		"/xcom/list":                     "#list-filter",
 		"/configuration":                 "#config-hidden",
 		"/provider/list":                 "#providers-table",
@@ -410,6 +397,40 @@ func TestNewPagesFitAPhone(t *testing.T) {
 		"/dags/e2e_charts/landing-times": "#task-chart",
 	} {
 		name := strings.NewReplacer("/", "_", "-", "_").Replace(strings.Trim(path, "/"))
+		if before, _, ok := strings.Cut(name, "?"); ok {
+			name = before
+		}
 		tb.phoneFits(path, sel, name+"_phone")
 	}
+}
+
+// TestGridDetailsPanelRefreshes opens the details of a running task
+// instance from its grid cell: the panel fetches itself again while the
+// try runs and shows it succeed, without a reload of the page, then stops
+// refreshing.
+func TestGridDetailsPanelRefreshes(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	srv := startServer(t)
+	run := srv.startRun(t, dagID)
+	tb := b.tab(t, srv.url)
+	tb.login("admin")
+	tb.open("/dags/"+dagID+"/grid", "#grid")
+	tb.run("mark the page", chromedp.Evaluate(`window.__samePage = true`, nil))
+	tb.run("click greet's cell", chromedp.Click(`#grid tr[data-row="greet"] a.cell`, q), chromedp.WaitVisible(`#details-panel #ti`, q))
+	if state := strings.TrimSpace(tb.text("#details-panel #ti-state")); state == "success" {
+		t.Fatalf("greet is %s before its gate opened", state)
+	}
+	tb.waitJS("the panel refreshing", `document.getElementById("details-panel").getAttribute("data-refreshing") === "true"`)
+	srv.openGate(t)
+	tb.waitJS("greet's success in the panel", `document.querySelector("#details-panel #ti-state").textContent.trim() === "success"`)
+	tb.waitJS("the refreshing to stop", `!document.getElementById("details-panel").hasAttribute("data-refreshing")`)
+	var same bool
+	if err := tb.eval(`window.__samePage === true`, &same); err != nil {
+		t.Fatal(err)
+	}
+	if !same {
+		t.Error("the page was reloaded: the panel should refresh itself")
+	}
+	srv.waitRunEnd(t, dagID, run.RunID)
 }

@@ -1,0 +1,51 @@
+// Package pgtest gives tests outside the store a database of their own on
+// the PostgreSQL server named by WINDSOCK_TEST_POSTGRES_URL: a fresh
+// schema, dropped when the test ends, so that parallel tests never share
+// tables.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"testing"
+
+	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/storetest"
+)
+
+// FreshSchemaURL returns the test server's URL with its search_path set to
+// a new, empty schema, dropped with everything in it when the test ends.
+// It skips the test when no server is configured (see
+// storetest.PostgresURL).
+func FreshSchemaURL(tb testing.TB) string {
+	tb.Helper()
+	base := storetest.PostgresURL(tb)
+	admin, err := postgres.Open(tb.Context(), base)
+	if err != nil {
+		tb.Fatalf("open %s: %v", storetest.PostgresURLEnv, err)
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	schema := "test_" + hex.EncodeToString(b[:])
+	if _, err := admin.DB().ExecContext(tb.Context(), "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		tb.Fatalf("create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		defer admin.Close()
+		// The test's context is already cancelled when cleanups run.
+		if _, err := admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("parse %s: %v", storetest.PostgresURLEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

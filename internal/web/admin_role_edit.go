@@ -1,0 +1,94 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
+)
+
+// permissionCell is one checkbox of the role editor: an action on a
+// resource. Locked cells are a built-in role's defaults, which stay.
+type permissionCell struct {
+	Action, Value   string
+	Granted, Locked bool
+}
+
+type permissionRow struct {
+	Resource string
+	Cells    []permissionCell
+}
+
+type roleEditData struct {
+	Role     string
+	Builtin  bool
+	APIPath  string
+	Rows     []permissionRow
+	Actions  []string
+	Granted  int
+	Possible int
+}
+
+// roleEdit is Security > List Roles > Edit: every action on every global
+// resource, and on each stored DAG's per-DAG resources, as a grid of
+// checkboxes. Saving replaces the role's permissions through the REST API
+// (PUT /api/v1/roles/{name}/permissions), which does the checks; the page
+// opens only for who may edit roles.
+func (s *Server) roleEdit(w http.ResponseWriter, r *http.Request) error {
+	can, err := s.adminPage(r, auth.ResourceRole)
+	if err != nil {
+		return err
+	}
+	if !can.Edit {
+		return forbidden()
+	}
+	name := r.PathValue("name")
+	role, err := s.Store.RoleGet(r.Context(), name)
+	if windsock.ErrorCode(err) == windsock.ENOTFOUND {
+		return windsock.Errorf(windsock.ENOTFOUND, "Role with name %q was not found", name)
+	}
+	if err != nil {
+		return err
+	}
+	dags, err := s.Store.DAGList(r.Context(), &store.DAGListParams{})
+	if err != nil {
+		return err
+	}
+	resources := auth.Resources()
+	for _, d := range dags {
+		resources = append(resources, auth.DAGResource(d.DagID), auth.DAGRunResource(d.DagID))
+	}
+	// A permission on a resource no longer listed (a deleted DAG's) stays
+	// visible, so saving does not revoke it unseen.
+	for _, p := range role.Permissions {
+		if !slices.Contains(resources, p.Resource) {
+			resources = append(resources, p.Resource)
+		}
+	}
+	d := roleEditData{Role: role.Name, Builtin: auth.IsBuiltinRole(role.Name), Actions: auth.Actions(),
+		APIPath: "/api/v1/roles/" + url.PathEscape(role.Name) + "/permissions"}
+	granted := permissionSet(role.Permissions)
+	locked := permissionSet(auth.BuiltinPermissions(role.Name))
+	for _, res := range resources {
+		row := permissionRow{Resource: res}
+		for _, a := range d.Actions {
+			p := windsock.Permission{Action: a, Resource: res}
+			row.Cells = append(row.Cells, permissionCell{Action: a, Value: a + ":" + res,
+				Granted: granted[p], Locked: locked[p]})
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	d.Granted, d.Possible = len(role.Permissions), len(resources)*len(d.Actions)
+	return s.render(w, r, http.StatusOK, "admin_role_edit", Page{Title: "Edit role " + role.Name, Nav: "admin", Data: d})
+}
+
+func permissionSet(perms []windsock.Permission) map[windsock.Permission]bool {
+	out := make(map[windsock.Permission]bool, len(perms))
+	for _, p := range perms {
+		out[p] = true
+	}
+	return out
+}
