@@ -406,6 +406,14 @@ func TestTaskInstancePage(t *testing.T) {
 	// An earlier try's log is not live.
 	contains(t, de.page(path+"?try=1", "viewer", http.StatusOK), `/logs/1" data-live="false"`, `data-testid="log-try-1" aria-current="page"`)
 	de.page(path+"?try=3", "viewer", http.StatusBadRequest)
+	// Earlier tries an import brought into task_instance_history are shown
+	// whole, in place of what task_fail tells (as the API's tries).
+	hcols := []string{"dag_id", "task_id", "run_id", "map_index", "try_number", "state", "start_date", "end_date", "duration", "hostname", "pool", "pool_slots"}
+	if _, err := de.st.ImportRows(de.ctx, &store.ImportRowsParams{Source: "airflow", Table: "task_instance_history", Columns: hcols,
+		Rows: [][]any{{"etl", key.TaskID, key.RunID, -1, 1, "up_for_retry", first, first.Add(7 * time.Second), 7.0, "old-worker", "default_pool", 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, de.page(path, "viewer", http.StatusOK), `<td>1</td><td><span class="state state-up_for_retry label">up_for_retry</span>`, `<td>00:00:07</td>`)
 	de.page(path+"?try=x", "viewer", http.StatusBadRequest)
 	// A try whose templated fields hold no template stored nothing: the
 	// fields are shown as written (only the templated ones).

@@ -189,15 +189,26 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 	return s.render(w, r, http.StatusOK, "ti_instance", Page{Title: taskID + " - " + p.DagID, Nav: "dags", Data: d})
 }
 
-// tries lists a task instance's tries: the failed ones the task_fail
-// table remembers, then the current one (as the API's tries endpoint).
+// tries lists a task instance's tries, as the API's tries endpoint does:
+// the earlier ones from task_instance_history when an import brought it
+// (Airflow 2.10's rows, whole), else the failed ones the task_fail table
+// remembers; then the current one.
 func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 	ti := d.TI
-	fails, err := s.Store.TaskFailList(r.Context(), ti.TaskInstanceKey)
+	history, err := s.Store.TaskInstanceHistoryList(r.Context(), ti.TaskInstanceKey)
 	if err != nil {
-		return nil, fmt.Errorf("task instance page: list failures: %w", err)
+		return nil, fmt.Errorf("task instance page: list earlier tries: %w", err)
 	}
-	out := pastTries(ti.TaskInstance, fails)
+	var out []tryView
+	if len(history) > 0 {
+		out = historyTries(ti.TaskInstance, history)
+	} else {
+		fails, err := s.Store.TaskFailList(r.Context(), ti.TaskInstanceKey)
+		if err != nil {
+			return nil, fmt.Errorf("task instance page: list failures: %w", err)
+		}
+		out = pastTries(ti.TaskInstance, fails)
+	}
 	if ti.TryNumber > 0 {
 		out = append(out, tryView{Number: ti.TryNumber, State: ti.State, StartDate: ti.StartDate, EndDate: ti.EndDate, Duration: d.Duration})
 	}
@@ -219,6 +230,26 @@ func pastTries(ti *windsock.TaskInstance, fails []*windsock.TaskFail) []tryView 
 		tv := tryView{Number: n, State: windsock.TaskStateFailed, StartDate: f.StartDate, EndDate: f.EndDate}
 		if f.Duration != nil {
 			tv.Duration = dagview.FormatDuration(time.Duration(*f.Duration) * time.Second)
+		}
+		out = append(out, tv)
+	}
+	return out
+}
+
+// historyTries are the tries of task_instance_history before a task
+// instance's current one.
+func historyTries(ti *windsock.TaskInstance, history []*windsock.TaskInstance) []tryView {
+	var out []tryView
+	for _, h := range history {
+		if h.TryNumber >= ti.TryNumber {
+			continue // the current row shows the current try
+		}
+		tv := tryView{Number: h.TryNumber, State: h.State, StartDate: h.StartDate, EndDate: h.EndDate}
+		switch {
+		case h.Duration != nil:
+			tv.Duration = dagview.FormatDuration(time.Duration(*h.Duration * float64(time.Second)))
+		case h.StartDate != nil && h.EndDate != nil:
+			tv.Duration = dagview.SpanText(h.StartDate, h.EndDate, *h.EndDate)
 		}
 		out = append(out, tv)
 	}
