@@ -1,48 +1,23 @@
 package cli_test
 
 import (
-	"bufio"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// startStandaloneLines starts `windsock standalone` with args in h and
-// returns its stderr lines up to the one saying it is ready, and that
-// line's URL. It is stopped when the test ends.
-func startStandaloneLines(t *testing.T, h *home, args ...string) (lines []string, url string) {
+// standaloneURL starts `windsock standalone` with args in h and returns
+// its stderr lines up to the one saying it is ready, and that line's URL.
+func standaloneURL(t *testing.T, h *home, args ...string) (lines []string, url string) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"standalone"}, args...)...)
-	cmd.Env = h.env
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	d := h.startDaemon(t, "windsock standalone is ready", append([]string{"standalone"}, args...)...)
+	m := regexp.MustCompile(` url=(\S+)`).FindStringSubmatch(d.seen[len(d.seen)-1])
+	if m == nil {
+		t.Fatalf("no URL in %q", d.seen[len(d.seen)-1])
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	})
-	ready := regexp.MustCompile(`windsock standalone is ready.* url=(\S+)`)
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if m := ready.FindStringSubmatch(sc.Text()); m != nil {
-			go func() { // keep reading, so that its writes never block
-				for sc.Scan() {
-				}
-			}()
-			return lines, m[1]
-		}
-	}
-	t.Fatalf("standalone %v exited before it was ready:\n%s", args, strings.Join(lines, "\n"))
-	return nil, ""
+	return d.seen, m[1]
 }
 
 // TestTwoStandalonesOnTheDefaultPort: two standalones started with no
@@ -53,8 +28,8 @@ func startStandaloneLines(t *testing.T, h *home, args ...string) (lines []string
 func TestTwoStandalonesOnTheDefaultPort(t *testing.T) {
 	t.Parallel()
 	a, b := newHome(t), newHome(t)
-	_, urlA := startStandaloneLines(t, a)
-	linesB, urlB := startStandaloneLines(t, b)
+	_, urlA := standaloneURL(t, a)
+	linesB, urlB := standaloneURL(t, b)
 	if urlA == urlB {
 		t.Fatalf("both standalones say they serve on %s", urlA)
 	}
