@@ -216,10 +216,13 @@ func (l *listener) fail(err error) {
 
 // unsubscribe removes a listener of scope and closes its channel; the
 // connection is let go with the last one. The last listener of a scope
-// takes the scope along: the connection is closed, and run makes one that
-// LISTENs for the scopes left, as it does for a new scope (the others are
-// told to look again), rather than LISTENing for a closed environment for
-// as long as the process runs.
+// takes the scope along, so that the process does not LISTEN for closed
+// environments for as long as it runs: the next connection LISTENs for
+// the scopes left. One is made at once (closing the held one, as a new
+// scope does, the others told to look again) only when the closed scopes
+// it still LISTENs for are as many as the open ones: environments that
+// close one after another cost a few reconnections, not one each, and a
+// connection never LISTENs for more than twice the scopes in use.
 func (l *listener) unsubscribe(scope, name string, sub *subscription) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -234,13 +237,25 @@ func (l *listener) unsubscribe(scope, name string, sub *subscription) {
 	if l.scopeSubs[scope]--; l.scopeSubs[scope] <= 0 {
 		delete(l.scopeSubs, scope)
 		l.scopes = slices.DeleteFunc(l.scopes, func(s string) bool { return s == scope })
-		if len(l.subs) > 0 && l.conn != nil && slices.Contains(l.listened, scope) {
-			_ = l.conn.PgConn().Conn().Close() // run reconnects without it
+		if len(l.subs) > 0 && l.conn != nil && l.staleScopes() >= len(l.scopes) {
+			_ = l.conn.PgConn().Conn().Close() // run reconnects without them
 		}
 	}
 	if len(l.subs) == 0 && l.stop != nil {
 		l.stop()
 	}
+}
+
+// staleScopes counts the scopes the held connection LISTENs for that no
+// listener wants any more; the caller holds l.mu.
+func (l *listener) staleScopes() int {
+	n := 0
+	for _, s := range l.listened {
+		if !slices.Contains(l.scopes, s) {
+			n++
+		}
+	}
+	return n
 }
 
 // run waits for notifications on conn and hands them out, reconnecting
