@@ -322,7 +322,7 @@ func TestClusterPartitionedWorkerStopsItsTriesFirst(t *testing.T) {
 // schedulers hand them back.
 func TestClusterPartitionedWorkerKillsTriesThatIgnoreSIGTERM(t *testing.T) {
 	t.Parallel()
-	partitionWorkerMidTries(t, "trap '' TERM;")
+	partitionWorkerMidTries(t, `trap "" TERM;`)
 }
 
 // partitionWorkerMidTries runs lockedDAG (with prelude) on a worker whose
