@@ -30,8 +30,11 @@ same:
 
 // postgresEnvs opens n environments in one process, each in its own schema
 // of the test database, all connecting with application_name tag (so the
-// test can count their connections).
-func postgresEnvs(t *testing.T, n int, tag string) []*Environment {
+// test can count their connections). With connLimit above 0 they connect
+// as a role of their own, tag, made for the test with that CONNECTION
+// LIMIT, which the server enforces (the test's own connections are not
+// counted); the test's role needs CREATEROLE, which .ci/run grants.
+func postgresEnvs(t *testing.T, n int, tag string, connLimit int) []*Environment {
 	t.Helper()
 	base := storetest.PostgresURL(t)
 	admin, err := postgres.Open(t.Context(), base)
@@ -39,12 +42,17 @@ func postgresEnvs(t *testing.T, n int, tag string) []*Environment {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close() })
+	owner := ""
+	var user *url.Userinfo
+	if connLimit > 0 {
+		user, owner = limitedRole(t, admin.DB(), tag, connLimit), " AUTHORIZATION "+tag
+	}
 	envs := make([]*Environment, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4) // opening migrates: a few at a time
 	for i := range n {
 		schema := fmt.Sprintf("%s_%d", tag, i)
-		if _, err := admin.DB().ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		if _, err := admin.DB().ExecContext(t.Context(), "CREATE SCHEMA "+schema+owner); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
@@ -60,6 +68,9 @@ func postgresEnvs(t *testing.T, n int, tag string) []*Environment {
 		q.Set("search_path", schema)
 		q.Set("application_name", tag)
 		u.RawQuery = q.Encode()
+		if user != nil {
+			u.User = user
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -73,6 +84,37 @@ func postgresEnvs(t *testing.T, n int, tag string) []*Environment {
 		t.FailNow()
 	}
 	return envs
+}
+
+// limitedRole makes a login role named tag with CONNECTION LIMIT limit,
+// that the test's role may act as (to make and drop its schemas), and
+// drops it when the test ends; it skips the test when the test's role
+// cannot make roles.
+func limitedRole(t *testing.T, db *sql.DB, tag string, limit int) *url.Userinfo {
+	t.Helper()
+	var may bool
+	if err := db.QueryRowContext(t.Context(), "SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&may); err != nil {
+		t.Fatal(err)
+	}
+	if !may {
+		t.Skipf("the test's PostgreSQL role cannot make a role with a connection limit (ALTER ROLE ... CREATEROLE, as .ci/run does)")
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	password := hex.EncodeToString(b[:])
+	// tag and limit are the test's own: no input reaches this statement.
+	if _, err := db.ExecContext(t.Context(), fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s' CONNECTION LIMIT %d", tag, password, limit)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := db.ExecContext(context.Background(), "DROP ROLE "+tag); err != nil {
+			t.Errorf("drop role %s: %v", tag, err)
+		}
+	})
+	if _, err := db.ExecContext(t.Context(), "GRANT "+tag+" TO current_user"); err != nil {
+		t.Fatal(err)
+	}
+	return url.UserPassword(tag, password)
 }
 
 // connectionsOf counts the server's connections named tag.
@@ -106,8 +148,9 @@ func runEverywhere(t *testing.T, envs []*Environment) ([]*engineRun, []*windsock
 
 // Forty environments in one process against one PostgreSQL server, each in
 // its own schema, run the same DAG id with the same logical date: every
-// try succeeds, within a bound on the process's connections that fits a
-// server of max_connections = 100; clearing the run in one environment
+// try succeeds, as a role the server allows 100 connections (Airflow's
+// default server has max_connections = 100), so a connection over that
+// would be refused and fail the run; clearing the run in one environment
 // runs it again there and touches no other environment.
 func TestFortyEnvironmentsShareOnePostgresServer(t *testing.T) {
 	t.Parallel()
@@ -115,7 +158,7 @@ func TestFortyEnvironmentsShareOnePostgresServer(t *testing.T) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	tag := "wsiso_" + hex.EncodeToString(b[:])
-	envs := postgresEnvs(t, n, tag)
+	envs := postgresEnvs(t, n, tag, 100)
 	ers, runs := runEverywhere(t, envs)
 	conns := connectionsOf(t, envs[0], tag)
 	t.Logf("%d environments: %d connections to the server", n, conns)

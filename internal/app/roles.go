@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +66,11 @@ type Roles struct {
 	// is recorded in the job rows of the process's scheduler, DAG
 	// processor, executors and worker.
 	Metrics bool
+	// WebAnyPortIfTaken serves on a free port of WebAddr's host, with a
+	// warning, when another process has WebAddr's port: a second
+	// standalone on the default port starts rather than fails (WebAddr
+	// tells where it went).
+	WebAnyPortIfTaken bool
 	// ExecutorSlots, when above 0, is how many tries each local executor
 	// runs at once, set before it claims anything (else core.parallelism):
 	// a control plane scales an environment run as one process this way
@@ -214,7 +220,7 @@ func (e *Environment) startRoles(ctx context.Context, want Roles) error {
 	if want.Web {
 		r.handler = e.newHandler()
 		if want.WebAddr != "" {
-			if err := e.serveWeb(ctx, want.WebAddr); err != nil {
+			if err := e.serveWeb(ctx, want.WebAddr, want.WebAnyPortIfTaken); err != nil {
 				return err
 			}
 		}
@@ -286,14 +292,22 @@ func (n runNotifiers) RunChanged(dagID, runID string) {
 	}
 }
 
-// serveWeb listens on addr and serves the handler until the roles stop;
-// a server that fails later says so on Failed.
-func (e *Environment) serveWeb(ctx context.Context, addr string) error {
+// serveWeb listens on addr (or, when its port is taken and anyPort is
+// set, on a free port of its host) and serves the handler until the roles
+// stop; a server that fails later says so on Failed.
+func (e *Environment) serveWeb(ctx context.Context, addr string, anyPort bool) error {
 	r := &e.roles
 	srv := &http.Server{Handler: r.handler, ReadHeaderTimeout: 10 * time.Second}
 	svc := startstop.NewFunc(func(ctx context.Context) (func(context.Context), error) {
 		var lc net.ListenConfig
 		ln, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil && anyPort && errors.Is(err, syscall.EADDRINUSE) {
+			host, _, _ := net.SplitHostPort(addr)
+			if ln, err = lc.Listen(ctx, "tcp", net.JoinHostPort(host, "0")); err == nil {
+				e.Logger.Warn("the web server's port is in use (another windsock standalone?): serving on a free port instead",
+					"wanted", addr, "url", "http://"+ln.Addr().String())
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
@@ -362,13 +376,15 @@ func (e *Environment) Health(ctx context.Context) api.HealthInfo {
 func (e *Environment) Load(ctx context.Context) (Load, error) {
 	var l Load
 	l.Running, l.Slots = e.executorLoad()
-	waiting, err := e.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{
-		States: []windsock.TaskInstanceState{windsock.TaskStateScheduled, windsock.TaskStateQueued},
+	// Counted by the database: a backlog of thousands is not read to be
+	// counted (one row comes with the count).
+	_, waiting, err := e.Store.TaskInstanceQuery(ctx, &store.TaskInstanceQueryParams{
+		States: []windsock.TaskInstanceState{windsock.TaskStateScheduled, windsock.TaskStateQueued}, Limit: 1,
 	})
 	if err != nil {
 		return Load{}, fmt.Errorf("count waiting task instances: %w", err)
 	}
-	l.Queued = len(waiting)
+	l.Queued = waiting
 	return l, nil
 }
 

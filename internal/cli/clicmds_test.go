@@ -35,6 +35,7 @@ const dailyDAG = `daily:
 type daemon struct {
 	cmd   *exec.Cmd
 	lines chan string // its stderr, line by line, closed at exit
+	seen  []string    // the lines up to and with the ready one
 }
 
 // startDaemon starts windsock with args and waits until a stderr line
@@ -70,8 +71,9 @@ func (h *home) startDaemon(t *testing.T, ready string, args ...string) *daemon {
 		select {
 		case l, ok := <-d.lines:
 			if !ok {
-				t.Fatalf("windsock %v exited before %q", args, ready)
+				t.Fatalf("windsock %v exited before %q:\n%s", args, ready, strings.Join(d.seen, "\n"))
 			}
+			d.seen = append(d.seen, l)
 			if strings.Contains(l, ready) {
 				return d
 			}

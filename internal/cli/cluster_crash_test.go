@@ -32,15 +32,21 @@ var defaultThresholds = []clusterOption{
 // overlap" and fails when another execution holds it: the proof that a
 // try never runs twice at once. The first execution of each task hangs
 // (its sleep, a child of the task's shell, holds the lock); later ones
-// end at once.
-func lockedDAG(id string, n int) string {
+// end at once. prelude runs first (a trap, say).
+//
+// The first execution marks itself first before it writes "start": a
+// test that kills the worker once each task wrote "start" must find every
+// task marked, or a second execution would take itself for the first
+// and sleep (that race made TestClusterWorkerKilledOnAnotherHost time
+// out once under load).
+func lockedDAG(id string, n int, prelude ...string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:\n  schedule: null\n  start_date: 2024-01-01\n  default_args: {retries: 0}\n  tasks:\n", id)
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, `    - task_id: t%d
       operator: bash
-      bash_command: 'exec 9>>"$SIDE.lock.{{ ti.task_id }}"; if ! flock -n 9; then echo "{{ ti.task_id }} overlap" >> "$SIDE"; exit 1; fi; echo "{{ ti.task_id }} start" >> "$SIDE"; if [ ! -e "$SIDE.first.{{ ti.task_id }}" ]; then touch "$SIDE.first.{{ ti.task_id }}"; sleep 300; fi; echo "{{ ti.task_id }} end" >> "$SIDE"'
-`, i)
+      bash_command: '%s exec 9>>"$SIDE.lock.{{ ti.task_id }}"; if ! flock -n 9; then echo "{{ ti.task_id }} overlap" >> "$SIDE"; exit 1; fi; first=; if [ ! -e "$SIDE.first.{{ ti.task_id }}" ]; then touch "$SIDE.first.{{ ti.task_id }}"; first=1; fi; echo "{{ ti.task_id }} start" >> "$SIDE"; if [ -n "$first" ]; then sleep 300; fi; echo "{{ ti.task_id }} end" >> "$SIDE"'
+`, i, strings.Join(prelude, " "))
 	}
 	return b.String()
 }
@@ -306,10 +312,27 @@ func TestStandaloneKilledMidRunLosesNoTry(t *testing.T) {
 // worker never run beside the first (each task's lock would tell).
 func TestClusterPartitionedWorkerStopsItsTriesFirst(t *testing.T) {
 	t.Parallel()
+	partitionWorkerMidTries(t)
+}
+
+// TestClusterPartitionedWorkerKillsTriesThatIgnoreSIGTERM: as above, with
+// tasks that ignore SIGTERM (they and their sleep): the fenced worker
+// kills them after a short grace instead of
+// core.killed_task_cleanup_time (60 s), so they are dead before the
+// schedulers hand them back.
+func TestClusterPartitionedWorkerKillsTriesThatIgnoreSIGTERM(t *testing.T) {
+	t.Parallel()
+	partitionWorkerMidTries(t, `trap "" TERM;`)
+}
+
+// partitionWorkerMidTries runs lockedDAG (with prelude) on a worker whose
+// connection to the database is then cut, and checks the run succeeds on
+// a second worker without two executions of a task at once.
+func partitionWorkerMidTries(t *testing.T, prelude ...string) {
 	const n = 3
 	c := newCluster(t, clusterOption{"SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD", "300"}, clusterOption{"SCHEDULER__WORKER_HEALTH_CHECK_THRESHOLD", "8"})
 	proxy := newTCPProxy(t, c.url)
-	c.writeDAG("locked.yaml", lockedDAG("locked", n))
+	c.writeDAG("locked.yaml", lockedDAG("locked", n, prelude...))
 	c.start("dag-processor", "dag-processor")
 	c.start("scheduler", "scheduler")
 	w1 := c.startWith("worker-1", []string{"WINDSOCK__DATABASE__SQL_ALCHEMY_CONN=" + proxy.url}, "worker", "--hostname", "127.0.0.2")

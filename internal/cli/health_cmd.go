@@ -35,10 +35,7 @@ func (r *runner) healthCommand() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			return r.withEnv(ctx, func(env *app.Environment) error {
-				h := (&api.Server{
-					Store: env.Store, Config: env.Config, Version: Version, Clock: env.Clock, Logger: env.Logger,
-					HealthThreshold: env.Config.Scheduler.SchedulerHealthCheckThreshold,
-				}).Health(ctx)
+				h := env.Health(ctx)
 				var err error
 				if output == formatJSON {
 					var b bytes.Buffer

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,59 +26,91 @@ const heldDAG = `same:
       bash_command: 'if [ ! -e $WINDSOCK_HOME/started ]; then sleep 300 >/dev/null 2>&1 & echo $! > $WINDSOCK_HOME/child; touch $WINDSOCK_HOME/started; while [ ! -e $WINDSOCK_HOME/release ]; do sleep 0.05; done; fi; echo done'
 `
 
-// Two environments in separate processes on one host run the same DAG id
+// Environments in separate processes on one host run the same DAG id
 // with the same logical date. One environment's scheduler is killed with
 // SIGKILL mid-try and started again: it ends what its try left behind and
-// runs the task again, while the other environment's live try of the same
-// DAG, run, task and try number is untouched and succeeds.
+// runs the task again, while the other environments' live tries of the
+// same DAG, run, task and try number are untouched and succeed.
 func TestTwoEnvironmentsInSeparateProcesses(t *testing.T) {
 	t.Parallel()
-	a, b := newHome(t), newHome(t)
-	for _, h := range []*home{a, b} {
-		h.writeDAG(t, "same.yaml", heldDAG)
-		h.ok(t, "dags", "unpause", "same")
-		h.ok(t, "dags", "trigger", "same", "-e", "2024-01-01")
+	environmentsInSeparateProcesses(t, 2)
+}
+
+// TestFortyEnvironmentsInSeparateProcesses is the above with forty
+// schedulers (SQLite environments, one task each) on one host, and a clear
+// in one environment that runs its task again there only. Under -short it
+// is skipped: forty processes take a minute or two of a loaded machine.
+func TestFortyEnvironmentsInSeparateProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("forty processes: not under -short")
 	}
-	schedA := a.start(t, "scheduler-a", nil, "scheduler")
-	b.start(t, "scheduler-b", nil, "scheduler")
-	started := func(h *home) func() bool {
-		return func() bool { _, err := os.Stat(filepath.Join(h.dir, "started")); return err == nil }
+	t.Parallel()
+	environmentsInSeparateProcesses(t, 40)
+}
+
+func environmentsInSeparateProcesses(t *testing.T, n int) {
+	homes := make([]*home, n)
+	scheds := make([]*process, n)
+	for i := range homes {
+		// Unpaused at creation and scheduled @once: each scheduler runs
+		// the DAG without a CLI call per environment.
+		homes[i] = newHome(t, "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False")
+		homes[i].writeDAG(t, "same.yaml", strings.Replace(heldDAG, "schedule: null", "schedule: '@once'", 1))
+		scheds[i] = homes[i].start(t, fmt.Sprintf("scheduler-%d", i), nil, "scheduler")
 	}
-	waitFor(t, time.Minute, started(a))
-	waitFor(t, time.Minute, started(b))
-	childOf := func(h *home) int {
+	started := func(h *home) bool { _, err := os.Stat(filepath.Join(h.dir, "started")); return err == nil }
+	children := make([]int, n)
+	for i, h := range homes {
+		waitFor(t, 3*time.Minute, func() bool { return started(h) })
 		b, err := os.ReadFile(filepath.Join(h.dir, "child"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		return pid
+		children[i], _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		t.Cleanup(func() { syscall.Kill(children[i], syscall.SIGKILL) })
 	}
-	childA, childB := childOf(a), childOf(b)
+	runState := func(h *home) string {
+		return rawColumn(t, h, "SELECT state FROM dag_run WHERE dag_id = 'same'")
+	}
+	tryOf := func(h *home) string {
+		return rawColumn(t, h, "SELECT state || ' ' || try_number FROM task_instance WHERE dag_id = 'same'")
+	}
 
-	schedA.cmd.Process.Signal(syscall.SIGKILL)
-	<-schedA.done
-	a.start(t, "scheduler-a-again", nil, "scheduler")
+	scheds[0].cmd.Process.Signal(syscall.SIGKILL)
+	<-scheds[0].done
+	homes[0].start(t, "scheduler-0-again", nil, "scheduler")
 	// The killed scheduler's runs wait until its job is seen dead
 	// (scheduler_health_check_threshold, 30 s).
-	waitFor(t, 2*time.Minute, func() bool {
-		return a.run(t, "", "dags", "state", "same", "2024-01-01").stdout == "success\n"
-	})
-	waitFor(t, 10*time.Second, func() bool { return !processRuns(childA) })
-	if !processRuns(childB) {
-		t.Fatal("environment B's try lost its child when environment A cleaned up after its killed scheduler")
+	waitFor(t, 2*time.Minute, func() bool { return runState(homes[0]) == "success" })
+	waitFor(t, 10*time.Second, func() bool { return !processRuns(children[0]) })
+	for i := 1; i < n; i++ {
+		if !processRuns(children[i]) {
+			t.Fatalf("environment %d's try lost its child when environment 0 cleaned up after its killed scheduler", i)
+		}
+		if got := tryOf(homes[i]); got != "running 1" {
+			t.Fatalf("environment %d's try is %q, want running 1", i, got)
+		}
 	}
-	if got := b.ok(t, "tasks", "state", "same", "held", "2024-01-01"); got != "running\n" {
-		t.Fatalf("environment B's try is %q, want still running", got)
+	for _, h := range homes[1:] {
+		if err := os.WriteFile(filepath.Join(h.dir, "release"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(b.dir, "release"), nil, 0o644); err != nil {
-		t.Fatal(err)
+	for i, h := range homes[1:] {
+		waitFor(t, 2*time.Minute, func() bool { return runState(h) == "success" })
+		if got := tryOf(h); got != "success 1" {
+			t.Errorf("environment %d's task is %q, want success 1", i+1, got)
+		}
 	}
-	waitFor(t, time.Minute, func() bool {
-		return b.run(t, "", "dags", "state", "same", "2024-01-01").stdout == "success\n"
-	})
-	if try := rawColumn(t, b, "SELECT try_number FROM task_instance WHERE dag_id = ?", "same"); try != "1" {
-		t.Errorf("environment B's task ran as try %s, want 1", try)
+	if n < 3 {
+		return
 	}
-	syscall.Kill(childB, syscall.SIGKILL)
+	// A clear in one environment runs the task again there only.
+	homes[1].ok(t, "tasks", "clear", "same", "-y")
+	waitFor(t, 2*time.Minute, func() bool { return tryOf(homes[1]) == "success 2" })
+	for i := 2; i < n; i++ {
+		if got := tryOf(homes[i]); got != "success 1" {
+			t.Errorf("environment %d's task is %q after environment 1's clear, want success 1", i, got)
+		}
+	}
 }

@@ -24,6 +24,11 @@ import (
 // as Airflow's standalone does.
 const adminPasswordFile = "standalone_admin_password.txt"
 
+// defaultWebServerPort is webserver.web_server_port's default: a
+// standalone that was given no other port moves to a free one when
+// another process has it.
+const defaultWebServerPort = 8080
+
 func (r *runner) standaloneCommand() *cobra.Command {
 	var port int
 	var grace time.Duration
@@ -79,11 +84,14 @@ func (r *runner) runStandalone(parent context.Context, port int, portSet bool, g
 		// control plane allows, even for a moment.
 		slots, _ = readSlotsFile(slotsFile)
 	}
-	// The roles outlive ctx (the first signal): Drain stops them.
+	// The roles outlive ctx (the first signal): Drain stops them. A
+	// second standalone on the default port goes to a free one and says
+	// where; a port the user chose is theirs to change.
 	if err := startWeb(ctx, env, port, portSet, app.Roles{
-		DAGProcessor:  !env.Config.Scheduler.StandaloneDagProcessor,
-		Schedulers:    1,
-		ExecutorSlots: slots,
+		DAGProcessor:      !env.Config.Scheduler.StandaloneDagProcessor,
+		Schedulers:        1,
+		ExecutorSlots:     slots,
+		WebAnyPortIfTaken: !portSet && env.Config.Webserver.WebServerPort == defaultWebServerPort,
 	}); err != nil {
 		return err
 	}

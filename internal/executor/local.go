@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/metrics"
+	"github.com/windsock/windsock/internal/operator/process"
 	"github.com/windsock/windsock/internal/startstop"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/taskrun"
@@ -545,13 +546,22 @@ func (e *Local) heartbeat(ctx context.Context) {
 			// The schedulers will soon presume these tries dead and run
 			// them again elsewhere: stop them so that they do not run twice.
 			e.cfg.Logger.Error("lost contact with the metadata database: stopping the running tries", "for", e.cfg.Clock().Sub(e.lastContact), "running", len(tries))
-			e.cancelAll(ErrLostContact)
+			e.cancelAll(process.Hurry(ErrLostContact, e.cfg.LostContactAfter/fenceGraceDivisor))
 		}
 		return
 	}
 	e.contact.ok()
 	e.lastContact = now
 }
+
+// fenceGraceDivisor sets the grace of a fenced worker's tries between
+// SIGTERM and SIGKILL to LostContactAfter/8 (about 2 s by default) instead
+// of core.killed_task_cleanup_time (60 s): a task that ignores SIGTERM must
+// be dead before the schedulers hand its try back, which they do once the
+// worker's heartbeat is twice LostContactAfter old. The fence itself is
+// noticed up to a heartbeat interval and a store timeout late, so the
+// grace takes only a small share of what is left.
+const fenceGraceDivisor = 8
 
 // storeTimeout bounds a heartbeat's or a claim's call to the store, so
 // that a database that stopped answering (packets dropped, not refused)

@@ -293,10 +293,11 @@ func (r *Runtime) do(ctx context.Context, s *server, req map[string]any, log io.
 	}
 	group := process.NewGroup(pid, r.cfg.KillGrace)
 	var stopKill func() bool
+	terminate := func() { group.Terminate(context.Cause(ctx)) }
 	if killed {
-		group.Terminate()
+		terminate()
 	} else {
-		stopKill = context.AfterFunc(ctx, group.Terminate)
+		stopKill = context.AfterFunc(ctx, terminate)
 	}
 	var status, code int
 	died := false

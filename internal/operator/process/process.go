@@ -26,6 +26,32 @@ const DefaultKillGrace = 60 * time.Second
 // bounded.
 const maxLine = 64 << 10
 
+// Hurry wraps cause, the cause a command's context is cancelled with
+// (context.WithCancelCause), so that its processes get grace rather than
+// the runner's KillGrace between SIGTERM and SIGKILL: a worker that fences
+// itself must have its tries dead before the schedulers run them again
+// elsewhere, whatever a task does with SIGTERM. errors.Is and errors.As see
+// cause through it.
+func Hurry(cause error, grace time.Duration) error { return &hurried{cause: cause, grace: grace} }
+
+type hurried struct {
+	cause error
+	grace time.Duration
+}
+
+func (h *hurried) Error() string { return h.cause.Error() }
+func (h *hurried) Unwrap() error { return h.cause }
+
+// killGrace is the grace a command cancelled with cause gets: the
+// shorter of the Hurry in cause, if any, and grace.
+func killGrace(cause error, grace time.Duration) time.Duration {
+	var h *hurried
+	if errors.As(cause, &h) && h.grace < grace {
+		return max(h.grace, 0)
+	}
+	return grace
+}
+
 // Runner runs commands. The zero value is ready to use.
 type Runner struct {
 	// KillGrace is the time between SIGTERM and SIGKILL when the context
@@ -82,9 +108,11 @@ func (c *Command) end(b []byte, split bool) {
 // negated signal number when a signal ended it, like Python's returncode).
 //
 // When ctx ends first, the process group gets SIGTERM and, if any member is
-// still there after KillGrace, SIGKILL; Run returns ctx.Err() once the
-// group is gone. When the command ends on its own, processes it left in
-// the background are not touched, as in Airflow.
+// still there after KillGrace (or the Hurry grace of ctx's cause), SIGKILL;
+// Run returns ctx.Err() once the group is gone. When the command ends on
+// its own, processes it left in the background are not touched, as in
+// Airflow. Should this process die while the command runs, its guard
+// kills the whole group (see guard_linux.go).
 func (r Runner) Run(ctx context.Context, c *Command) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -113,11 +141,13 @@ func (r Runner) Run(ctx context.Context, c *Command) (int, error) {
 		pr.Close()
 		return 0, fmt.Errorf("start %s: %w", c.Path, err)
 	}
+	guard.watch(proc.Pid)
+	defer guard.release(proc.Pid)
 	g := &group{pid: proc.Pid, grace: r.KillGrace, forced: make(chan struct{})}
 	if g.grace <= 0 {
 		g.grace = DefaultKillGrace
 	}
-	stop := context.AfterFunc(ctx, g.terminate)
+	stop := context.AfterFunc(ctx, func() { g.terminate(context.Cause(ctx)) })
 
 	readErr := readLines(pr, c)
 	pr.Close()
@@ -195,15 +225,16 @@ type group struct {
 	forced   chan struct{} // closed once SIGKILL was sent
 }
 
-// terminate sends SIGTERM to the group and arms the SIGKILL timer.
-func (g *group) terminate() {
+// terminate sends SIGTERM to the group and arms the SIGKILL timer, for
+// the grace cause allows (see Hurry).
+func (g *group) terminate(cause error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.finished {
 		return
 	}
 	_ = syscall.Kill(-g.pid, syscall.SIGTERM)
-	g.force = time.AfterFunc(g.grace, func() {
+	g.force = time.AfterFunc(killGrace(cause, g.grace), func() {
 		_ = syscall.Kill(-g.pid, syscall.SIGKILL)
 		close(g.forced)
 	})
@@ -252,8 +283,9 @@ func NewGroup(pid int, grace time.Duration) *Group {
 	return &Group{g: &group{pid: pid, grace: grace, forced: make(chan struct{})}}
 }
 
-// Terminate sends SIGTERM to the group and SIGKILL after the grace period.
-func (g *Group) Terminate() { g.g.terminate() }
+// Terminate sends SIGTERM to the group and SIGKILL after the grace period
+// (shortened by a Hurry in cause, the cause the try was stopped with).
+func (g *Group) Terminate(cause error) { g.g.terminate(cause) }
 
 // Finish is called once the leader was reaped: after Terminate it returns
 // once no member of the group is left.

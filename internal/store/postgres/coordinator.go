@@ -46,6 +46,12 @@ type listener struct {
 	mu     sync.Mutex
 	scopes []string                          // every scope listened for, in order of arrival
 	subs   map[string]map[*subscription]bool // channel name -> listeners
+	// scopeSubs counts each scope's listeners: a scope whose last one
+	// goes (its environment closed) is dropped from scopes, so that the
+	// connection stops LISTENing on its channels.
+	scopeSubs map[string]int
+	// listened are the scopes the held connection LISTENs for.
+	listened []string
 	// started is set while the connection is made or held; conn is the
 	// one held (nil while it is being made).
 	started bool
@@ -115,6 +121,10 @@ func (l *listener) listen(ctx context.Context, scope, name string) (<-chan strin
 		l.subs[name] = map[*subscription]bool{}
 	}
 	l.subs[name][sub] = true
+	if l.scopeSubs == nil {
+		l.scopeSubs = map[string]int{}
+	}
+	l.scopeSubs[scope]++
 	var wait *connectAttempt
 	newScope := !slices.Contains(l.scopes, scope)
 	if newScope {
@@ -141,7 +151,7 @@ func (l *listener) listen(ctx context.Context, scope, name string) (<-chan strin
 			l.fail(err) // others that waited for this first connection
 			close(wait.ready)
 		} else {
-			l.conn = conn
+			l.conn, l.listened = conn, scopes
 			if l.ready(scopes) {
 				// Scopes came while connecting: run reconnects with them.
 				_ = conn.PgConn().Conn().Close()
@@ -163,17 +173,17 @@ func (l *listener) listen(ctx context.Context, scope, name string) (<-chan strin
 		select {
 		case <-wait.ready:
 		case <-ctx.Done():
-			l.unsubscribe(name, sub)
+			l.unsubscribe(scope, name, sub)
 			return nil, ctx.Err()
 		}
 		if err := wait.err; err != nil {
-			l.unsubscribe(name, sub)
+			l.unsubscribe(scope, name, sub)
 			return nil, err
 		}
 	}
 	go func() {
 		<-ctx.Done()
-		l.unsubscribe(name, sub)
+		l.unsubscribe(scope, name, sub)
 	}()
 	return sub.out, nil
 }
@@ -204,9 +214,16 @@ func (l *listener) fail(err error) {
 	l.waiting = nil
 }
 
-// unsubscribe removes a listener and closes its channel; the connection
-// is let go with the last one.
-func (l *listener) unsubscribe(name string, sub *subscription) {
+// unsubscribe removes a listener of scope and closes its channel; the
+// connection is let go with the last one. The last listener of a scope
+// takes the scope along, so that the process does not LISTEN for closed
+// environments for as long as it runs: the next connection LISTENs for
+// the scopes left. One is made at once (closing the held one, as a new
+// scope does, the others told to look again) only when the closed scopes
+// it still LISTENs for are as many as the open ones: environments that
+// close one after another cost a few reconnections, not one each, and a
+// connection never LISTENs for more than twice the scopes in use.
+func (l *listener) unsubscribe(scope, name string, sub *subscription) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.subs[name][sub] {
@@ -217,9 +234,28 @@ func (l *listener) unsubscribe(name string, sub *subscription) {
 		delete(l.subs, name)
 	}
 	close(sub.out)
+	if l.scopeSubs[scope]--; l.scopeSubs[scope] <= 0 {
+		delete(l.scopeSubs, scope)
+		l.scopes = slices.DeleteFunc(l.scopes, func(s string) bool { return s == scope })
+		if len(l.subs) > 0 && l.conn != nil && l.staleScopes() >= len(l.scopes) {
+			_ = l.conn.PgConn().Conn().Close() // run reconnects without them
+		}
+	}
 	if len(l.subs) == 0 && l.stop != nil {
 		l.stop()
 	}
+}
+
+// staleScopes counts the scopes the held connection LISTENs for that no
+// listener wants any more; the caller holds l.mu.
+func (l *listener) staleScopes() int {
+	n := 0
+	for _, s := range l.listened {
+		if !slices.Contains(l.scopes, s) {
+			n++
+		}
+	}
+	return n
 }
 
 // run waits for notifications on conn and hands them out, reconnecting
@@ -234,7 +270,7 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 		}
 		_ = conn.Close(context.Background())
 		l.mu.Lock()
-		l.conn = nil
+		l.conn, l.listened = nil, nil
 		l.mu.Unlock()
 		for {
 			if l.idle(&ctx) {
@@ -264,7 +300,7 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 					} else {
 						l.mu.Lock()
 						more := l.ready(scopes)
-						l.conn = c
+						l.conn, l.listened = c, scopes
 						l.mu.Unlock()
 						conn = c
 						if more {

@@ -1,0 +1,100 @@
+package postgres_test
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/sqlstore"
+	"github.com/windsock/windsock/internal/store/storetest"
+)
+
+// TestListenerForgetsClosedEnvironments: stores of three environments
+// (schemas) of one database share the process's listening connection;
+// once two of them stop listening (their environments closed), the
+// connection LISTENs for the third only, which still gets its
+// notifications.
+func TestListenerForgetsClosedEnvironments(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	// The other tests' stores share the listener of their URL: these
+	// reach the same server as "localhost", which has a listener of its
+	// own in this process, so only the three environments below count.
+	u, err := url.Parse(srv.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Hostname() != "127.0.0.1" {
+		t.Skipf("%s is not on 127.0.0.1: no second name for the server", storetest.PostgresURLEnv)
+	}
+	u.Host = "localhost:" + u.Port()
+	srv = &server{url: u.String(), admin: srv.admin}
+	type env struct {
+		schema string
+		stop   context.CancelFunc
+		queued <-chan string
+	}
+	var envs []env
+	for range 3 {
+		st := srv.open(t)
+		t.Cleanup(func() { _ = st.Close() })
+		var schema string
+		if err := st.DB().QueryRowContext(t.Context(), "SELECT current_schema()").Scan(&schema); err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(t.Context())
+		t.Cleanup(stop)
+		queued, err := st.Listen(ctx, store.ChannelQueued)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Listen(ctx, store.ChannelTryDone); err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, env{schema, stop, queued})
+	}
+	listened := func() []string {
+		scopes, err := postgres.ListenedScopes(srv.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return scopes
+	}
+	for _, e := range envs {
+		if !slices.Contains(listened(), e.schema) {
+			t.Fatalf("the listener does not LISTEN for %s, which listens", e.schema)
+		}
+	}
+
+	envs[0].stop()
+	envs[1].stop()
+	// Other tests of the package share the listener, so only these
+	// schemas are looked at. Each listen's end is seen by a goroutine,
+	// so this waits for the reconnection that drops them.
+	timeout := time.After(time.Minute) // a bound for a loaded machine only
+	for {
+		now := listened()
+		if !slices.Contains(now, envs[0].schema) && !slices.Contains(now, envs[1].schema) && slices.Contains(now, envs[2].schema) {
+			break
+		}
+		select {
+		case <-timeout:
+			t.Fatalf("the listener still LISTENs for %v", now)
+		case <-envs[2].queued: // reconnections tell it to look again
+		}
+	}
+	channel := sqlstore.ChannelName(envs[2].schema, store.ChannelQueued)
+	if _, err := srv.admin.DB().ExecContext(t.Context(), "SELECT pg_notify($1, 'hello')", channel); err != nil {
+		t.Fatal(err)
+	}
+	for got := range envs[2].queued {
+		if got == "hello" {
+			return
+		}
+	}
+	t.Fatal("the environment left listening stopped getting notifications")
+}
