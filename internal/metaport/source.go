@@ -137,6 +137,10 @@ func (s *DBSource) keyColumns(table string) []string {
 		return []string{"dag_run_id"}
 	case table == "dagrun_dataset_event":
 		return []string{"dag_run_id", "event_id"}
+	case table == "dag_schedule_dataset_reference":
+		return []string{"dataset_id", "dag_id"}
+	case table == "dataset_dag_run_queue":
+		return []string{"dataset_id", "target_dag_id"}
 	case table == "sla_miss":
 		return []string{"task_id", "dag_id", "execution_date"}
 	case table == "xcom" && s.has(table, "dag_run_id"):

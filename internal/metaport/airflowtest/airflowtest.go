@@ -168,6 +168,11 @@ func schema(v string) []table {
 		add("dataset_event", "", c("dataset_id", "INT"), c("extra", "JSON"), c("source_task_id", "VARCHAR(250)"), c("source_dag_id", "VARCHAR(250)"),
 			c("source_run_id", "VARCHAR(250)"), c("source_map_index", "INT"), c("timestamp", "TIME"))
 		add("dagrun_dataset_event", "dag_run_id, event_id", c("dag_run_id", "INT"), c("event_id", "INT"))
+		// Read and reported, not imported: keyed by neither id nor run.
+		add("dag_schedule_dataset_reference", "dataset_id, dag_id", c("dataset_id", "INT"), c("dag_id", "VARCHAR(250)"),
+			c("created_at", "TIME"), c("updated_at", "TIME"))
+		add("dataset_dag_run_queue", "dataset_id, target_dag_id", c("dataset_id", "INT"), c("target_dag_id", "VARCHAR(250)"),
+			c("created_at", "TIME"))
 	}
 	if at(v, "2.2") {
 		kwargsType := "JSON" // encrypted text from 2.9
@@ -502,6 +507,8 @@ func Fill(ctx context.Context, d *DB) *History {
 		h.DatasetEvents = 2
 		// The first event triggered the run of "old".
 		d.Insert("dagrun_dataset_event", map[string]any{"dag_run_id": 3, "event_id": 10})
+		d.Insert("dag_schedule_dataset_reference", map[string]any{"dataset_id": 5, "dag_id": "old", "created_at": Day(1), "updated_at": Day(1)})
+		d.Insert("dataset_dag_run_queue", map[string]any{"dataset_id": 5, "target_dag_id": "old", "created_at": Day(2)})
 		h.TriggeredBy = map[string]string{"old/" + runs[2].id: runs[0].id}
 	}
 	return h
