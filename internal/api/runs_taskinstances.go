@@ -337,7 +337,7 @@ func (s *Server) patchTaskInstance(w http.ResponseWriter, r *http.Request) error
 // taskTries returns a task instance's tries, oldest first. Windsock keeps
 // the current try in task_instance and a task_fail row per failed try;
 // Airflow 2.10's task_instance_history holds only what an import brought.
-// Earlier tries come from that history when it has them, whole; otherwise
+// Earlier tries come from that history when it has them all, whole; otherwise
 // they are rebuilt from the task_fail rows (state failed, their dates and
 // duration, the rest from the current row), numbered from 1, at most one
 // per earlier try number.
@@ -346,7 +346,7 @@ func (s *Server) taskTries(r *http.Request, ti *store.TaskInstanceDetail) ([]tas
 	if err != nil {
 		return nil, err
 	}
-	if len(history) > 0 {
+	if windsock.HistoryCovers(history, ti.TryNumber) {
 		return historyTries(ti, history), nil
 	}
 	fails, err := s.Store.TaskFailList(r.Context(), ti.TaskInstanceKey)

@@ -190,8 +190,8 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 }
 
 // tries lists a task instance's tries, as the API's tries endpoint does:
-// the earlier ones from task_instance_history when an import brought it
-// (Airflow 2.10's rows, whole), else the failed ones the task_fail table
+// the earlier ones from task_instance_history when an import brought them
+// all (Airflow 2.10's rows, whole), else the failed ones the task_fail table
 // remembers; then the current one.
 func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 	ti := d.TI
@@ -200,7 +200,7 @@ func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 		return nil, fmt.Errorf("task instance page: list earlier tries: %w", err)
 	}
 	var out []tryView
-	if len(history) > 0 {
+	if windsock.HistoryCovers(history, ti.TryNumber) {
 		out = historyTries(ti.TaskInstance, history)
 	} else {
 		fails, err := s.Store.TaskFailList(r.Context(), ti.TaskInstanceKey)

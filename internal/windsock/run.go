@@ -152,3 +152,19 @@ type SlaMiss struct {
 	Description      string
 	NotificationSent bool
 }
+
+// HistoryCovers reports whether task_instance_history rows (an import's,
+// Airflow 2.10's per-try rows) account for every try before tryNumber.
+// Windsock records its own failed tries in task_fail only, so an imported
+// instance that was cleared and failed again here has tries the history
+// lacks: then task_fail is the one record that has them all.
+func HistoryCovers(history []*TaskInstance, tryNumber int) bool {
+	if len(history) == 0 {
+		return false
+	}
+	latest := 0
+	for _, h := range history {
+		latest = max(latest, h.TryNumber)
+	}
+	return latest >= tryNumber-1
+}
