@@ -66,11 +66,19 @@
   // whether it is active. The panel is replaced only when it changed, so
   // that a running try's log (streamed on its own) is not restarted every
   // few seconds.
+  // Only the state labels' text counts: the sections marked with data-try
+  // and data-active also hold a running item's duration, which changes
+  // every second.
   function signature(root) {
-    return ["#ti-state", "#run-state", "[data-try]", "[data-active]"].map(function (sel) {
+    var text = ["#ti-state", "#run-state"].map(function (sel) {
       var el = root.querySelector(sel);
-      return el ? el.textContent.trim() + "|" + (el.getAttribute("data-try") || "") + "|" + (el.getAttribute("data-active") || "") : "";
-    }).join("#");
+      return el ? el.textContent.trim() : "";
+    });
+    var attrs = [["[data-try]", "data-try"], ["[data-active]", "data-active"]].map(function (p) {
+      var el = root.querySelector(p[0]);
+      return el ? el.getAttribute(p[1]) || "" : "";
+    });
+    return text.concat(attrs).join("#");
   }
 
   function isActive(root) { return root.querySelector('[data-active="true"]') !== null; }

@@ -422,6 +422,25 @@ func TestGridDetailsPanelRefreshes(t *testing.T) {
 		t.Fatalf("greet is %s before its gate opened", state)
 	}
 	tb.waitJS("the panel refreshing", `document.getElementById("details-panel").getAttribute("data-refreshing") === "true"`)
+	// While the try runs, refreshes that find its state unchanged leave the
+	// panel (and its streamed log) in place, though its duration grows.
+	tb.run("count the panel's fetches", chromedp.Evaluate(`(function () {
+		document.querySelector("#details-panel #ti").__kept = true;
+		window.__panelFetches = 0;
+		var f = window.fetch;
+		window.fetch = function (u) {
+			if (String(u).indexOf("panel=1") >= 0) { window.__panelFetches++; }
+			return f.apply(this, arguments);
+		};
+	})()`, nil))
+	tb.waitJS("three refreshes", `window.__panelFetches >= 3`)
+	var kept bool
+	if err := tb.eval(`document.querySelector("#details-panel #ti").__kept === true`, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if !kept {
+		t.Error("a refresh that found the running try unchanged replaced the panel")
+	}
 	srv.openGate(t)
 	tb.waitJS("greet's success in the panel", `document.querySelector("#details-panel #ti-state").textContent.trim() === "success"`)
 	tb.waitJS("the refreshing to stop", `!document.getElementById("details-panel").hasAttribute("data-refreshing")`)
