@@ -173,6 +173,12 @@ func (l *listener) listen(ctx context.Context, scope, name string) (<-chan strin
 		select {
 		case <-wait.ready:
 		case <-ctx.Done():
+			// No longer waiting: a waiter left behind for a scope that
+			// goes with this listener would never be released, and would
+			// keep run reconnecting at once, again and again.
+			l.mu.Lock()
+			l.waiting = slices.DeleteFunc(l.waiting, func(a *connectAttempt) bool { return a == wait })
+			l.mu.Unlock()
 			l.unsubscribe(scope, name, sub)
 			return nil, ctx.Err()
 		}
@@ -194,7 +200,9 @@ func (l *listener) listen(ctx context.Context, scope, name string) (<-chan strin
 func (l *listener) ready(scopes []string) bool {
 	left := l.waiting[:0]
 	for _, a := range l.waiting {
-		if slices.Contains(scopes, a.scope) {
+		// Released too when no listener wants its scope any more: it can
+		// only be one that gave up waiting.
+		if slices.Contains(scopes, a.scope) || !slices.Contains(l.scopes, a.scope) {
 			close(a.ready)
 			continue
 		}

@@ -91,10 +91,17 @@ func TestListenerForgetsClosedEnvironments(t *testing.T) {
 	if _, err := srv.admin.DB().ExecContext(t.Context(), "SELECT pg_notify($1, 'hello')", channel); err != nil {
 		t.Fatal(err)
 	}
-	for got := range envs[2].queued {
-		if got == "hello" {
-			return
+	for {
+		select {
+		case got, ok := <-envs[2].queued:
+			if !ok {
+				t.Fatal("the environment left listening stopped getting notifications")
+			}
+			if got == "hello" {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the environment left listening got no notification")
 		}
 	}
-	t.Fatal("the environment left listening stopped getting notifications")
 }
