@@ -28,8 +28,9 @@ const heldDAG = `same:
 
 // Environments in separate processes on one host run the same DAG id
 // with the same logical date. One environment's scheduler is killed with
-// SIGKILL mid-try and started again: it ends what its try left behind and
-// runs the task again, while the other environments' live tries of the
+// SIGKILL mid-try and started again: what its try left behind is gone (the
+// executor's guard kills it as the scheduler dies; the restarted scheduler
+// would too) and the task runs again, while the other environments' live tries of the
 // same DAG, run, task and try number are untouched and succeed.
 func TestTwoEnvironmentsInSeparateProcesses(t *testing.T) {
 	t.Parallel()
@@ -66,8 +67,13 @@ func environmentsInSeparateProcesses(t *testing.T, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		children[i], _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		t.Cleanup(func() { syscall.Kill(children[i], syscall.SIGKILL) })
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 1 {
+			// A kill of pid 0 would end the test's own process group.
+			t.Fatalf("environment %d recorded no child pid: %q", i, b)
+		}
+		children[i] = pid
+		t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
 	}
 	runState := func(h *home) string {
 		return rawColumn(t, h, "SELECT state FROM dag_run WHERE dag_id = 'same'")
