@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,23 +87,22 @@ func TestProcessMetricsCountTheWork(t *testing.T) {
 		})
 	}
 	body := scrape(t, addr)
-	hello := filepath.Join(env.Config.Core.DagsFolder, "hello.yaml")
 	for series, want := range map[string]float64{
-		"airflow_ti_successes":                                                 2,
-		"airflow_ti_failures":                                                  1,
-		`airflow_ti_start{dag_id="hello",task_id="t0"}`:                        1,
-		`airflow_ti_finish{dag_id="hello",state="success",task_id="t1"}`:       1,
-		`airflow_ti_finish{dag_id="boom",state="failed",task_id="fail"}`:       1,
-		`airflow_task_duration_count{dag_id="hello",task_id="t1"}`:             1,
-		`airflow_dagrun_duration_success_count{dag_id="hello"}`:                1,
-		`airflow_dagrun_duration_failed_count{dag_id="boom"}`:                  1,
-		"airflow_dagbag_size":                                                  2,
-		"airflow_dag_processing_import_errors":                                 1,
-		`airflow_dag_processing_last_duration_count{dag_file="` + hello + `"}`: 1,
-		`airflow_pool_open_slots{pool_name="default_pool"}`:                    float64(env.Config.Core.DefaultPoolTaskSlotCount),
-		"airflow_executor_open_slots":                                          float64(env.Config.Core.Parallelism),
-		"airflow_executor_running_tasks":                                       0,
-		"airflow_executor_queued_tasks":                                        0,
+		"airflow_ti_successes":                                           2,
+		"airflow_ti_failures":                                            1,
+		`airflow_ti_start{dag_id="hello",task_id="t0"}`:                  1,
+		`airflow_ti_finish{dag_id="hello",state="success",task_id="t1"}`: 1,
+		`airflow_ti_finish{dag_id="boom",state="failed",task_id="fail"}`: 1,
+		`airflow_task_duration_count{dag_id="hello",task_id="t1"}`:       1,
+		`airflow_dagrun_duration_success_count{dag_id="hello"}`:          1,
+		`airflow_dagrun_duration_failed_count{dag_id="boom"}`:            1,
+		"airflow_dagbag_size":                                            2,
+		"airflow_dag_processing_import_errors":                           1,
+		`airflow_dag_processing_last_duration_count{file_name="hello"}`:  1,
+		`airflow_pool_open_slots{pool_name="default_pool"}`:              float64(env.Config.Core.DefaultPoolTaskSlotCount),
+		"airflow_executor_open_slots":                                    float64(env.Config.Core.Parallelism),
+		"airflow_executor_running_tasks":                                 0,
+		"airflow_executor_queued_tasks":                                  0,
 	} {
 		if got, ok := sample(body, series); !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", series, got, ok, want)

@@ -64,7 +64,7 @@ func TestNamesAsTheStatsdExporterShowsThem(t *testing.T) {
 		`airflow_dagrun_duration_success{dag_id="etl",quantile="0.5"} 90`,
 		`airflow_dagrun_duration_success_count{dag_id="etl"} 1`,
 		"# TYPE airflow_dagrun_duration_success summary",
-		`airflow_dag_processing_last_duration_sum{dag_file="/dags/etl.yaml"} 0.02`,
+		`airflow_dag_processing_last_duration_sum{file_name="etl"} 0.02`,
 		"\nairflow_dag_processing_processes 1\n",
 		"\nairflow_dag_processing_total_parse_time 0.25\n",
 		"\nairflow_dagbag_size 3\n",

@@ -2,6 +2,7 @@ package mwaa_test
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"io"
 	"net/http"
@@ -176,9 +177,12 @@ func TestControlPlaneMetrics(t *testing.T) {
 
 	// From another host: refused without a key, served with one allowed
 	// to list environments, refused with one that is not.
-	remote := func(id, secret string, signed bool) int {
+	remote := func(id, secret string, signed, overTLS bool) int {
 		req := httptest.NewRequest("GET", "/metrics", nil)
 		req.RemoteAddr = "192.0.2.7:51000"
+		if overTLS {
+			req.TLS = &tls.ConnectionState{}
+		}
 		switch {
 		case signed:
 			sum := sha256.Sum256(nil)
@@ -199,18 +203,19 @@ func TestControlPlaneMetrics(t *testing.T) {
 	}
 	for _, c := range []struct {
 		what, id, secret string
-		signed           bool
+		signed, overTLS  bool
 		want             int
 	}{
-		{"no key", "", "", false, http.StatusUnauthorized},
-		{"a wrong secret", p.keyID, "wrong", false, http.StatusUnauthorized},
-		{"a key without ListEnvironments", denied, deniedSecret, false, http.StatusForbidden},
-		{"a key with full access", p.keyID, p.secret, false, http.StatusOK},
-		{"a signature with full access", p.keyID, p.secret, true, http.StatusOK},
-		{"a signature with a wrong secret", p.keyID, "wrong", true, http.StatusUnauthorized},
-		{"a signature without ListEnvironments", denied, deniedSecret, true, http.StatusForbidden},
+		{"no key", "", "", false, true, http.StatusUnauthorized},
+		{"a wrong secret", p.keyID, "wrong", false, true, http.StatusUnauthorized},
+		{"a key without ListEnvironments", denied, deniedSecret, false, true, http.StatusForbidden},
+		{"a key with full access", p.keyID, p.secret, false, true, http.StatusOK},
+		{"a key with full access in clear", p.keyID, p.secret, false, false, http.StatusUnauthorized},
+		{"a signature with full access", p.keyID, p.secret, true, false, http.StatusOK},
+		{"a signature with a wrong secret", p.keyID, "wrong", true, false, http.StatusUnauthorized},
+		{"a signature without ListEnvironments", denied, deniedSecret, true, false, http.StatusForbidden},
 	} {
-		if got := remote(c.id, c.secret, c.signed); got != c.want {
+		if got := remote(c.id, c.secret, c.signed, c.overTLS); got != c.want {
 			t.Errorf("a remote scrape with %s: %d, want %d", c.what, got, c.want)
 		}
 	}

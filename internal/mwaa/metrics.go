@@ -86,17 +86,21 @@ func (s *Service) serveMetrics(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err := s.authorize(caller, metricsAction, s.envArn("*")); err != nil {
-			writeError(w, err.(*Error))
+			s.fail(w, r, err)
 			return
 		}
 	}
 	s.metrics.Handler().ServeHTTP(w, r)
 }
 
-// metricsCaller authenticates a remote scrape: Basic credentials (an
-// access key id and its secret) or a SigV4 signature.
+// metricsCaller authenticates a remote scrape: a SigV4 signature, or Basic
+// credentials (an access key id and its secret) over TLS only, since they
+// carry the key's secret itself, which grants all the key may do.
 func (s *Service) metricsCaller(r *http.Request) (Caller, error) {
 	if id, secret, ok := r.BasicAuth(); ok {
+		if r.TLS == nil {
+			return Caller{}, errBasicInClear
+		}
 		key, want, policy, found, err := s.keys.lookup(id)
 		if err != nil || !found || !hmac.Equal([]byte(secret), []byte(want)) {
 			return Caller{}, errBadCredentials
@@ -105,6 +109,9 @@ func (s *Service) metricsCaller(r *http.Request) (Caller, error) {
 	}
 	return s.authenticate(r, nil)
 }
+
+var errBasicInClear = &Error{Code: "AccessDeniedException", Status: http.StatusUnauthorized,
+	Message: "Basic credentials are taken over TLS only: sign the request (SigV4) or scrape from this host."}
 
 var errBadCredentials = &Error{Code: "AccessDeniedException", Status: http.StatusUnauthorized, Message: "Unknown access key or wrong secret."}
 

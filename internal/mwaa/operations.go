@@ -64,14 +64,16 @@ func (s *Service) windsockRoutes() map[string]operation {
 // the caller hangs up.
 func (s *Service) serveLogs(w http.ResponseWriter, r *http.Request, c Caller) error {
 	name, q := r.PathValue("Name"), r.URL.Query()
-	if _, err := s.Get(r.Context(), name); err != nil {
-		return err
-	}
 	component, ok := envspec.ComponentOf(name, q.Get("group"))
 	if !ok {
 		return validation("1 validation error detected: Value '" + q.Get("group") + "' at 'group' failed to satisfy constraint: Member must be one of scheduler, dag-processing, webserver, worker, task")
 	}
+	// Authorized before the lookup, so a caller without access cannot tell
+	// which environments exist.
 	if err := s.authorize(c, actionReadLogs, s.logGroupArn(name, component)); err != nil {
+		return err
+	}
+	if _, err := s.Get(r.Context(), name); err != nil {
 		return err
 	}
 	lr, ok := s.cfg.Runner.(LogReader)
@@ -133,11 +135,12 @@ func (s *Service) Migrate(ctx context.Context, src, dst string, c Caller) (*meta
 		return nil, validation("The source and destination environments must differ.")
 	}
 	for _, side := range []struct{ name, action string }{{src, actionExportMetadata}, {dst, actionImportMetadata}} {
-		env, err := s.Get(ctx, side.name)
-		if err != nil {
+		// Authorized before the lookup, as above.
+		if err := s.authorize(c, side.action, s.envArn(side.name)); err != nil {
 			return nil, err
 		}
-		if err := s.authorize(c, side.action, s.envArn(side.name)); err != nil {
+		env, err := s.Get(ctx, side.name)
+		if err != nil {
 			return nil, err
 		}
 		switch env.Status {
@@ -151,7 +154,10 @@ func (s *Service) Migrate(ctx context.Context, src, dst string, c Caller) (*meta
 	if !ok {
 		return nil, &Error{Code: "BadRequestException", Status: http.StatusBadRequest, Message: "This control plane's runner cannot move metadata."}
 	}
-	rep, err := m.MoveMetadata(ctx, src, dst)
+	// A move runs to its end once begun: a client that hangs up, or the
+	// control plane's stop (its requests' base context), must not cut the
+	// import short and leave the DAGs of both environments paused.
+	rep, err := m.MoveMetadata(context.WithoutCancel(ctx), src, dst)
 	if err != nil && windsock.ErrorCode(err) == windsock.EINVALID {
 		return rep, validation(windsock.ErrorMessage(err))
 	}
