@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/store"
@@ -63,8 +62,13 @@ func (s *Server) roleEdit(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A permission on a resource no longer listed (a deleted DAG's) stays
 	// visible, so saving does not revoke it unseen.
+	listed := make(map[string]bool, len(resources))
+	for _, res := range resources {
+		listed[res] = true
+	}
 	for _, p := range role.Permissions {
-		if !slices.Contains(resources, p.Resource) {
+		if !listed[p.Resource] {
+			listed[p.Resource] = true
 			resources = append(resources, p.Resource)
 		}
 	}

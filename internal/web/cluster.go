@@ -180,9 +180,15 @@ func (s *Server) clusterComponents(r *http.Request, d *clusterData, now time.Tim
 	if err != nil {
 		return fmt.Errorf("cluster activity: list jobs: %w", err)
 	}
-	failed, err := s.Store.JobList(ctx, &store.JobListParams{State: windsock.JobFailed, Limit: 100})
-	if err != nil {
-		return fmt.Errorf("cluster activity: list failed jobs: %w", err)
+	// Failed jobs per component kind: task runners' jobs (one per failed
+	// task, and an imported job table's) would crowd a shared limit.
+	var failed []*windsock.Job
+	for _, kind := range []string{windsock.JobTypeScheduler, windsock.JobTypeDagProcessor, windsock.JobTypeTriggerer, windsock.JobTypeWorker} {
+		jobs, err := s.Store.JobList(ctx, &store.JobListParams{JobType: kind, State: windsock.JobFailed, Limit: 50})
+		if err != nil {
+			return fmt.Errorf("cluster activity: list failed jobs: %w", err)
+		}
+		failed = append(failed, jobs...)
 	}
 	since := now.AddDate(0, 0, -d.Days)
 	for _, j := range running {
@@ -194,8 +200,7 @@ func (s *Server) clusterComponents(r *http.Request, d *clusterData, now time.Tim
 		d.Components = append(d.Components, componentRow{Job: j, Kind: componentKind(j.JobType), Healthy: age <= threshold, Age: fmtAge(age)})
 	}
 	for _, j := range failed {
-		// A task runner's job fails with its task: that is no component.
-		if j.JobType == windsock.JobTypeLocalTask || j.LatestHeartbeat.Before(since) || replaced(j, running) {
+		if j.LatestHeartbeat.Before(since) || replaced(j, running) {
 			continue
 		}
 		d.Components = append(d.Components, componentRow{Job: j, Kind: componentKind(j.JobType), Dead: true,

@@ -62,7 +62,9 @@ func TestClusterActivityShowsAKilledWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-exited
-	tb.reloadUntil("the killed worker shown unhealthy", "/cluster_activity", jobRow(false))
+	// Shown dead: its scheduler, on this host, found its process gone and
+	// ended its job; a stale heartbeat alone would not set data-dead.
+	tb.reloadUntil("the killed worker shown dead", "/cluster_activity", jobRow(false)+`[data-dead="true"]`)
 	if got := tb.text(jobRow(false) + ` [class^="health-"]`); !strings.Contains(got, "unhealthy") {
 		t.Errorf("the killed worker's health = %q", got)
 	}
