@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -136,6 +137,16 @@ func New(cfg Config) (*Runner, error) {
 		cfg.Clock = time.Now
 	}
 	r := &Runner{cfg: cfg, envs: map[string]*environment{}, ports: map[int]bool{}}
+	// A metadata move killed midway leaves its export behind, which holds
+	// decrypted variables and connections: gone before anything else runs.
+	stale, _ := filepath.Glob(filepath.Join(cfg.Home, ".migrate-*"))
+	for _, dir := range stale {
+		if err := os.RemoveAll(dir); err != nil {
+			cfg.Logger.Warn("could not remove an interrupted metadata move's export", "path", dir, "error", err)
+		} else {
+			cfg.Logger.Info("removed an interrupted metadata move's export", "path", dir)
+		}
+	}
 	if cfg.S3 != nil {
 		client := awss3.NewClient(*cfg.S3, nil)
 		r.source = func(bucket string) bucketsync.Source { return bucketsync.S3{Client: client, Bucket: bucket} }
