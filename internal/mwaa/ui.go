@@ -177,6 +177,9 @@ type uiRow struct {
 	Peak int
 	// Activity is the environment's cluster activity, for a running one.
 	Activity *uiActivity
+	// Hidden is set when the key may list the environment but not get it
+	// (airflow:GetEnvironment): as in MWAA's API, it sees the name only.
+	Hidden bool
 }
 
 // uiActivity is one environment's processes and its workers over the
@@ -223,6 +226,10 @@ func (s *Service) uiEnvironments(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var rows []uiRow
 	for _, name := range s.namesLocked() {
+		if c.Policy.Evaluate("airflow:GetEnvironment", s.envArn(name)) != iampolicy.Allow {
+			rows = append(rows, uiRow{Name: name, Hidden: true})
+			continue
+		}
 		e := &s.envs[name].Env
 		row := uiRow{Name: name, Status: e.Status, Class: e.EnvironmentClass, Version: e.AirflowVersion, Webserver: e.WebserverUrl,
 			MinWorkers: deref(e.MinWorkers), MaxWorkers: deref(e.MaxWorkers)}
@@ -235,6 +242,9 @@ func (s *Service) uiEnvironments(w http.ResponseWriter, r *http.Request) {
 	reader, _ := s.cfg.Runner.(envspec.ActivityReader)
 	for i := range rows {
 		row := &rows[i]
+		if row.Hidden {
+			continue
+		}
 		samples := s.history.get(row.Name)
 		st, running := s.cfg.Runner.Status(row.Name)
 		if running {
@@ -401,10 +411,11 @@ var uiTemplates = template.Must(template.New("ui").Funcs(template.FuncMap{
 <form method="post" action="/ui/logout"><span>{{.Key}}</span> <button type="submit">Log out</button></form></header>
 <main><table><thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Class</th><th scope="col">Airflow</th>
 <th scope="col">Workers now</th><th scope="col">Workers, last hour</th><th scope="col">Airflow UI</th></tr></thead><tbody>
-{{range .Rows}}<tr><td>{{.Name}}</td><td><span class="status {{.Status}}">{{.Status}}</span>{{with .LastError}}<div class="error">{{.}}</div>{{end}}</td>
+{{range .Rows}}{{if .Hidden}}<tr data-hidden="true"><td>{{.Name}}</td><td colspan="6"><small>Details need airflow:GetEnvironment.</small></td></tr>
+{{else}}<tr><td>{{.Name}}</td><td><span class="status {{.Status}}">{{.Status}}</span>{{with .LastError}}<div class="error">{{.}}</div>{{end}}</td>
 <td>{{.Class}}</td><td>{{.Version}}</td><td>{{.WorkersNow}} <small>({{.MinWorkers}}–{{.MaxWorkers}})</small></td>
 <td><svg width="120" height="24" role="img" aria-label="workers over the last hour, peak {{.Peak}}"><polyline points="{{.Chart}}"/>{{with .Now}}{{if .X}}<circle cx="{{.X}}" cy="{{.Y}}" r="2"/>{{end}}{{end}}</svg></td>
-<td>{{if .Webserver}}<a href="/ui/open/{{.Name}}">Open</a> <small>{{.Webserver}}</small>{{end}}</td></tr>
+<td>{{if .Webserver}}<a href="/ui/open/{{.Name}}">Open</a> <small>{{.Webserver}}</small>{{end}}</td></tr>{{end}}
 {{else}}<tr><td colspan="7">No environments. Create one with <code>windsock env create NAME</code>.</td></tr>{{end}}
 </tbody></table>
 {{range .Rows}}{{if .Activity}}{{template "activity" .}}{{end}}{{end}}

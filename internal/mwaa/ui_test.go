@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEnvironmentsPage(t *testing.T) {
@@ -81,6 +82,26 @@ func TestEnvironmentsPage(t *testing.T) {
 	}
 	if got := loginRoles(t, loc.Host, loc.Fragment); got != "Admin" {
 		t.Fatalf("the token of Open logs in as %s", got)
+	}
+	// A key that may list environments but get only etl sees the other's
+	// name alone, as ListEnvironments gives names only.
+	lister, listerSecret, err := p.svc.Keys().Create("lister", []byte(`{"Version":"2012-10-17","Statement":[`+
+		`{"Effect":"Allow","Action":"airflow:ListEnvironments","Resource":"*"},`+
+		`{"Effect":"Allow","Action":"airflow:GetEnvironment","Resource":"arn:aws:airflow:*:*:environment/etl"}]}`), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	listerJar, _ := cookiejar.New(nil)
+	resp, err = (&http.Client{Jar: listerJar}).PostForm(p.srv.URL+"/ui/login", url.Values{"access_key_id": {lister}, "secret_access_key": {listerSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	listed := string(body)
+	if !strings.Contains(listed, ">broken<") || strings.Contains(listed, "CREATE_FAILED") || !strings.Contains(listed, `data-hidden="true"`) ||
+		!strings.Contains(listed, "AVAILABLE") || strings.Contains(listed, `href="/ui/open/broken"`) {
+		t.Errorf("a key without GetEnvironment on broken sees its details:\n%s", listed)
 	}
 	// Deleting the key ends its sessions.
 	if err := p.svc.Keys().Delete(p.keyID); err != nil {
