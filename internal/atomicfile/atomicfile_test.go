@@ -2,10 +2,13 @@ package atomicfile_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/windsock/windsock/internal/atomicfile"
@@ -50,7 +53,9 @@ func TestWrite(t *testing.T) {
 	}
 }
 
-// TestLock: a second holder waits until the first unlocks.
+// TestLock: a second holder waits until the first unlocks: while the lock
+// is held another open file cannot take it, and Lock returns once it is
+// released, never before.
 func TestLock(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "x.lock")
@@ -58,21 +63,30 @@ func TestLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan struct{})
+	// Held: a non-blocking try on another open file of the same path fails.
+	other, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := syscall.Flock(int(other.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != syscall.EWOULDBLOCK {
+		t.Fatalf("a second lock while the first is held: %v, want EWOULDBLOCK", err)
+	}
+	var released atomic.Bool
+	got := make(chan error, 1)
 	go func() {
-		unlock2, err := atomicfile.Lock(path) // another open file: flock excludes it
-		if err != nil {
-			t.Error(err)
-		} else {
+		unlock2, err := atomicfile.Lock(path)
+		if err == nil {
+			if !released.Load() {
+				err = errors.New("the lock was taken while held")
+			}
 			unlock2()
 		}
-		close(got)
+		got <- err
 	}()
-	select {
-	case <-got:
-		t.Fatal("the lock was taken twice")
-	default:
-	}
+	released.Store(true)
 	unlock()
-	<-got
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
 }
