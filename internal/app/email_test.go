@@ -213,17 +213,7 @@ func TestDataPipelineLateActionEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	startEngine(t, env, nil)
-	var body string
-	for body == "" {
-		select {
-		case m := <-got:
-			if !strings.HasPrefix(m, "RCPT ") {
-				body = m
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatal("the late activity's alarm sent no email")
-		}
-	}
+	body := nextBody(t, got, "the late activity's alarm sent no email")
 	if !strings.Contains(body, "Subject: Slow is late") || !strings.Contains(body, "late in late") {
 		t.Errorf("the alarm email lacks its subject or message:\n%s", body)
 	}
@@ -329,17 +319,7 @@ late_dag:
 		t.Fatal(err)
 	}
 	startEngine(t, env, nil)
-	var body string
-	for body == "" {
-		select {
-		case m := <-got:
-			if !strings.HasPrefix(m, "RCPT ") {
-				body = m
-			}
-		case <-time.After(60 * time.Second):
-			t.Fatal("no SLA miss email")
-		}
-	}
+	body := nextBody(t, got, "no SLA miss email")
 	if !strings.Contains(body, "Subject: [airflow] SLA miss on DAG=late_dag") || !strings.Contains(body, "slow on 2024-03-01T00:00:00+00:00") {
 		t.Errorf("the SLA email:\n%s", body)
 	}
@@ -350,6 +330,22 @@ late_dag:
 	for len(got) > 0 {
 		if m := <-got; !strings.HasPrefix(m, "RCPT ") {
 			t.Errorf("a second SLA email:\n%s", m)
+		}
+	}
+}
+
+// nextBody waits for the next message body the SMTP server took (not its
+// RCPT lines), failing with what when none comes.
+func nextBody(t *testing.T, got <-chan string, what string) string {
+	t.Helper()
+	for {
+		select {
+		case m := <-got:
+			if !strings.HasPrefix(m, "RCPT ") {
+				return m
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal(what)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -299,14 +298,10 @@ func (e *Environment) serveWeb(ctx context.Context, addr string, anyPort bool) e
 	r := &e.roles
 	srv := &http.Server{Handler: r.handler, ReadHeaderTimeout: 10 * time.Second}
 	svc := startstop.NewFunc(func(ctx context.Context) (func(context.Context), error) {
-		var lc net.ListenConfig
-		ln, err := lc.Listen(ctx, "tcp", addr)
-		if err != nil && anyPort && errors.Is(err, syscall.EADDRINUSE) {
-			host, _, _ := net.SplitHostPort(addr)
-			if ln, err = lc.Listen(ctx, "tcp", net.JoinHostPort(host, "0")); err == nil {
-				e.Logger.Warn("the web server's port is in use (another windsock standalone?): serving on a free port instead",
-					"wanted", addr, "url", "http://"+ln.Addr().String())
-			}
+		ln, moved, err := startstop.Listen(ctx, addr, anyPort)
+		if moved {
+			e.Logger.Warn("the web server's port is in use (another windsock standalone?): serving on a free port instead",
+				"wanted", addr, "url", "http://"+ln.Addr().String())
 		}
 		if err != nil {
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)

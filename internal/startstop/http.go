@@ -43,12 +43,9 @@ func (h *HTTP) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("serve %s: %w", h.Name, err)
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", h.Addr)
-	if err != nil && h.AnyPortIfTaken && errors.Is(err, syscall.EADDRINUSE) {
-		host, _, _ := net.SplitHostPort(h.Addr)
+	ln, moved, err := Listen(ctx, h.Addr, h.AnyPortIfTaken)
+	if moved {
 		h.logger().Info("the port is taken (another process on this host?): serving on a free port", "serving", h.Name, "taken", h.Addr)
-		ln, err = lc.Listen(ctx, "tcp", net.JoinHostPort(host, "0"))
 	}
 	if err != nil {
 		stopped()
@@ -97,4 +94,18 @@ func (h *HTTP) logger() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return h.Logger
+}
+
+// Listen listens on addr over TCP; when its port is taken and anyPort is
+// set, on a free port of the same host instead, reporting that it moved
+// (the caller says so in its own words).
+func Listen(ctx context.Context, addr string, anyPort bool) (ln net.Listener, moved bool, err error) {
+	var lc net.ListenConfig
+	ln, err = lc.Listen(ctx, "tcp", addr)
+	if err != nil && anyPort && errors.Is(err, syscall.EADDRINUSE) {
+		host, _, _ := net.SplitHostPort(addr)
+		ln, err = lc.Listen(ctx, "tcp", net.JoinHostPort(host, "0"))
+		moved = err == nil
+	}
+	return ln, moved, err
 }
