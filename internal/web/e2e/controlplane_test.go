@@ -30,11 +30,7 @@ func TestControlPlaneClusterActivity(t *testing.T) {
 	t.Parallel()
 	chromiumPath(t)
 	dir := t.TempDir()
-	binary := filepath.Join(dir, "windsock")
-	build := exec.Command("go", "build", "-o", binary, "../../../cmd/windsock")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build windsock: %v\n%s", err, out)
-	}
+	binary := buildWindsock(t)
 	cpHome := filepath.Join(dir, "cp")
 	environ := []string{"WINDSOCK_HOME=" + dir, "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
 
