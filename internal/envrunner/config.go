@@ -23,7 +23,7 @@ func renderConfig(h home, spec envspec.Spec, dbURL string, single bool) error {
 	}
 	conc := concurrency(spec)
 	host := "127.0.0.1"
-	if spec.WebserverAccessMode != "" && spec.WebserverAccessMode != "PRIVATE_ONLY" {
+	if publicWeb(spec) {
 		host = "0.0.0.0"
 	}
 	sections := map[string]map[string]string{}
@@ -122,4 +122,11 @@ func schemaURL(base, schema string) (string, error) {
 // checkName: letters, digits, - and _).
 func schemaName(name string) string {
 	return "windsock_env_" + strings.ToLower(strings.ReplaceAll(name, "-", "_"))
+}
+
+// publicWeb reports whether the environment's web servers answer on every
+// address (WebserverAccessMode PUBLIC_ONLY or PUBLIC_AND_PRIVATE) rather
+// than on the loopback address only (PRIVATE_ONLY, MWAA's default).
+func publicWeb(spec envspec.Spec) bool {
+	return spec.WebserverAccessMode != "" && spec.WebserverAccessMode != "PRIVATE_ONLY"
 }

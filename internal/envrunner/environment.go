@@ -411,7 +411,7 @@ func (e *environment) currentStatus() envspec.Status {
 	e.mu.Lock()
 	st := envspec.Status{LastScaling: e.scaling, StartedAt: e.startedAt, Healthy: true}
 	var webPort int
-	public := e.spec.WebserverAccessMode != "" && e.spec.WebserverAccessMode != "PRIVATE_ONLY"
+	public := publicWeb(e.spec)
 	if e.lay != nil {
 		st.Workers = e.lay.Workers
 		if len(e.lay.WebPorts) > 0 {
