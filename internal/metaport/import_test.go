@@ -388,3 +388,33 @@ func TestImportOnConflictAndDryRun(t *testing.T) {
 		t.Errorf("runs after overlapping import = %d", len(runs))
 	}
 }
+
+// countingProgress records what an import tells its progress bar.
+type countingProgress struct {
+	total, added int64
+	finished     bool
+}
+
+func (p *countingProgress) Start(total int64) { p.total = total }
+func (p *countingProgress) Add(n int)         { p.added += int64(n) }
+func (p *countingProgress) Finish()           { p.finished = true }
+
+// TestImportProgress: the progress (the CLI's bar on a terminal) is told
+// the rows to read, then each batch read, and ends at the rows the report
+// says were read.
+func TestImportProgress(t *testing.T) {
+	t.Parallel()
+	path, _ := airflowDB(t, "2.5")
+	p := &countingProgress{}
+	rep, err := metaport.Import(t.Context(), newStore(t), openSource(t, path), metaport.Options{SkipEncrypted: true, Progress: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read int64
+	for _, tr := range rep.Tables {
+		read += tr.Read
+	}
+	if read == 0 || p.total != read || p.added != read || !p.finished {
+		t.Fatalf("progress started at %d, added %d, finished %v; the report read %d rows", p.total, p.added, p.finished, read)
+	}
+}
