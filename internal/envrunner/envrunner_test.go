@@ -79,7 +79,7 @@ func testAutoscaleBurst(t *testing.T, tr *testRunner) {
 	tr.putLocal("burstbucket", "dags/burst.yaml", dagYAML("burst", 200, "sleep 1"))
 	// Scale-out reaction: from the first queued try to the maximum.
 	// On PostgreSQL under the full -race suite the burst was not queued
-	// within 2 minutes in 2 of 3 CI runs (22 s alone); the cause is not
+	// within 2 minutes in 2 of 4 CI runs (22 s alone); the cause is not
 	// found (issue 15 stays open for it). A longer bound tells a slow
 	// start from a stalled one.
 	waitFor(t, 4*time.Minute, "the burst to be queued", func() bool {
