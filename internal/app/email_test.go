@@ -238,9 +238,14 @@ from airflow import DAG
 from airflow.operators.bash import BashOperator
 
 def missed(dag, task_list, blocking_task_list, slas, blocking_tis):
-    with open(os.path.join(os.environ["SIDE"], "sla-%d.json" % len(os.listdir(os.environ["SIDE"]))), "w") as f:
+    side = os.environ["SIDE"]
+    n = len([name for name in os.listdir(side) if name.startswith("sla-")])
+    # Written aside and renamed: the test reads the file as soon as its
+    # name appears.
+    with open(os.path.join(side, "tmp-%d" % n), "w") as f:
         json.dump({"dag": dag.dag_id, "task_list": task_list, "slas": [[s.task_id, s.execution_date.isoformat()] for s in slas],
                    "blocking": [blocking_task_list, blocking_tis]}, f)
+    os.rename(os.path.join(side, "tmp-%d" % n), os.path.join(side, "sla-%d.json" % n))
 
 with DAG("py_sla", schedule="@daily", start_date=datetime(2024, 3, 1), end_date=datetime(2024, 3, 1),
          catchup=True, sla_miss_callback=missed) as dag:
