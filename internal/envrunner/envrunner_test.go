@@ -82,6 +82,11 @@ func testAutoscaleBurst(t *testing.T, tr *testRunner) {
 	// within 2 minutes in 2 of 4 CI runs (22 s alone); the cause is not
 	// found (issue 15 stays open for it). A longer bound tells a slow
 	// start from a stalled one.
+	t.Cleanup(func() {
+		if t.Failed() {
+			tr.explain(name, db, "burst")
+		}
+	})
 	waitFor(t, 4*time.Minute, "the burst to be queued", func() bool {
 		c := states(t, db, "burst")
 		return c[windsock.TaskStateQueued]+c[windsock.TaskStateRunning] > 0

@@ -155,6 +155,34 @@ func (tr *testRunner) openStore(name string) store.Store {
 	return st
 }
 
+// explain logs what a stalled environment shows: its DAG's runs and the
+// tail of each of its processes' logs. A wait that times out calls it, so
+// a failure seen once in CI can be read rather than guessed.
+func (tr *testRunner) explain(name string, db store.Store, dagID string) {
+	tr.t.Helper()
+	if db != nil {
+		runs, err := db.DagRunList(context.Background(), &store.DagRunListParams{DagID: dagID})
+		tr.t.Logf("%s runs: %+v (%v)", dagID, runs, err)
+		dags, err := db.DAGList(context.Background(), &store.DAGListParams{})
+		for _, d := range dags {
+			tr.t.Logf("dag %s paused=%v active=%v next=%v", d.DagID, d.IsPaused, d.IsActive, d.NextDagrunCreateAfter)
+		}
+		if err != nil {
+			tr.t.Logf("dag list: %v", err)
+		}
+	}
+	filepath.WalkDir(envrunner.EnvironmentHome(tr.home, name), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".log") {
+			b, _ := os.ReadFile(p)
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			tr.t.Logf("--- %s (last %d bytes)\n%s", p, len(b), b)
+		}
+		return nil
+	})
+}
+
 // waitFor polls cond (reading state another process changes) until it
 // holds or the deadline passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
@@ -173,6 +201,9 @@ func states(t testing.TB, st store.Store, dagID string) map[windsock.TaskInstanc
 	t.Helper()
 	tis, _, err := st.TaskInstanceQuery(context.Background(), &store.TaskInstanceQueryParams{DagIDs: []string{dagID}})
 	if err != nil {
+		// Logged, not fatal: the store may be restarting; a wait that
+		// then times out shows why it saw nothing.
+		t.Logf("reading %s's task instances: %v", dagID, err)
 		return nil
 	}
 	out := map[windsock.TaskInstanceState]int{}
