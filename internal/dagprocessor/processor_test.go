@@ -359,6 +359,30 @@ func TestServiceReparsesChangedFile(t *testing.T) {
 	}
 }
 
+// A file written while the processor starts is parsed at once, not at the
+// next rescan: the watches exist before the first pass lists the folder,
+// so a file lands either in that listing or in a watch's event. Here it
+// lands as the watcher is made; the control plane's bucket copy hit that
+// window (a burst DAG waited the 5-minute rescan with the old order: the
+// pass listed first, the watch came after the file).
+func TestServiceSeesFileWrittenAsItStarts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, nil)
+	b.proc.cfg.RescanInterval = time.Hour
+	b.proc.newWatcher = func() (*fsnotify.Watcher, error) {
+		b.write(t, "arrived.yaml", chainDAG("arrived", 1, "echo"))
+		return fsnotify.NewWatcher()
+	}
+	if err := b.proc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Start returns once its first pass is stored.
+	if _, err := b.store.SerializedDAGGet(ctx, "arrived"); err != nil {
+		t.Fatalf("the file written as the processor started is not parsed by its first pass: %v", err)
+	}
+}
+
 // A processor that cannot get a watcher (the host's inotify instances are
 // all taken) says so and polls the folder instead of stopping: a new file
 // is parsed without any event.

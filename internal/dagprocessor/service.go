@@ -14,8 +14,8 @@ import (
 	"github.com/windsock/windsock/internal/windsock"
 )
 
-// Start runs an initial pass, records a DagProcessorJob, then watches the
-// roots and re-syncs on every change until Stop or ctx ends (the
+// Start watches the roots, runs an initial pass, records a
+// DagProcessorJob, then re-syncs on every change until Stop or ctx ends (the
 // startstop shape). It returns once the first pass is stored.
 //
 // The job's heartbeat says that passes succeed, not merely that the
@@ -49,12 +49,14 @@ func (p *Processor) Start(ctx context.Context) error {
 	return nil
 }
 
-// startUp is Start's synchronous part: the first pass, the watches and
+// startUp is Start's synchronous part: the watches, the first pass and
 // the job row.
 func (p *Processor) startUp(ctx context.Context) (*fsnotify.Watcher, int64, error) {
-	if _, err := p.Sync(ctx); err != nil {
-		return nil, 0, fmt.Errorf("initial dag parse: %w", err)
-	}
+	// The watches come before the first pass: a file written between the
+	// pass's listing and the watch would raise no event and wait for the
+	// rescan (dag_dir_list_interval, 5 minutes by default). The control
+	// plane copies a bucket's DAGs in just as the processor starts, and
+	// did hit that window. An event during the pass costs one more pass.
 	watcher, err := p.newWatcher()
 	if err != nil {
 		// Parsing goes on without: a host running many environments runs
@@ -72,6 +74,12 @@ func (p *Processor) startUp(ctx context.Context) (*fsnotify.Watcher, int64, erro
 			// Its modules are imported by DAG files (see pluginModules).
 			p.watchTree(watcher, p.cfg.PluginsFolder)
 		}
+	}
+	if _, err := p.Sync(ctx); err != nil {
+		if watcher != nil {
+			watcher.Close()
+		}
+		return nil, 0, fmt.Errorf("initial dag parse: %w", err)
 	}
 	job := &windsock.Job{
 		State: windsock.JobRunning, JobType: windsock.JobTypeDagProcessor,
