@@ -10,11 +10,7 @@ import (
 // ListenedScopes returns the scopes (schemas) the listening connection of
 // rawURL's database LISTENs for now.
 func ListenedScopes(rawURL string) ([]string, error) {
-	connString, err := ConnString(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := pgx.ParseConfig(connString)
+	cfg, err := connConfig(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -30,15 +26,19 @@ type Listener struct{ l *listener }
 
 // NewListener returns a listener of rawURL's database, not shared.
 func NewListener(rawURL string) (*Listener, error) {
-	connString, err := ConnString(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := pgx.ParseConfig(connString)
+	cfg, err := connConfig(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	return &Listener{l: &listener{connConfig: cfg}}, nil
+}
+
+func connConfig(rawURL string) (*pgx.ConnConfig, error) {
+	connString, err := ConnString(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ParseConfig(connString)
 }
 
 // Listen is a store's Listen on scope.
