@@ -21,6 +21,7 @@ import (
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -275,21 +276,7 @@ func TestLoadFixtureCosts(t *testing.T) {
 	var e *loadEnv
 	if u := os.Getenv("WINDSOCK_LOAD_POSTGRES_URL"); u != "" {
 		// A fresh schema on that server, dropped at the end.
-		admin, err := postgres.Open(t.Context(), u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close()
-		schema := fmt.Sprintf("load_%d", time.Now().UnixNano())
-		if _, err := admin.DB().ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		defer admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		sep := "?"
-		if strings.Contains(u, "?") {
-			sep = "&"
-		}
-		st, err := postgres.Open(t.Context(), u+sep+"search_path="+schema)
+		st, err := postgres.Open(t.Context(), pgtest.SchemaURL(t, u))
 		if err != nil {
 			t.Fatal(err)
 		}

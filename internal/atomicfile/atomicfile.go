@@ -5,6 +5,7 @@ package atomicfile
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -57,6 +58,12 @@ func WriteFrom(path string, r io.Reader, mode os.FileMode) error {
 // around reading, changing and writing a file that several processes
 // change (e.g. path = the file's name + ".lock").
 func Lock(path string) (unlock func(), err error) {
+	return LockContext(context.Background(), path)
+}
+
+// LockContext is Lock that gives up waiting when ctx ends, with ctx's
+// error.
+func LockContext(ctx context.Context, path string) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -64,16 +71,34 @@ func Lock(path string) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
+	// flock cannot be interrupted by ctx: it waits in a goroutine, and a
+	// lock obtained after the caller gave up is released at once (closing
+	// the file releases it).
+	done := make(chan error, 1)
+	go func() { done <- flock(f) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		return func() { f.Close() }, nil
+	case <-ctx.Done():
+		go func() {
+			<-done
+			f.Close()
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// flock takes an exclusive lock on f, waiting for it; a signal that
+// interrupts the wait does not end it.
+func flock(f *os.File) error {
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
 		if err != syscall.EINTR {
-			break
+			return err
 		}
 	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	// Closing the file releases the lock.
-	return func() { f.Close() }, nil
 }

@@ -2,6 +2,7 @@ package atomicfile_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -89,4 +90,27 @@ func TestLock(t *testing.T) {
 	if err := <-got; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLockContext: a wait for a held lock ends with the context, and the
+// wait given up does not keep the lock once the holder lets it go (the
+// next Lock gets it).
+func TestLockContext(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "dir", "x.lock")
+	unlock, err := atomicfile.LockContext(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := atomicfile.LockContext(ctx, path); !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiting for a held lock with a cancelled context: %v, want context.Canceled", err)
+	}
+	unlock()
+	unlock, err = atomicfile.Lock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
 }

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 	"github.com/windsock/windsock/internal/store/sqlite"
-	"github.com/windsock/windsock/internal/store/storetest"
 )
 
 // dailyDAG runs one quick task a day.
@@ -200,7 +200,7 @@ func TestDBCleanAndExportArchived(t *testing.T) {
 	})
 	t.Run("PostgreSQL", func(t *testing.T) {
 		t.Parallel()
-		testDBClean(t, newHome(t, "WINDSOCK__DATABASE__SQL_ALCHEMY_CONN="+freshSchema(t, storetest.PostgresURL(t))))
+		testDBClean(t, newHome(t, "WINDSOCK__DATABASE__SQL_ALCHEMY_CONN="+pgtest.FreshSchemaURL(t)))
 	})
 }
 

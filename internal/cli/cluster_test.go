@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/windsock/windsock/internal/benchdir"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 	"github.com/windsock/windsock/internal/store/storetest"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -50,7 +50,7 @@ func newCluster(t testing.TB, opts ...clusterOption) *cluster {
 func newClusterAt(t testing.TB, base string, opts ...clusterOption) *cluster {
 	t.Helper()
 	ctx := context.Background()
-	dbURL := freshSchema(t, base)
+	dbURL := pgtest.SchemaURL(t, base)
 	dir := t.TempDir()
 	c := &cluster{t: t, url: dbURL, dags: filepath.Join(dir, "dags"), side: filepath.Join(dir, "side_effects.log")}
 	if err := os.MkdirAll(c.dags, 0o755); err != nil {
@@ -88,35 +88,6 @@ func newClusterAt(t testing.TB, base string, opts ...clusterOption) *cluster {
 	}
 	t.Cleanup(func() { c.store.Close() })
 	return c
-}
-
-// freshSchema returns base's URL with the search_path set to a new
-// schema, dropped when the test ends: the database of one cluster.
-func freshSchema(t testing.TB, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	admin, err := postgres.Open(ctx, base)
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "cluster_" + hex.EncodeToString(b[:])
-	if _, err := admin.DB().ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // tempDir is a directory for a process's home, on the disk being measured

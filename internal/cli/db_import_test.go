@@ -19,6 +19,7 @@ import (
 	"github.com/windsock/windsock/internal/metaport/airflowtest"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/store/storetest"
 	"github.com/windsock/windsock/internal/windsock"
@@ -205,7 +206,7 @@ func TestDBImportPostgres(t *testing.T) {
 		t.Skip("no " + airflowtest.Python)
 	}
 	base := storetest.PostgresURL(t)
-	srcURL := freshSchema(t, base)
+	srcURL := pgtest.SchemaURL(t, base)
 	srcStore, err := postgres.Open(t.Context(), srcURL)
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +216,7 @@ func TestDBImportPostgres(t *testing.T) {
 	srcDB.SetMaxOpenConns(1) // one session, so the search_path holds for every statement
 	airflowtest.Fill(t.Context(), airflowtest.Create(t, srcDB, true, "2.9"))
 
-	targetURL := freshSchema(t, base)
+	targetURL := pgtest.SchemaURL(t, base)
 	h := newHome(t, "WINDSOCK__DATABASE__SQL_ALCHEMY_CONN="+targetURL, "WINDSOCK__CORE__FERNET_KEY="+importTargetKey)
 	pgURL := strings.Replace(srcURL, "postgres://", "postgresql+psycopg2://", 1)
 	rep := decodeReport(t, h.ok(t, "db", "import", pgURL, "--fernet-key", airflowtest.SourceKey, "-o", "json"))

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/windsock/windsock/internal/store/storetest"
+	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 )
 
 // recipe returns the shell block of the README between the cluster-recipe
@@ -26,7 +26,7 @@ func recipe(t *testing.T) string {
 // webserver against PostgreSQL) and runs a DAG through its webserver.
 func TestReadmeClusterRecipe(t *testing.T) {
 	t.Parallel()
-	dbURL := freshSchema(t, storetest.PostgresURL(t))
+	dbURL := pgtest.FreshSchemaURL(t)
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "dags"), 0o755); err != nil {
 		t.Fatal(err)

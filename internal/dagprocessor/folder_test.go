@@ -2,10 +2,7 @@ package dagprocessor
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,7 +14,7 @@ import (
 
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/postgres"
-	"github.com/windsock/windsock/internal/store/storetest"
+	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -199,32 +196,7 @@ func utf16LE(s string) []byte {
 // WINDSOCK_TEST_POSTGRES_URL (skipping without one, outside CI).
 func postgresStore(t *testing.T) store.Store {
 	t.Helper()
-	raw := storetest.PostgresURL(t)
-	ctx := context.Background()
-	admin, err := postgres.Open(ctx, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	schema := "test_" + hex.EncodeToString(rnd[:])
-	if _, err := admin.DB().ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := postgres.Open(ctx, u.String())
+	st, err := postgres.Open(context.Background(), pgtest.FreshSchemaURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,11 +100,13 @@ type TableReport struct {
 	IndexesRebuilt bool `json:"indexes_rebuilt,omitempty"`
 }
 
-// bulkTables are the tables whose secondary indexes a large import
-// suspends: keyed tables, whose clashes are judged on the unique indexes
-// that stay. Tables compared on content (log, task_fail) need their
-// indexes to find a row while importing.
-var bulkTables = map[string]bool{"dag_run": true, "task_instance": true}
+// bulkTable reports whether table is one of the store's bulk tables
+// (store.ImportBulkTables): written by ImportRowsBulk, and the ones whose
+// secondary indexes a large import suspends, since they are keyed and
+// their clashes are judged on the unique indexes that stay. Tables
+// compared on content (log, task_fail) need their indexes to find a row
+// while importing.
+func bulkTable(table string) bool { return slices.Contains(store.ImportBulkTables, table) }
 
 // Skip reasons, as reported.
 const (
@@ -253,7 +255,7 @@ func (im *importer) restorePaused(ctx context.Context, q store.Queries) error {
 func (im *importer) table(ctx context.Context, q store.Queries, table string) (err error) {
 	tr := &TableReport{Table: table, Skipped: map[string]int64{}}
 	im.report.Tables = append(im.report.Tables, tr)
-	if bulkTables[table] && !im.opts.DryRun {
+	if bulkTable(table) && !im.opts.DryRun {
 		// Also when this source lacks the table: an earlier import killed
 		// halfway may have left the indexes suspended.
 		defer func() {
@@ -265,7 +267,7 @@ func (im *importer) table(ctx context.Context, q store.Queries, table string) (e
 	if !im.src.Has(table) {
 		return nil
 	}
-	if bulkTables[table] && !im.opts.DryRun && im.opts.BulkRows > 0 {
+	if bulkTable(table) && !im.opts.DryRun && im.opts.BulkRows > 0 {
 		n, err := im.src.Count(ctx, table)
 		if err != nil {
 			return fmt.Errorf("import: count %s: %w", table, err)
@@ -371,7 +373,7 @@ func (im *importer) write(ctx context.Context, q store.Queries, b *batch, tr *Ta
 	if len(b.rows) > 0 {
 		params := &store.ImportRowsParams{Source: im.src.Name(), Table: b.table,
 			Columns: b.cols, Rows: b.rows, Overwrite: im.opts.Overwrite, SourceIDs: b.sourceIDs}
-		if bulkTables[b.table] {
+		if bulkTable(b.table) {
 			// The history's large tables: counted, not listed, by the
 			// store's fastest path.
 			counts, err := q.ImportRowsBulk(ctx, params)

@@ -1,45 +1,14 @@
 package metaport_test
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"testing"
 
 	"github.com/windsock/windsock/internal/metaport"
 	"github.com/windsock/windsock/internal/metaport/airflowtest"
 	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 	"github.com/windsock/windsock/internal/store/storetest"
 )
-
-// freshSchema returns base's URL with its search_path set to a new schema,
-// dropped when the test ends.
-func freshSchema(t testing.TB, base string) string {
-	t.Helper()
-	admin, err := postgres.Open(t.Context(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "metaport_" + hex.EncodeToString(b[:])
-	if _, err := admin.DB().Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestImportFromPostgres reads Airflow databases of several releases on
 // PostgreSQL (primary-key keysets, timestamptz keys for releases keyed by
@@ -52,7 +21,7 @@ func TestImportFromPostgres(t *testing.T) {
 	for _, v := range []string{"1.10", "2.2", "2.5", "2.9", "2.10"} {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
-			u := freshSchema(t, base)
+			u := pgtest.SchemaURL(t, base)
 			pst, err := postgres.Open(t.Context(), u)
 			if err != nil {
 				t.Fatal(err)
@@ -76,7 +45,7 @@ func TestImportFromPostgres(t *testing.T) {
 			}
 			// And into a PostgreSQL store: the later tables (notes by run
 			// id, the try history, JSON task_map keys) on that driver too.
-			pt, err := postgres.Open(t.Context(), freshSchema(t, base))
+			pt, err := postgres.Open(t.Context(), pgtest.SchemaURL(t, base))
 			if err != nil {
 				t.Fatal(err)
 			}

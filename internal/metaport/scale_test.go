@@ -15,7 +15,7 @@ import (
 	"github.com/windsock/windsock/internal/metaport/airflowtest"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/postgres"
-	"github.com/windsock/windsock/internal/store/storetest"
+	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 )
 
 // TestImportScale measures an import of WINDSOCK_IMPORT_SCALE_RUNS runs
@@ -57,7 +57,7 @@ func TestImportScale(t *testing.T) {
 
 	var st store.Store
 	if os.Getenv("WINDSOCK_IMPORT_SCALE_TARGET") == "postgres" {
-		pst, err := postgres.Open(t.Context(), freshSchema(t, storetest.PostgresURL(t)))
+		pst, err := postgres.Open(t.Context(), pgtest.FreshSchemaURL(t))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,8 +17,8 @@ const scrapeTimeout = 10 * time.Second
 
 var (
 	poolOpenDesc    = prometheus.NewDesc("airflow_pool_open_slots", "Free slots per pool (-1: unlimited).", []string{"pool_name"}, nil)
-	poolQueuedDesc  = prometheus.NewDesc("airflow_pool_queued_slots", "Queued task instances per pool.", []string{"pool_name"}, nil)
-	poolRunningDesc = prometheus.NewDesc("airflow_pool_running_slots", "Running task instances per pool.", []string{"pool_name"}, nil)
+	poolQueuedDesc  = prometheus.NewDesc("airflow_pool_queued_slots", "Slots of the task instances queued in each pool.", []string{"pool_name"}, nil)
+	poolRunningDesc = prometheus.NewDesc("airflow_pool_running_slots", "Slots of the task instances running in each pool.", []string{"pool_name"}, nil)
 	queuedDesc      = prometheus.NewDesc("airflow_executor_queued_tasks", "Task instances queued in the environment, waiting for an executor or worker to claim them.", nil, nil)
 	runningDesc     = prometheus.NewDesc("airflow_executor_running_tasks", "Task instances running.", nil, nil)
 	openDesc        = prometheus.NewDesc("airflow_executor_open_slots", "Slots free for more tries.", nil, nil)
@@ -80,50 +80,37 @@ func (c *Environment) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// collect reads the pools and their usage, two reads whatever the number
+// of pools: the environment's totals are the sums over every pool (pools
+// the table lacks too, as an instance's pool may have been deleted).
 func (c *Environment) collect(ctx context.Context, ch chan<- prometheus.Metric) error {
-	count := func(pool string, state windsock.TaskInstanceState) (int, error) {
-		p := &store.TaskInstanceQueryParams{States: []windsock.TaskInstanceState{state}, Limit: 1}
-		if pool != "" {
-			p.Pools = []string{pool}
-		}
-		_, n, err := c.Store.TaskInstanceQuery(ctx, p)
-		return n, err
-	}
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	queued, err := count("", windsock.TaskStateQueued)
-	if err != nil {
-		return fmt.Errorf("metrics: queued: %w", err)
-	}
-	gauge(queuedDesc, float64(queued))
-	if !c.OwnExecutors {
-		running, err := count("", windsock.TaskStateRunning)
-		if err != nil {
-			return fmt.Errorf("metrics: running: %w", err)
-		}
-		gauge(runningDesc, float64(running))
-		gauge(openDesc, float64(max(c.Parallelism-queued-running, 0)))
-	}
-
 	pools, err := c.Store.PoolList(ctx)
 	if err != nil {
 		return fmt.Errorf("metrics: pools: %w", err)
 	}
-	usage, err := c.Store.TaskInstanceSlotUsage(ctx)
+	usage, err := c.Store.PoolUsage(ctx)
 	if err != nil {
 		return fmt.Errorf("metrics: pool usage: %w", err)
 	}
+	queued, running := 0, 0
+	for _, states := range usage {
+		queued += states[windsock.TaskStateQueued].Tasks
+		running += states[windsock.TaskStateRunning].Tasks
+	}
+	gauge(queuedDesc, float64(queued))
+	if !c.OwnExecutors {
+		gauge(runningDesc, float64(running))
+		gauge(openDesc, float64(max(c.Parallelism-queued-running, 0)))
+	}
+	// As Airflow's scheduler reports them: slots (pool_slots summed), not
+	// task instances.
 	for _, p := range pools {
-		q, err := count(p.Pool, windsock.TaskStateQueued)
-		if err != nil {
-			return fmt.Errorf("metrics: pool %s: %w", p.Pool, err)
-		}
-		r, err := count(p.Pool, windsock.TaskStateRunning)
-		if err != nil {
-			return fmt.Errorf("metrics: pool %s: %w", p.Pool, err)
-		}
-		free := float64(p.Slots - usage.PoolSlots[p.Pool])
+		q := usage[p.Pool][windsock.TaskStateQueued].Slots
+		r := usage[p.Pool][windsock.TaskStateRunning].Slots
+		free := float64(p.Slots - q - r)
 		if p.Slots < 0 {
 			free = -1
 		}

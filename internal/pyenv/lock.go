@@ -5,36 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
+
+	"github.com/windsock/windsock/internal/atomicfile"
 )
 
 // lockDir takes an exclusive lock on dir (created if needed), waiting for
 // other processes of the home that hold it, or until ctx ends.
 func lockDir(ctx context.Context, dir string) (unlock func(), err error) {
+	// The environment's folder is made readable to all, as before it held
+	// a lock; the lock file itself is atomicfile's (0600).
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("python environment: %w", err)
 	}
-	path := filepath.Join(dir, ".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("python environment: %w", err)
-	}
-	// flock cannot be interrupted by ctx: it waits in a goroutine, and a
-	// lock obtained after the caller gave up is released at once.
-	done := make(chan error, 1)
-	go func() { done <- syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		return func() { f.Close() }, nil
-	case <-ctx.Done():
-		go func() {
-			<-done
-			f.Close()
-		}()
-		return nil, ctx.Err()
-	}
+	return atomicfile.LockContext(ctx, filepath.Join(dir, ".lock"))
 }

@@ -2,17 +2,14 @@ package scheduler
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/postgres"
-	"github.com/windsock/windsock/internal/store/storetest"
+	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -26,32 +23,11 @@ func (nopExecutor) Submit([]windsock.TaskInstanceKey) {}
 // processes would have, the first migrated.
 func sharedPostgres(t testing.TB, n int) []store.Store {
 	t.Helper()
-	base := storetest.PostgresURL(t)
 	ctx := context.Background()
-	admin, err := postgres.Open(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "sched_" + hex.EncodeToString(b[:])
-	if _, err := admin.DB().ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.DB().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := u.Query()
-	v.Set("search_path", schema)
-	u.RawQuery = v.Encode()
+	u := pgtest.FreshSchemaURL(t)
 	var out []store.Store
 	for i := range n {
-		st, err := postgres.Open(ctx, u.String())
+		st, err := postgres.Open(ctx, u)
 		if err != nil {
 			t.Fatal(err)
 		}

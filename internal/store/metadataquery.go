@@ -22,6 +22,20 @@ type MetadataQueries interface {
 	// state, for the states a pool reports (running, queued, scheduled,
 	// deferred).
 	PoolSlotsByState(ctx context.Context) (map[string]map[windsock.TaskInstanceState]int, error)
+	// PoolUsage returns, from one grouped read, pool name -> task instance
+	// state -> the task instances of that pool in that state and their
+	// pool_slots summed, for the states a pool reports (running, queued,
+	// scheduled, deferred). Pools nothing uses are absent, and pools
+	// that task instances name but the pool table lacks are there: a
+	// metrics scrape reads every pool's gauges and the environment's
+	// totals from it.
+	PoolUsage(ctx context.Context) (map[string]map[windsock.TaskInstanceState]PoolUse, error)
+}
+
+// PoolUse is what the task instances of one pool in one state hold.
+type PoolUse struct {
+	Tasks int // task instances
+	Slots int // their pool_slots summed
 }
 
 // EventLogQueryParams filters, orders and pages EventLogQuery. Zero values

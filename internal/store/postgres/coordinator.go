@@ -103,7 +103,9 @@ const (
 // ends, when the returned channel is closed. The connection is made by the
 // first listen, which fails if the database cannot be reached; a listen
 // for a scope the connection does not LISTEN for yet makes it reconnect
-// with that scope's channels too (the others get "": look again). Either
+// with that scope's channels too (the others get "": look again); one
+// that it still LISTENs for, though no listener wanted it any more, is
+// taken as it is. Either
 // way the channels are LISTENed before listen returns, so nothing
 // committed afterwards is missed. Later breaks are retried with backoff,
 // and each reconnection delivers "" because notifications sent meanwhile
@@ -127,6 +129,12 @@ func (l *listener) listen(ctx context.Context, scope, name string) (<-chan strin
 	l.scopeSubs[scope]++
 	var wait *connectAttempt
 	newScope := !slices.Contains(l.scopes, scope)
+	// A new scope needs a connection that LISTENs for it, unless it was
+	// dropped while the held connection still LISTENs for it (see
+	// unsubscribe): that one is taken as it is. Should it be closing, run
+	// makes the next one with l.scopes, this scope among them, and tells
+	// every listener to look again.
+	unheard := newScope && (l.conn == nil || !slices.Contains(l.listened, scope))
 	if newScope {
 		l.scopes = append(l.scopes, scope)
 	}
@@ -159,12 +167,12 @@ func (l *listener) listen(ctx context.Context, scope, name string) (<-chan strin
 			close(wait.ready)
 			go l.run(loopCtx, conn)
 		}
-	case newScope || l.connecting:
+	case unheard || l.connecting:
 		// Wait for the first connection, being made; or have the one held
 		// replaced by one that LISTENs for this scope too.
 		wait = &connectAttempt{scope: scope, ready: make(chan struct{})}
 		l.waiting = append(l.waiting, wait)
-		if newScope && l.conn != nil {
+		if unheard && l.conn != nil {
 			_ = l.conn.PgConn().Conn().Close() // run reconnects
 		}
 	}

@@ -105,3 +105,75 @@ func TestListenerForgetsClosedEnvironments(t *testing.T) {
 		}
 	}
 }
+
+// TestListenAgainKeepsTheConnection: a scope whose last listener just
+// went is dropped from the scopes wanted while the held connection still
+// LISTENs for it (it is not worth a reconnection on its own); a Listen for
+// it then takes that connection as it is, instead of closing it and
+// making another, and gets the scope's notifications on it.
+func TestListenAgainKeepsTheConnection(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	l, err := postgres.NewListener(srv.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scopes := []string{"again_a", "again_b", "again_c"}
+	stops := map[string]context.CancelFunc{}
+	for _, scope := range scopes {
+		ctx, stop := context.WithCancel(t.Context())
+		t.Cleanup(stop)
+		if _, err := l.Listen(ctx, scope, sqlstore.ChannelName(scope, store.ChannelQueued)); err != nil {
+			t.Fatal(err)
+		}
+		stops[scope] = stop
+	}
+	pid, listened, _ := l.State()
+	if pid == 0 || !slices.Equal(listened, scopes) {
+		t.Fatalf("held connection %d LISTENs for %v, want %v", pid, listened, scopes)
+	}
+
+	// The last listener of again_a goes: one stale scope of three is
+	// kept on the connection. Its end is seen by a goroutine: wait for it.
+	stops["again_a"]()
+	waitUntil(t, func() bool { _, _, wanted := l.State(); return !slices.Contains(wanted, "again_a") })
+	if now, listened, _ := l.State(); now != pid || !slices.Contains(listened, "again_a") {
+		t.Fatalf("after the scope went: connection %d LISTENs for %v; want %d still, with again_a", now, listened, pid)
+	}
+
+	channel := sqlstore.ChannelName("again_a", store.ChannelQueued)
+	got, err := l.Listen(t.Context(), "again_a", channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now, listened, wanted := l.State(); now != pid || !slices.Contains(listened, "again_a") || !slices.Contains(wanted, "again_a") {
+		t.Fatalf("after listening again: connection %d LISTENs for %v (wanted %v); want the same connection %d", now, listened, wanted, pid)
+	}
+	if _, err := srv.admin.DB().ExecContext(t.Context(), "SELECT pg_notify($1, 'hello')", channel); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case payload := <-got:
+		if payload != "hello" {
+			t.Fatalf("first delivery %q, want hello (a reconnection tells listeners to look again)", payload)
+		}
+	case <-time.After(time.Minute): // a bound for a loaded machine only
+		t.Fatal("the scope listened for again got no notification")
+	}
+}
+
+// waitUntil waits for cond, looking again every few milliseconds, for a
+// minute at most (a bound for a loaded machine only).
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.After(time.Minute)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-timeout:
+			t.Fatal("condition not met within a minute")
+		}
+	}
+}

@@ -39,20 +39,10 @@ func (q *queries) ImportRowsBulk(ctx context.Context, p *store.ImportRowsParams)
 	if err != nil {
 		return nil, err
 	}
-	idx := map[string]int{}
-	for i, c := range p.Columns {
-		idx[c] = i
-	}
-	rows := make([][]any, len(p.Rows))
-	for i, row := range p.Rows {
-		if len(row) != len(p.Columns) {
-			return nil, windsock.Errorf(windsock.EINVALID, "import %s: row %d has %d values for %d columns", p.Table, i, len(row), len(p.Columns))
-		}
-		a := make([]any, len(row))
-		for j, v := range row {
-			a[j] = importValue(v)
-		}
-		rows[i] = a
+	idx := columnIndex(p.Columns)
+	rows, err := importArgs(p)
+	if err != nil {
+		return nil, err
 	}
 	counts := store.ImportCounts{}
 	err = q.inTx(ctx, func(q *queries) error {
@@ -83,13 +73,8 @@ func (q *queries) importDirect(ctx context.Context, p *store.ImportRowsParams, s
 		}
 	}()
 	q.noteMembership(st.head)
-	parents := map[string]int64{}
-	pending := make([][]any, 0, importRowsPerStatement)
-	args := make([]any, 0, importRowsPerStatement*len(p.Columns))
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
+	note := func(_ int, o store.ImportOutcome) { counts[o]++ }
+	return q.importStatements(ctx, p, spec, st, idx, rows, note, func(pending []int, args []any) error {
 		var res sql.Result
 		var err error
 		if len(pending) == importRowsPerStatement {
@@ -111,57 +96,25 @@ func (q *queries) importDirect(ctx context.Context, p *store.ImportRowsParams, s
 			return err
 		}
 		counts[store.ImportWritten] += n
-		if kept := int64(len(pending)) - n; kept > 0 {
-			if p.Table == "dag_run" && !p.Overwrite {
-				// Kept because of its run_id, or because another run
-				// holds its logical date? Asked only when a statement
-				// kept rows: a first import never does.
-				for _, a := range pending {
-					held, err := q.importRunHeld(ctx, a, idx)
-					if err != nil {
-						return err
-					}
-					if !held {
-						counts[store.ImportKeyTaken]++
-						kept--
-					}
+		kept := int64(len(pending)) - n
+		if kept > 0 && p.Table == "dag_run" && !p.Overwrite {
+			// Kept because of its run_id, or because another run holds
+			// its logical date? Asked only when a statement kept rows: a
+			// first import never does. The rows written are held too.
+			for _, i := range pending {
+				o, err := q.importKept(ctx, p, rows[i], idx)
+				if err != nil {
+					return err
+				}
+				if o == store.ImportKeyTaken {
+					counts[o]++
+					kept--
 				}
 			}
-			counts[store.ImportExists] += kept
 		}
-		pending, args = pending[:0], args[:0]
+		counts[store.ImportExists] += kept
 		return nil
-	}
-	for _, a := range rows {
-		if spec.parent == "run" {
-			runID, err := q.importParent(ctx, spec.parent, a, idx, parents)
-			if err != nil {
-				return err
-			}
-			if runID == 0 {
-				counts[store.ImportNoParent]++
-				continue
-			}
-		}
-		if p.Table == "dag_run" && p.Overwrite {
-			taken, err := q.importDateTaken(ctx, a, idx)
-			if err != nil {
-				return err
-			}
-			if taken {
-				counts[store.ImportKeyTaken]++
-				continue
-			}
-		}
-		pending = append(pending, a)
-		args = append(args, a...)
-		if len(pending) == importRowsPerStatement {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
+	})
 }
 
 // importStaged copies rows into a staging table and moves them into

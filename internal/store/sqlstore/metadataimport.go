@@ -270,13 +270,14 @@ func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]
 	if spec.returnsID && len(p.SourceIDs) != len(p.Rows) {
 		return nil, windsock.Errorf(windsock.EINVALID, "import %s: %d source ids for %d rows", p.Table, len(p.SourceIDs), len(p.Rows))
 	}
-	idx := map[string]int{}
-	for i, c := range p.Columns {
-		idx[c] = i
+	idx := columnIndex(p.Columns)
+	rows, err := importArgs(p)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]store.ImportOutcome, len(p.Rows))
 	if spec.batched {
-		err = q.inTx(ctx, func(q *queries) error { return q.importBatched(ctx, p, spec, st, idx, out) })
+		err = q.inTx(ctx, func(q *queries) error { return q.importBatched(ctx, p, spec, st, idx, rows, out) })
 		if err != nil {
 			return nil, err
 		}
@@ -284,14 +285,7 @@ func (q *queries) ImportRows(ctx context.Context, p *store.ImportRowsParams) ([]
 	}
 	err = q.inTx(ctx, func(q *queries) error {
 		parents := map[string]int64{} // parent key -> run id (0: absent)
-		for i, row := range p.Rows {
-			if len(row) != len(p.Columns) {
-				return windsock.Errorf(windsock.EINVALID, "import %s: row %d has %d values for %d columns", p.Table, i, len(row), len(p.Columns))
-			}
-			args := make([]any, len(row), len(row)+1)
-			for j, v := range row {
-				args[j] = importValue(v)
-			}
+		for i, args := range rows {
 			if spec.parent != "" {
 				runID, err := q.importParent(ctx, spec.parent, args, idx, parents)
 				if err != nil {
@@ -509,87 +503,73 @@ func (q *queries) ImportAsideList(ctx context.Context, source string) ([]*store.
 // limits on parameters (SQLite 32766, PostgreSQL 65535).
 const importRowsPerStatement = 400
 
-// importBatched writes keyed rows with multi-row inserts. The keys a
-// statement returns are the rows it wrote; the others were kept.
-func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, spec importTable, st *importStatement, idx map[string]int, out []store.ImportOutcome) error {
-	parents := map[string]int64{}
-	var pending []int // row indexes of the statement being built
-	var args []any
-	keys := map[string]int{} // key -> row index, in the statement being built
-	keyOf := func(a []any) string { return importKey(a, st.findCols) }
-	rowArgs := make([][]any, len(p.Rows))
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		query := st.head + strings.TrimSuffix(strings.Repeat(st.values+", ", len(pending)), ", ") + st.conflict + st.returning
-		rows, err := q.query(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("import %s: %w", p.Table, err)
-		}
-		written := map[string]bool{}
-		for rows.Next() {
-			vals := make([]any, len(st.keyCols))
-			ptrs := make([]any, len(vals))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return fmt.Errorf("import %s: %w", p.Table, err)
-			}
-			var sb strings.Builder
-			for _, v := range vals {
-				if b, ok := v.([]byte); ok {
-					v = string(b)
-				}
-				fmt.Fprint(&sb, v, "\x00")
-			}
-			written[sb.String()] = true
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("import %s: %w", p.Table, err)
-		}
-		for _, i := range pending {
-			if written[keyOf(rowArgs[i])] {
-				out[i] = store.ImportWritten
-				continue
-			}
-			out[i] = store.ImportExists
-			if p.Table == "dag_run" && !p.Overwrite {
-				// Kept because of its run_id, or because another run
-				// holds its logical date?
-				held, err := q.importRunHeld(ctx, rowArgs[i], idx)
-				if err != nil {
-					return err
-				}
-				if !held {
-					out[i] = store.ImportKeyTaken
-				}
-			}
-		}
-		pending, args, keys = pending[:0], args[:0], map[string]int{}
-		return nil
+// columnIndex maps each of cols to its position.
+func columnIndex(cols []string) map[string]int {
+	idx := make(map[string]int, len(cols))
+	for i, c := range cols {
+		idx[c] = i
 	}
+	return idx
+}
+
+// importArgs returns p's rows as the parameters the store writes (see
+// importValue), each with room for a looked-up run id; a row with more or
+// fewer values than p.Columns is EINVALID.
+func importArgs(p *store.ImportRowsParams) ([][]any, error) {
+	rows := make([][]any, len(p.Rows))
 	for i, row := range p.Rows {
 		if len(row) != len(p.Columns) {
-			return windsock.Errorf(windsock.EINVALID, "import %s: row %d has %d values for %d columns", p.Table, i, len(row), len(p.Columns))
+			return nil, windsock.Errorf(windsock.EINVALID, "import %s: row %d has %d values for %d columns", p.Table, i, len(row), len(p.Columns))
 		}
 		a := make([]any, len(row), len(row)+1)
 		for j, v := range row {
 			a[j] = importValue(v)
 		}
+		rows[i] = a
+	}
+	return rows, nil
+}
+
+// importStatements is the loop of the imports by multi-row inserts:
+// ImportRows' keyed tables and ImportRowsBulk without a copy protocol.
+// It looks up each row's parent run (ImportNoParent when it is not
+// there; xcom rows get the run's id appended), sets aside a dag_run row
+// whose logical date another run holds when overwriting (ImportKeyTaken),
+// and hands the others to write importRowsPerStatement at a time (their
+// indexes in rows and their values in order), never a key twice in one
+// statement: PostgreSQL refuses to update a row twice in one statement,
+// so the second goes in the next. note records the rows set aside; write
+// records the outcome of the rows it is given.
+func (q *queries) importStatements(ctx context.Context, p *store.ImportRowsParams, spec importTable, st *importStatement, idx map[string]int, rows [][]any,
+	note func(i int, o store.ImportOutcome), write func(pending []int, args []any) error) error {
+	parents := map[string]int64{}
+	pending := make([]int, 0, importRowsPerStatement)
+	args := make([]any, 0, importRowsPerStatement*(len(p.Columns)+1))
+	keys := map[string]bool{} // in the statement being built
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		if err := write(pending, args); err != nil {
+			return err
+		}
+		pending, args = pending[:0], args[:0]
+		clear(keys)
+		return nil
+	}
+	for i, a := range rows {
 		if spec.parent != "" {
 			runID, err := q.importParent(ctx, spec.parent, a, idx, parents)
 			if err != nil {
 				return err
 			}
 			if runID == 0 {
-				out[i] = store.ImportNoParent
+				note(i, store.ImportNoParent)
 				continue
 			}
 			if p.Table == "xcom" {
 				a = append(a, runID)
+				rows[i] = a
 			}
 		}
 		if p.Table == "dag_run" && p.Overwrite {
@@ -598,20 +578,17 @@ func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, 
 				return err
 			}
 			if taken {
-				out[i] = store.ImportKeyTaken
+				note(i, store.ImportKeyTaken)
 				continue
 			}
 		}
-		rowArgs[i] = a
-		k := keyOf(a)
-		if _, dup := keys[k]; dup {
-			// The same key twice in one statement: PostgreSQL refuses to
-			// update a row twice, so the second goes in the next one.
+		k := importKey(a, st.findCols)
+		if keys[k] {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
-		keys[k] = i
+		keys[k] = true
 		pending = append(pending, i)
 		args = append(args, a...)
 		if len(pending) == importRowsPerStatement {
@@ -621,6 +598,73 @@ func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, 
 		}
 	}
 	return flush()
+}
+
+// importKept is the outcome of a row a statement did not write: it was
+// there already, or (a dag_run row not overwriting, whose run_id is not
+// there) another run holds its logical date.
+func (q *queries) importKept(ctx context.Context, p *store.ImportRowsParams, a []any, idx map[string]int) (store.ImportOutcome, error) {
+	if p.Table != "dag_run" || p.Overwrite {
+		return store.ImportExists, nil
+	}
+	held, err := q.importRunHeld(ctx, a, idx)
+	if err != nil || held {
+		return store.ImportExists, err
+	}
+	return store.ImportKeyTaken, nil
+}
+
+// importBatched writes keyed rows with multi-row inserts. The keys a
+// statement returns are the rows it wrote; the others were kept.
+func (q *queries) importBatched(ctx context.Context, p *store.ImportRowsParams, spec importTable, st *importStatement, idx map[string]int, rows [][]any, out []store.ImportOutcome) error {
+	note := func(i int, o store.ImportOutcome) { out[i] = o }
+	return q.importStatements(ctx, p, spec, st, idx, rows, note, func(pending []int, args []any) error {
+		query := st.head + strings.TrimSuffix(strings.Repeat(st.values+", ", len(pending)), ", ") + st.conflict + st.returning
+		written, err := q.importReturned(ctx, query, args, len(st.keyCols))
+		if err != nil {
+			return fmt.Errorf("import %s: %w", p.Table, err)
+		}
+		for _, i := range pending {
+			if written[importKey(rows[i], st.findCols)] {
+				out[i] = store.ImportWritten
+				continue
+			}
+			if out[i], err = q.importKept(ctx, p, rows[i], idx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// importReturned runs a multi-row insert returning the keys (of n
+// columns) of the rows it wrote, each as importKey makes it.
+func (q *queries) importReturned(ctx context.Context, query string, args []any, n int) (map[string]bool, error) {
+	rows, err := q.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	written := map[string]bool{}
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		var sb strings.Builder
+		for _, v := range vals {
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			fmt.Fprint(&sb, v, "\x00")
+		}
+		written[sb.String()] = true
+	}
+	return written, rows.Close()
 }
 
 // importKey is a row's key (the values at cols) as one string.

@@ -140,9 +140,26 @@ func scanEventLog(row rowScanner) (*windsock.EventLog, error) {
 	return &e, nil
 }
 
-// PoolSlotsByState sums pool_slots per pool and state in one GROUP BY.
+// PoolSlotsByState sums pool_slots per pool and state, from PoolUsage.
 func (q *queries) PoolSlotsByState(ctx context.Context) (map[string]map[windsock.TaskInstanceState]int, error) {
-	rows, err := q.query(ctx, `SELECT pool, state, SUM(pool_slots) FROM task_instance
+	usage, err := q.PoolUsage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[windsock.TaskInstanceState]int, len(usage))
+	for pool, states := range usage {
+		out[pool] = make(map[windsock.TaskInstanceState]int, len(states))
+		for state, u := range states {
+			out[pool][state] = u.Slots
+		}
+	}
+	return out, nil
+}
+
+// PoolUsage counts task instances and sums their pool_slots per pool and
+// state in one GROUP BY.
+func (q *queries) PoolUsage(ctx context.Context) (map[string]map[windsock.TaskInstanceState]store.PoolUse, error) {
+	rows, err := q.query(ctx, `SELECT pool, state, COUNT(*), SUM(pool_slots) FROM task_instance
 		WHERE state IN (?, ?, ?, ?) GROUP BY pool, state`,
 		string(windsock.TaskStateRunning), string(windsock.TaskStateQueued),
 		string(windsock.TaskStateScheduled), string(windsock.TaskStateDeferred))
@@ -150,17 +167,17 @@ func (q *queries) PoolSlotsByState(ctx context.Context) (map[string]map[windsock
 		return nil, fmt.Errorf("read pool usage: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]map[windsock.TaskInstanceState]int{}
+	out := map[string]map[windsock.TaskInstanceState]store.PoolUse{}
 	for rows.Next() {
 		var pool, state string
-		var slots int
-		if err := rows.Scan(&pool, &state, &slots); err != nil {
+		var u store.PoolUse
+		if err := rows.Scan(&pool, &state, &u.Tasks, &u.Slots); err != nil {
 			return nil, fmt.Errorf("read pool usage: %w", err)
 		}
 		if out[pool] == nil {
-			out[pool] = map[windsock.TaskInstanceState]int{}
+			out[pool] = map[windsock.TaskInstanceState]store.PoolUse{}
 		}
-		out[pool][windsock.TaskInstanceState(state)] += slots
+		out[pool][windsock.TaskInstanceState(state)] = u
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read pool usage: %w", err)

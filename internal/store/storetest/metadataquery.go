@@ -77,10 +77,11 @@ func testMetadataQueries(t *testing.T, open OpenFunc) {
 		}
 	})
 
-	t.Run("PoolSlotsByState", func(t *testing.T) {
+	t.Run("PoolUsage", func(t *testing.T) {
 		t.Parallel()
 		ctx, st := setup(t, open)
-		tis := createRun(t, ctx, st, newRun("etl", 1), "a", "b", "c", "d", "e", "f")
+		mustNo(t, st.PoolUpsert(ctx, &windsock.Pool{Pool: "big", Slots: 10}))
+		tis := createRun(t, ctx, st, newRun("etl", 1), "a", "b", "c", "d", "e", "f", "g", "h")
 		set := func(ti *windsock.TaskInstance, state windsock.TaskInstanceState, pool string, slots int) {
 			ti.State, ti.Pool, ti.PoolSlots = state, pool, slots
 			_, err := st.TaskInstanceUpdate(ctx, ti)
@@ -89,17 +90,31 @@ func testMetadataQueries(t *testing.T, open OpenFunc) {
 		set(tis[0], windsock.TaskStateRunning, "default_pool", 2)
 		set(tis[1], windsock.TaskStateRunning, "default_pool", 1)
 		set(tis[2], windsock.TaskStateQueued, "big", 3)
-		set(tis[3], windsock.TaskStateScheduled, "big", 1)
+		set(tis[3], windsock.TaskStateQueued, "big", 1)
 		set(tis[4], windsock.TaskStateDeferred, "big", 4)
 		set(tis[5], windsock.TaskStateSuccess, "big", 5)
-		got, err := st.PoolSlotsByState(ctx)
+		set(tis[6], windsock.TaskStateQueued, "gone", 2) // a pool the table lacks
+		set(tis[7], windsock.TaskStateScheduled, "big", 1)
+		got, err := st.PoolUsage(ctx)
 		mustNo(t, err)
-		want := map[string]map[windsock.TaskInstanceState]int{
-			"default_pool": {windsock.TaskStateRunning: 3},
-			"big":          {windsock.TaskStateQueued: 3, windsock.TaskStateScheduled: 1, windsock.TaskStateDeferred: 4},
+		want := map[string]map[windsock.TaskInstanceState]store.PoolUse{
+			"default_pool": {windsock.TaskStateRunning: {Tasks: 2, Slots: 3}},
+			"big": {windsock.TaskStateQueued: {Tasks: 2, Slots: 4}, windsock.TaskStateDeferred: {Tasks: 1, Slots: 4},
+				windsock.TaskStateScheduled: {Tasks: 1, Slots: 1}},
+			"gone": {windsock.TaskStateQueued: {Tasks: 1, Slots: 2}},
 		}
 		if !maps.EqualFunc(got, want, maps.Equal) {
-			t.Errorf("PoolSlotsByState = %v, want %v", got, want)
+			t.Errorf("PoolUsage = %v, want %v", got, want)
+		}
+		slots, err := st.PoolSlotsByState(ctx)
+		mustNo(t, err)
+		wantSlots := map[string]map[windsock.TaskInstanceState]int{
+			"default_pool": {windsock.TaskStateRunning: 3},
+			"big":          {windsock.TaskStateQueued: 4, windsock.TaskStateDeferred: 4, windsock.TaskStateScheduled: 1},
+			"gone":         {windsock.TaskStateQueued: 2},
+		}
+		if !maps.EqualFunc(slots, wantSlots, maps.Equal) {
+			t.Errorf("PoolSlotsByState = %v, want %v", slots, wantSlots)
 		}
 	})
 }

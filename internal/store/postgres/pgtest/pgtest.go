@@ -21,10 +21,16 @@ import (
 // storetest.PostgresURL).
 func FreshSchemaURL(tb testing.TB) string {
 	tb.Helper()
-	base := storetest.PostgresURL(tb)
+	return SchemaURL(tb, storetest.PostgresURL(tb))
+}
+
+// SchemaURL is FreshSchemaURL on the server at base (another cluster, or
+// a URL a diagnostic was given).
+func SchemaURL(tb testing.TB, base string) string {
+	tb.Helper()
 	admin, err := postgres.Open(tb.Context(), base)
 	if err != nil {
-		tb.Fatalf("open %s: %v", storetest.PostgresURLEnv, err)
+		tb.Fatalf("open the test server: %v", err)
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -42,7 +48,7 @@ func FreshSchemaURL(tb testing.TB) string {
 	})
 	u, err := url.Parse(base)
 	if err != nil {
-		tb.Fatalf("parse %s: %v", storetest.PostgresURLEnv, err)
+		tb.Fatalf("parse the test server URL: %v", err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
