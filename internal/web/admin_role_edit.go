@@ -23,6 +23,7 @@ type permissionRow struct {
 
 type roleEditData struct {
 	Role     string
+	Version  string
 	Builtin  bool
 	APIPath  string
 	Rows     []permissionRow
@@ -33,9 +34,11 @@ type roleEditData struct {
 
 // roleEdit is Security > List Roles > Edit: every action on every global
 // resource, and on each stored DAG's per-DAG resources, as a grid of
-// checkboxes. Saving replaces the role's permissions through the REST API
-// (PUT /api/v1/roles/{name}/permissions), which does the checks; the page
-// opens only for who may edit roles.
+// checkboxes. Saving sends only the boxes ticked or unticked since the page
+// was rendered, with the role's version then, through the REST API (PATCH
+// /api/v1/roles/{name}/permissions), which does the checks and refuses the
+// change if the role was changed meanwhile; the page opens only for who
+// may edit roles.
 func (s *Server) roleEdit(w http.ResponseWriter, r *http.Request) error {
 	can, err := s.adminPage(r, auth.ResourceRole)
 	if err != nil {
@@ -72,7 +75,7 @@ func (s *Server) roleEdit(w http.ResponseWriter, r *http.Request) error {
 			resources = append(resources, p.Resource)
 		}
 	}
-	d := roleEditData{Role: role.Name, Builtin: auth.IsBuiltinRole(role.Name), Actions: auth.Actions(),
+	d := roleEditData{Role: role.Name, Version: auth.RoleVersion(role.Permissions), Builtin: auth.IsBuiltinRole(role.Name), Actions: auth.Actions(),
 		APIPath: "/api/v1/roles/" + url.PathEscape(role.Name) + "/permissions"}
 	granted := permissionSet(role.Permissions)
 	locked := permissionSet(auth.BuiltinPermissions(role.Name))
