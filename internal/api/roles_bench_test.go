@@ -13,6 +13,7 @@ import (
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/store/sqlite"
+	"github.com/windsock/windsock/internal/store/sqlstore"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -22,21 +23,7 @@ import (
 // the check moved to auth alone; twice before) and reading the role.
 func BenchmarkPutRolePermissions(b *testing.B) {
 	ctx := b.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "windsock.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := auth.EnsureBuiltinRoles(ctx, st); err != nil {
-		b.Fatal(err)
-	}
-	if err := st.UserCreate(ctx, &windsock.User{Username: "admin", FirstName: "a", LastName: "a", Email: "a@example.com",
-		Password: passwordHash(), Active: true, Roles: []string{auth.RoleAdmin}}); err != nil {
-		b.Fatal(err)
-	}
+	st := benchStore(b)
 	var perms []windsock.Permission
 	var actions []actionResource
 	for i := range 5000 {
@@ -65,4 +52,26 @@ func BenchmarkPutRolePermissions(b *testing.B) {
 			b.Fatalf("PUT: %d %s", rec.Code, rec.Body)
 		}
 	}
+}
+
+// benchStore is a migrated SQLite store with the built-in roles and an
+// Admin user "admin", for benchmarks that serve requests.
+func benchStore(b *testing.B) *sqlstore.Store {
+	ctx := b.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "windsock.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := auth.EnsureBuiltinRoles(ctx, st); err != nil {
+		b.Fatal(err)
+	}
+	if err := st.UserCreate(ctx, &windsock.User{Username: "admin", FirstName: "A", LastName: "B",
+		Password: passwordHash(), Active: true, Roles: []string{auth.RoleAdmin}}); err != nil {
+		b.Fatal(err)
+	}
+	return st
 }
