@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/store"
@@ -30,11 +32,20 @@ type roleEditData struct {
 	Actions  []string
 	Granted  int
 	Possible int
+	// Filter keeps the resources whose name contains it (any case).
+	Filter string
+	Pager  pager
 }
+
+// roleEditPageSize is how many resources the role editor shows at once: a
+// role over thousands of DAGs has two resources per DAG, five boxes each,
+// and all of them on one page made it tens of megabytes. Saving sends only
+// the boxes changed, so each page is saved on its own.
+const roleEditPageSize = 500
 
 // roleEdit is Security > List Roles > Edit: every action on every global
 // resource, and on each stored DAG's per-DAG resources, as a grid of
-// checkboxes. Saving sends only the boxes ticked or unticked since the page
+// checkboxes, a page of resources at a time (?page=, ?resource= filters). Saving sends only the boxes ticked or unticked since the page
 // was rendered, with the role's version then, through the REST API (PATCH
 // /api/v1/roles/{name}/permissions), which does the checks and refuses the
 // change if the role was changed meanwhile; the page opens only for who
@@ -76,7 +87,18 @@ func (s *Server) roleEdit(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	d := roleEditData{Role: role.Name, Version: auth.RoleVersion(role.Permissions), Builtin: auth.IsBuiltinRole(role.Name), Actions: auth.Actions(),
-		APIPath: "/api/v1/roles/" + url.PathEscape(role.Name) + "/permissions"}
+		APIPath: "/api/v1/roles/" + url.PathEscape(role.Name) + "/permissions", Filter: strings.TrimSpace(r.URL.Query().Get("resource"))}
+	d.Granted, d.Possible = len(role.Permissions), len(resources)*len(d.Actions)
+	if d.Filter != "" {
+		want := strings.ToLower(d.Filter)
+		resources = slices.DeleteFunc(resources, func(res string) bool { return !strings.Contains(strings.ToLower(res), want) })
+	}
+	page, err := pageParam(r)
+	if err != nil {
+		return err
+	}
+	d.Pager = newPager(r, page, roleEditPageSize, len(resources))
+	resources = resources[min((page-1)*roleEditPageSize, len(resources)):min(page*roleEditPageSize, len(resources))]
 	granted := permissionSet(role.Permissions)
 	locked := permissionSet(auth.BuiltinPermissions(role.Name))
 	for _, res := range resources {
@@ -88,7 +110,6 @@ func (s *Server) roleEdit(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	d.Granted, d.Possible = len(role.Permissions), len(resources)*len(d.Actions)
 	return s.render(w, r, http.StatusOK, "admin_role_edit", Page{Title: "Edit role " + role.Name, Nav: "admin", Data: d})
 }
 

@@ -98,8 +98,17 @@ func TestRoleEditLargeRole(t *testing.T) {
 		t.Fatalf("the test's role is too small: its whole set is %d bytes", len(whole))
 	}
 
+	// The editor shows a page of resources at a time (it was 17 MB for
+	// this role on one page), and finds any by name.
 	page := e.page("/roles/edit/fleet", "admin", http.StatusOK)
-	contains(t, page, "20000 of ", `value="can_read:DAG:dag_00042" checked`)
+	contains(t, page, "20000 of 100175 permissions granted", `value="can_read:DAG Run:dag_00042" checked`,
+		`<span id="page-info">1&ndash;500 of 20035 (page 1 of 41)</span>`, `href="/roles/edit/fleet?page=2" rel="next"`)
+	if len(page) > 1<<20 {
+		t.Errorf("the editor's page is %d bytes", len(page))
+	}
+	found := e.page("/roles/edit/fleet?resource=DAG_0432", "admin", http.StatusOK)
+	contains(t, found, `value="can_read:DAG:dag_04321" checked`, `value="can_edit:DAG Run:dag_04329" aria-label`, `1&ndash;20 of 20<`)
+	lacks(t, found, `value="can_read:DAG:dag_00042"`)
 	version := pageVersion(t, page)
 	c := e.session("admin")
 	h := http.Header{"Content-Type": {"application/json"}, "X-Csrf-Token": {e.csrf(c)}}
