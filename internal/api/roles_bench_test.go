@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
-	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/store/sqlstore"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -54,22 +52,11 @@ func BenchmarkPutRolePermissions(b *testing.B) {
 	}
 }
 
-// benchStore is a migrated SQLite store with the built-in roles and an
-// Admin user "admin", for benchmarks that serve requests.
+// benchStore is rolesStore with an Admin user "admin", for benchmarks
+// that serve requests.
 func benchStore(b *testing.B) *sqlstore.Store {
-	ctx := b.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "windsock.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := auth.EnsureBuiltinRoles(ctx, st); err != nil {
-		b.Fatal(err)
-	}
-	if err := st.UserCreate(ctx, &windsock.User{Username: "admin", FirstName: "A", LastName: "B",
+	st := rolesStore(b)
+	if err := st.UserCreate(b.Context(), &windsock.User{Username: "admin", FirstName: "A", LastName: "B",
 		Password: passwordHash(), Active: true, Roles: []string{auth.RoleAdmin}}); err != nil {
 		b.Fatal(err)
 	}
