@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/store"
-	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -853,23 +851,9 @@ func TestDAGAuthorizationMatrix(t *testing.T) {
 // run of 100 task instances per DAG (100,000 in all).
 func benchDAGServer(b *testing.B, runs bool) *httptest.Server {
 	ctx := b.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "windsock.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := auth.EnsureBuiltinRoles(ctx, st); err != nil {
-		b.Fatal(err)
-	}
-	if err := st.UserCreate(ctx, &windsock.User{Username: "admin", FirstName: "A", LastName: "B",
-		Password: passwordHash(), Active: true, Roles: []string{auth.RoleAdmin}}); err != nil {
-		b.Fatal(err)
-	}
+	st := benchStore(b)
 	parsed := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	err = st.InTx(ctx, func(q store.Queries) error {
+	err := st.InTx(ctx, func(q store.Queries) error {
 		for i := range 1000 {
 			id := fmt.Sprintf("dag_%04d", i)
 			if err := q.DAGUpsert(ctx, &store.DAGUpsertParams{DagID: id, Fileloc: "/dags/" + id + ".yaml",

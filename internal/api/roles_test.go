@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/windsock"
 )
 
 func TestRoles(t *testing.T) {
@@ -200,5 +202,61 @@ func TestPutRolePermissions(t *testing.T) {
 	e.ok(e.do("PUT", "/api/v1/roles/Viewer/permissions", "admin", map[string]any{"actions": keep}), http.StatusOK, &role)
 	if len(role.Actions) != len(viewer.Permissions)+1 {
 		t.Fatalf("Viewer has %d permissions, want %d", len(role.Actions), len(viewer.Permissions)+1)
+	}
+}
+
+// TestPatchRolePermissions: the role editor's save grants and revokes only
+// what it lists, against the version it was rendered from; a stale version
+// is a 409 that changes nothing; a grant must name a known permission, a
+// revocation need not (an imported role's unknown resource can go), and a
+// built-in role keeps its defaults. Answers are checked against
+// openapi.yaml.
+func TestPatchRolePermissions(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ar := func(action, resource string) map[string]any {
+		return map[string]any{"action": map[string]string{"name": action}, "resource": map[string]string{"name": resource}}
+	}
+	odd := windsock.Permission{Action: auth.ActionRead, Resource: "Some Plugin View"}
+	start := []windsock.Permission{{Action: auth.ActionRead, Resource: "DAG:etl"}, {Action: auth.ActionEdit, Resource: "DAG:etl"}, odd}
+	if err := e.st.RoleCreate(e.ctx, &windsock.Role{Name: "team", Permissions: start}); err != nil {
+		t.Fatal(err)
+	}
+	v0 := auth.RoleVersion(start)
+	var out rolePermissionsEditedJSON
+	e.ok(e.doChecked("PATCH", "/api/v1/roles/team/permissions", "admin", map[string]any{"version": v0,
+		"grant": []any{ar("can_read", "DAG:sales")}, "revoke": []any{ar("can_edit", "DAG:etl"), ar(odd.Action, odd.Resource)}}),
+		http.StatusOK, &out)
+	want := []windsock.Permission{{Action: auth.ActionRead, Resource: "DAG:etl"}, {Action: auth.ActionRead, Resource: "DAG:sales"}}
+	role, err := e.st.RoleGet(e.ctx, "team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(role.Permissions, want) {
+		t.Fatalf("after PATCH, permissions = %v, want %v", role.Permissions, want)
+	}
+	if out.Name != "team" || out.TotalEntries != 2 || out.Version != auth.RoleVersion(want) {
+		t.Errorf("PATCH answered %+v, want team, 2, %s", out, auth.RoleVersion(want))
+	}
+
+	e.problem(e.doChecked("PATCH", "/api/v1/roles/team/permissions", "admin", map[string]any{"version": v0,
+		"grant": []any{ar("can_edit", "DAG:sales")}}), http.StatusConflict, `role "team" was changed after this editor was opened`)
+	e.problem(e.doChecked("PATCH", "/api/v1/roles/team/permissions", "admin", map[string]any{"version": out.Version,
+		"grant": []any{ar("can_fly", "DAGs")}}), http.StatusBadRequest, `The specified action: "can_fly" was not found`)
+	e.problem(e.doChecked("PATCH", "/api/v1/roles/team/permissions", "admin", map[string]any{
+		"grant": []any{ar("can_edit", "DAG:etl")}, "revoke": []any{ar("can_edit", "DAG:etl")}}), http.StatusBadRequest, "both granted and revoked")
+	e.problem(e.doChecked("PATCH", "/api/v1/roles/nope/permissions", "admin", map[string]any{}),
+		http.StatusNotFound, `Role with name "nope" was not found`)
+	e.problem(e.doChecked("PATCH", "/api/v1/roles/team/permissions", "viewer", map[string]any{}), http.StatusForbidden, "permission")
+	e.problem(e.doChecked("PATCH", "/api/v1/roles/Viewer/permissions", "admin", map[string]any{
+		"revoke": []any{ar("can_read", "DAGs")}}), http.StatusBadRequest, "Viewer is a built-in role")
+	if role, err = e.st.RoleGet(e.ctx, "team"); err != nil || !slices.Equal(role.Permissions, want) {
+		t.Fatalf("refused changes changed the role: %v (err %v)", role.Permissions, err)
+	}
+	// Without a version the change applies to the role as it is.
+	e.ok(e.doChecked("PATCH", "/api/v1/roles/team/permissions", "admin", map[string]any{
+		"revoke": []any{ar("can_read", "DAG:sales")}}), http.StatusOK, &out)
+	if out.TotalEntries != 1 {
+		t.Errorf("after revoking without a version: %+v", out)
 	}
 }

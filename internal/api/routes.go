@@ -49,6 +49,10 @@ func (s *Server) coreRoutes() []route {
 		// Windsock's own: a role's permissions replaced, for the UI's
 		// role editor (Airflow's PATCH only grants).
 		{"PUT /roles/{role_name}/permissions", "put_role_permissions", need(auth.ActionEdit, auth.ResourceRole), s.putRolePermissions},
+		// Windsock's own: grants and revocations against a version, so the
+		// editor sends only its changes (a large role's whole set would pass
+		// the body limit).
+		{"PATCH /roles/{role_name}/permissions", "patch_role_permissions", need(auth.ActionEdit, auth.ResourceRole), s.patchRolePermissions},
 		{"GET /permissions", "get_permissions", need(auth.ActionRead, auth.ResourceAction), s.getPermissions},
 
 		{"GET /users", "get_users", need(auth.ActionRead, auth.ResourceUser), s.getUsers},

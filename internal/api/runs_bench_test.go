@@ -6,16 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/scheduler"
 	"github.com/windsock/windsock/internal/scheduler/decide"
 	"github.com/windsock/windsock/internal/store"
-	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -23,21 +20,7 @@ import (
 // run in one page (the target: under 50 ms a request).
 func BenchmarkListTaskInstances1000(b *testing.B) {
 	ctx := b.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "windsock.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := auth.EnsureBuiltinRoles(ctx, st); err != nil {
-		b.Fatal(err)
-	}
-	if err := st.UserCreate(ctx, &windsock.User{Username: "admin", FirstName: "A", LastName: "B",
-		Password: passwordHash(), Active: true, Roles: []string{auth.RoleAdmin}}); err != nil {
-		b.Fatal(err)
-	}
+	st := benchStore(b)
 	d := &windsock.DAG{DagID: "wide", Schedule: windsock.Schedule{Kind: windsock.ScheduleNone}, Timezone: "UTC",
 		MaxActiveRuns: 1, MaxActiveTasks: 16}
 	for i := range 1000 {

@@ -19,6 +19,7 @@ import (
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/store/sqlite"
+	"github.com/windsock/windsock/internal/store/sqlstore"
 	"github.com/windsock/windsock/internal/windsock"
 )
 
@@ -52,22 +53,30 @@ type env struct {
 	api *Server
 }
 
+// rolesStore is a migrated SQLite store with the built-in roles, closed
+// when tb ends.
+func rolesStore(tb testing.TB) *sqlstore.Store {
+	ctx := tb.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "windsock.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := auth.EnsureBuiltinRoles(ctx, st); err != nil {
+		tb.Fatal(err)
+	}
+	return st
+}
+
 // setup starts a server with the built-in roles and one user per role;
 // configure may change the config first.
 func setup(t *testing.T, configure ...func(*config.Config)) *env {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "windsock.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := auth.EnsureBuiltinRoles(ctx, st); err != nil {
-		t.Fatal(err)
-	}
+	st := rolesStore(t)
 	for name, role := range testUsers {
 		if err := st.UserCreate(ctx, &windsock.User{Username: name, FirstName: name, LastName: "Test",
 			Email: name + "@example.com", Password: passwordHash(), Active: true, Roles: []string{role}}); err != nil {

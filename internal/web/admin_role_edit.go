@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/windsock/windsock/internal/auth"
 	"github.com/windsock/windsock/internal/store"
@@ -23,19 +25,31 @@ type permissionRow struct {
 
 type roleEditData struct {
 	Role     string
+	Version  string
 	Builtin  bool
 	APIPath  string
 	Rows     []permissionRow
 	Actions  []string
 	Granted  int
 	Possible int
+	// Filter keeps the resources whose name contains it (any case).
+	Filter string
+	Pager  pager
 }
+
+// roleEditPageSize is how many resources the role editor shows at once: a
+// role over thousands of DAGs has two resources per DAG, five boxes each,
+// and all of them on one page made it tens of megabytes. Saving sends only
+// the boxes changed, so each page is saved on its own.
+const roleEditPageSize = 500
 
 // roleEdit is Security > List Roles > Edit: every action on every global
 // resource, and on each stored DAG's per-DAG resources, as a grid of
-// checkboxes. Saving replaces the role's permissions through the REST API
-// (PUT /api/v1/roles/{name}/permissions), which does the checks; the page
-// opens only for who may edit roles.
+// checkboxes, a page of resources at a time (?page=, ?resource= filters). Saving sends only the boxes ticked or unticked since the page
+// was rendered, with the role's version then, through the REST API (PATCH
+// /api/v1/roles/{name}/permissions), which does the checks and refuses the
+// change if the role was changed meanwhile; the page opens only for who
+// may edit roles.
 func (s *Server) roleEdit(w http.ResponseWriter, r *http.Request) error {
 	can, err := s.adminPage(r, auth.ResourceRole)
 	if err != nil {
@@ -72,8 +86,19 @@ func (s *Server) roleEdit(w http.ResponseWriter, r *http.Request) error {
 			resources = append(resources, p.Resource)
 		}
 	}
-	d := roleEditData{Role: role.Name, Builtin: auth.IsBuiltinRole(role.Name), Actions: auth.Actions(),
-		APIPath: "/api/v1/roles/" + url.PathEscape(role.Name) + "/permissions"}
+	d := roleEditData{Role: role.Name, Version: auth.RoleVersion(role.Permissions), Builtin: auth.IsBuiltinRole(role.Name), Actions: auth.Actions(),
+		APIPath: "/api/v1/roles/" + url.PathEscape(role.Name) + "/permissions", Filter: strings.TrimSpace(r.URL.Query().Get("resource"))}
+	d.Granted, d.Possible = len(role.Permissions), len(resources)*len(d.Actions)
+	if d.Filter != "" {
+		want := strings.ToLower(d.Filter)
+		resources = slices.DeleteFunc(resources, func(res string) bool { return !strings.Contains(strings.ToLower(res), want) })
+	}
+	page, err := pageParam(r)
+	if err != nil {
+		return err
+	}
+	d.Pager = newPager(r, page, roleEditPageSize, len(resources))
+	resources = resources[min((page-1)*roleEditPageSize, len(resources)):min(page*roleEditPageSize, len(resources))]
 	granted := permissionSet(role.Permissions)
 	locked := permissionSet(auth.BuiltinPermissions(role.Name))
 	for _, res := range resources {
@@ -85,7 +110,6 @@ func (s *Server) roleEdit(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	d.Granted, d.Possible = len(role.Permissions), len(resources)*len(d.Actions)
 	return s.render(w, r, http.StatusOK, "admin_role_edit", Page{Title: "Edit role " + role.Name, Nav: "admin", Data: d})
 }
 

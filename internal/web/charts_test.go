@@ -67,8 +67,8 @@ func TestGanttPage(t *testing.T) {
 	body := de.page("/dags/etl/gantt?run_id="+url.QueryEscape(de.done.RunID), "admin", http.StatusOK)
 	contains(t, body, `id="tab-gantt" data-testid="tab-gantt" aria-current="page"`, `data-testid="gantt-chart"`,
 		`data-task="extract" href="/dags/etl/grid/`+url.PathEscape(de.done.RunID)+`/extract"`,
-		`data-try="1" data-state="failed"><title>extract: try 1, failed, started 00:57:00, ended 00:58:00, ran 00:01:00</title>`,
-		`data-try="2" data-state="success"><title>extract: try 2, success, queued 00:59:30, started 01:00:00, ended 01:01:30, ran 00:01:30</title>`,
+		`data-try="1" data-state="failed"`+tryTimes(firstStart, firstEnd)+`><title>extract: try 1, failed, started 00:57:00, ended 00:58:00, ran 00:01:00</title>`,
+		`data-try="2" data-state="success"`+tryTimes(start, start.Add(90*time.Second))+`><title>extract: try 2, success, queued 00:59:30, started 01:00:00, ended 01:01:30, ran 00:01:30</title>`,
 		`class="gantt-queued"`, `class="gantt-failed-mark"`, `success (2 tries)</text>`, `data-testid="gantt-table"`)
 	if n := strings.Count(body, `data-testid="gantt-try"`); n != 5 {
 		t.Errorf("%d tries drawn, want 5 (4 tasks, extract twice)", n)
@@ -86,6 +86,64 @@ func TestGanttPage(t *testing.T) {
 	contains(t, live, `data-try="2" data-state="running"`, `running</text>`)
 	// A DAG without runs says so.
 	contains(t, de.page("/dags/other/gantt", "admin", http.StatusOK), `id="no-runs"`)
+}
+
+// TestGanttImportedTries: the earlier tries of a run imported from
+// Airflow 2.10 are drawn from its task_instance_history when that holds
+// every earlier try (their real state, queued, start and end, though
+// task_fail has rows of its own for them), and from task_fail when it
+// does not (an instance cleared and retried after the import).
+func TestGanttImportedTries(t *testing.T) {
+	t.Parallel()
+	de := setupDAGPages(t)
+	run := de.done.RunID
+	t0 := de.done.LogicalDate.Add(time.Hour)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	// extract: tries 1 and 2 in the history, try 3 the current one.
+	de.setTI(de.done, "extract", func(ti *windsock.TaskInstance) {
+		s, e := at(30), at(31)
+		ti.TryNumber, ti.StartDate, ti.EndDate = 3, &s, &e
+	})
+	// load: try 3, but the history has try 1 only: task_fail tells.
+	de.setTI(de.done, "load", func(ti *windsock.TaskInstance) {
+		s, e := at(40), at(41)
+		ti.TryNumber, ti.StartDate, ti.EndDate = 3, &s, &e
+	})
+	cols := []string{"dag_id", "task_id", "run_id", "map_index", "try_number", "state", "queued_dttm", "start_date", "end_date", "duration", "pool", "pool_slots"}
+	if _, err := de.st.ImportRows(de.ctx, &store.ImportRowsParams{Source: "airflow-2.10", Table: "task_instance_history", Columns: cols, Rows: [][]any{
+		{"etl", "extract", run, -1, 1, "failed", at(0), at(1), at(5), 240.0, "default_pool", 1},
+		{"etl", "extract", run, -1, 2, "up_for_retry", at(10), at(12), at(13), 60.0, "default_pool", 1},
+		{"etl", "load", run, -1, 1, "failed", at(2), at(3), at(4), 60.0, "default_pool", 1},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		task       string
+		start, end int
+	}{{"extract", 100, 101}, {"load", 20, 21}, {"load", 25, 26}} {
+		s, e, d := at(f.start), at(f.end), 60
+		if err := de.st.TaskFailInsert(de.ctx, &windsock.TaskFail{DagID: "etl", TaskID: f.task, RunID: run, MapIndex: -1,
+			StartDate: &s, EndDate: &e, Duration: &d}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	body := de.page("/dags/etl/gantt?run_id="+url.QueryEscape(run), "admin", http.StatusOK)
+	contains(t, body,
+		`data-try="1" data-state="failed"`+tryTimes(at(1), at(5))+`><title>extract: try 1, failed, queued 01:00:00, started 01:01:00, ended 01:05:00, ran 00:04:00</title>`,
+		`data-try="2" data-state="up_for_retry"`+tryTimes(at(12), at(13))+`><title>extract: try 2, up_for_retry, queued 01:10:00, started 01:12:00`,
+		`data-try="3" data-state="success"`+tryTimes(at(30), at(31)),
+		`data-try="1" data-state="failed"`+tryTimes(at(20), at(21))+`><title>load: try 1`,
+		`data-try="2" data-state="failed"`+tryTimes(at(25), at(26))+`><title>load: try 2`,
+		`data-try="3" data-state="success"`+tryTimes(at(40), at(41)))
+	lacks(t, body, tryTimes(at(100), at(101)), tryTimes(at(3), at(4)))
+	// The table below the chart says the same, queued times included.
+	contains(t, body, `<td>1</td><td><span class="state state-failed label">failed</span></td><td>`+fmtTime(at(0))+`</td>`)
+}
+
+// tryTimes are the data-start and data-end attributes of a Gantt try.
+func tryTimes(start, end time.Time) string {
+	return ` data-start="` + start.UTC().Format(time.RFC3339) + `" data-end="` + end.UTC().Format(time.RFC3339) + `"`
 }
 
 // TestTaskChartPages: a DAG with 30 runs gives one line per task with a

@@ -41,8 +41,9 @@ type ganttRow struct {
 	Tries  []ganttTry
 }
 
-// ganttTry is one try: queued (known for the current try only: the
-// task_fail table keeps no queued time) and running.
+// ganttTry is one try: queued (known for the current try, and for earlier
+// ones an import's task_instance_history tells; the task_fail table keeps
+// no queued time) and running.
 type ganttTry struct {
 	Number        int
 	State         windsock.TaskInstanceState
@@ -122,7 +123,10 @@ func runOptions(runs []*windsock.DagRun, selected *windsock.DagRun) []runOption 
 	return out
 }
 
-// ganttRows reads the run's task instances and their earlier tries.
+// ganttRows reads the run's task instances and their earlier tries: from
+// task_instance_history where an import brought every earlier try of an
+// instance (read for retried instances only), else from task_fail, read
+// for the whole run at once.
 func (s *Server) ganttRows(r *http.Request, p *dagPage, run *runView) ([]ganttRow, error) {
 	ctx := r.Context()
 	tis, err := s.Store.TaskInstanceList(ctx, &store.TaskInstanceListParams{DagID: p.DagID, RunID: run.RunID, Timings: true})
@@ -151,8 +155,12 @@ func (s *Server) ganttRows(r *http.Request, p *dagPage, run *runView) ([]ganttRo
 			row.Href += "?map_index=" + strconv.Itoa(ti.MapIndex)
 		}
 		if ti.TryNumber > 1 {
-			for _, t := range pastTries(ti, failsOf[ti.TaskInstanceKey]) {
-				row.Tries = append(row.Tries, ganttTry{Number: t.Number, State: t.State, Start: t.StartDate, End: t.EndDate, Duration: t.Duration})
+			earlier, err := s.earlierTries(ctx, ti, func() ([]*windsock.TaskFail, error) { return failsOf[ti.TaskInstanceKey], nil })
+			if err != nil {
+				return nil, fmt.Errorf("gantt: %w", err)
+			}
+			for _, t := range earlier {
+				row.Tries = append(row.Tries, ganttTry{Number: t.Number, State: t.State, Queued: t.Queued, Start: t.StartDate, End: t.EndDate, Duration: t.Duration})
 			}
 		}
 		cur := ganttTry{Number: max(ti.TryNumber, 1), State: ti.State, Queued: ti.QueuedDttm, Start: ti.StartDate, End: ti.EndDate,
@@ -250,7 +258,8 @@ func ganttChart(rows []ganttRow, now time.Time) template.HTML {
 				tip += ", ran " + t.Duration
 			}
 			c.raw(`<g class="gantt-try" data-testid="gantt-try" data-try="`, strconv.Itoa(t.Number), `" data-state="`,
-				esc(dagview.StateClass(string(t.State))), `"><title>`, esc(tip), `</title>`)
+				esc(dagview.StateClass(string(t.State))), `"`, timeAttr("data-start", t.Start), timeAttr("data-end", t.End),
+				`><title>`, esc(tip), `</title>`)
 			if t.Queued != nil && t.Start != nil && t.Start.After(*t.Queued) {
 				x0, x1 := sc.x(*t.Queued), sc.x(*t.Start)
 				c.raw(`<rect class="gantt-queued" x="`, num(x0), `" y="`, by, `" width="`, num(max(x1-x0, 1)), `" height="`, strconv.Itoa(ganttBarH), `"/>`)
@@ -285,6 +294,15 @@ func ganttChart(rows []ganttRow, now time.Time) template.HTML {
 	}
 	c.raw(`</svg>`)
 	return c.html()
+}
+
+// timeAttr is ` name="RFC 3339 time"`, or nothing for no time: the exact
+// instants a try's bar stands for, which the tooltip gives to the second.
+func timeAttr(name string, at *time.Time) string {
+	if at == nil {
+		return ""
+	}
+	return ` ` + name + `="` + at.UTC().Format(time.RFC3339) + `"`
 }
 
 // hatchDefs are the patterns that mark bars without relying on colour:

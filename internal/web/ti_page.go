@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/windsock/windsock/internal/operator"
@@ -92,6 +93,7 @@ func (s *Server) mappedInstancesPage(w http.ResponseWriter, r *http.Request, p *
 type tryView struct {
 	Number    int
 	State     windsock.TaskInstanceState
+	Queued    *time.Time // known from task_instance_history only
 	StartDate *time.Time
 	EndDate   *time.Time
 	Duration  string
@@ -190,24 +192,14 @@ func (s *Server) taskInstancePage(w http.ResponseWriter, r *http.Request) error 
 }
 
 // tries lists a task instance's tries, as the API's tries endpoint does:
-// the earlier ones from task_instance_history when an import brought them
-// all (Airflow 2.10's rows, whole), else the failed ones the task_fail table
-// remembers; then the current one.
+// the earlier ones (earlierTries), then the current one.
 func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 	ti := d.TI
-	history, err := s.Store.TaskInstanceHistoryList(r.Context(), ti.TaskInstanceKey)
+	out, err := s.earlierTries(r.Context(), ti.TaskInstance, func() ([]*windsock.TaskFail, error) {
+		return s.Store.TaskFailList(r.Context(), ti.TaskInstanceKey)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("task instance page: list earlier tries: %w", err)
-	}
-	var out []tryView
-	if windsock.HistoryCovers(history, ti.TryNumber) {
-		out = historyTries(ti.TaskInstance, history)
-	} else {
-		fails, err := s.Store.TaskFailList(r.Context(), ti.TaskInstanceKey)
-		if err != nil {
-			return nil, fmt.Errorf("task instance page: list failures: %w", err)
-		}
-		out = pastTries(ti.TaskInstance, fails)
+		return nil, fmt.Errorf("task instance page: %w", err)
 	}
 	if ti.TryNumber > 0 {
 		out = append(out, tryView{Number: ti.TryNumber, State: ti.State, StartDate: ti.StartDate, EndDate: ti.EndDate, Duration: d.Duration})
@@ -216,6 +208,26 @@ func (s *Server) tries(r *http.Request, d *tiData) ([]tryView, error) {
 		out[i].Href = d.PagePath + d.query + "try=" + strconv.Itoa(out[i].Number) + "#log"
 	}
 	return out, nil
+}
+
+// earlierTries are a task instance's tries before its current one: from
+// task_instance_history when an import brought them all (Airflow 2.10's
+// rows, whole: state, queued, start and end), else the failed ones the
+// task_fail table remembers, which fails reads (the Gantt has read the
+// whole run's at once).
+func (s *Server) earlierTries(ctx context.Context, ti *windsock.TaskInstance, fails func() ([]*windsock.TaskFail, error)) ([]tryView, error) {
+	history, err := s.Store.TaskInstanceHistoryList(ctx, ti.TaskInstanceKey)
+	if err != nil {
+		return nil, fmt.Errorf("list earlier tries: %w", err)
+	}
+	if windsock.HistoryCovers(history, ti.TryNumber) {
+		return historyTries(ti, history), nil
+	}
+	failed, err := fails()
+	if err != nil {
+		return nil, fmt.Errorf("list failures: %w", err)
+	}
+	return pastTries(ti, failed), nil
 }
 
 // pastTries are the failed tries before a task instance's current one,
@@ -244,7 +256,7 @@ func historyTries(ti *windsock.TaskInstance, history []*windsock.TaskInstance) [
 		if h.TryNumber >= ti.TryNumber {
 			continue // the current row shows the current try
 		}
-		tv := tryView{Number: h.TryNumber, State: h.State, StartDate: h.StartDate, EndDate: h.EndDate}
+		tv := tryView{Number: h.TryNumber, State: h.State, Queued: h.QueuedDttm, StartDate: h.StartDate, EndDate: h.EndDate}
 		switch {
 		case h.Duration != nil:
 			tv.Duration = dagview.FormatDuration(time.Duration(*h.Duration * float64(time.Second)))

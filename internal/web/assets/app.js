@@ -85,23 +85,26 @@
   }
 
   // formBody turns a form's named fields into a JSON object:
-  // data-type="number" | "bool" | "json" converts the value,
-  // "permission" collects action:resource pairs into a list; empty fields
-  // with data-omit-empty are left out (e.g. a password kept as it is).
+  // data-type="number" | "bool" | "json" converts the value; empty fields
+  // with data-omit-empty are left out (e.g. a password kept as it is). In
+  // a form with data-changes-of="NAME", the checkboxes named NAME
+  // ("action:resource" values; actions have no colon, resources may, as
+  // "DAG:etl") send only how they differ from the page as rendered:
+  // ticked ones in "grant", unticked ones in "revoke", as the API's
+  // {action: {name}, resource: {name}}. A role with thousands of
+  // permissions is then saved in a small request.
   function formBody(form) {
     var out = {};
+    var changes = form.getAttribute("data-changes-of");
+    if (changes) { out.grant = []; out.revoke = []; }
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.name === "csrf_token" || el.type === "submit" || el.type === "button") { return; }
       var type = el.getAttribute("data-type") || "";
       var v;
-      if (type === "permission") {
-        // "action:resource" (actions have no colon; resources may, as
-        // "DAG:etl") as the API's {action: {name}, resource: {name}}; an
-        // empty value only makes sure the list exists.
-        if (!out[el.name]) { out[el.name] = []; }
-        if (el.value === "" || (el.type === "checkbox" && !el.checked)) { return; }
+      if (changes && el.name === changes) {
+        if (el.checked === el.defaultChecked) { return; }
         var cut = el.value.indexOf(":");
-        out[el.name].push({ action: { name: el.value.slice(0, cut) }, resource: { name: el.value.slice(cut + 1) } });
+        (el.checked ? out.grant : out.revoke).push({ action: { name: el.value.slice(0, cut) }, resource: { name: el.value.slice(cut + 1) } });
         return;
       }
       if (el.type === "checkbox") {

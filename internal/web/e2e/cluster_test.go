@@ -92,18 +92,6 @@ func TestClusterActivityShowsAKilledWorker(t *testing.T) {
 	}
 }
 
-// buildWindsock builds the windsock binary into the test's temporary
-// directory.
-func buildWindsock(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "windsock")
-	build := exec.Command("go", "build", "-o", bin, "../../../cmd/windsock")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build windsock: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // reloadUntil opens path again until sel matches: for pages that show the
 // state of other processes without refreshing themselves.
 func (tb *tab) reloadUntil(what, path, sel string) {

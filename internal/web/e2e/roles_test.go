@@ -61,6 +61,23 @@ func TestRoleEditReachesItsUsers(t *testing.T) {
 	}
 	tb.screenshot(artifactDir(t), "roles_after_edit")
 
+	// An editor opened before someone else saved is stale: its save is
+	// refused with a message saying to reload, and changes nothing.
+	tb.run("open the editor again", chromedp.Click(`a[data-edit-role="team"]`, q), chromedp.WaitVisible("#role-permissions", q))
+	meanwhile := windsock.Permission{Action: auth.ActionRead, Resource: auth.ResourceConnection}
+	if err := st.RolePermissionsAdd(ctx, "team", []windsock.Permission{meanwhile}); err != nil {
+		t.Fatal(err)
+	}
+	tb.run("tick on the stale page and save", chromedp.Click(revoke, q), chromedp.Click(`#role-edit-form button[type=submit]`, q))
+	tb.waitJS("the stale save's alert", `Array.from(document.querySelectorAll('[data-testid="alert"]')).some(function (a) { return /changed after this editor was opened.*reload the page/.test(a.textContent); })`)
+	if role, err = st.RoleGet(ctx, "team"); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(role.Permissions, windsock.Permission{Action: auth.ActionRead, Resource: auth.ResourceVariable}) || len(role.Permissions) != 3 {
+		t.Errorf("after the stale save, team's permissions = %v", role.Permissions)
+	}
+	tb.open("/roles/list", "#roles-table")
+
 	tb.run("log out", chromedp.Click("#nav-user summary", q), chromedp.Click("#logout", q), chromedp.WaitVisible("#login-form", q))
 	tb.login("teamer")
 	tb.open("/", "#dags-table")
