@@ -162,11 +162,9 @@ func RolePermissionsEdit(ctx context.Context, st store.Store, name string, ch Ro
 	}
 	var out RolePermissionsEdited
 	err := st.InTx(ctx, func(q store.Queries) error {
-		// Renaming the role to its own name locks its row until the
-		// transaction ends (PostgreSQL; SQLite runs one writer at a time),
-		// so two editors saving from the same version are checked one
-		// after the other and the second is refused, not merged unseen.
-		if err := q.RoleRename(ctx, name, name); err != nil {
+		// Two editors saving from the same version are checked one after
+		// the other and the second is refused, not merged unseen.
+		if err := q.RoleLock(ctx, name); err != nil {
 			return err
 		}
 		role, err := q.RoleGet(ctx, name)

@@ -29,6 +29,11 @@ type Auth interface {
 	RoleList(ctx context.Context, params *RoleListParams) ([]*windsock.Role, int, error)
 	// RoleRename changes a role's name; ECONFLICT if the new name is taken.
 	RoleRename(ctx context.Context, name, newName string) error
+	// RoleLock holds a role's row until the transaction it runs in ends,
+	// so that a read-check-write of its permissions (an editor's save
+	// against the version it was opened at) is not interleaved with
+	// another; ENOTFOUND if there is no such role.
+	RoleLock(ctx context.Context, name string) error
 	// RoleDelete removes a role; its grants to users and permissions go
 	// with it.
 	RoleDelete(ctx context.Context, name string) error

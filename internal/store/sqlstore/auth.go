@@ -114,6 +114,16 @@ func (q *queries) RoleRename(ctx context.Context, name, newName string) error {
 	return nil
 }
 
+// RoleLock holds the role's row: a write of the row to itself takes
+// PostgreSQL's row lock, and SQLite's one writer at a time, until the
+// transaction ends. No dialect-specific SELECT ... FOR UPDATE is needed.
+func (q *queries) RoleLock(ctx context.Context, name string) error {
+	if err := q.execOne(ctx, roleNotFound(name), `UPDATE ab_role SET name = name WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("lock role %q: %w", name, err)
+	}
+	return nil
+}
+
 // RoleDelete removes a role.
 func (q *queries) RoleDelete(ctx context.Context, name string) error {
 	err := q.inTx(ctx, func(q *queries) error {

@@ -101,6 +101,9 @@ func testRole(t *testing.T, open OpenFunc) {
 		mustNo(t, st.RoleRename(ctx, "a", "z"))
 		wantCode(t, st.RoleRename(ctx, "b", "z"), windsock.ECONFLICT)
 		wantCode(t, st.RoleRename(ctx, "a", "y"), windsock.ENOTFOUND)
+		// RoleLock finds the role by name and changes nothing.
+		mustNo(t, st.InTx(ctx, func(q store.Queries) error { return q.RoleLock(ctx, "z") }))
+		wantCode(t, st.RoleLock(ctx, "a"), windsock.ENOTFOUND)
 		got, err := st.RoleGet(ctx, "z")
 		mustNo(t, err)
 		if !slices.Equal(got.Permissions, []windsock.Permission{perm("can_read", "DAG:a")}) {
