@@ -13,6 +13,7 @@ import (
 	"github.com/windsock/windsock/internal/awss3/s3test"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/envrunner"
+	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/supervise"
 	"github.com/windsock/windsock/internal/windsock"
 
@@ -70,7 +71,7 @@ func TestTwoEnvironmentsShareNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var schedLogs bytes.Buffer
-	if err := envrunner.Logs(ctx, tr.home, "alpha", envrunner.LogsOptions{Group: "scheduler"}, &schedLogs); err != nil {
+	if _, err := tr.Logs(ctx, "alpha", envspec.LogQuery{Group: "scheduler"}, &schedLogs); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(schedLogs.String(), strings.TrimSpace(string(pwA))) {
@@ -78,7 +79,7 @@ func TestTwoEnvironmentsShareNothing(t *testing.T) {
 	}
 
 	var logsA bytes.Buffer
-	if err := envrunner.Logs(ctx, tr.home, "alpha", envrunner.LogsOptions{Group: "task"}, &logsA); err != nil {
+	if _, err := tr.Logs(ctx, "alpha", envspec.LogQuery{Group: "task"}, &logsA); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(logsA.String(), "output-of-alpha") || strings.Contains(logsA.String(), "output-of-beta") {
