@@ -261,3 +261,46 @@ func TestFailedUpdateFallsBack(t *testing.T) {
 		t.Fatal("unhealthy after the fallback")
 	}
 }
+
+// TestUpdateRefreshesHealthThresholds: the health Activity reports
+// follows the heartbeat thresholds an update set, not those the store
+// was first read with. The runner's clock runs an hour ahead, so that
+// every heartbeat is an hour old: unhealthy by the default 30 s, healthy
+// by a day.
+func TestUpdateRefreshesHealthThresholds(t *testing.T) {
+	t.Parallel()
+	tr := setup(t, func(c *envrunner.Config) { c.Clock = func() time.Time { return time.Now().Add(time.Hour) } })
+	ctx := context.Background()
+	old := spec("thresholds", "thresholdsbucket")
+	tr.putLocal("thresholdsbucket", "dags/.keep", "")
+	tr.start(old)
+	health := func() (n, healthy int) {
+		comps, err := tr.Activity(ctx, "thresholds")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range comps {
+			if c.Healthy {
+				healthy++
+			}
+		}
+		return len(comps), healthy
+	}
+	waitFor(t, 2*time.Minute, "the environment's processes in its activity", func() bool { n, _ := health(); return n > 0 })
+	if n, healthy := health(); healthy != 0 {
+		t.Fatalf("%d of %d processes healthy with hour-old heartbeats and a 30 s threshold", healthy, n)
+	}
+	next := old
+	next.AirflowConfigurationOptions = map[string]string{
+		"scheduler.scheduler_health_check_threshold": "86400",
+		"scheduler.worker_health_check_threshold":    "86400",
+	}
+	next.WorkerReplacementStrategy = "FORCED"
+	if _, err := tr.Update(ctx, old, next); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, "every process healthy by the updated one-day thresholds", func() bool {
+		n, healthy := health()
+		return n > 0 && healthy == n
+	})
+}
