@@ -274,6 +274,12 @@ type SchedulerSection struct {
 	StandaloneDagProcessor bool
 }
 
+// HealthThresholds are the heartbeat ages within which processes count
+// as healthy.
+func (s SchedulerSection) HealthThresholds() windsock.HealthThresholds {
+	return windsock.HealthThresholds{Scheduler: s.SchedulerHealthCheckThreshold, Worker: s.WorkerHealthCheckThreshold}
+}
+
 // WebserverSection is [webserver].
 // AwsMwaaSection is what a control plane gives the environments it runs.
 type AwsMwaaSection struct {
