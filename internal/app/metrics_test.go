@@ -2,14 +2,17 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/store"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -42,25 +45,26 @@ func sample(body, series string) (float64, bool) {
 }
 
 // TestProcessMetricsCountTheWork: a process without a web server serves
-// its metrics on a listener of its own (on a free port when the
-// configured one is taken, recorded in its job rows); after a run through
+// its metrics on a listener of its own (on a free port when the default
+// one is taken, recorded in its job rows); after a run through
 // the engine its event counters moved: the tries it ran per task and
 // state, its successes and failures, the run's duration, the scheduler's
 // heartbeats, the DAG processor's parses and import errors; the
 // environment's gauges (pools, executor slots) are served beside them.
 func TestProcessMetricsCountTheWork(t *testing.T) {
 	t.Parallel()
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// The default port is taken: by this test, or else by another
+	// process of the host (which may let it go meanwhile).
+	defaultAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(config.DefaultMetricsPort))
+	taken, err := net.Listen("tcp", defaultAddr)
+	if err == nil {
+		defer taken.Close()
 	}
-	defer taken.Close()
-	_, port, _ := net.SplitHostPort(taken.Addr().String())
 	cfg, environ := benchConfig(t, map[string]string{
 		"hello.yaml":  chainYAML("hello", 2),
 		"boom.yaml":   "boom:\n  schedule: null\n  start_date: 2024-01-01\n  tasks:\n    - {task_id: fail, operator: bash, bash_command: \"exit 3\"}\n",
 		"broken.yaml": "broken: [not a dag\n",
-	}, "WINDSOCK__METRICS__METRICS_PORT="+port)
+	})
 	env, err := Open(context.Background(), cfg, Options{Environ: environ, Version: "test",
 		Roles: Roles{DAGProcessor: true, Schedulers: 1, Metrics: true}})
 	if err != nil {
@@ -68,8 +72,8 @@ func TestProcessMetricsCountTheWork(t *testing.T) {
 	}
 	t.Cleanup(env.Stop)
 	addr := env.MetricsAddr()
-	if addr == "" || addr == taken.Addr().String() || !strings.HasPrefix(addr, "127.0.0.1:") {
-		t.Fatalf("metrics served on %q; want a free loopback port, not the taken %s", addr, taken.Addr())
+	if addr == "" || !strings.HasPrefix(addr, "127.0.0.1:") || taken != nil && addr == defaultAddr {
+		t.Fatalf("metrics served on %q; want a free loopback port, not the taken default %s", addr, defaultAddr)
 	}
 	if env.Handler() != nil {
 		t.Fatal("no web server was asked for")
@@ -139,5 +143,29 @@ func TestProcessMetricsCountTheWork(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
 		t.Fatalf("the metrics listener %s still answers after Stop", addr)
+	}
+}
+
+// TestMetricsPortSetByUserStays: a metrics port the user set that another
+// process has fails the start, naming the option, as a web port the user
+// chose does; only the default moves (TestProcessMetricsCountTheWork).
+func TestMetricsPortSetByUserStays(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	_, port, _ := net.SplitHostPort(taken.Addr().String())
+	cfg, environ := benchConfig(t, map[string]string{"hello.yaml": chainYAML("hello", 1)}, "WINDSOCK__METRICS__METRICS_PORT="+port)
+	env, err := Open(context.Background(), cfg, Options{Environ: environ, Version: "test",
+		Roles: Roles{DAGProcessor: true, Schedulers: 1, Metrics: true}})
+	if err == nil {
+		addr := env.MetricsAddr()
+		env.Stop()
+		t.Fatalf("started with metrics on %s although the port set, %s, is taken", addr, port)
+	}
+	if !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), "metrics.metrics_port "+port+" is taken") {
+		t.Fatalf("error %q, want metrics.metrics_port %s is taken (EADDRINUSE)", err, port)
 	}
 }

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/windsock/windsock/internal/api"
 	"github.com/windsock/windsock/internal/auth"
+	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/dagprocessor"
 	"github.com/windsock/windsock/internal/executor"
 	"github.com/windsock/windsock/internal/logserver"
@@ -61,7 +63,8 @@ type Roles struct {
 	WebAddr string
 	// Metrics serves the process's metrics at /metrics on a listener of
 	// its own, at metrics.metrics_host:metrics_port (a free port when
-	// that one is taken): for a process without a web server. Its address
+	// the default one is taken; a port the user set that is taken fails
+	// the start): for a process without a web server. Its address
 	// is recorded in the job rows of the process's scheduler, DAG
 	// processor, executors and worker.
 	Metrics bool
@@ -142,10 +145,18 @@ func (e *Environment) Start(ctx context.Context, want Roles) error {
 func (e *Environment) startRoles(ctx context.Context, want Roles) error {
 	r := &e.roles
 	if want.Metrics {
+		port := e.Config.Metrics.MetricsPort
 		m := &startstop.HTTP{Name: "metrics", Handler: e.metricsHandler(), Logger: e.Logger,
-			Addr:           net.JoinHostPort(e.Config.Metrics.MetricsHost, strconv.Itoa(e.Config.Metrics.MetricsPort)),
-			AnyPortIfTaken: e.Config.Metrics.MetricsPort != 0}
+			Addr: net.JoinHostPort(e.Config.Metrics.MetricsHost, strconv.Itoa(port)),
+			// Only the default moves: the processes of a host all start
+			// on it. A port the user chose is theirs to change, as the
+			// web server's.
+			AnyPortIfTaken: port == config.DefaultMetricsPort}
 		if err := m.Start(ctx); err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("metrics.metrics_port %d is taken by another process on %s: set another port, or 0 for any free one: %w",
+					port, e.Config.Metrics.MetricsHost, err)
+			}
 			return err
 		}
 		r.metrics = m

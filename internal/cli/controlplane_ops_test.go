@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmwaa "github.com/aws/aws-sdk-go-v2/service/mwaa"
 
+	"github.com/windsock/windsock/internal/envrunner"
 	"github.com/windsock/windsock/internal/metaport"
 	"github.com/windsock/windsock/internal/mwaaclient"
 )
@@ -203,6 +205,41 @@ func TestControlPlaneEnvLogs(t *testing.T) {
 	if res := u.windsock("env", "logs", "nosuch", "--group", "task"); res.code == 0 || !strings.Contains(res.stderr, "ResourceNotFoundException") {
 		t.Fatalf("an unknown environment: %d %s", res.code, res.stderr)
 	}
+	// A group larger than one page (the event bound) comes in pages, which
+	// the command reads to the end: every line, in order.
+	bigLines := envrunner.PageEvents*2 + 500
+	var big strings.Builder
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range bigLines {
+		fmt.Fprintf(&big, "time=%s big-%06d\n", old.Add(time.Duration(i)*time.Millisecond).Format(time.RFC3339Nano), i)
+	}
+	if err := os.WriteFile(filepath.Join(envrunner.EnvironmentHome(dir, "logged"), "loggroups", "airflow-logged-Scheduler", "big.log"), []byte(big.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res = u.windsock("env", "logs", "logged", "--group", "scheduler")
+	n := 0
+	for _, line := range strings.Split(res.stdout, "\n") {
+		if strings.HasPrefix(line, "big ") {
+			if want := fmt.Sprintf("big-%06d", n); !strings.HasSuffix(line, want) {
+				t.Fatalf("line %d of the big stream: %q, want %s", n, line, want)
+			}
+			n++
+		}
+	}
+	if res.code != 0 || n != bigLines || !strings.Contains(res.stdout, "\nstandalone ") {
+		t.Fatalf("env logs over pages: %d, %d of %d big lines, standalone's after: %v; %s", res.code, n, bigLines, strings.Contains(res.stdout, "\nstandalone "), res.stderr)
+	}
+	// A token the caller made up is refused, saying why.
+	raw, err := mwaaclient.NewRaw(mwaaclient.Settings{Endpoint: cp.url, Region: "us-east-1", Environ: u.env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = raw.Do(context.Background(), "GetEnvironmentLogs", "GET", "/windsock/environments/logged/logs",
+		url.Values{"group": {"scheduler"}, "nextToken": {"eyJzIjoiLi4vLi4vd2luZHNvY2suY2ZnIn0.AAAA"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "ValidationException") || !strings.Contains(err.Error(), "nextToken: not issued by this control plane") {
+		t.Fatalf("a forged token: %v", err)
+	}
+
 	// A key allowed to read only the task group.
 	reader := newCPUser(t, h, cp, dir, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:FilterLogEvents","Resource":"arn:aws:logs:*:*:log-group:airflow-logged-Task"}]}`)
 	if res := reader.windsock("env", "logs", "logged", "--group", "scheduler"); res.code == 0 || !strings.Contains(res.stderr, "AccessDeniedException") ||

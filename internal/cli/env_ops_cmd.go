@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/windsock/windsock/internal/metaport"
+	"github.com/windsock/windsock/internal/mwaa"
 	"github.com/windsock/windsock/internal/mwaaclient"
 )
 
@@ -27,7 +29,9 @@ func (r *runner) envLogsCommand(f *envFlags) *cobra.Command {
 them (airflow-NAME-Scheduler, ...), each prefixed with its stream (the
 process, or the task log file, that wrote it), in time order. --since keeps
 the lines of the last duration (10m, 1h) or from a time (RFC 3339); --follow
-goes on printing new lines until interrupted. -o json prints one event a
+goes on printing new lines until interrupted. The control plane answers a
+page at a time (at most 10,000 events or 1 MB of messages, as CloudWatch's
+FilterLogEvents); the command reads every page. -o json prints one event a
 line with CloudWatch's field names (logStreamName, timestamp, message).
 The key needs logs:FilterLogEvents on the group's ARN.`,
 		Args: args(cobra.ExactArgs(1)),
@@ -55,22 +59,38 @@ The key needs logs:FilterLogEvents on the group's ARN.`,
 			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
-			resp, err := c.Do(ctx, "GetEnvironmentLogs", "GET", "/windsock/environments/"+url.PathEscape(a[0])+"/logs", q, nil)
-			if err != nil {
-				return err
+			// Page after page, each copied out as it arrives: a group of
+			// any size is never held here.
+			for {
+				next, err := r.logsPage(ctx, c, a[0], q)
+				if follow && ctx.Err() != nil {
+					return nil // interrupted, as asked
+				}
+				if err != nil || next == "" {
+					return err
+				}
+				q.Set("nextToken", next)
 			}
-			defer resp.Body.Close()
-			_, err = io.Copy(r.io.Stdout, resp.Body)
-			if follow && ctx.Err() != nil {
-				return nil // interrupted, as asked
-			}
-			return err
 		},
 	}
 	cmd.Flags().StringVar(&group, "group", "scheduler", "log group: scheduler, dag-processing, webserver, worker or task (or its MWAA name)")
 	cmd.Flags().StringVar(&since, "since", "", "only lines of the last duration (10m, 2h) or since a time (RFC 3339)")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new lines until interrupted")
 	return cmd
+}
+
+// logsPage copies one page of a log group to stdout and returns the
+// token of the next ("" after the last).
+func (r *runner) logsPage(ctx context.Context, c *mwaaclient.Raw, name string, q url.Values) (string, error) {
+	resp, err := c.Do(ctx, "GetEnvironmentLogs", "GET", "/windsock/environments/"+url.PathEscape(name)+"/logs", q, nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(r.io.Stdout, resp.Body); err != nil {
+		return "", err
+	}
+	return resp.Header.Get(mwaa.NextTokenHeader), nil
 }
 
 // sinceTime reads --since: a duration back from now, or a time.

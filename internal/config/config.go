@@ -164,12 +164,17 @@ type MetricsSection struct {
 	// 127.0.0.1, so that metrics stay off public interfaces unless an
 	// operator opens them (0.0.0.0).
 	MetricsHost string
-	// MetricsPort is its port; when another process of the host has it,
-	// a free port is used instead, and each process records the address
-	// it serves on in its job row (and logs it). 0 means any free port.
-	// Default: 8794.
+	// MetricsPort is its port. When another process of the host has the
+	// default port, a free port is used instead (the processes of an
+	// environment all start on it), and each process records the address
+	// it serves on in its job row (and logs it); a port set to another
+	// value that is taken fails the start. 0 means any free port.
+	// Default: DefaultMetricsPort.
 	MetricsPort int
 }
+
+// DefaultMetricsPort is metrics.metrics_port's default.
+const DefaultMetricsPort = 8794
 
 // CelerySection is [celery]: the settings of `windsock worker`, under the
 // names MWAA users set for Celery workers.
@@ -267,6 +272,12 @@ type SchedulerSection struct {
 	// StandaloneDagProcessor runs DAG parsing as its own service instead of
 	// inside the scheduler. Default: False.
 	StandaloneDagProcessor bool
+}
+
+// HealthThresholds are the heartbeat ages within which processes count
+// as healthy.
+func (s SchedulerSection) HealthThresholds() windsock.HealthThresholds {
+	return windsock.HealthThresholds{Scheduler: s.SchedulerHealthCheckThreshold, Worker: s.WorkerHealthCheckThreshold}
 }
 
 // WebserverSection is [webserver].

@@ -78,7 +78,7 @@ var knownOptions = []optionSpec{
 	{section: "logging", name: "dag_processor_manager_log_location", kind: kindPath, def: underHome("logs", "dag_processor_manager", "dag_processor_manager.log"), field: func(c *Config) any { return &c.Logging.DagProcessorManagerLogLocation }, deprecated: []string{"core.dag_processor_manager_log_location"}},
 	{section: "logging", name: "worker_log_server_port", kind: kindInt, def: constant("8793"), field: func(c *Config) any { return &c.Logging.WorkerLogServerPort }, deprecated: []string{"celery.worker_log_server_port"}},
 	{section: "metrics", name: "metrics_host", kind: kindString, def: constant("127.0.0.1"), field: func(c *Config) any { return &c.Metrics.MetricsHost }},
-	{section: "metrics", name: "metrics_port", kind: kindInt, def: constant("8794"), field: func(c *Config) any { return &c.Metrics.MetricsPort }},
+	{section: "metrics", name: "metrics_port", kind: kindInt, def: constant(strconv.Itoa(DefaultMetricsPort)), field: func(c *Config) any { return &c.Metrics.MetricsPort }},
 	{section: "logging", name: "log_fetch_timeout_sec", kind: kindSeconds, def: constant("5"), field: func(c *Config) any { return &c.Logging.LogFetchTimeoutSec }},
 	{section: "logging", name: "remote_logging", kind: kindBool, def: constant("False"), field: func(c *Config) any { return &c.Logging.RemoteLogging }, deprecated: []string{"core.remote_logging"}},
 	{section: "logging", name: "remote_base_log_folder", kind: kindString, def: constant(""), field: func(c *Config) any { return &c.Logging.RemoteBaseLogFolder }, deprecated: []string{"core.remote_base_log_folder"}},

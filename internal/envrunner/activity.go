@@ -36,25 +36,25 @@ func (r *Runner) Activity(ctx context.Context, name string) ([]envspec.Component
 	}
 	now := r.cfg.Clock()
 	var out []envspec.Component
+	thresholds := cfg.Scheduler.HealthThresholds()
 	for _, j := range jobs {
-		kind, threshold := "", cfg.Scheduler.SchedulerHealthCheckThreshold
+		var kind string
 		switch j.JobType {
 		case windsock.JobTypeScheduler:
 			kind = "Scheduler"
 		case windsock.JobTypeDagProcessor:
 			kind = "DAG processor"
 		case windsock.JobTypeWorker:
-			kind, threshold = "Worker", cfg.Scheduler.WorkerHealthCheckThreshold
+			kind = "Worker"
 		default:
 			continue // one-shot jobs (backfills)
 		}
-		age := now.Sub(j.LatestHeartbeat)
-		lost := j.State == windsock.JobFailed && age <= recentlyLost
+		lost := j.State == windsock.JobFailed && now.Sub(j.LatestHeartbeat) <= recentlyLost
 		if j.State != windsock.JobRunning && !lost {
 			continue
 		}
 		out = append(out, envspec.Component{Kind: kind, Hostname: j.Hostname, State: j.State, StartDate: j.StartDate,
-			LatestHeartbeat: j.LatestHeartbeat, Healthy: j.State == windsock.JobRunning && age <= threshold, MetricsAddr: j.MetricsAddr})
+			LatestHeartbeat: j.LatestHeartbeat, Healthy: j.Healthy(now, thresholds), MetricsAddr: j.MetricsAddr})
 	}
 	return out, nil
 }

@@ -31,13 +31,16 @@ type environment struct {
 	h    home
 
 	// mu guards everything below.
-	mu        sync.Mutex
-	spec      envspec.Spec
-	lay       *layout
-	procs     map[string]*supervise.Process
-	extraEnv  []string // exported by the startup script
-	st        store.Store
-	stCfg     *config.Config // the configuration st was opened with
+	mu       sync.Mutex
+	spec     envspec.Spec
+	lay      *layout
+	procs    map[string]*supervise.Process
+	extraEnv []string // exported by the startup script
+	st       store.Store
+	stCfg    *config.Config // the configuration st reads with (thresholds)
+	// stClosed: the environment is stopping or let go, and its store is
+	// not opened again (an Activity then would leak it).
+	stClosed  bool
 	logger    *slog.Logger
 	logFile   *os.File
 	cancel    context.CancelFunc
@@ -491,6 +494,9 @@ func stopDraining(p *supervise.Process, grace time.Duration) {
 
 // stop ends the loops and the processes.
 func (e *environment) stop(_ context.Context) {
+	e.mu.Lock()
+	e.stClosed = true
+	e.mu.Unlock()
 	if e.cancel != nil {
 		e.cancel()
 	}
@@ -521,6 +527,9 @@ func (e *environment) releaseLayoutPorts() {
 
 // release lets go of the processes, leaving them running.
 func (e *environment) release() {
+	e.mu.Lock()
+	e.stClosed = true
+	e.mu.Unlock()
 	if e.cancel != nil {
 		e.cancel()
 	}

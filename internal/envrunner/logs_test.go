@@ -60,17 +60,17 @@ func TestLogGroups(t *testing.T) {
 	}
 
 	var all bytes.Buffer
-	if err := envrunner.Logs(ctx, tr.home, "logs", envrunner.LogsOptions{Group: "scheduler"}, &all); err != nil {
+	if _, err := tr.Logs(ctx, "logs", envspec.LogQuery{Group: "scheduler"}, &all); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(all.String(), "standalone ") {
 		t.Fatalf("scheduler group:\n%s", all.String())
 	}
 	var none bytes.Buffer
-	if err := envrunner.Logs(ctx, tr.home, "logs", envrunner.LogsOptions{Group: "airflow-logs-Scheduler", Since: time.Now().Add(time.Hour)}, &none); err != nil || none.Len() != 0 {
+	if _, err := tr.Logs(ctx, "logs", envspec.LogQuery{Group: "airflow-logs-Scheduler", Since: time.Now().Add(time.Hour)}, &none); err != nil || none.Len() != 0 {
 		t.Fatalf("lines from the future: %q %v", none.String(), err)
 	}
-	if err := envrunner.Logs(ctx, tr.home, "logs", envrunner.LogsOptions{Group: "triggerer"}, &none); windsock.ErrorCode(err) != windsock.EINVALID {
+	if _, err := tr.Logs(ctx, "logs", envspec.LogQuery{Group: "triggerer"}, &none); windsock.ErrorCode(err) != windsock.EINVALID {
 		t.Fatalf("unknown group: %v", err)
 	}
 
@@ -81,7 +81,9 @@ func TestLogGroups(t *testing.T) {
 	seen := w.seen
 	done := make(chan error, 1)
 	go func() {
-		done <- envrunner.Logs(followCtx, tr.home, "logs", envrunner.LogsOptions{Group: "Task", Follow: true, PollInterval: 100 * time.Millisecond}, w)
+		_, err := envrunner.Logs(followCtx, tr.home, "logs", envrunner.LogsOptions{Group: "Task", Follow: true, PollInterval: 100 * time.Millisecond,
+			TokenKey: []byte("test key")}, w)
+		done <- err
 	}()
 	tr.putLocal("logbucket", "dags/followed.yaml", dagYAML("followed", 1, "echo followed-output"))
 	select {

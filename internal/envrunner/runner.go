@@ -13,6 +13,7 @@ package envrunner
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +91,10 @@ type Runner struct {
 	cfg    Config
 	source func(bucket string) bucketsync.Source
 
+	// tokenKey signs the log reads' next tokens: they hold file offsets
+	// and stream names, which a caller must not choose.
+	tokenKey []byte
+
 	mu    sync.Mutex
 	envs  map[string]*environment
 	ports map[int]bool // ports handed out by this runner
@@ -136,7 +141,10 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	r := &Runner{cfg: cfg, envs: map[string]*environment{}, ports: map[int]bool{}}
+	r := &Runner{cfg: cfg, envs: map[string]*environment{}, ports: map[int]bool{}, tokenKey: make([]byte, 32)}
+	if _, err := rand.Read(r.tokenKey); err != nil {
+		return nil, fmt.Errorf("envrunner: make the log token key: %w", err)
+	}
 	// A metadata move killed midway leaves its export behind, which holds
 	// decrypted variables and connections: gone before anything else runs.
 	stale, _ := filepath.Glob(filepath.Join(cfg.Home, ".migrate-*"))

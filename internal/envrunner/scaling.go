@@ -2,6 +2,7 @@ package envrunner
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -83,12 +84,19 @@ func (e *environment) load(ctx context.Context) (queued, running int, err error)
 	return queued, running, err
 }
 
+// errStopping is returned for the store of an environment being stopped.
+var errStopping = windsock.Errorf(windsock.ENOTFOUND, "environment stopping")
+
 // store returns the environment's metadata database and configuration,
-// opened on first use and kept until the environment stops.
+// opened on first use and kept until the environment stops; once it
+// stops, never again.
 func (e *environment) store(ctx context.Context) (store.Store, *config.Config, error) {
 	e.mu.Lock()
-	st, cfg := e.st, e.stCfg
+	st, cfg, closed := e.st, e.stCfg, e.stClosed
 	e.mu.Unlock()
+	if closed {
+		return nil, nil, fmt.Errorf("%s: %w", e.name, errStopping)
+	}
 	if st != nil {
 		return st, cfg, nil
 	}
@@ -101,12 +109,29 @@ func (e *environment) store(ctx context.Context) (store.Store, *config.Config, e
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.st != nil { // opened meanwhile by another caller
+	switch {
+	case e.stClosed: // stop began while it opened
+		st.Close()
+		return nil, nil, fmt.Errorf("%s: %w", e.name, errStopping)
+	case e.st != nil: // opened meanwhile by another caller
 		st.Close()
 		return e.st, e.stCfg, nil
 	}
 	e.st, e.stCfg = st, cfg
 	return st, cfg, nil
+}
+
+// reloadStoreConfig reads the configuration again for the open store
+// (after an update: the health thresholds may have changed).
+func (e *environment) reloadStoreConfig() {
+	cfg, err := config.Load(string(e.h), nil)
+	if err != nil {
+		e.logger.Warn("reading the configuration again failed; health keeps the thresholds it had", "error", err)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.stCfg = cfg
 }
 
 // setWorkers runs n workers: on one process by its executor's slots; else

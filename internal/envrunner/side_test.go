@@ -13,6 +13,7 @@ import (
 	"github.com/windsock/windsock/internal/awss3/s3test"
 	"github.com/windsock/windsock/internal/config"
 	"github.com/windsock/windsock/internal/envrunner"
+	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/supervise"
 	"github.com/windsock/windsock/internal/windsock"
 
@@ -70,7 +71,7 @@ func TestTwoEnvironmentsShareNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var schedLogs bytes.Buffer
-	if err := envrunner.Logs(ctx, tr.home, "alpha", envrunner.LogsOptions{Group: "scheduler"}, &schedLogs); err != nil {
+	if _, err := tr.Logs(ctx, "alpha", envspec.LogQuery{Group: "scheduler"}, &schedLogs); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(schedLogs.String(), strings.TrimSpace(string(pwA))) {
@@ -78,7 +79,7 @@ func TestTwoEnvironmentsShareNothing(t *testing.T) {
 	}
 
 	var logsA bytes.Buffer
-	if err := envrunner.Logs(ctx, tr.home, "alpha", envrunner.LogsOptions{Group: "task"}, &logsA); err != nil {
+	if _, err := tr.Logs(ctx, "alpha", envspec.LogQuery{Group: "task"}, &logsA); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(logsA.String(), "output-of-alpha") || strings.Contains(logsA.String(), "output-of-beta") {
@@ -259,4 +260,47 @@ func TestFailedUpdateFallsBack(t *testing.T) {
 	if st, _ := tr.Status("fallback"); !st.Healthy {
 		t.Fatal("unhealthy after the fallback")
 	}
+}
+
+// TestUpdateRefreshesHealthThresholds: the health Activity reports
+// follows the heartbeat thresholds an update set, not those the store
+// was first read with. The runner's clock runs an hour ahead, so that
+// every heartbeat is an hour old: unhealthy by the default 30 s, healthy
+// by a day.
+func TestUpdateRefreshesHealthThresholds(t *testing.T) {
+	t.Parallel()
+	tr := setup(t, func(c *envrunner.Config) { c.Clock = func() time.Time { return time.Now().Add(time.Hour) } })
+	ctx := context.Background()
+	old := spec("thresholds", "thresholdsbucket")
+	tr.putLocal("thresholdsbucket", "dags/.keep", "")
+	tr.start(old)
+	health := func() (n, healthy int) {
+		comps, err := tr.Activity(ctx, "thresholds")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range comps {
+			if c.Healthy {
+				healthy++
+			}
+		}
+		return len(comps), healthy
+	}
+	waitFor(t, 2*time.Minute, "the environment's processes in its activity", func() bool { n, _ := health(); return n > 0 })
+	if n, healthy := health(); healthy != 0 {
+		t.Fatalf("%d of %d processes healthy with hour-old heartbeats and a 30 s threshold", healthy, n)
+	}
+	next := old
+	next.AirflowConfigurationOptions = map[string]string{
+		"scheduler.scheduler_health_check_threshold": "86400",
+		"scheduler.worker_health_check_threshold":    "86400",
+	}
+	next.WorkerReplacementStrategy = "FORCED"
+	if _, err := tr.Update(ctx, old, next); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, "every process healthy by the updated one-day thresholds", func() bool {
+		n, healthy := health()
+		return n > 0 && healthy == n
+	})
 }

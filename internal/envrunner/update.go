@@ -20,6 +20,8 @@ import (
 func (e *environment) update(ctx context.Context, _, spec envspec.Spec) error {
 	e.op.Lock()
 	defer e.op.Unlock()
+	// Whichever configuration ends up written, health reads with it.
+	defer e.reloadStoreConfig()
 	e.mu.Lock()
 	prev, lay := e.spec, e.lay
 	e.mu.Unlock()

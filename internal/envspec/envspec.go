@@ -144,6 +144,9 @@ type LogQuery struct {
 	// milliseconds, message: CloudWatch's FilteredLogEvent) instead of
 	// "stream text" lines.
 	JSON bool
+	// Token, a next token a read returned, reads on from where that read
+	// stopped (a read without Follow returns one page).
+	Token string
 }
 
 // Component is one process of a running environment (a scheduler, the

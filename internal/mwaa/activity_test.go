@@ -5,11 +5,13 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,5 +220,112 @@ func TestControlPlaneMetrics(t *testing.T) {
 		if got := remote(c.id, c.secret, c.signed, c.overTLS); got != c.want {
 			t.Errorf("a remote scrape with %s: %d, want %d", c.what, got, c.want)
 		}
+	}
+}
+
+// silentDatabase is a TCP listener that accepts connections and never
+// answers, as a database server that hangs; it signals once want of them
+// are open at the same time.
+type silentDatabase struct {
+	addr    string
+	allOpen chan struct{}
+}
+
+func newSilentDatabase(t *testing.T, want int) *silentDatabase {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &silentDatabase{addr: ln.Addr().String(), allOpen: make(chan struct{})}
+	var mu sync.Mutex
+	var conns []net.Conn
+	open, signalled := 0, false
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			if open++; open == want && !signalled {
+				signalled = true
+				close(d.allOpen)
+			}
+			mu.Unlock()
+			go func() {
+				_, _ = io.Copy(io.Discard, c) // until the client hangs up
+				mu.Lock()
+				open--
+				mu.Unlock()
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return d
+}
+
+// TestEnvironmentsPageReadsActivityAtOnce: the environments' processes
+// are read concurrently, each for at most the per-environment timeout:
+// with three environments whose metadata database accepts connections
+// and never answers, the three are read at the same time (one after
+// another, a page would take three timeouts), shown with an unknown
+// health, and the others are shown as usual.
+func TestEnvironmentsPageReadsActivityAtOnce(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	hung := []string{"hung1", "hung2", "hung3"}
+	db := newSilentDatabase(t, len(hung))
+	for _, name := range hung {
+		p.create(createInput(name))
+		p.runner.setStore(name, "postgres://windsock:windsock@"+db.addr+"/windsock?sslmode=disable")
+	}
+	p.create(createInput("fine"))
+	p.runner.setActivity("fine", []envspec.Component{
+		{Kind: "Scheduler", Hostname: "host-a", State: "running", LatestHeartbeat: time.Now(), Healthy: true},
+	})
+	client := uiSession(t, p, p.keyID, p.secret)
+	type answer struct {
+		code int
+		page string
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := client.Get(p.srv.URL + "/ui/")
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		answered <- answer{resp.StatusCode, string(body), err}
+	}()
+	select {
+	case <-db.allOpen:
+	case a := <-answered:
+		t.Fatalf("the page answered before the hung databases were read at once: %d %v", a.code, a.err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the hung environments' databases were never read at the same time")
+	}
+	a := <-answered
+	if a.err != nil || a.code != http.StatusOK {
+		t.Fatalf("/ui/: %d %v", a.code, a.err)
+	}
+	for _, name := range hung {
+		if sec := section(t, a.page, name); !strings.Contains(sec, "Health unknown: the environment&#39;s metadata database did not answer within 3s.") {
+			t.Errorf("%s, whose database does not answer:\n%s", name, sec)
+		}
+	}
+	if fine := section(t, a.page, "fine"); !strings.Contains(fine, "All 1 processes healthy") || !strings.Contains(fine, "<td>Scheduler</td><td>host-a</td>") {
+		t.Errorf("the environment that answers:\n%s", fine)
 	}
 }

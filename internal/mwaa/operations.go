@@ -1,6 +1,7 @@
 package mwaa
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -17,10 +18,18 @@ import (
 // under /windsock/ with the same SigV4 authentication and IAM policies
 // as the MWAA operations.
 
-// LogReader is a Runner that reads its environments' log groups.
+// LogReader is a Runner that reads its environments' log groups: without
+// q.Follow one page (bounded as CloudWatch's FilterLogEvents bounds one),
+// written to w in one Write, and the token that reads the next ("" at
+// the end); with it, until ctx ends. A bad q.Token is an EINVALID error
+// returned before anything is written.
 type LogReader interface {
-	Logs(ctx context.Context, name string, q envspec.LogQuery, w io.Writer) error
+	Logs(ctx context.Context, name string, q envspec.LogQuery, w io.Writer) (next string, err error)
 }
+
+// NextTokenHeader carries the next token of a log read; the caller sends
+// it back as the nextToken parameter to read on.
+const NextTokenHeader = "X-Windsock-Next-Token"
 
 // MetadataMover is a Runner that copies one environment's metadata into
 // another.
@@ -59,8 +68,10 @@ func (s *Service) windsockRoutes() map[string]operation {
 	}
 }
 
-// serveLogs streams a log group: text lines ("stream message"), or one
-// JSON event a line with format=json; with follow=true it goes on until
+// serveLogs answers one page of a log group: text lines ("stream
+// message"), or one JSON event a line with format=json, and the token of
+// the next page in NextTokenHeader (none at the end); nextToken reads on
+// from a page. With follow=true it streams the group and new lines until
 // the caller hangs up.
 func (s *Service) serveLogs(w http.ResponseWriter, r *http.Request, c Caller) error {
 	name, q := r.PathValue("Name"), r.URL.Query()
@@ -95,33 +106,80 @@ func (s *Service) serveLogs(w http.ResponseWriter, r *http.Request, c Caller) er
 		}
 		query.Follow = f
 	}
+	query.Token = q.Get("nextToken")
 	ct := "text/plain; charset=utf-8"
 	if query.JSON {
 		ct = "application/x-ndjson"
 	}
-	w.Header().Set("Content-Type", ct)
-	w.WriteHeader(http.StatusOK)
-	fw := flushWriter{w: w}
-	fw.flush() // the caller knows the stream is open before the first line
-	if err := lr.Logs(r.Context(), name, query, fw); err != nil && r.Context().Err() == nil {
+	if !query.Follow {
+		// One page, bounded: held here whole so that its token can go
+		// in a header before it.
+		var page bytes.Buffer
+		next, err := lr.Logs(r.Context(), name, query, &page)
+		if err != nil {
+			if windsock.ErrorCode(err) == windsock.EINVALID {
+				return validation(windsock.ErrorMessage(err))
+			}
+			return err
+		}
+		w.Header().Set("Content-Type", ct)
+		if next != "" {
+			w.Header().Set(NextTokenHeader, next)
+		}
+		_, _ = w.Write(page.Bytes())
+		return nil
+	}
+	fw := &flushWriter{w: w, contentType: ct}
+	_, err := lr.Logs(r.Context(), name, query, fw)
+	if !fw.started {
+		// Nothing was sent: the error, or an empty follow cut short,
+		// can still have its status.
+		if err != nil && r.Context().Err() == nil {
+			if windsock.ErrorCode(err) == windsock.EINVALID {
+				return validation(windsock.ErrorMessage(err))
+			}
+			return err
+		}
+		fw.Flush()
+		return nil
+	}
+	if err != nil && r.Context().Err() == nil {
 		// The status is sent: all that is left is to log it.
 		s.cfg.Logger.Error("mwaa: logs", "environment", name, "error", err)
 	}
 	return nil
 }
 
-// flushWriter sends every write at once, for followers.
-type flushWriter struct{ w http.ResponseWriter }
+// flushWriter sends every write at once, for followers; the status and
+// headers go with the first write or flush, so that an error found
+// before anything was written still has its own status.
+type flushWriter struct {
+	w           http.ResponseWriter
+	contentType string
+	started     bool
+}
 
-func (f flushWriter) Write(p []byte) (int, error) {
+func (f *flushWriter) Write(p []byte) (int, error) {
+	f.start()
 	n, err := f.w.Write(p)
-	f.flush()
+	f.Flush()
 	return n, err
 }
 
-func (f flushWriter) flush() {
+// Flush sends what was written (the status alone before any line: the
+// caller knows the stream is open).
+func (f *flushWriter) Flush() {
+	f.start()
 	if fl, ok := f.w.(http.Flusher); ok {
 		fl.Flush()
+	}
+}
+
+func (f *flushWriter) start() {
+	if !f.started {
+		f.started = true
+		f.w.Header().Set("Content-Type", f.contentType)
+		f.w.WriteHeader(http.StatusOK)
 	}
 }
 

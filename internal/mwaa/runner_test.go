@@ -22,6 +22,8 @@ import (
 	"github.com/windsock/windsock/internal/envspec"
 	"github.com/windsock/windsock/internal/fernet"
 	"github.com/windsock/windsock/internal/secrets"
+	"github.com/windsock/windsock/internal/store"
+	"github.com/windsock/windsock/internal/store/postgres"
 	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/web"
 )
@@ -44,6 +46,8 @@ type testRunner struct {
 	// activity is what Activity answers per environment (the processes
 	// the real runner reads from job rows, see envrunner.Activity).
 	activity map[string][]envspec.Component
+	// stores are the PostgreSQL URLs Activity reads instead (setStore).
+	stores map[string]string
 }
 
 type testEnv struct {
@@ -186,13 +190,39 @@ func (r *testRunner) Status(name string) (envspec.Status, bool) {
 	return r.statusLocked(name), true
 }
 
-func (r *testRunner) Activity(_ context.Context, name string) ([]envspec.Component, error) {
+func (r *testRunner) Activity(ctx context.Context, name string) ([]envspec.Component, error) {
+	r.mu.Lock()
+	dbURL := r.stores[name]
+	r.mu.Unlock()
+	if dbURL != "" {
+		// As the real runner: the processes are the store's job rows.
+		st, err := postgres.Open(ctx, dbURL)
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		if _, err := st.JobList(ctx, &store.JobListParams{Limit: 500}); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.envs[name]; !ok {
 		return nil, errors.New("not running")
 	}
 	return r.activity[name], nil
+}
+
+// setStore makes Activity read the environment's processes from a
+// PostgreSQL store at dbURL.
+func (r *testRunner) setStore(name, dbURL string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stores == nil {
+		r.stores = map[string]string{}
+	}
+	r.stores[name] = dbURL
 }
 
 func (r *testRunner) setActivity(name string, comps []envspec.Component) {

@@ -63,8 +63,13 @@ type Service struct {
 	// worker sampling loop of the UI.
 	ops     sync.WaitGroup
 	sampler sync.WaitGroup
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// opsOrder orders an operation started after a Wait returned after
+	// that Wait: its caller (a test) may start the next operation through
+	// another process (the AWS CLI), an order the race detector cannot
+	// see, and a WaitGroup's Add from zero must come after its Wait.
+	opsOrder sync.Mutex
+	ctx      context.Context
+	cancel   context.CancelFunc
 
 	sessions sessionCache
 	history  workerHistory
@@ -172,10 +177,17 @@ func (s *Service) Stop() {
 }
 
 // Wait blocks until every background operation has ended (tests).
-func (s *Service) Wait() { s.ops.Wait() }
+func (s *Service) Wait() {
+	s.ops.Wait()
+	s.opsOrder.Lock()
+	//lint:ignore SA2001 an empty critical section: only the order it gives matters
+	s.opsOrder.Unlock()
+}
 
 func (s *Service) run(name string, f func(ctx context.Context)) {
+	s.opsOrder.Lock()
 	s.ops.Add(1)
+	s.opsOrder.Unlock()
 	go func() {
 		defer s.ops.Done()
 		f(s.ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -210,8 +211,14 @@ const (
 	chartHeight = 48
 )
 
-// activityTimeout bounds reading one environment's processes.
-const activityTimeout = 3 * time.Second
+// activityTimeout bounds reading one environment's processes;
+// activityReaders bounds the environments read at once, so that a slow
+// environment delays the page by activityTimeout, not by its place in
+// the list.
+const (
+	activityTimeout = 3 * time.Second
+	activityReaders = 8
+)
 
 func (s *Service) uiEnvironments(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.uiCaller(r)
@@ -261,10 +268,10 @@ func (s *Service) uiEnvironments(w http.ResponseWriter, r *http.Request) {
 		act.Chart, _ = plot(samples, row.MaxWorkers, chartWidth, chartHeight)
 		act.Now = lastPoint(act.Chart)
 		act.MaxY = fmt.Sprintf("%.1f", chartHeight-chartHeight*float64(row.MaxWorkers)/float64(max(row.MaxWorkers, row.Peak, 1)))
-		if reader != nil {
-			s.readActivity(r.Context(), reader, row.Name, act)
-		}
 		row.Activity = act
+	}
+	if reader != nil {
+		s.readActivities(r.Context(), reader, rows)
 	}
 	s.uiRenderData(w, http.StatusOK, "environments", map[string]any{"Key": c.Key.Name, "Rows": rows})
 }
@@ -307,11 +314,55 @@ func lastPoint(points string) point {
 	return point{x, y}
 }
 
-// readActivity fills act with the environment's processes.
+// readActivities fills the activity of the rows that have one,
+// activityReaders environments at a time.
+func (s *Service) readActivities(ctx context.Context, reader envspec.ActivityReader, rows []uiRow) {
+	slots := make(chan struct{}, activityReaders)
+	var wg sync.WaitGroup
+	for i := range rows {
+		row := &rows[i]
+		if row.Activity == nil {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			s.readActivity(ctx, reader, row.Name, row.Activity)
+		}()
+	}
+	wg.Wait()
+}
+
+// readActivity fills act with the environment's processes. It returns
+// after activityTimeout even when the reader does not heed ctx (a
+// database that accepts and never answers): the health is then unknown.
 func (s *Service) readActivity(ctx context.Context, reader envspec.ActivityReader, name string, act *uiActivity) {
 	ctx, cancel := context.WithTimeout(ctx, activityTimeout)
 	defer cancel()
-	comps, err := reader.Activity(ctx, name)
+	type answer struct {
+		comps []envspec.Component
+		err   error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		comps, err := reader.Activity(ctx, name)
+		answered <- answer{comps, err}
+	}()
+	var comps []envspec.Component
+	var err error
+	select {
+	case a := <-answered:
+		comps, err = a.comps, a.err
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.cfg.Logger.Warn("mwaa: an environment's processes did not answer in time", "environment", name, "timeout", activityTimeout)
+		act.Error = fmt.Sprintf("Health unknown: the environment's metadata database did not answer within %s.", activityTimeout)
+		return
+	}
 	if err != nil {
 		s.cfg.Logger.Warn("mwaa: reading an environment's processes failed", "environment", name, "error", err)
 		act.Error = "The environment's processes could not be read."

@@ -191,13 +191,10 @@ func (s *Server) clusterComponents(r *http.Request, d *clusterData, now time.Tim
 		failed = append(failed, jobs...)
 	}
 	since := now.AddDate(0, 0, -d.Days)
+	thresholds := s.cfg.Scheduler.HealthThresholds()
 	for _, j := range running {
-		threshold := s.cfg.Scheduler.SchedulerHealthCheckThreshold
-		if j.JobType == windsock.JobTypeWorker {
-			threshold = s.cfg.Scheduler.WorkerHealthCheckThreshold
-		}
-		age := now.Sub(j.LatestHeartbeat)
-		d.Components = append(d.Components, componentRow{Job: j, Kind: componentKind(j.JobType), Healthy: age <= threshold, Age: fmtAge(age)})
+		d.Components = append(d.Components, componentRow{Job: j, Kind: componentKind(j.JobType), Healthy: j.Healthy(now, thresholds),
+			Age: fmtAge(now.Sub(j.LatestHeartbeat))})
 	}
 	for _, j := range failed {
 		if j.LatestHeartbeat.Before(since) || replaced(j, running) {
