@@ -20,8 +20,10 @@ import (
 )
 
 // waitTimeout bounds each wait for a DOM condition. Runs take well under
-// a second; the pages poll every 2-3 s.
-const waitTimeout = 30 * time.Second
+// a second; the pages poll every 2-3 s. It is generous because a host
+// loaded with other -race test binaries once took over 30 s to sign in
+// (one bcrypt check alone took 4.5 s); a wait that holds ends at once.
+const waitTimeout = 90 * time.Second
 
 // chromiumPath finds the browser, or skips the test (fails it under
 // CI=true, so CI cannot silently skip).
