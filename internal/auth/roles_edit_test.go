@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/windsock/windsock/internal/store"
-	"github.com/windsock/windsock/internal/store/postgres"
 	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 	"github.com/windsock/windsock/internal/windsock"
 )
@@ -18,18 +17,8 @@ import (
 func TestRolePermissionsEditConcurrent(t *testing.T) {
 	t.Parallel()
 	stores := map[string]func(t *testing.T) store.Store{
-		"sqlite": func(t *testing.T) store.Store { _, st := setup(t); return st },
-		"postgres": func(t *testing.T) store.Store {
-			st, err := postgres.Open(t.Context(), pgtest.FreshSchemaURL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if _, err := st.Migrate(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			return st
-		},
+		"sqlite":   func(t *testing.T) store.Store { _, st := setup(t); return st },
+		"postgres": func(t *testing.T) store.Store { return pgtest.Store(t) },
 	}
 	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"github.com/windsock/windsock/internal/metaport"
 	"github.com/windsock/windsock/internal/metaport/airflowtest"
 	"github.com/windsock/windsock/internal/store"
-	"github.com/windsock/windsock/internal/store/postgres"
 	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 )
 
@@ -57,15 +56,7 @@ func TestImportScale(t *testing.T) {
 
 	var st store.Store
 	if os.Getenv("WINDSOCK_IMPORT_SCALE_TARGET") == "postgres" {
-		pst, err := postgres.Open(t.Context(), pgtest.FreshSchemaURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { pst.Close() })
-		if _, err := pst.Migrate(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		st = pst
+		st = pgtest.Store(t)
 	} else {
 		st = newStore(t)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/windsock/windsock/internal/metrics"
 	"github.com/windsock/windsock/internal/store"
-	"github.com/windsock/windsock/internal/store/postgres"
 	"github.com/windsock/windsock/internal/store/postgres/pgtest"
 	"github.com/windsock/windsock/internal/store/sqlite"
 	"github.com/windsock/windsock/internal/windsock"
@@ -27,23 +26,13 @@ var drivers = map[string]func(tb testing.TB) store.Store{
 		if err != nil {
 			tb.Fatal(err)
 		}
-		return migrated(tb, st)
-	},
-	"postgres": func(tb testing.TB) store.Store {
-		st, err := postgres.Open(tb.Context(), pgtest.FreshSchemaURL(tb))
-		if err != nil {
+		tb.Cleanup(func() { st.Close() })
+		if _, err := st.Migrate(tb.Context()); err != nil {
 			tb.Fatal(err)
 		}
-		return migrated(tb, st)
+		return st
 	},
-}
-
-func migrated(tb testing.TB, st store.Store) store.Store {
-	tb.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(tb.Context()); err != nil {
-		tb.Fatal(err)
-	}
-	return st
+	"postgres": func(tb testing.TB) store.Store { return pgtest.Store(tb) },
 }
 
 // tries stores one run of DAG "d" whose task instances are in the given

@@ -12,8 +12,24 @@ import (
 	"testing"
 
 	"github.com/windsock/windsock/internal/store/postgres"
+	"github.com/windsock/windsock/internal/store/sqlstore"
 	"github.com/windsock/windsock/internal/store/storetest"
 )
+
+// Store opens a migrated store on a fresh schema (FreshSchemaURL), closed
+// when the test ends.
+func Store(tb testing.TB) *sqlstore.Store {
+	tb.Helper()
+	st, err := postgres.Open(tb.Context(), FreshSchemaURL(tb))
+	if err != nil {
+		tb.Fatalf("open the test schema: %v", err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(tb.Context()); err != nil {
+		tb.Fatalf("migrate the test schema: %v", err)
+	}
+	return st
+}
 
 // FreshSchemaURL returns the test server's URL with its search_path set to
 // a new, empty schema, dropped with everything in it when the test ends.
